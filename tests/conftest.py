@@ -1,0 +1,56 @@
+"""Shared test set-up: loopback servers for CBS and PDOK, and the path to ../shared/data."""
+
+from __future__ import annotations
+
+import os
+
+# cbsodata reads proxy settings when it is imported; loopback must always be reached
+# directly, whatever proxy the machine has configured.
+for _name in ("NO_PROXY", "no_proxy"):
+    os.environ[_name] = ",".join(filter(None, [os.environ.get(_name), "127.0.0.1", "localhost"]))
+
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+
+from tests.fixtures.geo import almelo_layers  # noqa: E402
+from tests.fixtures.kwb import SHARED, table_2023, table_2024  # noqa: E402
+from tests.servers import CbsServer, PdokServer  # noqa: E402
+from wijkkompas.settings import Settings  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def shared() -> Path:
+    if not SHARED.is_dir():
+        pytest.fail(f"{SHARED} ontbreekt: de tests lezen de echte data uit ../shared/data")
+    return SHARED
+
+
+@pytest.fixture
+def cbs_server():
+    server = CbsServer([table_2024(), table_2023()], page_size=4).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def pdok_server():
+    server = PdokServer(almelo_layers([2023, 2024]), page_size=30).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def settings(cbs_server, pdok_server) -> Settings:
+    return Settings(cbs_url=cbs_server.url, pdok_url=pdok_server.url, timeout=1.0,
+                    retries=2, backoff=0.0)
+
+
+@pytest.fixture
+def env(cbs_server, pdok_server, monkeypatch) -> dict[str, str]:
+    """Environment for the command line, pointing at the loopback servers."""
+    values = {"WIJKKOMPAS_CBS_URL": cbs_server.url, "WIJKKOMPAS_PDOK_URL": pdok_server.url,
+              "WIJKKOMPAS_TIMEOUT": "1", "WIJKKOMPAS_RETRIES": "2", "WIJKKOMPAS_BACKOFF": "0"}
+    for key, value in values.items():
+        monkeypatch.setenv(key, value)
+    return values

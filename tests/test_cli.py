@@ -1,0 +1,55 @@
+"""The installed ``wijkkompas`` command, run as a user would, against the loopback servers."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+
+import pytest
+
+
+def _run(args, env, cwd):
+    exe = shutil.which("wijkkompas")
+    assert exe, "the wijkkompas command is not installed (pip install -e .)"
+    return subprocess.run([exe, *args], env={**os.environ, **env}, cwd=cwd,
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_fetch_then_nothing_to_do(env, tmp_path, cbs_server, pdok_server):
+    done = _run(["fetch", "--jaren", "2024", "--data-dir", "d"], env, tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "CBS 85984NED (2024): opgehaald, 6 rijen" in done.stdout
+    assert "PDOK wijk- en buurtkaart 2024: opgehaald, 12 wijken, 71 buurten" in done.stdout
+    assert (tmp_path / "d" / "raw" / "cbs" / "85984NED" / "TypedDataSet.json").is_file()
+
+    cbs_server.requests.clear()
+    pdok_server.requests.clear()
+    again = _run(["run", "--jaren", "2024", "--data-dir", "d"], env, tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert "CBS 85984NED (2024): actueel" in again.stdout
+    assert cbs_server.requests == [] and pdok_server.requests == []
+
+
+def test_config_file_in_working_directory(env, tmp_path):
+    (tmp_path / "wijkkompas.toml").write_text('jaren = "2023"\n', encoding="utf-8")
+    done = _run(["fetch", "--data-dir", "d"], env, tmp_path)
+    assert done.returncode == 0, done.stderr
+    manifest = json.loads((tmp_path / "d" / "raw" / "manifest.json").read_text())
+    assert list(manifest["cbs"]) == ["85618NED"]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["fetch", "--jaren", "2024", "--gemeente", "GM9999"], "Gemeentecode GM9999 komt niet voor"),
+    (["fetch", "--jaren", "1850"], "Geen CBS-tabel 'Kerncijfers wijken en buurten 1850'"),
+    (["fetch", "--jaren", "twintig"], "Ongeldige jaren 'twintig'"),
+    (["import", "geen.csv", "--jaar", "2021"], "Importbestand geen.csv bestaat niet"),
+    (["import", "geen.csv"], "Geef bij een importbestand het jaar op"),
+])
+def test_errors_are_one_dutch_line_and_a_non_zero_exit(env, tmp_path, args, message):
+    done = _run([*args, "--data-dir", "d"], env, tmp_path)
+    assert done.returncode == 1
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith("fout: ") and message in lines[0]

@@ -1,0 +1,66 @@
+"""Settings from defaults, the config file and the environment."""
+
+from __future__ import annotations
+
+import pytest
+
+from wijkkompas.errors import WijkkompasError
+from wijkkompas.settings import DEFAULT_CBS_URL, load_settings, parse_years
+
+
+def test_defaults_point_at_the_live_services(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    settings = load_settings(env={})
+    assert settings.cbs_url == DEFAULT_CBS_URL == "https://opendata.cbs.nl"
+    assert settings.pdok_url == "https://api.pdok.nl"
+    assert settings.gemeente == "GM0141"
+
+
+def test_config_file_then_environment(tmp_path):
+    config = tmp_path / "wijkkompas.toml"
+    config.write_text('cbs_url = "http://mirror.local"\npdok_url = "http://pdok.local"\n'
+                      'gemeente = "GM0153"\nretries = 5\n', encoding="utf-8")
+    settings = load_settings(config, env={"WIJKKOMPAS_PDOK_URL": "http://127.0.0.1:1"})
+    assert settings.cbs_url == "http://mirror.local"
+    assert settings.pdok_url == "http://127.0.0.1:1"
+    assert settings.gemeente == "GM0153" and settings.retries == 5
+
+
+def test_environment_names_the_config(tmp_path):
+    config = tmp_path / "elders.toml"
+    config.write_text('jaren = "2021-2022"\n', encoding="utf-8")
+    assert load_settings(env={"WIJKKOMPAS_CONFIG": str(config)}).jaren == "2021-2022"
+
+
+@pytest.mark.parametrize("text, match", [
+    ("onbekend = 1\n", "onbekende instelling 'onbekend'"),
+    ("retries = 'veel'\n", "instelling 'retries' heeft een ongeldige waarde"),
+    ("gemeente = 'Almelo'\n", "Ongeldige gemeentecode 'Almelo'"),
+    ("cbs_url = \n", "geen geldige TOML"),
+])
+def test_bad_config_names_file_and_problem(tmp_path, text, match):
+    config = tmp_path / "wijkkompas.toml"
+    config.write_text(text, encoding="utf-8")
+    with pytest.raises(WijkkompasError, match=match):
+        load_settings(config, env={})
+
+
+def test_bad_environment_value(tmp_path):
+    with pytest.raises(WijkkompasError, match="WIJKKOMPAS_TIMEOUT"):
+        load_settings(env={"WIJKKOMPAS_TIMEOUT": "lang"})
+
+
+@pytest.mark.parametrize("text, years", [
+    ("2017-2024", list(range(2017, 2025))),
+    ("2021,2023", [2021, 2023]),
+    ("2024", [2024]),
+    ("2016-2017, 2024", [2016, 2017, 2024]),
+])
+def test_parse_years(text, years):
+    assert parse_years(text) == years
+
+
+@pytest.mark.parametrize("text", ["2024-2017", "vorig jaar", "24"])
+def test_parse_years_rejects(text):
+    with pytest.raises(WijkkompasError, match="Ongeldige jaren"):
+        parse_years(text)
