@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from wijkkompas import __version__
+from wijkkompas.build import run_build
 from wijkkompas.errors import WijkkompasError
 from wijkkompas.fetch import run_fetch
 from wijkkompas.kaart_import import import_kaart
@@ -52,10 +53,29 @@ def build_parser() -> argparse.ArgumentParser:
                             "uit de config)")
     kaart.add_argument("--jaar", type=int, default=None, help="jaar van de wijk- en buurtkaart")
 
+    build = steps.add_parser("build", help="bouw de indicatortabel in data/processed")
+    _common(build)
+    _build_options(build)
+
     run = steps.add_parser("run", help="de hele jaarlijkse update: ophalen en alle latere stappen")
     _common(run)
     _fetch_options(run)
+    _build_options(run)
     return parser
+
+
+def _build_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--lokaal", type=Path, default=None,
+                        help="definities van lokale indicatoren (TOML), met hun bestanden")
+    parser.add_argument("--indeling", type=int, default=None,
+                        help="jaar van de buurtindeling waarnaar andere jaren worden omgerekend "
+                             "(standaard: het laatste jaar met buurtgrenzen)")
+
+
+def _build(args: argparse.Namespace, settings: Settings) -> None:
+    lokaal = args.lokaal or settings.lokaal
+    print(f"Bouwen uit {args.data_dir / 'raw'} naar {args.data_dir / 'processed'}")
+    run_build(args.data_dir, lokaal, args.indeling or settings.indeling)
 
 
 def _fetch(args: argparse.Namespace, settings: Settings) -> None:
@@ -98,6 +118,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load_settings(args.config)
         if args.stap in ("fetch", "run"):
             _fetch(args, settings)
+        if args.stap in ("build", "run"):
+            _build(args, settings)
         elif args.stap == "import":
             _import(args, settings)
     except WijkkompasError as exc:

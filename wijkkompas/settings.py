@@ -45,6 +45,8 @@ class Settings:
     timeout: float = 60.0
     retries: int = 3
     backoff: float = 2.0
+    lokaal: Path | None = None
+    indeling: int | None = None
     imports: tuple[ImportSpec, ...] = field(default_factory=tuple)
 
 
@@ -57,6 +59,8 @@ _CONFIG_KEYS = {
     "timeout": float,
     "retries": int,
     "backoff": float,
+    "lokaal": Path,
+    "indeling": int,
 }
 _ENV_KEYS = {
     "WIJKKOMPAS_CBS_URL": "cbs_url",
@@ -70,10 +74,10 @@ _ENV_KEYS = {
 def _convert(value: object, key: str, where: str) -> object:
     kind = _CONFIG_KEYS[key]
     try:
-        if kind is str:
+        if kind is str or kind is Path:
             if not isinstance(value, str):
                 raise ValueError
-            return value
+            return kind(value)
         return kind(value)
     except (TypeError, ValueError):
         raise WijkkompasError(
@@ -100,6 +104,8 @@ def _read_config(path: Path) -> dict[str, object]:
             values["imports"] = _read_imports(value, path)
         elif key in _CONFIG_KEYS:
             values[key] = _convert(value, key, str(path))
+            if key == "lokaal" and not values[key].is_absolute():
+                values[key] = path.parent / values[key]
         else:
             known = ", ".join(sorted([*_CONFIG_KEYS, "import"]))
             raise WijkkompasError(

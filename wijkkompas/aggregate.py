@@ -1,0 +1,101 @@
+"""Aggregation buurt -> wijk -> gemeente, recomputed from tellers and noemers.
+
+- Counts (berekening ``aantal``) are summed; when a part is missing (secret) the sum is
+  missing too, because a count cannot be estimated honestly.
+- Shares, rates, ratios, densities and averages are recomputed as
+  factor x sum(teller) / sum(noemer) over the parts where both are known, provided those
+  parts carry at least ``MIN_DEKKING`` of the noemer (or, where a noemer is unknown, of the
+  parts); below that the result is missing. ``dekking`` records the share used.
+
+A CBS code holds its parents: BU01411000 lies in wijk WK014110 and gemeente GM0141.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from wijkkompas.catalogue import factor_table
+from wijkkompas.indicators import COLUMNS
+
+MIN_DEKKING = 0.9
+
+
+def parent_code(codes: pd.Series, niveau: str) -> pd.Series:
+    digits = codes.str[2:]
+    if niveau == "wijk":
+        return "WK" + digits.str[:6]
+    return "GM" + digits.str[:4]
+
+
+def aggregate(long: pd.DataFrame, niveau: str,
+              factors: dict[str, float | None] | None = None) -> pd.DataFrame:
+    """Aggregate rows of one level to ``niveau`` ("wijk" or "gemeente").
+
+    ``factors`` gives per indicator its factor, or None for a count (default: the CBS
+    indicator catalogue).
+    """
+    if long.empty:
+        return pd.DataFrame(columns=COLUMNS)
+    factors = factors or factor_table()
+    data = long[["gebiedscode", "jaar", "indeling", "indicator", "bron", "teller",
+                 "noemer"]].copy()
+    data["parent"] = parent_code(data["gebiedscode"], niveau)
+    data["is_count"] = data["indicator"].map(lambda i: factors[i] is None)
+    data["used"] = data["teller"].notna() & (data["is_count"] | data["noemer"].notna())
+    data["t_used"] = data["teller"].where(data["used"])
+    data["n_used"] = data["noemer"].where(data["used"])
+    data["n_known"] = data["noemer"].notna()
+
+    keys = ["parent", "jaar", "indeling", "indicator", "bron"]
+    grouped = data.groupby(keys, sort=False, dropna=False)
+    out = grouped.agg(
+        parts=("teller", "size"),
+        used=("used", "sum"),
+        n_known=("n_known", "sum"),
+        teller=("t_used", "sum"),
+        noemer=("n_used", "sum"),
+        noemer_all=("noemer", "sum"),
+    ).reset_index()
+    is_count = out["indicator"].map(lambda i: factors[i] is None)
+    factor = out["indicator"].map(lambda i: factors[i] or 1.0)
+
+    by_parts = out["used"] / out["parts"]
+    by_noemer = (out["noemer"] / out["noemer_all"].where(out["noemer_all"] > 0)).fillna(by_parts)
+    dekking = np.where(is_count | (out["n_known"] < out["parts"]), by_parts, by_noemer)
+    out["dekking"] = dekking
+
+    complete_count = is_count & (out["used"] == out["parts"])
+    enough = ~is_count & (out["dekking"] >= MIN_DEKKING) & (out["noemer"] > 0)
+    rate = factor * out["teller"] / out["noemer"].where(out["noemer"] > 0)
+    out["waarde"] = np.where(complete_count, out["teller"], np.where(enough, rate, np.nan))
+    out["teller"] = np.where(complete_count | enough, out["teller"], np.nan)
+    out["noemer"] = np.where(enough, out["noemer"], np.nan)
+    out["status"] = np.where(out["waarde"].notna(), "berekend", "ontbreekt")
+    out = out.rename(columns={"parent": "gebiedscode"})
+    out["gebiedsnaam"] = pd.NA
+    out["niveau"] = niveau
+    out["indelingswijziging"] = np.nan
+    return out[COLUMNS]
+
+
+def complete_levels(long: pd.DataFrame,
+                    factors: dict[str, float | None] | None = None) -> pd.DataFrame:
+    """Add wijk and gemeente rows computed from buurten where a source did not publish them.
+
+    Published (observed) rows always win over computed ones for the same area, year,
+    indeling, indicator and source.
+    """
+    frames = [long]
+    for source, niveau in (("buurt", "wijk"), ("wijk", "gemeente")):
+        current = pd.concat(frames, ignore_index=True)
+        parts = current[current["niveau"] == source]
+        if parts.empty:
+            continue
+        computed = aggregate(parts, niveau, factors)
+        have = current.loc[current["niveau"] == niveau,
+                           ["gebiedscode", "jaar", "indeling", "indicator", "bron"]]
+        merged = computed.merge(have.drop_duplicates(), how="left", indicator=True,
+                                on=["gebiedscode", "jaar", "indeling", "indicator", "bron"])
+        frames.append(computed[(merged["_merge"] == "left_only").to_numpy()])
+    return pd.concat(frames, ignore_index=True)[COLUMNS]

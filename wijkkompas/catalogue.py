@@ -1,0 +1,213 @@
+"""The variable and indicator catalogues, and resolving them against a source's own keys.
+
+CBS renumbers its keys between years (``Woningvoorraad_34`` became ``_35``) and repeats
+titles in one table (``Nederland_17`` and ``Nederland_20`` differ only by their parent
+group). A variable is therefore found by its key without the number ("stem"), narrowed
+where needed by a fragment of its parent group chain in DataProperties; explicit
+overrides per table win over both. The wijk- en buurtkaart files are matched by column
+name, in count form (``AANT_INW``) or percentage form (``P_65_EO_JR``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import pandas as pd
+
+from wijkkompas.errors import WijkkompasError
+
+#: How an indicator is computed from its teller and noemer, and the factor applied.
+FACTORS = {"aantal": 1.0, "aandeel": 100.0, "per_1000": 1000.0, "gemiddelde": 1.0,
+           "dichtheid": 100.0, "verhouding": 1.0}
+
+
+@dataclass(frozen=True)
+class Variable:
+    variabele: str
+    naam: str
+    eenheid: str
+    soort: str  # aantal, gemiddelde or code
+    basis: str  # the variable a percentage refers to, or the weight of an average
+    odata: tuple[str, ...]
+    odata_groep: str
+    kaart: tuple[str, ...]
+    kaart_procent: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Indicator:
+    indicator: str
+    naam: str
+    eenheid: str
+    berekening: str
+    teller: str
+    noemer: str  # empty for counts
+
+    @property
+    def factor(self) -> float:
+        return FACTORS[self.berekening]
+
+
+def factor_table(extra: dict[str, tuple[str, float]] | None = None) -> dict[str, float | None]:
+    """Per indicator its factor, or None for a count; ``extra`` adds local indicators."""
+    table: dict[str, float | None] = {
+        name: None if ind.berekening == "aantal" else ind.factor
+        for name, ind in indicators().items()
+    }
+    for name, (berekening, factor) in (extra or {}).items():
+        table[name] = None if berekening == "aantal" else factor
+    return table
+
+
+def _split(text: Any) -> tuple[str, ...]:
+    if not isinstance(text, str) or not text.strip():
+        return ()
+    return tuple(part.strip() for part in text.split("|") if part.strip())
+
+
+def _read(name: str) -> pd.DataFrame:
+    with resources.files("wijkkompas.data").joinpath(name).open("r", encoding="utf-8") as f:
+        return pd.read_csv(f, dtype=str, keep_default_na=False)
+
+
+@cache
+def variables() -> dict[str, Variable]:
+    frame = _read("variabelen.csv")
+    return {
+        row.variabele: Variable(row.variabele, row.naam, row.eenheid, row.soort, row.basis,
+                                _split(row.odata), row.odata_groep.strip(), _split(row.kaart),
+                                _split(row.kaart_procent))
+        for row in frame.itertuples()
+    }
+
+
+@cache
+def indicators() -> dict[str, Indicator]:
+    frame = _read("indicatoren.csv")
+    known = variables()
+    result = {}
+    for row in frame.itertuples():
+        ind = Indicator(row.indicator, row.naam, row.eenheid, row.berekening, row.teller,
+                        row.noemer)
+        if ind.berekening not in FACTORS:
+            raise WijkkompasError(f"indicatoren.csv: onbekende berekening '{ind.berekening}' "
+                                  f"bij {ind.indicator}.")
+        for part in filter(None, (ind.teller, ind.noemer)):
+            if part not in known:
+                raise WijkkompasError(f"indicatoren.csv: {ind.indicator} noemt onbekende "
+                                      f"variabele '{part}'.")
+        result[ind.indicator] = ind
+    return result
+
+
+@cache
+def overrides() -> dict[tuple[str, str], str]:
+    frame = _read("overrides.csv")
+    return {(row.tabel, row.variabele): row.sleutel for row in frame.itertuples()}
+
+
+def stem(key: str) -> str:
+    """A CBS key without its trailing number: 'Woningvoorraad_35' -> 'Woningvoorraad'."""
+    return re.sub(r"_\d+$", "", key)
+
+
+def group_chains(data_properties: list[dict[str, Any]]) -> dict[str, str]:
+    """Each topic key with the titles of its parent groups, outermost first."""
+    by_id = {prop.get("ID"): prop for prop in data_properties}
+    chains = {}
+    for prop in data_properties:
+        if prop.get("Type") != "Topic":
+            continue
+        titles = []
+        parent = prop.get("ParentID")
+        while parent is not None and parent in by_id:
+            titles.append(str(by_id[parent].get("Title", "")).strip())
+            parent = by_id[parent].get("ParentID")
+        chains[prop["Key"]] = " > ".join(reversed(titles))
+    return chains
+
+
+@dataclass
+class Resolution:
+    """Which key of a table holds which variable, and what could not be matched."""
+
+    table: str
+    keys: dict[str, str]  # variabele -> key
+    percent: set[str]  # variables the table gives as a percentage of their basis
+    unmatched: list[str]  # topic keys no variable claims
+
+    def report(self) -> list[dict[str, str]]:
+        rows = [{"tabel": self.table, "variabele": v, "sleutel": k, "status": "gekoppeld"}
+                for v, k in sorted(self.keys.items())]
+        rows += [{"tabel": self.table, "variabele": "", "sleutel": k, "status": "niet gebruikt"}
+                 for k in self.unmatched]
+        return rows
+
+
+def resolve_odata(table: str, data_properties: list[dict[str, Any]]) -> Resolution:
+    """Match the catalogue's variables to the topic keys of one CBS table.
+
+    A variable that matches no key is simply absent from that year. A variable that
+    matches several keys raises an error naming them, so nobody gets a silent guess.
+    """
+    chains = group_chains(data_properties)
+    units = {p["Key"]: str(p.get("Unit", "")).strip() for p in data_properties
+             if p.get("Type") == "Topic"}
+    fixed = overrides()
+    keys: dict[str, str] = {}
+    percent: set[str] = set()
+    for var in variables().values():
+        if (table, var.variabele) in fixed:
+            key = fixed[(table, var.variabele)]
+            if key not in chains:
+                raise WijkkompasError(
+                    f"overrides.csv: sleutel '{key}' voor {var.variabele} bestaat niet in "
+                    f"tabel {table}."
+                )
+            found = [key]
+        else:
+            found = [k for k in chains if stem(k) in var.odata
+                     and (not var.odata_groep or var.odata_groep in chains[k])]
+        if len(found) > 1:
+            listed = "; ".join(f"{k} ({chains[k]})" for k in found)
+            raise WijkkompasError(
+                f"Tabel {table}: variabele '{var.variabele}' past op meer dan één sleutel: "
+                f"{listed}. Maak de keuze expliciet in wijkkompas/data/overrides.csv of met "
+                "odata_groep in variabelen.csv."
+            )
+        if found:
+            keys[var.variabele] = found[0]
+            if units.get(found[0]) == "%" and var.soort == "aantal":
+                if not var.basis:
+                    raise WijkkompasError(
+                        f"Tabel {table}: {found[0]} is een percentage, maar variabele "
+                        f"'{var.variabele}' heeft geen basis in variabelen.csv."
+                    )
+                percent.add(var.variabele)
+    used = set(keys.values())
+    skipped = {"Gemeentenaam", "SoortRegio", "Codering"}
+    unmatched = [k for k in chains if k not in used and stem(k) not in skipped]
+    return Resolution(table, keys, percent, unmatched)
+
+
+def resolve_kaart(columns: list[str]) -> tuple[dict[str, str], set[str]]:
+    """Match variables to the columns of a wijk- en buurtkaart file: {variabele: column}."""
+    present = set(columns)
+    keys: dict[str, str] = {}
+    percent: set[str] = set()
+    for var in variables().values():
+        for name in var.kaart:
+            if name in present:
+                keys[var.variabele] = name
+                break
+        else:
+            for name in var.kaart_procent:
+                if name in present:
+                    keys[var.variabele] = name
+                    percent.add(var.variabele)
+                    break
+    return keys, percent
