@@ -53,3 +53,19 @@ def test_errors_are_one_dutch_line_and_a_non_zero_exit(env, tmp_path, args, mess
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1, done.stderr
     assert lines[0].startswith("fout: ") and message in lines[0]
+
+
+def test_build_and_run(env, tmp_path, shared):
+    kaart = shared / "cbs" / "kwb2021_almelo_buurten_pdok_wijkbuurtkaart.csv"
+    imported = _run(["import", str(kaart), "--jaar", "2021", "--data-dir", "d"], env, tmp_path)
+    assert imported.returncode == 0, imported.stderr
+    built = _run(["build", "--data-dir", "d"], env, tmp_path)
+    assert built.returncode == 0, built.stderr
+    assert "Indicatortabel:" in built.stdout
+    assert (tmp_path / "d" / "processed" / "indicatoren.parquet").is_file()
+
+    # run = fetch + build: the fetched 2024 table joins the imported 2021 figures.
+    done = _run(["run", "--jaren", "2024", "--data-dir", "d"], env, tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "CBS 85984NED (2024): opgehaald" in done.stdout
+    assert "jaren 2021, 2024" in done.stdout

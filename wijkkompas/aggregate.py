@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from wijkkompas.catalogue import factor_table
-from wijkkompas.indicators import COLUMNS
+from wijkkompas.indicators import INTERNAL
 
 MIN_DEKKING = 0.9
 
@@ -28,17 +28,32 @@ def parent_code(codes: pd.Series, niveau: str) -> pd.Series:
     return "GM" + digits.str[:4]
 
 
+def expected_parts(areas: dict[int, set[str]]) -> pd.DataFrame:
+    """Per indeling year and parent area, how many buurten and wijken it has."""
+    rows = []
+    for indeling, codes in areas.items():
+        series = pd.Series(sorted(codes), dtype="string")
+        for level, niveau in (("BU", "wijk"), ("WK", "gemeente")):
+            children = series[series.str[:2] == level]
+            counts = parent_code(children, niveau).value_counts()
+            rows += [(code, indeling, level, int(n)) for code, n in counts.items()]
+    return pd.DataFrame(rows, columns=["parent", "indeling", "kind", "verwacht"])
+
+
 def aggregate(long: pd.DataFrame, niveau: str,
-              factors: dict[str, float | None] | None = None) -> pd.DataFrame:
+              factors: dict[str, float | None] | None = None,
+              expected: pd.DataFrame | None = None) -> pd.DataFrame:
     """Aggregate rows of one level to ``niveau`` ("wijk" or "gemeente").
 
     ``factors`` gives per indicator its factor, or None for a count (default: the CBS
-    indicator catalogue).
+    indicator catalogue). ``expected`` (from :func:`expected_parts`) says how many parts
+    each parent has, so that a source covering only some of them (local figures for two
+    wijken) is not taken for the whole.
     """
     if long.empty:
-        return pd.DataFrame(columns=COLUMNS)
+        return pd.DataFrame(columns=INTERNAL)
     factors = factors or factor_table()
-    data = long[["gebiedscode", "jaar", "indeling", "indicator", "bron", "teller",
+    data = long[["gebiedscode", "jaar", "indeling", "indicator", "bron_id", "teller",
                  "noemer"]].copy()
     data["parent"] = parent_code(data["gebiedscode"], niveau)
     data["is_count"] = data["indicator"].map(lambda i: factors[i] is None)
@@ -47,7 +62,7 @@ def aggregate(long: pd.DataFrame, niveau: str,
     data["n_used"] = data["noemer"].where(data["used"])
     data["n_known"] = data["noemer"].notna()
 
-    keys = ["parent", "jaar", "indeling", "indicator", "bron"]
+    keys = ["parent", "jaar", "indeling", "indicator", "bron_id"]
     grouped = data.groupby(keys, sort=False, dropna=False)
     out = grouped.agg(
         parts=("teller", "size"),
@@ -57,6 +72,11 @@ def aggregate(long: pd.DataFrame, niveau: str,
         noemer=("n_used", "sum"),
         noemer_all=("noemer", "sum"),
     ).reset_index()
+    if expected is not None and len(expected):
+        kind = long["gebiedscode"].iloc[0][:2]
+        known = expected[expected["kind"] == kind][["parent", "indeling", "verwacht"]]
+        out = out.merge(known, on=["parent", "indeling"], how="left")
+        out["parts"] = np.fmax(out["parts"], out["verwacht"].fillna(0)).astype(int)
     is_count = out["indicator"].map(lambda i: factors[i] is None)
     factor = out["indicator"].map(lambda i: factors[i] or 1.0)
 
@@ -73,18 +93,20 @@ def aggregate(long: pd.DataFrame, niveau: str,
     out["noemer"] = np.where(enough, out["noemer"], np.nan)
     out["status"] = np.where(out["waarde"].notna(), "berekend", "ontbreekt")
     out = out.rename(columns={"parent": "gebiedscode"})
+    out["bron"] = out["bron_id"]
     out["gebiedsnaam"] = pd.NA
     out["niveau"] = niveau
     out["indelingswijziging"] = np.nan
-    return out[COLUMNS]
+    return out[INTERNAL]
 
 
 def complete_levels(long: pd.DataFrame,
-                    factors: dict[str, float | None] | None = None) -> pd.DataFrame:
+                    factors: dict[str, float | None] | None = None,
+                    expected: pd.DataFrame | None = None) -> pd.DataFrame:
     """Add wijk and gemeente rows computed from buurten where a source did not publish them.
 
     Published (observed) rows always win over computed ones for the same area, year,
-    indeling, indicator and source.
+    indeling, indicator and source (``bron_id``).
     """
     frames = [long]
     for source, niveau in (("buurt", "wijk"), ("wijk", "gemeente")):
@@ -92,10 +114,10 @@ def complete_levels(long: pd.DataFrame,
         parts = current[current["niveau"] == source]
         if parts.empty:
             continue
-        computed = aggregate(parts, niveau, factors)
+        computed = aggregate(parts, niveau, factors, expected)
         have = current.loc[current["niveau"] == niveau,
-                           ["gebiedscode", "jaar", "indeling", "indicator", "bron"]]
+                           ["gebiedscode", "jaar", "indeling", "indicator", "bron_id"]]
         merged = computed.merge(have.drop_duplicates(), how="left", indicator=True,
-                                on=["gebiedscode", "jaar", "indeling", "indicator", "bron"])
+                                on=["gebiedscode", "jaar", "indeling", "indicator", "bron_id"])
         frames.append(computed[(merged["_merge"] == "left_only").to_numpy()])
-    return pd.concat(frames, ignore_index=True)[COLUMNS]
+    return pd.concat(frames, ignore_index=True)[INTERNAL]

@@ -21,12 +21,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from wijkkompas.aggregate import complete_levels
+from wijkkompas.aggregate import complete_levels, expected_parts, parent_code
 from wijkkompas.boundaries import Boundaries, dissolve, load_boundaries, write_boundaries
 from wijkkompas.catalogue import factor_table, indicators
 from wijkkompas.errors import WijkkompasError
 from wijkkompas.harmonise import carry_over, compare_indelingen
-from wijkkompas.indicators import COLUMNS, compute
+from wijkkompas.indicators import COLUMNS, INTERNAL, compute
 from wijkkompas.local_data import LocalConfig, load_local, problems_error, read_definitions
 from wijkkompas.sources import BASE_COLUMNS, SourceFrame, read_cbs_table, read_kaart_source
 from wijkkompas.storage import atomic_path, read_manifest, write_bytes_atomic
@@ -69,13 +69,20 @@ def read_sources(raw_dir: Path) -> list[SourceFrame]:
 
 
 def known_areas(sources: list[SourceFrame], bounds: dict[int, Boundaries]) -> dict[int, set[str]]:
-    areas: dict[int, set[str]] = {}
+    """Per year every area code: those of the sources and boundaries, and their parents."""
+    codes: dict[int, list[pd.Series]] = {}
     for source in sources:
-        areas.setdefault(source.jaar, set()).update(source.frame["gebiedscode"])
+        codes.setdefault(source.jaar, []).append(source.frame["gebiedscode"])
     for jaar, item in bounds.items():
         for frame in (item.buurten, item.wijken):
             if frame is not None:
-                areas.setdefault(jaar, set()).update(frame["gebiedscode"])
+                codes.setdefault(jaar, []).append(frame["gebiedscode"])
+    areas = {}
+    for jaar, parts in codes.items():
+        series = pd.concat(parts, ignore_index=True).astype(str)
+        areas[jaar] = set(series)
+        areas[jaar] |= set(parent_code(series[series.str[:2] == "BU"], "wijk"))
+        areas[jaar] |= set(parent_code(series[series.str[:2] != "GM"], "gemeente"))
     return areas
 
 
@@ -124,7 +131,7 @@ def _carry(table: pd.DataFrame, bounds: dict[int, Boundaries], factors: dict,
                                                 "vergeleken_met"]))
     verdict_frame.insert(1, "indeling", target)
     return (pd.concat(carried, ignore_index=True) if carried
-            else pd.DataFrame(columns=COLUMNS)), verdict_frame
+            else pd.DataFrame(columns=INTERNAL)), verdict_frame
 
 
 def _definitions(local: LocalConfig | None) -> pd.DataFrame:
@@ -160,12 +167,14 @@ def build_table(raw_dir: Path, local: LocalConfig | None = None,
     factors = factor_table(local_factors)
 
     long = pd.concat([compute(s.frame) for s in sources], ignore_index=True)
+    areas = known_areas(sources, bounds)
+    expected = expected_parts(areas)
     problems = []
     if local:
-        local_rows, problems = load_local(local, known_areas(sources, bounds))
+        local_rows, problems = load_local(local, areas)
         if not problems:
             long = pd.concat([long, local_rows], ignore_index=True)
-    long = complete_levels(long, factors)
+    long = complete_levels(long, factors, expected)
 
     with_buurten = [j for j, b in bounds.items() if b.buurten is not None]
     target = target_indeling or (max(with_buurten) if with_buurten else None)
@@ -175,7 +184,9 @@ def build_table(raw_dir: Path, local: LocalConfig | None = None,
             raise WijkkompasError(f"Geen buurtgrenzen van {target} in {raw_dir}; kies een "
                                   f"indeling uit {sorted(with_buurten)}.")
         carried, verdicts = _carry(long, bounds, factors, target)
-        long = pd.concat([long, carried], ignore_index=True)
+        # Carried buurten add up to wijken and the gemeente on the target's boundaries.
+        long = pd.concat([long, complete_levels(carried, factors, expected)],
+                         ignore_index=True)
 
     long = _fill_names(long, _names(sources, bounds))
     long["indelingswijziging"] = pd.to_numeric(long["indelingswijziging"], errors="coerce")

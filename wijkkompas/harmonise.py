@@ -16,7 +16,7 @@ import pandas as pd
 
 from wijkkompas.aggregate import MIN_DEKKING
 from wijkkompas.catalogue import factor_table
-from wijkkompas.indicators import COLUMNS
+from wijkkompas.indicators import INTERNAL
 
 #: Two areas with the same code count as the same area when their overlap (intersection
 #: over union) is at least this. Boundaries published at different generalisation levels
@@ -70,7 +70,7 @@ def carry_over(long: pd.DataFrame, source: gpd.GeoDataFrame, target: gpd.GeoData
     """
     rows = long[long["niveau"] == "buurt"]
     if rows.empty:
-        return pd.DataFrame(columns=COLUMNS)
+        return pd.DataFrame(columns=INTERNAL)
     weights = areal_weights(source, target)
     factors = factors or factor_table()
     data = rows.merge(weights, left_on="gebiedscode", right_on="bron_code")
@@ -79,7 +79,7 @@ def carry_over(long: pd.DataFrame, source: gpd.GeoDataFrame, target: gpd.GeoData
     data["t"] = (data["teller"] * data["w"]).where(known)
     data["n"] = (data["noemer"] * data["w"]).where(known)
     data["known_area"] = data["piece_area"].where(known, 0.0)
-    keys = ["doel_code", "jaar", "indicator", "bron"]
+    keys = ["doel_code", "jaar", "indicator", "bron_id"]
     out = data.groupby(keys, sort=False).agg(teller=("t", "sum"), noemer=("n", "sum"),
                                              known_area=("known_area", "sum"),
                                              area=("piece_area", "sum")).reset_index()
@@ -99,5 +99,6 @@ def carry_over(long: pd.DataFrame, source: gpd.GeoDataFrame, target: gpd.GeoData
     out["niveau"] = "buurt"
     out["indeling"] = target_year
     out["indelingswijziging"] = np.nan
-    out["bron"] = out["bron"] + f" (omgerekend naar indeling {target_year})"
-    return out[COLUMNS]
+    out["bron_id"] = out["bron_id"] + f" (omgerekend naar indeling {target_year})"
+    out["bron"] = out["bron_id"]
+    return out[INTERNAL]

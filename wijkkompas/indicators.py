@@ -21,6 +21,9 @@ from wijkkompas.catalogue import indicators
 
 COLUMNS = ["gebiedscode", "gebiedsnaam", "niveau", "jaar", "indeling", "indicator", "waarde",
            "teller", "noemer", "bron", "status", "indelingswijziging", "dekking"]
+#: While building, ``bron_id`` groups the rows of one source (a CBS table, a kaart file,
+#: one local indicator) for aggregation; it is dropped from the output.
+INTERNAL = [*COLUMNS, "bron_id"]
 
 
 def ratio(teller: pd.Series, noemer: pd.Series, factor: float) -> pd.Series:
@@ -57,9 +60,10 @@ def compute(frame: pd.DataFrame) -> pd.DataFrame:
         part["indelingswijziging"] = change
         parts.append(part)
     if not parts:
-        return pd.DataFrame(columns=COLUMNS)
+        return pd.DataFrame(columns=INTERNAL)
     result = pd.concat(parts, ignore_index=True)
+    result["bron_id"] = result["bron"]
     result["indeling"] = result["jaar"]
     result["status"] = np.where(result["waarde"].notna(), "waargenomen", "ontbreekt")
     result["dekking"] = np.where(result["waarde"].notna(), 1.0, np.nan)
-    return result[COLUMNS]
+    return result[INTERNAL]

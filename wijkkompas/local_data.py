@@ -29,7 +29,7 @@ import pandas as pd
 
 from wijkkompas.catalogue import FACTORS, indicators
 from wijkkompas.errors import WijkkompasError
-from wijkkompas.indicators import COLUMNS
+from wijkkompas.indicators import INTERNAL
 from wijkkompas.sources import level_of
 
 REQUIRED = ("gebiedscode", "jaar", "indicator", "waarde")
@@ -149,7 +149,7 @@ def validate(path: Path, config: LocalConfig,
     problems: list[Problem] = []
     missing = [c for c in REQUIRED if c not in frame.columns]
     if missing:
-        return pd.DataFrame(columns=COLUMNS), [Problem(name, 1, ", ".join(missing),
+        return pd.DataFrame(columns=INTERNAL), [Problem(name, 1, ", ".join(missing),
                                                        "verplichte kolom ontbreekt")]
     this_year = date.today().year
     rows = []
@@ -215,7 +215,7 @@ def validate(path: Path, config: LocalConfig,
 
 def _long(rows: list[dict], config: LocalConfig) -> pd.DataFrame:
     if not rows:
-        return pd.DataFrame(columns=COLUMNS)
+        return pd.DataFrame(columns=INTERNAL)
     out = pd.DataFrame(rows)
     for column in ("waarde", "teller", "noemer"):
         out[column] = pd.to_numeric(out[column], errors="coerce").astype("float64")
@@ -228,7 +228,8 @@ def _long(rows: list[dict], config: LocalConfig) -> pd.DataFrame:
     out["status"] = np.where(out["waarde"].notna(), "waargenomen", "ontbreekt")
     out["indelingswijziging"] = np.nan
     out["dekking"] = np.where(out["waarde"].notna(), 1.0, np.nan)
-    return out[COLUMNS]
+    out["bron_id"] = out["indicator"].map(lambda i: config.definitions[i].bron)
+    return out[INTERNAL]
 
 
 def load_local(config: LocalConfig,
@@ -242,7 +243,7 @@ def load_local(config: LocalConfig,
         frame, found = validate(path, config, areas)
         frames.append(frame)
         problems.extend(found)
-    frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=COLUMNS)
+    frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=INTERNAL)
     return frame, problems
 
 
