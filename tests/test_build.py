@@ -317,3 +317,13 @@ def test_bad_local_definitions(almelo_2021, text, match):
     defs = _write(almelo_2021 / "lokaal.toml", text)
     with pytest.raises(WijkkompasError, match=match):
         run_build(almelo_2021, defs, say=lambda _: None)
+
+
+def test_data_dictionary_lists_every_indicator():
+    from pathlib import Path
+
+    from wijkkompas.catalogue import indicators, variables
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "data-dictionary.md").read_text()
+    for name in [*indicators(), *variables()]:
+        assert f"`{name}`" in text, f"{name} ontbreekt in docs/data-dictionary.md"

@@ -100,24 +100,52 @@ def aggregate(long: pd.DataFrame, niveau: str,
     return out[INTERNAL]
 
 
+def _unpublished(parts: pd.DataFrame, published: pd.DataFrame, niveau: str) -> pd.DataFrame:
+    """The parts whose parent area the same source did not publish for that indicator.
+
+    Works per source, year and indeling; a source that published every parent for every
+    indicator (a CBS table) is skipped whole, without looking at its rows one by one.
+    """
+    if published.empty or parts.empty:
+        return parts
+    coarse = ["bron_id", "jaar", "indeling"]
+    published_groups = published.groupby(coarse, sort=False).indices
+    keep = []
+    for key, index in parts.groupby(coarse, sort=False).indices.items():
+        group = parts.iloc[index]
+        if key not in published_groups:
+            keep.append(group)
+            continue
+        have = published.iloc[published_groups[key]][["gebiedscode", "indicator"]]
+        codes = pd.Series(group["gebiedscode"].unique())
+        parents = set(parent_code(codes, niveau))
+        indicators_ = set(group["indicator"].unique())
+        pairs = have[have["gebiedscode"].isin(parents) & have["indicator"].isin(indicators_)]
+        if len(pairs.drop_duplicates()) == len(parents) * len(indicators_):
+            continue  # every parent published for every indicator
+        group = group.assign(_parent=parent_code(group["gebiedscode"], niveau))
+        merged = group.merge(have.drop_duplicates().rename(columns={"gebiedscode": "_parent"}),
+                             on=["_parent", "indicator"], how="left", indicator=True)
+        keep.append(group[(merged["_merge"] == "left_only").to_numpy()].drop(columns="_parent"))
+    return pd.concat(keep, ignore_index=True) if keep else parts.iloc[0:0]
+
+
 def complete_levels(long: pd.DataFrame,
                     factors: dict[str, float | None] | None = None,
                     expected: pd.DataFrame | None = None) -> pd.DataFrame:
     """Add wijk and gemeente rows computed from buurten where a source did not publish them.
 
-    Published (observed) rows always win over computed ones for the same area, year,
-    indeling, indicator and source (``bron_id``).
+    Published (observed) rows always win: an area is computed only when the same source
+    has no row of its own for it (same year, indeling and indicator).
     """
-    frames = [long]
+    index = long.groupby("niveau", sort=False).indices
+    empty = np.array([], dtype=int)
+    levels = {niveau: long.iloc[index.get(niveau, empty)]
+              for niveau in ("buurt", "wijk", "gemeente")}
     for source, niveau in (("buurt", "wijk"), ("wijk", "gemeente")):
-        current = pd.concat(frames, ignore_index=True)
-        parts = current[current["niveau"] == source]
+        parts = _unpublished(levels[source], levels[niveau], niveau)
         if parts.empty:
             continue
         computed = aggregate(parts, niveau, factors, expected)
-        have = current.loc[current["niveau"] == niveau,
-                           ["gebiedscode", "jaar", "indeling", "indicator", "bron_id"]]
-        merged = computed.merge(have.drop_duplicates(), how="left", indicator=True,
-                                on=["gebiedscode", "jaar", "indeling", "indicator", "bron_id"])
-        frames.append(computed[(merged["_merge"] == "left_only").to_numpy()])
-    return pd.concat(frames, ignore_index=True)[INTERNAL]
+        levels[niveau] = pd.concat([levels[niveau], computed], ignore_index=True)
+    return pd.concat(levels.values(), ignore_index=True)[INTERNAL]

@@ -20,6 +20,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
 
 from wijkkompas.aggregate import complete_levels, expected_parts, parent_code
 from wijkkompas.boundaries import Boundaries, dissolve, load_boundaries, write_boundaries
@@ -99,14 +102,18 @@ def _names(sources: list[SourceFrame], bounds: dict[int, Boundaries]) -> pd.Data
 
 
 def _fill_names(table: pd.DataFrame, names: pd.DataFrame) -> pd.DataFrame:
-    """Name each row after its area in its indeling year, else in any year."""
-    exact = names.rename(columns={"jaar": "indeling", "gebiedsnaam": "_naam"})
-    table = table.merge(exact, on=["gebiedscode", "indeling"], how="left")
+    """Name each unnamed row after its area in its indeling year, else in any year."""
+    table["gebiedsnaam"] = table["gebiedsnaam"].astype("string")
+    missing = table["gebiedsnaam"].isna()
+    if not missing.any():
+        return table
+    need = table.loc[missing, ["gebiedscode", "indeling"]]
+    exact = names.rename(columns={"jaar": "indeling"}).set_index(["gebiedscode", "indeling"])
+    found = need.join(exact["gebiedsnaam"], on=["gebiedscode", "indeling"])["gebiedsnaam"]
     latest = names.sort_values("jaar").drop_duplicates("gebiedscode", keep="last")
-    table["_any"] = table["gebiedscode"].map(latest.set_index("gebiedscode")["gebiedsnaam"])
-    table["gebiedsnaam"] = (table["gebiedsnaam"].astype("object")
-                            .fillna(table["_naam"]).fillna(table["_any"]))
-    return table.drop(columns=["_naam", "_any"])
+    fallback = need["gebiedscode"].map(latest.set_index("gebiedscode")["gebiedsnaam"])
+    table.loc[missing, "gebiedsnaam"] = found.fillna(fallback).astype("string")
+    return table
 
 
 def _carry(table: pd.DataFrame, bounds: dict[int, Boundaries], factors: dict,
@@ -150,6 +157,15 @@ def _csv_bytes(frame: pd.DataFrame) -> bytes:
     buffer = io.StringIO()
     frame.to_csv(buffer, index=False)
     return buffer.getvalue().encode("utf-8")
+
+
+def write_table(table: pd.DataFrame, parquet: Path, csv: Path) -> None:
+    """The indicator table as Parquet and as CSV (UTF-8, comma, point decimals), atomically."""
+    arrow = pa.Table.from_pandas(table, preserve_index=False)
+    with atomic_path(parquet) as tmp:
+        pq.write_table(arrow, tmp)
+    with atomic_path(csv) as tmp:
+        pacsv.write_csv(arrow, tmp)
 
 
 def build_table(raw_dir: Path, local: LocalConfig | None = None,
@@ -214,11 +230,9 @@ def run_build(data_dir: Path, local_path: Path | None = None,
         raise problems_error(side["problems"], report)
 
     result = BuildResult(table, side["target"])
-    parquet = out_dir / "indicatoren.parquet"
-    with atomic_path(parquet) as tmp:
-        table.to_parquet(tmp, index=False)
+    parquet, csv = out_dir / "indicatoren.parquet", out_dir / "indicatoren.csv"
+    write_table(table, parquet, csv)
     outputs = {
-        "indicatoren.csv": table,
         "indicatoren_definities.csv": side["definitions"],
         "indelingen.csv": side["verdicts"],
         "rapport_variabelen.csv": side["report"],
@@ -226,7 +240,7 @@ def run_build(data_dir: Path, local_path: Path | None = None,
     for name, frame in outputs.items():
         write_bytes_atomic(out_dir / name, _csv_bytes(frame))
     write_boundaries(side["bounds"], out_dir / "grenzen.gpkg")
-    result.outputs = [parquet, *(out_dir / n for n in outputs), out_dir / "grenzen.gpkg"]
+    result.outputs = [parquet, csv, *(out_dir / n for n in outputs), out_dir / "grenzen.gpkg"]
     for line in result.lines():
         say(line)
     return result

@@ -66,15 +66,19 @@ def read_cbs_table(folder: Path, table_id: str, jaar: int) -> SourceFrame:
     titles = {str(r["Key"]).strip(): str(r.get("Title", "")).strip()
               for r in (_load_json(regions) if regions.is_file() else [])}
     resolution = resolve_odata(table_id, props)
-    raw = pd.DataFrame(rows)
-    if raw.empty or "WijkenEnBuurten" not in raw.columns:
+    raw = pd.DataFrame.from_records(rows, columns=["WijkenEnBuurten",
+                                                   *resolution.keys.values()])
+    if raw.empty or raw["WijkenEnBuurten"].isna().all():
         raise WijkkompasError(f"{folder / 'TypedDataSet.json'} bevat geen rijen met "
                               "WijkenEnBuurten; haal de tabel opnieuw op.")
     codes = raw["WijkenEnBuurten"].astype(str).str.strip()
     frame = pd.DataFrame({"gebiedscode": codes, "gebiedsnaam": codes.map(titles),
                           "niveau": level_of(codes), "jaar": jaar, "bron": f"CBS {table_id}"})
     for name, key in resolution.keys.items():
-        frame[name] = pd.to_numeric(raw[key].astype("string").str.strip(), errors="coerce")
+        column = raw[key]
+        if not pd.api.types.is_numeric_dtype(column):
+            column = column.astype("string").str.strip()  # e.g. the padded code '3         '
+        frame[name] = pd.to_numeric(column, errors="coerce")
     _to_counts(frame, resolution.percent)
     return SourceFrame(f"CBS {table_id}", jaar, frame, resolution)
 
