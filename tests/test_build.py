@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -327,3 +328,30 @@ def test_data_dictionary_lists_every_indicator():
     text = (Path(__file__).resolve().parents[1] / "docs" / "data-dictionary.md").read_text()
     for name in [*indicators(), *variables()]:
         assert f"`{name}`" in text, f"{name} ontbreekt in docs/data-dictionary.md"
+
+
+def test_almelo_kompas_scores_from_real_data(almelo):
+    from wijkkompas.scores import explain
+
+    data, _ = almelo
+    out = data / "processed"
+    themes = pd.read_parquet(out / "kompas_scores.parquet")
+    totaal = themes[themes.deel == "totaal"].set_index(["gebiedscode", "jaar", "thema"])
+    # The frame is 2015 (the base year): the gemeente scores 100 there.
+    assert totaal.loc[("GM0141", 2015, "werk_inkomen"), "score"] == pytest.approx(100)
+    nsk = totaal.loc[("WK014115", 2015, "werk_inkomen")]
+    assert nsk.dekking == 1.0 and nsk.klasse_label == "veel ongunstiger dan gemiddeld"
+    # 2021's wijk- en buurtkaart has no benefit figures: no score, shown as "geen data".
+    assert np.isnan(totaal.loc[("WK014115", 2021, "werk_inkomen"), "score"])
+    assert totaal.loc[("WK014115", 2021, "werk_inkomen"), "klasse_label"] == "geen data"
+
+    result = run_build(data, say=lambda _: None).kompas
+    chain = explain(result, "WK014115", 2015, "werk_inkomen")
+    parts = chain.iloc[:-1]
+    assert set(parts.indicator) == {"bijstand_per_1000", "ww_per_1000", "ao_per_1000"}
+    assert chain.iloc[-1].score == pytest.approx(parts.score.mean())
+    assert chain.iloc[-1].score == pytest.approx(nsk.score)
+    reference = pd.read_csv(out / "kompas_referentie.csv").set_index("indicator")
+    assert reference.loc["bijstand_per_1000", "referentiejaar"] == 2015
+    sensitivity = pd.read_csv(out / "kompas_gevoeligheid.csv")
+    assert set(sensitivity.gebiedscode) >= {"WK014110", "WK014115"}

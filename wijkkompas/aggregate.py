@@ -90,7 +90,11 @@ def aggregate(long: pd.DataFrame, niveau: str,
     rate = factor * out["teller"] / out["noemer"].where(out["noemer"] > 0)
     out["waarde"] = np.where(complete_count, out["teller"], np.where(enough, rate, np.nan))
     out["teller"] = np.where(complete_count | enough, out["teller"], np.nan)
-    out["noemer"] = np.where(enough, out["noemer"], np.nan)
+    # A missing share keeps the noemer of all its parts, so that the next level up can
+    # still weigh how much of its noemer is unknown.
+    all_known = out["n_known"] >= out["parts"]
+    out["noemer"] = np.where(enough, out["noemer"],
+                             np.where(~is_count & all_known, out["noemer_all"], np.nan))
     out["status"] = np.where(out["waarde"].notna(), "berekend", "ontbreekt")
     out = out.rename(columns={"parent": "gebiedscode"})
     out["bron"] = out["bron_id"]

@@ -30,7 +30,9 @@ from wijkkompas.catalogue import factor_table, indicators
 from wijkkompas.errors import WijkkompasError
 from wijkkompas.harmonise import carry_over, compare_indelingen
 from wijkkompas.indicators import COLUMNS, INTERNAL, compute
+from wijkkompas.kompas import load_kompas
 from wijkkompas.local_data import LocalConfig, load_local, problems_error, read_definitions
+from wijkkompas.scores import KompasResult, score
 from wijkkompas.sources import BASE_COLUMNS, SourceFrame, read_cbs_table, read_kaart_source
 from wijkkompas.storage import atomic_path, read_manifest, write_bytes_atomic
 
@@ -42,6 +44,7 @@ class BuildResult:
     table: pd.DataFrame
     target_indeling: int | None
     outputs: list[Path] = field(default_factory=list)
+    kompas: KompasResult | None = None
 
     def lines(self) -> list[str]:
         t = self.table
@@ -49,6 +52,11 @@ class BuildResult:
         counts = t["status"].value_counts().to_dict()
         out = [f"Indicatortabel: {len(t)} rijen, jaren {', '.join(map(str, years))}; "
                + ", ".join(f"{counts.get(s, 0)} {s}" for s in STATUS)]
+        if self.kompas is not None:
+            themes = self.kompas.themes
+            wijken = themes[(themes["niveau"] == "wijk") & themes["score"].notna()]
+            out.append(f"Wijkkompas {self.kompas.kompas.naam}: {len(wijken)} themascores van "
+                       f"wijken (basisjaar {self.kompas.kompas.basisjaar}).")
         if self.target_indeling:
             out.append(f"Buurtwaarden van andere indelingen omgerekend naar de buurtindeling "
                        f"van {self.target_indeling}.")
@@ -215,12 +223,29 @@ def build_table(raw_dir: Path, local: LocalConfig | None = None,
     return long, side
 
 
+def write_scores(result: KompasResult, out_dir: Path) -> list[Path]:
+    """The kompas scores: themes, indicator scores (the chain), frame and sensitivity."""
+    written = []
+    for name, frame in (("kompas_scores", result.themes),
+                        ("kompas_indicatorscores", result.indicators)):
+        parquet, csv = out_dir / f"{name}.parquet", out_dir / f"{name}.csv"
+        write_table(frame, parquet, csv)
+        written += [parquet, csv]
+    for name, frame in (("kompas_referentie", result.frame),
+                        ("kompas_gevoeligheid", result.sensitivity)):
+        write_bytes_atomic(out_dir / f"{name}.csv", _csv_bytes(frame))
+        written.append(out_dir / f"{name}.csv")
+    return written
+
+
 def run_build(data_dir: Path, local_path: Path | None = None,
               target_indeling: int | None = None,
-              say: Callable[[str], None] = print) -> BuildResult:
+              say: Callable[[str], None] = print,
+              kompas_path: Path | None = None) -> BuildResult:
     """Build and write ``data/processed``; nothing is written when the input is rejected."""
     raw_dir, out_dir = data_dir / "raw", data_dir / "processed"
     local = read_definitions(local_path) if local_path else None
+    kompas = load_kompas(kompas_path)
     table, side = build_table(raw_dir, local, target_indeling)
     out_dir.mkdir(parents=True, exist_ok=True)
     if side["problems"]:
@@ -241,6 +266,12 @@ def run_build(data_dir: Path, local_path: Path | None = None,
         write_bytes_atomic(out_dir / name, _csv_bytes(frame))
     write_boundaries(side["bounds"], out_dir / "grenzen.gpkg")
     result.outputs = [parquet, csv, *(out_dir / n for n in outputs), out_dir / "grenzen.gpkg"]
+    if (table["gebiedscode"] == kompas.gemeente).any():
+        result.kompas = score(table, kompas, side["verdicts"], side["target"])
+        result.outputs += write_scores(result.kompas, out_dir)
+    else:
+        say(f"Geen cijfers voor {kompas.gemeente} ({kompas.naam}): geen kompasscores "
+            f"(kompasdefinitie {kompas.path}).")
     for line in result.lines():
         say(line)
     return result

@@ -67,6 +67,8 @@ def build_parser() -> argparse.ArgumentParser:
 def _build_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--lokaal", type=Path, default=None,
                         help="definities van lokale indicatoren (TOML), met hun bestanden")
+    parser.add_argument("--kompas", type=Path, default=None,
+                        help="kompasdefinitie (TOML; standaard die van Almelo)")
     parser.add_argument("--indeling", type=int, default=None,
                         help="jaar van de buurtindeling waarnaar andere jaren worden omgerekend "
                              "(standaard: het laatste jaar met buurtgrenzen)")
@@ -75,7 +77,8 @@ def _build_options(parser: argparse.ArgumentParser) -> None:
 def _build(args: argparse.Namespace, settings: Settings) -> None:
     lokaal = args.lokaal or settings.lokaal
     print(f"Bouwen uit {args.data_dir / 'raw'} naar {args.data_dir / 'processed'}")
-    run_build(args.data_dir, lokaal, args.indeling or settings.indeling)
+    run_build(args.data_dir, lokaal, args.indeling or settings.indeling,
+              kompas_path=args.kompas or settings.kompas)
 
 
 def _fetch(args: argparse.Namespace, settings: Settings) -> None:

@@ -78,9 +78,13 @@ def carry_over(long: pd.DataFrame, source: gpd.GeoDataFrame, target: gpd.GeoData
     known = data["teller"].notna() & (is_count | data["noemer"].notna())
     data["t"] = (data["teller"] * data["w"]).where(known)
     data["n"] = (data["noemer"] * data["w"]).where(known)
+    data["n_all"] = data["noemer"] * data["w"]
     data["known_area"] = data["piece_area"].where(known, 0.0)
     keys = ["doel_code", "jaar", "indicator", "bron_id"]
     out = data.groupby(keys, sort=False).agg(teller=("t", "sum"), noemer=("n", "sum"),
+                                             noemer_all=("n_all", "sum"),
+                                             noemer_parts=("n_all", "count"),
+                                             parts=("n_all", "size"),
                                              known_area=("known_area", "sum"),
                                              area=("piece_area", "sum")).reset_index()
     out["dekking"] = out["known_area"] / out["area"]
@@ -91,7 +95,9 @@ def carry_over(long: pd.DataFrame, source: gpd.GeoDataFrame, target: gpd.GeoData
     rate = factor * out["teller"] / out["noemer"].where(out["noemer"] > 0)
     out["waarde"] = np.where(count_ok, out["teller"], np.where(ratio_ok, rate, np.nan))
     out["teller"] = out["teller"].where(count_ok | ratio_ok)
-    out["noemer"] = out["noemer"].where(ratio_ok)
+    # As in aggregation: a missing share keeps the noemer of all its parts when known.
+    all_known = out["noemer_parts"] == out["parts"]
+    out["noemer"] = out["noemer"].where(ratio_ok, out["noemer_all"].where(~is_count & all_known))
     out["status"] = np.where(out["waarde"].notna(), "berekend", "ontbreekt")
     names = target.set_index("gebiedscode")["gebiedsnaam"]
     out = out.rename(columns={"doel_code": "gebiedscode"})

@@ -46,6 +46,7 @@ class Settings:
     retries: int = 3
     backoff: float = 2.0
     lokaal: Path | None = None
+    kompas: Path | None = None
     indeling: int | None = None
     imports: tuple[ImportSpec, ...] = field(default_factory=tuple)
 
@@ -60,6 +61,7 @@ _CONFIG_KEYS = {
     "retries": int,
     "backoff": float,
     "lokaal": Path,
+    "kompas": Path,
     "indeling": int,
 }
 _ENV_KEYS = {
@@ -104,7 +106,7 @@ def _read_config(path: Path) -> dict[str, object]:
             values["imports"] = _read_imports(value, path)
         elif key in _CONFIG_KEYS:
             values[key] = _convert(value, key, str(path))
-            if key == "lokaal" and not values[key].is_absolute():
+            if key in ("lokaal", "kompas") and not values[key].is_absolute():
                 values[key] = path.parent / values[key]
         else:
             known = ", ".join(sorted([*_CONFIG_KEYS, "import"]))

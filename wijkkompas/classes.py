@@ -1,0 +1,65 @@
+"""The fixed score classes of the wijkkompas: the same bounds, labels and colours in every
+year, map and legend of the project.
+
+Scores are on the fixed reference frame of the method (100 = the gemeente in the base year,
+20 points = one standard deviation between the wijken in that year). The colours are a
+diverging palette that stays distinguishable for colour-blind readers and in grey print
+(light in the middle, dark at both ends, with hatching in the static maps).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class ScoreClass:
+    code: int
+    label: str
+    lower: float  # inclusive
+    upper: float  # exclusive
+    colour: str
+
+
+CLASSES: tuple[ScoreClass, ...] = (
+    ScoreClass(1, "veel ongunstiger dan gemiddeld", -np.inf, 80.0, "#b2182b"),
+    ScoreClass(2, "ongunstiger dan gemiddeld", 80.0, 95.0, "#ef8a62"),
+    ScoreClass(3, "rond het gemiddelde", 95.0, 105.0, "#f7f7f7"),
+    ScoreClass(4, "gunstiger dan gemiddeld", 105.0, 120.0, "#67a9cf"),
+    ScoreClass(5, "veel gunstiger dan gemiddeld", 120.0, np.inf, "#2166ac"),
+)
+NO_DATA = ScoreClass(0, "geen data", np.nan, np.nan, "#bdbdbd")
+ALL_CLASSES: tuple[ScoreClass, ...] = (*CLASSES, NO_DATA)
+
+#: Change classes: the meaningful-change threshold of the method splits them.
+CHANGE_LABELS = {-1: "verslechterd", 0: "gelijk gebleven", 1: "verbeterd"}
+CHANGE_COLOURS = {-1: "#d6604d", 0: "#f7f7f7", 1: "#4393c3"}
+
+
+def classify(scores: pd.Series | np.ndarray) -> pd.Series:
+    """The class code (1-5) of each score; 0 ("geen data") where the score is missing."""
+    values = pd.Series(scores, dtype="float64")
+    bins = [c.lower for c in CLASSES] + [np.inf]
+    codes = pd.cut(values, bins=bins, right=False, labels=[c.code for c in CLASSES])
+    return codes.astype("float64").fillna(0).astype(int)
+
+
+def label(code: int) -> str:
+    return {c.code: c.label for c in ALL_CLASSES}[int(code)]
+
+
+def colour(code: int) -> str:
+    return {c.code: c.colour for c in ALL_CLASSES}[int(code)]
+
+
+def change_class(delta: pd.Series, threshold: float) -> pd.Series:
+    """-1, 0 or 1 for a meaningful decline, no meaningful change, a meaningful gain; NaN
+    where there is no change to speak of."""
+    values = pd.Series(delta, dtype="float64")
+    out = pd.Series(0.0, index=values.index)
+    out[values >= threshold] = 1.0
+    out[values <= -threshold] = -1.0
+    return out.where(values.notna())
