@@ -34,7 +34,13 @@ from wijkkompas.kompas import load_kompas
 from wijkkompas.local_data import LocalConfig, load_local, problems_error, read_definitions
 from wijkkompas.scores import KompasResult, score
 from wijkkompas.sources import BASE_COLUMNS, SourceFrame, read_cbs_table, read_kaart_source
-from wijkkompas.storage import atomic_path, read_manifest, write_bytes_atomic
+from wijkkompas.storage import (
+    atomic_path,
+    now_stamp,
+    read_manifest,
+    write_bytes_atomic,
+    write_json_atomic,
+)
 
 STATUS = ("waargenomen", "berekend", "ontbreekt")
 
@@ -265,7 +271,13 @@ def run_build(data_dir: Path, local_path: Path | None = None,
     for name, frame in outputs.items():
         write_bytes_atomic(out_dir / name, _csv_bytes(frame))
     write_boundaries(side["bounds"], out_dir / "grenzen.gpkg")
-    result.outputs = [parquet, csv, *(out_dir / n for n in outputs), out_dir / "grenzen.gpkg"]
+    write_json_atomic(out_dir / "bouwinfo.json", {
+        "doelindeling": side["target"], "gebouwd": now_stamp(),
+        "jaren": sorted(int(j) for j in table["jaar"].unique()),
+        "bronnen": sorted(table["bron"].unique().tolist()),
+    })
+    result.outputs = [parquet, csv, *(out_dir / n for n in outputs), out_dir / "grenzen.gpkg",
+                      out_dir / "bouwinfo.json"]
     if (table["gebiedscode"] == kompas.gemeente).any():
         result.kompas = score(table, kompas, side["verdicts"], side["target"])
         result.outputs += write_scores(result.kompas, out_dir)

@@ -34,9 +34,32 @@ CLASSES: tuple[ScoreClass, ...] = (
 NO_DATA = ScoreClass(0, "geen data", np.nan, np.nan, "#bdbdbd")
 ALL_CLASSES: tuple[ScoreClass, ...] = (*CLASSES, NO_DATA)
 
-#: Change classes: the meaningful-change threshold of the method splits them.
-CHANGE_LABELS = {-1: "verslechterd", 0: "gelijk gebleven", 1: "verbeterd"}
-CHANGE_COLOURS = {-1: "#d6604d", 0: "#f7f7f7", 1: "#4393c3"}
+#: Change classes, in multiples of the method's meaningful-change threshold t: below -2t,
+#: -2t to -t, within t, t to 2t, above 2t. A purple-orange diverging palette, so that a
+#: change map is never mistaken for a score map.
+CHANGE_CLASSES: tuple[ScoreClass, ...] = (
+    ScoreClass(1, "sterk verslechterd", -np.inf, -2.0, "#b35806"),
+    ScoreClass(2, "verslechterd", -2.0, -1.0, "#f1a340"),
+    ScoreClass(3, "gelijk gebleven", -1.0, 1.0, "#f7f7f7"),
+    ScoreClass(4, "verbeterd", 1.0, 2.0, "#998ec3"),
+    ScoreClass(5, "sterk verbeterd", 2.0, np.inf, "#542788"),
+)
+ALL_CHANGE_CLASSES: tuple[ScoreClass, ...] = (*CHANGE_CLASSES, NO_DATA)
+
+
+def classify_change(delta: pd.Series | np.ndarray, threshold: float) -> pd.Series:
+    """The change class (1-5) of each score change; 0 ("geen data") where it is missing.
+
+    Bounds are multiples of ``threshold`` (the meaningful change); a change of exactly t
+    counts as meaningful, as in the method."""
+    values = pd.Series(delta, dtype="float64") / threshold
+    codes = pd.Series(0, index=values.index, dtype=int)
+    codes[values.notna()] = 3
+    codes[values >= 1.0] = 4
+    codes[values >= 2.0] = 5
+    codes[values <= -1.0] = 2
+    codes[values <= -2.0] = 1
+    return codes
 
 
 def classify(scores: pd.Series | np.ndarray) -> pd.Series:

@@ -1,0 +1,308 @@
+"""The interactive wijkkompas map: one folium map with a choice of level, theme, year and
+measure (score, or change against the previous year or the base year).
+
+Every area's geometry is stored once, with all its scores, classes and main indicator
+values as properties; a small script restyles the areas when a choice changes. Leaflet
+itself is inlined from an installed package (``django-js-lib-leaflet``), so the map works
+without a network; only the PDOK base map (BRT-Achtergrondkaart, grijs) needs one, and
+without it the areas, labels, legend and choices still work. Every text from data is
+escaped before it reaches the page.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from importlib import resources
+from typing import Any
+
+import folium
+import pandas as pd
+from branca.element import Element, MacroElement
+from jinja2 import Template
+
+from wijkkompas.classes import ALL_CHANGE_CLASSES, ALL_CLASSES
+from wijkkompas.processed import Processed
+from wijkkompas.webgeo import rounded_geojson_geometry, web_geometry
+
+PDOK_TILES = ("https://service.pdok.nl/brt/achtergrondkaart/wmts/v2_0/grijs/EPSG:3857/"
+              "{z}/{x}/{y}.png")
+PDOK_ATTRIBUTION = ('Kaartgegevens &copy; <a href="https://www.kadaster.nl">Kadaster</a> '
+                    '(BRT-Achtergrondkaart) | Cijfers: CBS, gemeente')
+LEVELS = {"wijk": "Wijken", "buurt": "Buurten"}
+MEASURES = {"score": "Score", "vorig": "Verandering t.o.v. vorig jaar",
+            "basis": "Verandering t.o.v. basisjaar"}
+MAX_TOOLTIP_INDICATORS = 6
+
+
+def leaflet_assets() -> tuple[str, str]:
+    """Leaflet's JavaScript and CSS from the installed package."""
+    folder = resources.files("js_lib_leaflet").joinpath("static", "js_lib_leaflet")
+    js = folder.joinpath("leaflet.js").read_text(encoding="utf-8")
+    css = folder.joinpath("leaflet.css").read_text(encoding="utf-8")
+    return js, css
+
+
+def script_safe_json(value: Any) -> str:
+    """JSON that cannot close the <script> it stands in, whatever text the data holds."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return (text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+            .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+
+
+def _num(value: Any, decimals: int = 1) -> float | None:
+    if value is None or (isinstance(value, float) and math.isnan(value)) or pd.isna(value):
+        return None
+    return round(float(value), decimals)
+
+
+def map_data(processed: Processed, levels: tuple[str, ...] = ("wijk", "buurt"),
+             wijk: str | None = None) -> dict[str, Any]:
+    """Everything the map script needs: geometry per level with all values, and the choices.
+
+    With ``wijk`` only that wijk and its buurten are included.
+    """
+    result = processed.result
+    kompas = result.kompas
+    themes = result.themes[result.themes["deel"] == "totaal"]
+    scored_themes = [t for t in kompas.themes
+                     if any(i.scored and i.thema == t.code for i in kompas.indicators.values())]
+    years = processed.years
+    indicators = result.indicators
+    geo: dict[str, Any] = {}
+    for niveau in levels:
+        frame = web_geometry(processed.boundaries(niveau))
+        if wijk:
+            keep = frame["gebiedscode"].map(
+                lambda c: c == wijk or (c.startswith("BU") and "WK" + c[2:8] == wijk))
+            frame = frame[keep]
+        level_themes = themes[themes["niveau"] == niveau].set_index(
+            ["gebiedscode", "thema", "jaar"])
+        level_rows = indicators[indicators["niveau"] == niveau]
+        values = {code: group for code, group in level_rows.groupby("gebiedscode")}
+        features = []
+        for code, name, geom in zip(frame["gebiedscode"], frame["gebiedsnaam"],
+                                    frame.geometry, strict=True):
+            props: dict[str, Any] = {"c": code, "n": None if pd.isna(name) else str(name),
+                                     "s": {}, "d": {}, "b": {}, "v": {}}
+            for theme in scored_themes:
+                for jaar in years:
+                    key = f"{theme.code}|{jaar}"
+                    if (code, theme.code, jaar) in level_themes.index:
+                        row = level_themes.loc[(code, theme.code, jaar)]
+                        props["s"][key] = _num(row["score"])
+                        props["d"][key] = _num(row["verandering_vorig_jaar"])
+                        props["b"][key] = _num(row["verandering_basisjaar"])
+                        if props["n"] is None and not pd.isna(row["gebiedsnaam"]):
+                            props["n"] = str(row["gebiedsnaam"])
+            rows = values.get(code)
+            if rows is not None:
+                for (thema, jaar), group in rows.groupby(["thema", "jaar"]):
+                    shown = group[group["waarde"].notna()].sort_values("indicator")
+                    props["v"][f"{thema}|{int(jaar)}"] = [
+                        [*processed.indicator_name(ind), _num(v, 1)]
+                        for ind, v in zip(shown["indicator"], shown["waarde"], strict=True)
+                    ][:MAX_TOOLTIP_INDICATORS]
+            features.append({"type": "Feature", "properties": props,
+                             "geometry": rounded_geojson_geometry(geom)})
+        geo[niveau] = {"type": "FeatureCollection", "features": features}
+    return {
+        "gemeente": kompas.naam, "basisjaar": kompas.basisjaar,
+        "drempel": kompas.betekenisvolle_verandering,
+        "niveaus": [[n, LEVELS[n]] for n in levels],
+        "themas": [[t.code, t.naam] for t in scored_themes],
+        "jaren": years,
+        "maten": [[k, v] for k, v in MEASURES.items()],
+        "klassen": [[c.code, c.label, None if math.isinf(c.lower) or math.isnan(c.lower)
+                     else c.lower, c.colour] for c in ALL_CLASSES],
+        "veranderklassen": [[c.code, c.label, None if math.isinf(c.lower) or
+                             math.isnan(c.lower) else c.lower, c.colour]
+                            for c in ALL_CHANGE_CLASSES],
+        "geo": geo,
+    }
+
+
+_SCRIPT = Template("""
+{% macro header(this, kwargs) %}
+<style>{{ this.leaflet_css }}</style>
+<script>{{ this.leaflet_js }}</script>
+<style>
+.wk-panel{background:#fff;padding:8px 10px;border-radius:4px;box-shadow:0 1px 4px rgba(0,0,0,.4);
+ font:13px/1.4 Arial,Helvetica,sans-serif;color:#222;max-width:260px}
+.wk-panel label{display:block;margin:4px 0 1px;font-weight:bold}
+.wk-panel select{width:100%;font-size:13px}
+.wk-legend i{display:inline-block;width:16px;height:12px;margin-right:6px;border:1px solid #555;
+ vertical-align:middle}
+.wk-tip table{border-collapse:collapse}.wk-tip td{padding:0 6px 0 0;vertical-align:top}
+.wk-tip .wk-score{font-size:15px;font-weight:bold}
+</style>
+{% endmacro %}
+{% macro script(this, kwargs) %}
+(function () {
+  var map = {{ this._parent.get_name() }};
+  var data = {{ this.data_json }};
+  var state = {niveau: data.niveaus[0][0], thema: data.themas.length ? data.themas[0][0] : "",
+               jaar: String(data.jaren[data.jaren.length - 1]), maat: "score"};
+  function esc(text) {
+    var div = document.createElement("div");
+    div.textContent = text === null || text === undefined ? "" : String(text);
+    return div.innerHTML;
+  }
+  function fmt(x, dec) {
+    if (x === null || x === undefined) { return "geen data"; }
+    return Number(x).toLocaleString("nl-NL", {minimumFractionDigits: dec,
+                                             maximumFractionDigits: dec});
+  }
+  function scoreClass(score) {
+    if (score === null || score === undefined) { return data.klassen[data.klassen.length - 1]; }
+    var found = data.klassen[0];
+    data.klassen.forEach(function (k) { if (k[2] !== null && score >= k[2]) { found = k; } });
+    return found;
+  }
+  function changeClass(delta) {
+    var list = data.veranderklassen;
+    if (delta === null || delta === undefined) { return list[list.length - 1]; }
+    var t = delta / data.drempel, code = 3;
+    if (t >= 1) { code = 4; } if (t >= 2) { code = 5; }
+    if (t <= -1) { code = 2; } if (t <= -2) { code = 1; }
+    return list[code - 1];
+  }
+  function key() { return state.thema + "|" + state.jaar; }
+  function measure(p) {
+    var k = key();
+    if (state.maat === "score") { return p.s[k]; }
+    return state.maat === "vorig" ? p.d[k] : p.b[k];
+  }
+  function klass(p) {
+    return state.maat === "score" ? scoreClass(p.s[key()]) : changeClass(measure(p));
+  }
+  function style(feature) {
+    return {color: "#333", weight: state.niveau === "wijk" ? 1.5 : 0.8, fillOpacity: 0.75,
+            fillColor: klass(feature.properties)[3]};
+  }
+  function themeName() {
+    var name = state.thema;
+    data.themas.forEach(function (t) { if (t[0] === state.thema) { name = t[1]; } });
+    return name;
+  }
+  function tooltip(layer) {
+    var p = layer.feature.properties, k = klass(p), rows = p.v[key()] || [];
+    var html = '<div class="wk-tip"><b>' + esc(p.n || p.c) + '</b> (' + esc(p.c) + ')<br>' +
+      esc(themeName()) + ", " + esc(state.jaar) + '<br><span class="wk-score">';
+    if (state.maat === "score") {
+      html += "score " + esc(fmt(p.s[key()], 0));
+    } else {
+      var d = measure(p);
+      html += "verandering " + (d !== null && d !== undefined && d > 0 ? "+" : "") +
+              esc(fmt(d, 0)) + " punten";
+    }
+    html += "</span><br>" + esc(k[1]);
+    if (rows.length) {
+      html += "<table>";
+      rows.forEach(function (r) {
+        html += "<tr><td>" + esc(r[0]) + "</td><td>" + esc(fmt(r[2], 1)) + " " + esc(r[1]) +
+                "</td></tr>";
+      });
+      html += "</table>";
+    }
+    return html + "</div>";
+  }
+  var layers = {};
+  data.niveaus.forEach(function (n) {
+    layers[n[0]] = L.geoJSON(data.geo[n[0]], {
+      style: style,
+      onEachFeature: function (feature, layer) {
+        layer.bindTooltip(tooltip, {sticky: true});
+      }
+    });
+  });
+  var legend = L.control({position: "bottomright"});
+  legend.onAdd = function () {
+    this._div = L.DomUtil.create("div", "wk-panel wk-legend");
+    this.update();
+    return this._div;
+  };
+  legend.update = function () {
+    var list = state.maat === "score" ? data.klassen : data.veranderklassen;
+    var title = state.maat === "score" ? "Score (100 = " + data.gemeente + " in " +
+      data.basisjaar + ")" : "Verandering (punten)";
+    var html = "<b>" + esc(title) + "</b><br>";
+    list.forEach(function (k) {
+      html += '<i style="background:' + k[3] + '"></i>' + esc(k[1]) + "<br>";
+    });
+    this._div.innerHTML = html;
+  };
+  var panel = L.control({position: "topright"});
+  function select(id, label, options, value) {
+    var html = '<label for="' + id + '">' + esc(label) + '</label><select id="' + id + '">';
+    options.forEach(function (o) {
+      html += '<option value="' + esc(o[0]) + '"' + (String(o[0]) === String(value) ?
+        " selected" : "") + ">" + esc(o[1]) + "</option>";
+    });
+    return html + "</select>";
+  }
+  panel.onAdd = function () {
+    var div = L.DomUtil.create("div", "wk-panel");
+    div.innerHTML = "<b>Wijkkompas " + esc(data.gemeente) + "</b>" +
+      select("wk-niveau", "Niveau", data.niveaus, state.niveau) +
+      select("wk-thema", "Thema", data.themas, state.thema) +
+      select("wk-jaar", "Jaar", data.jaren.map(function (j) { return [j, j]; }), state.jaar) +
+      select("wk-maat", "Kaart", data.maten, state.maat);
+    L.DomEvent.disableClickPropagation(div);
+    L.DomEvent.disableScrollPropagation(div);
+    return div;
+  };
+  function redraw() {
+    Object.keys(layers).forEach(function (n) {
+      if (n === state.niveau) { layers[n].addTo(map); layers[n].setStyle(style); }
+      else { map.removeLayer(layers[n]); }
+    });
+    legend.update();
+  }
+  panel.addTo(map);
+  legend.addTo(map);
+  ["niveau", "thema", "jaar", "maat"].forEach(function (name) {
+    document.getElementById("wk-" + name).addEventListener("change", function (event) {
+      state[name] = event.target.value;
+      redraw();
+    });
+  });
+  redraw();
+  var bounds = layers[state.niveau].getBounds();
+  if (bounds.isValid()) { map.fitBounds(bounds, {padding: [10, 10]}); }
+  window.wijkkompas = {state: state, layers: layers, redraw: redraw, map: map};
+})();
+{% endmacro %}
+""")
+
+
+class KompasLayer(MacroElement):
+    """The areas with all their values, the choice panel and the fixed legend."""
+
+    _template = _SCRIPT
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        super().__init__()
+        self._name = "KompasLayer"
+        self.data_json = script_safe_json(data)
+        self.leaflet_js, self.leaflet_css = leaflet_assets()
+
+
+class OfflineMap(folium.Map):
+    """A folium map that loads nothing from a CDN; Leaflet comes inline with the layer."""
+
+    default_js: list[tuple[str, str]] = []
+    default_css: list[tuple[str, str]] = []
+
+
+def interactive_map(processed: Processed, levels: tuple[str, ...] = ("wijk", "buurt"),
+                    wijk: str | None = None, tiles_url: str = PDOK_TILES) -> folium.Map:
+    """The wijkkompas map: one map, with level, theme, year and measure to choose."""
+    fmap = OfflineMap(location=[52.35, 6.66], zoom_start=12, tiles=None,
+                      control_scale=True, prefer_canvas=False)
+    if tiles_url:
+        folium.TileLayer(tiles=tiles_url, attr=PDOK_ATTRIBUTION, name="BRT-Achtergrondkaart",
+                         max_zoom=19, overlay=False, control=False).add_to(fmap)
+    KompasLayer(map_data(processed, levels, wijk)).add_to(fmap)
+    fmap.get_root().header.add_child(Element('<meta name="robots" content="noindex">'))
+    return fmap
