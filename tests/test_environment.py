@@ -21,7 +21,8 @@ def test_environment_yml_matches_pyproject():
     conda = set()
     text = (ROOT / "environment.yml").read_text()
     for line in text.split("\ndependencies:\n", 1)[1].splitlines():
-        match = re.match(r"^  - ([A-Za-z0-9_.\-]+)", line)
+        # conda packages ("  - name"), and pip-only ones in the pip section ("      - name")
+        match = re.match(r"^(?:  |      )- ([A-Za-z0-9][A-Za-z0-9_.\-]*)", line)
         if match:
             conda.add(_name(match.group(1)))
     conda -= {"python", "pip"}

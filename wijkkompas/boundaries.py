@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
-import pandas as pd
 import pyogrio
 
 from wijkkompas.aggregate import parent_code
@@ -44,7 +43,8 @@ def _standard(frame: gpd.GeoDataFrame, niveau: str) -> gpd.GeoDataFrame | None:
         frame = frame.set_crs("EPSG:4326")
     out = gpd.GeoDataFrame({
         "gebiedscode": frame[code].astype(str).str.strip(),
-        "gebiedsnaam": frame[name].astype("string") if name else pd.NA,
+        "gebiedsnaam": frame[name].astype(object).where(frame[name].notna(), None)
+        if name else None,
     }, geometry=frame.geometry.to_crs(RD).make_valid(), crs=RD)
     return out
 
@@ -53,7 +53,7 @@ def dissolve(areas: gpd.GeoDataFrame, niveau: str) -> gpd.GeoDataFrame:
     """Wijken ("wijk") or the gemeente ("gemeente") as unions of smaller areas."""
     key = parent_code(areas["gebiedscode"], niveau)
     merged = areas.assign(gebiedscode=key).dissolve(by="gebiedscode", as_index=False)
-    return merged[["gebiedscode", "geometry"]].assign(gebiedsnaam=pd.NA)
+    return merged[["gebiedscode", "geometry"]].assign(gebiedsnaam=None)
 
 
 def _read_layers(path: Path) -> dict[str, gpd.GeoDataFrame]:

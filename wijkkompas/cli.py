@@ -10,8 +10,10 @@ from pathlib import Path
 from wijkkompas import __version__
 from wijkkompas.build import run_build
 from wijkkompas.errors import WijkkompasError
+from wijkkompas.export import run_export
 from wijkkompas.fetch import run_fetch
 from wijkkompas.kaart_import import import_kaart
+from wijkkompas.processed import load_processed
 from wijkkompas.settings import Settings, load_settings, parse_years
 from wijkkompas.storage import read_manifest, write_manifest
 
@@ -57,11 +59,35 @@ def build_parser() -> argparse.ArgumentParser:
     _common(build)
     _build_options(build)
 
+    export = steps.add_parser("export", help="losse HTML-bestanden voor dialoogsessies (offline)")
+    _common(export)
+    _export_options(export)
+
     run = steps.add_parser("run", help="de hele jaarlijkse update: ophalen en alle latere stappen")
     _common(run)
     _fetch_options(run)
     _build_options(run)
+    _export_options(run)
     return parser
+
+
+def _export_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--wijk", default=None,
+                        help="alleen de pagina van deze wijk, bijvoorbeeld WK014115")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="uitvoermap (standaard: DATA-DIR/processed/export)")
+    if not any(a.dest == "kompas" for a in parser._actions):
+        parser.add_argument("--kompas", type=Path, default=None,
+                            help="kompasdefinitie (TOML; standaard die van Almelo)")
+
+
+def _export(args: argparse.Namespace, settings: Settings) -> None:
+    processed = load_processed(args.data_dir, args.kompas or settings.kompas)
+    if processed.result.themes.empty:
+        print(f"Geen kompasscores voor {processed.kompas.gemeente}: geen export.")
+        return
+    out = args.out or args.data_dir / "processed" / "export"
+    run_export(processed, out, args.wijk)
 
 
 def _build_options(parser: argparse.ArgumentParser) -> None:
@@ -123,6 +149,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             _fetch(args, settings)
         if args.stap in ("build", "run"):
             _build(args, settings)
+        if args.stap in ("export", "run"):
+            _export(args, settings)
         elif args.stap == "import":
             _import(args, settings)
     except WijkkompasError as exc:

@@ -56,6 +56,18 @@ def _num(value: Any, decimals: int = 1) -> float | None:
     return round(float(value), decimals)
 
 
+def _start(themes: pd.DataFrame, scored: list, years: list[int],
+           niveau: str) -> tuple[str, int]:
+    """The theme and year the map opens on: the latest year with any score, and the first
+    theme with scores in it."""
+    have = themes[(themes["niveau"] == niveau) & themes["score"].notna()]
+    for jaar in sorted(years, reverse=True):
+        for theme in scored:
+            if ((have["jaar"] == jaar) & (have["thema"] == theme.code)).any():
+                return theme.code, jaar
+    return (scored[0].code if scored else ""), (years[-1] if years else 0)
+
+
 def map_data(processed: Processed, levels: tuple[str, ...] = ("wijk", "buurt"),
              wijk: str | None = None) -> dict[str, Any]:
     """Everything the map script needs: geometry per level with all values, and the choices.
@@ -90,9 +102,10 @@ def map_data(processed: Processed, levels: tuple[str, ...] = ("wijk", "buurt"),
                     key = f"{theme.code}|{jaar}"
                     if (code, theme.code, jaar) in level_themes.index:
                         row = level_themes.loc[(code, theme.code, jaar)]
-                        props["s"][key] = _num(row["score"])
-                        props["d"][key] = _num(row["verandering_vorig_jaar"])
-                        props["b"][key] = _num(row["verandering_basisjaar"])
+                        # three decimals: the page rounds for display as Python does
+                        props["s"][key] = _num(row["score"], 3)
+                        props["d"][key] = _num(row["verandering_vorig_jaar"], 3)
+                        props["b"][key] = _num(row["verandering_basisjaar"], 3)
                         if props["n"] is None and not pd.isna(row["gebiedsnaam"]):
                             props["n"] = str(row["gebiedsnaam"])
             rows = values.get(code)
@@ -106,8 +119,10 @@ def map_data(processed: Processed, levels: tuple[str, ...] = ("wijk", "buurt"),
             features.append({"type": "Feature", "properties": props,
                              "geometry": rounded_geojson_geometry(geom)})
         geo[niveau] = {"type": "FeatureCollection", "features": features}
+    start_thema, start_jaar = _start(themes, scored_themes, years, levels[0])
     return {
         "gemeente": kompas.naam, "basisjaar": kompas.basisjaar,
+        "start": {"thema": start_thema, "jaar": start_jaar},
         "drempel": kompas.betekenisvolle_verandering,
         "niveaus": [[n, LEVELS[n]] for n in levels],
         "themas": [[t.code, t.naam] for t in scored_themes],
@@ -141,8 +156,8 @@ _SCRIPT = Template("""
 (function () {
   var map = {{ this._parent.get_name() }};
   var data = {{ this.data_json }};
-  var state = {niveau: data.niveaus[0][0], thema: data.themas.length ? data.themas[0][0] : "",
-               jaar: String(data.jaren[data.jaren.length - 1]), maat: "score"};
+  var state = {niveau: data.niveaus[0][0], thema: data.start.thema,
+               jaar: String(data.start.jaar), maat: "score"};
   function esc(text) {
     var div = document.createElement("div");
     div.textContent = text === null || text === undefined ? "" : String(text);
@@ -270,6 +285,7 @@ _SCRIPT = Template("""
   redraw();
   var bounds = layers[state.niveau].getBounds();
   if (bounds.isValid()) { map.fitBounds(bounds, {padding: [10, 10]}); }
+  if (window.performance && performance.mark) { performance.mark("wijkkompas-klaar"); }
   window.wijkkompas = {state: state, layers: layers, redraw: redraw, map: map};
 })();
 {% endmacro %}
@@ -296,9 +312,10 @@ class OfflineMap(folium.Map):
 
 
 def interactive_map(processed: Processed, levels: tuple[str, ...] = ("wijk", "buurt"),
-                    wijk: str | None = None, tiles_url: str = PDOK_TILES) -> folium.Map:
+                    wijk: str | None = None, tiles_url: str = PDOK_TILES,
+                    height: str = "100%") -> folium.Map:
     """The wijkkompas map: one map, with level, theme, year and measure to choose."""
-    fmap = OfflineMap(location=[52.35, 6.66], zoom_start=12, tiles=None,
+    fmap = OfflineMap(location=[52.35, 6.66], zoom_start=12, tiles=None, height=height,
                       control_scale=True, prefer_canvas=False)
     if tiles_url:
         folium.TileLayer(tiles=tiles_url, attr=PDOK_ATTRIBUTION, name="BRT-Achtergrondkaart",
