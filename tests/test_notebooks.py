@@ -68,6 +68,7 @@ def test_03_wijkprofiel(updated):
                 wijk="WK014115", jaar=2021)
     assert (out / "kompas_WK014115_2021.png").is_file()
     assert (out / "kompas_WK014115_2021.svg").is_file()
+    assert (out / "wijkkompas_WK014115.html").stat().st_size > 100_000
     text = _outputs(book)
     assert "Meldingen openbare ruimte" in text  # the example's local indicator
     assert "Vertrouwen in de toekomst van de wijk" in text  # gebied-specifiek
