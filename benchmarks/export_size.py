@@ -27,7 +27,7 @@ from wijkkompas.build import run_build
 from wijkkompas.classes import classify, colour
 from wijkkompas.cli import main as cli
 from wijkkompas.export import run_export
-from wijkkompas.processed import load_processed
+from wijkkompas.processed import Processed, load_processed
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 
@@ -42,7 +42,7 @@ def build(data: Path) -> None:
     run_build(data, say=lambda _: None)
 
 
-def naive(processed, target: Path) -> None:
+def naive(processed: Processed, target: Path) -> None:
     """One layer per theme, year and level, full-resolution geometry, folium's defaults."""
     fmap = folium.Map(location=[52.35, 6.66], zoom_start=12)
     themes = processed.result.themes
