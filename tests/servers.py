@@ -265,3 +265,25 @@ class PdokServer(LoopbackServer):
         return _json({"type": "FeatureCollection", "timeStamp": "2026-11-27T08:00:00Z",
                       "links": links, "features": page, "numberReturned": len(page)},
                      {"Content-Crs": f"<{crs}>", "Content-Type": "application/geo+json"})
+
+
+# --------------------------------------------------------------------------- PDOK Locatieserver
+
+
+class LocatieServer(LoopbackServer):
+    """PDOK Locatieserver v3.1 free-text search: /free?q=...&fq=type:adres&rows=1."""
+
+    def __init__(self, addresses: dict[str, tuple[float, float, str]]) -> None:
+        super().__init__()
+        self.addresses = {" ".join(k.lower().split()): v for k, v in addresses.items()}
+
+    def respond(self, url: Any) -> tuple[int, bytes, dict[str, str]]:
+        if not url.path.endswith("/free"):
+            return _not_found(url.path)
+        query = {k: v[0] for k, v in parse_qs(url.query).items()}
+        hit = self.addresses.get(" ".join(query.get("q", "").lower().split()))
+        docs = [] if hit is None else [{"weergavenaam": hit[2], "type": "adres",
+                                        "centroide_rd": f"POINT({hit[0]} {hit[1]})",
+                                        "score": 14.2}]
+        return _json({"response": {"numFound": len(docs), "start": 0, "maxScore": 14.2,
+                                   "numFoundExact": True, "docs": docs}})

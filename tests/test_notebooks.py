@@ -87,3 +87,12 @@ def test_notebooks_are_stored_without_outputs_and_with_parameters():
         code = [c for c in book["cells"] if c["cell_type"] == "code"]
         assert all(not c["outputs"] and c["execution_count"] is None for c in code), path.name
         assert "parameters" in code[0]["metadata"].get("tags", []), path.name
+
+
+def test_04_vlekkenkaart(updated):
+    data, _ = updated
+    out = data / "vlekkenkaart"
+    book = _run("04_vlekkenkaart.ipynb", data.parent, data_dir=str(data), uitvoer_dir=str(out))
+    assert (out / "vlekkenkaart_gedeeld.html").is_file()
+    assert (out / "toets.txt").read_text().startswith("Voorgestelde locatie: Beschermd wonen")
+    assert "buiten de gemeente" in _outputs(book)

@@ -12,10 +12,14 @@ from wijkkompas.build import run_build
 from wijkkompas.errors import WijkkompasError
 from wijkkompas.export import run_export
 from wijkkompas.fetch import run_fetch
+from wijkkompas.geocode import Geocoder
 from wijkkompas.kaart_import import import_kaart
 from wijkkompas.processed import load_processed
 from wijkkompas.settings import Settings, load_settings, parse_years
 from wijkkompas.storage import read_manifest, write_manifest
+from wijkkompas.toets import run_toets
+from wijkkompas.vlekkenkaart import build_vlekkenkaart, locate_proposal, write_outputs
+from wijkkompas.zorglocaties import read_config
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -63,12 +67,60 @@ def build_parser() -> argparse.ArgumentParser:
     _common(export)
     _export_options(export)
 
+    vlek = steps.add_parser("vlekkenkaart",
+                            help="vlekkenkaart van zorglocaties; toets van een nieuwe locatie")
+    _common(vlek)
+    vlek.add_argument("--zorglocaties", type=Path, default=None,
+                      help="configuratie van categorieën en datasets (TOML)")
+    vlek.add_argument("--toets", default=None,
+                      help="voorgestelde locatie als RD-coördinaten x,y (meters)")
+    vlek.add_argument("--adres", default=None, help="of als adres (PDOK Locatieserver)")
+    vlek.add_argument("--categorie", default=None, help="categorie van de voorgestelde locatie")
+    vlek.add_argument("--capaciteit", type=float, default=None, help="bedden of plaatsen")
+    vlek.add_argument("--out", type=Path, default=None,
+                      help="uitvoermap (standaard: DATA-DIR/processed/vlekkenkaart)")
+    if not any(a.dest == "kompas" for a in vlek._actions):
+        vlek.add_argument("--kompas", type=Path, default=None, help=argparse.SUPPRESS)
+
     run = steps.add_parser("run", help="de hele jaarlijkse update: ophalen en alle latere stappen")
     _common(run)
     _fetch_options(run)
     _build_options(run)
     _export_options(run)
     return parser
+
+
+def _vlekkenkaart(args: argparse.Namespace, settings: Settings, required: bool = True) -> None:
+    config_path = getattr(args, "zorglocaties", None) or settings.zorglocaties
+    if config_path is None:
+        if required:
+            raise WijkkompasError(
+                "Geef de configuratie van de zorglocaties met --zorglocaties BESTAND of "
+                "'zorglocaties = ...' in wijkkompas.toml (voorbeeld: "
+                "voorbeelden/zorglocaties.toml)."
+            )
+        return
+    processed = load_processed(args.data_dir, args.kompas or settings.kompas)
+    config = read_config(config_path)
+    geocoder = Geocoder(settings.locatieserver_url, args.data_dir / "raw",
+                        timeout=settings.timeout, retries=settings.retries,
+                        backoff=settings.backoff)
+    vk = build_vlekkenkaart(processed, config, geocoder)
+    for note in vk.locations.problems:
+        print(f"let op: {note}")
+    toets = None
+    wants_toets = getattr(args, "toets", None) or getattr(args, "adres", None)
+    if wants_toets:
+        if not args.categorie:
+            raise WijkkompasError("Geef bij een toets de categorie, bijvoorbeeld "
+                                  "--categorie beschermd_wonen.")
+        x, y = locate_proposal(args.toets, args.adres, geocoder)
+        toets = run_toets(processed, vk.located, config, x, y, args.categorie, args.capaciteit)
+        print(toets.samenvatting)
+    out = getattr(args, "out", None) or args.data_dir / "processed" / "vlekkenkaart"
+    if args.stap == "run":
+        out = args.data_dir / "processed" / "vlekkenkaart"
+    write_outputs(processed, vk, out, toets)
 
 
 def _export_options(parser: argparse.ArgumentParser) -> None:
@@ -151,6 +203,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             _build(args, settings)
         if args.stap in ("export", "run"):
             _export(args, settings)
+        if args.stap in ("vlekkenkaart", "run"):
+            _vlekkenkaart(args, settings, required=args.stap == "vlekkenkaart")
         elif args.stap == "import":
             _import(args, settings)
     except WijkkompasError as exc:

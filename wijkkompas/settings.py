@@ -3,8 +3,8 @@
 Values come, in rising priority, from the built-in defaults, a TOML config file
 (``wijkkompas.toml`` in the working directory, or the path given with ``--config`` or
 ``WIJKKOMPAS_CONFIG``) and the environment variables ``WIJKKOMPAS_CBS_URL``,
-``WIJKKOMPAS_PDOK_URL``, ``WIJKKOMPAS_TIMEOUT``, ``WIJKKOMPAS_RETRIES`` and
-``WIJKKOMPAS_BACKOFF``.
+``WIJKKOMPAS_PDOK_URL``, ``WIJKKOMPAS_LOCATIESERVER_URL``, ``WIJKKOMPAS_TIMEOUT``,
+``WIJKKOMPAS_RETRIES`` and ``WIJKKOMPAS_BACKOFF``.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from wijkkompas.errors import WijkkompasError
 DEFAULT_CBS_URL = "https://opendata.cbs.nl"
 DEFAULT_PDOK_URL = "https://api.pdok.nl"
 DEFAULT_PDOK_PATH = "cbs/wijken-en-buurten-{jaar}/ogc/v1"
+DEFAULT_LOCATIESERVER_URL = "https://api.pdok.nl/bzk/locatieserver/search/v3_1"
 DEFAULT_GEMEENTE = "GM0141"
 DEFAULT_JAREN = "2017-2024"
 CONFIG_NAME = "wijkkompas.toml"
@@ -40,6 +41,7 @@ class Settings:
     cbs_url: str = DEFAULT_CBS_URL
     pdok_url: str = DEFAULT_PDOK_URL
     pdok_pad: str = DEFAULT_PDOK_PATH
+    locatieserver_url: str = DEFAULT_LOCATIESERVER_URL
     gemeente: str = DEFAULT_GEMEENTE
     jaren: str = DEFAULT_JAREN
     timeout: float = 60.0
@@ -47,6 +49,7 @@ class Settings:
     backoff: float = 2.0
     lokaal: Path | None = None
     kompas: Path | None = None
+    zorglocaties: Path | None = None
     indeling: int | None = None
     imports: tuple[ImportSpec, ...] = field(default_factory=tuple)
 
@@ -55,6 +58,7 @@ _CONFIG_KEYS = {
     "cbs_url": str,
     "pdok_url": str,
     "pdok_pad": str,
+    "locatieserver_url": str,
     "gemeente": str,
     "jaren": str,
     "timeout": float,
@@ -62,11 +66,13 @@ _CONFIG_KEYS = {
     "backoff": float,
     "lokaal": Path,
     "kompas": Path,
+    "zorglocaties": Path,
     "indeling": int,
 }
 _ENV_KEYS = {
     "WIJKKOMPAS_CBS_URL": "cbs_url",
     "WIJKKOMPAS_PDOK_URL": "pdok_url",
+    "WIJKKOMPAS_LOCATIESERVER_URL": "locatieserver_url",
     "WIJKKOMPAS_TIMEOUT": "timeout",
     "WIJKKOMPAS_RETRIES": "retries",
     "WIJKKOMPAS_BACKOFF": "backoff",
@@ -106,7 +112,7 @@ def _read_config(path: Path) -> dict[str, object]:
             values["imports"] = _read_imports(value, path)
         elif key in _CONFIG_KEYS:
             values[key] = _convert(value, key, str(path))
-            if key in ("lokaal", "kompas") and not values[key].is_absolute():
+            if key in ("lokaal", "kompas", "zorglocaties") and not values[key].is_absolute():
                 values[key] = path.parent / values[key]
         else:
             known = ", ".join(sorted([*_CONFIG_KEYS, "import"]))
