@@ -15,3 +15,22 @@ def snapshot(folder: Path) -> dict[str, str]:
         for p in sorted(folder.rglob("*"))
         if p.is_file()
     }
+
+
+def almelo_files(shared: Path, buurten_2021: Path | None = None) -> list[tuple[Path, int]]:
+    """The real Almelo files of ../shared/data, with the year of each, in import order."""
+    return [
+        (shared / "cbs" / "kwb2015_almelo_buurten_wijkbuurtkaart.csv", 2015),
+        (shared / "geo" / "almelo_buurten_2015_simplified.geojson", 2015),
+        (shared / "geo" / "almelo_wijken_2015_simplified.geojson", 2015),
+        (shared / "cbs" / "kwb2021_almelo_buurten_pdok_wijkbuurtkaart.csv", 2021),
+        (buurten_2021 or shared / "geo" / "almelo_buurten_2021_epsg28992.geojson", 2021),
+    ]
+
+
+def import_almelo(data: Path, shared: Path, buurten_2021: Path | None = None) -> None:
+    """Import the real Almelo files into ``data`` with the command line."""
+    from wijkkompas.cli import main
+
+    for path, jaar in almelo_files(shared, buurten_2021):
+        assert main(["import", str(path), "--jaar", str(jaar), "--data-dir", str(data)]) == 0

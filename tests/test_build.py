@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.helpers import snapshot
+from tests.helpers import import_almelo, snapshot
 from wijkkompas.build import run_build
 from wijkkompas.cli import main
 from wijkkompas.errors import WijkkompasError
@@ -23,11 +23,7 @@ def _import(data, path, jaar):
 def almelo(shared, tmp_path_factory):
     """Both real years imported (statistics and boundaries) and built once."""
     data = tmp_path_factory.mktemp("almelo")
-    _import(data, shared / "cbs" / "kwb2015_almelo_buurten_wijkbuurtkaart.csv", 2015)
-    _import(data, shared / "geo" / "almelo_buurten_2015_simplified.geojson", 2015)
-    _import(data, shared / "geo" / "almelo_wijken_2015_simplified.geojson", 2015)
-    _import(data, shared / "cbs" / "kwb2021_almelo_buurten_pdok_wijkbuurtkaart.csv", 2021)
-    _import(data, shared / "geo" / "almelo_buurten_2021_epsg28992.geojson", 2021)
+    import_almelo(data, shared)
     result = run_build(data, say=lambda _: None)
     return data, result.table
 

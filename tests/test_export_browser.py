@@ -9,8 +9,8 @@ import shutil
 import geopandas as gpd
 import pytest
 
+from tests.helpers import import_almelo
 from wijkkompas.build import run_build
-from wijkkompas.cli import main
 from wijkkompas.export import run_export
 from wijkkompas.maps import PDOK_TILES
 from wijkkompas.processed import load_processed
@@ -31,12 +31,7 @@ def pages(shared, tmp_path_factory):
     geo.loc[geo["buurtcode"] == "BU01411501", "buurtnaam"] = EVIL_NAME
     evil_geo = data.parent / "buurten_2021.gpkg"
     geo.to_file(evil_geo, driver="GPKG")
-    for path, jaar in [(shared / "cbs" / "kwb2015_almelo_buurten_wijkbuurtkaart.csv", 2015),
-                       (shared / "geo" / "almelo_buurten_2015_simplified.geojson", 2015),
-                       (shared / "geo" / "almelo_wijken_2015_simplified.geojson", 2015),
-                       (shared / "cbs" / "kwb2021_almelo_buurten_pdok_wijkbuurtkaart.csv", 2021),
-                       (evil_geo, 2021)]:
-        assert main(["import", str(path), "--jaar", str(jaar), "--data-dir", str(data)]) == 0
+    import_almelo(data, shared, buurten_2021=evil_geo)
     lokaal = data.parent / "lokaal.toml"
     lokaal.write_text(f"""bestanden = ["cijfers.csv"]
 [indicator.meldingen_openbare_ruimte]

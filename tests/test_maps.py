@@ -9,20 +9,16 @@ import pytest
 from matplotlib.collections import PatchCollection
 from matplotlib.patches import Rectangle
 
+from tests.helpers import import_almelo
 from wijkkompas.build import run_build
 from wijkkompas.classes import ALL_CHANGE_CLASSES, ALL_CLASSES
-from wijkkompas.cli import main
 from wijkkompas.processed import load_processed
 
 
 @pytest.fixture(scope="module")
 def processed(shared, tmp_path_factory):
     data = tmp_path_factory.mktemp("maps")
-    for path, jaar in [(shared / "cbs" / "kwb2015_almelo_buurten_wijkbuurtkaart.csv", 2015),
-                       (shared / "geo" / "almelo_buurten_2015_simplified.geojson", 2015),
-                       (shared / "cbs" / "kwb2021_almelo_buurten_pdok_wijkbuurtkaart.csv", 2021),
-                       (shared / "geo" / "almelo_buurten_2021_epsg28992.geojson", 2021)]:
-        assert main(["import", str(path), "--jaar", str(jaar), "--data-dir", str(data)]) == 0
+    import_almelo(data, shared)
     run_build(data, say=lambda _: None)
     return load_processed(data)
 

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import almelo_files
+
 papermill = pytest.importorskip("papermill")
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
@@ -32,11 +34,7 @@ def _outputs(book: dict) -> str:
 @pytest.fixture(scope="module")
 def updated(shared, tmp_path_factory):
     data = tmp_path_factory.mktemp("nb") / "data"
-    imports = [[str(shared / "cbs" / "kwb2015_almelo_buurten_wijkbuurtkaart.csv"), 2015],
-               [str(shared / "geo" / "almelo_buurten_2015_simplified.geojson"), 2015],
-               [str(shared / "geo" / "almelo_wijken_2015_simplified.geojson"), 2015],
-               [str(shared / "cbs" / "kwb2021_almelo_buurten_pdok_wijkbuurtkaart.csv"), 2021],
-               [str(shared / "geo" / "almelo_buurten_2021_epsg28992.geojson"), 2021]]
+    imports = [[str(path), jaar] for path, jaar in almelo_files(shared)]
     book = _run("01_jaarlijkse_update.ipynb", data.parent, data_dir=str(data), ophalen=False,
                 importbestanden=imports, lokaal=str(EXAMPLE))
     return data, book

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tests.helpers import import_almelo
 from tests.servers import LocatieServer
 from wijkkompas.build import run_build
 from wijkkompas.cli import main
@@ -31,11 +32,7 @@ IN_1001 = (242009, 485937)  # BU01411001 Binnenstad Zuid
 @pytest.fixture(scope="module")
 def processed(shared, tmp_path_factory):
     data = tmp_path_factory.mktemp("vlek") / "data"
-    for path, jaar in [(shared / "cbs" / "kwb2015_almelo_buurten_wijkbuurtkaart.csv", 2015),
-                       (shared / "geo" / "almelo_buurten_2015_simplified.geojson", 2015),
-                       (shared / "cbs" / "kwb2021_almelo_buurten_pdok_wijkbuurtkaart.csv", 2021),
-                       (shared / "geo" / "almelo_buurten_2021_epsg28992.geojson", 2021)]:
-        assert main(["import", str(path), "--jaar", str(jaar), "--data-dir", str(data)]) == 0
+    import_almelo(data, shared)
     run_build(data, say=lambda _: None)
     return load_processed(data)
 

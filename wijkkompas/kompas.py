@@ -6,12 +6,12 @@ own file in the same form and passes it with ``--kompas`` or ``kompas = "..."`` 
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
 from wijkkompas.errors import WijkkompasError
+from wijkkompas.tomlfile import read_toml
 
 RICHTINGEN = {"hoger is beter": 1, "hoger is slechter": -1, "context": 0}
 SOORTEN = ("objectief", "subjectief")
@@ -77,12 +77,7 @@ def default_path() -> Path:
 def load_kompas(path: Path | None = None) -> Kompas:
     """Read and check a kompas definition; every problem names the file and the key."""
     path = Path(path) if path else default_path()
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise WijkkompasError(f"Kan kompasdefinitie {path} niet lezen: {exc.strerror}.") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise WijkkompasError(f"{path} is geen geldige TOML: {exc}.") from None
+    raw = read_toml(path, "kompasdefinitie")
     frame = {}
     for key, kind in _FRAME_KEYS.items():
         if key not in raw:

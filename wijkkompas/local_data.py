@@ -19,7 +19,6 @@ line and column; nothing is dropped silently.
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -31,6 +30,7 @@ from wijkkompas.catalogue import FACTORS, indicators
 from wijkkompas.errors import WijkkompasError
 from wijkkompas.indicators import INTERNAL
 from wijkkompas.sources import level_of
+from wijkkompas.tomlfile import read_toml
 
 REQUIRED = ("gebiedscode", "jaar", "indicator", "waarde")
 OPTIONAL = ("bron", "teller", "noemer")
@@ -62,12 +62,7 @@ class LocalConfig:
 
 def read_definitions(path: Path) -> LocalConfig:
     """Read and check the definitions file of local indicators."""
-    try:
-        raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise WijkkompasError(f"Kan {path} niet lezen: {exc.strerror}.") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise WijkkompasError(f"{path} is geen geldige TOML: {exc}.") from None
+    raw = read_toml(path, "definitiebestand van lokale indicatoren")
     definitions = {}
     for code, spec in (raw.get("indicator") or {}).items():
         where = f"{path} [indicator.{code}]"

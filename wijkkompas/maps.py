@@ -137,10 +137,22 @@ def map_data(processed: Processed, levels: tuple[str, ...] = ("wijk", "buurt"),
     }
 
 
-_SCRIPT = Template("""
-{% macro header(this, kwargs) %}
+#: Leaflet inline in the page header, for every layer template of this project.
+LEAFLET_HEADER = """
 <style>{{ this.leaflet_css }}</style>
 <script>{{ this.leaflet_js }}</script>
+"""
+#: esc(): text from data into HTML, always through textContent.
+JS_ESCAPE = """
+  function esc(text) {
+    var div = document.createElement("div");
+    div.textContent = text === null || text === undefined ? "" : String(text);
+    return div.innerHTML;
+  }
+"""
+
+_SCRIPT = Template("""
+{% macro header(this, kwargs) %}""" + LEAFLET_HEADER + """
 <style>
 .wk-panel{background:#fff;padding:8px 10px;border-radius:4px;box-shadow:0 1px 4px rgba(0,0,0,.4);
  font:13px/1.4 Arial,Helvetica,sans-serif;color:#222;max-width:260px}
@@ -157,12 +169,7 @@ _SCRIPT = Template("""
   var map = {{ this._parent.get_name() }};
   var data = {{ this.data_json }};
   var state = {niveau: data.niveaus[0][0], thema: data.start.thema,
-               jaar: String(data.start.jaar), maat: "score"};
-  function esc(text) {
-    var div = document.createElement("div");
-    div.textContent = text === null || text === undefined ? "" : String(text);
-    return div.innerHTML;
-  }
+               jaar: String(data.start.jaar), maat: "score"};""" + JS_ESCAPE + """
   function fmt(x, dec) {
     if (x === null || x === undefined) { return "geen data"; }
     return Number(x).toLocaleString("nl-NL", {minimumFractionDigits: dec,
@@ -292,16 +299,20 @@ _SCRIPT = Template("""
 """)
 
 
-class KompasLayer(MacroElement):
+class InlineLeafletLayer(MacroElement):
+    """A layer script with its data as safe JSON, and Leaflet inlined in the page header."""
+
+    def __init__(self, payload: dict[str, Any]) -> None:
+        super().__init__()
+        self._name = type(self).__name__
+        self.data_json = script_safe_json(payload)
+        self.leaflet_js, self.leaflet_css = leaflet_assets()
+
+
+class KompasLayer(InlineLeafletLayer):
     """The areas with all their values, the choice panel and the fixed legend."""
 
     _template = _SCRIPT
-
-    def __init__(self, data: dict[str, Any]) -> None:
-        super().__init__()
-        self._name = "KompasLayer"
-        self.data_json = script_safe_json(data)
-        self.leaflet_js, self.leaflet_css = leaflet_assets()
 
 
 class OfflineMap(folium.Map):
@@ -311,15 +322,21 @@ class OfflineMap(folium.Map):
     default_css: list[tuple[str, str]] = []
 
 
+def base_map(tiles_url: str = PDOK_TILES, height: str = "100%") -> folium.Map:
+    """An offline folium map with the PDOK BRT-Achtergrondkaart (grijs) as base layer."""
+    fmap = OfflineMap(location=[52.35, 6.66], zoom_start=12, tiles=None, height=height,
+                      control_scale=True)
+    if tiles_url:
+        folium.TileLayer(tiles=tiles_url, attr=PDOK_ATTRIBUTION, name="BRT-Achtergrondkaart",
+                         max_zoom=19, overlay=False, control=False).add_to(fmap)
+    return fmap
+
+
 def interactive_map(processed: Processed, levels: tuple[str, ...] = ("wijk", "buurt"),
                     wijk: str | None = None, tiles_url: str = PDOK_TILES,
                     height: str = "100%") -> folium.Map:
     """The wijkkompas map: one map, with level, theme, year and measure to choose."""
-    fmap = OfflineMap(location=[52.35, 6.66], zoom_start=12, tiles=None, height=height,
-                      control_scale=True, prefer_canvas=False)
-    if tiles_url:
-        folium.TileLayer(tiles=tiles_url, attr=PDOK_ATTRIBUTION, name="BRT-Achtergrondkaart",
-                         max_zoom=19, overlay=False, control=False).add_to(fmap)
+    fmap = base_map(tiles_url, height)
     KompasLayer(map_data(processed, levels, wijk)).add_to(fmap)
     fmap.get_root().header.add_child(Element('<meta name="robots" content="noindex">'))
     return fmap

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import os
 import re
-import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from wijkkompas.errors import WijkkompasError
+from wijkkompas.tomlfile import read_toml
 
 DEFAULT_CBS_URL = "https://opendata.cbs.nl"
 DEFAULT_PDOK_URL = "https://api.pdok.nl"
@@ -95,17 +95,7 @@ def _convert(value: object, key: str, where: str) -> object:
 
 
 def _read_config(path: Path) -> dict[str, object]:
-    try:
-        with path.open("rb") as handle:
-            raw = tomllib.load(handle)
-    except OSError as exc:
-        raise WijkkompasError(
-            f"Kan configuratiebestand {path} niet lezen: {exc.strerror}."
-        ) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise WijkkompasError(
-            f"Configuratiebestand {path} is geen geldige TOML: {exc}. Verbeter het bestand."
-        ) from None
+    raw = read_toml(path, "configuratiebestand")
     values: dict[str, object] = {}
     for key, value in raw.items():
         if key == "import":

@@ -20,13 +20,11 @@ import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from branca.element import MacroElement
 from jinja2 import Template
 
 from wijkkompas.errors import WijkkompasError
 from wijkkompas.geocode import Geocoder
-from wijkkompas.maps import PDOK_ATTRIBUTION, PDOK_TILES, OfflineMap, leaflet_assets
-from wijkkompas.maps import script_safe_json as safe_json
+from wijkkompas.maps import JS_ESCAPE, LEAFLET_HEADER, PDOK_TILES, InlineLeafletLayer, base_map
 from wijkkompas.processed import Processed
 from wijkkompas.storage import write_bytes_atomic
 from wijkkompas.toets import Toets
@@ -131,9 +129,7 @@ def map_payload(processed: Processed, vk: Vlekkenkaart, gedeeld: bool,
 
 
 _SCRIPT = Template("""
-{% macro header(this, kwargs) %}
-<style>{{ this.leaflet_css }}</style>
-<script>{{ this.leaflet_js }}</script>
+{% macro header(this, kwargs) %}""" + LEAFLET_HEADER + """
 <style>
 .vk-panel{background:#fff;padding:8px 10px;border-radius:4px;box-shadow:0 1px 4px rgba(0,0,0,.4);
  font:13px/1.4 Arial,Helvetica,sans-serif;max-width:280px}
@@ -144,12 +140,7 @@ _SCRIPT = Template("""
 {% macro script(this, kwargs) %}
 (function () {
   var map = {{ this._parent.get_name() }};
-  var data = {{ this.data_json }};
-  function esc(text) {
-    var div = document.createElement("div");
-    div.textContent = text === null || text === undefined ? "" : String(text);
-    return div.innerHTML;
-  }
+  var data = {{ this.data_json }};""" + JS_ESCAPE + """
   function fmt(x) {
     return x === null || x === undefined ? "onbekend" : Number(x).toLocaleString("nl-NL");
   }
@@ -225,22 +216,16 @@ _SCRIPT = Template("""
 """)
 
 
-class VlekkenLayer(MacroElement):
-    _template = _SCRIPT
+class VlekkenLayer(InlineLeafletLayer):
+    """Vlekken, locations, counts and draagkracht per buurt, the toets, and a legend."""
 
-    def __init__(self, payload: dict[str, Any]) -> None:
-        super().__init__()
-        self._name = "VlekkenLayer"
-        self.data_json = safe_json(payload)
-        self.leaflet_js, self.leaflet_css = leaflet_assets()
+    _template = _SCRIPT
 
 
 def vlekkenkaart_map(processed: Processed, vk: Vlekkenkaart, gedeeld: bool = True,
                      toets: Toets | None = None, tiles_url: str = PDOK_TILES) -> folium.Map:
-    fmap = OfflineMap(location=[52.35, 6.66], zoom_start=12, tiles=None, control_scale=True)
-    if tiles_url:
-        folium.TileLayer(tiles=tiles_url, attr=PDOK_ATTRIBUTION, name="BRT-Achtergrondkaart",
-                         max_zoom=19, control=False).add_to(fmap)
+    """The vlekkenkaart; ``gedeeld`` (shared) leaves sensitive locations out as points."""
+    fmap = base_map(tiles_url)
     VlekkenLayer(map_payload(processed, vk, gedeeld, toets)).add_to(fmap)
     return fmap
 

@@ -10,7 +10,6 @@ point) or an address to look up. Column names are set per data set. See
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from pyproj import Transformer
 
 from wijkkompas.errors import WijkkompasError
 from wijkkompas.geocode import Geocoder
+from wijkkompas.tomlfile import read_toml
 
 RD = "EPSG:28992"
 _DATASET_KEYS = {"bestand", "bron", "categorie", "categorie_kolom", "naam", "capaciteit", "x",
@@ -57,12 +57,7 @@ class CareConfig:
 def read_config(path: Path) -> CareConfig:
     """Read and check the configuration of categories and data sets."""
     path = Path(path)
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise WijkkompasError(f"Kan {path} niet lezen: {exc.strerror}.") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise WijkkompasError(f"{path} is geen geldige TOML: {exc}.") from None
+    raw = read_toml(path, "configuratie van zorglocaties")
     categories = {}
     for code, spec in (raw.get("categorie") or {}).items():
         if not isinstance(spec, dict) or "naam" not in spec:
