@@ -236,10 +236,11 @@ class PdokServer(LoopbackServer):
     """PDOK OGC API Features: /cbs/wijken-en-buurten-<jaar>/ogc/v1/collections/<laag>/items."""
 
     def __init__(self, layers: dict[tuple[int, str], list[dict[str, Any]]],
-                 page_size: int = 1000) -> None:
+                 page_size: int = 1000, property_filter: bool = True) -> None:
         super().__init__()
         self.layers = layers
         self.page_size = page_size
+        self.property_filter = property_filter
 
     def respond(self, url: Any) -> tuple[int, bytes, dict[str, str]]:
         m = re.fullmatch(r"/cbs/wijken-en-buurten-(\d{4})/ogc/v1/collections/(\w+)/items",
@@ -249,6 +250,10 @@ class PdokServer(LoopbackServer):
             return 404, body.encode(), {"Content-Type": "application/problem+json"}
         query = {k: v[0] for k, v in parse_qs(url.query).items()}
         features = self.layers[(int(m.group(1)), m.group(2))]
+        if "gemeentecode" in query and not self.property_filter:
+            body = json.dumps({"code": "Bad Request",
+                               "description": "unknown query parameter: gemeentecode"})
+            return 400, body.encode(), {"Content-Type": "application/problem+json"}
         if "gemeentecode" in query:
             features = [f for f in features
                         if f["properties"].get("gemeentecode") == query["gemeentecode"]]

@@ -351,3 +351,16 @@ def test_almelo_kompas_scores_from_real_data(almelo):
     assert reference.loc["bijstand_per_1000", "referentiejaar"] == 2015
     sensitivity = pd.read_csv(out / "kompas_gevoeligheid.csv")
     assert set(sensitivity.gebiedscode) >= {"WK014110", "WK014115"}
+
+
+def test_override_settles_an_ambiguous_key(shared):
+    from wijkkompas.catalogue import resolve_odata
+
+    props = json.loads((shared / "odata" / "85984NED" / "DataProperties.json").read_text())
+    twin = dict(next(p for p in props if p["Key"] == "AantalInwoners_5"))
+    twin.update(ID=999, Key="AantalInwoners_200")
+    resolution = resolve_odata("85984NED", [*props, twin],
+                               fixed={("85984NED", "inwoners"): "AantalInwoners_200"})
+    assert resolution.keys["inwoners"] == "AantalInwoners_200"
+    with pytest.raises(WijkkompasError, match="sleutel 'Bestaat_1' voor inwoners bestaat niet"):
+        resolve_odata("85984NED", props, fixed={("85984NED", "inwoners"): "Bestaat_1"})

@@ -272,3 +272,11 @@ def test_pdok_unreachable(settings, cached):
     dead = replace(settings, pdok_url="http://127.0.0.1:9")
     _fails(dead, cached, "PDOK is niet bereikbaar op http://127.0.0.1:9", years=[2024],
            refresh=True, geo_only=True)
+
+
+def test_pdok_without_property_filter_is_filtered_here(settings, tmp_path, pdok_server):
+    pdok_server.property_filter = False
+    fetch(settings, tmp_path / "raw", years=[2024])
+    buurten = gpd.read_file(tmp_path / "raw" / "geo" / "wijkenbuurten_2024.gpkg", layer="buurten")
+    assert len(buurten) == 71 and set(buurten["gemeentecode"]) == {"GM0141"}
+    assert any("gemeentecode" not in r for r in pdok_server.requests)

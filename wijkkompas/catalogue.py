@@ -148,16 +148,18 @@ class Resolution:
         return rows
 
 
-def resolve_odata(table: str, data_properties: list[dict[str, Any]]) -> Resolution:
+def resolve_odata(table: str, data_properties: list[dict[str, Any]],
+                  fixed: dict[tuple[str, str], str] | None = None) -> Resolution:
     """Match the catalogue's variables to the topic keys of one CBS table.
 
     A variable that matches no key is simply absent from that year. A variable that
     matches several keys raises an error naming them, so nobody gets a silent guess.
+    ``fixed`` ({(table, variabele): key}, default overrides.csv) wins over the rules.
     """
     chains = group_chains(data_properties)
     units = {p["Key"]: str(p.get("Unit", "")).strip() for p in data_properties
              if p.get("Type") == "Topic"}
-    fixed = overrides()
+    fixed = overrides() if fixed is None else fixed
     keys: dict[str, str] = {}
     percent: set[str] = set()
     for var in variables().values():

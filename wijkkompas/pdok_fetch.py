@@ -112,6 +112,13 @@ def download_layer(settings: Settings, jaar: int, layer: str, gemeente: str,
         while url:
             try:
                 page = _get_page(session, url, params, settings)
+            except requests.HTTPError as exc:
+                status = exc.response.status_code if exc.response is not None else None
+                if status == 400 and params and "gemeentecode" in params:
+                    # A service that cannot filter on gemeentecode: fetch all, filter here.
+                    params = {k: v for k, v in params.items() if k != "gemeentecode"}
+                    continue
+                raise WijkkompasError(_explain(exc, settings, jaar, layer, url)) from exc
             except (requests.RequestException, ValueError) as exc:
                 raise WijkkompasError(_explain(exc, settings, jaar, layer, url)) from exc
             if not isinstance(page.get("features"), list):
