@@ -69,3 +69,5 @@ def test_build_and_run(env, tmp_path, shared):
     assert done.returncode == 0, done.stderr
     assert "CBS 85984NED (2024): opgehaald" in done.stdout
     assert "jaren 2021, 2024" in done.stdout
+    assert (tmp_path / "d" / "processed" / "export" / "wijkkompas_GM0141.html").is_file()
+    assert "Vlekkenkaart overgeslagen: geen 'zorglocaties' in de configuratie." in done.stdout

@@ -59,17 +59,21 @@ def build_parser() -> argparse.ArgumentParser:
                             "uit de config)")
     kaart.add_argument("--jaar", type=int, default=None, help="jaar van de wijk- en buurtkaart")
 
-    build = steps.add_parser("build", help="bouw de indicatortabel in data/processed")
+    build = steps.add_parser("build", help="bouw de indicatortabel en het kompas in "
+                             "data/processed")
     _common(build)
+    _kompas_option(build)
     _build_options(build)
 
     export = steps.add_parser("export", help="losse HTML-bestanden voor dialoogsessies (offline)")
     _common(export)
+    _kompas_option(export)
     _export_options(export)
 
     vlek = steps.add_parser("vlekkenkaart",
                             help="vlekkenkaart van zorglocaties; toets van een nieuwe locatie")
     _common(vlek)
+    _kompas_option(vlek)
     vlek.add_argument("--zorglocaties", type=Path, default=None,
                       help="configuratie van categorieën en datasets (TOML)")
     vlek.add_argument("--toets", default=None,
@@ -79,27 +83,33 @@ def build_parser() -> argparse.ArgumentParser:
     vlek.add_argument("--capaciteit", type=float, default=None, help="bedden of plaatsen")
     vlek.add_argument("--out", type=Path, default=None,
                       help="uitvoermap (standaard: DATA-DIR/processed/vlekkenkaart)")
-    if not any(a.dest == "kompas" for a in vlek._actions):
-        vlek.add_argument("--kompas", type=Path, default=None, help=argparse.SUPPRESS)
 
-    run = steps.add_parser("run", help="de hele jaarlijkse update: ophalen en alle latere stappen")
+    run = steps.add_parser("run", help="de hele jaarlijkse update: ophalen, bouwen, exporteren "
+                           "en (als ingesteld) de vlekkenkaart")
     _common(run)
+    _kompas_option(run)
     _fetch_options(run)
     _build_options(run)
-    _export_options(run)
     return parser
 
 
-def _vlekkenkaart(args: argparse.Namespace, settings: Settings, required: bool = True) -> None:
-    config_path = getattr(args, "zorglocaties", None) or settings.zorglocaties
+def _kompas_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--kompas", type=Path, default=None,
+                        help="kompasdefinitie (TOML; standaard die van Almelo)")
+
+
+def _vlekkenkaart(args: argparse.Namespace, settings: Settings) -> None:
+    in_run = args.stap == "run"
+    config_path = (None if in_run else args.zorglocaties) or settings.zorglocaties
     if config_path is None:
-        if required:
-            raise WijkkompasError(
-                "Geef de configuratie van de zorglocaties met --zorglocaties BESTAND of "
-                "'zorglocaties = ...' in wijkkompas.toml (voorbeeld: "
-                "voorbeelden/zorglocaties.toml)."
-            )
-        return
+        if in_run:
+            print("Vlekkenkaart overgeslagen: geen 'zorglocaties' in de configuratie.")
+            return
+        raise WijkkompasError(
+            "Geef de configuratie van de zorglocaties met --zorglocaties BESTAND of "
+            "'zorglocaties = ...' in wijkkompas.toml (voorbeeld: "
+            "voorbeelden/zorglocaties.toml)."
+        )
     processed = load_processed(args.data_dir, args.kompas or settings.kompas)
     config = read_config(config_path)
     geocoder = Geocoder(settings.locatieserver_url, args.data_dir / "raw",
@@ -109,17 +119,14 @@ def _vlekkenkaart(args: argparse.Namespace, settings: Settings, required: bool =
     for note in vk.locations.problems:
         print(f"let op: {note}")
     toets = None
-    wants_toets = getattr(args, "toets", None) or getattr(args, "adres", None)
-    if wants_toets:
+    if not in_run and (args.toets or args.adres):
         if not args.categorie:
             raise WijkkompasError("Geef bij een toets de categorie, bijvoorbeeld "
                                   "--categorie beschermd_wonen.")
         x, y = locate_proposal(args.toets, args.adres, geocoder)
         toets = run_toets(processed, vk.located, config, x, y, args.categorie, args.capaciteit)
         print(toets.samenvatting)
-    out = getattr(args, "out", None) or args.data_dir / "processed" / "vlekkenkaart"
-    if args.stap == "run":
-        out = args.data_dir / "processed" / "vlekkenkaart"
+    out = (None if in_run else args.out) or args.data_dir / "processed" / "vlekkenkaart"
     write_outputs(processed, vk, out, toets)
 
 
@@ -128,9 +135,6 @@ def _export_options(parser: argparse.ArgumentParser) -> None:
                         help="alleen de pagina van deze wijk, bijvoorbeeld WK014115")
     parser.add_argument("--out", type=Path, default=None,
                         help="uitvoermap (standaard: DATA-DIR/processed/export)")
-    if not any(a.dest == "kompas" for a in parser._actions):
-        parser.add_argument("--kompas", type=Path, default=None,
-                            help="kompasdefinitie (TOML; standaard die van Almelo)")
 
 
 def _export(args: argparse.Namespace, settings: Settings) -> None:
@@ -138,15 +142,14 @@ def _export(args: argparse.Namespace, settings: Settings) -> None:
     if processed.result.themes.empty:
         print(f"Geen kompasscores voor {processed.kompas.gemeente}: geen export.")
         return
-    out = args.out or args.data_dir / "processed" / "export"
-    run_export(processed, out, args.wijk)
+    in_run = args.stap == "run"
+    out = (None if in_run else args.out) or args.data_dir / "processed" / "export"
+    run_export(processed, out, None if in_run else args.wijk)
 
 
 def _build_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--lokaal", type=Path, default=None,
                         help="definities van lokale indicatoren (TOML), met hun bestanden")
-    parser.add_argument("--kompas", type=Path, default=None,
-                        help="kompasdefinitie (TOML; standaard die van Almelo)")
     parser.add_argument("--indeling", type=int, default=None,
                         help="jaar van de buurtindeling waarnaar andere jaren worden omgerekend "
                              "(standaard: het laatste jaar met buurtgrenzen)")
@@ -197,16 +200,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         settings = load_settings(args.config)
-        if args.stap in ("fetch", "run"):
-            _fetch(args, settings)
-        if args.stap in ("build", "run"):
-            _build(args, settings)
-        if args.stap in ("export", "run"):
-            _export(args, settings)
-        if args.stap in ("vlekkenkaart", "run"):
-            _vlekkenkaart(args, settings, required=args.stap == "vlekkenkaart")
-        elif args.stap == "import":
-            _import(args, settings)
+        steps = {"fetch": [_fetch], "import": [_import], "build": [_build],
+                 "export": [_export], "vlekkenkaart": [_vlekkenkaart],
+                 "run": [_fetch, _build, _export, _vlekkenkaart]}
+        for step in steps[args.stap]:
+            step(args, settings)
     except WijkkompasError as exc:
         print(f"fout: {exc}", file=sys.stderr)
         return 1
