@@ -364,3 +364,18 @@ def test_override_settles_an_ambiguous_key(shared):
     assert resolution.keys["inwoners"] == "AantalInwoners_200"
     with pytest.raises(WijkkompasError, match="sleutel 'Bestaat_1' voor inwoners bestaat niet"):
         resolve_odata("85984NED", props, fixed={("85984NED", "inwoners"): "Bestaat_1"})
+
+
+def test_build_and_scores_without_any_boundaries(tmp_path):
+    from wijkkompas.processed import load_processed
+
+    data = tmp_path / "data"
+    _import(data, _write(tmp_path / "hand.csv", HAND), 2020)
+    run_build(data, say=lambda _: None)
+    verdicts = pd.read_csv(data / "processed" / "indelingen.csv")
+    assert list(verdicts.columns) == ["gebiedscode", "indeling", "overlap", "oordeel",
+                                      "vergeleken_met"] and verdicts.empty
+    processed = load_processed(data)
+    assert processed.target is None
+    with pytest.raises(WijkkompasError, match="Geen buurten van"):
+        processed.boundaries("buurt")

@@ -43,6 +43,7 @@ from wijkkompas.storage import (
 )
 
 STATUS = ("waargenomen", "berekend", "ontbreekt")
+VERDICT_COLUMNS = ["gebiedscode", "indeling", "overlap", "oordeel", "vergeleken_met"]
 
 
 @dataclass
@@ -151,6 +152,7 @@ def _carry(table: pd.DataFrame, bounds: dict[int, Boundaries], factors: dict,
                      else pd.DataFrame(columns=["gebiedscode", "overlap", "oordeel",
                                                 "vergeleken_met"]))
     verdict_frame.insert(1, "indeling", target)
+    verdict_frame = verdict_frame[VERDICT_COLUMNS]
     return (pd.concat(carried, ignore_index=True) if carried
             else pd.DataFrame(columns=INTERNAL)), verdict_frame
 
@@ -208,7 +210,7 @@ def build_table(raw_dir: Path, local: LocalConfig | None = None,
 
     with_buurten = [j for j, b in bounds.items() if b.buurten is not None]
     target = target_indeling or (max(with_buurten) if with_buurten else None)
-    verdicts = pd.DataFrame()
+    verdicts = pd.DataFrame(columns=VERDICT_COLUMNS)
     if target is not None:
         if target not in with_buurten:
             raise WijkkompasError(f"Geen buurtgrenzen van {target} in {raw_dir}; kies een "

@@ -30,8 +30,9 @@ class Processed:
 
     @property
     def years(self) -> list[int]:
-        themes = self.result.themes
-        return sorted(int(j) for j in themes["jaar"].unique())
+        """The years with kompas scores (else with any figures)."""
+        source = self.result.themes if len(self.result.themes) else self.table
+        return sorted(int(j) for j in source["jaar"].unique())
 
     def boundaries(self, niveau: str, jaar: int | None = None) -> gpd.GeoDataFrame:
         """Boundaries of ``niveau`` ("buurt", "wijk", "gemeente") in ``jaar`` (default: the
