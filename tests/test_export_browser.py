@@ -106,9 +106,19 @@ class Page:
             "([lat, lon]) => { const p = window.wijkkompas.map.latLngToContainerPoint([lat, lon]);"
             " const r = window.wijkkompas.map.getContainer().getBoundingClientRect();"
             " return [p.x + r.left, p.y + r.top]; }", [lat, lon])
-        self.page.mouse.move(*point)
-        self.page.wait_for_selector(".leaflet-tooltip")
-        return self.page.inner_text(".leaflet-tooltip")
+        self.page.mouse.move(5, 5)
+        self.page.mouse.move(*point, steps=5)
+        try:
+            self.page.wait_for_function(
+                "code => [...document.querySelectorAll('.leaflet-tooltip')]"
+                ".some(t => t.innerText.includes(code))", arg=code, timeout=5000)
+        except playwright.TimeoutError:
+            shown = self.page.eval_on_selector_all(".leaflet-tooltip", "ts => ts.map(t => "
+                                                   "t.innerText)")
+            pytest.fail(f"no tooltip for {code} at {point}; shown: {shown}")
+        texts = self.page.eval_on_selector_all(".leaflet-tooltip", "ts => ts.map(t => "
+                                               "t.innerText)")
+        return next(t for t in texts if code in t)
 
     def close(self):
         self.page.close()
