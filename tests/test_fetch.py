@@ -280,3 +280,12 @@ def test_pdok_without_property_filter_is_filtered_here(settings, tmp_path, pdok_
     buurten = gpd.read_file(tmp_path / "raw" / "geo" / "wijkenbuurten_2024.gpkg", layer="buurten")
     assert len(buurten) == 71 and set(buurten["gemeentecode"]) == {"GM0141"}
     assert any("gemeentecode" not in r for r in pdok_server.requests)
+
+
+def test_boundaries_only_for_the_years_pdok_serves(settings, tmp_path, pdok_server):
+    from dataclasses import replace
+
+    report = fetch(replace(settings, grenzen_jaren="2024-2030"), tmp_path / "raw")
+    assert [t.ref.jaar for t in report.tables] == [2023, 2024]
+    assert [g.jaar for g in report.boundaries] == [2024]
+    assert not any("wijken-en-buurten-2023" in r for r in pdok_server.requests)

@@ -14,7 +14,7 @@ from wijkkompas.cbs_catalog import TableRef, find_tables
 from wijkkompas.cbs_fetch import FetchResult, fetch_table
 from wijkkompas.cbs_fetch import is_cached as table_cached
 from wijkkompas.pdok_fetch import LAYERS, GeoResult, fetch_boundaries
-from wijkkompas.settings import Settings, check_gemeente
+from wijkkompas.settings import Settings, check_gemeente, parse_years
 from wijkkompas.storage import read_manifest, write_manifest
 
 
@@ -80,7 +80,11 @@ def run_fetch(
         report.tables.append(result)
         say(report.lines()[-1])
 
-    for year in years:
+    boundary_years = [y for y in years if y in set(parse_years(settings.grenzen_jaren))]
+    if not boundary_years:
+        say(f"Geen grenzen opgehaald: geen van de jaren valt in grenzen_jaren "
+            f"({settings.grenzen_jaren}); importeer de wijk- en buurtkaart van die jaren.")
+    for year in boundary_years:
         result = fetch_boundaries(year, gemeente, raw_dir, settings,
                                   manifest["geo"].get(str(year)), refresh=refresh)
         if result.status != "actueel":

@@ -23,6 +23,8 @@ DEFAULT_PDOK_PATH = "cbs/wijken-en-buurten-{jaar}/ogc/v1"
 DEFAULT_LOCATIESERVER_URL = "https://api.pdok.nl/bzk/locatieserver/search/v3_1"
 DEFAULT_GEMEENTE = "GM0141"
 DEFAULT_JAREN = "2017-2024"
+#: PDOK serves the wijk- en buurtkaart as a year-specific OGC API from 2023 on.
+DEFAULT_GRENZEN_JAREN = "2023-2030"
 CONFIG_NAME = "wijkkompas.toml"
 
 _GEMEENTE_RE = re.compile(r"^GM\d{4}$")
@@ -44,6 +46,7 @@ class Settings:
     locatieserver_url: str = DEFAULT_LOCATIESERVER_URL
     gemeente: str = DEFAULT_GEMEENTE
     jaren: str = DEFAULT_JAREN
+    grenzen_jaren: str = DEFAULT_GRENZEN_JAREN
     timeout: float = 60.0
     retries: int = 3
     backoff: float = 2.0
@@ -61,6 +64,7 @@ _CONFIG_KEYS = {
     "locatieserver_url": str,
     "gemeente": str,
     "jaren": str,
+    "grenzen_jaren": str,
     "timeout": float,
     "retries": int,
     "backoff": float,
