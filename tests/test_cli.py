@@ -71,3 +71,12 @@ def test_build_and_run(env, tmp_path, shared):
     assert "jaren 2021, 2024" in done.stdout
     assert (tmp_path / "d" / "processed" / "export" / "wijkkompas_GM0141.html").is_file()
     assert "Vlekkenkaart overgeslagen: geen 'zorglocaties' in de configuratie." in done.stdout
+
+
+def test_usage_errors_and_help_are_dutch(env, tmp_path):
+    wrong = _run(["fetch", "--jaren"], env, tmp_path)
+    assert wrong.returncode == 2
+    assert wrong.stderr.startswith("fout: ") and "wijkkompas fetch --help" in wrong.stderr
+    helped = _run(["build", "--help"], env, tmp_path)
+    assert helped.returncode == 0
+    assert helped.stdout.startswith("gebruik: wijkkompas build") and "opties:" in helped.stdout

@@ -57,6 +57,7 @@ def test_02_maps(updated):
     names = sorted(p.name for p in out.iterdir())
     assert "werk_inkomen_2015_wijken.png" in names and "werk_inkomen_2015_buurten.pdf" in names
     assert "werk_inkomen_2015_verandering_wijken.pdf" in names
+    assert "werk_inkomen_2015_verandering_buurten.png" in names
 
 
 def test_03_wijkprofiel(updated):

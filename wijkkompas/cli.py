@@ -22,7 +22,34 @@ from wijkkompas.vlekkenkaart import build_vlekkenkaart, locate_proposal, write_o
 from wijkkompas.zorglocaties import read_config
 
 
+class _DutchHelp(argparse.HelpFormatter):
+    """argparse's help, with the usage line in Dutch."""
+
+    def add_usage(self, usage: str | None, actions: object, groups: object,
+                  prefix: str | None = None) -> None:
+        prefix = "gebruik: " if prefix is None else prefix
+        super().add_usage(usage, actions, groups, prefix)  # type: ignore[arg-type]
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors read like the rest of the command's messages."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"fout: {message} (zie '{self.prog} --help')\n")
+
+
+def _dutch(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    parser.formatter_class = _DutchHelp
+    parser._positionals.title = "argumenten"
+    parser._optionals.title = "opties"
+    for action in parser._actions:
+        if isinstance(action, argparse._HelpAction):
+            action.help = "toon deze hulp en stop"
+    return parser
+
+
 def _common(parser: argparse.ArgumentParser) -> None:
+    _dutch(parser)
     parser.add_argument("--data-dir", type=Path, default=Path("data"),
                         help="map met raw/ en processed/ (standaard: data)")
     parser.add_argument("--config", type=Path, default=None,
@@ -39,12 +66,14 @@ def _fetch_options(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _dutch(_Parser(
         prog="wijkkompas",
         description="Wijkkompas en vlekkenkaart: CBS-kerncijfers per wijk en buurt.",
-    )
-    parser.add_argument("--version", action="version", version=f"wijkkompas {__version__}")
-    steps = parser.add_subparsers(dest="stap", metavar="stap", required=True)
+    ))
+    parser.add_argument("--version", action="version", version=f"wijkkompas {__version__}",
+                        help="toon het versienummer en stop")
+    steps = parser.add_subparsers(dest="stap", metavar="stap", required=True,
+                                  parser_class=_Parser)
 
     fetch = steps.add_parser("fetch", help="haal CBS-kerncijfers en PDOK-grenzen op naar data/raw")
     _common(fetch)
