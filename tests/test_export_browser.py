@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from contextlib import contextmanager
 
 import geopandas as gpd
 import pytest
@@ -124,6 +125,15 @@ class Page:
         self.page.close()
 
 
+@contextmanager
+def opened(browser, path):
+    page = Page(browser, path)
+    try:
+        yield page
+    finally:
+        page.close()
+
+
 def _inside(processed, niveau, code):
     """A point inside the area as the page draws it (simplified geometry)."""
     areas = web_geometry(processed.boundaries(niveau))
@@ -133,8 +143,7 @@ def _inside(processed, niveau, code):
 
 def test_gemeente_page_works_offline(pages, browser):
     processed, files = pages
-    page = Page(browser, files["GM0141"])
-    try:
+    with opened(browser, files["GM0141"]) as page:
         assert page.errors == []
         assert len(page.fills()) == 12  # one shape per wijk
         page.choose("niveau", "buurt")
@@ -143,14 +152,11 @@ def test_gemeente_page_works_offline(pages, browser):
         # Nothing but the base-map tiles was asked from the network, and that was blocked.
         assert page.requests and all(u.startswith(TILE_HOST) for u in page.requests)
         assert page.dialogs == []
-    finally:
-        page.close()
 
 
 def test_changing_theme_and_year_changes_the_colours(pages, browser):
     _, files = pages
-    page = Page(browser, files["GM0141"])
-    try:
+    with opened(browser, files["GM0141"]) as page:
         page.choose("thema", "werk_inkomen")
         page.choose("jaar", 2015)
         before = page.fills()
@@ -163,8 +169,6 @@ def test_changing_theme_and_year_changes_the_colours(pages, browser):
         assert page.fills() != before  # the change map has its own palette
         assert "Verandering" in page.page.inner_text(".wk-legend")
         assert page.errors == []
-    finally:
-        page.close()
 
 
 def test_tooltip_shows_the_right_value(pages, browser):
@@ -172,8 +176,7 @@ def test_tooltip_shows_the_right_value(pages, browser):
     themes = processed.result.themes
     expected = themes[(themes.gebiedscode == "WK014115") & (themes.jaar == 2015)
                       & (themes.thema == "werk_inkomen") & (themes.deel == "totaal")].score.iloc[0]
-    page = Page(browser, files["GM0141"])
-    try:
+    with opened(browser, files["GM0141"]) as page:
         page.choose("thema", "werk_inkomen")
         page.choose("jaar", 2015)
         text = page.hover_area("WK014115", *_inside(processed, "wijk", "WK014115"))
@@ -182,14 +185,11 @@ def test_tooltip_shows_the_right_value(pages, browser):
         assert text.startswith("Wijk 15 Nieuwstraat-Kwartier (WK014115)")
         assert "veel ongunstiger dan gemiddeld" in text
         assert "Personen met bijstand" in text
-    finally:
-        page.close()
 
 
 def test_names_from_data_are_shown_as_text_and_run_nothing(pages, browser):
     processed, files = pages
-    page = Page(browser, files["WK014115"])
-    try:
+    with opened(browser, files["WK014115"]) as page:
         page.choose("niveau", "buurt")
         page.choose("thema", "leefomgeving")
         page.choose("jaar", 2021)
@@ -199,14 +199,11 @@ def test_names_from_data_are_shown_as_text_and_run_nothing(pages, browser):
         body = page.page.inner_text("body")
         assert EVIL_INDICATOR in body  # the local indicator's name, in the table, as text
         assert page.dialogs == [] and page.errors == []
-    finally:
-        page.close()
 
 
 def test_wijk_page_has_chart_table_and_its_own_areas(pages, browser):
     processed, files = pages
-    page = Page(browser, files["WK014115"])
-    try:
+    with opened(browser, files["WK014115"]) as page:
         assert page.page.locator(".wk-kompas svg").count() == 1
         assert page.page.locator("table.wk-tabel").count() == 2  # all, and gebied-specifiek
         assert len(page.fills()) == 1  # the wijk itself
@@ -216,8 +213,6 @@ def test_wijk_page_has_chart_table_and_its_own_areas(pages, browser):
         assert len(page.fills()) == expected
         assert "Bronnen" in page.page.inner_text(".wk-voet")
         assert page.errors == []
-    finally:
-        page.close()
 
 
 def test_export_is_self_contained_and_small(pages):
