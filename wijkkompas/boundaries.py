@@ -18,8 +18,8 @@ from wijkkompas.aggregate import parent_code
 from wijkkompas.kaart_import import GEO_SUFFIXES
 from wijkkompas.pdok_fetch import geo_name
 from wijkkompas.storage import atomic_path
+from wijkkompas.webgeo import RD
 
-RD = "EPSG:28992"
 _CODE = {"buurt": ("buurtcode", "BU_CODE"), "wijk": ("wijkcode", "WK_CODE"),
          "gemeente": ("gemeentecode", "GM_CODE", "gemeenteco")}
 _NAME = {"buurt": ("buurtnaam", "BU_NAAM"), "wijk": ("wijknaam", "WK_NAAM"),

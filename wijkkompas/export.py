@@ -80,7 +80,6 @@ def _page(processed: Processed, title: str, intro: str, wijk: str | None,
     root = fmap.get_root()
     root.header.add_child(Element(f"<title>{html.escape(title)}</title>"))
     root.header.add_child(Element(f"<style>{PAGE_CSS}</style>"))
-    root.header.add_child(Element('<meta charset="utf-8">'))
     _add(fmap, f'<div class="wk-kop"><h1>{html.escape(title)}</h1><p>{html.escape(intro)}</p>'
                "</div>", before_map=True)
     for section in sections:

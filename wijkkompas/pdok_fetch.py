@@ -23,14 +23,12 @@ from wijkkompas.errors import WijkkompasError
 from wijkkompas.retry import with_retries
 from wijkkompas.settings import Settings
 from wijkkompas.storage import atomic_path, file_stamp, files_intact, now_stamp, sha256_file
+from wijkkompas.webgeo import RD, within_rd_bounds
 
 RD_URI = "http://www.opengis.net/def/crs/EPSG/0/28992"
 LAYERS = ("wijken", "buurten")
 CODE_FIELD = {"wijken": "wijkcode", "buurten": "buurtcode"}
 PAGE_SIZE = 1000
-# RD New covers the Netherlands within these bounds (metres).
-_RD_X = (-7000.0, 300000.0)
-_RD_Y = (289000.0, 629000.0)
 
 
 @dataclass
@@ -139,8 +137,7 @@ def download_layer(settings: Settings, jaar: int, layer: str, gemeente: str,
 
 
 def _check_rd(frame: gpd.GeoDataFrame, jaar: int, layer: str) -> None:
-    minx, miny, maxx, maxy = frame.total_bounds
-    if not (_RD_X[0] <= minx and maxx <= _RD_X[1] and _RD_Y[0] <= miny and maxy <= _RD_Y[1]):
+    if not within_rd_bounds(*frame.total_bounds):
         raise WijkkompasError(
             f"De coördinaten van PDOK-laag '{layer}' {jaar} liggen niet in EPSG:28992 (RD New); "
             "de dienst negeerde waarschijnlijk de crs-parameter. Controleer pdok_url."
@@ -166,7 +163,7 @@ def fetch_boundaries(jaar: int, gemeente: str, raw_dir: Path, settings: Settings
         session.trust_env = True
         for layer in LAYERS:
             features = download_layer(settings, jaar, layer, gemeente, session)
-            frame = gpd.GeoDataFrame.from_features(features, crs="EPSG:28992")
+            frame = gpd.GeoDataFrame.from_features(features, crs=RD)
             _check_rd(frame, jaar, layer)
             frames[layer] = frame
 

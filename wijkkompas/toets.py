@@ -14,6 +14,7 @@ from wijkkompas.charts import nl_number
 from wijkkompas.errors import WijkkompasError
 from wijkkompas.processed import Processed
 from wijkkompas.vlekken import ALL, area_measures, draagkracht
+from wijkkompas.webgeo import RD
 from wijkkompas.zorglocaties import CareConfig
 
 
@@ -44,7 +45,7 @@ def run_toets(processed: Processed, located: gpd.GeoDataFrame, config: CareConfi
         raise WijkkompasError(f"Onbekende categorie '{categorie}'; kies uit "
                               f"{', '.join(config.categories)}.")
     point = Point(x, y)
-    buurten = processed.boundaries("buurt").to_crs("EPSG:28992")
+    buurten = processed.boundaries("buurt").to_crs(RD)
     inside = buurten[buurten.geometry.contains(point)]
     if inside.empty:
         raise WijkkompasError(f"Het punt ({x:.0f}, {y:.0f}) ligt niet in een buurt van "

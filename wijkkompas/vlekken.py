@@ -23,8 +23,8 @@ from shapely.geometry import Polygon  # noqa: E402
 from shapely.ops import unary_union  # noqa: E402
 
 from wijkkompas.processed import Processed  # noqa: E402
+from wijkkompas.webgeo import RD  # noqa: E402
 
-RD = "EPSG:28992"
 ALL = "alle"
 #: Indicators of a buurt's draagkracht; higher values mean less draagkracht.
 DRAAGKRACHT = ("aandeel_eenpersoonshh", "bijstand_per_1000", "aandeel_hh_laag_inkomen",

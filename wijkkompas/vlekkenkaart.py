@@ -29,10 +29,9 @@ from wijkkompas.processed import Processed
 from wijkkompas.storage import write_bytes_atomic
 from wijkkompas.toets import Toets
 from wijkkompas.vlekken import ALL, area_measures, assign_areas, density, draagkracht, vlekken
-from wijkkompas.webgeo import rounded_geojson_geometry, web_geometry
+from wijkkompas.webgeo import RD, WGS84, rounded_geojson_geometry, web_geometry
 from wijkkompas.zorglocaties import CareConfig, CareLocations, read_locations
 
-WGS84 = "EPSG:4326"
 VLEK_COLOURS = ["#fee5d9", "#fcae91", "#fb6a4a", "#cb181d"]
 
 
@@ -67,7 +66,7 @@ def map_payload(processed: Processed, vk: Vlekkenkaart, gedeeld: bool,
     config = vk.config
     sensitive = [c for c, cat in config.categories.items() if cat.gevoelig]
     points = _points(vk, gedeeld)
-    bounds = tuple(processed.boundaries("gemeente").to_crs("EPSG:28992").total_bounds)
+    bounds = tuple(processed.boundaries("gemeente").to_crs(RD).total_bounds)
     xy = np.column_stack([points.geometry.x, points.geometry.y]) if len(points) else \
         np.empty((0, 2))
     surface = density(xy, bounds, config.bandbreedte_m)
@@ -121,7 +120,7 @@ def map_payload(processed: Processed, vk: Vlekkenkaart, gedeeld: bool,
         "gevoelig": [config.categories[c].naam for c in sensitive],
     }
     if toets is not None and not gedeeld:
-        lon_lat = gpd.GeoSeries(gpd.points_from_xy([toets.x], [toets.y]), crs="EPSG:28992") \
+        lon_lat = gpd.GeoSeries(gpd.points_from_xy([toets.x], [toets.y]), crs=RD) \
             .to_crs(WGS84).iloc[0]
         payload["toets"] = {"ll": [round(lon_lat.y, 5), round(lon_lat.x, 5)],
                             "stralen": list(config.stralen_m), "tekst": toets.samenvatting}

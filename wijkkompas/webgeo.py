@@ -13,8 +13,16 @@ import shapely
 
 RD = "EPSG:28992"
 WGS84 = "EPSG:4326"
+#: RD New covers the Netherlands within these bounds (metres).
+RD_X = (-7000.0, 300000.0)
+RD_Y = (289000.0, 629000.0)
 DECIMALS = 5
 TOLERANCE_M = 8.0
+
+
+def within_rd_bounds(minx: float, miny: float, maxx: float, maxy: float) -> bool:
+    """True when the box lies in the RD New extent of the Netherlands."""
+    return RD_X[0] <= minx and maxx <= RD_X[1] and RD_Y[0] <= miny and maxy <= RD_Y[1]
 
 
 def web_geometry(frame: gpd.GeoDataFrame, tolerance: float = TOLERANCE_M) -> gpd.GeoDataFrame:

@@ -21,11 +21,10 @@ from pyproj import Transformer
 from wijkkompas.errors import WijkkompasError
 from wijkkompas.geocode import Geocoder
 from wijkkompas.tomlfile import read_toml
+from wijkkompas.webgeo import RD, within_rd_bounds
 
-RD = "EPSG:28992"
 _DATASET_KEYS = {"bestand", "bron", "categorie", "categorie_kolom", "naam", "capaciteit", "x",
                  "y", "lon", "lat", "adres", "postcode", "plaats"}
-_RD_BOUNDS = ((-7000.0, 300000.0), (289000.0, 629000.0))
 STATUS_OK = "opgenomen"
 
 
@@ -195,8 +194,7 @@ def read_locations(config: CareConfig, gemeente: gpd.GeoDataFrame,
                         status = "adres niet gevonden"
                 else:
                     status = "geen coördinaten"
-            if status == STATUS_OK and not (_RD_BOUNDS[0][0] <= x <= _RD_BOUNDS[0][1]
-                                            and _RD_BOUNDS[1][0] <= y <= _RD_BOUNDS[1][1]):
+            if status == STATUS_OK and not within_rd_bounds(x, y, x, y):
                 errors.append(f"{where}: coördinaten ({x}, {y}) liggen niet in Nederland; "
                               "RD (x, y in meters) of WGS84 (lon, lat) verwisseld?")
                 continue
