@@ -5,7 +5,8 @@ and 14,500 buurten per year, every topic of table 85984NED's real DataProperties
 values null as CBS's secrecy does), then measures in fresh processes:
 
 1. reading the same input only (json.load of every TypedDataSet and DataProperties), and
-2. ``wijkkompas.build.run_build`` (CBS part: no boundaries, no local files),
+2. ``wijkkompas.build.stage.run_build`` and ``wijkkompas.kompas.stage.run_kompas`` (CBS part:
+   no boundaries, no local files),
 
 each with wall time and peak memory (max RSS). Run:
 
@@ -99,8 +100,10 @@ print(rows)
 BUILD = """
 import sys
 from pathlib import Path
-from wijkkompas.build import run_build
+from wijkkompas.build.stage import run_build
+from wijkkompas.kompas.stage import run_kompas
 result = run_build(Path(sys.argv[1]), say=lambda _: None)
+run_kompas(Path(sys.argv[1]), say=lambda _: None)
 print(len(result.table))
 """
 

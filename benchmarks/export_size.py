@@ -23,11 +23,11 @@ from pathlib import Path
 
 import folium
 
-from wijkkompas.build import run_build
-from wijkkompas.classes import classify, colour
+from wijkkompas.build.stage import run_build
 from wijkkompas.cli import main as cli
-from wijkkompas.export import run_export
-from wijkkompas.processed import Processed, load_processed
+from wijkkompas.kompas.classes import classify, colour
+from wijkkompas.output.export import run_export
+from wijkkompas.output.processed import Processed, load_processed
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 

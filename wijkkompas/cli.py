@@ -8,18 +8,19 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from wijkkompas import __version__
-from wijkkompas.build import run_build
+from wijkkompas.build.stage import run_build
 from wijkkompas.errors import WijkkompasError
-from wijkkompas.export import run_export
-from wijkkompas.fetch import run_fetch
-from wijkkompas.geocode import Geocoder
-from wijkkompas.kaart_import import import_kaart
-from wijkkompas.processed import load_processed
+from wijkkompas.fetch.geocode import Geocoder
+from wijkkompas.fetch.kaart_import import import_kaart
+from wijkkompas.fetch.stage import run_fetch
+from wijkkompas.kompas.stage import run_kompas
+from wijkkompas.output.export import run_export
+from wijkkompas.output.processed import load_processed
 from wijkkompas.settings import Settings, load_settings, parse_years
 from wijkkompas.storage import read_manifest, write_manifest
-from wijkkompas.toets import run_toets
-from wijkkompas.vlekkenkaart import build_vlekkenkaart, locate_proposal, write_outputs
-from wijkkompas.zorglocaties import read_config
+from wijkkompas.vlekkenkaart.stage import build_vlekkenkaart, locate_proposal, write_outputs
+from wijkkompas.vlekkenkaart.toets import run_toets
+from wijkkompas.vlekkenkaart.zorglocaties import read_config
 
 
 class _DutchHelp(argparse.HelpFormatter):
@@ -187,8 +188,8 @@ def _build_options(parser: argparse.ArgumentParser) -> None:
 def _build(args: argparse.Namespace, settings: Settings) -> None:
     lokaal = args.lokaal or settings.lokaal
     print(f"Bouwen uit {args.data_dir / 'raw'} naar {args.data_dir / 'processed'}")
-    run_build(args.data_dir, lokaal, args.indeling or settings.indeling,
-              kompas_path=args.kompas or settings.kompas)
+    run_build(args.data_dir, lokaal, args.indeling or settings.indeling)
+    run_kompas(args.data_dir, args.kompas or settings.kompas)
 
 
 def _fetch(args: argparse.Namespace, settings: Settings) -> None:

@@ -1,4 +1,5 @@
-"""Atomic writes, checksums and the manifest of the raw cache (``data/raw/manifest.json``)."""
+"""Atomic writes, checksums, table writing and the manifest of the raw cache
+(``data/raw/manifest.json``)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,11 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
 
 MANIFEST_NAME = "manifest.json"
 
@@ -53,6 +59,20 @@ def write_bytes_atomic(target: Path, data: bytes) -> None:
 def write_json_atomic(target: Path, value: Any) -> None:
     text = json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
     write_bytes_atomic(target, text.encode("utf-8"))
+
+
+def csv_bytes(frame: pd.DataFrame) -> bytes:
+    """A frame as CSV (UTF-8, comma, point decimals), without its index."""
+    return frame.to_csv(index=False).encode("utf-8")
+
+
+def write_table(table: pd.DataFrame, parquet: Path, csv: Path) -> None:
+    """A table as Parquet and as CSV (UTF-8, comma, point decimals), each atomically."""
+    arrow = pa.Table.from_pandas(table, preserve_index=False)
+    with atomic_path(parquet) as tmp:
+        pq.write_table(arrow, tmp)
+    with atomic_path(csv) as tmp:
+        pacsv.write_csv(arrow, tmp)
 
 
 def sha256_file(path: Path) -> str:

@@ -1,0 +1,178 @@
+"""Import of wijk- en buurtkaart attribute files: the real 2015 and 2021 Almelo files."""
+
+from __future__ import annotations
+
+import json
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+
+from tests.helpers import snapshot
+from wijkkompas.errors import WijkkompasError
+from wijkkompas.fetch.kaart_import import import_kaart, read_kaart
+from wijkkompas.storage import read_manifest
+
+SECRET = -99999999
+
+
+def test_2015_csv_secret_values_are_missing(shared):
+    path = shared / "cbs" / "kwb2015_almelo_buurten_wijkbuurtkaart.csv"
+    raw = pd.read_csv(path)
+    table = read_kaart(path)
+
+    assert table.niveau == "buurt" and table.code_column == "BU_CODE"
+    assert table.stijl.startswith("2015")
+    assert len(table.frame) == 68
+    # Every secret value, and only those, became missing; no column lost a real number.
+    for column in raw.columns:
+        secret = raw[column] == SECRET
+        if pd.api.types.is_numeric_dtype(raw[column]):
+            assert table.frame[column].isna().sum() == secret.sum() + raw[column].isna().sum()
+    assert table.missing_counts["WWB_UITTOT"] == 3
+    row = table.frame.set_index("BU_CODE").loc["BU01411000"]
+    assert row["AANT_INW"] == 2160 and row["GEM_HH_GR"] == pytest.approx(1.6)
+    assert (table.frame.select_dtypes("number") == SECRET).sum().sum() == 0
+
+
+def test_2021_csv_in_shapefile_names(shared):
+    path = shared / "cbs" / "kwb2021_almelo_buurten_pdok_wijkbuurtkaart.csv"
+    table = read_kaart(path)
+    assert table.niveau == "buurt" and table.code_column == "buurtcode"
+    assert table.stijl.startswith("shapefile")
+    assert len(table.frame) == 71
+    assert table.missing_counts["percenta14"] == 15
+    assert table.frame["aantal_inw"].sum() > 70000
+    assert set(table.frame["indelingsw"].dropna()) == {3}
+
+
+def _kaart_2021(shared) -> gpd.GeoDataFrame:
+    stats = pd.read_csv(shared / "cbs" / "kwb2021_almelo_buurten_pdok_wijkbuurtkaart.csv")
+    geo = gpd.read_file(shared / "geo" / "almelo_buurten_2021_epsg28992.geojson")
+    return geo[["buurtcode", "geometry"]].merge(stats, on="buurtcode")
+
+
+def test_2021_shapefile_with_sidecars(shared, tmp_path):
+    shp = tmp_path / "buurt_2021.shp"
+    _kaart_2021(shared).to_file(shp)
+    raw = tmp_path / "raw"
+    manifest = read_manifest(raw)
+    table = import_kaart(shp, 2021, raw, manifest)
+
+    assert table.niveau == "buurt" and len(table.frame) == 71
+    assert table.frame["percenta14"].isna().sum() == 15
+    copied = sorted(p.name for p in (raw / "kaart" / "2021").iterdir())
+    assert {"buurt_2021.shp", "buurt_2021.shx", "buurt_2021.dbf", "buurt_2021.prj"} <= set(copied)
+    assert (raw / "kaart" / "2021" / "buurt_2021.dbf").read_bytes() == \
+        shp.with_suffix(".dbf").read_bytes()
+    entry = manifest["kaart"]["2021/buurt_2021.shp"]
+    assert entry["rows"] == 71 and entry["niveau"] == "buurt"
+    assert entry["ontbrekend"]["percenta14"] == 15
+
+
+def test_geopackage_with_full_pdok_names(shared, tmp_path):
+    frame = _kaart_2021(shared).rename(columns={"aantal_inw": "aantal_inwoners",
+                                                "gemeenteco": "gemeentecode"})
+    gpkg = tmp_path / "wijkenbuurten_2021.gpkg"
+    frame.to_file(gpkg, layer="buurten", driver="GPKG")
+    table = read_kaart(gpkg)
+    assert table.stijl.startswith("PDOK")
+    assert table.frame["aantal_inwoners"].sum() == frame["aantal_inwoners"].sum()
+
+
+def test_semicolon_csv_with_decimal_comma_and_dots(tmp_path):
+    path = tmp_path / "kaart.csv"
+    path.write_text("WK_CODE;WK_NAAM;AANT_INW;GEM_HH_GR\n"
+                    "WK014110;Binnenstad;6100;1,6\n"
+                    "WK014111;De Riet;.;-99999999\n", encoding="utf-8")
+    table = read_kaart(path)
+    assert table.niveau == "wijk"
+    assert table.frame["GEM_HH_GR"].tolist()[0] == pytest.approx(1.6)
+    assert table.frame["AANT_INW"].isna().tolist() == [False, True]
+    assert table.frame["GEM_HH_GR"].isna().tolist() == [False, True]
+
+
+def test_cli_import_writes_manifest(shared, tmp_path, capsys):
+    from wijkkompas.cli import main
+
+    path = shared / "cbs" / "kwb2015_almelo_buurten_wijkbuurtkaart.csv"
+    assert main(["import", str(path), "--jaar", "2015", "--data-dir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "68 buurten (2015" in out
+    manifest = json.loads((tmp_path / "raw" / "manifest.json").read_text())
+    entry = manifest["kaart"]["2015/kwb2015_almelo_buurten_wijkbuurtkaart.csv"]
+    assert entry["rows"] == 68 and entry["codekolom"] == "BU_CODE"
+    assert (tmp_path / "raw" / "kaart" / "2015" / path.name).read_bytes() == path.read_bytes()
+
+
+def test_import_from_config_list(shared, tmp_path, capsys):
+    from wijkkompas.cli import main
+
+    config = tmp_path / "wijkkompas.toml"
+    config.write_text(
+        "[[import]]\n"
+        f"bestand = '{shared / 'cbs' / 'kwb2015_almelo_buurten_wijkbuurtkaart.csv'}'\n"
+        "jaar = 2015\n"
+        "[[import]]\n"
+        f"bestand = '{shared / 'cbs' / 'kwb2021_almelo_buurten_pdok_wijkbuurtkaart.csv'}'\n"
+        "jaar = 2021\n", encoding="utf-8")
+    code = main(["import", "--config", str(config), "--data-dir", str(tmp_path / "data")])
+    assert code == 0
+    manifest = read_manifest(tmp_path / "data" / "raw")
+    assert sorted(manifest["kaart"]) == [
+        "2015/kwb2015_almelo_buurten_wijkbuurtkaart.csv",
+        "2021/kwb2021_almelo_buurten_pdok_wijkbuurtkaart.csv",
+    ]
+
+
+# --------------------------------------------------------------------------- bad input
+
+
+def _bad(path, jaar, raw, match):
+    before = snapshot(raw)
+    with pytest.raises(WijkkompasError, match=match) as info:
+        import_kaart(path, jaar, raw, read_manifest(raw))
+    assert str(path) in str(info.value) and "\n" not in str(info.value)
+    assert snapshot(raw) == before
+    return str(info.value)
+
+
+def test_unreadable_geopackage(tmp_path):
+    path = tmp_path / "kapot.gpkg"
+    path.write_bytes(b"dit is geen geopackage" * 20)
+    _bad(path, 2021, tmp_path / "raw", "Kan .* niet lezen")
+
+
+def test_unknown_file_type(tmp_path):
+    path = tmp_path / "kaart.xlsx"
+    path.write_bytes(b"PK")
+    _bad(path, 2021, tmp_path / "raw", "onbekend bestandstype '.xlsx'")
+
+
+def test_missing_file(tmp_path):
+    _bad(tmp_path / "weg.csv", 2021, tmp_path / "raw", "bestaat niet")
+
+
+def test_no_code_column(tmp_path):
+    path = tmp_path / "kaart.csv"
+    path.write_text("naam,inwoners\nBinnenstad,6100\n", encoding="utf-8")
+    _bad(path, 2021, tmp_path / "raw", "geen kolom met gebiedscodes")
+
+
+def test_bad_and_duplicate_codes_are_named_by_line(tmp_path):
+    path = tmp_path / "kaart.csv"
+    path.write_text("buurtcode,aantal_inw\nBU01411000,10\nBU0141100,20\nBU01411000,30\n",
+                    encoding="utf-8")
+    message = _bad(path, 2021, tmp_path / "raw", "regel 3: ongeldige buurtcode 'BU0141100'")
+    assert "buurtcode BU01411000 komt meer dan eens voor (regels 2, 4)" in message
+
+
+def test_year_disagrees_with_file(shared, tmp_path):
+    path = shared / "cbs" / "kwb2021_almelo_buurten_pdok_wijkbuurtkaart.csv"
+    _bad(path, 2020, tmp_path / "raw", r"de kolom 'jaar' zegt \[2021\], maar --jaar is 2020")
+
+
+def test_empty_file(tmp_path):
+    path = tmp_path / "leeg.csv"
+    path.write_text("buurtcode,aantal_inw\n", encoding="utf-8")
+    _bad(path, 2021, tmp_path / "raw", "bevat geen rijen")

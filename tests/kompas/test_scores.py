@@ -1,0 +1,266 @@
+"""The wijkkompas method: hand-computed scores and the invariants of the fixed frame."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from wijkkompas.build.indicators import COLUMNS
+from wijkkompas.errors import WijkkompasError
+from wijkkompas.kompas.classes import CLASSES, classify
+from wijkkompas.kompas.definition import load_kompas
+from wijkkompas.kompas.scores import explain, score
+
+KOMPAS = """
+gemeente = "GM0999"
+naam = "Testgemeente"
+basisjaar = 2020
+punten_per_sd = 20
+ondergrens = 40
+bovengrens = 160
+minimale_dekking = 0.5
+betekenisvolle_verandering = 5
+afglijden_jaren = 3
+
+[[thema]]
+code = "a"
+naam = "Thema A"
+
+[[thema]]
+code = "b"
+naam = "Thema B"
+
+[indicator.x]
+thema = "a"
+richting = "hoger is beter"
+soort = "objectief"
+
+[indicator.y]
+thema = "a"
+richting = "hoger is slechter"
+soort = "subjectief"
+
+[indicator.z]
+thema = "b"
+richting = "context"
+soort = "objectief"
+
+[indicator.n]
+thema = "b"
+richting = "hoger is beter"
+soort = "objectief"
+gebieden = ["WK099902"]
+"""
+
+# gemeente and four wijken; x and y per year
+BASE = {"GM0999": (50, 10), "WK099901": (40, 5), "WK099902": (50, 10), "WK099903": (60, 15),
+        "WK099904": (50, 10)}
+SD_X = math.sqrt(200 / 4)  # population standard deviation of 40, 50, 60, 50
+SD_Y = math.sqrt(50 / 4)  # of 5, 10, 15, 10
+
+
+def _kompas(tmp_path, text=KOMPAS):
+    path = tmp_path / "kompas.toml"
+    path.write_text(text, encoding="utf-8")
+    return load_kompas(path)
+
+
+def _rows(values: dict[tuple[str, int, str], float | None]) -> pd.DataFrame:
+    rows = []
+    for (code, jaar, indicator), waarde in values.items():
+        niveau = {"GM": "gemeente", "WK": "wijk", "BU": "buurt"}[code[:2]]
+        rows.append({"gebiedscode": code, "gebiedsnaam": code, "niveau": niveau, "jaar": jaar,
+                     "indeling": jaar, "indicator": indicator,
+                     "waarde": np.nan if waarde is None else float(waarde), "teller": np.nan,
+                     "noemer": np.nan, "bron": "test",
+                     "status": "ontbreekt" if waarde is None else "waargenomen",
+                     "indelingswijziging": 1.0, "dekking": 1.0})
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def _table(years=(2020,), shift=None):
+    values = {}
+    for jaar in years:
+        for code, (x, y) in BASE.items():
+            dx = (shift or {}).get((code, jaar), 0)
+            values[(code, jaar, "x")] = x + dx
+            values[(code, jaar, "y")] = y
+            values[(code, jaar, "z")] = 1000
+    return values
+
+
+def _theme(result, code, jaar, thema="a", deel="totaal"):
+    t = result.themes
+    row = t[(t.gebiedscode == code) & (t.jaar == jaar) & (t.thema == thema) & (t.deel == deel)]
+    assert len(row) == 1
+    return row.iloc[0]
+
+
+def _ind(result, code, jaar, indicator):
+    t = result.indicators
+    return t[(t.gebiedscode == code) & (t.jaar == jaar) & (t.indicator == indicator)].iloc[0]
+
+
+def test_hand_computed_scores(tmp_path):
+    result = score(_rows(_table()), _kompas(tmp_path))
+    x1 = 100 + 20 * (40 - 50) / SD_X  # 71.716
+    y1 = 100 - 20 * (5 - 10) / SD_Y  # 128.284, "hoger is slechter"
+    assert _ind(result, "WK099901", 2020, "x").score == pytest.approx(x1)
+    assert _ind(result, "WK099901", 2020, "y").score == pytest.approx(y1)
+    assert _theme(result, "WK099901", 2020).score == pytest.approx((x1 + y1) / 2)
+    assert _theme(result, "WK099901", 2020, deel="objectief").score == pytest.approx(x1)
+    assert _theme(result, "WK099901", 2020, deel="subjectief").score == pytest.approx(y1)
+    # Context is shown, never scored: theme b has no scored indicator for wijk 1.
+    assert math.isnan(_ind(result, "WK099901", 2020, "z").score)
+    assert math.isnan(_theme(result, "WK099901", 2020, thema="b").score)
+    assert _theme(result, "WK099901", 2020, thema="b").klasse_label == "geen data"
+    frame = result.frame.set_index("indicator")
+    assert frame.loc["x", "referentiewaarde"] == 50 and frame.loc["x", "spreiding"] == \
+        pytest.approx(SD_X)
+
+
+def test_gemeente_scores_100_in_the_base_year(tmp_path):
+    result = score(_rows(_table()), _kompas(tmp_path))
+    scored = result.indicators
+    gemeente = scored[(scored.gebiedscode == "GM0999") & scored.score.notna()]
+    assert len(gemeente) == 2 and (gemeente.score == 100).all()
+    assert _theme(result, "GM0999", 2020).score == 100
+
+
+def test_reversed_polarity_mirrors_the_score_around_100(tmp_path):
+    normal = score(_rows(_table()), _kompas(tmp_path))
+    flipped_text = KOMPAS.replace('[indicator.x]\nthema = "a"\nrichting = "hoger is beter"',
+                                  '[indicator.x]\nthema = "a"\nrichting = "hoger is slechter"')
+    flipped = score(_rows(_table()), _kompas(tmp_path, flipped_text))
+    for code in BASE:
+        a = _ind(normal, code, 2020, "x").score
+        b = _ind(flipped, code, 2020, "x").score
+        assert a + b == pytest.approx(200)
+
+
+def test_adding_a_later_year_changes_no_earlier_score(tmp_path):
+    kompas = _kompas(tmp_path)
+    before = score(_rows(_table(years=(2020, 2021))), kompas)
+    # 2022: every wijk and the gemeente move; the frame of 2020 must not.
+    after = score(_rows(_table(years=(2020, 2021, 2022),
+                               shift={(c, 2022): 30 for c in BASE})), kompas)
+    old = before.themes.set_index(["gebiedscode", "jaar", "thema", "deel"])["score"]
+    new = after.themes.set_index(["gebiedscode", "jaar", "thema", "deel"])["score"]
+    pd.testing.assert_series_equal(old, new.loc[old.index], check_names=False)
+    # The whole city improved in 2022, and the scores say so instead of staying put.
+    assert _theme(after, "GM0999", 2022).score > 100
+
+
+def test_a_missing_indicator_lowers_coverage_not_the_score(tmp_path):
+    values = _table()
+    values[("WK099901", 2020, "y")] = None
+    result = score(_rows(values), _kompas(tmp_path))
+    row = _theme(result, "WK099901", 2020)
+    assert row.dekking == 0.5
+    assert row.score == pytest.approx(100 + 20 * (40 - 50) / SD_X)  # x alone, y not as 0
+
+
+def test_too_little_coverage_gives_no_score(tmp_path):
+    values = _table()
+    values[("WK099901", 2020, "y")] = None
+    text = KOMPAS.replace("minimale_dekking = 0.5", "minimale_dekking = 0.75")
+    row = _theme(score(_rows(values), _kompas(tmp_path, text)), "WK099901", 2020)
+    assert math.isnan(row.score) and row.klasse == 0 and row.klasse_label == "geen data"
+
+
+def test_gebied_specifiek_applies_only_to_its_wijk(tmp_path):
+    values = _table()
+    for code, v in (("GM0999", 20), ("WK099901", 10), ("WK099902", 30), ("WK099903", 20)):
+        values[(code, 2020, "n")] = v
+    result = score(_rows(values), _kompas(tmp_path))
+    assert not np.isnan(_theme(result, "WK099902", 2020, thema="b").score)
+    assert np.isnan(_theme(result, "WK099901", 2020, thema="b").score)
+    assert _theme(result, "WK099901", 2020, thema="b").indicatoren == 0
+
+
+def test_class_bounds_are_the_same_every_year(tmp_path):
+    shift = {(c, j): d for c in BASE for j, d in ((2021, -12), (2022, 4), (2023, 25))}
+    result = score(_rows(_table(years=(2020, 2021, 2022, 2023), shift=shift)),
+                   _kompas(tmp_path))
+    themes = result.themes
+    assert (themes["klasse"] == classify(themes["score"]).to_numpy()).all()
+    assert [c.lower for c in CLASSES][1:] == [80.0, 95.0, 105.0, 120.0]
+    assert classify(pd.Series([79.9, 80, 104.9, 105, 120, np.nan])).tolist() == [1, 2, 3, 4, 5, 0]
+
+
+def test_change_meaningful_and_afglijden(tmp_path):
+    # wijk 1 loses 2 points of x each year (small), wijk 3 loses 5 each year.
+    shift = {}
+    for step, jaar in enumerate((2021, 2022, 2023), start=1):
+        shift[("WK099901", jaar)] = -1 * step
+        shift[("WK099903", jaar)] = -5 * step
+    result = score(_rows(_table(years=(2020, 2021, 2022, 2023), shift=shift)),
+                   _kompas(tmp_path))
+    small = _theme(result, "WK099901", 2021)
+    assert small.verandering_vorig_jaar == pytest.approx(-20 * 1 / SD_X / 2)
+    assert small.ontwikkeling == "gelijk gebleven"
+    big = _theme(result, "WK099903", 2021)
+    assert big.ontwikkeling == "verslechterd"
+    assert big.verandering_basisjaar == pytest.approx(-20 * 5 / SD_X / 2)
+    # Three declines in a row, together a meaningful loss: afglijden in 2023 only.
+    assert bool(_theme(result, "WK099903", 2023).afglijden)
+    assert not bool(_theme(result, "WK099903", 2022).afglijden)
+    # Three small declines that add up to less than the threshold are not afglijden.
+    assert not bool(_theme(result, "WK099901", 2023).afglijden)
+
+
+def test_traceable_chain(tmp_path):
+    result = score(_rows(_table()), _kompas(tmp_path))
+    chain = explain(result, "WK099901", 2020, "a")
+    parts = chain.iloc[:-1]
+    assert list(parts.indicator) == ["x", "y"]
+    assert list(parts.waarde) == [40, 5] and set(parts.bron) == {"test"}
+    weighted = (parts.score * parts.gewicht).sum() / parts.gewicht.sum()
+    assert chain.iloc[-1].score == pytest.approx(weighted)
+
+
+def test_sensitivity_rank_ranges(tmp_path):
+    values = _table()
+    values[("WK099904", 2020, "x")] = 58  # good on x
+    values[("WK099904", 2020, "y")] = 6  # and on y: first whatever the weights
+    values[("WK099903", 2020, "y")] = 9  # best on x, fairly good on y
+    values[("WK099902", 2020, "x")] = 47  # a little below average on x, average on y
+    result = score(_rows(values), _kompas(tmp_path))
+    sens = result.sensitivity[result.sensitivity.thema == "a"].set_index("gebiedscode")
+    assert (sens.rang_min <= sens.rang).all() and (sens.rang <= sens.rang_max).all()
+    assert sens.loc["WK099904", ["rang", "rang_min", "rang_max"]].tolist() == [1, 1, 1]
+    # Wijk 1 (worst on x, best on y) and wijk 2 trade places as the weights vary.
+    assert sens.loc["WK099901", "rang_min"] < sens.loc["WK099901", "rang_max"]
+
+
+@pytest.mark.parametrize("old, new, match", [
+    ('thema = "b"\nrichting = "context"', 'thema = "c"\nrichting = "context"',
+     "thema 'c' staat niet in de"),
+    ('richting = "hoger is beter"', 'richting = "omhoog"', "richting moet zijn"),
+    ('soort = "subjectief"', 'soort = "gevoel"', "soort moet objectief of subjectief"),
+    ("basisjaar = 2020\n", "", "'basisjaar' ontbreekt"),
+    ("ondergrens = 40", "ondergrens = 120", "ondergrens en bovengrens moeten 100 insluiten"),
+    ('soort = "objectief"\n\n[indicator.y]', 'soort = "objectief"\nkleur = "rood"\n\n'
+     '[indicator.y]', "onbekende sleutel"),
+])
+def test_bad_kompas_definitions(tmp_path, old, new, match):
+    assert old in KOMPAS
+    with pytest.raises(WijkkompasError, match=match):
+        _kompas(tmp_path, KOMPAS.replace(old, new, 1))
+
+
+def test_almelo_default_kompas():
+    from wijkkompas.build.catalogue import indicators
+
+    kompas = load_kompas()
+    basis = [i for i in kompas.indicators.values() if not i.gebieden]
+    from_cbs = [i for i in basis if i.indicator in indicators()]
+    assert len(basis) >= 20 and len(from_cbs) >= 20
+    themes = {t.naam for t in kompas.themes}
+    assert {"Veiligheid", "Leefomgeving"} <= themes
+    specific = {c for i in kompas.indicators.values() for c in i.gebieden}
+    assert {"WK014115", "WK014110"} <= specific
+    assert {i.soort for i in kompas.indicators.values()} == {"objectief", "subjectief"}

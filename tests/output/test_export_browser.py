@@ -1,0 +1,225 @@
+"""The dialogue export in a real headless Chromium (Debian's chromium, driven by Playwright),
+with every network request blocked, on the real Almelo data."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from contextlib import contextmanager
+
+import geopandas as gpd
+import pytest
+
+from tests.helpers import import_almelo
+from wijkkompas.build.stage import run_build
+from wijkkompas.output.export import run_export
+from wijkkompas.output.leaflet import PDOK_TILES
+from wijkkompas.output.processed import load_processed
+from wijkkompas.output.webgeo import web_geometry
+
+playwright = pytest.importorskip("playwright.sync_api")
+
+EVIL_NAME = "<img src=x onerror=alert(1)>"
+EVIL_INDICATOR = "<script>alert(2)</script> meldingen"
+TILE_HOST = PDOK_TILES.split("/brt/")[0]
+
+
+@pytest.fixture(scope="module")
+def pages(shared, tmp_path_factory):
+    """Exports of the real data, with one buurt and one local indicator named to attack."""
+    data = tmp_path_factory.mktemp("export") / "data"
+    geo = gpd.read_file(shared / "geo" / "almelo_buurten_2021_epsg28992.geojson")
+    geo.loc[geo["buurtcode"] == "BU01411501", "buurtnaam"] = EVIL_NAME
+    evil_geo = data.parent / "buurten_2021.gpkg"
+    geo.to_file(evil_geo, driver="GPKG")
+    import_almelo(data, shared, buurten_2021=evil_geo)
+    lokaal = data.parent / "lokaal.toml"
+    lokaal.write_text(f"""bestanden = ["cijfers.csv"]
+[indicator.meldingen_openbare_ruimte]
+naam = "{EVIL_INDICATOR}"
+eenheid = "per 1.000 inwoners"
+bron = "test"
+soort = "objectief"
+berekening = "per_1000"
+""", encoding="utf-8")
+    (data.parent / "cijfers.csv").write_text(
+        "gebiedscode,jaar,indicator,waarde,teller,noemer\n"
+        "WK014115,2021,meldingen_openbare_ruimte,74.8,243,3250\n", encoding="utf-8")
+    run_build(data, lokaal, say=lambda _: None)
+    processed = load_processed(data)
+    written = run_export(processed, data / "export", say=lambda _: None)
+    return processed, {p.stem.split("_")[1]: p for p in written}
+
+
+@pytest.fixture(scope="module")
+def browser():
+    executable = shutil.which("chromium")
+    if executable is None:
+        pytest.fail("Debian's chromium is not installed (apt-get install -y chromium)")
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=executable, args=[
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        yield browser
+        browser.close()
+
+
+class Page:
+    """A page opened with every request that would leave the machine blocked and logged."""
+
+    def __init__(self, browser, path):
+        self.requests, self.errors, self.dialogs = [], [], []
+        self.page = browser.new_page(viewport={"width": 1200, "height": 900})
+        self.page.on("console", self._console)
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.on("dialog", lambda d: (self.dialogs.append(d.message), d.dismiss()))
+        self.page.route("**/*", self._route)
+        self.page.goto(path.as_uri())
+        self.page.wait_for_function("window.wijkkompas !== undefined")
+
+    def _route(self, route):
+        url = route.request.url
+        if url.startswith("file:"):
+            route.continue_()
+        else:
+            self.requests.append(url)
+            route.abort()
+
+    def _console(self, message):
+        if message.type != "error":
+            return
+        # With the network off, the blocked PDOK tiles are reported as failed loads;
+        # the page is meant to work without them. Anything else is a real error.
+        source = (message.location or {}).get("url", "")
+        if source.startswith(TILE_HOST) and "Failed to load resource" in message.text:
+            return
+        self.errors.append(f"{message.text} ({source})")
+
+    def fills(self):
+        return self.page.eval_on_selector_all(
+            ".leaflet-overlay-pane path.leaflet-interactive",
+            "els => els.map(e => e.getAttribute('fill'))")
+
+    def choose(self, name, value):
+        self.page.select_option(f"#wk-{name}", str(value))
+
+    def hover_area(self, code, lon, lat):
+        point = self.page.evaluate(
+            "([lat, lon]) => { const p = window.wijkkompas.map.latLngToContainerPoint([lat, lon]);"
+            " const r = window.wijkkompas.map.getContainer().getBoundingClientRect();"
+            " return [p.x + r.left, p.y + r.top]; }", [lat, lon])
+        self.page.mouse.move(5, 5)
+        self.page.mouse.move(*point, steps=5)
+        try:
+            self.page.wait_for_function(
+                "code => [...document.querySelectorAll('.leaflet-tooltip')]"
+                ".some(t => t.innerText.includes(code))", arg=code, timeout=5000)
+        except playwright.TimeoutError:
+            shown = self.page.eval_on_selector_all(".leaflet-tooltip", "ts => ts.map(t => "
+                                                   "t.innerText)")
+            pytest.fail(f"no tooltip for {code} at {point}; shown: {shown}")
+        texts = self.page.eval_on_selector_all(".leaflet-tooltip", "ts => ts.map(t => "
+                                               "t.innerText)")
+        return next(t for t in texts if code in t)
+
+    def close(self):
+        self.page.close()
+
+
+@contextmanager
+def opened(browser, path):
+    page = Page(browser, path)
+    try:
+        yield page
+    finally:
+        page.close()
+
+
+def _inside(processed, niveau, code):
+    """A point inside the area as the page draws it (simplified geometry)."""
+    areas = web_geometry(processed.boundaries(niveau))
+    point = areas.loc[areas["gebiedscode"] == code].geometry.iloc[0].representative_point()
+    return point.x, point.y
+
+
+def test_gemeente_page_works_offline(pages, browser):
+    processed, files = pages
+    with opened(browser, files["GM0141"]) as page:
+        assert page.errors == []
+        assert len(page.fills()) == 12  # one shape per wijk
+        page.choose("niveau", "buurt")
+        assert len(page.fills()) == 71  # one shape per buurt
+        assert page.page.inner_text(".wk-legend").count("geen data") == 1
+        # Nothing but the base-map tiles was asked from the network, and that was blocked.
+        assert page.requests and all(u.startswith(TILE_HOST) for u in page.requests)
+        assert page.dialogs == []
+
+
+def test_changing_theme_and_year_changes_the_colours(pages, browser):
+    _, files = pages
+    with opened(browser, files["GM0141"]) as page:
+        page.choose("thema", "werk_inkomen")
+        page.choose("jaar", 2015)
+        before = page.fills()
+        assert len(set(before)) >= 4  # several classes in 2015
+        page.choose("jaar", 2021)  # no benefit figures in 2021: all "geen data"
+        after = page.fills()
+        assert after != before and set(after) == {"#bdbdbd"}
+        page.choose("jaar", 2015)
+        page.choose("maat", "basis")
+        assert page.fills() != before  # the change map has its own palette
+        assert "Verandering" in page.page.inner_text(".wk-legend")
+        assert page.errors == []
+
+
+def test_tooltip_shows_the_right_value(pages, browser):
+    processed, files = pages
+    themes = processed.result.themes
+    expected = themes[(themes.gebiedscode == "WK014115") & (themes.jaar == 2015)
+                      & (themes.thema == "werk_inkomen") & (themes.deel == "totaal")].score.iloc[0]
+    with opened(browser, files["GM0141"]) as page:
+        page.choose("thema", "werk_inkomen")
+        page.choose("jaar", 2015)
+        text = page.hover_area("WK014115", *_inside(processed, "wijk", "WK014115"))
+        assert "WK014115" in text and "Werk en inkomen, 2015" in text
+        assert f"score {expected:.0f}" in text
+        assert text.startswith("Wijk 15 Nieuwstraat-Kwartier (WK014115)")
+        assert "veel ongunstiger dan gemiddeld" in text
+        assert "Personen met bijstand" in text
+
+
+def test_names_from_data_are_shown_as_text_and_run_nothing(pages, browser):
+    processed, files = pages
+    with opened(browser, files["WK014115"]) as page:
+        page.choose("niveau", "buurt")
+        page.choose("thema", "leefomgeving")
+        page.choose("jaar", 2021)
+        text = page.hover_area("BU01411501", *_inside(processed, "buurt", "BU01411501"))
+        assert EVIL_NAME in text
+        assert page.page.locator("img[src='x']").count() == 0
+        body = page.page.inner_text("body")
+        assert EVIL_INDICATOR in body  # the local indicator's name, in the table, as text
+        assert page.dialogs == [] and page.errors == []
+
+
+def test_wijk_page_has_chart_table_and_its_own_areas(pages, browser):
+    processed, files = pages
+    with opened(browser, files["WK014115"]) as page:
+        assert page.page.locator(".wk-kompas svg").count() == 1
+        assert page.page.locator("table.wk-tabel").count() == 2  # all, and gebied-specifiek
+        assert len(page.fills()) == 1  # the wijk itself
+        page.choose("niveau", "buurt")
+        buurten = processed.boundaries("buurt")
+        expected = buurten["gebiedscode"].str.startswith("BU014115").sum()
+        assert len(page.fills()) == expected
+        assert "Bronnen" in page.page.inner_text(".wk-voet")
+        assert page.errors == []
+
+
+def test_export_is_self_contained_and_small(pages):
+    _, files = pages
+    for path in files.values():
+        text = path.read_text(encoding="utf-8")
+        assert "<script src" not in text and 'rel="stylesheet" href' not in text
+        assert path.stat().st_size < 1_000_000
+    data = json.loads(text.split("var data = ", 1)[1].split(";\n", 1)[0])
+    assert data["gemeente"] == "Almelo"

@@ -1,0 +1,149 @@
+"""Aggregation buurt -> wijk -> gemeente, recomputed from tellers and noemers.
+
+- Counts (berekening ``aantal``) are summed; when a part is missing (secret) the sum is
+  missing too, because a count cannot be estimated honestly.
+- Shares, rates, ratios, densities and averages are recomputed as
+  factor x sum(teller) / sum(noemer) over the parts where both are known, provided those
+  parts carry at least ``MIN_DEKKING`` of the noemer (or, where a noemer is unknown, of the
+  parts); below that the result is missing. ``dekking`` records the share used.
+
+A CBS code holds its parents: BU01411000 lies in wijk WK014110 and gemeente GM0141.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from wijkkompas.build.catalogue import factor_table
+from wijkkompas.build.indicators import INTERNAL
+from wijkkompas.gebied import parent_code
+
+MIN_DEKKING = 0.9
+
+
+def expected_parts(areas: dict[int, set[str]]) -> pd.DataFrame:
+    """Per indeling year and parent area, how many buurten and wijken it has."""
+    rows = []
+    for indeling, codes in areas.items():
+        series = pd.Series(sorted(codes), dtype="string")
+        for level, niveau in (("BU", "wijk"), ("WK", "gemeente")):
+            children = series[series.str[:2] == level]
+            counts = parent_code(children, niveau).value_counts()
+            rows += [(code, indeling, level, int(n)) for code, n in counts.items()]
+    return pd.DataFrame(rows, columns=["parent", "indeling", "kind", "verwacht"])
+
+
+def aggregate(long: pd.DataFrame, niveau: str,
+              factors: dict[str, float | None] | None = None,
+              expected: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Aggregate rows of one level to ``niveau`` ("wijk" or "gemeente").
+
+    ``factors`` gives per indicator its factor, or None for a count (default: the CBS
+    indicator catalogue). ``expected`` (from :func:`expected_parts`) says how many parts
+    each parent has, so that a source covering only some of them (local figures for two
+    wijken) is not taken for the whole.
+    """
+    if long.empty:
+        return pd.DataFrame(columns=INTERNAL)
+    factors = factors or factor_table()
+    data = long[["gebiedscode", "jaar", "indeling", "indicator", "bron_id", "teller",
+                 "noemer"]].copy()
+    data["parent"] = parent_code(data["gebiedscode"], niveau)
+    data["is_count"] = data["indicator"].map(lambda i: factors[i] is None)
+    data["used"] = data["teller"].notna() & (data["is_count"] | data["noemer"].notna())
+    data["t_used"] = data["teller"].where(data["used"])
+    data["n_used"] = data["noemer"].where(data["used"])
+    data["n_known"] = data["noemer"].notna()
+
+    keys = ["parent", "jaar", "indeling", "indicator", "bron_id"]
+    grouped = data.groupby(keys, sort=False, dropna=False)
+    out = grouped.agg(
+        parts=("teller", "size"),
+        used=("used", "sum"),
+        n_known=("n_known", "sum"),
+        teller=("t_used", "sum"),
+        noemer=("n_used", "sum"),
+        noemer_all=("noemer", "sum"),
+    ).reset_index()
+    if expected is not None and len(expected):
+        kind = long["gebiedscode"].iloc[0][:2]
+        known = expected[expected["kind"] == kind][["parent", "indeling", "verwacht"]]
+        out = out.merge(known, on=["parent", "indeling"], how="left")
+        out["parts"] = np.fmax(out["parts"], out["verwacht"].fillna(0)).astype(int)
+    is_count = out["indicator"].map(lambda i: factors[i] is None)
+    factor = out["indicator"].map(lambda i: factors[i] or 1.0)
+
+    by_parts = out["used"] / out["parts"]
+    by_noemer = (out["noemer"] / out["noemer_all"].where(out["noemer_all"] > 0)).fillna(by_parts)
+    dekking = np.where(is_count | (out["n_known"] < out["parts"]), by_parts, by_noemer)
+    out["dekking"] = dekking
+
+    complete_count = is_count & (out["used"] == out["parts"])
+    enough = ~is_count & (out["dekking"] >= MIN_DEKKING) & (out["noemer"] > 0)
+    rate = factor * out["teller"] / out["noemer"].where(out["noemer"] > 0)
+    out["waarde"] = np.where(complete_count, out["teller"], np.where(enough, rate, np.nan))
+    out["teller"] = np.where(complete_count | enough, out["teller"], np.nan)
+    # A missing share keeps the noemer of all its parts, so that the next level up can
+    # still weigh how much of its noemer is unknown.
+    all_known = out["n_known"] >= out["parts"]
+    out["noemer"] = np.where(enough, out["noemer"],
+                             np.where(~is_count & all_known, out["noemer_all"], np.nan))
+    out["status"] = np.where(out["waarde"].notna(), "berekend", "ontbreekt")
+    out = out.rename(columns={"parent": "gebiedscode"})
+    out["bron"] = out["bron_id"]
+    out["gebiedsnaam"] = pd.NA
+    out["niveau"] = niveau
+    out["indelingswijziging"] = np.nan
+    return out[INTERNAL]
+
+
+def _unpublished(parts: pd.DataFrame, published: pd.DataFrame, niveau: str) -> pd.DataFrame:
+    """The parts whose parent area the same source did not publish for that indicator.
+
+    Works per source, year and indeling; a source that published every parent for every
+    indicator (a CBS table) is skipped whole, without looking at its rows one by one.
+    """
+    if published.empty or parts.empty:
+        return parts
+    coarse = ["bron_id", "jaar", "indeling"]
+    published_groups = published.groupby(coarse, sort=False).indices
+    keep = []
+    for key, index in parts.groupby(coarse, sort=False).indices.items():
+        group = parts.iloc[index]
+        if key not in published_groups:
+            keep.append(group)
+            continue
+        have = published.iloc[published_groups[key]][["gebiedscode", "indicator"]]
+        codes = pd.Series(group["gebiedscode"].unique())
+        parents = set(parent_code(codes, niveau))
+        indicators_ = set(group["indicator"].unique())
+        pairs = have[have["gebiedscode"].isin(parents) & have["indicator"].isin(indicators_)]
+        if len(pairs.drop_duplicates()) == len(parents) * len(indicators_):
+            continue  # every parent published for every indicator
+        group = group.assign(_parent=parent_code(group["gebiedscode"], niveau))
+        merged = group.merge(have.drop_duplicates().rename(columns={"gebiedscode": "_parent"}),
+                             on=["_parent", "indicator"], how="left", indicator=True)
+        keep.append(group[(merged["_merge"] == "left_only").to_numpy()].drop(columns="_parent"))
+    return pd.concat(keep, ignore_index=True) if keep else parts.iloc[0:0]
+
+
+def complete_levels(long: pd.DataFrame,
+                    factors: dict[str, float | None] | None = None,
+                    expected: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Add wijk and gemeente rows computed from buurten where a source did not publish them.
+
+    Published (observed) rows always win: an area is computed only when the same source
+    has no row of its own for it (same year, indeling and indicator).
+    """
+    index = long.groupby("niveau", sort=False).indices
+    empty = np.array([], dtype=int)
+    levels = {niveau: long.iloc[index.get(niveau, empty)]
+              for niveau in ("buurt", "wijk", "gemeente")}
+    for source, niveau in (("buurt", "wijk"), ("wijk", "gemeente")):
+        parts = _unpublished(levels[source], levels[niveau], niveau)
+        if parts.empty:
+            continue
+        computed = aggregate(parts, niveau, factors, expected)
+        levels[niveau] = pd.concat([levels[niveau], computed], ignore_index=True)
+    return pd.concat(levels.values(), ignore_index=True)[INTERNAL]

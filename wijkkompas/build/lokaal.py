@@ -1,0 +1,249 @@
+"""The municipality's own indicators: definitions in TOML, figures in CSV or Excel.
+
+Definitions file (for example ``lokaal.toml``)::
+
+    bestanden = ["lokaal_2023.csv"]          # relative to this file
+
+    [indicator.meldingen_openbare_ruimte]
+    naam = "Meldingen openbare ruimte"
+    eenheid = "per 1.000 inwoners"
+    bron = "Gemeente Almelo, meldingen openbare ruimte"
+    soort = "objectief"                      # objectief or subjectief
+    berekening = "per_1000"                  # aantal, aandeel, per_1000, gemiddelde, verhouding
+
+Figures: one row per area, year and indicator, columns ``gebiedscode, jaar, indicator,
+waarde`` and optionally ``bron, teller, noemer``. Every problem is reported with file,
+line and column; nothing is dropped silently.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from wijkkompas.build.catalogue import FACTORS, indicators
+from wijkkompas.build.indicators import INTERNAL
+from wijkkompas.errors import WijkkompasError
+from wijkkompas.gebied import CODE_RE, level_of
+from wijkkompas.tomlfile import read_toml
+
+REQUIRED = ("gebiedscode", "jaar", "indicator", "waarde")
+OPTIONAL = ("bron", "teller", "noemer")
+SOORTEN = ("objectief", "subjectief")
+_DEF_KEYS = {"naam", "eenheid", "bron", "soort", "berekening"}
+
+
+@dataclass(frozen=True)
+class LocalIndicator:
+    indicator: str
+    naam: str
+    eenheid: str
+    bron: str
+    soort: str
+    berekening: str
+
+    @property
+    def factor(self) -> float:
+        return FACTORS[self.berekening]
+
+
+@dataclass
+class LocalConfig:
+    path: Path
+    definitions: dict[str, LocalIndicator]
+    files: list[Path]
+
+
+def read_definitions(path: Path) -> LocalConfig:
+    """Read and check the definitions file of local indicators."""
+    raw = read_toml(path, "definitiebestand van lokale indicatoren")
+    definitions = {}
+    for code, spec in (raw.get("indicator") or {}).items():
+        where = f"{path} [indicator.{code}]"
+        if not isinstance(spec, dict) or set(spec) != _DEF_KEYS:
+            raise WijkkompasError(f"{where}: geef precies {', '.join(sorted(_DEF_KEYS))}.")
+        if spec["soort"] not in SOORTEN:
+            raise WijkkompasError(f"{where}: soort moet objectief of subjectief zijn, niet "
+                                  f"'{spec['soort']}'.")
+        if spec["berekening"] not in FACTORS:
+            raise WijkkompasError(f"{where}: berekening '{spec['berekening']}' is onbekend; "
+                                  f"kies uit {', '.join(FACTORS)}.")
+        if code in indicators():
+            raise WijkkompasError(f"{where}: '{code}' is al een CBS-indicator; kies een "
+                                  "andere naam.")
+        definitions[code] = LocalIndicator(code, **{k: str(v) for k, v in spec.items()})
+    unknown = set(raw) - {"indicator", "bestanden"}
+    if unknown:
+        raise WijkkompasError(f"{path}: onbekende sleutel(s) {', '.join(sorted(unknown))}.")
+    files = [Path(path).parent / f for f in raw.get("bestanden", [])]
+    return LocalConfig(Path(path), definitions, files)
+
+
+def _read_table(path: Path) -> pd.DataFrame:
+    try:
+        if path.suffix.lower() in (".xlsx", ".xls"):
+            frame = pd.read_excel(path, dtype=str)
+        elif path.suffix.lower() == ".csv":
+            with path.open(encoding="utf-8-sig") as handle:
+                head = handle.readline()
+            sep = ";" if head.count(";") > head.count(",") else ","
+            frame = pd.read_csv(path, dtype=str, sep=sep, keep_default_na=False,
+                                encoding="utf-8-sig")
+        else:
+            raise WijkkompasError(f"{path}: gebruik een CSV- of Excel-bestand (.csv, .xlsx).")
+    except WijkkompasError:
+        raise
+    except (OSError, ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+        raise WijkkompasError(f"Kan {path} niet lezen ({type(exc).__name__}: "
+                              f"{str(exc).splitlines()[0][:200]}).") from None
+    frame.columns = [str(c).strip().lower() for c in frame.columns]
+    return frame.fillna("")
+
+
+def _number(text: str) -> float | None:
+    """A number in Dutch or English notation; None for empty; raises ValueError otherwise."""
+    text = str(text).strip()
+    if text in ("", "."):
+        return None
+    if "," in text:
+        text = text.replace(".", "").replace(",", ".")
+    return float(text)
+
+
+@dataclass
+class Problem:
+    bestand: str
+    regel: int
+    kolom: str
+    probleem: str
+
+    def __str__(self) -> str:
+        return f"{self.bestand} regel {self.regel}, kolom {self.kolom}: {self.probleem}"
+
+
+def indeling_for(year: int, areas: dict[int, set[str]]) -> int | None:
+    """The year whose area classification applies to ``year``: the latest one not after it."""
+    known = sorted(areas)
+    if not known:
+        return None
+    earlier = [y for y in known if y <= year]
+    return earlier[-1] if earlier else known[0]
+
+
+def validate(path: Path, config: LocalConfig,
+             areas: dict[int, set[str]]) -> tuple[pd.DataFrame, list[Problem]]:
+    """Check one file of local figures; returns its rows (long format) and every problem."""
+    frame = _read_table(path)
+    name = str(path)
+    problems: list[Problem] = []
+    missing = [c for c in REQUIRED if c not in frame.columns]
+    if missing:
+        return pd.DataFrame(columns=INTERNAL), [Problem(name, 1, ", ".join(missing),
+                                                       "verplichte kolom ontbreekt")]
+    this_year = date.today().year
+    rows = []
+    seen: dict[tuple[str, int, str], int] = {}
+    for index, row in frame.iterrows():
+        line = int(index) + 2
+        before = len(problems)
+        code = str(row["gebiedscode"]).strip()
+        if not CODE_RE.match(code):
+            problems.append(Problem(name, line, "gebiedscode", f"ongeldige code '{code}' "
+                                    "(verwacht GM####, WK###### of BU########)"))
+        try:
+            jaar = int(str(row["jaar"]).strip())
+            if not 1990 <= jaar <= this_year + 1:
+                raise ValueError
+        except ValueError:
+            problems.append(Problem(name, line, "jaar", f"onmogelijk jaar '{row['jaar']}'"))
+            jaar = None
+        indicator = str(row["indicator"]).strip()
+        if indicator not in config.definitions:
+            problems.append(Problem(name, line, "indicator", f"onbekende indicator "
+                                    f"'{indicator}'; definieer hem in {config.path}"))
+        values = {}
+        for column in ("waarde", "teller", "noemer"):
+            text = row[column] if column in frame.columns else ""
+            try:
+                values[column] = _number(text)
+            except ValueError:
+                problems.append(Problem(name, line, column, f"geen getal: '{text}'"))
+                values[column] = None
+        if jaar is not None and CODE_RE.match(code):
+            indeling = indeling_for(jaar, areas)
+            if indeling is not None and code not in areas[indeling]:
+                older = sorted(y for y, codes in areas.items() if code in codes)
+                if older:
+                    problems.append(Problem(name, line, "gebiedscode", f"{code} hoort bij de "
+                                            f"indeling van {', '.join(map(str, older))}, niet bij "
+                                            f"die van {indeling}; reken om naar de buurten van "
+                                            f"{indeling}"))
+                else:
+                    problems.append(Problem(name, line, "gebiedscode",
+                                            f"onbekende gebiedscode {code}"))
+            key = (code, jaar, indicator)
+            if key in seen:
+                problems.append(Problem(name, line, "gebiedscode", f"dubbele rij: {code}, "
+                                        f"{jaar}, {indicator} staat ook op regel {seen[key]}"))
+            seen.setdefault(key, line)
+        else:
+            indeling = None
+        definition = config.definitions.get(indicator)
+        if (definition and definition.berekening != "aantal" and values["teller"] is not None
+                and values["noemer"] and values["waarde"] is not None):
+            expected = definition.factor * values["teller"] / values["noemer"]
+            if abs(expected - values["waarde"]) > max(0.005 * abs(expected), 0.01):
+                problems.append(Problem(name, line, "waarde", f"{values['waarde']:g} past niet "
+                                        f"bij teller/noemer ({expected:.4g})"))
+        if len(problems) == before and definition is not None and jaar is not None:
+            bron = str(row["bron"]).strip() if "bron" in frame.columns else ""
+            rows.append({"gebiedscode": code, "jaar": jaar, "indeling": indeling or jaar,
+                         "indicator": indicator, "bron": bron or definition.bron, **values})
+    return _long(rows, config), problems
+
+
+def _long(rows: list[dict], config: LocalConfig) -> pd.DataFrame:
+    if not rows:
+        return pd.DataFrame(columns=INTERNAL)
+    out = pd.DataFrame(rows)
+    for column in ("waarde", "teller", "noemer"):
+        out[column] = pd.to_numeric(out[column], errors="coerce").astype("float64")
+    counts = out["indicator"].map(lambda i: config.definitions[i].berekening == "aantal")
+    # A count is its own teller; a share, rate or average without teller/noemer can be
+    # shown but not aggregated.
+    out.loc[counts, "teller"] = out.loc[counts, "waarde"]
+    out["gebiedsnaam"] = pd.NA
+    out["niveau"] = level_of(out["gebiedscode"])
+    out["status"] = np.where(out["waarde"].notna(), "waargenomen", "ontbreekt")
+    out["indelingswijziging"] = np.nan
+    out["dekking"] = np.where(out["waarde"].notna(), 1.0, np.nan)
+    out["bron_id"] = out["indicator"].map(lambda i: config.definitions[i].bron)
+    return out[INTERNAL]
+
+
+def load_local(config: LocalConfig,
+               areas: dict[int, set[str]]) -> tuple[pd.DataFrame, list[Problem]]:
+    """All files of local figures with every problem found in them."""
+    frames, problems = [], []
+    for path in config.files:
+        if not path.is_file():
+            problems.append(Problem(str(path), 0, "-", "bestand bestaat niet"))
+            continue
+        frame, found = validate(path, config, areas)
+        frames.append(frame)
+        problems.extend(found)
+    frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=INTERNAL)
+    return frame, problems
+
+
+def problems_error(problems: list[Problem], report: Path) -> WijkkompasError:
+    shown = "; ".join(str(p) for p in problems[:5])
+    more = f" (en nog {len(problems) - 5})" if len(problems) > 5 else ""
+    return WijkkompasError(
+        f"Lokale indicatoren afgekeurd, {len(problems)} probleem/problemen: {shown}{more}. "
+        f"Alle problemen staan in {report}. Verbeter de bestanden; er is niets gebouwd."
+    )

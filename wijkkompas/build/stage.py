@@ -1,0 +1,243 @@
+"""The build stage: the raw cache into one tidy indicator table in ``data/processed``.
+
+Writes (each atomically):
+
+- ``indicatoren.parquet`` and ``indicatoren.csv``: one row per area, year, indeling and
+  indicator (columns in ``indicators.COLUMNS``; see docs/data-dictionary.md);
+- ``indicatoren_definities.csv``: name, unit, source and kind of each indicator;
+- ``grenzen.gpkg``: the boundaries of every year, layers buurten_/wijken_/gemeente_<jaar>;
+- ``indelingen.csv``: per buurt of the target indeling, whether each other year's buurt
+  with that code is the same area;
+- ``rapport_variabelen.csv``: which CBS key became which variable, and which keys went
+  unused; ``rapport_lokaal.csv``: problems in local files (the build stops on any).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from wijkkompas.build.aggregate import complete_levels, expected_parts
+from wijkkompas.build.boundaries import Boundaries, dissolve, load_boundaries, write_boundaries
+from wijkkompas.build.catalogue import factor_table, indicators
+from wijkkompas.build.harmonise import carry_over, compare_indelingen
+from wijkkompas.build.indicators import COLUMNS, INTERNAL, compute
+from wijkkompas.build.lokaal import LocalConfig, load_local, problems_error, read_definitions
+from wijkkompas.build.sources import BASE_COLUMNS, SourceFrame, read_cbs_table, read_kaart_source
+from wijkkompas.errors import WijkkompasError
+from wijkkompas.gebied import parent_code
+from wijkkompas.storage import (
+    csv_bytes,
+    now_stamp,
+    read_manifest,
+    write_bytes_atomic,
+    write_json_atomic,
+    write_table,
+)
+
+STATUS = ("waargenomen", "berekend", "ontbreekt")
+VERDICT_COLUMNS = ["gebiedscode", "indeling", "overlap", "oordeel", "vergeleken_met"]
+
+
+@dataclass
+class BuildResult:
+    table: pd.DataFrame
+    target_indeling: int | None
+    outputs: list[Path] = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        t = self.table
+        years = sorted(t["jaar"].unique()) if len(t) else []
+        counts = t["status"].value_counts().to_dict()
+        out = [f"Indicatortabel: {len(t)} rijen, jaren {', '.join(map(str, years))}; "
+               + ", ".join(f"{counts.get(s, 0)} {s}" for s in STATUS)]
+        if self.target_indeling:
+            out.append(f"Buurtwaarden van andere indelingen omgerekend naar de buurtindeling "
+                       f"van {self.target_indeling}.")
+        out += [f"geschreven: {p}" for p in self.outputs]
+        return out
+
+
+def read_sources(raw_dir: Path) -> list[SourceFrame]:
+    """Every CBS table and imported wijk- en buurtkaart file listed in the manifest."""
+    manifest = read_manifest(raw_dir)
+    sources = []
+    for table_id, entry in sorted(manifest["cbs"].items()):
+        sources.append(read_cbs_table(raw_dir / "cbs" / table_id, table_id, entry["jaar"]))
+    for entry in manifest["kaart"].values():
+        path = raw_dir / "kaart" / str(entry["jaar"]) / entry["bestand"]
+        source = read_kaart_source(path, entry["jaar"])
+        # A file of boundaries only (codes and names) adds areas, not statistics.
+        if set(source.frame.columns) - {*BASE_COLUMNS, "indelingswijziging"}:
+            sources.append(source)
+    return sources
+
+
+def known_areas(sources: list[SourceFrame], bounds: dict[int, Boundaries]) -> dict[int, set[str]]:
+    """Per year every area code: those of the sources and boundaries, and their parents."""
+    codes: dict[int, list[pd.Series]] = {}
+    for source in sources:
+        codes.setdefault(source.jaar, []).append(source.frame["gebiedscode"])
+    for jaar, item in bounds.items():
+        for frame in (item.buurten, item.wijken):
+            if frame is not None:
+                codes.setdefault(jaar, []).append(frame["gebiedscode"])
+    areas = {}
+    for jaar, parts in codes.items():
+        series = pd.concat(parts, ignore_index=True).astype(str)
+        areas[jaar] = set(series)
+        areas[jaar] |= set(parent_code(series[series.str[:2] == "BU"], "wijk"))
+        areas[jaar] |= set(parent_code(series[series.str[:2] != "GM"], "gemeente"))
+    return areas
+
+
+def _names(sources: list[SourceFrame], bounds: dict[int, Boundaries]) -> pd.DataFrame:
+    parts = [s.frame[["gebiedscode", "jaar", "gebiedsnaam"]] for s in sources]
+    for jaar, item in bounds.items():
+        for frame in (item.buurten, item.wijken):
+            if frame is not None:
+                parts.append(pd.DataFrame({"gebiedscode": frame["gebiedscode"], "jaar": jaar,
+                                           "gebiedsnaam": frame["gebiedsnaam"]}))
+    names = pd.concat(parts, ignore_index=True).dropna(subset=["gebiedsnaam"])
+    names = names[names["gebiedsnaam"].astype(str).str.strip() != ""]
+    return names.drop_duplicates(["gebiedscode", "jaar"])
+
+
+def _fill_names(table: pd.DataFrame, names: pd.DataFrame) -> pd.DataFrame:
+    """Name each unnamed row after its area in its indeling year, else in any year."""
+    table["gebiedsnaam"] = table["gebiedsnaam"].astype("string")
+    missing = table["gebiedsnaam"].isna()
+    if not missing.any():
+        return table
+    need = table.loc[missing, ["gebiedscode", "indeling"]]
+    exact = names.rename(columns={"jaar": "indeling"}).set_index(["gebiedscode", "indeling"])
+    found = need.join(exact["gebiedsnaam"], on=["gebiedscode", "indeling"])["gebiedsnaam"]
+    latest = names.sort_values("jaar").drop_duplicates("gebiedscode", keep="last")
+    fallback = need["gebiedscode"].map(latest.set_index("gebiedscode")["gebiedsnaam"])
+    table.loc[missing, "gebiedsnaam"] = found.fillna(fallback).astype("string")
+    return table
+
+
+def _carry(table: pd.DataFrame, bounds: dict[int, Boundaries], factors: dict,
+           target: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Buurt rows of other indelingen carried onto the target year's buurten."""
+    goal = bounds[target].buurten
+    goal_wijken = bounds[target].wijken
+    if goal_wijken is None:
+        goal_wijken = dissolve(goal, "wijk")
+    carried, verdicts = [], []
+    for jaar, item in sorted(bounds.items()):
+        if jaar == target or item.buurten is None:
+            continue
+        verdict = compare_indelingen(item.buurten, goal).assign(vergeleken_met=jaar)
+        wijken = item.wijken if item.wijken is not None else dissolve(item.buurten, "wijk")
+        verdicts += [verdict, compare_indelingen(wijken, goal_wijken).assign(vergeleken_met=jaar)]
+        rows = table[(table["indeling"] == jaar) & (table["niveau"] == "buurt")]
+        if len(rows) and (verdict["oordeel"] != "gelijk").any():
+            carried.append(carry_over(rows, item.buurten, goal, target, factors))
+    verdict_frame = (pd.concat(verdicts, ignore_index=True) if verdicts
+                     else pd.DataFrame(columns=["gebiedscode", "overlap", "oordeel",
+                                                "vergeleken_met"]))
+    verdict_frame.insert(1, "indeling", target)
+    verdict_frame = verdict_frame[VERDICT_COLUMNS]
+    return (pd.concat(carried, ignore_index=True) if carried
+            else pd.DataFrame(columns=INTERNAL)), verdict_frame
+
+
+def _definitions(local: LocalConfig | None) -> pd.DataFrame:
+    rows = [{"indicator": i.indicator, "naam": i.naam, "eenheid": i.eenheid,
+             "berekening": i.berekening, "teller": i.teller, "noemer": i.noemer,
+             "bron": "CBS Kerncijfers wijken en buurten", "soort": "objectief"}
+            for i in indicators().values()]
+    if local:
+        rows += [{"indicator": d.indicator, "naam": d.naam, "eenheid": d.eenheid,
+                  "berekening": d.berekening, "teller": "", "noemer": "", "bron": d.bron,
+                  "soort": d.soort} for d in local.definitions.values()]
+    return pd.DataFrame(rows)
+
+
+def build_table(raw_dir: Path, local: LocalConfig | None = None,
+                target_indeling: int | None = None) -> tuple[pd.DataFrame, dict]:
+    """Everything the build writes, in memory: the table and the side tables."""
+    sources = read_sources(raw_dir)
+    if not sources:
+        raise WijkkompasError(
+            f"Geen gegevens in {raw_dir}: haal eerst CBS-tabellen op (wijkkompas fetch) of "
+            "importeer een wijk- en buurtkaart (wijkkompas import)."
+        )
+    bounds = load_boundaries(raw_dir)
+    local_factors = ({n: (d.berekening, d.factor) for n, d in local.definitions.items()}
+                     if local else {})
+    factors = factor_table(local_factors)
+
+    long = pd.concat([compute(s.frame) for s in sources], ignore_index=True)
+    areas = known_areas(sources, bounds)
+    expected = expected_parts(areas)
+    problems = []
+    if local:
+        local_rows, problems = load_local(local, areas)
+        if not problems:
+            long = pd.concat([long, local_rows], ignore_index=True)
+    long = complete_levels(long, factors, expected)
+
+    with_buurten = [j for j, b in bounds.items() if b.buurten is not None]
+    target = target_indeling or (max(with_buurten) if with_buurten else None)
+    verdicts = pd.DataFrame(columns=VERDICT_COLUMNS)
+    if target is not None:
+        if target not in with_buurten:
+            raise WijkkompasError(f"Geen buurtgrenzen van {target} in {raw_dir}; kies een "
+                                  f"indeling uit {sorted(with_buurten)}.")
+        carried, verdicts = _carry(long, bounds, factors, target)
+        # Carried buurten add up to wijken and the gemeente on the target's boundaries.
+        long = pd.concat([long, complete_levels(carried, factors, expected)],
+                         ignore_index=True)
+
+    long = _fill_names(long, _names(sources, bounds))
+    long["indelingswijziging"] = pd.to_numeric(long["indelingswijziging"], errors="coerce")
+    long = long.astype({"jaar": "int64", "indeling": "int64"})
+    long = long.sort_values(["indicator", "jaar", "indeling", "niveau", "gebiedscode", "bron"],
+                            kind="stable").reset_index(drop=True)[COLUMNS]
+    report = pd.DataFrame([row for s in sources if s.resolution for row in s.resolution.report()])
+    side = {"bounds": bounds, "verdicts": verdicts, "report": report, "problems": problems,
+            "definitions": _definitions(local), "target": target}
+    return long, side
+
+
+def run_build(data_dir: Path, local_path: Path | None = None,
+              target_indeling: int | None = None,
+              say: Callable[[str], None] = print) -> BuildResult:
+    """Build and write ``data/processed``; nothing is written when the input is rejected."""
+    raw_dir, out_dir = data_dir / "raw", data_dir / "processed"
+    local = read_definitions(local_path) if local_path else None
+    table, side = build_table(raw_dir, local, target_indeling)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if side["problems"]:
+        report = out_dir / "rapport_lokaal.csv"
+        frame = pd.DataFrame([vars(p) for p in side["problems"]])
+        write_bytes_atomic(report, csv_bytes(frame))
+        raise problems_error(side["problems"], report)
+
+    result = BuildResult(table, side["target"])
+    parquet, csv = out_dir / "indicatoren.parquet", out_dir / "indicatoren.csv"
+    write_table(table, parquet, csv)
+    outputs = {
+        "indicatoren_definities.csv": side["definitions"],
+        "indelingen.csv": side["verdicts"],
+        "rapport_variabelen.csv": side["report"],
+    }
+    for name, frame in outputs.items():
+        write_bytes_atomic(out_dir / name, csv_bytes(frame))
+    write_boundaries(side["bounds"], out_dir / "grenzen.gpkg")
+    write_json_atomic(out_dir / "bouwinfo.json", {
+        "doelindeling": side["target"], "gebouwd": now_stamp(),
+        "jaren": sorted(int(j) for j in table["jaar"].unique()),
+        "bronnen": sorted(table["bron"].unique().tolist()),
+    })
+    result.outputs = [parquet, csv, *(out_dir / n for n in outputs), out_dir / "grenzen.gpkg",
+                      out_dir / "bouwinfo.json"]
+    for line in result.lines():
+        say(line)
+    return result

@@ -1,0 +1,257 @@
+"""CBS tables of the Kerncijfers wijken en buurten (KWB): which table holds which year (the
+catalogue), and downloading one table for one gemeente into the raw cache, as cbsodata
+saves it.
+
+Layout under ``data/raw``::
+
+    cbs/<TableId>/TableInfos.json, DataProperties.json, CategoryGroups.json,
+                  TypedDataSet.json (only the gemeente's rows), WijkenEnBuurten.json
+    archive/cbs/<TableId>/<fetch time>/   the version a ``--refresh`` replaced
+    changes/<fetch time>_<TableId>.csv    what that refresh added, changed or removed
+
+A table is downloaded into a staging folder first and checked; only then does it replace
+the cached version, so an error leaves the cache as it was.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import cbsodata
+import requests
+
+from wijkkompas.errors import WijkkompasError
+from wijkkompas.fetch.cbs_client import call_cbs, cbs_session
+from wijkkompas.fetch.changes import TableChanges, compare_datasets, write_changes
+from wijkkompas.settings import Settings
+from wijkkompas.storage import file_stamp, files_intact, now_stamp, sha256_file
+
+log = logging.getLogger(__name__)
+
+#: Table ids as CBS publishes them; used when the catalogue does not list a year.
+KNOWN_TABLES: dict[int, str] = {
+    2016: "83487NED",
+    2017: "83765NED",
+    2018: "84286NED",
+    2019: "84583NED",
+    2020: "84799NED",
+    2021: "85039NED",
+    2022: "85318NED",
+    2023: "85618NED",
+    2024: "85984NED",
+}
+
+TITLE = "Kerncijfers wijken en buurten"
+_TITLE_RE = re.compile(r"^Kerncijfers wijken en buurten (\d{4})$")
+
+
+@dataclass(frozen=True)
+class TableRef:
+    jaar: int
+    table_id: str
+    bron: str  # "catalogus" or "ingebouwde lijst"
+
+
+def search_catalogue(settings: Settings) -> dict[int, str]:
+    """Ask the CBS catalogue for the KWB tables; returns {year: table id}.
+
+    A catalogue that cannot be reached raises; one that answers with an error or an
+    answer that cannot be read gives an empty result, so the built-in list is used.
+    """
+    with cbs_session(settings, "CBS-catalogus") as (point, counter):
+        def ask() -> list[dict]:
+            return cbsodata.get_table_list(
+                select=["Identifier", "Title", "Modified"],
+                filters=f"substringof('{TITLE}',Title)",
+                catalog_url=point.catalog_url,
+                **point.request_kwargs,
+            )
+
+        try:
+            rows = call_cbs(ask, settings, "het zoeken in de CBS-catalogus", counter)
+        except WijkkompasError as exc:
+            cause = exc.__cause__
+            if isinstance(cause, requests.ConnectionError | requests.Timeout):
+                raise
+            log.warning("CBS-catalogus niet bruikbaar (%s); de ingebouwde tabellijst wordt "
+                        "gebruikt.", exc)
+            return {}
+    found: dict[int, str] = {}
+    for row in rows:
+        match = _TITLE_RE.match(str(row.get("Title", "")).strip())
+        if match and row.get("Identifier"):
+            found[int(match.group(1))] = str(row["Identifier"]).strip()
+    return found
+
+
+def find_tables(years: list[int], settings: Settings) -> list[TableRef]:
+    """The KWB table of each year: from the catalogue, else from the built-in list."""
+    catalogue = search_catalogue(settings)
+    refs = []
+    for year in years:
+        if year in catalogue:
+            refs.append(TableRef(year, catalogue[year], "catalogus"))
+        elif year in KNOWN_TABLES:
+            refs.append(TableRef(year, KNOWN_TABLES[year], "ingebouwde lijst"))
+        else:
+            known = sorted(set(catalogue) | set(KNOWN_TABLES))
+            raise WijkkompasError(
+                f"Geen CBS-tabel '{TITLE} {year}' gevonden, niet in de catalogus en niet in de "
+                f"ingebouwde lijst. Beschikbare jaren: {known[0]}-{known[-1]}; kies die met "
+                "--jaren."
+            )
+    return refs
+
+DATASET = "TypedDataSet.json"
+REGION_KEY = "WijkenEnBuurten"
+
+
+@dataclass
+class FetchResult:
+    ref: TableRef
+    status: str  # "opgehaald", "ververst", "actueel"
+    rows: int
+    manifest_entry: dict[str, Any]
+    changes: TableChanges | None = None
+    archived: Path | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def gemeente_filter(gemeente: str) -> str:
+    """The OData filter for the gemeente, its wijken and its buurten.
+
+    CBS pads region keys to ten characters ('GM0141    '); wijk and buurt codes start with
+    WK or BU followed by the four digits of the gemeente, which ``substringof`` finds.
+    """
+    digits = gemeente[2:]
+    return (
+        f"({REGION_KEY} eq '{gemeente:<10}') or substringof('WK{digits}',{REGION_KEY}) "
+        f"or substringof('BU{digits}',{REGION_KEY})"
+    )
+
+
+def is_cached(entry: dict[str, Any] | None, raw_dir: Path, gemeente: str) -> bool:
+    if not entry or entry.get("gemeente") != gemeente:
+        return False
+    return files_intact(raw_dir / "cbs" / entry["table_id"], entry.get("files", {}))
+
+
+def _load(path: Path) -> Any:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _check_download(staging: Path, ref: TableRef, gemeente: str) -> list[dict[str, Any]]:
+    """Check the staged download: the dataset is there and holds the gemeente's own row."""
+    dataset_path = staging / DATASET
+    if not dataset_path.is_file():
+        raise WijkkompasError(
+            f"CBS-tabel {ref.table_id} ({ref.jaar}) heeft geen TypedDataSet; is het wel een "
+            "tabel Kerncijfers wijken en buurten?"
+        )
+    rows = _load(dataset_path)
+    codes = {str(row.get(REGION_KEY, "")).strip() for row in rows}
+    if gemeente not in codes:
+        raise WijkkompasError(
+            f"Gemeentecode {gemeente} komt niet voor in CBS-tabel {ref.table_id} ({ref.jaar}). "
+            "Controleer de code (bijvoorbeeld GM0141 voor Almelo) en of de gemeente in dat jaar "
+            "bestond."
+        )
+    return rows
+
+
+def _describe(staging: Path) -> dict[str, dict[str, Any]]:
+    files = {}
+    for path in sorted(staging.glob("*.json")):
+        value = _load(path)
+        files[path.name] = {
+            "sha256": sha256_file(path),
+            "rows": len(value) if isinstance(value, list) else None,
+        }
+    return files
+
+
+def fetch_table(
+    ref: TableRef,
+    gemeente: str,
+    raw_dir: Path,
+    settings: Settings,
+    previous: dict[str, Any] | None,
+    *,
+    refresh: bool = False,
+) -> FetchResult:
+    """Fetch one table unless the cache already holds it; with ``refresh`` always fetch."""
+    if not refresh and is_cached(previous, raw_dir, gemeente):
+        assert previous is not None
+        rows = previous["files"][DATASET]["rows"]
+        return FetchResult(ref, "actueel", rows, previous)
+
+    target = raw_dir / "cbs" / ref.table_id
+    staging_root = raw_dir / ".staging"
+    staging_root.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f"{ref.table_id}-", dir=staging_root))
+    try:
+        def download() -> None:
+            for stale in staging.iterdir():
+                stale.unlink()
+            cbsodata.download_data(
+                ref.table_id,
+                dir=str(staging),
+                # cbsodata 1.3 saves the TypedDataSet when typed is False (it removes the
+                # named set from its list); the typed set has numbers and null for missing.
+                typed=False,
+                filters=gemeente_filter(gemeente),
+                catalog_url=point.catalog_url,
+                **point.request_kwargs,
+            )
+
+        what = f"tabel {ref.table_id} ({ref.jaar})"
+        with cbs_session(settings, f"CBS {ref.table_id} ({ref.jaar})") as (point, counter):
+            call_cbs(download, settings, what, counter)
+        rows = _check_download(staging, ref, gemeente)
+        infos_path = staging / "TableInfos.json"
+        infos = _load(infos_path) if infos_path.is_file() else []
+        fetched_at = now_stamp()
+        entry = {
+            "table_id": ref.table_id,
+            "jaar": ref.jaar,
+            "gemeente": gemeente,
+            "gevonden_via": ref.bron,
+            "modified": infos[0].get("Modified") if infos else None,
+            "fetched_at": fetched_at,
+            "bron": settings.cbs_url,
+            "files": _describe(staging),
+        }
+
+        changes = None
+        archived = None
+        if target.exists():
+            old_dataset = target / DATASET
+            if old_dataset.is_file():
+                changes = compare_datasets(_load(old_dataset), rows, ref.table_id)
+            old_stamp = (previous or {}).get("fetched_at") or now_stamp()
+            archived = raw_dir / "archive" / "cbs" / ref.table_id / file_stamp(old_stamp)
+            archived.parent.mkdir(parents=True, exist_ok=True)
+            if archived.exists():
+                shutil.rmtree(archived)
+            os.replace(target, archived)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(staging, target)
+        if changes is not None:
+            changes.previous_modified = (previous or {}).get("modified")
+            changes.modified = entry["modified"]
+            changes.path = write_changes(changes, raw_dir / "changes", file_stamp(fetched_at))
+        status = "ververst" if archived else "opgehaald"
+        return FetchResult(ref, status, len(rows), entry, changes, archived)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging)
+        if staging_root.is_dir() and not any(staging_root.iterdir()):
+            staging_root.rmdir()

@@ -1,0 +1,89 @@
+"""Addresses to coordinates through the PDOK Locatieserver, with a cache on disk.
+
+The endpoint is a setting (``locatieserver_url``, ``WIJKKOMPAS_LOCATIESERVER_URL``); the
+default is PDOK's free-text search. Every answer, found or not found, is kept in
+``data/raw/geocodeer_cache.json``, so a second run asks nothing and an address that was not
+found is reported again, never silently dropped.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from wijkkompas.errors import WijkkompasError
+from wijkkompas.fetch.http import with_retries
+from wijkkompas.storage import write_json_atomic
+
+DEFAULT_URL = "https://api.pdok.nl/bzk/locatieserver/search/v3_1"
+CACHE_NAME = "geocodeer_cache.json"
+_POINT = re.compile(r"POINT\(\s*([-\d.]+)\s+([-\d.]+)\s*\)")
+
+
+@dataclass(frozen=True)
+class Place:
+    query: str
+    found: bool
+    x: float | None = None  # EPSG:28992
+    y: float | None = None
+    label: str = ""
+
+
+class Geocoder:
+    def __init__(self, url: str, cache_dir: Path, timeout: float = 30.0, retries: int = 2,
+                 backoff: float = 1.0) -> None:
+        self.url = url.rstrip("/")
+        self.path = Path(cache_dir) / CACHE_NAME
+        self.timeout, self.retries, self.backoff = timeout, retries, backoff
+        self.cache: dict[str, dict[str, Any]] = (
+            json.loads(self.path.read_text(encoding="utf-8")) if self.path.is_file() else {})
+        self.asked = 0
+
+    def _ask(self, query: str) -> dict[str, Any]:
+        params = {"q": query, "fq": "type:adres", "rows": 1,
+                  "fl": "weergavenaam,centroide_rd,score"}
+        proxies = requests.utils.get_environ_proxies(self.url)
+
+        def get() -> dict[str, Any]:
+            response = requests.get(f"{self.url}/free", params=params, timeout=self.timeout,
+                                    proxies=proxies)
+            response.raise_for_status()
+            return response.json()
+
+        def transient(exc: BaseException) -> bool:
+            if isinstance(exc, requests.HTTPError):
+                return exc.response is None or exc.response.status_code >= 500
+            return isinstance(exc, requests.RequestException | ValueError)
+
+        try:
+            return with_retries(get, retries=self.retries, backoff=self.backoff,
+                                transient=transient)
+        except (requests.RequestException, ValueError) as exc:
+            raise WijkkompasError(
+                f"De PDOK Locatieserver ({self.url}) gaf geen bruikbaar antwoord voor adres "
+                f"'{query}' ({type(exc).__name__}). Controleer de verbinding of "
+                "WIJKKOMPAS_LOCATIESERVER_URL, of geef de locatie met coördinaten op."
+            ) from exc
+
+    def locate(self, query: str) -> Place:
+        query = " ".join(query.split())
+        if query not in self.cache:
+            answer = self._ask(query)
+            self.asked += 1
+            docs = (answer.get("response") or {}).get("docs") or []
+            match = _POINT.match(str(docs[0].get("centroide_rd", ""))) if docs else None
+            if match:
+                self.cache[query] = {"x": float(match.group(1)), "y": float(match.group(2)),
+                                     "label": str(docs[0].get("weergavenaam", ""))}
+            else:
+                self.cache[query] = {"niet_gevonden": True}
+            write_json_atomic(self.path, self.cache)
+        hit = self.cache[query]
+        if hit.get("niet_gevonden"):
+            return Place(query, False)
+        return Place(query, True, hit["x"], hit["y"], hit.get("label", ""))

@@ -1,0 +1,53 @@
+"""Areas: CBS area codes (gemeente, wijk, buurt), their levels and parents, and the
+coordinate systems every stage shares.
+
+CBS codes are ``GM`` + 4 digits (gemeente), ``WK`` + 6 digits (wijk: the gemeente's 4 and
+2 of its own) and ``BU`` + 8 digits (buurt: the wijk's 6 and 2 of its own); ``NL00`` is
+Nederland. A wijk's code is therefore part of each of its buurten' codes.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+
+#: Two-letter prefix of a code to its level.
+LEVELS = {"GM": "gemeente", "WK": "wijk", "BU": "buurt"}
+#: The full pattern of a code per level.
+CODE_PATTERNS = {"gemeente": r"GM\d{4}", "wijk": r"WK\d{6}", "buurt": r"BU\d{8}"}
+CODE_RE = re.compile(r"^(GM\d{4}|WK\d{6}|BU\d{8})$")
+
+RD = "EPSG:28992"
+WGS84 = "EPSG:4326"
+#: RD New covers the Netherlands within these bounds (metres).
+RD_X = (-7000.0, 300000.0)
+RD_Y = (289000.0, 629000.0)
+
+
+def level_of(codes: pd.Series) -> pd.Series:
+    """The level ("gemeente", "wijk", "buurt") of each code."""
+    return codes.str[:2].map(LEVELS)
+
+
+def parent_code(codes: pd.Series, niveau: str) -> pd.Series:
+    """The code of the wijk (``niveau="wijk"``) or gemeente each code lies in."""
+    digits = codes.str[2:]
+    if niveau == "wijk":
+        return "WK" + digits.str[:6]
+    return "GM" + digits.str[:4]
+
+
+def wijk_of(code: str) -> str:
+    """The wijk of a buurt code; a wijk code is its own wijk."""
+    return "WK" + code[2:8] if code.startswith("BU") else code
+
+
+def in_gemeente(codes: pd.Series, gemeente: str) -> pd.Series:
+    """True for every wijk or buurt code (and the gemeente's own) within ``gemeente``."""
+    return codes.str[2:6] == gemeente[2:6]
+
+
+def within_rd_bounds(minx: float, miny: float, maxx: float, maxy: float) -> bool:
+    """True when the box lies in the RD New extent of the Netherlands."""
+    return RD_X[0] <= minx and maxx <= RD_X[1] and RD_Y[0] <= miny and maxy <= RD_Y[1]

@@ -1,0 +1,71 @@
+"""Everything the build wrote to ``data/processed``, loaded for maps, charts and exports."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+
+from wijkkompas.errors import WijkkompasError
+from wijkkompas.gebied import in_gemeente
+from wijkkompas.kompas.definition import Kompas, load_kompas
+from wijkkompas.kompas.scores import KompasResult, score
+
+
+@dataclass
+class Processed:
+    data_dir: Path
+    table: pd.DataFrame
+    definitions: pd.DataFrame
+    verdicts: pd.DataFrame
+    result: KompasResult
+    target: int | None
+
+    @property
+    def kompas(self) -> Kompas:
+        return self.result.kompas
+
+    @property
+    def years(self) -> list[int]:
+        """The years with kompas scores (else with any figures)."""
+        source = self.result.themes if len(self.result.themes) else self.table
+        return sorted(int(j) for j in source["jaar"].unique())
+
+    def boundaries(self, niveau: str, jaar: int | None = None) -> gpd.GeoDataFrame:
+        """Boundaries of ``niveau`` ("buurt", "wijk", "gemeente") in ``jaar`` (default: the
+        target indeling, on which the scores of every year are comparable)."""
+        jaar = jaar or self.target or max(self.years)
+        layer = {"buurt": "buurten", "wijk": "wijken", "gemeente": "gemeente"}[niveau]
+        path = self.data_dir / "processed" / "grenzen.gpkg"
+        name = f"{layer}_{jaar}"
+        layers = {n for n, _ in pyogrio.list_layers(path)} if path.is_file() else set()
+        if name not in layers:
+            raise WijkkompasError(f"Geen {layer} van {jaar} in {path}. Importeer of haal de "
+                                  "grenzen van dat jaar op en bouw opnieuw.")
+        frame = gpd.read_file(path, layer=name)
+        return frame[in_gemeente(frame["gebiedscode"], self.kompas.gemeente)].reset_index(drop=True)
+
+    def indicator_name(self, code: str) -> tuple[str, str]:
+        row = self.definitions.set_index("indicator").loc[code] \
+            if code in set(self.definitions["indicator"]) else None
+        return (str(row["naam"]), str(row["eenheid"])) if row is not None else (code, "")
+
+
+def load_processed(data_dir: Path, kompas_path: Path | None = None) -> Processed:
+    """Load the processed outputs and score them with the kompas (default: Almelo)."""
+    out = Path(data_dir) / "processed"
+    table_path = out / "indicatoren.parquet"
+    if not table_path.is_file():
+        raise WijkkompasError(f"{table_path} bestaat niet: draai eerst 'wijkkompas build'.")
+    table = pd.read_parquet(table_path)
+    definitions = pd.read_csv(out / "indicatoren_definities.csv")
+    verdicts = pd.read_csv(out / "indelingen.csv")
+    info = json.loads((out / "bouwinfo.json").read_text(encoding="utf-8"))
+    target = info.get("doelindeling")
+    kompas = load_kompas(kompas_path)
+    result = score(table, kompas, verdicts, target)
+    return Processed(Path(data_dir), table, definitions, verdicts, result, target)

@@ -1,0 +1,73 @@
+"""The profile of one wijk: every kompas indicator with value, score, trend and source."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from wijkkompas.output.numbers import nl_number
+from wijkkompas.output.processed import Processed
+
+#: Reference dates CBS gives for the population and household figures of the KWB.
+PEILDATUM = {name: "1 januari" for name in (
+    "inwoners", "aandeel_0_14", "aandeel_15_24", "aandeel_25_44", "aandeel_45_64",
+    "aandeel_65plus", "huishoudens", "aandeel_eenpersoonshh", "aandeel_hh_met_kinderen",
+    "gem_hh_grootte", "bevolkingsdichtheid", "aandeel_migratie_westers",
+    "aandeel_migratie_niet_westers", "woningen")}
+RICHTING = {1: "hoger is beter", -1: "hoger is slechter", 0: "context"}
+
+
+def _trend(delta_score: float, delta_value: float, richting: int, threshold: float) -> str:
+    if richting == 0:
+        if pd.isna(delta_value) or delta_value == 0:
+            return "–" if pd.isna(delta_value) else "→ gelijk"
+        return "↑ hoger" if delta_value > 0 else "↓ lager"
+    if pd.isna(delta_score):
+        return "–"
+    if delta_score >= threshold:
+        return "▲ beter"
+    if delta_score <= -threshold:
+        return "▼ slechter"
+    return "→ gelijk"
+
+
+def profile_table(processed: Processed, code: str, jaar: int) -> pd.DataFrame:
+    """The indicator table of one area and year, in Dutch, ready to show or export.
+
+    Columns: thema, indicator, waarde (Dutch notation, with unit), score, trend (against the
+    previous year with a value), richting, soort, gebied-specifiek, bron, peildatum.
+    """
+    rows = processed.result.indicators
+    rows = rows[(rows["gebiedscode"] == code) & rows["van_toepassing"]]
+    current = rows[rows["jaar"] == jaar].set_index("indicator")
+    earlier = rows[rows["jaar"] < jaar].sort_values("jaar")
+    previous = earlier.dropna(subset=["waarde"]).groupby("indicator").last()
+    threshold = processed.kompas.betekenisvolle_verandering
+    out = []
+    for name, ind in processed.kompas.indicators.items():
+        if not ind.applies_to(code):
+            continue
+        naam, eenheid = processed.indicator_name(name)
+        row = current.loc[name] if name in current.index else None
+        waarde = row["waarde"] if row is not None else np.nan
+        score = row["score"] if row is not None else np.nan
+        before = previous.loc[name] if name in previous.index else None
+        d_score = score - before["score"] if before is not None else np.nan
+        d_value = waarde - before["waarde"] if before is not None else np.nan
+        decimals = 0 if eenheid == "aantal" else 1
+        shown = nl_number(waarde, decimals)
+        bron = row["bron"] if row is not None and not pd.isna(row["bron"]) else ""
+        out.append({
+            "thema": processed.kompas.theme_name(ind.thema),
+            "indicator": naam,
+            "waarde": shown if shown == "geen data" or eenheid == "aantal"
+            else f"{shown} {eenheid}".strip(),
+            "score": nl_number(score, 0) if ind.scored else "context",
+            "trend": _trend(d_score, d_value, ind.richting, threshold),
+            "richting": RICHTING[ind.richting],
+            "soort": ind.soort,
+            "gebied-specifiek": "ja" if ind.gebieden else "",
+            "bron": bron,
+            "peildatum": f"{PEILDATUM[name]} {jaar}" if name in PEILDATUM else str(jaar),
+        })
+    return pd.DataFrame(out)

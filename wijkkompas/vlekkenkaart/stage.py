@@ -1,0 +1,315 @@
+"""The vlekkenkaart: spread of care locations over the gemeente, as a map and a stage.
+
+Two views:
+
+- internal (``gedeeld=False``, for the notebook): every location as a point;
+- shared (``gedeeld=True``, for exports): categories marked sensitive (by default
+  maatschappelijke opvang, vrouwenopvang and beschermd wonen) never appear as points, nor in
+  the density: they are counted per buurt, and counts under ``minimum_aantal`` (5) are shown
+  as "minder dan 5".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from jinja2 import Template
+
+from wijkkompas.errors import WijkkompasError
+from wijkkompas.fetch.geocode import Geocoder
+from wijkkompas.gebied import RD, WGS84
+from wijkkompas.output.leaflet import (
+    JS_ESCAPE,
+    LEAFLET_HEADER,
+    PDOK_TILES,
+    InlineLeafletLayer,
+    base_map,
+)
+from wijkkompas.output.processed import Processed
+from wijkkompas.output.webgeo import rounded_geojson_geometry, web_geometry
+from wijkkompas.storage import write_bytes_atomic
+from wijkkompas.vlekkenkaart.toets import Toets
+from wijkkompas.vlekkenkaart.vlekken import (
+    ALL,
+    area_measures,
+    assign_areas,
+    density,
+    draagkracht,
+    vlekken,
+)
+from wijkkompas.vlekkenkaart.zorglocaties import CareConfig, CareLocations, read_locations
+
+VLEK_COLOURS = ["#fee5d9", "#fcae91", "#fb6a4a", "#cb181d"]
+
+
+@dataclass
+class Vlekkenkaart:
+    config: CareConfig
+    locations: CareLocations
+    located: gpd.GeoDataFrame  # included locations with buurt and wijk
+    measures: pd.DataFrame
+    draagkracht: pd.DataFrame
+
+
+def build_vlekkenkaart(processed: Processed, config: CareConfig,
+                       geocoder: Geocoder | None = None) -> Vlekkenkaart:
+    gemeente = processed.boundaries("gemeente")
+    locations = read_locations(config, gemeente, geocoder)
+    located = assign_areas(locations.included, processed)
+    measures = area_measures(located, processed, list(config.categories))
+    return Vlekkenkaart(config, locations, located, measures, draagkracht(processed))
+
+
+def _points(vk: Vlekkenkaart, gedeeld: bool) -> gpd.GeoDataFrame:
+    sensitive = {c for c, cat in vk.config.categories.items() if cat.gevoelig}
+    points = vk.located if not gedeeld else vk.located[~vk.located["categorie"].isin(sensitive)]
+    return points
+
+
+def map_payload(processed: Processed, vk: Vlekkenkaart, gedeeld: bool,
+                toets: Toets | None = None) -> dict[str, Any]:
+    """What the vlekkenkaart script needs. In the shared view no exact point, and no density,
+    of a sensitive category is included."""
+    config = vk.config
+    sensitive = [c for c, cat in config.categories.items() if cat.gevoelig]
+    points = _points(vk, gedeeld)
+    bounds = tuple(processed.boundaries("gemeente").to_crs(RD).total_bounds)
+    xy = np.column_stack([points.geometry.x, points.geometry.y]) if len(points) else \
+        np.empty((0, 2))
+    surface = density(xy, bounds, config.bandbreedte_m)
+    spots = vlekken(surface).to_crs(WGS84)
+    vlek_features = [{"type": "Feature", "properties": {"n": int(r.niveau),
+                                                        "d": round(float(r.dichtheid_vanaf), 2)},
+                      "geometry": rounded_geojson_geometry(r.geometry)}
+                     for r in spots.itertuples()]
+    point_features = []
+    wgs = points.to_crs(WGS84)
+    for row, geom in zip(points.itertuples(), wgs.geometry, strict=True):
+        point_features.append({"n": row.naam, "c": config.categories[row.categorie].naam,
+                               "k": None if pd.isna(row.capaciteit) else float(row.capaciteit),
+                               "ll": [round(geom.y, 5), round(geom.x, 5)]})
+    buurten = web_geometry(processed.boundaries("buurt"))
+    measures = vk.measures[vk.measures["niveau"] == "buurt"].set_index(
+        ["gebiedscode", "categorie"])
+    carry = vk.draagkracht.set_index("gebiedscode")
+    buurt_features = []
+    for code, name, geom in zip(buurten["gebiedscode"], buurten["gebiedsnaam"],
+                                buurten.geometry, strict=True):
+        counts = []
+        open_total = 0
+        for cat in config.categories:
+            if (code, cat) not in measures.index:
+                continue
+            n = int(measures.loc[(code, cat), "aantal"])
+            hidden = gedeeld and cat in sensitive and 0 < n < config.minimum_aantal
+            open_total += 0 if cat in sensitive else n
+            if n:
+                counts.append([config.categories[cat].naam,
+                               f"minder dan {config.minimum_aantal}" if hidden else n])
+        if gedeeld:
+            # The total leaves the sensitive ones out: else it would give them away.
+            counts.append(["zorglocaties (zonder gevoelige)", open_total])
+        elif (code, ALL) in measures.index:
+            counts.append(["alle zorglocaties", int(measures.loc[(code, ALL), "aantal"])])
+        rank = carry["rang"].get(code, np.nan)
+        buurt_features.append({"type": "Feature", "properties": {
+            "c": code, "n": None if pd.isna(name) else str(name), "t": counts,
+            "r": None if pd.isna(rank) else int(rank),
+            "i": None if pd.isna(carry["draagkracht"].get(code, np.nan))
+            else round(float(carry["draagkracht"].get(code)), 2)},
+            "geometry": rounded_geojson_geometry(geom)})
+    payload: dict[str, Any] = {
+        "gedeeld": gedeeld, "bandbreedte": config.bandbreedte_m,
+        "vlekken": {"type": "FeatureCollection", "features": vlek_features},
+        "vlekkleuren": VLEK_COLOURS, "punten": point_features,
+        "buurten": {"type": "FeatureCollection", "features": buurt_features},
+        "buurtaantal": len(buurt_features),
+        "gevoelig": [config.categories[c].naam for c in sensitive],
+    }
+    if toets is not None and not gedeeld:
+        lon_lat = gpd.GeoSeries(gpd.points_from_xy([toets.x], [toets.y]), crs=RD) \
+            .to_crs(WGS84).iloc[0]
+        payload["toets"] = {"ll": [round(lon_lat.y, 5), round(lon_lat.x, 5)],
+                            "stralen": list(config.stralen_m), "tekst": toets.samenvatting}
+    return payload
+
+
+_SCRIPT = Template("""
+{% macro header(this, kwargs) %}""" + LEAFLET_HEADER + """
+<style>
+.vk-panel{background:#fff;padding:8px 10px;border-radius:4px;box-shadow:0 1px 4px rgba(0,0,0,.4);
+ font:13px/1.4 Arial,Helvetica,sans-serif;max-width:280px}
+.vk-panel i{display:inline-block;width:16px;height:12px;margin-right:6px;border:1px solid #555;
+ vertical-align:middle}
+</style>
+{% endmacro %}
+{% macro script(this, kwargs) %}
+(function () {
+  var map = {{ this._parent.get_name() }};
+  var data = {{ this.data_json }};""" + JS_ESCAPE + """
+  function fmt(x) {
+    return x === null || x === undefined ? "onbekend" : Number(x).toLocaleString("nl-NL");
+  }
+  var vlek = L.geoJSON(data.vlekken, {style: function (f) {
+    return {stroke: false, fillOpacity: 0.55, fillColor: data.vlekkleuren[f.properties.n - 1]};
+  }});
+  var points = L.layerGroup(data.punten.map(function (p) {
+    return L.circleMarker(p.ll, {radius: 5, color: "#222", weight: 1, fillColor: "#fff",
+                                 fillOpacity: 1}).bindTooltip(
+      "<b>" + esc(p.n) + "</b><br>" + esc(p.c) + "<br>capaciteit: " + esc(fmt(p.k)));
+  }));
+  function rankColour(r) {
+    if (r === null) { return "#bdbdbd"; }
+    var share = r / data.buurtaantal;
+    return share <= 0.2 ? "#54278f" : share <= 0.4 ? "#9e9ac8" : share <= 0.6 ? "#dadaeb" :
+      "#f2f0f7";
+  }
+  function buurtTip(layer) {
+    var p = layer.feature.properties;
+    var html = "<b>" + esc(p.n || p.c) + "</b> (" + esc(p.c) + ")<br>";
+    p.t.forEach(function (t) { html += esc(t[0]) + ": " + esc(t[1]) + "<br>"; });
+    html += "draagkracht: " + (p.r === null ? "geen gegevens" : "rang " + esc(p.r) + " van " +
+      esc(data.buurtaantal) + " (1 = minste)");
+    return html;
+  }
+  var counts = L.geoJSON(data.buurten, {
+    style: {color: "#555", weight: 0.8, fill: true, fillOpacity: 0},
+    onEachFeature: function (f, layer) { layer.bindTooltip(buurtTip, {sticky: true}); }
+  });
+  var carry = L.geoJSON(data.buurten, {
+    style: function (f) { return {color: "#555", weight: 0.8, fillOpacity: 0.6,
+                                  fillColor: rankColour(f.properties.r)}; },
+    onEachFeature: function (f, layer) { layer.bindTooltip(buurtTip, {sticky: true}); }
+  });
+  var overlays = {"Vlekken (dichtheid)": vlek, "Aantallen per buurt": counts,
+                  "Draagkracht per buurt": carry};
+  overlays[data.gedeeld ? "Zorglocaties (niet gevoelig)" : "Zorglocaties"] = points;
+  vlek.addTo(map); counts.addTo(map); points.addTo(map);
+  if (data.toets) {
+    var toets = L.layerGroup([L.circleMarker(data.toets.ll, {radius: 9, color: "#000",
+      weight: 3, fillColor: "#ffeb3b", fillOpacity: 1}).bindTooltip(esc(data.toets.tekst)
+      .replace(/\\n/g, "<br>"))]);
+    data.toets.stralen.forEach(function (r) {
+      L.circle(data.toets.ll, {radius: r, color: "#000", weight: 1, dashArray: "4 4",
+                               fill: false}).addTo(toets);
+    });
+    toets.addTo(map);
+    overlays["Toets"] = toets;
+  }
+  L.control.layers(null, overlays, {collapsed: false}).addTo(map);
+  var legend = L.control({position: "bottomright"});
+  legend.onAdd = function () {
+    var div = L.DomUtil.create("div", "vk-panel");
+    var html = "<b>Vlekkenkaart zorglocaties</b><br>Dichtheid (bandbreedte " +
+      esc(fmt(data.bandbreedte)) + " m):<br>";
+    ["laag", "middel", "hoog", "zeer hoog"].forEach(function (label, i) {
+      html += '<i style="background:' + data.vlekkleuren[i] + '"></i>' + esc(label) + "<br>";
+    });
+    html += "Draagkracht: donker = minste draagkracht";
+    if (data.gedeeld && data.gevoelig.length) {
+      html += "<br><small>" + esc(data.gevoelig.join(", ")) +
+        ": alleen als aantal per buurt, niet als punt.</small>";
+    }
+    div.innerHTML = html;
+    return div;
+  };
+  legend.addTo(map);
+  var bounds = counts.getBounds();
+  if (bounds.isValid()) { map.fitBounds(bounds); }
+  window.vlekkenkaart = {map: map, vlek: vlek, points: points, counts: counts};
+})();
+{% endmacro %}
+""")
+
+
+class VlekkenLayer(InlineLeafletLayer):
+    """Vlekken, locations, counts and draagkracht per buurt, the toets, and a legend."""
+
+    _template = _SCRIPT
+
+
+def vlekkenkaart_map(processed: Processed, vk: Vlekkenkaart, gedeeld: bool = True,
+                     toets: Toets | None = None, tiles_url: str = PDOK_TILES) -> folium.Map:
+    """The vlekkenkaart; ``gedeeld`` (shared) leaves sensitive locations out as points."""
+    fmap = base_map(tiles_url)
+    VlekkenLayer(map_payload(processed, vk, gedeeld, toets)).add_to(fmap)
+    return fmap
+
+
+def write_outputs(processed: Processed, vk: Vlekkenkaart, out_dir: Path,
+                  toets: Toets | None = None, say: Callable[[str], None] = print) -> list[Path]:
+    """The shared map, the measures and the location report; the toets (internal) if any."""
+    out_dir = Path(out_dir)
+    written = []
+    shared = vlekkenkaart_map(processed, vk, gedeeld=True).get_root().render()
+    path = out_dir / "vlekkenkaart_gedeeld.html"
+    write_bytes_atomic(path, shared.encode("utf-8"))
+    written.append(path)
+    for name, frame in (("zorglocaties_maten_intern.csv", vk.measures),
+                        ("zorglocaties_maten_gedeeld.csv", shared_measures(vk)),
+                        ("zorglocaties_draagkracht.csv", vk.draagkracht),
+                        ("zorglocaties_controle_intern.csv",
+                         pd.DataFrame(vk.locations.rows.drop(columns="geometry")))):
+        target = out_dir / name
+        write_bytes_atomic(target, frame.to_csv(index=False).encode("utf-8"))
+        written.append(target)
+    if toets is not None:
+        internal = vlekkenkaart_map(processed, vk, gedeeld=False, toets=toets)
+        target = out_dir / "toets_intern.html"
+        write_bytes_atomic(target, internal.get_root().render().encode("utf-8"))
+        text = out_dir / "toets.txt"
+        write_bytes_atomic(text, (toets.samenvatting + "\n").encode("utf-8"))
+        written += [target, text]
+    for item in written:
+        say(f"geschreven: {item}")
+    return written
+
+
+def shared_measures(vk: Vlekkenkaart) -> pd.DataFrame:
+    """The measures fit to share: sensitive counts under the minimum suppressed per area,
+    and the all-category totals without the sensitive categories."""
+    sensitive = [c for c, cat in vk.config.categories.items() if cat.gevoelig]
+    measures = vk.measures[vk.measures["categorie"] != ALL].copy()
+    open_rows = measures[~measures["categorie"].isin(sensitive)]
+    totals = open_rows.groupby(["gebiedscode", "niveau"], as_index=False).agg(
+        aantal=("aantal", "sum"), capaciteit=("capaciteit", "sum"),
+        inwoners=("inwoners", "first"))
+    totals["categorie"] = "alle zonder gevoelige"
+    totals["per_1000"] = 1000 * totals["aantal"] / totals["inwoners"].where(
+        totals["inwoners"] > 0)
+    measures = pd.concat([measures, totals], ignore_index=True)
+    small = (measures["categorie"].isin(sensitive)
+             & measures["aantal"].between(1, vk.config.minimum_aantal - 1)
+             & (measures["niveau"] != "gemeente"))
+    measures["aantal"] = measures["aantal"].astype(object)
+    for column in ("per_1000", "locatiequotient", "capaciteit"):
+        measures[column] = measures[column].astype(object)
+        measures.loc[small, column] = None
+    measures.loc[small, "aantal"] = f"minder dan {vk.config.minimum_aantal}"
+    return measures
+
+
+def locate_proposal(text: str | None, address: str | None,
+                    geocoder: Geocoder | None) -> tuple[float, float]:
+    """RD coordinates of a proposal given as 'x,y' (RD) or as an address."""
+    if text:
+        try:
+            x, y = (float(v) for v in text.replace(" ", "").split(","))
+        except ValueError:
+            raise WijkkompasError(f"Ongeldige toetslocatie '{text}': geef RD-coördinaten als "
+                                  "x,y in meters, bijvoorbeeld 241000,486500.") from None
+        return x, y
+    if address and geocoder is not None:
+        place = geocoder.locate(address)
+        if not place.found:
+            raise WijkkompasError(f"Adres '{address}' niet gevonden door de PDOK "
+                                  "Locatieserver; geef coördinaten met --toets x,y.")
+        return float(place.x), float(place.y)
+    raise WijkkompasError("Geef de voorgestelde locatie met --toets x,y of --adres.")

@@ -1,0 +1,227 @@
+"""Care locations (zorglocaties) for the vlekkenkaart: configuration, reading, checking.
+
+A configuration file (TOML) names the categories and the data sets; new categories and
+data sets are added there, not in code. A data set is a CSV, Excel or GeoJSON file with a
+location per row: name, category (per row, or one for the whole file), capacity (optional),
+and coordinates (RD ``x``/``y`` or WGS84 ``lon``/``lat``, or the geometry of a GeoJSON
+point) or an address to look up. Column names are set per data set. See
+``voorbeelden/zorglocaties.toml`` and docs/vlekkenkaart.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from pyproj import Transformer
+
+from wijkkompas.errors import WijkkompasError
+from wijkkompas.fetch.geocode import Geocoder
+from wijkkompas.gebied import RD, within_rd_bounds
+from wijkkompas.tomlfile import read_toml
+
+_DATASET_KEYS = {"bestand", "bron", "categorie", "categorie_kolom", "naam", "capaciteit", "x",
+                 "y", "lon", "lat", "adres", "postcode", "plaats"}
+STATUS_OK = "opgenomen"
+
+
+@dataclass(frozen=True)
+class Category:
+    code: str
+    naam: str
+    gevoelig: bool
+
+
+@dataclass(frozen=True)
+class Dataset:
+    bestand: Path
+    bron: str
+    categorie: str | None
+    kolommen: dict[str, str]
+
+
+@dataclass
+class CareConfig:
+    path: Path
+    categories: dict[str, Category]
+    datasets: list[Dataset]
+    bandbreedte_m: float = 400.0
+    stralen_m: tuple[int, ...] = (250, 500, 1000)
+    minimum_aantal: int = 5
+
+
+def read_config(path: Path) -> CareConfig:
+    """Read and check the configuration of categories and data sets."""
+    path = Path(path)
+    raw = read_toml(path, "configuratie van zorglocaties")
+    categories = {}
+    for code, spec in (raw.get("categorie") or {}).items():
+        if not isinstance(spec, dict) or "naam" not in spec:
+            raise WijkkompasError(f"{path} [categorie.{code}]: geef een naam.")
+        categories[code] = Category(code, str(spec["naam"]), bool(spec.get("gevoelig", False)))
+    if not categories:
+        raise WijkkompasError(f"{path}: geen enkele [categorie.*].")
+    datasets = []
+    for number, spec in enumerate(raw.get("dataset") or [], start=1):
+        where = f"{path} [[dataset]] nummer {number}"
+        unknown = set(spec) - _DATASET_KEYS
+        if unknown:
+            raise WijkkompasError(f"{where}: onbekende sleutel(s) {', '.join(sorted(unknown))}.")
+        if "bestand" not in spec:
+            raise WijkkompasError(f"{where}: 'bestand' ontbreekt.")
+        if spec.get("categorie") and spec["categorie"] not in categories:
+            raise WijkkompasError(f"{where}: categorie '{spec['categorie']}' staat niet bij de "
+                                  "[categorie.*].")
+        bestand = Path(spec["bestand"])
+        if not bestand.is_absolute():
+            bestand = path.parent / bestand
+        columns = {k: str(v) for k, v in spec.items()
+                   if k not in ("bestand", "bron", "categorie")}
+        datasets.append(Dataset(bestand, str(spec.get("bron", bestand.name)),
+                                spec.get("categorie"), columns))
+    return CareConfig(path, categories, datasets,
+                      float(raw.get("bandbreedte_m", 400.0)),
+                      tuple(int(r) for r in raw.get("stralen_m", (250, 500, 1000))),
+                      int(raw.get("minimum_aantal", 5)))
+
+
+@dataclass
+class CareLocations:
+    """The locations of all data sets, each with its status, and the problems found."""
+
+    rows: gpd.GeoDataFrame  # every row read, with status and (where known) RD geometry
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def included(self) -> gpd.GeoDataFrame:
+        return self.rows[self.rows["status"] == STATUS_OK]
+
+
+def _read(dataset: Dataset) -> pd.DataFrame:
+    path = dataset.bestand
+    if not path.is_file():
+        raise WijkkompasError(f"Zorglocaties: bestand {path} bestaat niet. Controleer "
+                              "'bestand' in de configuratie.")
+    suffix = path.suffix.lower()
+    try:
+        if suffix in (".geojson", ".json", ".gpkg"):
+            frame = gpd.read_file(path)
+            if frame.crs is None:
+                frame = frame.set_crs("EPSG:4326")
+            points = frame.geometry.to_crs(RD)
+            frame = pd.DataFrame(frame.drop(columns="geometry"))
+            frame["_x"] = [p.x if p is not None and not p.is_empty else np.nan for p in points]
+            frame["_y"] = [p.y if p is not None and not p.is_empty else np.nan for p in points]
+            return frame
+        if suffix in (".xlsx", ".xls"):
+            return pd.read_excel(path, dtype=str).fillna("")
+        if suffix == ".csv":
+            with path.open(encoding="utf-8-sig") as handle:
+                head = handle.readline()
+            sep = ";" if head.count(";") > head.count(",") else ","
+            return pd.read_csv(path, dtype=str, sep=sep, keep_default_na=False,
+                               encoding="utf-8-sig")
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
+        raise WijkkompasError(f"Kan zorglocaties uit {path} niet lezen ({type(exc).__name__}: "
+                              f"{str(exc).splitlines()[0][:200]}).") from None
+    raise WijkkompasError(f"{path}: gebruik CSV, Excel of GeoJSON voor zorglocaties.")
+
+
+def _number(text: object) -> float | None:
+    if text is None or (isinstance(text, float) and np.isnan(text)):
+        return None
+    value = str(text).strip()
+    if value in ("", ".", "-"):
+        return None
+    if "," in value:
+        value = value.replace(".", "").replace(",", ".")
+    return float(value)
+
+
+def read_locations(config: CareConfig, gemeente: gpd.GeoDataFrame,
+                   geocoder: Geocoder | None = None) -> CareLocations:
+    """Every location of every data set, checked, in RD, with a status per row.
+
+    Unknown categories and numbers that are not numbers stop the reading with a list of
+    every such problem. Missing coordinates, addresses not found, points outside the
+    gemeente and duplicates are kept with their status and listed in ``problems``.
+    """
+    to_rd = Transformer.from_crs("EPSG:4326", RD, always_xy=True)
+    boundary = gemeente.to_crs(RD).union_all()
+    rows, errors, notes = [], [], []
+    for dataset in config.datasets:
+        frame = _read(dataset)
+        col = dataset.kolommen
+        name = str(dataset.bestand)
+        line_offset = 1 if "_x" in frame.columns else 2  # feature number, or CSV line
+        for index, record in frame.iterrows():
+            line = int(index) + line_offset
+            where = f"{name} {'object' if line_offset == 1 else 'regel'} {line}"
+            category = dataset.categorie or str(record.get(col.get("categorie_kolom",
+                                                                   "categorie"), "")).strip()
+            if category not in config.categories:
+                errors.append(f"{where}: onbekende categorie '{category}' (bekend: "
+                              f"{', '.join(config.categories)}); voeg hem toe aan "
+                              f"{config.path}")
+                continue
+            try:
+                capacity = _number(record.get(col.get("capaciteit", "capaciteit")))
+                x = _number(record.get(col.get("x", "x"))) if "_x" not in frame else None
+                y = _number(record.get(col.get("y", "y"))) if "_x" not in frame else None
+                lon = _number(record.get(col.get("lon", "lon"))) if "_x" not in frame else None
+                lat = _number(record.get(col.get("lat", "lat"))) if "_x" not in frame else None
+            except ValueError as exc:
+                errors.append(f"{where}: geen getal ({exc})")
+                continue
+            if "_x" in frame:
+                x, y = record["_x"], record["_y"]
+                x = None if pd.isna(x) else float(x)
+                y = None if pd.isna(y) else float(y)
+            elif x is None and lon is not None and lat is not None:
+                x, y = to_rd.transform(lon, lat)
+            address = " ".join(str(record.get(col.get(k, k), "") or "").strip()
+                               for k in ("adres", "postcode", "plaats")).strip()
+            status, herkomst = STATUS_OK, "bestand"
+            if x is None or y is None:
+                if address and geocoder is not None:
+                    place = geocoder.locate(address)
+                    if place.found:
+                        x, y, herkomst = place.x, place.y, "adres (PDOK Locatieserver)"
+                    else:
+                        status = "adres niet gevonden"
+                else:
+                    status = "geen coördinaten"
+            if status == STATUS_OK and not within_rd_bounds(x, y, x, y):
+                errors.append(f"{where}: coördinaten ({x}, {y}) liggen niet in Nederland; "
+                              "RD (x, y in meters) of WGS84 (lon, lat) verwisseld?")
+                continue
+            naam = str(record.get(col.get("naam", "naam"), "") or "").strip()
+            rows.append({"naam": naam or "(zonder naam)", "categorie": category,
+                         "capaciteit": capacity, "x": x, "y": y, "adres": address,
+                         "bron": dataset.bron, "bestand": dataset.bestand.name, "regel": line,
+                         "herkomst": herkomst, "status": status, "_waar": where})
+    if errors:
+        shown = "; ".join(errors[:6])
+        more = f" (en nog {len(errors) - 6})" if len(errors) > 6 else ""
+        raise WijkkompasError(f"Zorglocaties afgekeurd: {shown}{more}.")
+    table = pd.DataFrame(rows, columns=["naam", "categorie", "capaciteit", "x", "y", "adres",
+                                        "bron", "bestand", "regel", "herkomst", "status",
+                                        "_waar"])
+    geometry = gpd.points_from_xy(table["x"], table["y"])
+    located = gpd.GeoDataFrame(table, geometry=geometry, crs=RD)
+    known = located["status"] == STATUS_OK
+    outside = known & ~located.geometry.within(boundary)
+    located.loc[outside, "status"] = "buiten de gemeente"
+    keep = located["status"] == STATUS_OK
+    duplicate = keep & located.duplicated(["categorie", "naam", "x", "y"], keep="first")
+    located.loc[duplicate, "status"] = "dubbel"
+    for status in ("geen coördinaten", "adres niet gevonden", "dubbel"):
+        for where in located.loc[located["status"] == status, "_waar"]:
+            notes.append(f"{where}: {status}")
+    n_outside = int(outside.sum())
+    if n_outside:
+        notes.append(f"{n_outside} locaties liggen buiten de gemeente en tellen niet mee")
+    return CareLocations(located.drop(columns="_waar"), notes)
