@@ -10,7 +10,6 @@ from pathlib import Path
 from wijkkompas import __version__
 from wijkkompas.build.stage import run_build
 from wijkkompas.errors import WijkkompasError
-from wijkkompas.fetch.geocode import Geocoder
 from wijkkompas.fetch.kaart_import import import_kaart
 from wijkkompas.fetch.stage import run_fetch
 from wijkkompas.kompas.stage import run_kompas
@@ -18,9 +17,7 @@ from wijkkompas.output.export import run_export
 from wijkkompas.output.processed import load_processed
 from wijkkompas.settings import Settings, load_settings, parse_years
 from wijkkompas.storage import read_manifest, write_manifest
-from wijkkompas.vlekkenkaart.stage import build_vlekkenkaart, locate_proposal, write_outputs
-from wijkkompas.vlekkenkaart.toets import run_toets
-from wijkkompas.vlekkenkaart.zorglocaties import read_config
+from wijkkompas.vlekkenkaart.stage import run_vlekkenkaart
 
 
 class _DutchHelp(argparse.HelpFormatter):
@@ -140,24 +137,17 @@ def _vlekkenkaart(args: argparse.Namespace, settings: Settings) -> None:
             "'zorglocaties = ...' in wijkkompas.toml (voorbeeld: "
             "voorbeelden/zorglocaties.toml)."
         )
-    processed = load_processed(args.data_dir, args.kompas or settings.kompas)
-    config = read_config(config_path)
-    geocoder = Geocoder(settings.locatieserver_url, args.data_dir / "raw",
-                        timeout=settings.timeout, retries=settings.retries,
-                        backoff=settings.backoff)
-    vk = build_vlekkenkaart(processed, config, geocoder)
-    for note in vk.locations.problems:
-        print(f"let op: {note}")
-    toets = None
-    if not in_run and (args.toets or args.adres):
-        if not args.categorie:
-            raise WijkkompasError("Geef bij een toets de categorie, bijvoorbeeld "
-                                  "--categorie beschermd_wonen.")
-        x, y = locate_proposal(args.toets, args.adres, geocoder)
-        toets = run_toets(processed, vk.located, config, x, y, args.categorie, args.capaciteit)
-        print(toets.samenvatting)
+    if not in_run and (args.toets or args.adres) and not args.categorie:
+        raise WijkkompasError("Geef bij een toets de categorie, bijvoorbeeld "
+                              "--categorie beschermd_wonen.")
     out = (None if in_run else args.out) or args.data_dir / "processed" / "vlekkenkaart"
-    write_outputs(processed, vk, out, toets)
+    run_vlekkenkaart(
+        args.data_dir, config_path, settings, out,
+        kompas_path=args.kompas or settings.kompas,
+        toets=None if in_run else args.toets, adres=None if in_run else args.adres,
+        categorie=args.categorie if not in_run else None,
+        capaciteit=args.capaciteit if not in_run else None,
+    )
 
 
 def _export_options(parser: argparse.ArgumentParser) -> None:

@@ -32,10 +32,11 @@ from wijkkompas.output.leaflet import (
     InlineLeafletLayer,
     base_map,
 )
-from wijkkompas.output.processed import Processed
+from wijkkompas.output.processed import Processed, load_processed
 from wijkkompas.output.webgeo import rounded_geojson_geometry, web_geometry
+from wijkkompas.settings import Settings
 from wijkkompas.storage import write_bytes_atomic
-from wijkkompas.vlekkenkaart.toets import Toets
+from wijkkompas.vlekkenkaart.toets import Toets, run_toets
 from wijkkompas.vlekkenkaart.vlekken import (
     ALL,
     area_measures,
@@ -44,7 +45,12 @@ from wijkkompas.vlekkenkaart.vlekken import (
     draagkracht,
     vlekken,
 )
-from wijkkompas.vlekkenkaart.zorglocaties import CareConfig, CareLocations, read_locations
+from wijkkompas.vlekkenkaart.zorglocaties import (
+    CareConfig,
+    CareLocations,
+    read_config,
+    read_locations,
+)
 
 VLEK_COLOURS = ["#fee5d9", "#fcae91", "#fb6a4a", "#cb181d"]
 
@@ -313,3 +319,31 @@ def locate_proposal(text: str | None, address: str | None,
                                   "Locatieserver; geef coördinaten met --toets x,y.")
         return float(place.x), float(place.y)
     raise WijkkompasError("Geef de voorgestelde locatie met --toets x,y of --adres.")
+
+
+def run_vlekkenkaart(data_dir: Path, config_path: Path, settings: Settings, out_dir: Path,
+                     kompas_path: Path | None = None, toets: str | None = None,
+                     adres: str | None = None, categorie: str | None = None,
+                     capaciteit: float | None = None,
+                     say: Callable[[str], None] = print) -> list[Path]:
+    """The vlekkenkaart of the care locations in ``config_path``, and the toets of a proposed
+    location (``toets`` as "x,y" in RD, or ``adres``) when one is given; returns the files
+    written to ``out_dir``."""
+    processed = load_processed(data_dir, kompas_path)
+    config = read_config(config_path)
+    geocoder = Geocoder(settings.locatieserver_url, Path(data_dir) / "raw",
+                        timeout=settings.timeout, retries=settings.retries,
+                        backoff=settings.backoff)
+    vk = build_vlekkenkaart(processed, config, geocoder)
+    for note in vk.locations.problems:
+        say(f"let op: {note}")
+    result = None
+    if toets or adres:
+        if not categorie:
+            raise WijkkompasError("Geef bij een toets de categorie, bijvoorbeeld "
+                                  "--categorie beschermd_wonen.")
+        x, y = locate_proposal(toets, adres, geocoder)
+        result = run_toets(processed, vk.located, config, x, y, categorie, capaciteit)
+        say(result.samenvatting)
+    return write_outputs(processed, vk, out_dir, result, say)
+
