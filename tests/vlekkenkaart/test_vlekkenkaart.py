@@ -112,6 +112,18 @@ def test_density_integrates_to_the_count_and_follows_the_bandwidth():
         __import__("shapely.geometry", fromlist=["Point"]).Point(241025, 486475))
 
 
+def test_density_of_many_points_is_the_sum_over_chunks():
+    """More points than one matrix product takes: the surface is still the plain sum."""
+    rng = np.random.default_rng(141)
+    points = rng.uniform([240000, 485000], [242000, 487000], size=(5000, 2))
+    bounds = (240000.0, 485000.0, 242000.0, 487000.0)
+    whole = density(points, bounds, bandwidth=300, cell=100)
+    parts = [density(points[i:i + 700], bounds, bandwidth=300, cell=100).values
+             for i in range(0, 5000, 700)]
+    assert np.allclose(whole.values, sum(parts), rtol=1e-9, atol=0)
+    assert whole.total() == pytest.approx(5000, rel=1e-2)
+
+
 def test_toets_on_a_known_case(processed, tmp_path):
     config = _config(tmp_path, HAND)
     vk = build_vlekkenkaart(processed, config)
