@@ -74,6 +74,27 @@ def write_bytes_atomic(target: Path, data: bytes) -> None:
         tmp.write_bytes(data)
 
 
+def write_files_atomic(files: dict[Path, bytes]) -> None:
+    """Several files written together: each first beside its place, then all put in place
+    (Ctrl-C held back), so an error while writing leaves every target as it was."""
+    staged: list[tuple[Path, Path]] = []
+    try:
+        for target, data in files.items():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            handle, name = tempfile.mkstemp(prefix=f".{target.name}{TEMP_MARK}",
+                                            suffix=target.suffix, dir=target.parent)
+            os.close(handle)
+            staged.append((Path(name), target))
+            Path(name).write_bytes(data)
+        with no_interrupt():
+            for tmp, target in staged:
+                os.replace(tmp, target)
+    finally:
+        for tmp, _target in staged:
+            if tmp.exists():
+                tmp.unlink()
+
+
 def write_json_atomic(target: Path, value: Any) -> None:
     text = json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
     write_bytes_atomic(target, text.encode("utf-8"))
