@@ -143,6 +143,7 @@ def run_export(processed: Processed, out_dir: Path, wijk: str | None = None,
     ``out_dir`` as it was.
     """
     out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)  # a bad --out fails before any work
     pages: dict[Path, bytes] = {}
     if wijk is None:
         path = out_dir / f"wijkkompas_{processed.kompas.gemeente}.html"
