@@ -331,3 +331,19 @@ def test_geocoder_refuses_an_answer_outside_the_netherlands(tmp_path):
         assert list(cache) == ["Grotestraat 1 7607CM Almelo"]
     finally:
         server.stop()
+
+
+def test_a_run_killed_between_the_two_renames_gets_its_old_processed_back(tmp_path):
+    data = tmp_path / "data"
+    old = data / ".processed.oud-abc123"
+    (old / "export").mkdir(parents=True)
+    (old / "indicatoren.csv").write_text("gebiedscode\nGM0141\n", encoding="utf-8")
+    (old / "export" / "wijkkompas_GM0141.html").write_text("<p>kompas</p>\n", encoding="utf-8")
+    (data / ".processed.nieuw-abc123").mkdir()
+    (data / ".processed.nieuw-abc123" / "indicatoren.csv").write_text("half", encoding="utf-8")
+    (data / "raw").mkdir()
+    (data / "raw" / f".manifest.json{TEMP_MARK}x1y2.json").write_text("{", encoding="utf-8")
+    kept = snapshot(old)
+    assert main(["build", "--data-dir", str(data)]) == 1  # no raw data: nothing to build
+    assert snapshot(data / "processed") == kept
+    assert _leftovers(data) == []

@@ -280,8 +280,8 @@ def replace_folder(target: Path) -> Iterator[Path]:
             if old is not None and old.exists() and not target.exists():
                 os.rename(old, target)
             shutil.rmtree(staging, ignore_errors=True)
-    if old is not None and old.exists():
-        shutil.rmtree(old)
+        elif old is not None and old.exists():
+            shutil.rmtree(old)
 
 
 def clean_leftovers(data_dir: Path) -> None:
