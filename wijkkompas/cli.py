@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 import argparse
+import errno
+import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from wijkkompas import __version__
-from wijkkompas.build.stage import run_build
 from wijkkompas.errors import WijkkompasError
 from wijkkompas.fetch.kaart_import import import_kaart
 from wijkkompas.fetch.stage import run_fetch
-from wijkkompas.kompas.stage import run_kompas
+from wijkkompas.kompas.stage import build_and_score
 from wijkkompas.output.export import run_export
 from wijkkompas.output.processed import load_processed
 from wijkkompas.settings import Settings, load_settings, parse_years
-from wijkkompas.storage import read_manifest, write_manifest
+from wijkkompas.storage import clean_leftovers, data_lock, read_manifest, write_manifest
 from wijkkompas.vlekkenkaart.stage import run_vlekkenkaart
 
 
@@ -178,8 +179,8 @@ def _build_options(parser: argparse.ArgumentParser) -> None:
 def _build(args: argparse.Namespace, settings: Settings) -> None:
     lokaal = args.lokaal or settings.lokaal
     print(f"Bouwen uit {args.data_dir / 'raw'} naar {args.data_dir / 'processed'}")
-    run_build(args.data_dir, lokaal, args.indeling or settings.indeling)
-    run_kompas(args.data_dir, args.kompas or settings.kompas)
+    build_and_score(args.data_dir, lokaal, args.indeling or settings.indeling,
+                    args.kompas or settings.kompas, wait=settings.wachttijd)
 
 
 def _fetch(args: argparse.Namespace, settings: Settings) -> None:
@@ -215,21 +216,71 @@ def _import(args: argparse.Namespace, settings: Settings) -> None:
               f"{missing} ontbrekende waarden (geheim of niet beschikbaar) als leeg gelezen.")
 
 
+_OS_REASONS = {
+    errno.EACCES: "geen toegang",
+    errno.EPERM: "niet toegestaan",
+    errno.ENOENT: "bestaat niet of kan daar niet worden gemaakt",
+    errno.ENOTDIR: "een deel van het pad is een bestand, geen map",
+    errno.EISDIR: "is een map, geen bestand",
+    errno.EEXIST: "bestaat al als bestand, waar een map nodig is",
+    errno.ENOSPC: "de schijf is vol",
+    errno.EDQUOT: "het schijfquotum is vol",
+    errno.EROFS: "alleen-lezen bestandssysteem",
+    errno.ENAMETOOLONG: "de naam is te lang",
+}
+
+
+def _os_error_line(exc: OSError) -> str:
+    """An OSError as one Dutch line naming the path."""
+    path = exc.filename if exc.filename is not None else exc.filename2
+    code = errno.errorcode.get(exc.errno or 0, "onbekend")
+    reason = _OS_REASONS.get(exc.errno or 0, f"systeemfout {code}")
+    where = f"{path}: " if path is not None else ""
+    return (f"{where}{reason} ({code}). Controleer het pad (--data-dir, --out), de rechten en "
+            "de vrije schijfruimte; er is niets half geschreven.")
+
+
+class _OwnMessages(logging.Handler):
+    """Shows wijkkompas's own log messages (Dutch) on stderr and nothing from libraries."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.name == "wijkkompas" or record.name.startswith("wijkkompas."):
+            print(f"let op: {record.getMessage()}", file=sys.stderr)
+
+
+def _configure_logging() -> None:
+    """No English lines from libraries (pyogrio, urllib3, cbsodata, warnings) under the
+    Dutch messages; a root handler also keeps cbsodata from configuring logging itself."""
+    root = logging.getLogger()
+    if not any(isinstance(h, _OwnMessages) for h in root.handlers):
+        root.addHandler(_OwnMessages())
+    logging.captureWarnings(True)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``wijkkompas`` command; returns the exit code."""
     args = build_parser().parse_args(argv)
+    _configure_logging()
     try:
         settings = load_settings(args.config)
         steps = {"fetch": [_fetch], "import": [_import], "build": [_build],
                  "export": [_export], "vlekkenkaart": [_vlekkenkaart],
                  "run": [_fetch, _build, _export, _vlekkenkaart]}
-        for step in steps[args.stap]:
-            step(args, settings)
+        # Every command writes: one run per data folder at a time.
+        with data_lock(args.data_dir, settings.wachttijd):
+            clean_leftovers(args.data_dir)
+            for step in steps[args.stap]:
+                step(args, settings)
     except WijkkompasError as exc:
         print(f"fout: {exc}", file=sys.stderr)
         return 1
+    except OSError as exc:
+        print(f"fout: {_os_error_line(exc)}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
-        print("afgebroken; de cache is niet gewijzigd.", file=sys.stderr)
+        print("afgebroken; er is niets half geschreven: wat hierboven als opgehaald, "
+              "geïmporteerd of geschreven is gemeld blijft staan, de rest is niet gewijzigd.",
+              file=sys.stderr)
         return 130
     return 0
 

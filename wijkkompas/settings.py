@@ -4,7 +4,8 @@ Values come, in rising priority, from the built-in defaults, a TOML config file
 (``wijkkompas.toml`` in the working directory, or the path given with ``--config`` or
 ``WIJKKOMPAS_CONFIG``) and the environment variables ``WIJKKOMPAS_CBS_URL``,
 ``WIJKKOMPAS_PDOK_URL``, ``WIJKKOMPAS_LOCATIESERVER_URL``, ``WIJKKOMPAS_TIMEOUT``,
-``WIJKKOMPAS_RETRIES`` and ``WIJKKOMPAS_BACKOFF``.
+``WIJKKOMPAS_RETRIES``, ``WIJKKOMPAS_BACKOFF`` and ``WIJKKOMPAS_WACHTTIJD`` (seconds a run
+waits for another run on the same data folder).
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ class Settings:
     timeout: float = 60.0
     retries: int = 3
     backoff: float = 2.0
+    wachttijd: float = 10.0
     lokaal: Path | None = None
     kompas: Path | None = None
     zorglocaties: Path | None = None
@@ -68,6 +70,7 @@ _CONFIG_KEYS = {
     "timeout": float,
     "retries": int,
     "backoff": float,
+    "wachttijd": float,
     "lokaal": Path,
     "kompas": Path,
     "zorglocaties": Path,
@@ -80,6 +83,7 @@ _ENV_KEYS = {
     "WIJKKOMPAS_TIMEOUT": "timeout",
     "WIJKKOMPAS_RETRIES": "retries",
     "WIJKKOMPAS_BACKOFF": "backoff",
+    "WIJKKOMPAS_WACHTTIJD": "wachttijd",
 }
 
 

@@ -1,12 +1,22 @@
-"""Atomic writes, checksums, table writing and the manifest of the raw cache
-(``data/raw/manifest.json``)."""
+"""Atomic writes, checksums, table writing, the manifest of the raw cache
+(``data/raw/manifest.json``), the lock of a data folder and the staged replacement of a
+whole folder.
+
+Temporary files carry ``TEMP_MARK`` in their name and staging folders start with
+``.<name>.nieuw-``, so that what a killed run left behind is recognised and removed by the
+next run (``clean_leftovers``, under the lock).
+"""
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
+import shutil
+import signal
 import tempfile
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -17,8 +27,16 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
+from filelock import FileLock, Timeout
+
+from wijkkompas.errors import WijkkompasError
 
 MANIFEST_NAME = "manifest.json"
+LOCK_NAME = ".wijkkompas.lock"
+#: Part of the name of every temporary file; what carries it may be removed.
+TEMP_MARK = ".wktmp-"
+#: Seconds a second run waits for the lock of a data folder before it gives up.
+DEFAULT_WAIT = 10.0
 
 
 def now_stamp() -> str:
@@ -38,8 +56,8 @@ def atomic_path(target: Path) -> Iterator[Path]:
     On an error the temporary file is removed and ``target`` is left as it was.
     """
     target.parent.mkdir(parents=True, exist_ok=True)
-    handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=target.suffix,
-                                    dir=target.parent)
+    handle, name = tempfile.mkstemp(prefix=f".{target.name}{TEMP_MARK}",
+                                    suffix=target.suffix, dir=target.parent)
     os.close(handle)
     tmp = Path(name)
     tmp.unlink()
@@ -54,6 +72,27 @@ def atomic_path(target: Path) -> Iterator[Path]:
 def write_bytes_atomic(target: Path, data: bytes) -> None:
     with atomic_path(target) as tmp:
         tmp.write_bytes(data)
+
+
+def write_files_atomic(files: dict[Path, bytes]) -> None:
+    """Several files written together: each first beside its place, then all put in place
+    (Ctrl-C held back), so an error while writing leaves every target as it was."""
+    staged: list[tuple[Path, Path]] = []
+    try:
+        for target, data in files.items():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            handle, name = tempfile.mkstemp(prefix=f".{target.name}{TEMP_MARK}",
+                                            suffix=target.suffix, dir=target.parent)
+            os.close(handle)
+            staged.append((Path(name), target))
+            Path(name).write_bytes(data)
+        with no_interrupt():
+            for tmp, target in staged:
+                os.replace(tmp, target)
+    finally:
+        for tmp, _target in staged:
+            if tmp.exists():
+                tmp.unlink()
 
 
 def write_json_atomic(target: Path, value: Any) -> None:
@@ -91,8 +130,6 @@ def read_manifest(raw_dir: Path) -> dict[str, Any]:
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        from wijkkompas.errors import WijkkompasError
-
         raise WijkkompasError(
             f"Het manifest {path} is onleesbaar ({exc}). Herstel het uit een back-up of "
             "verwijder het; dan wordt alles opnieuw opgehaald."
@@ -113,3 +150,152 @@ def files_intact(folder: Path, files: dict[str, dict[str, Any]]) -> bool:
         if not path.is_file() or sha256_file(path) != info.get("sha256"):
             return False
     return True
+
+
+def verify_raw(raw_dir: Path, manifest: dict[str, Any]) -> None:
+    """Refuse a raw cache whose files no longer match the checksums in the manifest."""
+    folders = {"cbs": lambda key, entry: raw_dir / "cbs" / str(entry.get("table_id", key)),
+               "geo": lambda key, entry: raw_dir / "geo",
+               "kaart": lambda key, entry: raw_dir / "kaart" / str(entry.get("jaar"))}
+    advice = {"cbs": "haal de tabel opnieuw op met 'wijkkompas fetch --refresh'",
+              "geo": "haal de grenzen opnieuw op met 'wijkkompas fetch --refresh'",
+              "kaart": "importeer het bestand opnieuw met 'wijkkompas import BESTAND --jaar "
+                       "JJJJ'"}
+    for section, where in folders.items():
+        for key, entry in sorted(manifest.get(section, {}).items()):
+            folder = where(key, entry)
+            for name, info in sorted(entry.get("files", {}).items()):
+                path = folder / name
+                if not path.is_file():
+                    problem = "ontbreekt"
+                elif sha256_file(path) != info.get("sha256"):
+                    problem = "is gewijzigd na het ophalen of importeren (sha256 klopt niet"
+                    problem += f" met {raw_dir / MANIFEST_NAME})"
+                else:
+                    continue
+                raise WijkkompasError(
+                    f"Bronbestand {path} {problem}; er is niets gebouwd. Zet het origineel "
+                    f"terug of {advice[section]}."
+                )
+
+
+@contextmanager
+def no_interrupt() -> Iterator[None]:
+    """Hold Ctrl-C (SIGINT) back until the block is done, so that what belongs together
+    (a file and its manifest entry, the swap of a folder) is stored together."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received: list[int] = []
+    old = signal.signal(signal.SIGINT, lambda number, frame: received.append(number))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, old)
+    if received and callable(old):
+        old(signal.SIGINT, None)
+
+
+@contextmanager
+def data_lock(data_dir: Path, wait: float = DEFAULT_WAIT) -> Iterator[None]:
+    """One writer per data folder: hold ``data_dir/.wijkkompas.lock`` for the block.
+
+    Waits up to ``wait`` seconds for another run to finish, then refuses with a clear
+    message. Within one process the lock may be taken again (it is the same lock).
+    """
+    data_dir = Path(data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    path = data_dir / LOCK_NAME
+    lock = FileLock(path, is_singleton=True)
+    try:
+        lock.acquire(timeout=wait)
+    except Timeout:
+        raise WijkkompasError(
+            f"Een andere wijkkompas-opdracht is bezig met {data_dir} (slot {path}); na "
+            f"{wait:g} s wachten gestopt. Wacht tot die klaar is en probeer het opnieuw, of "
+            "verhoog de wachttijd (instelling 'wachttijd', WIJKKOMPAS_WACHTTIJD)."
+        ) from None
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def _staging_name(target: Path, kind: str) -> str:
+    return f".{target.name}.{kind}-"
+
+
+def recover_folder(target: Path) -> None:
+    """Undo what a run killed while replacing ``target`` left behind (call under the lock).
+
+    A killed swap can leave ``target`` missing with its old version still beside it: that
+    version is put back. Staging folders and old versions are removed.
+    """
+    parent = target.parent
+    if not parent.is_dir():
+        return
+    olds = sorted(parent.glob(_staging_name(target, "oud") + "*"))
+    if olds and not target.exists():
+        os.rename(olds[-1], target)
+        olds = olds[:-1]
+    for leftover in [*olds, *parent.glob(_staging_name(target, "nieuw") + "*")]:
+        shutil.rmtree(leftover)
+
+
+def _carry_folders(old: Path, new: Path) -> None:
+    """Folders inside the old version (exports, vlekkenkaart) also appear in the new one,
+    as hard links, so the old version stays whole until the swap."""
+    for entry in old.iterdir():
+        if entry.is_dir() and not (new / entry.name).exists():
+            shutil.copytree(entry, new / entry.name, copy_function=os.link)
+
+
+@contextmanager
+def replace_folder(target: Path) -> Iterator[Path]:
+    """Yield an empty staging folder beside ``target``; when the block succeeds the staging
+    folder becomes ``target`` (the old files go, its subfolders are kept), else it is
+    removed and ``target`` is left exactly as it was.
+
+    The swap is two renames on one file system with Ctrl-C held back; a run killed between
+    them is repaired by ``recover_folder``.
+    """
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    recover_folder(target)
+    staging = Path(tempfile.mkdtemp(prefix=_staging_name(target, "nieuw"), dir=target.parent))
+    old: Path | None = None
+    try:
+        yield staging
+        if target.is_dir():
+            _carry_folders(target, staging)
+        elif target.exists():
+            raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(target))
+        with no_interrupt():
+            if target.exists():
+                old = target.parent / staging.name.replace(".nieuw-", ".oud-")
+                os.rename(target, old)
+            os.rename(staging, target)
+    finally:
+        if staging.exists():
+            if old is not None and old.exists() and not target.exists():
+                os.rename(old, target)
+            shutil.rmtree(staging, ignore_errors=True)
+        elif old is not None and old.exists():
+            shutil.rmtree(old)
+
+
+def clean_leftovers(data_dir: Path) -> None:
+    """Remove the temporary files and staging folders of a killed run (under the lock)."""
+    data_dir = Path(data_dir)
+    recover_folder(data_dir / "processed")
+    stale_staging = data_dir / "raw" / ".staging"
+    if stale_staging.is_dir():
+        shutil.rmtree(stale_staging)
+    for folder in (data_dir / "raw", data_dir / "processed"):
+        if not folder.is_dir():
+            continue
+        for path in sorted(folder.rglob(f"*{TEMP_MARK}*"), reverse=True):
+            if path.is_dir():
+                shutil.rmtree(path)
+            elif path.exists():
+                path.unlink()

@@ -9,7 +9,11 @@ Writes (each atomically):
 - ``indelingen.csv``: per buurt of the target indeling, whether each other year's buurt
   with that code is the same area;
 - ``rapport_variabelen.csv``: which CBS key became which variable, and which keys went
-  unused; ``rapport_lokaal.csv``: problems in local files (the build stops on any).
+  unused.
+
+Problems in local files stop the build before anything is written; they are listed in
+``data/rapporten/rapport_lokaal.csv``, outside ``processed`` (which stays as it was).
+Before reading, every raw file is checked against its checksum in the manifest.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from wijkkompas.storage import (
     csv_bytes,
     now_stamp,
     read_manifest,
+    verify_raw,
     write_bytes_atomic,
     write_json_atomic,
     write_table,
@@ -64,6 +69,7 @@ class BuildResult:
 def read_sources(raw_dir: Path) -> list[SourceFrame]:
     """Every CBS table and imported wijk- en buurtkaart file listed in the manifest."""
     manifest = read_manifest(raw_dir)
+    verify_raw(raw_dir, manifest)
     sources = []
     for table_id, entry in sorted(manifest["cbs"].items()):
         sources.append(read_cbs_table(raw_dir / "cbs" / table_id, table_id, entry["jaar"]))
@@ -208,17 +214,24 @@ def build_table(raw_dir: Path, local: LocalConfig | None = None,
 
 def run_build(data_dir: Path, local_path: Path | None = None,
               target_indeling: int | None = None,
-              say: Callable[[str], None] = print) -> BuildResult:
-    """Build and write ``data/processed``; nothing is written when the input is rejected."""
-    raw_dir, out_dir = data_dir / "raw", data_dir / "processed"
+              say: Callable[[str], None] = print,
+              out_dir: Path | None = None) -> BuildResult:
+    """Build and write into ``out_dir`` (default ``data/processed``); nothing is written
+    there when the input is rejected.
+
+    ``build_and_score`` (kompas stage) runs this into a staging folder, for the command line.
+    """
+    data_dir = Path(data_dir)
+    raw_dir = data_dir / "raw"
+    out_dir = Path(out_dir) if out_dir is not None else data_dir / "processed"
     local = read_definitions(local_path) if local_path else None
     table, side = build_table(raw_dir, local, target_indeling)
-    out_dir.mkdir(parents=True, exist_ok=True)
     if side["problems"]:
-        report = out_dir / "rapport_lokaal.csv"
+        report = data_dir / "rapporten" / "rapport_lokaal.csv"
         frame = pd.DataFrame([vars(p) for p in side["problems"]])
         write_bytes_atomic(report, csv_bytes(frame))
         raise problems_error(side["problems"], report)
+    out_dir.mkdir(parents=True, exist_ok=True)
 
     result = BuildResult(table, side["target"])
     parquet, csv = out_dir / "indicatoren.parquet", out_dir / "indicatoren.csv"

@@ -21,6 +21,7 @@ import os
 import re
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,7 +33,7 @@ from wijkkompas.errors import WijkkompasError
 from wijkkompas.fetch.cbs_client import call_cbs, cbs_session
 from wijkkompas.fetch.changes import TableChanges, compare_datasets, write_changes
 from wijkkompas.settings import Settings
-from wijkkompas.storage import file_stamp, files_intact, now_stamp, sha256_file
+from wijkkompas.storage import file_stamp, files_intact, no_interrupt, now_stamp, sha256_file
 
 log = logging.getLogger(__name__)
 
@@ -186,8 +187,13 @@ def fetch_table(
     previous: dict[str, Any] | None,
     *,
     refresh: bool = False,
+    store: Callable[[dict[str, Any]], None] | None = None,
 ) -> FetchResult:
-    """Fetch one table unless the cache already holds it; with ``refresh`` always fetch."""
+    """Fetch one table unless the cache already holds it; with ``refresh`` always fetch.
+
+    ``store`` records the new manifest entry; it is called right after the table is put in
+    place, with Ctrl-C held back, so that the table and its entry are stored together.
+    """
     if not refresh and is_cached(previous, raw_dir, gemeente):
         assert previous is not None
         rows = previous["files"][DATASET]["rows"]
@@ -232,18 +238,21 @@ def fetch_table(
 
         changes = None
         archived = None
-        if target.exists():
-            old_dataset = target / DATASET
-            if old_dataset.is_file():
-                changes = compare_datasets(_load(old_dataset), rows, ref.table_id)
-            old_stamp = (previous or {}).get("fetched_at") or now_stamp()
-            archived = raw_dir / "archive" / "cbs" / ref.table_id / file_stamp(old_stamp)
-            archived.parent.mkdir(parents=True, exist_ok=True)
-            if archived.exists():
-                shutil.rmtree(archived)
-            os.replace(target, archived)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(staging, target)
+        old_dataset = target / DATASET
+        if old_dataset.is_file():
+            changes = compare_datasets(_load(old_dataset), rows, ref.table_id)
+        with no_interrupt():
+            if target.exists():
+                old_stamp = (previous or {}).get("fetched_at") or now_stamp()
+                archived = raw_dir / "archive" / "cbs" / ref.table_id / file_stamp(old_stamp)
+                archived.parent.mkdir(parents=True, exist_ok=True)
+                if archived.exists():
+                    shutil.rmtree(archived)
+                os.replace(target, archived)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(staging, target)
+            if store is not None:
+                store(entry)
         if changes is not None:
             changes.previous_modified = (previous or {}).get("modified")
             changes.modified = entry["modified"]

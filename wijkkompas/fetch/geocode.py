@@ -3,7 +3,8 @@
 The endpoint is a setting (``locatieserver_url``, ``WIJKKOMPAS_LOCATIESERVER_URL``); the
 default is PDOK's free-text search. Every answer, found or not found, is kept in
 ``data/raw/geocodeer_cache.json``, so a second run asks nothing and an address that was not
-found is reported again, never silently dropped.
+found is reported again, never silently dropped. An answer outside the Netherlands (the RD
+New extent) is refused and never cached.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import requests
 
 from wijkkompas.errors import WijkkompasError
 from wijkkompas.fetch.http import with_retries
+from wijkkompas.gebied import within_rd_bounds
 from wijkkompas.storage import write_json_atomic
 
 DEFAULT_URL = "https://api.pdok.nl/bzk/locatieserver/search/v3_1"
@@ -78,12 +80,28 @@ class Geocoder:
             docs = (answer.get("response") or {}).get("docs") or []
             match = _POINT.match(str(docs[0].get("centroide_rd", ""))) if docs else None
             if match:
-                self.cache[query] = {"x": float(match.group(1)), "y": float(match.group(2)),
-                                     "label": str(docs[0].get("weergavenaam", ""))}
+                try:
+                    x, y = float(match.group(1)), float(match.group(2))
+                except ValueError:
+                    x = y = float("nan")
+                label = str(docs[0].get("weergavenaam", ""))
+                _check_inside(query, x, y, self.url)
+                self.cache[query] = {"x": x, "y": y, "label": label}
             else:
                 self.cache[query] = {"niet_gevonden": True}
             write_json_atomic(self.path, self.cache)
         hit = self.cache[query]
         if hit.get("niet_gevonden"):
             return Place(query, False)
+        _check_inside(query, hit["x"], hit["y"], self.path)
         return Place(query, True, hit["x"], hit["y"], hit.get("label", ""))
+
+
+def _check_inside(query: str, x: float, y: float, source: object) -> None:
+    """Refuse a point that does not lie in the Netherlands (RD New extent)."""
+    if not within_rd_bounds(x, y, x, y):
+        raise WijkkompasError(
+            f"Adres '{query}': {source} gaf de locatie ({x:g}, {y:g}), buiten Nederland "
+            "(RD New); die is niet gebruikt en niet bewaard. Controleer het adres of "
+            "WIJKKOMPAS_LOCATIESERVER_URL, of geef de locatie met coördinaten op."
+        )

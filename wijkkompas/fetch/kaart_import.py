@@ -12,8 +12,10 @@ the manifest. Mapping the statistics to canonical variables is the build stage's
 from __future__ import annotations
 
 import csv
+import os
 import re
 import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,7 +25,7 @@ import pyogrio
 
 from wijkkompas.errors import WijkkompasError
 from wijkkompas.gebied import CODE_PATTERNS
-from wijkkompas.storage import atomic_path, now_stamp, sha256_file
+from wijkkompas.storage import TEMP_MARK, no_interrupt, now_stamp, sha256_file, write_manifest
 
 #: CBS codes for secret, not available or not applicable values in the wijk- en buurtkaart.
 SECRECY_VALUES = (-99999999, -99999998, -99999997, -99999995)
@@ -178,7 +180,11 @@ def _parts(path: Path) -> list[Path]:
 
 
 def import_kaart(path: Path, jaar: int, raw_dir: Path, manifest: dict[str, Any]) -> KaartTable:
-    """Check the file, then copy it unchanged into the raw cache and record it."""
+    """Check the file, then copy it unchanged into the raw cache and record it.
+
+    The copies are made beside their place first; then, with Ctrl-C held back, they are
+    put in place and the manifest (``manifest``, updated) is written.
+    """
     if not 1990 <= jaar <= 2100:
         raise WijkkompasError(
             f"Ongeldig jaar {jaar} voor {path}; gebruik bijvoorbeeld --jaar 2021."
@@ -192,22 +198,33 @@ def import_kaart(path: Path, jaar: int, raw_dir: Path, manifest: dict[str, Any])
                 "Geef het juiste jaar op."
             )
     folder = raw_dir / "kaart" / str(jaar)
-    files = {}
-    for part in _parts(Path(path)):
-        target = folder / part.name
-        with atomic_path(target) as tmp:
-            shutil.copyfile(part, tmp)
-        files[part.name] = {"sha256": sha256_file(target)}
-    manifest["kaart"][f"{jaar}/{Path(path).name}"] = {
-        "jaar": jaar,
-        "bestand": Path(path).name,
-        "bron": str(Path(path).resolve()),
-        "imported_at": now_stamp(),
-        "niveau": table.niveau,
-        "codekolom": table.code_column,
-        "kolomstijl": table.stijl,
-        "rows": len(table.frame),
-        "ontbrekend": table.missing_counts,
-        "files": files,
-    }
+    folder.mkdir(parents=True, exist_ok=True)
+    staged: list[tuple[Path, Path]] = []
+    try:
+        for part in _parts(Path(path)):
+            handle, name = tempfile.mkstemp(prefix=f".{part.name}{TEMP_MARK}", dir=folder)
+            os.close(handle)
+            staged.append((Path(name), folder / part.name))
+            shutil.copyfile(part, name)
+        files = {target.name: {"sha256": sha256_file(tmp)} for tmp, target in staged}
+        with no_interrupt():
+            for tmp, target in staged:
+                os.replace(tmp, target)
+            manifest["kaart"][f"{jaar}/{Path(path).name}"] = {
+                "jaar": jaar,
+                "bestand": Path(path).name,
+                "bron": str(Path(path).resolve()),
+                "imported_at": now_stamp(),
+                "niveau": table.niveau,
+                "codekolom": table.code_column,
+                "kolomstijl": table.stijl,
+                "rows": len(table.frame),
+                "ontbrekend": table.missing_counts,
+                "files": files,
+            }
+            write_manifest(raw_dir, manifest)
+    finally:
+        for tmp, _target in staged:
+            if tmp.exists():
+                tmp.unlink()
     return table

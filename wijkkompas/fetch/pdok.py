@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,14 @@ from wijkkompas.errors import WijkkompasError
 from wijkkompas.fetch.http import with_retries
 from wijkkompas.gebied import RD, within_rd_bounds
 from wijkkompas.settings import Settings
-from wijkkompas.storage import atomic_path, file_stamp, files_intact, now_stamp, sha256_file
+from wijkkompas.storage import (
+    atomic_path,
+    file_stamp,
+    files_intact,
+    no_interrupt,
+    now_stamp,
+    sha256_file,
+)
 
 RD_URI = "http://www.opengis.net/def/crs/EPSG/0/28992"
 LAYERS = ("wijken", "buurten")
@@ -151,8 +159,13 @@ def is_cached(entry: dict[str, Any] | None, geo_dir: Path, gemeente: str) -> boo
 
 
 def fetch_boundaries(jaar: int, gemeente: str, raw_dir: Path, settings: Settings,
-                     previous: dict[str, Any] | None, *, refresh: bool = False) -> GeoResult:
-    """Fetch the wijken and buurten of one year unless the cache holds them already."""
+                     previous: dict[str, Any] | None, *, refresh: bool = False,
+                     store: Callable[[dict[str, Any]], None] | None = None) -> GeoResult:
+    """Fetch the wijken and buurten of one year unless the cache holds them already.
+
+    ``store`` records the new manifest entry, right after the file is put in place and with
+    Ctrl-C held back, so that the file and its entry are stored together.
+    """
     geo_dir = raw_dir / "geo"
     if not refresh and is_cached(previous, geo_dir, gemeente):
         assert previous is not None
@@ -173,17 +186,19 @@ def fetch_boundaries(jaar: int, gemeente: str, raw_dir: Path, settings: Settings
         keep = raw_dir / "archive" / "geo" / stamp / target.name
         keep.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(target, keep)
-    with atomic_path(target) as tmp:
-        for layer, frame in frames.items():
-            frame.to_file(tmp, layer=layer, driver="GPKG")
     status = "ververst" if previous else "opgehaald"
-    fetched_at = now_stamp()
-    entry = {
-        "jaar": jaar,
-        "gemeente": gemeente,
-        "fetched_at": fetched_at,
-        "bron": settings.pdok_url,
-        "counts": {layer: len(frame) for layer, frame in frames.items()},
-        "files": {target.name: {"sha256": sha256_file(target)}},
-    }
+    with no_interrupt():
+        with atomic_path(target) as tmp:
+            for layer, frame in frames.items():
+                frame.to_file(tmp, layer=layer, driver="GPKG")
+            entry = {
+                "jaar": jaar,
+                "gemeente": gemeente,
+                "fetched_at": now_stamp(),
+                "bron": settings.pdok_url,
+                "counts": {layer: len(frame) for layer, frame in frames.items()},
+                "files": {target.name: {"sha256": sha256_file(tmp)}},
+            }
+        if store is not None:
+            store(entry)
     return GeoResult(jaar, status, entry["counts"], entry)

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from wijkkompas.errors import WijkkompasError
 from wijkkompas.fetch.cbs import FetchResult, TableRef, fetch_table, find_tables
 from wijkkompas.fetch.cbs import is_cached as table_cached
 from wijkkompas.fetch.pdok import LAYERS, GeoResult, fetch_boundaries
@@ -69,26 +70,47 @@ def run_fetch(
     if missing:
         refs.update({ref.jaar: ref for ref in find_tables(missing, settings)})
 
-    for year in years:
-        ref = refs[year]
-        result = fetch_table(ref, gemeente, raw_dir, settings, manifest["cbs"].get(ref.table_id),
-                             refresh=refresh)
-        if result.status != "actueel":
-            manifest["cbs"][ref.table_id] = result.manifest_entry
-            write_manifest(raw_dir, manifest)
-        report.tables.append(result)
-        say(report.lines()[-1])
-
     boundary_years = [y for y in years if y in set(parse_years(settings.grenzen_jaren))]
-    if not boundary_years:
-        say(f"Geen grenzen opgehaald: geen van de jaren valt in grenzen_jaren "
-            f"({settings.grenzen_jaren}); importeer de wijk- en buurtkaart van die jaren.")
-    for year in boundary_years:
-        result = fetch_boundaries(year, gemeente, raw_dir, settings,
-                                  manifest["geo"].get(str(year)), refresh=refresh)
-        if result.status != "actueel":
-            manifest["geo"][str(year)] = result.manifest_entry
+    todo = [f"CBS {y}" for y in years] + [f"grenzen {y}" for y in boundary_years]
+    done: list[str] = []
+
+    def store(section: str, key: str) -> Callable[[dict], None]:
+        def put(entry: dict) -> None:
+            manifest[section][key] = entry
             write_manifest(raw_dir, manifest)
-        report.boundaries.append(result)
-        say(report.lines()[-1])
+        return put
+
+    try:
+        for year in years:
+            ref = refs[year]
+            result = fetch_table(ref, gemeente, raw_dir, settings,
+                                 manifest["cbs"].get(ref.table_id), refresh=refresh,
+                                 store=store("cbs", ref.table_id))
+            report.tables.append(result)
+            done.append(f"CBS {year}")
+            say(report.lines()[-1])
+
+        if not boundary_years:
+            say(f"Geen grenzen opgehaald: geen van de jaren valt in grenzen_jaren "
+                f"({settings.grenzen_jaren}); importeer de wijk- en buurtkaart van die jaren.")
+        for year in boundary_years:
+            result = fetch_boundaries(year, gemeente, raw_dir, settings,
+                                      manifest["geo"].get(str(year)), refresh=refresh,
+                                      store=store("geo", str(year)))
+            report.boundaries.append(result)
+            done.append(f"grenzen {year}")
+            say(report.lines()[-1])
+    except WijkkompasError as exc:
+        if len(todo) < 2:
+            raise
+        raise WijkkompasError(f"{exc} {_progress(done, todo, refresh)}") from exc
     return report
+
+
+def _progress(done: list[str], todo: list[str], refresh: bool) -> str:
+    """Which parts of a multi-year fetch are in the cache and which are not."""
+    left = [item for item in todo if item not in done]
+    stored = ", ".join(done) if done else "niets"
+    again = ("Draai dezelfde opdracht opnieuw om alles te verversen." if refresh
+             else "Draai dezelfde opdracht opnieuw: hij gaat verder waar hij stopte.")
+    return f"Wel in de cache: {stored}; niet: {', '.join(left)}. {again}"

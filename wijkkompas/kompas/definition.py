@@ -6,6 +6,7 @@ own file in the same form and passes it with ``--kompas`` or ``kompas = "..."`` 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -111,8 +112,9 @@ def load_kompas(path: Path | None = None) -> Kompas:
         if spec.get("soort") not in SOORTEN:
             raise WijkkompasError(f"{where}: soort moet objectief of subjectief zijn.")
         gewicht = float(spec.get("gewicht", 1.0))
-        if gewicht <= 0:
-            raise WijkkompasError(f"{where}: gewicht moet groter dan 0 zijn.")
+        if not math.isfinite(gewicht) or gewicht <= 0:
+            raise WijkkompasError(f"{where}: gewicht moet een getal groter dan 0 zijn, niet "
+                                  f"{gewicht!r}.")
         indicators[code] = KompasIndicator(code, spec["thema"], RICHTINGEN[spec["richting"]],
                                            spec["soort"], tuple(spec.get("gebieden", [])),
                                            gewicht)

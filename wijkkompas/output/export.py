@@ -23,7 +23,7 @@ from wijkkompas.output.leaflet import PDOK_TILES
 from wijkkompas.output.maps import interactive_map
 from wijkkompas.output.processed import Processed
 from wijkkompas.output.profile import profile_table
-from wijkkompas.storage import write_bytes_atomic
+from wijkkompas.storage import write_files_atomic
 
 PAGE_CSS = """
 body{font-family:Arial,Helvetica,sans-serif;color:#222;margin:0;background:#fff;
@@ -137,22 +137,26 @@ def wijk_page(processed: Processed, wijk: str, jaar: int | None = None,
 
 def run_export(processed: Processed, out_dir: Path, wijk: str | None = None,
                tiles_url: str = PDOK_TILES, say: Callable[[str], None] = print) -> list[Path]:
-    """Write the gemeente page and one page per wijk (or only ``wijk``)."""
+    """Write the gemeente page and one page per wijk (or only ``wijk``).
+
+    Every page is rendered first and then all are written together, so a failure leaves
+    ``out_dir`` as it was.
+    """
     out_dir = Path(out_dir)
-    written = []
+    out_dir.mkdir(parents=True, exist_ok=True)  # a bad --out fails before any work
+    pages: dict[Path, bytes] = {}
     if wijk is None:
         path = out_dir / f"wijkkompas_{processed.kompas.gemeente}.html"
-        write_bytes_atomic(path, gemeente_page(processed, tiles_url).encode("utf-8"))
-        written.append(path)
+        pages[path] = gemeente_page(processed, tiles_url).encode("utf-8")
         themes = processed.result.themes
         wijken = sorted(themes.loc[themes["niveau"] == "wijk", "gebiedscode"].unique())
     else:
         wijken = [wijk]
     for code in wijken:
         path = out_dir / f"wijkkompas_{code}.html"
-        write_bytes_atomic(path, wijk_page(processed, code, tiles_url=tiles_url).encode("utf-8"))
-        written.append(path)
+        pages[path] = wijk_page(processed, code, tiles_url=tiles_url).encode("utf-8")
+    write_files_atomic(pages)
+    written = list(pages)
     for path in written:
         say(f"geschreven: {path} ({path.stat().st_size / 1024:,.0f} kB)".replace(",", "."))
     return written
-

@@ -1,0 +1,349 @@
+"""Reliability of the command line: one writer per data folder, processed/ replaced whole,
+raw/ stored with its manifest, and every failure one Dutch line with nothing half-written.
+
+Commands run as real processes (``python -m wijkkompas.cli``); interrupted builds are
+signalled once their staging folder appears, so no timing is guessed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from importlib import resources
+from pathlib import Path
+
+import pytest
+from filelock import FileLock
+
+from tests.helpers import import_almelo, snapshot
+from tests.servers import Fault, LocatieServer
+from wijkkompas.cli import main
+from wijkkompas.errors import WijkkompasError
+from wijkkompas.fetch.geocode import CACHE_NAME, Geocoder
+from wijkkompas.kompas.stage import build_and_score
+from wijkkompas.storage import LOCK_NAME, TEMP_MARK
+
+KAART_2015 = ("cbs", "kwb2015_almelo_buurten_wijkbuurtkaart.csv")
+GEO_2015 = ("geo", "almelo_buurten_2015_simplified.geojson")
+KAART_2021 = ("cbs", "kwb2021_almelo_buurten_pdok_wijkbuurtkaart.csv")
+
+
+def _command(args):
+    return [sys.executable, "-m", "wijkkompas.cli", *map(str, args)]
+
+
+def _env(extra=None):
+    return {**os.environ, "WIJKKOMPAS_WACHTTIJD": "600", **(extra or {})}
+
+
+def _cli(args, extra_env=None):
+    return subprocess.run(_command(args), env=_env(extra_env), capture_output=True, text=True,
+                          timeout=600)
+
+
+def _start(args, extra_env=None):
+    return subprocess.Popen(_command(args), env=_env(extra_env), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+
+
+def _one_error(done, *parts):
+    """The run failed with exit 1 and exactly one Dutch line holding every part."""
+    assert done.returncode == 1, (done.returncode, done.stderr)
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith("fout: "), lines[0]
+    for part in parts:
+        assert part in lines[0], (part, lines[0])
+    return lines[0]
+
+
+def _state(data: Path):
+    return snapshot(data / "raw"), snapshot(data / "processed")
+
+
+def _leftovers(data: Path) -> list[str]:
+    """Staging folders, old versions and temporary files of an unfinished run."""
+    return sorted(str(p.relative_to(data)) for p in data.rglob("*")
+                  if TEMP_MARK in p.name or p.name.startswith((".processed.", ".staging")))
+
+
+def _wait_for_staging(process, data: Path) -> None:
+    """Return once the build's staging folder exists (the build is under way)."""
+    deadline = time.monotonic() + 300
+    while not list(data.glob(".processed.nieuw-*")):
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, "the build never created its staging folder"
+        time.sleep(0.005)
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def built(shared, tmp_path_factory):
+    """The real Almelo files imported and built once (in this process)."""
+    data = tmp_path_factory.mktemp("built")
+    import_almelo(data, shared)
+    build_and_score(data, say=lambda _: None)
+    return data
+
+
+@pytest.fixture
+def data(built, tmp_path):
+    """A private copy of the built data folder."""
+    copy = tmp_path / "data"
+    shutil.copytree(built, copy)
+    return copy
+
+
+# --------------------------------------------------------------------------- the lock
+
+
+def test_a_second_run_waits_and_then_says_another_run_is_busy(tmp_path, shared):
+    data = tmp_path / "data"
+    data.mkdir()
+    kaart = shared.joinpath(*KAART_2021)
+    with FileLock(data / LOCK_NAME):
+        done = _cli(["import", kaart, "--jaar", "2021", "--data-dir", data],
+                    {"WIJKKOMPAS_WACHTTIJD": "0.3"})
+        _one_error(done, f"Een andere wijkkompas-opdracht is bezig met {data}",
+                   "na 0.3 s wachten gestopt")
+        assert _state(data) == ({}, {})
+    again = _cli(["import", kaart, "--jaar", "2021", "--data-dir", data],
+                 {"WIJKKOMPAS_WACHTTIJD": "0.3"})
+    assert again.returncode == 0, again.stderr
+    assert (data / "raw" / "kaart" / "2021" / KAART_2021[1]).is_file()
+
+
+def test_three_concurrent_imports_keep_every_manifest_entry(tmp_path, shared):
+    data = tmp_path / "data"
+    jobs = [(KAART_2015, 2015), (GEO_2015, 2015), (KAART_2021, 2021)]
+    running = [_start(["import", shared.joinpath(*name), "--jaar", jaar, "--data-dir", data])
+               for name, jaar in jobs]
+    for process in running:
+        out, err = process.communicate(timeout=600)
+        assert process.returncode == 0, err
+    manifest = json.loads((data / "raw" / "manifest.json").read_text(encoding="utf-8"))
+    assert sorted(manifest["kaart"]) == sorted(f"{jaar}/{name[1]}" for name, jaar in jobs)
+    for name, jaar in jobs:
+        entry = manifest["kaart"][f"{jaar}/{name[1]}"]
+        stored = data / "raw" / "kaart" / str(jaar) / name[1]
+        assert entry["files"] == {name[1]: {"sha256": _sha(shared.joinpath(*name))}}
+        assert _sha(stored) == _sha(shared.joinpath(*name))
+    assert _leftovers(data) == []
+
+
+def test_two_concurrent_builds_leave_one_whole_build(data, tmp_path):
+    running = [_start(["build", "--indeling", jaar, "--data-dir", data])
+               for jaar in (2015, 2021)]
+    for process in running:
+        out, err = process.communicate(timeout=600)
+        assert process.returncode == 0, err
+    info = json.loads((data / "processed" / "bouwinfo.json").read_text(encoding="utf-8"))
+    last = info["doelindeling"]
+    assert last in (2015, 2021)
+    # The same build alone, in a second folder: every table must be exactly that build's.
+    alone = tmp_path / "alone"
+    shutil.copytree(data / "raw", alone / "raw")
+    build_and_score(alone, target_indeling=last, say=lambda _: None)
+    skip = {"bouwinfo.json", "grenzen.gpkg"}  # a build time inside
+    got = {k: v for k, v in snapshot(data / "processed").items() if k not in skip}
+    want = {k: v for k, v in snapshot(alone / "processed").items() if k not in skip}
+    assert got == want
+    assert _leftovers(data) == []
+
+
+# --------------------------------------------------------------------------- interrupted builds
+
+
+def test_kill_9_mid_build_leaves_processed_as_it_was_and_the_next_run_cleans_up(data):
+    before = _state(data)
+    process = _start(["build", "--data-dir", data])
+    _wait_for_staging(process, data)
+    process.send_signal(signal.SIGKILL)
+    process.communicate(timeout=60)
+    assert process.returncode == -signal.SIGKILL
+    assert _state(data) == before
+    assert [name for name in _leftovers(data) if name.startswith(".processed.nieuw-")]
+
+    again = _cli(["build", "--data-dir", data])
+    assert again.returncode == 0, again.stderr
+    assert _leftovers(data) == []
+    assert set(snapshot(data / "processed")) == set(before[1])
+
+
+def test_ctrl_c_mid_build_leaves_processed_as_it_was_and_no_temporary_files(data):
+    before = _state(data)
+    process = _start(["build", "--data-dir", data])
+    _wait_for_staging(process, data)
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 130, err
+    assert err.strip().splitlines() == [
+        "afgebroken; er is niets half geschreven: wat hierboven als opgehaald, geïmporteerd "
+        "of geschreven is gemeld blijft staan, de rest is niet gewijzigd."]
+    assert "geschreven:" not in out
+    assert _state(data) == before
+    assert _leftovers(data) == []
+
+
+def test_a_kompas_weight_nan_fails_the_build_and_changes_nothing(data, tmp_path):
+    almelo = resources.files("wijkkompas.data").joinpath("kompas_almelo.toml").read_text(
+        encoding="utf-8")
+    header = almelo.index("[indicator.")
+    end = almelo.index("\n", header) + 1
+    name = almelo[header + len("[indicator."):almelo.index("]", header)]
+    kompas = tmp_path / "kompas_nan.toml"
+    kompas.write_text(almelo[:end] + "gewicht = nan\n" + almelo[end:], encoding="utf-8")
+    before = _state(data)
+    done = _cli(["build", "--kompas", kompas, "--data-dir", data])
+    _one_error(done, f"{kompas} [indicator.{name}]: gewicht moet een getal groter dan 0 "
+                     "zijn, niet nan.")
+    assert "geschreven:" not in done.stdout
+    assert _state(data) == before
+    assert _leftovers(data) == []
+
+
+def test_a_failing_local_check_writes_its_report_outside_processed(data, tmp_path):
+    (tmp_path / "cijfers.csv").write_text(
+        "gebiedscode,jaar,indicator,waarde,teller,noemer\nBU01419999,2021,meldingen,5,,\n",
+        encoding="utf-8")
+    defs = tmp_path / "lokaal.toml"
+    defs.write_text('bestanden = ["cijfers.csv"]\n[indicator.meldingen]\nnaam = "Meldingen"\n'
+                    'eenheid = "per 1.000 inwoners"\nbron = "test"\nsoort = "objectief"\n'
+                    'berekening = "per_1000"\n', encoding="utf-8")
+    before = _state(data)
+    done = _cli(["build", "--lokaal", defs, "--data-dir", data])
+    report = data / "rapporten" / "rapport_lokaal.csv"
+    _one_error(done, "Lokale indicatoren afgekeurd, 1 probleem/problemen",
+               "onbekende gebiedscode BU01419999", f"Alle problemen staan in {report}.")
+    assert _state(data) == before
+    assert report.read_text(encoding="utf-8").splitlines()[0] == "bestand,regel,kolom,probleem"
+    assert _leftovers(data) == []
+
+
+# --------------------------------------------------------------------------- raw/
+
+
+def test_a_raw_file_changed_after_import_is_refused(data):
+    changed = data / "raw" / "kaart" / "2021" / KAART_2021[1]
+    changed.write_bytes(changed.read_bytes() + b"\n")
+    before = _state(data)
+    done = _cli(["build", "--data-dir", data])
+    _one_error(done, f"Bronbestand {changed} is gewijzigd na het ophalen of importeren",
+               "importeer het bestand opnieuw met 'wijkkompas import BESTAND --jaar JJJJ'")
+    assert _state(data) == before
+
+
+def test_a_fetch_failing_in_the_second_year_says_what_is_stored_and_continues(
+        env, tmp_path, cbs_server, pdok_server):
+    data = tmp_path / "data"
+    cbs_server.faults.append(Fault("85984NED", "status", status=500))
+    done = _cli(["fetch", "--jaren", "2023-2024", "--data-dir", data])
+    _one_error(done, "CBS gaf een fout (HTTP 500)",
+               "Wel in de cache: CBS 2023; niet: CBS 2024, grenzen 2023, grenzen 2024. "
+               "Draai dezelfde opdracht opnieuw: hij gaat verder waar hij stopte.")
+    manifest = json.loads((data / "raw" / "manifest.json").read_text(encoding="utf-8"))
+    assert list(manifest["cbs"]) == ["85618NED"] and manifest["geo"] == {}
+    stored = snapshot(data / "raw" / "cbs" / "85618NED")
+
+    cbs_server.faults.clear()
+    cbs_server.requests.clear()
+    again = _cli(["fetch", "--jaren", "2023-2024", "--data-dir", data])
+    assert again.returncode == 0, again.stderr
+    assert "CBS 85618NED (2023): actueel, " in again.stdout
+    assert "CBS 85984NED (2024): opgehaald, " in again.stdout
+    assert not [r for r in cbs_server.requests if "85618NED" in r]
+    assert snapshot(data / "raw" / "cbs" / "85618NED") == stored
+
+
+# --------------------------------------------------------------------------- OSError
+
+
+def test_export_to_a_file_instead_of_a_folder(data, tmp_path):
+    out = tmp_path / "pages"
+    out.write_text("geen map\n", encoding="utf-8")
+    before = _state(data)
+    done = _cli(["export", "--out", out, "--data-dir", data])
+    _one_error(done, f"fout: {out}: bestaat al als bestand, waar een map nodig is (EEXIST).")
+    assert out.read_text(encoding="utf-8") == "geen map\n"
+    assert _state(data) == before
+
+
+def test_export_where_no_folder_can_be_made(data):
+    out = Path("/proc/wijkkompas-export")
+    before = _state(data)
+    done = _cli(["export", "--out", out, "--data-dir", data])
+    _one_error(done, f"fout: {out}: bestaat niet of kan daar niet worden gemaakt (ENOENT).")
+    assert _state(data) == before
+
+
+@pytest.mark.parametrize("command", [["import", "KAART", "--jaar", "2021"],
+                                     ["fetch", "--jaren", "2024"]])
+def test_data_dir_that_is_a_file(command, tmp_path, shared, env):
+    target = tmp_path / "data"
+    target.write_text("geen map\n", encoding="utf-8")
+    args = [str(shared.joinpath(*KAART_2021)) if a == "KAART" else a for a in command]
+    done = _cli([*args, "--data-dir", target])
+    _one_error(done, f"fout: {target}: bestaat al als bestand, waar een map nodig is (EEXIST).")
+    assert target.read_text(encoding="utf-8") == "geen map\n"
+
+
+def test_library_log_lines_stay_off_stderr(tmp_path, capsys):
+    assert main(["import", str(tmp_path / "geen.csv"), "--jaar", "2021",
+                 "--data-dir", str(tmp_path / "data")]) == 1
+    logging.info("Download http://127.0.0.1/ODataFeed")  # cbsodata logs like this
+    logging.getLogger("pyogrio._io").warning("Layer has no features")
+    logging.getLogger("urllib3.connectionpool").warning("Retrying after connection broken")
+    logging.getLogger("wijkkompas.fetch.cbs").warning("CBS-catalogus niet bruikbaar")
+    err = capsys.readouterr().err.splitlines()
+    assert err == [f"fout: Importbestand {tmp_path / 'geen.csv'} bestaat niet. Controleer het "
+                   "pad.", "let op: CBS-catalogus niet bruikbaar"]
+
+
+# --------------------------------------------------------------------------- geocoder
+
+
+def test_geocoder_refuses_an_answer_outside_the_netherlands(tmp_path):
+    server = LocatieServer({"Rue de Rivoli 1 Paris": (650000.0, 6860000.0, "Paris"),
+                            "Grotestraat 1 7607CM Almelo": (241960.0, 486300.0, "Almelo")})
+    server.start()
+    try:
+        geocoder = Geocoder(server.url, tmp_path)
+        with pytest.raises(WijkkompasError) as info:
+            geocoder.locate("Rue de Rivoli 1 Paris")
+        assert str(info.value) == (
+            f"Adres 'Rue de Rivoli 1 Paris': {server.url} gaf de locatie (650000, 6.86e+06), "
+            "buiten Nederland (RD New); die is niet gebruikt en niet bewaard. Controleer het "
+            "adres of WIJKKOMPAS_LOCATIESERVER_URL, of geef de locatie met coördinaten op.")
+        assert not (tmp_path / CACHE_NAME).exists()
+        place = geocoder.locate("Grotestraat 1 7607CM Almelo")
+        assert (place.x, place.y) == (241960.0, 486300.0)
+        cache = json.loads((tmp_path / CACHE_NAME).read_text(encoding="utf-8"))
+        assert list(cache) == ["Grotestraat 1 7607CM Almelo"]
+    finally:
+        server.stop()
+
+
+def test_a_run_killed_between_the_two_renames_gets_its_old_processed_back(tmp_path):
+    data = tmp_path / "data"
+    old = data / ".processed.oud-abc123"
+    (old / "export").mkdir(parents=True)
+    (old / "indicatoren.csv").write_text("gebiedscode\nGM0141\n", encoding="utf-8")
+    (old / "export" / "wijkkompas_GM0141.html").write_text("<p>kompas</p>\n", encoding="utf-8")
+    (data / ".processed.nieuw-abc123").mkdir()
+    (data / ".processed.nieuw-abc123" / "indicatoren.csv").write_text("half", encoding="utf-8")
+    (data / "raw").mkdir()
+    (data / "raw" / f".manifest.json{TEMP_MARK}x1y2.json").write_text("{", encoding="utf-8")
+    kept = snapshot(old)
+    assert main(["build", "--data-dir", str(data)]) == 1  # no raw data: nothing to build
+    assert snapshot(data / "processed") == kept
+    assert _leftovers(data) == []
