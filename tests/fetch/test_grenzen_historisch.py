@@ -145,7 +145,7 @@ def _manifest(raw):
 
 def test_every_year_gets_boundaries_and_the_build_compares_across_2021(cbs, pdok, tmp_path):
     from wijkkompas.build.stage import run_build
-    from wijkkompas.output.report import manifest_overview
+    from wijkkompas.output.report import boundary_sources, manifest_overview
 
     data = tmp_path / "data"
     raw = data / "raw"
@@ -183,6 +183,10 @@ def test_every_year_gets_boundaries_and_the_build_compares_across_2021(cbs, pdok
     grenzen = overview[overview["soort"] == "grenzen"].set_index("jaar")
     assert grenzen.loc[2019, "bron"] == "PDOK historisch"
     assert grenzen.loc[2024, "bron"] == "PDOK per jaar"
+    per_year = boundary_sources(data)
+    assert per_year.jaar.tolist() == YEARS
+    assert per_year.grenzen.tolist() == ["PDOK historisch"] * 6 + ["PDOK per jaar"] * 2
+    assert per_year.bestand.tolist() == [f"wijkenbuurten_{y}.gpkg" for y in YEARS]
 
     result = run_build(data, say=lambda _: None)
     assert result.target_indeling == 2024
@@ -326,6 +330,7 @@ def test_an_invalid_code_from_the_service_is_refused(cbs, tmp_path):
 
 def test_imported_boundaries_are_not_fetched_again(cbs, pdok, tmp_path, shared):
     from wijkkompas.cli import main
+    from wijkkompas.output.report import boundary_sources
 
     data = tmp_path / "data"
     path = shared / "geo" / "almelo_buurten_2015_simplified.geojson"
@@ -335,12 +340,19 @@ def test_imported_boundaries_are_not_fetched_again(cbs, pdok, tmp_path, shared):
     assert "Grenzen 2019: uit de import (almelo_buurten_2015_simplified.geojson), " \
            "niet opgehaald." in lines
     assert not any("_2019" in r for r in pdok.requests)
+    per_year = boundary_sources(data).set_index("jaar")
+    assert per_year.loc[2019].tolist() == ["import", "almelo_buurten_2015_simplified.geojson"]
+    assert per_year.loc[2020].tolist() == ["PDOK historisch", "wijkenbuurten_2020.gpkg"]
 
 
 def test_historical_service_switched_off(cbs, pdok, tmp_path):
+    from wijkkompas.output.report import boundary_sources
+
     settings = replace(_settings(cbs, pdok), pdok_historisch_pad="")
-    report, lines = fetch(settings, tmp_path / "raw", [2019, 2024])
+    report, lines = fetch(settings, tmp_path / "data" / "raw", [2019, 2024])
     assert [g.jaar for g in report.boundaries] == [2024]
+    per_year = boundary_sources(tmp_path / "data").set_index("jaar")
+    assert per_year.loc[2019, "grenzen"] == "geen (importeer de wijk- en buurtkaart)"
     assert any(line.startswith("Geen grenzen opgehaald voor 2019: niet in grenzen_jaren")
                for line in lines)
     assert not any(r.startswith(HISTORISCH) for r in pdok.requests)
