@@ -219,8 +219,12 @@ def test_every_year_gets_boundaries_and_the_build_compares_across_2021(cbs, pdok
     assert cbs.requests == [] and pdok.requests == []
 
 
-def test_a_service_with_a_year_property(cbs, tmp_path):
+@pytest.mark.parametrize("queryables", [True, False])
+def test_a_service_with_a_year_property(cbs, tmp_path, queryables):
     server = _start(property_collections(list(range(2017, 2023))))
+    if not queryables:
+        # Without /queryables the year property is read from a first item.
+        server.faults.append(Fault("/queryables", "status", status=404))
     try:
         raw = tmp_path / "raw"
         fetch(_settings(cbs, server), raw, [2019, 2021])
@@ -233,6 +237,9 @@ def test_a_service_with_a_year_property(cbs, tmp_path):
         assert set(buurten["jaarcode"]) == {2019}
         assert "BU01411106" in set(buurten["buurtcode"])  # a buurt of 2015 only
         assert f"{HISTORISCH}/collections/buurten/queryables?f=json" in server.requests
+        sampled = any(r.startswith(f"{HISTORISCH}/collections/buurten/items?f=json&limit=1&")
+                      for r in server.requests)
+        assert sampled is not queryables
         assert any("jaarcode=2019" in r for r in server.requests)
     finally:
         server.stop()
@@ -281,6 +288,24 @@ def test_a_collection_list_that_changed_shape(cbs, pdok, tmp_path, document, mat
     fetch(settings, raw, [2019])
     pdok.documents[f"{HISTORISCH}/collections"] = document
     _fails(settings, raw, match, [2019], refresh=True)
+
+
+def test_a_multi_year_collection_without_a_year_property(cbs, tmp_path):
+    collections = [replace(c, year_property=None, features=[
+        {**f, "properties": {k: v for k, v in f["properties"].items() if k != "jaarcode"}}
+        for f in c.features]) for c in property_collections([2019, 2020])]
+    server = _start(collections)
+    try:
+        raw = tmp_path / "raw"
+        raw.mkdir()
+        (raw / "manifest.json").write_text('{"cbs": {}, "geo": {}, "kaart": {}}')
+        _fails(_settings(cbs, server), raw,
+               "Collectie 'wijken' .* noemt geen jaar in naam of titel en heeft geen eigenschap "
+               "jaar, jaarcode, year om 2019 te kiezen", [2019])
+        assert any(r.startswith(f"{HISTORISCH}/collections/wijken/items?f=json&limit=1&")
+                   for r in server.requests)
+    finally:
+        server.stop()
 
 
 def test_a_collection_without_rd_new(cbs, tmp_path):

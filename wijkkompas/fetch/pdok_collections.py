@@ -27,7 +27,7 @@ import jsonschema
 import requests
 
 from wijkkompas.errors import WijkkompasError
-from wijkkompas.fetch.pdok import CODE_FIELD, LAYERS, LayerSource, download_layer
+from wijkkompas.fetch.pdok import CODE_FIELD, LAYERS, RD_URI, LayerSource, download_layer
 from wijkkompas.fetch.pdok import _get_page as get_page
 from wijkkompas.gebied import CODE_PATTERNS
 from wijkkompas.settings import Settings
@@ -118,9 +118,10 @@ def _interval_years(collection: dict[str, Any]) -> tuple[int, ...]:
     return tuple(sorted(years))
 
 
-def _get(session: requests.Session, url: str, settings: Settings, what: str) -> dict[str, Any]:
+def _get(session: requests.Session, url: str, settings: Settings, what: str,
+         params: dict[str, Any] | None = None) -> dict[str, Any]:
     try:
-        return get_page(session, url, {"f": "json"}, settings)
+        return get_page(session, url, {"f": "json", **(params or {})}, settings)
     except requests.HTTPError as exc:
         status = exc.response.status_code if exc.response is not None else "?"
         raise WijkkompasError(
@@ -196,8 +197,9 @@ def _year_property(settings: Settings, session: requests.Session, base: str,
                 spec = properties[names[wanted]]
                 spec = spec if isinstance(spec, dict) else {}
                 return str(names[wanted]), _schema_years(spec)
-    sample = _get(session, f"{base}/collections/{candidate.collection}/items?limit=1",
-                  settings, f"een voorbeeld uit collectie '{candidate.collection}'")
+    sample = _get(session, f"{base}/collections/{candidate.collection}/items", settings,
+                  f"een voorbeeld uit collectie '{candidate.collection}'",
+                  {"limit": 1, "crs": RD_URI})
     features = sample.get("features") if isinstance(sample, dict) else None
     props = (features[0].get("properties") or {}) if features else {}
     names = {str(k).lower(): k for k in props}
@@ -243,6 +245,13 @@ def find_year_collection(settings: Settings, session: requests.Session, jaar: in
         if choice is None and len(general) == 1:
             prop, years = _year_property(settings, session, base, general[0])
             held = set(general[0].years) | set(years)
+            if prop is None and (not held or jaar in held):
+                raise WijkkompasError(
+                    f"Collectie '{general[0].collection}' van de historische PDOK-dienst "
+                    f"({base}) noemt geen jaar in naam of titel en heeft geen eigenschap "
+                    f"{', '.join(YEAR_PROPERTIES)} om {jaar} te kiezen. Importeer de wijk- en "
+                    f"buurtkaart van {jaar} (wijkkompas import)."
+                )
             if prop is not None and (not held or jaar in held):
                 choice = general[0]
         if choice is None:
