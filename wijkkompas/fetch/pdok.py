@@ -5,6 +5,8 @@ PDOK serves the wijk- en buurtkaart of each year as an OGC API Features service,
 default, collections ``wijken`` and ``buurten``, GeoJSON pages linked with ``rel=next``.
 Coordinates are asked for and kept in EPSG:28992 (RD New). Each year becomes one
 GeoPackage ``wijkenbuurten_<jaar>.gpkg`` with layers ``wijken`` and ``buurten``.
+Years outside the per-year services come from PDOK's historical service: its collections
+are found by ``pdok_collections`` and fetched with the same :func:`download_layer`.
 """
 
 from __future__ import annotations
