@@ -292,3 +292,150 @@ class LocatieServer(LoopbackServer):
                                         "score": 14.2}]
         return _json({"response": {"numFound": len(docs), "start": 0, "maxScore": 14.2,
                                    "numFoundExact": True, "docs": docs}})
+
+
+# --------------------------------------------------------------------------- OGC API Features
+
+CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+
+
+@dataclass
+class OgcCollection:
+    """One collection of an OGC API Features service; features are stored in EPSG:28992.
+
+    ``year_property`` makes it a collection of several years that a client selects with
+    that queryable (``?jaarcode=2019``); ``years`` is its temporal extent.
+    """
+
+    id: str
+    title: str
+    features: list[dict[str, Any]]
+    years: tuple[int, ...] = ()
+    year_property: str | None = None
+    crs: tuple[str, ...] = (CRS84, RD_URI)
+
+
+class OgcApiServer(LoopbackServer):
+    """PDOK-style OGC API Features services under their base paths on one loopback host.
+
+    Each service has a landing page, ``/conformance``, ``/collections`` (with ``links``,
+    ``extent`` and ``crs`` per collection), ``/collections/{id}``, ``/queryables`` and
+    ``/items`` with ``crs``, ``limit``/``offset`` paging linked by ``rel=next``, filtering on
+    queryable properties, a ``Content-Crs`` header, and 400 for an unknown parameter.
+    ``documents`` replaces the answer for a path (e.g. a ``/collections`` that changed shape).
+    """
+
+    def __init__(self, services: dict[str, list[OgcCollection]], page_size: int = 1000) -> None:
+        super().__init__()
+        self.services = {base.rstrip("/"): {c.id: c for c in cols}
+                         for base, cols in services.items()}
+        self.page_size = page_size
+        self.documents: dict[str, Any] = {}
+
+    def respond(self, url: Any) -> tuple[int, bytes, dict[str, str]]:
+        if url.path in self.documents:
+            return _json(self.documents[url.path])
+        base = next((b for b in self.services if url.path == b or url.path.startswith(b + "/")),
+                    None)
+        if base is None:
+            return _problem(404, f"{url.path} not found")
+        query = {k: v[0] for k, v in parse_qs(url.query).items()}
+        collections = self.services[base]
+        home = f"{self.url}{base}"
+        rest = [p for p in url.path[len(base):].split("/") if p]
+        if not rest:
+            return _json({"title": base.strip("/"), "description": "OGC API Features",
+                          "links": [
+                              {"rel": "self", "type": "application/json", "href": home},
+                              {"rel": "conformance", "href": f"{home}/conformance"},
+                              {"rel": "data", "type": "application/json",
+                               "href": f"{home}/collections"},
+                          ]})
+        if rest == ["conformance"]:
+            return _json({"conformsTo": [
+                "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+                "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+                "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs"]})
+        if rest == ["collections"]:
+            return _json({"links": [{"rel": "self", "type": "application/json",
+                                     "href": f"{home}/collections"}],
+                          "collections": [self._describe(home, c) for c in collections.values()]})
+        if rest[0] != "collections" or rest[1] not in collections:
+            return _problem(404, f"{url.path} not found")
+        collection = collections[rest[1]]
+        if len(rest) == 2:
+            return _json(self._describe(home, collection))
+        if rest[2:] == ["queryables"]:
+            return _json(self._queryables(home, collection))
+        if rest[2:] == ["items"]:
+            return self._items(url.path, query, collection)
+        return _problem(404, f"{url.path} not found")
+
+    @staticmethod
+    def _describe(home: str, c: OgcCollection) -> dict[str, Any]:
+        own = f"{home}/collections/{c.id}"
+        described: dict[str, Any] = {
+            "id": c.id, "title": c.title, "itemType": "feature",
+            "links": [{"rel": "self", "type": "application/json", "href": own},
+                      {"rel": "items", "type": "application/geo+json", "href": f"{own}/items"},
+                      {"rel": "http://www.opengis.net/def/rel/ogc/1.0/queryables",
+                       "type": "application/schema+json", "href": f"{own}/queryables"}],
+            "extent": {"spatial": {"bbox": [[6.55, 52.30, 6.80, 52.40]], "crs": CRS84}},
+            "crs": list(c.crs), "storageCrs": RD_URI,
+        }
+        if c.years:
+            described["extent"]["temporal"] = {
+                "interval": [[f"{min(c.years)}-01-01T00:00:00Z",
+                              f"{max(c.years)}-12-31T23:59:59Z"]],
+                "trs": "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"}
+        return described
+
+    @staticmethod
+    def _queryables(home: str, c: OgcCollection) -> dict[str, Any]:
+        properties: dict[str, Any] = {"gemeentecode": {"title": "gemeentecode", "type": "string"}}
+        if c.year_property:
+            properties[c.year_property] = {"title": c.year_property, "type": "integer"}
+        return {"$schema": "https://json-schema.org/draft/2019-09/schema",
+                "$id": f"{home}/collections/{c.id}/queryables", "type": "object",
+                "title": c.title, "properties": properties}
+
+    def _items(self, path: str, query: dict[str, str],
+               c: OgcCollection) -> tuple[int, bytes, dict[str, str]]:
+        filters = {"gemeentecode", *([c.year_property] if c.year_property else [])}
+        unknown = set(query) - {"f", "crs", "limit", "offset"} - filters
+        if unknown:
+            return _problem(400, f"unknown query parameter(s): {', '.join(sorted(unknown))}")
+        crs = query.get("crs", CRS84)
+        if crs not in c.crs:
+            return _problem(400, f"crs {crs} is not supported by collection {c.id}")
+        features = c.features
+        for key in filters & set(query):
+            features = [f for f in features if str(f["properties"].get(key)) == query[key]]
+        limit = min(int(query.get("limit", 10)), self.page_size)
+        offset = int(query.get("offset", 0))
+        page = features[offset: offset + limit]
+        if crs == CRS84:
+            page = [_to_crs84(f) for f in page]
+        links = [{"rel": "self", "type": "application/geo+json", "href": f"{self.url}{path}"}]
+        if offset + limit < len(features):
+            keep = {k: v for k, v in query.items() if k != "offset"}
+            rest = "&".join(f"{k}={quote(str(v), safe='')}" for k, v in keep.items())
+            links.append({"rel": "next", "type": "application/geo+json",
+                          "href": f"{self.url}{path}?{rest}&offset={offset + limit}"})
+        return _json({"type": "FeatureCollection", "timeStamp": "2026-11-27T08:00:00Z",
+                      "links": links, "features": page, "numberReturned": len(page)},
+                     {"Content-Crs": f"<{crs}>", "Content-Type": "application/geo+json"})
+
+
+def _problem(status: int, detail: str) -> tuple[int, bytes, dict[str, str]]:
+    body = json.dumps({"title": "Error", "status": status, "detail": detail})
+    return status, body.encode(), {"Content-Type": "application/problem+json"}
+
+
+def _to_crs84(feature: dict[str, Any]) -> dict[str, Any]:
+    from pyproj import Transformer
+    from shapely.geometry import mapping, shape
+    from shapely.ops import transform
+
+    to_lonlat = Transformer.from_crs("EPSG:28992", "OGC:CRS84", always_xy=True).transform
+    return {**feature, "geometry": mapping(transform(to_lonlat, shape(feature["geometry"])))}

@@ -21,6 +21,8 @@ from wijkkompas.tomlfile import read_toml
 DEFAULT_CBS_URL = "https://opendata.cbs.nl"
 DEFAULT_PDOK_URL = "https://api.pdok.nl"
 DEFAULT_PDOK_PATH = "cbs/wijken-en-buurten-{jaar}/ogc/v1"
+#: PDOK's one service for the wijk- en buurtkaart of earlier years ("" switches it off).
+DEFAULT_PDOK_HISTORISCH_PATH = "cbs/wijken-en-buurten-historisch/ogc/v1"
 DEFAULT_LOCATIESERVER_URL = "https://api.pdok.nl/bzk/locatieserver/search/v3_1"
 DEFAULT_GEMEENTE = "GM0141"
 DEFAULT_JAREN = "2017-2024"
@@ -44,6 +46,7 @@ class Settings:
     cbs_url: str = DEFAULT_CBS_URL
     pdok_url: str = DEFAULT_PDOK_URL
     pdok_pad: str = DEFAULT_PDOK_PATH
+    pdok_historisch_pad: str = DEFAULT_PDOK_HISTORISCH_PATH
     locatieserver_url: str = DEFAULT_LOCATIESERVER_URL
     gemeente: str = DEFAULT_GEMEENTE
     jaren: str = DEFAULT_JAREN
@@ -63,6 +66,7 @@ _CONFIG_KEYS = {
     "cbs_url": str,
     "pdok_url": str,
     "pdok_pad": str,
+    "pdok_historisch_pad": str,
     "locatieserver_url": str,
     "gemeente": str,
     "jaren": str,

@@ -5,6 +5,8 @@ PDOK serves the wijk- en buurtkaart of each year as an OGC API Features service,
 default, collections ``wijken`` and ``buurten``, GeoJSON pages linked with ``rel=next``.
 Coordinates are asked for and kept in EPSG:28992 (RD New). Each year becomes one
 GeoPackage ``wijkenbuurten_<jaar>.gpkg`` with layers ``wijken`` and ``buurten``.
+Years outside the per-year services come from PDOK's historical service: its collections
+are found by ``pdok_collections`` and fetched with the same :func:`download_layer`.
 """
 
 from __future__ import annotations
@@ -37,6 +39,10 @@ RD_URI = "http://www.opengis.net/def/crs/EPSG/0/28992"
 LAYERS = ("wijken", "buurten")
 CODE_FIELD = {"wijken": "wijkcode", "buurten": "buurtcode"}
 PAGE_SIZE = 1000
+#: Where the per-year services' boundaries come from, as recorded in the manifest.
+SOURCE_NAME = "PDOK per jaar"
+#: A download of one year's layers: features per layer, and what to add to the manifest entry.
+LayerSource = Callable[[requests.Session], tuple[dict[str, list[dict[str, Any]]], dict[str, Any]]]
 
 
 @dataclass
@@ -107,11 +113,17 @@ def _next_link(page: dict[str, Any]) -> str | None:
 
 
 def download_layer(settings: Settings, jaar: int, layer: str, gemeente: str,
-                   session: requests.Session) -> list[dict[str, Any]]:
-    """All features of one layer for the gemeente, following the ``next`` links."""
-    url: str | None = collection_url(settings, jaar, layer)
+                   session: requests.Session, *, url: str | None = None,
+                   extra: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """All features of one layer for the gemeente, following the ``next`` links.
+
+    ``url`` is the items URL (default: the per-year service's); ``extra`` adds query
+    parameters to the first request, e.g. a year property.
+    """
+    url = url or collection_url(settings, jaar, layer)
     params: dict[str, Any] | None = {
         "f": "json", "gemeentecode": gemeente, "crs": RD_URI, "limit": PAGE_SIZE,
+        **(extra or {}),
     }
     features: list[dict[str, Any]] = []
     with tqdm(desc=f"PDOK {layer} {jaar}", unit=" pagina's", disable=None, leave=False) as bar:
@@ -160,11 +172,14 @@ def is_cached(entry: dict[str, Any] | None, geo_dir: Path, gemeente: str) -> boo
 
 def fetch_boundaries(jaar: int, gemeente: str, raw_dir: Path, settings: Settings,
                      previous: dict[str, Any] | None, *, refresh: bool = False,
+                     source: LayerSource | None = None,
                      store: Callable[[dict[str, Any]], None] | None = None) -> GeoResult:
     """Fetch the wijken and buurten of one year unless the cache holds them already.
 
-    ``store`` records the new manifest entry, right after the file is put in place and with
-    Ctrl-C held back, so that the file and its entry are stored together.
+    ``source`` downloads the layers from elsewhere than the per-year service (the
+    historical service, ``pdok_collections.historical_layers``). ``store`` records the new
+    manifest entry, right after the file is put in place and with Ctrl-C held back, so that
+    the file and its entry are stored together.
     """
     geo_dir = raw_dir / "geo"
     if not refresh and is_cached(previous, geo_dir, gemeente):
@@ -174,8 +189,13 @@ def fetch_boundaries(jaar: int, gemeente: str, raw_dir: Path, settings: Settings
     frames = {}
     with requests.Session() as session:
         session.trust_env = True
-        for layer in LAYERS:
-            features = download_layer(settings, jaar, layer, gemeente, session)
+        if source is None:
+            downloaded = {layer: download_layer(settings, jaar, layer, gemeente, session)
+                          for layer in LAYERS}
+            details: dict[str, Any] = {"grenzenbron": SOURCE_NAME}
+        else:
+            downloaded, details = source(session)
+        for layer, features in downloaded.items():
             frame = gpd.GeoDataFrame.from_features(features, crs=RD)
             _check_rd(frame, jaar, layer)
             frames[layer] = frame
@@ -198,6 +218,7 @@ def fetch_boundaries(jaar: int, gemeente: str, raw_dir: Path, settings: Settings
                 "bron": settings.pdok_url,
                 "counts": {layer: len(frame) for layer, frame in frames.items()},
                 "files": {target.name: {"sha256": sha256_file(tmp)}},
+                **details,
             }
         if store is not None:
             store(entry)

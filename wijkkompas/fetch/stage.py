@@ -2,6 +2,11 @@
 
 A second run with a current cache makes no request at all: the manifest tells which
 table holds each year, and the files are checked against their recorded checksums.
+
+Boundaries of a year in ``grenzen_jaren`` come from PDOK's per-year service; those of
+every other year from PDOK's historical service (``pdok_historisch_pad``), unless the
+buurt boundaries of that year were imported (``wijkkompas import``) or the historical
+service is switched off (``pdok_historisch_pad = ""``).
 """
 
 from __future__ import annotations
@@ -13,7 +18,9 @@ from pathlib import Path
 from wijkkompas.errors import WijkkompasError
 from wijkkompas.fetch.cbs import FetchResult, TableRef, fetch_table, find_tables
 from wijkkompas.fetch.cbs import is_cached as table_cached
-from wijkkompas.fetch.pdok import LAYERS, GeoResult, fetch_boundaries
+from wijkkompas.fetch.kaart_import import GEO_SUFFIXES
+from wijkkompas.fetch.pdok import LAYERS, SOURCE_NAME, GeoResult, fetch_boundaries
+from wijkkompas.fetch.pdok_collections import historical_layers
 from wijkkompas.settings import Settings, check_gemeente, parse_years
 from wijkkompas.storage import read_manifest, write_manifest
 
@@ -36,8 +43,20 @@ class FetchReport:
             counts = ", ".join(
                 f"{g.counts[layer]} {layer}" for layer in LAYERS if layer in g.counts
             )
-            out.append(f"PDOK wijk- en buurtkaart {g.jaar}: {g.status}, {counts}")
+            source = g.manifest_entry.get("grenzenbron", SOURCE_NAME)
+            out.append(f"PDOK wijk- en buurtkaart {g.jaar}: {g.status}, {counts} "
+                       f"(bron: {source})")
         return out
+
+
+def imported_boundary_years(manifest: dict) -> dict[int, str]:
+    """Years whose buurt boundaries were imported (``wijkkompas import``), with the file."""
+    found = {}
+    for entry in manifest["kaart"].values():
+        if (entry.get("niveau") == "buurt"
+                and Path(entry["bestand"]).suffix.lower() in GEO_SUFFIXES):
+            found[int(entry["jaar"])] = entry["bestand"]
+    return found
 
 
 def _cached_refs(
@@ -70,7 +89,10 @@ def run_fetch(
     if missing:
         refs.update({ref.jaar: ref for ref in find_tables(missing, settings)})
 
-    boundary_years = [y for y in years if y in set(parse_years(settings.grenzen_jaren))]
+    per_year = set(parse_years(settings.grenzen_jaren))
+    imported = imported_boundary_years(manifest)
+    historisch = bool(settings.pdok_historisch_pad.strip("/ "))
+    boundary_years = [y for y in years if y in per_year or (historisch and y not in imported)]
     todo = [f"CBS {y}" for y in years] + [f"grenzen {y}" for y in boundary_years]
     done: list[str] = []
 
@@ -90,13 +112,19 @@ def run_fetch(
             done.append(f"CBS {year}")
             say(report.lines()[-1])
 
-        if not boundary_years:
-            say(f"Geen grenzen opgehaald: geen van de jaren valt in grenzen_jaren "
-                f"({settings.grenzen_jaren}); importeer de wijk- en buurtkaart van die jaren.")
+        for year in years:
+            if year in imported and year not in per_year:
+                say(f"Grenzen {year}: uit de import ({imported[year]}), niet opgehaald.")
+        left = [y for y in years if y not in boundary_years and y not in imported]
+        if left:
+            say(f"Geen grenzen opgehaald voor {', '.join(map(str, left))}: niet in "
+                f"grenzen_jaren ({settings.grenzen_jaren}) en de historische dienst staat uit "
+                "(pdok_historisch_pad); importeer de wijk- en buurtkaart van die jaren.")
         for year in boundary_years:
+            source = None if year in per_year else historical_layers(settings, year, gemeente)
             result = fetch_boundaries(year, gemeente, raw_dir, settings,
                                       manifest["geo"].get(str(year)), refresh=refresh,
-                                      store=store("geo", str(year)))
+                                      source=source, store=store("geo", str(year)))
             report.boundaries.append(result)
             done.append(f"grenzen {year}")
             say(report.lines()[-1])
