@@ -230,7 +230,8 @@ def test_almelo_2015_carried_onto_2021_is_close_to_2021(almelo):
     bounds = load_boundaries(data / "raw")
     rows = table[(table["jaar"] == 2015) & (table["indeling"] == 2015)
                  & (table["niveau"] == "buurt")]
-    areal = carry_over(rows.assign(bron_id=rows["bron"]), bounds[2015].buurten, bounds[2021].buurten, 2021)
+    areal = carry_over(rows.assign(bron_id=rows["bron"]), bounds[2015].buurten,
+                       bounds[2021].buurten, 2021)
     carried = areal[areal["indicator"] == "inwoners"].set_index("gebiedscode")["waarde"]
     by_area = report[report["indicator"] == "inwoners"].assign(
         omgerekend=lambda r: r["gebiedscode"].map(carried))
