@@ -20,6 +20,7 @@ from wijkkompas.build.harmonise import (
     AREA,
     allocate,
     carry_over,
+    leave_target_out,
     read_weight_layer,
     reallocation_weights,
 )
@@ -101,6 +102,19 @@ def test_unknown_target_count_falls_back_to_area_for_that_old_buurt():
     assert out.loc[("BU09990111", "inwoners"), "waarde"] == pytest.approx(195.0)
     assert out.loc[("BU09990112", "inwoners"), "waarde"] == pytest.approx(45.0)
     assert out.loc[("BU09990111", "inwoners"), "bron"].endswith("gewogen naar oppervlak)")
+
+
+def test_hand_computed_leave_the_target_out():
+    old = pd.Series({"BU09990100": 300.0, "BU09990101": 90.0})
+    counts = NEW_COUNTS.set_index("gebiedscode")["inwoners"]
+    estimate = leave_target_out(old, OLD, NEW, counts)
+    # Midden without its own 200 per ha: Oud West's own 150 per ha there against West's 100
+    # gives 150 / 250 of 300 = 180; Oud Oost's own 45 per ha against the park's 0: all 90.
+    assert estimate["BU09990111"] == pytest.approx(270.0)
+    # West: Oud West's 150 against Midden's 200 per ha: 150 / 350 of 300.
+    assert estimate["BU09990110"] == pytest.approx(300 * 150 / 350)
+    # The park: Oud Oost's 45 against Midden's 200 per ha: 45 / 245 of 90.
+    assert estimate["BU09990112"] == pytest.approx(90 * 45 / 245)
 
 
 def test_every_catalogue_indicator_has_a_weight_for_teller_and_noemer():
@@ -329,3 +343,19 @@ def test_cli_build_with_a_weight_layer(shared, tmp_path):
     methods = carried["bron"].str.extract(r"gewogen naar (.*)\)$", expand=False)
     assert methods.str.contains("adressen").sum() >= 1
     assert (methods == "inwoners 2021").sum() >= 60
+
+
+def test_almelo_leave_the_target_out(almelo):
+    """The check that does not use a new buurt's own 2021 count to estimate that buurt."""
+    data, table = almelo
+    bounds = load_boundaries(data / "raw")
+    old = table[(table["jaar"] == 2015) & (table["indeling"] == 2015)
+                & (table["niveau"] == "buurt") & (table["indicator"] == "inwoners")]
+    counts = target_counts(table, 2021).set_index("gebiedscode")["inwoners"]
+    estimate = leave_target_out(old.set_index("gebiedscode")["waarde"],
+                                bounds[2015].buurten, bounds[2021].buurten, counts)
+    assert estimate.notna().all() and len(estimate) == 71
+    report = pd.DataFrame({"omgerekend": estimate, "waargenomen": counts,
+                           "indicator": "inwoners"})
+    # Recorded on the real data: 13 of 63 (21 %), between 8 with and 19 by area.
+    assert _share_off(report) == (13, 63)
