@@ -136,6 +136,8 @@ def target_counts(table: pd.DataFrame, target: int) -> pd.DataFrame:
     rows = table[(table["niveau"] == "buurt") & (table["jaar"] == target)
                  & (table["indeling"] == target) & (table["status"] == "waargenomen")
                  & table["indicator"].isin(RESIDENTIAL)]
+    # Where two sources give the same year, a known value wins over a secret one.
+    rows = rows.sort_values("waarde", na_position="last", kind="stable")
     rows = rows.drop_duplicates(["gebiedscode", "indicator"])
     return rows.pivot(index="gebiedscode", columns="indicator", values="waarde").reset_index()
 
