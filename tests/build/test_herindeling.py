@@ -21,6 +21,7 @@ from wijkkompas.build.harmonise import (
     allocate,
     carry_over,
     leave_target_out,
+    quality_report,
     read_weight_layer,
     reallocation_weights,
 )
@@ -31,6 +32,7 @@ from wijkkompas.errors import WijkkompasError
 from wijkkompas.gebied import RD
 from wijkkompas.output.processed import load_processed
 from wijkkompas.output.profile import profile_table
+from wijkkompas.settings import load_settings
 
 # Two old buurten of 2 ha each, side by side; three new ones of 1, 2 and 1 ha, the middle
 # one straddling both (x in metres, all 100 m high). Every piece is 1 ha.
@@ -195,7 +197,8 @@ def test_bad_grid_values_are_refused(tmp_path, values, match):
 
 def test_weight_layer_without_crs_or_columns(tmp_path):
     frame = gpd.GeoDataFrame({"inwoners": [5]}, geometry=[Point(1, 2)])
-    frame.to_file(tmp_path / "zonder.shp")
+    with pytest.warns(UserWarning, match="'crs' was not provided"):
+        frame.to_file(tmp_path / "zonder.shp")
     with pytest.raises(WijkkompasError, match="zonder.shp heeft geen coördinatenstelsel"):
         read_weight_layer(tmp_path / "zonder.shp")
     other = gpd.GeoDataFrame({"naam": ["x"]}, geometry=[Point(1, 2)], crs=RD)
@@ -319,12 +322,16 @@ def test_profile_says_carried_and_shows_the_flag(almelo):
     assert observed.loc["Aantal inwoners", "omrekening"] == ""
 
 
-def test_cli_build_with_a_weight_layer(shared, tmp_path):
+def test_cli_build_with_a_weight_layer(shared, tmp_path, capsys):
     data = tmp_path / "data"
     import_almelo(data, shared)
     bad = _grid(tmp_path / "vierkant.gpkg", [10, -7])
     before = snapshot(data)
+    capsys.readouterr()
     assert main(["build", "--data-dir", str(data), "--gewichten", str(bad)]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"fout: Gewichtenbestand {bad}, object 2: aantal_inwoners '-7' is geen aantal; "
+                   "verwacht een geheel getal van 0 of meer, of -99997 (geheim)."]
     assert snapshot(data) == before
     # Cells at the centre of Almelo's Binnenstad (BU01411000, 2021).
     centre = load_boundaries(data / "raw")[2021].buurten.set_index("gebiedscode").loc[
@@ -359,3 +366,55 @@ def test_almelo_leave_the_target_out(almelo):
                            "indicator": "inwoners"})
     # Recorded on the real data: 13 of 63 (21 %), between 8 with and 19 by area.
     assert _share_off(report) == (13, 63)
+
+
+def _report_rows(rows):
+    """Buurt rows of the indicator table: (code, jaar, indicator, waarde, carried)."""
+    return pd.DataFrame([{
+        "gebiedscode": code, "gebiedsnaam": f"Buurt {code[-2:]}", "niveau": "buurt",
+        "jaar": jaar, "indeling": 2021, "indicator": indicator, "waarde": waarde,
+        "status": "berekend" if carried else "waargenomen",
+        "bron": "kaart (omgerekend naar indeling 2021, gewogen naar inwoners 2021)" if carried
+        else "kaart 2021",
+    } for code, jaar, indicator, waarde, carried in rows])
+
+
+def test_quality_report_rules():
+    table = _report_rows([
+        ("BU09990110", 2014, "inwoners", 999.0, True),  # not the last year before
+        ("BU09990110", 2015, "inwoners", 100.0, True),
+        ("BU09990110", 2021, "inwoners", 142.0, False),  # 100/142: log2 -0.506, flagged
+        ("BU09990110", 2022, "inwoners", 100.0, False),  # not the first year after
+        ("BU09990111", 2015, "inwoners", 100.0, True),
+        ("BU09990111", 2021, "inwoners", 141.0, False),  # log2 -0.496, not flagged
+        ("BU09990112", 2015, "inwoners", 12.0, True),
+        ("BU09990112", 2021, "inwoners", 0.0, False),  # one of the two is 0: flagged
+        ("BU09990113", 2015, "inwoners", 0.0, True),
+        ("BU09990113", 2021, "inwoners", 0.0, False),  # both 0: not flagged
+        ("BU09990114", 2015, "inwoners", np.nan, True),
+        ("BU09990114", 2021, "inwoners", 50.0, False),  # unknown: empty
+        ("BU09990110", 2015, "huishoudens", 80.0, True),
+        ("BU09990110", 2021, "huishoudens", 40.0, False),
+        ("BU09990110", 2015, "aandeel_65plus", 20.0, True),  # not a count: not reported
+    ])
+    report = quality_report(table, 2021).set_index(["indicator", "gebiedscode"])
+    assert report.index.tolist() == [("inwoners", f"BU0999011{i}") for i in range(5)] + [
+        ("huishoudens", "BU09990110")]
+    assert set(report["jaar_omgerekend"]) == {2015}
+    assert set(report["jaar_waargenomen"]) == {2021}
+    assert report["afwijkend"].tolist() == [True, False, True, False, pd.NA, True]
+    row = report.loc[("inwoners", "BU09990110")]
+    assert row["verhouding"] == pytest.approx(100 / 142)
+    assert row["log2_verhouding"] == pytest.approx(np.log2(100 / 142))
+    assert row["gewogen_naar"] == "inwoners 2021"
+    assert pd.isna(report.loc[("inwoners", "BU09990112"), "verhouding"])
+    assert report.loc[("huishoudens", "BU09990110"), "verhouding"] == 2.0
+    assert quality_report(table[table["jaar"] != 2015].assign(
+        bron="kaart 2021", status="waargenomen"), 2021).empty
+
+
+def test_weight_layer_setting_is_relative_to_the_config(tmp_path):
+    (tmp_path / "wijkkompas.toml").write_text('herindeling_gewichten = "bag/adressen.gpkg"\n',
+                                              encoding="utf-8")
+    settings = load_settings(tmp_path / "wijkkompas.toml", env={})
+    assert settings.herindeling_gewichten == tmp_path / "bag" / "adressen.gpkg"
