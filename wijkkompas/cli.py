@@ -174,13 +174,17 @@ def _build_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--indeling", type=int, default=None,
                         help="jaar van de buurtindeling waarnaar andere jaren worden omgerekend "
                              "(standaard: het laatste jaar met buurtgrenzen)")
+    parser.add_argument("--gewichten", type=Path, default=None,
+                        help="adressen met woonfunctie (BAG) of 100m-raster met inwoners (CBS) "
+                             "om buurtcijfers naar de nieuwe indeling om te rekenen")
 
 
 def _build(args: argparse.Namespace, settings: Settings) -> None:
     lokaal = args.lokaal or settings.lokaal
     print(f"Bouwen uit {args.data_dir / 'raw'} naar {args.data_dir / 'processed'}")
     build_and_score(args.data_dir, lokaal, args.indeling or settings.indeling,
-                    args.kompas or settings.kompas, wait=settings.wachttijd)
+                    args.kompas or settings.kompas, wait=settings.wachttijd,
+                    weights_path=args.gewichten or settings.herindeling_gewichten)
 
 
 def _fetch(args: argparse.Namespace, settings: Settings) -> None:

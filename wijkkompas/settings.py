@@ -59,6 +59,7 @@ class Settings:
     kompas: Path | None = None
     zorglocaties: Path | None = None
     indeling: int | None = None
+    herindeling_gewichten: Path | None = None
     imports: tuple[ImportSpec, ...] = field(default_factory=tuple)
 
 
@@ -79,7 +80,10 @@ _CONFIG_KEYS = {
     "kompas": Path,
     "zorglocaties": Path,
     "indeling": int,
+    "herindeling_gewichten": Path,
 }
+#: Paths in a configuration file are relative to that file.
+_PATH_KEYS = ("lokaal", "kompas", "zorglocaties", "herindeling_gewichten")
 _ENV_KEYS = {
     "WIJKKOMPAS_CBS_URL": "cbs_url",
     "WIJKKOMPAS_PDOK_URL": "pdok_url",
@@ -114,7 +118,7 @@ def _read_config(path: Path) -> dict[str, object]:
             values["imports"] = _read_imports(value, path)
         elif key in _CONFIG_KEYS:
             values[key] = _convert(value, key, str(path))
-            if key in ("lokaal", "kompas", "zorglocaties") and not values[key].is_absolute():
+            if key in _PATH_KEYS and not values[key].is_absolute():
                 values[key] = path.parent / values[key]
         else:
             known = ", ".join(sorted([*_CONFIG_KEYS, "import"]))

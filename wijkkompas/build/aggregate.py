@@ -34,6 +34,34 @@ def expected_parts(areas: dict[int, set[str]]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["parent", "indeling", "kind", "verwacht"])
 
 
+def recompute(out: pd.DataFrame, factors: dict[str, float | None], count_complete: pd.Series,
+              ratio_covered: pd.Series, noemer_all_known: pd.Series) -> pd.DataFrame:
+    """Value, teller, noemer and status of summed rows, from their tellers and noemers.
+
+    ``out`` has per row the ``indicator``, the summed ``teller`` and ``noemer`` of the parts
+    whose value is known, and ``noemer_all``, the summed noemer of all parts. A count keeps
+    its sum only where ``count_complete``; any other indicator is recomputed as
+    factor x teller / noemer where ``ratio_covered`` and the noemer is positive. Else the
+    value is missing, and a missing share keeps the noemer of all its parts where
+    ``noemer_all_known``, so that a higher level can still weigh how much of its noemer is
+    unknown. Shared by aggregation to wijk and gemeente and by re-allocation to another
+    indeling.
+    """
+    out = out.copy()
+    is_count = out["indicator"].map(lambda i: factors[i] is None).astype(bool)
+    factor = out["indicator"].map(lambda i: factors[i] or 1.0).astype("float64")
+    noemer = out["noemer"].astype("float64")
+    count_ok = is_count & count_complete.astype(bool)
+    ratio_ok = ~is_count & ratio_covered.astype(bool) & (noemer > 0)
+    rate = factor * out["teller"] / noemer.where(noemer > 0)
+    out["waarde"] = np.where(count_ok, out["teller"], np.where(ratio_ok, rate, np.nan))
+    out["teller"] = out["teller"].where(count_ok | ratio_ok)
+    keep_all = ~is_count & noemer_all_known.astype(bool)
+    out["noemer"] = noemer.where(ratio_ok, out["noemer_all"].where(keep_all))
+    out["status"] = np.where(out["waarde"].notna(), "berekend", "ontbreekt")
+    return out
+
+
 def aggregate(long: pd.DataFrame, niveau: str,
               factors: dict[str, float | None] | None = None,
               expected: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -72,24 +100,12 @@ def aggregate(long: pd.DataFrame, niveau: str,
         out = out.merge(known, on=["parent", "indeling"], how="left")
         out["parts"] = np.fmax(out["parts"], out["verwacht"].fillna(0)).astype(int)
     is_count = out["indicator"].map(lambda i: factors[i] is None)
-    factor = out["indicator"].map(lambda i: factors[i] or 1.0)
-
     by_parts = out["used"] / out["parts"]
     by_noemer = (out["noemer"] / out["noemer_all"].where(out["noemer_all"] > 0)).fillna(by_parts)
-    dekking = np.where(is_count | (out["n_known"] < out["parts"]), by_parts, by_noemer)
-    out["dekking"] = dekking
-
-    complete_count = is_count & (out["used"] == out["parts"])
-    enough = ~is_count & (out["dekking"] >= MIN_DEKKING) & (out["noemer"] > 0)
-    rate = factor * out["teller"] / out["noemer"].where(out["noemer"] > 0)
-    out["waarde"] = np.where(complete_count, out["teller"], np.where(enough, rate, np.nan))
-    out["teller"] = np.where(complete_count | enough, out["teller"], np.nan)
-    # A missing share keeps the noemer of all its parts, so that the next level up can
-    # still weigh how much of its noemer is unknown.
-    all_known = out["n_known"] >= out["parts"]
-    out["noemer"] = np.where(enough, out["noemer"],
-                             np.where(~is_count & all_known, out["noemer_all"], np.nan))
-    out["status"] = np.where(out["waarde"].notna(), "berekend", "ontbreekt")
+    out["dekking"] = np.where(is_count | (out["n_known"] < out["parts"]), by_parts, by_noemer)
+    out = recompute(out, factors, count_complete=out["used"] == out["parts"],
+                    ratio_covered=out["dekking"] >= MIN_DEKKING,
+                    noemer_all_known=out["n_known"] >= out["parts"])
     out = out.rename(columns={"parent": "gebiedscode"})
     out["bron"] = out["bron_id"]
     out["gebiedsnaam"] = pd.NA

@@ -36,6 +36,14 @@ class Variable:
     odata_groep: str
     kaart: tuple[str, ...]
     kaart_procent: tuple[str, ...]
+    #: How the variable is re-allocated onto another indeling: "inwoners", "huishoudens" or
+    #: "woningen" (by that count of the target indeling), "oppervlak" (by area), or empty
+    #: for a code, which is never re-allocated.
+    gewicht: str = ""
+
+
+#: The weights a variable can take when it is re-allocated onto another indeling.
+GEWICHTEN = ("inwoners", "huishoudens", "woningen", "oppervlak")
 
 
 @dataclass(frozen=True)
@@ -77,12 +85,33 @@ def _read(name: str) -> pd.DataFrame:
 @cache
 def variables() -> dict[str, Variable]:
     frame = _read("variabelen.csv")
-    return {
-        row.variabele: Variable(row.variabele, row.naam, row.eenheid, row.soort, row.basis,
-                                _split(row.odata), row.odata_groep.strip(), _split(row.kaart),
-                                _split(row.kaart_procent))
-        for row in frame.itertuples()
-    }
+    result = {}
+    for row in frame.itertuples():
+        gewicht = row.gewicht.strip()
+        if gewicht not in GEWICHTEN and not (row.soort == "code" and gewicht == ""):
+            raise WijkkompasError(
+                f"variabelen.csv: variabele '{row.variabele}' heeft gewicht '{gewicht}'; "
+                f"kies uit {', '.join(GEWICHTEN)} (leeg alleen bij een code)."
+            )
+        result[row.variabele] = Variable(row.variabele, row.naam, row.eenheid, row.soort,
+                                         row.basis, _split(row.odata), row.odata_groep.strip(),
+                                         _split(row.kaart), _split(row.kaart_procent), gewicht)
+    return result
+
+
+def weight_table() -> dict[str, tuple[str, str]]:
+    """Per catalogue indicator the weight of its teller and of its noemer on re-allocation.
+
+    A count has no noemer; its second weight repeats the first. The teller of an average
+    (average x weight) moves with its weight variable, so it takes the noemer's weight.
+    """
+    known = variables()
+    table = {}
+    for name, ind in indicators().items():
+        noemer = known[ind.noemer].gewicht if ind.noemer else known[ind.teller].gewicht
+        teller = noemer if ind.berekening == "gemiddelde" else known[ind.teller].gewicht
+        table[name] = (teller, noemer)
+    return table
 
 
 @cache

@@ -4,19 +4,31 @@ Almelo got a new buurt indeling in 2021, and some codes were reused for other ar
 (BU01411105 was "Riet Zuid" in 2015 and is "Bedrijventerrein Bornsestraat" in 2021), so a
 code alone does not make two years comparable. :func:`compare_indelingen` tells per area
 whether code and boundary are the same; :func:`carry_over` carries a year's buurt values
-onto another year's buurten by areal weighting, as computed ("berekend") values, never as
-observed ones.
+onto another year's buurten, as computed ("berekend") values, never as observed ones.
+
+Re-allocation follows where people live, not land area (target-density weighting, Schroeder
+2007, as used by NHGIS): the part of an old buurt's count given to each piece where it
+overlaps a new buurt is in proportion to the piece's area times the density of the same
+kind of count in the new buurt (inhabitants, households or dwellings per hectare of the
+target indeling). The variable catalogue says which kind each variable follows. An optional
+layer of residential addresses or inhabited grid cells (:func:`read_weight_layer`) comes
+first where it covers an old buurt; area is the fallback where neither is known. Every old
+buurt's teller and noemer are spread in full over its pieces, so its total is kept.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from wijkkompas.build.aggregate import MIN_DEKKING
-from wijkkompas.build.catalogue import factor_table
+from wijkkompas.build.aggregate import MIN_DEKKING, recompute
+from wijkkompas.build.catalogue import factor_table, weight_table
 from wijkkompas.build.indicators import INTERNAL
+from wijkkompas.errors import WijkkompasError
+from wijkkompas.gebied import RD
 
 #: Two areas with the same code count as the same area when their overlap (intersection
 #: over union) is at least this. Boundaries published at different generalisation levels
@@ -24,6 +36,18 @@ from wijkkompas.build.indicators import INTERNAL
 SAME_AREA_IOU = 0.9
 #: Share of a new buurt's area whose old value must be known to carry a count onto it.
 COUNT_DEKKING = 0.99
+#: The kinds of count a target indeling can weigh with (the rest goes by area).
+RESIDENTIAL = ("inwoners", "huishoudens", "woningen")
+AREA = "oppervlak"
+#: What an address layer's point stands for: one address with a woonfunctie (BAG), or the
+#: inhabitants of a grid cell (CBS vierkantstatistieken).
+GRID_COLUMN = "aantal_inwoners"
+BAG_COLUMN = "gebruiksdoel"
+#: CBS's code for a secret grid value; in the 100 m grid a cell with 1 to 4 inhabitants.
+CBS_SECRET = -99997
+#: The weight a secret grid cell gets: the middle of 1 to 4 inhabitants.
+SECRET_CELL_WEIGHT = 2.5
+ADDRESS_METHOD = "adressen"
 
 
 def compare_indelingen(old: gpd.GeoDataFrame, new: gpd.GeoDataFrame) -> pd.DataFrame:
@@ -45,60 +69,198 @@ def compare_indelingen(old: gpd.GeoDataFrame, new: gpd.GeoDataFrame) -> pd.DataF
     return pd.DataFrame(rows, columns=["gebiedscode", "overlap", "oordeel"])
 
 
-def areal_weights(source: gpd.GeoDataFrame, target: gpd.GeoDataFrame) -> pd.DataFrame:
-    """Share of each source area that lies in each target area (columns bron, doel, w)."""
+def _pieces(source: gpd.GeoDataFrame, target: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     src = source[["gebiedscode", "geometry"]].rename(columns={"gebiedscode": "bron_code"})
     dst = target[["gebiedscode", "geometry"]].rename(columns={"gebiedscode": "doel_code"})
-    src = src.assign(bron_area=src.geometry.area)
     pieces = gpd.overlay(src, dst, how="intersection", keep_geom_type=True)
     pieces["piece_area"] = pieces.geometry.area
+    return pieces.reset_index(drop=True)
+
+
+def _share(values: pd.Series, groups: pd.Series) -> pd.Series:
+    return values / values.groupby(groups).transform("sum")
+
+
+def areal_weights(source: gpd.GeoDataFrame, target: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Share of each source area that lies in each target area (columns bron, doel, w)."""
+    pieces = _pieces(source, target)
     # Normalised per source area, so that nothing is lost in slivers where two years'
     # boundaries, generalised differently, do not quite meet.
-    pieces["w"] = pieces["piece_area"] / pieces.groupby("bron_code")["piece_area"].transform("sum")
+    pieces["w"] = _share(pieces["piece_area"], pieces["bron_code"])
     return pd.DataFrame(pieces[["bron_code", "doel_code", "w", "piece_area"]])
 
 
-def carry_over(long: pd.DataFrame, source: gpd.GeoDataFrame, target: gpd.GeoDataFrame,
-               target_year: int, factors: dict[str, float | None] | None = None) -> pd.DataFrame:
-    """Carry buurt rows of one year onto the buurten of ``target_year`` by area.
+def reallocation_weights(source: gpd.GeoDataFrame, target: gpd.GeoDataFrame,
+                         counts: pd.DataFrame | None = None, counts_label: str = "",
+                         points: gpd.GeoDataFrame | None = None) -> pd.DataFrame:
+    """Per source area, target area and kind of count: the share ``w`` and its ``methode``.
 
-    Tellers and noemers are spread in proportion to the share of each old buurt's area that
-    falls in the new buurt, then the value is recomputed. ``dekking`` is the share of the
-    new buurt's overlap with old buurten whose value is known; a count needs
-    ``COUNT_DEKKING`` of it, a share or average ``MIN_DEKKING``, else it is missing.
-    The rows get ``indeling`` = ``target_year`` and status "berekend".
+    ``counts`` has per target ``gebiedscode`` the observed columns of ``RESIDENTIAL`` it
+    knows (missing where secret); ``counts_label`` names them in ``methode`` ("2021").
+    ``points`` (from :func:`read_weight_layer`) has a ``gewicht`` per point. For each
+    residential kind and source area, in this order: the points in each piece where the
+    source area holds any ("adressen"); else piece area x the target's density of that
+    count, where every target it overlaps has a known count and they are not all zero
+    ("inwoners 2021"); else the piece's area ("oppervlak"). Kind "oppervlak" is always by
+    area. The shares of one source area and kind add up to 1.
+    """
+    pieces = _pieces(source, target)
+    by_source = pieces["bron_code"]
+    base = pd.DataFrame(pieces[["bron_code", "doel_code", "piece_area"]])
+    area_w = _share(pieces["piece_area"], by_source)
+    frames = [base.assign(gewicht=AREA, w=area_w, methode=AREA)]
+    mass = None
+    if points is not None and len(points):
+        joined = gpd.sjoin(points[["gewicht", "geometry"]], pieces[["geometry"]],
+                           predicate="within", how="inner")
+        mass = joined.groupby("index_right")["gewicht"].sum().reindex(pieces.index,
+                                                                      fill_value=0.0)
+    target_area = target.set_index("gebiedscode").geometry.area
+    for kind in RESIDENTIAL:
+        w, methode = area_w.copy(), pd.Series(AREA, index=pieces.index, dtype=object)
+        if counts is not None and kind in counts.columns:
+            observed = counts.set_index("gebiedscode")[kind].astype("float64")
+            density = (observed / target_area.reindex(observed.index)).reindex(
+                pieces["doel_code"]).to_numpy()
+            mass_d = pieces["piece_area"] * density
+            total = mass_d.groupby(by_source).transform("sum")
+            ok = mass_d.notna().groupby(by_source).transform("all") & (total > 0)
+            w = w.where(~ok, mass_d / total)
+            methode = methode.where(~ok, f"{kind} {counts_label}".strip())
+        if mass is not None:
+            total = mass.groupby(by_source).transform("sum")
+            ok = total > 0
+            w = w.where(~ok, mass / total)
+            methode = methode.where(~ok, ADDRESS_METHOD)
+        frames.append(base.assign(gewicht=kind, w=w, methode=methode))
+    return pd.concat(frames, ignore_index=True)
+
+
+def read_weight_layer(path: Path) -> gpd.GeoDataFrame:
+    """Read a layer of residential addresses or inhabited grid cells as weighted points.
+
+    Any file geopandas reads (GeoPackage, GeoJSON, shapefile) with a coordinate reference
+    system. Either a column ``aantal_inwoners`` (CBS vierkantstatistieken: one cell per
+    feature, polygons or points; -99997 is a secret cell of 1 to 4 inhabitants and weighs
+    2.5) or a column ``gebruiksdoel`` (BAG verblijfsobjecten: a point weighs 1 when its
+    gebruiksdoel names "woonfunctie", else 0). Returns points in EPSG:28992 with ``gewicht``.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise WijkkompasError(f"Gewichtenbestand {path} bestaat niet; geef een bestaand bestand "
+                              "met adressen of een 100m-raster met inwoners.")
+    try:
+        frame = gpd.read_file(path)
+    except Exception as error:  # pyogrio raises several kinds for unreadable files
+        raise WijkkompasError(f"Gewichtenbestand {path} is niet te lezen als geografisch "
+                              f"bestand ({error}); gebruik GeoPackage, GeoJSON of shapefile.") \
+            from None
+    if frame.crs is None:
+        raise WijkkompasError(f"Gewichtenbestand {path} heeft geen coördinatenstelsel; sla het "
+                              "op met een CRS, bijvoorbeeld EPSG:28992.")
+    if len(frame) == 0:
+        raise WijkkompasError(f"Gewichtenbestand {path} is leeg; geef een bestand met punten "
+                              "of rastercellen.")
+    empty = frame.geometry.isna() | frame.geometry.is_empty
+    if empty.any():
+        row = int(np.flatnonzero(empty.to_numpy())[0]) + 1
+        raise WijkkompasError(f"Gewichtenbestand {path}, object {row}: geen geometrie; "
+                              "verwijder het of vul de ligging aan.")
+    if GRID_COLUMN in frame.columns:
+        raw = frame[GRID_COLUMN]
+        number = pd.to_numeric(raw, errors="coerce")
+        bad = number.isna() | ((number < 0) & (number != CBS_SECRET)) | (number % 1 != 0)
+        if bad.any():
+            row = int(np.flatnonzero(bad.to_numpy())[0])
+            raise WijkkompasError(
+                f"Gewichtenbestand {path}, object {row + 1}: {GRID_COLUMN} "
+                f"'{raw.iloc[row]}' is geen aantal; verwacht een geheel getal van 0 of meer, "
+                f"of {CBS_SECRET} (geheim)."
+            )
+        weight = number.where(number != CBS_SECRET, SECRET_CELL_WEIGHT).astype("float64")
+    elif BAG_COLUMN in frame.columns:
+        text = frame[BAG_COLUMN].astype("string").str.lower()
+        weight = text.str.contains("woonfunctie", regex=False).fillna(False).astype("float64")
+    else:
+        raise WijkkompasError(
+            f"Gewichtenbestand {path} heeft geen kolom '{GRID_COLUMN}' (100m-raster van CBS) "
+            f"of '{BAG_COLUMN}' (BAG-verblijfsobjecten); voeg een van beide toe."
+        )
+    geometry = frame.geometry.to_crs(RD)
+    points = geometry.where(geometry.geom_type == "Point", geometry.representative_point())
+    out = gpd.GeoDataFrame({"gewicht": weight.to_numpy()}, geometry=points.to_numpy(), crs=RD)
+    return out[out["gewicht"] > 0].reset_index(drop=True)
+
+
+def allocate(rows: pd.DataFrame, weights: pd.DataFrame,
+             factors: dict[str, float | None],
+             kinds: dict[str, tuple[str, str]] | None = None) -> pd.DataFrame:
+    """Every old buurt row spread over its pieces: ``t`` and ``n`` per piece.
+
+    ``weights`` comes from :func:`reallocation_weights`; ``kinds`` gives per indicator the
+    weight of its teller and noemer (default: the catalogue; other indicators by area).
+    ``t`` and ``n`` are missing where the old value is unknown.
+    """
+    kinds = kinds if kinds is not None else weight_table()
+    data = rows.copy()
+    pair = data["indicator"].map(lambda i: kinds.get(i, (AREA, AREA)))
+    data["gewicht_t"] = pair.str[0]
+    data["gewicht_n"] = pair.str[1]
+    w = weights.rename(columns={"bron_code": "gebiedscode"})
+    data = data.merge(w.rename(columns={"gewicht": "gewicht_t", "w": "w_t"}),
+                      on=["gebiedscode", "gewicht_t"])
+    data = data.merge(w[["gebiedscode", "doel_code", "gewicht", "w"]].rename(
+        columns={"gewicht": "gewicht_n", "w": "w_n"}), on=["gebiedscode", "doel_code",
+                                                         "gewicht_n"])
+    is_count = data["indicator"].map(lambda i: factors[i] is None).astype(bool)
+    data["known"] = data["teller"].notna() & (is_count | data["noemer"].notna())
+    data["t"] = (data["teller"] * data["w_t"]).where(data["known"])
+    data["n"] = (data["noemer"] * data["w_n"]).where(data["known"])
+    data["n_all"] = data["noemer"] * data["w_n"]
+    return data
+
+
+def _method_text(methods: pd.Series) -> str:
+    found = list(dict.fromkeys(methods))
+    if len(found) == 1:
+        return found[0]
+    return f"{found[0]}, deels {', '.join(found[1:])}"
+
+
+def carry_over(long: pd.DataFrame, source: gpd.GeoDataFrame, target: gpd.GeoDataFrame,
+               target_year: int, factors: dict[str, float | None] | None = None,
+               counts: pd.DataFrame | None = None,
+               points: gpd.GeoDataFrame | None = None,
+               kinds: dict[str, tuple[str, str]] | None = None) -> pd.DataFrame:
+    """Carry buurt rows of one year onto the buurten of ``target_year``.
+
+    Tellers and noemers are spread by :func:`reallocation_weights` (``counts``: the target
+    year's own inhabitants, households and dwellings per buurt; ``points``: an optional
+    address layer), then the value is recomputed. ``dekking`` is the share of the new
+    buurt's overlap with old buurten whose value is known; a count needs ``COUNT_DEKKING``
+    of it, a share or average ``MIN_DEKKING``, else it is missing. The rows get
+    ``indeling`` = ``target_year``, status "berekend", and a ``bron`` that says what the
+    teller was weighted by ("gewogen naar inwoners 2021", "... oppervlak").
     """
     rows = long[long["niveau"] == "buurt"]
     if rows.empty:
         return pd.DataFrame(columns=INTERNAL)
-    weights = areal_weights(source, target)
     factors = factors or factor_table()
-    data = rows.merge(weights, left_on="gebiedscode", right_on="bron_code")
-    is_count = data["indicator"].map(lambda i: factors[i] is None)
-    known = data["teller"].notna() & (is_count | data["noemer"].notna())
-    data["t"] = (data["teller"] * data["w"]).where(known)
-    data["n"] = (data["noemer"] * data["w"]).where(known)
-    data["n_all"] = data["noemer"] * data["w"]
-    data["known_area"] = data["piece_area"].where(known, 0.0)
+    weights = reallocation_weights(source, target, counts, str(target_year), points)
+    data = allocate(rows, weights, factors, kinds)
+    data["known_area"] = data["piece_area"].where(data["known"], 0.0)
     keys = ["doel_code", "jaar", "indicator", "bron_id"]
     out = data.groupby(keys, sort=False).agg(teller=("t", "sum"), noemer=("n", "sum"),
                                              noemer_all=("n_all", "sum"),
                                              noemer_parts=("n_all", "count"),
                                              parts=("n_all", "size"),
                                              known_area=("known_area", "sum"),
-                                             area=("piece_area", "sum")).reset_index()
+                                             area=("piece_area", "sum"),
+                                             methode=("methode", _method_text)).reset_index()
     out["dekking"] = out["known_area"] / out["area"]
-    is_count = out["indicator"].map(lambda i: factors[i] is None)
-    factor = out["indicator"].map(lambda i: factors[i] or 1.0)
-    count_ok = is_count & (out["dekking"] >= COUNT_DEKKING)
-    ratio_ok = ~is_count & (out["dekking"] >= MIN_DEKKING) & (out["noemer"] > 0)
-    rate = factor * out["teller"] / out["noemer"].where(out["noemer"] > 0)
-    out["waarde"] = np.where(count_ok, out["teller"], np.where(ratio_ok, rate, np.nan))
-    out["teller"] = out["teller"].where(count_ok | ratio_ok)
-    # As in aggregation: a missing share keeps the noemer of all its parts when known.
-    all_known = out["noemer_parts"] == out["parts"]
-    out["noemer"] = out["noemer"].where(ratio_ok, out["noemer_all"].where(~is_count & all_known))
-    out["status"] = np.where(out["waarde"].notna(), "berekend", "ontbreekt")
+    out = recompute(out, factors, count_complete=out["dekking"] >= COUNT_DEKKING,
+                    ratio_covered=out["dekking"] >= MIN_DEKKING,
+                    noemer_all_known=out["noemer_parts"] == out["parts"])
     names = target.set_index("gebiedscode")["gebiedsnaam"]
     out = out.rename(columns={"doel_code": "gebiedscode"})
     out["gebiedsnaam"] = out["gebiedscode"].map(names)
@@ -106,5 +268,95 @@ def carry_over(long: pd.DataFrame, source: gpd.GeoDataFrame, target: gpd.GeoData
     out["indeling"] = target_year
     out["indelingswijziging"] = np.nan
     out["bron_id"] = out["bron_id"] + f" (omgerekend naar indeling {target_year})"
-    out["bron"] = out["bron_id"]
+    out["bron"] = (out["bron_id"].str[:-1] + ", gewogen naar " + out["methode"] + ")")
     return out[INTERNAL]
+
+
+#: A carried value is flagged when it differs from the observed one by more than this
+#: factor in either direction: |log2(omgerekend / waargenomen)| > 0.5, i.e. more than about
+#: 41 % above or 29 % below.
+REPORT_LOG2_THRESHOLD = 0.5
+REPORT_COLUMNS = ["gebiedscode", "gebiedsnaam", "indicator", "indeling", "jaar_omgerekend",
+                  "omgerekend", "jaar_waargenomen", "waargenomen", "verhouding",
+                  "log2_verhouding", "afwijkend", "gewogen_naar"]
+
+
+def quality_report(table: pd.DataFrame, target: int | None) -> pd.DataFrame:
+    """Per buurt of the target indeling: the carried value of the last year before the change
+    against the first year observed on the new buurten (inhabitants, households, dwellings).
+
+    ``verhouding`` = omgerekend / waargenomen; ``afwijkend`` is true where
+    |log2(verhouding)| > ``REPORT_LOG2_THRESHOLD``, or where exactly one of the two is 0;
+    empty where either value is missing.
+    """
+    empty = pd.DataFrame(columns=REPORT_COLUMNS)
+    if target is None or table.empty:
+        return empty
+    rows = table[(table["niveau"] == "buurt") & (table["indeling"] == target)
+                 & table["indicator"].isin(RESIDENTIAL)]
+    observed = rows[rows["status"] == "waargenomen"]
+    carried = rows[rows["bron"].astype(str).str.contains("(omgerekend naar indeling",
+                                                         regex=False)]
+    if observed.empty or carried.empty:
+        return empty
+    after = int(observed["jaar"].min())
+    before = carried[carried["jaar"] < after]
+    if before.empty:
+        return empty
+    jaar_before = int(before["jaar"].max())
+    keys = ["gebiedscode", "indicator"]
+
+    def first(frame: pd.DataFrame) -> pd.DataFrame:
+        frame = frame.sort_values("waarde", na_position="last", kind="stable")
+        return frame.drop_duplicates(keys).set_index(keys)
+
+    old = first(before[before["jaar"] == jaar_before])
+    new = first(observed[observed["jaar"] == after])
+    report = new[["gebiedsnaam", "waarde"]].rename(columns={"waarde": "waargenomen"}).join(
+        old[["waarde", "bron"]].rename(columns={"waarde": "omgerekend"}), how="inner")
+    report = report.reset_index()
+    both = report["omgerekend"].notna() & report["waargenomen"].notna()
+    positive = both & (report["omgerekend"] > 0) & (report["waargenomen"] > 0)
+    report["verhouding"] = (report["omgerekend"]
+                            / report["waargenomen"].where(report["waargenomen"] > 0))
+    report["log2_verhouding"] = np.log2(report["verhouding"].where(positive))
+    one_zero = both & ~positive & ((report["omgerekend"] > 0) | (report["waargenomen"] > 0))
+    flag = (report["log2_verhouding"].abs() > REPORT_LOG2_THRESHOLD) | one_zero
+    report["afwijkend"] = pd.Series(flag, dtype="boolean").where(both)
+    method = report["bron"].str.extract(r"gewogen naar (.*)\)$", expand=False)
+    report["gewogen_naar"] = method
+    report["indeling"] = target
+    report["jaar_omgerekend"] = jaar_before
+    report["jaar_waargenomen"] = after
+    order = {name: i for i, name in enumerate(RESIDENTIAL)}
+    report = report.sort_values(["indicator", "gebiedscode"],
+                                key=lambda s: s.map(order) if s.name == "indicator" else s)
+    return report[REPORT_COLUMNS].reset_index(drop=True)
+
+
+
+def leave_target_out(old_counts: pd.Series, source: gpd.GeoDataFrame,
+                     target: gpd.GeoDataFrame, counts: pd.Series) -> pd.Series:
+    """Per target area, its share of ``old_counts`` estimated without its own count.
+
+    A check on target-density weighting that does not lean on the very count it is compared
+    with: for each target area in turn, the density of its own pieces is replaced by the
+    density of the old area they come from (its old count over its area); every other piece
+    keeps its target's density. ``old_counts`` is the count per source ``gebiedscode``,
+    ``counts`` the target's count per ``gebiedscode``. Missing where a weight is unknown.
+    """
+    pieces = _pieces(source, target)
+    density = counts / target.set_index("gebiedscode").geometry.area.reindex(counts.index)
+    own_density = old_counts / source.set_index("gebiedscode").geometry.area.reindex(
+        old_counts.index)
+    result = {}
+    for code in target["gebiedscode"]:
+        sources = pieces.loc[pieces["doel_code"] == code, "bron_code"].unique()
+        near = pieces[pieces["bron_code"].isin(sources)]
+        mine = near["doel_code"] == code
+        guess = near["doel_code"].map(density).where(~mine, near["bron_code"].map(own_density))
+        mass = near["piece_area"] * guess
+        share = mass / mass.groupby(near["bron_code"]).transform("sum")
+        carried = share[mine] * near.loc[mine, "bron_code"].map(old_counts)
+        result[code] = carried.sum(min_count=len(carried)) if len(carried) else np.nan
+    return pd.Series(result, name="zonder_eigen_telling", dtype="float64")

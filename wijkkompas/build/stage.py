@@ -9,7 +9,10 @@ Writes (each atomically):
 - ``indelingen.csv``: per buurt of the target indeling, whether each other year's buurt
   with that code is the same area;
 - ``rapport_variabelen.csv``: which CBS key became which variable, and which keys went
-  unused.
+  unused;
+- ``rapport_herindeling.csv``: per buurt of the target indeling, the carried inhabitants,
+  households and dwellings of the last year before the change against the first observed
+  year after it (see docs/methode.md).
 
 Problems in local files stop the build before anything is written; they are listed in
 ``data/rapporten/rapport_lokaal.csv``, outside ``processed`` (which stays as it was).
@@ -22,12 +25,19 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import geopandas as gpd
 import pandas as pd
 
 from wijkkompas.build.aggregate import complete_levels, expected_parts
 from wijkkompas.build.boundaries import Boundaries, dissolve, load_boundaries, write_boundaries
 from wijkkompas.build.catalogue import factor_table, indicators
-from wijkkompas.build.harmonise import carry_over, compare_indelingen
+from wijkkompas.build.harmonise import (
+    RESIDENTIAL,
+    carry_over,
+    compare_indelingen,
+    quality_report,
+    read_weight_layer,
+)
 from wijkkompas.build.indicators import COLUMNS, INTERNAL, compute
 from wijkkompas.build.lokaal import LocalConfig, load_local, problems_error, read_definitions
 from wijkkompas.build.sources import BASE_COLUMNS, SourceFrame, read_cbs_table, read_kaart_source
@@ -127,9 +137,22 @@ def _fill_names(table: pd.DataFrame, names: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
+def target_counts(table: pd.DataFrame, target: int) -> pd.DataFrame:
+    """Per buurt of the target year its observed inhabitants, households and dwellings."""
+    rows = table[(table["niveau"] == "buurt") & (table["jaar"] == target)
+                 & (table["indeling"] == target) & (table["status"] == "waargenomen")
+                 & table["indicator"].isin(RESIDENTIAL)]
+    # Where two sources give the same year, a known value wins over a secret one.
+    rows = rows.sort_values("waarde", na_position="last", kind="stable")
+    rows = rows.drop_duplicates(["gebiedscode", "indicator"])
+    return rows.pivot(index="gebiedscode", columns="indicator", values="waarde").reset_index()
+
+
 def _carry(table: pd.DataFrame, bounds: dict[int, Boundaries], factors: dict,
-           target: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+           target: int, points: gpd.GeoDataFrame | None = None
+           ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Buurt rows of other indelingen carried onto the target year's buurten."""
+    counts = target_counts(table, target)
     goal = bounds[target].buurten
     goal_wijken = bounds[target].wijken
     if goal_wijken is None:
@@ -143,7 +166,8 @@ def _carry(table: pd.DataFrame, bounds: dict[int, Boundaries], factors: dict,
         verdicts += [verdict, compare_indelingen(wijken, goal_wijken).assign(vergeleken_met=jaar)]
         rows = table[(table["indeling"] == jaar) & (table["niveau"] == "buurt")]
         if len(rows) and (verdict["oordeel"] != "gelijk").any():
-            carried.append(carry_over(rows, item.buurten, goal, target, factors))
+            carried.append(carry_over(rows, item.buurten, goal, target, factors, counts,
+                                      points))
     verdict_frame = (pd.concat(verdicts, ignore_index=True) if verdicts
                      else pd.DataFrame(columns=["gebiedscode", "overlap", "oordeel",
                                                 "vergeleken_met"]))
@@ -166,8 +190,13 @@ def _definitions(local: LocalConfig | None) -> pd.DataFrame:
 
 
 def build_table(raw_dir: Path, local: LocalConfig | None = None,
-                target_indeling: int | None = None) -> tuple[pd.DataFrame, dict]:
-    """Everything the build writes, in memory: the table and the side tables."""
+                target_indeling: int | None = None,
+                weights_path: Path | None = None) -> tuple[pd.DataFrame, dict]:
+    """Everything the build writes, in memory: the table and the side tables.
+
+    ``weights_path``: an optional layer of residential addresses or inhabited grid cells
+    that re-allocation onto the target indeling uses first (see ``read_weight_layer``).
+    """
     sources = read_sources(raw_dir)
     if not sources:
         raise WijkkompasError(
@@ -175,6 +204,7 @@ def build_table(raw_dir: Path, local: LocalConfig | None = None,
             "importeer een wijk- en buurtkaart (wijkkompas import)."
         )
     bounds = load_boundaries(raw_dir)
+    points = read_weight_layer(weights_path) if weights_path else None
     local_factors = ({n: (d.berekening, d.factor) for n, d in local.definitions.items()}
                      if local else {})
     factors = factor_table(local_factors)
@@ -196,7 +226,7 @@ def build_table(raw_dir: Path, local: LocalConfig | None = None,
         if target not in with_buurten:
             raise WijkkompasError(f"Geen buurtgrenzen van {target} in {raw_dir}; kies een "
                                   f"indeling uit {sorted(with_buurten)}.")
-        carried, verdicts = _carry(long, bounds, factors, target)
+        carried, verdicts = _carry(long, bounds, factors, target, points)
         # Carried buurten add up to wijken and the gemeente on the target's boundaries.
         long = pd.concat([long, complete_levels(carried, factors, expected)],
                          ignore_index=True)
@@ -208,16 +238,19 @@ def build_table(raw_dir: Path, local: LocalConfig | None = None,
                             kind="stable").reset_index(drop=True)[COLUMNS]
     report = pd.DataFrame([row for s in sources if s.resolution for row in s.resolution.report()])
     side = {"bounds": bounds, "verdicts": verdicts, "report": report, "problems": problems,
-            "definitions": _definitions(local), "target": target}
+            "definitions": _definitions(local), "target": target,
+            "herindeling": quality_report(long, target)}
     return long, side
 
 
 def run_build(data_dir: Path, local_path: Path | None = None,
               target_indeling: int | None = None,
               say: Callable[[str], None] = print,
-              out_dir: Path | None = None) -> BuildResult:
+              out_dir: Path | None = None,
+              weights_path: Path | None = None) -> BuildResult:
     """Build and write into ``out_dir`` (default ``data/processed``); nothing is written
-    there when the input is rejected.
+    there when the input is rejected. ``weights_path`` is an optional address or grid layer
+    for re-allocating onto the target indeling.
 
     ``build_and_score`` (kompas stage) runs this into a staging folder, for the command line.
     """
@@ -225,7 +258,7 @@ def run_build(data_dir: Path, local_path: Path | None = None,
     raw_dir = data_dir / "raw"
     out_dir = Path(out_dir) if out_dir is not None else data_dir / "processed"
     local = read_definitions(local_path) if local_path else None
-    table, side = build_table(raw_dir, local, target_indeling)
+    table, side = build_table(raw_dir, local, target_indeling, weights_path)
     if side["problems"]:
         report = data_dir / "rapporten" / "rapport_lokaal.csv"
         frame = pd.DataFrame([vars(p) for p in side["problems"]])
@@ -240,6 +273,7 @@ def run_build(data_dir: Path, local_path: Path | None = None,
         "indicatoren_definities.csv": side["definitions"],
         "indelingen.csv": side["verdicts"],
         "rapport_variabelen.csv": side["report"],
+        "rapport_herindeling.csv": side["herindeling"],
     }
     for name, frame in outputs.items():
         write_bytes_atomic(out_dir / name, csv_bytes(frame))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from wijkkompas.build.catalogue import weight_table
 from wijkkompas.output.numbers import nl_number
 from wijkkompas.output.processed import Processed
 
@@ -15,6 +16,22 @@ PEILDATUM = {name: "1 januari" for name in (
     "gem_hh_grootte", "bevolkingsdichtheid", "aandeel_migratie_westers",
     "aandeel_migratie_niet_westers", "woningen")}
 RICHTING = {1: "hoger is beter", -1: "hoger is slechter", 0: "context"}
+CARRIED = "omgerekend (schatting)"
+
+
+def _flags(processed: Processed, code: str, jaar: int) -> dict[str, str]:
+    """Per kind of count (inwoners, ...) the warning of rapport_herindeling.csv for one buurt
+    and the year it was carried from, where the carried count is flagged."""
+    path = processed.data_dir / "processed" / "rapport_herindeling.csv"
+    if not path.is_file():
+        return {}
+    report = pd.read_csv(path, dtype={"gebiedscode": str})
+    rows = report[(report["gebiedscode"] == code) & (report["jaar_omgerekend"] == jaar)
+                  & (report["afwijkend"].astype(str) == "True")]
+    return {row.indicator: (f"wijkt sterk af van de telling van {row.jaar_waargenomen} "
+                            f"({nl_number(row.omgerekend, 0)} tegen "
+                            f"{nl_number(row.waargenomen, 0)})")
+            for row in rows.itertuples()}
 
 
 def _trend(delta_score: float, delta_value: float, richting: int, threshold: float) -> str:
@@ -35,7 +52,10 @@ def profile_table(processed: Processed, code: str, jaar: int) -> pd.DataFrame:
     """The indicator table of one area and year, in Dutch, ready to show or export.
 
     Columns: thema, indicator, waarde (Dutch notation, with unit), score, trend (against the
-    previous year with a value), richting, soort, gebied-specifiek, bron, peildatum.
+    previous year with a value), richting, soort, gebied-specifiek, bron, peildatum, and
+    omrekening: "omgerekend (schatting)" for a value carried from an older indeling, with the
+    warning of rapport_herindeling.csv where the buurt's carried count of the kind the
+    indicator follows differs strongly from the first count on the new buurten.
     """
     rows = processed.result.indicators
     rows = rows[(rows["gebiedscode"] == code) & rows["van_toepassing"]]
@@ -43,6 +63,8 @@ def profile_table(processed: Processed, code: str, jaar: int) -> pd.DataFrame:
     earlier = rows[rows["jaar"] < jaar].sort_values("jaar")
     previous = earlier.dropna(subset=["waarde"]).groupby("indicator").last()
     threshold = processed.kompas.betekenisvolle_verandering
+    flags = _flags(processed, code, jaar)
+    kinds = weight_table()
     out = []
     for name, ind in processed.kompas.indicators.items():
         if not ind.applies_to(code):
@@ -57,6 +79,8 @@ def profile_table(processed: Processed, code: str, jaar: int) -> pd.DataFrame:
         decimals = 0 if eenheid == "aantal" else 1
         shown = nl_number(waarde, decimals)
         bron = row["bron"] if row is not None and not pd.isna(row["bron"]) else ""
+        carried = row is not None and not pd.isna(waarde) and row["indeling"] != jaar
+        flag = flags.get(kinds.get(name, ("", ""))[0], "") if carried else ""
         out.append({
             "thema": processed.kompas.theme_name(ind.thema),
             "indicator": naam,
@@ -69,5 +93,6 @@ def profile_table(processed: Processed, code: str, jaar: int) -> pd.DataFrame:
             "gebied-specifiek": "ja" if ind.gebieden else "",
             "bron": bron,
             "peildatum": f"{PEILDATUM[name]} {jaar}" if name in PEILDATUM else str(jaar),
+            "omrekening": (f"{CARRIED}; {flag}" if flag else CARRIED) if carried else "",
         })
     return pd.DataFrame(out)
