@@ -24,6 +24,7 @@ class Fault:
     status: int = 503
     times: int | None = None  # None: every matching request
     seconds: float = 3.0
+    headers: dict[str, str] = field(default_factory=dict)  # sent with a "status" fault
 
     def take(self) -> bool:
         if self.times is None:
@@ -90,7 +91,8 @@ class LoopbackServer:
         if fault.kind == "status":
             body = json.dumps({"odata.error": {"code": "", "message": {
                 "lang": "nl-NL", "value": "Er is een fout opgetreden."}}}).encode()
-            self._send(handler, fault.status, body, {"Content-Type": "application/json"})
+            self._send(handler, fault.status, body,
+                       {"Content-Type": "application/json", **fault.headers})
         elif fault.kind == "truncate":
             status, body, headers = self.respond(urlsplit(handler.path))
             self._send(handler, status, body[: max(1, len(body) // 2)], headers)

@@ -8,7 +8,6 @@ duration of a call and passes the proxies that apply to that endpoint (honouring
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -21,7 +20,7 @@ import requests
 from tqdm.auto import tqdm
 
 from wijkkompas.errors import WijkkompasError
-from wijkkompas.fetch.http import with_retries
+from wijkkompas.fetch.http import Service, explain, with_retries
 from wijkkompas.settings import Settings
 
 T = TypeVar("T")
@@ -100,53 +99,23 @@ def cbs_session(
         bar.close()
 
 
-def http_status(exc: BaseException) -> int | None:
-    """The HTTP status behind an error raised by cbsodata or requests, if any."""
-    for err in (exc, exc.__cause__):
-        response = getattr(err, "response", None)
-        if response is not None:
-            return response.status_code
-    return None
-
-
-def is_transient(exc: BaseException) -> bool:
-    """Network trouble, server errors and cut-off answers are worth another try."""
-    if isinstance(exc, requests.HTTPError):
-        status = http_status(exc)
-        return status is None or status >= 500 or status == 429
-    return isinstance(exc, requests.RequestException | json.JSONDecodeError | KeyError)
+def service(settings: Settings) -> Service:
+    """CBS as the error messages name it."""
+    return Service(
+        name="CBS",
+        url=settings.cbs_url,
+        setting="WIJKKOMPAS_CBS_URL",
+        not_found="Controleer het tabelnummer en de instelling WIJKKOMPAS_CBS_URL.",
+        next_link="odata.nextLink",
+        page_marker="skip=",
+    )
 
 
 def call_cbs(call: Callable[[], T], settings: Settings, what: str, counter: _DownloadCounter) -> T:
     """Run a cbsodata call with retries and turn what fails into one clear Dutch message."""
     try:
-        return with_retries(
-            call, retries=settings.retries, backoff=settings.backoff, transient=is_transient
-        )
+        return with_retries(call, retries=settings.retries, backoff=settings.backoff)
     except (requests.RequestException, ValueError, KeyError) as exc:
-        raise WijkkompasError(explain(exc, settings, what, counter.last_url)) from exc
-
-
-def explain(exc: BaseException, settings: Settings, what: str, last_url: str) -> str:
-    attempts = settings.retries + 1
-    after = f"na {attempts} poging{'en' if attempts > 1 else ''}"
-    if isinstance(exc, requests.HTTPError):
-        status = http_status(exc)
-        if status == 404:
-            return (f"CBS kent {what} niet (HTTP 404 op {last_url}). Controleer het tabelnummer "
-                    "en de instelling WIJKKOMPAS_CBS_URL.")
-        paging = " in de reeks pagina's (odata.nextLink)" if "skip=" in last_url else ""
-        return (f"CBS gaf een fout (HTTP {status}){paging} bij {what} {after}, op {last_url}. "
-                "Probeer het later opnieuw.")
-    if isinstance(exc, requests.Timeout):
-        return (f"CBS antwoordde niet binnen {settings.timeout:g} s bij {what} {after} "
-                f"({settings.cbs_url}). Probeer het later opnieuw of verhoog WIJKKOMPAS_TIMEOUT.")
-    if isinstance(exc, requests.ConnectionError):
-        return (f"CBS is niet bereikbaar op {settings.cbs_url} bij {what} {after}. Controleer "
-                "de netwerkverbinding of de instelling WIJKKOMPAS_CBS_URL.")
-    if isinstance(exc, requests.RequestException):
-        return (f"De verbinding met CBS brak af bij {what} {after} ({last_url}): "
-                f"{type(exc).__name__}. Probeer het later opnieuw.")
-    paging = " halverwege de reeks pagina's (odata.nextLink)" if "skip=" in last_url else ""
-    return (f"CBS stuurde een onvolledig of ongeldig antwoord{paging} bij {what} {after} "
-            f"({last_url}): afgebroken of onjuiste JSON. Probeer het later opnieuw.")
+        raise WijkkompasError(explain(exc, service(settings), what, timeout=settings.timeout,
+                                      attempts=settings.retries + 1,
+                                      url=counter.last_url)) from exc

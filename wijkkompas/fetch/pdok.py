@@ -20,7 +20,7 @@ import requests
 from tqdm.auto import tqdm
 
 from wijkkompas.errors import WijkkompasError
-from wijkkompas.fetch.http import with_retries
+from wijkkompas.fetch.http import Service, explain, with_retries
 from wijkkompas.gebied import RD, within_rd_bounds
 from wijkkompas.settings import Settings
 from wijkkompas.storage import atomic_path, file_stamp, files_intact, now_stamp, sha256_file
@@ -48,11 +48,17 @@ def collection_url(settings: Settings, jaar: int, layer: str) -> str:
     return f"{settings.pdok_url.rstrip('/')}/{path}/collections/{layer}/items"
 
 
-def _transient(exc: BaseException) -> bool:
-    if isinstance(exc, requests.HTTPError):
-        status = exc.response.status_code if exc.response is not None else None
-        return status is None or status >= 500 or status == 429
-    return isinstance(exc, requests.RequestException | ValueError)
+def service(settings: Settings, jaar: int) -> Service:
+    """PDOK as the error messages name it."""
+    return Service(
+        name="PDOK",
+        url=settings.pdok_url,
+        setting="WIJKKOMPAS_PDOK_URL",
+        not_found=(f"Bestaat de wijk- en buurtkaart {jaar} bij PDOK? Controleer anders de "
+                   "instellingen pdok_url/pdok_pad (WIJKKOMPAS_PDOK_URL)."),
+        next_link="rel=next",
+        page_marker="offset=",
+    )
 
 
 def _get_page(session: requests.Session, url: str, params: dict[str, Any] | None,
@@ -67,28 +73,7 @@ def _get_page(session: requests.Session, url: str, params: dict[str, Any] | None
             )
         return json.loads(response.content)
 
-    return with_retries(get, retries=settings.retries, backoff=settings.backoff,
-                        transient=_transient)
-
-
-def _explain(exc: BaseException, settings: Settings, jaar: int, layer: str, url: str) -> str:
-    attempts = settings.retries + 1
-    if isinstance(exc, requests.HTTPError):
-        status = exc.response.status_code if exc.response is not None else "?"
-        if status == 404:
-            return (f"PDOK-laag '{layer}' van de wijk- en buurtkaart {jaar} niet gevonden "
-                    f"(HTTP 404 op {url}). Bestaat de kaart van dat jaar bij PDOK? Controleer "
-                    "anders de instellingen pdok_url/pdok_pad (WIJKKOMPAS_PDOK_URL).")
-        return (f"PDOK gaf een fout (HTTP {status}) voor laag '{layer}' {jaar} na {attempts} "
-                f"pogingen ({url}). Probeer het later opnieuw.")
-    if isinstance(exc, requests.Timeout):
-        return (f"PDOK antwoordde niet binnen {settings.timeout:g} s voor laag '{layer}' {jaar} "
-                f"na {attempts} pogingen ({url}). Probeer het later opnieuw.")
-    if isinstance(exc, requests.RequestException):
-        return (f"PDOK is niet bereikbaar op {settings.pdok_url} (laag '{layer}' {jaar}, "
-                f"{attempts} pogingen). Controleer de verbinding of WIJKKOMPAS_PDOK_URL.")
-    return (f"PDOK stuurde een onvolledig of ongeldig antwoord voor laag '{layer}' {jaar} "
-            f"({url}): geen leesbare GeoJSON. Probeer het later opnieuw.")
+    return with_retries(get, retries=settings.retries, backoff=settings.backoff)
 
 
 def _next_link(page: dict[str, Any]) -> str | None:
@@ -96,6 +81,12 @@ def _next_link(page: dict[str, Any]) -> str | None:
         if link.get("rel") == "next" and link.get("href"):
             return str(link["href"])
     return None
+
+
+def _explain(exc: BaseException, settings: Settings, jaar: int, layer: str, url: str) -> str:
+    what = f"laag '{layer}' van de wijk- en buurtkaart {jaar}"
+    return explain(exc, service(settings, jaar), what, timeout=settings.timeout,
+                   attempts=settings.retries + 1, url=url)
 
 
 def download_layer(settings: Settings, jaar: int, layer: str, gemeente: str,
@@ -119,7 +110,7 @@ def download_layer(settings: Settings, jaar: int, layer: str, gemeente: str,
                 raise WijkkompasError(_explain(exc, settings, jaar, layer, url)) from exc
             except (requests.RequestException, ValueError) as exc:
                 raise WijkkompasError(_explain(exc, settings, jaar, layer, url)) from exc
-            if not isinstance(page.get("features"), list):
+            if not isinstance(page, dict) or not isinstance(page.get("features"), list):
                 raise WijkkompasError(
                     f"PDOK-antwoord voor laag '{layer}' {jaar} is geen GeoJSON FeatureCollection "
                     f"({url}). Controleer pdok_url en pdok_pad."
