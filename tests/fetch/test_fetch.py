@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import json
+import logging
 
+import cbsodata
+import cbsodata.cbsodata3
 import geopandas as gpd
 import pytest
+import requests
 
 from tests.helpers import snapshot
 from tests.servers import Fault
 from wijkkompas.errors import WijkkompasError
 from wijkkompas.fetch.cbs import gemeente_filter
+from wijkkompas.fetch.cbs_client import call_cbs, cbs_session
 from wijkkompas.fetch.stage import run_fetch
 
 
@@ -148,6 +153,22 @@ def test_transient_server_error_is_retried(settings, tmp_path, cbs_server):
     report = fetch(settings, tmp_path / "raw", years=[2024])
     assert report.tables[0].status == "opgehaald"
     assert sum("TypedDataSet" in r for r in cbs_server.requests) >= 3
+
+
+def test_cbs_pages_are_counted_by_a_session_hook(settings, tmp_path, cbs_server):
+    root = logging.getLogger()
+    before = (root.level, list(root.handlers))
+    cbs_server.faults.append(Fault("TypedDataSet", "status", status=503, times=1))
+    with cbs_session(settings, "CBS test") as (point, counter):
+        assert (root.level, root.handlers) == before  # the root logger is left alone
+        call_cbs(lambda: cbsodata.download_data(
+            "85984NED", dir=str(tmp_path), filters=gemeente_filter("GM0141"),
+            catalog_url=point.catalog_url, **point.request_kwargs), settings, "tabel", counter)
+    # Every answered page is counted; the one 503 answer is not a page.
+    assert counter.pages == len(cbs_server.requests) - 1
+    assert sum("TypedDataSet" in r for r in cbs_server.requests) == 3  # 503, then two pages
+    assert counter.last_url == cbs_server.url + cbs_server.requests[-1]
+    assert cbsodata.cbsodata3.Session is requests.Session  # restored after the session
 
 
 def test_loopback_is_reached_directly_when_a_proxy_is_set(settings, tmp_path, monkeypatch):

@@ -8,7 +8,6 @@ duration of a call and passes the proxies that apply to that endpoint (honouring
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -16,11 +15,12 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import cbsodata
+import cbsodata.cbsodata3 as cbsodata3
 import requests
 from tqdm.auto import tqdm
 
 from wijkkompas.errors import WijkkompasError
-from wijkkompas.fetch.http import Service, explain, with_retries
+from wijkkompas.fetch.http import PageCounter, Service, explain, with_retries
 from wijkkompas.settings import Settings
 
 T = TypeVar("T")
@@ -51,51 +51,43 @@ def endpoint(settings: Settings) -> CbsEndpoint:
     )
 
 
-class _DownloadCounter(logging.Handler):
-    """Counts the 'Download <url>' lines cbsodata logs, one per page, on a tqdm bar.
+class HookedSession(requests.Session):
+    """A session whose response hooks also run for requests prepared without it.
 
-    cbsodata logs through the root logger at INFO. While a session lasts, this handler
-    stands in for the root logger's handlers and passes on to them only what they would
-    have shown before, so that cbsodata's INFO lines do not flood the screen.
+    cbsodata prepares each request itself (``Request(...).prepare()``) and sends it with a
+    new ``Session()``, so the session's hooks would not be merged in; :meth:`send` adds them.
     """
 
-    def __init__(self, bar: tqdm, forward: list[logging.Handler], level: int) -> None:
-        super().__init__(level=logging.NOTSET)
-        self.bar = bar
-        self.forward = forward
-        self.forward_level = level
-        self.last_url = ""
-
-    def emit(self, record: logging.LogRecord) -> None:
-        message = record.getMessage()
-        if record.name == "root" and message.startswith("Download "):
-            self.last_url = message[len("Download "):]
-            self.bar.update(1)
-        if record.levelno >= self.forward_level:
-            for handler in self.forward:
-                handler.handle(record)
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        for hook in self.hooks["response"]:
+            if hook not in request.hooks["response"]:
+                request.register_hook("response", hook)
+        return super().send(request, **kwargs)
 
 
 @contextmanager
-def cbs_session(
-    settings: Settings, description: str
-) -> Iterator[tuple[CbsEndpoint, _DownloadCounter]]:
-    """Point cbsodata at the configured endpoint and show each downloaded page on a bar."""
+def cbs_session(settings: Settings, description: str) -> Iterator[tuple[CbsEndpoint, PageCounter]]:
+    """Point cbsodata at the configured endpoint and count each page it receives on a bar.
+
+    The pages are counted by a response hook on the sessions cbsodata opens, one per page.
+    """
     point = endpoint(settings)
-    old_https = cbsodata.options.use_https
-    root = logging.getLogger()
-    old_level, old_handlers = root.level, root.handlers[:]
+    old_https, old_session = cbsodata.options.use_https, cbsodata3.Session
     bar = tqdm(desc=description, unit=" pagina's", disable=None, leave=False)
-    counter = _DownloadCounter(bar, old_handlers, root.getEffectiveLevel())
-    root.handlers = [counter]
-    root.setLevel(min(root.getEffectiveLevel(), logging.INFO))
+    counter = PageCounter(bar)
+
+    def session() -> requests.Session:
+        opened = HookedSession()
+        opened.hooks["response"].append(counter.on_response)
+        return opened
+
     cbsodata.options.use_https = point.use_https
+    cbsodata3.Session = session
     try:
         yield point, counter
     finally:
         cbsodata.options.use_https = old_https
-        root.handlers = old_handlers
-        root.setLevel(old_level)
+        cbsodata3.Session = old_session
         bar.close()
 
 
@@ -111,7 +103,7 @@ def service(settings: Settings) -> Service:
     )
 
 
-def call_cbs(call: Callable[[], T], settings: Settings, what: str, counter: _DownloadCounter) -> T:
+def call_cbs(call: Callable[[], T], settings: Settings, what: str, counter: PageCounter) -> T:
     """Run a cbsodata call with retries and turn what fails into one clear Dutch message."""
     try:
         return with_retries(call, retries=settings.retries, backoff=settings.backoff)

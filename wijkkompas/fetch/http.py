@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from time import sleep
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import requests
+from tqdm.auto import tqdm
 
 T = TypeVar("T")
 
@@ -139,6 +140,26 @@ def with_retries(call: Callable[[], T], *, retries: int, backoff: float) -> T:
                 raise
             sleep(wait_before_retry(exc, attempt, backoff))
             attempt += 1
+
+
+class PageCounter:
+    """A requests response hook that counts the pages a fetch received, on a progress bar.
+
+    Register :meth:`on_response` as a ``response`` hook of a session. ``last_url`` is the
+    URL of the last answer, whatever its status, so that a message can name it.
+    """
+
+    def __init__(self, bar: tqdm | None = None) -> None:
+        self.bar = bar
+        self.pages = 0
+        self.last_url = ""
+
+    def on_response(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
+        self.last_url = str(response.url)
+        if response.ok:
+            self.pages += 1
+            if self.bar is not None:
+                self.bar.update(1)
 
 
 def _tries(exc: BaseException, attempts: int) -> str:
