@@ -20,7 +20,7 @@ import requests
 from tqdm.auto import tqdm
 
 from wijkkompas.errors import WijkkompasError
-from wijkkompas.fetch.http import PageCounter, Service, explain, with_retries
+from wijkkompas.fetch.http import PageGuard, PagingError, Service, explain, with_retries
 from wijkkompas.settings import Settings
 
 T = TypeVar("T")
@@ -65,16 +65,23 @@ class HookedSession(requests.Session):
         return super().send(request, **kwargs)
 
 
+def _next_link(page: Any) -> str | None:
+    link = page.get("odata.nextLink") if isinstance(page, dict) else None
+    return str(link) if link else None
+
+
 @contextmanager
-def cbs_session(settings: Settings, description: str) -> Iterator[tuple[CbsEndpoint, PageCounter]]:
+def cbs_session(settings: Settings, description: str) -> Iterator[tuple[CbsEndpoint, PageGuard]]:
     """Point cbsodata at the configured endpoint and count each page it receives on a bar.
 
-    The pages are counted by a response hook on the sessions cbsodata opens, one per page.
+    The pages are counted by a response hook on the sessions cbsodata opens, one per page;
+    the hook also stops a fetch that passes the limits or follows a repeated next link.
     """
     point = endpoint(settings)
     old_https, old_session = cbsodata.options.use_https, cbsodata3.Session
     bar = tqdm(desc=description, unit=" pagina's", disable=None, leave=False)
-    counter = PageCounter(bar)
+    counter = PageGuard(bar, max_pages=settings.max_paginas, max_mb=settings.max_mb,
+                        next_link=_next_link, marker=b'"odata.nextLink"')
 
     def session() -> requests.Session:
         opened = HookedSession()
@@ -103,11 +110,15 @@ def service(settings: Settings) -> Service:
     )
 
 
-def call_cbs(call: Callable[[], T], settings: Settings, what: str, counter: PageCounter) -> T:
+def call_cbs(call: Callable[[], T], settings: Settings, what: str, counter: PageGuard) -> T:
     """Run a cbsodata call with retries and turn what fails into one clear Dutch message."""
+    def attempt() -> T:
+        counter.new_attempt()
+        return call()
+
     try:
-        return with_retries(call, retries=settings.retries, backoff=settings.backoff)
-    except (requests.RequestException, ValueError, KeyError) as exc:
+        return with_retries(attempt, retries=settings.retries, backoff=settings.backoff)
+    except (requests.RequestException, ValueError, KeyError, PagingError) as exc:
         raise WijkkompasError(explain(exc, service(settings), what, timeout=settings.timeout,
                                       attempts=settings.retries + 1,
                                       url=counter.last_url)) from exc

@@ -142,24 +142,71 @@ def with_retries(call: Callable[[], T], *, retries: int, backoff: float) -> T:
             attempt += 1
 
 
-class PageCounter:
-    """A requests response hook that counts the pages a fetch received, on a progress bar.
+def _normal_url(link: str) -> str:
+    """A URL as requests would send it, so that two spellings of one page compare equal."""
+    try:
+        return str(requests.Request("GET", link).prepare().url)
+    except (requests.RequestException, ValueError):
+        return link
 
-    Register :meth:`on_response` as a ``response`` hook of a session. ``last_url`` is the
-    URL of the last answer, whatever its status, so that a message can name it.
+
+class PageGuard:
+    """A requests response hook that counts the pages of one fetch and stops runaway series.
+
+    Register :meth:`on_response` as a ``response`` hook of a session. It shows each page on
+    the progress bar, raises :class:`PagingError` when the fetch passes ``max_pages`` pages
+    or ``max_mb`` megabytes, and with ``next_link`` (which reads the next page's URL from a
+    decoded page) also when a page links to a page this attempt already received.
+    ``last_url`` is the URL of the last answer, whatever its status.
     """
 
-    def __init__(self, bar: tqdm | None = None) -> None:
+    def __init__(self, bar: tqdm | None = None, *, max_pages: int, max_mb: float,
+                 next_link: Callable[[Any], str | None] | None = None,
+                 marker: bytes = b"") -> None:
         self.bar = bar
+        self.max_pages, self.max_mb = max_pages, max_mb
+        self.next_link, self.marker = next_link, marker
         self.pages = 0
+        self.received = 0  # bytes
         self.last_url = ""
+        self.seen: set[str] = set()
+
+    def new_attempt(self) -> None:
+        """Forget the pages seen: a retry starts the series again from its first page."""
+        self.seen.clear()
+
+    def _check_bytes(self, extra: int, url: str) -> None:
+        if self.received + extra > self.max_mb * 1_000_000:
+            raise PagingError("bytes", url, self.max_mb)
 
     def on_response(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
-        self.last_url = str(response.url)
-        if response.ok:
-            self.pages += 1
-            if self.bar is not None:
-                self.bar.update(1)
+        url = str(response.url)
+        self.last_url = url
+        declared = response.headers.get("Content-Length", "")
+        if declared.isdigit():
+            self._check_bytes(int(declared), url)  # refused before the body is read
+        body = response.content
+        self._check_bytes(len(body), url)
+        self.received += len(body)
+        if not response.ok:
+            return
+        self.pages += 1
+        if self.bar is not None:
+            self.bar.update(1)
+        if self.pages > self.max_pages:
+            raise PagingError("paginas", url, self.max_pages)
+        if self.next_link is not None and (not self.marker or self.marker in body):
+            try:
+                page = json.loads(body)
+            except ValueError:
+                return  # the client reports what it cannot read
+            self.follow(url, self.next_link(page))
+
+    def follow(self, url: str, link: str | None) -> None:
+        """Note that page ``url`` links to ``link``; refuse a link to a page seen before."""
+        self.seen.add(_normal_url(url))
+        if link and _normal_url(link) in self.seen:
+            raise PagingError("herhaald", link)
 
 
 def _tries(exc: BaseException, attempts: int) -> str:

@@ -20,7 +20,7 @@ import requests
 from tqdm.auto import tqdm
 
 from wijkkompas.errors import WijkkompasError
-from wijkkompas.fetch.http import Service, explain, with_retries
+from wijkkompas.fetch.http import PageGuard, PagingError, Service, explain, with_retries
 from wijkkompas.gebied import RD, within_rd_bounds
 from wijkkompas.settings import Settings
 from wijkkompas.storage import atomic_path, file_stamp, files_intact, now_stamp, sha256_file
@@ -76,9 +76,10 @@ def _get_page(session: requests.Session, url: str, params: dict[str, Any] | None
     return with_retries(get, retries=settings.retries, backoff=settings.backoff)
 
 
-def _next_link(page: dict[str, Any]) -> str | None:
-    for link in page.get("links", []) or []:
-        if link.get("rel") == "next" and link.get("href"):
+def _next_link(page: Any) -> str | None:
+    links = page.get("links") if isinstance(page, dict) else None
+    for link in links if isinstance(links, list) else []:
+        if isinstance(link, dict) and link.get("rel") == "next" and link.get("href"):
             return str(link["href"])
     return None
 
@@ -89,6 +90,34 @@ def _explain(exc: BaseException, settings: Settings, jaar: int, layer: str, url:
                    attempts=settings.retries + 1, url=url)
 
 
+def _download_pages(settings: Settings, jaar: int, layer: str, session: requests.Session,
+                    guard: PageGuard, url: str | None,
+                    params: dict[str, Any] | None) -> list[dict[str, Any]]:
+    features: list[dict[str, Any]] = []
+    while url:
+        try:
+            page = _get_page(session, url, params, settings)
+            link = _next_link(page)
+            guard.follow(guard.last_url, link)
+        except requests.HTTPError as exc:
+            status = exc.response.status_code if exc.response is not None else None
+            if status == 400 and params and "gemeentecode" in params:
+                # A service that cannot filter on gemeentecode: fetch all, filter here.
+                params = {k: v for k, v in params.items() if k != "gemeentecode"}
+                continue
+            raise WijkkompasError(_explain(exc, settings, jaar, layer, url)) from exc
+        except (requests.RequestException, ValueError, PagingError) as exc:
+            raise WijkkompasError(_explain(exc, settings, jaar, layer, url)) from exc
+        if not isinstance(page, dict) or not isinstance(page.get("features"), list):
+            raise WijkkompasError(
+                f"PDOK-antwoord voor laag '{layer}' {jaar} is geen GeoJSON FeatureCollection "
+                f"({url}). Controleer pdok_url en pdok_pad."
+            )
+        features.extend(page["features"])
+        url, params = link, None
+    return features
+
+
 def download_layer(settings: Settings, jaar: int, layer: str, gemeente: str,
                    session: requests.Session) -> list[dict[str, Any]]:
     """All features of one layer for the gemeente, following the ``next`` links."""
@@ -96,28 +125,13 @@ def download_layer(settings: Settings, jaar: int, layer: str, gemeente: str,
     params: dict[str, Any] | None = {
         "f": "json", "gemeentecode": gemeente, "crs": RD_URI, "limit": PAGE_SIZE,
     }
-    features: list[dict[str, Any]] = []
     with tqdm(desc=f"PDOK {layer} {jaar}", unit=" pagina's", disable=None, leave=False) as bar:
-        while url:
-            try:
-                page = _get_page(session, url, params, settings)
-            except requests.HTTPError as exc:
-                status = exc.response.status_code if exc.response is not None else None
-                if status == 400 and params and "gemeentecode" in params:
-                    # A service that cannot filter on gemeentecode: fetch all, filter here.
-                    params = {k: v for k, v in params.items() if k != "gemeentecode"}
-                    continue
-                raise WijkkompasError(_explain(exc, settings, jaar, layer, url)) from exc
-            except (requests.RequestException, ValueError) as exc:
-                raise WijkkompasError(_explain(exc, settings, jaar, layer, url)) from exc
-            if not isinstance(page, dict) or not isinstance(page.get("features"), list):
-                raise WijkkompasError(
-                    f"PDOK-antwoord voor laag '{layer}' {jaar} is geen GeoJSON FeatureCollection "
-                    f"({url}). Controleer pdok_url en pdok_pad."
-                )
-            features.extend(page["features"])
-            bar.update(1)
-            url, params = _next_link(page), None
+        guard = PageGuard(bar, max_pages=settings.max_paginas, max_mb=settings.max_mb)
+        session.hooks["response"].append(guard.on_response)
+        try:
+            features = _download_pages(settings, jaar, layer, session, guard, url, params)
+        finally:
+            session.hooks["response"].remove(guard.on_response)
     own = [f for f in features if (f.get("properties") or {}).get("gemeentecode") == gemeente]
     if not own:
         raise WijkkompasError(
