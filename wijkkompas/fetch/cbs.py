@@ -21,7 +21,7 @@ import os
 import re
 import shutil
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -122,7 +122,6 @@ class FetchResult:
     manifest_entry: dict[str, Any]
     changes: TableChanges | None = None
     archived: Path | None = None
-    notes: list[str] = field(default_factory=list)
 
 
 def gemeente_filter(gemeente: str) -> str:

@@ -20,7 +20,6 @@ from wijkkompas.errors import WijkkompasError
 from wijkkompas.fetch.http import Service, explain, with_retries
 from wijkkompas.storage import write_json_atomic
 
-DEFAULT_URL = "https://api.pdok.nl/bzk/locatieserver/search/v3_1"
 CACHE_NAME = "geocodeer_cache.json"
 _POINT = re.compile(r"POINT\(\s*([-\d.]+)\s+([-\d.]+)\s*\)")
 
@@ -42,7 +41,6 @@ class Geocoder:
         self.timeout, self.retries, self.backoff = timeout, retries, backoff
         self.cache: dict[str, dict[str, Any]] = (
             json.loads(self.path.read_text(encoding="utf-8")) if self.path.is_file() else {})
-        self.asked = 0
         self.service = Service(
             name="De PDOK Locatieserver",
             url=self.url,
@@ -73,7 +71,6 @@ class Geocoder:
         query = " ".join(query.split())
         if query not in self.cache:
             answer = self._ask(query)
-            self.asked += 1
             docs = (answer.get("response") or {}).get("docs") or []
             match = _POINT.match(str(docs[0].get("centroide_rd", ""))) if docs else None
             if match:

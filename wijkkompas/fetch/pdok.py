@@ -27,7 +27,6 @@ from wijkkompas.storage import atomic_path, file_stamp, files_intact, now_stamp,
 
 RD_URI = "http://www.opengis.net/def/crs/EPSG/0/28992"
 LAYERS = ("wijken", "buurten")
-CODE_FIELD = {"wijken": "wijkcode", "buurten": "buurtcode"}
 PAGE_SIZE = 1000
 
 
