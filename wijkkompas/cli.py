@@ -14,13 +14,12 @@ from wijkkompas import __version__
 from wijkkompas.build.stage import run_build
 from wijkkompas.errors import WijkkompasError
 from wijkkompas.fetch.geocode import Geocoder
-from wijkkompas.fetch.kaart_import import import_kaart
+from wijkkompas.fetch.kaart_import import import_all
 from wijkkompas.fetch.stage import run_fetch
 from wijkkompas.kompas.stage import run_kompas
 from wijkkompas.output.export import run_export
 from wijkkompas.output.processed import load_processed
-from wijkkompas.settings import Settings, load_settings, parse_years
-from wijkkompas.storage import read_manifest, write_manifest
+from wijkkompas.settings import ImportSpec, Settings, load_settings, parse_years
 from wijkkompas.vlekkenkaart.stage import build_vlekkenkaart, locate_proposal, write_outputs
 from wijkkompas.vlekkenkaart.toets import run_toets
 from wijkkompas.vlekkenkaart.zorglocaties import read_config
@@ -283,23 +282,15 @@ def _import(args: argparse.Namespace, settings: Settings) -> None:
             raise WijkkompasError(
                 "Geef bij een importbestand het jaar op, bijvoorbeeld --jaar 2021."
             )
-        jobs = [(args.bestand, args.jaar)]
+        specs = [ImportSpec(bestand=args.bestand, jaar=args.jaar)]
     else:
-        jobs = [(spec.bestand, spec.jaar) for spec in settings.imports]
-        if not jobs:
+        specs = list(settings.imports)
+        if not specs:
             raise WijkkompasError(
                 "Geen bestand opgegeven en geen [[import]] in de configuratie. Gebruik: "
                 "wijkkompas import BESTAND --jaar JJJJ"
             )
-    raw = args.data_dir / "raw"
-    raw.mkdir(parents=True, exist_ok=True)
-    manifest = read_manifest(raw)
-    for path, jaar in jobs:
-        table = import_kaart(path, jaar, raw, manifest)
-        write_manifest(raw, manifest)
-        missing = sum(table.missing_counts.values())
-        print(f"{path}: {len(table.frame)} {table.niveau}en ({jaar}, kolommen: {table.stijl}); "
-              f"{missing} ontbrekende waarden (geheim of niet beschikbaar) als leeg gelezen.")
+    import_all(specs, args.data_dir / "raw")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
