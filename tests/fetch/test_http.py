@@ -175,3 +175,13 @@ def test_retry_after_values(locatieserver, header, expected):
 def test_unreadable_retry_after_falls_back_to_backoff(locatieserver):
     exc = _refused(locatieserver, "morgen")
     assert http.wait_before_retry(exc, 2, 1.5) == 6.0
+
+
+def test_tls_failure_is_not_retried(tmp_path, locatieserver, waits):
+    # https to a server that speaks plain http: the TLS handshake fails.
+    https = locatieserver.url.replace("http://", "https://")
+    geocoder = Geocoder(https, tmp_path, timeout=1, retries=3, backoff=0)
+    with pytest.raises(WijkkompasError, match=r"de beveiligde verbinding \(TLS\) mislukte .* "
+                       "Controleer of WIJKKOMPAS_LOCATIESERVER_URL klopt"):
+        geocoder.locate("Ergens 1")
+    assert waits == []

@@ -92,6 +92,8 @@ def is_transient(exc: BaseException) -> bool:
     status = status_of(exc)
     if status is not None and isinstance(exc, requests.RequestException):
         return status == 429 or status >= 500
+    if isinstance(exc, requests.exceptions.SSLError):
+        return False  # a certificate does not get better by asking again
     return isinstance(exc, (requests.Timeout, *_CONNECTION_ERRORS))
 
 
@@ -259,6 +261,9 @@ def explain(exc: BaseException, service: Service, what: str, *, timeout: float,
     elif isinstance(exc, requests.Timeout):
         text = (f"{head}: geen antwoord binnen {timeout:g} s{tries} ({where}). Probeer het "
                 "later opnieuw of verhoog WIJKKOMPAS_TIMEOUT.")
+    elif isinstance(exc, requests.exceptions.SSLError):
+        text = (f"{head}: de beveiligde verbinding (TLS) mislukte ({where}). Controleer of "
+                f"{service.setting} klopt (https of http) en de certificaten van deze computer.")
     elif isinstance(exc, _CONNECTION_ERRORS):
         text = (f"{head}: niet bereikbaar of de verbinding brak af{paging}{tries} ({where}). "
                 f"Controleer de netwerkverbinding of de instelling {service.setting}.")
