@@ -4,6 +4,11 @@ cbsodata keeps its endpoint in module-wide options and reads proxy settings from
 environment once, when it is imported. :func:`cbs_session` sets the endpoint for the
 duration of a call and passes the proxies that apply to that endpoint (honouring
 ``no_proxy``), so that a local mirror or a loopback test server is reached directly.
+
+cbsodata opens a new ``requests.Session`` for every page. For the duration of a call,
+:func:`cbs_session` has it open a :class:`HookedSession` instead, whose response hook (a
+:class:`~wijkkompas.fetch.http.PageGuard`) counts the pages and enforces the limits.
+Retries and messages follow the one policy of :mod:`wijkkompas.fetch.http`.
 """
 
 from __future__ import annotations
