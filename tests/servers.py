@@ -24,6 +24,7 @@ class Fault:
     status: int = 503
     times: int | None = None  # None: every matching request
     seconds: float = 3.0
+    headers: dict[str, str] = field(default_factory=dict)  # sent with a "status" fault
 
     def take(self) -> bool:
         if self.times is None:
@@ -90,7 +91,8 @@ class LoopbackServer:
         if fault.kind == "status":
             body = json.dumps({"odata.error": {"code": "", "message": {
                 "lang": "nl-NL", "value": "Er is een fout opgetreden."}}}).encode()
-            self._send(handler, fault.status, body, {"Content-Type": "application/json"})
+            self._send(handler, fault.status, body,
+                       {"Content-Type": "application/json", **fault.headers})
         elif fault.kind == "truncate":
             status, body, headers = self.respond(urlsplit(handler.path))
             self._send(handler, status, body[: max(1, len(body) // 2)], headers)
@@ -163,6 +165,8 @@ class CbsServer(LoopbackServer):
         super().__init__()
         self.tables = {t.table_id.lower(): t for t in tables}
         self.page_size = page_size
+        #: Collections whose every page links to itself as odata.nextLink (a broken feed).
+        self.self_links: set[str] = set()
 
     def respond(self, url: Any) -> tuple[int, bytes, dict[str, str]]:
         query = {k: v[0] for k, v in parse_qs(url.query).items()}
@@ -173,7 +177,8 @@ class CbsServer(LoopbackServer):
             table = self.tables.get(parts[2].lower())
             if table is None:
                 return _not_found(f"Resource not found for the segment '{parts[2]}'.")
-            return self._table(table, parts[3] if len(parts) > 3 else "", query)
+            return self._table(table, parts[3] if len(parts) > 3 else "", query,
+                               f"{self.url}{url.path}?{url.query}")
         return _not_found(f"Resource not found: {url.path}")
 
     def _catalogue(self, query: dict[str, str]) -> tuple[int, bytes, dict[str, str]]:
@@ -189,8 +194,8 @@ class CbsServer(LoopbackServer):
         return _json({"odata.metadata": f"{self.url}/ODataCatalog/$metadata#Tables",
                       "value": rows})
 
-    def _table(self, table: CbsTable, name: str,
-               query: dict[str, str]) -> tuple[int, bytes, dict[str, str]]:
+    def _table(self, table: CbsTable, name: str, query: dict[str, str],
+               requested: str) -> tuple[int, bytes, dict[str, str]]:
         feed = f"{self.url}/ODataFeed/OData/{table.table_id}"
         collections = {
             "TableInfos": table.table_infos,
@@ -224,6 +229,8 @@ class CbsServer(LoopbackServer):
             if "$filter" in query:
                 link += "&$filter=" + quote(query["$filter"], safe="(),'")
             body["odata.nextLink"] = link
+        if name in self.self_links:
+            body["odata.nextLink"] = requested
         return _json(body)
 
 
@@ -241,6 +248,10 @@ class PdokServer(LoopbackServer):
         self.layers = layers
         self.page_size = page_size
         self.property_filter = property_filter
+        #: Every page links to itself as rel=next (a broken service).
+        self.self_link = False
+        #: The last page links back to this offset as rel=next (a broken service).
+        self.loop_offset: int | None = None
 
     def respond(self, url: Any) -> tuple[int, bytes, dict[str, str]]:
         m = re.fullmatch(r"/cbs/wijken-en-buurten-(\d{4})/ogc/v1/collections/(\w+)/items",
@@ -261,11 +272,16 @@ class PdokServer(LoopbackServer):
         offset = int(query.get("offset", 0))
         page = features[offset: offset + limit]
         links = [{"rel": "self", "type": "application/geo+json", "href": f"{self.url}{url.path}"}]
-        if offset + limit < len(features):
-            rest = {k: v for k, v in query.items() if k != "offset"}
-            rest_query = "&".join(f"{k}={quote(str(v), safe='')}" for k, v in rest.items())
+        rest = {k: v for k, v in query.items() if k != "offset"}
+        rest_query = "&".join(f"{k}={quote(str(v), safe='')}" for k, v in rest.items())
+        following = offset + limit if offset + limit < len(features) else self.loop_offset
+        if following is not None:
             links.append({"rel": "next", "type": "application/geo+json",
-                          "href": f"{self.url}{url.path}?{rest_query}&offset={offset + limit}"})
+                          "href": f"{self.url}{url.path}?{rest_query}&offset={following}"})
+        if self.self_link:
+            links = [link for link in links if link["rel"] != "next"]
+            links.append({"rel": "next", "type": "application/geo+json",
+                          "href": f"{self.url}{url.path}?{url.query}"})
         crs = query.get("crs", "http://www.opengis.net/def/crs/OGC/1.3/CRS84")
         return _json({"type": "FeatureCollection", "timeStamp": "2026-11-27T08:00:00Z",
                       "links": links, "features": page, "numberReturned": len(page)},

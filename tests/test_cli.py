@@ -9,6 +9,8 @@ import subprocess
 
 import pytest
 
+from wijkkompas.cli import build_parser, main
+
 
 def _run(args, env, cwd):
     exe = shutil.which("wijkkompas")
@@ -80,3 +82,58 @@ def test_usage_errors_and_help_are_dutch(env, tmp_path):
     helped = _run(["build", "--help"], env, tmp_path)
     assert helped.returncode == 0
     assert helped.stdout.startswith("gebruik: wijkkompas build") and "opties:" in helped.stdout
+
+
+ENGLISH = ("usage", "options:", "optional arguments", "positional arguments", "show this help",
+           "invalid", "expected", "argument ", "required", "unrecognized", "choose from")
+
+
+@pytest.mark.parametrize("step", [[], ["fetch"], ["import"], ["build"], ["export"],
+                                  ["vlekkenkaart"], ["run"]])
+def test_every_help_is_dutch(step, capsys):
+    with pytest.raises(SystemExit) as done:
+        main([*step, "--help"])
+    assert done.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith(" ".join(["gebruik: wijkkompas", *step]))
+    assert "\nopties:\n  -h, --help" in out and "toon deze hulp en stop" in out
+    assert not [word for word in ENGLISH if word in out.lower()]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["vlekkenkaart", "--capaciteit", "abc"],
+     "fout: ongeldige waarde voor --capaciteit: 'abc' (geef een getal groter dan 0) "
+     "(zie 'wijkkompas vlekkenkaart --help')"),
+    (["vlekkenkaart", "--capaciteit", "-10"],
+     "fout: ongeldige waarde voor --capaciteit: '-10' (geef een getal groter dan 0) "
+     "(zie 'wijkkompas vlekkenkaart --help')"),
+    (["vlekkenkaart", "--capaciteit", "nan"],
+     "fout: ongeldige waarde voor --capaciteit: 'nan' (geef een getal groter dan 0) "
+     "(zie 'wijkkompas vlekkenkaart --help')"),
+    (["build", "--indeling", "21"],
+     "fout: ongeldige waarde voor --indeling: '21' (geef een jaartal, bijvoorbeeld 2021) "
+     "(zie 'wijkkompas build --help')"),
+    (["fetch", "--refresh=ja"],
+     "fout: --refresh neemt geen waarde (zie 'wijkkompas fetch --help')"),
+    (["ophalen"], "fout: ongeldige keuze voor stap: 'ophalen' (kies uit 'fetch', 'import', "
+                  "'build', 'export', 'vlekkenkaart', 'run') (zie 'wijkkompas --help')"),
+    ([], "fout: dit ontbreekt: stap (zie 'wijkkompas --help')"),
+    (["fetch", "--snel"], "fout: onbekende argumenten: --snel (zie 'wijkkompas --help')"),
+])
+def test_usage_errors_are_one_dutch_line(args, message, capsys):
+    with pytest.raises(SystemExit) as done:
+        main(args)
+    assert done.value.code == 2
+    assert capsys.readouterr().err == message + "\n"
+
+
+def test_bad_number_from_the_installed_command(env, tmp_path):
+    done = _run(["vlekkenkaart", "--capaciteit", "tien"], env, tmp_path)
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr == ("fout: ongeldige waarde voor --capaciteit: 'tien' (geef een getal "
+                           "groter dan 0) (zie 'wijkkompas vlekkenkaart --help')\n")
+
+
+def test_positive_capacity_is_read_as_a_number():
+    args = build_parser().parse_args(["vlekkenkaart", "--capaciteit", "12,5"])
+    assert args.capaciteit == 12.5

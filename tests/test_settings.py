@@ -64,3 +64,27 @@ def test_parse_years(text, years):
 def test_parse_years_rejects(text):
     with pytest.raises(WijkkompasError, match="Ongeldige jaren"):
         parse_years(text)
+
+
+def test_fetch_limits_from_config_and_environment(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    defaults = load_settings(env={})
+    assert (defaults.max_paginas, defaults.max_mb) == (10000, 2000.0)
+    config = tmp_path / "wijkkompas.toml"
+    config.write_text("max_paginas = 50\nmax_mb = 12.5\n", encoding="utf-8")
+    settings = load_settings(config, env={})
+    assert (settings.max_paginas, settings.max_mb) == (50, 12.5)
+    settings = load_settings(config, env={"WIJKKOMPAS_MAX_PAGINAS": "7", "WIJKKOMPAS_MAX_MB": "3"})
+    assert (settings.max_paginas, settings.max_mb) == (7, 3.0)
+
+
+@pytest.mark.parametrize("env, match", [
+    ({"WIJKKOMPAS_MAX_PAGINAS": "0"}, "Instelling 'max_paginas' moet groter dan 0 zijn, niet 0"),
+    ({"WIJKKOMPAS_MAX_MB": "-5"}, "Instelling 'max_mb' moet groter dan 0 zijn, niet -5.0"),
+    ({"WIJKKOMPAS_MAX_PAGINAS": "veel"}, "WIJKKOMPAS_MAX_PAGINAS: instelling 'max_paginas' heeft "
+                                        "een ongeldige waarde"),
+])
+def test_bad_fetch_limits(tmp_path, monkeypatch, env, match):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(WijkkompasError, match=match):
+        load_settings(env=env)

@@ -5,73 +5,145 @@ from __future__ import annotations
 import argparse
 import errno
 import logging
+import math
+import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
+from typing import Any, NoReturn
 
 from wijkkompas import __version__
 from wijkkompas.errors import WijkkompasError
-from wijkkompas.fetch.kaart_import import import_kaart
+from wijkkompas.fetch.kaart_import import import_all
 from wijkkompas.fetch.stage import run_fetch
 from wijkkompas.kompas.stage import build_and_score
 from wijkkompas.output.export import run_export
 from wijkkompas.output.processed import load_processed
-from wijkkompas.settings import Settings, load_settings, parse_years
-from wijkkompas.storage import clean_leftovers, data_lock, read_manifest, write_manifest
+from wijkkompas.settings import ImportSpec, Settings, load_settings, parse_years
+from wijkkompas.storage import clean_leftovers, data_lock
 from wijkkompas.vlekkenkaart.stage import run_vlekkenkaart
 
 
 class _DutchHelp(argparse.HelpFormatter):
     """argparse's help, with the usage line in Dutch."""
 
-    def add_usage(self, usage: str | None, actions: object, groups: object,
-                  prefix: str | None = None) -> None:
-        prefix = "gebruik: " if prefix is None else prefix
-        super().add_usage(usage, actions, groups, prefix)  # type: ignore[arg-type]
+    def add_usage(self, usage: str | None, actions: Iterable[argparse.Action],
+                  groups: Iterable[Any], prefix: str | None = None) -> None:
+        super().add_usage(usage, actions, groups, "gebruik: " if prefix is None else prefix)
 
 
 class _Parser(argparse.ArgumentParser):
-    """An argument parser whose errors read like the rest of the command's messages."""
+    """An argument parser whose help, groups and errors are all Dutch.
 
-    def error(self, message: str) -> None:  # type: ignore[override]
+    Arguments go in :attr:`argumenten` or :attr:`opties`, two groups with Dutch titles;
+    ``-h/--help`` is added here with a Dutch text. Errors about an argument come back as
+    :class:`argparse.ArgumentError` (``exit_on_error=False``) and are told in Dutch.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _DutchHelp)
+        super().__init__(*args, add_help=False, exit_on_error=False, **kwargs)
+        self.argumenten = self.add_argument_group("argumenten")
+        self.opties = self.add_argument_group("opties")
+        self.opties.add_argument("-h", "--help", action="help", help="toon deze hulp en stop")
+
+    def parse_known_args(self, args: Sequence[str] | None = None,  # type: ignore[override]
+                         namespace: argparse.Namespace | None = None
+                         ) -> tuple[argparse.Namespace, list[str]]:
+        try:
+            return super().parse_known_args(args, namespace)
+        except argparse.ArgumentError as err:
+            self._fail(_argument_error(err))
+
+    def error(self, message: str) -> NoReturn:  # type: ignore[override]
+        """argparse's own errors that come without an ArgumentError, told in Dutch."""
+        for pattern, dutch in _ARGPARSE_ERRORS:
+            if match := pattern.match(message):
+                self._fail(dutch.format(*match.groups()))
+        self._fail(f"ongeldige opdracht ({message})")
+
+    def _fail(self, message: str) -> NoReturn:
         self.exit(2, f"fout: {message} (zie '{self.prog} --help')\n")
 
 
-def _dutch(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    parser.formatter_class = _DutchHelp
-    parser._positionals.title = "argumenten"
-    parser._optionals.title = "opties"
-    for action in parser._actions:
-        if isinstance(action, argparse._HelpAction):
-            action.help = "toon deze hulp en stop"
-    return parser
+#: The errors argparse reports without an ArgumentError, in Dutch.
+_ARGPARSE_ERRORS = [
+    (re.compile(r"^the following arguments are required: (.*)$"), "dit ontbreekt: {}"),
+    (re.compile(r"^unrecognized arguments: (.*)$"), "onbekende argumenten: {}"),
+    (re.compile(r"^ambiguous option: (\S+) could match (.*)$"),
+     "{} is niet eenduidig, bedoelt u een van {}?"),
+]
 
 
-def _common(parser: argparse.ArgumentParser) -> None:
-    _dutch(parser)
-    parser.add_argument("--data-dir", type=Path, default=Path("data"),
-                        help="map met raw/ en processed/ (standaard: data)")
-    parser.add_argument("--config", type=Path, default=None,
-                        help="TOML-configuratiebestand (standaard: wijkkompas.toml, als dat er is)")
+def _argument_error(err: argparse.ArgumentError) -> str:
+    """A Dutch line for what argparse found wrong with one argument."""
+    name = err.argument_name or "de opdracht"
+    if err.message.startswith("ongeldige waarde voor "):
+        return err.message  # from one of the converters below
+    if err.message.startswith("expected"):
+        return f"{name} verwacht een waarde"
+    if match := re.match(r"invalid choice: (.*) \(choose from (.*)\)$", err.message):
+        return f"ongeldige keuze voor {name}: {match.group(1)} (kies uit {match.group(2)})"
+    if err.message.startswith("ignored explicit argument"):
+        return f"{name} neemt geen waarde"
+    return f"ongeldig gebruik van {name}"
 
 
-def _fetch_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--gemeente", default=None,
-                        help="CBS-gemeentecode, bijvoorbeeld GM0141 (standaard uit de config)")
-    parser.add_argument("--jaren", default=None,
-                        help="jaren, bijvoorbeeld 2017-2024 of 2021,2023 (standaard uit de config)")
-    parser.add_argument("--refresh", action="store_true",
-                        help="haal opnieuw op en meld wat er sinds de vorige versie veranderde")
+def _positive_number(option: str) -> Callable[[str], float]:
+    """A converter for ``option`` that accepts only a finite number above zero."""
+
+    def convert(text: str) -> float:
+        try:
+            value = float(text.replace(",", ".")) if text.strip() else math.nan
+        except ValueError:
+            value = math.nan
+        if not (math.isfinite(value) and value > 0):
+            raise argparse.ArgumentTypeError(
+                f"ongeldige waarde voor {option}: {text!r} (geef een getal groter dan 0)")
+        return value
+
+    return convert
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = _dutch(_Parser(
+def _year(option: str) -> Callable[[str], int]:
+    """A converter for ``option`` that accepts a year of four digits."""
+
+    def convert(text: str) -> int:
+        if not re.fullmatch(r"\d{4}", text.strip()):
+            raise argparse.ArgumentTypeError(
+                f"ongeldige waarde voor {option}: {text!r} (geef een jaartal, bijvoorbeeld 2021)")
+        return int(text)
+
+    return convert
+
+
+def _common(parser: _Parser) -> None:
+    parser.opties.add_argument("--data-dir", type=Path, metavar="MAP", default=Path("data"),
+                               help="map met raw/ en processed/ (standaard: data)")
+    parser.opties.add_argument("--config", type=Path, metavar="BESTAND", default=None,
+                               help="TOML-configuratiebestand (standaard: wijkkompas.toml, als "
+                                    "dat er is)")
+
+
+def _fetch_options(parser: _Parser) -> None:
+    add = parser.opties.add_argument
+    add("--gemeente", default=None, metavar="CODE",
+        help="CBS-gemeentecode, bijvoorbeeld GM0141 (standaard uit de config)")
+    add("--jaren", default=None, metavar="JAREN",
+        help="jaren, bijvoorbeeld 2017-2024 of 2021,2023 (standaard uit de config)")
+    add("--refresh", action="store_true",
+        help="haal opnieuw op en meld wat er sinds de vorige versie veranderde")
+
+
+def build_parser() -> _Parser:
+    parser = _Parser(
         prog="wijkkompas",
         description="Wijkkompas en vlekkenkaart: CBS-kerncijfers per wijk en buurt.",
-    ))
-    parser.add_argument("--version", action="version", version=f"wijkkompas {__version__}",
-                        help="toon het versienummer en stop")
-    steps = parser.add_subparsers(dest="stap", metavar="stap", required=True,
+    )
+    parser.opties.add_argument("--version", action="version",
+                               version=f"wijkkompas {__version__}",
+                               help="toon het versienummer en stop")
+    steps = parser.add_subparsers(title="stappen", dest="stap", metavar="stap", required=True,
                                   parser_class=_Parser)
 
     fetch = steps.add_parser("fetch", help="haal CBS-kerncijfers en PDOK-grenzen op naar data/raw")
@@ -82,10 +154,11 @@ def build_parser() -> argparse.ArgumentParser:
         "import", help="importeer attribuutbestanden van de CBS wijk- en buurtkaart"
     )
     _common(kaart)
-    kaart.add_argument("bestand", nargs="?", type=Path,
-                       help="CSV, shapefile, GeoPackage of GeoJSON (zonder: de [[import]]-lijst "
-                            "uit de config)")
-    kaart.add_argument("--jaar", type=int, default=None, help="jaar van de wijk- en buurtkaart")
+    kaart.argumenten.add_argument(
+        "bestand", nargs="?", type=Path,
+        help="CSV, shapefile, GeoPackage of GeoJSON (zonder: de [[import]]-lijst uit de config)")
+    kaart.opties.add_argument("--jaar", type=_year("--jaar"), metavar="JAAR", default=None,
+                              help="jaar van de wijk- en buurtkaart")
 
     build = steps.add_parser("build", help="bouw de indicatortabel en het kompas in "
                              "data/processed")
@@ -102,15 +175,18 @@ def build_parser() -> argparse.ArgumentParser:
                             help="vlekkenkaart van zorglocaties; toets van een nieuwe locatie")
     _common(vlek)
     _kompas_option(vlek)
-    vlek.add_argument("--zorglocaties", type=Path, default=None,
-                      help="configuratie van categorieën en datasets (TOML)")
-    vlek.add_argument("--toets", default=None,
-                      help="voorgestelde locatie als RD-coördinaten x,y (meters)")
-    vlek.add_argument("--adres", default=None, help="of als adres (PDOK Locatieserver)")
-    vlek.add_argument("--categorie", default=None, help="categorie van de voorgestelde locatie")
-    vlek.add_argument("--capaciteit", type=float, default=None, help="bedden of plaatsen")
-    vlek.add_argument("--out", type=Path, default=None,
-                      help="uitvoermap (standaard: DATA-DIR/processed/vlekkenkaart)")
+    vlek.opties.add_argument("--zorglocaties", type=Path, metavar="BESTAND", default=None,
+                             help="configuratie van categorieën en datasets (TOML)")
+    vlek.opties.add_argument("--toets", default=None, metavar="X,Y",
+                             help="voorgestelde locatie als RD-coördinaten x,y (meters)")
+    vlek.opties.add_argument("--adres", default=None, help="of als adres (PDOK Locatieserver)")
+    vlek.opties.add_argument("--categorie", default=None,
+                             help="categorie van de voorgestelde locatie")
+    vlek.opties.add_argument("--capaciteit", type=_positive_number("--capaciteit"),
+                             metavar="AANTAL", default=None,
+                             help="bedden of plaatsen (een getal groter dan 0)")
+    vlek.opties.add_argument("--out", type=Path, metavar="MAP", default=None,
+                             help="uitvoermap (standaard: DATA-DIR/processed/vlekkenkaart)")
 
     run = steps.add_parser("run", help="de hele jaarlijkse update: ophalen, bouwen, exporteren "
                            "en (als ingesteld) de vlekkenkaart")
@@ -121,9 +197,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _kompas_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--kompas", type=Path, default=None,
-                        help="kompasdefinitie (TOML; standaard die van Almelo)")
+def _kompas_option(parser: _Parser) -> None:
+    parser.opties.add_argument("--kompas", type=Path, metavar="BESTAND", default=None,
+                               help="kompasdefinitie (TOML; standaard die van Almelo)")
 
 
 def _vlekkenkaart(args: argparse.Namespace, settings: Settings) -> None:
@@ -151,11 +227,11 @@ def _vlekkenkaart(args: argparse.Namespace, settings: Settings) -> None:
     )
 
 
-def _export_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--wijk", default=None,
-                        help="alleen de pagina van deze wijk, bijvoorbeeld WK014115")
-    parser.add_argument("--out", type=Path, default=None,
-                        help="uitvoermap (standaard: DATA-DIR/processed/export)")
+def _export_options(parser: _Parser) -> None:
+    parser.opties.add_argument("--wijk", default=None, metavar="WIJKCODE",
+                               help="alleen de pagina van deze wijk, bijvoorbeeld WK014115")
+    parser.opties.add_argument("--out", type=Path, metavar="MAP", default=None,
+                               help="uitvoermap (standaard: DATA-DIR/processed/export)")
 
 
 def _export(args: argparse.Namespace, settings: Settings) -> None:
@@ -168,15 +244,16 @@ def _export(args: argparse.Namespace, settings: Settings) -> None:
     run_export(processed, out, None if in_run else args.wijk)
 
 
-def _build_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--lokaal", type=Path, default=None,
-                        help="definities van lokale indicatoren (TOML), met hun bestanden")
-    parser.add_argument("--indeling", type=int, default=None,
-                        help="jaar van de buurtindeling waarnaar andere jaren worden omgerekend "
-                             "(standaard: het laatste jaar met buurtgrenzen)")
-    parser.add_argument("--gewichten", type=Path, default=None,
-                        help="adressen met woonfunctie (BAG) of 100m-raster met inwoners (CBS) "
-                             "om buurtcijfers naar de nieuwe indeling om te rekenen")
+def _build_options(parser: _Parser) -> None:
+    add = parser.opties.add_argument
+    add("--lokaal", type=Path, metavar="BESTAND", default=None,
+        help="definities van lokale indicatoren (TOML), met hun bestanden")
+    add("--indeling", type=_year("--indeling"), metavar="JAAR", default=None,
+        help="jaar van de buurtindeling waarnaar andere jaren worden omgerekend "
+             "(standaard: het laatste jaar met buurtgrenzen)")
+    add("--gewichten", type=Path, metavar="BESTAND", default=None,
+        help="adressen met woonfunctie (BAG) of 100m-raster met inwoners (CBS) "
+             "om buurtcijfers naar de nieuwe indeling om te rekenen")
 
 
 def _build(args: argparse.Namespace, settings: Settings) -> None:
@@ -201,23 +278,15 @@ def _import(args: argparse.Namespace, settings: Settings) -> None:
             raise WijkkompasError(
                 "Geef bij een importbestand het jaar op, bijvoorbeeld --jaar 2021."
             )
-        jobs = [(args.bestand, args.jaar)]
+        specs = [ImportSpec(bestand=args.bestand, jaar=args.jaar)]
     else:
-        jobs = [(spec.bestand, spec.jaar) for spec in settings.imports]
-        if not jobs:
+        specs = list(settings.imports)
+        if not specs:
             raise WijkkompasError(
                 "Geen bestand opgegeven en geen [[import]] in de configuratie. Gebruik: "
                 "wijkkompas import BESTAND --jaar JJJJ"
             )
-    raw = args.data_dir / "raw"
-    raw.mkdir(parents=True, exist_ok=True)
-    manifest = read_manifest(raw)
-    for path, jaar in jobs:
-        table = import_kaart(path, jaar, raw, manifest)
-        write_manifest(raw, manifest)
-        missing = sum(table.missing_counts.values())
-        print(f"{path}: {len(table.frame)} {table.niveau}en ({jaar}, kolommen: {table.stijl}); "
-              f"{missing} ontbrekende waarden (geheim of niet beschikbaar) als leeg gelezen.")
+    import_all(specs, args.data_dir / "raw")
 
 
 _OS_REASONS = {

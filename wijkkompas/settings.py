@@ -4,8 +4,9 @@ Values come, in rising priority, from the built-in defaults, a TOML config file
 (``wijkkompas.toml`` in the working directory, or the path given with ``--config`` or
 ``WIJKKOMPAS_CONFIG``) and the environment variables ``WIJKKOMPAS_CBS_URL``,
 ``WIJKKOMPAS_PDOK_URL``, ``WIJKKOMPAS_LOCATIESERVER_URL``, ``WIJKKOMPAS_TIMEOUT``,
-``WIJKKOMPAS_RETRIES``, ``WIJKKOMPAS_BACKOFF`` and ``WIJKKOMPAS_WACHTTIJD`` (seconds a run
-waits for another run on the same data folder).
+``WIJKKOMPAS_RETRIES``, ``WIJKKOMPAS_BACKOFF``, ``WIJKKOMPAS_MAX_PAGINAS``,
+``WIJKKOMPAS_MAX_MB`` and ``WIJKKOMPAS_WACHTTIJD`` (seconds a run waits for another run on
+the same data folder).
 """
 
 from __future__ import annotations
@@ -55,6 +56,9 @@ class Settings:
     retries: int = 3
     backoff: float = 2.0
     wachttijd: float = 10.0
+    #: Limits per fetch (one CBS table, one PDOK layer): pages and megabytes received.
+    max_paginas: int = 10000
+    max_mb: float = 2000.0
     lokaal: Path | None = None
     kompas: Path | None = None
     zorglocaties: Path | None = None
@@ -76,6 +80,8 @@ _CONFIG_KEYS = {
     "retries": int,
     "backoff": float,
     "wachttijd": float,
+    "max_paginas": int,
+    "max_mb": float,
     "lokaal": Path,
     "kompas": Path,
     "zorglocaties": Path,
@@ -92,6 +98,8 @@ _ENV_KEYS = {
     "WIJKKOMPAS_RETRIES": "retries",
     "WIJKKOMPAS_BACKOFF": "backoff",
     "WIJKKOMPAS_WACHTTIJD": "wachttijd",
+    "WIJKKOMPAS_MAX_PAGINAS": "max_paginas",
+    "WIJKKOMPAS_MAX_MB": "max_mb",
 }
 
 
@@ -165,7 +173,17 @@ def load_settings(config: Path | None = None, env: dict[str, str] | None = None)
             values[key] = _convert(env[name], key, f"omgevingsvariabele {name}")
     settings = replace(Settings(), **values)
     check_gemeente(settings.gemeente)
+    _check_limits(settings)
     return settings
+
+
+def _check_limits(settings: Settings) -> None:
+    for key in ("max_paginas", "max_mb"):
+        if not getattr(settings, key) > 0:
+            raise WijkkompasError(
+                f"Instelling '{key}' moet groter dan 0 zijn, niet {getattr(settings, key)!r} "
+                f"(configuratiebestand of WIJKKOMPAS_{key.upper()})."
+            )
 
 
 def check_gemeente(code: str) -> str:

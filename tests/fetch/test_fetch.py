@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import json
+import logging
 
+import cbsodata
+import cbsodata.cbsodata3
 import geopandas as gpd
 import pytest
+import requests
 
 from tests.helpers import snapshot
 from tests.servers import Fault
 from wijkkompas.errors import WijkkompasError
 from wijkkompas.fetch.cbs import gemeente_filter
+from wijkkompas.fetch.cbs_client import call_cbs, cbs_session
 from wijkkompas.fetch.stage import run_fetch
 
 
@@ -150,6 +155,22 @@ def test_transient_server_error_is_retried(settings, tmp_path, cbs_server):
     assert sum("TypedDataSet" in r for r in cbs_server.requests) >= 3
 
 
+def test_cbs_pages_are_counted_by_a_session_hook(settings, tmp_path, cbs_server):
+    root = logging.getLogger()
+    before = (root.level, list(root.handlers))
+    cbs_server.faults.append(Fault("TypedDataSet", "status", status=503, times=1))
+    with cbs_session(settings, "CBS test") as (point, counter):
+        assert (root.level, root.handlers) == before  # the root logger is left alone
+        call_cbs(lambda: cbsodata.download_data(
+            "85984NED", dir=str(tmp_path), filters=gemeente_filter("GM0141"),
+            catalog_url=point.catalog_url, **point.request_kwargs), settings, "tabel", counter)
+    # Every answered page is counted; the one 503 answer is not a page.
+    assert counter.pages == len(cbs_server.requests) - 1
+    assert sum("TypedDataSet" in r for r in cbs_server.requests) == 3  # 503, then two pages
+    assert counter.last_url == cbs_server.url + cbs_server.requests[-1]
+    assert cbsodata.cbsodata3.Session is requests.Session  # restored after the session
+
+
 def test_loopback_is_reached_directly_when_a_proxy_is_set(settings, tmp_path, monkeypatch):
     # Port 9 on loopback answers nothing: were the proxy used, the fetch would fail.
     monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")
@@ -194,14 +215,15 @@ def test_cbs_unreachable(settings, cached):
     from dataclasses import replace
 
     dead = replace(settings, cbs_url="http://127.0.0.1:9")
-    message = _fails(dead, cached, "CBS is niet bereikbaar op http://127.0.0.1:9",
+    message = _fails(dead, cached, r"CBS \(http://127.0.0.1:9\) gaf geen bruikbaar antwoord "
+                     r".*: niet bereikbaar",
                      years=[2024], refresh=True)
     assert "WIJKKOMPAS_CBS_URL" in message
 
 
 def test_cbs_timing_out(settings, cached, cbs_server):
     cbs_server.faults.append(Fault("TypedDataSet", "hang", seconds=2.5))
-    message = _fails(settings, cached, "antwoordde niet binnen 1 s", years=[2024], refresh=True)
+    message = _fails(settings, cached, "geen antwoord binnen 1 s", years=[2024], refresh=True)
     assert "na 3 pogingen" in message
 
 
@@ -221,8 +243,8 @@ def test_truncated_json(settings, cached, cbs_server):
 
 def test_paging_chain_breaking_midway(settings, cached, cbs_server):
     cbs_server.faults.append(Fault("TypedDataSet/?$format=json&$skip=4", "status", status=502))
-    message = _fails(settings, cached, r"reeks pagina's \(odata.nextLink\)", years=[2024],
-                     refresh=True)
+    message = _fails(settings, cached, r"halverwege de reeks pagina's \(odata.nextLink\)",
+                     years=[2024], refresh=True)
     assert "skip=4" in message
 
 
@@ -250,19 +272,20 @@ def test_year_with_no_table(settings, cached):
 
 def test_year_whose_table_the_server_lacks(settings, cached):
     # 2022 is in the built-in list (85318NED) but the server does not have it.
-    _fails(settings, cached, "CBS kent tabel 85318NED \\(2022\\) niet", years=[2022])
+    _fails(settings, cached, r"CBS \(http://127.0.0.1:\d+\) kent tabel 85318NED \(2022\) niet",
+           years=[2022])
 
 
 def test_missing_pdok_layer(settings, cached, pdok_server):
     del pdok_server.layers[(2023, "wijken")]
-    message = _fails(settings, cached, "PDOK-laag 'wijken' van de wijk- en buurtkaart 2023 niet "
-                     "gevonden", years=[2023], geo_only=True)
+    message = _fails(settings, cached, r"PDOK \(http://127.0.0.1:\d+\) kent laag 'wijken' van de "
+                     r"wijk- en buurtkaart 2023 niet \(HTTP 404", years=[2023], geo_only=True)
     assert "WIJKKOMPAS_PDOK_URL" in message
 
 
 def test_pdok_truncated_answer(settings, cached, pdok_server):
     pdok_server.faults.append(Fault("buurten", "truncate"))
-    _fails(settings, cached, "PDOK stuurde een onvolledig of ongeldig antwoord", years=[2024],
+    _fails(settings, cached, "PDOK .* onvolledig of ongeldig antwoord", years=[2024],
            refresh=True, geo_only=True)
 
 
@@ -270,7 +293,7 @@ def test_pdok_unreachable(settings, cached):
     from dataclasses import replace
 
     dead = replace(settings, pdok_url="http://127.0.0.1:9")
-    _fails(dead, cached, "PDOK is niet bereikbaar op http://127.0.0.1:9", years=[2024],
+    _fails(dead, cached, r"PDOK \(http://127.0.0.1:9\) .*: niet bereikbaar", years=[2024],
            refresh=True, geo_only=True)
 
 

@@ -176,3 +176,55 @@ def test_empty_file(tmp_path):
     path = tmp_path / "leeg.csv"
     path.write_text("buurtcode,aantal_inw\n", encoding="utf-8")
     _bad(path, 2021, tmp_path / "raw", "bevat geen rijen")
+
+
+# --------------------------------------------------------------------------- import_all
+
+
+def test_import_all_stores_each_file_with_its_manifest_entry(shared, tmp_path, monkeypatch):
+    from wijkkompas.fetch import kaart_import
+
+    writes = []
+    real = kaart_import.write_manifest
+    monkeypatch.setattr(kaart_import, "write_manifest",
+                        lambda raw, manifest: writes.append(raw) or real(raw, manifest))
+    lines = []
+    raw = tmp_path / "raw"
+    files = [(shared / "cbs" / "kwb2015_almelo_buurten_wijkbuurtkaart.csv", 2015),
+             (str(shared / "cbs" / "kwb2021_almelo_buurten_pdok_wijkbuurtkaart.csv"), "2021")]
+    tables = kaart_import.import_all(files, raw, say=lines.append)
+
+    assert [len(t.frame) for t in tables] == [68, 71]
+    # The manifest is written right after each file is put in place, never before.
+    assert writes == [raw, raw]
+    assert sorted(read_manifest(raw)["kaart"]) == [
+        "2015/kwb2015_almelo_buurten_wijkbuurtkaart.csv",
+        "2021/kwb2021_almelo_buurten_pdok_wijkbuurtkaart.csv",
+    ]
+    assert len(lines) == 2
+    assert lines[0].startswith(f"{files[0][0]}: 68 buurten (2015, kolommen: 2015")
+    assert lines[1].startswith(f"{files[1][0]}: 71 buurten (2021, kolommen: shapefile")
+
+
+def test_import_all_stores_nothing_when_one_file_is_refused(shared, tmp_path):
+    from wijkkompas.fetch.kaart_import import import_all
+
+    raw = tmp_path / "raw"
+    import_all([(shared / "cbs" / "kwb2015_almelo_buurten_wijkbuurtkaart.csv", 2015)], raw,
+               say=lambda _: None)
+    before = snapshot(raw)
+    bad = tmp_path / "leeg.csv"
+    bad.write_text("", encoding="utf-8")
+    with pytest.raises(WijkkompasError, match=str(bad)):
+        import_all([(shared / "cbs" / "kwb2021_almelo_buurten_pdok_wijkbuurtkaart.csv", 2021),
+                    (bad, 2021)], raw, say=lambda _: None)
+    assert snapshot(raw) == before
+
+
+def test_import_all_refuses_a_pair_without_a_year(tmp_path):
+    from wijkkompas.fetch.kaart_import import import_all
+
+    with pytest.raises(WijkkompasError, match=r"^Ongeldig importbestand \['buurt\.csv'\]: geef "
+                       "een bestand en een jaar"):
+        import_all([["buurt.csv"]], tmp_path / "raw")
+    assert not (tmp_path / "raw").exists()

@@ -9,7 +9,7 @@ basis (``P_65_EO_JR``, ``Koopwoningen_47`` in %) are turned into counts
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +31,6 @@ class SourceFrame:
     jaar: int
     frame: pd.DataFrame
     resolution: Resolution | None = None
-    notes: list[str] = field(default_factory=list)
 
 
 def _to_counts(frame: pd.DataFrame, percent: set[str]) -> None:

@@ -22,7 +22,7 @@ import re
 import shutil
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -123,7 +123,6 @@ class FetchResult:
     manifest_entry: dict[str, Any]
     changes: TableChanges | None = None
     archived: Path | None = None
-    notes: list[str] = field(default_factory=list)
 
 
 def gemeente_filter(gemeente: str) -> str:

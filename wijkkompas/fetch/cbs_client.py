@@ -4,12 +4,15 @@ cbsodata keeps its endpoint in module-wide options and reads proxy settings from
 environment once, when it is imported. :func:`cbs_session` sets the endpoint for the
 duration of a call and passes the proxies that apply to that endpoint (honouring
 ``no_proxy``), so that a local mirror or a loopback test server is reached directly.
+
+cbsodata opens a new ``requests.Session`` for every page. For the duration of a call,
+:func:`cbs_session` has it open a :class:`HookedSession` instead, whose response hook (a
+:class:`~wijkkompas.fetch.http.PageGuard`) counts the pages and enforces the limits.
+Retries and messages follow the one policy of :mod:`wijkkompas.fetch.http`.
 """
 
 from __future__ import annotations
 
-import json
-import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -17,11 +20,12 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import cbsodata
+import cbsodata.cbsodata3 as cbsodata3
 import requests
 from tqdm.auto import tqdm
 
 from wijkkompas.errors import WijkkompasError
-from wijkkompas.fetch.http import with_retries
+from wijkkompas.fetch.http import PageGuard, PagingError, Service, explain, with_retries
 from wijkkompas.settings import Settings
 
 T = TypeVar("T")
@@ -52,101 +56,74 @@ def endpoint(settings: Settings) -> CbsEndpoint:
     )
 
 
-class _DownloadCounter(logging.Handler):
-    """Counts the 'Download <url>' lines cbsodata logs, one per page, on a tqdm bar.
+class HookedSession(requests.Session):
+    """A session whose response hooks also run for requests prepared without it.
 
-    cbsodata logs through the root logger at INFO. While a session lasts, this handler
-    stands in for the root logger's handlers and passes on to them only what they would
-    have shown before, so that cbsodata's INFO lines do not flood the screen.
+    cbsodata prepares each request itself (``Request(...).prepare()``) and sends it with a
+    new ``Session()``, so the session's hooks would not be merged in; :meth:`send` adds them.
     """
 
-    def __init__(self, bar: tqdm, forward: list[logging.Handler], level: int) -> None:
-        super().__init__(level=logging.NOTSET)
-        self.bar = bar
-        self.forward = forward
-        self.forward_level = level
-        self.last_url = ""
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        for hook in self.hooks["response"]:
+            if hook not in request.hooks["response"]:
+                request.register_hook("response", hook)
+        return super().send(request, **kwargs)
 
-    def emit(self, record: logging.LogRecord) -> None:
-        message = record.getMessage()
-        if record.name == "root" and message.startswith("Download "):
-            self.last_url = message[len("Download "):]
-            self.bar.update(1)
-        if record.levelno >= self.forward_level:
-            for handler in self.forward:
-                handler.handle(record)
+
+def _next_link(page: Any) -> str | None:
+    link = page.get("odata.nextLink") if isinstance(page, dict) else None
+    return str(link) if link else None
 
 
 @contextmanager
-def cbs_session(
-    settings: Settings, description: str
-) -> Iterator[tuple[CbsEndpoint, _DownloadCounter]]:
-    """Point cbsodata at the configured endpoint and show each downloaded page on a bar."""
+def cbs_session(settings: Settings, description: str) -> Iterator[tuple[CbsEndpoint, PageGuard]]:
+    """Point cbsodata at the configured endpoint and count each page it receives on a bar.
+
+    The pages are counted by a response hook on the sessions cbsodata opens, one per page;
+    the hook also stops a fetch that passes the limits or follows a repeated next link.
+    """
     point = endpoint(settings)
-    old_https = cbsodata.options.use_https
-    root = logging.getLogger()
-    old_level, old_handlers = root.level, root.handlers[:]
+    old_https, old_session = cbsodata.options.use_https, cbsodata3.Session
     bar = tqdm(desc=description, unit=" pagina's", disable=None, leave=False)
-    counter = _DownloadCounter(bar, old_handlers, root.getEffectiveLevel())
-    root.handlers = [counter]
-    root.setLevel(min(root.getEffectiveLevel(), logging.INFO))
+    counter = PageGuard(bar, max_pages=settings.max_paginas, max_mb=settings.max_mb,
+                        next_link=_next_link, marker=b'"odata.nextLink"')
+
+    def session() -> requests.Session:
+        opened = HookedSession()
+        opened.hooks["response"].append(counter.on_response)
+        return opened
+
     cbsodata.options.use_https = point.use_https
+    cbsodata3.Session = session
     try:
         yield point, counter
     finally:
         cbsodata.options.use_https = old_https
-        root.handlers = old_handlers
-        root.setLevel(old_level)
+        cbsodata3.Session = old_session
         bar.close()
 
 
-def http_status(exc: BaseException) -> int | None:
-    """The HTTP status behind an error raised by cbsodata or requests, if any."""
-    for err in (exc, exc.__cause__):
-        response = getattr(err, "response", None)
-        if response is not None:
-            return response.status_code
-    return None
+def service(settings: Settings) -> Service:
+    """CBS as the error messages name it."""
+    return Service(
+        name="CBS",
+        url=settings.cbs_url,
+        setting="WIJKKOMPAS_CBS_URL",
+        not_found="Controleer het tabelnummer en de instelling WIJKKOMPAS_CBS_URL.",
+        next_link="odata.nextLink",
+        page_marker="skip=",
+    )
 
 
-def is_transient(exc: BaseException) -> bool:
-    """Network trouble, server errors and cut-off answers are worth another try."""
-    if isinstance(exc, requests.HTTPError):
-        status = http_status(exc)
-        return status is None or status >= 500 or status == 429
-    return isinstance(exc, requests.RequestException | json.JSONDecodeError | KeyError)
-
-
-def call_cbs(call: Callable[[], T], settings: Settings, what: str, counter: _DownloadCounter) -> T:
+def call_cbs(call: Callable[[], T], settings: Settings, what: str, counter: PageGuard) -> T:
     """Run a cbsodata call with retries and turn what fails into one clear Dutch message."""
+    def attempt() -> T:
+        counter.new_attempt()
+        return call()
+
     try:
-        return with_retries(
-            call, retries=settings.retries, backoff=settings.backoff, transient=is_transient
-        )
-    except (requests.RequestException, ValueError, KeyError) as exc:
-        raise WijkkompasError(explain(exc, settings, what, counter.last_url)) from exc
-
-
-def explain(exc: BaseException, settings: Settings, what: str, last_url: str) -> str:
-    attempts = settings.retries + 1
-    after = f"na {attempts} poging{'en' if attempts > 1 else ''}"
-    if isinstance(exc, requests.HTTPError):
-        status = http_status(exc)
-        if status == 404:
-            return (f"CBS kent {what} niet (HTTP 404 op {last_url}). Controleer het tabelnummer "
-                    "en de instelling WIJKKOMPAS_CBS_URL.")
-        paging = " in de reeks pagina's (odata.nextLink)" if "skip=" in last_url else ""
-        return (f"CBS gaf een fout (HTTP {status}){paging} bij {what} {after}, op {last_url}. "
-                "Probeer het later opnieuw.")
-    if isinstance(exc, requests.Timeout):
-        return (f"CBS antwoordde niet binnen {settings.timeout:g} s bij {what} {after} "
-                f"({settings.cbs_url}). Probeer het later opnieuw of verhoog WIJKKOMPAS_TIMEOUT.")
-    if isinstance(exc, requests.ConnectionError):
-        return (f"CBS is niet bereikbaar op {settings.cbs_url} bij {what} {after}. Controleer "
-                "de netwerkverbinding of de instelling WIJKKOMPAS_CBS_URL.")
-    if isinstance(exc, requests.RequestException):
-        return (f"De verbinding met CBS brak af bij {what} {after} ({last_url}): "
-                f"{type(exc).__name__}. Probeer het later opnieuw.")
-    paging = " halverwege de reeks pagina's (odata.nextLink)" if "skip=" in last_url else ""
-    return (f"CBS stuurde een onvolledig of ongeldig antwoord{paging} bij {what} {after} "
-            f"({last_url}): afgebroken of onjuiste JSON. Probeer het later opnieuw.")
+        return with_retries(attempt, retries=settings.retries, backoff=settings.backoff)
+    except (requests.RequestException, ValueError, KeyError, PagingError) as exc:
+        raise WijkkompasError(explain(exc, service(settings), what, timeout=settings.timeout,
+                                      attempts=settings.retries + 1,
+                                      url=counter.last_url)) from exc

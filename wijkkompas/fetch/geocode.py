@@ -18,11 +18,10 @@ from typing import Any
 import requests
 
 from wijkkompas.errors import WijkkompasError
-from wijkkompas.fetch.http import with_retries
+from wijkkompas.fetch.http import Service, explain, with_retries
 from wijkkompas.gebied import within_rd_bounds
 from wijkkompas.storage import write_json_atomic
 
-DEFAULT_URL = "https://api.pdok.nl/bzk/locatieserver/search/v3_1"
 CACHE_NAME = "geocodeer_cache.json"
 _POINT = re.compile(r"POINT\(\s*([-\d.]+)\s+([-\d.]+)\s*\)")
 
@@ -44,7 +43,13 @@ class Geocoder:
         self.timeout, self.retries, self.backoff = timeout, retries, backoff
         self.cache: dict[str, dict[str, Any]] = (
             json.loads(self.path.read_text(encoding="utf-8")) if self.path.is_file() else {})
-        self.asked = 0
+        self.service = Service(
+            name="De PDOK Locatieserver",
+            url=self.url,
+            setting="WIJKKOMPAS_LOCATIESERVER_URL",
+            not_found="Controleer de instelling WIJKKOMPAS_LOCATIESERVER_URL.",
+            alternative="Of geef de locatie met coördinaten op.",
+        )
 
     def _ask(self, query: str) -> dict[str, Any]:
         params = {"q": query, "fq": "type:adres", "rows": 1,
@@ -57,26 +62,17 @@ class Geocoder:
             response.raise_for_status()
             return response.json()
 
-        def transient(exc: BaseException) -> bool:
-            if isinstance(exc, requests.HTTPError):
-                return exc.response is None or exc.response.status_code >= 500
-            return isinstance(exc, requests.RequestException | ValueError)
-
         try:
-            return with_retries(get, retries=self.retries, backoff=self.backoff,
-                                transient=transient)
+            return with_retries(get, retries=self.retries, backoff=self.backoff)
         except (requests.RequestException, ValueError) as exc:
-            raise WijkkompasError(
-                f"De PDOK Locatieserver ({self.url}) gaf geen bruikbaar antwoord voor adres "
-                f"'{query}' ({type(exc).__name__}). Controleer de verbinding of "
-                "WIJKKOMPAS_LOCATIESERVER_URL, of geef de locatie met coördinaten op."
-            ) from exc
+            raise WijkkompasError(explain(
+                exc, self.service, f"adres '{query}'", timeout=self.timeout,
+                attempts=self.retries + 1)) from exc
 
     def locate(self, query: str) -> Place:
         query = " ".join(query.split())
         if query not in self.cache:
             answer = self._ask(query)
-            self.asked += 1
             docs = (answer.get("response") or {}).get("docs") or []
             match = _POINT.match(str(docs[0].get("centroide_rd", ""))) if docs else None
             if match:

@@ -16,6 +16,7 @@ import os
 import re
 import shutil
 import tempfile
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,15 @@ import pyogrio
 
 from wijkkompas.errors import WijkkompasError
 from wijkkompas.gebied import CODE_PATTERNS
-from wijkkompas.storage import TEMP_MARK, no_interrupt, now_stamp, sha256_file, write_manifest
+from wijkkompas.settings import ImportSpec
+from wijkkompas.storage import (
+    TEMP_MARK,
+    no_interrupt,
+    now_stamp,
+    read_manifest,
+    sha256_file,
+    write_manifest,
+)
 
 #: CBS codes for secret, not available or not applicable values in the wijk- en buurtkaart.
 SECRECY_VALUES = (-99999999, -99999998, -99999997, -99999995)
@@ -179,12 +188,8 @@ def _parts(path: Path) -> list[Path]:
     return [p for p in (path.with_suffix(s) for s in SHAPEFILE_PARTS) if p.is_file()]
 
 
-def import_kaart(path: Path, jaar: int, raw_dir: Path, manifest: dict[str, Any]) -> KaartTable:
-    """Check the file, then copy it unchanged into the raw cache and record it.
-
-    The copies are made beside their place first; then, with Ctrl-C held back, they are
-    put in place and the manifest (``manifest``, updated) is written.
-    """
+def _check_import(path: Path, jaar: int) -> KaartTable:
+    """Read and check one file to import, without storing anything."""
     if not 1990 <= jaar <= 2100:
         raise WijkkompasError(
             f"Ongeldig jaar {jaar} voor {path}; gebruik bijvoorbeeld --jaar 2021."
@@ -197,6 +202,17 @@ def import_kaart(path: Path, jaar: int, raw_dir: Path, manifest: dict[str, Any])
                 f"{path}: de kolom 'jaar' zegt {sorted(years)}, maar --jaar is {jaar}. "
                 "Geef het juiste jaar op."
             )
+    return table
+
+
+def _store_import(table: KaartTable, path: Path, jaar: int, raw_dir: Path,
+                  manifest: dict[str, Any]) -> None:
+    """Copy a checked file unchanged into the raw cache and record it in ``manifest``.
+
+    The copies are made beside their place first; then, with Ctrl-C held back, they are
+    put in place and the manifest (``manifest``, updated) is written, so that a file and its
+    entry are stored together.
+    """
     folder = raw_dir / "kaart" / str(jaar)
     folder.mkdir(parents=True, exist_ok=True)
     staged: list[tuple[Path, Path]] = []
@@ -227,4 +243,48 @@ def import_kaart(path: Path, jaar: int, raw_dir: Path, manifest: dict[str, Any])
         for tmp, _target in staged:
             if tmp.exists():
                 tmp.unlink()
+
+
+def import_kaart(path: Path, jaar: int, raw_dir: Path, manifest: dict[str, Any]) -> KaartTable:
+    """Check the file, then copy it unchanged into the raw cache and record it."""
+    table = _check_import(path, jaar)
+    _store_import(table, path, jaar, raw_dir, manifest)
     return table
+
+
+def _spec(item: ImportSpec | tuple[str | Path, int]) -> ImportSpec:
+    if isinstance(item, ImportSpec):
+        return item
+    try:
+        path, jaar = item
+        return ImportSpec(bestand=Path(path), jaar=int(jaar))
+    except (TypeError, ValueError):
+        raise WijkkompasError(
+            f"Ongeldig importbestand {item!r}: geef een bestand en een jaar, bijvoorbeeld "
+            "['buurt_2021.csv', 2021]."
+        ) from None
+
+
+def import_all(specs: Iterable[ImportSpec | tuple[str | Path, int]], raw_dir: Path, *,
+               say: Callable[[str], None] = print) -> list[KaartTable]:
+    """Import wijk- en buurtkaart files: all are checked first, then copied and recorded.
+
+    ``specs`` are :class:`ImportSpec` items (the config's ``[[import]]``) or (path, year)
+    pairs. The manifest is read once; when any file is refused, nothing
+    is copied and ``raw_dir`` stays as it was. Each file is stored together with its manifest
+    entry. ``say`` gets one line per imported file.
+    """
+    jobs = [_spec(item) for item in specs]
+    if not jobs:
+        return []
+    checked = [(spec, _check_import(spec.bestand, spec.jaar)) for spec in jobs]
+    raw_dir.mkdir(parents=True, exist_ok=True)
+    manifest = read_manifest(raw_dir)
+    for spec, table in checked:
+        _store_import(table, spec.bestand, spec.jaar, raw_dir, manifest)
+    for spec, table in checked:
+        missing = sum(table.missing_counts.values())
+        say(f"{spec.bestand}: {len(table.frame)} {table.niveau}en ({spec.jaar}, kolommen: "
+            f"{table.stijl}); {missing} ontbrekende waarden (geheim of niet beschikbaar) als "
+            "leeg gelezen.")
+    return [table for _, table in checked]

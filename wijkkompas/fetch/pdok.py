@@ -23,7 +23,7 @@ import requests
 from tqdm.auto import tqdm
 
 from wijkkompas.errors import WijkkompasError
-from wijkkompas.fetch.http import with_retries
+from wijkkompas.fetch.http import PageGuard, PagingError, Service, explain, with_retries
 from wijkkompas.gebied import RD, within_rd_bounds
 from wijkkompas.settings import Settings
 from wijkkompas.storage import (
@@ -37,7 +37,6 @@ from wijkkompas.storage import (
 
 RD_URI = "http://www.opengis.net/def/crs/EPSG/0/28992"
 LAYERS = ("wijken", "buurten")
-CODE_FIELD = {"wijken": "wijkcode", "buurten": "buurtcode"}
 PAGE_SIZE = 1000
 #: Where the per-year services' boundaries come from, as recorded in the manifest.
 SOURCE_NAME = "PDOK per jaar"
@@ -62,11 +61,17 @@ def collection_url(settings: Settings, jaar: int, layer: str) -> str:
     return f"{settings.pdok_url.rstrip('/')}/{path}/collections/{layer}/items"
 
 
-def _transient(exc: BaseException) -> bool:
-    if isinstance(exc, requests.HTTPError):
-        status = exc.response.status_code if exc.response is not None else None
-        return status is None or status >= 500 or status == 429
-    return isinstance(exc, requests.RequestException | ValueError)
+def service(settings: Settings, jaar: int) -> Service:
+    """PDOK as the error messages name it."""
+    return Service(
+        name="PDOK",
+        url=settings.pdok_url,
+        setting="WIJKKOMPAS_PDOK_URL",
+        not_found=(f"Bestaat de wijk- en buurtkaart {jaar} bij PDOK? Controleer anders de "
+                   "instellingen pdok_url/pdok_pad (WIJKKOMPAS_PDOK_URL)."),
+        next_link="rel=next",
+        page_marker="offset=",
+    )
 
 
 def _get_page(session: requests.Session, url: str, params: dict[str, Any] | None,
@@ -81,35 +86,49 @@ def _get_page(session: requests.Session, url: str, params: dict[str, Any] | None
             )
         return json.loads(response.content)
 
-    return with_retries(get, retries=settings.retries, backoff=settings.backoff,
-                        transient=_transient)
+    return with_retries(get, retries=settings.retries, backoff=settings.backoff)
+
+
+def _next_link(page: Any) -> str | None:
+    links = page.get("links") if isinstance(page, dict) else None
+    for link in links if isinstance(links, list) else []:
+        if isinstance(link, dict) and link.get("rel") == "next" and link.get("href"):
+            return str(link["href"])
+    return None
 
 
 def _explain(exc: BaseException, settings: Settings, jaar: int, layer: str, url: str) -> str:
-    attempts = settings.retries + 1
-    if isinstance(exc, requests.HTTPError):
-        status = exc.response.status_code if exc.response is not None else "?"
-        if status == 404:
-            return (f"PDOK-laag '{layer}' van de wijk- en buurtkaart {jaar} niet gevonden "
-                    f"(HTTP 404 op {url}). Bestaat de kaart van dat jaar bij PDOK? Controleer "
-                    "anders de instellingen pdok_url/pdok_pad (WIJKKOMPAS_PDOK_URL).")
-        return (f"PDOK gaf een fout (HTTP {status}) voor laag '{layer}' {jaar} na {attempts} "
-                f"pogingen ({url}). Probeer het later opnieuw.")
-    if isinstance(exc, requests.Timeout):
-        return (f"PDOK antwoordde niet binnen {settings.timeout:g} s voor laag '{layer}' {jaar} "
-                f"na {attempts} pogingen ({url}). Probeer het later opnieuw.")
-    if isinstance(exc, requests.RequestException):
-        return (f"PDOK is niet bereikbaar op {settings.pdok_url} (laag '{layer}' {jaar}, "
-                f"{attempts} pogingen). Controleer de verbinding of WIJKKOMPAS_PDOK_URL.")
-    return (f"PDOK stuurde een onvolledig of ongeldig antwoord voor laag '{layer}' {jaar} "
-            f"({url}): geen leesbare GeoJSON. Probeer het later opnieuw.")
+    what = f"laag '{layer}' van de wijk- en buurtkaart {jaar}"
+    return explain(exc, service(settings, jaar), what, timeout=settings.timeout,
+                   attempts=settings.retries + 1, url=url)
 
 
-def _next_link(page: dict[str, Any]) -> str | None:
-    for link in page.get("links", []) or []:
-        if link.get("rel") == "next" and link.get("href"):
-            return str(link["href"])
-    return None
+def _download_pages(settings: Settings, jaar: int, layer: str, session: requests.Session,
+                    guard: PageGuard, url: str | None,
+                    params: dict[str, Any] | None) -> list[dict[str, Any]]:
+    features: list[dict[str, Any]] = []
+    while url:
+        try:
+            page = _get_page(session, url, params, settings)
+            link = _next_link(page)
+            guard.follow(guard.last_url, link)
+        except requests.HTTPError as exc:
+            status = exc.response.status_code if exc.response is not None else None
+            if status == 400 and params and "gemeentecode" in params:
+                # A service that cannot filter on gemeentecode: fetch all, filter here.
+                params = {k: v for k, v in params.items() if k != "gemeentecode"}
+                continue
+            raise WijkkompasError(_explain(exc, settings, jaar, layer, url)) from exc
+        except (requests.RequestException, ValueError, PagingError) as exc:
+            raise WijkkompasError(_explain(exc, settings, jaar, layer, url)) from exc
+        if not isinstance(page, dict) or not isinstance(page.get("features"), list):
+            raise WijkkompasError(
+                f"PDOK-antwoord voor laag '{layer}' {jaar} is geen GeoJSON FeatureCollection "
+                f"({url}). Controleer pdok_url en pdok_pad."
+            )
+        features.extend(page["features"])
+        url, params = link, None
+    return features
 
 
 def download_layer(settings: Settings, jaar: int, layer: str, gemeente: str,
@@ -125,28 +144,13 @@ def download_layer(settings: Settings, jaar: int, layer: str, gemeente: str,
         "f": "json", "gemeentecode": gemeente, "crs": RD_URI, "limit": PAGE_SIZE,
         **(extra or {}),
     }
-    features: list[dict[str, Any]] = []
     with tqdm(desc=f"PDOK {layer} {jaar}", unit=" pagina's", disable=None, leave=False) as bar:
-        while url:
-            try:
-                page = _get_page(session, url, params, settings)
-            except requests.HTTPError as exc:
-                status = exc.response.status_code if exc.response is not None else None
-                if status == 400 and params and "gemeentecode" in params:
-                    # A service that cannot filter on gemeentecode: fetch all, filter here.
-                    params = {k: v for k, v in params.items() if k != "gemeentecode"}
-                    continue
-                raise WijkkompasError(_explain(exc, settings, jaar, layer, url)) from exc
-            except (requests.RequestException, ValueError) as exc:
-                raise WijkkompasError(_explain(exc, settings, jaar, layer, url)) from exc
-            if not isinstance(page.get("features"), list):
-                raise WijkkompasError(
-                    f"PDOK-antwoord voor laag '{layer}' {jaar} is geen GeoJSON FeatureCollection "
-                    f"({url}). Controleer pdok_url en pdok_pad."
-                )
-            features.extend(page["features"])
-            bar.update(1)
-            url, params = _next_link(page), None
+        guard = PageGuard(bar, max_pages=settings.max_paginas, max_mb=settings.max_mb)
+        session.hooks["response"].append(guard.on_response)
+        try:
+            features = _download_pages(settings, jaar, layer, session, guard, url, params)
+        finally:
+            session.hooks["response"].remove(guard.on_response)
     own = [f for f in features if (f.get("properties") or {}).get("gemeentecode") == gemeente]
     if not own:
         raise WijkkompasError(

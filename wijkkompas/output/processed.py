@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
@@ -24,6 +24,9 @@ class Processed:
     verdicts: pd.DataFrame
     result: KompasResult
     target: int | None
+    #: Layers of grenzen.gpkg read so far, for the file as it was then (size, mtime).
+    _layers: dict[tuple[str, int, int], gpd.GeoDataFrame] = field(
+        default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def kompas(self) -> Kompas:
@@ -41,13 +44,27 @@ class Processed:
         jaar = jaar or self.target or max(self.years)
         layer = {"buurt": "buurten", "wijk": "wijken", "gemeente": "gemeente"}[niveau]
         path = self.data_dir / "processed" / "grenzen.gpkg"
-        name = f"{layer}_{jaar}"
-        layers = {n for n, _ in pyogrio.list_layers(path)} if path.is_file() else set()
-        if name not in layers:
+        frame = self._read_layer(path, f"{layer}_{jaar}")
+        if frame is None:
             raise WijkkompasError(f"Geen {layer} van {jaar} in {path}. Importeer of haal de "
                                   "grenzen van dat jaar op en bouw opnieuw.")
-        frame = gpd.read_file(path, layer=name)
-        return frame[in_gemeente(frame["gebiedscode"], self.kompas.gemeente)].reset_index(drop=True)
+        return frame.copy()
+
+    def _read_layer(self, path: Path, name: str) -> gpd.GeoDataFrame | None:
+        """The gemeente's part of one layer, read once per version of the file."""
+        if not path.is_file():
+            return None
+        stat = path.stat()
+        key = (name, stat.st_size, stat.st_mtime_ns)
+        if key not in self._layers:
+            for stale in [k for k in self._layers if k[0] == name]:
+                del self._layers[stale]  # an earlier version of the file
+            if name not in {n for n, _ in pyogrio.list_layers(path)}:
+                return None
+            frame = gpd.read_file(path, layer=name)
+            own = in_gemeente(frame["gebiedscode"], self.kompas.gemeente)
+            self._layers[key] = frame[own].reset_index(drop=True)
+        return self._layers[key]
 
     def indicator_name(self, code: str) -> tuple[str, str]:
         row = self.definitions.set_index("indicator").loc[code] \

@@ -24,7 +24,7 @@ from jinja2 import Template
 
 from wijkkompas.errors import WijkkompasError
 from wijkkompas.fetch.geocode import Geocoder
-from wijkkompas.gebied import RD, WGS84
+from wijkkompas.gebied import RD, WGS84, within_rd_bounds
 from wijkkompas.output.leaflet import (
     JS_ESCAPE,
     LEAFLET_HEADER,
@@ -311,7 +311,26 @@ def locate_proposal(text: str | None, address: str | None,
         except ValueError:
             raise WijkkompasError(f"Ongeldige toetslocatie '{text}': geef RD-coördinaten als "
                                   "x,y in meters, bijvoorbeeld 241000,486500.") from None
-        return x, y
+        return proposal_at(x, y)
+    return proposal_at(None, None, address, geocoder)
+
+
+def proposal_at(x: float | None, y: float | None, address: str | None = None,
+                geocoder: Geocoder | None = None) -> tuple[float, float]:
+    """RD coordinates of a proposal given as ``x`` and ``y`` (RD, metres) or as an address.
+
+    The coordinates must be finite and lie in the Netherlands (EPSG:28992).
+    """
+    if x is not None or y is not None:
+        try:
+            point = (float(x), float(y))  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            point = (np.nan, np.nan)
+        if not (np.isfinite(point).all() and within_rd_bounds(*point, *point)):
+            raise WijkkompasError(
+                f"Ongeldige toetslocatie x={x!r}, y={y!r}: geef RD-coördinaten in meters "
+                "binnen Nederland, bijvoorbeeld x=241000, y=486500.")
+        return point
     if address and geocoder is not None:
         place = geocoder.locate(address)
         if not place.found:

@@ -1,0 +1,77 @@
+"""Loading data/processed: each boundary layer is read once and handed out as a copy."""
+
+from __future__ import annotations
+
+import os
+
+import geopandas as gpd
+import pytest
+
+from tests.helpers import import_almelo
+from wijkkompas.build.stage import run_build
+from wijkkompas.errors import WijkkompasError
+from wijkkompas.output import processed as processed_module
+from wijkkompas.output.processed import load_processed
+
+
+@pytest.fixture(scope="module")
+def data(shared, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("processed")
+    import_almelo(folder, shared)
+    run_build(folder, say=lambda _: None)
+    return folder
+
+
+@pytest.fixture
+def reads(monkeypatch):
+    """The layers geopandas reads from a GeoPackage (the real reader does the reading)."""
+    layers: list[str] = []
+    real = gpd.read_file
+
+    def read_file(path, layer=None, **kwargs):
+        layers.append(layer)
+        return real(path, layer=layer, **kwargs)
+
+    monkeypatch.setattr(processed_module.gpd, "read_file", read_file)
+    return layers
+
+
+def test_each_layer_is_read_once(data, reads):
+    processed = load_processed(data)
+    first = processed.boundaries("buurt")
+    for _ in range(5):
+        again = processed.boundaries("buurt")
+        assert again.equals(first)
+    processed.boundaries("wijk")
+    processed.boundaries("wijk")
+    target = processed.target
+    assert reads == [f"buurten_{target}", f"wijken_{target}"]
+    assert len(first) == 71 and set(first["gebiedscode"].str[:6]) == {"BU0141"}
+
+
+def test_callers_get_copies(data, reads):
+    processed = load_processed(data)
+    original = processed.boundaries("wijk")
+    changed = processed.boundaries("wijk")
+    changed.loc[0, "gebiedscode"] = "WK999999"
+    changed.loc[1, "geometry"] = None
+    changed["extra"] = 1
+    assert processed.boundaries("wijk").equals(original)
+    assert len(reads) == 1
+
+
+def test_a_rewritten_file_is_read_again(data, reads):
+    processed = load_processed(data)
+    processed.boundaries("gemeente")
+    path = data / "processed" / "grenzen.gpkg"
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+    processed.boundaries("gemeente")
+    assert len(reads) == 2
+
+
+def test_missing_layer_is_one_dutch_line(data):
+    processed = load_processed(data)
+    with pytest.raises(WijkkompasError, match=r"^Geen buurten van 1999 in .*grenzen\.gpkg\. "
+                       "Importeer of haal de grenzen van dat jaar op en bouw opnieuw\\.$"):
+        processed.boundaries("buurt", 1999)
