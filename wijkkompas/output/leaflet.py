@@ -158,8 +158,10 @@ def base_map(tiles_url: str = PDOK_TILES, height: str = "100%") -> folium.Map:
 
 
 def map_parts(fmap: folium.Map) -> dict[str, Markup]:
-    """The rendered header, body and script of a map, for a page template of its own."""
+    """The rendered header, body and script of a map, for a page template of its own (which
+    declares the character set itself, first in its head)."""
     figure = fmap.get_root()
+    figure.header._children.pop("meta_http", None)
     for child in list(figure._children.values()):
         child.render()
     return {part: Markup(getattr(figure, part).render())
