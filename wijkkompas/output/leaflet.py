@@ -125,8 +125,8 @@ class InlineLeafletLayer(SafeRender, MacroElement):
         if isinstance(figure, Figure):
             js, css = leaflet_assets()
             # Leaflet once per page, whatever the number of layers.
-            figure.header.add_child(Rendered(f"<style>{css}</style>\n<script>{js}</script>"),
-                                    name="leaflet")
+            header = template("leaflet.html").render(js=Markup(js), css=Markup(css))
+            figure.header.add_child(Rendered(header), name="leaflet")
         super().render(**kwargs)
 
 
