@@ -31,11 +31,11 @@ from wijkkompas.output.export import run_export
 from wijkkompas.output.processed import load_processed
 
 #: The pieces every hostile text is made of: Jinja expressions and statements (one that
-#: would create a folder PWN in the working directory), HTML that would run script, and a
-#: path that leaves its folder.
+#: would create a folder PWN in the working directory), HTML that would run script, a path
+#: that leaves its folder, and template syntax left open.
 PIECES = ("{{ 7*7 }}", "{% if true %}JA{% endif %}", "<script>window.__pwned=1</script>",
           '"><img src=x onerror="window.__pwned=1">', "../../PWN",
-          "{{ lipsum.__globals__.os.mkdir(dict(PWN=1)|first) }}")
+          "{{ lipsum.__globals__.os.mkdir(dict(PWN=1)|first) }}", "{{ open", "{# open")
 EVIL_CODE = 'werk_inkomen"><img src=x onerror="window.__pwned=1">'
 CARE_XY = (241947, 486382)  # in BU01411000 Binnenstad Noord (RD)
 
