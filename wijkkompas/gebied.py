@@ -12,6 +12,8 @@ import re
 
 import pandas as pd
 
+from wijkkompas.errors import WijkkompasError
+
 #: Two-letter prefix of a code to its level.
 LEVELS = {"GM": "gemeente", "WK": "wijk", "BU": "buurt"}
 #: The full pattern of a code per level.
@@ -51,3 +53,25 @@ def in_gemeente(codes: pd.Series, gemeente: str) -> pd.Series:
 def within_rd_bounds(minx: float, miny: float, maxx: float, maxy: float) -> bool:
     """True when the box lies in the RD New extent of the Netherlands."""
     return RD_X[0] <= minx and maxx <= RD_X[1] and RD_Y[0] <= miny and maxy <= RD_Y[1]
+
+
+def check_code(code: object, niveau: str | None = None) -> str:
+    """``code`` as a valid CBS area code (of ``niveau`` when given: "gemeente", "wijk",
+    "buurt" or "land" for NL00); anything else is refused with one Dutch line naming it.
+
+    Use it wherever a code enters from data, and before a code becomes part of a file name.
+    """
+    patterns = {**CODE_PATTERNS, "land": r"NL00"}
+    if niveau is not None and niveau not in patterns:
+        raise ValueError(f"unknown level {niveau!r}")
+    text = code if isinstance(code, str) else None
+    allowed = [patterns[niveau]] if niveau else list(patterns.values())
+    if text is None or not any(re.fullmatch(p, text, flags=re.ASCII) for p in allowed):
+        expected = {"gemeente": "GM en 4 cijfers, zoals GM0141",
+                    "wijk": "WK en 6 cijfers, zoals WK014115",
+                    "buurt": "BU en 8 cijfers, zoals BU01411501",
+                    "land": "NL00"}
+        what = expected[niveau] if niveau else "GM, WK of BU met 4, 6 of 8 cijfers, of NL00"
+        raise WijkkompasError(f"Ongeldige gebiedscode {code!r}: verwacht {what}. "
+                              "Controleer de gebiedscodes in de bron.")
+    return text

@@ -43,7 +43,7 @@ def test_interactive_map_holds_each_area_once_with_all_choices(processed):
               if any(i.scored and i.thema == t.code for i in processed.kompas.indicators.values())]
     assert [t[1] for t in data["themas"]] == scored
     assert [m[0] for m in data["maten"]] == ["score", "vorig", "basis"]
-    assert [k[1] for k in data["klassen"]] == [c.label for c in ALL_CLASSES]
+    assert [k["label"] for k in data["klassen"]] == [c.label for c in ALL_CLASSES]
     # One wijk's score as the method computed it.
     nsk = next(f for f in data["geo"]["wijk"]["features"] if f["properties"]["c"] == "WK014115")
     themes = processed.result.themes

@@ -19,9 +19,17 @@ import pandas as pd
 class ScoreClass:
     code: int
     label: str
-    lower: float  # inclusive
-    upper: float  # exclusive
+    lower: float
+    upper: float
     colour: str
+    lower_counts: bool = True  # a value equal to ``lower`` is in the class
+    upper_counts: bool = False  # a value equal to ``upper`` is in the class
+
+    def contains(self, values: pd.Series) -> pd.Series:
+        """True for each value within the bounds; False where it is missing."""
+        above = values >= self.lower if self.lower_counts else values > self.lower
+        below = values <= self.upper if self.upper_counts else values < self.upper
+        return above & below & values.notna()
 
 
 CLASSES: tuple[ScoreClass, ...] = (
@@ -34,17 +42,25 @@ CLASSES: tuple[ScoreClass, ...] = (
 NO_DATA = ScoreClass(0, "geen data", np.nan, np.nan, "#bdbdbd")
 ALL_CLASSES: tuple[ScoreClass, ...] = (*CLASSES, NO_DATA)
 
-#: Change classes, in multiples of the method's meaningful-change threshold t: below -2t,
-#: -2t to -t, within t, t to 2t, above 2t. A purple-orange diverging palette, so that a
+#: Change classes, in multiples of the method's meaningful-change threshold t: -2t or less,
+#: -2t to -t, within t, t to 2t, 2t or more. The bound nearer to zero counts: a change of
+#: exactly t is meaningful, as in the method. A purple-orange diverging palette, so that a
 #: change map is never mistaken for a score map.
 CHANGE_CLASSES: tuple[ScoreClass, ...] = (
-    ScoreClass(1, "sterk verslechterd", -np.inf, -2.0, "#b35806"),
-    ScoreClass(2, "verslechterd", -2.0, -1.0, "#f1a340"),
-    ScoreClass(3, "gelijk gebleven", -1.0, 1.0, "#f7f7f7"),
-    ScoreClass(4, "verbeterd", 1.0, 2.0, "#998ec3"),
-    ScoreClass(5, "sterk verbeterd", 2.0, np.inf, "#542788"),
+    ScoreClass(1, "sterk verslechterd", -np.inf, -2.0, "#b35806", False, True),
+    ScoreClass(2, "verslechterd", -2.0, -1.0, "#f1a340", False, True),
+    ScoreClass(3, "gelijk gebleven", -1.0, 1.0, "#f7f7f7", False, False),
+    ScoreClass(4, "verbeterd", 1.0, 2.0, "#998ec3", True, False),
+    ScoreClass(5, "sterk verbeterd", 2.0, np.inf, "#542788", True, False),
 )
 ALL_CHANGE_CLASSES: tuple[ScoreClass, ...] = (*CHANGE_CLASSES, NO_DATA)
+
+
+def _codes(values: pd.Series, classes: tuple[ScoreClass, ...]) -> pd.Series:
+    codes = pd.Series(0, index=values.index, dtype=int)
+    for klass in classes:
+        codes[klass.contains(values)] = klass.code
+    return codes
 
 
 def classify_change(delta: pd.Series | np.ndarray, threshold: float) -> pd.Series:
@@ -52,22 +68,24 @@ def classify_change(delta: pd.Series | np.ndarray, threshold: float) -> pd.Serie
 
     Bounds are multiples of ``threshold`` (the meaningful change); a change of exactly t
     counts as meaningful, as in the method."""
-    values = pd.Series(delta, dtype="float64") / threshold
-    codes = pd.Series(0, index=values.index, dtype=int)
-    codes[values.notna()] = 3
-    codes[values >= 1.0] = 4
-    codes[values >= 2.0] = 5
-    codes[values <= -1.0] = 2
-    codes[values <= -2.0] = 1
-    return codes
+    return _codes(pd.Series(delta, dtype="float64") / threshold, CHANGE_CLASSES)
 
 
 def classify(scores: pd.Series | np.ndarray) -> pd.Series:
     """The class code (1-5) of each score; 0 ("geen data") where the score is missing."""
-    values = pd.Series(scores, dtype="float64")
-    bins = [c.lower for c in CLASSES] + [np.inf]
-    codes = pd.cut(values, bins=bins, right=False, labels=[c.code for c in CLASSES])
-    return codes.astype("float64").fillna(0).astype(int)
+    return _codes(pd.Series(scores, dtype="float64"), CLASSES)
+
+
+def page_classes(classes: tuple[ScoreClass, ...]) -> list[dict[str, object]]:
+    """The classes as a web page gets them (JSON): code, label, colour, the bounds (None
+    for no bound) and whether a value equal to each bound is in the class. The page
+    classifies with these and nothing else."""
+    def bound(value: float) -> float | None:
+        return None if np.isinf(value) or np.isnan(value) else float(value)
+
+    return [{"code": c.code, "label": c.label, "kleur": c.colour, "van": bound(c.lower),
+             "tot": bound(c.upper), "van_telt": c.lower_counts, "tot_telt": c.upper_counts}
+            for c in classes]
 
 
 def label(code: int) -> str:

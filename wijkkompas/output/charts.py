@@ -3,33 +3,38 @@
 Both use the fixed classes of :mod:`wijkkompas.kompas.classes`, Dutch labels and Dutch number
 notation, and stay readable in black and white: the classes also differ by hatching, and
 the compass chart draws the previous year as a black line with markers.
+
+No matplotlib backend is chosen here: in Jupyter the figures show inline, in scripts and
+the command line matplotlib picks its own (Agg without a display). Files are saved
+explicitly; names from data are shown as plain text, never as mathtext.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.patches import Patch  # noqa: E402
-
-from wijkkompas.kompas.classes import (  # noqa: E402
+from wijkkompas.kompas.classes import (
     ALL_CHANGE_CLASSES,
     ALL_CLASSES,
     classify,
     classify_change,
 )
-from wijkkompas.output.numbers import nl_number  # noqa: E402
-from wijkkompas.output.processed import Processed  # noqa: E402
+from wijkkompas.output.numbers import nl_number
+from wijkkompas.output.processed import Processed
 
 HATCHES = {0: "xx", 1: "////", 2: "//", 3: "", 4: "..", 5: "oo"}
 NO_DATA_STUB = 8.0
+
+
+def _plain(text: object) -> str:
+    """Text from data as matplotlib shows it literally: a ``$`` never starts mathtext."""
+    return str(text).replace("$", r"\$")
 
 
 def _scored_themes(processed: Processed) -> list[tuple[str, str]]:
@@ -69,7 +74,7 @@ def compass_chart(processed: Processed, code: str, jaar: int,
                edgecolor="black", linewidth=0.8, hatch=HATCHES[int(klasse)], zorder=2)
     ring = np.linspace(0, 2 * np.pi, 200)
     ax.plot(ring, np.full_like(ring, 100), color="black", linestyle="--", linewidth=1.2,
-            zorder=3, label=f"100 = {kompas.naam} in {kompas.basisjaar}")
+            zorder=3, label=_plain(f"100 = {kompas.naam} in {kompas.basisjaar}"))
     if previous is not None:
         before = [previous["score"].get(c, np.nan) for c, _ in sectors]
         closed_a = np.append(angles, angles[:1])
@@ -82,12 +87,12 @@ def compass_chart(processed: Processed, code: str, jaar: int,
     ax.set_xticks(angles)
     labels = []
     for (_, naam), value in zip(sectors, scores, strict=True):
-        labels.append(f"{naam}\n{nl_number(value, 0)}")
+        labels.append(_plain(f"{naam}\n{nl_number(value, 0)}"))
     ax.set_xticklabels(labels, fontsize=9)
     ax.grid(color="#999", linewidth=0.5)
     name = current["gebiedsnaam"].dropna().iloc[0] if len(current) and \
         current["gebiedsnaam"].notna().any() else code
-    fig.suptitle(f"Wijkkompas {name} ({code}), {jaar}", fontsize=13, x=0.03, ha="left")
+    fig.suptitle(_plain(f"Wijkkompas {name} ({code}), {jaar}"), fontsize=13, x=0.03, ha="left")
     handles = [Patch(facecolor=c.colour, edgecolor="black", hatch=HATCHES[c.code], label=c.label)
                for c in ALL_CLASSES]
     handles += ax.get_legend_handles_labels()[0]
@@ -116,7 +121,7 @@ def _context_lines(processed: Processed, code: str, jaar: int) -> list[str]:
         naam, eenheid = processed.indicator_name(indicator)
         decimals = 0 if eenheid == "aantal" else 1
         unit = "" if eenheid == "aantal" else f" {eenheid}"
-        lines.append(f"{naam}: {nl_number(value, decimals)}{unit}")
+        lines.append(_plain(f"{naam}: {nl_number(value, decimals)}{unit}"))
     return lines
 
 
@@ -148,7 +153,7 @@ def static_map(processed: Processed, niveau: str, thema: str, jaar: int,
     what = {"score": "score", "vorig": "verandering t.o.v. vorig jaar",
             "basis": f"verandering t.o.v. {processed.kompas.basisjaar}"}[maat]
     niveau_naam = {"wijk": "wijken", "buurt": "buurten"}[niveau]
-    ax.set_title(f"{naam}, {jaar}: {what} ({niveau_naam} {processed.kompas.naam})",
+    ax.set_title(_plain(f"{naam}, {jaar}: {what} ({niveau_naam} {processed.kompas.naam})"),
                  fontsize=12, loc="left")
     handles = [Patch(facecolor=c.colour, edgecolor="black", hatch=HATCHES[c.code], label=c.label)
                for c in classes]

@@ -2,43 +2,34 @@
 
 Each page is a single file that opens from a USB stick with the network off: Leaflet, the
 styles and the compass chart (SVG) are inside it; only the PDOK base map is loaded when
-there is a network, and the areas, labels, legend and choices work without it. Every text
-from data is escaped. Files are written atomically.
+there is a network, and the areas, labels, legend and choices work without it.
+
+The page is ``templates/page.html``, rendered by the one autoescaping Jinja environment of
+:mod:`wijkkompas.output.leaflet`: every text from data (names, titles, sources, tables) is
+a variable, escaped, and never template source. File names are built only from validated
+area codes. Files are written atomically.
 """
 
 from __future__ import annotations
 
-import html
 import io
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-import folium
 import matplotlib.pyplot as plt
-from branca.element import Element
+import pandas as pd
+from markupsafe import Markup
+from matplotlib.figure import Figure
 
 from wijkkompas.errors import WijkkompasError
+from wijkkompas.gebied import check_code
 from wijkkompas.output.charts import compass_chart
-from wijkkompas.output.leaflet import PDOK_TILES
+from wijkkompas.output.leaflet import PDOK_TILES, asset, map_parts, template
 from wijkkompas.output.maps import interactive_map
 from wijkkompas.output.processed import Processed
 from wijkkompas.output.profile import profile_table
 from wijkkompas.storage import write_files_atomic
-
-PAGE_CSS = """
-body{font-family:Arial,Helvetica,sans-serif;color:#222;margin:0;background:#fff;
- display:flex;flex-direction:column}
-.wk-kop{order:0}.folium-map{order:1;flex:none}.wk-sectie{order:2}.wk-voet{order:3}
-.wk-kop{padding:12px 18px 4px}.wk-kop h1{font-size:22px;margin:0 0 4px}
-.wk-kop p{margin:4px 0;max-width:900px;line-height:1.45}
-.wk-sectie{padding:8px 18px;max-width:1100px}
-.wk-sectie h2{font-size:18px;margin:18px 0 6px}
-.wk-tabel{border-collapse:collapse;font-size:13px}
-.wk-tabel th,.wk-tabel td{border:1px solid #bbb;padding:3px 6px;text-align:left;vertical-align:top}
-.wk-tabel th{background:#eee}
-.wk-kompas svg{max-width:100%;height:auto}
-.wk-voet{font-size:12px;color:#555;padding:10px 18px 24px}
-"""
 
 EXPLANATION = (
     "Het wijkkompas laat per thema zien hoe een gebied ervoor staat. Een score van 100 is "
@@ -47,46 +38,44 @@ EXPLANATION = (
     "dan gemiddeld, onder 95 ongunstiger. Grijs betekent: geen gegevens. Samenstelling van de "
     "bevolking (leeftijd, huishoudens) wordt getoond maar niet beoordeeld."
 )
+NO_DATA = "geen data"
 
 
-def _svg(fig: plt.Figure) -> str:
+def _svg(fig: Figure) -> Markup:
+    """The chart as inline SVG; matplotlib escapes every text it writes into it."""
     buffer = io.StringIO()
     fig.savefig(buffer, format="svg", bbox_inches="tight")
     plt.close(fig)
     text = buffer.getvalue()
-    return text[text.index("<svg"):]
+    return Markup(text[text.index("<svg"):])
 
 
-def _add(fmap: folium.Map, markup: str, before_map: bool = False) -> None:
-    html_section = fmap.get_root().html
-    element = Element(markup)
-    if before_map:
-        html_section.add_child(element, index=0)
-    else:
-        html_section.add_child(element)
+def _cell(value: Any) -> str:
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return NO_DATA
+    if isinstance(value, float):
+        return f"{value:.0f}"
+    return str(value)
 
 
-def _sources(processed: Processed) -> str:
-    rows = processed.table
-    sources = sorted(str(b) for b in rows["bron"].dropna().unique())
-    items = "".join(f"<li>{html.escape(s)}</li>" for s in sources)
-    return (f'<div class="wk-voet"><b>Bronnen</b><ul>{items}</ul>Kaartgegevens: Kadaster '
-            "(BRT-Achtergrondkaart, alleen met internet). Cijfers: CBS (CC BY 4.0) en gemeente. "
-            "Gemaakt met wijkkompas.</div>")
+def _table(frame: pd.DataFrame, index: str | None = None) -> dict[str, list]:
+    """A table as plain texts for the page template (columns, rows)."""
+    if index is not None:
+        frame = frame.reset_index().rename(columns={frame.index.name: index})
+    return {"columns": [str(c) for c in frame.columns],
+            "rows": [[_cell(v) for v in row] for row in frame.itertuples(index=False)]}
+
+
+def _sources(processed: Processed) -> list[str]:
+    return sorted(str(b) for b in processed.table["bron"].dropna().unique())
 
 
 def _page(processed: Processed, title: str, intro: str, wijk: str | None,
-          sections: list[str], tiles_url: str) -> str:
+          sections: list[dict[str, Any]], tiles_url: str) -> str:
     fmap = interactive_map(processed, wijk=wijk, tiles_url=tiles_url, height="560px")
-    root = fmap.get_root()
-    root.header.add_child(Element(f"<title>{html.escape(title)}</title>"))
-    root.header.add_child(Element(f"<style>{PAGE_CSS}</style>"))
-    _add(fmap, f'<div class="wk-kop"><h1>{html.escape(title)}</h1><p>{html.escape(intro)}</p>'
-               "</div>", before_map=True)
-    for section in sections:
-        _add(fmap, section)
-    _add(fmap, _sources(processed))
-    return root.render()
+    return template("page.html").render(
+        title=title, intro=intro, map=map_parts(fmap), css=Markup(asset("page.css")),
+        sections=sections, sources=_sources(processed))
 
 
 def gemeente_page(processed: Processed, tiles_url: str = PDOK_TILES) -> str:
@@ -96,15 +85,13 @@ def gemeente_page(processed: Processed, tiles_url: str = PDOK_TILES) -> str:
     themes = processed.result.themes
     wijken = themes[(themes["niveau"] == "wijk") & (themes["deel"] == "totaal")
                     & themes["score"].notna()]
-    table = ""
+    sections = []
     if len(wijken):
         pivot = wijken.pivot_table(index="gebiedsnaam", columns=["thema_naam", "jaar"],
                                    values="score").round(0)
         pivot.columns = [f"{t} {j}" for t, j in pivot.columns]
-        table = ('<div class="wk-sectie"><h2>Scores per wijk</h2>'
-                 + pivot.to_html(classes="wk-tabel", escape=True, na_rep="geen data",
-                                 float_format=lambda v: f"{v:.0f}") + "</div>")
-    return _page(processed, title, intro, None, [table], tiles_url)
+        sections.append({"title": "Scores per wijk", "table": _table(pivot, index="wijk")})
+    return _page(processed, title, intro, None, sections, tiles_url)
 
 
 def wijk_page(processed: Processed, wijk: str, jaar: int | None = None,
@@ -123,16 +110,16 @@ def wijk_page(processed: Processed, wijk: str, jaar: int | None = None,
     chart = _svg(compass_chart(processed, wijk, jaar))
     profile = profile_table(processed, wijk, jaar)
     specific = profile[profile["gebied-specifiek"] == "ja"]
-    sections = [
-        f'<div class="wk-sectie"><h2>Het kompas</h2><div class="wk-kompas">{chart}</div></div>',
-        '<div class="wk-sectie"><h2>Alle indicatoren</h2>'
-        + profile.to_html(classes="wk-tabel", index=False, escape=True) + "</div>",
-    ]
+    sections = [{"title": "Het kompas", "chart": chart},
+                {"title": "Alle indicatoren", "table": _table(profile)}]
     if len(specific):
-        sections.append('<div class="wk-sectie"><h2>Gebied-specifieke indicatoren</h2>'
-                        + specific.to_html(classes="wk-tabel", index=False, escape=True)
-                        + "</div>")
+        sections.append({"title": "Gebied-specifieke indicatoren", "table": _table(specific)})
     return _page(processed, title, intro, wijk, sections, tiles_url)
+
+
+def page_name(code: str, niveau: str) -> str:
+    """The file name of the page of an area: only ever from a validated code."""
+    return f"wijkkompas_{check_code(code, niveau)}.html"
 
 
 def run_export(processed: Processed, out_dir: Path, wijk: str | None = None,
@@ -143,18 +130,21 @@ def run_export(processed: Processed, out_dir: Path, wijk: str | None = None,
     ``out_dir`` as it was.
     """
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)  # a bad --out fails before any work
-    pages: dict[Path, bytes] = {}
+    themes = processed.result.themes
     if wijk is None:
-        path = out_dir / f"wijkkompas_{processed.kompas.gemeente}.html"
-        pages[path] = gemeente_page(processed, tiles_url).encode("utf-8")
-        themes = processed.result.themes
         wijken = sorted(themes.loc[themes["niveau"] == "wijk", "gebiedscode"].unique())
     else:
         wijken = [wijk]
+    # Every name is checked before anything is rendered or written.
+    names = {code: page_name(code, "wijk") for code in wijken}
+    out_dir.mkdir(parents=True, exist_ok=True)  # a bad --out fails before the rendering
+    pages: dict[Path, bytes] = {}
+    if wijk is None:
+        path = out_dir / page_name(processed.kompas.gemeente, "gemeente")
+        pages[path] = gemeente_page(processed, tiles_url).encode("utf-8")
     for code in wijken:
-        path = out_dir / f"wijkkompas_{code}.html"
-        pages[path] = wijk_page(processed, code, tiles_url=tiles_url).encode("utf-8")
+        pages[out_dir / names[code]] = wijk_page(processed, code,
+                                                 tiles_url=tiles_url).encode("utf-8")
     write_files_atomic(pages)
     written = list(pages)
     for path in written:

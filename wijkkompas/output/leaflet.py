@@ -1,21 +1,51 @@
 """Leaflet pages that work offline: Leaflet inlined from an installed package
 (``django-js-lib-leaflet``), data handed to the page only as script-safe JSON, and the PDOK
 BRT-Achtergrondkaart (grijs) as the one thing that needs a network.
+
+No text from data is ever template source. branca's ``MacroElement.render`` wraps what a
+macro rendered in a new ``Element``, which compiles it again as a Jinja template; a name
+like ``{{ 7*7 }}`` in the data would then run. Every element of this project renders
+through :class:`SafeRender` instead, which keeps rendered text as text. The templates
+themselves are package files (``wijkkompas/output/templates``), rendered by one
+autoescaping Jinja environment with data only as variables.
 """
 
 from __future__ import annotations
 
 import json
+from functools import cache
 from importlib import resources
 from typing import Any
 
 import folium
-from branca.element import MacroElement
+import jinja2
+from branca.element import Element, Figure, MacroElement
+from markupsafe import Markup
 
 PDOK_TILES = ("https://service.pdok.nl/brt/achtergrondkaart/wmts/v2_0/grijs/EPSG:3857/"
               "{z}/{x}/{y}.png")
 PDOK_ATTRIBUTION = ('Kaartgegevens &copy; <a href="https://www.kadaster.nl">Kadaster</a> '
                     '(BRT-Achtergrondkaart) | Cijfers: CBS, gemeente')
+
+#: The one Jinja environment of the output stage: package templates, autoescaped.
+ENV = jinja2.Environment(loader=jinja2.PackageLoader("wijkkompas.output", "templates"),
+                         autoescape=True, undefined=jinja2.StrictUndefined,
+                         keep_trailing_newline=True)
+
+
+def template(name: str) -> jinja2.Template:
+    """A template of ``wijkkompas/output/templates``, from the one autoescaping environment."""
+    return ENV.get_template(name)
+
+
+@cache
+def asset(name: str) -> str:
+    """The text of a JavaScript or CSS file of ``wijkkompas/output/templates``."""
+    return resources.files("wijkkompas.output").joinpath("templates", name).read_text(
+        encoding="utf-8")
+
+
+@cache
 def leaflet_assets() -> tuple[str, str]:
     """Leaflet's JavaScript and CSS from the installed package."""
     folder = resources.files("js_lib_leaflet").joinpath("static", "js_lib_leaflet")
@@ -31,35 +61,90 @@ def script_safe_json(value: Any) -> str:
             .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
 
 
-#: Leaflet inline in the page header, for every layer template of this project.
-LEAFLET_HEADER = """
-<style>{{ this.leaflet_css }}</style>
-<script>{{ this.leaflet_js }}</script>
-"""
-#: esc(): text from data into HTML, always through textContent.
-JS_ESCAPE = """
-  function esc(text) {
-    var div = document.createElement("div");
-    div.textContent = text === null || text === undefined ? "" : String(text);
-    return div.innerHTML;
-  }
-"""
+class Rendered(Element):
+    """Text that is already rendered: shown as it is, never compiled as a template."""
 
-class InlineLeafletLayer(MacroElement):
-    """A layer script with its data as safe JSON, and Leaflet inlined in the page header."""
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self._name = "Rendered"
+        self.text = str(text)
+
+    def render(self, **kwargs: Any) -> str:
+        return self.text
+
+
+class SafeRender:
+    """Mixin for folium/branca elements: render the header, html and script macros of the
+    element's own (fixed) template once, and hand the result on as :class:`Rendered` text,
+    where branca would compile it a second time."""
+
+    def render(self, **kwargs: Any) -> None:
+        figure = self.get_root()  # type: ignore[attr-defined]
+        if not isinstance(figure, Figure):
+            raise TypeError("Een kaartelement kan alleen binnen een Figure getoond worden.")
+        module = self._template.module  # type: ignore[attr-defined]
+        for part in ("header", "html", "script"):
+            macro = getattr(module, part, None)
+            if macro is not None:
+                getattr(figure, part).add_child(Rendered(macro(self, kwargs)),
+                                                name=self.get_name())  # type: ignore[attr-defined]
+        for child in list(self._children.values()):  # type: ignore[attr-defined]
+            child.render(**kwargs)
+
+
+class InlineLeafletLayer(SafeRender, MacroElement):
+    """A map layer: its CSS and JavaScript (package files of ``templates/``) inlined in the
+    page header, Leaflet once per page, and one call ``entry(map, data)`` with the data as
+    script-safe JSON. Subclasses name the files and the entry function."""
+
+    css_file = ""
+    js_files: tuple[str, ...] = ()
+    entry = ""
 
     def __init__(self, payload: dict[str, Any]) -> None:
         super().__init__()
         self._name = type(self).__name__
-        self.data_json = script_safe_json(payload)
-        self.leaflet_js, self.leaflet_css = leaflet_assets()
+        self._template = template("layer.html")
+        # Safe by construction (see script_safe_json), so not escaped again as HTML.
+        self.data_json = Markup(script_safe_json(payload))
+
+    @property
+    def css(self) -> Markup:
+        return Markup(asset(self.css_file))
+
+    @property
+    def scripts(self) -> list[Markup]:
+        return [Markup(asset(name)) for name in ("escape.js", *self.js_files)]
+
+    @property
+    def map_name(self) -> Markup:
+        return Markup(self._parent.get_name()) if self._parent is not None else Markup("")
+
+    def render(self, **kwargs: Any) -> None:
+        figure = self.get_root()
+        if isinstance(figure, Figure):
+            js, css = leaflet_assets()
+            # Leaflet once per page, whatever the number of layers.
+            header = template("leaflet.html").render(js=Markup(js), css=Markup(css))
+            figure.header.add_child(Rendered(header), name="leaflet")
+        super().render(**kwargs)
 
 
-class OfflineMap(folium.Map):
+class OfflineMap(SafeRender, folium.Map):
     """A folium map that loads nothing from a CDN; Leaflet comes inline with the layer."""
 
     default_js: list[tuple[str, str]] = []
     default_css: list[tuple[str, str]] = []
+
+
+class BaseTiles(SafeRender, folium.TileLayer):
+    """The base map tiles, rendered without a second compilation."""
+
+    def render(self, **kwargs: Any) -> None:
+        super().render(**kwargs)
+        self.get_root().script.add_child(
+            Rendered(f"{self.get_name()}.addTo({self._parent.get_name()});"),
+            name=self.get_name() + "_add")
 
 
 def base_map(tiles_url: str = PDOK_TILES, height: str = "100%") -> folium.Map:
@@ -67,6 +152,17 @@ def base_map(tiles_url: str = PDOK_TILES, height: str = "100%") -> folium.Map:
     fmap = OfflineMap(location=[52.35, 6.66], zoom_start=12, tiles=None, height=height,
                       control_scale=True)
     if tiles_url:
-        folium.TileLayer(tiles=tiles_url, attr=PDOK_ATTRIBUTION, name="BRT-Achtergrondkaart",
-                         max_zoom=19, overlay=False, control=False).add_to(fmap)
+        BaseTiles(tiles=tiles_url, attr=PDOK_ATTRIBUTION, name="BRT-Achtergrondkaart",
+                  max_zoom=19, overlay=False, control=False).add_to(fmap)
     return fmap
+
+
+def map_parts(fmap: folium.Map) -> dict[str, Markup]:
+    """The rendered header, body and script of a map, for a page template of its own (which
+    declares the character set itself, first in its head)."""
+    figure = fmap.get_root()
+    figure.header._children.pop("meta_http", None)
+    for child in list(figure._children.values()):
+        child.render()
+    return {part: Markup(getattr(figure, part).render())
+            for part in ("header", "html", "script")}

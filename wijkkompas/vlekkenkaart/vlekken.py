@@ -12,18 +12,14 @@ from dataclasses import dataclass
 from functools import reduce
 
 import geopandas as gpd
-import matplotlib
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from shapely.geometry import Polygon
+from shapely.ops import unary_union
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from shapely.geometry import Polygon  # noqa: E402
-from shapely.ops import unary_union  # noqa: E402
-
-from wijkkompas.gebied import RD, wijk_of  # noqa: E402
-from wijkkompas.output.processed import Processed  # noqa: E402
+from wijkkompas.gebied import RD, wijk_of
+from wijkkompas.output.processed import Processed
 
 ALL = "alle"
 #: Indicators of a buurt's draagkracht; higher values mean less draagkracht.
@@ -133,7 +129,8 @@ def vlekken(surface: Density, levels: list[float] | None = None) -> gpd.GeoDataF
     levels = levels or contour_levels(surface)
     if not levels:
         return gpd.GeoDataFrame({"niveau": [], "dichtheid_vanaf": []}, geometry=[], crs=RD)
-    fig, ax = plt.subplots()
+    # Contours only: a Figure of its own, outside pyplot, so no backend and nothing shown.
+    ax = Figure().add_subplot()
     filled = ax.contourf(surface.xs, surface.ys, surface.values,
                          levels=[*levels, float(surface.values.max()) * 1.001])
     bands = []
@@ -142,7 +139,6 @@ def vlekken(surface: Density, levels: list[float] | None = None) -> gpd.GeoDataF
         shape = (reduce(lambda a, b: a.symmetric_difference(b), rings).buffer(0) if rings
                  else Polygon())
         bands.append((level, shape))
-    plt.close(fig)
     # Each vlek is everything at or above its level, so the vlekken nest.
     rows = []
     for number in range(len(bands)):

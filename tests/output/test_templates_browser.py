@@ -1,0 +1,135 @@
+"""Each JavaScript file of ``wijkkompas/output/templates`` on its own in headless Chromium,
+with a small payload: no console error, and the page classifies exactly as Python does,
+with the class bounds it is sent."""
+
+from __future__ import annotations
+
+from html import escape
+from importlib import resources
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tests.output.browser import opened
+from wijkkompas.kompas.classes import (
+    ALL_CHANGE_CLASSES,
+    ALL_CLASSES,
+    CHANGE_CLASSES,
+    ScoreClass,
+    classify,
+    classify_change,
+    page_classes,
+)
+from wijkkompas.output.leaflet import script_safe_json
+
+TEMPLATES = resources.files("wijkkompas.output").joinpath("templates")
+LEAFLET = resources.files("js_lib_leaflet").joinpath("static", "js_lib_leaflet")
+SQUARE = {"type": "Polygon", "coordinates": [[[6.6, 52.3], [6.7, 52.3], [6.7, 52.4],
+                                              [6.6, 52.4], [6.6, 52.3]]]}
+THRESHOLD = 5.0
+
+
+def _page(tmp_path, scripts: list[str], css: str, call: str):
+    """An HTML file that loads Leaflet and the template files themselves, then runs
+    ``call``."""
+    tags = [f'<link rel="stylesheet" href="{LEAFLET.joinpath("leaflet.css").as_uri()}">',
+            f'<link rel="stylesheet" href="{TEMPLATES.joinpath(css).as_uri()}">',
+            f'<script src="{LEAFLET.joinpath("leaflet.js").as_uri()}"></script>']
+    tags += [f'<script src="{TEMPLATES.joinpath(name).as_uri()}"></script>' for name in scripts]
+    path = tmp_path / "pagina.html"
+    path.write_text("<!DOCTYPE html><html><head><meta charset='utf-8'>" + "".join(tags)
+                    + "</head><body><div id='kaart' style='height:400px'></div><script>\n"
+                    + "var map = L.map('kaart');\n" + call + "\n</script></body></html>",
+                    encoding="utf-8")
+    return path
+
+
+def _kompas_payload(veranderklassen: list[dict]) -> dict:
+    feature = {"type": "Feature", "geometry": SQUARE, "properties": {
+        "c": "WK014115", "n": "Wijk 15", "s": {"t|2015": 99.5}, "d": {"t|2015": None},
+        "b": {"t|2015": 7.0}, "v": {"t|2015": [["Bijstand", "per 1.000", 12.5]]}}}
+    return {"gemeente": "Almelo", "basisjaar": 2015, "start": {"thema": "t", "jaar": 2015},
+            "drempel": THRESHOLD, "niveaus": [["wijk", "Wijken"]], "themas": [["t", "Thema"]],
+            "jaren": [2015], "maten": [["score", "Score"], ["basis", "Verandering"]],
+            "klassen": page_classes(ALL_CLASSES), "veranderklassen": veranderklassen,
+            "geo": {"wijk": {"type": "FeatureCollection", "features": [feature]}}}
+
+
+# Every bound, just below and above it, and missing.
+SCORES = [None, 40.0, 79.999, 80.0, 94.999, 95.0, 100.0, 104.999, 105.0, 119.999, 120.0, 150.0]
+CHANGES = [None, -15.0, -10.0, -9.999, -5.0, -4.999, 0.0, 4.999, 5.0, 9.999, 10.0, 15.0]
+
+
+def test_escape_js_escapes_what_html_needs(tmp_path, browser):
+    text = '<script>x</script> "><img src=x onerror="y"> & \'z\' {{ 7*7 }}'
+    path = _page(tmp_path, ["escape.js"], "kompas_map.css",
+                 f"window.wijkkompas = wkEsc({script_safe_json(text)});")
+    with opened(browser, path) as page:
+        assert page.page.evaluate("window.wijkkompas") == escape(text, quote=True).replace(
+            "&#x27;", "&#39;")
+        assert page.page.evaluate("[wkEsc(null), wkEsc(undefined), wkEsc(0)]") == ["", "", "0"]
+        assert page.errors == [] and page.dialogs == []
+
+
+def test_kompas_map_js_classifies_as_python_does(tmp_path, browser):
+    payload = _kompas_payload(page_classes(ALL_CHANGE_CLASSES))
+    path = _page(tmp_path, ["escape.js", "kompas_map.js"], "kompas_map.css",
+                 f"wijkkompasKaart(map, {script_safe_json(payload)});")
+    with opened(browser, path) as page:
+        scores = page.page.evaluate("xs => xs.map(x => window.wijkkompas.scoreClass(x).code)",
+                                    SCORES)
+        changes = page.page.evaluate(
+            "xs => xs.map(x => window.wijkkompas.changeClass(x).code)", CHANGES)
+        assert scores == classify(pd.Series(SCORES, dtype="float64")).tolist()
+        assert changes == classify_change(pd.Series(CHANGES, dtype="float64"),
+                                          THRESHOLD).tolist()
+        assert page.fills() == [ALL_CLASSES[2].colour]  # 99.5: "rond het gemiddelde"
+        page.choose("maat", "basis")  # +7 with a threshold of 5: "verbeterd"
+        assert page.fills() == [CHANGE_CLASSES[3].colour]
+        assert page.page.inner_text(".wk-legend").count("\n") >= len(ALL_CHANGE_CLASSES)
+        assert page.errors == [] and page.dialogs == []
+
+
+def test_kompas_map_js_uses_the_bounds_it_is_sent(tmp_path, browser):
+    # Other change bounds (1.5 and 3 times the threshold): the page follows them.
+    wider = tuple(ScoreClass(c.code, c.label, c.lower * 1.5, c.upper * 1.5, c.colour,
+                             c.lower_counts, c.upper_counts) for c in CHANGE_CLASSES)
+    payload = _kompas_payload(page_classes((*wider, ALL_CHANGE_CLASSES[-1])))
+    path = _page(tmp_path, ["escape.js", "kompas_map.js"], "kompas_map.css",
+                 f"wijkkompasKaart(map, {script_safe_json(payload)});")
+    with opened(browser, path) as page:
+        changes = page.page.evaluate(
+            "xs => xs.map(x => window.wijkkompas.changeClass(x).code)", CHANGES)
+        values = np.array([np.nan if x is None else x for x in CHANGES]) / THRESHOLD
+        expected = [0 if np.isnan(v) else next(c.code for c in wider if c.contains(
+            pd.Series([v])).iloc[0]) for v in values]
+        assert changes == expected
+        assert changes != classify_change(pd.Series(CHANGES, dtype="float64"),
+                                          THRESHOLD).tolist()
+        assert page.errors == []
+
+
+@pytest.mark.parametrize("gedeeld", [True, False])
+def test_vlekkenkaart_js_draws_a_small_payload(tmp_path, browser, gedeeld):
+    buurt = {"type": "Feature", "geometry": SQUARE, "properties": {
+        "c": "BU01411000", "n": "Binnenstad Noord", "t": [["Huisarts", 1]], "r": 1, "i": 0.4}}
+    payload = {"gedeeld": gedeeld, "bandbreedte": 300,
+               "vlekken": {"type": "FeatureCollection", "features": [
+                   {"type": "Feature", "geometry": SQUARE, "properties": {"n": 1, "d": 0.5}}]},
+               "vlekkleuren": ["#fee5d9", "#fcae91", "#fb6a4a", "#cb181d"],
+               "punten": [{"n": "Praktijk", "c": "Huisarts", "k": 2, "ll": [52.35, 6.65]}],
+               "buurten": {"type": "FeatureCollection", "features": [buurt]},
+               "buurtaantal": 1, "gevoelig": ["Opvang"]}
+    if not gedeeld:
+        payload["toets"] = {"ll": [52.35, 6.65], "stralen": [250, 500], "tekst": "Toets\nregel"}
+    path = _page(tmp_path, ["escape.js", "vlekkenkaart.js"], "vlekkenkaart.css",
+                 f"vlekkenkaartKaart(map, {script_safe_json(payload)});")
+    with opened(browser, path, ready="window.vlekkenkaart") as page:
+        legend = page.page.inner_text(".vk-panel")
+        assert "bandbreedte 300 m" in legend
+        assert ("Opvang: alleen als aantal per buurt" in legend) == gedeeld
+        layers = page.page.eval_on_selector_all(
+            ".leaflet-control-layers-overlays label", "ls => ls.map(l => l.innerText.trim())")
+        assert ("Toets" in layers) == (not gedeeld)
+        assert page.errors == [] and page.dialogs == []

@@ -1,0 +1,156 @@
+/* wijkkompas: the interactive map. wijkkompasKaart(map, data) draws every area of
+   data.geo on the Leaflet map, with a panel to choose level, theme, year and measure, and
+   the fixed legend. The score and change classes come with the data (data.klassen,
+   data.veranderklassen: code, label, kleur, van, tot and whether each bound counts); they
+   are defined once, in Python. Needs Leaflet and escape.js. */
+function wijkkompasKaart(map, data) {
+  "use strict";
+  var esc = wkEsc;
+  var state = {niveau: data.niveaus[0][0], thema: data.start.thema,
+               jaar: String(data.start.jaar), maat: "score"};
+
+  function fmt(x, dec) {
+    if (x === null || x === undefined) { return "geen data"; }
+    return Number(x).toLocaleString("nl-NL", {minimumFractionDigits: dec,
+                                             maximumFractionDigits: dec});
+  }
+  function noData(list) {
+    return list.filter(function (k) { return k.code === 0; })[0];
+  }
+  function within(k, x) {
+    var above = k.van === null || (k.van_telt ? x >= k.van : x > k.van);
+    var below = k.tot === null || (k.tot_telt ? x <= k.tot : x < k.tot);
+    return above && below;
+  }
+  function classOf(list, x) {
+    if (x === null || x === undefined || isNaN(x)) { return noData(list); }
+    var found = list.filter(function (k) { return k.code !== 0 && within(k, x); });
+    return found.length ? found[0] : noData(list);
+  }
+  function scoreClass(score) { return classOf(data.klassen, score); }
+  function changeClass(delta) {
+    // The change bounds are multiples of the meaningful change (data.drempel).
+    if (delta === null || delta === undefined) { return noData(data.veranderklassen); }
+    return classOf(data.veranderklassen, delta / data.drempel);
+  }
+  function key() { return state.thema + "|" + state.jaar; }
+  function measure(p) {
+    var k = key();
+    if (state.maat === "score") { return p.s[k]; }
+    return state.maat === "vorig" ? p.d[k] : p.b[k];
+  }
+  function klass(p) {
+    return state.maat === "score" ? scoreClass(p.s[key()]) : changeClass(measure(p));
+  }
+  function style(feature) {
+    return {color: "#333", weight: state.niveau === "wijk" ? 1.5 : 0.8, fillOpacity: 0.75,
+            fillColor: klass(feature.properties).kleur};
+  }
+  function themeName() {
+    var name = state.thema;
+    data.themas.forEach(function (t) { if (t[0] === state.thema) { name = t[1]; } });
+    return name;
+  }
+  function tooltip(layer) {
+    var p = layer.feature.properties, k = klass(p), rows = p.v[key()] || [];
+    var html = '<div class="wk-tip"><b>' + esc(p.n || p.c) + "</b> (" + esc(p.c) + ")<br>" +
+      esc(themeName()) + ", " + esc(state.jaar) + '<br><span class="wk-score">';
+    if (state.maat === "score") {
+      html += "score " + esc(fmt(p.s[key()], 0));
+    } else {
+      var d = measure(p);
+      html += "verandering " + (d !== null && d !== undefined && d > 0 ? "+" : "") +
+              esc(fmt(d, 0)) + " punten";
+    }
+    html += "</span><br>" + esc(k.label);
+    if (rows.length) {
+      html += "<table>";
+      rows.forEach(function (r) {
+        html += "<tr><td>" + esc(r[0]) + "</td><td>" + esc(fmt(r[2], 1)) + " " + esc(r[1]) +
+                "</td></tr>";
+      });
+      html += "</table>";
+    }
+    return html + "</div>";
+  }
+
+  var layers = {};
+  data.niveaus.forEach(function (n) {
+    layers[n[0]] = L.geoJSON(data.geo[n[0]], {
+      style: style,
+      onEachFeature: function (feature, layer) {
+        layer.bindTooltip(tooltip, {sticky: true});
+      }
+    });
+  });
+
+  var legend = L.control({position: "bottomright"});
+  legend.onAdd = function () {
+    this._div = L.DomUtil.create("div", "wk-panel wk-legend");
+    this.update();
+    return this._div;
+  };
+  legend.update = function () {
+    var list = state.maat === "score" ? data.klassen : data.veranderklassen;
+    var title = state.maat === "score" ? "Score (100 = " + data.gemeente + " in " +
+      data.basisjaar + ")" : "Verandering (punten)";
+    var html = "<b>" + esc(title) + "</b><br>";
+    list.forEach(function (k) {
+      html += '<i style="background:' + esc(k.kleur) + '"></i>' + esc(k.label) + "<br>";
+    });
+    this._div.innerHTML = html;
+  };
+
+  // The choices are built as elements: option values and labels are set as properties,
+  // so no text from data is ever parsed as HTML.
+  function select(parent, id, label, options, value) {
+    var title = L.DomUtil.create("label", "", parent);
+    title.htmlFor = id;
+    title.textContent = label;
+    var box = L.DomUtil.create("select", "", parent);
+    box.id = id;
+    options.forEach(function (o) {
+      var option = document.createElement("option");
+      option.value = String(o[0]);
+      option.textContent = String(o[1]);
+      option.selected = String(o[0]) === String(value);
+      box.appendChild(option);
+    });
+  }
+  var panel = L.control({position: "topright"});
+  panel.onAdd = function () {
+    var div = L.DomUtil.create("div", "wk-panel");
+    var head = L.DomUtil.create("b", "", div);
+    head.textContent = "Wijkkompas " + data.gemeente;
+    select(div, "wk-niveau", "Niveau", data.niveaus, state.niveau);
+    select(div, "wk-thema", "Thema", data.themas, state.thema);
+    select(div, "wk-jaar", "Jaar", data.jaren.map(function (j) { return [j, j]; }), state.jaar);
+    select(div, "wk-maat", "Kaart", data.maten, state.maat);
+    L.DomEvent.disableClickPropagation(div);
+    L.DomEvent.disableScrollPropagation(div);
+    return div;
+  };
+
+  function redraw() {
+    Object.keys(layers).forEach(function (n) {
+      if (n === state.niveau) { layers[n].addTo(map); layers[n].setStyle(style); }
+      else { map.removeLayer(layers[n]); }
+    });
+    legend.update();
+  }
+  panel.addTo(map);
+  legend.addTo(map);
+  ["niveau", "thema", "jaar", "maat"].forEach(function (name) {
+    document.getElementById("wk-" + name).addEventListener("change", function (event) {
+      state[name] = event.target.value;
+      redraw();
+    });
+  });
+  redraw();
+  var bounds = layers[state.niveau].getBounds();
+  if (bounds.isValid()) { map.fitBounds(bounds, {padding: [10, 10]}); }
+  if (window.performance && performance.mark) { performance.mark("wijkkompas-klaar"); }
+  window.wijkkompas = {state: state, layers: layers, redraw: redraw, map: map,
+                       scoreClass: scoreClass, changeClass: changeClass};
+  return window.wijkkompas;
+}
