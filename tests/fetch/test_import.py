@@ -176,3 +176,28 @@ def test_empty_file(tmp_path):
     path = tmp_path / "leeg.csv"
     path.write_text("buurtcode,aantal_inw\n", encoding="utf-8")
     _bad(path, 2021, tmp_path / "raw", "bevat geen rijen")
+
+
+def test_dutch_csv_reads_thousands_points_as_thousands(tmp_path):
+    path = tmp_path / "kaart.csv"
+    path.write_text("BU_CODE;BU_NAAM;AANT_INW;GEM_HH_GR;WOZ\n"
+                    "BU01411000;Binnenstad-Noord;2.160;1,6;1.234,5\n"
+                    "BU01411001;Binnenstad-Zuid;1475;.;-99999997\n", encoding="utf-8")
+    frame = read_kaart(path).frame
+    assert frame["AANT_INW"].tolist() == [2160, 1475]
+    assert frame["GEM_HH_GR"].tolist()[0] == 1.6 and pd.isna(frame["GEM_HH_GR"][1])
+    assert frame["WOZ"].tolist()[0] == 1234.5 and pd.isna(frame["WOZ"][1])
+    assert frame["BU_NAAM"].tolist() == ["Binnenstad-Noord", "Binnenstad-Zuid"]
+
+
+@pytest.mark.parametrize("cell, problem", [
+    ("twee duizend", "regel 3, kolom AANT_INW: geen getal: 'twee duizend'"),
+    ("1,234.5", "regel 3, kolom AANT_INW: '1,234.5' past niet bij de getalnotatie van dit "
+                "bestand (decimaalkomma, punt tussen duizendtallen)"),
+])
+def test_a_word_in_a_number_column_is_refused_with_line_and_column(tmp_path, cell, problem):
+    path = tmp_path / "kaart.csv"
+    path.write_text("BU_CODE;AANT_INW\nBU01411000;2.160\nBU01411001;" + cell + "\n"
+                    "BU01411002;1.475\n", encoding="utf-8")
+    message = _bad(path, 2021, tmp_path / "raw", "geen getal|past niet")
+    assert message == f"{path}: {problem}. Verbeter het bestand en importeer opnieuw."

@@ -27,8 +27,9 @@ import pandas as pd
 
 from wijkkompas.build.catalogue import FACTORS, indicators
 from wijkkompas.build.indicators import INTERNAL
-from wijkkompas.errors import WijkkompasError
+from wijkkompas.errors import WijkkompasError, capped
 from wijkkompas.gebied import CODE_RE, level_of
+from wijkkompas.tabular import NumberError, Table, parse_number, read_table, text_of
 from wijkkompas.tomlfile import read_toml
 
 REQUIRED = ("gebiedscode", "jaar", "indicator", "waarde")
@@ -83,35 +84,10 @@ def read_definitions(path: Path) -> LocalConfig:
     return LocalConfig(Path(path), definitions, files)
 
 
-def _read_table(path: Path) -> pd.DataFrame:
-    try:
-        if path.suffix.lower() in (".xlsx", ".xls"):
-            frame = pd.read_excel(path, dtype=str)
-        elif path.suffix.lower() == ".csv":
-            with path.open(encoding="utf-8-sig") as handle:
-                head = handle.readline()
-            sep = ";" if head.count(";") > head.count(",") else ","
-            frame = pd.read_csv(path, dtype=str, sep=sep, keep_default_na=False,
-                                encoding="utf-8-sig")
-        else:
-            raise WijkkompasError(f"{path}: gebruik een CSV- of Excel-bestand (.csv, .xlsx).")
-    except WijkkompasError:
-        raise
-    except (OSError, ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
-        raise WijkkompasError(f"Kan {path} niet lezen ({type(exc).__name__}: "
-                              f"{str(exc).splitlines()[0][:200]}).") from None
-    frame.columns = [str(c).strip().lower() for c in frame.columns]
-    return frame.fillna("")
-
-
-def _number(text: str) -> float | None:
-    """A number in Dutch or English notation; None for empty; raises ValueError otherwise."""
-    text = str(text).strip()
-    if text in ("", "."):
-        return None
-    if "," in text:
-        text = text.replace(".", "").replace(",", ".")
-    return float(text)
+def _read_table(path: Path) -> Table:
+    table = read_table(path)
+    table.frame.columns = [str(c).strip().lower() for c in table.frame.columns]
+    return table
 
 
 @dataclass
@@ -137,7 +113,8 @@ def indeling_for(year: int, areas: dict[int, set[str]]) -> int | None:
 def validate(path: Path, config: LocalConfig,
              areas: dict[int, set[str]]) -> tuple[pd.DataFrame, list[Problem]]:
     """Check one file of local figures; returns its rows (long format) and every problem."""
-    frame = _read_table(path)
+    table = _read_table(path)
+    frame = table.frame
     name = str(path)
     problems: list[Problem] = []
     missing = [c for c in REQUIRED if c not in frame.columns]
@@ -150,28 +127,28 @@ def validate(path: Path, config: LocalConfig,
     for index, row in frame.iterrows():
         line = int(index) + 2
         before = len(problems)
-        code = str(row["gebiedscode"]).strip()
+        code = text_of(row["gebiedscode"])
         if not CODE_RE.match(code):
             problems.append(Problem(name, line, "gebiedscode", f"ongeldige code '{code}' "
                                     "(verwacht GM####, WK###### of BU########)"))
         try:
-            jaar = int(str(row["jaar"]).strip())
+            jaar = int(text_of(row["jaar"]))
             if not 1990 <= jaar <= this_year + 1:
                 raise ValueError
         except ValueError:
             problems.append(Problem(name, line, "jaar", f"onmogelijk jaar '{row['jaar']}'"))
             jaar = None
-        indicator = str(row["indicator"]).strip()
+        indicator = text_of(row["indicator"])
         if indicator not in config.definitions:
             problems.append(Problem(name, line, "indicator", f"onbekende indicator "
                                     f"'{indicator}'; definieer hem in {config.path}"))
         values = {}
         for column in ("waarde", "teller", "noemer"):
-            text = row[column] if column in frame.columns else ""
             try:
-                values[column] = _number(text)
-            except ValueError:
-                problems.append(Problem(name, line, column, f"geen getal: '{text}'"))
+                values[column] = (parse_number(row[column], table.decimal)
+                                  if column in frame.columns else None)
+            except NumberError as exc:
+                problems.append(Problem(name, line, column, exc.reason))
                 values[column] = None
         if jaar is not None and CODE_RE.match(code):
             indeling = indeling_for(jaar, areas)
@@ -200,7 +177,7 @@ def validate(path: Path, config: LocalConfig,
                 problems.append(Problem(name, line, "waarde", f"{values['waarde']:g} past niet "
                                         f"bij teller/noemer ({expected:.4g})"))
         if len(problems) == before and definition is not None and jaar is not None:
-            bron = str(row["bron"]).strip() if "bron" in frame.columns else ""
+            bron = text_of(row["bron"]) if "bron" in frame.columns else ""
             rows.append({"gebiedscode": code, "jaar": jaar, "indeling": indeling or jaar,
                          "indicator": indicator, "bron": bron or definition.bron, **values})
     return _long(rows, config), problems
@@ -241,9 +218,7 @@ def load_local(config: LocalConfig,
 
 
 def problems_error(problems: list[Problem], report: Path) -> WijkkompasError:
-    shown = "; ".join(str(p) for p in problems[:5])
-    more = f" (en nog {len(problems) - 5})" if len(problems) > 5 else ""
     return WijkkompasError(
-        f"Lokale indicatoren afgekeurd, {len(problems)} probleem/problemen: {shown}{more}. "
+        f"Lokale indicatoren afgekeurd, {len(problems)} probleem/problemen: {capped(problems)}. "
         f"Alle problemen staan in {report}. Verbeter de bestanden; er is niets gebouwd."
     )

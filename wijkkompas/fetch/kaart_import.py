@@ -11,7 +11,6 @@ the manifest. Mapping the statistics to canonical variables is the build stage's
 
 from __future__ import annotations
 
-import csv
 import re
 import shutil
 from dataclasses import dataclass
@@ -21,13 +20,14 @@ from typing import Any
 import pandas as pd
 import pyogrio
 
-from wijkkompas.errors import WijkkompasError
+from wijkkompas.errors import WijkkompasError, capped
 from wijkkompas.gebied import CODE_PATTERNS
 from wijkkompas.storage import atomic_path, now_stamp, sha256_file
+from wijkkompas.tabular import parse_series, read_csv_table
 
 #: CBS codes for secret, not available or not applicable values in the wijk- en buurtkaart.
 SECRECY_VALUES = (-99999999, -99999998, -99999997, -99999995)
-MISSING_TEXT = {"", ".", "-99999999", "-99999998", "-99999997", "-99999995"}
+MISSING_TEXT = frozenset({"", ".", "-99999999", "-99999998", "-99999997", "-99999995"})
 
 GEO_SUFFIXES = {".shp", ".gpkg", ".geojson", ".json"}
 SHAPEFILE_PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg", ".qmd", ".sbn", ".sbx")
@@ -62,33 +62,31 @@ class KaartTable:
 
 
 def _read_csv(path: Path) -> pd.DataFrame:
-    with path.open("r", encoding="utf-8-sig", newline="") as handle:
-        sample = handle.read(8192)
-    try:
-        dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
-        sep = dialect.delimiter
-    except csv.Error:
-        sep = ","
-    frame = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    decimal = "," if sep == ";" else "."
-    return frame.apply(lambda column: _typed_column(column, decimal))
+    """A CSV attribute file with numeric columns as numbers and missing values as NA.
 
-
-def _typed_column(column: pd.Series, decimal: str) -> pd.Series:
-    """Missing markers become NA; a column whose other values are all numbers becomes numeric."""
-    text = column.astype("string").str.strip()
-    text = text.mask(text.isin(MISSING_TEXT))
-    present = text.dropna()
-    as_number = present.str.replace(decimal, ".", regex=False) if decimal != "." else present
-    numbers = pd.to_numeric(as_number, errors="coerce")
-    if len(present) and numbers.notna().all():
-        result = pd.Series(float("nan"), index=column.index, dtype="float64")
-        result[present.index] = numbers.astype("float64")
-        result = result.mask(result.isin(SECRECY_VALUES))
-        if (result.dropna() % 1 == 0).all():
-            return result.astype("Int64")
-        return result
-    return text
+    A column is numeric when most of its filled cells are numbers in the file's notation;
+    a cell in such a column that is not a number is an error naming line and column, never
+    a silent gap. Columns of mostly text (names, codes) stay text.
+    """
+    table = read_csv_table(path)
+    columns, problems = {}, []
+    for name in table.frame.columns:
+        column = table.frame[name]
+        numbers, bad = parse_series(column, table.decimal, MISSING_TEXT)
+        filled = int((~column.isin(MISSING_TEXT)).sum())
+        if filled and int(bad.sum()) * 2 < filled:
+            problems.extend(f"{table.row_label(i)}, kolom {name}: geen getal: '{column[i]}'"
+                            for i in bad[bad].index)
+            numbers = numbers.mask(numbers.isin(SECRECY_VALUES))
+            whole = numbers.dropna()
+            columns[name] = numbers.astype("Int64") if (whole % 1 == 0).all() else numbers
+        else:
+            text = column.astype("string")
+            columns[name] = text.mask(text.isin(MISSING_TEXT))
+    if problems:
+        raise WijkkompasError(f"{path}: {capped(problems)}. Verbeter het bestand en importeer "
+                              "opnieuw.")
+    return pd.DataFrame(columns, index=table.frame.index)
 
 
 def _read_geo(path: Path) -> pd.DataFrame:
@@ -133,9 +131,8 @@ def _validate(frame: pd.DataFrame, path: Path, niveau: str, column: str) -> None
         where = ", ".join(str(int(i) + offset) for i in duplicated[duplicated == code].index)
         problems.append(f"{niveau}code {code} komt meer dan eens voor ({word}s {where})")
     if problems:
-        listed = "; ".join(problems[:10])
-        more = f" (en nog {len(problems) - 10})" if len(problems) > 10 else ""
-        raise WijkkompasError(f"{path}: {listed}{more}. Verbeter het bestand en importeer opnieuw.")
+        raise WijkkompasError(f"{path}: {capped(problems)}. Verbeter het bestand en importeer "
+                              "opnieuw.")
     frame[column] = codes
 
 

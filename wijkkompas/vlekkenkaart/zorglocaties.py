@@ -16,16 +16,19 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyogrio
 from pyproj import Transformer
 
-from wijkkompas.errors import WijkkompasError
+from wijkkompas.errors import WijkkompasError, capped
 from wijkkompas.fetch.geocode import Geocoder
 from wijkkompas.gebied import RD, within_rd_bounds
+from wijkkompas.tabular import MISSING, NumberError, parse_number, read_table
 from wijkkompas.tomlfile import read_toml
 
 _DATASET_KEYS = {"bestand", "bron", "categorie", "categorie_kolom", "naam", "capaciteit", "x",
                  "y", "lon", "lat", "adres", "postcode", "plaats"}
 STATUS_OK = "opgenomen"
+_MISSING = MISSING | {"-"}
 
 
 @dataclass(frozen=True)
@@ -100,45 +103,46 @@ class CareLocations:
         return self.rows[self.rows["status"] == STATUS_OK]
 
 
-def _read(dataset: Dataset) -> pd.DataFrame:
+def _read_points(path: Path) -> pd.DataFrame:
+    try:
+        frame = gpd.read_file(path)
+    except (OSError, ValueError, pyogrio.errors.DataSourceError,
+            pyogrio.errors.DataLayerError) as exc:
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+        raise WijkkompasError(f"Kan zorglocaties uit {path} niet lezen ({first}). Is het een "
+                              "onbeschadigd GeoJSON-bestand of GeoPackage?") from None
+    kinds = frame.geometry.geom_type
+    wrong = kinds.notna() & (kinds != "Point")
+    if wrong.any():
+        listed = capped(f"object {int(i) + 1} is een {kinds[i]}" for i in kinds[wrong].index)
+        raise WijkkompasError(f"{path}: zorglocaties moeten punten zijn, maar {listed}. Lever "
+                              "de locaties als punten of met x/y-kolommen.")
+    if frame.crs is None:
+        frame = frame.set_crs("EPSG:4326")
+    points = frame.geometry.to_crs(RD)
+    frame = pd.DataFrame(frame.drop(columns="geometry"))
+    frame["_x"] = [p.x if p is not None and not p.is_empty else np.nan for p in points]
+    frame["_y"] = [p.y if p is not None and not p.is_empty else np.nan for p in points]
+    return frame
+
+
+def _read(dataset: Dataset) -> tuple[pd.DataFrame, str]:
+    """The rows of one data set and the decimal mark of its numbers."""
     path = dataset.bestand
     if not path.is_file():
         raise WijkkompasError(f"Zorglocaties: bestand {path} bestaat niet. Controleer "
                               "'bestand' in de configuratie.")
     suffix = path.suffix.lower()
-    try:
-        if suffix in (".geojson", ".json", ".gpkg"):
-            frame = gpd.read_file(path)
-            if frame.crs is None:
-                frame = frame.set_crs("EPSG:4326")
-            points = frame.geometry.to_crs(RD)
-            frame = pd.DataFrame(frame.drop(columns="geometry"))
-            frame["_x"] = [p.x if p is not None and not p.is_empty else np.nan for p in points]
-            frame["_y"] = [p.y if p is not None and not p.is_empty else np.nan for p in points]
-            return frame
-        if suffix in (".xlsx", ".xls"):
-            return pd.read_excel(path, dtype=str).fillna("")
-        if suffix == ".csv":
-            with path.open(encoding="utf-8-sig") as handle:
-                head = handle.readline()
-            sep = ";" if head.count(";") > head.count(",") else ","
-            return pd.read_csv(path, dtype=str, sep=sep, keep_default_na=False,
-                               encoding="utf-8-sig")
-    except (OSError, ValueError, UnicodeDecodeError) as exc:
-        raise WijkkompasError(f"Kan zorglocaties uit {path} niet lezen ({type(exc).__name__}: "
-                              f"{str(exc).splitlines()[0][:200]}).") from None
-    raise WijkkompasError(f"{path}: gebruik CSV, Excel of GeoJSON voor zorglocaties.")
+    if suffix in (".geojson", ".json", ".gpkg"):
+        return _read_points(path), "."
+    if suffix in (".csv", ".xlsx"):
+        table = read_table(path)
+        return table.frame, table.decimal
+    raise WijkkompasError(f"{path}: gebruik CSV, Excel (.xlsx) of GeoJSON voor zorglocaties.")
 
 
-def _number(text: object) -> float | None:
-    if text is None or (isinstance(text, float) and np.isnan(text)):
-        return None
-    value = str(text).strip()
-    if value in ("", ".", "-"):
-        return None
-    if "," in value:
-        value = value.replace(".", "").replace(",", ".")
-    return float(value)
+def _number(value: object, decimal: str) -> float | None:
+    return parse_number(value, decimal, missing=_MISSING)
 
 
 def read_locations(config: CareConfig, gemeente: gpd.GeoDataFrame,
@@ -153,7 +157,7 @@ def read_locations(config: CareConfig, gemeente: gpd.GeoDataFrame,
     boundary = gemeente.to_crs(RD).union_all()
     rows, errors, notes = [], [], []
     for dataset in config.datasets:
-        frame = _read(dataset)
+        frame, decimal = _read(dataset)
         col = dataset.kolommen
         name = str(dataset.bestand)
         line_offset = 1 if "_x" in frame.columns else 2  # feature number, or CSV line
@@ -167,15 +171,20 @@ def read_locations(config: CareConfig, gemeente: gpd.GeoDataFrame,
                               f"{', '.join(config.categories)}); voeg hem toe aan "
                               f"{config.path}")
                 continue
-            try:
-                capacity = _number(record.get(col.get("capaciteit", "capaciteit")))
-                x = _number(record.get(col.get("x", "x"))) if "_x" not in frame else None
-                y = _number(record.get(col.get("y", "y"))) if "_x" not in frame else None
-                lon = _number(record.get(col.get("lon", "lon"))) if "_x" not in frame else None
-                lat = _number(record.get(col.get("lat", "lat"))) if "_x" not in frame else None
-            except ValueError as exc:
-                errors.append(f"{where}: geen getal ({exc})")
+            numbers: dict[str, float | None] = {}
+            for key in ("capaciteit", "x", "y", "lon", "lat"):
+                column = col.get(key, key)
+                if key != "capaciteit" and "_x" in frame:
+                    numbers[key] = None
+                    continue
+                try:
+                    numbers[key] = _number(record.get(column), decimal)
+                except NumberError as exc:
+                    errors.append(f"{where}: {exc.reason} in kolom {column}")
+            if len(numbers) < 5:
                 continue
+            capacity, x, y = numbers["capaciteit"], numbers["x"], numbers["y"]
+            lon, lat = numbers["lon"], numbers["lat"]
             if "_x" in frame:
                 x, y = record["_x"], record["_y"]
                 x = None if pd.isna(x) else float(x)
@@ -204,9 +213,7 @@ def read_locations(config: CareConfig, gemeente: gpd.GeoDataFrame,
                          "bron": dataset.bron, "bestand": dataset.bestand.name, "regel": line,
                          "herkomst": herkomst, "status": status, "_waar": where})
     if errors:
-        shown = "; ".join(errors[:6])
-        more = f" (en nog {len(errors) - 6})" if len(errors) > 6 else ""
-        raise WijkkompasError(f"Zorglocaties afgekeurd: {shown}{more}.")
+        raise WijkkompasError(f"Zorglocaties afgekeurd: {capped(errors)}.")
     table = pd.DataFrame(rows, columns=["naam", "categorie", "capaciteit", "x", "y", "adres",
                                         "bron", "bestand", "regel", "herkomst", "status",
                                         "_waar"])
