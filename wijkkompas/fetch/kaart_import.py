@@ -23,7 +23,7 @@ import pyogrio
 from wijkkompas.errors import WijkkompasError, capped
 from wijkkompas.gebied import CODE_PATTERNS
 from wijkkompas.storage import atomic_path, now_stamp, sha256_file
-from wijkkompas.tabular import parse_series, read_csv_table
+from wijkkompas.tabular import NumberError, parse_series, read_csv_table
 
 #: CBS codes for secret, not available or not applicable values in the wijk- en buurtkaart.
 SECRECY_VALUES = (-99999999, -99999998, -99999997, -99999995)
@@ -75,8 +75,11 @@ def _read_csv(path: Path) -> pd.DataFrame:
         numbers, bad = parse_series(column, table.decimal, MISSING_TEXT)
         filled = int((~column.isin(MISSING_TEXT)).sum())
         if filled and int(bad.sum()) * 2 < filled:
-            problems.extend(f"{table.row_label(i)}, kolom {name}: geen getal: '{column[i]}'"
-                            for i in bad[bad].index)
+            for index in bad[bad].index:
+                try:
+                    table.number(index, name, MISSING_TEXT)
+                except NumberError as exc:
+                    problems.append(f"{table.row_label(index)}, kolom {name}: {exc.reason}")
             numbers = numbers.mask(numbers.isin(SECRECY_VALUES))
             whole = numbers.dropna()
             columns[name] = numbers.astype("Int64") if (whole % 1 == 0).all() else numbers
