@@ -201,3 +201,18 @@ def test_a_word_in_a_number_column_is_refused_with_line_and_column(tmp_path, cel
                     "BU01411002;1.475\n", encoding="utf-8")
     message = _bad(path, 2021, tmp_path / "raw", "geen getal|past niet")
     assert message == f"{path}: {problem}. Verbeter het bestand en importeer opnieuw."
+
+
+def test_long_lists_of_problems_are_capped(tmp_path):
+    path = tmp_path / "kaart.csv"
+    rows = ["BU01411000,1"] * 25 + [f"BU0141{n:03d},1" for n in range(12)]
+    path.write_text("buurtcode,aantal_inw\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    message = _bad(path, 2021, tmp_path / "raw", "ongeldige buurtcode")
+    bad = "; ".join(f"regel {n}: ongeldige buurtcode 'BU0141{n - 27:03d}' in kolom buurtcode"
+                    for n in range(27, 37))
+    assert message == f"{path}: {bad} (en nog 3). Verbeter het bestand en importeer opnieuw."
+    path.write_text("buurtcode,aantal_inw\n" + "\n".join(rows[:25]) + "\n", encoding="utf-8")
+    message = _bad(path, 2021, tmp_path / "raw", "komt meer dan eens voor")
+    lines = ", ".join(str(n) for n in range(2, 12))
+    assert message == (f"{path}: buurtcode BU01411000 komt meer dan eens voor (regels {lines} "
+                       "(en nog 15)). Verbeter het bestand en importeer opnieuw.")

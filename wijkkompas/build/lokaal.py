@@ -156,7 +156,7 @@ def validate(path: Path, config: LocalConfig,
                 older = sorted(y for y, codes in areas.items() if code in codes)
                 if older:
                     problems.append(Problem(name, line, "gebiedscode", f"{code} hoort bij de "
-                                            f"indeling van {', '.join(map(str, older))}, niet bij "
+                                            f"indeling van {capped(older, sep=', ')}, niet bij "
                                             f"die van {indeling}; reken om naar de buurten van "
                                             f"{indeling}"))
                 else:

@@ -131,7 +131,7 @@ def _validate(frame: pd.DataFrame, path: Path, niveau: str, column: str) -> None
             )
     duplicated = codes[codes.duplicated(keep=False) & codes.notna()]
     for code in sorted(set(duplicated)):
-        where = ", ".join(str(int(i) + offset) for i in duplicated[duplicated == code].index)
+        where = capped((int(i) + offset for i in duplicated[duplicated == code].index), sep=", ")
         problems.append(f"{niveau}code {code} komt meer dan eens voor ({word}s {where})")
     if problems:
         raise WijkkompasError(f"{path}: {capped(problems)}. Verbeter het bestand en importeer "
