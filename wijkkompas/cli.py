@@ -13,6 +13,7 @@ from wijkkompas.errors import WijkkompasError
 from wijkkompas.fetch.geocode import Geocoder
 from wijkkompas.fetch.kaart_import import import_kaart
 from wijkkompas.fetch.stage import run_fetch
+from wijkkompas.kompas.definition import load_kompas
 from wijkkompas.kompas.stage import run_kompas
 from wijkkompas.output.export import run_export
 from wijkkompas.output.processed import load_processed
@@ -187,6 +188,7 @@ def _build_options(parser: argparse.ArgumentParser) -> None:
 
 def _build(args: argparse.Namespace, settings: Settings) -> None:
     lokaal = args.lokaal or settings.lokaal
+    load_kompas(args.kompas or settings.kompas)  # a bad definition stops before any writing
     print(f"Bouwen uit {args.data_dir / 'raw'} naar {args.data_dir / 'processed'}")
     run_build(args.data_dir, lokaal, args.indeling or settings.indeling)
     run_kompas(args.data_dir, args.kompas or settings.kompas)

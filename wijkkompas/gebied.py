@@ -12,17 +12,39 @@ import re
 
 import pandas as pd
 
+from wijkkompas.errors import WijkkompasError
+
 #: Two-letter prefix of a code to its level.
 LEVELS = {"GM": "gemeente", "WK": "wijk", "BU": "buurt"}
 #: The full pattern of a code per level.
 CODE_PATTERNS = {"gemeente": r"GM\d{4}", "wijk": r"WK\d{6}", "buurt": r"BU\d{8}"}
-CODE_RE = re.compile(r"^(GM\d{4}|WK\d{6}|BU\d{8})$")
+#: Any area code: gemeente, wijk, buurt, or NL00 for Nederland.
+CODE_RE = re.compile(r"^(GM\d{4}|WK\d{6}|BU\d{8}|NL00)$")
+_CODE_FORMS = {"gemeente": "GM en vier cijfers", "wijk": "WK en zes cijfers",
+               "buurt": "BU en acht cijfers"}
 
 RD = "EPSG:28992"
 WGS84 = "EPSG:4326"
 #: RD New covers the Netherlands within these bounds (metres).
 RD_X = (-7000.0, 300000.0)
 RD_Y = (289000.0, 629000.0)
+
+
+def check_code(code: object, niveau: str | None = None, where: str = "") -> str:
+    """The code when it is a valid CBS area code (of ``niveau`` when given: "gemeente",
+    "wijk" or "buurt"); else a WijkkompasError whose message starts with ``where``."""
+    text = code if isinstance(code, str) else ""
+    if niveau is None:
+        if CODE_RE.match(text):
+            return text
+        expected = "GM####, WK######, BU######## of NL00"
+    else:
+        if re.fullmatch(CODE_PATTERNS[niveau], text):
+            return text
+        expected = _CODE_FORMS[niveau]
+    noun = f"{niveau}code" if niveau else "gebiedscode"
+    prefix = f"{where}: " if where else ""
+    raise WijkkompasError(f"{prefix}ongeldige {noun} {code!r} (verwacht {expected})")
 
 
 def level_of(codes: pd.Series) -> pd.Series:
