@@ -32,7 +32,7 @@ class Schema(BaseModel):
 S = TypeVar("S", bound=Schema)
 
 
-def validate(schema: type[S], raw: Mapping[str, Any], where: str) -> S:
+def parse_schema(schema: type[S], raw: Mapping[str, Any], where: str) -> S:
     """``raw`` checked against ``schema``; problems become one WijkkompasError line."""
     try:
         return schema.model_validate(dict(raw))
@@ -45,6 +45,8 @@ def key_path(loc: tuple[int | str, ...]) -> str:
     """('thema', 1, 'code') -> 'thema[2].code'."""
     text = ""
     for part in loc:
+        if part == "[key]":  # pydantic's marker for a problem in a table's key itself
+            continue
         if isinstance(part, int):
             text += f"[{part + 1}]"
         else:

@@ -18,24 +18,28 @@ line and column; nothing is dropped silently.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Annotated, Literal
 
 import numpy as np
 import pandas as pd
+from pydantic import AfterValidator, Field, model_validator
 
 from wijkkompas.build.catalogue import FACTORS, indicators
 from wijkkompas.build.indicators import INTERNAL
 from wijkkompas.errors import WijkkompasError, capped
 from wijkkompas.gebied import CODE_RE, level_of
+from wijkkompas.schema import Schema, parse_schema
 from wijkkompas.tabular import NumberError, Table, parse_number, read_table, text_of
 from wijkkompas.tomlfile import read_toml
 
 REQUIRED = ("gebiedscode", "jaar", "indicator", "waarde")
 OPTIONAL = ("bron", "teller", "noemer")
 SOORTEN = ("objectief", "subjectief")
-_DEF_KEYS = {"naam", "eenheid", "bron", "soort", "berekening"}
+_NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
 @dataclass(frozen=True)
@@ -59,28 +63,49 @@ class LocalConfig:
     files: list[Path]
 
 
+def _indicator_name(code: str) -> str:
+    if not _NAME_RE.match(code):
+        raise ValueError(f"'{code}' is geen geldige indicatornaam: gebruik kleine letters, "
+                         "cijfers en _ (bijvoorbeeld meldingen_per_1000)")
+    return code
+
+
+def _berekening(value: str) -> str:
+    if value not in FACTORS:
+        raise ValueError(f"berekening '{value}' is onbekend; kies uit {', '.join(FACTORS)}")
+    return value
+
+
+class LocalIndicatorSchema(Schema):
+    naam: Annotated[str, Field(min_length=1)]
+    eenheid: str
+    bron: Annotated[str, Field(min_length=1)]
+    soort: Literal["objectief", "subjectief"]
+    berekening: Annotated[str, AfterValidator(_berekening)]
+
+
+class LocalSchema(Schema):
+    """The definitions file of local indicators (see ``voorbeelden/lokale_indicatoren.toml``)."""
+
+    bestanden: list[Annotated[str, Field(min_length=1)]] = []
+    indicator: dict[Annotated[str, AfterValidator(_indicator_name)], LocalIndicatorSchema] = {}
+
+    @model_validator(mode="after")
+    def _not_cbs(self) -> LocalSchema:
+        taken = sorted(set(self.indicator) & set(indicators()))
+        if taken:
+            raise ValueError(f"indicator.{taken[0]}: '{taken[0]}' is al een CBS-indicator; "
+                             "kies een andere naam")
+        return self
+
+
 def read_definitions(path: Path) -> LocalConfig:
     """Read and check the definitions file of local indicators."""
     raw = read_toml(path, "definitiebestand van lokale indicatoren")
-    definitions = {}
-    for code, spec in (raw.get("indicator") or {}).items():
-        where = f"{path} [indicator.{code}]"
-        if not isinstance(spec, dict) or set(spec) != _DEF_KEYS:
-            raise WijkkompasError(f"{where}: geef precies {', '.join(sorted(_DEF_KEYS))}.")
-        if spec["soort"] not in SOORTEN:
-            raise WijkkompasError(f"{where}: soort moet objectief of subjectief zijn, niet "
-                                  f"'{spec['soort']}'.")
-        if spec["berekening"] not in FACTORS:
-            raise WijkkompasError(f"{where}: berekening '{spec['berekening']}' is onbekend; "
-                                  f"kies uit {', '.join(FACTORS)}.")
-        if code in indicators():
-            raise WijkkompasError(f"{where}: '{code}' is al een CBS-indicator; kies een "
-                                  "andere naam.")
-        definitions[code] = LocalIndicator(code, **{k: str(v) for k, v in spec.items()})
-    unknown = set(raw) - {"indicator", "bestanden"}
-    if unknown:
-        raise WijkkompasError(f"{path}: onbekende sleutel(s) {', '.join(sorted(unknown))}.")
-    files = [Path(path).parent / f for f in raw.get("bestanden", [])]
+    spec = parse_schema(LocalSchema, raw, str(path))
+    definitions = {code: LocalIndicator(code, **item.model_dump())
+                   for code, item in spec.indicator.items()}
+    files = [Path(path).parent / f for f in spec.bestanden]
     return LocalConfig(Path(path), definitions, files)
 
 

@@ -15,7 +15,7 @@ from pydantic import AfterValidator, Field, model_validator
 
 from wijkkompas.errors import WijkkompasError, capped
 from wijkkompas.gebied import check_code, wijk_of
-from wijkkompas.schema import Schema, validate
+from wijkkompas.schema import Schema, parse_schema
 from wijkkompas.tomlfile import read_toml
 
 RICHTINGEN = {"hoger is beter": 1, "hoger is slechter": -1, "context": 0}
@@ -134,7 +134,7 @@ def load_kompas(path: Path | None = None) -> Kompas:
     """Read and check a kompas definition; every problem names the file and the key."""
     path = Path(path) if path else default_path()
     raw = read_toml(path, "kompasdefinitie")
-    spec = validate(KompasSchema, raw, str(path))
+    spec = parse_schema(KompasSchema, raw, str(path))
     themes = tuple(Theme(t.code, t.naam) for t in spec.thema)
     indicators = {
         code: KompasIndicator(code, item.thema, RICHTINGEN[item.richting], item.soort,
