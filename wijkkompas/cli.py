@@ -141,8 +141,8 @@ def _vlekkenkaart(args: argparse.Namespace, settings: Settings) -> None:
             "'zorglocaties = ...' in wijkkompas.toml (voorbeeld: "
             "voorbeelden/zorglocaties.toml)."
         )
-    processed = load_processed(args.data_dir, args.kompas or settings.kompas)
     config = read_config(config_path)
+    processed = load_processed(args.data_dir, args.kompas or settings.kompas)
     geocoder = Geocoder(settings.locatieserver_url, args.data_dir / "raw",
                         timeout=settings.timeout, retries=settings.retries,
                         backoff=settings.backoff)

@@ -94,6 +94,8 @@ def _walk(schema: type[Schema], loc: tuple[int | str, ...]) -> tuple[Any, list[A
         else:
             return current, metadata + extra, table
     current, extra = _unwrap(current)
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        table = current
     return current, metadata + extra, table
 
 
@@ -113,7 +115,9 @@ def _known(model: Any) -> str:
 def _bounds(metadata: list[Any]) -> str:
     phrases = {"gt": "groter dan", "ge": "van minstens", "lt": "kleiner dan",
                "le": "van hoogstens"}
-    words = [f"{phrase} {getattr(item, key):g}" for item in metadata
+    flat = [inner for item in metadata
+            for inner in (item.metadata if isinstance(item, FieldInfo) else [item])]
+    words = [f"{phrase} {getattr(item, key):g}" for item in flat
              for key, phrase in phrases.items() if getattr(item, key, None) is not None]
     return " en ".join(words)
 

@@ -10,23 +10,26 @@ point) or an address to look up. Column names are set per data set. See
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Annotated
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio
+from pydantic import AfterValidator, Field, model_validator
 from pyproj import Transformer
 
 from wijkkompas.errors import WijkkompasError, capped
 from wijkkompas.fetch.geocode import Geocoder
 from wijkkompas.gebied import RD, within_rd_bounds
+from wijkkompas.schema import Schema, parse_schema
 from wijkkompas.tabular import MISSING, NumberError, parse_number, read_table
 from wijkkompas.tomlfile import read_toml
 
-_DATASET_KEYS = {"bestand", "bron", "categorie", "categorie_kolom", "naam", "capaciteit", "x",
-                 "y", "lon", "lat", "adres", "postcode", "plaats"}
+_NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 STATUS_OK = "opgenomen"
 _MISSING = MISSING | {"-"}
 
@@ -56,39 +59,73 @@ class CareConfig:
     minimum_aantal: int = 5
 
 
+def _category_name(code: str) -> str:
+    if not _NAME_RE.match(code):
+        raise ValueError(f"'{code}' is geen geldige categorienaam: gebruik kleine letters, "
+                         "cijfers en _ (bijvoorbeeld beschermd_wonen)")
+    return code
+
+
+Text = Annotated[str, Field(min_length=1)]
+
+
+class CategorySchema(Schema):
+    naam: Text
+    gevoelig: bool = False
+
+
+class DatasetSchema(Schema):
+    bestand: Text
+    bron: Text | None = None
+    categorie: Text | None = None
+    categorie_kolom: Text | None = None
+    naam: Text | None = None
+    capaciteit: Text | None = None
+    x: Text | None = None
+    y: Text | None = None
+    lon: Text | None = None
+    lat: Text | None = None
+    adres: Text | None = None
+    postcode: Text | None = None
+    plaats: Text | None = None
+
+
+class CareSchema(Schema):
+    """The configuration of care locations (see ``voorbeelden/zorglocaties.toml``)."""
+
+    bandbreedte_m: Annotated[float, Field(gt=0)] = 400.0
+    stralen_m: Annotated[list[Annotated[int, Field(gt=0)]], Field(min_length=1)] = [
+        250, 500, 1000]
+    minimum_aantal: Annotated[int, Field(ge=1)] = 5
+    categorie: Annotated[dict[Annotated[str, AfterValidator(_category_name)], CategorySchema],
+                         Field(min_length=1)]
+    dataset: list[DatasetSchema] = []
+
+    @model_validator(mode="after")
+    def _known_categories(self) -> CareSchema:
+        for number, spec in enumerate(self.dataset, start=1):
+            if spec.categorie is not None and spec.categorie not in self.categorie:
+                raise ValueError(f"dataset[{number}].categorie: categorie '{spec.categorie}' "
+                                 "staat niet bij de [categorie.*]")
+        return self
+
+
 def read_config(path: Path) -> CareConfig:
     """Read and check the configuration of categories and data sets."""
     path = Path(path)
     raw = read_toml(path, "configuratie van zorglocaties")
-    categories = {}
-    for code, spec in (raw.get("categorie") or {}).items():
-        if not isinstance(spec, dict) or "naam" not in spec:
-            raise WijkkompasError(f"{path} [categorie.{code}]: geef een naam.")
-        categories[code] = Category(code, str(spec["naam"]), bool(spec.get("gevoelig", False)))
-    if not categories:
-        raise WijkkompasError(f"{path}: geen enkele [categorie.*].")
+    spec = parse_schema(CareSchema, raw, str(path))
+    categories = {code: Category(code, item.naam, item.gevoelig)
+                  for code, item in spec.categorie.items()}
     datasets = []
-    for number, spec in enumerate(raw.get("dataset") or [], start=1):
-        where = f"{path} [[dataset]] nummer {number}"
-        unknown = set(spec) - _DATASET_KEYS
-        if unknown:
-            raise WijkkompasError(f"{where}: onbekende sleutel(s) {', '.join(sorted(unknown))}.")
-        if "bestand" not in spec:
-            raise WijkkompasError(f"{where}: 'bestand' ontbreekt.")
-        if spec.get("categorie") and spec["categorie"] not in categories:
-            raise WijkkompasError(f"{where}: categorie '{spec['categorie']}' staat niet bij de "
-                                  "[categorie.*].")
-        bestand = Path(spec["bestand"])
+    for item in spec.dataset:
+        bestand = Path(item.bestand)
         if not bestand.is_absolute():
             bestand = path.parent / bestand
-        columns = {k: str(v) for k, v in spec.items()
-                   if k not in ("bestand", "bron", "categorie")}
-        datasets.append(Dataset(bestand, str(spec.get("bron", bestand.name)),
-                                spec.get("categorie"), columns))
-    return CareConfig(path, categories, datasets,
-                      float(raw.get("bandbreedte_m", 400.0)),
-                      tuple(int(r) for r in raw.get("stralen_m", (250, 500, 1000))),
-                      int(raw.get("minimum_aantal", 5)))
+        columns = item.model_dump(exclude={"bestand", "bron", "categorie"}, exclude_none=True)
+        datasets.append(Dataset(bestand, item.bron or bestand.name, item.categorie, columns))
+    return CareConfig(path, categories, datasets, spec.bandbreedte_m, tuple(spec.stralen_m),
+                      spec.minimum_aantal)
 
 
 @dataclass
