@@ -34,7 +34,7 @@ def test_environment_names_the_config(tmp_path):
 
 @pytest.mark.parametrize("text, match", [
     ("onbekend = 1\n", "onbekende instelling 'onbekend'"),
-    ("retries = 'veel'\n", "instelling 'retries' heeft een ongeldige waarde"),
+    ("retries = 'veel'\n", "retries: moet een geheel getal van minstens 0 zijn"),
     ("gemeente = 'Almelo'\n", "Ongeldige gemeentecode 'Almelo'"),
     ("cbs_url = \n", "geen geldige TOML"),
 ])
@@ -64,3 +64,35 @@ def test_parse_years(text, years):
 def test_parse_years_rejects(text):
     with pytest.raises(WijkkompasError, match="Ongeldige jaren"):
         parse_years(text)
+
+
+@pytest.mark.parametrize("text, line", [
+    ("[[import]]\njaar = 2021\n", "'import[1].bestand' ontbreekt"),
+    ("[[import]]\nbestand = 'a.csv'\njaar = '2021'\n",
+     "import[1].jaar: moet een geheel getal van minstens 1990 en van hoogstens 2100 zijn "
+     "(nu: '2021')"),
+    ("import = 'a.csv'\n", "import: moet een lijst [...] zijn, elk element een tabel met "
+                           "sleutels (nu: 'a.csv')"),
+    ("lokaal = 5\n", "lokaal: moet een tekst tussen aanhalingstekens zijn (nu: 5)"),
+    ("timeout = 0\n", "timeout: moet een getal groter dan 0 zijn (nu: 0)"),
+    ("tijd = 5\n", "onbekende instelling 'tijd'; bekende instellingen: backoff, cbs_url, "
+                   "gemeente, grenzen_jaren, import, indeling, jaren, kompas, "
+                   "locatieserver_url, lokaal, pdok_pad, pdok_url, retries, timeout, "
+                   "zorglocaties"),
+])
+def test_config_schema_gives_one_line_per_problem(tmp_path, text, line):
+    config = tmp_path / "wijkkompas.toml"
+    config.write_text(text, encoding="utf-8")
+    with pytest.raises(WijkkompasError) as info:
+        load_settings(config, env={})
+    assert str(info.value) == f"{config}: {line}."
+
+
+def test_config_paths_are_relative_to_the_config_file(tmp_path):
+    config = tmp_path / "wijkkompas.toml"
+    config.write_text("lokaal = 'lokaal.toml'\ntimeout = 5\n[[import]]\nbestand = 'k.csv'\n"
+                      "jaar = 2021\n", encoding="utf-8")
+    settings = load_settings(config, env={"WIJKKOMPAS_RETRIES": "7"})
+    assert settings.lokaal == tmp_path / "lokaal.toml" and settings.timeout == 5.0
+    assert settings.imports[0].bestand == tmp_path / "k.csv" and settings.imports[0].jaar == 2021
+    assert settings.retries == 7 and isinstance(settings.timeout, float)

@@ -37,7 +37,7 @@ def parse_schema(schema: type[S], raw: Mapping[str, Any], where: str) -> S:
     try:
         return schema.model_validate(dict(raw))
     except ValidationError as exc:
-        problems = [_problem(schema, error) for error in exc.errors()]
+        problems = [problem_line(schema, error) for error in exc.errors()]
         raise WijkkompasError(f"{where}: {capped(problems)}.") from None
 
 
@@ -151,7 +151,8 @@ def _shown(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _problem(schema: type[Schema], error: Any) -> str:
+def problem_line(schema: type[Schema], error: Any) -> str:
+    """One of pydantic's errors as a Dutch phrase starting with the key path."""
     loc = tuple(error["loc"])
     path = key_path(loc)
     kind = error["type"]
