@@ -32,13 +32,18 @@ class Schema(BaseModel):
 S = TypeVar("S", bound=Schema)
 
 
-def parse_schema(schema: type[S], raw: Mapping[str, Any], where: str) -> S:
-    """``raw`` checked against ``schema``; problems become one WijkkompasError line."""
+def parse_schema(schema: type[S], raw: Any, where: str, hint: str = "") -> S:
+    """``raw`` checked against ``schema``; problems become one WijkkompasError line that
+    starts with ``where`` and ends with ``hint`` (what to do), when given."""
+    if not isinstance(raw, Mapping):
+        raise WijkkompasError(f"{where}: verwacht een tabel met sleutels, niet "
+                              f"{_shown(raw)}.{' ' + hint if hint else ''}")
     try:
         return schema.model_validate(dict(raw))
     except ValidationError as exc:
         problems = [problem_line(schema, error) for error in exc.errors()]
-        raise WijkkompasError(f"{where}: {capped(problems)}.") from None
+        raise WijkkompasError(f"{where}: {capped(problems)}.{' ' + hint if hint else ''}") \
+            from None
 
 
 def key_path(loc: tuple[int | str, ...]) -> str:
@@ -167,6 +172,9 @@ def problem_line(schema: type[Schema], error: Any) -> str:
     if kind in ("value_error", "assertion_error"):
         message = str(error.get("ctx", {}).get("error", error["msg"]))
         return f"{path}: {message}" if path else message
+    if kind == "string_pattern_mismatch":
+        return (f"{path}: {_shown(error.get('input'))} heeft niet de verwachte vorm "
+                f"{error.get('ctx', {}).get('pattern', '')}")
     if kind in ("too_short", "string_too_short"):
         return f"{path}: mag niet leeg zijn"
     expected, metadata, _ = _walk(schema, loc)
