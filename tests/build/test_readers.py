@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import shutil
 
+import pandas as pd
 import pytest
 
 from tests.helpers import snapshot
@@ -100,3 +101,116 @@ def test_damaged_geocode_cache_is_a_message(tmp_path, text, start):
     assert message.startswith(f"De geocodeercache {path} {start}") and "\n" not in message
     assert message.endswith("Verwijder het bestand; de adressen worden dan opnieuw opgezocht.")
     assert path.read_text(encoding="utf-8") == text and len(list(tmp_path.iterdir())) == 1
+
+
+# --------------------------------------------------------------------------- local figures
+
+LOCAL = """bestanden = ["cijfers.csv"]
+[indicator.meldingen]
+naam = "Meldingen"
+eenheid = "aantal"
+bron = "test"
+soort = "objectief"
+berekening = "aantal"
+[indicator.veilig]
+naam = "Voelt zich veilig"
+eenheid = "%"
+bron = "test"
+soort = "subjectief"
+berekening = "aandeel"
+[indicator.wmo]
+naam = "Wmo per 1.000"
+eenheid = "per 1.000 inwoners"
+bron = "test"
+soort = "objectief"
+berekening = "per_1000"
+"""
+AREAS = {2021: {"GM0141", "WK014110", "BU01411000", "BU01411001"}}
+
+
+def _local(tmp_path, rows: str, name: str = "cijfers.csv", header: str | None = None):
+    from wijkkompas.build.lokaal import load_local, read_definitions
+
+    defs = tmp_path / "lokaal.toml"
+    defs.write_text(LOCAL.replace("cijfers.csv", name), encoding="utf-8")
+    head = header or "gebiedscode,jaar,indicator,waarde,teller,noemer"
+    (tmp_path / name).write_text(head + "\n" + rows, encoding="utf-8")
+    return load_local(read_definitions(defs), AREAS)
+
+
+@pytest.mark.parametrize("row, problem", [
+    ("BU01411000,2021,meldingen,-3,,", "kolom waarde: een aantal kan niet negatief zijn (-3)"),
+    ("BU01411000,2021,wmo,-0.5,,", "kolom waarde: een aantal per 1.000 kan niet negatief zijn "
+                                   "(-0.5)"),
+    ("BU01411000,2021,veilig,101,,", "kolom waarde: een aandeel ligt tussen 0 en 100, niet 101"),
+    ("BU01411000,2021,veilig,-1,,", "kolom waarde: een aandeel ligt tussen 0 en 100, niet -1"),
+    ("BU01411000,2021,veilig,100,30,20", "kolom teller: teller 30 is groter dan noemer 20"),
+    ("BU01411000,2021,veilig,50,-10,20", "kolom teller: een teller kan niet negatief zijn "
+                                          "(-10)"),
+    ("BU01531000,2021,meldingen,3,,", "kolom gebiedscode: BU01531000 ligt niet in gemeente "
+                                      "GM0141; dit bestand hoort alleen cijfers van GM0141 te "
+                                      "bevatten"),
+    ("BU01411000,2021,meldingen,twee duizend,,", "kolom waarde: geen getal: 'twee duizend'"),
+])
+def test_impossible_local_values_are_refused(tmp_path, row, problem):
+    frame, problems = _local(tmp_path, row + "\n")
+    assert [str(p) for p in problems] == [f"{tmp_path / 'cijfers.csv'} regel 2, {problem}"]
+    assert frame.empty
+
+
+def test_a_refused_value_is_never_stored_while_others_are_kept_apart(tmp_path):
+    rows = "BU01411000,2021,meldingen,3,,\nBU01411001,2021,meldingen,-3,,\n"
+    frame, problems = _local(tmp_path, rows)
+    assert [p.regel for p in problems] == [3]
+    assert frame["gebiedscode"].tolist() == ["BU01411000"]  # the build stops on any problem
+
+
+def test_dutch_local_file_with_thousands(tmp_path):
+    rows = "BU01411000;2021;meldingen;2.160;;\nWK014110;2021;veilig;62,5;1.250;2.000\n"
+    frame, problems = _local(tmp_path, rows,
+                             header="gebiedscode;jaar;indicator;waarde;teller;noemer")
+    assert problems == []
+    values = frame.set_index("gebiedscode")
+    assert values.loc["BU01411000", "waarde"] == 2160.0
+    assert values.loc["BU01411000", "teller"] == 2160.0  # a count is its own teller
+    assert values.loc["WK014110", ["waarde", "teller", "noemer"]].tolist() == [62.5, 1250.0,
+                                                                              2000.0]
+    assert pd.isna(values.loc["BU01411000", "noemer"])
+
+
+def test_missing_local_value_stays_missing(tmp_path):
+    frame, problems = _local(tmp_path, "BU01411000,2021,meldingen,,,\nBU01411001,2021,"
+                                       "meldingen,.,,\n")
+    assert problems == []
+    assert frame["waarde"].isna().all() and set(frame["status"]) == {"ontbreekt"}
+
+
+def test_local_excel_with_text_in_a_number_column(tmp_path):
+    from wijkkompas.build.lokaal import load_local, read_definitions
+
+    defs = tmp_path / "lokaal.toml"
+    defs.write_text(LOCAL.replace("cijfers.csv", "cijfers.xlsx"), encoding="utf-8")
+    pd.DataFrame({"gebiedscode": ["BU01411000", "BU01411001"], "jaar": [2021, 2021],
+                  "indicator": ["meldingen", "meldingen"],
+                  "waarde": [12, "twee duizend"]}).to_excel(tmp_path / "cijfers.xlsx",
+                                                            index=False)
+    _, problems = load_local(read_definitions(defs), AREAS)
+    assert [str(p) for p in problems] == [
+        f"{tmp_path / 'cijfers.xlsx'} regel 3, kolom waarde: geen getal: 'twee duizend'"]
+
+
+@pytest.mark.parametrize("text, line", [
+    ('indicator = "abc"\n', "indicator: moet een tabel met sleutels zijn (nu: 'abc')"),
+    ("bestanden = 5\n", "bestanden: moet een lijst [...] zijn, elk element een tekst tussen "
+                        "aanhalingstekens (nu: 5)"),
+    ('[indicator."Meldingen!"]\nnaam = "x"\neenheid = ""\nbron = "x"\nsoort = "objectief"\n'
+     'berekening = "aantal"\n', "indicator.Meldingen!: 'Meldingen!' is geen geldige "
+                                "indicatornaam: gebruik kleine letters, cijfers en _ "
+                                "(bijvoorbeeld meldingen_per_1000)"),
+])
+def test_bad_local_definitions_are_one_line(built, tmp_path, capsys, text, line):
+    defs = tmp_path / "lokaal.toml"
+    defs.write_text(text, encoding="utf-8")
+    data = _copy(built, tmp_path)
+    message = _one_line(capsys, ["build", "--data-dir", str(data), "--lokaal", str(defs)], data)
+    assert message == f"{defs}: {line}."

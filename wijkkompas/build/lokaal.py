@@ -31,7 +31,7 @@ from pydantic import AfterValidator, Field, model_validator
 from wijkkompas.build.catalogue import FACTORS, indicators
 from wijkkompas.build.indicators import INTERNAL
 from wijkkompas.errors import WijkkompasError, capped
-from wijkkompas.gebied import CODE_RE, level_of
+from wijkkompas.gebied import CODE_RE, in_gemeente, level_of
 from wijkkompas.schema import Schema, parse_schema
 from wijkkompas.tabular import NumberError, Table, parse_number, read_table, text_of
 from wijkkompas.tomlfile import read_toml
@@ -135,9 +135,43 @@ def indeling_for(year: int, areas: dict[int, set[str]]) -> int | None:
     return earlier[-1] if earlier else known[0]
 
 
-def validate(path: Path, config: LocalConfig,
-             areas: dict[int, set[str]]) -> tuple[pd.DataFrame, list[Problem]]:
-    """Check one file of local figures; returns its rows (long format) and every problem."""
+def _impossible(values: dict[str, float | None],
+                definition: LocalIndicator | None) -> list[tuple[str, str]]:
+    """Values no count or share can have: negative counts, shares outside 0-100, a part
+    larger than its whole."""
+    found = []
+    for column in ("teller", "noemer"):
+        if values[column] is not None and values[column] < 0:
+            found.append((column, f"een {column} kan niet negatief zijn ({values[column]:g})"))
+    if definition is None or values["waarde"] is None:
+        return found
+    waarde = values["waarde"]
+    if definition.berekening in ("aantal", "per_1000") and waarde < 0:
+        what = "aantal" if definition.berekening == "aantal" else "aantal per 1.000"
+        found.append(("waarde", f"een {what} kan niet negatief zijn ({waarde:g})"))
+    if definition.berekening == "aandeel":
+        if not 0 <= waarde <= 100:
+            found.append(("waarde", f"een aandeel ligt tussen 0 en 100, niet {waarde:g}"))
+        teller, noemer = values["teller"], values["noemer"]
+        if teller is not None and noemer is not None and teller > noemer >= 0:
+            found.append(("teller", f"teller {teller:g} is groter dan noemer {noemer:g}"))
+    return found
+
+
+def _one_gemeente(areas: dict[int, set[str]]) -> str | None:
+    """The gemeente of the build when all its areas lie in one, else None."""
+    gemeenten = {c for codes in areas.values() for c in codes if c.startswith("GM")}
+    return gemeenten.pop() if len(gemeenten) == 1 else None
+
+
+def validate(path: Path, config: LocalConfig, areas: dict[int, set[str]],
+             gemeente: str | None = None) -> tuple[pd.DataFrame, list[Problem]]:
+    """Check one file of local figures; returns its rows (long format) and every problem.
+
+    When ``gemeente`` is given (by default: the one gemeente of ``areas``, if there is one),
+    rows of another gemeente are problems too."""
+    if gemeente is None:
+        gemeente = _one_gemeente(areas)
     table = _read_table(path)
     frame = table.frame
     name = str(path)
@@ -153,9 +187,15 @@ def validate(path: Path, config: LocalConfig,
         line = int(index) + 2
         before = len(problems)
         code = text_of(row["gebiedscode"])
-        if not CODE_RE.match(code):
+        valid = bool(CODE_RE.match(code))
+        if not valid:
             problems.append(Problem(name, line, "gebiedscode", f"ongeldige code '{code}' "
                                     "(verwacht GM####, WK###### of BU########)"))
+        elif gemeente and code != "NL00" and not in_gemeente(pd.Series([code]), gemeente)[0]:
+            valid = False
+            problems.append(Problem(name, line, "gebiedscode", f"{code} ligt niet in gemeente "
+                                    f"{gemeente}; dit bestand hoort alleen cijfers van "
+                                    f"{gemeente} te bevatten"))
         try:
             jaar = int(text_of(row["jaar"]))
             if not 1990 <= jaar <= this_year + 1:
@@ -175,7 +215,10 @@ def validate(path: Path, config: LocalConfig,
             except NumberError as exc:
                 problems.append(Problem(name, line, column, exc.reason))
                 values[column] = None
-        if jaar is not None and CODE_RE.match(code):
+        definition = config.definitions.get(indicator)
+        problems.extend(Problem(name, line, column, text)
+                        for column, text in _impossible(values, definition))
+        if jaar is not None and valid:
             indeling = indeling_for(jaar, areas)
             if indeling is not None and code not in areas[indeling]:
                 older = sorted(y for y, codes in areas.items() if code in codes)
@@ -194,9 +237,9 @@ def validate(path: Path, config: LocalConfig,
             seen.setdefault(key, line)
         else:
             indeling = None
-        definition = config.definitions.get(indicator)
-        if (definition and definition.berekening != "aantal" and values["teller"] is not None
-                and values["noemer"] and values["waarde"] is not None):
+        if (len(problems) == before and definition and definition.berekening != "aantal"
+                and values["teller"] is not None and values["noemer"]
+                and values["waarde"] is not None):
             expected = definition.factor * values["teller"] / values["noemer"]
             if abs(expected - values["waarde"]) > max(0.005 * abs(expected), 0.01):
                 problems.append(Problem(name, line, "waarde", f"{values['waarde']:g} past niet "
