@@ -216,3 +216,37 @@ def test_long_lists_of_problems_are_capped(tmp_path):
     lines = ", ".join(str(n) for n in range(2, 12))
     assert message == (f"{path}: buurtcode BU01411000 komt meer dan eens voor (regels {lines} "
                        "(en nog 15)). Verbeter het bestand en importeer opnieuw.")
+
+
+def test_a_file_mixing_gemeenten_is_refused_with_lines(tmp_path):
+    path = tmp_path / "kaart.csv"
+    path.write_text("buurtcode,aantal_inw\nBU01411000,10\nBU01530000,20\nBU01411001,30\n"
+                    "BU01530001,40\nBU01411002,5\n", encoding="utf-8")
+    message = _bad(path, 2021, tmp_path / "raw", "gemeenten")
+    assert message == (f"{path}: gebieden van 2 gemeenten (GM0141 (3), GM0153 (2)); een import "
+                       "bevat de wijken of buurten van één gemeente. Niet in GM0141: regels 3, 5. "
+                       "Filter het bestand op uw gemeente en importeer opnieuw.")
+
+
+def test_the_national_file_is_refused_not_imported(shared, tmp_path):
+    path = shared / "cbs" / "kwb2015_nl_gemeenten_wijkbuurtkaart.csv"
+    message = _bad(path, 2015, tmp_path / "raw", "gebieden van 393 gemeenten")
+    assert "(en nog 383)" in message and "(en nog 382)" in message and len(message) < 1000
+
+
+def test_a_second_gemeente_in_the_same_cache_is_refused(shared, tmp_path):
+    raw = tmp_path / "raw"
+    manifest = read_manifest(raw)
+    import_kaart(shared / "cbs" / "kwb2015_almelo_buurten_wijkbuurtkaart.csv", 2015, raw,
+                 manifest)
+    assert manifest["kaart"]["2015/kwb2015_almelo_buurten_wijkbuurtkaart.csv"]["gemeente"] == \
+        "GM0141"
+    other = tmp_path / "enschede.csv"
+    other.write_text("WK_CODE,AANT_INW\nWK015300,20000\n", encoding="utf-8")
+    before = snapshot(raw)
+    with pytest.raises(WijkkompasError) as info:
+        import_kaart(other, 2015, raw, manifest)
+    assert str(info.value) == (f"{other}: dit bestand is van gemeente GM0153, maar de cache "
+                               "bevat al gegevens van GM0141. Gebruik per gemeente een eigen "
+                               "--data-dir.")
+    assert snapshot(raw) == before and len(manifest["kaart"]) == 1

@@ -54,6 +54,7 @@ class KaartTable:
     niveau: str
     code_column: str
     stijl: str
+    gemeente: str = ""
 
     @property
     def missing_counts(self) -> dict[str, int]:
@@ -168,7 +169,25 @@ def read_kaart(path: Path) -> KaartTable:
         raise WijkkompasError(f"{path} bevat geen rijen. Controleer het bestand.")
     niveau, column, stijl = _recognise(frame, path)
     _validate(frame, path, niveau, column)
-    return KaartTable(path, frame, niveau, column, stijl)
+    gemeente = _one_gemeente(frame[column], path)
+    return KaartTable(path, frame, niveau, column, stijl, gemeente)
+
+
+def _one_gemeente(codes: pd.Series, path: Path) -> str:
+    """The one gemeente all codes lie in; a file with codes of several is refused."""
+    gemeenten = "GM" + codes.astype(str).str[2:6]
+    counts = gemeenten.value_counts()
+    if len(counts) == 1:
+        return str(counts.index[0])
+    main = str(counts.index[0])
+    word, offset = ("regel", 2) if path.suffix.lower() == ".csv" else ("object", 1)
+    others = capped((int(i) + offset for i in gemeenten[gemeenten != main].index), sep=", ")
+    listed = capped((f"{g} ({n})" for g, n in counts.items()), sep=", ")
+    raise WijkkompasError(
+        f"{path}: gebieden van {len(counts)} gemeenten ({listed}); een import bevat de wijken "
+        f"of buurten van één gemeente. Niet in {main}: {word}s {others}. Filter het bestand op "
+        "uw gemeente en importeer opnieuw."
+    )
 
 
 def _parts(path: Path) -> list[Path]:
@@ -184,6 +203,13 @@ def import_kaart(path: Path, jaar: int, raw_dir: Path, manifest: dict[str, Any])
             f"Ongeldig jaar {jaar} voor {path}; gebruik bijvoorbeeld --jaar 2021."
         )
     table = read_kaart(path)
+    known = {str(entry.get("gemeente")) for section in ("kaart", "geo")
+             for entry in manifest[section].values() if entry.get("gemeente")}
+    if known and known != {table.gemeente}:
+        raise WijkkompasError(
+            f"{path}: dit bestand is van gemeente {table.gemeente}, maar de cache bevat al "
+            f"gegevens van {', '.join(sorted(known))}. Gebruik per gemeente een eigen --data-dir."
+        )
     if "jaar" in table.frame.columns:
         years = set(pd.to_numeric(table.frame["jaar"], errors="coerce").dropna().astype(int))
         if years and years != {jaar}:
@@ -204,6 +230,7 @@ def import_kaart(path: Path, jaar: int, raw_dir: Path, manifest: dict[str, Any])
         "bron": str(Path(path).resolve()),
         "imported_at": now_stamp(),
         "niveau": table.niveau,
+        "gemeente": table.gemeente,
         "codekolom": table.code_column,
         "kolomstijl": table.stijl,
         "rows": len(table.frame),
