@@ -250,3 +250,98 @@ def test_a_second_gemeente_in_the_same_cache_is_refused(shared, tmp_path):
                                "bevat al gegevens van GM0141. Gebruik per gemeente een eigen "
                                "--data-dir.")
     assert snapshot(raw) == before and len(manifest["kaart"]) == 1
+
+
+# --------------------------------------------------------------------------- geometry, CRS
+
+
+def _rd_features(shared, count: int = 3) -> dict:
+    """The first buurten of the real 2021 RD file, as GeoJSON text to change by hand."""
+    path = shared / "geo" / "almelo_buurten_2021_epsg28992.geojson"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data["features"] = data["features"][:count]
+    for feature in data["features"]:
+        feature["properties"] = {"buurtcode": feature["properties"]["buurtcode"]}
+    return data
+
+
+def _outer_ring(feature: dict) -> list:
+    geometry = feature["geometry"]
+    return (geometry["coordinates"][0][0] if geometry["type"] == "MultiPolygon"
+            else geometry["coordinates"][0])
+
+
+def _write_geojson(tmp_path, data: dict):
+    path = tmp_path / "buurten.geojson"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return path
+
+
+def test_real_rd_geojson_with_crs_is_imported(shared, tmp_path):
+    path = _write_geojson(tmp_path, _rd_features(shared))
+    assert "crs" in json.loads(path.read_text())
+    raw = tmp_path / "raw"
+    table = import_kaart(path, 2021, raw, read_manifest(raw))
+    assert len(table.frame) == 3 and table.gemeente == "GM0141"
+
+
+@pytest.mark.parametrize("change, problem", [
+    (lambda ring: ring.pop(), "object 2: een ring is niet gesloten of heeft minder dan 4 punten"),
+    (lambda ring: ring.__delitem__(slice(2, None)),
+     "object 2: een ring is niet gesloten of heeft minder dan 4 punten"),
+])
+def test_broken_rings_are_named_by_feature(shared, tmp_path, change, problem):
+    data = _rd_features(shared)
+    change(_outer_ring(data["features"][1]))
+    path = _write_geojson(tmp_path, data)
+    message = _bad(path, 2021, tmp_path / "raw", "ring")
+    assert message == (f"{path}: {problem}. Herstel de geometrie (bijvoorbeeld in QGIS) en "
+                       "importeer opnieuw.")
+
+
+def test_null_geometry_is_named(shared, tmp_path):
+    data = _rd_features(shared)
+    data["features"][2]["geometry"] = None
+    path = _write_geojson(tmp_path, data)
+    message = _bad(path, 2021, tmp_path / "raw", "geen geometrie")
+    assert message.startswith(f"{path}: object 3: geen geometrie. ")
+
+
+def test_rd_coordinates_without_crs_are_refused(shared, tmp_path):
+    data = _rd_features(shared)
+    del data["crs"]
+    path = _write_geojson(tmp_path, data)
+    message = _bad(path, 2021, tmp_path / "raw", "lijken RD")
+    assert message == (
+        f"{path}: het bestand zegt EPSG:4326 (lengte- en breedtegraden), maar de coördinaten "
+        "lijken RD (EPSG:28992); een GeoJSON zonder 'crs' geldt als WGS84. Geef het juiste "
+        "coördinatenstelsel op (voor RD: \"crs\" EPSG:28992) en importeer opnieuw.")
+
+
+def test_wgs84_coordinates_labelled_rd_are_refused(shared, tmp_path):
+    wgs = json.loads((shared / "geo" / "almelo_buurten_2021.geojson").read_text())
+    data = _rd_features(shared)
+    by_code = {f["properties"]["buurtcode"]: f["geometry"] for f in wgs["features"]}
+    for feature in data["features"]:
+        feature["geometry"] = by_code[feature["properties"]["buurtcode"]]
+    path = _write_geojson(tmp_path, data)  # keeps the RD crs member
+    message = _bad(path, 2021, tmp_path / "raw", "zegt RD")
+    assert message == (
+        f"{path}: het bestand zegt RD (EPSG:28992), maar de coördinaten liggen niet in "
+        "Nederland in RD; de coördinaten lijken lengte- en breedtegraden (WGS84). Sla het op "
+        "met het juiste coördinatenstelsel en importeer opnieuw.")
+
+
+def test_shapefile_without_dbf_or_prj(shared, tmp_path):
+    shp = tmp_path / "buurt_2021.shp"
+    _kaart_2021(shared).to_file(shp)
+    shp.with_suffix(".prj").unlink()
+    message = _bad(shp, 2021, tmp_path / "raw", "coördinatenstelsel")
+    assert message == (f"{shp}: het bestand zegt niet in welk coördinatenstelsel het staat (de "
+                       "coördinaten lijken RD, EPSG:28992). Voeg het .prj-bestand toe of sla "
+                       "het bestand opnieuw op met het coördinatenstelsel.")
+    shp.with_suffix(".dbf").unlink()
+    message = _bad(shp, 2021, tmp_path / "raw", "dbf")
+    assert message == (f"{shp}: het .dbf-bestand met de kenmerken ontbreekt naast het "
+                       ".shp-bestand. Zet .shp, .shx, .dbf en .prj samen in één map en "
+                       "importeer opnieuw.")

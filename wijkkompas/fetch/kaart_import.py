@@ -13,15 +13,20 @@ from __future__ import annotations
 
 import re
 import shutil
+import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pyogrio
+import pyogrio.raw
+import shapely
+from pyproj import CRS, Transformer
 
 from wijkkompas.errors import WijkkompasError, capped
-from wijkkompas.gebied import CODE_PATTERNS
+from wijkkompas.gebied import CODE_PATTERNS, RD, within_rd_bounds
 from wijkkompas.storage import atomic_path, now_stamp, sha256_file
 from wijkkompas.tabular import NumberError, parse_series, read_csv_table
 
@@ -29,6 +34,9 @@ from wijkkompas.tabular import NumberError, parse_series, read_csv_table
 SECRECY_VALUES = (-99999999, -99999998, -99999997, -99999995)
 MISSING_TEXT = frozenset({"", ".", "-99999999", "-99999998", "-99999997", "-99999995"})
 
+#: The Netherlands in longitude and latitude (WGS84), with a margin.
+_NL_LON = (3.0, 7.6)
+_NL_LAT = (50.6, 53.8)
 GEO_SUFFIXES = {".shp", ".gpkg", ".geojson", ".json"}
 SHAPEFILE_PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg", ".qmd", ".sbn", ".sbx")
 
@@ -105,6 +113,73 @@ def _read_geo(path: Path) -> pd.DataFrame:
     return frame
 
 
+def _check_geo(path: Path) -> None:
+    """Geometry and coordinate system of a geo file, checked before anything is imported.
+
+    Every feature needs a geometry whose rings are closed with at least 4 points; the file
+    must say its coordinate system, and its coordinates must lie in the Netherlands in that
+    system (RD labelled WGS84, or the other way round, is refused).
+    """
+    if path.suffix.lower() == ".shp" and not any(
+            path.with_suffix(s).is_file() for s in (".dbf", ".DBF")):
+        raise WijkkompasError(
+            f"{path}: het .dbf-bestand met de kenmerken ontbreekt naast het .shp-bestand. "
+            "Zet .shp, .shx, .dbf en .prj samen in één map en importeer opnieuw.")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # GDAL's note on unclosed rings
+        meta, _, wkb, _ = pyogrio.raw.read(path, columns=[])
+    if meta.get("geometry_type") is None or wkb is None:
+        return  # a table without geometry: only its attributes are imported
+    shapes = shapely.from_wkb(wkb, on_invalid="ignore")
+    problems = []
+    for number, (raw, shape) in enumerate(zip(wkb, shapes, strict=True), start=1):
+        if raw is None or (shape is not None and shape.is_empty):
+            problems.append(f"object {number}: geen geometrie")
+        elif shape is None:
+            problems.append(f"object {number}: een ring is niet gesloten of heeft minder dan "
+                            "4 punten")
+    if problems:
+        raise WijkkompasError(f"{path}: {capped(problems)}. Herstel de geometrie (bijvoorbeeld "
+                              "in QGIS) en importeer opnieuw.")
+    _check_crs(path, meta.get("crs"), shapely.total_bounds(shapes))
+
+
+def _check_crs(path: Path, crs: str | None, bounds: Sequence[float]) -> None:
+    minx, miny, maxx, maxy = (float(v) for v in bounds)
+    in_rd = within_rd_bounds(minx, miny, maxx, maxy)
+    in_degrees = _NL_LON[0] <= minx and maxx <= _NL_LON[1] and \
+        _NL_LAT[0] <= miny and maxy <= _NL_LAT[1]
+    said = CRS.from_user_input(crs) if crs else None
+    if said is None:
+        guess = " (de coördinaten lijken RD, EPSG:28992)" if in_rd else ""
+        raise WijkkompasError(
+            f"{path}: het bestand zegt niet in welk coördinatenstelsel het staat{guess}. Voeg "
+            "het .prj-bestand toe of sla het bestand opnieuw op met het coördinatenstelsel.")
+    if said.equals(CRS.from_user_input(RD)):
+        if not in_rd:
+            hint = (" de coördinaten lijken lengte- en breedtegraden (WGS84)" if in_degrees
+                    else "")
+            raise WijkkompasError(
+                f"{path}: het bestand zegt RD (EPSG:28992), maar de coördinaten liggen niet in "
+                f"Nederland in RD;{hint or ' controleer het coördinatenstelsel'}. Sla het op met "
+                "het juiste coördinatenstelsel en importeer opnieuw.")
+        return
+    if said.is_geographic and not in_degrees:
+        reason = (" maar de coördinaten lijken RD (EPSG:28992); een GeoJSON zonder 'crs' geldt "
+                  "als WGS84" if in_rd else " maar de coördinaten liggen niet in Nederland")
+        raise WijkkompasError(
+            f"{path}: het bestand zegt {said.to_string()} (lengte- en breedtegraden),{reason}. "
+            "Geef het juiste coördinatenstelsel op (voor RD: \"crs\" EPSG:28992) en importeer "
+            "opnieuw.")
+    if not said.is_geographic:
+        to_rd = Transformer.from_crs(said, RD, always_xy=True)
+        box = to_rd.transform_bounds(minx, miny, maxx, maxy)
+        if not within_rd_bounds(*box):
+            raise WijkkompasError(
+                f"{path}: in {said.to_string()} liggen de coördinaten niet in Nederland. "
+                "Controleer het coördinatenstelsel en importeer opnieuw.")
+
+
 def _recognise(frame: pd.DataFrame, path: Path) -> tuple[str, str, str]:
     found = [(niveau, name) for niveau, names in _CODE_COLUMNS for name in names
              if name in frame.columns]
@@ -150,6 +225,7 @@ def read_kaart(path: Path) -> KaartTable:
         if suffix == ".csv":
             frame = _read_csv(path)
         elif suffix in GEO_SUFFIXES:
+            _check_geo(path)
             frame = _read_geo(path)
         else:
             raise WijkkompasError(
