@@ -214,3 +214,59 @@ def test_bad_local_definitions_are_one_line(built, tmp_path, capsys, text, line)
     data = _copy(built, tmp_path)
     message = _one_line(capsys, ["build", "--data-dir", str(data), "--lokaal", str(defs)], data)
     assert message == f"{defs}: {line}."
+
+
+# --------------------------------------------------------------------------- CBS and PDOK codes
+
+
+def _cbs_folder(tmp_path, change):
+    from tests.fixtures.kwb import table_2024
+
+    table = table_2024()
+    rows = [dict(r) for r in table.rows]
+    change(rows)
+    folder = tmp_path / "cbs" / "85984NED"
+    folder.mkdir(parents=True)
+    (folder / "DataProperties.json").write_text(json.dumps(table.data_properties))
+    (folder / "TypedDataSet.json").write_text(json.dumps(rows))
+    return folder
+
+
+@pytest.mark.parametrize("change, problem", [
+    (lambda rows: rows[3].update(WijkenEnBuurten="BU014110  "),
+     "rij 4: ongeldige gebiedscode 'BU014110' (verwacht GM####, WK######, BU######## of NL00)"),
+    (lambda rows: rows[1].update(WijkenEnBuurten=None),
+     "rij 2: ongeldige gebiedscode None (verwacht GM####, WK######, BU######## of NL00)"),
+    (lambda rows: rows[2].update(AantalInwoners_5="veel"),
+     "rij 3, AantalInwoners_5: geen getal: 'veel'"),
+])
+def test_cbs_rows_with_wrong_codes_or_values_are_refused(tmp_path, change, problem):
+    from wijkkompas.build.sources import read_cbs_table
+
+    folder = _cbs_folder(tmp_path, change)
+    with pytest.raises(WijkkompasError) as info:
+        read_cbs_table(folder, "85984NED", 2024)
+    assert str(info.value) == (f"{folder / 'TypedDataSet.json'}: {problem}. Haal de tabel "
+                               "opnieuw op met 'wijkkompas fetch --refresh'.")
+
+
+def test_cbs_rows_read_as_they_are(tmp_path):
+    from wijkkompas.build.sources import read_cbs_table
+
+    frame = read_cbs_table(_cbs_folder(tmp_path, lambda rows: None), "85984NED", 2024).frame
+    values = frame.set_index("gebiedscode")
+    assert values.loc["BU01411000", "inwoners"] == 2300
+    assert pd.isna(values.loc["BU01411500", "huishoudens"])  # None stays missing
+
+
+def test_pdok_features_with_a_wrong_code_are_not_written(settings, pdok_server, tmp_path):
+    from wijkkompas.fetch.pdok import fetch_boundaries
+
+    pdok_server.layers[(2024, "buurten")][5]["properties"]["buurtcode"] = "BU0141XX00"
+    raw = tmp_path / "raw"
+    with pytest.raises(WijkkompasError) as info:
+        fetch_boundaries(2024, "GM0141", raw, settings, None)
+    assert str(info.value) == ("PDOK-laag 'buurten' 2024: object 6: ongeldige buurtcode "
+                               "'BU0141XX00' (verwacht BU en acht cijfers). Controleer pdok_url "
+                               "en pdok_pad.")
+    assert snapshot(raw) == {}
