@@ -6,7 +6,7 @@ import math
 
 import pandas as pd
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from wijkkompas.errors import WijkkompasError, capped
@@ -129,6 +129,10 @@ def test_excel_cells_keep_their_numbers(tmp_path):
     ("cijfers.txt", b"a,b\n", "onbekend bestandstype '.txt'; gebruik .csv of .xlsx"),
     ("leeg.csv", b"", "is leeg; verwacht een kopregel met kolomnamen"),
     ("scheef.csv", b"a,b\n1,2\n1,2,3\n", "is geen geldige CSV"),
+    ("verschoven.csv", b"a,b\n1,2,3\n", ": een regel heeft meer cellen dan de kopregel "
+                                         "kolommen"),
+    ("dubbel.csv", b"waarde;waarde ;x\n1;2;3\n", ": de kopregel noemt kolom waarde meer dan "
+                                                 "eens"),
 ])
 def test_unreadable_tables_give_one_line(tmp_path, name, content, message):
     path = tmp_path / name
@@ -144,3 +148,23 @@ def test_capped_lists_ten_then_counts_the_rest():
     assert capped(range(10)) == "; ".join(map(str, range(10)))
     assert capped(range(268985)) == "; ".join(map(str, range(10))) + " (en nog 268975)"
     assert capped(["a", "b", "c"], limit=2, sep=", ") == "a, b (en nog 1)"
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.binary(max_size=300), st.sampled_from([".csv", ".xlsx"]))
+def test_any_file_is_read_or_refused_with_one_line(tmp_path, content, suffix):
+    path = tmp_path / f"bestand{suffix}"
+    path.write_bytes(content)
+    try:
+        table = read_table(path)
+    except WijkkompasError as exc:
+        assert str(path) in str(exc) and "\n" not in str(exc)
+    else:
+        assert table.decimal in (",", ".")
+        for column in table.frame.columns:
+            for index in table.frame.index:
+                try:
+                    table.number(index, column)
+                except WijkkompasError as exc:
+                    assert str(exc).startswith(f"{path} ")

@@ -13,15 +13,17 @@ never as zero.
 
 from __future__ import annotations
 
+import csv
 import math
 import re
+import warnings
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
-from wijkkompas.errors import WijkkompasError
+from wijkkompas.errors import WijkkompasError, capped
 
 #: Cell texts that mean "no value".
 MISSING = frozenset({"", "."})
@@ -162,6 +164,13 @@ def _sniff_decimal(sep: str, frame: pd.DataFrame) -> str:
     return "," if cells.astype(str).str.match(_LOOKS_DECIMAL_COMMA).any() else "."
 
 
+def _unique_columns(names: list[str], path: Path) -> None:
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise WijkkompasError(f"{path}: de kopregel noemt kolom {capped(twice, sep=', ')} meer "
+                              "dan eens. Geef elke kolom een eigen naam.")
+
+
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return (text[0] if text else type(exc).__name__)[:200]
@@ -174,17 +183,29 @@ def read_csv_table(path: Path) -> Table:
         text, encoding = _decode(path)
     except OSError as exc:
         raise WijkkompasError(f"Kan {path} niet lezen: {exc.strerror}.") from None
-    header = text.split("\n", 1)[0]
+    header = text.splitlines()[0] if text.strip() else ""
     sep = sniff_separator(header)
     try:
-        frame = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False,
-                            encoding=encoding, skipinitialspace=False)
+        with warnings.catch_warnings():
+            # More cells in a row than names in the header: refused, never shifted.
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            frame = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False,
+                                encoding=encoding, index_col=False)
+    except pd.errors.ParserWarning:
+        raise WijkkompasError(f"{path}: een regel heeft meer cellen dan de kopregel kolommen. "
+                              "Controleer het scheidingsteken en de aanhalingstekens.") from None
     except pd.errors.EmptyDataError:
         raise WijkkompasError(f"{path} is leeg; verwacht een kopregel met kolomnamen.") from None
     except (pd.errors.ParserError, ValueError) as exc:
         raise WijkkompasError(f"{path} is geen geldige CSV ({_first_line(exc)}). Controleer het "
                               "scheidingsteken en de aanhalingstekens.") from None
+    try:
+        names = next(csv.reader([header], delimiter=sep), [])
+    except csv.Error:
+        names = []
+    _unique_columns([n.strip() for n in names] or list(frame.columns), path)
     frame.columns = [str(c).strip() for c in frame.columns]
+    _unique_columns(list(frame.columns), path)
     frame = frame.fillna("").apply(lambda column: column.str.strip())
     return Table(path, frame, _sniff_decimal(sep, frame))
 
@@ -204,6 +225,7 @@ def read_excel_table(path: Path) -> Table:
                               f"({_first_line(exc)}). Sla het opnieuw op vanuit Excel of "
                               "lever een CSV.") from None
     frame.columns = [str(c).strip() for c in frame.columns]
+    _unique_columns(list(frame.columns), path)
     frame = frame.astype(object).where(frame.notna(), None)
     frame = frame.apply(lambda column: column.map(
         lambda v: v.strip() if isinstance(v, str) else v))
