@@ -270,3 +270,15 @@ def test_pdok_features_with_a_wrong_code_are_not_written(settings, pdok_server, 
                                "'BU0141XX00' (verwacht BU en acht cijfers). Controleer pdok_url "
                                "en pdok_pad.")
     assert snapshot(raw) == {}
+
+
+def test_kaart_column_of_text_where_numbers_belong_is_refused(tmp_path):
+    from wijkkompas.build.sources import read_kaart_source
+
+    path = tmp_path / "kaart.csv"
+    path.write_text("BU_CODE;AANT_INW\nBU01411000;veel\nBU01411001;weinig\nBU01411002;2.160\n",
+                    encoding="utf-8")
+    with pytest.raises(WijkkompasError) as info:
+        read_kaart_source(path, 2015)
+    assert str(info.value) == (f"{path}: kolom AANT_INW bevat tekst waar getallen horen. "
+                               "Verbeter het bestand en importeer het opnieuw.")

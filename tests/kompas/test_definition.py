@@ -84,3 +84,13 @@ def test_cli_build_refuses_a_bad_kompas_before_writing(shared, tmp_path, capsys,
             if bad.startswith("gewicht") else "'thema[2].code' ontbreekt")
     assert err == f"fout: {kompas}: {line}.\n"
     assert snapshot(data) == before
+
+
+def test_area_specific_wijken_lie_in_the_gemeente(tmp_path):
+    path = tmp_path / "kompas.toml"
+    path.write_text(KOMPAS.replace('gebieden = ["WK099902"]', 'gebieden = ["WK014115"]'),
+                    encoding="utf-8")
+    with pytest.raises(WijkkompasError) as info:
+        load_kompas(path)
+    assert str(info.value) == (f"{path}: indicator.n.gebieden: WK014115 ligt niet in gemeente "
+                               "GM0999.")

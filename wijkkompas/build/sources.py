@@ -106,6 +106,11 @@ def read_kaart_source(path: Path, jaar: int) -> SourceFrame:
                           "gebiedsnaam": names.astype("string") if names is not None else pd.NA,
                           "niveau": table.niveau, "jaar": jaar,
                           "bron": f"CBS wijk- en buurtkaart {jaar} ({Path(path).name})"})
+    text = [column for column in keys.values()
+            if not pd.api.types.is_numeric_dtype(data[column]) and data[column].notna().any()]
+    if text:
+        raise WijkkompasError(f"{path}: kolom {capped(text, sep=', ')} bevat tekst waar getallen "
+                              "horen. Verbeter het bestand en importeer het opnieuw.")
     for name, column in keys.items():
         frame[name] = pd.to_numeric(data[column], errors="coerce").astype("float64").to_numpy()
     _to_counts(frame, percent)

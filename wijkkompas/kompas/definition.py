@@ -76,6 +76,10 @@ class KompasSchema(Schema):
             if spec.thema not in codes:
                 raise ValueError(f"indicator.{code}.thema: thema '{spec.thema}' staat niet in "
                                  "de [[thema]]-lijst")
+            elsewhere = [w for w in spec.gebieden if w[2:6] != self.gemeente[2:6]]
+            if elsewhere:
+                raise ValueError(f"indicator.{code}.gebieden: {capped(elsewhere, sep=', ')} "
+                                 f"ligt niet in gemeente {self.gemeente}")
         return self
 
 
