@@ -182,12 +182,13 @@ def test_dutch_csv_reads_thousands_points_as_thousands(tmp_path):
     path = tmp_path / "kaart.csv"
     path.write_text("BU_CODE;BU_NAAM;AANT_INW;GEM_HH_GR;WOZ\n"
                     "BU01411000;Binnenstad-Noord;2.160;1,6;1.234,5\n"
-                    "BU01411001;Binnenstad-Zuid;1475;.;-99999997\n", encoding="utf-8")
+                    "BU01411001;Binnenstad-Zuid;1475;.;-99999997\n"
+                    "BU01411002;Binnenstad-Oost;x;2;3\n", encoding="utf-8")
     frame = read_kaart(path).frame
-    assert frame["AANT_INW"].tolist() == [2160, 1475]
+    assert frame["AANT_INW"].tolist()[:2] == [2160, 1475] and pd.isna(frame["AANT_INW"][2])
     assert frame["GEM_HH_GR"].tolist()[0] == 1.6 and pd.isna(frame["GEM_HH_GR"][1])
     assert frame["WOZ"].tolist()[0] == 1234.5 and pd.isna(frame["WOZ"][1])
-    assert frame["BU_NAAM"].tolist() == ["Binnenstad-Noord", "Binnenstad-Zuid"]
+    assert frame["BU_NAAM"].tolist() == ["Binnenstad-Noord", "Binnenstad-Zuid", "Binnenstad-Oost"]
 
 
 @pytest.mark.parametrize("cell, problem", [

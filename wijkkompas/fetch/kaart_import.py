@@ -30,9 +30,10 @@ from wijkkompas.gebied import CODE_PATTERNS, RD, within_rd_bounds
 from wijkkompas.storage import atomic_path, now_stamp, sha256_file
 from wijkkompas.tabular import NumberError, parse_series, read_csv_table
 
-#: CBS codes for secret, not available or not applicable values in the wijk- en buurtkaart.
+#: CBS codes for secret, not available or not applicable values in the wijk- en buurtkaart;
+#: as text also '.' (not available) and 'x' (secret, as in StatLine downloads).
 SECRECY_VALUES = (-99999999, -99999998, -99999997, -99999995)
-MISSING_TEXT = frozenset({"", ".", "-99999999", "-99999998", "-99999997", "-99999995"})
+MISSING_TEXT = frozenset({"", ".", "x", "-99999999", "-99999998", "-99999997", "-99999995"})
 
 #: The Netherlands in longitude and latitude (WGS84), with a margin.
 _NL_LON = (3.0, 7.6)
