@@ -346,3 +346,17 @@ def test_shapefile_without_dbf_or_prj(shared, tmp_path):
     assert message == (f"{shp}: het .dbf-bestand met de kenmerken ontbreekt naast het "
                        ".shp-bestand. Zet .shp, .shx, .dbf en .prj samen in één map en "
                        "importeer opnieuw.")
+
+
+def test_text_in_a_geojson_number_column_is_named_by_feature(shared, tmp_path):
+    data = _rd_features(shared)
+    for number, feature in enumerate(data["features"]):
+        feature["properties"]["aantal_inw"] = ["2160", "twee duizend", "1475.0"][number]
+    path = _write_geojson(tmp_path, data)
+    message = _bad(path, 2021, tmp_path / "raw", "geen getal")
+    assert message == (f"{path}: object 2, kolom aantal_inw: geen getal: 'twee duizend'. "
+                       "Verbeter het bestand en importeer opnieuw.")
+    data["features"][1]["properties"]["aantal_inw"] = None
+    table = read_kaart(_write_geojson(tmp_path, data))
+    assert table.frame["aantal_inw"].tolist()[::2] == [2160, 1475]
+    assert pd.isna(table.frame["aantal_inw"][1])

@@ -28,7 +28,7 @@ from pyproj import CRS, Transformer
 from wijkkompas.errors import WijkkompasError, capped
 from wijkkompas.gebied import CODE_PATTERNS, RD, within_rd_bounds
 from wijkkompas.storage import atomic_path, now_stamp, sha256_file
-from wijkkompas.tabular import NumberError, parse_series, read_csv_table
+from wijkkompas.tabular import NumberError, Table, parse_number, parse_series, read_csv_table
 
 #: CBS codes for secret, not available or not applicable values in the wijk- en buurtkaart;
 #: as text also '.' (not available) and 'x' (secret, as in StatLine downloads).
@@ -72,46 +72,47 @@ class KaartTable:
 
 
 def _read_csv(path: Path) -> pd.DataFrame:
-    """A CSV attribute file with numeric columns as numbers and missing values as NA.
-
-    A column is numeric when most of its filled cells are numbers in the file's notation;
-    a cell in such a column that is not a number is an error naming line and column, never
-    a silent gap. Columns of mostly text (names, codes) stay text.
-    """
+    """A CSV attribute file with numeric columns as numbers and missing values as NA."""
     table = read_csv_table(path)
+    return _typed(table.frame, table, path)
+
+
+def _typed(frame: pd.DataFrame, table: Table, path: Path) -> pd.DataFrame:
+    """Text columns typed: a column is numeric when most of its filled cells are numbers in
+    the file's notation; a cell in such a column that is not a number is an error naming
+    row and column, never a silent gap. Columns of mostly text (names, codes) stay text."""
     columns, problems = {}, []
-    for name in table.frame.columns:
-        column = table.frame[name]
-        numbers, bad = parse_series(column, table.decimal, MISSING_TEXT)
-        filled = int((~column.isin(MISSING_TEXT)).sum())
+    for name in frame.columns:
+        column = frame[name]
+        if pd.api.types.is_numeric_dtype(column):
+            columns[name] = column.mask(column.isin(SECRECY_VALUES))
+            continue
+        text = column.astype("string").str.strip()
+        numbers, bad = parse_series(column.astype(object).where(column.notna(), None),
+                                    table.decimal, MISSING_TEXT)
+        filled = int((text.notna() & ~text.isin(MISSING_TEXT)).sum())
         if filled and int(bad.sum()) * 2 < filled:
             for index in bad[bad].index:
                 try:
-                    table.number(index, name, MISSING_TEXT)
+                    parse_number(column[index], table.decimal, missing=MISSING_TEXT)
                 except NumberError as exc:
                     problems.append(f"{table.row_label(index)}, kolom {name}: {exc.reason}")
             numbers = numbers.mask(numbers.isin(SECRECY_VALUES))
             whole = numbers.dropna()
             columns[name] = numbers.astype("Int64") if (whole % 1 == 0).all() else numbers
         else:
-            text = column.astype("string")
             columns[name] = text.mask(text.isin(MISSING_TEXT))
     if problems:
         raise WijkkompasError(f"{path}: {capped(problems)}. Verbeter het bestand en importeer "
                               "opnieuw.")
-    return pd.DataFrame(columns, index=table.frame.index)
+    return pd.DataFrame(columns, index=frame.index)
 
 
 def _read_geo(path: Path) -> pd.DataFrame:
+    """The attributes of a geo file; text columns that hold numbers are typed as in a CSV
+    with decimal point (GeoJSON's notation)."""
     frame = pyogrio.read_dataframe(path, read_geometry=False)
-    for name in frame.columns:
-        column = frame[name]
-        if pd.api.types.is_numeric_dtype(column):
-            frame[name] = column.mask(column.isin(SECRECY_VALUES))
-        else:
-            text = column.astype("string").str.strip()
-            frame[name] = text.mask(text.isin({"", "."}))
-    return frame
+    return _typed(frame, Table(path, frame, ".", row_word="object", first_row=1), path)
 
 
 def _check_geo(path: Path) -> None:
