@@ -97,20 +97,31 @@ class _Entry(Schema):
     model_config = ConfigDict(extra="allow")
 
 
+# What the readers of the manifest rely on; entries may hold more.
 class _CbsEntry(_Entry):
     table_id: Annotated[str, Field(pattern=r"^[0-9A-Za-z]+$")]
     jaar: int
+    gevonden_via: str
+    fetched_at: str
+    files: dict[str, dict[str, Any]]
+
+
+class _GeoEntry(_Entry):
+    counts: dict[str, int]
+    fetched_at: str
 
 
 class _KaartEntry(_Entry):
     jaar: int
     bestand: Annotated[str, AfterValidator(_plain_name)]
+    rows: int
+    imported_at: str
 
 
 class _Manifest(Schema):
     model_config = ConfigDict(extra="allow")
     cbs: dict[Annotated[str, Field(pattern=r"^[0-9A-Za-z]+$")], _CbsEntry] = {}
-    geo: dict[str, _Entry] = {}
+    geo: dict[Annotated[str, Field(pattern=r"^\d{4}$")], _GeoEntry] = {}
     kaart: dict[str, _KaartEntry] = {}
 
 
