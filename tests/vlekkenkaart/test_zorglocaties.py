@@ -125,3 +125,29 @@ def test_dutch_numbers_in_a_semicolon_file(tmp_path, almelo):
         "naam;capaciteit;x;y\nPraktijk;1.250;241.947,5;486.382\n", encoding="utf-8")
     rows = read_locations(_dataset(tmp_path, "locaties.csv"), almelo).rows
     assert rows[["capaciteit", "x", "y"]].iloc[0].tolist() == [1250.0, 241947.5, 486382.0]
+
+
+def test_excel_data_set_with_empty_cells(tmp_path, almelo):
+    import pandas as pd
+
+    pd.DataFrame({"naam": ["Praktijk", None], "capaciteit": [None, 12],
+                  "x": [241947, 241950.5], "y": [486382, 486390],
+                  "categorie": ["huisarts", None]}).to_excel(tmp_path / "locaties.xlsx",
+                                                             index=False)
+    config = tmp_path / "zorg.toml"
+    config.write_text(CONFIG.replace("locaties.csv", "locaties.xlsx").replace(
+        'categorie = "huisarts"', 'categorie_kolom = "categorie"'), encoding="utf-8")
+    with pytest.raises(WijkkompasError) as info:
+        read_locations(read_config(config), almelo)
+    assert str(info.value) == (f"Zorglocaties afgekeurd: {tmp_path / 'locaties.xlsx'} regel 3: "
+                               "onbekende categorie '' (bekend: opvang, huisarts); voeg hem toe "
+                               f"aan {config}.")
+
+
+def test_negative_capacity_is_refused(tmp_path, almelo):
+    (tmp_path / "locaties.csv").write_text("naam;capaciteit;x;y\nPraktijk;-5;241947;486382\n",
+                                           encoding="utf-8")
+    with pytest.raises(WijkkompasError) as info:
+        read_locations(_dataset(tmp_path, "locaties.csv"), almelo)
+    assert str(info.value) == (f"Zorglocaties afgekeurd: {tmp_path / 'locaties.csv'} regel 2: "
+                               "een capaciteit kan niet negatief zijn (-5) in kolom capaciteit.")

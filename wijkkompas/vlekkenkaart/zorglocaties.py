@@ -26,7 +26,7 @@ from wijkkompas.errors import WijkkompasError, capped
 from wijkkompas.fetch.geocode import Geocoder
 from wijkkompas.gebied import RD, within_rd_bounds
 from wijkkompas.schema import Schema, parse_schema
-from wijkkompas.tabular import MISSING, NumberError, parse_number, read_table
+from wijkkompas.tabular import MISSING, NumberError, parse_number, read_table, text_of
 from wijkkompas.tomlfile import read_toml
 
 _NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -201,8 +201,8 @@ def read_locations(config: CareConfig, gemeente: gpd.GeoDataFrame,
         for index, record in frame.iterrows():
             line = int(index) + line_offset
             where = f"{name} {'object' if line_offset == 1 else 'regel'} {line}"
-            category = dataset.categorie or str(record.get(col.get("categorie_kolom",
-                                                                   "categorie"), "")).strip()
+            category = dataset.categorie or text_of(record.get(col.get("categorie_kolom",
+                                                                       "categorie")))
             if category not in config.categories:
                 errors.append(f"{where}: onbekende categorie '{category}' (bekend: "
                               f"{', '.join(config.categories)}); voeg hem toe aan "
@@ -220,6 +220,11 @@ def read_locations(config: CareConfig, gemeente: gpd.GeoDataFrame,
                     errors.append(f"{where}: {exc.reason} in kolom {column}")
             if len(numbers) < 5:
                 continue
+            if numbers["capaciteit"] is not None and numbers["capaciteit"] < 0:
+                errors.append(f"{where}: een capaciteit kan niet negatief zijn "
+                              f"({numbers['capaciteit']:g}) in kolom "
+                              f"{col.get('capaciteit', 'capaciteit')}")
+                continue
             capacity, x, y = numbers["capaciteit"], numbers["x"], numbers["y"]
             lon, lat = numbers["lon"], numbers["lat"]
             if "_x" in frame:
@@ -228,7 +233,7 @@ def read_locations(config: CareConfig, gemeente: gpd.GeoDataFrame,
                 y = None if pd.isna(y) else float(y)
             elif x is None and lon is not None and lat is not None:
                 x, y = to_rd.transform(lon, lat)
-            address = " ".join(str(record.get(col.get(k, k), "") or "").strip()
+            address = " ".join(text_of(record.get(col.get(k, k)))
                                for k in ("adres", "postcode", "plaats")).strip()
             status, herkomst = STATUS_OK, "bestand"
             if x is None or y is None:
@@ -244,7 +249,7 @@ def read_locations(config: CareConfig, gemeente: gpd.GeoDataFrame,
                 errors.append(f"{where}: coördinaten ({x}, {y}) liggen niet in Nederland; "
                               "RD (x, y in meters) of WGS84 (lon, lat) verwisseld?")
                 continue
-            naam = str(record.get(col.get("naam", "naam"), "") or "").strip()
+            naam = text_of(record.get(col.get("naam", "naam")))
             rows.append({"naam": naam or "(zonder naam)", "categorie": category,
                          "capaciteit": capacity, "x": x, "y": y, "adres": address,
                          "bron": dataset.bron, "bestand": dataset.bestand.name, "regel": line,
