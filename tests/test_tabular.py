@@ -83,6 +83,7 @@ def test_numbers_in_each_notation(text, decimal, expected):
     ("1e5", ".", "geen getal: '1e5'"),
     ("nan", ".", "geen getal: 'nan'"),
     ("€ 5", ",", "geen getal: '€ 5'"),
+    ("١٢٣", ",", "geen getal: '١٢٣'"),
 ])
 def test_wrong_numbers_are_refused_never_misread(text, decimal, reason):
     with pytest.raises(NumberError) as info:

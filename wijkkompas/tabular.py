@@ -31,12 +31,13 @@ SEPARATORS = (";", "\t", ",")
 
 # A number in each notation: optional sign, digits (grouped by thousands or not),
 # optional decimals. Nothing else: no exponent, no spaces, no currency, no nan/inf.
+# ASCII digits only: \d would also accept other scripts' digits.
 _NOTATION = {
-    ",": re.compile(r"^[+-]?(?:\d{1,3}(?:\.\d{3})+|\d+)(?:,\d+)?$"),
-    ".": re.compile(r"^[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?$"),
+    ",": re.compile(r"[+-]?(?:[0-9]{1,3}(?:\.[0-9]{3})+|[0-9]+)(?:,[0-9]+)?"),
+    ".": re.compile(r"[+-]?(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?"),
 }
 _THOUSANDS = {",": ".", ".": ","}
-_LOOKS_DECIMAL_COMMA = re.compile(r"^[+-]?\d[\d.]*,\d+$")
+_LOOKS_DECIMAL_COMMA = re.compile(r"^[+-]?[0-9][0-9.]*,[0-9]+$")
 _NOTATION_NAME = {",": "decimaalkomma, punt tussen duizendtallen",
                   ".": "decimaalpunt, komma tussen duizendtallen"}
 
@@ -74,9 +75,9 @@ def parse_number(value: object, decimal: str = ",", where: str = "",
     text = str(value).strip()
     if text in missing:
         return None
-    if not _NOTATION[decimal].match(text):
+    if not _NOTATION[decimal].fullmatch(text):
         other = "," if decimal == "." else "."
-        if _NOTATION[other].match(text):
+        if _NOTATION[other].fullmatch(text):
             reason = (f"'{text}' past niet bij de getalnotatie van dit bestand "
                       f"({_NOTATION_NAME[decimal]})")
         else:
@@ -97,7 +98,7 @@ def parse_series(values: pd.Series, decimal: str = ",",
                 pd.Series(dtype=bool, index=values.index))
     is_text = values.map(lambda v: isinstance(v, str)).astype(bool)
     text = values[is_text].astype("string").str.strip()
-    ok = text.str.fullmatch(_NOTATION[decimal].pattern.strip("^$")).fillna(False).astype(bool)
+    ok = text.str.fullmatch(_NOTATION[decimal].pattern).fillna(False).astype(bool)
     plain = text.where(ok).str.replace(_THOUSANDS[decimal], "", regex=False)
     numbers = pd.Series(float("nan"), index=values.index, dtype="float64")
     numbers[text.index] = pd.to_numeric(plain.str.replace(decimal, ".", regex=False),
