@@ -64,13 +64,16 @@ def parse_number(value: object, decimal: str = ",", where: str = "",
     if value is None:
         return None
     if isinstance(value, bool):
-        raise NumberError(f"geen getal: '{value}'", where)
+        raise NumberError(f"geen getal: '{value}'", where)  # True/False, not 1/0
     if isinstance(value, int | float):
-        number = float(value)
+        try:
+            number = float(value)
+        except OverflowError:
+            number = math.inf
         if math.isnan(number):
             return None
         if math.isinf(number):
-            raise NumberError(f"geen eindig getal: '{value}'", where)
+            raise NumberError(f"geen eindig getal: '{shown(value)}'", where)
         return number
     text = str(value).strip()
     if text in missing:
@@ -78,13 +81,22 @@ def parse_number(value: object, decimal: str = ",", where: str = "",
     if not _NOTATION[decimal].fullmatch(text):
         other = "," if decimal == "." else "."
         if _NOTATION[other].fullmatch(text):
-            reason = (f"'{text}' past niet bij de getalnotatie van dit bestand "
+            reason = (f"'{shown(text)}' past niet bij de getalnotatie van dit bestand "
                       f"({_NOTATION_NAME[decimal]})")
         else:
-            reason = f"geen getal: '{text}'"
+            reason = f"geen getal: '{shown(text)}'"
         raise NumberError(reason, where)
-    plain = text.replace(_THOUSANDS[decimal], "").replace(decimal, ".")
-    return float(plain)
+    number = float(text.replace(_THOUSANDS[decimal], "").replace(decimal, "."))
+    if math.isinf(number):
+        raise NumberError(f"geen eindig getal: '{shown(text)}'", where)
+    return number
+
+
+def shown(value: object) -> str:
+    """A cell as it may appear in a one-line message: line breaks as spaces, at most 40
+    characters."""
+    text = " ".join(str(value).split())
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def parse_series(values: pd.Series, decimal: str = ",",
@@ -103,8 +115,11 @@ def parse_series(values: pd.Series, decimal: str = ",",
     numbers = pd.Series(float("nan"), index=values.index, dtype="float64")
     numbers[text.index] = pd.to_numeric(plain.str.replace(decimal, ".", regex=False),
                                         errors="coerce").astype("float64")
+    huge = numbers.isin([math.inf, -math.inf])
+    numbers[huge] = float("nan")
     bad = pd.Series(False, index=values.index)
     bad[text.index] = (~ok & ~text.isin(missing)).astype(bool)
+    bad[huge] = True
     others = values[~is_text & values.notna()]
     for index, value in others.items():
         try:

@@ -289,3 +289,12 @@ def test_kaart_column_of_text_where_numbers_belong_is_refused(tmp_path):
         read_kaart_source(path, 2015)
     assert str(info.value) == (f"{path}: kolom AANT_INW bevat tekst waar getallen horen. "
                                "Verbeter het bestand en importeer het opnieuw.")
+
+
+def test_a_cell_with_a_line_break_stays_on_one_line(tmp_path):
+    frame, problems = _local(tmp_path, '"BU0141\n1000",2021,"melding\nen",5,,\n')
+    assert [str(p) for p in problems] == [
+        f"{tmp_path / 'cijfers.csv'} regel 2, kolom gebiedscode: ongeldige code 'BU0141 1000' "
+        "(verwacht GM####, WK###### of BU########)",
+        f"{tmp_path / 'cijfers.csv'} regel 2, kolom indicator: onbekende indicator 'melding en'; "
+        f"definieer hem in {tmp_path / 'lokaal.toml'}"]

@@ -33,7 +33,14 @@ from wijkkompas.build.indicators import INTERNAL
 from wijkkompas.errors import WijkkompasError, capped
 from wijkkompas.gebied import CODE_RE, in_gemeente, level_of
 from wijkkompas.schema import Schema, parse_schema
-from wijkkompas.tabular import NumberError, Table, parse_number, read_table, text_of
+from wijkkompas.tabular import (
+    NumberError,
+    Table,
+    parse_number,
+    read_table,
+    shown,
+    text_of,
+)
 from wijkkompas.tomlfile import read_toml
 
 REQUIRED = ("gebiedscode", "jaar", "indicator", "waarde")
@@ -189,7 +196,7 @@ def validate(path: Path, config: LocalConfig, areas: dict[int, set[str]],
         code = text_of(row["gebiedscode"])
         valid = bool(CODE_RE.match(code))
         if not valid:
-            problems.append(Problem(name, line, "gebiedscode", f"ongeldige code '{code}' "
+            problems.append(Problem(name, line, "gebiedscode", f"ongeldige code '{shown(code)}' "
                                     "(verwacht GM####, WK###### of BU########)"))
         elif gemeente and code != "NL00" and not in_gemeente(pd.Series([code]), gemeente)[0]:
             valid = False
@@ -201,12 +208,13 @@ def validate(path: Path, config: LocalConfig, areas: dict[int, set[str]],
             if not 1990 <= jaar <= this_year + 1:
                 raise ValueError
         except ValueError:
-            problems.append(Problem(name, line, "jaar", f"onmogelijk jaar '{row['jaar']}'"))
+            problems.append(Problem(name, line, "jaar",
+                                    f"onmogelijk jaar '{shown(text_of(row['jaar']))}'"))
             jaar = None
         indicator = text_of(row["indicator"])
         if indicator not in config.definitions:
             problems.append(Problem(name, line, "indicator", f"onbekende indicator "
-                                    f"'{indicator}'; definieer hem in {config.path}"))
+                                    f"'{shown(indicator)}'; definieer hem in {config.path}"))
         values = {}
         for column in ("waarde", "teller", "noemer"):
             try:

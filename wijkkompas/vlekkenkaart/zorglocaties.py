@@ -26,7 +26,14 @@ from wijkkompas.errors import WijkkompasError, capped
 from wijkkompas.fetch.geocode import Geocoder
 from wijkkompas.gebied import RD, within_rd_bounds
 from wijkkompas.schema import Schema, parse_schema
-from wijkkompas.tabular import MISSING, NumberError, parse_number, read_table, text_of
+from wijkkompas.tabular import (
+    MISSING,
+    NumberError,
+    parse_number,
+    read_table,
+    shown,
+    text_of,
+)
 from wijkkompas.tomlfile import read_toml
 
 _NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -204,7 +211,7 @@ def read_locations(config: CareConfig, gemeente: gpd.GeoDataFrame,
             category = dataset.categorie or text_of(record.get(col.get("categorie_kolom",
                                                                        "categorie")))
             if category not in config.categories:
-                errors.append(f"{where}: onbekende categorie '{category}' (bekend: "
+                errors.append(f"{where}: onbekende categorie '{shown(category)}' (bekend: "
                               f"{', '.join(config.categories)}); voeg hem toe aan "
                               f"{config.path}")
                 continue
