@@ -281,7 +281,7 @@ def import_kaart(path: Path, jaar: int, raw_dir: Path, manifest: dict[str, Any])
             f"Ongeldig jaar {jaar} voor {path}; gebruik bijvoorbeeld --jaar 2021."
         )
     table = read_kaart(path)
-    known = {str(entry.get("gemeente")) for section in ("kaart", "geo")
+    known = {str(entry.get("gemeente")) for section in ("cbs", "kaart", "geo")
              for entry in manifest[section].values() if entry.get("gemeente")}
     if known and known != {table.gemeente}:
         raise WijkkompasError(
