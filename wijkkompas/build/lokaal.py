@@ -118,7 +118,13 @@ def read_definitions(path: Path) -> LocalConfig:
 
 def _read_table(path: Path) -> Table:
     table = read_table(path)
-    table.frame.columns = [str(c).strip().lower() for c in table.frame.columns]
+    names = [str(c).strip().lower() for c in table.frame.columns]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise WijkkompasError(f"{path}: de kopregel noemt kolom {capped(twice, sep=', ')} meer "
+                              "dan eens (hoofdletters tellen niet). Geef elke kolom een eigen "
+                              "naam.")
+    table.frame.columns = names
     return table
 
 
