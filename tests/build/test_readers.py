@@ -298,3 +298,12 @@ def test_a_cell_with_a_line_break_stays_on_one_line(tmp_path):
         "(verwacht GM####, WK###### of BU########)",
         f"{tmp_path / 'cijfers.csv'} regel 2, kolom indicator: onbekende indicator 'melding en'; "
         f"definieer hem in {tmp_path / 'lokaal.toml'}"]
+
+
+def test_local_columns_differing_only_in_capitals_are_refused(tmp_path):
+    with pytest.raises(WijkkompasError) as info:
+        _local(tmp_path, "BU01411000,2021,meldingen,5,6\n",
+               header="gebiedscode,jaar,indicator,waarde,Waarde")
+    assert str(info.value) == (f"{tmp_path / 'cijfers.csv'}: de kopregel noemt kolom waarde "
+                               "meer dan eens (hoofdletters tellen niet). Geef elke kolom een "
+                               "eigen naam.")
