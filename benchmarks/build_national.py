@@ -63,7 +63,9 @@ def generate(raw: Path, years: int) -> None:
             row = {"ID": number, "WijkenEnBuurten": f"{code:<10}"}
             for topic in topics:
                 key, unit = topic["Key"], topic.get("Unit", "")
-                if topic.get("Datatype") == "String":
+                if key.startswith("Indelingswijziging"):
+                    row[key] = f"{'1':<10}"  # CBS's code as text: 1 = unchanged
+                elif topic.get("Datatype") == "String":
                     row[key] = f"{kind:<10}" if key.startswith("SoortRegio") else f"{code:<10}"
                 elif rng.random() < 0.05:
                     row[key] = None  # secret
@@ -81,7 +83,8 @@ def generate(raw: Path, years: int) -> None:
         (folder / "WijkenEnBuurten.json").write_text(json.dumps(regions, indent=2))
         (folder / "TableInfos.json").write_text(json.dumps([{"Identifier": table}]))
         manifest["cbs"][table] = {"table_id": table, "jaar": year, "gemeente": "NL",
-                                  "files": {}}
+                                  "gevonden_via": "benchmark",
+                                  "fetched_at": "2024-01-01T00:00:00+00:00", "files": {}}
     (raw / "manifest.json").write_text(json.dumps(manifest))
 
 

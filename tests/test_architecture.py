@@ -10,7 +10,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "wijkkompas"
 STAGES = ["fetch", "build", "kompas", "output", "vlekkenkaart"]
 #: Modules any stage may use; they import no stage themselves.
-SHARED = {"errors", "settings", "tomlfile", "storage", "gebied", "tabular", "data"}
+SHARED = {"errors", "settings", "tomlfile", "storage", "gebied", "tabular", "schema", "data"}
 
 
 def _modules() -> list[Path]:

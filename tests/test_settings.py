@@ -34,7 +34,7 @@ def test_environment_names_the_config(tmp_path):
 
 @pytest.mark.parametrize("text, match", [
     ("onbekend = 1\n", "onbekende instelling 'onbekend'"),
-    ("retries = 'veel'\n", "instelling 'retries' heeft een ongeldige waarde"),
+    ("retries = 'veel'\n", "retries: moet een geheel getal van minstens 0 zijn"),
     ("gemeente = 'Almelo'\n", "Ongeldige gemeentecode 'Almelo'"),
     ("cbs_url = \n", "geen geldige TOML"),
 ])
@@ -78,13 +78,48 @@ def test_fetch_limits_from_config_and_environment(tmp_path, monkeypatch):
     assert (settings.max_paginas, settings.max_mb) == (7, 3.0)
 
 
-@pytest.mark.parametrize("env, match", [
-    ({"WIJKKOMPAS_MAX_PAGINAS": "0"}, "Instelling 'max_paginas' moet groter dan 0 zijn, niet 0"),
-    ({"WIJKKOMPAS_MAX_MB": "-5"}, "Instelling 'max_mb' moet groter dan 0 zijn, niet -5.0"),
-    ({"WIJKKOMPAS_MAX_PAGINAS": "veel"}, "WIJKKOMPAS_MAX_PAGINAS: instelling 'max_paginas' heeft "
-                                        "een ongeldige waarde"),
+@pytest.mark.parametrize("env, line", [
+    ({"WIJKKOMPAS_MAX_PAGINAS": "0"}, "omgevingsvariabele WIJKKOMPAS_MAX_PAGINAS: max_paginas: "
+                                      "moet een geheel getal groter dan 0 zijn (nu: '0')."),
+    ({"WIJKKOMPAS_MAX_MB": "-5"}, "omgevingsvariabele WIJKKOMPAS_MAX_MB: max_mb: moet een getal "
+                                  "groter dan 0 zijn (nu: '-5')."),
+    ({"WIJKKOMPAS_MAX_PAGINAS": "veel"}, "omgevingsvariabele WIJKKOMPAS_MAX_PAGINAS: "
+                                         "max_paginas: moet een geheel getal groter dan 0 zijn "
+                                         "(nu: 'veel')."),
 ])
-def test_bad_fetch_limits(tmp_path, monkeypatch, env, match):
+def test_bad_fetch_limits(tmp_path, monkeypatch, env, line):
     monkeypatch.chdir(tmp_path)
-    with pytest.raises(WijkkompasError, match=match):
+    with pytest.raises(WijkkompasError) as info:
         load_settings(env=env)
+    assert str(info.value) == line
+@pytest.mark.parametrize("text, line", [
+    ("[[import]]\njaar = 2021\n", "'import[1].bestand' ontbreekt"),
+    ("[[import]]\nbestand = 'a.csv'\njaar = '2021'\n",
+     "import[1].jaar: moet een geheel getal van minstens 1990 en van hoogstens 2100 zijn "
+     "(nu: '2021')"),
+    ("import = 'a.csv'\n", "import: moet een lijst [...] zijn, elk element een tabel met "
+                           "sleutels (nu: 'a.csv')"),
+    ("lokaal = 5\n", "lokaal: moet een tekst tussen aanhalingstekens zijn (nu: 5)"),
+    ("timeout = 0\n", "timeout: moet een getal groter dan 0 zijn (nu: 0)"),
+    ("tijd = 5\n", "onbekende instelling 'tijd'; bekende instellingen: backoff, cbs_url, "
+                   "gemeente, grenzen_jaren, herindeling_gewichten, import, indeling, jaren, "
+                   "kompas, locatieserver_url, lokaal, max_mb, max_paginas, "
+                   "pdok_historisch_pad, pdok_pad, pdok_url, retries, timeout, wachttijd, "
+                   "zorglocaties"),
+])
+def test_config_schema_gives_one_line_per_problem(tmp_path, text, line):
+    config = tmp_path / "wijkkompas.toml"
+    config.write_text(text, encoding="utf-8")
+    with pytest.raises(WijkkompasError) as info:
+        load_settings(config, env={})
+    assert str(info.value) == f"{config}: {line}."
+
+
+def test_config_paths_are_relative_to_the_config_file(tmp_path):
+    config = tmp_path / "wijkkompas.toml"
+    config.write_text("lokaal = 'lokaal.toml'\ntimeout = 5\n[[import]]\nbestand = 'k.csv'\n"
+                      "jaar = 2021\n", encoding="utf-8")
+    settings = load_settings(config, env={"WIJKKOMPAS_RETRIES": "7"})
+    assert settings.lokaal == tmp_path / "lokaal.toml" and settings.timeout == 5.0
+    assert settings.imports[0].bestand == tmp_path / "k.csv" and settings.imports[0].jaar == 2021
+    assert settings.retries == 7 and isinstance(settings.timeout, float)

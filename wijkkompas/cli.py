@@ -16,6 +16,7 @@ from wijkkompas import __version__
 from wijkkompas.errors import WijkkompasError
 from wijkkompas.fetch.kaart_import import import_all
 from wijkkompas.fetch.stage import run_fetch
+from wijkkompas.kompas.definition import load_kompas
 from wijkkompas.kompas.stage import build_and_score
 from wijkkompas.output.export import run_export
 from wijkkompas.output.processed import load_processed
@@ -258,6 +259,7 @@ def _build_options(parser: _Parser) -> None:
 
 def _build(args: argparse.Namespace, settings: Settings) -> None:
     lokaal = args.lokaal or settings.lokaal
+    load_kompas(args.kompas or settings.kompas)  # a bad definition stops before any writing
     print(f"Bouwen uit {args.data_dir / 'raw'} naar {args.data_dir / 'processed'}")
     build_and_score(args.data_dir, lokaal, args.indeling or settings.indeling,
                     args.kompas or settings.kompas, wait=settings.wachttijd,

@@ -18,13 +18,38 @@ from wijkkompas.errors import WijkkompasError
 LEVELS = {"GM": "gemeente", "WK": "wijk", "BU": "buurt"}
 #: The full pattern of a code per level.
 CODE_PATTERNS = {"gemeente": r"GM\d{4}", "wijk": r"WK\d{6}", "buurt": r"BU\d{8}"}
-CODE_RE = re.compile(r"^(GM\d{4}|WK\d{6}|BU\d{8})$")
+#: Any area code: gemeente, wijk, buurt, or NL00 for Nederland.
+CODE_RE = re.compile(r"GM\d{4}|WK\d{6}|BU\d{8}|NL00", re.ASCII)
+_CODE_FORMS = {"gemeente": "GM en vier cijfers", "wijk": "WK en zes cijfers",
+               "buurt": "BU en acht cijfers"}
 
 RD = "EPSG:28992"
 WGS84 = "EPSG:4326"
 #: RD New covers the Netherlands within these bounds (metres).
 RD_X = (-7000.0, 300000.0)
 RD_Y = (289000.0, 629000.0)
+
+
+def check_code(code: object, niveau: str | None = None, where: str = "") -> str:
+    """The code when it is a valid CBS area code (of ``niveau`` when given: "gemeente",
+    "wijk" or "buurt"); else a WijkkompasError whose message starts with ``where``.
+
+    Use it wherever a code enters from data, and before a code becomes part of a file name.
+    """
+    text = code if isinstance(code, str) else ""
+    if niveau is None:
+        if CODE_RE.fullmatch(text):
+            return text
+        expected = "GM####, WK######, BU######## of NL00"
+    else:
+        if re.fullmatch(CODE_PATTERNS[niveau], text, flags=re.ASCII):
+            return text
+        expected = _CODE_FORMS[niveau]
+    noun = f"{niveau}code" if niveau else "gebiedscode"
+    if where:
+        raise WijkkompasError(f"{where}: ongeldige {noun} {code!r} (verwacht {expected})")
+    raise WijkkompasError(f"Ongeldige {noun} {code!r} (verwacht {expected}). Controleer de "
+                          "gebiedscodes in de bron.")
 
 
 def level_of(codes: pd.Series) -> pd.Series:
@@ -54,24 +79,3 @@ def within_rd_bounds(minx: float, miny: float, maxx: float, maxy: float) -> bool
     """True when the box lies in the RD New extent of the Netherlands."""
     return RD_X[0] <= minx and maxx <= RD_X[1] and RD_Y[0] <= miny and maxy <= RD_Y[1]
 
-
-def check_code(code: object, niveau: str | None = None) -> str:
-    """``code`` as a valid CBS area code (of ``niveau`` when given: "gemeente", "wijk",
-    "buurt" or "land" for NL00); anything else is refused with one Dutch line naming it.
-
-    Use it wherever a code enters from data, and before a code becomes part of a file name.
-    """
-    patterns = {**CODE_PATTERNS, "land": r"NL00"}
-    if niveau is not None and niveau not in patterns:
-        raise ValueError(f"unknown level {niveau!r}")
-    text = code if isinstance(code, str) else None
-    allowed = [patterns[niveau]] if niveau else list(patterns.values())
-    if text is None or not any(re.fullmatch(p, text, flags=re.ASCII) for p in allowed):
-        expected = {"gemeente": "GM en 4 cijfers, zoals GM0141",
-                    "wijk": "WK en 6 cijfers, zoals WK014115",
-                    "buurt": "BU en 8 cijfers, zoals BU01411501",
-                    "land": "NL00"}
-        what = expected[niveau] if niveau else "GM, WK of BU met 4, 6 of 8 cijfers, of NL00"
-        raise WijkkompasError(f"Ongeldige gebiedscode {code!r}: verwacht {what}. "
-                              "Controleer de gebiedscodes in de bron.")
-    return text

@@ -15,14 +15,17 @@ import os
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Annotated, ClassVar
+
+from pydantic import Field, ValidationError
 
 from wijkkompas.errors import WijkkompasError
+from wijkkompas.schema import Schema, parse_schema, problem_line
 from wijkkompas.tomlfile import read_toml
 
 DEFAULT_CBS_URL = "https://opendata.cbs.nl"
 DEFAULT_PDOK_URL = "https://api.pdok.nl"
 DEFAULT_PDOK_PATH = "cbs/wijken-en-buurten-{jaar}/ogc/v1"
-#: PDOK's one service for the wijk- en buurtkaart of earlier years ("" switches it off).
 DEFAULT_PDOK_HISTORISCH_PATH = "cbs/wijken-en-buurten-historisch/ogc/v1"
 DEFAULT_LOCATIESERVER_URL = "https://api.pdok.nl/bzk/locatieserver/search/v3_1"
 DEFAULT_GEMEENTE = "GM0141"
@@ -67,28 +70,46 @@ class Settings:
     imports: tuple[ImportSpec, ...] = field(default_factory=tuple)
 
 
-_CONFIG_KEYS = {
-    "cbs_url": str,
-    "pdok_url": str,
-    "pdok_pad": str,
-    "pdok_historisch_pad": str,
-    "locatieserver_url": str,
-    "gemeente": str,
-    "jaren": str,
-    "grenzen_jaren": str,
-    "timeout": float,
-    "retries": int,
-    "backoff": float,
-    "wachttijd": float,
-    "max_paginas": int,
-    "max_mb": float,
-    "lokaal": Path,
-    "kompas": Path,
-    "zorglocaties": Path,
-    "indeling": int,
-    "herindeling_gewichten": Path,
-}
-#: Paths in a configuration file are relative to that file.
+Url = Annotated[str, Field(min_length=1)]
+
+
+class ImportSchema(Schema):
+    """One ``[[import]]`` entry of the config file."""
+
+    bestand: Annotated[str, Field(min_length=1)]
+    jaar: Annotated[int, Field(ge=1990, le=2100)]
+
+
+class ConfigSchema(Schema):
+    """The config file ``wijkkompas.toml``. A new setting is a field here and in
+    :class:`Settings` (and, if it may come from the environment, a line in ``_ENV_KEYS``)."""
+
+    woord: ClassVar[tuple[str, str]] = ("instelling", "instellingen")
+
+    cbs_url: Url | None = None
+    pdok_url: Url | None = None
+    pdok_pad: Url | None = None
+    #: "" switches the historical service off.
+    pdok_historisch_pad: str | None = None
+    locatieserver_url: Url | None = None
+    gemeente: str | None = None
+    jaren: str | None = None
+    grenzen_jaren: str | None = None
+    timeout: Annotated[float, Field(gt=0)] | None = None
+    retries: Annotated[int, Field(ge=0)] | None = None
+    backoff: Annotated[float, Field(ge=0)] | None = None
+    wachttijd: Annotated[float, Field(ge=0)] | None = None
+    max_paginas: Annotated[int, Field(gt=0)] | None = None
+    max_mb: Annotated[float, Field(gt=0)] | None = None
+    lokaal: Annotated[str, Field(min_length=1)] | None = None
+    kompas: Annotated[str, Field(min_length=1)] | None = None
+    zorglocaties: Annotated[str, Field(min_length=1)] | None = None
+    indeling: Annotated[int, Field(ge=1990, le=2100)] | None = None
+    herindeling_gewichten: Annotated[str, Field(min_length=1)] | None = None
+    imports: list[ImportSchema] | None = Field(None, alias="import")
+
+
+#: Settings that are paths to files, relative to the config file when not absolute.
 _PATH_KEYS = ("lokaal", "kompas", "zorglocaties", "herindeling_gewichten")
 _ENV_KEYS = {
     "WIJKKOMPAS_CBS_URL": "cbs_url",
@@ -103,61 +124,31 @@ _ENV_KEYS = {
 }
 
 
-def _convert(value: object, key: str, where: str) -> object:
-    kind = _CONFIG_KEYS[key]
+def _from_env(name: str, text: str) -> object:
+    """One environment variable, read as its setting's type (a number from its text)."""
+    key = _ENV_KEYS[name]
     try:
-        if kind is str or kind is Path:
-            if not isinstance(value, str):
-                raise ValueError
-            return kind(value)
-        return kind(value)
-    except (TypeError, ValueError):
-        raise WijkkompasError(
-            f"{where}: instelling '{key}' heeft een ongeldige waarde {value!r}; "
-            f"verwacht een {'tekst' if kind is str else 'getal'}."
-        ) from None
+        return getattr(ConfigSchema.model_validate({key: text}, strict=False), key)
+    except ValidationError as exc:
+        problem = problem_line(ConfigSchema, exc.errors()[0])
+        raise WijkkompasError(f"omgevingsvariabele {name}: {problem}.") from None
 
 
 def _read_config(path: Path) -> dict[str, object]:
     raw = read_toml(path, "configuratiebestand")
-    values: dict[str, object] = {}
-    for key, value in raw.items():
-        if key == "import":
-            values["imports"] = _read_imports(value, path)
-        elif key in _CONFIG_KEYS:
-            values[key] = _convert(value, key, str(path))
-            if key in _PATH_KEYS and not values[key].is_absolute():
-                values[key] = path.parent / values[key]
-        else:
-            known = ", ".join(sorted([*_CONFIG_KEYS, "import"]))
-            raise WijkkompasError(
-                f"{path}: onbekende instelling '{key}'. Bekende instellingen: {known}."
-            )
+    spec = parse_schema(ConfigSchema, raw, str(path))
+    values: dict[str, object] = spec.model_dump(exclude_none=True, exclude={"imports"})
+    for key in _PATH_KEYS:
+        if key in values:
+            values[key] = _relative(Path(str(values[key])), path)
+    if spec.imports is not None:
+        values["imports"] = tuple(ImportSpec(_relative(Path(item.bestand), path), item.jaar)
+                                  for item in spec.imports)
     return values
 
 
-def _read_imports(value: object, path: Path) -> tuple[ImportSpec, ...]:
-    if not isinstance(value, list):
-        raise WijkkompasError(
-            f"{path}: 'import' moet een lijst [[import]] met bestand en jaar zijn."
-        )
-    specs = []
-    for number, item in enumerate(value, start=1):
-        if not isinstance(item, dict) or set(item) != {"bestand", "jaar"}:
-            raise WijkkompasError(
-                f"{path}: [[import]] nummer {number} moet precies 'bestand' en 'jaar' hebben."
-            )
-        bestand = Path(str(item["bestand"]))
-        if not bestand.is_absolute():
-            bestand = path.parent / bestand
-        try:
-            jaar = int(item["jaar"])
-        except (TypeError, ValueError):
-            raise WijkkompasError(
-                f"{path}: [[import]] nummer {number} heeft geen geldig jaar: {item['jaar']!r}."
-            ) from None
-        specs.append(ImportSpec(bestand=bestand, jaar=jaar))
-    return tuple(specs)
+def _relative(target: Path, config: Path) -> Path:
+    return target if target.is_absolute() else config.parent / target
 
 
 def load_settings(config: Path | None = None, env: dict[str, str] | None = None) -> Settings:
@@ -170,20 +161,10 @@ def load_settings(config: Path | None = None, env: dict[str, str] | None = None)
     values: dict[str, object] = _read_config(config) if config is not None else {}
     for name, key in _ENV_KEYS.items():
         if env.get(name):
-            values[key] = _convert(env[name], key, f"omgevingsvariabele {name}")
+            values[key] = _from_env(name, env[name])
     settings = replace(Settings(), **values)
     check_gemeente(settings.gemeente)
-    _check_limits(settings)
     return settings
-
-
-def _check_limits(settings: Settings) -> None:
-    for key in ("max_paginas", "max_mb"):
-        if not getattr(settings, key) > 0:
-            raise WijkkompasError(
-                f"Instelling '{key}' moet groter dan 0 zijn, niet {getattr(settings, key)!r} "
-                f"(configuratiebestand of WIJKKOMPAS_{key.upper()})."
-            )
 
 
 def check_gemeente(code: str) -> str:

@@ -21,15 +21,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 from filelock import FileLock, Timeout
+from pydantic import AfterValidator, ConfigDict, Field
 
 from wijkkompas.errors import WijkkompasError
+from wijkkompas.schema import Schema, parse_schema
 
 MANIFEST_NAME = "manifest.json"
 LOCK_NAME = ".wijkkompas.lock"
@@ -122,18 +124,56 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _plain_name(name: str) -> str:
+    if not name or name != Path(name).name or name.startswith("."):
+        raise ValueError(f"'{name}' is geen gewone bestandsnaam")
+    return name
+
+
+class _Entry(Schema):
+    model_config = ConfigDict(extra="allow")
+
+
+# What the readers of the manifest rely on; entries may hold more.
+class _CbsEntry(_Entry):
+    table_id: Annotated[str, Field(pattern=r"^[0-9A-Za-z]+$")]
+    jaar: int
+    gevonden_via: str
+    fetched_at: str
+    files: dict[str, dict[str, Any]]
+
+
+class _GeoEntry(_Entry):
+    counts: dict[str, int]
+    fetched_at: str
+
+
+class _KaartEntry(_Entry):
+    jaar: int
+    bestand: Annotated[str, AfterValidator(_plain_name)]
+    rows: int
+    imported_at: str
+
+
+class _Manifest(Schema):
+    model_config = ConfigDict(extra="allow")
+    cbs: dict[Annotated[str, Field(pattern=r"^[0-9A-Za-z]+$")], _CbsEntry] = {}
+    geo: dict[Annotated[str, Field(pattern=r"^\d{4}$")], _GeoEntry] = {}
+    kaart: dict[str, _KaartEntry] = {}
+
+
 def read_manifest(raw_dir: Path) -> dict[str, Any]:
     """The manifest of the raw cache; an empty one when there is none yet."""
     path = raw_dir / MANIFEST_NAME
     if not path.exists():
         return {"cbs": {}, "geo": {}, "kaart": {}}
+    hint = ("Herstel het uit een back-up of verwijder het; haal daarna opnieuw op en "
+            "importeer opnieuw.")
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise WijkkompasError(
-            f"Het manifest {path} is onleesbaar ({exc}). Herstel het uit een back-up of "
-            "verwijder het; dan wordt alles opnieuw opgehaald."
-        ) from None
+        raise WijkkompasError(f"Het manifest {path} is onleesbaar ({exc}). {hint}") from None
+    parse_schema(_Manifest, manifest, f"Het manifest {path} klopt niet", hint)
     for section in ("cbs", "geo", "kaart"):
         manifest.setdefault(section, {})
     return manifest

@@ -308,10 +308,11 @@ def test_local_excel_file(almelo_2021):
 
 
 @pytest.mark.parametrize("text, match", [
-    (LOCAL_DEFS.replace('"objectief"', '"gevoel"'), "soort moet objectief of subjectief zijn"),
+    (LOCAL_DEFS.replace('"objectief"', '"gevoel"'),
+     "indicator.meldingen.soort: moet 'objectief' of 'subjectief' zijn"),
     (LOCAL_DEFS.replace('"per_1000"', '"per_100"'), "berekening 'per_100' is onbekend"),
     (LOCAL_DEFS.replace("[indicator.meldingen]", "[indicator.inwoners]"), "al een CBS-indicator"),
-    (LOCAL_DEFS.replace('naam = "Meldingen"\n', ""), "geef precies"),
+    (LOCAL_DEFS.replace('naam = "Meldingen"\n', ""), "'indicator.meldingen.naam' ontbreekt"),
 ])
 def test_bad_local_definitions(almelo_2021, text, match):
     defs = _write(almelo_2021 / "lokaal.toml", text)

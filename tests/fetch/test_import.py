@@ -228,3 +228,185 @@ def test_import_all_refuses_a_pair_without_a_year(tmp_path):
                        "een bestand en een jaar"):
         import_all([["buurt.csv"]], tmp_path / "raw")
     assert not (tmp_path / "raw").exists()
+def test_dutch_csv_reads_thousands_points_as_thousands(tmp_path):
+    path = tmp_path / "kaart.csv"
+    path.write_text("BU_CODE;BU_NAAM;AANT_INW;GEM_HH_GR;WOZ\n"
+                    "BU01411000;Binnenstad-Noord;2.160;1,6;1.234,5\n"
+                    "BU01411001;Binnenstad-Zuid;1475;.;-99999997\n"
+                    "BU01411002;Binnenstad-Oost;x;2;3\n", encoding="utf-8")
+    frame = read_kaart(path).frame
+    assert frame["AANT_INW"].tolist()[:2] == [2160, 1475] and pd.isna(frame["AANT_INW"][2])
+    assert frame["GEM_HH_GR"].tolist()[0] == 1.6 and pd.isna(frame["GEM_HH_GR"][1])
+    assert frame["WOZ"].tolist()[0] == 1234.5 and pd.isna(frame["WOZ"][1])
+    assert frame["BU_NAAM"].tolist() == ["Binnenstad-Noord", "Binnenstad-Zuid", "Binnenstad-Oost"]
+
+
+@pytest.mark.parametrize("cell, problem", [
+    ("twee duizend", "regel 3, kolom AANT_INW: geen getal: 'twee duizend'"),
+    ("1,234.5", "regel 3, kolom AANT_INW: '1,234.5' past niet bij de getalnotatie van dit "
+                "bestand (decimaalkomma, punt tussen duizendtallen)"),
+])
+def test_a_word_in_a_number_column_is_refused_with_line_and_column(tmp_path, cell, problem):
+    path = tmp_path / "kaart.csv"
+    path.write_text("BU_CODE;AANT_INW\nBU01411000;2.160\nBU01411001;" + cell + "\n"
+                    "BU01411002;1.475\n", encoding="utf-8")
+    message = _bad(path, 2021, tmp_path / "raw", "geen getal|past niet")
+    assert message == f"{path}: {problem}. Verbeter het bestand en importeer opnieuw."
+
+
+def test_long_lists_of_problems_are_capped(tmp_path):
+    path = tmp_path / "kaart.csv"
+    rows = ["BU01411000,1"] * 25 + [f"BU0141{n:03d},1" for n in range(12)]
+    path.write_text("buurtcode,aantal_inw\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    message = _bad(path, 2021, tmp_path / "raw", "ongeldige buurtcode")
+    bad = "; ".join(f"regel {n}: ongeldige buurtcode 'BU0141{n - 27:03d}' in kolom buurtcode"
+                    for n in range(27, 37))
+    assert message == f"{path}: {bad} (en nog 3). Verbeter het bestand en importeer opnieuw."
+    path.write_text("buurtcode,aantal_inw\n" + "\n".join(rows[:25]) + "\n", encoding="utf-8")
+    message = _bad(path, 2021, tmp_path / "raw", "komt meer dan eens voor")
+    lines = ", ".join(str(n) for n in range(2, 12))
+    assert message == (f"{path}: buurtcode BU01411000 komt meer dan eens voor (regels {lines} "
+                       "(en nog 15)). Verbeter het bestand en importeer opnieuw.")
+
+
+def test_a_file_mixing_gemeenten_is_refused_with_lines(tmp_path):
+    path = tmp_path / "kaart.csv"
+    path.write_text("buurtcode,aantal_inw\nBU01411000,10\nBU01530000,20\nBU01411001,30\n"
+                    "BU01530001,40\nBU01411002,5\n", encoding="utf-8")
+    message = _bad(path, 2021, tmp_path / "raw", "gemeenten")
+    assert message == (f"{path}: gebieden van 2 gemeenten (GM0141 (3), GM0153 (2)); een import "
+                       "bevat de wijken of buurten van één gemeente. Niet in GM0141: regels 3, 5. "
+                       "Filter het bestand op uw gemeente en importeer opnieuw.")
+
+
+def test_the_national_file_is_refused_not_imported(shared, tmp_path):
+    path = shared / "cbs" / "kwb2015_nl_gemeenten_wijkbuurtkaart.csv"
+    message = _bad(path, 2015, tmp_path / "raw", "gebieden van 393 gemeenten")
+    assert "(en nog 383)" in message and "(en nog 382)" in message and len(message) < 1000
+
+
+def test_a_second_gemeente_in_the_same_cache_is_refused(shared, tmp_path):
+    raw = tmp_path / "raw"
+    manifest = read_manifest(raw)
+    import_kaart(shared / "cbs" / "kwb2015_almelo_buurten_wijkbuurtkaart.csv", 2015, raw,
+                 manifest)
+    assert manifest["kaart"]["2015/kwb2015_almelo_buurten_wijkbuurtkaart.csv"]["gemeente"] == \
+        "GM0141"
+    other = tmp_path / "enschede.csv"
+    other.write_text("WK_CODE,AANT_INW\nWK015300,20000\n", encoding="utf-8")
+    before = snapshot(raw)
+    with pytest.raises(WijkkompasError) as info:
+        import_kaart(other, 2015, raw, manifest)
+    assert str(info.value) == (f"{other}: dit bestand is van gemeente GM0153, maar de cache "
+                               "bevat al gegevens van GM0141. Gebruik per gemeente een eigen "
+                               "--data-dir.")
+    assert snapshot(raw) == before and len(manifest["kaart"]) == 1
+
+
+# --------------------------------------------------------------------------- geometry, CRS
+
+
+def _rd_features(shared, count: int = 3) -> dict:
+    """The first buurten of the real 2021 RD file, as GeoJSON text to change by hand."""
+    path = shared / "geo" / "almelo_buurten_2021_epsg28992.geojson"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data["features"] = data["features"][:count]
+    for feature in data["features"]:
+        feature["properties"] = {"buurtcode": feature["properties"]["buurtcode"]}
+    return data
+
+
+def _outer_ring(feature: dict) -> list:
+    geometry = feature["geometry"]
+    return (geometry["coordinates"][0][0] if geometry["type"] == "MultiPolygon"
+            else geometry["coordinates"][0])
+
+
+def _write_geojson(tmp_path, data: dict):
+    path = tmp_path / "buurten.geojson"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return path
+
+
+def test_real_rd_geojson_with_crs_is_imported(shared, tmp_path):
+    path = _write_geojson(tmp_path, _rd_features(shared))
+    assert "crs" in json.loads(path.read_text())
+    raw = tmp_path / "raw"
+    table = import_kaart(path, 2021, raw, read_manifest(raw))
+    assert len(table.frame) == 3 and table.gemeente == "GM0141"
+
+
+@pytest.mark.parametrize("change, problem", [
+    (lambda ring: ring.pop(), "object 2: een ring is niet gesloten of heeft minder dan 4 punten"),
+    (lambda ring: ring.__delitem__(slice(2, None)),
+     "object 2: een ring is niet gesloten of heeft minder dan 4 punten"),
+])
+def test_broken_rings_are_named_by_feature(shared, tmp_path, change, problem):
+    data = _rd_features(shared)
+    change(_outer_ring(data["features"][1]))
+    path = _write_geojson(tmp_path, data)
+    message = _bad(path, 2021, tmp_path / "raw", "ring")
+    assert message == (f"{path}: {problem}. Herstel de geometrie (bijvoorbeeld in QGIS) en "
+                       "importeer opnieuw.")
+
+
+def test_null_geometry_is_named(shared, tmp_path):
+    data = _rd_features(shared)
+    data["features"][2]["geometry"] = None
+    path = _write_geojson(tmp_path, data)
+    message = _bad(path, 2021, tmp_path / "raw", "geen geometrie")
+    assert message.startswith(f"{path}: object 3: geen geometrie. ")
+
+
+def test_rd_coordinates_without_crs_are_refused(shared, tmp_path):
+    data = _rd_features(shared)
+    del data["crs"]
+    path = _write_geojson(tmp_path, data)
+    message = _bad(path, 2021, tmp_path / "raw", "lijken RD")
+    assert message == (
+        f"{path}: het bestand zegt EPSG:4326 (lengte- en breedtegraden), maar de coördinaten "
+        "lijken RD (EPSG:28992); een GeoJSON zonder 'crs' geldt als WGS84. Geef het juiste "
+        "coördinatenstelsel op (voor RD: \"crs\" EPSG:28992) en importeer opnieuw.")
+
+
+def test_wgs84_coordinates_labelled_rd_are_refused(shared, tmp_path):
+    wgs = json.loads((shared / "geo" / "almelo_buurten_2021.geojson").read_text())
+    data = _rd_features(shared)
+    by_code = {f["properties"]["buurtcode"]: f["geometry"] for f in wgs["features"]}
+    for feature in data["features"]:
+        feature["geometry"] = by_code[feature["properties"]["buurtcode"]]
+    path = _write_geojson(tmp_path, data)  # keeps the RD crs member
+    message = _bad(path, 2021, tmp_path / "raw", "zegt RD")
+    assert message == (
+        f"{path}: het bestand zegt RD (EPSG:28992), maar de coördinaten liggen niet in "
+        "Nederland in RD; de coördinaten lijken lengte- en breedtegraden (WGS84). Sla het op "
+        "met het juiste coördinatenstelsel en importeer opnieuw.")
+
+
+def test_shapefile_without_dbf_or_prj(shared, tmp_path):
+    shp = tmp_path / "buurt_2021.shp"
+    _kaart_2021(shared).to_file(shp)
+    shp.with_suffix(".prj").unlink()
+    message = _bad(shp, 2021, tmp_path / "raw", "coördinatenstelsel")
+    assert message == (f"{shp}: het bestand zegt niet in welk coördinatenstelsel het staat (de "
+                       "coördinaten lijken RD, EPSG:28992). Voeg het .prj-bestand toe of sla "
+                       "het bestand opnieuw op met het coördinatenstelsel.")
+    shp.with_suffix(".dbf").unlink()
+    message = _bad(shp, 2021, tmp_path / "raw", "dbf")
+    assert message == (f"{shp}: het .dbf-bestand met de kenmerken ontbreekt naast het "
+                       ".shp-bestand. Zet .shp, .shx, .dbf en .prj samen in één map en "
+                       "importeer opnieuw.")
+
+
+def test_text_in_a_geojson_number_column_is_named_by_feature(shared, tmp_path):
+    data = _rd_features(shared)
+    for number, feature in enumerate(data["features"]):
+        feature["properties"]["aantal_inw"] = ["2160", "twee duizend", "1475.0"][number]
+    path = _write_geojson(tmp_path, data)
+    message = _bad(path, 2021, tmp_path / "raw", "geen getal")
+    assert message == (f"{path}: object 2, kolom aantal_inw: geen getal: 'twee duizend'. "
+                       "Verbeter het bestand en importeer opnieuw.")
+    data["features"][1]["properties"]["aantal_inw"] = None
+    table = read_kaart(_write_geojson(tmp_path, data))
+    assert table.frame["aantal_inw"].tolist()[::2] == [2160, 1475]
+    assert pd.isna(table.frame["aantal_inw"][1])

@@ -239,8 +239,9 @@ def test_sensitivity_rank_ranges(tmp_path):
 @pytest.mark.parametrize("old, new, match", [
     ('thema = "b"\nrichting = "context"', 'thema = "c"\nrichting = "context"',
      "thema 'c' staat niet in de"),
-    ('richting = "hoger is beter"', 'richting = "omhoog"', "richting moet zijn"),
-    ('soort = "subjectief"', 'soort = "gevoel"', "soort moet objectief of subjectief"),
+    ('richting = "hoger is beter"', 'richting = "omhoog"',
+     "richting: moet 'hoger is beter', 'hoger is slechter' of 'context' zijn"),
+    ('soort = "subjectief"', 'soort = "gevoel"', "soort: moet 'objectief' of 'subjectief' zijn"),
     ("basisjaar = 2020\n", "", "'basisjaar' ontbreekt"),
     ("ondergrens = 40", "ondergrens = 120", "ondergrens en bovengrens moeten 100 insluiten"),
     ('soort = "objectief"\n\n[indicator.y]', 'soort = "objectief"\nkleur = "rood"\n\n'

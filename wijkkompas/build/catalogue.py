@@ -18,7 +18,7 @@ from typing import Any
 
 import pandas as pd
 
-from wijkkompas.errors import WijkkompasError
+from wijkkompas.errors import WijkkompasError, capped
 
 #: How an indicator is computed from its teller and noemer, and the factor applied.
 FACTORS = {"aantal": 1.0, "aandeel": 100.0, "per_1000": 1000.0, "gemiddelde": 1.0,
@@ -204,7 +204,7 @@ def resolve_odata(table: str, data_properties: list[dict[str, Any]],
             found = [k for k in chains if stem(k) in var.odata
                      and (not var.odata_groep or var.odata_groep in chains[k])]
         if len(found) > 1:
-            listed = "; ".join(f"{k} ({chains[k]})" for k in found)
+            listed = capped(f"{k} ({chains[k]})" for k in found)
             raise WijkkompasError(
                 f"Tabel {table}: variabele '{var.variabele}' past op meer dan één sleutel: "
                 f"{listed}. Maak de keuze expliciet in wijkkompas/data/overrides.csv of met "

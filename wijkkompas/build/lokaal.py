@@ -18,23 +18,35 @@ line and column; nothing is dropped silently.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Annotated, Literal
 
 import numpy as np
 import pandas as pd
+from pydantic import AfterValidator, Field, model_validator
 
 from wijkkompas.build.catalogue import FACTORS, indicators
 from wijkkompas.build.indicators import INTERNAL
-from wijkkompas.errors import WijkkompasError
-from wijkkompas.gebied import CODE_RE, level_of
+from wijkkompas.errors import WijkkompasError, capped
+from wijkkompas.gebied import CODE_RE, in_gemeente, level_of
+from wijkkompas.schema import Schema, parse_schema
+from wijkkompas.tabular import (
+    NumberError,
+    Table,
+    parse_number,
+    read_table,
+    shown,
+    text_of,
+)
 from wijkkompas.tomlfile import read_toml
 
 REQUIRED = ("gebiedscode", "jaar", "indicator", "waarde")
 OPTIONAL = ("bron", "teller", "noemer")
 SOORTEN = ("objectief", "subjectief")
-_DEF_KEYS = {"naam", "eenheid", "bron", "soort", "berekening"}
+_NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
 @dataclass(frozen=True)
@@ -58,60 +70,62 @@ class LocalConfig:
     files: list[Path]
 
 
+def _indicator_name(code: str) -> str:
+    if not _NAME_RE.match(code):
+        raise ValueError(f"'{code}' is geen geldige indicatornaam: gebruik kleine letters, "
+                         "cijfers en _ (bijvoorbeeld meldingen_per_1000)")
+    return code
+
+
+def _berekening(value: str) -> str:
+    if value not in FACTORS:
+        raise ValueError(f"berekening '{value}' is onbekend; kies uit {', '.join(FACTORS)}")
+    return value
+
+
+class LocalIndicatorSchema(Schema):
+    naam: Annotated[str, Field(min_length=1)]
+    eenheid: str
+    bron: Annotated[str, Field(min_length=1)]
+    soort: Literal["objectief", "subjectief"]
+    berekening: Annotated[str, AfterValidator(_berekening)]
+
+
+class LocalSchema(Schema):
+    """The definitions file of local indicators (see ``voorbeelden/lokale_indicatoren.toml``)."""
+
+    bestanden: list[Annotated[str, Field(min_length=1)]] = []
+    indicator: dict[Annotated[str, AfterValidator(_indicator_name)], LocalIndicatorSchema] = {}
+
+    @model_validator(mode="after")
+    def _not_cbs(self) -> LocalSchema:
+        taken = sorted(set(self.indicator) & set(indicators()))
+        if taken:
+            raise ValueError(f"indicator.{taken[0]}: '{taken[0]}' is al een CBS-indicator; "
+                             "kies een andere naam")
+        return self
+
+
 def read_definitions(path: Path) -> LocalConfig:
     """Read and check the definitions file of local indicators."""
     raw = read_toml(path, "definitiebestand van lokale indicatoren")
-    definitions = {}
-    for code, spec in (raw.get("indicator") or {}).items():
-        where = f"{path} [indicator.{code}]"
-        if not isinstance(spec, dict) or set(spec) != _DEF_KEYS:
-            raise WijkkompasError(f"{where}: geef precies {', '.join(sorted(_DEF_KEYS))}.")
-        if spec["soort"] not in SOORTEN:
-            raise WijkkompasError(f"{where}: soort moet objectief of subjectief zijn, niet "
-                                  f"'{spec['soort']}'.")
-        if spec["berekening"] not in FACTORS:
-            raise WijkkompasError(f"{where}: berekening '{spec['berekening']}' is onbekend; "
-                                  f"kies uit {', '.join(FACTORS)}.")
-        if code in indicators():
-            raise WijkkompasError(f"{where}: '{code}' is al een CBS-indicator; kies een "
-                                  "andere naam.")
-        definitions[code] = LocalIndicator(code, **{k: str(v) for k, v in spec.items()})
-    unknown = set(raw) - {"indicator", "bestanden"}
-    if unknown:
-        raise WijkkompasError(f"{path}: onbekende sleutel(s) {', '.join(sorted(unknown))}.")
-    files = [Path(path).parent / f for f in raw.get("bestanden", [])]
+    spec = parse_schema(LocalSchema, raw, str(path))
+    definitions = {code: LocalIndicator(code, **item.model_dump())
+                   for code, item in spec.indicator.items()}
+    files = [Path(path).parent / f for f in spec.bestanden]
     return LocalConfig(Path(path), definitions, files)
 
 
-def _read_table(path: Path) -> pd.DataFrame:
-    try:
-        if path.suffix.lower() in (".xlsx", ".xls"):
-            frame = pd.read_excel(path, dtype=str)
-        elif path.suffix.lower() == ".csv":
-            with path.open(encoding="utf-8-sig") as handle:
-                head = handle.readline()
-            sep = ";" if head.count(";") > head.count(",") else ","
-            frame = pd.read_csv(path, dtype=str, sep=sep, keep_default_na=False,
-                                encoding="utf-8-sig")
-        else:
-            raise WijkkompasError(f"{path}: gebruik een CSV- of Excel-bestand (.csv, .xlsx).")
-    except WijkkompasError:
-        raise
-    except (OSError, ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
-        raise WijkkompasError(f"Kan {path} niet lezen ({type(exc).__name__}: "
-                              f"{str(exc).splitlines()[0][:200]}).") from None
-    frame.columns = [str(c).strip().lower() for c in frame.columns]
-    return frame.fillna("")
-
-
-def _number(text: str) -> float | None:
-    """A number in Dutch or English notation; None for empty; raises ValueError otherwise."""
-    text = str(text).strip()
-    if text in ("", "."):
-        return None
-    if "," in text:
-        text = text.replace(".", "").replace(",", ".")
-    return float(text)
+def _read_table(path: Path) -> Table:
+    table = read_table(path)
+    names = [str(c).strip().lower() for c in table.frame.columns]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise WijkkompasError(f"{path}: de kopregel noemt kolom {capped(twice, sep=', ')} meer "
+                              "dan eens (hoofdletters tellen niet). Geef elke kolom een eigen "
+                              "naam.")
+    table.frame.columns = names
+    return table
 
 
 @dataclass
@@ -134,10 +148,45 @@ def indeling_for(year: int, areas: dict[int, set[str]]) -> int | None:
     return earlier[-1] if earlier else known[0]
 
 
-def validate(path: Path, config: LocalConfig,
-             areas: dict[int, set[str]]) -> tuple[pd.DataFrame, list[Problem]]:
-    """Check one file of local figures; returns its rows (long format) and every problem."""
-    frame = _read_table(path)
+def _impossible(values: dict[str, float | None],
+                definition: LocalIndicator | None) -> list[tuple[str, str]]:
+    """Values no count or share can have: negative counts, shares outside 0-100, a part
+    larger than its whole."""
+    found = []
+    for column in ("teller", "noemer"):
+        if values[column] is not None and values[column] < 0:
+            found.append((column, f"een {column} kan niet negatief zijn ({values[column]:g})"))
+    if definition is None or values["waarde"] is None:
+        return found
+    waarde = values["waarde"]
+    if definition.berekening in ("aantal", "per_1000") and waarde < 0:
+        what = "aantal" if definition.berekening == "aantal" else "aantal per 1.000"
+        found.append(("waarde", f"een {what} kan niet negatief zijn ({waarde:g})"))
+    if definition.berekening == "aandeel":
+        if not 0 <= waarde <= 100:
+            found.append(("waarde", f"een aandeel ligt tussen 0 en 100, niet {waarde:g}"))
+        teller, noemer = values["teller"], values["noemer"]
+        if teller is not None and noemer is not None and teller > noemer >= 0:
+            found.append(("teller", f"teller {teller:g} is groter dan noemer {noemer:g}"))
+    return found
+
+
+def _one_gemeente(areas: dict[int, set[str]]) -> str | None:
+    """The gemeente of the build when all its areas lie in one, else None."""
+    gemeenten = {c for codes in areas.values() for c in codes if c.startswith("GM")}
+    return gemeenten.pop() if len(gemeenten) == 1 else None
+
+
+def validate(path: Path, config: LocalConfig, areas: dict[int, set[str]],
+             gemeente: str | None = None) -> tuple[pd.DataFrame, list[Problem]]:
+    """Check one file of local figures; returns its rows (long format) and every problem.
+
+    When ``gemeente`` is given (by default: the one gemeente of ``areas``, if there is one),
+    rows of another gemeente are problems too."""
+    if gemeente is None:
+        gemeente = _one_gemeente(areas)
+    table = _read_table(path)
+    frame = table.frame
     name = str(path)
     problems: list[Problem] = []
     missing = [c for c in REQUIRED if c not in frame.columns]
@@ -150,36 +199,46 @@ def validate(path: Path, config: LocalConfig,
     for index, row in frame.iterrows():
         line = int(index) + 2
         before = len(problems)
-        code = str(row["gebiedscode"]).strip()
-        if not CODE_RE.match(code):
-            problems.append(Problem(name, line, "gebiedscode", f"ongeldige code '{code}' "
+        code = text_of(row["gebiedscode"])
+        valid = bool(CODE_RE.fullmatch(code))
+        if not valid:
+            problems.append(Problem(name, line, "gebiedscode", f"ongeldige code '{shown(code)}' "
                                     "(verwacht GM####, WK###### of BU########)"))
+        elif gemeente and code != "NL00" and not in_gemeente(pd.Series([code]), gemeente)[0]:
+            valid = False
+            problems.append(Problem(name, line, "gebiedscode", f"{code} ligt niet in gemeente "
+                                    f"{gemeente}; dit bestand hoort alleen cijfers van "
+                                    f"{gemeente} te bevatten"))
         try:
-            jaar = int(str(row["jaar"]).strip())
+            jaar = int(text_of(row["jaar"]))
             if not 1990 <= jaar <= this_year + 1:
                 raise ValueError
         except ValueError:
-            problems.append(Problem(name, line, "jaar", f"onmogelijk jaar '{row['jaar']}'"))
+            problems.append(Problem(name, line, "jaar",
+                                    f"onmogelijk jaar '{shown(text_of(row['jaar']))}'"))
             jaar = None
-        indicator = str(row["indicator"]).strip()
+        indicator = text_of(row["indicator"])
         if indicator not in config.definitions:
             problems.append(Problem(name, line, "indicator", f"onbekende indicator "
-                                    f"'{indicator}'; definieer hem in {config.path}"))
+                                    f"'{shown(indicator)}'; definieer hem in {config.path}"))
         values = {}
         for column in ("waarde", "teller", "noemer"):
-            text = row[column] if column in frame.columns else ""
             try:
-                values[column] = _number(text)
-            except ValueError:
-                problems.append(Problem(name, line, column, f"geen getal: '{text}'"))
+                values[column] = (parse_number(row[column], table.decimal)
+                                  if column in frame.columns else None)
+            except NumberError as exc:
+                problems.append(Problem(name, line, column, exc.reason))
                 values[column] = None
-        if jaar is not None and CODE_RE.match(code):
+        definition = config.definitions.get(indicator)
+        problems.extend(Problem(name, line, column, text)
+                        for column, text in _impossible(values, definition))
+        if jaar is not None and valid:
             indeling = indeling_for(jaar, areas)
             if indeling is not None and code not in areas[indeling]:
                 older = sorted(y for y, codes in areas.items() if code in codes)
                 if older:
                     problems.append(Problem(name, line, "gebiedscode", f"{code} hoort bij de "
-                                            f"indeling van {', '.join(map(str, older))}, niet bij "
+                                            f"indeling van {capped(older, sep=', ')}, niet bij "
                                             f"die van {indeling}; reken om naar de buurten van "
                                             f"{indeling}"))
                 else:
@@ -192,15 +251,15 @@ def validate(path: Path, config: LocalConfig,
             seen.setdefault(key, line)
         else:
             indeling = None
-        definition = config.definitions.get(indicator)
-        if (definition and definition.berekening != "aantal" and values["teller"] is not None
-                and values["noemer"] and values["waarde"] is not None):
+        if (len(problems) == before and definition and definition.berekening != "aantal"
+                and values["teller"] is not None and values["noemer"]
+                and values["waarde"] is not None):
             expected = definition.factor * values["teller"] / values["noemer"]
             if abs(expected - values["waarde"]) > max(0.005 * abs(expected), 0.01):
                 problems.append(Problem(name, line, "waarde", f"{values['waarde']:g} past niet "
                                         f"bij teller/noemer ({expected:.4g})"))
         if len(problems) == before and definition is not None and jaar is not None:
-            bron = str(row["bron"]).strip() if "bron" in frame.columns else ""
+            bron = text_of(row["bron"]) if "bron" in frame.columns else ""
             rows.append({"gebiedscode": code, "jaar": jaar, "indeling": indeling or jaar,
                          "indicator": indicator, "bron": bron or definition.bron, **values})
     return _long(rows, config), problems
@@ -241,9 +300,7 @@ def load_local(config: LocalConfig,
 
 
 def problems_error(problems: list[Problem], report: Path) -> WijkkompasError:
-    shown = "; ".join(str(p) for p in problems[:5])
-    more = f" (en nog {len(problems) - 5})" if len(problems) > 5 else ""
     return WijkkompasError(
-        f"Lokale indicatoren afgekeurd, {len(problems)} probleem/problemen: {shown}{more}. "
+        f"Lokale indicatoren afgekeurd, {len(problems)} probleem/problemen: {capped(problems)}. "
         f"Alle problemen staan in {report}. Verbeter de bestanden; er is niets gebouwd."
     )

@@ -16,9 +16,9 @@ from typing import Any
 import pandas as pd
 
 from wijkkompas.build.catalogue import Resolution, resolve_kaart, resolve_odata, variables
-from wijkkompas.errors import WijkkompasError
+from wijkkompas.errors import WijkkompasError, capped
 from wijkkompas.fetch.kaart_import import read_kaart
-from wijkkompas.gebied import level_of
+from wijkkompas.gebied import CODE_RE, level_of
 
 BASE_COLUMNS = ("gebiedscode", "gebiedsnaam", "niveau", "jaar", "bron")
 _NAME_COLUMNS = {"buurt": ("BU_NAAM", "buurtnaam"), "wijk": ("WK_NAAM", "wijknaam"),
@@ -66,14 +66,30 @@ def read_cbs_table(folder: Path, table_id: str, jaar: int) -> SourceFrame:
     if raw.empty or raw["WijkenEnBuurten"].isna().all():
         raise WijkkompasError(f"{folder / 'TypedDataSet.json'} bevat geen rijen met "
                               "WijkenEnBuurten; haal de tabel opnieuw op.")
-    codes = raw["WijkenEnBuurten"].astype(str).str.strip()
+    data_path = folder / "TypedDataSet.json"
+    codes = raw["WijkenEnBuurten"].astype("string").str.strip()
+    bad = [f"rij {int(i) + 1}: ongeldige gebiedscode {None if pd.isna(c) else str(c)!r}"
+           for i, c in codes.items() if pd.isna(c) or not CODE_RE.fullmatch(str(c))]
+    if bad:
+        raise WijkkompasError(f"{data_path}: {capped(bad)} (verwacht GM####, WK######, "
+                              "BU######## of NL00). Haal de tabel opnieuw op met "
+                              "'wijkkompas fetch --refresh'.")
+    codes = codes.astype(str)
     frame = pd.DataFrame({"gebiedscode": codes, "gebiedsnaam": codes.map(titles),
                           "niveau": level_of(codes), "jaar": jaar, "bron": f"CBS {table_id}"})
+    wrong = []
     for name, key in resolution.keys.items():
         column = raw[key]
         if not pd.api.types.is_numeric_dtype(column):
             column = column.astype("string").str.strip()  # e.g. the padded code '3         '
-        frame[name] = pd.to_numeric(column, errors="coerce")
+            column = column.mask(column == "")
+        numbers = pd.to_numeric(column, errors="coerce")
+        wrong.extend(f"rij {int(i) + 1}, {key}: geen getal: {raw.at[i, key]!r}"
+                     for i in column[column.notna() & numbers.isna()].index)
+        frame[name] = numbers
+    if wrong:
+        raise WijkkompasError(f"{data_path}: {capped(wrong)}. Haal de tabel opnieuw op met "
+                              "'wijkkompas fetch --refresh'.")
     _to_counts(frame, resolution.percent)
     return SourceFrame(f"CBS {table_id}", jaar, frame, resolution)
 
@@ -89,6 +105,11 @@ def read_kaart_source(path: Path, jaar: int) -> SourceFrame:
                           "gebiedsnaam": names.astype("string") if names is not None else pd.NA,
                           "niveau": table.niveau, "jaar": jaar,
                           "bron": f"CBS wijk- en buurtkaart {jaar} ({Path(path).name})"})
+    text = [column for column in keys.values()
+            if not pd.api.types.is_numeric_dtype(data[column]) and data[column].notna().any()]
+    if text:
+        raise WijkkompasError(f"{path}: kolom {capped(text, sep=', ')} bevat tekst waar getallen "
+                              "horen. Verbeter het bestand en importeer het opnieuw.")
     for name, column in keys.items():
         frame[name] = pd.to_numeric(data[column], errors="coerce").astype("float64").to_numpy()
     _to_counts(frame, percent)

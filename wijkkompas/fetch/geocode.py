@@ -41,8 +41,7 @@ class Geocoder:
         self.url = url.rstrip("/")
         self.path = Path(cache_dir) / CACHE_NAME
         self.timeout, self.retries, self.backoff = timeout, retries, backoff
-        self.cache: dict[str, dict[str, Any]] = (
-            json.loads(self.path.read_text(encoding="utf-8")) if self.path.is_file() else {})
+        self.cache: dict[str, dict[str, Any]] = self._read_cache()
         self.service = Service(
             name="De PDOK Locatieserver",
             url=self.url,
@@ -50,6 +49,28 @@ class Geocoder:
             not_found="Controleer de instelling WIJKKOMPAS_LOCATIESERVER_URL.",
             alternative="Of geef de locatie met coördinaten op.",
         )
+
+    def _read_cache(self) -> dict[str, dict[str, Any]]:
+        """The answers kept on disk; a damaged cache is reported, never half-used."""
+        if not self.path.is_file():
+            return {}
+        try:
+            cache = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+            raise WijkkompasError(
+                f"De geocodeercache {self.path} is onleesbaar ({reason}). Verwijder het "
+                "bestand; de adressen worden dan opnieuw opgezocht.") from None
+        fine = isinstance(cache, dict) and all(
+            isinstance(hit, dict) and (hit.get("niet_gevonden") is True or (
+                isinstance(hit.get("x"), int | float) and isinstance(hit.get("y"), int | float)))
+            for hit in cache.values())
+        if not fine:
+            raise WijkkompasError(
+                f"De geocodeercache {self.path} heeft niet de verwachte vorm (per adres x en y "
+                "of niet_gevonden). Verwijder het bestand; de adressen worden dan opnieuw "
+                "opgezocht.")
+        return cache
 
     def _ask(self, query: str) -> dict[str, Any]:
         params = {"q": query, "fq": "type:adres", "rows": 1,

@@ -11,21 +11,24 @@ the manifest. Mapping the statistics to canonical variables is the build stage's
 
 from __future__ import annotations
 
-import csv
 import os
 import re
 import shutil
 import tempfile
-from collections.abc import Callable, Iterable
+import warnings
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pyogrio
+import pyogrio.raw
+import shapely
+from pyproj import CRS, Transformer
 
-from wijkkompas.errors import WijkkompasError
-from wijkkompas.gebied import CODE_PATTERNS
+from wijkkompas.errors import WijkkompasError, capped
+from wijkkompas.gebied import CODE_PATTERNS, RD, within_rd_bounds
 from wijkkompas.settings import ImportSpec
 from wijkkompas.storage import (
     TEMP_MARK,
@@ -35,11 +38,16 @@ from wijkkompas.storage import (
     sha256_file,
     write_manifest,
 )
+from wijkkompas.tabular import NumberError, Table, parse_number, parse_series, read_csv_table
 
-#: CBS codes for secret, not available or not applicable values in the wijk- en buurtkaart.
+#: CBS codes for secret, not available or not applicable values in the wijk- en buurtkaart;
+#: as text also '.' (not available) and 'x' (secret, as in StatLine downloads).
 SECRECY_VALUES = (-99999999, -99999998, -99999997, -99999995)
-MISSING_TEXT = {"", ".", "-99999999", "-99999998", "-99999997", "-99999995"}
+MISSING_TEXT = frozenset({"", ".", "x", "-99999999", "-99999998", "-99999997", "-99999995"})
 
+#: The Netherlands in longitude and latitude (WGS84), with a margin.
+_NL_LON = (3.0, 7.6)
+_NL_LAT = (50.6, 53.8)
 GEO_SUFFIXES = {".shp", ".gpkg", ".geojson", ".json"}
 SHAPEFILE_PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg", ".qmd", ".sbn", ".sbx")
 
@@ -65,6 +73,7 @@ class KaartTable:
     niveau: str
     code_column: str
     stijl: str
+    gemeente: str = ""
 
     @property
     def missing_counts(self) -> dict[str, int]:
@@ -73,45 +82,114 @@ class KaartTable:
 
 
 def _read_csv(path: Path) -> pd.DataFrame:
-    with path.open("r", encoding="utf-8-sig", newline="") as handle:
-        sample = handle.read(8192)
-    try:
-        dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
-        sep = dialect.delimiter
-    except csv.Error:
-        sep = ","
-    frame = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    decimal = "," if sep == ";" else "."
-    return frame.apply(lambda column: _typed_column(column, decimal))
+    """A CSV attribute file with numeric columns as numbers and missing values as NA."""
+    table = read_csv_table(path)
+    return _typed(table.frame, table, path)
 
 
-def _typed_column(column: pd.Series, decimal: str) -> pd.Series:
-    """Missing markers become NA; a column whose other values are all numbers becomes numeric."""
-    text = column.astype("string").str.strip()
-    text = text.mask(text.isin(MISSING_TEXT))
-    present = text.dropna()
-    as_number = present.str.replace(decimal, ".", regex=False) if decimal != "." else present
-    numbers = pd.to_numeric(as_number, errors="coerce")
-    if len(present) and numbers.notna().all():
-        result = pd.Series(float("nan"), index=column.index, dtype="float64")
-        result[present.index] = numbers.astype("float64")
-        result = result.mask(result.isin(SECRECY_VALUES))
-        if (result.dropna() % 1 == 0).all():
-            return result.astype("Int64")
-        return result
-    return text
-
-
-def _read_geo(path: Path) -> pd.DataFrame:
-    frame = pyogrio.read_dataframe(path, read_geometry=False)
+def _typed(frame: pd.DataFrame, table: Table, path: Path) -> pd.DataFrame:
+    """Text columns typed: a column is numeric when most of its filled cells are numbers in
+    the file's notation; a cell in such a column that is not a number is an error naming
+    row and column, never a silent gap. Columns of mostly text (names, codes) stay text."""
+    columns, problems = {}, []
     for name in frame.columns:
         column = frame[name]
         if pd.api.types.is_numeric_dtype(column):
-            frame[name] = column.mask(column.isin(SECRECY_VALUES))
+            columns[name] = column.mask(column.isin(SECRECY_VALUES))
+            continue
+        text = column.astype("string").str.strip()
+        numbers, bad = parse_series(column.astype(object).where(column.notna(), None),
+                                    table.decimal, MISSING_TEXT)
+        filled = int((text.notna() & ~text.isin(MISSING_TEXT)).sum())
+        if filled and int(bad.sum()) * 2 < filled:
+            for index in bad[bad].index:
+                try:
+                    parse_number(column[index], table.decimal, missing=MISSING_TEXT)
+                except NumberError as exc:
+                    problems.append(f"{table.row_label(index)}, kolom {name}: {exc.reason}")
+            numbers = numbers.mask(numbers.isin(SECRECY_VALUES))
+            whole = numbers.dropna()
+            columns[name] = numbers.astype("Int64") if (whole % 1 == 0).all() else numbers
         else:
-            text = column.astype("string").str.strip()
-            frame[name] = text.mask(text.isin({"", "."}))
-    return frame
+            columns[name] = text.mask(text.isin(MISSING_TEXT))
+    if problems:
+        raise WijkkompasError(f"{path}: {capped(problems)}. Verbeter het bestand en importeer "
+                              "opnieuw.")
+    return pd.DataFrame(columns, index=frame.index)
+
+
+def _read_geo(path: Path) -> pd.DataFrame:
+    """The attributes of a geo file; text columns that hold numbers are typed as in a CSV
+    with decimal point (GeoJSON's notation)."""
+    frame = pyogrio.read_dataframe(path, read_geometry=False)
+    return _typed(frame, Table(path, frame, ".", row_word="object", first_row=1), path)
+
+
+def _check_geo(path: Path) -> None:
+    """Geometry and coordinate system of a geo file, checked before anything is imported.
+
+    Every feature needs a geometry whose rings are closed with at least 4 points; the file
+    must say its coordinate system, and its coordinates must lie in the Netherlands in that
+    system (RD labelled WGS84, or the other way round, is refused).
+    """
+    if path.suffix.lower() == ".shp" and not any(
+            path.with_suffix(s).is_file() for s in (".dbf", ".DBF")):
+        raise WijkkompasError(
+            f"{path}: het .dbf-bestand met de kenmerken ontbreekt naast het .shp-bestand. "
+            "Zet .shp, .shx, .dbf en .prj samen in één map en importeer opnieuw.")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # GDAL's note on unclosed rings
+        meta, _, wkb, _ = pyogrio.raw.read(path, columns=[])
+    if meta.get("geometry_type") is None or wkb is None:
+        return  # a table without geometry: only its attributes are imported
+    shapes = shapely.from_wkb(wkb, on_invalid="ignore")
+    problems = []
+    for number, (raw, shape) in enumerate(zip(wkb, shapes, strict=True), start=1):
+        if raw is None or (shape is not None and shape.is_empty):
+            problems.append(f"object {number}: geen geometrie")
+        elif shape is None:
+            problems.append(f"object {number}: een ring is niet gesloten of heeft minder dan "
+                            "4 punten")
+    if problems:
+        raise WijkkompasError(f"{path}: {capped(problems)}. Herstel de geometrie (bijvoorbeeld "
+                              "in QGIS) en importeer opnieuw.")
+    _check_crs(path, meta.get("crs"), shapely.total_bounds(shapes))
+
+
+def _check_crs(path: Path, crs: str | None, bounds: Sequence[float]) -> None:
+    minx, miny, maxx, maxy = (float(v) for v in bounds)
+    in_rd = within_rd_bounds(minx, miny, maxx, maxy)
+    in_degrees = _NL_LON[0] <= minx and maxx <= _NL_LON[1] and \
+        _NL_LAT[0] <= miny and maxy <= _NL_LAT[1]
+    said = CRS.from_user_input(crs) if crs else None
+    if said is None:
+        guess = " (de coördinaten lijken RD, EPSG:28992)" if in_rd else ""
+        raise WijkkompasError(
+            f"{path}: het bestand zegt niet in welk coördinatenstelsel het staat{guess}. Voeg "
+            "het .prj-bestand toe of sla het bestand opnieuw op met het coördinatenstelsel.")
+    if said.equals(CRS.from_user_input(RD)):
+        if not in_rd:
+            hint = (" de coördinaten lijken lengte- en breedtegraden (WGS84)" if in_degrees
+                    else "")
+            raise WijkkompasError(
+                f"{path}: het bestand zegt RD (EPSG:28992), maar de coördinaten liggen niet in "
+                f"Nederland in RD;{hint or ' controleer het coördinatenstelsel'}. Sla het op met "
+                "het juiste coördinatenstelsel en importeer opnieuw.")
+        return
+    if said.is_geographic and not in_degrees:
+        reason = (" maar de coördinaten lijken RD (EPSG:28992); een GeoJSON zonder 'crs' geldt "
+                  "als WGS84" if in_rd else " maar de coördinaten liggen niet in Nederland")
+        raise WijkkompasError(
+            f"{path}: het bestand zegt {said.to_string()} (lengte- en breedtegraden),{reason}. "
+            "Geef het juiste coördinatenstelsel op (voor RD: \"crs\" EPSG:28992) en importeer "
+            "opnieuw.")
+    if not said.is_geographic:
+        to_rd = Transformer.from_crs(said, RD, always_xy=True)
+        box = to_rd.transform_bounds(minx, miny, maxx, maxy)
+        if not within_rd_bounds(*box):
+            raise WijkkompasError(
+                f"{path}: in {said.to_string()} liggen de coördinaten niet in Nederland. "
+                "Controleer het coördinatenstelsel en importeer opnieuw.")
 
 
 def _recognise(frame: pd.DataFrame, path: Path) -> tuple[str, str, str]:
@@ -141,12 +219,11 @@ def _validate(frame: pd.DataFrame, path: Path, niveau: str, column: str) -> None
             )
     duplicated = codes[codes.duplicated(keep=False) & codes.notna()]
     for code in sorted(set(duplicated)):
-        where = ", ".join(str(int(i) + offset) for i in duplicated[duplicated == code].index)
+        where = capped((int(i) + offset for i in duplicated[duplicated == code].index), sep=", ")
         problems.append(f"{niveau}code {code} komt meer dan eens voor ({word}s {where})")
     if problems:
-        listed = "; ".join(problems[:10])
-        more = f" (en nog {len(problems) - 10})" if len(problems) > 10 else ""
-        raise WijkkompasError(f"{path}: {listed}{more}. Verbeter het bestand en importeer opnieuw.")
+        raise WijkkompasError(f"{path}: {capped(problems)}. Verbeter het bestand en importeer "
+                              "opnieuw.")
     frame[column] = codes
 
 
@@ -160,6 +237,7 @@ def read_kaart(path: Path) -> KaartTable:
         if suffix == ".csv":
             frame = _read_csv(path)
         elif suffix in GEO_SUFFIXES:
+            _check_geo(path)
             frame = _read_geo(path)
         else:
             raise WijkkompasError(
@@ -179,7 +257,25 @@ def read_kaart(path: Path) -> KaartTable:
         raise WijkkompasError(f"{path} bevat geen rijen. Controleer het bestand.")
     niveau, column, stijl = _recognise(frame, path)
     _validate(frame, path, niveau, column)
-    return KaartTable(path, frame, niveau, column, stijl)
+    gemeente = _one_gemeente(frame[column], path)
+    return KaartTable(path, frame, niveau, column, stijl, gemeente)
+
+
+def _one_gemeente(codes: pd.Series, path: Path) -> str:
+    """The one gemeente all codes lie in; a file with codes of several is refused."""
+    gemeenten = "GM" + codes.astype(str).str[2:6]
+    counts = gemeenten.value_counts()
+    if len(counts) == 1:
+        return str(counts.index[0])
+    main = str(counts.index[0])
+    word, offset = ("regel", 2) if path.suffix.lower() == ".csv" else ("object", 1)
+    others = capped((int(i) + offset for i in gemeenten[gemeenten != main].index), sep=", ")
+    listed = capped((f"{g} ({n})" for g, n in counts.items()), sep=", ")
+    raise WijkkompasError(
+        f"{path}: gebieden van {len(counts)} gemeenten ({listed}); een import bevat de wijken "
+        f"of buurten van één gemeente. Niet in {main}: {word}s {others}. Filter het bestand op "
+        "uw gemeente en importeer opnieuw."
+    )
 
 
 def _parts(path: Path) -> list[Path]:
@@ -188,13 +284,26 @@ def _parts(path: Path) -> list[Path]:
     return [p for p in (path.with_suffix(s) for s in SHAPEFILE_PARTS) if p.is_file()]
 
 
-def _check_import(path: Path, jaar: int) -> KaartTable:
-    """Read and check one file to import, without storing anything."""
+def _check_import(path: Path, jaar: int, manifest: dict[str, Any],
+                  pending: set[str] | None = None) -> KaartTable:
+    """Read and check one file to import, without storing anything.
+
+    The file's gemeente must be the one the cache (``manifest``) and the other files of the
+    same import (``pending``) already hold.
+    """
     if not 1990 <= jaar <= 2100:
         raise WijkkompasError(
             f"Ongeldig jaar {jaar} voor {path}; gebruik bijvoorbeeld --jaar 2021."
         )
     table = read_kaart(path)
+    known = {str(entry.get("gemeente")) for section in ("cbs", "kaart", "geo")
+             for entry in manifest[section].values() if entry.get("gemeente")}
+    known |= pending or set()
+    if known and known != {table.gemeente}:
+        raise WijkkompasError(
+            f"{path}: dit bestand is van gemeente {table.gemeente}, maar de cache bevat al "
+            f"gegevens van {', '.join(sorted(known))}. Gebruik per gemeente een eigen --data-dir."
+        )
     if "jaar" in table.frame.columns:
         years = set(pd.to_numeric(table.frame["jaar"], errors="coerce").dropna().astype(int))
         if years and years != {jaar}:
@@ -232,6 +341,7 @@ def _store_import(table: KaartTable, path: Path, jaar: int, raw_dir: Path,
                 "bron": str(Path(path).resolve()),
                 "imported_at": now_stamp(),
                 "niveau": table.niveau,
+                "gemeente": table.gemeente,
                 "codekolom": table.code_column,
                 "kolomstijl": table.stijl,
                 "rows": len(table.frame),
@@ -247,7 +357,7 @@ def _store_import(table: KaartTable, path: Path, jaar: int, raw_dir: Path,
 
 def import_kaart(path: Path, jaar: int, raw_dir: Path, manifest: dict[str, Any]) -> KaartTable:
     """Check the file, then copy it unchanged into the raw cache and record it."""
-    table = _check_import(path, jaar)
+    table = _check_import(path, jaar, manifest)
     _store_import(table, path, jaar, raw_dir, manifest)
     return table
 
@@ -270,16 +380,19 @@ def import_all(specs: Iterable[ImportSpec | tuple[str | Path, int]], raw_dir: Pa
     """Import wijk- en buurtkaart files: all are checked first, then copied and recorded.
 
     ``specs`` are :class:`ImportSpec` items (the config's ``[[import]]``) or (path, year)
-    pairs. The manifest is read once; when any file is refused, nothing
-    is copied and ``raw_dir`` stays as it was. Each file is stored together with its manifest
-    entry. ``say`` gets one line per imported file.
+    pairs. The manifest is read once; when any file is refused, nothing is copied and
+    ``raw_dir`` stays as it was. Each file is stored together with its manifest entry. ``say``
+    gets one line per imported file.
     """
     jobs = [_spec(item) for item in specs]
     if not jobs:
         return []
-    checked = [(spec, _check_import(spec.bestand, spec.jaar)) for spec in jobs]
-    raw_dir.mkdir(parents=True, exist_ok=True)
     manifest = read_manifest(raw_dir)
+    checked: list[tuple[ImportSpec, KaartTable]] = []
+    for spec in jobs:
+        pending = {table.gemeente for _, table in checked}
+        checked.append((spec, _check_import(spec.bestand, spec.jaar, manifest, pending)))
+    raw_dir.mkdir(parents=True, exist_ok=True)
     for spec, table in checked:
         _store_import(table, spec.bestand, spec.jaar, raw_dir, manifest)
     for spec, table in checked:

@@ -22,9 +22,9 @@ import geopandas as gpd
 import requests
 from tqdm.auto import tqdm
 
-from wijkkompas.errors import WijkkompasError
+from wijkkompas.errors import WijkkompasError, capped
 from wijkkompas.fetch.http import PageGuard, PagingError, Service, explain, with_retries
-from wijkkompas.gebied import RD, within_rd_bounds
+from wijkkompas.gebied import RD, check_code, within_rd_bounds
 from wijkkompas.settings import Settings
 from wijkkompas.storage import (
     atomic_path,
@@ -37,6 +37,8 @@ from wijkkompas.storage import (
 
 RD_URI = "http://www.opengis.net/def/crs/EPSG/0/28992"
 LAYERS = ("wijken", "buurten")
+#: The area code property of each layer.
+CODE_FIELD = {"wijken": "wijkcode", "buurten": "buurtcode"}
 PAGE_SIZE = 1000
 #: Where the per-year services' boundaries come from, as recorded in the manifest.
 SOURCE_NAME = "PDOK per jaar"
@@ -157,7 +159,23 @@ def download_layer(settings: Settings, jaar: int, layer: str, gemeente: str,
             f"PDOK leverde geen {layer} voor gemeente {gemeente} in de wijk- en buurtkaart {jaar}. "
             "Controleer de gemeentecode en het jaar."
         )
+    _check_codes(own, layer, jaar)
     return own
+
+
+def _check_codes(features: list[dict[str, Any]], layer: str, jaar: int) -> None:
+    """Every feature's wijk- or buurtcode has CBS's form, before anything is written."""
+    niveau = {"wijken": "wijk", "buurten": "buurt"}[layer]
+    field = CODE_FIELD[layer]
+    bad = []
+    for number, feature in enumerate(features, start=1):
+        try:
+            check_code(feature["properties"].get(field), niveau, f"object {number}")
+        except WijkkompasError as exc:
+            bad.append(str(exc))
+    if bad:
+        raise WijkkompasError(f"PDOK-laag '{layer}' {jaar}: {capped(bad)}. Controleer pdok_url "
+                              "en pdok_pad.")
 
 
 def _check_rd(frame: gpd.GeoDataFrame, jaar: int, layer: str) -> None:

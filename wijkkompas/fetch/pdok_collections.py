@@ -27,13 +27,10 @@ import jsonschema
 import requests
 
 from wijkkompas.errors import WijkkompasError
-from wijkkompas.fetch.pdok import LAYERS, RD_URI, LayerSource, download_layer
+from wijkkompas.fetch.pdok import CODE_FIELD, LAYERS, RD_URI, LayerSource, download_layer
 from wijkkompas.fetch.pdok import _get_page as get_page
 from wijkkompas.gebied import CODE_PATTERNS
 from wijkkompas.settings import Settings
-
-#: The area code property of each PDOK layer.
-CODE_FIELD = {"wijken": "wijkcode", "buurten": "buurtcode"}
 
 #: Names a year property of a multi-year collection may have, in order of preference.
 YEAR_PROPERTIES = ("jaar", "jaarcode", "year")

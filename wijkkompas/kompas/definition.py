@@ -6,23 +6,81 @@ own file in the same form and passes it with ``--kompas`` or ``kompas = "..."`` 
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import Annotated, Literal
 
-from wijkkompas.errors import WijkkompasError
-from wijkkompas.gebied import wijk_of
+from pydantic import AfterValidator, Field, model_validator
+
+from wijkkompas.errors import WijkkompasError, capped
+from wijkkompas.gebied import check_code, wijk_of
+from wijkkompas.schema import Schema, parse_schema
 from wijkkompas.tomlfile import read_toml
 
 RICHTINGEN = {"hoger is beter": 1, "hoger is slechter": -1, "context": 0}
 SOORTEN = ("objectief", "subjectief")
-_FRAME_KEYS = {
-    "gemeente": str, "naam": str, "basisjaar": int, "punten_per_sd": float,
-    "ondergrens": float, "bovengrens": float, "minimale_dekking": float,
-    "betekenisvolle_verandering": float, "afglijden_jaren": int,
-}
-_INDICATOR_KEYS = {"thema", "richting", "soort", "gebieden", "gewicht"}
+
+
+def _wijk(code: str) -> str:
+    try:
+        return check_code(code, "wijk")
+    except WijkkompasError as exc:
+        raise ValueError(str(exc)) from None
+
+
+def _gemeente(code: str) -> str:
+    try:
+        return check_code(code, "gemeente")
+    except WijkkompasError as exc:
+        raise ValueError(str(exc)) from None
+
+
+class ThemeSchema(Schema):
+    code: Annotated[str, Field(min_length=1)]
+    naam: Annotated[str, Field(min_length=1)]
+
+
+class IndicatorSchema(Schema):
+    thema: str
+    richting: Literal["hoger is beter", "hoger is slechter", "context"]
+    soort: Literal["objectief", "subjectief"]
+    gebieden: list[Annotated[str, AfterValidator(_wijk)]] = []
+    gewicht: Annotated[float, Field(gt=0)] = 1.0
+
+
+class KompasSchema(Schema):
+    """The kompas definition file (see ``wijkkompas/data/kompas_almelo.toml``)."""
+
+    gemeente: Annotated[str, AfterValidator(_gemeente)]
+    naam: str
+    basisjaar: Annotated[int, Field(ge=1990, le=2100)]
+    punten_per_sd: Annotated[float, Field(gt=0)]
+    ondergrens: float
+    bovengrens: float
+    minimale_dekking: Annotated[float, Field(gt=0, le=1)]
+    betekenisvolle_verandering: Annotated[float, Field(ge=0)]
+    afglijden_jaren: Annotated[int, Field(ge=1)]
+    thema: Annotated[list[ThemeSchema], Field(min_length=1)]
+    indicator: Annotated[dict[str, IndicatorSchema], Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _consistent(self) -> KompasSchema:
+        if not self.ondergrens < 100 < self.bovengrens:
+            raise ValueError("ondergrens en bovengrens moeten 100 insluiten")
+        codes = [t.code for t in self.thema]
+        twice = sorted({c for c in codes if codes.count(c) > 1})
+        if twice:
+            raise ValueError(f"geef elk [[thema]] een eigen code; dubbel: {capped(twice)}")
+        for code, spec in self.indicator.items():
+            if spec.thema not in codes:
+                raise ValueError(f"indicator.{code}.thema: thema '{spec.thema}' staat niet in "
+                                 "de [[thema]]-lijst")
+            elsewhere = [w for w in spec.gebieden if w[2:6] != self.gemeente[2:6]]
+            if elsewhere:
+                raise ValueError(f"indicator.{code}.gebieden: {capped(elsewhere, sep=', ')} "
+                                 f"ligt niet in gemeente {self.gemeente}")
+        return self
 
 
 @dataclass(frozen=True)
@@ -80,44 +138,12 @@ def load_kompas(path: Path | None = None) -> Kompas:
     """Read and check a kompas definition; every problem names the file and the key."""
     path = Path(path) if path else default_path()
     raw = read_toml(path, "kompasdefinitie")
-    frame = {}
-    for key, kind in _FRAME_KEYS.items():
-        if key not in raw:
-            raise WijkkompasError(f"{path}: '{key}' ontbreekt.")
-        try:
-            frame[key] = kind(raw[key])
-        except (TypeError, ValueError):
-            raise WijkkompasError(f"{path}: '{key}' heeft een ongeldige waarde "
-                                  f"{raw[key]!r}.") from None
-    if not frame["ondergrens"] < 100 < frame["bovengrens"]:
-        raise WijkkompasError(f"{path}: ondergrens en bovengrens moeten 100 insluiten.")
-    if not 0 < frame["minimale_dekking"] <= 1:
-        raise WijkkompasError(f"{path}: minimale_dekking ligt tussen 0 en 1.")
-    themes = tuple(Theme(str(t["code"]), str(t["naam"])) for t in raw.get("thema", []))
-    theme_codes = {t.code for t in themes}
-    if not themes or len(theme_codes) != len(themes):
-        raise WijkkompasError(f"{path}: geef elk [[thema]] een eigen code en naam.")
-    indicators = {}
-    for code, spec in (raw.get("indicator") or {}).items():
-        where = f"{path} [indicator.{code}]"
-        unknown = set(spec) - _INDICATOR_KEYS
-        if unknown:
-            raise WijkkompasError(f"{where}: onbekende sleutel(s) {', '.join(sorted(unknown))}.")
-        if spec.get("thema") not in theme_codes:
-            raise WijkkompasError(f"{where}: thema '{spec.get('thema')}' staat niet in de "
-                                  f"[[thema]]-lijst.")
-        if spec.get("richting") not in RICHTINGEN:
-            raise WijkkompasError(f"{where}: richting moet zijn: "
-                                  f"{', '.join(repr(r) for r in RICHTINGEN)}.")
-        if spec.get("soort") not in SOORTEN:
-            raise WijkkompasError(f"{where}: soort moet objectief of subjectief zijn.")
-        gewicht = float(spec.get("gewicht", 1.0))
-        if not math.isfinite(gewicht) or gewicht <= 0:
-            raise WijkkompasError(f"{where}: gewicht moet een getal groter dan 0 zijn, niet "
-                                  f"{gewicht!r}.")
-        indicators[code] = KompasIndicator(code, spec["thema"], RICHTINGEN[spec["richting"]],
-                                           spec["soort"], tuple(spec.get("gebieden", [])),
-                                           gewicht)
-    if not indicators:
-        raise WijkkompasError(f"{path}: geen enkele [indicator.*].")
+    spec = parse_schema(KompasSchema, raw, str(path))
+    themes = tuple(Theme(t.code, t.naam) for t in spec.thema)
+    indicators = {
+        code: KompasIndicator(code, item.thema, RICHTINGEN[item.richting], item.soort,
+                              tuple(item.gebieden), item.gewicht)
+        for code, item in spec.indicator.items()
+    }
+    frame = spec.model_dump(exclude={"thema", "indicator"})
     return Kompas(**frame, themes=themes, indicators=indicators, path=str(path))

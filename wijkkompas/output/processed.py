@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
+import pyarrow as pa
 import pyogrio
 
 from wijkkompas.errors import WijkkompasError
@@ -59,9 +62,10 @@ class Processed:
         if key not in self._layers:
             for stale in [k for k in self._layers if k[0] == name]:
                 del self._layers[stale]  # an earlier version of the file
-            if name not in {n for n, _ in pyogrio.list_layers(path)}:
-                return None
-            frame = gpd.read_file(path, layer=name)
+            with _rebuild_on_error(path):
+                if name not in {n for n, _ in pyogrio.list_layers(path)}:
+                    return None
+                frame = gpd.read_file(path, layer=name)
             own = in_gemeente(frame["gebiedscode"], self.kompas.gemeente)
             self._layers[key] = frame[own].reset_index(drop=True)
         return self._layers[key]
@@ -72,17 +76,40 @@ class Processed:
         return (str(row["naam"]), str(row["eenheid"])) if row is not None else (code, "")
 
 
+@contextmanager
+def _rebuild_on_error(path: Path) -> Iterator[None]:
+    """A missing or damaged file in processed/ becomes one line: build again."""
+    try:
+        yield
+    except FileNotFoundError:
+        raise WijkkompasError(f"{path} ontbreekt. Bouw opnieuw met 'wijkkompas build'.") \
+            from None
+    except (OSError, ValueError, KeyError, TypeError, pa.ArrowException,
+            pd.errors.ParserError, pd.errors.EmptyDataError,
+            pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+        raise WijkkompasError(f"{path} is beschadigd of onleesbaar ({reason}). Bouw opnieuw "
+                              "met 'wijkkompas build'.") from None
+
+
 def load_processed(data_dir: Path, kompas_path: Path | None = None) -> Processed:
     """Load the processed outputs and score them with the kompas (default: Almelo)."""
     out = Path(data_dir) / "processed"
     table_path = out / "indicatoren.parquet"
     if not table_path.is_file():
         raise WijkkompasError(f"{table_path} bestaat niet: draai eerst 'wijkkompas build'.")
-    table = pd.read_parquet(table_path)
-    definitions = pd.read_csv(out / "indicatoren_definities.csv")
-    verdicts = pd.read_csv(out / "indelingen.csv")
-    info = json.loads((out / "bouwinfo.json").read_text(encoding="utf-8"))
-    target = info.get("doelindeling")
+    with _rebuild_on_error(table_path):
+        table = pd.read_parquet(table_path)
+    with _rebuild_on_error(out / "indicatoren_definities.csv"):
+        definitions = pd.read_csv(out / "indicatoren_definities.csv")
+    with _rebuild_on_error(out / "indelingen.csv"):
+        verdicts = pd.read_csv(out / "indelingen.csv")
+    info_path = out / "bouwinfo.json"
+    with _rebuild_on_error(info_path):
+        info = json.loads(info_path.read_text(encoding="utf-8"))
+        target = info.get("doelindeling") if isinstance(info, dict) else "?"
+        if target is not None and (not isinstance(target, int) or isinstance(target, bool)):
+            raise ValueError(f"doelindeling {target!r} is geen jaar")
     kompas = load_kompas(kompas_path)
     result = score(table, kompas, verdicts, target)
     return Processed(Path(data_dir), table, definitions, verdicts, result, target)

@@ -10,22 +10,35 @@ point) or an address to look up. Column names are set per data set. See
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Annotated
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyogrio
+from pydantic import AfterValidator, Field, model_validator
 from pyproj import Transformer
 
-from wijkkompas.errors import WijkkompasError
+from wijkkompas.errors import WijkkompasError, capped
 from wijkkompas.fetch.geocode import Geocoder
 from wijkkompas.gebied import RD, within_rd_bounds
+from wijkkompas.schema import Schema, parse_schema
+from wijkkompas.tabular import (
+    MISSING,
+    NumberError,
+    parse_number,
+    read_table,
+    shown,
+    text_of,
+)
 from wijkkompas.tomlfile import read_toml
 
-_DATASET_KEYS = {"bestand", "bron", "categorie", "categorie_kolom", "naam", "capaciteit", "x",
-                 "y", "lon", "lat", "adres", "postcode", "plaats"}
+_NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 STATUS_OK = "opgenomen"
+_MISSING = MISSING | {"-"}
 
 
 @dataclass(frozen=True)
@@ -53,39 +66,73 @@ class CareConfig:
     minimum_aantal: int = 5
 
 
+def _category_name(code: str) -> str:
+    if not _NAME_RE.match(code):
+        raise ValueError(f"'{code}' is geen geldige categorienaam: gebruik kleine letters, "
+                         "cijfers en _ (bijvoorbeeld beschermd_wonen)")
+    return code
+
+
+Text = Annotated[str, Field(min_length=1)]
+
+
+class CategorySchema(Schema):
+    naam: Text
+    gevoelig: bool = False
+
+
+class DatasetSchema(Schema):
+    bestand: Text
+    bron: Text | None = None
+    categorie: Text | None = None
+    categorie_kolom: Text | None = None
+    naam: Text | None = None
+    capaciteit: Text | None = None
+    x: Text | None = None
+    y: Text | None = None
+    lon: Text | None = None
+    lat: Text | None = None
+    adres: Text | None = None
+    postcode: Text | None = None
+    plaats: Text | None = None
+
+
+class CareSchema(Schema):
+    """The configuration of care locations (see ``voorbeelden/zorglocaties.toml``)."""
+
+    bandbreedte_m: Annotated[float, Field(gt=0)] = 400.0
+    stralen_m: Annotated[list[Annotated[int, Field(gt=0)]], Field(min_length=1)] = [
+        250, 500, 1000]
+    minimum_aantal: Annotated[int, Field(ge=1)] = 5
+    categorie: Annotated[dict[Annotated[str, AfterValidator(_category_name)], CategorySchema],
+                         Field(min_length=1)]
+    dataset: list[DatasetSchema] = []
+
+    @model_validator(mode="after")
+    def _known_categories(self) -> CareSchema:
+        for number, spec in enumerate(self.dataset, start=1):
+            if spec.categorie is not None and spec.categorie not in self.categorie:
+                raise ValueError(f"dataset[{number}].categorie: categorie '{spec.categorie}' "
+                                 "staat niet bij de [categorie.*]")
+        return self
+
+
 def read_config(path: Path) -> CareConfig:
     """Read and check the configuration of categories and data sets."""
     path = Path(path)
     raw = read_toml(path, "configuratie van zorglocaties")
-    categories = {}
-    for code, spec in (raw.get("categorie") or {}).items():
-        if not isinstance(spec, dict) or "naam" not in spec:
-            raise WijkkompasError(f"{path} [categorie.{code}]: geef een naam.")
-        categories[code] = Category(code, str(spec["naam"]), bool(spec.get("gevoelig", False)))
-    if not categories:
-        raise WijkkompasError(f"{path}: geen enkele [categorie.*].")
+    spec = parse_schema(CareSchema, raw, str(path))
+    categories = {code: Category(code, item.naam, item.gevoelig)
+                  for code, item in spec.categorie.items()}
     datasets = []
-    for number, spec in enumerate(raw.get("dataset") or [], start=1):
-        where = f"{path} [[dataset]] nummer {number}"
-        unknown = set(spec) - _DATASET_KEYS
-        if unknown:
-            raise WijkkompasError(f"{where}: onbekende sleutel(s) {', '.join(sorted(unknown))}.")
-        if "bestand" not in spec:
-            raise WijkkompasError(f"{where}: 'bestand' ontbreekt.")
-        if spec.get("categorie") and spec["categorie"] not in categories:
-            raise WijkkompasError(f"{where}: categorie '{spec['categorie']}' staat niet bij de "
-                                  "[categorie.*].")
-        bestand = Path(spec["bestand"])
+    for item in spec.dataset:
+        bestand = Path(item.bestand)
         if not bestand.is_absolute():
             bestand = path.parent / bestand
-        columns = {k: str(v) for k, v in spec.items()
-                   if k not in ("bestand", "bron", "categorie")}
-        datasets.append(Dataset(bestand, str(spec.get("bron", bestand.name)),
-                                spec.get("categorie"), columns))
-    return CareConfig(path, categories, datasets,
-                      float(raw.get("bandbreedte_m", 400.0)),
-                      tuple(int(r) for r in raw.get("stralen_m", (250, 500, 1000))),
-                      int(raw.get("minimum_aantal", 5)))
+        columns = item.model_dump(exclude={"bestand", "bron", "categorie"}, exclude_none=True)
+        datasets.append(Dataset(bestand, item.bron or bestand.name, item.categorie, columns))
+    return CareConfig(path, categories, datasets, spec.bandbreedte_m, tuple(spec.stralen_m),
+                      spec.minimum_aantal)
 
 
 @dataclass
@@ -100,45 +147,46 @@ class CareLocations:
         return self.rows[self.rows["status"] == STATUS_OK]
 
 
-def _read(dataset: Dataset) -> pd.DataFrame:
+def _read_points(path: Path) -> pd.DataFrame:
+    try:
+        frame = gpd.read_file(path)
+    except (OSError, ValueError, pyogrio.errors.DataSourceError,
+            pyogrio.errors.DataLayerError) as exc:
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+        raise WijkkompasError(f"Kan zorglocaties uit {path} niet lezen ({first}). Is het een "
+                              "onbeschadigd GeoJSON-bestand of GeoPackage?") from None
+    kinds = frame.geometry.geom_type
+    wrong = kinds.notna() & (kinds != "Point")
+    if wrong.any():
+        listed = capped(f"object {int(i) + 1} is een {kinds[i]}" for i in kinds[wrong].index)
+        raise WijkkompasError(f"{path}: zorglocaties moeten punten zijn, maar {listed}. Lever "
+                              "de locaties als punten of met x/y-kolommen.")
+    if frame.crs is None:
+        frame = frame.set_crs("EPSG:4326")
+    points = frame.geometry.to_crs(RD)
+    frame = pd.DataFrame(frame.drop(columns="geometry"))
+    frame["_x"] = [p.x if p is not None and not p.is_empty else np.nan for p in points]
+    frame["_y"] = [p.y if p is not None and not p.is_empty else np.nan for p in points]
+    return frame
+
+
+def _read(dataset: Dataset) -> tuple[pd.DataFrame, str]:
+    """The rows of one data set and the decimal mark of its numbers."""
     path = dataset.bestand
     if not path.is_file():
         raise WijkkompasError(f"Zorglocaties: bestand {path} bestaat niet. Controleer "
                               "'bestand' in de configuratie.")
     suffix = path.suffix.lower()
-    try:
-        if suffix in (".geojson", ".json", ".gpkg"):
-            frame = gpd.read_file(path)
-            if frame.crs is None:
-                frame = frame.set_crs("EPSG:4326")
-            points = frame.geometry.to_crs(RD)
-            frame = pd.DataFrame(frame.drop(columns="geometry"))
-            frame["_x"] = [p.x if p is not None and not p.is_empty else np.nan for p in points]
-            frame["_y"] = [p.y if p is not None and not p.is_empty else np.nan for p in points]
-            return frame
-        if suffix in (".xlsx", ".xls"):
-            return pd.read_excel(path, dtype=str).fillna("")
-        if suffix == ".csv":
-            with path.open(encoding="utf-8-sig") as handle:
-                head = handle.readline()
-            sep = ";" if head.count(";") > head.count(",") else ","
-            return pd.read_csv(path, dtype=str, sep=sep, keep_default_na=False,
-                               encoding="utf-8-sig")
-    except (OSError, ValueError, UnicodeDecodeError) as exc:
-        raise WijkkompasError(f"Kan zorglocaties uit {path} niet lezen ({type(exc).__name__}: "
-                              f"{str(exc).splitlines()[0][:200]}).") from None
-    raise WijkkompasError(f"{path}: gebruik CSV, Excel of GeoJSON voor zorglocaties.")
+    if suffix in (".geojson", ".json", ".gpkg"):
+        return _read_points(path), "."
+    if suffix in (".csv", ".xlsx"):
+        table = read_table(path)
+        return table.frame, table.decimal
+    raise WijkkompasError(f"{path}: gebruik CSV, Excel (.xlsx) of GeoJSON voor zorglocaties.")
 
 
-def _number(text: object) -> float | None:
-    if text is None or (isinstance(text, float) and np.isnan(text)):
-        return None
-    value = str(text).strip()
-    if value in ("", ".", "-"):
-        return None
-    if "," in value:
-        value = value.replace(".", "").replace(",", ".")
-    return float(value)
+def _number(value: object, decimal: str) -> float | None:
+    return parse_number(value, decimal, missing=_MISSING)
 
 
 def read_locations(config: CareConfig, gemeente: gpd.GeoDataFrame,
@@ -153,36 +201,46 @@ def read_locations(config: CareConfig, gemeente: gpd.GeoDataFrame,
     boundary = gemeente.to_crs(RD).union_all()
     rows, errors, notes = [], [], []
     for dataset in config.datasets:
-        frame = _read(dataset)
+        frame, decimal = _read(dataset)
         col = dataset.kolommen
         name = str(dataset.bestand)
         line_offset = 1 if "_x" in frame.columns else 2  # feature number, or CSV line
         for index, record in frame.iterrows():
             line = int(index) + line_offset
             where = f"{name} {'object' if line_offset == 1 else 'regel'} {line}"
-            category = dataset.categorie or str(record.get(col.get("categorie_kolom",
-                                                                   "categorie"), "")).strip()
+            category = dataset.categorie or text_of(record.get(col.get("categorie_kolom",
+                                                                       "categorie")))
             if category not in config.categories:
-                errors.append(f"{where}: onbekende categorie '{category}' (bekend: "
+                errors.append(f"{where}: onbekende categorie '{shown(category)}' (bekend: "
                               f"{', '.join(config.categories)}); voeg hem toe aan "
                               f"{config.path}")
                 continue
-            try:
-                capacity = _number(record.get(col.get("capaciteit", "capaciteit")))
-                x = _number(record.get(col.get("x", "x"))) if "_x" not in frame else None
-                y = _number(record.get(col.get("y", "y"))) if "_x" not in frame else None
-                lon = _number(record.get(col.get("lon", "lon"))) if "_x" not in frame else None
-                lat = _number(record.get(col.get("lat", "lat"))) if "_x" not in frame else None
-            except ValueError as exc:
-                errors.append(f"{where}: geen getal ({exc})")
+            numbers: dict[str, float | None] = {}
+            for key in ("capaciteit", "x", "y", "lon", "lat"):
+                column = col.get(key, key)
+                if key != "capaciteit" and "_x" in frame:
+                    numbers[key] = None
+                    continue
+                try:
+                    numbers[key] = _number(record.get(column), decimal)
+                except NumberError as exc:
+                    errors.append(f"{where}: {exc.reason} in kolom {column}")
+            if len(numbers) < 5:
                 continue
+            if numbers["capaciteit"] is not None and numbers["capaciteit"] < 0:
+                errors.append(f"{where}: een capaciteit kan niet negatief zijn "
+                              f"({numbers['capaciteit']:g}) in kolom "
+                              f"{col.get('capaciteit', 'capaciteit')}")
+                continue
+            capacity, x, y = numbers["capaciteit"], numbers["x"], numbers["y"]
+            lon, lat = numbers["lon"], numbers["lat"]
             if "_x" in frame:
                 x, y = record["_x"], record["_y"]
                 x = None if pd.isna(x) else float(x)
                 y = None if pd.isna(y) else float(y)
             elif x is None and lon is not None and lat is not None:
                 x, y = to_rd.transform(lon, lat)
-            address = " ".join(str(record.get(col.get(k, k), "") or "").strip()
+            address = " ".join(text_of(record.get(col.get(k, k)))
                                for k in ("adres", "postcode", "plaats")).strip()
             status, herkomst = STATUS_OK, "bestand"
             if x is None or y is None:
@@ -198,15 +256,13 @@ def read_locations(config: CareConfig, gemeente: gpd.GeoDataFrame,
                 errors.append(f"{where}: coördinaten ({x}, {y}) liggen niet in Nederland; "
                               "RD (x, y in meters) of WGS84 (lon, lat) verwisseld?")
                 continue
-            naam = str(record.get(col.get("naam", "naam"), "") or "").strip()
+            naam = text_of(record.get(col.get("naam", "naam")))
             rows.append({"naam": naam or "(zonder naam)", "categorie": category,
                          "capaciteit": capacity, "x": x, "y": y, "adres": address,
                          "bron": dataset.bron, "bestand": dataset.bestand.name, "regel": line,
                          "herkomst": herkomst, "status": status, "_waar": where})
     if errors:
-        shown = "; ".join(errors[:6])
-        more = f" (en nog {len(errors) - 6})" if len(errors) > 6 else ""
-        raise WijkkompasError(f"Zorglocaties afgekeurd: {shown}{more}.")
+        raise WijkkompasError(f"Zorglocaties afgekeurd: {capped(errors)}.")
     table = pd.DataFrame(rows, columns=["naam", "categorie", "capaciteit", "x", "y", "adres",
                                         "bron", "bestand", "regel", "herkomst", "status",
                                         "_waar"])
