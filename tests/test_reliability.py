@@ -205,8 +205,8 @@ def test_a_kompas_weight_nan_fails_the_build_and_changes_nothing(data, tmp_path)
     kompas.write_text(almelo[:end] + "gewicht = nan\n" + almelo[end:], encoding="utf-8")
     before = _state(data)
     done = _cli(["build", "--kompas", kompas, "--data-dir", data])
-    _one_error(done, f"{kompas} [indicator.{name}]: gewicht moet een getal groter dan 0 "
-                     "zijn, niet nan.")
+    _one_error(done, f"{kompas}: indicator.{name}.gewicht: moet een getal groter dan 0 "
+                     "zijn (nu: nan).")
     assert "geschreven:" not in done.stdout
     assert _state(data) == before
     assert _leftovers(data) == []

@@ -23,6 +23,7 @@ from wijkkompas.output.processed import load_processed
 from wijkkompas.settings import ImportSpec, Settings, load_settings, parse_years
 from wijkkompas.storage import clean_leftovers, data_lock
 from wijkkompas.vlekkenkaart.stage import run_vlekkenkaart
+from wijkkompas.vlekkenkaart.zorglocaties import read_config
 
 
 class _DutchHelp(argparse.HelpFormatter):
@@ -259,7 +260,6 @@ def _build_options(parser: _Parser) -> None:
 
 def _build(args: argparse.Namespace, settings: Settings) -> None:
     lokaal = args.lokaal or settings.lokaal
-    load_kompas(args.kompas or settings.kompas)  # a bad definition stops before any writing
     print(f"Bouwen uit {args.data_dir / 'raw'} naar {args.data_dir / 'processed'}")
     build_and_score(args.data_dir, lokaal, args.indeling or settings.indeling,
                     args.kompas or settings.kompas, wait=settings.wachttijd,
@@ -332,6 +332,22 @@ def _configure_logging() -> None:
     logging.captureWarnings(True)
 
 
+def _check_inputs(args: argparse.Namespace, settings: Settings) -> None:
+    """Refuse bad definitions and a missing data folder before anything is locked or written."""
+    stap = args.stap
+    if stap in ("build", "run"):
+        load_kompas(args.kompas or settings.kompas)
+    if stap == "vlekkenkaart":
+        config = args.zorglocaties or settings.zorglocaties
+        if config is not None:
+            read_config(config)
+    if stap in ("build", "export", "vlekkenkaart") and not Path(args.data_dir).is_dir():
+        raise WijkkompasError(
+            f"De datamap {args.data_dir} bestaat niet. Haal eerst gegevens op (wijkkompas "
+            "fetch) of importeer ze (wijkkompas import), of geef de juiste --data-dir."
+        )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``wijkkompas`` command; returns the exit code."""
     args = build_parser().parse_args(argv)
@@ -341,6 +357,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         steps = {"fetch": [_fetch], "import": [_import], "build": [_build],
                  "export": [_export], "vlekkenkaart": [_vlekkenkaart],
                  "run": [_fetch, _build, _export, _vlekkenkaart]}
+        _check_inputs(args, settings)
         # Every command writes: one run per data folder at a time.
         with data_lock(args.data_dir, settings.wachttijd):
             clean_leftovers(args.data_dir)

@@ -30,25 +30,41 @@ RD_X = (-7000.0, 300000.0)
 RD_Y = (289000.0, 629000.0)
 
 
-def check_code(code: object, niveau: str | None = None, where: str = "") -> str:
-    """The code when it is a valid CBS area code (of ``niveau`` when given: "gemeente",
-    "wijk" or "buurt"); else a WijkkompasError whose message starts with ``where``.
+_CODE_PATTERNS_ALL = {**CODE_PATTERNS, "land": r"NL00"}
+_CODE_EXAMPLES = {"gemeente": "GM en vier cijfers, zoals GM0141",
+                  "wijk": "WK en zes cijfers, zoals WK014115",
+                  "buurt": "BU en acht cijfers, zoals BU01411501", "land": "NL00"}
 
-    Use it wherever a code enters from data, and before a code becomes part of a file name.
-    """
+
+def code_problem(code: object, niveau: str | None = None) -> str | None:
+    """None when ``code`` is a valid CBS area code (of ``niveau`` when given: "gemeente",
+    "wijk", "buurt" or "land" for NL00); else what is wrong, as a Dutch phrase."""
     text = code if isinstance(code, str) else ""
     if niveau is None:
         if CODE_RE.fullmatch(text):
-            return text
+            return None
         expected = "GM####, WK######, BU######## of NL00"
     else:
-        if re.fullmatch(CODE_PATTERNS[niveau], text, flags=re.ASCII):
-            return text
-        expected = _CODE_FORMS[niveau]
-    noun = f"{niveau}code" if niveau else "gebiedscode"
+        if re.fullmatch(_CODE_PATTERNS_ALL[niveau], text, flags=re.ASCII):
+            return None
+        expected = _CODE_FORMS.get(niveau, "NL00")
+    noun = f"{niveau}code" if niveau and niveau != "land" else "gebiedscode"
+    return f"ongeldige {noun} {code!r} (verwacht {expected})"
+
+
+def check_code(code: object, niveau: str | None = None, where: str = "") -> str:
+    """The code when it is a valid CBS area code (see :func:`code_problem`); else one Dutch
+    line, starting with ``where`` when given.
+
+    Use it wherever a code enters from data, and before a code becomes part of a file name.
+    """
+    problem = code_problem(code, niveau)
+    if problem is None:
+        return str(code)
     if where:
-        raise WijkkompasError(f"{where}: ongeldige {noun} {code!r} (verwacht {expected})")
-    raise WijkkompasError(f"Ongeldige {noun} {code!r} (verwacht {expected}). Controleer de "
+        raise WijkkompasError(f"{where}: {problem}")
+    what = _CODE_EXAMPLES[niveau] if niveau else "GM, WK of BU met 4, 6 of 8 cijfers, of NL00"
+    raise WijkkompasError(f"Ongeldige gebiedscode {code!r}: verwacht {what}. Controleer de "
                           "gebiedscodes in de bron.")
 
 

@@ -345,8 +345,8 @@ def test_an_invalid_code_from_the_service_is_refused(cbs, tmp_path):
         raw.mkdir()
         (raw / "manifest.json").write_text('{"cbs": {}, "geo": {}, "kaart": {}}')
         _fails(_settings(cbs, server), raw,
-               r"Collectie 'buurten_2019' .* object 1 heeft geen geldige buurtcode "
-               r"\('BU0141/../x'\)", [2019])
+               r"PDOK-laag 'buurten' 2019: object 1: ongeldige buurtcode 'BU0141/\.\./x' "
+               r"\(verwacht BU en acht cijfers\)\. Controleer de PDOK-instellingen", [2019])
     finally:
         server.stop()
 

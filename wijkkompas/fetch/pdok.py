@@ -174,8 +174,9 @@ def _check_codes(features: list[dict[str, Any]], layer: str, jaar: int) -> None:
         except WijkkompasError as exc:
             bad.append(str(exc))
     if bad:
-        raise WijkkompasError(f"PDOK-laag '{layer}' {jaar}: {capped(bad)}. Controleer pdok_url "
-                              "en pdok_pad.")
+        raise WijkkompasError(f"PDOK-laag '{layer}' {jaar}: {capped(bad)}. Controleer de "
+                              "PDOK-instellingen (pdok_url, pdok_pad, pdok_historisch_pad) of "
+                              "importeer de wijk- en buurtkaart van dat jaar (wijkkompas import).")
 
 
 def _check_rd(frame: gpd.GeoDataFrame, jaar: int, layer: str) -> None:

@@ -27,9 +27,8 @@ import jsonschema
 import requests
 
 from wijkkompas.errors import WijkkompasError
-from wijkkompas.fetch.pdok import CODE_FIELD, LAYERS, RD_URI, LayerSource, download_layer
+from wijkkompas.fetch.pdok import LAYERS, RD_URI, LayerSource, download_layer
 from wijkkompas.fetch.pdok import _get_page as get_page
-from wijkkompas.gebied import CODE_PATTERNS
 from wijkkompas.settings import Settings
 
 #: Names a year property of a multi-year collection may have, in order of preference.
@@ -277,19 +276,6 @@ def _of_year(feature: dict[str, Any], prop: str, jaar: int) -> bool:
     return value is not None and str(value).strip()[:4] == str(jaar)
 
 
-def _check_codes(features: list[dict[str, Any]], where: YearCollection) -> None:
-    field = CODE_FIELD[where.layer]
-    pattern = CODE_PATTERNS[_LEVEL_WORD[where.layer]]
-    for number, feature in enumerate(features, start=1):
-        code = (feature.get("properties") or {}).get(field)
-        if not isinstance(code, str) or not re.fullmatch(pattern, code.strip()):
-            raise WijkkompasError(
-                f"Collectie '{where.collection}' van de historische PDOK-dienst ({where.jaar}): "
-                f"object {number} heeft geen geldige {field} ({code!r}). Importeer de wijk- en "
-                "buurtkaart van dat jaar (wijkkompas import)."
-            )
-
-
 def historical_layers(settings: Settings, jaar: int, gemeente: str) -> LayerSource:
     """The download of the wijken and buurten of ``jaar`` from the historical service.
 
@@ -315,7 +301,6 @@ def historical_layers(settings: Settings, jaar: int, gemeente: str) -> LayerSour
                         f"geen {layer} van {gemeente} met {spot.year_property} = {jaar}. "
                         f"Importeer de wijk- en buurtkaart van {jaar} (wijkkompas import)."
                     )
-            _check_codes(features, spot)
             layers[layer] = features
         details = {
             "grenzenbron": SOURCE_NAME,

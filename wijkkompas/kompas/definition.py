@@ -13,8 +13,8 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, model_validator
 
-from wijkkompas.errors import WijkkompasError, capped
-from wijkkompas.gebied import check_code, wijk_of
+from wijkkompas.errors import capped
+from wijkkompas.gebied import code_problem, wijk_of
 from wijkkompas.schema import Schema, parse_schema
 from wijkkompas.tomlfile import read_toml
 
@@ -23,17 +23,17 @@ SOORTEN = ("objectief", "subjectief")
 
 
 def _wijk(code: str) -> str:
-    try:
-        return check_code(code, "wijk")
-    except WijkkompasError as exc:
-        raise ValueError(str(exc)) from None
+    problem = code_problem(code, "wijk")
+    if problem:
+        raise ValueError(problem)
+    return code
 
 
 def _gemeente(code: str) -> str:
-    try:
-        return check_code(code, "gemeente")
-    except WijkkompasError as exc:
-        raise ValueError(str(exc)) from None
+    problem = code_problem(code, "gemeente")
+    if problem:
+        raise ValueError(problem)
+    return code
 
 
 class ThemeSchema(Schema):
