@@ -3,8 +3,8 @@
 Values come, in rising priority, from the built-in defaults, a TOML config file
 (``wijkkompas.toml`` in the working directory, or the path given with ``--config`` or
 ``WIJKKOMPAS_CONFIG``) and the environment variables ``WIJKKOMPAS_CBS_URL``,
-``WIJKKOMPAS_PDOK_URL``, ``WIJKKOMPAS_LOCATIESERVER_URL``, ``WIJKKOMPAS_TIMEOUT``,
-``WIJKKOMPAS_RETRIES`` and ``WIJKKOMPAS_BACKOFF``.
+``WIJKKOMPAS_POLITIE_URL``, ``WIJKKOMPAS_PDOK_URL``, ``WIJKKOMPAS_LOCATIESERVER_URL``,
+``WIJKKOMPAS_TIMEOUT``, ``WIJKKOMPAS_RETRIES`` and ``WIJKKOMPAS_BACKOFF``.
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ from wijkkompas.errors import WijkkompasError
 from wijkkompas.tomlfile import read_toml
 
 DEFAULT_CBS_URL = "https://opendata.cbs.nl"
+#: CBS's catalogue of tables published for others ("dataderden"), among them the Politie's.
+DEFAULT_POLITIE_URL = "https://dataderden.cbs.nl"
 DEFAULT_PDOK_URL = "https://api.pdok.nl"
 DEFAULT_PDOK_PATH = "cbs/wijken-en-buurten-{jaar}/ogc/v1"
 DEFAULT_LOCATIESERVER_URL = "https://api.pdok.nl/bzk/locatieserver/search/v3_1"
@@ -41,6 +43,7 @@ class ImportSpec:
 @dataclass(frozen=True)
 class Settings:
     cbs_url: str = DEFAULT_CBS_URL
+    politie_url: str = DEFAULT_POLITIE_URL
     pdok_url: str = DEFAULT_PDOK_URL
     pdok_pad: str = DEFAULT_PDOK_PATH
     locatieserver_url: str = DEFAULT_LOCATIESERVER_URL
@@ -59,6 +62,7 @@ class Settings:
 
 _CONFIG_KEYS = {
     "cbs_url": str,
+    "politie_url": str,
     "pdok_url": str,
     "pdok_pad": str,
     "locatieserver_url": str,
@@ -75,6 +79,7 @@ _CONFIG_KEYS = {
 }
 _ENV_KEYS = {
     "WIJKKOMPAS_CBS_URL": "cbs_url",
+    "WIJKKOMPAS_POLITIE_URL": "politie_url",
     "WIJKKOMPAS_PDOK_URL": "pdok_url",
     "WIJKKOMPAS_LOCATIESERVER_URL": "locatieserver_url",
     "WIJKKOMPAS_TIMEOUT": "timeout",

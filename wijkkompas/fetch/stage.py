@@ -1,4 +1,5 @@
-"""The fetch stage: KWB tables from CBS and boundaries from PDOK into ``data/raw``.
+"""The fetch stage: KWB tables from CBS, registered crime (Politie 47018NED) from CBS's
+dataderden host and boundaries from PDOK into ``data/raw``.
 
 A second run with a current cache makes no request at all: the manifest tells which
 table holds each year, and the files are checked against their recorded checksums.
@@ -13,6 +14,7 @@ from pathlib import Path
 from wijkkompas.fetch.cbs import FetchResult, TableRef, fetch_table, find_tables
 from wijkkompas.fetch.cbs import is_cached as table_cached
 from wijkkompas.fetch.pdok import LAYERS, GeoResult, fetch_boundaries
+from wijkkompas.fetch.politie import fetch_politie
 from wijkkompas.settings import Settings, check_gemeente, parse_years
 from wijkkompas.storage import read_manifest, write_manifest
 
@@ -21,11 +23,16 @@ from wijkkompas.storage import read_manifest, write_manifest
 class FetchReport:
     tables: list[FetchResult] = field(default_factory=list)
     boundaries: list[GeoResult] = field(default_factory=list)
+    politie: FetchResult | None = None
 
     def lines(self) -> list[str]:
         out = []
-        for t in self.tables:
-            line = f"CBS {t.ref.table_id} ({t.ref.jaar}): {t.status}, {t.rows} rijen"
+        tables = [(t, f"CBS {t.ref.table_id} ({t.ref.jaar})") for t in self.tables]
+        if self.politie is not None:
+            tables.append((self.politie, f"Politie {self.politie.ref.table_id} (geregistreerde "
+                                         "misdrijven)"))
+        for t, name in tables:
+            line = f"{name}: {t.status}, {t.rows} rijen"
             if t.changes is not None:
                 line += f"; {t.changes.summary()}"
                 if t.changes.path is not None:
@@ -78,6 +85,11 @@ def run_fetch(
             write_manifest(raw_dir, manifest)
         report.tables.append(result)
         say(report.lines()[-1])
+
+    report.politie = fetch_politie(gemeente, raw_dir, settings, manifest, refresh=refresh)
+    if report.politie.status != "actueel":
+        write_manifest(raw_dir, manifest)
+    say(report.lines()[-1])
 
     boundary_years = [y for y in years if y in set(parse_years(settings.grenzen_jaren))]
     if not boundary_years:
