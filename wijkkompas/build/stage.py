@@ -26,7 +26,14 @@ from wijkkompas.build.catalogue import factor_table, indicators
 from wijkkompas.build.harmonise import carry_over, compare_indelingen
 from wijkkompas.build.indicators import COLUMNS, INTERNAL, compute
 from wijkkompas.build.lokaal import LocalConfig, load_local, problems_error, read_definitions
-from wijkkompas.build.sources import BASE_COLUMNS, SourceFrame, read_cbs_table, read_kaart_source
+from wijkkompas.build.sources import (
+    BASE_COLUMNS,
+    SourceFrame,
+    read_cbs_table,
+    read_kaart_source,
+    read_politie_table,
+)
+from wijkkompas.build.veiligheid import crime_rates
 from wijkkompas.errors import WijkkompasError
 from wijkkompas.gebied import parent_code
 from wijkkompas.storage import (
@@ -62,11 +69,13 @@ class BuildResult:
 
 
 def read_sources(raw_dir: Path) -> list[SourceFrame]:
-    """Every CBS table and imported wijk- en buurtkaart file listed in the manifest."""
+    """Every CBS table, Politie table and imported wijk- en buurtkaart file in the manifest."""
     manifest = read_manifest(raw_dir)
     sources = []
     for table_id, entry in sorted(manifest["cbs"].items()):
         sources.append(read_cbs_table(raw_dir / "cbs" / table_id, table_id, entry["jaar"]))
+    for table_id, entry in sorted(manifest.get("politie", {}).items()):
+        sources += read_politie_table(raw_dir / "politie" / entry["table_id"], table_id)
     for entry in manifest["kaart"].values():
         path = raw_dir / "kaart" / str(entry["jaar"]) / entry["bestand"]
         source = read_kaart_source(path, entry["jaar"])
@@ -80,7 +89,7 @@ def known_areas(sources: list[SourceFrame], bounds: dict[int, Boundaries]) -> di
     """Per year every area code: those of the sources and boundaries, and their parents."""
     codes: dict[int, list[pd.Series]] = {}
     for source in sources:
-        codes.setdefault(source.jaar, []).append(source.frame["gebiedscode"])
+        codes.setdefault(source.indeling_jaar, []).append(source.frame["gebiedscode"])
     for jaar, item in bounds.items():
         for frame in (item.buurten, item.wijken):
             if frame is not None:
@@ -95,7 +104,8 @@ def known_areas(sources: list[SourceFrame], bounds: dict[int, Boundaries]) -> di
 
 
 def _names(sources: list[SourceFrame], bounds: dict[int, Boundaries]) -> pd.DataFrame:
-    parts = [s.frame[["gebiedscode", "jaar", "gebiedsnaam"]] for s in sources]
+    parts = [s.frame[["gebiedscode", "gebiedsnaam"]].assign(jaar=s.indeling_jaar)
+             for s in sources]
     for jaar, item in bounds.items():
         for frame in (item.buurten, item.wijken):
             if frame is not None:
@@ -150,13 +160,21 @@ def _carry(table: pd.DataFrame, bounds: dict[int, Boundaries], factors: dict,
 def _definitions(local: LocalConfig | None) -> pd.DataFrame:
     rows = [{"indicator": i.indicator, "naam": i.naam, "eenheid": i.eenheid,
              "berekening": i.berekening, "teller": i.teller, "noemer": i.noemer,
-             "bron": "CBS Kerncijfers wijken en buurten", "soort": "objectief"}
+             "bron": i.bron, "soort": "objectief"}
             for i in indicators().values()]
     if local:
         rows += [{"indicator": d.indicator, "naam": d.naam, "eenheid": d.eenheid,
                   "berekening": d.berekening, "teller": "", "noemer": "", "bron": d.bron,
                   "soort": d.soort} for d in local.definitions.values()]
     return pd.DataFrame(rows)
+
+
+def _computed(source: SourceFrame) -> pd.DataFrame:
+    """The source's indicators, in the indeling its codes belong to."""
+    rows = compute(source.frame)
+    if source.indeling is not None:
+        rows["indeling"] = source.indeling
+    return rows
 
 
 def build_table(raw_dir: Path, local: LocalConfig | None = None,
@@ -173,7 +191,7 @@ def build_table(raw_dir: Path, local: LocalConfig | None = None,
                      if local else {})
     factors = factor_table(local_factors)
 
-    long = pd.concat([compute(s.frame) for s in sources], ignore_index=True)
+    long = pd.concat([_computed(s) for s in sources], ignore_index=True)
     areas = known_areas(sources, bounds)
     expected = expected_parts(areas)
     problems = []
@@ -195,6 +213,8 @@ def build_table(raw_dir: Path, local: LocalConfig | None = None,
         long = pd.concat([long, complete_levels(carried, factors, expected)],
                          ignore_index=True)
 
+    # Crime per 1,000 inhabitants: counts and inhabitants of the same area and indeling.
+    long = pd.concat([long, crime_rates(long, verdicts)], ignore_index=True)
     long = _fill_names(long, _names(sources, bounds))
     long["indelingswijziging"] = pd.to_numeric(long["indelingswijziging"], errors="coerce")
     long = long.astype({"jaar": "int64", "indeling": "int64"})
