@@ -204,3 +204,139 @@ def test_the_two_2024_releases_number_the_same_variable_differently():
         keys.append(resolve_odata("85984NED", props).keys)
     assert keys[0]["woz"] == "GemiddeldeWOZWaardeVanWoningen_36"
     assert keys[0]["woz"] != keys[1]["woz"]
+
+
+# --------------------------------------------------------------------------- Leefbaarometer
+
+SEMICOLON = """bu_code;jaar;lbm;won;fys;vrz;soc;onv
+BU01412000;2024;4,21;0,012;-0,034;0,101;0,020;0,05
+BU01412001;2024;4,05;-0,020;0,015;-0,200;0,011;-0,02
+BU01412100;2024;4,30;0,030;0,040;-0,150;0,090;0,10
+BU01412109;2024;4,28;0,025;0,050;-0,300;0,080;
+BU01412000;2022;4,18;0,010;-0,030;0,100;0,015;0,04
+BU01530000;2024;3,90;-0,100;-0,050;0,200;-0,080;-0,12
+"""
+
+
+def _comma_variant(text):
+    """The same rows with commas between fields: a decimal comma is then quoted."""
+    lines = []
+    for line in text.splitlines():
+        fields = line.split(";")
+        lines.append(",".join(f'"{f}"' if "," in f else f for f in fields))
+    return "\n".join(lines) + "\n"
+
+
+def test_both_separators_and_the_decimal_comma_read_the_same(tmp_path):
+    from wijkkompas.build.leefbaarometer import read_file
+
+    semi = tmp_path / "Leefbaarometer-scores buurten 2002-2024.csv"
+    semi.write_text(SEMICOLON, encoding="utf-8")
+    comma = tmp_path / "komma.csv"
+    comma.write_text(_comma_variant(SEMICOLON), encoding="utf-8")
+    point = tmp_path / "punt.csv"
+    point.write_text(SEMICOLON.replace(",", ".").replace(";", ","), encoding="utf-8")
+
+    tables = [read_file(p) for p in (semi, comma, point)]
+    assert [t.separator for t in tables] == [";", ",", ","]
+    for table in tables[1:]:
+        pd.testing.assert_frame_equal(table.frame, tables[0].frame)
+    frame = tables[0].frame.set_index(["bu_code", "jaar"])
+    assert frame.loc[("BU01412000", 2024), "lbm_fys"] == -0.034
+    assert frame.loc[("BU01412000", 2024), "lbm_totaal"] == 4.21
+    assert np.isnan(frame.loc[("BU01412109", 2024), "lbm_onv"])
+    assert tables[0].missing == 1
+
+
+@pytest.fixture
+def lbm_built(settings, cbs_server, tmp_path):
+    """KWB 2024 with the four buurten of wijken 20 and 21, boundaries 2024, and the
+    Leefbaarometer imported with the command line."""
+    _add_kwb_rows(cbs_server.tables["85984ned"], [
+        ("BU01412000", "Aadorp West", "Buurt", 410, "1"),
+        ("BU01412001", "Aadorp Oost", "Buurt", 1125, "1"),
+        ("BU01412100", "Bornerbroek Kern", "Buurt", 1155, "1"),
+        ("BU01412109", "Verspreide huizen wijk 21", "Buurt", 815, "1"),
+    ])
+    data = tmp_path / "data"
+    run_fetch(data / "raw", settings, "GM0141", [2024], say=lambda _: None)
+    path = tmp_path / "Leefbaarometer-scores buurten 2002-2024.csv"
+    path.write_text(SEMICOLON, encoding="utf-8")
+    assert main(["import", str(path), "--bron", "leefbaarometer", "--data-dir", str(data)]) == 0
+    return data, run_build(data, say=lambda _: None).table
+
+
+def test_leefbaarometer_import_keeps_the_file_and_records_it(lbm_built, tmp_path):
+    data, _ = lbm_built
+    stored = data / "raw" / "leefbaarometer" / "2024" / "leefbaarometer_buurten.csv"
+    assert stored.read_text(encoding="utf-8") == SEMICOLON
+    entry = json.loads((data / "raw" / "manifest.json").read_text())["leefbaarometer"]["2024"]
+    assert (entry["indeling"], entry["gemeente"], entry["jaren"], entry["rijen"]) == \
+        (2024, "GM0141", [2022, 2024], 6)
+    assert entry["origineel"] == "Leefbaarometer-scores buurten 2002-2024.csv"
+
+
+def test_leefbaarometer_wijk_values_are_weighted_by_inhabitants(lbm_built):
+    _, table = lbm_built
+    buurt = _row(table, "BU01412000", 2024, "lbm_onv")
+    assert (buurt.waarde, buurt.status, buurt.noemer) == (0.05, "waargenomen", 410)
+    assert buurt.bron == "Leefbaarometer 3.0 (buurtindeling 2024)"
+    wijk = _row(table, "WK014120", 2024, "lbm_onv")
+    assert wijk.waarde == pytest.approx((0.05 * 410 - 0.02 * 1125) / (410 + 1125))
+    assert wijk.status == "berekend" and wijk.dekking == 1.0
+    assert wijk.bron == "Leefbaarometer 3.0 (buurtindeling 2024), buurten gewogen met hun inwoners"
+    assert _row(table, "WK014120", 2024, "lbm_fys").waarde == \
+        pytest.approx((-0.034 * 410 + 0.015 * 1125) / 1535)
+    # Wijk 21: the buurt with 815 of its 1970 inhabitants has no onv score: too little.
+    missing = _row(table, "WK014121", 2024, "lbm_onv")
+    assert np.isnan(missing.waarde) and missing.status == "ontbreekt"
+    assert _row(table, "WK014121", 2024, "lbm_totaal").waarde == \
+        pytest.approx((4.30 * 1155 + 4.28 * 815) / 1970)
+    # 2022: the buurt score is there, but no inhabitants of 2022 to weigh a wijk with.
+    assert _row(table, "BU01412000", 2022, "lbm_soc").waarde == 0.015
+    assert np.isnan(_row(table, "WK014120", 2022, "lbm_soc").waarde)
+    # Only the gemeente's own buurten are taken from the national file.
+    lbm = table[table.indicator.str.startswith("lbm")]
+    assert set(lbm[lbm.niveau == "buurt"].gebiedscode) == {
+        "BU01412000", "BU01412001", "BU01412100", "BU01412109"}
+
+
+BAD = """bu_code;jaar;lbm;won;fys;vrz;soc;onv
+BU01412000;2024;4,21;0,012;-0,034;0,101;0,020;0,05
+BU0141200;2024;4,05;-0,020;0,015;-0,200;0,011;-0,02
+BU01412100;24;4,30;0,030;0,040;-0,150;0,090;0,10
+
+BU01412109;2024;4,28;0,025;abc;-0,300;0,080;
+BU01412000;2024;4,21;0,012;-0,034;0,101;0,020;0,05
+BU01412001;2024;4,05;-0,020
+BU01412001;2024;1.234,5;0;0;0;0;0
+"""
+
+
+def test_bad_leefbaarometer_rows_are_reported_by_line(tmp_path, capsys):
+    data = tmp_path / "data"
+    (data / "raw").mkdir(parents=True)
+    path = tmp_path / "lbm.csv"
+    path.write_text(BAD, encoding="utf-8")
+    assert main(["import", str(path), "--bron", "leefbaarometer", "--data-dir", str(data)]) == 1
+    message = capsys.readouterr().err.strip()
+    assert "\n" not in message
+    assert message.startswith(f"fout: {path}: 6 foute rij(en): ")
+    assert "regel 3: bu_code 'BU0141200' is geen buurtcode (BU + 8 cijfers)" in message
+    assert "regel 4: jaar '24' is geen geldig jaar" in message
+    assert "regel 6: fys 'abc' is geen getal" in message
+    assert "regel 7: BU01412000 2024 staat ook op regel 2" in message
+    assert "regel 8: 4 velden in plaats van 8" in message
+    assert "(en nog 1)" in message
+    assert list((data / "raw").iterdir()) == []
+
+
+def test_leefbaarometer_without_its_columns_is_refused(tmp_path):
+    from wijkkompas.build.leefbaarometer import read_file
+    from wijkkompas.errors import WijkkompasError
+
+    path = tmp_path / "lbm.csv"
+    path.write_text("buurtcode;jaar;score\nBU01412000;2024;4,2\n", encoding="utf-8")
+    with pytest.raises(WijkkompasError, match="kolom\\(men\\) bu_code, lbm, won, fys, vrz, "
+                       "soc, onv ontbreken"):
+        read_file(path)

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from wijkkompas.build import leefbaarometer
 from wijkkompas.build.aggregate import complete_levels, expected_parts
 from wijkkompas.build.boundaries import Boundaries, dissolve, load_boundaries, write_boundaries
 from wijkkompas.build.catalogue import factor_table, indicators
@@ -181,7 +182,8 @@ def build_table(raw_dir: Path, local: LocalConfig | None = None,
                 target_indeling: int | None = None) -> tuple[pd.DataFrame, dict]:
     """Everything the build writes, in memory: the table and the side tables."""
     sources = read_sources(raw_dir)
-    if not sources:
+    lbm_sources = leefbaarometer.read_sources(raw_dir, read_manifest(raw_dir))
+    if not sources and not lbm_sources:
         raise WijkkompasError(
             f"Geen gegevens in {raw_dir}: haal eerst CBS-tabellen op (wijkkompas fetch) of "
             "importeer een wijk- en buurtkaart (wijkkompas import)."
@@ -191,8 +193,9 @@ def build_table(raw_dir: Path, local: LocalConfig | None = None,
                      if local else {})
     factors = factor_table(local_factors)
 
-    long = pd.concat([_computed(s) for s in sources], ignore_index=True)
-    areas = known_areas(sources, bounds)
+    long = pd.concat([_computed(s) for s in sources] or [pd.DataFrame(columns=INTERNAL)],
+                     ignore_index=True)
+    areas = known_areas(sources + lbm_sources, bounds)
     expected = expected_parts(areas)
     problems = []
     if local:
@@ -215,7 +218,10 @@ def build_table(raw_dir: Path, local: LocalConfig | None = None,
 
     # Crime per 1,000 inhabitants: counts and inhabitants of the same area and indeling.
     long = pd.concat([long, crime_rates(long, verdicts)], ignore_index=True)
-    long = _fill_names(long, _names(sources, bounds))
+    # Leefbaarometer scores, weighted by inhabitants of the same buurt, year and indeling.
+    long = pd.concat([long, leefbaarometer.weighted_rows(lbm_sources, long, verdicts, factors,
+                                                         expected)], ignore_index=True)
+    long = _fill_names(long, _names(sources + lbm_sources, bounds))
     long["indelingswijziging"] = pd.to_numeric(long["indelingswijziging"], errors="coerce")
     long = long.astype({"jaar": "int64", "indeling": "int64"})
     long = long.sort_values(["indicator", "jaar", "indeling", "niveau", "gebiedscode", "bron"],
