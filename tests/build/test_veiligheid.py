@@ -340,3 +340,49 @@ def test_leefbaarometer_without_its_columns_is_refused(tmp_path):
     with pytest.raises(WijkkompasError, match="kolom\\(men\\) bu_code, lbm, won, fys, vrz, "
                        "soc, onv ontbreken"):
         read_file(path)
+
+
+# --------------------------------------------------------------------------- the kompas
+
+
+def test_almelo_kompas_scores_veiligheid_from_registered_crime(settings, cbs_server,
+                                                               politie_server, tmp_path):
+    from tests.fixtures.politie import rows
+    from wijkkompas.kompas.definition import load_kompas
+    from wijkkompas.kompas.stage import run_kompas
+
+    kompas = load_kompas()
+    veiligheid = {i.indicator: (i.richting, i.soort) for i in kompas.indicators.values()
+                  if i.thema == "veiligheid"}
+    assert veiligheid["misdrijven_woninginbraak_per_1000"] == (-1, "objectief")
+    assert veiligheid["misdrijven_geweld_per_1000"] == (-1, "objectief")
+    assert veiligheid["lbm_onv"] == (1, "objectief")
+    assert veiligheid["voelt_zich_veilig"] == (1, "subjectief")
+    assert veiligheid["misdrijven_totaal_per_1000"] == (0, "objectief")
+
+    # Three wijken with their own rows in 47018NED and inhabitants in the KWB of 2023.
+    served = politie_server.tables["47018ned"]
+    served.rows += rows([("WK014110", 2023, {"1.1.1": 12}), ("WK014111", 2023, {"1.1.1": 20}),
+                         ("WK014112", 2023, {"1.1.1": 4})])
+    _add_kwb_rows(cbs_server.tables["85618ned"], [
+        ("WK014111", "Wijk 11 De Riet", "Wijk", 4000, "1"),
+        ("WK014112", "Wijk 12 Noorderkwartier", "Wijk", 8000, "1"),
+    ])
+    data = tmp_path / "data"
+    run_fetch(data / "raw", settings, "GM0141", [2023, 2024], say=lambda _: None)
+    run_build(data, say=lambda _: None)
+    run_kompas(data, say=lambda _: None)
+
+    out = data / "processed"
+    frame = pd.read_csv(out / "kompas_referentie.csv").set_index("indicator")
+    reference = frame.loc["misdrijven_woninginbraak_per_1000"]
+    rates = [1000 * 12 / 6000, 1000 * 20 / 4000, 1000 * 4 / 8000]
+    assert reference.referentiejaar == 2023
+    assert reference.referentiewaarde == pytest.approx(1000 * 95 / 73500)
+    assert reference.spreiding == pytest.approx(float(np.std(rates)))
+    themes = pd.read_parquet(out / "kompas_scores.parquet")
+    de_riet = themes[(themes.gebiedscode == "WK014111") & (themes.jaar == 2023)
+                     & (themes.thema == "veiligheid")].set_index("deel")
+    expected = 100 - 20 * (rates[1] - 1000 * 95 / 73500) / float(np.std(rates))
+    assert de_riet.loc["objectief", "score"] == pytest.approx(expected)
+    assert de_riet.loc["totaal", "score"] == pytest.approx(expected)
