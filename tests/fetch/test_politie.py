@@ -141,3 +141,14 @@ def test_server_error_is_retried(settings, tmp_path, politie_server):
     politie_server.faults.append(Fault("TypedDataSet", "status", status=503, times=2))
     report = fetch(settings, tmp_path / "raw")
     assert report.politie.status == "opgehaald" and report.politie.rows == 34
+
+
+def test_politie_url_setting_from_config_and_environment(tmp_path):
+    from wijkkompas.settings import DEFAULT_POLITIE_URL, load_settings
+
+    assert load_settings(env={}).politie_url == DEFAULT_POLITIE_URL == "https://dataderden.cbs.nl"
+    config = tmp_path / "wijkkompas.toml"
+    config.write_text('politie_url = "http://spiegel.example/dataderden"\n', encoding="utf-8")
+    assert load_settings(config, env={}).politie_url == "http://spiegel.example/dataderden"
+    env = {"WIJKKOMPAS_POLITIE_URL": "http://127.0.0.1:8080"}
+    assert load_settings(config, env=env).politie_url == "http://127.0.0.1:8080"
