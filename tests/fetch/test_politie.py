@@ -152,3 +152,13 @@ def test_politie_url_setting_from_config_and_environment(tmp_path):
     assert load_settings(config, env={}).politie_url == "http://spiegel.example/dataderden"
     env = {"WIJKKOMPAS_POLITIE_URL": "http://127.0.0.1:8080"}
     assert load_settings(config, env=env).politie_url == "http://127.0.0.1:8080"
+
+
+def test_catalogue_id_that_is_no_table_id_is_not_used(settings, tmp_path, politie_server):
+    # The id from the web service becomes a folder name; anything but CBS's form is ignored.
+    politie_server.tables["47018ned"].table_infos[0]["Identifier"] = "../../47018NED"
+    report = fetch(settings, tmp_path / "raw")
+    assert report.politie.ref.table_id == "47018NED"
+    assert report.politie.ref.bron == "ingebouwde lijst"
+    assert sorted(p.name for p in (tmp_path / "raw").iterdir()) == [
+        "cbs", "geo", "manifest.json", "politie"]

@@ -237,7 +237,9 @@ def fetch_table(
             )
 
         what = source.what or f"tabel {ref.table_id} ({ref.jaar})"
-        with cbs_session(settings, f"{source.label} {ref.table_id}") as (point, counter):
+        bar = (f"{source.label} {ref.table_id}" if source.what
+               else f"CBS {ref.table_id} ({ref.jaar})")
+        with cbs_session(settings, bar) as (point, counter):
             call_cbs(download, settings, what, counter)
         rows = _check_download(staging, what, gemeente, source.kind)
         infos_path = staging / "TableInfos.json"

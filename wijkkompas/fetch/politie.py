@@ -53,6 +53,7 @@ CRIME_KEY = "SoortMisdrijf"
 FOLDER = "politie"
 
 
+_TABLE_ID = re.compile(r"\d{5}[A-Z]{3}")
 _CRIME_CODE = re.compile(r"^\d\.\d\.\d{1,2}$")
 
 
@@ -124,9 +125,10 @@ def find_table(settings: Settings) -> TableRef:
             log.warning("CBS-dataderden-catalogus niet bruikbaar (%s); tabel %s wordt gebruikt.",
                         exc, TABLE_ID)
             rows = []
+    # The id becomes a folder name: only CBS's form (five digits, three letters) is taken.
     found = sorted((str(r.get("Modified") or ""), str(r.get("Identifier", "")).strip())
                    for r in rows if str(r.get("Title", "")).strip() == TITLE
-                   and str(r.get("Identifier", "")).strip())
+                   and _TABLE_ID.fullmatch(str(r.get("Identifier", "")).strip()))
     if found:
         return TableRef(0, found[-1][1], "catalogus")
     return TableRef(0, TABLE_ID, "ingebouwde lijst")
