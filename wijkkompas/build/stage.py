@@ -3,7 +3,9 @@
 Writes (each atomically):
 
 - ``indicatoren.parquet`` and ``indicatoren.csv``: one row per area, year, indeling and
-  indicator (columns in ``indicators.COLUMNS``; see docs/data-dictionary.md);
+  indicator (columns in ``indicators.COLUMNS``; see docs/data-dictionary.md), from the KWB
+  tables and wijk- en buurtkaart files, the Politie's crime counts (with rates per 1,000
+  inhabitants, build/veiligheid.py) and the Leefbaarometer (build/leefbaarometer.py);
 - ``indicatoren_definities.csv``: name, unit, source and kind of each indicator;
 - ``grenzen.gpkg``: the boundaries of every year, layers buurten_/wijken_/gemeente_<jaar>;
 - ``indelingen.csv``: per buurt of the target indeling, whether each other year's buurt
@@ -186,7 +188,7 @@ def build_table(raw_dir: Path, local: LocalConfig | None = None,
     if not sources and not lbm_sources:
         raise WijkkompasError(
             f"Geen gegevens in {raw_dir}: haal eerst CBS-tabellen op (wijkkompas fetch) of "
-            "importeer een wijk- en buurtkaart (wijkkompas import)."
+            "importeer een wijk- en buurtkaart of de Leefbaarometer (wijkkompas import)."
         )
     bounds = load_boundaries(raw_dir)
     local_factors = ({n: (d.berekening, d.factor) for n, d in local.definitions.items()}
