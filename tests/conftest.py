@@ -15,6 +15,7 @@ import pytest  # noqa: E402
 
 from tests.fixtures.geo import almelo_layers  # noqa: E402
 from tests.fixtures.kwb import SHARED, table_2023, table_2024  # noqa: E402
+from tests.fixtures.politie import table_47018  # noqa: E402
 from tests.servers import CbsServer, PdokServer  # noqa: E402
 from wijkkompas.settings import Settings  # noqa: E402
 
@@ -34,6 +35,14 @@ def cbs_server():
 
 
 @pytest.fixture
+def politie_server():
+    """CBS's dataderden host with the Politie table 47018NED, in pages of seven rows."""
+    server = CbsServer([table_47018()], page_size=7).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
 def pdok_server():
     server = PdokServer(almelo_layers([2023, 2024]), page_size=30).start()
     yield server
@@ -41,15 +50,16 @@ def pdok_server():
 
 
 @pytest.fixture
-def settings(cbs_server, pdok_server) -> Settings:
-    return Settings(cbs_url=cbs_server.url, pdok_url=pdok_server.url, timeout=1.0,
-                    retries=2, backoff=0.0)
+def settings(cbs_server, politie_server, pdok_server) -> Settings:
+    return Settings(cbs_url=cbs_server.url, politie_url=politie_server.url,
+                    pdok_url=pdok_server.url, timeout=1.0, retries=2, backoff=0.0)
 
 
 @pytest.fixture
-def env(cbs_server, pdok_server, monkeypatch) -> dict[str, str]:
+def env(cbs_server, politie_server, pdok_server, monkeypatch) -> dict[str, str]:
     """Environment for the command line, pointing at the loopback servers."""
-    values = {"WIJKKOMPAS_CBS_URL": cbs_server.url, "WIJKKOMPAS_PDOK_URL": pdok_server.url,
+    values = {"WIJKKOMPAS_CBS_URL": cbs_server.url, "WIJKKOMPAS_POLITIE_URL": politie_server.url,
+              "WIJKKOMPAS_PDOK_URL": pdok_server.url,
               "WIJKKOMPAS_TIMEOUT": "1", "WIJKKOMPAS_RETRIES": "2", "WIJKKOMPAS_BACKOFF": "0"}
     for key, value in values.items():
         monkeypatch.setenv(key, value)

@@ -128,34 +128,71 @@ class CbsTable:
     regions: list[dict[str, Any]]
     rows: list[dict[str, Any]]
     category_groups: list[dict[str, Any]] = field(default_factory=list)
+    #: Further dimension collections, such as SoortMisdrijf and Perioden of 47018NED.
+    dimensions: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
 
 _EQ = re.compile(r"^(\w+) eq '([^']*)'$")
 _SUBSTRINGOF = re.compile(r"^substringof\('([^']*)',\s*(\w+)\)$")
 
 
+def _split_top(expression: str, word: str) -> list[str]:
+    """Split on `` and `` / `` or `` outside parentheses and quotes."""
+    parts, depth, quoted, start, i = [], 0, False, 0, 0
+    token = f" {word} "
+    while i < len(expression):
+        char = expression[i]
+        if char == "'":
+            quoted = not quoted
+        elif not quoted and char == "(":
+            depth += 1
+        elif not quoted and char == ")":
+            depth -= 1
+        elif not quoted and depth == 0 and expression.startswith(token, i):
+            parts.append(expression[start:i])
+            i += len(token)
+            start = i
+            continue
+        i += 1
+    parts.append(expression[start:])
+    return parts
+
+
+def _unwrap(part: str) -> str:
+    part = part.strip()
+    while part.startswith("(") and part.endswith(")") and _balanced(part[1:-1]):
+        part = part[1:-1].strip()
+    return part
+
+
+def _balanced(text: str) -> bool:
+    depth = 0
+    for char in text:
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if depth < 0:
+            return False
+    return depth == 0
+
+
 def _odata_filter(expression: str) -> Any:
-    """The subset of OData v3 $filter that CBS clients use: eq, substringof, joined by or."""
-    terms = []
-    for part in re.split(r"\s+or\s+", expression.strip()):
-        part = part.strip()
-        while part.startswith("(") and part.endswith(")"):
-            part = part[1:-1].strip()
-        if m := _EQ.match(part):
-            terms.append(("eq", m.group(1), m.group(2)))
-        elif m := _SUBSTRINGOF.match(part):
-            terms.append(("in", m.group(2), m.group(1)))
-        else:
-            raise ValueError(part)
-
-    def keep(row: dict[str, Any]) -> bool:
-        for op, key, value in terms:
-            field_value = str(row.get(key, ""))
-            if (op == "eq" and field_value == value) or (op == "in" and value in field_value):
-                return True
-        return False
-
-    return keep
+    """The subset of OData v3 $filter that CBS clients use: eq and substringof, combined
+    with and/or and parentheses."""
+    expression = _unwrap(expression)
+    ors = _split_top(expression, "or")
+    if len(ors) > 1:
+        terms = [_odata_filter(part) for part in ors]
+        return lambda row: any(term(row) for term in terms)
+    ands = _split_top(expression, "and")
+    if len(ands) > 1:
+        terms = [_odata_filter(part) for part in ands]
+        return lambda row: all(term(row) for term in terms)
+    if m := _EQ.match(expression):
+        key, value = m.group(1), m.group(2)
+        return lambda row: str(row.get(key, "")) == value
+    if m := _SUBSTRINGOF.match(expression):
+        value, key = m.group(1), m.group(2)
+        return lambda row: value in str(row.get(key, ""))
+    raise ValueError(expression)
 
 
 class CbsServer(LoopbackServer):
@@ -204,6 +241,7 @@ class CbsServer(LoopbackServer):
             "DataProperties": table.data_properties,
             "CategoryGroups": table.category_groups,
             "WijkenEnBuurten": table.regions,
+            **table.dimensions,
         }
         if name == "":
             return _json({"odata.metadata": f"{feed}/$metadata",

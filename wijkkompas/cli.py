@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from wijkkompas import __version__
+from wijkkompas.build import leefbaarometer
 from wijkkompas.errors import WijkkompasError
 from wijkkompas.fetch.kaart_import import import_all
 from wijkkompas.fetch.stage import run_fetch
@@ -21,7 +22,7 @@ from wijkkompas.kompas.stage import build_and_score
 from wijkkompas.output.export import run_export
 from wijkkompas.output.processed import load_processed
 from wijkkompas.settings import ImportSpec, Settings, load_settings, parse_years
-from wijkkompas.storage import clean_leftovers, data_lock
+from wijkkompas.storage import clean_leftovers, data_lock, read_manifest, write_manifest
 from wijkkompas.vlekkenkaart.stage import run_vlekkenkaart
 from wijkkompas.vlekkenkaart.zorglocaties import read_config
 
@@ -153,14 +154,20 @@ def build_parser() -> _Parser:
     _fetch_options(fetch)
 
     kaart = steps.add_parser(
-        "import", help="importeer attribuutbestanden van de CBS wijk- en buurtkaart"
+        "import", help="importeer attribuutbestanden van de CBS wijk- en buurtkaart of de "
+                       "buurtscores van de Leefbaarometer"
     )
     _common(kaart)
     kaart.argumenten.add_argument(
         "bestand", nargs="?", type=Path,
         help="CSV, shapefile, GeoPackage of GeoJSON (zonder: de [[import]]-lijst uit de config)")
     kaart.opties.add_argument("--jaar", type=_year("--jaar"), metavar="JAAR", default=None,
-                              help="jaar van de wijk- en buurtkaart")
+                              help="jaar van de wijk- en buurtkaart; bij de Leefbaarometer het "
+                                   "jaar van de meting, dus van de buurtindeling (standaard: het "
+                                   "laatste jaar in het bestand)")
+    kaart.opties.add_argument("--bron", choices=("kaart", "leefbaarometer"), default="kaart",
+                              help="kaart: CBS wijk- en buurtkaart (standaard); leefbaarometer: "
+                                   "'Leefbaarometer-scores buurten' (CSV) van leefbaarometer.nl")
 
     build = steps.add_parser("build", help="bouw de indicatortabel en het kompas in "
                              "data/processed")
@@ -274,7 +281,27 @@ def _fetch(args: argparse.Namespace, settings: Settings) -> None:
     run_fetch(raw, settings, gemeente, years, refresh=args.refresh)
 
 
+def _import_leefbaarometer(args: argparse.Namespace, settings: Settings) -> None:
+    if args.bestand is None:
+        raise WijkkompasError("Geef het Leefbaarometer-bestand op, bijvoorbeeld: wijkkompas "
+                              "import 'Leefbaarometer-scores buurten 2002-2024.csv' --bron "
+                              "leefbaarometer")
+    raw = args.data_dir / "raw"
+    manifest = read_manifest(raw)
+    table, indeling = leefbaarometer.import_file(args.bestand, raw, manifest, settings.gemeente,
+                                                 args.jaar)
+    write_manifest(raw, manifest)
+    years = sorted(table.frame["jaar"].unique())
+    teken = "puntkomma" if table.separator == ";" else "komma"
+    print(f"{args.bestand}: {len(table.frame)} buurtrijen (jaren {', '.join(map(str, years))}; "
+          f"buurtindeling {indeling}; gescheiden door {teken}); {table.missing} lege waarden "
+          "als ontbrekend gelezen.")
+
+
 def _import(args: argparse.Namespace, settings: Settings) -> None:
+    if args.bron == "leefbaarometer":
+        _import_leefbaarometer(args, settings)
+        return
     if args.bestand is not None:
         if args.jaar is None:
             raise WijkkompasError(

@@ -3,10 +3,10 @@
 Values come, in rising priority, from the built-in defaults, a TOML config file
 (``wijkkompas.toml`` in the working directory, or the path given with ``--config`` or
 ``WIJKKOMPAS_CONFIG``) and the environment variables ``WIJKKOMPAS_CBS_URL``,
-``WIJKKOMPAS_PDOK_URL``, ``WIJKKOMPAS_LOCATIESERVER_URL``, ``WIJKKOMPAS_TIMEOUT``,
-``WIJKKOMPAS_RETRIES``, ``WIJKKOMPAS_BACKOFF``, ``WIJKKOMPAS_MAX_PAGINAS``,
-``WIJKKOMPAS_MAX_MB`` and ``WIJKKOMPAS_WACHTTIJD`` (seconds a run waits for another run on
-the same data folder).
+``WIJKKOMPAS_POLITIE_URL``, ``WIJKKOMPAS_PDOK_URL``, ``WIJKKOMPAS_LOCATIESERVER_URL``,
+``WIJKKOMPAS_TIMEOUT``, ``WIJKKOMPAS_RETRIES``, ``WIJKKOMPAS_BACKOFF``,
+``WIJKKOMPAS_MAX_PAGINAS``, ``WIJKKOMPAS_MAX_MB`` and ``WIJKKOMPAS_WACHTTIJD`` (seconds a
+run waits for another run on the same data folder).
 """
 
 from __future__ import annotations
@@ -24,6 +24,8 @@ from wijkkompas.schema import Schema, parse_schema, problem_line
 from wijkkompas.tomlfile import read_toml
 
 DEFAULT_CBS_URL = "https://opendata.cbs.nl"
+#: CBS's catalogue of tables published for others ("dataderden"), among them the Politie's.
+DEFAULT_POLITIE_URL = "https://dataderden.cbs.nl"
 DEFAULT_PDOK_URL = "https://api.pdok.nl"
 DEFAULT_PDOK_PATH = "cbs/wijken-en-buurten-{jaar}/ogc/v1"
 DEFAULT_PDOK_HISTORISCH_PATH = "cbs/wijken-en-buurten-historisch/ogc/v1"
@@ -48,6 +50,7 @@ class ImportSpec:
 @dataclass(frozen=True)
 class Settings:
     cbs_url: str = DEFAULT_CBS_URL
+    politie_url: str = DEFAULT_POLITIE_URL
     pdok_url: str = DEFAULT_PDOK_URL
     pdok_pad: str = DEFAULT_PDOK_PATH
     pdok_historisch_pad: str = DEFAULT_PDOK_HISTORISCH_PATH
@@ -87,6 +90,7 @@ class ConfigSchema(Schema):
     woord: ClassVar[tuple[str, str]] = ("instelling", "instellingen")
 
     cbs_url: Url | None = None
+    politie_url: Url | None = None
     pdok_url: Url | None = None
     pdok_pad: Url | None = None
     #: "" switches the historical service off.
@@ -113,6 +117,7 @@ class ConfigSchema(Schema):
 _PATH_KEYS = ("lokaal", "kompas", "zorglocaties", "herindeling_gewichten")
 _ENV_KEYS = {
     "WIJKKOMPAS_CBS_URL": "cbs_url",
+    "WIJKKOMPAS_POLITIE_URL": "politie_url",
     "WIJKKOMPAS_PDOK_URL": "pdok_url",
     "WIJKKOMPAS_LOCATIESERVER_URL": "locatieserver_url",
     "WIJKKOMPAS_TIMEOUT": "timeout",

@@ -6,6 +6,10 @@ group). A variable is therefore found by its key without the number ("stem"), na
 where needed by a fragment of its parent group chain in DataProperties; explicit
 overrides per table win over both. The wijk- en buurtkaart files are matched by column
 name, in count form (``AANT_INW``) or percentage form (``P_65_EO_JR``).
+
+Indicators from other sources name them in ``bron`` (empty: the KWB). The crime groups
+of the Politie table 47018NED are in ``misdrijven.csv``: per count variable the
+``SoortMisdrijf`` codes it sums.
 """
 
 from __future__ import annotations
@@ -19,7 +23,10 @@ from typing import Any
 import pandas as pd
 
 from wijkkompas.errors import WijkkompasError, capped
+from wijkkompas.fetch.politie import crime_types
 
+#: The source of an indicator whose ``bron`` in indicatoren.csv is empty.
+KWB_BRON = "CBS Kerncijfers wijken en buurten"
 #: How an indicator is computed from its teller and noemer, and the factor applied.
 FACTORS = {"aantal": 1.0, "aandeel": 100.0, "per_1000": 1000.0, "gemiddelde": 1.0,
            "dichtheid": 100.0, "verhouding": 1.0}
@@ -54,6 +61,7 @@ class Indicator:
     berekening: str
     teller: str
     noemer: str  # empty for counts
+    bron: str = KWB_BRON
 
     @property
     def factor(self) -> float:
@@ -121,7 +129,7 @@ def indicators() -> dict[str, Indicator]:
     result = {}
     for row in frame.itertuples():
         ind = Indicator(row.indicator, row.naam, row.eenheid, row.berekening, row.teller,
-                        row.noemer)
+                        row.noemer, row.bron.strip() or KWB_BRON)
         if ind.berekening not in FACTORS:
             raise WijkkompasError(f"indicatoren.csv: onbekende berekening '{ind.berekening}' "
                                   f"bij {ind.indicator}.")
@@ -131,6 +139,17 @@ def indicators() -> dict[str, Indicator]:
                                       f"variabele '{part}'.")
         result[ind.indicator] = ind
     return result
+
+
+@cache
+def crime_groups() -> dict[str, tuple[str, ...]]:
+    """Per count variable the 47018NED ``SoortMisdrijf`` codes (unpadded) it is the sum of."""
+    groups = crime_types()
+    unknown = sorted(set(groups) - set(variables()))
+    if unknown:
+        raise WijkkompasError(f"misdrijven.csv: onbekende variabele(n) {', '.join(unknown)}; "
+                              "zet ze ook in variabelen.csv.")
+    return groups
 
 
 @cache

@@ -4,18 +4,31 @@ Columns: ``gebiedscode, gebiedsnaam, niveau, jaar, bron`` and one float column p
 catalogue variable the source has. Variables a source gives as a percentage of their
 basis (``P_65_EO_JR``, ``Koopwoningen_47`` in %) are turned into counts
 (percentage x basis / 100), so that shares can be recomputed and aggregated exactly.
+
+Registered crime (Politie 47018NED) is one frame per year, every year in the table's own
+buurt indeling (2024 for the release of August 2024), with a count column per crime group
+of ``misdrijven.csv``. ``SourceFrame.indeling`` says which indeling a frame's codes belong
+to when it is not the frame's year.
 """
 
 from __future__ import annotations
 
 import json
+import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from wijkkompas.build.catalogue import Resolution, resolve_kaart, resolve_odata, variables
+from wijkkompas.build.catalogue import (
+    Resolution,
+    crime_groups,
+    resolve_kaart,
+    resolve_odata,
+    variables,
+)
 from wijkkompas.errors import WijkkompasError, capped
 from wijkkompas.fetch.kaart_import import read_kaart
 from wijkkompas.gebied import CODE_RE, level_of
@@ -31,6 +44,12 @@ class SourceFrame:
     jaar: int
     frame: pd.DataFrame
     resolution: Resolution | None = None
+    #: The year of the area indeling the codes belong to, when it is not ``jaar``.
+    indeling: int | None = None
+
+    @property
+    def indeling_jaar(self) -> int:
+        return self.jaar if self.indeling is None else self.indeling
 
 
 def _to_counts(frame: pd.DataFrame, percent: set[str]) -> None:
@@ -114,3 +133,99 @@ def read_kaart_source(path: Path, jaar: int) -> SourceFrame:
         frame[name] = pd.to_numeric(data[column], errors="coerce").astype("float64").to_numpy()
     _to_counts(frame, percent)
     return SourceFrame(frame["bron"].iloc[0], jaar, frame)
+
+
+CRIME_MEASURE = "GeregistreerdeMisdrijven"
+_INDELING_RE = re.compile(r"indeling (?:van )?(\d{4})")
+_PERIOD_RE = re.compile(r"^(\d{4})JJ00$")
+
+
+def politie_indeling(props: list[dict[str, Any]], infos: list[dict[str, Any]],
+                     folder: Path) -> int:
+    """The buurt indeling of 47018NED, as its metadata states it ("indeling 2024")."""
+    texts = [str(p.get("Description") or "") for p in props if p.get("Type") == "GeoDetail"]
+    for info in infos:
+        texts += [str(info.get(k) or "") for k in ("ExplanatoryText", "ShortDescription")]
+    for text in texts:
+        match = _INDELING_RE.search(text)
+        if match:
+            return int(match.group(1))
+    raise WijkkompasError(
+        f"{folder}: de metadata zeggen niet in welke buurtindeling de misdrijven staan "
+        "('indeling JJJJ' in DataProperties of TableInfos); zonder die indeling kunnen de "
+        "cijfers niet aan inwoners gekoppeld worden. Haal de tabel opnieuw op."
+    )
+
+
+def read_politie_table(folder: Path, table_id: str) -> list[SourceFrame]:
+    """The raw 47018NED table: per year a frame of crime-group counts, in the table's indeling.
+
+    A group is the sum of its crime types; when one of them is blank or absent the group
+    is missing, never a partial sum.
+    """
+    props = _load_json(folder / "DataProperties.json")
+    infos_path = folder / "TableInfos.json"
+    infos = _load_json(infos_path) if infos_path.is_file() else []
+    indeling = politie_indeling(props, infos, folder)
+    measure = [p["Key"] for p in props if p.get("Type") == "Topic"
+               and str(p.get("Key", "")).startswith(CRIME_MEASURE)]
+    if len(measure) != 1:
+        raise WijkkompasError(f"{folder / 'DataProperties.json'}: geen (of meer dan één) "
+                              f"onderwerp {CRIME_MEASURE}; is dit wel tabel 47018NED?")
+    key = measure[0]
+    known = {str(r["Key"]).strip() for r in _load_json(folder / "SoortMisdrijf.json")}
+    groups = crime_groups()
+    for name, codes in groups.items():
+        absent = [c for c in codes if c not in known]
+        if absent:
+            raise WijkkompasError(
+                f"{folder / 'SoortMisdrijf.json'}: soort misdrijf {', '.join(absent)} (voor "
+                f"{name}) bestaat niet in tabel {table_id}; pas wijkkompas/data/misdrijven.csv "
+                "aan de nieuwe codes aan."
+            )
+    regions = folder / "WijkenEnBuurten.json"
+    titles = {str(r["Key"]).strip(): str(r.get("Title", "")).strip()
+              for r in (_load_json(regions) if regions.is_file() else [])}
+    dataset = folder / "TypedDataSet.json"
+    counts: dict[tuple[str, int], dict[str, float]] = {}
+    for number, row in enumerate(_load_json(dataset)):
+        code = str(row.get("WijkenEnBuurten", "")).strip()
+        period = str(row.get("Perioden", "")).strip()
+        crime = str(row.get("SoortMisdrijf", "")).strip()
+        value = row.get(key)
+        where = f"{dataset}, rij {number + 1}"
+        if code == "NL00":
+            continue
+        if not CODE_RE.match(code):
+            raise WijkkompasError(f"{where}: ongeldige gebiedscode '{code[:20]}'. Haal de "
+                                  "tabel opnieuw op (wijkkompas fetch --refresh).")
+        match = _PERIOD_RE.match(period)
+        if not match:
+            raise WijkkompasError(f"{where}: periode '{period[:20]}' is geen jaar (verwacht "
+                                  "bijvoorbeeld 2023JJ00).")
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)
+                                  or math.isnan(value) or value < 0):
+            raise WijkkompasError(f"{where}: aantal misdrijven '{str(value)[:20]}' is geen "
+                                  "geldig aantal. Haal de tabel opnieuw op.")
+        cell = counts.setdefault((code, int(match.group(1))), {})
+        cell[crime] = math.nan if value is None else float(value)
+    rows = []
+    for (code, year), cell in sorted(counts.items()):
+        row: dict[str, Any] = {"gebiedscode": code, "jaar": year}
+        for name, codes in groups.items():
+            parts = [cell.get(c, math.nan) for c in codes]
+            row[name] = math.nan if any(math.isnan(v) for v in parts) else sum(parts)
+        rows.append(row)
+    bron = f"Politie {table_id}"
+    sources = []
+    if not rows:
+        return sources
+    wide = pd.DataFrame(rows)
+    for year, part in wide.groupby("jaar", sort=True):
+        codes = part["gebiedscode"].reset_index(drop=True)
+        frame = pd.DataFrame({"gebiedscode": codes, "gebiedsnaam": codes.map(titles),
+                              "niveau": level_of(codes), "jaar": int(year), "bron": bron})
+        for name in groups:
+            frame[name] = part[name].astype("float64").to_numpy()
+        sources.append(SourceFrame(bron, int(year), frame, indeling=indeling))
+    return sources

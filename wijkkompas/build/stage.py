@@ -3,7 +3,9 @@
 Writes (each atomically):
 
 - ``indicatoren.parquet`` and ``indicatoren.csv``: one row per area, year, indeling and
-  indicator (columns in ``indicators.COLUMNS``; see docs/data-dictionary.md);
+  indicator (columns in ``indicators.COLUMNS``; see docs/data-dictionary.md), from the KWB
+  tables and wijk- en buurtkaart files, the Politie's crime counts (with rates per 1,000
+  inhabitants, build/veiligheid.py) and the Leefbaarometer (build/leefbaarometer.py);
 - ``indicatoren_definities.csv``: name, unit, source and kind of each indicator;
 - ``grenzen.gpkg``: the boundaries of every year, layers buurten_/wijken_/gemeente_<jaar>;
 - ``indelingen.csv``: per buurt of the target indeling, whether each other year's buurt
@@ -28,6 +30,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
+from wijkkompas.build import leefbaarometer
 from wijkkompas.build.aggregate import complete_levels, expected_parts
 from wijkkompas.build.boundaries import Boundaries, dissolve, load_boundaries, write_boundaries
 from wijkkompas.build.catalogue import factor_table, indicators
@@ -40,7 +43,14 @@ from wijkkompas.build.harmonise import (
 )
 from wijkkompas.build.indicators import COLUMNS, INTERNAL, compute
 from wijkkompas.build.lokaal import LocalConfig, load_local, problems_error, read_definitions
-from wijkkompas.build.sources import BASE_COLUMNS, SourceFrame, read_cbs_table, read_kaart_source
+from wijkkompas.build.sources import (
+    BASE_COLUMNS,
+    SourceFrame,
+    read_cbs_table,
+    read_kaart_source,
+    read_politie_table,
+)
+from wijkkompas.build.veiligheid import crime_rates
 from wijkkompas.errors import WijkkompasError
 from wijkkompas.gebied import parent_code
 from wijkkompas.storage import (
@@ -77,12 +87,14 @@ class BuildResult:
 
 
 def read_sources(raw_dir: Path) -> list[SourceFrame]:
-    """Every CBS table and imported wijk- en buurtkaart file listed in the manifest."""
+    """Every CBS table, Politie table and imported wijk- en buurtkaart file in the manifest."""
     manifest = read_manifest(raw_dir)
     verify_raw(raw_dir, manifest)
     sources = []
     for table_id, entry in sorted(manifest["cbs"].items()):
         sources.append(read_cbs_table(raw_dir / "cbs" / table_id, table_id, entry["jaar"]))
+    for table_id, entry in sorted(manifest.get("politie", {}).items()):
+        sources += read_politie_table(raw_dir / "politie" / entry["table_id"], table_id)
     for entry in manifest["kaart"].values():
         path = raw_dir / "kaart" / str(entry["jaar"]) / entry["bestand"]
         source = read_kaart_source(path, entry["jaar"])
@@ -96,7 +108,7 @@ def known_areas(sources: list[SourceFrame], bounds: dict[int, Boundaries]) -> di
     """Per year every area code: those of the sources and boundaries, and their parents."""
     codes: dict[int, list[pd.Series]] = {}
     for source in sources:
-        codes.setdefault(source.jaar, []).append(source.frame["gebiedscode"])
+        codes.setdefault(source.indeling_jaar, []).append(source.frame["gebiedscode"])
     for jaar, item in bounds.items():
         for frame in (item.buurten, item.wijken):
             if frame is not None:
@@ -111,7 +123,8 @@ def known_areas(sources: list[SourceFrame], bounds: dict[int, Boundaries]) -> di
 
 
 def _names(sources: list[SourceFrame], bounds: dict[int, Boundaries]) -> pd.DataFrame:
-    parts = [s.frame[["gebiedscode", "jaar", "gebiedsnaam"]] for s in sources]
+    parts = [s.frame[["gebiedscode", "gebiedsnaam"]].assign(jaar=s.indeling_jaar)
+             for s in sources]
     for jaar, item in bounds.items():
         for frame in (item.buurten, item.wijken):
             if frame is not None:
@@ -180,13 +193,21 @@ def _carry(table: pd.DataFrame, bounds: dict[int, Boundaries], factors: dict,
 def _definitions(local: LocalConfig | None) -> pd.DataFrame:
     rows = [{"indicator": i.indicator, "naam": i.naam, "eenheid": i.eenheid,
              "berekening": i.berekening, "teller": i.teller, "noemer": i.noemer,
-             "bron": "CBS Kerncijfers wijken en buurten", "soort": "objectief"}
+             "bron": i.bron, "soort": "objectief"}
             for i in indicators().values()]
     if local:
         rows += [{"indicator": d.indicator, "naam": d.naam, "eenheid": d.eenheid,
                   "berekening": d.berekening, "teller": "", "noemer": "", "bron": d.bron,
                   "soort": d.soort} for d in local.definitions.values()]
     return pd.DataFrame(rows)
+
+
+def _computed(source: SourceFrame) -> pd.DataFrame:
+    """The source's indicators, in the indeling its codes belong to."""
+    rows = compute(source.frame)
+    if source.indeling is not None:
+        rows["indeling"] = source.indeling
+    return rows
 
 
 def build_table(raw_dir: Path, local: LocalConfig | None = None,
@@ -198,10 +219,11 @@ def build_table(raw_dir: Path, local: LocalConfig | None = None,
     that re-allocation onto the target indeling uses first (see ``read_weight_layer``).
     """
     sources = read_sources(raw_dir)
-    if not sources:
+    lbm_sources = leefbaarometer.read_sources(raw_dir, read_manifest(raw_dir))
+    if not sources and not lbm_sources:
         raise WijkkompasError(
             f"Geen gegevens in {raw_dir}: haal eerst CBS-tabellen op (wijkkompas fetch) of "
-            "importeer een wijk- en buurtkaart (wijkkompas import)."
+            "importeer een wijk- en buurtkaart of de Leefbaarometer (wijkkompas import)."
         )
     bounds = load_boundaries(raw_dir)
     points = read_weight_layer(weights_path) if weights_path else None
@@ -209,8 +231,9 @@ def build_table(raw_dir: Path, local: LocalConfig | None = None,
                      if local else {})
     factors = factor_table(local_factors)
 
-    long = pd.concat([compute(s.frame) for s in sources], ignore_index=True)
-    areas = known_areas(sources, bounds)
+    long = pd.concat([_computed(s) for s in sources] or [pd.DataFrame(columns=INTERNAL)],
+                     ignore_index=True)
+    areas = known_areas(sources + lbm_sources, bounds)
     expected = expected_parts(areas)
     problems = []
     if local:
@@ -231,7 +254,12 @@ def build_table(raw_dir: Path, local: LocalConfig | None = None,
         long = pd.concat([long, complete_levels(carried, factors, expected)],
                          ignore_index=True)
 
-    long = _fill_names(long, _names(sources, bounds))
+    # Crime per 1,000 inhabitants: counts and inhabitants of the same area and indeling.
+    long = pd.concat([long, crime_rates(long, verdicts)], ignore_index=True)
+    # Leefbaarometer scores, weighted by inhabitants of the same buurt, year and indeling.
+    long = pd.concat([long, leefbaarometer.weighted_rows(lbm_sources, long, verdicts, factors,
+                                                         expected)], ignore_index=True)
+    long = _fill_names(long, _names(sources + lbm_sources, bounds))
     long["indelingswijziging"] = pd.to_numeric(long["indelingswijziging"], errors="coerce")
     long = long.astype({"jaar": "int64", "indeling": "int64"})
     long = long.sort_values(["indicator", "jaar", "indeling", "niveau", "gebiedscode", "bron"],

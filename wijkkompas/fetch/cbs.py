@@ -22,7 +22,7 @@ import re
 import shutil
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -115,6 +115,23 @@ DATASET = "TypedDataSet.json"
 REGION_KEY = "WijkenEnBuurten"
 
 
+@dataclass(frozen=True)
+class TableSource:
+    """Where a CBS-style table is cached and what is asked of it.
+
+    The default is a KWB table. Other tables in the same OData format (the Politie's
+    47018NED on CBS's dataderden host) give their own folder, filter and dimensions.
+    """
+
+    folder: str = "cbs"
+    label: str = "CBS"
+    kind: str = "tabel Kerncijfers wijken en buurten"
+    what: str = ""  # how messages name the table; default "tabel <id> (<jaar>)"
+    filters: str = ""  # OData $filter; default: the gemeente's regions
+    dimensions: tuple[str, ...] = ("WijkenEnBuurten",)  # what identifies a row
+    manifest: dict[str, Any] = field(default_factory=dict)  # extra fields of its entry
+
+
 @dataclass
 class FetchResult:
     ref: TableRef
@@ -138,29 +155,30 @@ def gemeente_filter(gemeente: str) -> str:
     )
 
 
-def is_cached(entry: dict[str, Any] | None, raw_dir: Path, gemeente: str) -> bool:
+def is_cached(entry: dict[str, Any] | None, raw_dir: Path, gemeente: str,
+              folder: str = "cbs") -> bool:
     if not entry or entry.get("gemeente") != gemeente:
         return False
-    return files_intact(raw_dir / "cbs" / entry["table_id"], entry.get("files", {}))
+    return files_intact(raw_dir / folder / entry["table_id"], entry.get("files", {}))
 
 
 def _load(path: Path) -> Any:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def _check_download(staging: Path, ref: TableRef, gemeente: str) -> list[dict[str, Any]]:
+def _check_download(staging: Path, what: str, gemeente: str,
+                    kind: str = "tabel Kerncijfers wijken en buurten") -> list[dict[str, Any]]:
     """Check the staged download: the dataset is there and holds the gemeente's own row."""
     dataset_path = staging / DATASET
     if not dataset_path.is_file():
         raise WijkkompasError(
-            f"CBS-tabel {ref.table_id} ({ref.jaar}) heeft geen TypedDataSet; is het wel een "
-            "tabel Kerncijfers wijken en buurten?"
+            f"CBS-{what} heeft geen TypedDataSet; is het wel een {kind}?"
         )
     rows = _load(dataset_path)
     codes = {str(row.get(REGION_KEY, "")).strip() for row in rows}
     if gemeente not in codes:
         raise WijkkompasError(
-            f"Gemeentecode {gemeente} komt niet voor in CBS-tabel {ref.table_id} ({ref.jaar}). "
+            f"Gemeentecode {gemeente} komt niet voor in CBS-{what}. "
             "Controleer de code (bijvoorbeeld GM0141 voor Almelo) en of de gemeente in dat jaar "
             "bestond."
         )
@@ -186,19 +204,23 @@ def fetch_table(
     previous: dict[str, Any] | None,
     *,
     refresh: bool = False,
+    source: TableSource | None = None,
     store: Callable[[dict[str, Any]], None] | None = None,
 ) -> FetchResult:
     """Fetch one table unless the cache already holds it; with ``refresh`` always fetch.
 
-    ``store`` records the new manifest entry; it is called right after the table is put in
-    place, with Ctrl-C held back, so that the table and its entry are stored together.
+    ``source`` says where the table lives and what to ask of it; the default is a KWB
+    table: ``data/raw/cbs``, the gemeente's regions, every column. ``store`` records the new
+    manifest entry; it is called right after the table is put in place, with Ctrl-C held
+    back, so that the table and its entry are stored together.
     """
-    if not refresh and is_cached(previous, raw_dir, gemeente):
+    source = source or TableSource()
+    if not refresh and is_cached(previous, raw_dir, gemeente, source.folder):
         assert previous is not None
         rows = previous["files"][DATASET]["rows"]
         return FetchResult(ref, "actueel", rows, previous)
 
-    target = raw_dir / "cbs" / ref.table_id
+    target = raw_dir / source.folder / ref.table_id
     staging_root = raw_dir / ".staging"
     staging_root.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f"{ref.table_id}-", dir=staging_root))
@@ -212,15 +234,17 @@ def fetch_table(
                 # cbsodata 1.3 saves the TypedDataSet when typed is False (it removes the
                 # named set from its list); the typed set has numbers and null for missing.
                 typed=False,
-                filters=gemeente_filter(gemeente),
+                filters=source.filters or gemeente_filter(gemeente),
                 catalog_url=point.catalog_url,
                 **point.request_kwargs,
             )
 
-        what = f"tabel {ref.table_id} ({ref.jaar})"
-        with cbs_session(settings, f"CBS {ref.table_id} ({ref.jaar})") as (point, counter):
+        what = source.what or f"tabel {ref.table_id} ({ref.jaar})"
+        bar = (f"{source.label} {ref.table_id}" if source.what
+               else f"CBS {ref.table_id} ({ref.jaar})")
+        with cbs_session(settings, bar) as (point, counter):
             call_cbs(download, settings, what, counter)
-        rows = _check_download(staging, ref, gemeente)
+        rows = _check_download(staging, what, gemeente, source.kind)
         infos_path = staging / "TableInfos.json"
         infos = _load(infos_path) if infos_path.is_file() else []
         fetched_at = now_stamp()
@@ -233,17 +257,20 @@ def fetch_table(
             "fetched_at": fetched_at,
             "bron": settings.cbs_url,
             "files": _describe(staging),
+            **source.manifest,
         }
 
         changes = None
         archived = None
         old_dataset = target / DATASET
         if old_dataset.is_file():
-            changes = compare_datasets(_load(old_dataset), rows, ref.table_id)
+            changes = compare_datasets(_load(old_dataset), rows, ref.table_id,
+                                       source.dimensions)
         with no_interrupt():
             if target.exists():
                 old_stamp = (previous or {}).get("fetched_at") or now_stamp()
-                archived = raw_dir / "archive" / "cbs" / ref.table_id / file_stamp(old_stamp)
+                archived = (raw_dir / "archive" / source.folder / ref.table_id
+                            / file_stamp(old_stamp))
                 archived.parent.mkdir(parents=True, exist_ok=True)
                 if archived.exists():
                     shutil.rmtree(archived)

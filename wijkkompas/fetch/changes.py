@@ -67,24 +67,35 @@ def _clean(value: Any) -> Any:
     return value
 
 
-def _by_region(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    return {str(row.get("WijkenEnBuurten", "")).strip(): row for row in rows}
+def _by_key(rows: list[dict[str, Any]],
+            dimensions: tuple[str, ...]) -> dict[tuple[str, ...], dict[str, Any]]:
+    return {tuple(str(row.get(d, "")).strip() for d in dimensions): row for row in rows}
 
 
 def compare_datasets(
-    old_rows: list[dict[str, Any]], new_rows: list[dict[str, Any]], table_id: str
+    old_rows: list[dict[str, Any]], new_rows: list[dict[str, Any]], table_id: str,
+    dimensions: tuple[str, ...] = ("WijkenEnBuurten",),
 ) -> TableChanges:
-    """Every value that differs between two versions of a table's TypedDataSet."""
-    old, new = _by_region(old_rows), _by_region(new_rows)
+    """Every value that differs between two versions of a table's TypedDataSet.
+
+    A row is identified by its ``dimensions``, the region first. In a table with more
+    dimensions than the region (47018NED: crime type and period) the variable is named
+    with the other dimensions' keys, for example ``GeregistreerdeMisdrijven_1 [1.1.1 2023JJ00]``.
+    """
+    old, new = _by_key(old_rows, dimensions), _by_key(new_rows, dimensions)
+    ignored = IGNORED | set(dimensions)
     result = TableChanges(table_id)
-    result.new_regions = sorted(set(new) - set(old))
-    result.gone_regions = sorted(set(old) - set(new))
-    for code in sorted(set(old) | set(new)):
-        before, after = old.get(code, {}), new.get(code, {})
-        for key in sorted((set(before) | set(after)) - IGNORED):
-            a, b = _clean(before.get(key)), _clean(after.get(key))
+    old_regions = {key[0] for key in old}
+    new_regions = {key[0] for key in new}
+    result.new_regions = sorted(new_regions - old_regions)
+    result.gone_regions = sorted(old_regions - new_regions)
+    for key in sorted(set(old) | set(new)):
+        before, after = old.get(key, {}), new.get(key, {})
+        rest = f" [{' '.join(key[1:])}]" if len(key) > 1 else ""
+        for name in sorted((set(before) | set(after)) - ignored):
+            a, b = _clean(before.get(name)), _clean(after.get(name))
             if a != b:
-                result.changes.append(Change(code, key, a, b))
+                result.changes.append(Change(key[0], name + rest, a, b))
     return result
 
 

@@ -1,4 +1,5 @@
-"""The fetch stage: KWB tables from CBS and boundaries from PDOK into ``data/raw``.
+"""The fetch stage: KWB tables from CBS, registered crime (Politie 47018NED) from CBS's
+dataderden host and boundaries from PDOK into ``data/raw``.
 
 A second run with a current cache makes no request at all: the manifest tells which
 table holds each year, and the files are checked against their recorded checksums.
@@ -21,6 +22,7 @@ from wijkkompas.fetch.cbs import is_cached as table_cached
 from wijkkompas.fetch.kaart_import import GEO_SUFFIXES
 from wijkkompas.fetch.pdok import LAYERS, SOURCE_NAME, GeoResult, fetch_boundaries
 from wijkkompas.fetch.pdok_collections import historical_layers
+from wijkkompas.fetch.politie import fetch_politie
 from wijkkompas.settings import Settings, check_gemeente, parse_years
 from wijkkompas.storage import read_manifest, write_manifest
 
@@ -29,11 +31,16 @@ from wijkkompas.storage import read_manifest, write_manifest
 class FetchReport:
     tables: list[FetchResult] = field(default_factory=list)
     boundaries: list[GeoResult] = field(default_factory=list)
+    politie: FetchResult | None = None
 
     def lines(self) -> list[str]:
         out = []
-        for t in self.tables:
-            line = f"CBS {t.ref.table_id} ({t.ref.jaar}): {t.status}, {t.rows} rijen"
+        tables = [(t, f"CBS {t.ref.table_id} ({t.ref.jaar})") for t in self.tables]
+        if self.politie is not None:
+            tables.append((self.politie, f"Politie {self.politie.ref.table_id} (geregistreerde "
+                                         "misdrijven)"))
+        for t, name in tables:
+            line = f"{name}: {t.status}, {t.rows} rijen"
             if t.changes is not None:
                 line += f"; {t.changes.summary()}"
                 if t.changes.path is not None:
@@ -93,12 +100,13 @@ def run_fetch(
     imported = imported_boundary_years(manifest)
     historisch = bool(settings.pdok_historisch_pad.strip("/ "))
     boundary_years = [y for y in years if y in per_year or (historisch and y not in imported)]
-    todo = [f"CBS {y}" for y in years] + [f"grenzen {y}" for y in boundary_years]
+    todo = ([f"CBS {y}" for y in years] + ["Politie"]
+            + [f"grenzen {y}" for y in boundary_years])
     done: list[str] = []
 
     def store(section: str, key: str) -> Callable[[dict], None]:
         def put(entry: dict) -> None:
-            manifest[section][key] = entry
+            manifest.setdefault(section, {})[key] = entry
             write_manifest(raw_dir, manifest)
         return put
 
@@ -111,6 +119,11 @@ def run_fetch(
             report.tables.append(result)
             done.append(f"CBS {year}")
             say(report.lines()[-1])
+
+        report.politie = fetch_politie(gemeente, raw_dir, settings, manifest, refresh=refresh,
+                                       store=store)
+        done.append("Politie")
+        say(report.lines()[-1])
 
         for year in years:
             if year in imported and year not in per_year:

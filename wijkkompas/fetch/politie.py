@@ -1,0 +1,181 @@
+"""Registered crime per wijk and buurt: the Politie's table 47018NED on CBS's dataderden host.
+
+"Geregistreerde misdrijven; soort misdrijf, wijk, buurt, jaarcijfers" is published for the
+Politie in CBS's *dataderden* catalogue, with the same OData v3 paths as CBS's own tables,
+so the real ``cbsodata`` client fetches it like a KWB table (``fetch/cbs.py``), pointed at
+the setting ``politie_url``. Only the gemeente's regions and the crime types of
+``wijkkompas/data/misdrijven.csv`` are asked for; every period comes along.
+
+Layout under ``data/raw``::
+
+    politie/<TableId>/TableInfos.json, DataProperties.json, SoortMisdrijf.json,
+                      WijkenEnBuurten.json, Perioden.json, CategoryGroups.json,
+                      TypedDataSet.json (the gemeente's rows of the chosen crime types)
+    archive/politie/<TableId>/<fetch time>/   the version a ``--refresh`` replaced
+    changes/<fetch time>_<TableId>.csv        what that refresh changed
+
+The manifest keeps the entry under ``politie``, with the filter it was fetched with: a
+changed list of crime types fetches the table again.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import logging
+import re
+from collections.abc import Callable
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import cbsodata
+import requests
+
+from wijkkompas.errors import WijkkompasError
+from wijkkompas.fetch.cbs import (
+    REGION_KEY,
+    FetchResult,
+    TableRef,
+    TableSource,
+    fetch_table,
+    gemeente_filter,
+    is_cached,
+)
+from wijkkompas.fetch.cbs_client import call_cbs, cbs_session
+from wijkkompas.settings import Settings
+
+log = logging.getLogger(__name__)
+
+TABLE_ID = "47018NED"
+TITLE = "Geregistreerde misdrijven; soort misdrijf, wijk, buurt, jaarcijfers"
+CRIME_KEY = "SoortMisdrijf"
+FOLDER = "politie"
+
+
+_TABLE_ID = re.compile(r"\d{5}[A-Z]{3}")
+_CRIME_CODE = re.compile(r"^\d\.\d\.\d{1,2}$")
+
+
+@cache
+def crime_types() -> dict[str, tuple[str, ...]]:
+    """The crime groups of ``wijkkompas/data/misdrijven.csv``: per count variable the
+    ``SoortMisdrijf`` codes (unpadded, ``1.4.2``) it sums."""
+    data = resources.files("wijkkompas.data").joinpath("misdrijven.csv")
+    with data.open("r", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    groups: dict[str, tuple[str, ...]] = {}
+    for row in rows:
+        codes = tuple(c.strip() for c in (row.get("soorten") or "").split("|") if c.strip())
+        bad = [c for c in codes if not _CRIME_CODE.match(c)]
+        if not codes or bad:
+            raise WijkkompasError(f"misdrijven.csv: ongeldige of geen soorten misdrijf bij "
+                                  f"'{row.get('variabele')}' (verwacht bijvoorbeeld 1.4.2).")
+        groups[str(row["variabele"]).strip()] = codes
+    return groups
+
+
+def crime_codes() -> list[str]:
+    """Every SoortMisdrijf code some group uses, sorted."""
+    return sorted({code for codes in crime_types().values() for code in codes})
+
+
+def at_politie(settings: Settings) -> Settings:
+    """The settings with the CBS endpoint replaced by the dataderden endpoint."""
+    if hasattr(settings, "model_copy"):  # the settings as a pydantic model
+        return settings.model_copy(update={"cbs_url": settings.politie_url})
+    return dataclasses.replace(settings, cbs_url=settings.politie_url)
+
+
+def _politie_message(exc: WijkkompasError) -> WijkkompasError:
+    """The CBS client's message, naming the Politie setting instead of the CBS one."""
+    text = str(exc).replace("WIJKKOMPAS_CBS_URL", "WIJKKOMPAS_POLITIE_URL")
+    text = text.replace("CBS is niet bereikbaar", "CBS-dataderden is niet bereikbaar")
+    return WijkkompasError(text)
+
+
+def crime_filter(gemeente: str, codes: list[str] | None = None) -> str:
+    """The OData filter: the gemeente's regions and the crime types, keys padded to 6."""
+    codes = crime_codes() if codes is None else codes
+    kinds = " or ".join(f"({CRIME_KEY} eq '{code:<6}')" for code in codes)
+    return f"({gemeente_filter(gemeente)}) and ({kinds})"
+
+
+def find_table(settings: Settings) -> TableRef:
+    """47018NED's current id from the dataderden catalogue by its title; else the known id.
+
+    A catalogue that cannot be reached raises; one that answers with an error, or lists no
+    table of that title, leaves the known id.
+    """
+    politie = at_politie(settings)
+    with cbs_session(politie, "CBS-dataderden-catalogus") as (point, counter):
+        def ask() -> list[dict]:
+            return cbsodata.get_table_list(
+                select=["Identifier", "Title", "Modified"],
+                filters=f"substringof('{TITLE}',Title)",
+                catalog_url=point.catalog_url,
+                **point.request_kwargs,
+            )
+
+        try:
+            rows = call_cbs(ask, politie, "het zoeken in de CBS-dataderden-catalogus", counter)
+        except WijkkompasError as exc:
+            if isinstance(exc.__cause__, requests.ConnectionError | requests.Timeout):
+                raise _politie_message(exc) from exc.__cause__
+            log.warning("CBS-dataderden-catalogus niet bruikbaar (%s); tabel %s wordt gebruikt.",
+                        exc, TABLE_ID)
+            rows = []
+    # The id becomes a folder name: only CBS's form (five digits, three letters) is taken.
+    found = sorted((str(r.get("Modified") or ""), str(r.get("Identifier", "")).strip())
+                   for r in rows if str(r.get("Title", "")).strip() == TITLE
+                   and _TABLE_ID.fullmatch(str(r.get("Identifier", "")).strip()))
+    if found:
+        return TableRef(0, found[-1][1], "catalogus")
+    return TableRef(0, TABLE_ID, "ingebouwde lijst")
+
+
+def fetch_politie(
+    gemeente: str,
+    raw_dir: Path,
+    settings: Settings,
+    manifest: dict[str, Any],
+    *,
+    refresh: bool = False,
+    store: Callable[[str, str], Callable[[dict[str, Any]], None]] | None = None,
+) -> FetchResult:
+    """Fetch 47018NED for the gemeente into ``data/raw/politie`` unless the cache holds it.
+
+    Updates ``manifest["politie"]``; ``store(section, key)`` gives the function that records
+    the entry together with the stored table (see ``fetch_table``), else the caller writes
+    the manifest.
+    """
+    section = manifest.setdefault(FOLDER, {})
+    filters = crime_filter(gemeente)
+    if not refresh:
+        for entry in section.values():
+            if (entry.get("filter") == filters
+                    and is_cached(entry, raw_dir, gemeente, FOLDER)):
+                ref = TableRef(0, entry["table_id"], entry["gevonden_via"])
+                return FetchResult(ref, "actueel", entry["files"]["TypedDataSet.json"]["rows"],
+                                   entry)
+    ref = find_table(settings)
+    source = TableSource(
+        folder=FOLDER, label="Politie", kind=f"tabel '{TITLE}'",
+        what=f"tabel {ref.table_id} (Politie, geregistreerde misdrijven)",
+        filters=filters, dimensions=(REGION_KEY, CRIME_KEY, "Perioden"),
+        manifest={"filter": filters, "titel": TITLE, "bron": settings.politie_url},
+    )
+    record = store(FOLDER, ref.table_id) if store is not None else None
+
+    def put(entry: dict[str, Any]) -> None:
+        entry.pop("jaar", None)  # the table holds every year
+        section[ref.table_id] = entry
+        if record is not None:
+            record(entry)
+
+    try:
+        return fetch_table(ref, gemeente, raw_dir, at_politie(settings),
+                           section.get(ref.table_id), refresh=True, source=source, store=put)
+    except WijkkompasError as exc:
+        raise _politie_message(exc) from exc.__cause__
