@@ -104,8 +104,8 @@ def test_bad_fetch_limits(tmp_path, monkeypatch, env, line):
     ("tijd = 5\n", "onbekende instelling 'tijd'; bekende instellingen: backoff, cbs_url, "
                    "gemeente, grenzen_jaren, herindeling_gewichten, import, indeling, jaren, "
                    "kompas, locatieserver_url, lokaal, max_mb, max_paginas, "
-                   "pdok_historisch_pad, pdok_pad, pdok_url, retries, timeout, wachttijd, "
-                   "zorglocaties"),
+                   "pdok_historisch_pad, pdok_pad, pdok_url, politie_url, retries, timeout, "
+                   "wachttijd, zorglocaties"),
 ])
 def test_config_schema_gives_one_line_per_problem(tmp_path, text, line):
     config = tmp_path / "wijkkompas.toml"

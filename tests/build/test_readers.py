@@ -274,8 +274,9 @@ def test_pdok_features_with_a_wrong_code_are_not_written(settings, pdok_server, 
     with pytest.raises(WijkkompasError) as info:
         fetch_boundaries(2024, "GM0141", raw, settings, None)
     assert str(info.value) == ("PDOK-laag 'buurten' 2024: object 6: ongeldige buurtcode "
-                               "'BU0141XX00' (verwacht BU en acht cijfers). Controleer pdok_url "
-                               "en pdok_pad.")
+                               "'BU0141XX00' (verwacht BU en acht cijfers). Controleer de "
+                               "PDOK-instellingen (pdok_url, pdok_pad, pdok_historisch_pad) of "
+                               "importeer de wijk- en buurtkaart van dat jaar (wijkkompas import).")
     assert snapshot(raw) == {}
 
 

@@ -17,6 +17,7 @@ import pytest
 
 from tests.fixtures.geo import almelo_2015_layers, almelo_layers
 from tests.fixtures.kwb import SHARED, _regions, _rows, table_2023, table_2024
+from tests.fixtures.politie import table_47018
 from tests.helpers import snapshot
 from tests.servers import CRS84, CbsServer, CbsTable, Fault, OgcApiServer, OgcCollection
 from wijkkompas.errors import WijkkompasError
@@ -108,7 +109,8 @@ def kwb_tables():
 
 @pytest.fixture
 def cbs(kwb_tables):
-    server = CbsServer(kwb_tables, page_size=50).start()
+    # The Politie table is served by the same loopback host (politie_url points there too).
+    server = CbsServer([*kwb_tables, table_47018()], page_size=50).start()
     yield server
     server.stop()
 
@@ -126,8 +128,8 @@ def pdok():
 
 
 def _settings(cbs_server, pdok_server) -> Settings:
-    return Settings(cbs_url=cbs_server.url, pdok_url=pdok_server.url, timeout=1.0,
-                    retries=2, backoff=0.0)
+    return Settings(cbs_url=cbs_server.url, politie_url=cbs_server.url,
+                    pdok_url=pdok_server.url, timeout=1.0, retries=2, backoff=0.0)
 
 
 def fetch(settings, raw, years, refresh=False):

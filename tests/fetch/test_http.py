@@ -107,7 +107,7 @@ def test_cbs_5xx_that_stays_gives_one_dutch_line(settings, tmp_path, cbs_server,
     )
     # A fetch of a table and boundaries also says what it stored before it stopped.
     assert message.endswith("CWijkenEnBuurten%29. Probeer het later opnieuw. Wel in de cache: "
-                            "niets; niet: CBS 2024, grenzen 2024. Draai dezelfde opdracht "
+                            "niets; niet: CBS 2024, Politie, grenzen 2024. Draai dezelfde opdracht "
                             "opnieuw: hij gaat verder waar hij stopte.")
     assert "\n" not in message
     assert waits == [0.0, 0.0]
@@ -124,8 +124,8 @@ def test_pdok_5xx_that_stays_gives_one_dutch_line(settings, tmp_path, pdok_serve
         "en buurtkaart 2024: serverfout (HTTP 502) na 3 pogingen, op "
         f"{pdok_server.url}/cbs/wijken-en-buurten-2024/ogc/v1/collections/wijken/items?f=json"
     )
-    assert message.endswith(". Probeer het later opnieuw. Wel in de cache: CBS 2024; niet: "
-                            "grenzen 2024. Draai dezelfde opdracht opnieuw: hij gaat verder "
+    assert message.endswith(". Probeer het later opnieuw. Wel in de cache: CBS 2024, "
+                            "Politie; niet: grenzen 2024. Draai dezelfde opdracht opnieuw: hij gaat verder "
                             "waar hij stopte.") and "\n" not in message
     assert sum("collections/wijken" in r for r in pdok_server.requests) == 3
     assert not (tmp_path / "raw" / "geo").exists()

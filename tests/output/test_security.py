@@ -21,6 +21,7 @@ import pytest
 
 from tests.fixtures.geo import almelo_layers
 from tests.fixtures.kwb import table_2023, table_2024
+from tests.fixtures.politie import table_47018
 from tests.helpers import import_almelo
 from tests.output.browser import opened
 from tests.servers import CbsServer, PdokServer
@@ -123,7 +124,8 @@ def _servers() -> tuple[CbsServer, PdokServer]:
     for feature in layers[(2024, "buurten")]:
         if feature["properties"]["buurtcode"] == "BU01411001":
             feature["properties"]["buurtnaam"] = TEXTS["PDOK-buurt"]
-    return (CbsServer([table, table_2023()]).start(),
+    # The Politie table is served by the same loopback host (politie_url points there too).
+    return (CbsServer([table, table_2023(), table_47018()]).start(),
             PdokServer(layers, page_size=30).start())
 
 
@@ -147,7 +149,8 @@ def run(shared, tmp_path_factory):
     try:
         with pytest.MonkeyPatch.context() as patch:
             patch.chdir(work)
-            for name, value in {"WIJKKOMPAS_CBS_URL": cbs.url, "WIJKKOMPAS_PDOK_URL": pdok.url,
+            for name, value in {"WIJKKOMPAS_CBS_URL": cbs.url, "WIJKKOMPAS_POLITIE_URL": cbs.url,
+                                "WIJKKOMPAS_PDOK_URL": pdok.url,
                                 "WIJKKOMPAS_TIMEOUT": "2", "WIJKKOMPAS_RETRIES": "1",
                                 "WIJKKOMPAS_BACKOFF": "0"}.items():
                 patch.setenv(name, value)

@@ -315,6 +315,8 @@ def quality_report(table: pd.DataFrame, target: int | None) -> pd.DataFrame:
     report = new[["gebiedsnaam", "waarde"]].rename(columns={"waarde": "waargenomen"}).join(
         old[["waarde", "bron"]].rename(columns={"waarde": "omgerekend"}), how="inner")
     report = report.reset_index()
+    for column in ("omgerekend", "waargenomen"):
+        report[column] = pd.to_numeric(report[column]).astype("float64")
     both = report["omgerekend"].notna() & report["waargenomen"].notna()
     positive = both & (report["omgerekend"] > 0) & (report["waargenomen"] > 0)
     report["verhouding"] = (report["omgerekend"]

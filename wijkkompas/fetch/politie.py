@@ -91,7 +91,8 @@ def at_politie(settings: Settings) -> Settings:
 def _politie_message(exc: WijkkompasError) -> WijkkompasError:
     """The CBS client's message, naming the Politie setting instead of the CBS one."""
     text = str(exc).replace("WIJKKOMPAS_CBS_URL", "WIJKKOMPAS_POLITIE_URL")
-    text = text.replace("CBS is niet bereikbaar", "CBS-dataderden is niet bereikbaar")
+    if text.startswith("CBS ("):
+        text = "CBS-dataderden (" + text[len("CBS ("):]
     return WijkkompasError(text)
 
 
