@@ -125,8 +125,8 @@ def test_pdok_5xx_that_stays_gives_one_dutch_line(settings, tmp_path, pdok_serve
         f"{pdok_server.url}/cbs/wijken-en-buurten-2024/ogc/v1/collections/wijken/items?f=json"
     )
     assert message.endswith(". Probeer het later opnieuw. Wel in de cache: CBS 2024, "
-                            "Politie; niet: grenzen 2024. Draai dezelfde opdracht opnieuw: hij gaat verder "
-                            "waar hij stopte.") and "\n" not in message
+                            "Politie; niet: grenzen 2024. Draai dezelfde opdracht opnieuw: "
+                            "hij gaat verder waar hij stopte.") and "\n" not in message
     assert sum("collections/wijken" in r for r in pdok_server.requests) == 3
     assert not (tmp_path / "raw" / "geo").exists()
 
