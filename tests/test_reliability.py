@@ -249,7 +249,7 @@ def test_a_fetch_failing_in_the_second_year_says_what_is_stored_and_continues(
     cbs_server.faults.append(Fault("85984NED", "status", status=500))
     done = _cli(["fetch", "--jaren", "2023-2024", "--data-dir", data])
     _one_error(done, "gaf geen bruikbaar antwoord bij tabel 85984NED (2024): serverfout (HTTP 500)",
-               "Wel in de cache: CBS 2023; niet: CBS 2024, grenzen 2023, grenzen 2024. "
+               "Wel in de cache: CBS 2023; niet: CBS 2024, Politie, grenzen 2023, grenzen 2024. "
                "Draai dezelfde opdracht opnieuw: hij gaat verder waar hij stopte.")
     manifest = json.loads((data / "raw" / "manifest.json").read_text(encoding="utf-8"))
     assert list(manifest["cbs"]) == ["85618NED"] and manifest["geo"] == {}
