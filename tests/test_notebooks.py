@@ -5,11 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import papermill
 import pytest
 
 from tests.helpers import almelo_files
-
-papermill = pytest.importorskip("papermill")
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 EXAMPLE = Path(__file__).resolve().parents[1] / "voorbeelden" / "lokale_indicatoren.toml"

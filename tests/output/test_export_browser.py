@@ -8,6 +8,7 @@ import shutil
 from contextlib import contextmanager
 
 import geopandas as gpd
+import playwright.sync_api as playwright
 import pytest
 
 from tests.helpers import import_almelo
@@ -16,8 +17,6 @@ from wijkkompas.output.export import run_export
 from wijkkompas.output.leaflet import PDOK_TILES
 from wijkkompas.output.processed import load_processed
 from wijkkompas.output.webgeo import web_geometry
-
-playwright = pytest.importorskip("playwright.sync_api")
 
 EVIL_NAME = "<img src=x onerror=alert(1)>"
 EVIL_INDICATOR = "<script>alert(2)</script> meldingen"
