@@ -3,23 +3,18 @@ with every network request blocked, on the real Almelo data."""
 
 from __future__ import annotations
 
-import shutil
-from contextlib import contextmanager
-
 import geopandas as gpd
-import playwright.sync_api as playwright
 import pytest
 
+from tests.browser import TILE_HOST, opened
 from tests.helpers import import_almelo, page_data
 from wijkkompas.build.stage import run_build
 from wijkkompas.output.export import run_export
-from wijkkompas.output.leaflet import PDOK_TILES
 from wijkkompas.output.processed import load_processed
 from wijkkompas.output.webgeo import web_geometry
 
 EVIL_NAME = "<img src=x onerror=alert(1)>"
 EVIL_INDICATOR = "<script>alert(2)</script> meldingen"
-TILE_HOST = PDOK_TILES.split("/brt/")[0]
 
 
 @pytest.fixture(scope="module")
@@ -47,89 +42,6 @@ berekening = "per_1000"
     processed = load_processed(data)
     written = run_export(processed, data / "export", say=lambda _: None)
     return processed, {p.stem.split("_")[1]: p for p in written}
-
-
-@pytest.fixture(scope="module")
-def browser():
-    executable = shutil.which("chromium")
-    if executable is None:
-        pytest.fail("Debian's chromium is not installed (apt-get install -y chromium)")
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=executable, args=[
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-        yield browser
-        browser.close()
-
-
-class Page:
-    """A page opened with every request that would leave the machine blocked and logged."""
-
-    def __init__(self, browser, path):
-        self.requests, self.errors, self.dialogs = [], [], []
-        self.page = browser.new_page(viewport={"width": 1200, "height": 900})
-        self.page.on("console", self._console)
-        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
-        self.page.on("dialog", lambda d: (self.dialogs.append(d.message), d.dismiss()))
-        self.page.route("**/*", self._route)
-        self.page.goto(path.as_uri())
-        self.page.wait_for_function("window.wijkkompas !== undefined")
-
-    def _route(self, route):
-        url = route.request.url
-        if url.startswith("file:"):
-            route.continue_()
-        else:
-            self.requests.append(url)
-            route.abort()
-
-    def _console(self, message):
-        if message.type != "error":
-            return
-        # With the network off, the blocked PDOK tiles are reported as failed loads;
-        # the page is meant to work without them. Anything else is a real error.
-        source = (message.location or {}).get("url", "")
-        if source.startswith(TILE_HOST) and "Failed to load resource" in message.text:
-            return
-        self.errors.append(f"{message.text} ({source})")
-
-    def fills(self):
-        return self.page.eval_on_selector_all(
-            ".leaflet-overlay-pane path.leaflet-interactive",
-            "els => els.map(e => e.getAttribute('fill'))")
-
-    def choose(self, name, value):
-        self.page.select_option(f"#wk-{name}", str(value))
-
-    def hover_area(self, code, lon, lat):
-        point = self.page.evaluate(
-            "([lat, lon]) => { const p = window.wijkkompas.map.latLngToContainerPoint([lat, lon]);"
-            " const r = window.wijkkompas.map.getContainer().getBoundingClientRect();"
-            " return [p.x + r.left, p.y + r.top]; }", [lat, lon])
-        self.page.mouse.move(5, 5)
-        self.page.mouse.move(*point, steps=5)
-        try:
-            self.page.wait_for_function(
-                "code => [...document.querySelectorAll('.leaflet-tooltip')]"
-                ".some(t => t.innerText.includes(code))", arg=code, timeout=5000)
-        except playwright.TimeoutError:
-            shown = self.page.eval_on_selector_all(".leaflet-tooltip", "ts => ts.map(t => "
-                                                   "t.innerText)")
-            pytest.fail(f"no tooltip for {code} at {point}; shown: {shown}")
-        texts = self.page.eval_on_selector_all(".leaflet-tooltip", "ts => ts.map(t => "
-                                               "t.innerText)")
-        return next(t for t in texts if code in t)
-
-    def close(self):
-        self.page.close()
-
-
-@contextmanager
-def opened(browser, path):
-    page = Page(browser, path)
-    try:
-        yield page
-    finally:
-        page.close()
 
 
 def _inside(processed, niveau, code):
