@@ -10,7 +10,7 @@ import pytest
 
 from wijkkompas.build.indicators import COLUMNS
 from wijkkompas.errors import WijkkompasError
-from wijkkompas.kompas.classes import CLASSES, classify
+from wijkkompas.kompas.classes import CHANGE_CLASSES, CLASSES, classify, classify_change
 from wijkkompas.kompas.definition import load_kompas
 from wijkkompas.kompas.scores import explain, score
 
@@ -315,12 +315,28 @@ def test_change_threshold_and_afglijden_at_their_bounds(tmp_path):
 
 
 def test_change_classes_of_the_maps_at_their_bounds():
-    from wijkkompas.kompas.classes import change_class, classify_change
+    from wijkkompas.kompas.classes import change_class
 
     deltas = pd.Series([-10.0, -9.99, -5.0, -4.99, 0.0, 4.99, 5.0, 9.99, 10.0, np.nan])
     assert classify_change(deltas, 5).tolist() == [1, 2, 2, 3, 3, 3, 4, 4, 5, 0]
     assert change_class(deltas, 5).tolist()[:-1] == [-1, -1, -1, 0, 0, 0, 1, 1, 1]
     assert math.isnan(change_class(deltas, 5).iloc[-1])
+
+
+@pytest.mark.parametrize("table, classify_", [
+    (CLASSES, lambda v: classify(pd.Series(v))),
+    (CHANGE_CLASSES, lambda v: classify_change(pd.Series(v) * 5, 5)),  # in thresholds t = 5
+], ids=["scores", "changes"])
+def test_class_tables_match_the_classification(table, classify_):
+    """The bounds in the class tables (legends) are the ones the classification uses."""
+    assert [c.code for c in table] == [1, 2, 3, 4, 5]
+    assert table[0].lower == -np.inf and table[-1].upper == np.inf
+    for below, above in zip(table, table[1:], strict=False):
+        assert below.upper == above.lower, (below, above)
+    middles = [(c.upper - 1 if math.isinf(c.lower) else c.lower + 1 if math.isinf(c.upper)
+                else (c.lower + c.upper) / 2) for c in table]
+    assert classify_(middles).tolist() == [1, 2, 3, 4, 5]
+    assert len({c.colour for c in table}) == 5
 
 
 WEIGHTED = KOMPAS.replace('richting = "hoger is beter"\nsoort = "objectief"\n\n[indicator.y]',
