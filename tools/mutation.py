@@ -42,8 +42,8 @@ TARGETS = {
     "classes": Target("wijkkompas/kompas/classes.py", "tests/kompas/test_scores.py"),
     "scores": Target("wijkkompas/kompas/scores.py", "tests/kompas/test_scores.py"),
     "suppression": Target("wijkkompas/vlekkenkaart/suppression.py",
-                          "tests/vlekkenkaart/test_privacy.py -k 'by_hand or small_tree "
-                          "or brute_force_reads'"),
+                          "tests/vlekkenkaart/test_privacy.py -k 'by_hand or small_tree or outside "
+                          "or refused or brute_force_reads'"),
     "aggregate": Target("wijkkompas/build/aggregate.py",
                         "tests/build/test_aggregate_properties.py tests/build/test_build.py "
                         "-k 'hand_computed or missing_count or aggregate'"),

@@ -242,10 +242,34 @@ def test_complementary_suppression_of_the_vrouwenopvang(published):
     # one small buurt alone in its wijk of 4, beside a wijk of 9 in a single buurt: hiding
     # that wijk would not do (its buurt says 9), so the gemeente total goes (13 - 9 = 4)
     ({"BU1": 4, "BU2": 0, "BU3": 9}, {"GM", "WK1", "BU1"}),
+    # the protecting neighbour is found whichever way the codes sort
+    ({"BU1": 6, "BU2": 3, "BU3": 9}, {"BU1", "BU2"}),
+    # 5 is not under the minimum: nothing to hide
+    ({"BU1": 5, "BU2": 0, "BU3": 6}, set()),
 ])
 def test_suppression_by_hand(counts, hidden):
     tree = _tree(counts)
     assert tree.suppress(MINIMUM) == hidden
+
+
+def test_locations_outside_every_buurt_count_for_the_gemeente_only():
+    # The gemeente has 2 locations that lie in no buurt: a reader cannot tell how many, so
+    # the wijk of 7 minus its published buurt of 6 still pins the small one.
+    cells = {"GM": 9, "WK1": 7, "BU1": 1, "BU2": 6}
+    tree = CountTree(cells, {"GM": None, "WK1": "GM", "BU1": "WK1", "BU2": "WK1"})
+    assert tree.rest == {"GM": 2, "WK1": 0}
+    assert tree.suppress(MINIMUM) == {"BU1", "BU2"}
+    assert tree.ranges({"BU1", "BU2"})["BU1"] == (1, 6)
+
+
+@pytest.mark.parametrize("cells, parents, problem", [
+    ({"GM": 1, "GX": 1}, {"GM": None, "GX": None}, "one root expected"),
+    ({"A": 1, "B": 1}, {"A": "B", "B": "A"}, "one root expected"),
+    ({"GM": 3, "WK1": 4}, {"GM": None, "WK1": "GM"}, "children add up to more"),
+])
+def test_a_tree_that_does_not_add_up_is_refused(cells, parents, problem):
+    with pytest.raises(ValueError, match=problem):
+        CountTree(cells, parents)
 
 
 def _tree(counts: dict[str, int], wijk_of: dict[str, str] | None = None) -> CountTree:
