@@ -12,7 +12,7 @@ from wijkkompas.build.indicators import COLUMNS
 from wijkkompas.errors import WijkkompasError
 from wijkkompas.kompas.classes import CHANGE_CLASSES, CLASSES, classify, classify_change
 from wijkkompas.kompas.definition import load_kompas
-from wijkkompas.kompas.scores import explain, score
+from wijkkompas.kompas.scores import explain, score, select_rows
 
 KOMPAS = """
 gemeente = "GM0999"
@@ -373,11 +373,148 @@ def test_weights_make_a_weighted_mean(tmp_path):
     assert _theme(result, "WK099901", 2020).score < plain - 5
     # With y missing, the theme score is x's alone, whatever the weights.
     assert _theme(result, "WK099902", 2020).score == pytest.approx(100 + 20 * (47 - 50) / sd_x)
+    # The rank of each wijk in the weight sensitivity uses the same weights.
+    themes = result.themes[(result.themes.niveau == "wijk") & (result.themes.thema == "a")
+                           & (result.themes.deel == "totaal")].set_index("gebiedscode")
+    expected = (-themes.score).rank(method="min").astype(int)
+    ranks = result.sensitivity[result.sensitivity.thema == "a"].set_index("gebiedscode").rang
+    assert ranks.sort_index().tolist() == expected.sort_index().tolist()
+    assert ranks.loc["WK099901"] == 4 and ranks.loc["WK099903"] == 1
     chain = explain(result, "WK099901", 2020, "a")
     parts = chain.iloc[:-1]
     assert list(parts.gewicht) == [3.0, 0.5]
     assert chain.iloc[-1].score == pytest.approx(
         (3 * parts.score.iloc[0] + 0.5 * parts.score.iloc[1]) / 3.5)
+
+
+def test_rows_follow_the_indeling_verdicts(tmp_path):
+    """select_rows on a hand-made table: 2020 figures on their own indeling and carried onto
+    the 2021 indeling; WK099901 kept its boundary ("gelijk"), WK099902 did not."""
+    kompas = _kompas(tmp_path)
+    values = _table(years=(2020, 2021))
+    table = _rows(values)
+    carried = table[(table.jaar == 2020) & table.gebiedscode.isin(["WK099901", "WK099902",
+                                                                    "GM0999"])].copy()
+    carried["indeling"] = 2021
+    carried["waarde"] = carried["waarde"] + 1  # so that the two can be told apart
+    # and 2021's figure of WK099901 carried back onto 2020's indeling: never used here
+    back = table[(table.jaar == 2021) & (table.gebiedscode == "WK099901")].copy()
+    back["indeling"] = 2020
+    table = pd.concat([table, carried, back], ignore_index=True)
+    verdicts = pd.DataFrame({"gebiedscode": ["WK099901", "WK099902"], "indeling": [2021, 2021],
+                             "overlap": [0.97, 0.6], "oordeel": ["gelijk", "grens gewijzigd"],
+                             "vergeleken_met": [2020, 2020]})
+    rows = select_rows(table, kompas, verdicts, target=2021)
+    picked = rows.set_index(["gebiedscode", "jaar", "indicator"])
+    assert not picked.index.duplicated().any()
+    # Same boundary: its own 2020 figure, comparable.
+    assert (picked.loc[("WK099901", 2020, "x"), ["indeling", "waarde"]].tolist()
+            == [2020, 40])
+    assert picked.loc[("WK099901", 2020, "x"), "vergelijkbaar"] == 1.0
+    # Boundary changed: the figure carried onto 2021's indeling.
+    assert (picked.loc[("WK099902", 2020, "x"), ["indeling", "waarde"]].tolist()
+            == [2021, 51])
+    assert picked.loc[("WK099902", 2020, "x"), "vergelijkbaar"] == 1.0
+    # The gemeente is always the same area; the target year is on its own indeling.
+    assert picked.loc[("GM0999", 2020, "x"), "indeling"] == 2020
+    assert picked.loc[("WK099902", 2021, "x"), ["indeling", "vergelijkbaar"]].tolist() \
+        == [2021, 1.0]
+    # Nothing carried and no verdict: its own figure, comparability unknown.
+    assert picked.loc[("WK099903", 2020, "x"), "indeling"] == 2020
+    assert np.isnan(picked.loc[("WK099903", 2020, "x"), "vergelijkbaar"])
+    assert len(rows) == len(BASE) * 2 * 3
+    # Without a target indeling: every year on its own, only the gemeente known comparable.
+    own = select_rows(table, kompas).set_index(["gebiedscode", "jaar", "indicator"])
+    assert set(own.indeling) == {2020, 2021} and not own.index.duplicated().any()
+    assert own.loc[("WK099902", 2020, "x"), "waarde"] == 50
+    assert own.loc[("GM0999", 2020, "x"), "vergelijkbaar"] == 1.0
+    assert np.isnan(own.loc[("WK099901", 2020, "x"), "vergelijkbaar"])
+    # The frame and the scores use the chosen rows: WK099902's 2020 x is 51.
+    result = score(table, kompas, verdicts, target=2021)
+    sd = float(np.std([40, 51, 60, 50]))
+    assert result.frame.set_index("indicator").loc["x", "spreiding"] == pytest.approx(sd)
+    assert _ind(result, "WK099902", 2020, "x").score == pytest.approx(100 + 20 * 1 / sd)
+
+
+def test_frame_from_the_first_year_that_can_carry_it(tmp_path):
+    """An indicator without a usable base year gets its frame from its first year with a
+    gemeente value and at least three wijken that differ."""
+    text = KOMPAS + """
+[indicator.u]
+thema = "b"
+richting = "hoger is beter"
+soort = "objectief"
+
+[indicator.v]
+thema = "b"
+richting = "hoger is beter"
+soort = "objectief"
+
+[indicator.w]
+thema = "b"
+richting = "hoger is beter"
+soort = "objectief"
+"""
+    values = _table(years=(2020, 2021))
+    wijken = ["WK099901", "WK099902", "WK099903", "WK099904"]
+    for code in ["GM0999", *wijken]:
+        values[(code, 2020, "u")] = 10  # 2020: all wijken alike, no spread
+        values[(code, 2021, "u")] = {"WK099901": 8, "WK099903": 12}.get(code, 10)
+        values[(code, 2021, "w")] = {"WK099901": 8, "WK099903": 12}.get(code, 10)
+    for code in ["GM0999", "WK099901", "WK099902"]:  # 2020: two wijken only
+        values[(code, 2020, "v")] = {"WK099901": 0}.get(code, 10)
+    for code in ["GM0999", *wijken]:
+        values[(code, 2021, "v")] = {"WK099901": 8, "WK099903": 12}.get(code, 10)
+    frame = score(_rows(values), _kompas(tmp_path, text)).frame.set_index("indicator")
+    sd = math.sqrt(8 / 4)  # 8, 10, 12, 10
+    for name in ("u", "v", "w"):
+        row = frame.loc[name]
+        assert (row.referentiejaar, row.referentiewaarde, row.wijken_in_referentie) == \
+            (2021, 10, 4), name
+        assert row.spreiding == pytest.approx(sd), name
+    # Context is never framed; an indicator with no usable year says why.
+    assert "z" not in frame.index
+    values = {k: v for k, v in values.items() if k[2] != "w" or k[0] == "GM0999"}
+    frame = score(_rows(values), _kompas(tmp_path, text)).frame.set_index("indicator")
+    assert frame.loc["w", "wijken_in_referentie"] == 0
+    assert np.isnan(frame.loc["w", "referentiejaar"])
+    assert frame.loc["w", "reden"] == "geen gemeentewaarde met ten minste 3 wijken in of na 2020"
+
+
+def test_chain_of_one_year_and_theme_among_several(tmp_path):
+    values = _table(years=(2020, 2021), shift={("WK099902", 2021): 6})
+    for jaar in (2020, 2021):
+        for code, v in (("GM0999", 20), ("WK099901", 10), ("WK099902", 30), ("WK099903", 20)):
+            values[(code, jaar, "n")] = v
+    result = score(_rows(values), _kompas(tmp_path))
+    chain = explain(result, "WK099902", 2021, "a")
+    assert chain.indicator.tolist() == ["x", "y", "themascore a"]
+    assert chain.waarde.tolist()[:2] == [56, 10]
+    assert chain.iloc[-1].score == pytest.approx(_theme(result, "WK099902", 2021).score)
+    assert chain.iloc[-1].score != pytest.approx(_theme(result, "WK099902", 2020).score)
+    chain_b = explain(result, "WK099902", 2020, "b")
+    assert chain_b.indicator.tolist() == ["n", "z", "themascore b"]
+    assert chain_b.iloc[-1].score == pytest.approx(chain_b.score.iloc[0])
+    objective = explain(result, "WK099902", 2021, "a", deel="objectief")
+    assert objective.indicator.tolist() == ["x", "themascore a"]
+
+
+def test_sensitivity_with_two_wijken_and_with_one(tmp_path):
+    values = _table(years=(2020, 2021))
+    for code in ("WK099903", "WK099904"):  # 2021: two wijken measured
+        values[(code, 2021, "x")] = None
+        values[(code, 2021, "y")] = None
+    values[("WK099902", 2021, "x")] = 45
+    result = score(_rows(values), _kompas(tmp_path))
+    sens = result.sensitivity[(result.sensitivity.thema == "a")]
+    later = sens[sens.jaar == 2021].set_index("gebiedscode")
+    assert sorted(later.index) == ["WK099901", "WK099902"] and set(later.wijken) == {2}
+    # WK099902 (45 and 10) beats WK099901 (40 and 5) on x and loses on y: ranks can swap.
+    assert later.loc["WK099902", "rang"] == 2
+    values[("WK099902", 2021, "x")] = None
+    values[("WK099902", 2021, "y")] = None
+    alone = score(_rows(values), _kompas(tmp_path)).sensitivity
+    assert alone[alone.jaar == 2021].empty  # one wijk has no rank to vary
 
 
 def test_traceable_chain(tmp_path):
