@@ -34,3 +34,12 @@ def import_almelo(data: Path, shared: Path, buurten_2021: Path | None = None) ->
 
     for path, jaar in almelo_files(shared, buurten_2021):
         assert main(["import", str(path), "--jaar", str(jaar), "--data-dir", str(data)]) == 0
+
+
+def page_data(html: str, marker: str = "var data = ") -> dict:
+    """The JSON data object a generated page hands to its script (``var data = {...}``)."""
+    import json
+
+    assert html.count(marker) == 1, f"{marker!r} occurs {html.count(marker)} times"
+    value, _ = json.JSONDecoder().raw_decode(html.split(marker, 1)[1])
+    return value

@@ -16,6 +16,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
+#: How often (seconds) a server checks whether it should stop.
+POLL_INTERVAL = 0.05
+
 
 @dataclass
 class Fault:
@@ -59,7 +62,10 @@ class LoopbackServer:
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        # serve_forever checks for shutdown every poll interval; the default 0.5 s made
+        # every test with a server wait up to half a second at teardown.
+        self.thread = threading.Thread(target=self.httpd.serve_forever,
+                                       kwargs={"poll_interval": POLL_INTERVAL}, daemon=True)
 
     @property
     def url(self) -> str:
@@ -73,6 +79,7 @@ class LoopbackServer:
     def stop(self) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
+        self.thread.join()
 
     def respond(self, url: Any) -> tuple[int, bytes, dict[str, str]]:
         raise NotImplementedError

@@ -7,8 +7,10 @@ import os
 import shutil
 import subprocess
 
+import pandas as pd
 import pytest
 
+from tests.helpers import page_data
 from wijkkompas.cli import build_parser, main
 
 
@@ -64,7 +66,13 @@ def test_build_and_run(env, tmp_path, shared):
     built = _run(["build", "--data-dir", "d"], env, tmp_path)
     assert built.returncode == 0, built.stderr
     assert "Indicatortabel:" in built.stdout
-    assert (tmp_path / "d" / "processed" / "indicatoren.parquet").is_file()
+    table = pd.read_parquet(tmp_path / "d" / "processed" / "indicatoren.parquet")
+    assert set(table.jaar) == {2021}
+    inwoners = table[table.indicator == "inwoners"]
+    assert inwoners.groupby("niveau").size().to_dict() == {"buurt": 71, "wijk": 12,
+                                                           "gemeente": 1}
+    expected = pd.read_csv(kaart)["aantal_inw"].sum()
+    assert inwoners[inwoners.niveau == "gemeente"].waarde.tolist() == [expected]
 
     # run = fetch + build: the fetched 2024 table joins the imported 2021 figures.
     done = _run(["run", "--jaren", "2024", "--data-dir", "d"], env, tmp_path)
@@ -73,7 +81,12 @@ def test_build_and_run(env, tmp_path, shared):
     assert "Politie 47018NED (geregistreerde misdrijven): opgehaald, 34 rijen" in done.stdout
     # The Politie table brings its own years (2015 and 2023 in the test fixture).
     assert "jaren 2015, 2021, 2023, 2024" in done.stdout
-    assert (tmp_path / "d" / "processed" / "export" / "wijkkompas_GM0141.html").is_file()
+    page = (tmp_path / "d" / "processed" / "export" / "wijkkompas_GM0141.html").read_text(
+        encoding="utf-8")
+    data = page_data(page)
+    assert data["gemeente"] == "Almelo" and data["jaren"] == [2015, 2021, 2023, 2024]
+    wijken = [f["properties"]["c"] for f in data["geo"]["wijk"]["features"]]
+    assert sorted(wijken) == [f"WK0141{n}" for n in range(10, 22)]
     assert "Vlekkenkaart overgeslagen: geen 'zorglocaties' in de configuratie." in done.stdout
 
 

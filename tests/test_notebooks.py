@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import matplotlib.image
+import numpy as np
+import pandas as pd
+import papermill
 import pytest
 
-from tests.helpers import almelo_files
-
-papermill = pytest.importorskip("papermill")
+from tests.helpers import almelo_files, page_data
+from wijkkompas.kompas.classes import colour
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 EXAMPLE = Path(__file__).resolve().parents[1] / "voorbeelden" / "lokale_indicatoren.toml"
@@ -20,6 +23,14 @@ def _run(name: str, out_dir: Path, **parameters) -> dict:
     papermill.execute_notebook(str(NOTEBOOKS / name), str(output), parameters=parameters,
                                cwd=str(NOTEBOOKS), kernel_name="python3", progress_bar=False)
     return json.loads(output.read_text())
+
+
+def _colours(png: Path, least: int = 200) -> set[str]:
+    """The colours that fill at least ``least`` pixels of an image, as #rrggbb."""
+    pixels = (matplotlib.image.imread(png)[..., :3] * 255).round().astype(int).reshape(-1, 3)
+    values, counts = np.unique(pixels, axis=0, return_counts=True)
+    return {"#" + "".join(f"{c:02x}" for c in v) for v, n in zip(values, counts, strict=True)
+            if n >= least}
 
 
 def _outputs(book: dict) -> str:
@@ -42,8 +53,15 @@ def updated(shared, tmp_path_factory):
 
 def test_01_yearly_update_on_real_data(updated):
     data, book = updated
-    assert (data / "processed" / "indicatoren.parquet").is_file()
-    assert (data / "processed" / "kompas_scores.parquet").is_file()
+    table = pd.read_parquet(data / "processed" / "indicatoren.parquet")
+    assert set(table.jaar) == {2015, 2021}
+    local = table[(table.gebiedscode == "WK014115") & (table.jaar == 2021)
+                  & (table.indicator == "meldingen_openbare_ruimte")]
+    assert local.waarde.tolist() == [74.8]  # the example's local indicator was built in
+    themes = pd.read_parquet(data / "processed" / "kompas_scores.parquet")
+    nsk = themes[(themes.gebiedscode == "WK014115") & (themes.jaar == 2015)
+                 & (themes.thema == "werk_inkomen") & (themes.deel == "totaal")]
+    assert round(nsk.score.iloc[0], 1) == 65.8  # docs/methode.md's worked example
     text = _outputs(book)
     assert "68 buurten" in text and "71 buurten" in text
     assert "Indicatortabel:" in text
@@ -55,9 +73,23 @@ def test_02_maps(updated):
     _run("02_wijkkompas_kaarten.ipynb", data.parent, data_dir=str(data), uitvoer_dir=str(out),
          thema="werk_inkomen")
     names = sorted(p.name for p in out.iterdir())
-    assert "werk_inkomen_2015_wijken.png" in names and "werk_inkomen_2015_buurten.pdf" in names
-    assert "werk_inkomen_2015_verandering_wijken.pdf" in names
-    assert "werk_inkomen_2015_verandering_buurten.png" in names
+    assert names == sorted(f"werk_inkomen_2015_{kind}{niveau}.{ext}"
+                           for kind in ("", "verandering_") for niveau in ("wijken", "buurten")
+                           for ext in ("png", "pdf"))
+    for name in names:
+        if name.endswith(".pdf"):
+            assert (out / name).read_bytes()[:5] == b"%PDF-", name
+    # The wijk map of 2015 shows every class the wijken have, in the class colours.
+    themes = pd.read_parquet(data / "processed" / "kompas_scores.parquet")
+    wijken = themes[(themes.niveau == "wijk") & (themes.jaar == 2015)
+                    & (themes.thema == "werk_inkomen") & (themes.deel == "totaal")]
+    expected = {colour(k) for k in wijken.klasse}
+    assert len(expected) == 6  # all five classes and "geen data"
+    shown = _colours(out / "werk_inkomen_2015_wijken.png")
+    assert expected <= shown
+    # 2015 is the base year: its change map has no score colour, only "gelijk gebleven".
+    change = _colours(out / "werk_inkomen_2015_verandering_wijken.png")
+    assert "#f7f7f7" in change and not ({colour(k) for k in (1, 2, 4, 5)} & change)
 
 
 def test_03_wijkprofiel(updated):
@@ -65,9 +97,13 @@ def test_03_wijkprofiel(updated):
     out = data / "profielen"
     book = _run("03_wijkprofiel.ipynb", data.parent, data_dir=str(data), uitvoer_dir=str(out),
                 wijk="WK014115", jaar=2021)
-    assert (out / "kompas_WK014115_2021.png").is_file()
-    assert (out / "kompas_WK014115_2021.svg").is_file()
-    assert (out / "wijkkompas_WK014115.html").stat().st_size > 100_000
+    svg = (out / "kompas_WK014115_2021.svg").read_text(encoding="utf-8")
+    assert "Wijkkompas Wijk 15 Nieuwstraat-Kwartier (WK014115), 2021" in svg
+    assert "Werk en inkomen" in svg and "geen data" in svg
+    assert _colours(out / "kompas_WK014115_2021.png") > {"#ffffff"}
+    data = page_data((out / "wijkkompas_WK014115.html").read_text(encoding="utf-8"))
+    assert [f["properties"]["c"] for f in data["geo"]["wijk"]["features"]] == ["WK014115"]
+    assert data["jaren"] == [2015, 2021]
     text = _outputs(book)
     assert "Meldingen openbare ruimte" in text  # the example's local indicator
     assert "Vertrouwen in de toekomst van de wijk" in text  # gebied-specifiek
@@ -92,6 +128,10 @@ def test_04_vlekkenkaart(updated):
     data, _ = updated
     out = data / "vlekkenkaart"
     book = _run("04_vlekkenkaart.ipynb", data.parent, data_dir=str(data), uitvoer_dir=str(out))
-    assert (out / "vlekkenkaart_gedeeld.html").is_file()
+    shared = page_data((out / "vlekkenkaart_gedeeld.html").read_text(encoding="utf-8"))
+    assert shared["gedeeld"] is True and shared["buurtaantal"] == 71
+    names = {p["n"] for p in shared["punten"]}
+    assert "VOORBEELD Huisartsenpraktijk Binnenstad" in names
+    assert not {n for n in names if "Beschermd wonen" in n or "opvang" in n.lower()}
     assert (out / "toets.txt").read_text().startswith("Voorgestelde locatie: Beschermd wonen")
     assert "buiten de gemeente" in _outputs(book)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import geopandas as gpd
 import numpy as np
@@ -110,7 +111,10 @@ def test_2015_buurten_carried_onto_the_2021_indeling(almelo):
     # A reused code is not the same area: Riet Zuid became Bedrijventerrein Bornsestraat.
     assert by_code.loc["BU01411105", "oordeel"] == "grens gewijzigd"
     assert by_code.loc["BU01411203", "oordeel"] == "nieuw"
-    assert (by_code.loc["BU01411000", "oordeel"]) in ("gelijk", "grens gewijzigd")
+    # Binnenstad Noord kept its code, but only 81 % of the 2015 and 2021 areas overlap
+    # (intersection over union), under the 90 % that counts as the same area.
+    assert by_code.loc["BU01411000", "oordeel"] == "grens gewijzigd"
+    assert by_code.loc["BU01411000", "overlap"] == pytest.approx(0.806, abs=0.001)
 
 
 def test_indelingswijziging_is_carried(almelo):
@@ -244,8 +248,11 @@ def test_example_local_file_builds(almelo_2021):
     row = _value(table, "WK014115", 2021, "meldingen_openbare_ruimte")
     assert row.waarde == pytest.approx(74.8) and row.teller == 243
     assert row.status == "waargenomen" and "VOORBEELD" in row.bron
-    # Two wijken of the survey add up to the gemeente: (213 + 124) / (300 + 200).
-    assert _value(table, "GM0141", 2021, "voelt_zich_veilig").status == "ontbreekt"
+    # The survey covers two of Almelo's twelve wijken: too little to stand for the gemeente,
+    # so (213 + 124) / (300 + 200) is not passed off as Almelo's figure.
+    gemeente = _value(table, "GM0141", 2021, "voelt_zich_veilig")
+    assert gemeente.status == "ontbreekt" and pd.isna(gemeente.waarde)
+    assert gemeente.dekking == pytest.approx(2 / 12)
     assert _value(table, "BU01411500", 2021, "voelt_zich_veilig").status == "ontbreekt"
     definitions = pd.read_csv(almelo_2021 / "processed" / "indicatoren_definities.csv")
     soort = definitions.set_index("indicator")["soort"]
@@ -355,6 +362,102 @@ def test_almelo_kompas_scores_from_real_data(almelo):
     assert reference.loc["bijstand_per_1000", "referentiejaar"] == 2015
     sensitivity = pd.read_csv(out / "kompas_gevoeligheid.csv")
     assert set(sensitivity.gebiedscode) >= {"WK014110", "WK014115"}
+
+
+def _worked_example_in_the_document() -> tuple[dict[str, tuple[float, ...]], float]:
+    """The table and theme score of docs/methode.md's "Rekenvoorbeeld", as printed."""
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "methode.md").read_text()
+    section = text.split("\n## Rekenvoorbeeld: Nieuwstraatkwartier", 1)[1].split("\n## ", 1)[0]
+    names = {"AO-uitkeringen": "ao_per_1000", "bijstand": "bijstand_per_1000",
+             "WW-uitkeringen": "ww_per_1000"}
+
+    def number(cell: str) -> float:
+        return float(cell.strip().replace(".", "").replace(",", "."))
+
+    table = {}
+    for line in section.splitlines():
+        cells = line.strip("|").split("|")
+        name = next((code for start, code in names.items() if cells[0].strip().startswith(start)),
+                    None)
+        if line.startswith("|") and name:
+            table[name] = (number(cells[2]), number(cells[3]), number(cells[4]),
+                           number(cells[5].rsplit("=", 1)[1]))
+    theme = re.search(r"Themascore: .* = \*\*(\d+,\d)\*\*", section)
+    return table, number(theme.group(1))
+
+
+def test_worked_example_of_the_method_document(almelo):
+    """docs/methode.md, "Rekenvoorbeeld": Nieuwstraatkwartier, Werk en inkomen, 2015, number
+    by number as the document prints it (one decimal, the spread two)."""
+    data, _ = almelo
+    out = data / "processed"
+    chain = pd.read_parquet(out / "kompas_indicatorscores.parquet")
+    chain = chain[(chain.gebiedscode == "WK014115") & (chain.jaar == 2015)
+                  & (chain.thema == "werk_inkomen")].set_index("indicator")
+    # indicator: waarde wijk, gemeente 2015, spreiding wijken, score
+    document = {"ao_per_1000": (123.3, 68.3, 27.62, 60.2),
+                "bijstand_per_1000": (104.8, 42.8, 31.26, 60.4),
+                "ww_per_1000": (40.1, 32.3, 6.67, 76.7)}
+    assert _worked_example_in_the_document() == (document, 65.8)
+    assert set(chain.index) == set(document)
+    for indicator, (waarde, gemeente, spreiding, score) in document.items():
+        row = chain.loc[indicator]
+        assert (row.richting, row.referentiejaar, row.indeling) == (-1, 2015, 2015), indicator
+        assert round(row.waarde, 1) == waarde, indicator
+        assert round(row.referentiewaarde, 1) == gemeente, indicator
+        assert round(row.spreiding, 2) == spreiding, indicator
+        assert round(row.score, 1) == score, indicator
+        # The document's formula, on the unrounded numbers.
+        assert row.score == pytest.approx(
+            100 - 20 * (row.waarde - row.referentiewaarde) / row.spreiding)
+    themes = pd.read_parquet(out / "kompas_scores.parquet")
+    theme = themes[(themes.gebiedscode == "WK014115") & (themes.jaar == 2015)
+                   & (themes.thema == "werk_inkomen") & (themes.deel == "totaal")].iloc[0]
+    assert round(theme.score, 1) == 65.8
+    assert theme.score == pytest.approx(chain.score.mean())
+    assert theme.klasse_label == "veel ongunstiger dan gemiddeld"
+    gemeente = themes[(themes.gebiedscode == "GM0141") & (themes.jaar == 2015)
+                      & (themes.thema == "werk_inkomen") & (themes.deel == "totaal")]
+    assert gemeente.score.iloc[0] == pytest.approx(100)
+    # Last of the 12 wijken with a score, whatever the weights: rang 12, band 12-12.
+    sensitivity = pd.read_csv(out / "kompas_gevoeligheid.csv")
+    row = sensitivity[(sensitivity.gebiedscode == "WK014115") & (sensitivity.jaar == 2015)
+                      & (sensitivity.thema == "werk_inkomen")].iloc[0]
+    assert (row.rang, row.rang_min, row.rang_max, row.wijken) == (12, 12, 12, 12)
+    # 2021's wijk- en buurtkaart has no benefit figures: "geen score" for Werk en inkomen.
+    later = themes[(themes.gebiedscode == "WK014115") & (themes.jaar == 2021)
+                   & (themes.thema == "werk_inkomen") & (themes.deel == "totaal")].iloc[0]
+    assert np.isnan(later.score) and later.dekking == 0
+
+
+def test_scores_follow_the_indeling_verdicts(almelo):
+    """BU01411105 is "Riet Zuid" in 2015 and "Bedrijventerrein Bornsestraat" in 2021 under the
+    same code. Its 2015 score on the 2021 indeling comes from the 2015 figures carried onto
+    the industrial estate (hardly any inhabitants, no benefits), not from Riet Zuid's."""
+    data, table = almelo
+    out = data / "processed"
+    verdicts = pd.read_csv(out / "indelingen.csv")
+    verdict = verdicts[(verdicts.gebiedscode == "BU01411105") & (verdicts.vergeleken_met == 2015)]
+    assert verdict.oordeel.tolist() == ["grens gewijzigd"]
+    chain = pd.read_parquet(out / "kompas_indicatorscores.parquet")
+    rows = chain[(chain.gebiedscode == "BU01411105") & (chain.jaar == 2015)
+                 & (chain.thema == "werk_inkomen")].set_index("indicator")
+    assert set(rows.indeling) == {2021} and (rows.vergelijkbaar == 1.0).all()
+    carried = table[(table.gebiedscode == "BU01411105") & (table.jaar == 2015)
+                    & (table.indeling == 2021)].set_index("indicator")
+    for indicator in ("ao_per_1000", "bijstand_per_1000", "ww_per_1000"):
+        assert rows.loc[indicator, "waarde"] == carried.loc[indicator, "waarde"]
+    own = table[(table.gebiedscode == "BU01411105") & (table.jaar == 2015)
+                & (table.indeling == 2015)].set_index("indicator")
+    assert own.loc["bijstand_per_1000", "waarde"] != rows.loc["bijstand_per_1000", "waarde"]
+    themes = pd.read_parquet(out / "kompas_scores.parquet")
+    theme = themes[(themes.gebiedscode == "BU01411105") & (themes.jaar == 2015)
+                   & (themes.thema == "werk_inkomen") & (themes.deel == "totaal")].iloc[0]
+    # Carried by where people live (by land area it was 134.2). With the verdict ignored
+    # (joined on the code alone), Riet Zuid's own figures give about 64.
+    assert round(theme.score, 1) == 134.4
 
 
 def test_override_settles_an_ambiguous_key(shared):

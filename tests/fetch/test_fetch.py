@@ -96,11 +96,26 @@ def test_second_run_makes_no_request(settings, tmp_path, cbs_server, pdok_server
 def test_damaged_cache_file_is_fetched_again(settings, tmp_path, cbs_server):
     raw = tmp_path / "raw"
     fetch(settings, raw, years=[2024])
-    (raw / "cbs" / "85984NED" / "TypedDataSet.json").write_text("[]")
+    dataset = raw / "cbs" / "85984NED" / "TypedDataSet.json"
+    good = dataset.read_bytes()
+    dataset.write_text("[]")
     cbs_server.requests.clear()
     report = fetch(settings, raw, years=[2024])
-    assert report.tables[0].status in ("opgehaald", "ververst")
-    assert cbs_server.requests
+    # The cache held the table, though damaged: it is replaced ("ververst"), and the damaged
+    # version is kept in the archive like any earlier version.
+    result = report.tables[0]
+    assert result.status == "ververst" and result.rows == 6
+    assert sum("TypedDataSet" in r for r in cbs_server.requests) == 2  # two pages of four
+    assert dataset.read_bytes() == good
+    assert (result.archived / "TypedDataSet.json").read_text() == "[]"
+    manifest = json.loads((raw / "manifest.json").read_text())
+    entry = manifest["cbs"]["85984NED"]["files"]["TypedDataSet.json"]
+    assert entry["rows"] == 6
+    assert entry["sha256"] == __import__("hashlib").sha256(good).hexdigest()
+    # Repaired, the cache is current again: a third run asks nothing.
+    cbs_server.requests.clear()
+    assert fetch(settings, raw, years=[2024]).tables[0].status == "actueel"
+    assert cbs_server.requests == []
 
 
 def test_refresh_reports_changes_and_keeps_earlier_version(settings, tmp_path, cbs_server):
@@ -250,7 +265,10 @@ def test_paging_chain_breaking_midway(settings, cached, cbs_server):
 
 def test_paging_chain_dropped_connection(settings, cached, cbs_server):
     cbs_server.faults.append(Fault("TypedDataSet/?$format=json&$skip=4", "drop"))
-    _fails(settings, cached, "CBS", years=[2024], refresh=True)
+    message = _fails(settings, cached, "CBS", years=[2024], refresh=True)
+    assert message == (f"CBS is niet bereikbaar op {settings.cbs_url} bij tabel 85984NED (2024) "
+                       "na 3 pogingen. Controleer de netwerkverbinding of de instelling "
+                       "WIJKKOMPAS_CBS_URL.")
 
 
 def test_unknown_gemeente(settings, cached):

@@ -10,9 +10,9 @@ import pytest
 
 from wijkkompas.build.indicators import COLUMNS
 from wijkkompas.errors import WijkkompasError
-from wijkkompas.kompas.classes import CLASSES, classify
+from wijkkompas.kompas.classes import CHANGE_CLASSES, CLASSES, classify, classify_change
 from wijkkompas.kompas.definition import load_kompas
-from wijkkompas.kompas.scores import explain, score
+from wijkkompas.kompas.scores import explain, score, select_rows
 
 KOMPAS = """
 gemeente = "GM0999"
@@ -181,14 +181,35 @@ def test_gebied_specifiek_applies_only_to_its_wijk(tmp_path):
     assert _theme(result, "WK099901", 2020, thema="b").indicatoren == 0
 
 
+def _class_by_hand(value: float) -> int:
+    """The class of a score as docs/methode.md states it, written out apart from the code."""
+    if math.isnan(value):
+        return 0
+    if value < 80:
+        return 1
+    if value < 95:
+        return 2
+    if value < 105:
+        return 3
+    return 4 if value < 120 else 5
+
+
 def test_class_bounds_are_the_same_every_year(tmp_path):
     shift = {(c, j): d for c in BASE for j, d in ((2021, -12), (2022, 4), (2023, 25))}
     result = score(_rows(_table(years=(2020, 2021, 2022, 2023), shift=shift)),
                    _kompas(tmp_path))
     themes = result.themes
-    assert (themes["klasse"] == classify(themes["score"]).to_numpy()).all()
+    expected = [_class_by_hand(v) for v in themes["score"]]
+    assert themes["klasse"].tolist() == expected
+    # The years reach different classes, so the comparison above means something.
+    assert {1, 2, 3, 4, 5, 0} <= set(expected)
+    # WK099902 scores 100 + 20 x 4 / SD_X on x and 100 on y in 2022: 105.7, just above 105.
+    wijk = _theme(result, "WK099902", 2022)
+    assert wijk.score == pytest.approx((100 + 20 * 4 / SD_X + 100) / 2)
+    assert wijk.klasse == 4 and wijk.klasse_label == "gunstiger dan gemiddeld"
     assert [c.lower for c in CLASSES][1:] == [80.0, 95.0, 105.0, 120.0]
-    assert classify(pd.Series([79.9, 80, 104.9, 105, 120, np.nan])).tolist() == [1, 2, 3, 4, 5, 0]
+    assert classify(pd.Series([79.9, 80, 94.99, 95, 104.9, 105, 119.99, 120, np.nan])).tolist() \
+        == [1, 2, 2, 3, 3, 4, 4, 5, 0]
 
 
 def test_change_meaningful_and_afglijden(tmp_path):
@@ -210,6 +231,290 @@ def test_change_meaningful_and_afglijden(tmp_path):
     assert not bool(_theme(result, "WK099903", 2022).afglijden)
     # Three small declines that add up to less than the threshold are not afglijden.
     assert not bool(_theme(result, "WK099901", 2023).afglijden)
+
+
+# One theme, one indicator, and four wijken around the gemeente's 50 with a spread of
+# exactly 10: a score is 100 + 2 x (waarde - 50), so score changes are exact in binary.
+KOMPAS_EEN = """
+gemeente = "GM0999"
+naam = "Testgemeente"
+basisjaar = 2020
+punten_per_sd = 20
+ondergrens = 40
+bovengrens = 160
+minimale_dekking = 0.5
+betekenisvolle_verandering = 5
+afglijden_jaren = 3
+
+[[thema]]
+code = "a"
+naam = "Thema A"
+
+[indicator.x]
+thema = "a"
+richting = "hoger is beter"
+soort = "objectief"
+"""
+
+# Values of x in 2020, 2021, 2022 and 2023; the 2020 values make the frame (mean 50, sd 10).
+PATHS = {
+    "GM0999": (50, 50, 50, 50),
+    "WK099901": (40, 39, 38, 37.5),  # -2, -2, -1: three declines adding up to exactly 5
+    "WK099902": (60, 59, 58, 57.505),  # -2, -2, -0.99: three declines adding up to 4.99
+    "WK099903": (40, 35, 30, 30.5),  # -10, -10, +1: two declines, then a rise
+    "WK099904": (60, 57.5, 60, 62.495),  # -5, +5, +4.99
+    "WK099905": (40, 37, 37, 34),  # -6, 0, -6: a year without decline in between
+    "WK099906": (60, 57.505, 55.01, 52.515),  # -4.99 three times: each small, together big
+}
+
+
+def _paths_result(tmp_path):
+    values = {(code, jaar, "x"): v for code, path in PATHS.items()
+              for jaar, v in zip((2020, 2021, 2022, 2023), path, strict=True)}
+    return score(_rows(values), _kompas(tmp_path, KOMPAS_EEN))
+
+
+def test_change_threshold_and_afglijden_at_their_bounds(tmp_path):
+    result = _paths_result(tmp_path)
+    frame = result.frame.set_index("indicator")
+    assert (frame.loc["x", "referentiewaarde"], frame.loc["x", "spreiding"]) == (50, 10)
+
+    def change(code, jaar):
+        row = _theme(result, code, jaar)
+        return row.verandering_vorig_jaar, row.ontwikkeling, bool(row.afglijden)
+
+    # A change of exactly the threshold (5 points) counts; 4.99 does not.
+    assert change("WK099904", 2021) == (-5.0, "verslechterd", False)
+    assert change("WK099904", 2022) == (5.0, "verbeterd", False)
+    delta, ontwikkeling, _ = change("WK099904", 2023)
+    assert delta == pytest.approx(4.99) and ontwikkeling == "gelijk gebleven"
+    delta, ontwikkeling, _ = change("WK099906", 2021)
+    assert delta == pytest.approx(-4.99) and ontwikkeling == "gelijk gebleven"
+    # Three declines in a row adding up to exactly the threshold: afglijden.
+    assert [change("WK099901", j)[0] for j in (2021, 2022, 2023)] == [-2.0, -2.0, -1.0]
+    assert change("WK099901", 2023)[2] is True
+    assert _theme(result, "WK099901", 2023).verandering_basisjaar == -5.0
+    # Three declines adding up to 4.99: not afglijden.
+    assert change("WK099902", 2023)[2] is False
+    assert _theme(result, "WK099902", 2023).verandering_basisjaar == pytest.approx(-4.99)
+    # Two big declines and then a rise is not afglijden; neither are two declines alone.
+    assert [change("WK099903", j)[2] for j in (2021, 2022, 2023)] == [False, False, False]
+    assert change("WK099903", 2022)[:2] == (-10.0, "verslechterd")
+    # A year without decline breaks the row.
+    assert change("WK099905", 2022)[:2] == (0.0, "gelijk gebleven")
+    assert change("WK099905", 2023)[2] is False
+    # Three declines each below the threshold, together above it: afglijden.
+    assert change("WK099906", 2023)[2] is True
+    # The gemeente stays at 100 and never slides.
+    assert [change("GM0999", j) for j in (2021, 2022, 2023)] == \
+        [(0.0, "gelijk gebleven", False)] * 3
+    # Only the two cases above slide, and only in 2023.
+    sliding = result.themes[result.themes.afglijden & (result.themes.deel == "totaal")]
+    assert sorted(zip(sliding.gebiedscode, sliding.jaar, strict=True)) == [
+        ("WK099901", 2023), ("WK099906", 2023)]
+
+
+def test_change_classes_of_the_maps_at_their_bounds():
+    from wijkkompas.kompas.classes import change_class
+
+    deltas = pd.Series([-12.5, -10.0, -9.99, -5.0, -4.99, 0.0, 4.99, 5.0, 9.99, 10.0, 12.5,
+                        np.nan])
+    assert classify_change(deltas, 5).tolist() == [1, 1, 2, 2, 3, 3, 3, 4, 4, 5, 5, 0]
+    assert change_class(deltas, 5).tolist()[:-1] == [-1, -1, -1, -1, 0, 0, 0, 1, 1, 1, 1]
+    assert math.isnan(change_class(deltas, 5).iloc[-1])
+
+
+@pytest.mark.parametrize("table, classify_", [
+    (CLASSES, lambda v: classify(pd.Series(v))),
+    (CHANGE_CLASSES, lambda v: classify_change(pd.Series(v) * 5, 5)),  # in thresholds t = 5
+], ids=["scores", "changes"])
+def test_class_tables_match_the_classification(table, classify_):
+    """The bounds in the class tables (legends) are the ones the classification uses."""
+    assert [c.code for c in table] == [1, 2, 3, 4, 5]
+    assert table[0].lower == -np.inf and table[-1].upper == np.inf
+    for below, above in zip(table, table[1:], strict=False):
+        assert below.upper == above.lower, (below, above)
+    middles = [(c.upper - 1 if math.isinf(c.lower) else c.lower + 1 if math.isinf(c.upper)
+                else (c.lower + c.upper) / 2) for c in table]
+    assert classify_(middles).tolist() == [1, 2, 3, 4, 5]
+    assert len({c.colour for c in table}) == 5
+
+
+WEIGHTED = KOMPAS.replace('richting = "hoger is beter"\nsoort = "objectief"\n\n[indicator.y]',
+                          'richting = "hoger is beter"\nsoort = "objectief"\ngewicht = 3\n\n'
+                          '[indicator.y]', 1).replace(
+    'richting = "hoger is slechter"\nsoort = "subjectief"',
+    'richting = "hoger is slechter"\nsoort = "subjectief"\ngewicht = 0.5', 1)
+
+
+def test_weights_make_a_weighted_mean(tmp_path):
+    assert WEIGHTED.count("gewicht") == 2
+    kompas = _kompas(tmp_path, WEIGHTED)
+    assert (kompas.indicators["x"].gewicht, kompas.indicators["y"].gewicht) == (3.0, 0.5)
+    values = _table()
+    values[("WK099902", 2020, "x")] = 47
+    values[("WK099902", 2020, "y")] = None  # missing: its weight leaves the mean too
+    # The frame moves with these values: x over 40, 47, 60, 50 and y over 5, 15, 10.
+    sd_x = math.sqrt((10 ** 2 + 3 ** 2 + 10 ** 2 + 0) / 4 - ((-10 - 3 + 10 + 0) / 4) ** 2)
+    sd_y = math.sqrt((5 ** 2 + 5 ** 2 + 0) / 3)
+    result = score(_rows(values), kompas)
+    frame = result.frame.set_index("indicator")
+    assert frame.loc["x", "spreiding"] == pytest.approx(sd_x)
+    assert frame.loc["y", "spreiding"] == pytest.approx(sd_y)
+    for code, x, y in (("WK099901", 40, 5), ("WK099903", 60, 15), ("WK099904", 50, 10)):
+        sx = 100 + 20 * (x - 50) / sd_x
+        sy = 100 - 20 * (y - 10) / sd_y
+        row = _theme(result, code, 2020)
+        assert row.score == pytest.approx((3 * sx + 0.5 * sy) / 3.5), code
+        assert _theme(result, code, 2020, deel="objectief").score == pytest.approx(sx)
+        assert _theme(result, code, 2020, deel="subjectief").score == pytest.approx(sy)
+    # Unweighted, WK099901's theme would be the plain mean of its two scores.
+    plain = (100 + 20 * -10 / sd_x + 100 + 20 * 5 / sd_y) / 2
+    assert _theme(result, "WK099901", 2020).score < plain - 5
+    # With y missing, the theme score is x's alone, whatever the weights.
+    assert _theme(result, "WK099902", 2020).score == pytest.approx(100 + 20 * (47 - 50) / sd_x)
+    # The rank of each wijk in the weight sensitivity uses the same weights.
+    themes = result.themes[(result.themes.niveau == "wijk") & (result.themes.thema == "a")
+                           & (result.themes.deel == "totaal")].set_index("gebiedscode")
+    expected = (-themes.score).rank(method="min").astype(int)
+    ranks = result.sensitivity[result.sensitivity.thema == "a"].set_index("gebiedscode").rang
+    assert ranks.sort_index().tolist() == expected.sort_index().tolist()
+    assert ranks.loc["WK099901"] == 4 and ranks.loc["WK099903"] == 1
+    chain = explain(result, "WK099901", 2020, "a")
+    parts = chain.iloc[:-1]
+    assert list(parts.gewicht) == [3.0, 0.5]
+    assert chain.iloc[-1].score == pytest.approx(
+        (3 * parts.score.iloc[0] + 0.5 * parts.score.iloc[1]) / 3.5)
+
+
+def test_rows_follow_the_indeling_verdicts(tmp_path):
+    """select_rows on a hand-made table: 2020 figures on their own indeling and carried onto
+    the 2021 indeling; WK099901 kept its boundary ("gelijk"), WK099902 did not."""
+    kompas = _kompas(tmp_path)
+    values = _table(years=(2020, 2021))
+    table = _rows(values)
+    carried = table[(table.jaar == 2020) & table.gebiedscode.isin(["WK099901", "WK099902",
+                                                                    "GM0999"])].copy()
+    carried["indeling"] = 2021
+    carried["waarde"] = carried["waarde"] + 1  # so that the two can be told apart
+    # and 2021's figure of WK099901 carried back onto 2020's indeling: never used here
+    back = table[(table.jaar == 2021) & (table.gebiedscode == "WK099901")].copy()
+    back["indeling"] = 2020
+    table = pd.concat([table, carried, back], ignore_index=True)
+    verdicts = pd.DataFrame({"gebiedscode": ["WK099901", "WK099902"], "indeling": [2021, 2021],
+                             "overlap": [0.97, 0.6], "oordeel": ["gelijk", "grens gewijzigd"],
+                             "vergeleken_met": [2020, 2020]})
+    rows = select_rows(table, kompas, verdicts, target=2021)
+    picked = rows.set_index(["gebiedscode", "jaar", "indicator"])
+    assert not picked.index.duplicated().any()
+    # Same boundary: its own 2020 figure, comparable.
+    assert (picked.loc[("WK099901", 2020, "x"), ["indeling", "waarde"]].tolist()
+            == [2020, 40])
+    assert picked.loc[("WK099901", 2020, "x"), "vergelijkbaar"] == 1.0
+    # Boundary changed: the figure carried onto 2021's indeling.
+    assert (picked.loc[("WK099902", 2020, "x"), ["indeling", "waarde"]].tolist()
+            == [2021, 51])
+    assert picked.loc[("WK099902", 2020, "x"), "vergelijkbaar"] == 1.0
+    # The gemeente is always the same area; the target year is on its own indeling.
+    assert picked.loc[("GM0999", 2020, "x"), "indeling"] == 2020
+    assert picked.loc[("WK099902", 2021, "x"), ["indeling", "vergelijkbaar"]].tolist() \
+        == [2021, 1.0]
+    # Nothing carried and no verdict: its own figure, comparability unknown.
+    assert picked.loc[("WK099903", 2020, "x"), "indeling"] == 2020
+    assert np.isnan(picked.loc[("WK099903", 2020, "x"), "vergelijkbaar"])
+    assert len(rows) == len(BASE) * 2 * 3
+    # Without a target indeling: every year on its own, only the gemeente known comparable.
+    own = select_rows(table, kompas).set_index(["gebiedscode", "jaar", "indicator"])
+    assert set(own.indeling) == {2020, 2021} and not own.index.duplicated().any()
+    assert own.loc[("WK099902", 2020, "x"), "waarde"] == 50
+    assert own.loc[("GM0999", 2020, "x"), "vergelijkbaar"] == 1.0
+    assert np.isnan(own.loc[("WK099901", 2020, "x"), "vergelijkbaar"])
+    # The frame and the scores use the chosen rows: WK099902's 2020 x is 51.
+    result = score(table, kompas, verdicts, target=2021)
+    sd = float(np.std([40, 51, 60, 50]))
+    assert result.frame.set_index("indicator").loc["x", "spreiding"] == pytest.approx(sd)
+    assert _ind(result, "WK099902", 2020, "x").score == pytest.approx(100 + 20 * 1 / sd)
+
+
+def test_frame_from_the_first_year_that_can_carry_it(tmp_path):
+    """An indicator without a usable base year gets its frame from its first year with a
+    gemeente value and at least three wijken that differ."""
+    text = KOMPAS + """
+[indicator.u]
+thema = "b"
+richting = "hoger is beter"
+soort = "objectief"
+
+[indicator.v]
+thema = "b"
+richting = "hoger is beter"
+soort = "objectief"
+
+[indicator.w]
+thema = "b"
+richting = "hoger is beter"
+soort = "objectief"
+"""
+    values = _table(years=(2020, 2021))
+    wijken = ["WK099901", "WK099902", "WK099903", "WK099904"]
+    for code in ["GM0999", *wijken]:
+        values[(code, 2020, "u")] = 10  # 2020: all wijken alike, no spread
+        values[(code, 2021, "u")] = {"WK099901": 8, "WK099903": 12}.get(code, 10)
+        values[(code, 2021, "w")] = {"WK099901": 8, "WK099903": 12}.get(code, 10)
+    for code in ["GM0999", "WK099901", "WK099902"]:  # 2020: two wijken only
+        values[(code, 2020, "v")] = {"WK099901": 0}.get(code, 10)
+    for code in ["GM0999", *wijken]:
+        values[(code, 2021, "v")] = {"WK099901": 8, "WK099903": 12}.get(code, 10)
+    frame = score(_rows(values), _kompas(tmp_path, text)).frame.set_index("indicator")
+    sd = math.sqrt(8 / 4)  # 8, 10, 12, 10
+    for name in ("u", "v", "w"):
+        row = frame.loc[name]
+        assert (row.referentiejaar, row.referentiewaarde, row.wijken_in_referentie) == \
+            (2021, 10, 4), name
+        assert row.spreiding == pytest.approx(sd), name
+    # Context is never framed; an indicator with no usable year says why.
+    assert "z" not in frame.index
+    values = {k: v for k, v in values.items() if k[2] != "w" or k[0] == "GM0999"}
+    frame = score(_rows(values), _kompas(tmp_path, text)).frame.set_index("indicator")
+    assert frame.loc["w", "wijken_in_referentie"] == 0
+    assert np.isnan(frame.loc["w", "referentiejaar"])
+    assert frame.loc["w", "reden"] == "geen gemeentewaarde met ten minste 3 wijken in of na 2020"
+
+
+def test_chain_of_one_year_and_theme_among_several(tmp_path):
+    values = _table(years=(2020, 2021), shift={("WK099902", 2021): 6})
+    for jaar in (2020, 2021):
+        for code, v in (("GM0999", 20), ("WK099901", 10), ("WK099902", 30), ("WK099903", 20)):
+            values[(code, jaar, "n")] = v
+    result = score(_rows(values), _kompas(tmp_path))
+    chain = explain(result, "WK099902", 2021, "a")
+    assert chain.indicator.tolist() == ["x", "y", "themascore a"]
+    assert chain.waarde.tolist()[:2] == [56, 10]
+    assert chain.iloc[-1].score == pytest.approx(_theme(result, "WK099902", 2021).score)
+    assert chain.iloc[-1].score != pytest.approx(_theme(result, "WK099902", 2020).score)
+    chain_b = explain(result, "WK099902", 2020, "b")
+    assert chain_b.indicator.tolist() == ["n", "z", "themascore b"]
+    assert chain_b.iloc[-1].score == pytest.approx(chain_b.score.iloc[0])
+    objective = explain(result, "WK099902", 2021, "a", deel="objectief")
+    assert objective.indicator.tolist() == ["x", "themascore a"]
+
+
+def test_sensitivity_with_two_wijken_and_with_one(tmp_path):
+    values = _table(years=(2020, 2021))
+    for code in ("WK099903", "WK099904"):  # 2021: two wijken measured
+        values[(code, 2021, "x")] = None
+        values[(code, 2021, "y")] = None
+    values[("WK099902", 2021, "x")] = 45
+    result = score(_rows(values), _kompas(tmp_path))
+    sens = result.sensitivity[(result.sensitivity.thema == "a")]
+    later = sens[sens.jaar == 2021].set_index("gebiedscode")
+    assert sorted(later.index) == ["WK099901", "WK099902"] and set(later.wijken) == {2}
+    # WK099902 (45 and 10) beats WK099901 (40 and 5) on x and loses on y: ranks can swap.
+    assert later.loc["WK099902", "rang"] == 2
+    values[("WK099902", 2021, "x")] = None
+    values[("WK099902", 2021, "y")] = None
+    alone = score(_rows(values), _kompas(tmp_path)).sensitivity
+    assert alone[alone.jaar == 2021].empty  # one wijk has no rank to vary
 
 
 def test_traceable_chain(tmp_path):

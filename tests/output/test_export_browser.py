@@ -3,13 +3,11 @@ with every network request blocked, on the real Almelo data."""
 
 from __future__ import annotations
 
-import json
-
 import geopandas as gpd
 import pytest
 
-from tests.helpers import import_almelo
-from tests.output.browser import TILE_HOST, opened
+from tests.browser import TILE_HOST, opened
+from tests.helpers import import_almelo, page_data
 from wijkkompas.build.stage import run_build
 from wijkkompas.output.export import run_export
 from wijkkompas.output.processed import load_processed
@@ -128,10 +126,14 @@ def test_wijk_page_has_chart_table_and_its_own_areas(pages, browser):
 
 
 def test_export_is_self_contained_and_small(pages):
-    _, files = pages
-    for path in files.values():
+    processed, files = pages
+    wijken = sorted(processed.boundaries("wijk")["gebiedscode"])
+    assert sorted(files) == sorted(["GM0141", *wijken])
+    for name, path in files.items():
         text = path.read_text(encoding="utf-8")
         assert "<script src" not in text and 'rel="stylesheet" href' not in text
         assert path.stat().st_size < 1_000_000
-    data = json.loads(text.split("var data = ", 1)[1].split(";\n", 1)[0])
-    assert data["gemeente"] == "Almelo"
+        data = page_data(text)
+        assert data["gemeente"] == "Almelo" and data["jaren"] == [2015, 2021], name
+        shown = sorted(f["properties"]["c"] for f in data["geo"]["wijk"]["features"])
+        assert shown == (wijken if name == "GM0141" else [name]), name

@@ -19,11 +19,11 @@ from pathlib import Path
 import geopandas as gpd
 import pytest
 
+from tests.browser import opened
 from tests.fixtures.geo import almelo_layers
 from tests.fixtures.kwb import table_2023, table_2024
 from tests.fixtures.politie import table_47018
 from tests.helpers import import_almelo
-from tests.output.browser import opened
 from tests.servers import CbsServer, PdokServer
 from wijkkompas.cli import main
 from wijkkompas.errors import WijkkompasError

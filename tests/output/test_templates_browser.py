@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.output.browser import opened
+from tests.browser import opened
 from wijkkompas.kompas.classes import (
     ALL_CHANGE_CLASSES,
     ALL_CLASSES,

@@ -11,14 +11,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.helpers import import_almelo
+from tests.helpers import page_data
 from tests.servers import LocatieServer
-from wijkkompas.build.stage import run_build
 from wijkkompas.cli import main
 from wijkkompas.errors import WijkkompasError
 from wijkkompas.fetch.geocode import Geocoder
-from wijkkompas.output.processed import load_processed
-from wijkkompas.vlekkenkaart.stage import build_vlekkenkaart, write_outputs
+from wijkkompas.vlekkenkaart.stage import SUPPRESSED, build_vlekkenkaart, write_outputs
 from wijkkompas.vlekkenkaart.toets import run_toets
 from wijkkompas.vlekkenkaart.vlekken import density, vlekken
 from wijkkompas.vlekkenkaart.zorglocaties import read_config
@@ -27,14 +25,6 @@ EXAMPLE = Path(__file__).resolve().parents[2] / "voorbeelden" / "zorglocaties.to
 # Points inside two buurten of the 2021 indeling (RD, metres).
 IN_1000 = (241947, 486382)  # BU01411000 Binnenstad Noord
 IN_1001 = (242009, 485937)  # BU01411001 Binnenstad Zuid
-
-
-@pytest.fixture(scope="module")
-def processed(shared, tmp_path_factory):
-    data = tmp_path_factory.mktemp("vlek") / "data"
-    import_almelo(data, shared)
-    run_build(data, say=lambda _: None)
-    return load_processed(data)
 
 
 CONFIG = """
@@ -188,10 +178,20 @@ def test_shared_export_holds_no_coordinate_of_a_sensitive_location(processed, tm
     assert _coordinates_in(internal, sensitive)
     html = (tmp_path / "uit" / "vlekkenkaart_gedeeld.html").read_text(encoding="utf-8")
     assert "Praktijk D" in html and "Opvang A" not in html
-    assert "minder dan 5" in html
     measures = pd.read_csv(tmp_path / "uit" / "zorglocaties_maten_gedeeld.csv")
-    row = measures[(measures.gebiedscode == "BU01411000") & (measures.categorie == "opvang")]
-    assert row.aantal.iloc[0] == "minder dan 5" and pd.isna(row.per_1000.iloc[0])
+    opvang = measures[measures.categorie == "opvang"].set_index("gebiedscode")
+    # 2 + 1 in two buurten of one wijk: every level is under 5 and suppressed alike.
+    for code in ("BU01411000", "BU01411001", "WK014110", "GM0141"):
+        assert opvang.loc[code, "aantal"] == SUPPRESSED, code
+        assert opvang.loc[code, ["per_1000", "locatiequotient", "capaciteit"]].isna().all()
+    assert set(opvang.aantal) == {SUPPRESSED, "0"}
+    data = page_data(html)
+    shown = {f["properties"]["c"]: dict(f["properties"]["t"]) for f in data["buurten"]["features"]}
+    assert shown["BU01411000"] == {"Maatschappelijke opvang": SUPPRESSED,
+                                   "Huisartsenpraktijk": 1,
+                                   "zorglocaties (zonder gevoelige)": 1}
+    assert shown["BU01411001"]["Maatschappelijke opvang"] == SUPPRESSED
+    assert "Maatschappelijke opvang" not in shown["BU01411002"]  # a zero is not listed
     assert "alle" not in set(measures.categorie)  # totals without the sensitive ones only
     assert not re.search(r"<script[^>]+src=", html)
 
@@ -271,7 +271,15 @@ def test_cli_vlekkenkaart_with_toets(processed, tmp_path, capsys):
     assert code == 0
     out = capsys.readouterr().out
     assert "Voorgestelde locatie: Beschermd wonen, 10 plaatsen" in out
-    assert (tmp_path / "vk" / "vlekkenkaart_gedeeld.html").is_file()
-    assert (tmp_path / "vk" / "toets.txt").read_text().startswith("Voorgestelde locatie")
+    toets = (tmp_path / "vk" / "toets.txt").read_text(encoding="utf-8")
+    assert toets.startswith("Voorgestelde locatie: Beschermd wonen, 10 plaatsen, in buurt ")
+    assert toets.strip() in out  # the summary printed is the one written
+    # The shared page holds every open location as a point, and no sensitive one.
+    vk = build_vlekkenkaart(processed, read_config(EXAMPLE))
+    sensitive = {c for c, cat in vk.config.categories.items() if cat.gevoelig}
+    open_names = sorted(vk.located.loc[~vk.located.categorie.isin(sensitive), "naam"])
+    data = page_data((tmp_path / "vk" / "vlekkenkaart_gedeeld.html").read_text(encoding="utf-8"))
+    assert sorted(p["n"] for p in data["punten"]) == open_names and len(open_names) == 22
+    assert data["gedeeld"] is True and "toets" not in data
     assert main(["vlekkenkaart", "--data-dir", str(processed.data_dir), "--zorglocaties",
                  str(EXAMPLE), "--toets", "veel", "--categorie", "huisarts"]) == 1

@@ -5,8 +5,10 @@ Two views:
 - internal (``gedeeld=False``, for the notebook): every location as a point;
 - shared (``gedeeld=True``, for exports): categories marked sensitive (by default
   maatschappelijke opvang, vrouwenopvang and beschermd wonen) never appear as points, nor in
-  the density: they are counted per buurt, and counts under ``minimum_aantal`` (5) are shown
-  as "minder dan 5".
+  the density: they are counted per area, counts under ``minimum_aantal`` (5) are suppressed
+  at every level, and further counts beside them, so that none can be worked out from the
+  others (complementary suppression, see ``suppression.py``). Every suppressed count reads
+  "afgeschermd".
 """
 
 from __future__ import annotations
@@ -23,12 +25,13 @@ import pandas as pd
 
 from wijkkompas.errors import WijkkompasError
 from wijkkompas.fetch.geocode import Geocoder
-from wijkkompas.gebied import RD, WGS84, within_rd_bounds
+from wijkkompas.gebied import RD, WGS84, wijk_of, within_rd_bounds
 from wijkkompas.output.leaflet import PDOK_TILES, InlineLeafletLayer, base_map
 from wijkkompas.output.processed import Processed, load_processed
 from wijkkompas.output.webgeo import rounded_geojson_geometry, web_geometry
 from wijkkompas.settings import Settings
 from wijkkompas.storage import write_bytes_atomic
+from wijkkompas.vlekkenkaart.suppression import CountTree
 from wijkkompas.vlekkenkaart.toets import Toets, run_toets
 from wijkkompas.vlekkenkaart.vlekken import (
     ALL,
@@ -46,6 +49,9 @@ from wijkkompas.vlekkenkaart.zorglocaties import (
 )
 
 VLEK_COLOURS = ["#fee5d9", "#fcae91", "#fb6a4a", "#cb181d"]
+#: What a suppressed count reads in the shared outputs; the same for a small count and for
+#: one suppressed to protect it, so that neither can be told from the other.
+SUPPRESSED = "afgeschermd"
 
 
 @dataclass
@@ -97,6 +103,7 @@ def map_payload(processed: Processed, vk: Vlekkenkaart, gedeeld: bool,
     buurten = web_geometry(processed.boundaries("buurt"))
     measures = vk.measures[vk.measures["niveau"] == "buurt"].set_index(
         ["gebiedscode", "categorie"])
+    suppressed = suppressed_counts(vk) if gedeeld else set()
     carry = vk.draagkracht.set_index("gebiedscode")
     buurt_features = []
     for code, name, geom in zip(buurten["gebiedscode"], buurten["gebiedsnaam"],
@@ -107,11 +114,10 @@ def map_payload(processed: Processed, vk: Vlekkenkaart, gedeeld: bool,
             if (code, cat) not in measures.index:
                 continue
             n = int(measures.loc[(code, cat), "aantal"])
-            hidden = gedeeld and cat in sensitive and 0 < n < config.minimum_aantal
+            hidden = gedeeld and (code, cat) in suppressed
             open_total += 0 if cat in sensitive else n
             if n:
-                counts.append([config.categories[cat].naam,
-                               f"minder dan {config.minimum_aantal}" if hidden else n])
+                counts.append([config.categories[cat].naam, SUPPRESSED if hidden else n])
         if gedeeld:
             # The total leaves the sensitive ones out: else it would give them away.
             counts.append(["zorglocaties (zonder gevoelige)", open_total])
@@ -186,9 +192,34 @@ def write_outputs(processed: Processed, vk: Vlekkenkaart, out_dir: Path,
     return written
 
 
+def suppressed_counts(vk: Vlekkenkaart) -> set[tuple[str, str]]:
+    """(gebiedscode, categorie) of every count of a sensitive category that the shared
+    outputs suppress: under ``minimum_aantal`` at any level, and the complementary ones."""
+    out: set[tuple[str, str]] = set()
+    gemeente = vk.measures.loc[vk.measures["niveau"] == "gemeente", "gebiedscode"]
+    for cat, category in vk.config.categories.items():
+        if not category.gevoelig:
+            continue
+        rows = vk.measures[vk.measures["categorie"] == cat]
+        counts = dict(zip(rows["gebiedscode"], rows["aantal"].astype(int), strict=True))
+        parents: dict[str, str | None] = {}
+        for code, niveau in zip(rows["gebiedscode"], rows["niveau"], strict=True):
+            if niveau == "gemeente":
+                parents[code] = None
+            elif niveau == "wijk":
+                parents[code] = gemeente.iloc[0]
+            else:
+                wijk = wijk_of(code)
+                parents[code] = wijk if wijk in counts else gemeente.iloc[0]
+        tree = CountTree(counts, parents)
+        out |= {(code, cat) for code in tree.suppress(vk.config.minimum_aantal)}
+    return out
+
+
 def shared_measures(vk: Vlekkenkaart) -> pd.DataFrame:
-    """The measures fit to share: sensitive counts under the minimum suppressed per area,
-    and the all-category totals without the sensitive categories."""
+    """The measures fit to share: sensitive counts suppressed where small, and beside them
+    so that none can be worked out (see ``suppression.py``); the all-category totals
+    without the sensitive categories."""
     sensitive = [c for c, cat in vk.config.categories.items() if cat.gevoelig]
     measures = vk.measures[vk.measures["categorie"] != ALL].copy()
     open_rows = measures[~measures["categorie"].isin(sensitive)]
@@ -199,14 +230,20 @@ def shared_measures(vk: Vlekkenkaart) -> pd.DataFrame:
     totals["per_1000"] = 1000 * totals["aantal"] / totals["inwoners"].where(
         totals["inwoners"] > 0)
     measures = pd.concat([measures, totals], ignore_index=True)
-    small = (measures["categorie"].isin(sensitive)
-             & measures["aantal"].between(1, vk.config.minimum_aantal - 1)
-             & (measures["niveau"] != "gemeente"))
+    suppressed = suppressed_counts(vk)
+    hidden = pd.Series([(c, k) in suppressed for c, k in
+                        zip(measures["gebiedscode"], measures["categorie"], strict=True)],
+                       index=measures.index)
+    # A location quotient is the area's rate over the gemeente's: published beside a known
+    # count, it gives the gemeente's count away. Where that is suppressed, so are they all.
+    hidden_gemeente = {k for c, k in suppressed if c in set(
+        measures.loc[measures["niveau"] == "gemeente", "gebiedscode"])}
     measures["aantal"] = measures["aantal"].astype(object)
     for column in ("per_1000", "locatiequotient", "capaciteit"):
         measures[column] = measures[column].astype(object)
-        measures.loc[small, column] = None
-    measures.loc[small, "aantal"] = f"minder dan {vk.config.minimum_aantal}"
+        measures.loc[hidden, column] = None
+    measures.loc[measures["categorie"].isin(hidden_gemeente), "locatiequotient"] = None
+    measures.loc[hidden, "aantal"] = SUPPRESSED
     return measures
 
 

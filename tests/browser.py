@@ -1,41 +1,32 @@
-"""Pages in a real headless Chromium (Debian's chromium, driven by Playwright), with every
-request that would leave the machine blocked and logged."""
+"""Generated pages in a real headless Chromium (Debian's chromium, driven by Playwright), with
+every request that would leave the machine blocked and logged."""
 
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
+import playwright.sync_api as playwright
 import pytest
 
 from wijkkompas.output.leaflet import PDOK_TILES
 
-playwright = pytest.importorskip("playwright.sync_api")
-
 TILE_HOST = PDOK_TILES.split("/brt/")[0]
 
 
-@contextmanager
-def chromium() -> Iterator:
+def launch(p):
+    """Debian's chromium, headless, without sandbox (containers) and background traffic."""
     executable = shutil.which("chromium")
     if executable is None:
         pytest.fail("Debian's chromium is not installed (apt-get install -y chromium)")
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=executable, args=[
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-        try:
-            yield browser
-        finally:
-            browser.close()
+    return p.chromium.launch(executable_path=executable, args=[
+        "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
 
 
 class Page:
-    """A page opened with every request that would leave the machine blocked and logged;
-    console errors, page errors and dialogs are collected."""
+    """A page opened with every request that would leave the machine blocked and logged."""
 
-    def __init__(self, browser, path: Path, ready: str = "window.wijkkompas"):
+    def __init__(self, browser, path, ready="window.wijkkompas !== undefined"):
         self.requests, self.errors, self.dialogs = [], [], []
         self.page = browser.new_page(viewport={"width": 1200, "height": 900})
         self.page.on("console", self._console)
@@ -43,7 +34,7 @@ class Page:
         self.page.on("dialog", lambda d: (self.dialogs.append(d.message), d.dismiss()))
         self.page.route("**/*", self._route)
         self.page.goto(path.as_uri())
-        self.page.wait_for_function(f"{ready} !== undefined")
+        self.page.wait_for_function(ready)
 
     def _route(self, route):
         url = route.request.url
@@ -95,7 +86,7 @@ class Page:
 
 
 @contextmanager
-def opened(browser, path: Path, ready: str = "window.wijkkompas") -> Iterator[Page]:
+def opened(browser, path, ready="window.wijkkompas !== undefined"):
     page = Page(browser, path, ready)
     try:
         yield page

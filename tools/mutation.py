@@ -1,0 +1,246 @@
+"""Mutation testing of the method core with cosmic-ray, on a copy of the repository.
+
+    python tools/mutation.py                      # every target, 20 minutes each at most
+    python tools/mutation.py classes scores --minuten 15
+    python tools/mutation.py --lijst               # the targets and their tests
+
+cosmic-ray changes one thing in a module at a time (a ``<`` into ``<=``, a number, a
+``return``) and runs the module's fast tests; a mutant the tests do not notice "survives".
+The work happens in a copy of the tracked files (``--werkmap``, default a temporary
+folder), never in the checkout, so an interrupted run leaves the sources alone. A run that
+hits its time limit stops; its session (``<target>.sqlite`` in the werkmap) keeps what was
+done, and the same command with the same ``--werkmap`` continues where it stopped.
+
+Not part of CI: it takes minutes to hours. Results and every surviving mutant, explained or
+killed, are kept in docs/testing.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass(frozen=True)
+class Target:
+    module: str
+    tests: str
+
+
+#: The method core and the fast tests that guard it.
+TARGETS = {
+    "classes": Target("wijkkompas/kompas/classes.py", "tests/kompas/test_scores.py"),
+    "scores": Target("wijkkompas/kompas/scores.py", "tests/kompas/test_scores.py"),
+    "suppression": Target("wijkkompas/vlekkenkaart/suppression.py",
+                          "tests/vlekkenkaart/test_privacy.py -k 'by_hand or small_tree or outside "
+                          "or refused or brute_force_reads'"),
+    "aggregate": Target("wijkkompas/build/aggregate.py",
+                        "tests/build/test_aggregate_properties.py tests/build/test_build.py "
+                        "-k 'hand_computed or missing_count or aggregate'"),
+    "harmonise": Target("wijkkompas/build/harmonise.py",
+                        "tests/build/test_build.py -k 'carried or verdicts or indeling'"),
+}
+
+
+def copy_checkout(work: Path, folder: str = "repo") -> Path:
+    """The tracked files of the checkout in ``work/<folder>``, and ``work/shared`` pointing
+    at the shared data beside the checkout (the tests read ``../shared/data``)."""
+    repo = work / folder
+    files = subprocess.run(["git", "-C", str(ROOT), "ls-files", "-z"], check=True,
+                           capture_output=True).stdout.decode().split("\0")
+    for name in filter(None, files):
+        source = ROOT / name
+        if source.is_file():
+            target = repo / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target)
+    shared = work / "shared"
+    if not shared.exists():
+        shared.symlink_to((ROOT.parent / "shared").resolve(), target_is_directory=True)
+    return repo
+
+
+#: Operators left out: arithmetic turned into a shift, a power, a remainder, a floor
+#: division or a bit operation (``a + b`` into ``a >> b``, ...). The code has none of these
+#: and such mutants die on the first number; they would only multiply the run time. An
+#: ``&`` turned into ``|`` (masks in pandas) stays in.
+EXCLUDED_OPERATORS = [
+    r"core/ReplaceBinaryOperator_\w+_(FloorDiv|Mod|Pow|RShift|LShift|BitXor)$",
+    r"core/ReplaceBinaryOperator_(Add|Sub|Mul|Div|FloorDiv|Mod|Pow)_(BitOr|BitAnd)$",
+]
+
+
+def write_config(work: Path, name: str, target: Target, timeout: float) -> Path:
+    """The cosmic-ray configuration of one target."""
+    command = f"{sys.executable} -m pytest -x -q -p no:cacheprovider {target.tests}"
+    text = (
+        "[cosmic-ray]\n"
+        f'module-path = "{target.module}"\n'
+        f"timeout = {timeout}\n"
+        "excluded-modules = []\n"
+        f"test-command = {json.dumps(command)}\n\n"
+        "[cosmic-ray.distributor]\n"
+        'name = "local"\n\n'
+        "[cosmic-ray.filters.operators-filter]\n"
+        f"exclude-operators = {json.dumps(EXCLUDED_OPERATORS)}\n"
+    )
+    path = work / f"{name}.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _run(args: list[str], cwd: Path, limit: float | None = None) -> bool:
+    """Run a command in its own process group; False when it hit ``limit`` seconds."""
+    process = subprocess.Popen(args, cwd=cwd, start_new_session=True)
+    try:
+        process.wait(timeout=limit)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait()
+        return False
+    if process.returncode != 0:
+        raise SystemExit(f"fout: {' '.join(args[:3])} stopte met code {process.returncode}")
+    return True
+
+
+def summary(session: Path) -> dict[str, object]:
+    """Counts per outcome and every surviving mutant of a session."""
+    from cosmic_ray.work_db import WorkDB, use_db
+    from cosmic_ray.work_item import TestOutcome
+
+    counts = {"gedood": 0, "overleefd": 0, "ongeldig": 0, "weggelaten": 0, "nog te doen": 0}
+    survivors = []
+    with use_db(str(session), WorkDB.Mode.open) as db:
+        for item, result in db.completed_work_items:
+            if result.test_outcome == TestOutcome.KILLED:
+                counts["gedood"] += 1
+            elif result.test_outcome == TestOutcome.SURVIVED:
+                counts["overleefd"] += 1
+                mutation = item.mutations[0]
+                survivors.append({"regel": mutation.start_pos[0],
+                                  "operator": mutation.operator_name,
+                                  "wijziging": result.diff})
+            elif result.output == "Filtered operator":
+                counts["weggelaten"] += 1
+            else:
+                counts["ongeldig"] += 1
+        counts["nog te doen"] = db.num_work_items - db.num_results
+    done = counts["gedood"] + counts["overleefd"]
+    rate = round(100 * counts["gedood"] / done, 1) if done else None
+    return {**counts, "percentage_gedood": rate, "overlevers": survivors}
+
+
+def run_target(work: Path, repo: Path, name: str, minutes: float, timeout: float) -> dict:
+    target = TARGETS[name]
+    config = write_config(work, name, target, timeout)
+    session = work / f"{name}.sqlite"
+    if not session.exists():
+        _run(["cosmic-ray", "init", str(config), str(session)], repo)
+        _run(["cr-filter-operators", str(session), str(config)], repo)
+        _run(["cosmic-ray", "baseline", str(config)], repo, limit=600)
+    finished = _run(["cosmic-ray", "exec", str(config), str(session)], repo, limit=minutes * 60)
+    # A stopped run may leave its last mutant in the copy: put the module back.
+    shutil.copy2(ROOT / target.module, repo / target.module)
+    result = {"doel": name, "module": target.module, "tests": target.tests,
+              "af": finished, **summary(session)}
+    (work / f"{name}.json").write_text(json.dumps(result, indent=2, ensure_ascii=False),
+                                       encoding="utf-8")
+    return result
+
+
+def retest_survivors(work: Path, name: str, timeout: float) -> list[dict[str, object]]:
+    """Each surviving mutant of a session again, against the tests as they are now (after
+    tests were added for the survivors): killed or still surviving."""
+    from cosmic_ray.work_db import WorkDB, use_db
+    from cosmic_ray.work_item import TestOutcome
+
+    target = TARGETS[name]
+    repo = copy_checkout(work, "opnieuw")
+    with use_db(str(work / f"{name}.sqlite"), WorkDB.Mode.open) as db:
+        survivors = [item.mutations[0] for item, result in db.completed_work_items
+                     if result.test_outcome == TestOutcome.SURVIVED]
+    command = f"{sys.executable} -m pytest -x -q -p no:cacheprovider {target.tests}"
+    out = []
+    for mutation in survivors:
+        subprocess.run(["cosmic-ray", "apply", target.module, mutation.operator_name,
+                        str(mutation.occurrence)], cwd=repo, check=True, capture_output=True)
+        try:
+            done = subprocess.run(command, shell=True, cwd=repo, capture_output=True,
+                                  timeout=timeout)
+            killed = done.returncode != 0
+        except subprocess.TimeoutExpired:
+            killed = True  # cosmic-ray counts a mutant that hangs the tests as killed
+        finally:
+            shutil.copy2(ROOT / target.module, repo / target.module)
+        out.append({"regel": mutation.start_pos[0], "operator": mutation.operator_name,
+                    "gedood": killed})
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Mutatietests van de kern van de methode.")
+    parser.add_argument("doelen", nargs="*", help=f"welke ({', '.join(TARGETS)}; standaard "
+                        "alle)")
+    parser.add_argument("--minuten", type=float, default=20.0,
+                        help="tijdslimiet per doel (standaard 20)")
+    parser.add_argument("--timeout", type=float, default=30.0,
+                        help="seconden per testrun van één mutant (standaard 30)")
+    parser.add_argument("--werkmap", type=Path, default=None,
+                        help="map voor de kopie en de sessies (om door te gaan)")
+    parser.add_argument("--lijst", action="store_true", help="toon de doelen en hun tests")
+    parser.add_argument("--opnieuw", action="store_true",
+                        help="test alleen de overlevers van een eerdere sessie (--werkmap) "
+                        "opnieuw, met de tests van nu")
+    args = parser.parse_args(argv)
+    unknown = [name for name in args.doelen if name not in TARGETS]
+    if unknown:
+        parser.error(f"onbekend doel {', '.join(unknown)}; kies uit {', '.join(TARGETS)}")
+    if args.lijst:
+        for name, target in TARGETS.items():
+            print(f"{name}: {target.module} <- {target.tests}")
+        return 0
+    if args.opnieuw:
+        if args.werkmap is None:
+            parser.error("--opnieuw heeft de --werkmap van de eerdere sessie nodig")
+        for name in args.doelen or list(TARGETS):
+            if not (args.werkmap / f"{name}.sqlite").exists():
+                continue
+            again = retest_survivors(args.werkmap, name, args.timeout)
+            killed = sum(1 for r in again if r["gedood"])
+            print(f"{name}: van {len(again)} overlevers nu {killed} gedood")
+            for r in again:
+                if not r["gedood"]:
+                    print(f"  overleeft nog: regel {r['regel']} ({r['operator']})")
+        return 0
+    work = args.werkmap or Path(tempfile.mkdtemp(prefix="wijkkompas-mutatie-"))
+    work.mkdir(parents=True, exist_ok=True)
+    repo = copy_checkout(work)
+    where = subprocess.run([sys.executable, "-c", "import wijkkompas; print(wijkkompas.__file__)"],
+                           cwd=repo, capture_output=True, text=True, check=True).stdout.strip()
+    if not where.startswith(str(repo)):
+        raise SystemExit(f"fout: de kopie gebruikt {where}, niet {repo}")
+    for name in args.doelen or list(TARGETS):
+        result = run_target(work, repo, name, args.minuten, args.timeout)
+        state = "af" if result["af"] else "gestopt op de tijdslimiet"
+        print(f"{name}: {result['gedood']} gedood, {result['overleefd']} overleefd, "
+              f"{result['ongeldig']} ongeldig, {result['weggelaten']} weggelaten, "
+              f"{result['nog te doen']} nog te doen "
+              f"({state}); gedood: {result['percentage_gedood']} %")
+        for survivor in result["overlevers"]:
+            print(f"  overleefd: regel {survivor['regel']} ({survivor['operator']})")
+    print(f"sessies en samenvattingen: {work}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
