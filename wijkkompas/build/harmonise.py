@@ -315,6 +315,9 @@ def quality_report(table: pd.DataFrame, target: int | None) -> pd.DataFrame:
     report = new[["gebiedsnaam", "waarde"]].rename(columns={"waarde": "waargenomen"}).join(
         old[["waarde", "bron"]].rename(columns={"waarde": "omgerekend"}), how="inner")
     report = report.reset_index()
+    # Joined columns can arrive as object dtype (pandas 3); the ratio needs numbers.
+    report[["waargenomen", "omgerekend"]] = report[["waargenomen", "omgerekend"]].astype(
+        "float64")
     both = report["omgerekend"].notna() & report["waargenomen"].notna()
     positive = both & (report["omgerekend"] > 0) & (report["waargenomen"] > 0)
     report["verhouding"] = (report["omgerekend"]
