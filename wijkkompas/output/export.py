@@ -46,7 +46,9 @@ NO_DATA = "geen data"
 def _svg(fig: Figure) -> Markup:
     """The chart as inline SVG; matplotlib escapes every text it writes into it."""
     buffer = io.StringIO()
-    fig.savefig(buffer, format="svg", bbox_inches="tight")
+    # Texts as SVG text (escaped by matplotlib): readable, searchable and smaller than paths.
+    with plt.rc_context({"svg.fonttype": "none"}):
+        fig.savefig(buffer, format="svg", bbox_inches="tight")
     plt.close(fig)
     text = buffer.getvalue()
     return Markup(text[text.index("<svg"):])
@@ -137,14 +139,20 @@ def _static_area_table(processed: Processed) -> dict[str, list]:
     scored = wijken[wijken["score"].notna()]
     jaar = int(scored["jaar"].max()) if len(scored) else max(processed.years)
     reasons = theme_reasons(processed)
-    names = processed.boundaries("wijk").sort_values("gebiedsnaam")
+    known = wijken.dropna(subset=["gebiedsnaam"]).drop_duplicates("gebiedscode")
+    known = dict(zip(known["gebiedscode"], known["gebiedsnaam"], strict=True))
+    names = processed.boundaries("wijk")
+    names["gebiedsnaam"] = [n if isinstance(n, str) else known.get(c, c)
+                            for c, n in zip(names["gebiedscode"], names["gebiedsnaam"],
+                                            strict=True)]
+    names = names.sort_values("gebiedsnaam")
     sectors = [t for t in processed.kompas.themes
                if any(i.scored and i.thema == t.code
                       for i in processed.kompas.indicators.values())]
     current = wijken[wijken["jaar"] == jaar].set_index(["gebiedscode", "thema"])["score"]
     rows = []
     for code, naam in zip(names["gebiedscode"], names["gebiedsnaam"], strict=True):
-        row = {"Wijk": naam if isinstance(naam, str) else code}
+        row = {"Wijk": naam}
         for theme in sectors:
             value = current.get((code, theme.code), np.nan)
             row[f"{theme.naam} {jaar}"] = nl_number(value, 0) if not pd.isna(value) else \
@@ -173,18 +181,19 @@ def wijk_page(processed: Processed, wijk: str, jaar: int | None = None,
     shown = profile[~empty]
     specific = shown[shown["gebied-specifiek"] == "ja"]
     sections = [{"title": "Het kompas", "chart": chart},
-                {"title": f"Indicatoren: {jaar} vergeleken met eerder",
+                {"title": f"Indicatoren: {jaar} vergeleken met eerder", "id": "indicatoren",
                  "note": "Ontwikkeling: verbeterd of verslechterd als de score ten minste "
                          f"{nl_number(kompas.betekenisvolle_verandering, 0)} punten "
                          "veranderde, anders gelijk. Context wordt niet beoordeeld.",
                  "table": _table(page_profile(shown, jaar))}]
     if len(specific):
-        sections.append({"title": "Gebied-specifieke indicatoren",
+        sections.append({"title": "Gebied-specifieke indicatoren", "id": "gebied-specifiek",
                          "table": _table(page_profile(specific, jaar))})
     if empty.any():
         missing = profile[empty][["thema", "indicator", "reden"]].rename(
             columns={"thema": "Thema", "indicator": "Indicator", "reden": "Waarom geen cijfer"})
-        sections.append({"title": f"Zonder cijfer voor {name}", "table": _table(missing)})
+        sections.append({"title": f"Zonder cijfer voor {name}", "id": "zonder-cijfer",
+                         "table": _table(missing)})
     return _page(processed, title, intro, wijk, sections, tiles_url, jaar)
 
 
