@@ -21,6 +21,7 @@ import pytest
 
 from tests.fixtures.geo import almelo_layers
 from tests.fixtures.kwb import table_2023, table_2024
+from tests.fixtures.politie import table_47018
 from tests.helpers import import_almelo
 from tests.output.browser import opened
 from tests.servers import CbsServer, PdokServer
@@ -144,10 +145,12 @@ def run(shared, tmp_path_factory):
     lokaal = _lokaal_file(inputs)
     zorg = _care_file(inputs)
     cbs, pdok = _servers()
+    politie = CbsServer([table_47018()], page_size=7).start()
     try:
         with pytest.MonkeyPatch.context() as patch:
             patch.chdir(work)
             for name, value in {"WIJKKOMPAS_CBS_URL": cbs.url, "WIJKKOMPAS_PDOK_URL": pdok.url,
+                                "WIJKKOMPAS_POLITIE_URL": politie.url,
                                 "WIJKKOMPAS_TIMEOUT": "2", "WIJKKOMPAS_RETRIES": "1",
                                 "WIJKKOMPAS_BACKOFF": "0"}.items():
                 patch.setenv(name, value)
@@ -166,6 +169,7 @@ def run(shared, tmp_path_factory):
     finally:
         cbs.stop()
         pdok.stop()
+        politie.stop()
     return {"root": root, "work": work, "data": data, "out": out, "vk_out": vk_out,
             "kompas": kompas, "new": after - before}
 
@@ -228,10 +232,10 @@ def test_wijk_page_shows_every_text_as_itself(run):
         assert TEXTS[field] in visible, field
     # The unit of the local indicator is in the map's tooltips (2021, its only year).
     assert TEXTS["Eenheid"] in _texts(_data(html))
-    # The CBS title of the wijk heads the compass chart; matplotlib writes it into the SVG
-    # escaped (as a comment next to the drawn letters).
-    assert ("<!-- Wijkkompas " + _xml_escaped(TEXTS["CBS-wijk"]) + ", 2024 -->"
-            in html)
+    # The CBS title of the wijk (its latest name) heads the compass chart; matplotlib
+    # writes it into the SVG as text, escaped. The page opens on the latest scored year.
+    assert re.search(re.escape(">Wijkkompas " + _xml_escaped(TEXTS["CBS-wijk"]) + ", ")
+                     + r"20\d\d</text>", html)
     _nothing_evaluated(html)
 
 

@@ -126,8 +126,8 @@ def compass_chart(processed: Processed, code: str, jaar: int,
     ax.set_xticklabels(labels, fontsize=9)
     ax.tick_params(axis="x", pad=14)
     ax.grid(color="#999", linewidth=0.5)
-    name = current["gebiedsnaam"].dropna().iloc[0] if len(current) and \
-        current["gebiedsnaam"].notna().any() else code
+    named = totaal.dropna(subset=["gebiedsnaam"]).sort_values("jaar")
+    name = named["gebiedsnaam"].iloc[-1] if len(named) else code  # the latest name
     fig.suptitle(_plain(f"Wijkkompas {name}, {jaar}"), fontsize=13, x=0.03, ha="left")
     handles = [Patch(facecolor="white", edgecolor="black",
                      label=f"balk = score {jaar}; kleur = klasse:")]

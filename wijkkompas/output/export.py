@@ -169,8 +169,8 @@ def wijk_page(processed: Processed, wijk: str, jaar: int | None = None,
         raise WijkkompasError(f"Wijk {wijk} komt niet voor in de scores van "
                               f"{processed.kompas.naam}; kies een wijkcode zoals WK014115.")
     jaar = jaar or latest_scored_year(processed, wijk) or int(mine["jaar"].max())
-    names = mine["gebiedsnaam"].dropna()
-    name = str(names.iloc[0]) if len(names) else wijk
+    names = mine.dropna(subset=["gebiedsnaam"]).sort_values("jaar")["gebiedsnaam"]
+    name = str(names.iloc[-1]) if len(names) else wijk  # the latest name
     kompas = processed.kompas
     title = f"Wijkkompas {name}, {jaar}"
     intro = EXPLANATION.format(gemeente=kompas.naam, basisjaar=kompas.basisjaar)
