@@ -111,9 +111,12 @@ def compass_chart(processed: Processed, code: str, jaar: int,
         closed_v = np.append(before, before[:1])
         ax.plot(closed_a, closed_v, linewidth=1.6, markersize=6, zorder=4, label=label_text,
                 **look)
-        for (c, _), value in zip(sectors, before, strict=True):
+        for (c, _), angle, value in zip(sectors, angles, before, strict=True):
             if not np.isnan(value):
                 earlier_text[c].append(f"{year}: {nl_number(value, 0)}")
+                ax.annotate(nl_number(value, 0), (angle, value), xytext=(7, 5),
+                            textcoords="offset points", fontsize=8, color=look["color"],
+                            zorder=6)
     ax.set_ylim(low, high)
     ax.set_yticks([60, 80, 100, 120, 140])
     ax.set_yticklabels(["60", "80", "100", "120", "140"], fontsize=7, color="#444")

@@ -95,8 +95,10 @@ def page_profile(profile: pd.DataFrame, jaar: int) -> pd.DataFrame:
 
     shown["waarde"] = [explained(w, r) for w, r in zip(shown["waarde"], shown["reden"],
                                                         strict=True)]
-    shown["score"] = [explained(s, r) for s, r in zip(shown["score"], shown["reden"],
-                                                       strict=True)]
+    # Where the value is missing the reason stands beside it; the score only says so.
+    shown["score"] = ["geen score" if s == NO_DATA and w == NO_DATA else explained(s, r)
+                      for s, w, r in zip(shown["score"], profile["waarde"], shown["reden"],
+                                         strict=True)]
     shown["eerder"] = shown["eerder"].replace("", "geen eerdere meting")
     columns = {"thema": "Thema", "indicator": "Indicator", "waarde": f"Waarde {jaar}",
                "eerder": "Eerdere waarde", "verandering": "Verandering",
