@@ -103,7 +103,12 @@ def profile_table(processed: Processed, code: str, jaar: int) -> pd.DataFrame:
     previous year with a value), richting, soort, gebied-specifiek, bron, peildatum, and
     omrekening: "omgerekend (schatting)" for a value carried from an older indeling, with the
     warning of rapport_herindeling.csv where the buurt's carried count of the kind the
-    indicator follows differs strongly from the first count on the new buurten.
+    indicator follows differs strongly from the first count on the new buurten; eerder (the
+    value of the previous year with a value, with that year), verandering (the change of the
+    value), ontwikkeling (verbeterd / gelijk / verslechterd by the method's rule,
+    kompas.classes.change_class, on the score; "niet beoordeeld" for context) and reden (why
+    the value or the score is missing, in plain Dutch). The peildatum is empty where there is
+    no value.
     """
     rows = processed.result.indicators
     rows = rows[(rows["gebiedscode"] == code) & rows["van_toepassing"]]
