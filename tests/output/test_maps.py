@@ -76,7 +76,7 @@ def test_compass_chart_has_a_sector_per_theme(processed, tmp_path):
     assert len(bars) == len(scored) == 6
     labels = [t.get_text() for t in polar.get_xticklabels()]
     assert [label.split("\n")[0] for label in labels] == scored
-    assert "Werk en inkomen\n66" in labels  # the worked example of docs/methode.md
+    assert "Werk en inkomen\n2015: 66" in labels  # the worked example of docs/methode.md
     assert (tmp_path / "kompas.png").stat().st_size > 10_000
     assert (tmp_path / "kompas.svg").read_text().lstrip().startswith("<?xml")
     texts = " ".join(t.get_text() for t in fig.texts)

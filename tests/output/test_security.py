@@ -124,8 +124,7 @@ def _servers() -> tuple[CbsServer, PdokServer]:
     for feature in layers[(2024, "buurten")]:
         if feature["properties"]["buurtcode"] == "BU01411001":
             feature["properties"]["buurtnaam"] = TEXTS["PDOK-buurt"]
-    # The Politie table is served by the same loopback host (politie_url points there too).
-    return (CbsServer([table, table_2023(), table_47018()]).start(),
+    return (CbsServer([table, table_2023()]).start(),
             PdokServer(layers, page_size=30).start())
 
 
@@ -146,11 +145,12 @@ def run(shared, tmp_path_factory):
     lokaal = _lokaal_file(inputs)
     zorg = _care_file(inputs)
     cbs, pdok = _servers()
+    politie = CbsServer([table_47018()], page_size=7).start()
     try:
         with pytest.MonkeyPatch.context() as patch:
             patch.chdir(work)
-            for name, value in {"WIJKKOMPAS_CBS_URL": cbs.url, "WIJKKOMPAS_POLITIE_URL": cbs.url,
-                                "WIJKKOMPAS_PDOK_URL": pdok.url,
+            for name, value in {"WIJKKOMPAS_CBS_URL": cbs.url, "WIJKKOMPAS_PDOK_URL": pdok.url,
+                                "WIJKKOMPAS_POLITIE_URL": politie.url,
                                 "WIJKKOMPAS_TIMEOUT": "2", "WIJKKOMPAS_RETRIES": "1",
                                 "WIJKKOMPAS_BACKOFF": "0"}.items():
                 patch.setenv(name, value)
@@ -169,6 +169,7 @@ def run(shared, tmp_path_factory):
     finally:
         cbs.stop()
         pdok.stop()
+        politie.stop()
     return {"root": root, "work": work, "data": data, "out": out, "vk_out": vk_out,
             "kompas": kompas, "new": after - before}
 
@@ -231,10 +232,10 @@ def test_wijk_page_shows_every_text_as_itself(run):
         assert TEXTS[field] in visible, field
     # The unit of the local indicator is in the map's tooltips (2021, its only year).
     assert TEXTS["Eenheid"] in _texts(_data(html))
-    # The CBS title of the wijk heads the compass chart; matplotlib writes it into the SVG
-    # escaped (as a comment next to the drawn letters).
-    assert ("<!-- Wijkkompas " + _xml_escaped(TEXTS["CBS-wijk"]) + " (WK014115), 2024 -->"
-            in html)
+    # The CBS title of the wijk (its latest name) heads the compass chart; matplotlib
+    # writes it into the SVG as text, escaped. The page opens on the latest scored year.
+    assert re.search(re.escape(">Wijkkompas " + _xml_escaped(TEXTS["CBS-wijk"]) + ", ")
+                     + r"20\d\d</text>", html)
     _nothing_evaluated(html)
 
 

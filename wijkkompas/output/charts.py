@@ -11,6 +11,7 @@ explicitly; names from data are shown as plain text, never as mathtext.
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -27,6 +28,7 @@ from wijkkompas.kompas.classes import (
 )
 from wijkkompas.output.numbers import nl_number
 from wijkkompas.output.processed import Processed
+from wijkkompas.output.profile import indicator_label, value_text
 
 HATCHES = {0: "xx", 1: "////", 2: "//", 3: "", 4: "..", 5: "oo"}
 NO_DATA_STUB = 8.0
@@ -43,25 +45,46 @@ def _scored_themes(processed: Processed) -> list[tuple[str, str]]:
             if any(i.scored and i.thema == t.code for i in kompas.indicators.values())]
 
 
+def _series(totaal: pd.DataFrame, jaar: int, basisjaar: int) -> list[tuple[int, str]]:
+    """The earlier years drawn as lines: the previous year with a score and the base year
+    where it differs, each with its label."""
+    scored = totaal[totaal["score"].notna()]
+    earlier = sorted({int(j) for j in scored["jaar"]} - {jaar})
+    earlier = [j for j in earlier if j < jaar]
+    out = []
+    if earlier:
+        out.append((earlier[-1], f"{earlier[-1]} (vorige meting)"))
+    if basisjaar in earlier and basisjaar != earlier[-1]:
+        out.append((basisjaar, f"{basisjaar} (basisjaar)"))
+    return out
+
+
+LINE_STYLES = ({"color": "black", "linestyle": "-", "marker": "o"},
+               {"color": "#555", "linestyle": ":", "marker": "s"})
+
+
 def compass_chart(processed: Processed, code: str, jaar: int,
                   out: Path | None = None) -> Figure:
     """The wijkkompas of one area in one year: a sector per theme, radius = score.
 
-    The dashed circle is 100 (the gemeente in the base year); the black line with markers
-    is the previous year with a score. Context indicators (not scored) are listed apart.
-    Written as ``out``.png and ``out``.svg when ``out`` is given.
+    The bars are ``jaar`` (colour and hatching = class); the solid black line with circles
+    is the previous year with a score, the dotted grey line with squares the base year
+    where that differs; every score is written on the chart and every theme without a score
+    says why. The dashed circle is 100 (the gemeente in the base year). Context indicators
+    (not scored) are listed apart. Written as ``out``.png and ``out``.svg when ``out`` is
+    given.
     """
+    from wijkkompas.output.maps import theme_reasons
+
     themes = processed.result.themes
     totaal = themes[(themes["gebiedscode"] == code) & (themes["deel"] == "totaal")]
     current = totaal[totaal["jaar"] == jaar].set_index("thema")
-    earlier = sorted(j for j in totaal["jaar"].unique() if j < jaar)
-    previous = totaal[totaal["jaar"] == earlier[-1]].set_index("thema") if earlier else None
     sectors = _scored_themes(processed)
     kompas = processed.kompas
     low, high = kompas.ondergrens, kompas.bovengrens
 
-    fig = plt.figure(figsize=(10, 6.2))
-    ax = fig.add_axes([0.03, 0.08, 0.58, 0.8], projection="polar")
+    fig = plt.figure(figsize=(11, 7))
+    ax = fig.add_axes([0.07, 0.14, 0.48, 0.72], projection="polar")
     angles = np.linspace(0, 2 * np.pi, len(sectors), endpoint=False)
     width = 2 * np.pi / max(len(sectors), 1) * 0.86
     scores = [current["score"].get(c, np.nan) if len(current) else np.nan for c, _ in sectors]
@@ -72,37 +95,64 @@ def compass_chart(processed: Processed, code: str, jaar: int,
         radius = value - low if not np.isnan(value) else NO_DATA_STUB
         ax.bar(angle, radius, width=width, bottom=low, color=colours[int(klasse)],
                edgecolor="black", linewidth=0.8, hatch=HATCHES[int(klasse)], zorder=2)
+        if not np.isnan(value):
+            ax.text(angle, min(value, high) + 4, nl_number(value, 0), ha="center",
+                    va="center", fontsize=9, weight="bold", zorder=6,
+                    bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none"})
     ring = np.linspace(0, 2 * np.pi, 200)
-    ax.plot(ring, np.full_like(ring, 100), color="black", linestyle="--", linewidth=1.2,
+    ax.plot(ring, np.full_like(ring, 100), color="black", linestyle="--", linewidth=1.0,
             zorder=3, label=_plain(f"100 = {kompas.naam} in {kompas.basisjaar}"))
-    if previous is not None:
-        before = [previous["score"].get(c, np.nan) for c, _ in sectors]
+    lines = _series(totaal, jaar, kompas.basisjaar)
+    earlier_text: dict[str, list[str]] = {c: [] for c, _ in sectors}
+    for (year, label_text), look in zip(lines, LINE_STYLES, strict=False):
+        values = totaal[totaal["jaar"] == year].set_index("thema")["score"]
+        before = np.array([values.get(c, np.nan) for c, _ in sectors], dtype=float)
         closed_a = np.append(angles, angles[:1])
         closed_v = np.append(before, before[:1])
-        ax.plot(closed_a, closed_v, color="black", linewidth=1.6, marker="o", markersize=5,
-                zorder=4, label=f"{earlier[-1]}")
+        ax.plot(closed_a, closed_v, linewidth=1.6, markersize=6, zorder=4, label=label_text,
+                **look)
+        for (c, _), angle, value in zip(sectors, angles, before, strict=True):
+            if not np.isnan(value):
+                earlier_text[c].append(f"{year}: {nl_number(value, 0)}")
+                ax.annotate(nl_number(value, 0), (angle, value), xytext=(7, 5),
+                            textcoords="offset points", fontsize=8, color=look["color"],
+                            zorder=6)
     ax.set_ylim(low, high)
     ax.set_yticks([60, 80, 100, 120, 140])
     ax.set_yticklabels(["60", "80", "100", "120", "140"], fontsize=7, color="#444")
     ax.set_xticks(angles)
     labels = []
-    for (_, naam), value in zip(sectors, scores, strict=True):
-        labels.append(_plain(f"{naam}\n{nl_number(value, 0)}"))
+    for (c, naam), value in zip(sectors, scores, strict=True):
+        first = f"{jaar}: {nl_number(value, 0)}" if not np.isnan(value) else \
+            f"{jaar}: geen score"
+        labels.append(_plain("\n".join([naam, first, *earlier_text[c]])))
     ax.set_xticklabels(labels, fontsize=9)
+    ax.tick_params(axis="x", pad=14)
     ax.grid(color="#999", linewidth=0.5)
-    name = current["gebiedsnaam"].dropna().iloc[0] if len(current) and \
-        current["gebiedsnaam"].notna().any() else code
-    fig.suptitle(_plain(f"Wijkkompas {name} ({code}), {jaar}"), fontsize=13, x=0.03, ha="left")
-    handles = [Patch(facecolor=c.colour, edgecolor="black", hatch=HATCHES[c.code], label=c.label)
-               for c in ALL_CLASSES]
+    named = totaal.dropna(subset=["gebiedsnaam"]).sort_values("jaar")
+    name = named["gebiedsnaam"].iloc[-1] if len(named) else code  # the latest name
+    fig.suptitle(_plain(f"Wijkkompas {name}, {jaar}"), fontsize=13, x=0.03, ha="left")
+    handles = [Patch(facecolor="white", edgecolor="black",
+                     label=f"balk = score {jaar}; kleur = klasse:")]
+    handles += [Patch(facecolor=c.colour, edgecolor="black", hatch=HATCHES[c.code],
+                      label=c.label) for c in ALL_CLASSES]
     handles += ax.get_legend_handles_labels()[0]
-    fig.legend(handles=handles, loc="lower left", fontsize=7.5, ncol=3, frameon=False,
-               bbox_to_anchor=(0.02, -0.01))
+    fig.legend(handles=handles, loc="lower left", fontsize=8, ncol=3, frameon=False,
+               bbox_to_anchor=(0.02, -0.02))
 
+    reasons = theme_reasons(processed)
+    missing = [_plain(f"{naam}: {reasons.get((code, c, jaar), 'geen cijfers')}")
+               for (c, naam), value in zip(sectors, scores, strict=True) if np.isnan(value)]
     context = _context_lines(processed, code, jaar)
-    fig.text(0.64, 0.86, "Context (niet gescoord)", fontsize=10, weight="bold", va="top")
-    fig.text(0.64, 0.81, "\n".join(context) or "geen gegevens", fontsize=8.5, va="top",
+    text_x = 0.66
+    fig.text(text_x, 0.9, "Context (niet gescoord)", fontsize=10, weight="bold", va="top")
+    fig.text(text_x, 0.86, "\n".join(context) or "geen gegevens", fontsize=8.5, va="top",
              family="DejaVu Sans")
+    if missing:
+        fig.text(text_x, 0.5, f"Geen score in {jaar}, omdat:", fontsize=10, weight="bold",
+                 va="top")
+        fig.text(text_x, 0.46, "\n".join(textwrap.fill(m, 58, subsequent_indent="   ")
+                                         for m in missing), fontsize=8.5, va="top")
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
         fig.savefig(out.with_suffix(".png"), dpi=150, bbox_inches="tight")
@@ -113,15 +163,13 @@ def compass_chart(processed: Processed, code: str, jaar: int,
 def _context_lines(processed: Processed, code: str, jaar: int) -> list[str]:
     rows = processed.result.indicators
     rows = rows[(rows["gebiedscode"] == code) & (rows["jaar"] == jaar)
-                & (rows["richting"] == 0) & rows["van_toepassing"]]
+                & (rows["richting"] == 0) & rows["van_toepassing"] & rows["waarde"].notna()]
     order = list(processed.kompas.indicators)
     rows = rows.assign(_order=rows["indicator"].map(order.index)).sort_values("_order")
     lines = []
     for indicator, value in zip(rows["indicator"], rows["waarde"], strict=True):
-        naam, eenheid = processed.indicator_name(indicator)
-        decimals = 0 if eenheid == "aantal" else 1
-        unit = "" if eenheid == "aantal" else f" {eenheid}"
-        lines.append(_plain(f"{naam}: {nl_number(value, decimals)}{unit}"))
+        naam, eenheid = indicator_label(processed, indicator)
+        lines.append(_plain(f"{naam}: {value_text(value, eenheid)}"))
     return lines
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 from markupsafe import Markup
 from matplotlib.figure import Figure
@@ -26,7 +27,8 @@ from wijkkompas.errors import WijkkompasError
 from wijkkompas.gebied import check_code
 from wijkkompas.output.charts import compass_chart
 from wijkkompas.output.leaflet import PDOK_TILES, asset, map_parts, template
-from wijkkompas.output.maps import interactive_map
+from wijkkompas.output.maps import interactive_map, theme_reasons
+from wijkkompas.output.numbers import nl_number
 from wijkkompas.output.processed import Processed
 from wijkkompas.output.profile import profile_table
 from wijkkompas.storage import write_files_atomic
@@ -44,7 +46,9 @@ NO_DATA = "geen data"
 def _svg(fig: Figure) -> Markup:
     """The chart as inline SVG; matplotlib escapes every text it writes into it."""
     buffer = io.StringIO()
-    fig.savefig(buffer, format="svg", bbox_inches="tight")
+    # Texts as SVG text (escaped by matplotlib): readable, searchable and smaller than paths.
+    with plt.rc_context({"svg.fonttype": "none"}):
+        fig.savefig(buffer, format="svg", bbox_inches="tight")
     plt.close(fig)
     text = buffer.getvalue()
     return Markup(text[text.index("<svg"):])
@@ -54,7 +58,7 @@ def _cell(value: Any) -> str:
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return NO_DATA
     if isinstance(value, float):
-        return f"{value:.0f}"
+        return nl_number(value, 0)
     return str(value)
 
 
@@ -66,13 +70,53 @@ def _table(frame: pd.DataFrame, index: str | None = None) -> dict[str, list]:
             "rows": [[_cell(v) for v in row] for row in frame.itertuples(index=False)]}
 
 
+def latest_scored_year(processed: Processed, code: str) -> int | None:
+    """The latest year in which the area has a theme score; None if it has none."""
+    themes = processed.result.themes
+    scored = themes[(themes["gebiedscode"] == code) & (themes["deel"] == "totaal")
+                    & themes["score"].notna()]
+    return int(scored["jaar"].max()) if len(scored) else None
+
+
+def _reference_columns(profile: pd.DataFrame) -> list[str]:
+    """Reference columns (the gemeente, Nederland) where profile_table provides them."""
+    return [c for c in profile.columns
+            if str(c).lower().startswith(("gemeente", "nederland"))]
+
+
+def page_profile(profile: pd.DataFrame, jaar: int) -> pd.DataFrame:
+    """The indicator table as the wijk page shows it: the value of ``jaar``, the earlier
+    value, the change and its class, the score, reference values where present, and for
+    every missing value the reason."""
+    shown = profile.copy()
+
+    def explained(text: str, reason: str) -> str:
+        return f"{text}: {reason}" if text == NO_DATA and reason else text
+
+    shown["waarde"] = [explained(w, r) for w, r in zip(shown["waarde"], shown["reden"],
+                                                        strict=True)]
+    # Where the value is missing the reason stands beside it; the score only says so.
+    shown["score"] = ["geen score" if s == NO_DATA and w == NO_DATA else explained(s, r)
+                      for s, w, r in zip(shown["score"], profile["waarde"], shown["reden"],
+                                         strict=True)]
+    shown["eerder"] = shown["eerder"].replace("", "geen eerdere meting")
+    columns = {"thema": "Thema", "indicator": "Indicator", "waarde": f"Waarde {jaar}",
+               "eerder": "Eerdere waarde", "verandering": "Verandering",
+               "ontwikkeling": "Ontwikkeling", "score": f"Score {jaar}"}
+    columns |= {c: str(c)[:1].upper() + str(c)[1:] for c in _reference_columns(profile)}
+    columns |= {"richting": "Richting", "bron": "Bron", "peildatum": "Peildatum",
+                "omrekening": "Omrekening"}
+    return shown[list(columns)].rename(columns=columns)
+
+
 def _sources(processed: Processed) -> list[str]:
     return sorted(str(b) for b in processed.table["bron"].dropna().unique())
 
 
 def _page(processed: Processed, title: str, intro: str, wijk: str | None,
-          sections: list[dict[str, Any]], tiles_url: str) -> str:
-    fmap = interactive_map(processed, wijk=wijk, tiles_url=tiles_url, height="560px")
+          sections: list[dict[str, Any]], tiles_url: str, jaar: int | None = None) -> str:
+    fmap = interactive_map(processed, wijk=wijk, tiles_url=tiles_url, height="560px",
+                           jaar=jaar)
     return template("page.html").render(
         title=title, intro=intro, map=map_parts(fmap), css=Markup(asset("page.css")),
         sections=sections, sources=_sources(processed))
@@ -82,16 +126,41 @@ def gemeente_page(processed: Processed, tiles_url: str = PDOK_TILES) -> str:
     kompas = processed.kompas
     title = f"Wijkkompas {kompas.naam}"
     intro = EXPLANATION.format(gemeente=kompas.naam, basisjaar=kompas.basisjaar)
-    themes = processed.result.themes
-    wijken = themes[(themes["niveau"] == "wijk") & (themes["deel"] == "totaal")
-                    & themes["score"].notna()]
-    sections = []
-    if len(wijken):
-        pivot = wijken.pivot_table(index="gebiedsnaam", columns=["thema_naam", "jaar"],
-                                   values="score").round(0)
-        pivot.columns = [f"{t} {j}" for t, j in pivot.columns]
-        sections.append({"title": "Scores per wijk", "table": _table(pivot, index="wijk")})
+    sections = [{"title": "Alle gebieden", "area_table": _static_area_table(processed),
+                 "note": "De tabel volgt de keuzes op de kaart: niveau, thema, jaar en "
+                         "kaart (score of verandering)."}]
     return _page(processed, title, intro, None, sections, tiles_url)
+
+
+def _static_area_table(processed: Processed) -> dict[str, list]:
+    """The scores of every wijk per theme in the latest year with scores, with the reason
+    where there is none: what the gemeente page shows before its script (which replaces it
+    with the table of the chosen level, theme, year and measure) has run."""
+    themes = processed.result.themes
+    wijken = themes[(themes["niveau"] == "wijk") & (themes["deel"] == "totaal")]
+    scored = wijken[wijken["score"].notna()]
+    jaar = int(scored["jaar"].max()) if len(scored) else max(processed.years)
+    reasons = theme_reasons(processed)
+    known = wijken.dropna(subset=["gebiedsnaam"]).drop_duplicates("gebiedscode")
+    known = dict(zip(known["gebiedscode"], known["gebiedsnaam"], strict=True))
+    names = processed.boundaries("wijk")
+    names["gebiedsnaam"] = [n if isinstance(n, str) else known.get(c, c)
+                            for c, n in zip(names["gebiedscode"], names["gebiedsnaam"],
+                                            strict=True)]
+    names = names.sort_values("gebiedsnaam")
+    sectors = [t for t in processed.kompas.themes
+               if any(i.scored and i.thema == t.code
+                      for i in processed.kompas.indicators.values())]
+    current = wijken[wijken["jaar"] == jaar].set_index(["gebiedscode", "thema"])["score"]
+    rows = []
+    for code, naam in zip(names["gebiedscode"], names["gebiedsnaam"], strict=True):
+        row = {"Wijk": naam}
+        for theme in sectors:
+            value = current.get((code, theme.code), np.nan)
+            row[f"{theme.naam} {jaar}"] = nl_number(value, 0) if not pd.isna(value) else \
+                f"geen score: {reasons.get((code, theme.code, jaar), 'geen cijfers')}"
+        rows.append(row)
+    return _table(pd.DataFrame(rows))
 
 
 def wijk_page(processed: Processed, wijk: str, jaar: int | None = None,
@@ -101,20 +170,33 @@ def wijk_page(processed: Processed, wijk: str, jaar: int | None = None,
     if mine.empty:
         raise WijkkompasError(f"Wijk {wijk} komt niet voor in de scores van "
                               f"{processed.kompas.naam}; kies een wijkcode zoals WK014115.")
-    jaar = jaar or int(mine["jaar"].max())
-    names = mine["gebiedsnaam"].dropna()
-    name = str(names.iloc[0]) if len(names) else wijk
+    jaar = jaar or latest_scored_year(processed, wijk) or int(mine["jaar"].max())
+    names = mine.dropna(subset=["gebiedsnaam"]).sort_values("jaar")["gebiedsnaam"]
+    name = str(names.iloc[-1]) if len(names) else wijk  # the latest name
     kompas = processed.kompas
-    title = f"Wijkkompas {name} ({wijk}), {jaar}"
+    title = f"Wijkkompas {name}, {jaar}"
     intro = EXPLANATION.format(gemeente=kompas.naam, basisjaar=kompas.basisjaar)
     chart = _svg(compass_chart(processed, wijk, jaar))
     profile = profile_table(processed, wijk, jaar)
-    specific = profile[profile["gebied-specifiek"] == "ja"]
+    # Indicators without a value now or before are listed apart, each with its reason.
+    empty = (profile["waarde"] == NO_DATA) & (profile["eerder"] == "")
+    shown = profile[~empty]
+    specific = shown[shown["gebied-specifiek"] == "ja"]
     sections = [{"title": "Het kompas", "chart": chart},
-                {"title": "Alle indicatoren", "table": _table(profile)}]
+                {"title": f"Indicatoren: {jaar} vergeleken met eerder", "id": "indicatoren",
+                 "note": "Ontwikkeling: verbeterd of verslechterd als de score ten minste "
+                         f"{nl_number(kompas.betekenisvolle_verandering, 0)} punten "
+                         "veranderde, anders gelijk. Context wordt niet beoordeeld.",
+                 "table": _table(page_profile(shown, jaar))}]
     if len(specific):
-        sections.append({"title": "Gebied-specifieke indicatoren", "table": _table(specific)})
-    return _page(processed, title, intro, wijk, sections, tiles_url)
+        sections.append({"title": "Gebied-specifieke indicatoren", "id": "gebied-specifiek",
+                         "table": _table(page_profile(specific, jaar))})
+    if empty.any():
+        missing = profile[empty][["thema", "indicator", "reden"]].rename(
+            columns={"thema": "Thema", "indicator": "Indicator", "reden": "Waarom geen cijfer"})
+        sections.append({"title": f"Zonder cijfer voor {name}", "id": "zonder-cijfer",
+                         "table": _table(missing)})
+    return _page(processed, title, intro, wijk, sections, tiles_url, jaar)
 
 
 def page_name(code: str, niveau: str) -> str:

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from wijkkompas.build.catalogue import weight_table
+from wijkkompas.kompas.classes import change_class
 from wijkkompas.output.numbers import nl_number
 from wijkkompas.output.processed import Processed
 
@@ -17,6 +18,53 @@ PEILDATUM = {name: "1 januari" for name in (
     "aandeel_migratie_niet_westers", "woningen")}
 RICHTING = {1: "hoger is beter", -1: "hoger is slechter", 0: "context"}
 CARRIED = "omgerekend (schatting)"
+#: The development of a scored indicator, by the method's rule (kompas.classes.change_class).
+ONTWIKKELING = {1.0: "verbeterd", 0.0: "gelijk", -1.0: "verslechterd"}
+NOT_JUDGED = "niet beoordeeld (context)"
+
+
+def indicator_label(processed: Processed, code: str) -> tuple[str, str]:
+    """The Dutch name and unit of an indicator; an indicator without a definition (a local
+    one without a name in the local-indicators file) gets its code written as words, marked
+    as such, so that a reader never sees a bare code."""
+    naam, eenheid = processed.indicator_name(code)
+    if naam == code:
+        words = code.replace("_", " ").strip()
+        naam = f"{words[:1].upper()}{words[1:]} (lokale indicator, naam niet opgegeven)"
+    return naam, eenheid
+
+
+def value_text(value: float, eenheid: str) -> str:
+    """A value in Dutch notation with its unit, rounded as the unit deserves."""
+    decimals = 0 if eenheid in ("aantal", "") or abs(value if not pd.isna(value) else 0) >= 100 \
+        else 1
+    shown = nl_number(value, decimals)
+    if pd.isna(value) or eenheid in ("aantal", ""):
+        return shown
+    return f"{shown} {eenheid}"
+
+
+def missing_reason(processed: Processed, name: str, code: str, jaar: int,
+                   row: pd.Series | None) -> str:
+    """Why an indicator has no value (or no score) for an area and year, in plain Dutch;
+    empty when there is a value and, for a scored indicator, a score."""
+    ind = processed.kompas.indicators.get(name)
+    if ind is not None and not ind.applies_to(code):
+        return "niet van toepassing in dit gebied"
+    if row is not None and not pd.isna(row["waarde"]):
+        if ind is not None and ind.scored and pd.isna(row["score"]):
+            return "geen vergelijkingsbasis: te weinig wijken met een cijfer in het basisjaar"
+        return ""
+    if row is not None and not pd.isna(row.get("dekking", np.nan)) and row["dekking"] < 1 \
+            and int(row["indeling"]) != jaar:
+        return (f"dekking te laag na omrekening naar de indeling van {int(row['indeling'])} "
+                f"({nl_number(100 * row['dekking'], 0)} %)")
+    table = processed.table
+    anywhere = table[(table["indicator"] == name) & (table["jaar"] == jaar)
+                     & table["waarde"].notna()]
+    if anywhere.empty:
+        return f"geen bron met dit cijfer voor {jaar}"
+    return f"geen cijfer voor dit gebied in {jaar} (geheim of niet beschikbaar bij de bron)"
 
 
 def _flags(processed: Processed, code: str, jaar: int) -> dict[str, str]:
@@ -55,7 +103,12 @@ def profile_table(processed: Processed, code: str, jaar: int) -> pd.DataFrame:
     previous year with a value), richting, soort, gebied-specifiek, bron, peildatum, and
     omrekening: "omgerekend (schatting)" for a value carried from an older indeling, with the
     warning of rapport_herindeling.csv where the buurt's carried count of the kind the
-    indicator follows differs strongly from the first count on the new buurten.
+    indicator follows differs strongly from the first count on the new buurten; eerder (the
+    value of the previous year with a value, with that year), verandering (the change of the
+    value), ontwikkeling (verbeterd / gelijk / verslechterd by the method's rule,
+    kompas.classes.change_class, on the score; "niet beoordeeld" for context) and reden (why
+    the value or the score is missing, in plain Dutch). The peildatum is empty where there is
+    no value.
     """
     rows = processed.result.indicators
     rows = rows[(rows["gebiedscode"] == code) & rows["van_toepassing"]]
@@ -69,13 +122,19 @@ def profile_table(processed: Processed, code: str, jaar: int) -> pd.DataFrame:
     for name, ind in processed.kompas.indicators.items():
         if not ind.applies_to(code):
             continue
-        naam, eenheid = processed.indicator_name(name)
+        naam, eenheid = indicator_label(processed, name)
         row = current.loc[name] if name in current.index else None
         waarde = row["waarde"] if row is not None else np.nan
         score = row["score"] if row is not None else np.nan
         before = previous.loc[name] if name in previous.index else None
         d_score = score - before["score"] if before is not None else np.nan
         d_value = waarde - before["waarde"] if before is not None else np.nan
+        if ind.scored:
+            klasse = change_class(pd.Series([d_score]), threshold).iloc[0]
+            ontwikkeling = ONTWIKKELING.get(klasse, "") if not pd.isna(klasse) else ""
+        else:
+            ontwikkeling = NOT_JUDGED if not pd.isna(d_value) else ""
+        reden = missing_reason(processed, name, code, jaar, row)
         decimals = 0 if eenheid == "aantal" else 1
         shown = nl_number(waarde, decimals)
         bron = row["bron"] if row is not None and not pd.isna(row["bron"]) else ""
@@ -92,7 +151,14 @@ def profile_table(processed: Processed, code: str, jaar: int) -> pd.DataFrame:
             "soort": ind.soort,
             "gebied-specifiek": "ja" if ind.gebieden else "",
             "bron": bron,
-            "peildatum": f"{PEILDATUM[name]} {jaar}" if name in PEILDATUM else str(jaar),
+            "peildatum": "" if pd.isna(waarde) else
+            f"{PEILDATUM[name]} {jaar}" if name in PEILDATUM else str(jaar),
             "omrekening": (f"{CARRIED}; {flag}" if flag else CARRIED) if carried else "",
+            "eerder": "" if before is None else
+            f"{value_text(before['waarde'], eenheid)} ({int(before['jaar'])})",
+            "verandering": "" if pd.isna(d_value) else
+            ("+" if d_value > 0 else "") + value_text(d_value, eenheid),
+            "ontwikkeling": ontwikkeling,
+            "reden": reden,
         })
     return pd.DataFrame(out)

@@ -63,6 +63,7 @@ function wijkkompasKaart(map, data) {
               esc(fmt(d, 0)) + " punten";
     }
     html += "</span><br>" + esc(k.label);
+    if (why(p)) { html += '<br><i class="wk-reden">' + esc(why(p)) + "</i>"; }
     if (rows.length) {
       html += "<table>";
       rows.forEach(function (r) {
@@ -131,12 +132,73 @@ function wijkkompasKaart(map, data) {
     return div;
   };
 
+  // The table of the gemeente page (an element #wk-gebiedstabel, where present): every
+  // area of the chosen level with the chosen theme, year and measure, and why an area has
+  // no value. Built as elements with textContent: no text from data is parsed as HTML.
+  function why(p) {
+    var k = key();
+    if (p.s[k] === null || p.s[k] === undefined) {
+      return (p.r && p.r[k]) || "geen cijfers voor dit gebied in " + state.jaar;
+    }
+    if (state.maat === "basis" && String(state.jaar) === String(data.basisjaar)) {
+      return state.jaar + " is het basisjaar: nog geen verandering";
+    }
+    if (state.maat !== "score" && (measure(p) === null || measure(p) === undefined)) {
+      return "geen eerdere score om mee te vergelijken";
+    }
+    return "";
+  }
+  function cell(row, text, tag) {
+    var td = document.createElement(tag || "td");
+    td.textContent = text;
+    row.appendChild(td);
+    return td;
+  }
+  function table() {
+    var box = document.getElementById("wk-gebiedstabel");
+    if (!box) { return; }
+    var maat = data.maten.filter(function (m) { return m[0] === state.maat; })[0][1];
+    var features = data.geo[state.niveau].features.slice().sort(function (a, b) {
+      return String(a.properties.n || a.properties.c).localeCompare(
+        String(b.properties.n || b.properties.c), "nl");
+    });
+    var caption = document.createElement("p");
+    caption.className = "wk-tabelkop";
+    caption.textContent = themeName() + ", " + state.jaar + ": " + maat.toLowerCase() +
+      " per " + data.niveaunamen[state.niveau].toLowerCase() + " (" + features.length + ")";
+    var tab = document.createElement("table");
+    tab.className = "wk-tabel";
+    var head = document.createElement("tr");
+    [data.niveaunamen[state.niveau], state.maat === "score" ? "Score" : "Verandering (punten)",
+     "Klasse", "Toelichting"].forEach(function (t) { cell(head, t, "th"); });
+    var thead = document.createElement("thead");
+    thead.appendChild(head);
+    tab.appendChild(thead);
+    var body = document.createElement("tbody");
+    features.forEach(function (f) {
+      var p = f.properties, row = document.createElement("tr"), x = measure(p);
+      row.setAttribute("data-code", p.c);
+      cell(row, p.n || p.c);
+      var shown = fmt(x, 0);
+      if (state.maat !== "score" && x !== null && x !== undefined && x > 0) {
+        shown = "+" + shown;
+      }
+      cell(row, shown);
+      cell(row, klass(p).label);
+      cell(row, why(p));
+      body.appendChild(row);
+    });
+    tab.appendChild(body);
+    box.replaceChildren(caption, tab);
+  }
+
   function redraw() {
     Object.keys(layers).forEach(function (n) {
       if (n === state.niveau) { layers[n].addTo(map); layers[n].setStyle(style); }
       else { map.removeLayer(layers[n]); }
     });
     legend.update();
+    table();
   }
   panel.addTo(map);
   legend.addTo(map);

@@ -1,0 +1,208 @@
+"""The wijk and gemeente pages as their readers see them, in headless Chromium, on the real
+Almelo data (2015, 2021) with one local indicator measured in both years."""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+import pytest
+
+from tests.browser import opened
+from tests.helpers import import_almelo
+from wijkkompas.build.stage import run_build
+from wijkkompas.output.charts import _series
+from wijkkompas.output.export import latest_scored_year, run_export
+from wijkkompas.output.processed import load_processed
+from wijkkompas.output.profile import indicator_label, profile_table
+
+#: Meldingen openbare ruimte per 1.000 inwoners (hoger is slechter), per wijk, 2015.
+MELDINGEN_2015 = {"WK014110": 40, "WK014111": 50, "WK014112": 60, "WK014113": 70,
+                  "WK014114": 80, "WK014115": 90, "WK014116": 100, "WK014117": 45,
+                  "WK014118": 55, "WK014119": 65, "WK014120": 75, "WK014121": 85}
+#: 2021: Binnenstad twice as many, De Riet the same, Noorderkwartier a third; Bornerbroek
+#: not measured (its latest scored year stays 2015).
+MELDINGEN_2021 = {**MELDINGEN_2015, "WK014110": 80, "WK014112": 20}
+del MELDINGEN_2021["WK014121"]
+
+
+@pytest.fixture(scope="module")
+def site(shared, tmp_path_factory):
+    data = tmp_path_factory.mktemp("wijkpagina") / "data"
+    import_almelo(data, shared)
+    lokaal = data.parent / "lokaal.toml"
+    lokaal.write_text("""bestanden = ["meldingen.csv"]
+[indicator.meldingen_openbare_ruimte]
+naam = "Meldingen openbare ruimte"
+eenheid = "per 1.000 inwoners"
+bron = "gemeente Almelo, meldingensysteem"
+soort = "objectief"
+berekening = "per_1000"
+""", encoding="utf-8")
+    lines = ["gebiedscode,jaar,indicator,waarde"]
+    for jaar, values in ((2015, MELDINGEN_2015), (2021, MELDINGEN_2021)):
+        lines.append(f"GM0141,{jaar},meldingen_openbare_ruimte,70")
+        lines += [f"{code},{jaar},meldingen_openbare_ruimte,{v}" for code, v in values.items()]
+    (data.parent / "meldingen.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    run_build(data, lokaal, say=lambda _: None)
+    processed = load_processed(data)
+    written = run_export(processed, data / "export", say=lambda _: None)
+    return processed, {p.stem.split("_")[1]: p for p in written}
+
+
+def _rows(page, selector="table.wk-tabel"):
+    """The first table matching ``selector`` as a list of dicts (header -> cell text)."""
+    return page.page.eval_on_selector(selector, """t => {
+        const head = [...t.querySelectorAll('thead th')].map(h => h.innerText.trim());
+        return [...t.querySelectorAll('tbody tr')].map(r => Object.fromEntries(
+            [...r.querySelectorAll('td')].map((c, i) => [head[i], c.innerText.trim()])));
+    }""")
+
+
+def _indicator_table(page):
+    return _rows(page, "#wk-indicatoren table.wk-tabel")
+
+
+def test_wijk_page_opens_on_the_latest_scored_year(site, browser):
+    processed, files = site
+    assert latest_scored_year(processed, "WK014110") == 2021
+    assert latest_scored_year(processed, "WK014121") == 2015  # no 2021 meldingen there
+    for code, jaar in (("WK014110", 2021), ("WK014121", 2015)):
+        with opened(browser, files[code]) as page:
+            assert page.page.inner_text("h1").endswith(f", {jaar}")
+            assert page.page.input_value("#wk-jaar") == str(jaar)
+            assert page.errors == []
+
+
+def test_compass_chart_labels_years_and_values(site, browser):
+    processed, files = site
+    themes = processed.result.themes
+    mine = themes[(themes.gebiedscode == "WK014110") & (themes.deel == "totaal")
+                  & (themes.thema == "leefomgeving")].set_index("jaar")["score"]
+    with opened(browser, files["WK014110"]) as page:
+        texts = page.page.eval_on_selector_all(".wk-kompas svg text",
+                                               "ts => ts.map(t => t.textContent)")
+    joined = re.sub(r"\s+", " ", " ".join(texts))  # wrapped lines as one text
+    assert "2015 (vorige meting)" in texts  # the earlier series, in the legend
+    assert f"2021: {mine[2021]:.0f}" in texts and f"2015: {mine[2015]:.0f}" in texts
+    assert "Leefomgeving" in texts
+    assert "Geen score in 2021, omdat:" in texts
+    assert "Werk en inkomen: geen bron met cijfers voor dit thema in 2021" in joined
+    assert "100 = Almelo in 2015" in texts
+
+
+def test_earlier_value_change_and_class(site, browser):
+    _, files = site
+    expected = {"WK014110": ("40,0 per 1.000 inwoners (2015)", "+40,0 per 1.000 inwoners",
+                             "verslechterd"),
+                "WK014111": ("50,0 per 1.000 inwoners (2015)", "0,0 per 1.000 inwoners",
+                             "gelijk"),
+                "WK014112": ("60,0 per 1.000 inwoners (2015)", "-40,0 per 1.000 inwoners",
+                             "verbeterd")}
+    for code, (eerder, verandering, klasse) in expected.items():
+        with opened(browser, files[code]) as page:
+            rows = {r["Indicator"]: r for r in _indicator_table(page)}
+        row = rows["Meldingen openbare ruimte"]
+        assert (row["Eerdere waarde"], row["Verandering"], row["Ontwikkeling"]) == \
+            (eerder, verandering, klasse), code
+        assert row["Peildatum"] == "2021"
+
+
+def test_missing_values_say_why_and_have_no_peildatum(site, browser):
+    processed, files = site
+    with opened(browser, files["WK014110"]) as page:
+        rows = {r["Indicator"]: r for r in _indicator_table(page)}
+        missing = {r["Indicator"]: r["Waarom geen cijfer"]
+                   for r in _rows(page, "#wk-zonder-cijfer table.wk-tabel")}
+    bijstand = rows["Personen met bijstand"]
+    assert bijstand["Waarde 2021"] == "geen data: geen bron met dit cijfer voor 2021"
+    assert bijstand["Eerdere waarde"].endswith("(2015)")
+    assert bijstand["Peildatum"] == ""
+    assert missing["Woninginbraken"] == "geen bron met dit cijfer voor 2021"
+    # A local indicator of the kompas without a definition: a name, never its code.
+    assert "Voelt zich veilig (lokale indicator, naam niet opgegeven)" in missing
+    # A buurt whose 2015 figures cover 1 % of it after re-allocation to 2021.
+    buurt = profile_table(processed, "BU01411205", 2015).set_index("indicator")
+    assert buurt.loc["Personen met bijstand", "reden"] == \
+        "dekking te laag na omrekening naar de indeling van 2021 (1 %)"
+    assert buurt.loc["Personen met bijstand", "peildatum"] == ""
+
+
+def test_gemeente_table_follows_the_choices(site, browser):
+    processed, files = site
+    themes = processed.result.themes
+    buurt = themes[(themes.gebiedscode == "BU01411001") & (themes.thema == "werk_inkomen")
+                   & (themes.jaar == 2015) & (themes.deel == "totaal")].score.iloc[0]
+    names = themes.dropna(subset=["gebiedsnaam"]).drop_duplicates("gebiedscode").set_index(
+        "gebiedscode")["gebiedsnaam"]
+    wijken = processed.boundaries("wijk")["gebiedscode"]
+    with opened(browser, files["GM0141"]) as page:
+        rows = _rows(page, "#wk-gebiedstabel table")
+        assert page.page.inner_text(".wk-tabelkop") == \
+            "Leefomgeving, 2021: score per wijk (12)"
+        assert sorted(r["Wijk"] for r in rows) == sorted(names[wijken])
+        bornerbroek = next(r for r in rows if r["Wijk"] == "Wijk 21 Bornerbroek")
+        assert bornerbroek["Score"] == "geen data"
+        assert bornerbroek["Toelichting"].startswith("geen cijfers voor dit gebied in 2021")
+        page.choose("niveau", "buurt")
+        page.choose("thema", "werk_inkomen")
+        page.choose("jaar", 2015)
+        assert page.page.inner_text(".wk-tabelkop") == \
+            "Werk en inkomen, 2015: score per buurt (71)"
+        rows = _rows(page, "#wk-gebiedstabel table")
+        assert len(rows) == 71
+        name = names["BU01411001"]
+        assert next(r for r in rows if r["Buurt"] == name)["Score"] == f"{buurt:.0f}"
+        page.choose("maat", "basis")
+        rows = _rows(page, "#wk-gebiedstabel table")
+        assert {r["Toelichting"] for r in rows if r["Verandering (punten)"] == "geen data"} \
+            <= {"2015 is het basisjaar: nog geen verandering"} | {
+                r["Toelichting"] for r in rows if r["Toelichting"].startswith("geen")}
+        assert "2015 is het basisjaar: nog geen verandering" in {r["Toelichting"] for r in rows}
+        page.choose("niveau", "wijk")
+        page.choose("jaar", 2021)
+        page.choose("maat", "score")
+        rows = _rows(page, "#wk-gebiedstabel table")
+        assert len(rows) == 12
+        assert {r["Toelichting"] for r in rows} == \
+            {"geen bron met cijfers voor dit thema in 2021"}
+        assert page.errors == []
+
+
+def test_no_codes_or_nan_on_any_page(site, browser):
+    processed, files = site
+    codes = set(processed.kompas.indicators) | {t.code for t in processed.kompas.themes}
+    # Codes that are also Dutch words (inwoners, wonen) count when they stand alone in a cell.
+    raw = {c for c in codes if "_" in c}
+    for path in files.values():
+        with opened(browser, path) as page:
+            body = page.page.inner_text("body")
+            cells = set(page.page.eval_on_selector_all(
+                "td, th, option", "cs => cs.map(c => c.innerText.trim())"))
+            assert cells & codes == set(), path.name
+            svg = " ".join(page.page.eval_on_selector_all(
+                "svg text", "ts => ts.map(t => t.textContent)"))
+            for choice in ("wk-niveau", "wk-thema"):
+                for value in page.page.eval_on_selector_all(
+                        f"#{choice} option", "os => os.map(o => o.value)"):
+                    page.choose(choice.removeprefix("wk-"), value)
+                    body += page.page.inner_text("body")
+        words = set(re.findall(r"[a-z0-9_]+", body + " " + svg))
+        assert words & raw == set(), path.name
+        assert "NaN" not in body and "nan" not in words and "None" not in body, path.name
+
+
+def test_series_add_the_base_year_where_it_differs():
+    totaal = pd.DataFrame({"jaar": [2015, 2019, 2021, 2023], "score": [100.0, 95.0, None, 90.0]})
+    assert _series(totaal, 2023, 2015) == [(2019, "2019 (vorige meting)"),
+                                           (2015, "2015 (basisjaar)")]
+    assert _series(totaal, 2019, 2015) == [(2015, "2015 (vorige meting)")]
+    assert _series(totaal, 2015, 2015) == []
+
+
+def test_indicator_without_definition_gets_a_name(site):
+    processed, _ = site
+    assert indicator_label(processed, "leegstand_winkels") == (
+        "Leegstand winkels (lokale indicator, naam niet opgegeven)", "")
+    assert indicator_label(processed, "meldingen_openbare_ruimte") == (
+        "Meldingen openbare ruimte", "per 1.000 inwoners")
