@@ -11,13 +11,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.helpers import import_almelo
 from tests.servers import LocatieServer
-from wijkkompas.build.stage import run_build
 from wijkkompas.cli import main
 from wijkkompas.errors import WijkkompasError
 from wijkkompas.fetch.geocode import Geocoder
-from wijkkompas.output.processed import load_processed
 from wijkkompas.vlekkenkaart.stage import build_vlekkenkaart, write_outputs
 from wijkkompas.vlekkenkaart.toets import run_toets
 from wijkkompas.vlekkenkaart.vlekken import density, vlekken
@@ -27,14 +24,6 @@ EXAMPLE = Path(__file__).resolve().parents[2] / "voorbeelden" / "zorglocaties.to
 # Points inside two buurten of the 2021 indeling (RD, metres).
 IN_1000 = (241947, 486382)  # BU01411000 Binnenstad Noord
 IN_1001 = (242009, 485937)  # BU01411001 Binnenstad Zuid
-
-
-@pytest.fixture(scope="module")
-def processed(shared, tmp_path_factory):
-    data = tmp_path_factory.mktemp("vlek") / "data"
-    import_almelo(data, shared)
-    run_build(data, say=lambda _: None)
-    return load_processed(data)
 
 
 CONFIG = """
@@ -259,9 +248,15 @@ def test_real_care_locations_of_twente_load_for_almelo(processed, tmp_path):
     outside = vk.locations.rows["status"] == "buiten de gemeente"
     assert outside.sum() == 90 - 26  # the other Twente locations are reported, not counted
     assert real["buurt"].notna().all()
-    example = vk.located[vk.located["bron"].str.startswith("VOORBEELD")]
+    # The invented locations are shown (marked), but counted nowhere.
+    example = vk.points[vk.points["voorbeeld"]]
+    assert example["bron"].str.startswith("VOORBEELD").all()
     assert set(example["categorie"]) >= {"beschermd_wonen", "maatschappelijke_opvang",
                                          "dagbesteding", "jeugdzorg", "huisarts"}
+    assert not vk.located["voorbeeld"].any() and len(vk.located) == len(real)
+    gemeente = vk.measures[vk.measures["gebiedscode"] == "GM0141"].set_index("categorie")
+    assert gemeente.loc["beschermd_wonen", "aantal"] == 0
+    assert gemeente.loc["alle", "aantal"] == len(real)
 
 
 def test_cli_vlekkenkaart_with_toets(processed, tmp_path, capsys):
