@@ -166,10 +166,13 @@ def test_readme_papermill_command_from_the_repository_root(updated, tmp_path):
     assert done.returncode == 0, done.stderr[-2000:]
     book = json.loads((repo / "uit.ipynb").read_text(encoding="utf-8"))
     assert _images(book) >= 1
-    # Output folders follow data_dir.
+    # Output folders follow data_dir; the year is the latest with scores for the wijk.
+    themes = pd.read_parquet(data / "processed" / "kompas_scores.parquet")
+    scored = themes[(themes["gebiedscode"] == "WK014110") & themes["score"].notna()]
+    jaar = int(scored["jaar"].max())
     profiles = data / "processed" / "wijkprofielen"
     assert sorted(p.name for p in profiles.glob("*WK014110*")) == [
-        "kompas_WK014110_2021.png", "kompas_WK014110_2021.svg", "wijkkompas_WK014110.html"]
+        f"kompas_WK014110_{jaar}.png", f"kompas_WK014110_{jaar}.svg", "wijkkompas_WK014110.html"]
 
 
 def test_01_fetches_from_cbs_and_pdok(env, tmp_path):

@@ -76,8 +76,9 @@ def test_title_legend_and_banner_with_example_data(processed, tmp_path, browser)
         assert p.inner_text(".vk-kop h1") == "Zorglocaties in Almelo"
         assert "vlekken" in p.inner_text(".vk-kop p")
         entries = p.eval_on_selector_all(".vk-categorieen li", "ls => ls.map(l => l.innerText)")
-        assert entries == ["Maatschappelijke opvang (alleen aantallen per buurt, niet als punt)",
-                           "Huisartsenpraktijk (2)", "GGZ (1)"]
+        assert entries == ["Maatschappelijke opvang\nalleen als aantal per buurt, niet als punt",
+                           "Huisartsenpraktijk (2 op de kaart, waarvan 1 VOORBEELD)",
+                           "GGZ (1 op de kaart)"]
         legend = p.eval_on_selector_all(".vk-categorieen li svg g", "gs => gs.map(g => "
                                         "[g.getAttribute('fill'), g.firstChild.tagName])")
         assert len(legend) == 2 and legend[0] != legend[1]
@@ -111,7 +112,7 @@ def test_no_banner_without_example_data(processed, tmp_path, browser):
         assert "stippelrand" not in page.page.inner_text(".vk-legenda")
         entries = page.page.eval_on_selector_all(".vk-categorieen li",
                                                  "ls => ls.map(l => l.innerText)")
-        assert entries[1:] == ["Huisartsenpraktijk (1)", "GGZ (1)"]
+        assert entries[1:] == ["Huisartsenpraktijk (1 op de kaart)", "GGZ (1 op de kaart)"]
         tip = _tooltip(page, "BU01411000")
         assert "zorglocaties (zonder gevoelige): 2\n" in tip
 

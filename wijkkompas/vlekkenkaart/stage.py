@@ -102,13 +102,16 @@ def _points(vk: Vlekkenkaart, gedeeld: bool, counted: bool = False) -> gpd.GeoDa
 
 def _legend_categories(vk: Vlekkenkaart, gedeeld: bool) -> list[dict[str, Any]]:
     """One legend entry per category: name, colour, shape, and how many points are drawn."""
-    drawn = _points(vk, gedeeld)["categorie"].value_counts()
+    points = _points(vk, gedeeld)
+    drawn = points["categorie"].value_counts()
+    invented = points.loc[points["voorbeeld"].astype(bool), "categorie"].value_counts()
     counted = vk.located["categorie"].value_counts()
     entries = []
     for number, (code, cat) in enumerate(vk.config.categories.items()):
         entries.append({"naam": cat.naam, "kleur": CATEGORY_COLOURS[number % 8],
                         "vorm": CATEGORY_SHAPES[number % len(CATEGORY_SHAPES)],
                         "getekend": int(drawn.get(code, 0)),
+                        "voorbeeld": int(invented.get(code, 0)),
                         "geteld": int(counted.get(code, 0)),
                         "verborgen": bool(gedeeld and cat.gevoelig)})
     return entries
