@@ -114,8 +114,8 @@ function vlekkenkaartKaart(map, data) {
     var div = L.DomUtil.create("div", "vk-panel vk-legenda");
     var html = "<b>Zorglocaties per categorie</b><ul class=\"vk-categorieen\">";
     data.categorieen.forEach(function (cat) {
-      var note = cat.verborgen ? "<br><small>alleen als aantal per buurt, niet als punt" +
-        "</small>" : " <small>(" + esc(cat.getekend) + " op de kaart" + (cat.voorbeeld ?
+      var note = cat.verborgen ? '<small class="vk-noot">alleen als aantal per buurt, niet ' +
+        "als punt</small>" : " <small>(" + esc(cat.getekend) + " op de kaart" + (cat.voorbeeld ?
           ", waarvan " + esc(cat.voorbeeld) + " VOORBEELD" : "") + ")</small>";
       html += "<li>" + (cat.verborgen ? '<span class="vk-leeg"></span>' : symbol(cat, false)) +
         esc(cat.naam) + note + "</li>";
