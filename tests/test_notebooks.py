@@ -1,8 +1,15 @@
-"""Every notebook runs top to bottom with papermill, on the real data in ../shared/data."""
+"""Every notebook runs top to bottom with papermill, on the real data in ../shared/data, and
+shows what its reader needs: figures inline, names and Dutch numbers, and a sentence where
+there is nothing to show."""
 
 from __future__ import annotations
 
 import json
+import os
+import re
+import shlex
+import shutil
+import subprocess
 from pathlib import Path
 
 import matplotlib.image
@@ -14,8 +21,9 @@ import pytest
 from tests.helpers import almelo_files, page_data
 from wijkkompas.kompas.classes import colour
 
-NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
-EXAMPLE = Path(__file__).resolve().parents[1] / "voorbeelden" / "lokale_indicatoren.toml"
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = ROOT / "notebooks"
+EXAMPLE = ROOT / "voorbeelden" / "lokale_indicatoren.toml"
 
 
 def _run(name: str, out_dir: Path, **parameters) -> dict:
@@ -34,12 +42,41 @@ def _colours(png: Path, least: int = 200) -> set[str]:
 
 
 def _outputs(book: dict) -> str:
+    """What a reader sees as text: streams and the plain text of every displayed value."""
     texts = []
     for cell in book["cells"]:
         for out in cell.get("outputs", []):
             texts.append("".join(out.get("text", "")))
             texts.append("".join(out.get("data", {}).get("text/plain", "")))
     return "\n".join(texts)
+
+
+def _cell_text(book: dict, marker: str) -> str:
+    """The text outputs of the one code cell whose source holds ``marker``."""
+    cells = [c for c in book["cells"] if c["cell_type"] == "code"
+             and marker in "".join(c["source"])]
+    assert len(cells) == 1, marker
+    return _outputs({"cells": cells})
+
+
+def _images(book: dict) -> int:
+    return sum("image/png" in out.get("data", {})
+               for cell in book["cells"] for out in cell.get("outputs", []))
+
+
+def _codes(data: Path) -> set[str]:
+    """The indicator and theme codes of the build (those with an underscore: a plain word
+    like 'inwoners' is also Dutch text)."""
+    table = pd.read_parquet(data / "processed" / "indicatoren.parquet")
+    themes = pd.read_parquet(data / "processed" / "kompas_scores.parquet")
+    return {c for c in {*table["indicator"], *themes["thema"]} if "_" in str(c)}
+
+
+def _assert_readable(text: str, data: Path) -> None:
+    shown = [c for c in _codes(data) if re.search(rf"\b{re.escape(c)}\b", text)]
+    assert shown == []
+    assert not re.search(r"\bNaN\b|\bnan\b|<NA>", text)
+    assert "Empty DataFrame" not in text
 
 
 @pytest.fixture(scope="module")
@@ -64,56 +101,114 @@ def test_01_yearly_update_on_real_data(updated):
     assert round(nsk.score.iloc[0], 1) == 65.8  # docs/methode.md's worked example
     text = _outputs(book)
     assert "68 buurten" in text and "71 buurten" in text
-    assert "Indicatortabel:" in text
+    # The control table counts what the build counted, re-allocated values included.
+    built = re.search(r"Indicatortabel: \d+ rijen, jaren [\d, ]+; (\d+) waargenomen, (\d+) "
+                      r"berekend, (\d+) ontbreekt", text)
+    control = re.search(r"Controle, totaal: (\d+) waargenomen, (\d+) berekend, (\d+) "
+                        r"ontbreekt", text)
+    assert built and control
+    assert control.groups() == built.groups()
+    table = pd.read_parquet(data / "processed" / "indicatoren.parquet")
+    assert int(control.group(2)) == int((table["status"] == "berekend").sum()) > 0
+    # Nothing changed: one sentence, no empty table under it.
+    changes = _cell_text(book, "latest_changes(data)")
+    assert changes.strip() == ("Geen wijzigingen gemeld: nog niet ververst, of CBS heeft niets "
+                               "aangepast.")
+    assert "Empty DataFrame" not in text
 
 
-def test_02_maps(updated):
+def test_02_maps(updated, tmp_path):
     data, _ = updated
     out = data / "kaarten"
-    _run("02_wijkkompas_kaarten.ipynb", data.parent, data_dir=str(data), uitvoer_dir=str(out),
-         thema="werk_inkomen")
+    book = _run("02_wijkkompas_kaarten.ipynb", tmp_path, data_dir=str(data),
+                uitvoer_dir=str(out), thema="werk_inkomen")
     names = sorted(p.name for p in out.iterdir())
-    assert names == sorted(f"werk_inkomen_2015_{kind}{niveau}.{ext}"
-                           for kind in ("", "verandering_") for niveau in ("wijken", "buurten")
-                           for ext in ("png", "pdf"))
-    for name in names:
-        if name.endswith(".pdf"):
-            assert (out / name).read_bytes()[:5] == b"%PDF-", name
+    assert names == ["werk_inkomen_2015_buurten.pdf", "werk_inkomen_2015_buurten.png",
+                     "werk_inkomen_2015_wijken.pdf", "werk_inkomen_2015_wijken.png"]
+    # 2015 is the base year: no "change against the base year" maps, a sentence instead.
+    change = _cell_text(book, 'maat="basis"')
+    assert change.startswith("2015 is het basisjaar: er is nog geen verandering ten opzichte "
+                             "van het basisjaar.")
+    assert _images(book) == 2  # the two score maps, inline
+    slide = _cell_text(book, "afglijden = ")
+    assert slide.strip() == ("Geen thema is 3 keer achter elkaar gedaald. Daarvoor zijn scores "
+                             "in ten minste 4 jaren nodig; er zijn scores voor: 2015.")
+    text = _outputs(book)
+    assert "Wijk 15 Nieuwstraat-Kwartier" in text
+    _assert_readable(text, data)
+    assert (out / "werk_inkomen_2015_wijken.pdf").read_bytes()[:5] == b"%PDF-"
     # The wijk map of 2015 shows every class the wijken have, in the class colours.
     themes = pd.read_parquet(data / "processed" / "kompas_scores.parquet")
     wijken = themes[(themes.niveau == "wijk") & (themes.jaar == 2015)
                     & (themes.thema == "werk_inkomen") & (themes.deel == "totaal")]
     expected = {colour(k) for k in wijken.klasse}
-    assert len(expected) == 6  # all five classes and "geen data"
-    shown = _colours(out / "werk_inkomen_2015_wijken.png")
-    assert expected <= shown
-    # 2015 is the base year: its change map has no score colour, only "gelijk gebleven".
-    change = _colours(out / "werk_inkomen_2015_verandering_wijken.png")
-    assert "#f7f7f7" in change and not ({colour(k) for k in (1, 2, 4, 5)} & change)
+    assert expected <= _colours(out / "werk_inkomen_2015_wijken.png")
 
 
-def test_03_wijkprofiel(updated):
+def test_02_output_follows_data_dir(updated, tmp_path):
+    data, _ = updated
+    _run("02_wijkkompas_kaarten.ipynb", tmp_path, data_dir=str(data), thema="werk_inkomen")
+    assert (data / "processed" / "kaarten" / "werk_inkomen_2015_wijken.png").is_file()
+
+
+def test_03_wijkprofiel(updated, tmp_path):
     data, _ = updated
     out = data / "profielen"
-    book = _run("03_wijkprofiel.ipynb", data.parent, data_dir=str(data), uitvoer_dir=str(out),
+    book = _run("03_wijkprofiel.ipynb", tmp_path, data_dir=str(data), uitvoer_dir=str(out),
                 wijk="WK014115", jaar=2021)
-    svg = (out / "kompas_WK014115_2021.svg").read_text(encoding="utf-8")
-    assert "Wijkkompas Wijk 15 Nieuwstraat-Kwartier (WK014115), 2021" in svg
-    assert "Werk en inkomen" in svg and "geen data" in svg
-    assert _colours(out / "kompas_WK014115_2021.png") > {"#ffffff"}
-    data = page_data((out / "wijkkompas_WK014115.html").read_text(encoding="utf-8"))
-    assert [f["properties"]["c"] for f in data["geo"]["wijk"]["features"]] == ["WK014115"]
-    assert data["jaren"] == [2015, 2021]
+    assert (out / "kompas_WK014115_2021.png").is_file()
+    assert (out / "kompas_WK014115_2021.svg").is_file()
+    assert (out / "wijkkompas_WK014115.html").stat().st_size > 100_000
+    assert _images(book) >= 1  # the kompas, inline
+    page = page_data((out / "wijkkompas_WK014115.html").read_text(encoding="utf-8"))
+    assert [f["properties"]["c"] for f in page["geo"]["wijk"]["features"]] == ["WK014115"]
     text = _outputs(book)
     assert "Meldingen openbare ruimte" in text  # the example's local indicator
     assert "Vertrouwen in de toekomst van de wijk" in text  # gebied-specifiek
+    explanation = _cell_text(book, "def leesbaar")
+    assert "Werk en inkomen, 2015: score " in explanation
+    assert "Themascore Werk en inkomen" in explanation and "lager is beter" in explanation
+    assert "Personen met bijstand" in explanation
+    assert not re.search(r"\b(19|20)\d\d\.0\b", explanation)  # years as integers
+    assert not re.search(r"-1\.0\b|\b1\.0\b", explanation)  # directions as words
+    _assert_readable(text, data)
+
+
+def test_readme_papermill_command_from_the_repository_root(updated, tmp_path):
+    """The command of the README, run as written, from the root of a checkout whose data/
+    has been built."""
+    data, _ = updated
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    command = re.search(r"`(papermill notebooks/03_wijkprofiel\.ipynb [^`]+)`", readme).group(1)
+    assert command == "papermill notebooks/03_wijkprofiel.ipynb uit.ipynb -p wijk WK014110"
+    repo = tmp_path / "repo"
+    shutil.copytree(NOTEBOOKS, repo / "notebooks")
+    (repo / "data").symlink_to(data, target_is_directory=True)
+    args = shlex.split(command)
+    exe = shutil.which(args[0])
+    assert exe, "papermill is not installed (pip install -e '.[dev]')"
+    done = subprocess.run([exe, *args[1:]], cwd=repo, capture_output=True, text=True,
+                          timeout=600, env={**os.environ})
+    assert done.returncode == 0, done.stderr[-2000:]
+    book = json.loads((repo / "uit.ipynb").read_text(encoding="utf-8"))
+    assert _images(book) >= 1
+    # Output folders follow data_dir; the year is the latest with scores for the wijk.
+    themes = pd.read_parquet(data / "processed" / "kompas_scores.parquet")
+    scored = themes[(themes["gebiedscode"] == "WK014110") & themes["score"].notna()]
+    jaar = int(scored["jaar"].max())
+    profiles = data / "processed" / "wijkprofielen"
+    assert sorted(p.name for p in profiles.glob("*WK014110*")) == [
+        f"kompas_WK014110_{jaar}.png", f"kompas_WK014110_{jaar}.svg", "wijkkompas_WK014110.html"]
 
 
 def test_01_fetches_from_cbs_and_pdok(env, tmp_path):
     data = tmp_path / "data"
     book = _run("01_jaarlijkse_update.ipynb", tmp_path, data_dir=str(data), jaren="2024")
     assert (data / "raw" / "cbs" / "85984NED" / "TypedDataSet.json").is_file()
-    assert "85984NED" in _outputs(book)
+    text = _outputs(book)
+    assert "85984NED" in text
+    # The progress bars work in Jupyter: no warning that ipywidgets is missing.
+    assert "IProgress" not in text and "TqdmWarning" not in text
 
 
 def test_notebooks_are_stored_without_outputs_and_with_parameters():
@@ -124,14 +219,20 @@ def test_notebooks_are_stored_without_outputs_and_with_parameters():
         assert "parameters" in code[0]["metadata"].get("tags", []), path.name
 
 
-def test_04_vlekkenkaart(updated):
+def test_04_vlekkenkaart(updated, tmp_path):
     data, _ = updated
     out = data / "vlekkenkaart"
-    book = _run("04_vlekkenkaart.ipynb", data.parent, data_dir=str(data), uitvoer_dir=str(out))
+    book = _run("04_vlekkenkaart.ipynb", tmp_path, data_dir=str(data), uitvoer_dir=str(out))
+    assert (out / "vlekkenkaart_gedeeld.html").is_file()
     shared = page_data((out / "vlekkenkaart_gedeeld.html").read_text(encoding="utf-8"))
-    assert shared["gedeeld"] is True and shared["buurtaantal"] == 71
+    assert shared["gedeeld"] is True
     names = {p["n"] for p in shared["punten"]}
-    assert "VOORBEELD Huisartsenpraktijk Binnenstad" in names
     assert not {n for n in names if "Beschermd wonen" in n or "opvang" in n.lower()}
     assert (out / "toets.txt").read_text().startswith("Voorgestelde locatie: Beschermd wonen")
-    assert "buiten de gemeente" in _outputs(book)
+    text = _outputs(book)
+    assert "buiten de gemeente" in text
+    assert "12 VOORBEELD-locaties (verzonnen): op de kaart gemarkeerd, tellen niet mee." in text
+    wijken = _cell_text(book, "per_wijk = ")
+    assert "Wijk 10 Binnenstad" in wijken and "Verpleging, verzorging en thuiszorg" in wijken
+    assert not re.search(r"\bWK\d{6}\b", wijken)  # names, not codes
+    assert not re.search(r"\bNaN\b", wijken)

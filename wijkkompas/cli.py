@@ -203,6 +203,9 @@ def build_parser() -> _Parser:
     _kompas_option(run)
     _fetch_options(run)
     _build_options(run)
+    run.opties.add_argument("--zonder-ophalen", action="store_true",
+                            help="sla het ophalen over: bouw en exporteer uit wat al in "
+                                 "DATA-DIR/raw staat (geïmporteerd of eerder opgehaald)")
     return parser
 
 
@@ -279,6 +282,23 @@ def _fetch(args: argparse.Namespace, settings: Settings) -> None:
     raw = args.data_dir / "raw"
     print(f"Ophalen voor {gemeente}, jaren {years[0]}-{years[-1]}, naar {raw}")
     run_fetch(raw, settings, gemeente, years, refresh=args.refresh)
+
+
+def _fetch_in_run(args: argparse.Namespace, settings: Settings) -> None:
+    """The fetch of ``run``: skipped with --zonder-ophalen; when it fails, the one error line
+    says how to go on without CBS."""
+    if args.zonder_ophalen:
+        print(f"Ophalen overgeslagen (--zonder-ophalen): bouwen uit {args.data_dir / 'raw'}")
+        return
+    try:
+        _fetch(args, settings)
+    except WijkkompasError as exc:
+        data = str(args.data_dir)
+        raise WijkkompasError(
+            f"{exc} Zonder CBS verder: download de bestanden van de CBS wijk- en buurtkaart "
+            f"(cbs.nl), importeer ze met 'wijkkompas import BESTAND --jaar JJJJ --data-dir "
+            f"{data}' en draai dan 'wijkkompas run --zonder-ophalen --data-dir {data}' "
+            "(bouwt en exporteert uit wat al is opgehaald of geïmporteerd).") from exc
 
 
 def _import_leefbaarometer(args: argparse.Namespace, settings: Settings) -> None:
@@ -383,7 +403,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load_settings(args.config)
         steps = {"fetch": [_fetch], "import": [_import], "build": [_build],
                  "export": [_export], "vlekkenkaart": [_vlekkenkaart],
-                 "run": [_fetch, _build, _export, _vlekkenkaart]}
+                 "run": [_fetch_in_run, _build, _export, _vlekkenkaart]}
         _check_inputs(args, settings)
         # Every command writes: one run per data folder at a time.
         with data_lock(args.data_dir, settings.wachttijd):

@@ -118,17 +118,27 @@ def test_vlekkenkaart_js_draws_a_small_payload(tmp_path, browser, gedeeld):
                "vlekken": {"type": "FeatureCollection", "features": [
                    {"type": "Feature", "geometry": SQUARE, "properties": {"n": 1, "d": 0.5}}]},
                "vlekkleuren": ["#fee5d9", "#fcae91", "#fb6a4a", "#cb181d"],
-               "punten": [{"n": "Praktijk", "c": "Huisarts", "k": 2, "ll": [52.35, 6.65]}],
+               "punten": [{"n": "Praktijk", "c": "Huisarts", "ci": 1, "v": False, "k": 2,
+                           "ll": [52.35, 6.65]}],
+               "categorieen": [
+                   {"naam": "Opvang", "kleur": "#0072B2", "vorm": "cirkel", "getekend": 0,
+                    "geteld": 0, "voorbeeld": 0, "verborgen": gedeeld},
+                   {"naam": "Huisarts", "kleur": "#E69F00", "vorm": "vierkant", "getekend": 1,
+                    "geteld": 1, "voorbeeld": 0, "verborgen": False}],
+               "titel": "Zorglocaties in Almelo", "inleiding": "Uitleg.",
                "buurten": {"type": "FeatureCollection", "features": [buurt]},
-               "buurtaantal": 1, "gevoelig": ["Opvang"]}
+               "buurtaantal": 1, "rangvan": 1, "gevoelig": ["Opvang"],
+               "draagkrachtkleuren": ["#54278f", "#9e9ac8", "#dadaeb", "#f2f0f7"],
+               "draagkrachtdelen": [0.2, 0.4, 0.6, 1.0], "geengegevens": "#bdbdbd",
+               "voorbeeld": None}
     if not gedeeld:
         payload["toets"] = {"ll": [52.35, 6.65], "stralen": [250, 500], "tekst": "Toets\nregel"}
     path = _page(tmp_path, ["escape.js", "vlekkenkaart.js"], "vlekkenkaart.css",
                  f"vlekkenkaartKaart(map, {script_safe_json(payload)});")
     with opened(browser, path, ready="window.vlekkenkaart") as page:
-        legend = page.page.inner_text(".vk-panel")
+        legend = page.page.inner_text(".vk-legenda")
         assert "bandbreedte 300 m" in legend
-        assert ("Opvang: alleen als aantal per buurt" in legend) == gedeeld
+        assert ("Opvang\nalleen als aantal per buurt" in legend) == gedeeld
         layers = page.page.eval_on_selector_all(
             ".leaflet-control-layers-overlays label", "ls => ls.map(l => l.innerText.trim())")
         assert ("Toets" in layers) == (not gedeeld)

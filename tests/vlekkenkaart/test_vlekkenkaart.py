@@ -259,9 +259,15 @@ def test_real_care_locations_of_twente_load_for_almelo(processed, tmp_path):
     outside = vk.locations.rows["status"] == "buiten de gemeente"
     assert outside.sum() == 90 - 26  # the other Twente locations are reported, not counted
     assert real["buurt"].notna().all()
-    example = vk.located[vk.located["bron"].str.startswith("VOORBEELD")]
+    # The invented locations are shown (marked), but counted nowhere.
+    example = vk.points[vk.points["voorbeeld"]]
+    assert example["bron"].str.startswith("VOORBEELD").all()
     assert set(example["categorie"]) >= {"beschermd_wonen", "maatschappelijke_opvang",
                                          "dagbesteding", "jeugdzorg", "huisarts"}
+    assert not vk.located["voorbeeld"].any() and len(vk.located) == len(real)
+    gemeente = vk.measures[vk.measures["gebiedscode"] == "GM0141"].set_index("categorie")
+    assert gemeente.loc["beschermd_wonen", "aantal"] == 0
+    assert gemeente.loc["alle", "aantal"] == len(real)
 
 
 def test_cli_vlekkenkaart_with_toets(processed, tmp_path, capsys):
@@ -279,7 +285,12 @@ def test_cli_vlekkenkaart_with_toets(processed, tmp_path, capsys):
     sensitive = {c for c, cat in vk.config.categories.items() if cat.gevoelig}
     open_names = sorted(vk.located.loc[~vk.located.categorie.isin(sensitive), "naam"])
     data = page_data((tmp_path / "vk" / "vlekkenkaart_gedeeld.html").read_text(encoding="utf-8"))
-    assert sorted(p["n"] for p in data["punten"]) == open_names and len(open_names) == 22
+    names = sorted(p["n"] for p in data["punten"])
+    # Invented VOORBEELD locations are drawn (marked) but not counted; the rest are the open
+    # locations counted, and no point is of a sensitive category.
+    assert [n for n in names if "VOORBEELD" not in n] == open_names and open_names
+    assert all("VOORBEELD" in n for n in names if n not in open_names)
+    assert not [n for n in names if "Beschermd wonen" in n or "opvang" in n.lower()]
     assert data["gedeeld"] is True and "toets" not in data
     assert main(["vlekkenkaart", "--data-dir", str(processed.data_dir), "--zorglocaties",
                  str(EXAMPLE), "--toets", "veel", "--categorie", "huisarts"]) == 1

@@ -9,6 +9,11 @@ Two views:
   at every level, and further counts beside them, so that none can be worked out from the
   others (complementary suppression, see ``suppression.py``). Every suppressed count reads
   "afgeschermd".
+
+Locations of invented example data (VOORBEELD: a data set marked ``voorbeeld = true``, or
+with VOORBEELD in its source or name) are shown as marked points under a banner, but never
+counted (measures, totals, density, toets) unless the configuration asks for it with
+``voorbeeld_meetellen = true``.
 """
 
 from __future__ import annotations
@@ -32,7 +37,7 @@ from wijkkompas.output.webgeo import rounded_geojson_geometry, web_geometry
 from wijkkompas.settings import Settings
 from wijkkompas.storage import write_bytes_atomic
 from wijkkompas.vlekkenkaart.suppression import CountTree
-from wijkkompas.vlekkenkaart.toets import Toets, run_toets
+from wijkkompas.vlekkenkaart.toets import Toets, rank_total, run_toets
 from wijkkompas.vlekkenkaart.vlekken import (
     ALL,
     area_measures,
@@ -52,30 +57,70 @@ VLEK_COLOURS = ["#fee5d9", "#fcae91", "#fb6a4a", "#cb181d"]
 #: What a suppressed count reads in the shared outputs; the same for a small count and for
 #: one suppressed to protect it, so that neither can be told from the other.
 SUPPRESSED = "afgeschermd"
+#: Colours of the categories: the Okabe-Ito palette, safe for colour-blind readers.
+CATEGORY_COLOURS = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00",
+                    "#F0E442", "#000000"]
+#: Marker shapes of the categories, so that they stay apart in a grey print as well.
+CATEGORY_SHAPES = ["cirkel", "vierkant", "driehoek", "ruit", "ster"]
+#: Draagkracht classes by share of the ranked buurten (rank 1 = least), darkest first.
+CARRY_COLOURS = ["#54278f", "#9e9ac8", "#dadaeb", "#f2f0f7"]
+CARRY_SHARES = [0.2, 0.4, 0.6, 1.0]
+NO_DATA_COLOUR = "#bdbdbd"
 
 
 @dataclass
 class Vlekkenkaart:
     config: CareConfig
     locations: CareLocations
-    located: gpd.GeoDataFrame  # included locations with buurt and wijk
+    located: gpd.GeoDataFrame  # counted locations with buurt and wijk
     measures: pd.DataFrame
     draagkracht: pd.DataFrame
+    shown: gpd.GeoDataFrame | None = None  # every included location, VOORBEELD ones too
+
+    @property
+    def points(self) -> gpd.GeoDataFrame:
+        return self.located if self.shown is None else self.shown
+
+    @property
+    def examples(self) -> int:
+        """How many invented (VOORBEELD) locations are included."""
+        return int(self.points["voorbeeld"].astype(bool).sum())
 
 
 def build_vlekkenkaart(processed: Processed, config: CareConfig,
                        geocoder: Geocoder | None = None) -> Vlekkenkaart:
     gemeente = processed.boundaries("gemeente")
     locations = read_locations(config, gemeente, geocoder)
-    located = assign_areas(locations.included, processed)
+    shown = assign_areas(locations.included, processed)
+    example = shown["voorbeeld"].astype(bool)
+    located = shown if config.voorbeeld_meetellen else shown[~example]
     measures = area_measures(located, processed, list(config.categories))
-    return Vlekkenkaart(config, locations, located, measures, draagkracht(processed))
+    return Vlekkenkaart(config, locations, located, measures, draagkracht(processed), shown)
 
 
-def _points(vk: Vlekkenkaart, gedeeld: bool) -> gpd.GeoDataFrame:
+def _points(vk: Vlekkenkaart, gedeeld: bool, counted: bool = False) -> gpd.GeoDataFrame:
+    """The locations drawn as points (``counted``: only those that count, for the density);
+    the shared view leaves the sensitive categories out."""
     sensitive = {c for c, cat in vk.config.categories.items() if cat.gevoelig}
-    points = vk.located if not gedeeld else vk.located[~vk.located["categorie"].isin(sensitive)]
-    return points
+    points = vk.located if counted else vk.points
+    return points if not gedeeld else points[~points["categorie"].isin(sensitive)]
+
+
+def _legend_categories(vk: Vlekkenkaart, gedeeld: bool) -> list[dict[str, Any]]:
+    """One legend entry per category: name, colour, shape, and how many points are drawn."""
+    points = _points(vk, gedeeld)
+    drawn = points["categorie"].value_counts()
+    invented = points.loc[points["voorbeeld"].astype(bool), "categorie"].value_counts()
+    counted = vk.located["categorie"].value_counts()
+    entries = []
+    for number, (code, cat) in enumerate(vk.config.categories.items()):
+        entries.append({"naam": cat.naam, "kleur": CATEGORY_COLOURS[number % 8],
+                        "vorm": CATEGORY_SHAPES[number % len(CATEGORY_SHAPES)],
+                        "getekend": int(drawn.get(code, 0)),
+                        "voorbeeld": int(invented.get(code, 0)),
+                        "geteld": int(counted.get(code, 0)),
+                        "verborgen": bool(gedeeld and cat.gevoelig)})
+    return entries
 
 
 def map_payload(processed: Processed, vk: Vlekkenkaart, gedeeld: bool,
@@ -85,8 +130,9 @@ def map_payload(processed: Processed, vk: Vlekkenkaart, gedeeld: bool,
     config = vk.config
     sensitive = [c for c, cat in config.categories.items() if cat.gevoelig]
     points = _points(vk, gedeeld)
+    counted = _points(vk, gedeeld, counted=True)
     bounds = tuple(processed.boundaries("gemeente").to_crs(RD).total_bounds)
-    xy = np.column_stack([points.geometry.x, points.geometry.y]) if len(points) else \
+    xy = np.column_stack([counted.geometry.x, counted.geometry.y]) if len(counted) else \
         np.empty((0, 2))
     surface = density(xy, bounds, config.bandbreedte_m)
     spots = vlekken(surface).to_crs(WGS84)
@@ -96,8 +142,10 @@ def map_payload(processed: Processed, vk: Vlekkenkaart, gedeeld: bool,
                      for r in spots.itertuples()]
     point_features = []
     wgs = points.to_crs(WGS84)
+    order = {code: number for number, code in enumerate(config.categories)}
     for row, geom in zip(points.itertuples(), wgs.geometry, strict=True):
         point_features.append({"n": row.naam, "c": config.categories[row.categorie].naam,
+                               "ci": order[row.categorie], "v": bool(row.voorbeeld),
                                "k": None if pd.isna(row.capaciteit) else float(row.capaciteit),
                                "ll": [round(geom.y, 5), round(geom.x, 5)]})
     buurten = web_geometry(processed.boundaries("buurt"))
@@ -130,13 +178,26 @@ def map_payload(processed: Processed, vk: Vlekkenkaart, gedeeld: bool,
             "i": None if pd.isna(carry["draagkracht"].get(code, np.nan))
             else round(float(carry["draagkracht"].get(code)), 2)},
             "geometry": rounded_geojson_geometry(geom)})
+    examples = vk.examples
     payload: dict[str, Any] = {
         "gedeeld": gedeeld, "bandbreedte": config.bandbreedte_m,
+        "titel": f"Zorglocaties in {processed.kompas.naam}",
+        "inleiding": (
+            f"Waar in {processed.kompas.naam} liggen zorglocaties dicht bij elkaar? De "
+            "gekleurde vlekken tonen waar veel locaties samen liggen; de symbolen zijn de "
+            "locaties zelf. Beweeg over een buurt voor de aantallen per buurt en zijn "
+            "draagkracht. Met de knoppen rechtsboven zet u lagen aan en uit."),
         "vlekken": {"type": "FeatureCollection", "features": vlek_features},
         "vlekkleuren": VLEK_COLOURS, "punten": point_features,
+        "categorieen": _legend_categories(vk, gedeeld),
         "buurten": {"type": "FeatureCollection", "features": buurt_features},
         "buurtaantal": len(buurt_features),
+        "rangvan": rank_total(vk.draagkracht),
+        "draagkrachtkleuren": CARRY_COLOURS, "draagkrachtdelen": CARRY_SHARES,
+        "geengegevens": NO_DATA_COLOUR,
         "gevoelig": [config.categories[c].naam for c in sensitive],
+        "voorbeeld": None if not examples else {
+            "aantal": examples, "meegeteld": config.voorbeeld_meetellen},
     }
     if toets is not None and not gedeeld:
         lon_lat = gpd.GeoSeries(gpd.points_from_xy([toets.x], [toets.y]), crs=RD) \

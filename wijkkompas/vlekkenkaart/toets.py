@@ -33,6 +33,11 @@ class Toets:
     samenvatting: str
 
 
+def rank_total(carry: pd.DataFrame) -> int:
+    """The number of buurten with a draagkracht rank: the "van N" of every rank shown."""
+    return int(carry["rang"].notna().sum())
+
+
 def _name(processed: Processed, code: str) -> str:
     names = processed.table.loc[processed.table["gebiedscode"] == code, "gebiedsnaam"].dropna()
     return f"{names.iloc[-1]} ({code})" if len(names) else code
@@ -64,7 +69,8 @@ def run_toets(processed: Processed, located: gpd.GeoDataFrame, config: CareConfi
     before = area_measures(located, processed, categories)
     proposal = gpd.GeoDataFrame(
         [{"naam": "voorstel", "categorie": categorie, "capaciteit": capaciteit,
-          "buurt": buurt, "wijk": wijk}], geometry=[point], crs=located.crs)
+          "buurt": buurt, "wijk": wijk, "voorbeeld": False}], geometry=[point],
+        crs=located.crs)
     after = area_measures(pd.concat([located, proposal], ignore_index=True), processed,
                           categories)
     rows = []
@@ -77,9 +83,9 @@ def run_toets(processed: Processed, located: gpd.GeoDataFrame, config: CareConfi
                          "per_1000_voor": b["per_1000"], "per_1000_na": a["per_1000"],
                          "lq_voor": b["locatiequotient"], "lq_na": a["locatiequotient"]})
     effect = pd.DataFrame(rows)
-    carry = draagkracht(processed).set_index("gebiedscode")
-    rank = carry["rang"].get(buurt, np.nan)
-    ranked = int(carry["rang"].notna().sum())
+    carry = draagkracht(processed)
+    rank = carry.set_index("gebiedscode")["rang"].get(buurt, np.nan)
+    ranked = rank_total(carry)
     summary = _summary(processed, config, categorie, capaciteit, buurt, wijk, nearby, effect,
                        rank, ranked)
     return Toets(x, y, categorie, capaciteit, buurt, wijk, nearby, effect, rank, ranked,

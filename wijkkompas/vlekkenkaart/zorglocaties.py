@@ -38,6 +38,8 @@ from wijkkompas.tomlfile import read_toml
 
 _NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 STATUS_OK = "opgenomen"
+#: The word that marks invented example data (in a source name or a location's name).
+VOORBEELD = "VOORBEELD"
 _MISSING = MISSING | {"-"}
 
 
@@ -54,6 +56,7 @@ class Dataset:
     bron: str
     categorie: str | None
     kolommen: dict[str, str]
+    voorbeeld: bool = False
 
 
 @dataclass
@@ -64,6 +67,7 @@ class CareConfig:
     bandbreedte_m: float = 400.0
     stralen_m: tuple[int, ...] = (250, 500, 1000)
     minimum_aantal: int = 5
+    voorbeeld_meetellen: bool = False
 
 
 def _category_name(code: str) -> str:
@@ -84,6 +88,7 @@ class CategorySchema(Schema):
 class DatasetSchema(Schema):
     bestand: Text
     bron: Text | None = None
+    voorbeeld: bool = False
     categorie: Text | None = None
     categorie_kolom: Text | None = None
     naam: Text | None = None
@@ -104,6 +109,7 @@ class CareSchema(Schema):
     stralen_m: Annotated[list[Annotated[int, Field(gt=0)]], Field(min_length=1)] = [
         250, 500, 1000]
     minimum_aantal: Annotated[int, Field(ge=1)] = 5
+    voorbeeld_meetellen: bool = False
     categorie: Annotated[dict[Annotated[str, AfterValidator(_category_name)], CategorySchema],
                          Field(min_length=1)]
     dataset: list[DatasetSchema] = []
@@ -129,10 +135,14 @@ def read_config(path: Path) -> CareConfig:
         bestand = Path(item.bestand)
         if not bestand.is_absolute():
             bestand = path.parent / bestand
-        columns = item.model_dump(exclude={"bestand", "bron", "categorie"}, exclude_none=True)
-        datasets.append(Dataset(bestand, item.bron or bestand.name, item.categorie, columns))
+        columns = item.model_dump(exclude={"bestand", "bron", "categorie", "voorbeeld"},
+                                  exclude_none=True)
+        bron = item.bron or bestand.name
+        # Invented example data are marked in the configuration, or by their source's name.
+        example = item.voorbeeld or VOORBEELD in bron
+        datasets.append(Dataset(bestand, bron, item.categorie, columns, example))
     return CareConfig(path, categories, datasets, spec.bandbreedte_m, tuple(spec.stralen_m),
-                      spec.minimum_aantal)
+                      spec.minimum_aantal, spec.voorbeeld_meetellen)
 
 
 @dataclass
@@ -260,12 +270,14 @@ def read_locations(config: CareConfig, gemeente: gpd.GeoDataFrame,
             rows.append({"naam": naam or "(zonder naam)", "categorie": category,
                          "capaciteit": capacity, "x": x, "y": y, "adres": address,
                          "bron": dataset.bron, "bestand": dataset.bestand.name, "regel": line,
-                         "herkomst": herkomst, "status": status, "_waar": where})
+                         "herkomst": herkomst, "status": status,
+                         "voorbeeld": dataset.voorbeeld or VOORBEELD in naam, "_waar": where})
     if errors:
         raise WijkkompasError(f"Zorglocaties afgekeurd: {capped(errors)}.")
     table = pd.DataFrame(rows, columns=["naam", "categorie", "capaciteit", "x", "y", "adres",
                                         "bron", "bestand", "regel", "herkomst", "status",
-                                        "_waar"])
+                                        "voorbeeld", "_waar"])
+    table["voorbeeld"] = table["voorbeeld"].astype(bool)
     geometry = gpd.points_from_xy(table["x"], table["y"])
     located = gpd.GeoDataFrame(table, geometry=geometry, crs=RD)
     known = located["status"] == STATUS_OK

@@ -1,0 +1,145 @@
+"""The shared vlekkenkaart page as a reader sees it, in a real headless Chromium: title,
+legend, draagkracht scale, the VOORBEELD banner, totals without invented locations, and one
+rank denominator on the map and in toets.txt."""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+
+from tests.browser import TILE_HOST, opened
+from wijkkompas.vlekkenkaart.stage import build_vlekkenkaart, write_outputs
+from wijkkompas.vlekkenkaart.toets import run_toets
+from wijkkompas.vlekkenkaart.zorglocaties import read_config
+
+IN_1000 = (241947, 486382)  # BU01411000 Binnenstad Noord (RD, metres)
+
+CONFIG = """
+{extra}
+[categorie.opvang]
+naam = "Maatschappelijke opvang"
+gevoelig = true
+[categorie.huisarts]
+naam = "Huisartsenpraktijk"
+[categorie.ggz]
+naam = "GGZ"
+[[dataset]]
+bestand = "echt.csv"
+bron = "eigen registratie"
+categorie_kolom = "categorie"
+{example}
+"""
+EXAMPLE = """
+[[dataset]]
+bestand = "verzonnen.csv"
+bron = "proef"
+voorbeeld = true
+categorie_kolom = "categorie"
+"""
+HEADER = "naam,categorie,capaciteit,x,y\n"
+
+
+def _write(tmp_path, with_example: bool, extra: str = ""):
+    x, y = IN_1000
+    (tmp_path / "echt.csv").write_text(
+        HEADER + f"Praktijk Echt,huisarts,,{x},{y + 50}\n"
+        f"Opvang A,opvang,20,{x},{y}\n" f"GGZ Centrum,ggz,8,{x + 300},{y - 200}\n",
+        encoding="utf-8")
+    (tmp_path / "verzonnen.csv").write_text(
+        HEADER + f"Praktijk Verzonnen,huisarts,,{x + 80},{y}\n", encoding="utf-8")
+    path = tmp_path / "zorg.toml"
+    path.write_text(CONFIG.format(extra=extra, example=EXAMPLE if with_example else ""),
+                    encoding="utf-8")
+    return read_config(path)
+
+
+def _shared_page(processed, tmp_path, with_example: bool, extra: str = ""):
+    config = _write(tmp_path, with_example, extra)
+    vk = build_vlekkenkaart(processed, config)
+    toets = run_toets(processed, vk.located, config, IN_1000[0] + 60, IN_1000[1], "huisarts")
+    write_outputs(processed, vk, tmp_path / "uit", toets, say=lambda _: None)
+    return tmp_path / "uit"
+
+
+def _tooltip(page, code: str) -> str:
+    return page.page.evaluate(
+        "code => { const l = window.vlekkenkaart.counts.getLayers()"
+        ".find(x => x.feature.properties.c === code); l.openTooltip(l.getBounds().getCenter());"
+        " return l.getTooltip().getElement().innerText; }", code)
+
+
+def test_title_legend_and_banner_with_example_data(processed, tmp_path, browser):
+    out = _shared_page(processed, tmp_path, with_example=True)
+    with opened(browser, out / "vlekkenkaart_gedeeld.html", ready="window.vlekkenkaart") as page:
+        p = page.page
+        assert p.inner_text(".vk-kop h1") == "Zorglocaties in Almelo"
+        assert "vlekken" in p.inner_text(".vk-kop p")
+        entries = p.eval_on_selector_all(".vk-categorieen li", "ls => ls.map(l => l.innerText)")
+        assert entries == ["Maatschappelijke opvang\nalleen als aantal per buurt, niet als punt",
+                           "Huisartsenpraktijk (2 op de kaart, waarvan 1 VOORBEELD)",
+                           "GGZ (1 op de kaart)"]
+        legend = p.eval_on_selector_all(".vk-categorieen li svg g", "gs => gs.map(g => "
+                                        "[g.getAttribute('fill'), g.firstChild.tagName])")
+        assert len(legend) == 2 and legend[0] != legend[1]
+        assert len({fill for fill, _ in legend}) == 2  # a colour of its own
+        assert len({shape for _, shape in legend}) == 2  # and a shape of its own, for print
+        markers = p.eval_on_selector_all(".vk-punt svg g", "gs => gs.map(g => "
+                                         "[g.getAttribute('fill'), g.firstChild.tagName, "
+                                         "g.getAttribute('stroke-dasharray')])")
+        assert sorted(markers, key=str) == sorted(
+            [[*legend[0], None], [*legend[0], "2 1.5"], [*legend[1], None]], key=str)
+        banner = p.inner_text(".vk-voorbeeld")
+        assert "VOORBEELD" in banner and "1 verzonnen locatie(s)" in banner
+        assert "tellen niet mee" in banner
+        scale = p.inner_text(".vk-draagkracht")
+        assert "minste draagkracht" in scale and "geen gegevens" in scale
+        tip = _tooltip(page, "BU01411000")
+        assert "Huisartsenpraktijk: 1\n" in tip  # the invented practice is not counted
+        assert "GGZ: 1\n" in tip
+        assert "zorglocaties (zonder gevoelige): 2\n" in tip  # huisarts and GGZ
+        assert page.errors == []
+        assert all(r.startswith(TILE_HOST) for r in page.requests)  # only the base map
+    measures = pd.read_csv(out / "zorglocaties_maten_gedeeld.csv")
+    row = measures[(measures.gebiedscode == "BU01411000") & (measures.categorie == "huisarts")]
+    assert row.aantal.tolist() == ["1"]
+
+
+def test_no_banner_without_example_data(processed, tmp_path, browser):
+    out = _shared_page(processed, tmp_path, with_example=False)
+    with opened(browser, out / "vlekkenkaart_gedeeld.html", ready="window.vlekkenkaart") as page:
+        assert page.page.query_selector(".vk-voorbeeld") is None
+        assert "stippelrand" not in page.page.inner_text(".vk-legenda")
+        entries = page.page.eval_on_selector_all(".vk-categorieen li",
+                                                 "ls => ls.map(l => l.innerText)")
+        assert entries[1:] == ["Huisartsenpraktijk (1 op de kaart)", "GGZ (1 op de kaart)"]
+        tip = _tooltip(page, "BU01411000")
+        assert "zorglocaties (zonder gevoelige): 2\n" in tip
+
+
+def test_example_data_counted_only_when_asked(processed, tmp_path, browser):
+    out = _shared_page(processed, tmp_path, with_example=True,
+                       extra="voorbeeld_meetellen = true")
+    with opened(browser, out / "vlekkenkaart_gedeeld.html", ready="window.vlekkenkaart") as page:
+        banner = page.page.inner_text(".vk-voorbeeld")
+        assert "tellen mee" in banner and "niet als echte informatie" in banner
+        tip = _tooltip(page, "BU01411000")
+        assert "Huisartsenpraktijk: 2\n" in tip
+        assert "zorglocaties (zonder gevoelige): 3\n" in tip
+
+
+def test_one_rank_denominator_on_the_map_and_in_the_toets(processed, tmp_path, browser):
+    out = _shared_page(processed, tmp_path, with_example=False)
+    carry = pd.read_csv(out / "zorglocaties_draagkracht.csv")
+    ranked = int(carry["rang"].notna().sum())
+    toets = (out / "toets.txt").read_text(encoding="utf-8")
+    rank = int(carry.set_index("gebiedscode").loc["BU01411000", "rang"])
+    assert f"Draagkracht van de buurt: rang {rank} van {ranked} " in toets
+    with opened(browser, out / "vlekkenkaart_gedeeld.html", ready="window.vlekkenkaart") as page:
+        tip = _tooltip(page, "BU01411000")
+        assert f"draagkracht: rang {rank} van {ranked} (1 = minste draagkracht)" in tip
+        scale = page.page.inner_text(".vk-draagkracht")
+        assert f"van {ranked} buurten met gegevens" in scale
+        first = int(0.2 * ranked)
+        assert f"rang 1 t/m {first} (minste draagkracht)" in scale
+        assert re.search(rf"rang \d+ t/m {ranked} \(meeste draagkracht\)", scale)
