@@ -17,6 +17,7 @@ from wijkkompas.build.stage import run_build
 from wijkkompas.cli import main
 from wijkkompas.errors import WijkkompasError
 from wijkkompas.fetch.geocode import Geocoder
+from wijkkompas.kompas.stage import run_kompas
 from wijkkompas.output.processed import load_processed
 from wijkkompas.vlekkenkaart.stage import build_vlekkenkaart, write_outputs
 from wijkkompas.vlekkenkaart.toets import run_toets
@@ -34,6 +35,7 @@ def processed(shared, tmp_path_factory):
     data = tmp_path_factory.mktemp("vlek") / "data"
     import_almelo(data, shared)
     run_build(data, say=lambda _: None)
+    run_kompas(data, say=lambda _: None)
     return load_processed(data)
 
 

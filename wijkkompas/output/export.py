@@ -105,7 +105,7 @@ def wijk_page(processed: Processed, wijk: str, jaar: int | None = None,
     names = mine["gebiedsnaam"].dropna()
     name = str(names.iloc[0]) if len(names) else wijk
     kompas = processed.kompas
-    title = f"Wijkkompas {name} ({wijk}), {jaar}"
+    title = f"Wijkkompas {name} ({wijk}), gemeente {kompas.naam}, {jaar}"
     intro = EXPLANATION.format(gemeente=kompas.naam, basisjaar=kompas.basisjaar)
     chart = _svg(compass_chart(processed, wijk, jaar))
     profile = profile_table(processed, wijk, jaar)
