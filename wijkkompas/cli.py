@@ -305,11 +305,11 @@ def _build(args: argparse.Namespace, settings: Settings) -> None:
 
 
 def _fetch(args: argparse.Namespace, settings: Settings) -> None:
-    gemeente = settings.gemeente
     years = parse_years(args.jaren or settings.jaren)
     raw = args.data_dir / "raw"
-    print(f"Ophalen voor {gemeente}, jaren {years[0]}-{years[-1]}, naar {raw}")
-    run_fetch(raw, settings, gemeente, years, refresh=args.refresh)
+    print(f"Ophalen voor {', '.join(settings.gemeenten)}, jaren {years[0]}-{years[-1]}, "
+          f"naar {raw}")
+    run_fetch(raw, settings, settings.gemeenten, years, refresh=args.refresh)
 
 
 def _import_leefbaarometer(args: argparse.Namespace, settings: Settings) -> None:

@@ -156,3 +156,38 @@ def test_export_uses_the_scores_of_the_build_and_refuses_another_kompas(
     assert snapshot(data) == before
     assert main(["export", "--data-dir", str(data), "--gemeente", GM,
                  "--kompas", str(kompas_a)]) == 0
+
+
+def test_two_gemeenten_in_one_data_folder(files, tmp_path, capsys):
+    data = tmp_path / "data"
+    _imported(files, data, "GM0998", "GM0997")
+    assert main(["build", "--data-dir", str(data), "--gemeente", "GM0998,GM0997"]) == 0
+    capsys.readouterr()
+    assert main(["export", "--data-dir", str(data), "--gemeente", "GM0998,GM0997"]) == 0
+    out = capsys.readouterr().out
+    assert "Exporteren: Veldhoven aan de Dinkel (GM0998)" in out
+    assert "Exporteren: Oosterbroek (GM0997)" in out
+    export = data / "processed" / "export"
+    assert sorted(p.name for p in export.iterdir()) == sorted(
+        [f"wijkkompas_{gm}.html" for gm in NAMES]
+        + [f"wijkkompas_WK{gm[2:]}{w:02d}.html" for gm in NAMES for w in range(4)])
+    for gm, naam in NAMES.items():
+        html = (export / f"wijkkompas_{gm}.html").read_text(encoding="utf-8")
+        other = next(n for g, n in NAMES.items() if g != gm)
+        assert naam in html and other not in html and "Almelo" not in html
+    # Each gemeente on its own frame: 100 = that gemeente's own value, spread of its wijken.
+    frame = pd.read_csv(data / "processed" / "kompas_referentie.csv")
+    table = pd.read_parquet(data / "processed" / "indicatoren.parquet")
+    for gm in NAMES:
+        row = frame[(frame["gemeente"] == gm) & (frame["indicator"] == "bijstand_per_1000")]
+        own = table[(table["gebiedscode"] == gm) & (table["indicator"] == "bijstand_per_1000")
+                    & (table["jaar"] == 2015)]
+        wijken = table[(table["niveau"] == "wijk") & (table["gebiedscode"].str[2:6] == gm[2:])
+                       & (table["indicator"] == "bijstand_per_1000") & (table["jaar"] == 2015)]
+        assert len(row) == 1 and len(own) == 1 and len(wijken) == 4
+        assert row["referentiewaarde"].iloc[0] == pytest.approx(own["waarde"].iloc[0])
+        assert row["spreiding"].iloc[0] == pytest.approx(wijken["waarde"].std(ddof=0))
+    for gm in NAMES:
+        processed = load_processed(data, gemeente=gm)
+        assert processed.kompas.gemeente == gm and processed.kompas.naam == NAMES[gm]
+        assert set(processed.result.themes["gebiedscode"].str[2:6]) == {gm[2:]}

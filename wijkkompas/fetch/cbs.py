@@ -142,17 +142,25 @@ class FetchResult:
     archived: Path | None = None
 
 
+def gemeente_codes(gemeente: str) -> list[str]:
+    """The codes of a gemeente key: one code, or several joined by commas
+    ('GM0141,GM0153'), as the manifest records what one fetch holds."""
+    return [code for code in gemeente.split(",") if code]
+
+
 def gemeente_filter(gemeente: str) -> str:
-    """The OData filter for the gemeente, its wijken and its buurten.
+    """ONE OData filter for every gemeente of ``gemeente`` (one code, or several joined by
+    commas), their wijken and their buurten: one request per table, however many gemeenten.
 
     CBS pads region keys to ten characters ('GM0141    '); wijk and buurt codes start with
     WK or BU followed by the four digits of the gemeente, which ``substringof`` finds.
     """
-    digits = gemeente[2:]
-    return (
-        f"({REGION_KEY} eq '{gemeente:<10}') or substringof('WK{digits}',{REGION_KEY}) "
-        f"or substringof('BU{digits}',{REGION_KEY})"
-    )
+    parts = []
+    for code in gemeente_codes(gemeente):
+        digits = code[2:]
+        parts.append(f"({REGION_KEY} eq '{code:<10}') or substringof('WK{digits}',{REGION_KEY}) "
+                     f"or substringof('BU{digits}',{REGION_KEY})")
+    return " or ".join(parts)
 
 
 def is_cached(entry: dict[str, Any] | None, raw_dir: Path, gemeente: str,
@@ -176,9 +184,10 @@ def _check_download(staging: Path, what: str, gemeente: str,
         )
     rows = _load(dataset_path)
     codes = {str(row.get(REGION_KEY, "")).strip() for row in rows}
-    if gemeente not in codes:
+    absent = [code for code in gemeente_codes(gemeente) if code not in codes]
+    if absent:
         raise WijkkompasError(
-            f"Gemeentecode {gemeente} komt niet voor in CBS-{what}. "
+            f"Gemeentecode {', '.join(absent)} komt niet voor in CBS-{what}. "
             "Controleer de code (bijvoorbeeld GM0141 voor Almelo) en of de gemeente in dat jaar "
             "bestond."
         )
