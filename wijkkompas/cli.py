@@ -245,9 +245,9 @@ def _vlekkenkaart(args: argparse.Namespace, settings: Settings) -> None:
         raise WijkkompasError("Geef bij een toets de categorie, bijvoorbeeld "
                               "--categorie beschermd_wonen.")
     out = (None if in_run else args.out) or args.data_dir / "processed" / "vlekkenkaart"
-    if len(settings.gemeenten) > 1:
-        print(f"Vlekkenkaart voor {settings.gemeente} (de eerste van "
-              f"{', '.join(settings.gemeenten)}).")
+    others = f" (de eerste van {', '.join(settings.gemeenten)})" \
+        if len(settings.gemeenten) > 1 else ""
+    print(f"Vlekkenkaart voor {settings.gemeente}{others}.")
     run_vlekkenkaart(
         args.data_dir, config_path, settings, out,
         kompas_path=args.kompas or settings.kompas,
@@ -297,7 +297,8 @@ def _build_options(parser: _Parser) -> None:
 
 def _build(args: argparse.Namespace, settings: Settings) -> None:
     lokaal = args.lokaal or settings.lokaal
-    print(f"Bouwen uit {args.data_dir / 'raw'} naar {args.data_dir / 'processed'}")
+    print(f"Bouwen voor {', '.join(settings.gemeenten)} uit {args.data_dir / 'raw'} naar "
+          f"{args.data_dir / 'processed'}")
     build_and_score(args.data_dir, lokaal, args.indeling or settings.indeling,
                     args.kompas or settings.kompas, wait=settings.wachttijd,
                     weights_path=args.gewichten or settings.herindeling_gewichten,
