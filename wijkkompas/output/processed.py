@@ -188,4 +188,6 @@ def scored_gemeenten(data_dir: Path) -> list[str]:
     with _rebuild_on_error(info_path):
         info = json.loads(info_path.read_text(encoding="utf-8"))
     records = info.get("kompas") if isinstance(info, dict) else None
+    if not isinstance(records, list):
+        _recorded(info, info_path.parent, None)  # refuses: built by an older version
     return [str(r.get("gemeente")) for r in records or [] if isinstance(r, dict)]
