@@ -261,7 +261,9 @@ def build_table(raw_dir: Path, local: LocalConfig | None = None,
                                                          expected)], ignore_index=True)
     long = _fill_names(long, _names(sources + lbm_sources, bounds))
     long["indelingswijziging"] = pd.to_numeric(long["indelingswijziging"], errors="coerce")
-    long = long.astype({"jaar": "int64", "indeling": "int64"})
+    # Values as numbers, also where a concatenated part came as objects (an empty part).
+    long = long.astype({"jaar": "int64", "indeling": "int64", "waarde": "float64",
+                        "teller": "float64", "noemer": "float64"})
     long = long.sort_values(["indicator", "jaar", "indeling", "niveau", "gebiedscode", "bron"],
                             kind="stable").reset_index(drop=True)[COLUMNS]
     report = pd.DataFrame([row for s in sources if s.resolution for row in s.resolution.report()])
