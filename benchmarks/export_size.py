@@ -26,6 +26,7 @@ import folium
 from wijkkompas.build.stage import run_build
 from wijkkompas.cli import main as cli
 from wijkkompas.kompas.classes import classify, colour
+from wijkkompas.kompas.stage import run_kompas
 from wijkkompas.output.export import run_export
 from wijkkompas.output.processed import Processed, load_processed
 
@@ -40,6 +41,7 @@ def build(data: Path) -> None:
                        (SHARED / "geo" / "almelo_buurten_2021_epsg28992.geojson", 2021)]:
         cli(["import", str(path), "--jaar", str(jaar), "--data-dir", str(data)])
     run_build(data, say=lambda _: None)
+    run_kompas(data, say=lambda _: None)
 
 
 def naive(processed: Processed, target: Path) -> None:

@@ -102,8 +102,8 @@ def test_bad_fetch_limits(tmp_path, monkeypatch, env, line):
     ("lokaal = 5\n", "lokaal: moet een tekst tussen aanhalingstekens zijn (nu: 5)"),
     ("timeout = 0\n", "timeout: moet een getal groter dan 0 zijn (nu: 0)"),
     ("tijd = 5\n", "onbekende instelling 'tijd'; bekende instellingen: backoff, cbs_url, "
-                   "gemeente, grenzen_jaren, herindeling_gewichten, import, indeling, jaren, "
-                   "kompas, locatieserver_url, lokaal, max_mb, max_paginas, "
+                   "gemeente, gemeenten, grenzen_jaren, herindeling_gewichten, import, indeling, "
+                   "jaren, kompas, locatieserver_url, lokaal, max_mb, max_paginas, "
                    "pdok_historisch_pad, pdok_pad, pdok_url, politie_url, retries, timeout, "
                    "wachttijd, zorglocaties"),
 ])
@@ -123,3 +123,15 @@ def test_config_paths_are_relative_to_the_config_file(tmp_path):
     assert settings.lokaal == tmp_path / "lokaal.toml" and settings.timeout == 5.0
     assert settings.imports[0].bestand == tmp_path / "k.csv" and settings.imports[0].jaar == 2021
     assert settings.retries == 7 and isinstance(settings.timeout, float)
+
+
+def test_several_gemeenten_from_the_config(tmp_path):
+    config = tmp_path / "wijkkompas.toml"
+    config.write_text('gemeenten = ["GM0153", "GM0141", "GM0153"]\n', encoding="utf-8")
+    settings = load_settings(config, env={})
+    assert settings.gemeenten == ("GM0153", "GM0141") and settings.gemeente == "GM0153"
+    config.write_text('gemeente = "GM0141,GM0164"\n', encoding="utf-8")
+    assert load_settings(config, env={}).gemeenten == ("GM0141", "GM0164")
+    config.write_text('gemeenten = ["GM0141", "Hengelo"]\n', encoding="utf-8")
+    with pytest.raises(WijkkompasError, match="^Ongeldige gemeentecode 'Hengelo'"):
+        load_settings(config, env={})

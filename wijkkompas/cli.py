@@ -9,6 +9,7 @@ import math
 import re
 import sys
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -17,11 +18,17 @@ from wijkkompas.build import leefbaarometer
 from wijkkompas.errors import WijkkompasError
 from wijkkompas.fetch.kaart_import import import_all
 from wijkkompas.fetch.stage import run_fetch
-from wijkkompas.kompas.definition import load_kompas
+from wijkkompas.kompas.definition import for_gemeente, load_kompas
 from wijkkompas.kompas.stage import build_and_score
 from wijkkompas.output.export import run_export
-from wijkkompas.output.processed import load_processed
-from wijkkompas.settings import ImportSpec, Settings, load_settings, parse_years
+from wijkkompas.output.processed import load_processed, scored_gemeenten
+from wijkkompas.settings import (
+    ImportSpec,
+    Settings,
+    load_settings,
+    parse_gemeenten,
+    parse_years,
+)
 from wijkkompas.storage import clean_leftovers, data_lock, read_manifest, write_manifest
 from wijkkompas.vlekkenkaart.stage import run_vlekkenkaart
 from wijkkompas.vlekkenkaart.zorglocaties import read_config
@@ -128,10 +135,15 @@ def _common(parser: _Parser) -> None:
                                     "dat er is)")
 
 
+def _gemeente_option(parser: _Parser) -> None:
+    parser.opties.add_argument(
+        "--gemeente", default=None, metavar="CODE",
+        help="CBS-gemeentecode, bijvoorbeeld GM0141, of meer codes met komma's: "
+             "GM0141,GM0153 (standaard uit de config, anders GM0141)")
+
+
 def _fetch_options(parser: _Parser) -> None:
     add = parser.opties.add_argument
-    add("--gemeente", default=None, metavar="CODE",
-        help="CBS-gemeentecode, bijvoorbeeld GM0141 (standaard uit de config)")
     add("--jaren", default=None, metavar="JAREN",
         help="jaren, bijvoorbeeld 2017-2024 of 2021,2023 (standaard uit de config)")
     add("--refresh", action="store_true",
@@ -151,6 +163,7 @@ def build_parser() -> _Parser:
 
     fetch = steps.add_parser("fetch", help="haal CBS-kerncijfers en PDOK-grenzen op naar data/raw")
     _common(fetch)
+    _gemeente_option(fetch)
     _fetch_options(fetch)
 
     kaart = steps.add_parser(
@@ -172,17 +185,20 @@ def build_parser() -> _Parser:
     build = steps.add_parser("build", help="bouw de indicatortabel en het kompas in "
                              "data/processed")
     _common(build)
+    _gemeente_option(build)
     _kompas_option(build)
     _build_options(build)
 
     export = steps.add_parser("export", help="losse HTML-bestanden voor dialoogsessies (offline)")
     _common(export)
+    _gemeente_option(export)
     _kompas_option(export)
     _export_options(export)
 
     vlek = steps.add_parser("vlekkenkaart",
                             help="vlekkenkaart van zorglocaties; toets van een nieuwe locatie")
     _common(vlek)
+    _gemeente_option(vlek)
     _kompas_option(vlek)
     vlek.opties.add_argument("--zorglocaties", type=Path, metavar="BESTAND", default=None,
                              help="configuratie van categorieën en datasets (TOML)")
@@ -200,6 +216,7 @@ def build_parser() -> _Parser:
     run = steps.add_parser("run", help="de hele jaarlijkse update: ophalen, bouwen, exporteren "
                            "en (als ingesteld) de vlekkenkaart")
     _common(run)
+    _gemeente_option(run)
     _kompas_option(run)
     _fetch_options(run)
     _build_options(run)
@@ -211,7 +228,8 @@ def build_parser() -> _Parser:
 
 def _kompas_option(parser: _Parser) -> None:
     parser.opties.add_argument("--kompas", type=Path, metavar="BESTAND", default=None,
-                               help="kompasdefinitie (TOML; standaard die van Almelo)")
+                               help="kompasdefinitie (TOML; standaard de basis-set, voor GM0141 "
+                                    "die van Almelo)")
 
 
 def _vlekkenkaart(args: argparse.Namespace, settings: Settings) -> None:
@@ -230,6 +248,9 @@ def _vlekkenkaart(args: argparse.Namespace, settings: Settings) -> None:
         raise WijkkompasError("Geef bij een toets de categorie, bijvoorbeeld "
                               "--categorie beschermd_wonen.")
     out = (None if in_run else args.out) or args.data_dir / "processed" / "vlekkenkaart"
+    others = f" (de eerste van {', '.join(settings.gemeenten)})" \
+        if len(settings.gemeenten) > 1 else ""
+    print(f"Vlekkenkaart voor {settings.gemeente}{others}.")
     run_vlekkenkaart(
         args.data_dir, config_path, settings, out,
         kompas_path=args.kompas or settings.kompas,
@@ -247,13 +268,22 @@ def _export_options(parser: _Parser) -> None:
 
 
 def _export(args: argparse.Namespace, settings: Settings) -> None:
-    processed = load_processed(args.data_dir, args.kompas or settings.kompas)
-    if processed.result.themes.empty:
-        print(f"Geen kompasscores voor {processed.kompas.gemeente}: geen export.")
-        return
     in_run = args.stap == "run"
     out = (None if in_run else args.out) or args.data_dir / "processed" / "export"
-    run_export(processed, out, None if in_run else args.wijk)
+    wijk = None if in_run else args.wijk
+    scored = scored_gemeenten(args.data_dir)
+    for gemeente in settings.gemeenten:
+        if wijk is not None and wijk[2:6] != gemeente[2:6]:
+            continue
+        if gemeente not in scored:
+            print(f"Geen kompasscores voor gemeente {gemeente}: geen export voor {gemeente}.")
+            continue
+        processed = load_processed(args.data_dir, args.kompas or settings.kompas, gemeente)
+        if processed.result.themes.empty:
+            print(f"Geen kompasscores voor {processed.kompas.naam} ({gemeente}): geen export.")
+            continue
+        print(f"Exporteren: {processed.kompas.naam} ({gemeente}) naar {out}")
+        run_export(processed, out, wijk)
 
 
 def _build_options(parser: _Parser) -> None:
@@ -270,18 +300,20 @@ def _build_options(parser: _Parser) -> None:
 
 def _build(args: argparse.Namespace, settings: Settings) -> None:
     lokaal = args.lokaal or settings.lokaal
-    print(f"Bouwen uit {args.data_dir / 'raw'} naar {args.data_dir / 'processed'}")
+    print(f"Bouwen voor {', '.join(settings.gemeenten)} uit {args.data_dir / 'raw'} naar "
+          f"{args.data_dir / 'processed'}")
     build_and_score(args.data_dir, lokaal, args.indeling or settings.indeling,
                     args.kompas or settings.kompas, wait=settings.wachttijd,
-                    weights_path=args.gewichten or settings.herindeling_gewichten)
+                    weights_path=args.gewichten or settings.herindeling_gewichten,
+                    gemeenten=settings.gemeenten)
 
 
 def _fetch(args: argparse.Namespace, settings: Settings) -> None:
-    gemeente = args.gemeente or settings.gemeente
     years = parse_years(args.jaren or settings.jaren)
     raw = args.data_dir / "raw"
-    print(f"Ophalen voor {gemeente}, jaren {years[0]}-{years[-1]}, naar {raw}")
-    run_fetch(raw, settings, gemeente, years, refresh=args.refresh)
+    print(f"Ophalen voor {', '.join(settings.gemeenten)}, jaren {years[0]}-{years[-1]}, "
+          f"naar {raw}")
+    run_fetch(raw, settings, settings.gemeenten, years, refresh=args.refresh)
 
 
 def _fetch_in_run(args: argparse.Namespace, settings: Settings) -> None:
@@ -382,8 +414,9 @@ def _configure_logging() -> None:
 def _check_inputs(args: argparse.Namespace, settings: Settings) -> None:
     """Refuse bad definitions and a missing data folder before anything is locked or written."""
     stap = args.stap
-    if stap in ("build", "run"):
-        load_kompas(args.kompas or settings.kompas)
+    if stap in ("build", "run", "export", "vlekkenkaart"):
+        for gemeente in settings.gemeenten:
+            for_gemeente(load_kompas(args.kompas or settings.kompas, gemeente), gemeente)
     if stap == "vlekkenkaart":
         config = args.zorglocaties or settings.zorglocaties
         if config is not None:
@@ -401,6 +434,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     _configure_logging()
     try:
         settings = load_settings(args.config)
+        if getattr(args, "gemeente", None):
+            codes = tuple(parse_gemeenten(args.gemeente))
+            settings = replace(settings, gemeenten=codes, gemeente=codes[0])
         steps = {"fetch": [_fetch], "import": [_import], "build": [_build],
                  "export": [_export], "vlekkenkaart": [_vlekkenkaart],
                  "run": [_fetch_in_run, _build, _export, _vlekkenkaart]}

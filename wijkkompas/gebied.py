@@ -15,7 +15,7 @@ import pandas as pd
 from wijkkompas.errors import WijkkompasError
 
 #: Two-letter prefix of a code to its level.
-LEVELS = {"GM": "gemeente", "WK": "wijk", "BU": "buurt"}
+LEVELS = {"GM": "gemeente", "WK": "wijk", "BU": "buurt", "NL": "land"}
 #: The full pattern of a code per level.
 CODE_PATTERNS = {"gemeente": r"GM\d{4}", "wijk": r"WK\d{6}", "buurt": r"BU\d{8}"}
 #: Any area code: gemeente, wijk, buurt, or NL00 for Nederland.

@@ -55,7 +55,11 @@ class Settings:
     pdok_pad: str = DEFAULT_PDOK_PATH
     pdok_historisch_pad: str = DEFAULT_PDOK_HISTORISCH_PATH
     locatieserver_url: str = DEFAULT_LOCATIESERVER_URL
+    #: The first of ``gemeenten``; kept for the steps that handle one gemeente.
     gemeente: str = DEFAULT_GEMEENTE
+    #: Every gemeente fetched, built, scored and exported (config: ``gemeenten`` or
+    #: ``gemeente``, which may also list several separated by commas).
+    gemeenten: tuple[str, ...] = (DEFAULT_GEMEENTE,)
     jaren: str = DEFAULT_JAREN
     grenzen_jaren: str = DEFAULT_GRENZEN_JAREN
     timeout: float = 60.0
@@ -97,6 +101,7 @@ class ConfigSchema(Schema):
     pdok_historisch_pad: str | None = None
     locatieserver_url: Url | None = None
     gemeente: str | None = None
+    gemeenten: Annotated[list[str], Field(min_length=1)] | None = None
     jaren: str | None = None
     grenzen_jaren: str | None = None
     timeout: Annotated[float, Field(gt=0)] | None = None
@@ -167,14 +172,30 @@ def load_settings(config: Path | None = None, env: dict[str, str] | None = None)
     for name, key in _ENV_KEYS.items():
         if env.get(name):
             values[key] = _from_env(name, env[name])
-    settings = replace(Settings(), **values)
-    check_gemeente(settings.gemeente)
-    return settings
+    if "gemeenten" in values and "gemeente" in values:
+        raise WijkkompasError(f"{config}: geef 'gemeente' of 'gemeenten', niet allebei.")
+    codes = parse_gemeenten(values.pop("gemeenten", None) or values.get("gemeente")
+                            or DEFAULT_GEMEENTE)
+    values["gemeenten"], values["gemeente"] = tuple(codes), codes[0]
+    return replace(Settings(), **values)
+
+
+def parse_gemeenten(text: str | list[str] | tuple[str, ...]) -> list[str]:
+    """'GM0141,GM0153' (or a list of codes) as a list of checked codes, without repeats."""
+    parts = text.split(",") if isinstance(text, str) else list(text)
+    codes: list[str] = []
+    for part in parts:
+        code = check_gemeente(part.strip() if isinstance(part, str) else str(part))
+        if code not in codes:
+            codes.append(code)
+    if not codes:
+        raise WijkkompasError("Geen gemeentecode gegeven; bijvoorbeeld GM0141 voor Almelo.")
+    return codes
 
 
 def check_gemeente(code: str) -> str:
     """Return the code if it has CBS's form GM plus four digits, else raise a clear error."""
-    if not _GEMEENTE_RE.match(code):
+    if not isinstance(code, str) or not _GEMEENTE_RE.match(code):
         raise WijkkompasError(
             f"Ongeldige gemeentecode '{code}': een CBS-gemeentecode is GM met vier cijfers, "
             "bijvoorbeeld GM0141 voor Almelo."

@@ -479,6 +479,7 @@ def test_build_and_scores_without_any_boundaries(tmp_path):
     data = tmp_path / "data"
     _import(data, _write(tmp_path / "hand.csv", HAND), 2020)
     run_build(data, say=lambda _: None)
+    run_kompas(data, say=lambda _: None, gemeenten=["GM0999"])
     verdicts = pd.read_csv(data / "processed" / "indelingen.csv")
     assert list(verdicts.columns) == ["gebiedscode", "indeling", "overlap", "oordeel",
                                       "vergeleken_met"] and verdicts.empty

@@ -30,6 +30,7 @@ from wijkkompas.build.stage import run_build, target_counts
 from wijkkompas.cli import main
 from wijkkompas.errors import WijkkompasError
 from wijkkompas.gebied import RD
+from wijkkompas.kompas.stage import run_kompas
 from wijkkompas.output.processed import load_processed
 from wijkkompas.output.profile import profile_table
 from wijkkompas.settings import load_settings
@@ -219,6 +220,7 @@ def almelo(shared, tmp_path_factory):
     data = tmp_path_factory.mktemp("herindeling")
     import_almelo(data, shared)
     result = run_build(data, say=lambda _: None)
+    run_kompas(data, say=lambda _: None)
     return data, result.table
 
 

@@ -14,6 +14,7 @@ from wijkkompas.build.stage import run_build
 from wijkkompas.cli import main
 from wijkkompas.errors import WijkkompasError
 from wijkkompas.fetch.geocode import CACHE_NAME, Geocoder
+from wijkkompas.kompas.stage import run_kompas
 
 MANIFEST_HINT = ("Herstel het uit een back-up of verwijder het; haal daarna opnieuw op en "
                  "importeer opnieuw.")
@@ -28,6 +29,7 @@ def built(shared, tmp_path_factory):
                        (shared / "geo" / "almelo_wijken_2015_simplified.geojson", 2015)):
         assert main(["import", str(path), "--jaar", str(jaar), "--data-dir", str(data)]) == 0
     run_build(data, say=lambda _: None)
+    run_kompas(data, say=lambda _: None)
     return data
 
 

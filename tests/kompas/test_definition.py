@@ -31,7 +31,7 @@ AFTER_X = 'soort = "objectief"\n\n[indicator.y]'
     ('gebieden = ["WK099902"]', 'gebieden = ["WK0999"]',
      "indicator.n.gebieden[1]: ongeldige wijkcode 'WK0999' (verwacht WK en zes cijfers)"),
     ("basisjaar = 2020", "basisjaar = 2020\nkleur = 1",
-     "onbekende sleutel 'kleur'; bekende sleutels: afglijden_jaren, basisjaar, "
+     "onbekende sleutel 'kleur'; bekende sleutels: afglijden_jaren, basis, basisjaar, "
      "betekenisvolle_verandering, bovengrens, gemeente, indicator, minimale_dekking, naam, "
      "ondergrens, punten_per_sd, thema"),
     ('[[thema]]\ncode = "b"', '[[thema]]\ncode = "a"', "geef elk [[thema]] een eigen code; "

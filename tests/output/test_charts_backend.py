@@ -35,6 +35,7 @@ def test_compass_chart_is_a_pyplot_figure_and_the_contours_are_not(shared, tmp_p
 
     from tests.helpers import import_almelo
     from wijkkompas.build.stage import run_build
+    from wijkkompas.kompas.stage import run_kompas
     from wijkkompas.output.charts import compass_chart
     from wijkkompas.output.processed import load_processed
     from wijkkompas.vlekkenkaart.vlekken import Density, vlekken
@@ -47,6 +48,7 @@ def test_compass_chart_is_a_pyplot_figure_and_the_contours_are_not(shared, tmp_p
     data = tmp_path / "data"
     import_almelo(data, shared)
     run_build(data, say=lambda _: None)
+    run_kompas(data, say=lambda _: None)
     fig = compass_chart(load_processed(data), "WK014115", 2015)
     # Known to pyplot, so Jupyter's inline backend shows it at the end of the cell.
     assert plt.get_fignums() == [fig.number]

@@ -9,6 +9,7 @@ import pytest
 from tests.browser import TILE_HOST, opened
 from tests.helpers import import_almelo, page_data
 from wijkkompas.build.stage import run_build
+from wijkkompas.kompas.stage import run_kompas
 from wijkkompas.output.export import run_export
 from wijkkompas.output.processed import load_processed
 from wijkkompas.output.webgeo import web_geometry
@@ -39,6 +40,7 @@ berekening = "per_1000"
         "gebiedscode,jaar,indicator,waarde,teller,noemer\n"
         "WK014115,2021,meldingen_openbare_ruimte,74.8,243,3250\n", encoding="utf-8")
     run_build(data, lokaal, say=lambda _: None)
+    run_kompas(data, say=lambda _: None)
     processed = load_processed(data)
     written = run_export(processed, data / "export", say=lambda _: None)
     return processed, {p.stem.split("_")[1]: p for p in written}

@@ -10,6 +10,7 @@ import pytest
 from tests.helpers import import_almelo
 from wijkkompas.build.stage import run_build
 from wijkkompas.errors import WijkkompasError
+from wijkkompas.kompas.stage import run_kompas
 from wijkkompas.output import processed as processed_module
 from wijkkompas.output.processed import load_processed
 
@@ -19,6 +20,7 @@ def data(shared, tmp_path_factory):
     folder = tmp_path_factory.mktemp("processed")
     import_almelo(folder, shared)
     run_build(folder, say=lambda _: None)
+    run_kompas(folder, say=lambda _: None)
     return folder
 
 

@@ -155,7 +155,7 @@ def complete_levels(long: pd.DataFrame,
     index = long.groupby("niveau", sort=False).indices
     empty = np.array([], dtype=int)
     levels = {niveau: long.iloc[index.get(niveau, empty)]
-              for niveau in ("buurt", "wijk", "gemeente")}
+              for niveau in ("buurt", "wijk", "gemeente", "land")}  # land: NL00, as given
     for source, niveau in (("buurt", "wijk"), ("wijk", "gemeente")):
         parts = _unpublished(levels[source], levels[niveau], niveau)
         if parts.empty:

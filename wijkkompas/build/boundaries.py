@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
+import pandas as pd
 import pyogrio
 
 from wijkkompas.fetch.kaart_import import GEO_SUFFIXES
@@ -62,6 +63,17 @@ def _read_layers(path: Path) -> dict[str, gpd.GeoDataFrame]:
     return frames
 
 
+def _joined(old: gpd.GeoDataFrame | None,
+            new: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame | None:
+    """The areas of two files of one year (several gemeenten in one data folder); an area in
+    both is taken from the later file."""
+    if old is None or new is None:
+        return new if new is not None else old
+    both = pd.concat([old, new], ignore_index=True)
+    both = both.drop_duplicates("gebiedscode", keep="last").reset_index(drop=True)
+    return gpd.GeoDataFrame(both, geometry="geometry", crs=new.crs)
+
+
 def load_boundaries(raw_dir: Path) -> dict[int, Boundaries]:
     """Every year's boundaries the raw cache holds."""
     found: dict[int, Boundaries] = {}
@@ -76,10 +88,8 @@ def load_boundaries(raw_dir: Path) -> dict[int, Boundaries]:
                     buurten = _standard(frame, "buurt")
                     wijken = None if buurten is not None else _standard(frame, "wijk")
                     old = found.get(jaar) or Boundaries(jaar, None, None, f"kaart {path.name}")
-                    found[jaar] = Boundaries(jaar, buurten if buurten is not None
-                                             else old.buurten,
-                                             wijken if wijken is not None else old.wijken,
-                                             old.bron)
+                    found[jaar] = Boundaries(jaar, _joined(old.buurten, buurten),
+                                             _joined(old.wijken, wijken), old.bron)
     geo_root = raw_dir / "geo"
     if geo_root.is_dir():
         for path in sorted(geo_root.glob("wijkenbuurten_*.gpkg")):

@@ -320,7 +320,8 @@ def quality_report(table: pd.DataFrame, target: int | None) -> pd.DataFrame:
     both = report["omgerekend"].notna() & report["waargenomen"].notna()
     positive = both & (report["omgerekend"] > 0) & (report["waargenomen"] > 0)
     report["verhouding"] = (report["omgerekend"]
-                            / report["waargenomen"].where(report["waargenomen"] > 0))
+                            / report["waargenomen"].where(report["waargenomen"] > 0)
+                            ).astype("float64")
     report["log2_verhouding"] = np.log2(report["verhouding"].where(positive))
     one_zero = both & ~positive & ((report["omgerekend"] > 0) | (report["waargenomen"] > 0))
     flag = (report["log2_verhouding"].abs() > REPORT_LOG2_THRESHOLD) | one_zero

@@ -142,17 +142,30 @@ class FetchResult:
     archived: Path | None = None
 
 
-def gemeente_filter(gemeente: str) -> str:
-    """The OData filter for the gemeente, its wijken and its buurten.
+#: Nederland's region code in the KWB tables.
+NATIONAL = "NL00"
+
+
+def gemeente_codes(gemeente: str) -> list[str]:
+    """The codes of a gemeente key: one code, or several joined by commas
+    ('GM0141,GM0153'), as the manifest records what one fetch holds."""
+    return [code for code in gemeente.split(",") if code]
+
+
+def gemeente_filter(gemeente: str, national: bool = False) -> str:
+    """ONE OData filter for every gemeente of ``gemeente`` (one code, or several joined by
+    commas), their wijken and their buurten: one request per table, however many gemeenten.
 
     CBS pads region keys to ten characters ('GM0141    '); wijk and buurt codes start with
     WK or BU followed by the four digits of the gemeente, which ``substringof`` finds.
+    ``national`` adds Nederland's row (NL00), the reference beside every wijk and gemeente.
     """
-    digits = gemeente[2:]
-    return (
-        f"({REGION_KEY} eq '{gemeente:<10}') or substringof('WK{digits}',{REGION_KEY}) "
-        f"or substringof('BU{digits}',{REGION_KEY})"
-    )
+    parts = [f"({REGION_KEY} eq '{NATIONAL:<10}')"] if national else []
+    for code in gemeente_codes(gemeente):
+        digits = code[2:]
+        parts.append(f"({REGION_KEY} eq '{code:<10}') or substringof('WK{digits}',{REGION_KEY}) "
+                     f"or substringof('BU{digits}',{REGION_KEY})")
+    return " or ".join(parts)
 
 
 def is_cached(entry: dict[str, Any] | None, raw_dir: Path, gemeente: str,
@@ -176,9 +189,10 @@ def _check_download(staging: Path, what: str, gemeente: str,
         )
     rows = _load(dataset_path)
     codes = {str(row.get(REGION_KEY, "")).strip() for row in rows}
-    if gemeente not in codes:
+    absent = [code for code in gemeente_codes(gemeente) if code not in codes]
+    if absent:
         raise WijkkompasError(
-            f"Gemeentecode {gemeente} komt niet voor in CBS-{what}. "
+            f"Gemeentecode {', '.join(absent)} komt niet voor in CBS-{what}. "
             "Controleer de code (bijvoorbeeld GM0141 voor Almelo) en of de gemeente in dat jaar "
             "bestond."
         )
@@ -234,7 +248,7 @@ def fetch_table(
                 # cbsodata 1.3 saves the TypedDataSet when typed is False (it removes the
                 # named set from its list); the typed set has numbers and null for missing.
                 typed=False,
-                filters=source.filters or gemeente_filter(gemeente),
+                filters=source.filters or gemeente_filter(gemeente, national=True),
                 catalog_url=point.catalog_url,
                 **point.request_kwargs,
             )

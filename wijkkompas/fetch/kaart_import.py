@@ -288,22 +288,14 @@ def _check_import(path: Path, jaar: int, manifest: dict[str, Any],
                   pending: set[str] | None = None) -> KaartTable:
     """Read and check one file to import, without storing anything.
 
-    The file's gemeente must be the one the cache (``manifest``) and the other files of the
-    same import (``pending``) already hold.
+    A file holds the areas of one gemeente (a file that mixes gemeenten is refused when it is
+    read); files of other gemeenten may share the data folder (``--gemeente GM0141,GM0153``).
     """
     if not 1990 <= jaar <= 2100:
         raise WijkkompasError(
             f"Ongeldig jaar {jaar} voor {path}; gebruik bijvoorbeeld --jaar 2021."
         )
     table = read_kaart(path)
-    known = {str(entry.get("gemeente")) for section in ("cbs", "kaart", "geo")
-             for entry in manifest[section].values() if entry.get("gemeente")}
-    known |= pending or set()
-    if known and known != {table.gemeente}:
-        raise WijkkompasError(
-            f"{path}: dit bestand is van gemeente {table.gemeente}, maar de cache bevat al "
-            f"gegevens van {', '.join(sorted(known))}. Gebruik per gemeente een eigen --data-dir."
-        )
     if "jaar" in table.frame.columns:
         years = set(pd.to_numeric(table.frame["jaar"], errors="coerce").dropna().astype(int))
         if years and years != {jaar}:

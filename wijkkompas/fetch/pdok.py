@@ -141,6 +141,10 @@ def download_layer(settings: Settings, jaar: int, layer: str, gemeente: str,
     ``url`` is the items URL (default: the per-year service's); ``extra`` adds query
     parameters to the first request, e.g. a year property.
     """
+    if "," in gemeente:  # several gemeenten (one fetch): each gemeente's features in turn
+        return [feature for code in gemeente.split(",")
+                for feature in download_layer(settings, jaar, layer, code, session, url=url,
+                                              extra=extra)]
     url = url or collection_url(settings, jaar, layer)
     params: dict[str, Any] | None = {
         "f": "json", "gemeentecode": gemeente, "crs": RD_URI, "limit": PAGE_SIZE,

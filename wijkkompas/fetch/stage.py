@@ -12,7 +12,7 @@ service is switched off (``pdok_historisch_pad = ""``).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -79,14 +79,20 @@ def _cached_refs(
 def run_fetch(
     raw_dir: Path,
     settings: Settings,
-    gemeente: str,
+    gemeente: str | Sequence[str],
     years: list[int],
     *,
     refresh: bool = False,
     say: Callable[[str], None] = print,
 ) -> FetchReport:
-    """Fetch every year's KWB table and boundaries that the cache does not hold yet."""
-    check_gemeente(gemeente)
+    """Fetch every year's KWB table and boundaries that the cache does not hold yet.
+
+    ``gemeente``: one code or several; several are fetched with ONE request per CBS table
+    (one filter with every code) and recorded as one entry whose ``gemeente`` lists them
+    ("GM0141,GM0153").
+    """
+    codes = [gemeente] if isinstance(gemeente, str) else list(gemeente)
+    gemeente = ",".join(check_gemeente(code) for code in codes)
     raw_dir.mkdir(parents=True, exist_ok=True)
     manifest = read_manifest(raw_dir)
     report = FetchReport()

@@ -1,22 +1,38 @@
 """The kompas definition of a gemeente: themes, indicators, polarity and the scoring frame.
 
-The default for Almelo is ``wijkkompas/data/kompas_almelo.toml``; another gemeente writes its
-own file in the same form and passes it with ``--kompas`` or ``kompas = "..."`` in the config.
+``wijkkompas/data/kompas_basis.toml`` is the built-in, gemeente-neutral basis-set: the themes
+and CBS-based indicators every gemeente can score. It is used for every gemeente without a
+kompas file of its own. A gemeente's own file EXTENDS it with ``basis = "basis"`` (or the
+path of another basis file) and holds only what the gemeente adds or changes: its code and
+name, its base year, gebied-specifieke and local indicators, other weights. Almelo's file
+(``kompas_almelo.toml``) is the default for GM0141.
+
+Merging: top-level values of the file replace those of the basis; a ``[[thema]]`` with a
+code of the basis replaces that theme's name, a new code is added; an ``[indicator.X]`` of
+the basis gets the keys the file gives for it, a new one is added. The merged definition is
+checked as one, with the file's path in every message.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import hashlib
+import json
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, model_validator
 
-from wijkkompas.errors import capped
+from wijkkompas.errors import WijkkompasError, capped
 from wijkkompas.gebied import code_problem, wijk_of
 from wijkkompas.schema import Schema, parse_schema
 from wijkkompas.tomlfile import read_toml
+
+#: The value of ``basis`` that names the built-in basis-set.
+BUILTIN_BASIS = "basis"
+#: The gemeente whose own kompas (Almelo's) is the default; every other gets the basis-set.
+ALMELO = "GM0141"
 
 RICHTINGEN = {"hoger is beter": 1, "hoger is slechter": -1, "context": 0}
 SOORTEN = ("objectief", "subjectief")
@@ -52,8 +68,9 @@ class IndicatorSchema(Schema):
 class KompasSchema(Schema):
     """The kompas definition file (see ``wijkkompas/data/kompas_almelo.toml``)."""
 
-    gemeente: Annotated[str, AfterValidator(_gemeente)]
-    naam: str
+    basis: Annotated[str, Field(min_length=1)] | None = None
+    gemeente: Annotated[str, AfterValidator(_gemeente)] | None = None
+    naam: Annotated[str, Field(min_length=1)] | None = None
     basisjaar: Annotated[int, Field(ge=1990, le=2100)]
     punten_per_sd: Annotated[float, Field(gt=0)]
     ondergrens: float
@@ -76,7 +93,10 @@ class KompasSchema(Schema):
             if spec.thema not in codes:
                 raise ValueError(f"indicator.{code}.thema: thema '{spec.thema}' staat niet in "
                                  "de [[thema]]-lijst")
-            elsewhere = [w for w in spec.gebieden if w[2:6] != self.gemeente[2:6]]
+            if spec.gebieden and self.gemeente is None:
+                raise ValueError(f"indicator.{code}.gebieden: noem de gemeente van deze wijken "
+                                 "met gemeente = \"GM....\"")
+            elsewhere = [w for w in spec.gebieden if w[2:6] != str(self.gemeente)[2:6]]
             if elsewhere:
                 raise ValueError(f"indicator.{code}.gebieden: {capped(elsewhere, sep=', ')} "
                                  f"ligt niet in gemeente {self.gemeente}")
@@ -113,8 +133,11 @@ class KompasIndicator:
 
 @dataclass(frozen=True)
 class Kompas:
-    gemeente: str
-    naam: str
+    #: The gemeente the file names; None for the basis-set (any gemeente). After
+    #: :func:`for_gemeente`, the gemeente being scored.
+    gemeente: str | None
+    #: The name shown in titles and legends; after :func:`for_gemeente`, the name from the data.
+    naam: str | None
     basisjaar: int
     punten_per_sd: float
     ondergrens: float
@@ -125,25 +148,125 @@ class Kompas:
     themes: tuple[Theme, ...]
     indicators: dict[str, KompasIndicator]
     path: str
+    #: sha256 of the file, and of its basis file when it extends one ("" otherwise).
+    sha256: str = ""
+    basis_sha256: str = ""
+    basis_path: str = ""
 
     def theme_name(self, code: str) -> str:
         return {t.code: t.naam for t in self.themes}[code]
 
 
-def default_path() -> Path:
-    return Path(str(resources.files("wijkkompas.data").joinpath("kompas_almelo.toml")))
+def builtin_path(name: str) -> Path:
+    """A kompas file shipped with the package (``basis`` or ``almelo``)."""
+    return Path(str(resources.files("wijkkompas.data").joinpath(f"kompas_{name}.toml")))
 
 
-def load_kompas(path: Path | None = None) -> Kompas:
-    """Read and check a kompas definition; every problem names the file and the key."""
-    path = Path(path) if path else default_path()
+def default_path(gemeente: str = ALMELO) -> Path:
+    """The kompas used when none is given: Almelo's for GM0141, the basis-set otherwise."""
+    return builtin_path("almelo" if gemeente == ALMELO else "basis")
+
+
+def _sha256(path: Path) -> str:
+    try:
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except OSError as exc:
+        raise WijkkompasError(f"Kan kompasdefinitie {path} niet lezen: {exc.strerror}.") \
+            from None
+
+
+def _merge(basis: dict[str, Any], own: dict[str, Any]) -> dict[str, Any]:
+    """``own`` laid over ``basis`` (see the module docstring)."""
+    merged = {k: v for k, v in basis.items() if k not in ("thema", "indicator")}
+    merged.update({k: v for k, v in own.items() if k not in ("thema", "indicator", "basis")})
+    themes = [dict(t) if isinstance(t, dict) else t for t in basis.get("thema", [])]
+    own_themes = own.get("thema", [])
+    for theme in own_themes if isinstance(own_themes, list) else [own_themes]:
+        same = [t for t in themes if isinstance(t, dict) and isinstance(theme, dict)
+                and "code" in theme and t.get("code") == theme["code"]]
+        if same:
+            same[0].update(theme)
+        else:
+            themes.append(theme)
+    merged["thema"] = themes
+    indicators = {k: dict(v) if isinstance(v, dict) else v
+                  for k, v in basis.get("indicator", {}).items()}
+    own_indicators = own.get("indicator", {})
+    if not isinstance(own_indicators, dict):
+        merged["indicator"] = own_indicators  # refused by the schema, with its path
+        return merged
+    for code, spec in own_indicators.items():
+        if isinstance(indicators.get(code), dict) and isinstance(spec, dict):
+            indicators[code].update(spec)
+        else:
+            indicators[code] = spec
+    merged["indicator"] = indicators
+    return merged
+
+
+def _basis_of(raw: dict[str, Any], path: Path) -> Path | None:
+    basis = raw.get("basis")
+    if basis is None:
+        return None
+    if not isinstance(basis, str) or not basis.strip():
+        return None  # the schema names the problem
+    if basis == BUILTIN_BASIS:
+        return builtin_path("basis")
+    target = Path(basis)
+    return target if target.is_absolute() else path.parent / target
+
+
+def load_kompas(path: Path | None = None, gemeente: str = ALMELO) -> Kompas:
+    """Read and check a kompas definition (with its basis, when it extends one); every problem
+    names the file and the key. Without ``path``: the default for ``gemeente``."""
+    path = Path(path) if path else default_path(gemeente)
     raw = read_toml(path, "kompasdefinitie")
+    basis_path = _basis_of(raw, path) if isinstance(raw, dict) else None
+    basis_sha = ""
+    if basis_path is not None:
+        basis_raw = read_toml(basis_path, "kompasdefinitie")
+        if isinstance(basis_raw, dict) and "basis" in basis_raw:
+            raise WijkkompasError(f"{path}: basis: {basis_path} breidt zelf een andere basis "
+                                  "uit; een kompas breidt alleen een basis zonder 'basis' uit.")
+        if isinstance(basis_raw, dict) and ("gemeente" in basis_raw or "naam" in basis_raw):
+            raise WijkkompasError(f"{path}: basis: {basis_path} noemt een gemeente; een basis "
+                                  "is gemeente-neutraal (zonder 'gemeente' en 'naam').")
+        basis_sha = _sha256(basis_path)
+        raw = {**_merge(basis_raw, raw), "basis": raw["basis"]}
     spec = parse_schema(KompasSchema, raw, str(path))
     themes = tuple(Theme(t.code, t.naam) for t in spec.thema)
+    order = {t.code: i for i, t in enumerate(themes)}
+    items = sorted(spec.indicator.items(), key=lambda kv: order.get(kv[1].thema, len(order)))
     indicators = {
         code: KompasIndicator(code, item.thema, RICHTINGEN[item.richting], item.soort,
                               tuple(item.gebieden), item.gewicht)
-        for code, item in spec.indicator.items()
+        for code, item in items
     }
-    frame = spec.model_dump(exclude={"thema", "indicator"})
-    return Kompas(**frame, themes=themes, indicators=indicators, path=str(path))
+    frame = spec.model_dump(exclude={"thema", "indicator", "basis"})
+    return Kompas(**frame, themes=themes, indicators=indicators, path=str(path),
+                  sha256=_sha256(path), basis_sha256=basis_sha,
+                  basis_path=str(basis_path) if basis_path else "")
+
+
+def for_gemeente(kompas: Kompas, gemeente: str, naam: str | None = None) -> Kompas:
+    """The kompas as it scores ``gemeente``, named ``naam`` (from the data). A kompas file
+    that names another gemeente is refused."""
+    if kompas.gemeente is not None and kompas.gemeente != gemeente:
+        raise WijkkompasError(
+            f"{kompas.path}: deze kompasdefinitie is van gemeente {kompas.gemeente}, maar de "
+            f"gemeente is {gemeente}. Geef --gemeente {kompas.gemeente}, of een kompas voor "
+            f"{gemeente} (zonder --kompas: de basis-set)."
+        )
+    return replace(kompas, gemeente=gemeente, naam=naam or kompas.naam or gemeente)
+
+
+def record(kompas: Kompas) -> dict[str, str]:
+    """What ``bouwinfo.json`` keeps of the kompas that produced the scores."""
+    return {"gemeente": str(kompas.gemeente), "naam": str(kompas.naam), "pad": kompas.path,
+            "sha256": kompas.sha256, "basis_pad": kompas.basis_path,
+            "basis_sha256": kompas.basis_sha256}
+
+
+def fingerprint(kompas: Kompas) -> str:
+    """One text for comparing two kompas definitions (file and basis)."""
+    return json.dumps([kompas.sha256, kompas.basis_sha256])

@@ -161,7 +161,11 @@ def theme_scores(scored: pd.DataFrame, frame: pd.DataFrame, kompas: Kompas) -> p
     themes["dekking"] = themes["met_score"] / themes["indicatoren"].where(
         themes["indicatoren"] > 0)
     enough = (themes["dekking"] >= kompas.minimale_dekking) & (themes["met_score"] > 0)
-    themes["score"] = (themes["gewogen"] / themes["gewicht"]).where(enough)
+    # Sums of a theme without any weighted score are 0 (or, from an empty group, not even
+    # numbers): such a theme has no score, never a division by zero.
+    gewogen = pd.to_numeric(themes["gewogen"], errors="coerce").astype("float64")
+    gewicht = pd.to_numeric(themes["gewicht"], errors="coerce").astype("float64")
+    themes["score"] = (gewogen / gewicht.where(gewicht > 0)).where(enough)
     themes = themes.drop(columns=["gewogen", "gewicht"])
     themes["klasse"] = classify(themes["score"]).to_numpy()
     themes["klasse_label"] = themes["klasse"].map(label)
@@ -245,6 +249,8 @@ def score(table: pd.DataFrame, kompas: Kompas, verdicts: pd.DataFrame | None = N
           target: int | None = None) -> KompasResult:
     """Score the indicator table with a kompas definition."""
     rows = select_rows(table, kompas, verdicts, target)
+    # Numbers that come in a column of objects are scored as numbers (text would be refused).
+    rows["waarde"] = rows["waarde"].astype("float64")
     frame = reference_frame(rows, kompas)
     scored = indicator_scores(rows, frame, kompas)
     themes = theme_scores(scored, frame, kompas)

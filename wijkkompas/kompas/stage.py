@@ -3,7 +3,10 @@ definition, and the scores written beside it.
 
 Writes (each atomically) ``kompas_scores`` and ``kompas_indicatorscores`` (Parquet and CSV),
 ``kompas_referentie.csv`` (the fixed frame) and ``kompas_gevoeligheid.csv`` (rank ranges
-under other weights). See docs/methode.md.
+under other weights), each with the rows of every scored gemeente and a column ``gemeente``,
+and records in ``bouwinfo.json`` (key ``kompas``) which kompas scored which gemeente. Later
+steps read these tables and never score again (``output/processed.py``). See
+docs/methode.md.
 
 ``build_and_score`` is the whole build step of the command line and notebook 01: the build
 stage and the scoring into a staging folder, which replaces ``data/processed`` only when
@@ -13,14 +16,14 @@ every output is written (see docs/architecture.md, "Locking and staging").
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pandas as pd
 
 from wijkkompas.build.stage import BuildResult, run_build
 from wijkkompas.errors import WijkkompasError
-from wijkkompas.kompas.definition import load_kompas
+from wijkkompas.kompas.definition import ALMELO, for_gemeente, load_kompas, record
 from wijkkompas.kompas.scores import KompasResult, score
 from wijkkompas.storage import (
     DEFAULT_WAIT,
@@ -28,6 +31,7 @@ from wijkkompas.storage import (
     data_lock,
     replace_folder,
     write_bytes_atomic,
+    write_json_atomic,
     write_table,
 )
 
@@ -47,41 +51,79 @@ def write_scores(result: KompasResult, out_dir: Path) -> list[Path]:
     return written
 
 
+def gemeente_name(table: pd.DataFrame, gemeente: str) -> str | None:
+    """The gemeente's own name in the indicator table (its latest), or None."""
+    rows = table.loc[table["gebiedscode"] == gemeente, ["jaar", "gebiedsnaam"]].dropna()
+    rows = rows[rows["gebiedsnaam"].astype(str).str.strip() != ""]
+    if rows.empty:
+        return None
+    return str(rows.sort_values("jaar", kind="stable")["gebiedsnaam"].iloc[-1])
+
+
+def _tagged(frames: list[tuple[str, pd.DataFrame]]) -> pd.DataFrame:
+    """The frames of several gemeenten as one, each row with its ``gemeente``."""
+    parts = [frame.assign(gemeente=code) for code, frame in frames]
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+
+
 def run_kompas(data_dir: Path, kompas_path: Path | None = None,
                say: Callable[[str], None] = print,
-               out_dir: Path | None = None) -> KompasResult | None:
-    """Score what the build wrote in ``out_dir`` (default ``data_dir/processed``) and write
-    the scores there.
+               out_dir: Path | None = None,
+               gemeenten: Sequence[str] = (ALMELO,)) -> KompasResult | None:
+    """Score what the build wrote in ``out_dir`` (default ``data_dir/processed``), each of
+    ``gemeenten`` on its own frame, and write the scores there: one table per kind with the
+    rows of every gemeente and a column ``gemeente``. ``bouwinfo.json`` gets, under
+    ``kompas``, per gemeente the kompas that produced its scores (path, sha256).
 
-    Returns None (and says why) when the table has no figures for the kompas's gemeente.
+    Without ``kompas_path`` each gemeente gets its default (Almelo's for GM0141, else the
+    basis-set). Returns the result of the first gemeente with scores; None (and says why)
+    when no gemeente has figures.
     """
     out_dir = Path(out_dir) if out_dir is not None else Path(data_dir) / "processed"
     table_path = out_dir / "indicatoren.parquet"
     if not table_path.is_file():
         raise WijkkompasError(f"{table_path} bestaat niet: draai eerst 'wijkkompas build'.")
-    kompas = load_kompas(kompas_path)
+    kompassen = [(code, load_kompas(kompas_path, code)) for code in gemeenten]
     table = pd.read_parquet(table_path)
     verdicts = pd.read_csv(out_dir / "indelingen.csv")
-    info = json.loads((out_dir / "bouwinfo.json").read_text(encoding="utf-8"))
-    if not (table["gebiedscode"] == kompas.gemeente).any():
-        say(f"Geen cijfers voor {kompas.gemeente} ({kompas.naam}): geen kompasscores "
-            f"(kompasdefinitie {kompas.path}).")
+    info_path = out_dir / "bouwinfo.json"
+    info = json.loads(info_path.read_text(encoding="utf-8"))
+    results: list[tuple[str, KompasResult]] = []
+    records = []
+    for code, definition in kompassen:
+        kompas = for_gemeente(definition, code, gemeente_name(table, code))
+        if not (table["gebiedscode"] == code).any():
+            say(f"Geen cijfers voor gemeente {code} in {table_path}: geen kompasscores voor "
+                f"{code} (kompasdefinitie {kompas.path}). Haal de gegevens van {code} op of "
+                "importeer ze.")
+            continue
+        result = score(table, kompas, verdicts, info.get("doelindeling"))
+        results.append((code, result))
+        records.append(record(kompas))
+        themes = result.themes
+        wijken = themes[(themes["niveau"] == "wijk") & themes["score"].notna()]
+        say(f"Wijkkompas {kompas.naam} ({code}): {len(wijken)} themascores van wijken "
+            f"(basisjaar {kompas.basisjaar}; kompasdefinitie {kompas.path}).")
+    info["kompas"] = records
+    write_json_atomic(info_path, info)
+    if not results:
         return None
-    result = score(table, kompas, verdicts, info.get("doelindeling"))
-    written = write_scores(result, out_dir)
-    themes = result.themes
-    wijken = themes[(themes["niveau"] == "wijk") & themes["score"].notna()]
-    say(f"Wijkkompas {kompas.naam}: {len(wijken)} themascores van wijken "
-        f"(basisjaar {kompas.basisjaar}).")
-    for path in written:
+    combined = KompasResult(
+        results[0][1].kompas,
+        _tagged([(c, r.frame) for c, r in results]),
+        _tagged([(c, r.indicators) for c, r in results]),
+        _tagged([(c, r.themes) for c, r in results]),
+        _tagged([(c, r.sensitivity) for c, r in results]))
+    for path in write_scores(combined, out_dir):
         say(f"geschreven: {path}")
-    return result
+    return results[0][1]
 
 
 def build_and_score(data_dir: Path, local_path: Path | None = None,
                     target_indeling: int | None = None, kompas_path: Path | None = None,
                     say: Callable[[str], None] = print,
                     wait: float = DEFAULT_WAIT, weights_path: Path | None = None,
+                    gemeenten: Sequence[str] = (ALMELO,),
                     ) -> tuple[BuildResult, KompasResult | None]:
     """Build and score into a staging folder beside ``data_dir/processed`` and swap it in
     when everything is written; on any error or interruption ``processed`` stays as it was.
@@ -95,7 +137,8 @@ def build_and_score(data_dir: Path, local_path: Path | None = None,
     with data_lock(data_dir, wait), replace_folder(final) as staging:
         built = run_build(data_dir, local_path, target_indeling, say=lines.append,
                           out_dir=staging, weights_path=weights_path)
-        scored = run_kompas(data_dir, kompas_path, say=lines.append, out_dir=staging)
+        scored = run_kompas(data_dir, kompas_path, say=lines.append, out_dir=staging,
+                            gemeenten=gemeenten)
     for line in lines:
         say(line.replace(str(staging), str(final)))
     built.outputs = [final / p.relative_to(staging) for p in built.outputs]

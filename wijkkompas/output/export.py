@@ -174,7 +174,7 @@ def wijk_page(processed: Processed, wijk: str, jaar: int | None = None,
     names = mine.dropna(subset=["gebiedsnaam"]).sort_values("jaar")["gebiedsnaam"]
     name = str(names.iloc[-1]) if len(names) else wijk  # the latest name
     kompas = processed.kompas
-    title = f"Wijkkompas {name}, {jaar}"
+    title = f"Wijkkompas {name}, gemeente {kompas.naam}, {jaar}"
     intro = EXPLANATION.format(gemeente=kompas.naam, basisjaar=kompas.basisjaar)
     chart = _svg(compass_chart(processed, wijk, jaar))
     profile = profile_table(processed, wijk, jaar)

@@ -1,4 +1,7 @@
-"""Everything the build wrote to ``data/processed``, loaded for maps, charts and exports."""
+"""Everything the build wrote to ``data/processed``, loaded for maps, charts and exports.
+
+The kompas scores are read back as the kompas stage wrote them (``kompas_*`` tables, the
+kompas recorded in ``bouwinfo.json``); nothing is scored here."""
 
 from __future__ import annotations
 
@@ -14,9 +17,9 @@ import pyarrow as pa
 import pyogrio
 
 from wijkkompas.errors import WijkkompasError
-from wijkkompas.gebied import in_gemeente
-from wijkkompas.kompas.definition import Kompas, load_kompas
-from wijkkompas.kompas.scores import KompasResult, score
+from wijkkompas.gebied import check_code, in_gemeente
+from wijkkompas.kompas.definition import Kompas, for_gemeente, load_kompas
+from wijkkompas.kompas.scores import KompasResult
 
 
 @dataclass
@@ -92,8 +95,51 @@ def _rebuild_on_error(path: Path) -> Iterator[None]:
                               "met 'wijkkompas build'.") from None
 
 
-def load_processed(data_dir: Path, kompas_path: Path | None = None) -> Processed:
-    """Load the processed outputs and score them with the kompas (default: Almelo)."""
+def _recorded(info: dict, out: Path, gemeente: str | None) -> dict:
+    """The bouwinfo record of the kompas that scored ``gemeente`` (default: the first)."""
+    records = info.get("kompas") if isinstance(info, dict) else None
+    if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
+        raise WijkkompasError(f"{out / 'bouwinfo.json'} noemt geen kompas (gebouwd met een "
+                              "oudere versie). Bouw opnieuw met 'wijkkompas build'.")
+    if gemeente is None and records:
+        return records[0]
+    if gemeente is None:
+        raise WijkkompasError(f"Geen kompasscores in {out}: de build vond geen cijfers van de "
+                              "gemeente. Haal ze op of importeer ze en bouw opnieuw.")
+    for item in records:
+        if item.get("gemeente") == gemeente:
+            return item
+    scored = ", ".join(str(r.get("gemeente")) for r in records) or "geen"
+    raise WijkkompasError(f"Geen kompasscores voor gemeente {gemeente} in {out} (gescoord: "
+                          f"{scored}). Bouw met 'wijkkompas build --gemeente {gemeente}'.")
+
+
+def _read_scores(out: Path, gemeente: str) -> dict[str, pd.DataFrame]:
+    """The kompas tables the build wrote, only the rows of ``gemeente``."""
+    frames = {}
+    for name, kind in (("kompas_scores", "parquet"), ("kompas_indicatorscores", "parquet"),
+                       ("kompas_referentie", "csv"), ("kompas_gevoeligheid", "csv")):
+        path = out / f"{name}.{kind}"
+        with _rebuild_on_error(path):
+            frame = (pd.read_parquet(path) if kind == "parquet"
+                     else pd.read_csv(path, dtype={"gebiedscode": str, "reden": str}))
+            if "gemeente" not in frame.columns and len(frame):
+                raise KeyError("kolom gemeente ontbreekt")
+        if "gemeente" in frame.columns:
+            frame = frame[frame["gemeente"] == gemeente].drop(columns="gemeente")
+        frames[name] = frame.reset_index(drop=True)
+    frames["kompas_referentie"]["reden"] = frames["kompas_referentie"]["reden"].fillna("")
+    return frames
+
+
+def load_processed(data_dir: Path, kompas_path: Path | None = None,
+                   gemeente: str | None = None) -> Processed:
+    """Load the processed outputs with the kompas scores the build wrote for ``gemeente``
+    (default: the first gemeente scored). Nothing is scored here.
+
+    ``kompas_path``, when given, must be the kompas the build used (same file and content),
+    else the step is refused with the advice to build again.
+    """
     out = Path(data_dir) / "processed"
     table_path = out / "indicatoren.parquet"
     if not table_path.is_file():
@@ -110,6 +156,38 @@ def load_processed(data_dir: Path, kompas_path: Path | None = None) -> Processed
         target = info.get("doelindeling") if isinstance(info, dict) else "?"
         if target is not None and (not isinstance(target, int) or isinstance(target, bool)):
             raise ValueError(f"doelindeling {target!r} is geen jaar")
-    kompas = load_kompas(kompas_path)
-    result = score(table, kompas, verdicts, target)
+    entry = _recorded(info, out, gemeente)
+    code = str(entry.get("gemeente"))
+    check_code(code, "gemeente", where=str(info_path))
+    built_with = Path(str(entry.get("pad")))
+    if kompas_path is not None:
+        asked = load_kompas(kompas_path, code)
+        if (Path(asked.path).resolve() != built_with.resolve()
+                or [asked.sha256, asked.basis_sha256]
+                != [entry.get("sha256"), entry.get("basis_sha256")]):
+            raise WijkkompasError(
+                f"De scores in {out} zijn gemaakt met kompasdefinitie {built_with}, niet met "
+                f"{kompas_path}. Bouw opnieuw met 'wijkkompas build --kompas {kompas_path}', "
+                "of laat --kompas weg.")
+    kompas = load_kompas(built_with, code)
+    if [kompas.sha256, kompas.basis_sha256] != [entry.get("sha256"), entry.get("basis_sha256")]:
+        raise WijkkompasError(
+            f"Kompasdefinitie {built_with} is veranderd sinds de scores in {out} werden gemaakt. "
+            "Bouw opnieuw met 'wijkkompas build'.")
+    kompas = for_gemeente(kompas, code, str(entry.get("naam") or code))
+    frames = _read_scores(out, code)
+    result = KompasResult(kompas, frames["kompas_referentie"],
+                          frames["kompas_indicatorscores"], frames["kompas_scores"],
+                          frames["kompas_gevoeligheid"])
     return Processed(Path(data_dir), table, definitions, verdicts, result, target)
+
+
+def scored_gemeenten(data_dir: Path) -> list[str]:
+    """The gemeenten the build scored, in order (from ``bouwinfo.json``)."""
+    info_path = Path(data_dir) / "processed" / "bouwinfo.json"
+    with _rebuild_on_error(info_path):
+        info = json.loads(info_path.read_text(encoding="utf-8"))
+    records = info.get("kompas") if isinstance(info, dict) else None
+    if not isinstance(records, list):
+        _recorded(info, info_path.parent, None)  # refuses: built by an older version
+    return [str(r.get("gemeente")) for r in records or [] if isinstance(r, dict)]

@@ -96,10 +96,38 @@ def _trend(delta_score: float, delta_value: float, richting: int, threshold: flo
     return "→ gelijk"
 
 
+#: Nederland's code in the indicator table (the KWB tables' NL00 row).
+NEDERLAND = "NL00"
+
+
+def reference_values(processed: Processed, code: str, jaar: int) -> pd.DataFrame:
+    """Per indicator the value of area ``code`` (the gemeente, or NL00 for Nederland) in
+    ``jaar`` or, when that year has none, in the latest earlier year with one: columns
+    waarde and jaar, indexed by indicator. Only values on the area's own indeling."""
+    table = processed.table
+    rows = table[(table["gebiedscode"] == code) & (table["jaar"] <= jaar)
+                 & (table["indeling"] == table["jaar"]) & table["waarde"].notna()]
+    rows = rows.sort_values("jaar", kind="stable")
+    return rows.groupby("indicator")[["waarde", "jaar"]].last()
+
+
+def _shown(value: float, eenheid: str) -> str:
+    decimals = 0 if eenheid == "aantal" else 1
+    shown = nl_number(value, decimals)
+    return shown if shown == "geen data" or eenheid == "aantal" else f"{shown} {eenheid}".strip()
+
+
+def _year(references: pd.DataFrame, name: str) -> str:
+    return str(int(references.loc[name, "jaar"])) if name in references.index else ""
+
+
 def profile_table(processed: Processed, code: str, jaar: int) -> pd.DataFrame:
     """The indicator table of one area and year, in Dutch, ready to show or export.
 
-    Columns: thema, indicator, waarde (Dutch notation, with unit), score, trend (against the
+    Columns: thema, indicator, waarde (Dutch notation, with unit), the same indicator for the
+    gemeente and for Nederland as reference (columns "gemeente", "jaar gemeente",
+    "Nederland", "jaar Nederland": the value of ``jaar`` or the latest earlier one, and its
+    year), score, trend (against the
     previous year with a value), richting, soort, gebied-specifiek, bron, peildatum, and
     omrekening: "omgerekend (schatting)" for a value carried from an older indeling, with the
     warning of rapport_herindeling.csv where the buurt's carried count of the kind the
@@ -118,6 +146,8 @@ def profile_table(processed: Processed, code: str, jaar: int) -> pd.DataFrame:
     threshold = processed.kompas.betekenisvolle_verandering
     flags = _flags(processed, code, jaar)
     kinds = weight_table()
+    gemeente = reference_values(processed, str(processed.kompas.gemeente), jaar)
+    nederland = reference_values(processed, NEDERLAND, jaar)
     out = []
     for name, ind in processed.kompas.indicators.items():
         if not ind.applies_to(code):
@@ -145,6 +175,10 @@ def profile_table(processed: Processed, code: str, jaar: int) -> pd.DataFrame:
             "indicator": naam,
             "waarde": shown if shown == "geen data" or eenheid == "aantal"
             else f"{shown} {eenheid}".strip(),
+            "gemeente": _shown(gemeente["waarde"].get(name, np.nan), eenheid),
+            "jaar gemeente": _year(gemeente, name),
+            "Nederland": _shown(nederland["waarde"].get(name, np.nan), eenheid),
+            "jaar Nederland": _year(nederland, name),
             "score": nl_number(score, 0) if ind.scored else "context",
             "trend": _trend(d_score, d_value, ind.richting, threshold),
             "richting": RICHTING[ind.richting],

@@ -355,7 +355,7 @@ def run_vlekkenkaart(data_dir: Path, config_path: Path, settings: Settings, out_
     location (``toets`` as "x,y" in RD, or ``adres``) when one is given; returns the files
     written to ``out_dir``."""
     config = read_config(config_path)  # a bad configuration stops before anything else
-    processed = load_processed(data_dir, kompas_path)
+    processed = load_processed(data_dir, kompas_path, settings.gemeente)
     geocoder = Geocoder(settings.locatieserver_url, Path(data_dir) / "raw",
                         timeout=settings.timeout, retries=settings.retries,
                         backoff=settings.backoff)
