@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.browser import opened
 from tests.fixtures.gemeenten import KWB_AREAS, kwb_table, write_levels
-from tests.output.browser import chromium, opened
 from tests.servers import CbsServer
 from wijkkompas.cli import main
 from wijkkompas.fetch.cbs import TableRef, fetch_table
@@ -60,9 +60,9 @@ def test_profile_has_the_gemeente_and_nederland_beside_the_wijk(data):
     assert bijstand["jaar Nederland"] == ""
 
 
-def test_wijk_page_shows_the_nederland_value(data):
+def test_wijk_page_shows_the_nederland_value(data, browser):
     page_path = data / "processed" / "export" / f"wijkkompas_{WIJK}.html"
-    with chromium() as browser, opened(browser, page_path) as page:
+    with opened(browser, page_path) as page:
         rows = page.page.eval_on_selector_all(
             "table", "ts => ts.map(t => [...t.rows].map(r => [...r.cells].map("
                      "c => c.innerText.trim())))")
