@@ -64,9 +64,11 @@ def _kompas_file(path: Path) -> Path:
     from wijkkompas.kompas.definition import default_path
 
     text = default_path().read_text(encoding="utf-8")
-    text = text.replace('naam = "Almelo"', f"naam = {_toml(TEXTS['Gemeente'])}", 1)
-    text = text.replace('naam = "Werk en inkomen"', f"naam = {_toml(TEXTS['Thema'])}", 1)
-    text = text.replace('"werk_inkomen"', _toml(EVIL_CODE))
+    # Almelo's kompas extends the basis-set: a [[thema]] with a basis code renames that theme,
+    # a new code is a new theme; one basis indicator moves into it.
+    text += (f"\n[[thema]]\ncode = \"werk_inkomen\"\nnaam = {_toml(TEXTS['Thema'])}\n"
+             f"\n[[thema]]\ncode = {_toml(EVIL_CODE)}\nnaam = {_toml(TEXTS['Thema'])}\n"
+             f"\n[indicator.ww_per_1000]\nthema = {_toml(EVIL_CODE)}\n")
     path.write_text(text, encoding="utf-8")
     return path
 
@@ -115,6 +117,8 @@ def _servers() -> tuple[CbsServer, PdokServer]:
         key = region["Key"].strip()
         if key == "WK014115":
             region["Title"] = TEXTS["CBS-wijk"]
+        elif key == "GM0141":
+            region["Title"] = TEXTS["Gemeente"]  # the gemeente's name comes from the data
         elif key == "BU01411000":
             region["Title"] = TEXTS["CBS-buurt"]
     layers = almelo_layers([2024])
@@ -364,7 +368,8 @@ def test_nothing_runs_in_the_browser_on_the_vlekkenkaart(run, browser):
         with opened(browser, run["vk_out"] / name, ready="window.vlekkenkaart") as page:
             tips = _all_tooltips(page, "[window.vlekkenkaart.points]")
             assert any(TEXTS["Zorglocatie"] in t and TEXTS["Zorgsoort"] in t for t in tips)
-            legend = page.page.inner_text(".vk-panel")
+            legend = " ".join(page.page.eval_on_selector_all(".vk-panel",
+                                                             "els => els.map(e => e.innerText)"))
             assert TEXTS["Gevoelig"] in legend or name == "toets_intern.html"
             _no_attack_ran(page)
 

@@ -11,6 +11,7 @@ import pytest
 from tests.browser import opened
 from tests.helpers import import_almelo
 from wijkkompas.build.stage import run_build
+from wijkkompas.kompas.stage import run_kompas
 from wijkkompas.output.charts import _series
 from wijkkompas.output.export import latest_scored_year, run_export
 from wijkkompas.output.processed import load_processed
@@ -45,6 +46,7 @@ berekening = "per_1000"
         lines += [f"{code},{jaar},meldingen_openbare_ruimte,{v}" for code, v in values.items()]
     (data.parent / "meldingen.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
     run_build(data, lokaal, say=lambda _: None)
+    run_kompas(data, say=lambda _: None)
     processed = load_processed(data)
     written = run_export(processed, data / "export", say=lambda _: None)
     return processed, {p.stem.split("_")[1]: p for p in written}

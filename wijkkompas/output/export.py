@@ -81,7 +81,7 @@ def latest_scored_year(processed: Processed, code: str) -> int | None:
 def _reference_columns(profile: pd.DataFrame) -> list[str]:
     """Reference columns (the gemeente, Nederland) where profile_table provides them."""
     return [c for c in profile.columns
-            if str(c).lower().startswith(("gemeente", "nederland"))]
+            if str(c).lower().removeprefix("jaar ").startswith(("gemeente", "nederland"))]
 
 
 def page_profile(profile: pd.DataFrame, jaar: int) -> pd.DataFrame:
