@@ -24,12 +24,13 @@ from pyproj import Transformer
 
 from wijkkompas.errors import WijkkompasError, capped
 from wijkkompas.fetch.geocode import Geocoder
-from wijkkompas.gebied import RD, within_rd_bounds
+from wijkkompas.gebied import RD, RD_X, RD_Y, within_rd_bounds
 from wijkkompas.schema import Schema, parse_schema
 from wijkkompas.tabular import (
     MISSING,
     NumberError,
     parse_number,
+    parse_series,
     read_table,
     shown,
     text_of,
@@ -189,6 +190,147 @@ def _number(value: object, decimal: str) -> float | None:
     return parse_number(value, decimal, missing=_MISSING)
 
 
+_COLUMNS = ["naam", "categorie", "capaciteit", "x", "y", "adres", "bron", "bestand", "regel",
+            "herkomst", "status", "_waar"]
+
+
+def _texts(frame: pd.DataFrame, column: str) -> pd.Series:
+    """``text_of`` of every cell of ``column``; empty text where the column is absent."""
+    if column not in frame.columns:
+        return pd.Series("", index=frame.index, dtype=object)
+    return frame[column].map(text_of).astype(object)
+
+
+def _row_problems(dataset: Dataset, frame: pd.DataFrame, decimal: str, config: CareConfig,
+                  to_rd: Transformer, geocoder: Geocoder | None) -> list[str]:
+    """Every problem of a data set, row by row in file order, as the messages name them.
+    Only used when the column checks of :func:`_dataset_frame` found a problem."""
+    errors = []
+    col = dataset.kolommen
+    name = str(dataset.bestand)
+    line_offset = 1 if "_x" in frame.columns else 2  # feature number, or CSV line
+    for index, record in frame.iterrows():
+        line = int(index) + line_offset
+        where = f"{name} {'object' if line_offset == 1 else 'regel'} {line}"
+        category = dataset.categorie or text_of(record.get(col.get("categorie_kolom",
+                                                                   "categorie")))
+        if category not in config.categories:
+            errors.append(f"{where}: onbekende categorie '{shown(category)}' (bekend: "
+                          f"{', '.join(config.categories)}); voeg hem toe aan "
+                          f"{config.path}")
+            continue
+        numbers: dict[str, float | None] = {}
+        for key in ("capaciteit", "x", "y", "lon", "lat"):
+            column = col.get(key, key)
+            if key != "capaciteit" and "_x" in frame:
+                numbers[key] = None
+                continue
+            try:
+                numbers[key] = _number(record.get(column), decimal)
+            except NumberError as exc:
+                errors.append(f"{where}: {exc.reason} in kolom {column}")
+        if len(numbers) < 5:
+            continue
+        if numbers["capaciteit"] is not None and numbers["capaciteit"] < 0:
+            errors.append(f"{where}: een capaciteit kan niet negatief zijn "
+                          f"({numbers['capaciteit']:g}) in kolom "
+                          f"{col.get('capaciteit', 'capaciteit')}")
+            continue
+        x, y, lon, lat = numbers["x"], numbers["y"], numbers["lon"], numbers["lat"]
+        if "_x" in frame:
+            x = None if pd.isna(record["_x"]) else float(record["_x"])
+            y = None if pd.isna(record["_y"]) else float(record["_y"])
+        elif x is None and lon is not None and lat is not None:
+            x, y = to_rd.transform(lon, lat)
+        if x is None or y is None:
+            address = " ".join(text_of(record.get(col.get(k, k)))
+                               for k in ("adres", "postcode", "plaats")).strip()
+            place = geocoder.locate(address) if address and geocoder is not None else None
+            if place is None or not place.found:
+                continue
+            x, y = place.x, place.y
+        if not within_rd_bounds(x, y, x, y):
+            errors.append(f"{where}: coördinaten ({x}, {y}) liggen niet in Nederland; "
+                          "RD (x, y in meters) of WGS84 (lon, lat) verwisseld?")
+    return errors
+
+
+def _dataset_frame(dataset: Dataset, config: CareConfig, to_rd: Transformer,
+                   geocoder: Geocoder | None) -> tuple[pd.DataFrame, list[str]]:
+    """The rows of one data set (columns ``_COLUMNS``) and its problems, a column at a time.
+
+    Categories, numbers and capacities are checked per column; when one is wrong the rows
+    are gone through one by one to name every problem in file order. Only rows without
+    coordinates are looked up one by one (PDOK Locatieserver).
+    """
+    frame, decimal = _read(dataset)
+    col = dataset.kolommen
+    name = str(dataset.bestand)
+    points = "_x" in frame.columns
+    line_offset = 1 if points else 2  # feature number, or CSV line
+    lines = np.asarray(frame.index, dtype=np.int64) + line_offset
+    word = "object" if points else "regel"
+    if dataset.categorie:
+        category = pd.Series(dataset.categorie, index=frame.index, dtype=object)
+    else:
+        category = _texts(frame, col.get("categorie_kolom", "categorie"))
+    problem = ~category.isin(list(config.categories))
+    numbers: dict[str, pd.Series] = {}
+    for key in ("capaciteit", "x", "y", "lon", "lat"):
+        column = col.get(key, key)
+        if (key != "capaciteit" and points) or column not in frame.columns:
+            numbers[key] = pd.Series(np.nan, index=frame.index)
+            continue
+        values, bad = parse_series(frame[column].astype(object), decimal, missing=_MISSING)
+        numbers[key] = values
+        problem |= bad
+    problem |= numbers["capaciteit"] < 0
+    if problem.any():
+        return pd.DataFrame(columns=_COLUMNS), _row_problems(dataset, frame, decimal, config,
+                                                             to_rd, geocoder)
+    if points:
+        x = frame["_x"].to_numpy(dtype="float64", copy=True)
+        y = frame["_y"].to_numpy(dtype="float64", copy=True)
+    else:
+        x = numbers["x"].to_numpy(dtype="float64", copy=True)
+        y = numbers["y"].to_numpy(dtype="float64", copy=True)
+        lon, lat = numbers["lon"].to_numpy(), numbers["lat"].to_numpy()
+        project = np.isnan(x) & ~np.isnan(lon) & ~np.isnan(lat)
+        if project.any():
+            x[project], y[project] = to_rd.transform(lon[project], lat[project])
+    address = (_texts(frame, col.get("adres", "adres")) + " "
+               + _texts(frame, col.get("postcode", "postcode")) + " "
+               + _texts(frame, col.get("plaats", "plaats"))).str.strip()
+    status = np.full(len(frame), STATUS_OK, dtype=object)
+    herkomst = np.full(len(frame), "bestand", dtype=object)
+    for i in np.flatnonzero(np.isnan(x) | np.isnan(y)):
+        text = address.iat[i]
+        if text and geocoder is not None:
+            place = geocoder.locate(text)
+            if place.found:
+                x[i], y[i], herkomst[i] = place.x, place.y, "adres (PDOK Locatieserver)"
+            else:
+                status[i] = "adres niet gevonden"
+        else:
+            status[i] = "geen coördinaten"
+    known = status == STATUS_OK
+    outside = known & ~((RD_X[0] <= x) & (x <= RD_X[1]) & (RD_Y[0] <= y) & (y <= RD_Y[1]))
+    errors = [f"{name} {word} {lines[i]}: coördinaten ({float(x[i])}, {float(y[i])}) liggen "
+              "niet in Nederland; RD (x, y in meters) of WGS84 (lon, lat) verwisseld?"
+              for i in np.flatnonzero(outside)]
+    names = _texts(frame, col.get("naam", "naam"))
+    table = pd.DataFrame({
+        "naam": names.where(names != "", "(zonder naam)").to_numpy(),
+        "categorie": category.to_numpy(),
+        "capaciteit": numbers["capaciteit"].to_numpy(dtype="float64"),
+        "x": x, "y": y, "adres": address.to_numpy(), "bron": dataset.bron,
+        "bestand": dataset.bestand.name, "regel": lines, "herkomst": herkomst,
+        "status": status,
+        "_waar": [f"{name} {word} {line}" for line in lines],
+    }, columns=_COLUMNS)
+    return table, errors
+
+
 def read_locations(config: CareConfig, gemeente: gpd.GeoDataFrame,
                    geocoder: Geocoder | None = None) -> CareLocations:
     """Every location of every data set, checked, in RD, with a status per row.
@@ -196,76 +338,20 @@ def read_locations(config: CareConfig, gemeente: gpd.GeoDataFrame,
     Unknown categories and numbers that are not numbers stop the reading with a list of
     every such problem. Missing coordinates, addresses not found, points outside the
     gemeente and duplicates are kept with their status and listed in ``problems``.
+    Each data set is read a column at a time (see :func:`_dataset_frame`).
     """
     to_rd = Transformer.from_crs("EPSG:4326", RD, always_xy=True)
     boundary = gemeente.to_crs(RD).union_all()
-    rows, errors, notes = [], [], []
+    frames, errors, notes = [], [], []
     for dataset in config.datasets:
-        frame, decimal = _read(dataset)
-        col = dataset.kolommen
-        name = str(dataset.bestand)
-        line_offset = 1 if "_x" in frame.columns else 2  # feature number, or CSV line
-        for index, record in frame.iterrows():
-            line = int(index) + line_offset
-            where = f"{name} {'object' if line_offset == 1 else 'regel'} {line}"
-            category = dataset.categorie or text_of(record.get(col.get("categorie_kolom",
-                                                                       "categorie")))
-            if category not in config.categories:
-                errors.append(f"{where}: onbekende categorie '{shown(category)}' (bekend: "
-                              f"{', '.join(config.categories)}); voeg hem toe aan "
-                              f"{config.path}")
-                continue
-            numbers: dict[str, float | None] = {}
-            for key in ("capaciteit", "x", "y", "lon", "lat"):
-                column = col.get(key, key)
-                if key != "capaciteit" and "_x" in frame:
-                    numbers[key] = None
-                    continue
-                try:
-                    numbers[key] = _number(record.get(column), decimal)
-                except NumberError as exc:
-                    errors.append(f"{where}: {exc.reason} in kolom {column}")
-            if len(numbers) < 5:
-                continue
-            if numbers["capaciteit"] is not None and numbers["capaciteit"] < 0:
-                errors.append(f"{where}: een capaciteit kan niet negatief zijn "
-                              f"({numbers['capaciteit']:g}) in kolom "
-                              f"{col.get('capaciteit', 'capaciteit')}")
-                continue
-            capacity, x, y = numbers["capaciteit"], numbers["x"], numbers["y"]
-            lon, lat = numbers["lon"], numbers["lat"]
-            if "_x" in frame:
-                x, y = record["_x"], record["_y"]
-                x = None if pd.isna(x) else float(x)
-                y = None if pd.isna(y) else float(y)
-            elif x is None and lon is not None and lat is not None:
-                x, y = to_rd.transform(lon, lat)
-            address = " ".join(text_of(record.get(col.get(k, k)))
-                               for k in ("adres", "postcode", "plaats")).strip()
-            status, herkomst = STATUS_OK, "bestand"
-            if x is None or y is None:
-                if address and geocoder is not None:
-                    place = geocoder.locate(address)
-                    if place.found:
-                        x, y, herkomst = place.x, place.y, "adres (PDOK Locatieserver)"
-                    else:
-                        status = "adres niet gevonden"
-                else:
-                    status = "geen coördinaten"
-            if status == STATUS_OK and not within_rd_bounds(x, y, x, y):
-                errors.append(f"{where}: coördinaten ({x}, {y}) liggen niet in Nederland; "
-                              "RD (x, y in meters) of WGS84 (lon, lat) verwisseld?")
-                continue
-            naam = text_of(record.get(col.get("naam", "naam")))
-            rows.append({"naam": naam or "(zonder naam)", "categorie": category,
-                         "capaciteit": capacity, "x": x, "y": y, "adres": address,
-                         "bron": dataset.bron, "bestand": dataset.bestand.name, "regel": line,
-                         "herkomst": herkomst, "status": status, "_waar": where})
+        frame, problems = _dataset_frame(dataset, config, to_rd, geocoder)
+        frames.append(frame)
+        errors += problems
     if errors:
         raise WijkkompasError(f"Zorglocaties afgekeurd: {capped(errors)}.")
-    table = pd.DataFrame(rows, columns=["naam", "categorie", "capaciteit", "x", "y", "adres",
-                                        "bron", "bestand", "regel", "herkomst", "status",
-                                        "_waar"])
+    filled = [f for f in frames if len(f)]
+    table = (pd.concat(filled, ignore_index=True) if filled
+             else pd.DataFrame(columns=_COLUMNS))
     geometry = gpd.points_from_xy(table["x"], table["y"])
     located = gpd.GeoDataFrame(table, geometry=geometry, crs=RD)
     known = located["status"] == STATUS_OK
