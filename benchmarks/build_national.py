@@ -1,18 +1,21 @@
-"""Benchmark: build the indicator table for the whole country, 8 years.
+"""Benchmark: build the indicator table for the whole country, 1 to 8 years.
 
 Generates a raw cache of national size in CBS's format (345 gemeenten, about 3,500 wijken
 and 14,500 buurten per year, every topic of table 85984NED's real DataProperties, some
-values null as CBS's secrecy does), then measures in fresh processes:
+values null as CBS's secrecy does; ``--gemeenten N`` for a smaller country), then measures,
+each step in its own fresh Python (wall time, and peak memory as VmHWM of that process):
 
-1. reading the same input only (json.load of every TypedDataSet and DataProperties), and
-2. ``wijkkompas.build.stage.run_build`` and ``wijkkompas.kompas.stage.run_kompas`` (CBS part:
-   no boundaries, no local files),
+1. reading the same JSON only, with the standard library's ``json``;
+2. reading it with the fastest parser installed (orjson and, if installed, msgspec);
+3. ``wijkkompas.build.stage.run_build`` (CBS part: no boundaries, no local files; the
+   indicator table as Parquet, no CSV).
 
-each with wall time and peak memory (max RSS). Run:
+Steps take turns within each repetition; the figures are medians of ``--repeat`` runs and
+the ratio build / fastest read is taken within the same run. Run:
 
-    python benchmarks/build_national.py [--years 8] [--work DIR]
+    python benchmarks/build_national.py --years 8 --repeat 3 --scaling
 
-and record the printed figures in docs/benchmarks.md.
+and record the printed table in docs/benchmarks.md.
 """
 
 from __future__ import annotations
@@ -20,37 +23,43 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import resource
-import subprocess
+import shutil
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from measure import Run, fresh, median_of  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_PROPS = ROOT.parent / "shared" / "data" / "odata" / "85984NED" / "DataProperties.json"
 GEMEENTEN, WIJKEN, BUURTEN = 345, 3500, 14500
 
 
-def generate(raw: Path, years: int) -> None:
+def generate(raw: Path, years: int, gemeenten: int = GEMEENTEN) -> None:
+    """``years`` KWB tables (2024 backwards) for ``gemeenten`` gemeenten with wijken and
+    buurten in the national proportion."""
     props = json.loads(SHARED_PROPS.read_text(encoding="utf-8"))
     topics = [p for p in props if p.get("Type") == "Topic"]
     rng = random.Random(141)
     manifest = {"cbs": {}, "geo": {}, "kaart": {}}
     areas = []
+    n_wijken = WIJKEN * gemeenten // GEMEENTEN
+    n_buurten = BUURTEN * gemeenten // GEMEENTEN
     wijk_per_gem = WIJKEN // GEMEENTEN + 1
     buurt_per_wijk = BUURTEN // WIJKEN + 1
     wijken = buurten = 0
-    for g in range(GEMEENTEN):
+    for g in range(gemeenten):
         gm = f"{g + 1:04d}"
         areas.append(("GM" + gm, "Gemeente"))
         for w in range(min(wijk_per_gem, 99)):
-            if wijken >= WIJKEN:
+            if wijken >= n_wijken:
                 break
             wijken += 1
             areas.append((f"WK{gm}{w:02d}", "Wijk"))
             for b in range(buurt_per_wijk):
-                if buurten >= BUURTEN:
+                if buurten >= n_buurten:
                     break
                 buurten += 1
                 areas.append((f"BU{gm}{w:02d}{b:02d}", "Buurt"))
@@ -88,15 +97,25 @@ def generate(raw: Path, years: int) -> None:
     (raw / "manifest.json").write_text(json.dumps(manifest))
 
 
-READ_ONLY = """
+def subset(raw: Path, target: Path, years: int) -> None:
+    """A raw cache with the latest ``years`` tables of ``raw`` (folders linked, not copied)."""
+    manifest = json.loads((raw / "manifest.json").read_text())
+    chosen = sorted(manifest["cbs"].items(), key=lambda kv: kv[1]["jaar"])[-years:]
+    (target / "cbs").mkdir(parents=True, exist_ok=True)
+    for table, _ in chosen:
+        (target / "cbs" / table).symlink_to(raw / "cbs" / table, target_is_directory=True)
+    (target / "manifest.json").write_text(json.dumps({**manifest, "cbs": dict(chosen)}))
+
+
+READ_JSON = """
 import json, sys
 from pathlib import Path
 raw = Path(sys.argv[1])
 rows = 0
 for folder in sorted((raw / "cbs").iterdir()):
-    rows += len(json.loads((folder / "TypedDataSet.json").read_text()))
-    json.loads((folder / "DataProperties.json").read_text())
-    json.loads((folder / "WijkenEnBuurten.json").read_text())
+    rows += len(json.loads((folder / "TypedDataSet.json").read_bytes()))
+    json.loads((folder / "DataProperties.json").read_bytes())
+    json.loads((folder / "WijkenEnBuurten.json").read_bytes())
 print(rows)
 """
 
@@ -104,45 +123,74 @@ BUILD = """
 import sys
 from pathlib import Path
 from wijkkompas.build.stage import run_build
-from wijkkompas.kompas.stage import run_kompas
-result = run_build(Path(sys.argv[1]), say=lambda _: None)
-run_kompas(Path(sys.argv[1]), say=lambda _: None)
+result = run_build(Path(sys.argv[1]), say=lambda _: None, csv=sys.argv[2] == "csv")
 print(len(result.table))
 """
 
 
-def measure(code: str, argument: str) -> tuple[float, float, str]:
-    """Run ``code`` in a fresh Python; wall seconds, peak RSS in MiB and what it printed."""
-    script = (code + "\nimport resource\n"
-              "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n")
-    start = time.perf_counter()
-    done = subprocess.run([sys.executable, "-c", script, argument], capture_output=True,
-                          text=True, check=True)
-    seconds = time.perf_counter() - start
-    out, peak_kib = done.stdout.split()[-2:]
-    return seconds, int(peak_kib) / 1024, out
+def parsers() -> dict[str, str]:
+    """The installed fast JSON parsers, each as a read-only script like READ_JSON."""
+    found = {}
+    for name, call in (("orjson", "orjson.loads"), ("msgspec", "msgspec.json.decode")):
+        try:
+            __import__(name)
+        except ImportError:
+            continue
+        found[name] = READ_JSON.replace("import json,", f"import {name},").replace(
+            "json.loads", call)
+    return found
+
+
+def measure_years(data: Path, repeat: int, csv: bool) -> dict[str, Run]:
+    """Median of ``repeat`` turns of every step on the raw cache in ``data``."""
+    steps = {"json": READ_JSON, **parsers()}
+    runs: dict[str, list[Run]] = {name: [] for name in [*steps, "build"]}
+    for _ in range(repeat):
+        for name, code in steps.items():
+            runs[name].append(fresh(code, str(data / "raw")))
+        runs["build"].append(fresh(BUILD, str(data), "csv" if csv else "-"))
+    return {name: median_of(items) for name, items in runs.items()}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--years", type=int, default=8)
+    parser.add_argument("--gemeenten", type=int, default=GEMEENTEN,
+                        help="number of gemeenten (default the whole country, 345)")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--scaling", action="store_true",
+                        help="also measure 1, 2, 4 ... years up to --years")
+    parser.add_argument("--csv", action="store_true", help="build with the CSV as well")
     parser.add_argument("--work", type=Path, default=None)
     args = parser.parse_args()
     work = args.work or Path(tempfile.mkdtemp(prefix="wijkkompas-bench-"))
-    data = work / "data"
+    source = work / "bron" / "raw"
     start = time.perf_counter()
-    generate(data / "raw", args.years)
-    print(f"generated {args.years} years in {time.perf_counter() - start:.1f} s at {data}")
-    size = sum(p.stat().st_size for p in (data / "raw").rglob("*.json")) / 2**20
-    print(f"input: {size:.0f} MiB of JSON")
-    baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # noqa: F841
-    read_s, read_mib, rows = measure(READ_ONLY, str(data / "raw"))
-    print(f"read only: {read_s:.1f} s, peak {read_mib:.0f} MiB, {rows} area rows")
-    build_s, build_mib, out_rows = measure(BUILD, str(data))
-    print(f"build:     {build_s:.1f} s, peak {build_mib:.0f} MiB, {out_rows} indicator rows")
-    for name in ("indicatoren.parquet", "indicatoren.csv"):
-        path = data / "processed" / name
-        print(f"  {name}: {path.stat().st_size / 2**20:.0f} MiB")
+    generate(source, args.years, args.gemeenten)
+    print(f"generated {args.years} years, {args.gemeenten} gemeenten in "
+          f"{time.perf_counter() - start:.1f} s at {source}")
+    counts = [n for n in (1, 2, 4, 8, 16) if n < args.years] if args.scaling else []
+    print("| years | area rows | JSON MiB | json | fastest read | build | build / fastest "
+          "| peak json | peak fastest | peak build | indicator rows |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    for years in [*counts, args.years]:
+        data = work / f"jaren_{years}" / "data"
+        shutil.rmtree(data, ignore_errors=True)
+        subset(source, data / "raw", years)
+        size = sum(p.stat().st_size for folder in (data / "raw" / "cbs").iterdir()
+                   for p in folder.glob("*.json")) / 2**20  # the folders are links
+        result = measure_years(data, args.repeat, args.csv)
+        fast_name = min((n for n in result if n not in ("json", "build")),
+                        key=lambda n: result[n].seconds)
+        fast, build, plain = result[fast_name], result["build"], result["json"]
+        print(f"| {years} | {int(plain.output):,} | {size:.1f} | {plain.seconds:.2f} s | "
+              f"{fast.seconds:.2f} s ({fast_name}) | {build.seconds:.2f} s | "
+              f"{build.seconds / fast.seconds:.2f}x | {plain.peak_mib:.0f} MiB | "
+              f"{fast.peak_mib:.0f} MiB | {build.peak_mib:.0f} MiB | {int(build.output):,} |",
+              flush=True)
+    processed = work / f"jaren_{args.years}" / "data" / "processed"
+    for path in sorted(processed.glob("indicatoren.*")):
+        print(f"  {path.name}: {path.stat().st_size / 2**20:.0f} MiB")
 
 
 if __name__ == "__main__":

@@ -11,27 +11,16 @@ import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from wijkkompas import __version__
-from wijkkompas.build import leefbaarometer
 from wijkkompas.errors import WijkkompasError
-from wijkkompas.fetch.kaart_import import import_all
-from wijkkompas.fetch.stage import run_fetch
-from wijkkompas.kompas.definition import for_gemeente, load_kompas
-from wijkkompas.kompas.stage import build_and_score
-from wijkkompas.output.export import run_export
-from wijkkompas.output.processed import load_processed, scored_gemeenten
-from wijkkompas.settings import (
-    ImportSpec,
-    Settings,
-    load_settings,
-    parse_gemeenten,
-    parse_years,
-)
-from wijkkompas.storage import clean_leftovers, data_lock, read_manifest, write_manifest
-from wijkkompas.vlekkenkaart.stage import run_vlekkenkaart
-from wijkkompas.vlekkenkaart.zorglocaties import read_config
+
+# The stages import pandas, geopandas, folium, matplotlib, cbsodata, requests, pyarrow and
+# pydantic. They are imported inside the command that needs them, so that --help, --version
+# and usage errors start without them (tests/test_cli_startup.py).
+if TYPE_CHECKING:
+    from wijkkompas.settings import Settings
 
 
 class _DutchHelp(argparse.HelpFormatter):
@@ -233,6 +222,8 @@ def _kompas_option(parser: _Parser) -> None:
 
 
 def _vlekkenkaart(args: argparse.Namespace, settings: Settings) -> None:
+    from wijkkompas.vlekkenkaart.stage import run_vlekkenkaart
+
     in_run = args.stap == "run"
     config_path = (None if in_run else args.zorglocaties) or settings.zorglocaties
     if config_path is None:
@@ -268,6 +259,9 @@ def _export_options(parser: _Parser) -> None:
 
 
 def _export(args: argparse.Namespace, settings: Settings) -> None:
+    from wijkkompas.output.export import run_export
+    from wijkkompas.output.processed import load_processed, scored_gemeenten
+
     in_run = args.stap == "run"
     out = (None if in_run else args.out) or args.data_dir / "processed" / "export"
     wijk = None if in_run else args.wijk
@@ -296,19 +290,27 @@ def _build_options(parser: _Parser) -> None:
     add("--gewichten", type=Path, metavar="BESTAND", default=None,
         help="adressen met woonfunctie (BAG) of 100m-raster met inwoners (CBS) "
              "om buurtcijfers naar de nieuwe indeling om te rekenen")
+    add("--csv", action="store_true",
+        help="schrijf de indicatortabel ook als indicatoren.csv (voor Excel; landelijk "
+             "ruim 500 MB); standaard alleen indicatoren.parquet")
 
 
 def _build(args: argparse.Namespace, settings: Settings) -> None:
+    from wijkkompas.kompas.stage import build_and_score
+
     lokaal = args.lokaal or settings.lokaal
     print(f"Bouwen voor {', '.join(settings.gemeenten)} uit {args.data_dir / 'raw'} naar "
           f"{args.data_dir / 'processed'}")
     build_and_score(args.data_dir, lokaal, args.indeling or settings.indeling,
                     args.kompas or settings.kompas, wait=settings.wachttijd,
                     weights_path=args.gewichten or settings.herindeling_gewichten,
-                    gemeenten=settings.gemeenten)
+                    gemeenten=settings.gemeenten, csv=args.csv)
 
 
 def _fetch(args: argparse.Namespace, settings: Settings) -> None:
+    from wijkkompas.fetch.stage import run_fetch
+    from wijkkompas.settings import parse_years
+
     years = parse_years(args.jaren or settings.jaren)
     raw = args.data_dir / "raw"
     print(f"Ophalen voor {', '.join(settings.gemeenten)}, jaren {years[0]}-{years[-1]}, "
@@ -334,6 +336,9 @@ def _fetch_in_run(args: argparse.Namespace, settings: Settings) -> None:
 
 
 def _import_leefbaarometer(args: argparse.Namespace, settings: Settings) -> None:
+    from wijkkompas.build import leefbaarometer
+    from wijkkompas.storage import read_manifest, write_manifest
+
     if args.bestand is None:
         raise WijkkompasError("Geef het Leefbaarometer-bestand op, bijvoorbeeld: wijkkompas "
                               "import 'Leefbaarometer-scores buurten 2002-2024.csv' --bron "
@@ -351,6 +356,9 @@ def _import_leefbaarometer(args: argparse.Namespace, settings: Settings) -> None
 
 
 def _import(args: argparse.Namespace, settings: Settings) -> None:
+    from wijkkompas.fetch.kaart_import import import_all
+    from wijkkompas.settings import ImportSpec
+
     if args.bron == "leefbaarometer":
         _import_leefbaarometer(args, settings)
         return
@@ -413,6 +421,9 @@ def _configure_logging() -> None:
 
 def _check_inputs(args: argparse.Namespace, settings: Settings) -> None:
     """Refuse bad definitions and a missing data folder before anything is locked or written."""
+    from wijkkompas.kompas.definition import for_gemeente, load_kompas
+    from wijkkompas.vlekkenkaart.zorglocaties import read_config
+
     stap = args.stap
     if stap in ("build", "run", "export", "vlekkenkaart"):
         for gemeente in settings.gemeenten:
@@ -432,6 +443,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``wijkkompas`` command; returns the exit code."""
     args = build_parser().parse_args(argv)
     _configure_logging()
+    from wijkkompas.settings import load_settings, parse_gemeenten
+    from wijkkompas.storage import clean_leftovers, data_lock
+
     try:
         settings = load_settings(args.config)
         if getattr(args, "gemeente", None):

@@ -107,13 +107,15 @@ def csv_bytes(frame: pd.DataFrame) -> bytes:
     return frame.to_csv(index=False).encode("utf-8")
 
 
-def write_table(table: pd.DataFrame, parquet: Path, csv: Path) -> None:
-    """A table as Parquet and as CSV (UTF-8, comma, point decimals), each atomically."""
+def write_table(table: pd.DataFrame, parquet: Path, csv: Path | None) -> None:
+    """A table as Parquet and, when ``csv`` is given, as CSV (UTF-8, comma, point
+    decimals), each atomically. One Arrow table serves both files."""
     arrow = pa.Table.from_pandas(table, preserve_index=False)
     with atomic_path(parquet) as tmp:
         pq.write_table(arrow, tmp)
-    with atomic_path(csv) as tmp:
-        pacsv.write_csv(arrow, tmp)
+    if csv is not None:
+        with atomic_path(csv) as tmp:
+            pacsv.write_csv(arrow, tmp)
 
 
 def sha256_file(path: Path) -> str:

@@ -26,7 +26,7 @@ def almelo(shared, tmp_path_factory):
     """Both real years imported (statistics and boundaries) and built once."""
     data = tmp_path_factory.mktemp("almelo")
     import_almelo(data, shared)
-    result = run_build(data, say=lambda _: None)
+    result = run_build(data, say=lambda _: None, csv=True)
     run_kompas(data, say=lambda _: None)
     return data, result.table
 
@@ -132,8 +132,9 @@ def test_processed_outputs(almelo):
                                           "indeling", "indicator", "waarde", "teller", "noemer",
                                           "bron", "status"]
     assert len(parquet) == len(table)
-    csv = pd.read_csv(out / "indicatoren.csv")
+    csv = pd.read_csv(out / "indicatoren.csv")  # asked for with csv=True
     assert len(csv) == len(table)
+    assert out / "indicatoren.csv" in run_build(data, say=lambda _: None, csv=True).outputs
     layers = {name for name, _ in __import__("pyogrio").list_layers(out / "grenzen.gpkg")}
     assert {"buurten_2015", "wijken_2015", "gemeente_2015", "buurten_2021", "wijken_2021",
             "gemeente_2021"} <= layers
@@ -190,6 +191,23 @@ def test_a_missing_count_makes_the_sum_missing(tmp_path):
     row = _value(table, "WK099901", 2020, "inwoners")
     assert row.status == "ontbreekt" and pd.isna(row.waarde)
     assert _value(table, "WK099902", 2020, "inwoners").waarde == 600
+
+
+def test_indicator_csv_only_when_asked(tmp_path, shared):
+    data = tmp_path / "data"
+    _import(data, shared / "cbs" / "kwb2021_almelo_buurten_pdok_wijkbuurtkaart.csv", 2021)
+    result = run_build(data, say=lambda _: None)
+    out = data / "processed"
+    assert (out / "indicatoren.parquet").is_file()
+    assert not (out / "indicatoren.csv").exists()
+    assert out / "indicatoren.csv" not in result.outputs
+    # The small side tables stay CSV for Excel.
+    assert (out / "indicatoren_definities.csv").is_file()
+    assert main(["build", "--csv", "--data-dir", str(data)]) == 0
+    csv = pd.read_csv(out / "indicatoren.csv")
+    assert len(csv) == len(pd.read_parquet(out / "indicatoren.parquet")) == len(result.table)
+    assert main(["build", "--data-dir", str(data)]) == 0
+    assert not (out / "indicatoren.csv").exists()  # a build without --csv leaves none behind
 
 
 def test_build_without_input_says_what_to_do(tmp_path):

@@ -114,22 +114,32 @@ def aggregate(long: pd.DataFrame, niveau: str,
     return out[INTERNAL]
 
 
-def _unpublished(parts: pd.DataFrame, published: pd.DataFrame, niveau: str) -> pd.DataFrame:
-    """The parts whose parent area the same source did not publish for that indicator.
+#: The columns that say which area, indicator and source a row is: enough to find the
+#: unpublished parents without copying whole rows.
+_KEYS = ["gebiedscode", "indicator", "bron_id", "jaar", "indeling"]
+_NO_ROWS = np.array([], dtype=np.intp)
+
+
+def _unpublished(parts: pd.DataFrame, published: pd.DataFrame, niveau: str) -> np.ndarray:
+    """Positions (in ``parts``) of the parts whose parent area the same source did not
+    publish for that indicator, in the order of their source groups.
 
     Works per source, year and indeling; a source that published every parent for every
     indicator (a CBS table) is skipped whole, without looking at its rows one by one.
+    Both frames need only the columns ``_KEYS``.
     """
-    if published.empty or parts.empty:
-        return parts
+    if parts.empty:
+        return _NO_ROWS
+    if published.empty:
+        return np.arange(len(parts))
     coarse = ["bron_id", "jaar", "indeling"]
     published_groups = published.groupby(coarse, sort=False).indices
     keep = []
     for key, index in parts.groupby(coarse, sort=False).indices.items():
-        group = parts.iloc[index]
         if key not in published_groups:
-            keep.append(group)
+            keep.append(index)
             continue
+        group = parts.iloc[index]
         have = published.iloc[published_groups[key]][["gebiedscode", "indicator"]]
         codes = pd.Series(group["gebiedscode"].unique())
         parents = set(parent_code(codes, niveau))
@@ -140,8 +150,8 @@ def _unpublished(parts: pd.DataFrame, published: pd.DataFrame, niveau: str) -> p
         group = group.assign(_parent=parent_code(group["gebiedscode"], niveau))
         merged = group.merge(have.drop_duplicates().rename(columns={"gebiedscode": "_parent"}),
                              on=["_parent", "indicator"], how="left", indicator=True)
-        keep.append(group[(merged["_merge"] == "left_only").to_numpy()].drop(columns="_parent"))
-    return pd.concat(keep, ignore_index=True) if keep else parts.iloc[0:0]
+        keep.append(index[(merged["_merge"] == "left_only").to_numpy()])
+    return np.concatenate(keep) if keep else _NO_ROWS
 
 
 def complete_levels(long: pd.DataFrame,
@@ -150,16 +160,38 @@ def complete_levels(long: pd.DataFrame,
     """Add wijk and gemeente rows computed from buurten where a source did not publish them.
 
     Published (observed) rows always win: an area is computed only when the same source
-    has no row of its own for it (same year, indeling and indicator).
+    has no row of its own for it (same year, indeling and indicator). Nederland's rows
+    (NL00, level "land") are kept as given; rows of any other level are left out. Within
+    each level the rows keep their order, computed rows after published ones. When every
+    source published every parent (CBS tables) the table is returned without copying it.
     """
+    levels = ("buurt", "wijk", "gemeente")
     index = long.groupby("niveau", sort=False).indices
-    empty = np.array([], dtype=int)
-    levels = {niveau: long.iloc[index.get(niveau, empty)]
-              for niveau in ("buurt", "wijk", "gemeente", "land")}  # land: NL00, as given
+    inside = long["niveau"].isin((*levels, "land")).to_numpy()  # NL00 as given
+    if not inside.all():
+        long = long[inside].reset_index(drop=True)
+        index = long.groupby("niveau", sort=False).indices
+    keys = long[_KEYS]
+    computed_wijken = None
+    added = []
     for source, niveau in (("buurt", "wijk"), ("wijk", "gemeente")):
-        parts = _unpublished(levels[source], levels[niveau], niveau)
-        if parts.empty:
+        own = index.get(source, _NO_ROWS)
+        published = keys.iloc[index.get(niveau, _NO_ROWS)]
+        if computed_wijken is None:
+            rows = _unpublished(keys.iloc[own], published, niveau)
+            parts = long.iloc[own[rows]] if len(rows) else None
+        else:
+            # Wijken computed in the first step are parts of their gemeente too.
+            light = pd.concat([keys.iloc[own], computed_wijken[_KEYS]], ignore_index=True)
+            rows = _unpublished(light, published, niveau)
+            parts = (pd.concat([long.iloc[own], computed_wijken], ignore_index=True).iloc[rows]
+                     if len(rows) else None)
+        if parts is None:
             continue
         computed = aggregate(parts, niveau, factors, expected)
-        levels[niveau] = pd.concat([levels[niveau], computed], ignore_index=True)
-    return pd.concat(levels.values(), ignore_index=True)[INTERNAL]
+        if niveau == "wijk":
+            computed_wijken = computed
+        added.append(computed)
+    if not added:
+        return long if list(long.columns) == INTERNAL else long[INTERNAL]
+    return pd.concat([long, *added], ignore_index=True)[INTERNAL]

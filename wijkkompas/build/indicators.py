@@ -33,37 +33,53 @@ def ratio(teller: pd.Series, noemer: pd.Series, factor: float) -> pd.Series:
 
 
 def compute(frame: pd.DataFrame) -> pd.DataFrame:
-    """Long table of every indicator whose variables the wide ``frame`` has."""
-    parts = []
-    base = frame[["gebiedscode", "gebiedsnaam", "niveau", "jaar", "bron"]]
-    change = frame["indelingswijziging"] if "indelingswijziging" in frame else np.nan
-    for ind in indicators().values():
-        if ind.teller not in frame.columns or (ind.noemer and ind.noemer not in frame.columns):
-            continue
+    """Long table of every indicator whose variables the wide ``frame`` has.
+
+    Built in one go: the area columns are repeated once per indicator with a single
+    ``take`` (no copy per indicator), the numbers are joined as arrays and the status is
+    chosen from two strings by position.
+    """
+    chosen = [ind for ind in indicators().values()
+              if ind.teller in frame.columns and (not ind.noemer or ind.noemer in frame.columns)]
+    if not chosen:
+        return pd.DataFrame(columns=INTERNAL)
+    rows = len(frame)
+    tellers, noemers, waarden = [], [], []
+    for ind in chosen:
         if ind.berekening == "aantal":
-            teller = frame[ind.teller].astype("float64")
-            noemer = pd.Series(np.nan, index=frame.index)
+            teller = frame[ind.teller].astype("float64").to_numpy()
+            noemer = np.full(rows, np.nan)
             waarde = teller
         elif ind.berekening == "gemiddelde":
-            waarde = frame[ind.teller].astype("float64")
-            noemer = frame[ind.noemer].astype("float64")
+            waarde = frame[ind.teller].astype("float64").to_numpy()
+            noemer = frame[ind.noemer].astype("float64").to_numpy()
             teller = waarde * noemer
         else:
-            teller = frame[ind.teller].astype("float64")
-            noemer = frame[ind.noemer].astype("float64")
-            waarde = ratio(teller, noemer, ind.factor)
-        part = base.copy()
-        part["indicator"] = ind.indicator
-        part["waarde"] = waarde
-        part["teller"] = teller
-        part["noemer"] = noemer
-        part["indelingswijziging"] = change
-        parts.append(part)
-    if not parts:
-        return pd.DataFrame(columns=INTERNAL)
-    result = pd.concat(parts, ignore_index=True)
+            teller = frame[ind.teller].astype("float64").to_numpy()
+            noemer = frame[ind.noemer].astype("float64").to_numpy()
+            with np.errstate(divide="ignore", invalid="ignore"):
+                waarde = ind.factor * teller / np.where(noemer > 0, noemer, np.nan)
+        tellers.append(teller)
+        noemers.append(noemer)
+        waarden.append(waarde)
+    base = frame[["gebiedscode", "gebiedsnaam", "niveau", "jaar", "bron"]]
+    repeat = np.tile(np.arange(rows), len(chosen))
+    result = base.take(repeat).reset_index(drop=True)
+    names = np.array([ind.indicator for ind in chosen], dtype=object)
+    result["indicator"] = pd.array(np.repeat(names, rows), dtype="str")
+    waarde = np.concatenate(waarden)
+    known = ~np.isnan(waarde)
+    result["waarde"] = waarde
+    result["teller"] = np.concatenate(tellers)
+    result["noemer"] = np.concatenate(noemers)
+    if "indelingswijziging" in frame:
+        result["indelingswijziging"] = frame["indelingswijziging"].take(repeat).reset_index(
+            drop=True)
+    else:
+        result["indelingswijziging"] = np.nan
     result["bron_id"] = result["bron"]
     result["indeling"] = result["jaar"]
-    result["status"] = np.where(result["waarde"].notna(), "waargenomen", "ontbreekt")
-    result["dekking"] = np.where(result["waarde"].notna(), 1.0, np.nan)
+    status = np.array(["ontbreekt", "waargenomen"], dtype=object)[known.astype(np.intp)]
+    result["status"] = pd.array(status, dtype="str")
+    result["dekking"] = np.where(known, 1.0, np.nan)
     return result[INTERNAL]

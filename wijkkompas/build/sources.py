@@ -13,13 +13,14 @@ to when it is not the frame's year.
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import orjson
 import pandas as pd
 
 from wijkkompas.build.catalogue import (
@@ -63,8 +64,10 @@ def _to_counts(frame: pd.DataFrame, percent: set[str]) -> None:
 
 
 def _load_json(path: Path) -> Any:
+    """A raw JSON file, parsed with orjson (strict UTF-8 and JSON, several times faster
+    than the standard library on CBS's large TypedDataSet files)."""
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        return orjson.loads(path.read_bytes())
     except (OSError, ValueError) as exc:
         raise WijkkompasError(
             f"Kan {path} niet lezen ({exc}). Haal de tabel opnieuw op met "
@@ -80,35 +83,44 @@ def read_cbs_table(folder: Path, table_id: str, jaar: int) -> SourceFrame:
     titles = {str(r["Key"]).strip(): str(r.get("Title", "")).strip()
               for r in (_load_json(regions) if regions.is_file() else [])}
     resolution = resolve_odata(table_id, props)
+    data_path = folder / "TypedDataSet.json"
+    if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+        raise WijkkompasError(f"{data_path} is geen lijst van rijen; haal de tabel opnieuw op "
+                              "met 'wijkkompas fetch --refresh'.")
     raw = pd.DataFrame.from_records(rows, columns=["WijkenEnBuurten",
                                                    *resolution.keys.values()])
     if raw.empty or raw["WijkenEnBuurten"].isna().all():
-        raise WijkkompasError(f"{folder / 'TypedDataSet.json'} bevat geen rijen met "
+        raise WijkkompasError(f"{data_path} bevat geen rijen met "
                               "WijkenEnBuurten; haal de tabel opnieuw op.")
-    data_path = folder / "TypedDataSet.json"
     codes = raw["WijkenEnBuurten"].astype("string").str.strip()
-    bad = [f"rij {int(i) + 1}: ongeldige gebiedscode {None if pd.isna(c) else str(c)!r}"
-           for i, c in codes.items() if pd.isna(c) or not CODE_RE.fullmatch(str(c))]
-    if bad:
+    valid = pd.Series([c is not pd.NA and CODE_RE.fullmatch(c) is not None for c in codes],
+                      index=codes.index, dtype=bool)
+    if not valid.all():
+        bad = [f"rij {int(i) + 1}: ongeldige gebiedscode {None if pd.isna(c) else str(c)!r}"
+               for i, c in codes[~valid].items()]
         raise WijkkompasError(f"{data_path}: {capped(bad)} (verwacht GM####, WK######, "
                               "BU######## of NL00). Haal de tabel opnieuw op met "
                               "'wijkkompas fetch --refresh'.")
     codes = codes.astype(str)
-    frame = pd.DataFrame({"gebiedscode": codes, "gebiedsnaam": codes.map(titles),
-                          "niveau": level_of(codes), "jaar": jaar, "bron": f"CBS {table_id}"})
+    columns: dict[str, Any] = {"gebiedscode": codes, "gebiedsnaam": codes.map(titles),
+                               "niveau": level_of(codes), "jaar": jaar,
+                               "bron": f"CBS {table_id}"}
     wrong = []
     for name, key in resolution.keys.items():
         column = raw[key]
-        if not pd.api.types.is_numeric_dtype(column):
-            column = column.astype("string").str.strip()  # e.g. the padded code '3         '
-            column = column.mask(column == "")
+        if pd.api.types.is_numeric_dtype(column):  # numbers, null (secret) is NaN
+            columns[name] = column.to_numpy(dtype="float64")
+            continue
+        column = column.astype("string").str.strip()  # e.g. the padded code '3         '
+        column = column.mask(column == "")
         numbers = pd.to_numeric(column, errors="coerce")
         wrong.extend(f"rij {int(i) + 1}, {key}: geen getal: {raw.at[i, key]!r}"
                      for i in column[column.notna() & numbers.isna()].index)
-        frame[name] = numbers
+        columns[name] = numbers.to_numpy(dtype="float64", na_value=np.nan)
     if wrong:
         raise WijkkompasError(f"{data_path}: {capped(wrong)}. Haal de tabel opnieuw op met "
                               "'wijkkompas fetch --refresh'.")
+    frame = pd.DataFrame(columns)
     _to_counts(frame, resolution.percent)
     return SourceFrame(f"CBS {table_id}", jaar, frame, resolution)
 

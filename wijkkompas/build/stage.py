@@ -2,10 +2,12 @@
 
 Writes (each atomically):
 
-- ``indicatoren.parquet`` and ``indicatoren.csv``: one row per area, year, indeling and
-  indicator (columns in ``indicators.COLUMNS``; see docs/data-dictionary.md), from the KWB
-  tables and wijk- en buurtkaart files, the Politie's crime counts (with rates per 1,000
-  inhabitants, build/veiligheid.py) and the Leefbaarometer (build/leefbaarometer.py);
+- ``indicatoren.parquet`` (and ``indicatoren.csv`` when asked, ``csv=True``; nationally
+  it is half a gigabyte and takes longer to write than the rest of the build): one row
+  per area, year, indeling and indicator (columns in ``indicators.COLUMNS``; see
+  docs/data-dictionary.md), from the KWB tables and wijk- en buurtkaart files, the
+  Politie's crime counts (with rates per 1,000 inhabitants, build/veiligheid.py) and the
+  Leefbaarometer (build/leefbaarometer.py);
 - ``indicatoren_definities.csv``: name, unit, source and kind of each indicator;
 - ``grenzen.gpkg``: the boundaries of every year, layers buurten_/wijken_/gemeente_<jaar>;
 - ``indelingen.csv``: per buurt of the target indeling, whether each other year's buurt
@@ -210,6 +212,18 @@ def _computed(source: SourceFrame) -> pd.DataFrame:
     return rows
 
 
+def _joined(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """The frames one under the other, leaving out empty ones: an empty frame has object
+    columns, and with it pandas would turn every column of the result into objects (slow,
+    and numbers that numpy cannot compute with)."""
+    filled = [f for f in frames if len(f)]
+    if not filled:
+        return frames[0] if frames else pd.DataFrame(columns=INTERNAL)
+    if len(filled) == 1:
+        return filled[0].reset_index(drop=True)
+    return pd.concat(filled, ignore_index=True)
+
+
 def build_table(raw_dir: Path, local: LocalConfig | None = None,
                 target_indeling: int | None = None,
                 weights_path: Path | None = None) -> tuple[pd.DataFrame, dict]:
@@ -231,15 +245,14 @@ def build_table(raw_dir: Path, local: LocalConfig | None = None,
                      if local else {})
     factors = factor_table(local_factors)
 
-    long = pd.concat([_computed(s) for s in sources] or [pd.DataFrame(columns=INTERNAL)],
-                     ignore_index=True)
+    long = _joined([_computed(s) for s in sources])
     areas = known_areas(sources + lbm_sources, bounds)
     expected = expected_parts(areas)
     problems = []
     if local:
         local_rows, problems = load_local(local, areas)
         if not problems:
-            long = pd.concat([long, local_rows], ignore_index=True)
+            long = _joined([long, local_rows])
     long = complete_levels(long, factors, expected)
 
     with_buurten = [j for j, b in bounds.items() if b.buurten is not None]
@@ -251,14 +264,13 @@ def build_table(raw_dir: Path, local: LocalConfig | None = None,
                                   f"indeling uit {sorted(with_buurten)}.")
         carried, verdicts = _carry(long, bounds, factors, target, points)
         # Carried buurten add up to wijken and the gemeente on the target's boundaries.
-        long = pd.concat([long, complete_levels(carried, factors, expected)],
-                         ignore_index=True)
+        long = _joined([long, complete_levels(carried, factors, expected)])
 
     # Crime per 1,000 inhabitants: counts and inhabitants of the same area and indeling.
-    long = pd.concat([long, crime_rates(long, verdicts)], ignore_index=True)
+    long = _joined([long, crime_rates(long, verdicts)])
     # Leefbaarometer scores, weighted by inhabitants of the same buurt, year and indeling.
-    long = pd.concat([long, leefbaarometer.weighted_rows(lbm_sources, long, verdicts, factors,
-                                                         expected)], ignore_index=True)
+    long = _joined([long, leefbaarometer.weighted_rows(lbm_sources, long, verdicts, factors,
+                                                       expected)])
     long = _fill_names(long, _names(sources + lbm_sources, bounds))
     long["indelingswijziging"] = pd.to_numeric(long["indelingswijziging"], errors="coerce")
     # Numbers stay numbers whatever the sources were (an empty source frame is untyped).
@@ -277,10 +289,12 @@ def run_build(data_dir: Path, local_path: Path | None = None,
               target_indeling: int | None = None,
               say: Callable[[str], None] = print,
               out_dir: Path | None = None,
-              weights_path: Path | None = None) -> BuildResult:
+              weights_path: Path | None = None,
+              csv: bool = False) -> BuildResult:
     """Build and write into ``out_dir`` (default ``data/processed``); nothing is written
     there when the input is rejected. ``weights_path`` is an optional address or grid layer
-    for re-allocating onto the target indeling.
+    for re-allocating onto the target indeling. ``csv``: also write the indicator table as
+    ``indicatoren.csv`` (the side tables are always CSV).
 
     ``build_and_score`` (kompas stage) runs this into a staging folder, for the command line.
     """
@@ -297,8 +311,9 @@ def run_build(data_dir: Path, local_path: Path | None = None,
     out_dir.mkdir(parents=True, exist_ok=True)
 
     result = BuildResult(table, side["target"])
-    parquet, csv = out_dir / "indicatoren.parquet", out_dir / "indicatoren.csv"
-    write_table(table, parquet, csv)
+    parquet = out_dir / "indicatoren.parquet"
+    csv_path = out_dir / "indicatoren.csv" if csv else None
+    write_table(table, parquet, csv_path)
     outputs = {
         "indicatoren_definities.csv": side["definitions"],
         "indelingen.csv": side["verdicts"],
@@ -313,7 +328,8 @@ def run_build(data_dir: Path, local_path: Path | None = None,
         "jaren": sorted(int(j) for j in table["jaar"].unique()),
         "bronnen": sorted(table["bron"].unique().tolist()),
     })
-    result.outputs = [parquet, csv, *(out_dir / n for n in outputs), out_dir / "grenzen.gpkg",
+    result.outputs = [parquet, *([csv_path] if csv_path else []),
+                      *(out_dir / n for n in outputs), out_dir / "grenzen.gpkg",
                       out_dir / "bouwinfo.json"]
     for line in result.lines():
         say(line)

@@ -123,7 +123,7 @@ def build_and_score(data_dir: Path, local_path: Path | None = None,
                     target_indeling: int | None = None, kompas_path: Path | None = None,
                     say: Callable[[str], None] = print,
                     wait: float = DEFAULT_WAIT, weights_path: Path | None = None,
-                    gemeenten: Sequence[str] = (ALMELO,),
+                    gemeenten: Sequence[str] = (ALMELO,), csv: bool = False,
                     ) -> tuple[BuildResult, KompasResult | None]:
     """Build and score into a staging folder beside ``data_dir/processed`` and swap it in
     when everything is written; on any error or interruption ``processed`` stays as it was.
@@ -136,7 +136,7 @@ def build_and_score(data_dir: Path, local_path: Path | None = None,
     lines: list[str] = []
     with data_lock(data_dir, wait), replace_folder(final) as staging:
         built = run_build(data_dir, local_path, target_indeling, say=lines.append,
-                          out_dir=staging, weights_path=weights_path)
+                          out_dir=staging, weights_path=weights_path, csv=csv)
         scored = run_kompas(data_dir, kompas_path, say=lines.append, out_dir=staging,
                             gemeenten=gemeenten)
     for line in lines:
