@@ -61,30 +61,41 @@ class TableRef:
     bron: str  # "catalogus" or "ingebouwde lijst"
 
 
+def catalogue_rows(settings: Settings, title: str, catalogue: str) -> list[dict] | None:
+    """The tables of the catalogue at ``settings.cbs_url`` whose title contains ``title``
+    (``catalogue`` names it in messages).
+
+    A catalogue that cannot be reached raises; one that answers with an error or with an
+    answer that cannot be read gives None, so that the caller uses its built-in ids.
+    """
+    with cbs_session(settings, catalogue) as (point, counter):
+        def ask() -> list[dict]:
+            return cbsodata.get_table_list(
+                select=["Identifier", "Title", "Modified"],
+                filters=f"substringof('{title}',Title)",
+                catalog_url=point.catalog_url,
+                **point.request_kwargs,
+            )
+
+        try:
+            return call_cbs(ask, settings, f"het zoeken in de {catalogue}", counter)
+        except WijkkompasError as exc:
+            if isinstance(exc.__cause__, requests.ConnectionError | requests.Timeout):
+                raise
+            log.warning("%s niet bruikbaar (%s); de ingebouwde tabellijst wordt gebruikt.",
+                        catalogue, exc)
+            return None
+
+
 def search_catalogue(settings: Settings) -> dict[int, str]:
     """Ask the CBS catalogue for the KWB tables; returns {year: table id}.
 
     A catalogue that cannot be reached raises; one that answers with an error or an
     answer that cannot be read gives an empty result, so the built-in list is used.
     """
-    with cbs_session(settings, "CBS-catalogus") as (point, counter):
-        def ask() -> list[dict]:
-            return cbsodata.get_table_list(
-                select=["Identifier", "Title", "Modified"],
-                filters=f"substringof('{TITLE}',Title)",
-                catalog_url=point.catalog_url,
-                **point.request_kwargs,
-            )
-
-        try:
-            rows = call_cbs(ask, settings, "het zoeken in de CBS-catalogus", counter)
-        except WijkkompasError as exc:
-            cause = exc.__cause__
-            if isinstance(cause, requests.ConnectionError | requests.Timeout):
-                raise
-            log.warning("CBS-catalogus niet bruikbaar (%s); de ingebouwde tabellijst wordt "
-                        "gebruikt.", exc)
-            return {}
+    rows = catalogue_rows(settings, TITLE, "CBS-catalogus")
+    if rows is None:
+        return {}
     found: dict[int, str] = {}
     for row in rows:
         match = _TITLE_RE.match(str(row.get("Title", "")).strip())

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import csv
 import dataclasses
-import logging
 import re
 from collections.abc import Callable
 from functools import cache
@@ -30,23 +29,18 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import cbsodata
-import requests
-
 from wijkkompas.errors import WijkkompasError
 from wijkkompas.fetch.cbs import (
     REGION_KEY,
     FetchResult,
     TableRef,
     TableSource,
+    catalogue_rows,
     fetch_table,
     gemeente_filter,
     is_cached,
 )
-from wijkkompas.fetch.cbs_client import call_cbs, cbs_session
 from wijkkompas.settings import Settings
-
-log = logging.getLogger(__name__)
 
 TABLE_ID = "47018NED"
 TITLE = "Geregistreerde misdrijven; soort misdrijf, wijk, buurt, jaarcijfers"
@@ -109,24 +103,10 @@ def find_table(settings: Settings) -> TableRef:
     A catalogue that cannot be reached raises; one that answers with an error, or lists no
     table of that title, leaves the known id.
     """
-    politie = at_politie(settings)
-    with cbs_session(politie, "CBS-dataderden-catalogus") as (point, counter):
-        def ask() -> list[dict]:
-            return cbsodata.get_table_list(
-                select=["Identifier", "Title", "Modified"],
-                filters=f"substringof('{TITLE}',Title)",
-                catalog_url=point.catalog_url,
-                **point.request_kwargs,
-            )
-
-        try:
-            rows = call_cbs(ask, politie, "het zoeken in de CBS-dataderden-catalogus", counter)
-        except WijkkompasError as exc:
-            if isinstance(exc.__cause__, requests.ConnectionError | requests.Timeout):
-                raise _politie_message(exc) from exc.__cause__
-            log.warning("CBS-dataderden-catalogus niet bruikbaar (%s); tabel %s wordt gebruikt.",
-                        exc, TABLE_ID)
-            rows = []
+    try:
+        rows = catalogue_rows(at_politie(settings), TITLE, "CBS-dataderden-catalogus") or []
+    except WijkkompasError as exc:
+        raise _politie_message(exc) from exc.__cause__
     # The id becomes a folder name: only CBS's form (five digits, three letters) is taken.
     found = sorted((str(r.get("Modified") or ""), str(r.get("Identifier", "")).strip())
                    for r in rows if str(r.get("Title", "")).strip() == TITLE
