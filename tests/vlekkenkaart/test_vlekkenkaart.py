@@ -294,3 +294,15 @@ def test_cli_vlekkenkaart_with_toets(processed, tmp_path, capsys):
     assert data["gedeeld"] is True and "toets" not in data
     assert main(["vlekkenkaart", "--data-dir", str(processed.data_dir), "--zorglocaties",
                  str(EXAMPLE), "--toets", "veel", "--categorie", "huisarts"]) == 1
+
+
+def test_the_voorbeeld_banner_counts_the_points_drawn(processed):
+    """The shared page draws no sensitive point, so its banner counts only what it draws."""
+    from wijkkompas.vlekkenkaart.stage import map_payload
+
+    vk = build_vlekkenkaart(processed, read_config(EXAMPLE))
+    for gedeeld in (True, False):
+        payload = map_payload(processed, vk, gedeeld)
+        drawn = sum(bool(p.get("v")) for p in payload["punten"])
+        assert drawn > 0 and payload["voorbeeld"]["aantal"] == drawn, gedeeld
+    assert map_payload(processed, vk, True)["voorbeeld"]["aantal"] < vk.examples

@@ -178,7 +178,8 @@ def map_payload(processed: Processed, vk: Vlekkenkaart, gedeeld: bool,
             "i": None if pd.isna(carry["draagkracht"].get(code, np.nan))
             else round(float(carry["draagkracht"].get(code)), 2)},
             "geometry": rounded_geojson_geometry(geom)})
-    examples = vk.examples
+    # The banner counts the invented locations drawn in this view (never sensitive ones).
+    examples = int(points["voorbeeld"].astype(bool).sum())
     payload: dict[str, Any] = {
         "gedeeld": gedeeld, "bandbreedte": config.bandbreedte_m,
         "titel": f"Zorglocaties in {processed.kompas.naam}",
