@@ -19,17 +19,19 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio
+import shapely
 from pydantic import AfterValidator, Field, model_validator
 from pyproj import Transformer
 
 from wijkkompas.errors import WijkkompasError, capped
 from wijkkompas.fetch.geocode import Geocoder
-from wijkkompas.gebied import RD, within_rd_bounds
+from wijkkompas.gebied import RD, RD_X, RD_Y
 from wijkkompas.schema import Schema, parse_schema
 from wijkkompas.tabular import (
     MISSING,
     NumberError,
     parse_number,
+    parse_series,
     read_table,
     shown,
     text_of,
@@ -173,10 +175,11 @@ def _read_points(path: Path) -> pd.DataFrame:
                               "de locaties als punten of met x/y-kolommen.")
     if frame.crs is None:
         frame = frame.set_crs("EPSG:4326")
-    points = frame.geometry.to_crs(RD)
+    points = frame.geometry.to_crs(RD).to_numpy()
     frame = pd.DataFrame(frame.drop(columns="geometry"))
-    frame["_x"] = [p.x if p is not None and not p.is_empty else np.nan for p in points]
-    frame["_y"] = [p.y if p is not None and not p.is_empty else np.nan for p in points]
+    # NaN for a missing or empty geometry.
+    frame["_x"] = shapely.get_x(points)
+    frame["_y"] = shapely.get_y(points)
     return frame
 
 
@@ -195,8 +198,142 @@ def _read(dataset: Dataset) -> tuple[pd.DataFrame, str]:
     raise WijkkompasError(f"{path}: gebruik CSV, Excel (.xlsx) of GeoJSON voor zorglocaties.")
 
 
+_COLUMNS = ["naam", "categorie", "capaciteit", "x", "y", "adres", "bron", "bestand", "regel",
+            "herkomst", "status", "voorbeeld", "_waar"]
+_NUMBERS = ("capaciteit", "x", "y", "lon", "lat")
+
+
+def _texts(frame: pd.DataFrame, column: str) -> pd.Series:
+    """:func:`text_of` of every cell of ``column``; empty where the column is absent."""
+    if column not in frame.columns:
+        return pd.Series("", index=frame.index, dtype=object)
+    values = frame[column]
+    if pd.api.types.is_string_dtype(values) and \
+            pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
+        return values.str.strip().fillna("").astype(object)
+    return values.map(text_of).astype(object)
+
+
+def _numbers(frame: pd.DataFrame, column: str, decimal: str) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`parse_number` for a whole column: the numbers (NaN where missing) and a mask
+    of the cells that are not numbers. An absent column is missing throughout."""
+    if column not in frame.columns:
+        return np.full(len(frame), np.nan), np.zeros(len(frame), dtype=bool)
+    values = frame[column]
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        numbers = values.to_numpy(dtype="float64", na_value=np.nan, copy=True)
+        bad = np.isinf(numbers)
+        numbers[bad] = np.nan
+        return numbers, bad
+    numbers, bad = parse_series(values, decimal, missing=_MISSING)
+    return numbers.to_numpy(dtype="float64", copy=True), bad.to_numpy(dtype=bool)
+
+
+def _reason(value: object, decimal: str) -> str:
+    """Why a cell is not a number, in the words of :func:`parse_number`."""
+    try:
+        _number(value, decimal)
+    except NumberError as exc:
+        return exc.reason
+    raise AssertionError(f"{value!r} is a number")  # the column check and the cell disagree
+
+
 def _number(value: object, decimal: str) -> float | None:
     return parse_number(value, decimal, missing=_MISSING)
+
+
+def _read_dataset(dataset: Dataset, config: CareConfig, to_rd: Transformer,
+                  geocoder: Geocoder | None) -> tuple[pd.DataFrame, list[str]]:
+    """The rows of one data set (columns ``_COLUMNS``) and its problems in file order.
+
+    Every check runs on whole columns; only the rows with a problem are gone through one by
+    one to name it, and only the rows without coordinates are looked up (PDOK
+    Locatieserver), in file order. A row with an unknown category is named for that alone;
+    one with a cell that is no number for every such cell; a negative capacity only when its
+    numbers are numbers; coordinates outside the Netherlands only when nothing else is wrong.
+    """
+    frame, decimal = _read(dataset)
+    col = dataset.kolommen
+    name = str(dataset.bestand)
+    points = "_x" in frame.columns
+    line_offset = 1 if points else 2  # feature number, or CSV line
+    word = "object" if points else "regel"
+    lines = np.asarray(frame.index, dtype=np.int64) + line_offset
+    rows = len(frame)
+    if dataset.categorie:
+        category = pd.Series(dataset.categorie, index=frame.index, dtype=object)
+    else:
+        category = _texts(frame, col.get("categorie_kolom", "categorie"))
+    unknown = ~category.isin(list(config.categories)).to_numpy(dtype=bool)
+    numbers: dict[str, np.ndarray] = {}
+    wrong: dict[str, np.ndarray] = {}
+    for key in _NUMBERS:
+        if key != "capaciteit" and points:
+            numbers[key], wrong[key] = np.full(rows, np.nan), np.zeros(rows, dtype=bool)
+        else:
+            numbers[key], wrong[key] = _numbers(frame, col.get(key, key), decimal)
+    no_number = np.logical_or.reduce([wrong[key] for key in _NUMBERS]) & ~unknown
+    with np.errstate(invalid="ignore"):
+        negative = ~unknown & ~no_number & (numbers["capaciteit"] < 0)
+    refused = unknown | no_number | negative
+    messages: dict[int, list[str]] = {}
+    for i in np.flatnonzero(refused):
+        where = f"{name} {word} {lines[i]}"
+        if unknown[i]:
+            text = [f"{where}: onbekende categorie '{shown(category.iat[i])}' (bekend: "
+                    f"{', '.join(config.categories)}); voeg hem toe aan {config.path}"]
+        elif no_number[i]:
+            text = [f"{where}: {_reason(frame[col.get(key, key)].iat[i], decimal)} in kolom "
+                    f"{col.get(key, key)}" for key in _NUMBERS if wrong[key][i]]
+        else:
+            text = [f"{where}: een capaciteit kan niet negatief zijn "
+                    f"({float(numbers['capaciteit'][i]):g}) in kolom "
+                    f"{col.get('capaciteit', 'capaciteit')}"]
+        messages[int(i)] = text
+    if points:
+        x = frame["_x"].to_numpy(dtype="float64", copy=True)
+        y = frame["_y"].to_numpy(dtype="float64", copy=True)
+    else:
+        x, y = numbers["x"], numbers["y"]
+        lon, lat = numbers["lon"], numbers["lat"]
+        project = ~refused & np.isnan(x) & ~np.isnan(lon) & ~np.isnan(lat)
+        if project.any():
+            x[project], y[project] = to_rd.transform(lon[project], lat[project])
+    address = (_texts(frame, col.get("adres", "adres")) + " "
+               + _texts(frame, col.get("postcode", "postcode")) + " "
+               + _texts(frame, col.get("plaats", "plaats"))).str.strip().to_numpy(dtype=object)
+    status = np.full(rows, STATUS_OK, dtype=object)
+    herkomst = np.full(rows, "bestand", dtype=object)
+    for i in np.flatnonzero(~refused & (np.isnan(x) | np.isnan(y))):
+        if address[i] and geocoder is not None:
+            place = geocoder.locate(address[i])
+            if place.found:
+                x[i], y[i], herkomst[i] = place.x, place.y, "adres (PDOK Locatieserver)"
+            else:
+                status[i] = "adres niet gevonden"
+        else:
+            status[i] = "geen coördinaten"
+    with np.errstate(invalid="ignore"):
+        in_nl = (RD_X[0] <= x) & (x <= RD_X[1]) & (RD_Y[0] <= y) & (y <= RD_Y[1])
+    for i in np.flatnonzero(~refused & (status == STATUS_OK) & ~in_nl):
+        messages[int(i)] = [f"{name} {word} {lines[i]}: coördinaten ({float(x[i])}, "
+                            f"{float(y[i])}) liggen niet in Nederland; RD (x, y in meters) of "
+                            "WGS84 (lon, lat) verwisseld?"]
+    if messages:
+        return pd.DataFrame(columns=_COLUMNS), [m for i in sorted(messages)
+                                                 for m in messages[i]]
+    names = _texts(frame, col.get("naam", "naam"))
+    table = pd.DataFrame({
+        "naam": names.where(names != "", "(zonder naam)").to_numpy(dtype=object),
+        "categorie": category.to_numpy(dtype=object),
+        "capaciteit": numbers["capaciteit"], "x": x, "y": y, "adres": address,
+        "bron": dataset.bron, "bestand": dataset.bestand.name, "regel": lines,
+        "herkomst": herkomst, "status": status,
+        "voorbeeld": dataset.voorbeeld | names.str.contains(VOORBEELD, regex=False)
+        .to_numpy(dtype=bool),
+        "_waar": [f"{name} {word} {line}" for line in lines],
+    }, columns=_COLUMNS, index=pd.RangeIndex(rows))
+    return table, []
 
 
 def read_locations(config: CareConfig, gemeente: gpd.GeoDataFrame,
@@ -206,82 +343,28 @@ def read_locations(config: CareConfig, gemeente: gpd.GeoDataFrame,
     Unknown categories and numbers that are not numbers stop the reading with a list of
     every such problem. Missing coordinates, addresses not found, points outside the
     gemeente and duplicates are kept with their status and listed in ``problems``.
+    Each data set is checked a column at a time (see :func:`_read_dataset`).
     """
     to_rd = Transformer.from_crs("EPSG:4326", RD, always_xy=True)
     boundary = gemeente.to_crs(RD).union_all()
-    rows, errors, notes = [], [], []
+    frames, errors, notes = [], [], []
     for dataset in config.datasets:
-        frame, decimal = _read(dataset)
-        col = dataset.kolommen
-        name = str(dataset.bestand)
-        line_offset = 1 if "_x" in frame.columns else 2  # feature number, or CSV line
-        for index, record in frame.iterrows():
-            line = int(index) + line_offset
-            where = f"{name} {'object' if line_offset == 1 else 'regel'} {line}"
-            category = dataset.categorie or text_of(record.get(col.get("categorie_kolom",
-                                                                       "categorie")))
-            if category not in config.categories:
-                errors.append(f"{where}: onbekende categorie '{shown(category)}' (bekend: "
-                              f"{', '.join(config.categories)}); voeg hem toe aan "
-                              f"{config.path}")
-                continue
-            numbers: dict[str, float | None] = {}
-            for key in ("capaciteit", "x", "y", "lon", "lat"):
-                column = col.get(key, key)
-                if key != "capaciteit" and "_x" in frame:
-                    numbers[key] = None
-                    continue
-                try:
-                    numbers[key] = _number(record.get(column), decimal)
-                except NumberError as exc:
-                    errors.append(f"{where}: {exc.reason} in kolom {column}")
-            if len(numbers) < 5:
-                continue
-            if numbers["capaciteit"] is not None and numbers["capaciteit"] < 0:
-                errors.append(f"{where}: een capaciteit kan niet negatief zijn "
-                              f"({numbers['capaciteit']:g}) in kolom "
-                              f"{col.get('capaciteit', 'capaciteit')}")
-                continue
-            capacity, x, y = numbers["capaciteit"], numbers["x"], numbers["y"]
-            lon, lat = numbers["lon"], numbers["lat"]
-            if "_x" in frame:
-                x, y = record["_x"], record["_y"]
-                x = None if pd.isna(x) else float(x)
-                y = None if pd.isna(y) else float(y)
-            elif x is None and lon is not None and lat is not None:
-                x, y = to_rd.transform(lon, lat)
-            address = " ".join(text_of(record.get(col.get(k, k)))
-                               for k in ("adres", "postcode", "plaats")).strip()
-            status, herkomst = STATUS_OK, "bestand"
-            if x is None or y is None:
-                if address and geocoder is not None:
-                    place = geocoder.locate(address)
-                    if place.found:
-                        x, y, herkomst = place.x, place.y, "adres (PDOK Locatieserver)"
-                    else:
-                        status = "adres niet gevonden"
-                else:
-                    status = "geen coördinaten"
-            if status == STATUS_OK and not within_rd_bounds(x, y, x, y):
-                errors.append(f"{where}: coördinaten ({x}, {y}) liggen niet in Nederland; "
-                              "RD (x, y in meters) of WGS84 (lon, lat) verwisseld?")
-                continue
-            naam = text_of(record.get(col.get("naam", "naam")))
-            rows.append({"naam": naam or "(zonder naam)", "categorie": category,
-                         "capaciteit": capacity, "x": x, "y": y, "adres": address,
-                         "bron": dataset.bron, "bestand": dataset.bestand.name, "regel": line,
-                         "herkomst": herkomst, "status": status,
-                         "voorbeeld": dataset.voorbeeld or VOORBEELD in naam, "_waar": where})
+        frame, problems = _read_dataset(dataset, config, to_rd, geocoder)
+        frames.append(frame)
+        errors += problems
     if errors:
         raise WijkkompasError(f"Zorglocaties afgekeurd: {capped(errors)}.")
-    table = pd.DataFrame(rows, columns=["naam", "categorie", "capaciteit", "x", "y", "adres",
-                                        "bron", "bestand", "regel", "herkomst", "status",
-                                        "voorbeeld", "_waar"])
+    filled = [f for f in frames if len(f)]
+    table = (pd.concat(filled, ignore_index=True) if filled
+             else pd.DataFrame(columns=_COLUMNS))
     table["voorbeeld"] = table["voorbeeld"].astype(bool)
-    geometry = gpd.points_from_xy(table["x"], table["y"])
-    located = gpd.GeoDataFrame(table, geometry=geometry, crs=RD)
-    known = located["status"] == STATUS_OK
-    outside = known & ~located.geometry.within(boundary)
+    located = gpd.GeoDataFrame(table, geometry=gpd.points_from_xy(table["x"], table["y"]),
+                               crs=RD)
+    known = (located["status"] == STATUS_OK).to_numpy(dtype=bool)
+    shapely.prepare(boundary)
+    inside = shapely.contains_xy(boundary, located["x"].to_numpy(dtype="float64"),
+                                 located["y"].to_numpy(dtype="float64"))
+    outside = known & ~inside
     located.loc[outside, "status"] = "buiten de gemeente"
     keep = located["status"] == STATUS_OK
     duplicate = keep & located.duplicated(["categorie", "naam", "x", "y"], keep="first")
