@@ -226,7 +226,7 @@ def test_04_vlekkenkaart(updated, tmp_path):
     assert (out / "vlekkenkaart_gedeeld.html").is_file()
     shared = page_data((out / "vlekkenkaart_gedeeld.html").read_text(encoding="utf-8"))
     assert shared["gedeeld"] is True
-    names = {p["n"] for p in shared["punten"]}
+    names = set(shared["punten"]["n"])
     assert not {n for n in names if "Beschermd wonen" in n or "opvang" in n.lower()}
     assert (out / "toets.txt").read_text().startswith("Voorgestelde locatie: Beschermd wonen")
     text = _outputs(book)

@@ -118,8 +118,8 @@ def test_vlekkenkaart_js_draws_a_small_payload(tmp_path, browser, gedeeld):
                "vlekken": {"type": "FeatureCollection", "features": [
                    {"type": "Feature", "geometry": SQUARE, "properties": {"n": 1, "d": 0.5}}]},
                "vlekkleuren": ["#fee5d9", "#fcae91", "#fb6a4a", "#cb181d"],
-               "punten": [{"n": "Praktijk", "c": "Huisarts", "ci": 1, "v": False, "k": 2,
-                           "ll": [52.35, 6.65]}],
+               "punten": {"n": ["Praktijk"], "ci": [1], "v": [0], "k": [2],
+                          "ll": [[52.35, 6.65]]},
                "categorieen": [
                    {"naam": "Opvang", "kleur": "#0072B2", "vorm": "cirkel", "getekend": 0,
                     "geteld": 0, "voorbeeld": 0, "verborgen": gedeeld},

@@ -383,5 +383,5 @@ def test_shared_page_in_the_browser_holds_no_sensitive_location(published, brows
     assert seen == sum(len(p) for p in PLACES.values())
     # The data object of the page says the same as its layers.
     data = page_data((folder / "vlekkenkaart_gedeeld.html").read_text(encoding="utf-8"))
-    assert [p["ll"] for p in data["punten"]] == layers["points"]
+    assert data["punten"]["ll"] == layers["points"]
     assert data["gedeeld"] is True

@@ -285,7 +285,7 @@ def test_cli_vlekkenkaart_with_toets(processed, tmp_path, capsys):
     sensitive = {c for c, cat in vk.config.categories.items() if cat.gevoelig}
     open_names = sorted(vk.located.loc[~vk.located.categorie.isin(sensitive), "naam"])
     data = page_data((tmp_path / "vk" / "vlekkenkaart_gedeeld.html").read_text(encoding="utf-8"))
-    names = sorted(p["n"] for p in data["punten"])
+    names = sorted(data["punten"]["n"])
     # Invented VOORBEELD locations are drawn (marked) but not counted; the rest are the open
     # locations counted, and no point is of a sensitive category.
     assert [n for n in names if "VOORBEELD" not in n] == open_names and open_names
@@ -303,6 +303,6 @@ def test_the_voorbeeld_banner_counts_the_points_drawn(processed):
     vk = build_vlekkenkaart(processed, read_config(EXAMPLE))
     for gedeeld in (True, False):
         payload = map_payload(processed, vk, gedeeld)
-        drawn = sum(bool(p.get("v")) for p in payload["punten"])
+        drawn = sum(payload["punten"]["v"])
         assert drawn > 0 and payload["voorbeeld"]["aantal"] == drawn, gedeeld
     assert map_payload(processed, vk, True)["voorbeeld"]["aantal"] < vk.examples

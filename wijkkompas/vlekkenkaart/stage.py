@@ -18,6 +18,7 @@ counted (measures, totals, density, toets) unless the configuration asks for it 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +28,7 @@ import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from wijkkompas.errors import WijkkompasError
 from wijkkompas.fetch.geocode import Geocoder
@@ -123,6 +125,52 @@ def _legend_categories(vk: Vlekkenkaart, gedeeld: bool) -> list[dict[str, Any]]:
     return entries
 
 
+def _point_columns(points: gpd.GeoDataFrame, config: CareConfig) -> dict[str, list]:
+    """The points of the page as columns, one list per property, the same order in each:
+    name (``n``), category as its index in the legend (``ci``), invented or not (``v``,
+    1 or 0), capacity (``k``, null when unknown) and place (``ll``, [lat, lon])."""
+    order = {code: number for number, code in enumerate(config.categories)}
+    wgs = points.geometry.to_crs(WGS84).to_numpy()
+    lat, lon = shapely.get_y(wgs).tolist(), shapely.get_x(wgs).tolist()
+    capacity = points["capaciteit"].astype("float64").tolist()
+    return {"n": points["naam"].astype(str).tolist(),
+            "ci": [order[c] for c in points["categorie"]],
+            "v": points["voorbeeld"].astype(bool).astype(int).tolist(),
+            "k": [None if math.isnan(k) else k for k in capacity],
+            "ll": [[round(a, 5), round(b, 5)] for a, b in zip(lat, lon, strict=True)]}
+
+
+def _buurt_counts(vk: Vlekkenkaart, codes: pd.Series, gedeeld: bool,
+                  suppressed: set[tuple[str, str]]) -> list[list[list[Any]]]:
+    """Per buurt the counts its tooltip lists: [category name, count] for each category
+    with locations there (suppressed ones as ``SUPPRESSED`` in the shared view), then the
+    total (in the shared view without the sensitive categories)."""
+    config = vk.config
+    sensitive = {c for c, cat in config.categories.items() if cat.gevoelig}
+    buurt = vk.measures[vk.measures["niveau"] == "buurt"]
+    known = dict(zip(zip(buurt["gebiedscode"], buurt["categorie"], strict=True),
+                     buurt["aantal"].astype(int).tolist(), strict=True))
+    out = []
+    for code in codes:
+        counts: list[list[Any]] = []
+        open_total = 0
+        for cat in config.categories:
+            n = known.get((code, cat))
+            if n is None:
+                continue
+            open_total += 0 if cat in sensitive else n
+            if n:
+                hidden = gedeeld and (code, cat) in suppressed
+                counts.append([config.categories[cat].naam, SUPPRESSED if hidden else n])
+        if gedeeld:
+            # The total leaves the sensitive ones out: else it would give them away.
+            counts.append(["zorglocaties (zonder gevoelige)", open_total])
+        elif (code, ALL) in known:
+            counts.append(["alle zorglocaties", known[(code, ALL)]])
+        out.append(counts)
+    return out
+
+
 def map_payload(processed: Processed, vk: Vlekkenkaart, gedeeld: bool,
                 toets: Toets | None = None) -> dict[str, Any]:
     """What the vlekkenkaart script needs. In the shared view no exact point, and no density,
@@ -140,44 +188,20 @@ def map_payload(processed: Processed, vk: Vlekkenkaart, gedeeld: bool,
                                                         "d": round(float(r.dichtheid_vanaf), 2)},
                       "geometry": rounded_geojson_geometry(r.geometry)}
                      for r in spots.itertuples()]
-    point_features = []
-    wgs = points.to_crs(WGS84)
-    order = {code: number for number, code in enumerate(config.categories)}
-    for row, geom in zip(points.itertuples(), wgs.geometry, strict=True):
-        point_features.append({"n": row.naam, "c": config.categories[row.categorie].naam,
-                               "ci": order[row.categorie], "v": bool(row.voorbeeld),
-                               "k": None if pd.isna(row.capaciteit) else float(row.capaciteit),
-                               "ll": [round(geom.y, 5), round(geom.x, 5)]})
     buurten = web_geometry(processed.boundaries("buurt"))
-    measures = vk.measures[vk.measures["niveau"] == "buurt"].set_index(
-        ["gebiedscode", "categorie"])
     suppressed = suppressed_counts(vk) if gedeeld else set()
+    counts = _buurt_counts(vk, buurten["gebiedscode"], gedeeld, suppressed)
     carry = vk.draagkracht.set_index("gebiedscode")
-    buurt_features = []
-    for code, name, geom in zip(buurten["gebiedscode"], buurten["gebiedsnaam"],
-                                buurten.geometry, strict=True):
-        counts = []
-        open_total = 0
-        for cat in config.categories:
-            if (code, cat) not in measures.index:
-                continue
-            n = int(measures.loc[(code, cat), "aantal"])
-            hidden = gedeeld and (code, cat) in suppressed
-            open_total += 0 if cat in sensitive else n
-            if n:
-                counts.append([config.categories[cat].naam, SUPPRESSED if hidden else n])
-        if gedeeld:
-            # The total leaves the sensitive ones out: else it would give them away.
-            counts.append(["zorglocaties (zonder gevoelige)", open_total])
-        elif (code, ALL) in measures.index:
-            counts.append(["alle zorglocaties", int(measures.loc[(code, ALL), "aantal"])])
-        rank = carry["rang"].get(code, np.nan)
-        buurt_features.append({"type": "Feature", "properties": {
-            "c": code, "n": None if pd.isna(name) else str(name), "t": counts,
-            "r": None if pd.isna(rank) else int(rank),
-            "i": None if pd.isna(carry["draagkracht"].get(code, np.nan))
-            else round(float(carry["draagkracht"].get(code)), 2)},
-            "geometry": rounded_geojson_geometry(geom)})
+    ranks = carry["rang"].reindex(buurten["gebiedscode"]).tolist()
+    indexes = carry["draagkracht"].reindex(buurten["gebiedscode"]).tolist()
+    buurt_features = [{"type": "Feature", "properties": {
+        "c": code, "n": None if pd.isna(name) else str(name), "t": shown,
+        "r": None if pd.isna(rank) else int(rank),
+        "i": None if pd.isna(index) else round(float(index), 2)},
+        "geometry": rounded_geojson_geometry(geom)}
+        for code, name, geom, shown, rank, index in zip(
+            buurten["gebiedscode"], buurten["gebiedsnaam"], buurten.geometry, counts, ranks,
+            indexes, strict=True)]
     # The banner counts the invented locations drawn in this view (never sensitive ones).
     examples = int(points["voorbeeld"].astype(bool).sum())
     payload: dict[str, Any] = {
@@ -189,7 +213,7 @@ def map_payload(processed: Processed, vk: Vlekkenkaart, gedeeld: bool,
             "locaties zelf. Beweeg over een buurt voor de aantallen per buurt en zijn "
             "draagkracht. Met de knoppen rechtsboven zet u lagen aan en uit."),
         "vlekken": {"type": "FeatureCollection", "features": vlek_features},
-        "vlekkleuren": VLEK_COLOURS, "punten": point_features,
+        "vlekkleuren": VLEK_COLOURS, "punten": _point_columns(points, config),
         "categorieen": _legend_categories(vk, gedeeld),
         "buurten": {"type": "FeatureCollection", "features": buurt_features},
         "buurtaantal": len(buurt_features),

@@ -43,31 +43,50 @@ def assign_areas(locations: gpd.GeoDataFrame, processed: Processed) -> gpd.GeoDa
     joined = gpd.sjoin(locations, buurten.rename(columns={"gebiedscode": "buurt"}),
                        how="left", predicate="within").drop(columns="index_right")
     joined = joined[~joined.index.duplicated(keep="first")]
-    joined["wijk"] = joined["buurt"].map(lambda c: wijk_of(c) if isinstance(c, str) else None)
+    # The wijk of each buurt once, not once per location; None outside every buurt.
+    wijken = {code: wijk_of(code) for code in joined["buurt"].dropna().unique()}
+    joined["wijk"] = pd.Series([wijken.get(c) if isinstance(c, str) else None
+                                for c in joined["buurt"]], index=joined.index, dtype=object)
     return joined
 
 
 def area_measures(located: gpd.GeoDataFrame, processed: Processed,
                   categories: list[str]) -> pd.DataFrame:
     """Per area (buurt, wijk, gemeente) and category (and ``alle``): count, capacity,
-    count per 1,000 inhabitants and location quotient against the gemeente."""
+    count per 1,000 inhabitants and location quotient against the gemeente.
+
+    Locations outside every buurt count for the gemeente only; a capacity is unknown (NaN)
+    where no location of the area and category has one."""
     gemeente = processed.kompas.gemeente
+    order = [*categories, ALL]
+    capacity = pd.to_numeric(located["capaciteit"], errors="coerce").astype("float64")
+    category = located["categorie"].astype(object)
     frames = []
-    for niveau, column in (("buurt", "buurt"), ("wijk", "wijk"), ("gemeente", None)):
+    for niveau in ("buurt", "wijk", "gemeente"):
         people = inhabitants(processed, niveau)
-        areas = people.index if niveau != "gemeente" else pd.Index([gemeente])
-        if niveau != "gemeente":
-            codes = processed.boundaries(niveau)["gebiedscode"]
-            areas = pd.Index(sorted(set(codes)))
-        for category in [*categories, ALL]:
-            part = located if category == ALL else located[located["categorie"] == category]
-            key = part[column] if column else pd.Series(gemeente, index=part.index)
-            counts = part.groupby(key).size().reindex(areas, fill_value=0)
-            capacity = part.groupby(key)["capaciteit"].sum(min_count=1).reindex(areas)
-            frames.append(pd.DataFrame({
-                "gebiedscode": areas, "niveau": niveau, "categorie": category,
-                "aantal": counts.to_numpy(), "capaciteit": capacity.to_numpy(),
-                "inwoners": people.reindex(areas).to_numpy()}))
+        if niveau == "gemeente":
+            areas = pd.Index([gemeente])
+            key = pd.Series(gemeente, index=located.index, dtype=object)
+        else:
+            areas = pd.Index(sorted(set(processed.boundaries(niveau)["gebiedscode"])))
+            key = located[niveau].astype(object)
+        # One grouping per level: by category and area, plus all categories per area.
+        parts = pd.DataFrame({"categorie": pd.concat([category, pd.Series(
+            ALL, index=located.index, dtype=object)], ignore_index=True),
+            "gebied": pd.concat([key, key], ignore_index=True),
+            "capaciteit": pd.concat([capacity, capacity], ignore_index=True)})
+        grouped = parts.groupby(["categorie", "gebied"], dropna=True)["capaciteit"]
+        grid = pd.MultiIndex.from_product([order, areas])
+        counts = grouped.size().reindex(grid, fill_value=0)
+        sums = grouped.sum(min_count=1).reindex(grid)
+        frames.append(pd.DataFrame({
+            "gebiedscode": np.tile(areas.to_numpy(dtype=object), len(order)),
+            "niveau": niveau,
+            "categorie": np.repeat(np.array(order, dtype=object), len(areas)),
+            "aantal": counts.to_numpy(dtype="int64"),
+            "capaciteit": sums.to_numpy(dtype="float64"),
+            "inwoners": np.tile(people.reindex(areas).to_numpy(dtype="float64"),
+                                len(order))}))
     out = pd.concat(frames, ignore_index=True)
     inw = out["inwoners"].where(out["inwoners"] > 0)
     out["per_1000"] = 1000 * out["aantal"] / inw

@@ -28,13 +28,16 @@ function vlekkenkaartKaart(map, data) {
   var vlek = L.geoJSON(data.vlekken, {style: function (f) {
     return {stroke: false, fillOpacity: 0.55, fillColor: data.vlekkleuren[f.properties.n - 1]};
   }});
-  var points = L.layerGroup(data.punten.map(function (p) {
-    var cat = data.categorieen[p.ci];
-    var icon = L.divIcon({className: "vk-punt", html: symbol(cat, p.v), iconSize: [16, 16],
-                          iconAnchor: [8, 8]});
-    return L.marker(p.ll, {icon: icon, keyboard: false}).bindTooltip(
-      (p.v ? '<b class="vk-voorbeeldlabel">VOORBEELD (verzonnen locatie)</b><br>' : "") +
-      "<b>" + esc(p.n) + "</b><br>" + esc(p.c) + "<br>capaciteit: " + esc(fmt(p.k)));
+  /* The points come as columns (data.punten.n, .ci, .v, .k, .ll), one entry per point. */
+  var pts = data.punten;
+  var points = L.layerGroup(pts.n.map(function (naam, i) {
+    var cat = data.categorieen[pts.ci[i]], example = pts.v[i] === 1;
+    var icon = L.divIcon({className: "vk-punt", html: symbol(cat, example),
+                          iconSize: [16, 16], iconAnchor: [8, 8]});
+    return L.marker(pts.ll[i], {icon: icon, keyboard: false}).bindTooltip(
+      (example ? '<b class="vk-voorbeeldlabel">VOORBEELD (verzonnen locatie)</b><br>' : "") +
+      "<b>" + esc(naam) + "</b><br>" + esc(cat.naam) + "<br>capaciteit: " +
+      esc(fmt(pts.k[i])));
   }));
   function rankColour(r) {
     if (r === null) { return data.geengegevens; }
