@@ -7,14 +7,22 @@ data folder. The real locations come from voorbeelden/zorglocaties.toml (Twente 
 of DigiMV, hospitals and COA, plus the invented examples); the generated ones are RD points
 spread over Almelo, in a CSV with a category column. Run:
 
-    python benchmarks/vlekkenkaart.py --repeat 3 [--aantal 26000]
+    python benchmarks/vlekkenkaart.py --repeat 3 [--aantal 26000] [--vergelijk MAP]
+
+``--vergelijk MAP`` times another version of the code in the same run, interleaved with this
+one (MAP holds its source tree, e.g. ``git archive 2df4df3 | tar -x -C MAP``), so that before
+and after are measured under the same load. The machine is shared: the load average before
+and after, and the processor time (user + sys) of each run, are printed beside the wall time.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import re
+import resource
+import statistics
 import sys
 import tempfile
 from pathlib import Path
@@ -33,12 +41,25 @@ ALMELO = [("cbs/kwb2015_almelo_buurten_wijkbuurtkaart.csv", 2015),
 
 RUN = """
 import sys
-from pathlib import Path
+if sys.argv[4]:
+    sys.path.insert(0, sys.argv[4])  # another version of the code
 from wijkkompas.cli import main
 code = main(["vlekkenkaart", "--data-dir", sys.argv[1], "--zorglocaties", sys.argv[2],
              "--out", sys.argv[3]])
 assert code == 0, code
 """
+
+
+def _timed(*args: str) -> tuple[object, float]:
+    """One fresh run and the processor time (user + sys, seconds) its process used."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    run = fresh(RUN, *args)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return run, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def _load() -> str:
+    return " / ".join(f"{x:.1f}" for x in os.getloadavg())
 
 
 def configs(work: Path, count: int) -> tuple[Path, Path]:
@@ -67,6 +88,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--aantal", type=int, default=26000)
     parser.add_argument("--work", type=Path, default=None)
+    parser.add_argument("--vergelijk", type=Path, default=None,
+                        help="source tree of another version, timed in the same run")
     args = parser.parse_args()
     from wijkkompas.cli import main as cli
 
@@ -77,23 +100,43 @@ def main() -> None:
                     str(data)]) == 0
     assert cli(["build", "--data-dir", str(data)]) == 0
     real, large = configs(work, args.aantal)
-    runs = {"echt": [], "groot": []}
+    versions = {"": "deze versie"}
+    if args.vergelijk:
+        versions[str(args.vergelijk.resolve())] = f"vergelijk ({args.vergelijk})"
+    runs: dict[tuple[str, str], list] = {}
+    cpu: dict[tuple[str, str], list[float]] = {}
+    start_load = _load()
     for _ in range(args.repeat):
-        for name, config in (("echt", real), ("groot", large)):
-            runs[name].append(fresh(RUN, str(data), str(config), str(work / f"uit_{name}")))
-    result = {name: median_of(items) for name, items in runs.items()}
+        for source in versions:
+            for name, config in (("echt", real), ("groot", large)):
+                run, seconds = _timed(str(data), str(config), str(work / f"uit_{name}"),
+                                      source)
+                runs.setdefault((source, name), []).append(run)
+                cpu.setdefault((source, name), []).append(seconds)
+    end_load = _load()
+    result = {key: median_of(items) for key, items in runs.items()}
 
     from wijkkompas.output.processed import load_processed
     from wijkkompas.vlekkenkaart.zorglocaties import read_config, read_locations
 
     gemeente = load_processed(data).boundaries("gemeente")
-    print("| locations | read | included in Almelo | wall time | peak memory |")
-    print("|---|---|---|---|---|")
-    for name, config in (("echt", real), ("groot", large)):
-        locations = read_locations(read_config(config), gemeente)
-        print(f"| {name} | {len(locations.rows):,} | {len(locations.included):,} | "
-              f"{result[name].seconds:.2f} s | {result[name].peak_mib:.0f} MiB |")
-    print(f"ratio groot / echt: {result['groot'].seconds / result['echt'].seconds:.2f}x")
+    counts = {name: read_locations(read_config(config), gemeente)
+              for name, config in (("echt", real), ("groot", large))}
+    print(f"load average (1/5/15 min): {start_load} at the start, {end_load} at the end")
+    print("| version | locations | read | included in Almelo | wall time | processor time "
+          "| peak memory |")
+    print("|---|---|---|---|---|---|---|")
+    for source, label in versions.items():
+        for name in ("echt", "groot"):
+            run = result[(source, name)]
+            print(f"| {label} | {name} | {len(counts[name].rows):,} | "
+                  f"{len(counts[name].included):,} | {run.seconds:.2f} s | "
+                  f"{statistics.median(cpu[(source, name)]):.2f} s | {run.peak_mib:.0f} MiB |")
+    for source, label in versions.items():
+        wall = result[(source, "groot")].seconds / result[(source, "echt")].seconds
+        used = statistics.median(cpu[(source, "groot")]) / statistics.median(
+            cpu[(source, "echt")])
+        print(f"ratio groot / echt, {label}: {wall:.2f}x wall time, {used:.2f}x processor time")
 
 
 if __name__ == "__main__":
