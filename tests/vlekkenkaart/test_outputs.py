@@ -169,3 +169,39 @@ def test_every_problem_of_a_file_is_named_with_its_row(tmp_path, processed):
         f"{tmp_path / 'nl.csv'} regel 3: '12.5' past niet bij de getalnotatie van dit bestand "
         "(decimaalkomma, punt tussen duizendtallen) in kolom capaciteit",
     ]) + "."
+
+
+# pyogrio reads a property of text and numbers as text, and says so.
+@pytest.mark.filterwarnings("ignore:Could not parse column 'capaciteit' as JSON")
+def test_problems_in_geojson_and_excel_name_object_and_row(tmp_path, processed):
+    """Numbers that GeoJSON and Excel hand over as numbers, and text among them: the same
+    messages as the row-by-row reader gave, with the object (GeoJSON) or row number."""
+    features = [({"naam": "Tekst", "capaciteit": "veel"}, [6.6625, 52.3563]),
+                ({"naam": "Negatief", "capaciteit": -3}, [6.6625, 52.3563]),
+                ({"naam": "Goed", "capaciteit": 12}, [6.6625, 52.3563]),
+                ({"naam": "Ver weg", "capaciteit": 1.5}, [-60.0, 10.0])]
+    (tmp_path / "punten.geojson").write_text(json.dumps({
+        "type": "FeatureCollection", "features": [
+            {"type": "Feature", "properties": p, "geometry": {"type": "Point",
+                                                               "coordinates": c}}
+            for p, c in features]}), encoding="utf-8")
+    pd.DataFrame({"naam": ["Goed", 7, "Oneindig", "Waar"],
+                  "capaciteit": [2, 3, "1e999", True],
+                  "x": [241947, 241947, 241947, 241947],
+                  "y": [486382, 486382, 486382, 486382]}).to_excel(tmp_path / "lijst.xlsx",
+                                                                   index=False)
+    (tmp_path / "zorg.toml").write_text(
+        '[categorie.ggz]\nnaam = "GGZ"\n[[dataset]]\nbestand = "punten.geojson"\n'
+        'categorie = "ggz"\n[[dataset]]\nbestand = "lijst.xlsx"\ncategorie = "ggz"\n',
+        encoding="utf-8")
+    with pytest.raises(WijkkompasError) as info:
+        read_locations(read_config(tmp_path / "zorg.toml"), processed.boundaries("gemeente"))
+    geojson, excel = tmp_path / "punten.geojson", tmp_path / "lijst.xlsx"
+    assert str(info.value) == "Zorglocaties afgekeurd: " + "; ".join([
+        f"{geojson} object 1: geen getal: 'veel' in kolom capaciteit",
+        f"{geojson} object 2: een capaciteit kan niet negatief zijn (-3) in kolom capaciteit",
+        f"{geojson} object 4: coördinaten (-8062585.260903606, -1510381.2803347674) liggen "
+        "niet in Nederland; RD (x, y in meters) of WGS84 (lon, lat) verwisseld?",
+        f"{excel} regel 4: geen getal: '1e999' in kolom capaciteit",
+        f"{excel} regel 5: geen getal: 'True' in kolom capaciteit",
+    ]) + "."
