@@ -89,6 +89,13 @@ def test_title_legend_and_banner_with_example_data(processed, tmp_path, browser)
                                          "g.getAttribute('stroke-dasharray')])")
         assert sorted(markers, key=str) == sorted(
             [[*legend[0], None], [*legend[0], "2 1.5"], [*legend[1], None]], key=str)
+        tips = p.evaluate("() => window.vlekkenkaart.points.getLayers().map(l => {"
+                          " l.openTooltip(); return l.getTooltip().getElement().innerText; })")
+        assert sorted(tips) == [
+            "GGZ Centrum\nGGZ\ncapaciteit: 8",
+            "Praktijk Echt\nHuisartsenpraktijk\ncapaciteit: onbekend",
+            "VOORBEELD (verzonnen locatie)\nPraktijk Verzonnen\nHuisartsenpraktijk\n"
+            "capaciteit: onbekend"]
         banner = p.inner_text(".vk-voorbeeld")
         assert "VOORBEELD" in banner and "1 verzonnen locatie(s)" in banner
         assert "tellen niet mee" in banner
