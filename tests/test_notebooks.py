@@ -147,8 +147,19 @@ def test_02_maps(updated, tmp_path):
 
 def test_02_output_follows_data_dir(updated, tmp_path):
     data, _ = updated
-    _run("02_wijkkompas_kaarten.ipynb", tmp_path, data_dir=str(data), thema="werk_inkomen")
+    _run("02_wijkkompas_kaarten.ipynb", tmp_path, data_dir=str(data), thema="werk_inkomen",
+         gemeente="GM0141")
     assert (data / "processed" / "kaarten" / "werk_inkomen_2015_wijken.png").is_file()
+
+
+@pytest.mark.parametrize("name", ["02_wijkkompas_kaarten.ipynb", "04_vlekkenkaart.ipynb"])
+def test_a_gemeente_that_was_not_built_is_named(updated, tmp_path, name):
+    data, _ = updated
+    with pytest.raises(papermill.PapermillExecutionError) as caught:
+        _run(name, tmp_path, data_dir=str(data), gemeente="GM0153")
+    assert caught.value.evalue == (
+        f"Geen kompasscores voor gemeente GM0153 in {data / 'processed'} (gescoord: GM0141). "
+        "Bouw met 'wijkkompas build --gemeente GM0153'.")
 
 
 def test_03_wijkprofiel(updated, tmp_path):

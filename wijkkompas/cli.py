@@ -337,7 +337,7 @@ def _fetch_in_run(args: argparse.Namespace, settings: Settings) -> None:
 
 def _import_leefbaarometer(args: argparse.Namespace, settings: Settings) -> None:
     from wijkkompas.build import leefbaarometer
-    from wijkkompas.storage import read_manifest, write_manifest
+    from wijkkompas.storage import read_manifest
 
     if args.bestand is None:
         raise WijkkompasError("Geef het Leefbaarometer-bestand op, bijvoorbeeld: wijkkompas "
@@ -347,7 +347,6 @@ def _import_leefbaarometer(args: argparse.Namespace, settings: Settings) -> None
     manifest = read_manifest(raw)
     table, indeling = leefbaarometer.import_file(args.bestand, raw, manifest, settings.gemeente,
                                                  args.jaar)
-    write_manifest(raw, manifest)
     years = sorted(table.frame["jaar"].unique())
     teken = "puntkomma" if table.separator == ";" else "komma"
     print(f"{args.bestand}: {len(table.frame)} buurtrijen (jaren {', '.join(map(str, years))}; "

@@ -97,9 +97,13 @@ def write_files_atomic(files: dict[Path, bytes]) -> None:
                 tmp.unlink()
 
 
+def json_bytes(value: Any) -> bytes:
+    """``value`` as the JSON the raw cache and processed/ store (sorted keys, UTF-8)."""
+    return (json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True) + "\n").encode("utf-8")
+
+
 def write_json_atomic(target: Path, value: Any) -> None:
-    text = json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
-    write_bytes_atomic(target, text.encode("utf-8"))
+    write_bytes_atomic(target, json_bytes(value))
 
 
 def csv_bytes(frame: pd.DataFrame) -> bytes:

@@ -8,6 +8,7 @@ rates are then checked by hand.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import replace
 
@@ -275,6 +276,17 @@ def test_leefbaarometer_import_keeps_the_file_and_records_it(lbm_built, tmp_path
     assert (entry["indeling"], entry["gemeente"], entry["jaren"], entry["rijen"]) == \
         (2024, "GM0141", [2022, 2024], 6)
     assert entry["origineel"] == "Leefbaarometer-scores buurten 2002-2024.csv"
+    assert entry["sha256"] == hashlib.sha256(stored.read_bytes()).hexdigest()
+
+
+def test_refused_leefbaarometer_leaves_raw_as_it_was(lbm_built, tmp_path):
+    data, _ = lbm_built
+    before = {p: p.read_bytes() for p in (data / "raw").rglob("*") if p.is_file()}
+    other = tmp_path / "andere_gemeente.csv"
+    other.write_text(SEMICOLON.replace("BU0141", "BU0153"), encoding="utf-8")
+    assert main(["import", str(other), "--bron", "leefbaarometer", "--data-dir",
+                 str(data)]) != 0
+    assert {p: p.read_bytes() for p in (data / "raw").rglob("*") if p.is_file()} == before
 
 
 def test_leefbaarometer_wijk_values_are_weighted_by_inhabitants(lbm_built):

@@ -11,14 +11,15 @@ those of 2024), which is the ``indeling`` the rows get.
 The file may use a semicolon or a comma between fields and a decimal comma or point.
 :func:`read_file` checks every row and reports every bad one with its line number;
 :func:`import_file` copies the file unchanged into ``data/raw/leefbaarometer/<indeling>/``
-and records it in the manifest. In the build, buurt scores are weighted by the inhabitants
-of the same buurt, year and indeling (build/inwoners.py) to wijk and gemeente values
-(status ``berekend``).
+and writes its manifest entry in the same step. In the build, buurt scores are weighted by
+the inhabitants of the same buurt, year and indeling (build/inwoners.py) to wijk and
+gemeente values (status ``berekend``).
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import math
 import re
@@ -35,7 +36,13 @@ from wijkkompas.build.indicators import INTERNAL
 from wijkkompas.build.inwoners import inhabitants
 from wijkkompas.build.sources import SourceFrame
 from wijkkompas.errors import WijkkompasError
-from wijkkompas.storage import now_stamp, sha256_file, write_bytes_atomic
+from wijkkompas.storage import (
+    MANIFEST_NAME,
+    json_bytes,
+    now_stamp,
+    sha256_file,
+    write_files_atomic,
+)
 
 #: Column of the open data file -> variable (and indicator) of the catalogue.
 COLUMNS = {"lbm": "lbm_totaal", "won": "lbm_won", "fys": "lbm_fys", "vrz": "lbm_vrz",
@@ -169,12 +176,18 @@ def import_file(path: Path, raw_dir: Path, manifest: dict[str, Any], gemeente: s
         raise WijkkompasError(f"{path}: geen enkele buurt van {gemeente}; controleer de "
                               "gemeente (instelling gemeente) en het bestand.")
     target = raw_dir / FOLDER / str(indeling) / RAW_NAME
-    write_bytes_atomic(target, path.read_bytes())
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise WijkkompasError(f"Kan {path} niet lezen ({exc.strerror}).") from None
     manifest.setdefault(FOLDER, {})[str(indeling)] = {
         "bestand": RAW_NAME, "origineel": path.name, "indeling": indeling,
         "gemeente": gemeente, "jaren": years, "rijen": len(table.frame),
-        "sha256": sha256_file(target), "imported_at": now_stamp(),
+        "sha256": hashlib.sha256(data).hexdigest(), "imported_at": now_stamp(),
     }
+    # The file and its manifest entry are put in place together (Ctrl-C held back), so
+    # raw/ never holds one without the other.
+    write_files_atomic({target: data, raw_dir / MANIFEST_NAME: json_bytes(manifest)})
     return table, indeling
 
 
