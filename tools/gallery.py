@@ -59,8 +59,8 @@ def export_pages(data: Path, out: Path, wijk: str) -> list[Shot]:
 
 def vlekkenkaart_pages(data: Path) -> list[Shot]:
     """The shared vlekkenkaart page, if a run has written one."""
-    found = sorted((data / "vlekkenkaart").glob("*.html")) if (data / "vlekkenkaart").is_dir() \
-        else []
+    folder = data / "processed" / "vlekkenkaart"
+    found = sorted(folder.glob("*.html")) if folder.is_dir() else []
     return [Shot(f"vlekkenkaart_{p.stem}", p, None) for p in found]
 
 

@@ -309,9 +309,11 @@ def shared_measures(vk: Vlekkenkaart) -> pd.DataFrame:
     sensitive = [c for c, cat in vk.config.categories.items() if cat.gevoelig]
     measures = vk.measures[vk.measures["categorie"] != ALL].copy()
     open_rows = measures[~measures["categorie"].isin(sensitive)]
-    totals = open_rows.groupby(["gebiedscode", "niveau"], as_index=False).agg(
-        aantal=("aantal", "sum"), capaciteit=("capaciteit", "sum"),
-        inwoners=("inwoners", "first"))
+    grouped = open_rows.groupby(["gebiedscode", "niveau"])
+    totals = grouped.agg(aantal=("aantal", "sum"), inwoners=("inwoners", "first"))
+    # Unknown where no open category of the area knows a capacity: missing, never 0.
+    totals["capaciteit"] = grouped["capaciteit"].sum(min_count=1)
+    totals = totals.reset_index()
     totals["categorie"] = "alle zonder gevoelige"
     totals["per_1000"] = 1000 * totals["aantal"] / totals["inwoners"].where(
         totals["inwoners"] > 0)
