@@ -33,6 +33,9 @@ class Processed:
     #: Layers of grenzen.gpkg read so far, for the file as it was then (size, mtime).
     _layers: dict[tuple[str, int, int], gpd.GeoDataFrame] = field(
         default_factory=dict, init=False, repr=False, compare=False)
+    #: Names and units by indicator code, with the definitions table they were taken from.
+    _names: tuple[pd.DataFrame, dict[str, tuple[str, str]]] | None = field(
+        default=None, init=False, repr=False, compare=False)
 
     @property
     def kompas(self) -> Kompas:
@@ -74,9 +77,18 @@ class Processed:
         return self._layers[key]
 
     def indicator_name(self, code: str) -> tuple[str, str]:
-        row = self.definitions.set_index("indicator").loc[code] \
-            if code in set(self.definitions["indicator"]) else None
-        return (str(row["naam"]), str(row["eenheid"])) if row is not None else (code, "")
+        """The name and unit of an indicator from the definitions; (code, "") when it has
+        none. The definitions are indexed once (again only when another table is set)."""
+        if self._names is None or self._names[0] is not self.definitions:
+            self._names = (self.definitions, _name_index(self.definitions))
+        return self._names[1].get(code, (code, ""))
+
+
+def _name_index(definitions: pd.DataFrame) -> dict[str, tuple[str, str]]:
+    """Name and unit per indicator code (the first row of a code counts)."""
+    first = definitions.drop_duplicates("indicator")
+    return {code: (str(naam), str(eenheid)) for code, naam, eenheid in
+            zip(first["indicator"], first["naam"], first["eenheid"], strict=True)}
 
 
 @contextmanager
