@@ -10,6 +10,7 @@ from importlib import resources
 import numpy as np
 import pandas as pd
 import pytest
+from shapely.geometry import shape
 
 from tests.browser import opened
 from wijkkompas.kompas.classes import (
@@ -22,6 +23,7 @@ from wijkkompas.kompas.classes import (
     page_classes,
 )
 from wijkkompas.output.leaflet import script_safe_json
+from wijkkompas.output.webgeo import delta_rings
 
 TEMPLATES = resources.files("wijkkompas.output").joinpath("templates")
 LEAFLET = resources.files("js_lib_leaflet").joinpath("static", "js_lib_leaflet")
@@ -46,14 +48,15 @@ def _page(tmp_path, scripts: list[str], css: str, call: str):
 
 
 def _kompas_payload(veranderklassen: list[dict]) -> dict:
-    feature = {"type": "Feature", "geometry": SQUARE, "properties": {
-        "c": "WK014115", "n": "Wijk 15", "s": {"t|2015": 99.5}, "d": {"t|2015": None},
-        "b": {"t|2015": 7.0}, "v": {"t|2015": [["Bijstand", "per 1.000", 12.5]]}}}
+    wijk = {"c": ["WK014115"], "n": ["Wijk 15"], "g": [delta_rings(shape(SQUARE))],
+            "s": {"t|2015": [99.5]}, "d": {}, "b": {"t|2015": [7.0]}, "r": {},
+            "v": {"t|2015": [[0, [12.5]]]}}
     return {"gemeente": "Almelo", "basisjaar": 2015, "start": {"thema": "t", "jaar": 2015},
             "drempel": THRESHOLD, "niveaus": [["wijk", "Wijken"]], "themas": [["t", "Thema"]],
             "jaren": [2015], "maten": [["score", "Score"], ["basis", "Verandering"]],
             "klassen": page_classes(ALL_CLASSES), "veranderklassen": veranderklassen,
-            "geo": {"wijk": {"type": "FeatureCollection", "features": [feature]}}}
+            "tipmax": 6, "redenen": [], "indicatoren": [["Bijstand", "per 1.000"]],
+            "geo": {"wijk": wijk}}
 
 
 # Every bound, just below and above it, and missing.
