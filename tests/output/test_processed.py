@@ -99,3 +99,22 @@ def test_indicator_names_are_indexed_once_per_definitions_table(data, monkeypatc
     processed.definitions = definitions.assign(naam="Nieuwe naam")
     assert processed.indicator_name(definitions["indicator"].iloc[0])[0] == "Nieuwe naam"
     assert len(built) == 2
+
+
+def test_derived_values_are_computed_once_per_tables(data):
+    processed = load_processed(data)
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return len(processed.table)
+
+    assert processed.derived("rijen", compute) == len(processed.table)
+    assert processed.derived("rijen", compute) == len(processed.table)
+    assert len(calls) == 1
+    # A replaced table is a new set of tables: computed again.
+    processed.table = processed.table.iloc[:10]
+    assert processed.derived("rijen", compute) == 10
+    assert len(calls) == 2
+    # Other keys are their own values.
+    assert processed.derived(("ander", 1), lambda: "x") == "x"
