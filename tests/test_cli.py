@@ -85,7 +85,7 @@ def test_build_and_run(env, tmp_path, shared):
         encoding="utf-8")
     data = page_data(page)
     assert data["gemeente"] == "Almelo" and data["jaren"] == [2015, 2021, 2023, 2024]
-    wijken = [f["properties"]["c"] for f in data["geo"]["wijk"]["features"]]
+    wijken = data["geo"]["wijk"]["c"]
     assert sorted(wijken) == [f"WK0141{n}" for n in range(10, 22)]
     assert "Vlekkenkaart overgeslagen: geen 'zorglocaties' in de configuratie." in done.stdout
 

@@ -172,7 +172,7 @@ def test_03_wijkprofiel(updated, tmp_path):
     assert (out / "wijkkompas_WK014115.html").stat().st_size > 100_000
     assert _images(book) >= 1  # the kompas, inline
     page = page_data((out / "wijkkompas_WK014115.html").read_text(encoding="utf-8"))
-    assert [f["properties"]["c"] for f in page["geo"]["wijk"]["features"]] == ["WK014115"]
+    assert page["geo"]["wijk"]["c"] == ["WK014115"]
     text = _outputs(book)
     assert "Meldingen openbare ruimte" in text  # the example's local indicator
     assert "Vertrouwen in de toekomst van de wijk" in text  # gebied-specifiek

@@ -11,7 +11,9 @@ from tests.helpers import import_almelo, page_data
 from wijkkompas.build.stage import run_build
 from wijkkompas.kompas.stage import run_kompas
 from wijkkompas.output.export import run_export
+from wijkkompas.output.numbers import nl_number
 from wijkkompas.output.processed import load_processed
+from wijkkompas.output.profile import indicator_label
 from wijkkompas.output.webgeo import web_geometry
 
 EVIL_NAME = "<img src=x onerror=alert(1)>"
@@ -99,6 +101,60 @@ def test_tooltip_shows_the_right_value(pages, browser):
         assert "Personen met bijstand" in text
 
 
+def _expected_tooltips(processed, niveau, thema, jaar):
+    """Per area: the first line, the score line and the indicator rows its tooltip must
+    show, from the tables themselves (up to six indicators of the theme with a value, in
+    the order of their codes)."""
+    themes = processed.result.themes
+    rows = themes[(themes.niveau == niveau) & (themes.thema == thema) & (themes.jaar == jaar)
+                  & (themes.deel == "totaal")].set_index("gebiedscode")
+    values = processed.result.indicators
+    values = values[(values.niveau == niveau) & (values.thema == thema) & (values.jaar == jaar)
+                    & values.waarde.notna()].sort_values("indicator")
+    areas = processed.boundaries(niveau)
+    expected = {}
+    for code, naam in zip(areas.gebiedscode, areas.gebiedsnaam, strict=True):
+        if not isinstance(naam, str):
+            naam = rows.loc[code, "gebiedsnaam"] if code in rows.index else code
+        score = rows.loc[code, "score"] if code in rows.index else float("nan")
+        mine = values[values.gebiedscode == code].head(6)
+        expected[code] = (f"{naam} ({code})", f"score {nl_number(score, 0)}", [
+            [indicator_label(processed, i)[0],
+             f"{nl_number(round(v, 1), 1)} {indicator_label(processed, i)[1]}".strip()]
+            for i, v in zip(mine.indicator, mine.waarde, strict=True)])
+    return expected
+
+
+def test_every_tooltip_shows_its_own_values(pages, browser):
+    """The compact page data (columns, shared lists of names and reasons) gives every area
+    its own name, score and indicator values."""
+    processed, files = pages
+    with opened(browser, files["GM0141"]) as page:
+        for niveau, thema, jaar in (("buurt", "werk_inkomen", 2015), ("wijk", "zorg_welzijn", 2021),
+                                    ("buurt", "leefomgeving", 2021)):
+            page.choose("niveau", niveau)
+            page.choose("thema", thema)
+            page.choose("jaar", jaar)
+            shown = page.page.evaluate(r"""niveau => {
+                const out = {};
+                window.wijkkompas.layers[niveau].eachLayer(layer => {
+                    layer.openTooltip(layer.getBounds().getCenter());
+                    const tip = layer.getTooltip().getElement();
+                    const lines = tip.innerText.split('\n');
+                    const code = lines[0].match(/\((\w+)\)$/)[1];
+                    out[code] = [lines[0], lines[2], [...tip.querySelectorAll('tr')].map(
+                        r => [...r.cells].map(c => c.innerText.trim()))];
+                    layer.closeTooltip();
+                });
+                return out;
+            }""", niveau)
+            expected = _expected_tooltips(processed, niveau, thema, jaar)
+            assert {c: tuple(v) for c, v in shown.items()} == \
+                {c: (a, b, list(r)) for c, (a, b, r) in expected.items()}
+            assert any(rows for _, _, rows in expected.values())
+        assert page.errors == []
+
+
 def test_names_from_data_are_shown_as_text_and_run_nothing(pages, browser):
     processed, files = pages
     with opened(browser, files["WK014115"]) as page:
@@ -137,5 +193,5 @@ def test_export_is_self_contained_and_small(pages):
         assert path.stat().st_size < 1_000_000
         data = page_data(text)
         assert data["gemeente"] == "Almelo" and data["jaren"] == [2015, 2021], name
-        shown = sorted(f["properties"]["c"] for f in data["geo"]["wijk"]["features"])
+        shown = sorted(data["geo"]["wijk"]["c"])
         assert shown == (wijken if name == "GM0141" else [name]), name

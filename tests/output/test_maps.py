@@ -36,9 +36,9 @@ def test_interactive_map_holds_each_area_once_with_all_choices(processed):
 
     html = interactive_map(processed).get_root().render()
     data = _embedded_data(html)
-    assert len(data["geo"]["wijk"]["features"]) == 12
-    assert len(data["geo"]["buurt"]["features"]) == 71
-    codes = [f["properties"]["c"] for f in data["geo"]["buurt"]["features"]]
+    assert len(data["geo"]["wijk"]["c"]) == len(data["geo"]["wijk"]["g"]) == 12
+    assert len(data["geo"]["buurt"]["c"]) == len(data["geo"]["buurt"]["g"]) == 71
+    codes = data["geo"]["buurt"]["c"]
     assert len(set(codes)) == len(codes)
     assert data["jaren"] == [2015, 2021]
     scored = [t.naam for t in processed.kompas.themes
@@ -47,11 +47,12 @@ def test_interactive_map_holds_each_area_once_with_all_choices(processed):
     assert [m[0] for m in data["maten"]] == ["score", "vorig", "basis"]
     assert [k["label"] for k in data["klassen"]] == [c.label for c in ALL_CLASSES]
     # One wijk's score as the method computed it.
-    nsk = next(f for f in data["geo"]["wijk"]["features"] if f["properties"]["c"] == "WK014115")
+    nsk = data["geo"]["wijk"]["c"].index("WK014115")
     themes = processed.result.themes
     expected = themes[(themes.gebiedscode == "WK014115") & (themes.jaar == 2015)
                       & (themes.thema == "werk_inkomen") & (themes.deel == "totaal")].score
-    assert nsk["properties"]["s"]["werk_inkomen|2015"] == pytest.approx(expected.iloc[0], abs=0.05)
+    assert data["geo"]["wijk"]["s"]["werk_inkomen|2015"][nsk] == pytest.approx(
+        expected.iloc[0], abs=0.0005)
     # The PDOK base map with its attribution; nothing loaded from a CDN.
     assert "service.pdok.nl/brt/achtergrondkaart" in html and "Kadaster" in html
     assert not re.search(r"<script[^>]+src=", html)
@@ -62,8 +63,8 @@ def test_map_of_one_wijk(processed):
     from wijkkompas.output.maps import map_data
 
     data = map_data(processed, wijk="WK014115")
-    assert [f["properties"]["c"] for f in data["geo"]["wijk"]["features"]] == ["WK014115"]
-    buurten = [f["properties"]["c"] for f in data["geo"]["buurt"]["features"]]
+    assert data["geo"]["wijk"]["c"] == ["WK014115"]
+    buurten = data["geo"]["buurt"]["c"]
     assert buurten and all(c.startswith("BU014115") for c in buurten)
 
 

@@ -77,3 +77,44 @@ def test_missing_layer_is_one_dutch_line(data):
     with pytest.raises(WijkkompasError, match=r"^Geen buurten van 1999 in .*grenzen\.gpkg\. "
                        "Importeer of haal de grenzen van dat jaar op en bouw opnieuw\\.$"):
         processed.boundaries("buurt", 1999)
+
+
+def test_indicator_names_are_indexed_once_per_definitions_table(data, monkeypatch):
+    processed = load_processed(data)
+    built = []
+    real = processed_module._name_index
+
+    def name_index(definitions):
+        built.append(len(definitions))
+        return real(definitions)
+
+    monkeypatch.setattr(processed_module, "_name_index", name_index)
+    definitions = processed.definitions
+    for code, naam, eenheid in zip(definitions["indicator"], definitions["naam"],
+                                   definitions["eenheid"], strict=True):
+        assert processed.indicator_name(code) == (str(naam), str(eenheid))
+    assert processed.indicator_name("bestaat_niet") == ("bestaat_niet", "")
+    assert built == [len(definitions)]
+    # Another definitions table is indexed anew.
+    processed.definitions = definitions.assign(naam="Nieuwe naam")
+    assert processed.indicator_name(definitions["indicator"].iloc[0])[0] == "Nieuwe naam"
+    assert len(built) == 2
+
+
+def test_derived_values_are_computed_once_per_tables(data):
+    processed = load_processed(data)
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return len(processed.table)
+
+    assert processed.derived("rijen", compute) == len(processed.table)
+    assert processed.derived("rijen", compute) == len(processed.table)
+    assert len(calls) == 1
+    # A replaced table is a new set of tables: computed again.
+    processed.table = processed.table.iloc[:10]
+    assert processed.derived("rijen", compute) == 10
+    assert len(calls) == 2
+    # Other keys are their own values.
+    assert processed.derived(("ander", 1), lambda: "x") == "x"

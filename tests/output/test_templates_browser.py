@@ -10,6 +10,7 @@ from importlib import resources
 import numpy as np
 import pandas as pd
 import pytest
+from shapely.geometry import shape
 
 from tests.browser import opened
 from wijkkompas.kompas.classes import (
@@ -22,6 +23,7 @@ from wijkkompas.kompas.classes import (
     page_classes,
 )
 from wijkkompas.output.leaflet import script_safe_json
+from wijkkompas.output.webgeo import delta_rings
 
 TEMPLATES = resources.files("wijkkompas.output").joinpath("templates")
 LEAFLET = resources.files("js_lib_leaflet").joinpath("static", "js_lib_leaflet")
@@ -46,14 +48,15 @@ def _page(tmp_path, scripts: list[str], css: str, call: str):
 
 
 def _kompas_payload(veranderklassen: list[dict]) -> dict:
-    feature = {"type": "Feature", "geometry": SQUARE, "properties": {
-        "c": "WK014115", "n": "Wijk 15", "s": {"t|2015": 99.5}, "d": {"t|2015": None},
-        "b": {"t|2015": 7.0}, "v": {"t|2015": [["Bijstand", "per 1.000", 12.5]]}}}
+    wijk = {"c": ["WK014115"], "n": ["Wijk 15"], "g": [delta_rings(shape(SQUARE))],
+            "s": {"t|2015": [99.5]}, "d": {}, "b": {"t|2015": [7.0]}, "r": {},
+            "v": {"t|2015": [[0, [12.5]]]}}
     return {"gemeente": "Almelo", "basisjaar": 2015, "start": {"thema": "t", "jaar": 2015},
             "drempel": THRESHOLD, "niveaus": [["wijk", "Wijken"]], "themas": [["t", "Thema"]],
             "jaren": [2015], "maten": [["score", "Score"], ["basis", "Verandering"]],
             "klassen": page_classes(ALL_CLASSES), "veranderklassen": veranderklassen,
-            "geo": {"wijk": {"type": "FeatureCollection", "features": [feature]}}}
+            "tipmax": 6, "redenen": [], "indicatoren": [["Bijstand", "per 1.000"]],
+            "geo": {"wijk": wijk}}
 
 
 # Every bound, just below and above it, and missing.
@@ -143,3 +146,44 @@ def test_vlekkenkaart_js_draws_a_small_payload(tmp_path, browser, gedeeld):
             ".leaflet-control-layers-overlays label", "ls => ls.map(l => l.innerText.trim())")
         assert ("Toets" in layers) == (not gedeeld)
         assert page.errors == [] and page.dialogs == []
+
+
+def test_kompas_map_js_reads_the_columns(tmp_path, browser):
+    """Two areas in columns: each tooltip shows its own name, score or reason (from the
+    shared list) and at most ``tipmax`` indicators that have a value, in the given order."""
+    payload = _kompas_payload(page_classes(ALL_CHANGE_CLASSES))
+    east = {"type": "Polygon", "coordinates": [[[6.8, 52.3], [6.9, 52.3], [6.9, 52.4],
+                                                 [6.8, 52.4], [6.8, 52.3]]]}
+    names = [[f"Indicator {n}", "%"] for n in range(8)]
+    first = [None, 1.5, None, 3.5, 4.5, 5.5, 6.5, 7.5]  # seven values; six are shown
+    payload |= {"indicatoren": names, "redenen": ["te weinig cijfers", "geheim"],
+                "tipmax": 6}
+    payload["geo"]["wijk"] = {
+        "c": ["WK014115", "WK014116"], "n": [None, "Oost"],
+        "g": [delta_rings(shape(SQUARE)), delta_rings(shape(east))],
+        "s": {"t|2015": [None, 130.0]}, "d": {}, "b": {}, "r": {"t|2015": [1, None]},
+        "v": {"t|2015": [[n, [x, 2.0 if n == 7 else None]] for n, x in enumerate(first)]}}
+    path = _page(tmp_path, ["escape.js", "kompas_map.js"], "kompas_map.css",
+                 f"wijkkompasKaart(map, {script_safe_json(payload)});")
+    with opened(browser, path) as page:
+        tips = page.page.evaluate("""() => {
+            const out = [];
+            window.wijkkompas.layers.wijk.eachLayer(layer => {
+                layer.openTooltip(layer.getBounds().getCenter());
+                const tip = layer.getTooltip().getElement();
+                out.push([tip.innerText.split('\\n').slice(0, 5), [...tip.querySelectorAll('tr')]
+                    .map(r => r.innerText.replace('\\t', ' | '))]);
+                layer.closeTooltip();
+            });
+            return out;
+        }""")
+        fills = page.fills()
+        assert page.errors == []
+    assert tips[0][0][:5] == ["WK014115 (WK014115)", "Thema, 2015", "score geen data",
+                              "geen data", "geheim"]
+    assert tips[0][1] == [f"Indicator {n} | {x:.1f} %".replace(".", ",")
+                          for n, x in enumerate(first) if x is not None][:6]
+    assert tips[1][0][:4] == ["Oost (WK014116)", "Thema, 2015", "score 130",
+                              "veel gunstiger dan gemiddeld"]
+    assert tips[1][1] == ["Indicator 7 | 2,0 %"]
+    assert fills == [ALL_CLASSES[-1].colour, ALL_CLASSES[4].colour]

@@ -93,6 +93,28 @@ def test_compass_chart_labels_years_and_values(site, browser):
     assert "100 = Almelo in 2015" in texts
 
 
+def test_compass_chart_shows_everything_it_draws(site, browser):
+    """The chart is cropped to its content from one drawing: every text and shape lies
+    inside the picture (only the white figure background may be cut, as with matplotlib's
+    own tight box)."""
+    _, files = site
+    for code in ("WK014110", "WK014121"):
+        with opened(browser, files[code]) as page:
+            outside = page.page.eval_on_selector(".wk-kompas svg", """svg => {
+                const box = svg.getBoundingClientRect();
+                const background = svg.querySelector(':scope > path');
+                return [...svg.querySelectorAll('text, path, use')].filter(e => {
+                    if (e === background || e.closest('defs')) { return false; }
+                    const r = e.getBoundingClientRect();
+                    return r.width > 0 && (r.left < box.left - 1 || r.right > box.right + 1
+                        || r.top < box.top - 1 || r.bottom > box.bottom + 1);
+                }).map(e => e.outerHTML.slice(0, 80));
+            }""")
+            texts = page.page.eval_on_selector_all(".wk-kompas svg text", "ts => ts.length")
+        assert outside == [], code
+        assert texts > 30, code
+
+
 def test_earlier_value_change_and_class(site, browser):
     _, files = site
     expected = {"WK014110": ("40,0 per 1.000 inwoners (2015)", "+40,0 per 1.000 inwoners",

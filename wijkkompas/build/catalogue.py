@@ -23,7 +23,6 @@ from typing import Any
 import pandas as pd
 
 from wijkkompas.errors import WijkkompasError, capped
-from wijkkompas.fetch.politie import crime_types
 
 #: The source of an indicator whose ``bron`` in indicatoren.csv is empty.
 KWB_BRON = "CBS Kerncijfers wijken en buurten"
@@ -144,6 +143,10 @@ def indicators() -> dict[str, Indicator]:
 @cache
 def crime_groups() -> dict[str, tuple[str, ...]]:
     """Per count variable the 47018NED ``SoortMisdrijf`` codes (unpadded) it is the sum of."""
+    # Imported here: the rest of the catalogue (names, weights) is read by the pages too,
+    # which need nothing of the fetch stage (cbsodata, requests).
+    from wijkkompas.fetch.politie import crime_types
+
     groups = crime_types()
     unknown = sorted(set(groups) - set(variables()))
     if unknown:

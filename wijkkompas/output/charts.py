@@ -1,8 +1,13 @@
 """Static pictures for reports: the compass chart of a wijk and choropleth maps.
 
 Both use the fixed classes of :mod:`wijkkompas.kompas.classes`, Dutch labels and Dutch number
-notation, and stay readable in black and white: the classes also differ by hatching, and
-the compass chart draws the previous year as a black line with markers.
+notation, and stay readable in black and white: the classes also differ by hatching (line
+hatches only: slanted one way for the unfavourable classes, the other way for the favourable
+ones, denser at the ends, crossed for "geen data"), and the compass chart draws the previous
+year as a black line with markers.
+
+For web pages, :func:`svg_text` writes a figure as compact SVG: text stays text, numbers are
+rounded, and matplotlib's metadata, unused ids and indentation are left out.
 
 No matplotlib backend is chosen here: in Jupyter the figures show inline, in scripts and
 the command line matplotlib picks its own (Agg without a display). Files are saved
@@ -11,14 +16,19 @@ explicitly; names from data are shown as plain text, never as mathtext.
 
 from __future__ import annotations
 
+import io
+import re
 import textwrap
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.backend_bases import DrawEvent
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
+from matplotlib.transforms import Bbox
 
 from wijkkompas.kompas.classes import (
     ALL_CHANGE_CLASSES,
@@ -30,7 +40,9 @@ from wijkkompas.output.numbers import nl_number
 from wijkkompas.output.processed import Processed
 from wijkkompas.output.profile import indicator_label, value_text
 
-HATCHES = {0: "xx", 1: "////", 2: "//", 3: "", 4: "..", 5: "oo"}
+#: Line hatches per class code. Dot and circle hatches are avoided: in SVG each of them
+#: became a pattern of over 100 kB, where a line hatch takes a few hundred bytes.
+HATCHES = {0: "xx", 1: "////", 2: "//", 3: "", 4: "\\\\", 5: "\\\\\\\\"}
 NO_DATA_STUB = 8.0
 
 
@@ -158,6 +170,120 @@ def compass_chart(processed: Processed, code: str, jaar: int,
         fig.savefig(out.with_suffix(".png"), dpi=150, bbox_inches="tight")
         fig.savefig(out.with_suffix(".svg"), bbox_inches="tight")
     return fig
+
+
+SVG = "http://www.w3.org/2000/svg"
+XLINK = "http://www.w3.org/1999/xlink"
+ET.register_namespace("", SVG)
+ET.register_namespace("xlink", XLINK)
+#: Decimals kept in SVG coordinates (points; a chart is about 800 wide) and in transforms.
+SVG_DECIMALS = 1
+TRANSFORM_DECIMALS = 3
+_COORDINATES = frozenset({"d", "points", "x", "y", "width", "height", "viewBox", "x1", "x2",
+                          "y1", "y2", "cx", "cy", "r"})
+_DECIMAL = re.compile(r"-?\d+\.\d+")
+_REFERENCE = re.compile(r"url\(#([^)]+)\)")
+_TEXT_TAGS = frozenset({f"{{{SVG}}}text", f"{{{SVG}}}tspan"})
+#: The fonts named in the SVG: matplotlib's own first (its text is measured in it), then
+#: what a browser without it has.
+SVG_FONTS = ["DejaVu Sans", "Arial", "Helvetica", "sans-serif"]
+#: No metadata block: matplotlib leaves out each entry that is None.
+NO_METADATA = {"Creator": None, "Date": None, "Format": None, "Type": None}
+
+
+def svg_text(fig: Figure) -> str:
+    """``fig`` as compact SVG markup (from ``<svg`` on) for inline use in a page.
+
+    Text is written as SVG ``<text>`` (``svg.fonttype`` "none"), escaped by matplotlib and
+    again on output; coordinates are rounded to ``SVG_DECIMALS``; metadata, ids nothing
+    refers to, empty groups and indentation are left out. Ids are stable (a fixed hash
+    salt), so the same figure gives the same text.
+
+    The picture is cropped to its content as ``bbox_inches="tight"`` would, but from a
+    single drawing: ``bbox_inches="tight"`` draws the whole figure twice (once only to
+    measure it). Here the content's extent is measured with the renderer of the one
+    drawing, and the SVG's view box set to it (plus ``savefig.pad_inches``); nothing is
+    clipped, as nothing would be with a tight box."""
+    buffer = io.StringIO()
+    extent: list[Bbox] = []
+
+    def measure(event: DrawEvent) -> None:
+        extent.append(fig.get_tightbbox(event.renderer))
+
+    # The font measured is the same (DejaVu Sans, matplotlib's own); only the fallbacks
+    # named with every text are fewer.
+    listening = fig.canvas.mpl_connect("draw_event", measure)
+    try:
+        with plt.rc_context({"svg.fonttype": "none", "svg.hashsalt": "wijkkompas",
+                             "font.sans-serif": SVG_FONTS}):
+            pad = plt.rcParams["savefig.pad_inches"]
+            fig.savefig(buffer, format="svg", metadata=NO_METADATA)
+    finally:
+        fig.canvas.mpl_disconnect(listening)
+    box = extent[-1].padded(pad)
+    height = fig.get_size_inches()[1]
+    # SVG counts y downwards from the top, in points (72 per inch).
+    view = (box.x0 * 72, (height - box.y1) * 72, box.width * 72, box.height * 72)
+    return compact_svg(buffer.getvalue(), view)
+
+
+def _rounded(text: str, decimals: int) -> str:
+    def one(match: re.Match[str]) -> str:
+        shown = f"{float(match.group(0)):.{decimals}f}".rstrip("0").rstrip(".")
+        return "0" if shown == "-0" else shown
+
+    return _DECIMAL.sub(one, text)
+
+
+def _path_data(text: str) -> str:
+    """Path data rounded, on one line, without spaces around the commands."""
+    text = " ".join(_rounded(text, SVG_DECIMALS).split())
+    return re.sub(r" ?([A-Za-z]) ?", r"\1", text)
+
+
+def compact_svg(text: str, view: tuple[float, float, float, float] | None = None) -> str:
+    """SVG as matplotlib writes it, made compact (see :func:`svg_text`), with the view box
+    ``view`` (x, y, width, height in points) where given. The text is parsed as XML and
+    written again by ElementTree, which escapes every text and attribute."""
+    root = ET.fromstring(text.encode("utf-8"))
+    if view is not None:
+        shown = [_rounded(f"{v:.6f}", SVG_DECIMALS) for v in view]
+        root.set("viewBox", " ".join(shown))
+        root.set("width", f"{shown[2]}pt")
+        root.set("height", f"{shown[3]}pt")
+    parents = {child: parent for parent in root.iter() for child in parent}
+    used = set()
+    for element in root.iter():
+        for name, value in element.attrib.items():
+            used.update(_REFERENCE.findall(value))
+            if name in ("href", f"{{{XLINK}}}href") and value.startswith("#"):
+                used.add(value[1:])
+    for element in list(root.iter()):
+        attrib = element.attrib
+        if "id" in attrib and attrib["id"] not in used:
+            del attrib["id"]
+        for name, value in attrib.items():
+            if name == "d":
+                attrib[name] = _path_data(value)
+            elif name in _COORDINATES:
+                attrib[name] = _rounded(value, SVG_DECIMALS)
+            elif name == "transform":
+                attrib[name] = _rounded(value, TRANSFORM_DECIMALS)
+        inside_text = element.tag in _TEXT_TAGS
+        if not inside_text and element.text is not None and not element.text.strip():
+            element.text = None
+        parent_is_text = element in parents and parents[element].tag in _TEXT_TAGS
+        if not parent_is_text and element.tail is not None and not element.tail.strip():
+            element.tail = None
+    # Groups without attributes only nest: their children take their place.
+    for group in [e for e in root.iter(f"{{{SVG}}}g") if not e.attrib]:
+        parent = parents[group]
+        at = list(parent).index(group)
+        parent.remove(group)
+        for offset, child in enumerate(list(group)):
+            parent.insert(at + offset, child)
+            parents[child] = parent
+    return ET.tostring(root, encoding="unicode")
 
 
 def _context_lines(processed: Processed, code: str, jaar: int) -> list[str]:

@@ -8,12 +8,16 @@ The page is ``templates/page.html``, rendered by the one autoescaping Jinja envi
 :mod:`wijkkompas.output.leaflet`: every text from data (names, titles, sources, tables) is
 a variable, escaped, and never template source. File names are built only from validated
 area codes. Files are written atomically.
+
+One export makes one pass over the data: the areas with all their values
+(:func:`wijkkompas.output.maps.area_data`), the reasons why a theme has no score and the
+sources are computed once, and every page takes its share.
 """
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,9 +29,9 @@ from matplotlib.figure import Figure
 
 from wijkkompas.errors import WijkkompasError
 from wijkkompas.gebied import check_code
-from wijkkompas.output.charts import compass_chart
+from wijkkompas.output.charts import compass_chart, svg_text
 from wijkkompas.output.leaflet import PDOK_TILES, asset, map_parts, template
-from wijkkompas.output.maps import interactive_map, theme_reasons
+from wijkkompas.output.maps import area_data, interactive_map, theme_reasons
 from wijkkompas.output.numbers import nl_number
 from wijkkompas.output.processed import Processed
 from wijkkompas.output.profile import profile_table
@@ -44,14 +48,10 @@ NO_DATA = "geen data"
 
 
 def _svg(fig: Figure) -> Markup:
-    """The chart as inline SVG; matplotlib escapes every text it writes into it."""
-    buffer = io.StringIO()
-    # Texts as SVG text (escaped by matplotlib): readable, searchable and smaller than paths.
-    with plt.rc_context({"svg.fonttype": "none"}):
-        fig.savefig(buffer, format="svg", bbox_inches="tight")
+    """The chart as compact inline SVG, texts as text (escaped when written: svg_text)."""
+    text = svg_text(fig)
     plt.close(fig)
-    text = buffer.getvalue()
-    return Markup(text[text.index("<svg"):])
+    return Markup(text)
 
 
 def _cell(value: Any) -> str:
@@ -109,27 +109,42 @@ def page_profile(profile: pd.DataFrame, jaar: int) -> pd.DataFrame:
     return shown[list(columns)].rename(columns=columns)
 
 
-def _sources(processed: Processed) -> list[str]:
-    return sorted(str(b) for b in processed.table["bron"].dropna().unique())
+@dataclass
+class Shared:
+    """What every page of one export uses, computed once: the areas with all their values
+    (for the maps) and the sources. (Reasons and reference values are derived once per
+    loaded data by ``Processed.derived``.)"""
+
+    areas: dict[str, Any]
+    sources: list[str]
+
+    @classmethod
+    def of(cls, processed: Processed) -> Shared:
+        sources = sorted(str(b) for b in processed.table["bron"].dropna().unique())
+        return cls(area_data(processed), sources)
 
 
 def _page(processed: Processed, title: str, intro: str, wijk: str | None,
-          sections: list[dict[str, Any]], tiles_url: str, jaar: int | None = None) -> str:
+          sections: list[dict[str, Any]], tiles_url: str, shared: Shared,
+          jaar: int | None = None) -> str:
     fmap = interactive_map(processed, wijk=wijk, tiles_url=tiles_url, height="560px",
-                           jaar=jaar)
+                           jaar=jaar, areas=shared.areas)
     return template("page.html").render(
         title=title, intro=intro, map=map_parts(fmap), css=Markup(asset("page.css")),
-        sections=sections, sources=_sources(processed))
+        sections=sections, sources=shared.sources)
 
 
-def gemeente_page(processed: Processed, tiles_url: str = PDOK_TILES) -> str:
+def gemeente_page(processed: Processed, tiles_url: str = PDOK_TILES,
+                  shared: Shared | None = None) -> str:
+    shared = shared or Shared.of(processed)
     kompas = processed.kompas
     title = f"Wijkkompas {kompas.naam}"
     intro = EXPLANATION.format(gemeente=kompas.naam, basisjaar=kompas.basisjaar)
-    sections = [{"title": "Alle gebieden", "area_table": _static_area_table(processed),
+    sections = [{"title": "Alle gebieden",
+                 "area_table": _static_area_table(processed),
                  "note": "De tabel volgt de keuzes op de kaart: niveau, thema, jaar en "
                          "kaart (score of verandering)."}]
-    return _page(processed, title, intro, None, sections, tiles_url)
+    return _page(processed, title, intro, None, sections, tiles_url, shared)
 
 
 def _static_area_table(processed: Processed) -> dict[str, list]:
@@ -164,12 +179,13 @@ def _static_area_table(processed: Processed) -> dict[str, list]:
 
 
 def wijk_page(processed: Processed, wijk: str, jaar: int | None = None,
-              tiles_url: str = PDOK_TILES) -> str:
+              tiles_url: str = PDOK_TILES, shared: Shared | None = None) -> str:
     themes = processed.result.themes
     mine = themes[themes["gebiedscode"] == wijk]
     if mine.empty:
         raise WijkkompasError(f"Wijk {wijk} komt niet voor in de scores van "
                               f"{processed.kompas.naam}; kies een wijkcode zoals WK014115.")
+    shared = shared or Shared.of(processed)
     jaar = jaar or latest_scored_year(processed, wijk) or int(mine["jaar"].max())
     names = mine.dropna(subset=["gebiedsnaam"]).sort_values("jaar")["gebiedsnaam"]
     name = str(names.iloc[-1]) if len(names) else wijk  # the latest name
@@ -196,7 +212,7 @@ def wijk_page(processed: Processed, wijk: str, jaar: int | None = None,
             columns={"thema": "Thema", "indicator": "Indicator", "reden": "Waarom geen cijfer"})
         sections.append({"title": f"Zonder cijfer voor {name}", "id": "zonder-cijfer",
                          "table": _table(missing)})
-    return _page(processed, title, intro, wijk, sections, tiles_url, jaar)
+    return _page(processed, title, intro, wijk, sections, tiles_url, shared, jaar)
 
 
 def page_name(code: str, niveau: str) -> str:
@@ -221,12 +237,13 @@ def run_export(processed: Processed, out_dir: Path, wijk: str | None = None,
     names = {code: page_name(code, "wijk") for code in wijken}
     out_dir.mkdir(parents=True, exist_ok=True)  # a bad --out fails before the rendering
     pages: dict[Path, bytes] = {}
+    shared = Shared.of(processed)  # one pass over the data for every page
     if wijk is None:
         path = out_dir / page_name(processed.kompas.gemeente, "gemeente")
-        pages[path] = gemeente_page(processed, tiles_url).encode("utf-8")
+        pages[path] = gemeente_page(processed, tiles_url, shared).encode("utf-8")
     for code in wijken:
-        pages[out_dir / names[code]] = wijk_page(processed, code,
-                                                 tiles_url=tiles_url).encode("utf-8")
+        pages[out_dir / names[code]] = wijk_page(processed, code, tiles_url=tiles_url,
+                                                 shared=shared).encode("utf-8")
     write_files_atomic(pages)
     written = list(pages)
     for path in written:

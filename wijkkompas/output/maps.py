@@ -1,8 +1,9 @@
 """The interactive wijkkompas map: one folium map with a choice of level, theme, year and
 measure (score, or change against the previous year or the base year).
 
-Every area's geometry is stored once, with all its scores, classes and main indicator
-values as properties; a small script restyles the areas when a choice changes. Leaflet
+Every area's geometry is stored once, with all its scores and main indicator values, as
+columns (one entry per area; texts that repeat, such as reasons and indicator names, once
+in a shared list); a small script restyles the areas when a choice changes. Leaflet
 itself is inlined from an installed package (``django-js-lib-leaflet``), so the map works
 without a network; only the PDOK base map (BRT-Achtergrondkaart, grijs) needs one, and
 without it the areas, labels, legend and choices still work. Data reaches the page only as
@@ -23,7 +24,7 @@ from wijkkompas.output.leaflet import PDOK_TILES, InlineLeafletLayer, Rendered, 
 from wijkkompas.output.numbers import nl_number
 from wijkkompas.output.processed import Processed
 from wijkkompas.output.profile import indicator_label
-from wijkkompas.output.webgeo import rounded_geojson_geometry, web_geometry
+from wijkkompas.output.webgeo import delta_rings, web_geometry
 
 LEVELS = {"wijk": "Wijken", "buurt": "Buurten"}
 MEASURES = {"score": "Score", "vorig": "Verandering t.o.v. vorig jaar",
@@ -51,7 +52,12 @@ def _start(themes: pd.DataFrame, scored: list, years: list[int],
 
 
 def theme_reasons(processed: Processed) -> dict[tuple[str, str, int], str]:
-    """Why a theme has no score, per (area, theme, year) of the totals, in plain Dutch."""
+    """Why a theme has no score, per (area, theme, year) of the totals, in plain Dutch
+    (computed once per loaded data)."""
+    return processed.derived("theme_reasons", lambda: _theme_reasons(processed))
+
+
+def _theme_reasons(processed: Processed) -> dict[tuple[str, str, int], str]:
     kompas = processed.kompas
     themes = processed.result.themes
     missing = themes[(themes["deel"] == "totaal") & themes["score"].isna()]
@@ -80,70 +86,144 @@ def theme_reasons(processed: Processed) -> dict[tuple[str, str, int], str]:
     return reasons
 
 
-def map_data(processed: Processed, levels: tuple[str, ...] = ("wijk", "buurt"),
-             wijk: str | None = None, jaar: int | None = None) -> dict[str, Any]:
-    """Everything the map script needs: geometry per level with all values, and the choices.
+def _key(thema: str, jaar: int) -> str:
+    return f"{thema}|{jaar}"
 
-    With ``wijk`` only that wijk and its buurten are included; ``jaar`` is the year the
-    map opens on (default: the latest year with a score). ``r`` holds, per theme and year
-    without a score, the reason in Dutch (the gemeente page's table shows it).
+
+class _Index:
+    """A shared list of texts on the page; columns hold positions in it."""
+
+    def __init__(self) -> None:
+        self.items: list[Any] = []
+        self._at: dict[Any, int] = {}
+
+    def __call__(self, item: Any) -> int:
+        key = item if not isinstance(item, list) else tuple(item)
+        if key not in self._at:
+            self._at[key] = len(self.items)
+            self.items.append(item)
+        return self._at[key]
+
+
+def area_data(processed: Processed, levels: tuple[str, ...] = ("wijk", "buurt")) -> dict[str, Any]:
+    """Every area of ``levels`` with all its values, in one pass over the data: what
+    :func:`map_data` takes each page's share of (the export computes it once for all its
+    pages).
+
+    Per level, columns with one entry per area, in the order of the boundaries: ``c``
+    codes, ``n`` names (null where neither the boundaries nor the scores name the area),
+    ``g`` geometry (:func:`~wijkkompas.output.webgeo.delta_rings`); per ``"thema|jaar"`` the
+    score ``s``, the change against the previous year ``d`` and against the base year ``b``
+    (three decimals: the page rounds for display as Python does), ``r`` where there is no
+    score the reason (a position in ``redenen``), and ``v`` the indicator values for the
+    tooltip: ``[[position in indicatoren, [value per area]], ...]`` in the order of the
+    indicator codes. A key where every area has nothing is left out.
     """
     reasons = theme_reasons(processed)
-    opening = jaar
+    kompas = processed.result.kompas
+    themes = processed.result.themes
+    themes = themes[themes["deel"] == "totaal"]
+    scored = [t for t in kompas.themes
+              if any(i.scored and i.thema == t.code for i in kompas.indicators.values())]
+    years = processed.years
+    indicators = processed.result.indicators
+    indicators = indicators[indicators["waarde"].notna()]
+    texts, labels = _Index(), _Index()
+    geo: dict[str, Any] = {}
+    for niveau in levels:
+        frame = web_geometry(processed.boundaries(niveau))
+        codes = [str(c) for c in frame["gebiedscode"]]
+        names = [None if pd.isna(n) else str(n) for n in frame["gebiedsnaam"]]
+        level: dict[str, Any] = {"c": codes, "n": names,
+                                 "g": [delta_rings(g) for g in frame.geometry],
+                                 "s": {}, "d": {}, "b": {}, "r": {}, "v": {}}
+        mine = themes[themes["niveau"] == niveau]
+        for theme in scored:
+            for jaar in years:
+                key = _key(theme.code, jaar)
+                part = mine[(mine["thema"] == theme.code) & (mine["jaar"] == jaar)]
+                part = part.drop_duplicates("gebiedscode").set_index("gebiedscode").reindex(
+                    codes)
+                for short, column in (("s", "score"), ("d", "verandering_vorig_jaar"),
+                                      ("b", "verandering_basisjaar")):
+                    values = [_num(v, 3) for v in part[column]]
+                    if any(v is not None for v in values):
+                        level[short][key] = values
+                scores = level["s"].get(key, [None] * len(codes))
+                level["r"][key] = [None if score is not None else texts(reasons.get(
+                    (code, theme.code, jaar), f"geen cijfers voor dit gebied in {jaar}"))
+                    for code, score in zip(codes, scores, strict=True)]
+                for at, name in enumerate(part["gebiedsnaam"]):
+                    if names[at] is None and not pd.isna(name):
+                        names[at] = str(name)
+        position = {code: at for at, code in enumerate(codes)}
+        rows = indicators[(indicators["niveau"] == niveau)
+                          & indicators["gebiedscode"].isin(position)]
+        for (thema, jaar, indicator), group in rows.groupby(["thema", "jaar", "indicator"]):
+            values: list[float | None] = [None] * len(codes)
+            for code, value in zip(group["gebiedscode"], group["waarde"], strict=True):
+                values[position[code]] = _num(value, 1)
+            label = labels([*indicator_label(processed, str(indicator))])
+            level["v"].setdefault(_key(str(thema), int(jaar)), []).append([label, values])
+        geo[niveau] = level
+    return {"redenen": texts.items, "indicatoren": labels.items, "geo": geo}
+
+
+def _share(full: dict[str, Any], wijk: str | None) -> dict[str, Any]:
+    """The part of :func:`area_data` that one page shows: with ``wijk`` only that wijk and
+    its buurten, with only the reasons and indicator names they use."""
+    texts, labels = _Index(), _Index()
+    geo: dict[str, Any] = {}
+    for niveau, level in full["geo"].items():
+        keep = [at for at, code in enumerate(level["c"]) if wijk is None or wijk_of(code) == wijk]
+
+        def take(values: list, keep: list[int] = keep) -> list:
+            return [values[at] for at in keep]
+
+        part: dict[str, Any] = {name: take(level[name]) for name in ("c", "n", "g")}
+        for name in ("s", "d", "b"):
+            part[name] = {key: take(values) for key, values in level[name].items()
+                          if any(values[at] is not None for at in keep)}
+        part["r"] = {}
+        for key, values in level["r"].items():
+            shown = [None if v is None else texts(full["redenen"][v]) for v in take(values)]
+            if any(v is not None for v in shown):
+                part["r"][key] = shown
+        part["v"] = {}
+        for key, entries in level["v"].items():
+            kept = [[labels(full["indicatoren"][label]), take(values)] for label, values in entries
+                    if any(values[at] is not None for at in keep)]
+            if kept:
+                part["v"][key] = kept
+        geo[niveau] = part
+    return {"redenen": texts.items, "indicatoren": labels.items, "geo": geo}
+
+
+def map_data(processed: Processed, levels: tuple[str, ...] = ("wijk", "buurt"),
+             wijk: str | None = None, jaar: int | None = None,
+             areas: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Everything the map script needs: the areas of each level with all their values (see
+    :func:`area_data`, computed here unless ``areas`` gives it), and the choices.
+
+    With ``wijk`` only that wijk and its buurten are included; ``jaar`` is the year the
+    map opens on (default: the latest year with a score).
+    """
     result = processed.result
     kompas = result.kompas
     themes = result.themes[result.themes["deel"] == "totaal"]
     scored_themes = [t for t in kompas.themes
                      if any(i.scored and i.thema == t.code for i in kompas.indicators.values())]
     years = processed.years
-    indicators = result.indicators
-    geo: dict[str, Any] = {}
-    for niveau in levels:
-        frame = web_geometry(processed.boundaries(niveau))
-        if wijk:
-            keep = frame["gebiedscode"].map(
-                lambda c: wijk_of(c) == wijk)
-            frame = frame[keep]
-        level_themes = themes[themes["niveau"] == niveau].set_index(
-            ["gebiedscode", "thema", "jaar"])
-        level_rows = indicators[indicators["niveau"] == niveau]
-        values = {code: group for code, group in level_rows.groupby("gebiedscode")}
-        features = []
-        for code, name, geom in zip(frame["gebiedscode"], frame["gebiedsnaam"],
-                                    frame.geometry, strict=True):
-            props: dict[str, Any] = {"c": code, "n": None if pd.isna(name) else str(name),
-                                     "s": {}, "d": {}, "b": {}, "v": {}, "r": {}}
-            for theme in scored_themes:
-                for jaar in years:
-                    key = f"{theme.code}|{jaar}"
-                    if (code, theme.code, jaar) in level_themes.index:
-                        row = level_themes.loc[(code, theme.code, jaar)]
-                        # three decimals: the page rounds for display as Python does
-                        props["s"][key] = _num(row["score"], 3)
-                        props["d"][key] = _num(row["verandering_vorig_jaar"], 3)
-                        props["b"][key] = _num(row["verandering_basisjaar"], 3)
-                        if props["n"] is None and not pd.isna(row["gebiedsnaam"]):
-                            props["n"] = str(row["gebiedsnaam"])
-                    if props["s"].get(key) is None:
-                        props["r"][key] = reasons.get(
-                            (code, theme.code, jaar), f"geen cijfers voor dit gebied in {jaar}")
-            rows = values.get(code)
-            if rows is not None:
-                for (thema, jaar), group in rows.groupby(["thema", "jaar"]):
-                    shown = group[group["waarde"].notna()].sort_values("indicator")
-                    props["v"][f"{thema}|{int(jaar)}"] = [
-                        [*indicator_label(processed, ind), _num(v, 1)]
-                        for ind, v in zip(shown["indicator"], shown["waarde"], strict=True)
-                    ][:MAX_TOOLTIP_INDICATORS]
-            features.append({"type": "Feature", "properties": props,
-                             "geometry": rounded_geojson_geometry(geom)})
-        geo[niveau] = {"type": "FeatureCollection", "features": features}
+    if areas is None or any(n not in areas["geo"] for n in levels):
+        areas = area_data(processed, levels)
+    areas = {**areas, "geo": {n: areas["geo"][n] for n in levels}}
+    shown = _share(areas, wijk)
     start_thema, start_jaar = _start(themes, scored_themes, years, levels[0])
-    if opening is not None and opening in years:
-        start_jaar = opening
+    if jaar is not None and jaar in years:
+        start_jaar = jaar
+        first = shown["geo"][levels[0]]["s"]
         start_thema = next((t.code for t in scored_themes if any(
-            f["properties"]["s"].get(f"{t.code}|{opening}") is not None
-            for f in geo[levels[0]]["features"])), start_thema)
+            v is not None for v in first.get(_key(t.code, jaar), []))), start_thema)
     return {
         "gemeente": kompas.naam, "basisjaar": kompas.basisjaar,
         "start": {"thema": start_thema, "jaar": start_jaar},
@@ -155,7 +235,8 @@ def map_data(processed: Processed, levels: tuple[str, ...] = ("wijk", "buurt"),
         "niveaunamen": {n: LEVEL_NAMES[n] for n in levels},
         "klassen": page_classes(ALL_CLASSES),
         "veranderklassen": page_classes(ALL_CHANGE_CLASSES),
-        "geo": geo,
+        "tipmax": MAX_TOOLTIP_INDICATORS,
+        **shown,
     }
 
 
@@ -170,10 +251,12 @@ class KompasLayer(InlineLeafletLayer):
 
 def interactive_map(processed: Processed, levels: tuple[str, ...] = ("wijk", "buurt"),
                     wijk: str | None = None, tiles_url: str = PDOK_TILES,
-                    height: str = "100%", jaar: int | None = None) -> folium.Map:
-    """The wijkkompas map: one map, with level, theme, year and measure to choose."""
+                    height: str = "100%", jaar: int | None = None,
+                    areas: dict[str, Any] | None = None) -> folium.Map:
+    """The wijkkompas map: one map, with level, theme, year and measure to choose
+    (``areas``: :func:`area_data` computed before, for several maps)."""
     fmap = base_map(tiles_url, height)
-    KompasLayer(map_data(processed, levels, wijk, jaar)).add_to(fmap)
+    KompasLayer(map_data(processed, levels, wijk, jaar, areas)).add_to(fmap)
     fmap.get_root().header.add_child(Rendered('<meta name="robots" content="noindex">'),
                                      name="robots")
     return fmap

@@ -6,10 +6,11 @@ kompas recorded in ``bouwinfo.json``); nothing is scored here."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TypeVar
 
 import geopandas as gpd
 import pandas as pd
@@ -20,6 +21,8 @@ from wijkkompas.errors import WijkkompasError
 from wijkkompas.gebied import check_code, in_gemeente
 from wijkkompas.kompas.definition import Kompas, for_gemeente, load_kompas
 from wijkkompas.kompas.scores import KompasResult
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -33,6 +36,12 @@ class Processed:
     #: Layers of grenzen.gpkg read so far, for the file as it was then (size, mtime).
     _layers: dict[tuple[str, int, int], gpd.GeoDataFrame] = field(
         default_factory=dict, init=False, repr=False, compare=False)
+    #: Values derived from the tables (see ``derived``), with the tables they came from.
+    _derived: dict[Hashable, tuple[tuple[object, ...], Any]] = field(
+        default_factory=dict, init=False, repr=False, compare=False)
+    #: Names and units by indicator code, with the definitions table they were taken from.
+    _names: tuple[pd.DataFrame, dict[str, tuple[str, str]]] | None = field(
+        default=None, init=False, repr=False, compare=False)
 
     @property
     def kompas(self) -> Kompas:
@@ -73,10 +82,31 @@ class Processed:
             self._layers[key] = frame[own].reset_index(drop=True)
         return self._layers[key]
 
+    def derived(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """``compute()``, once for these tables: a value derived from the indicator table
+        and the scores (reasons, reference values, ...) that every page and chart of an
+        export asks for. Computed again when a table is replaced, not when one is changed
+        in place."""
+        tables = (self.table, self.result.themes, self.result.indicators)
+        found = self._derived.get(key)
+        if found is None or any(a is not b for a, b in zip(found[0], tables, strict=True)):
+            found = (tables, compute())
+            self._derived[key] = found
+        return found[1]
+
     def indicator_name(self, code: str) -> tuple[str, str]:
-        row = self.definitions.set_index("indicator").loc[code] \
-            if code in set(self.definitions["indicator"]) else None
-        return (str(row["naam"]), str(row["eenheid"])) if row is not None else (code, "")
+        """The name and unit of an indicator from the definitions; (code, "") when it has
+        none. The definitions are indexed once (again only when another table is set)."""
+        if self._names is None or self._names[0] is not self.definitions:
+            self._names = (self.definitions, _name_index(self.definitions))
+        return self._names[1].get(code, (code, ""))
+
+
+def _name_index(definitions: pd.DataFrame) -> dict[str, tuple[str, str]]:
+    """Name and unit per indicator code (the first row of a code counts)."""
+    first = definitions.drop_duplicates("indicator")
+    return {code: (str(naam), str(eenheid)) for code, naam, eenheid in
+            zip(first["indicator"], first["naam"], first["eenheid"], strict=True)}
 
 
 @contextmanager

@@ -44,6 +44,18 @@ def value_text(value: float, eenheid: str) -> str:
     return f"{shown} {eenheid}"
 
 
+def measured(processed: Processed) -> set[tuple[str, int]]:
+    """Every (indicator, year) with a value for any area of the indicator table (computed
+    once per loaded data)."""
+    def compute() -> set[tuple[str, int]]:
+        table = processed.table
+        present = table.loc[table["waarde"].notna(), ["indicator", "jaar"]].drop_duplicates()
+        return {(str(i), int(j)) for i, j in zip(present["indicator"], present["jaar"],
+                                                 strict=True)}
+
+    return processed.derived("measured", compute)
+
+
 def missing_reason(processed: Processed, name: str, code: str, jaar: int,
                    row: pd.Series | None) -> str:
     """Why an indicator has no value (or no score) for an area and year, in plain Dutch;
@@ -59,10 +71,7 @@ def missing_reason(processed: Processed, name: str, code: str, jaar: int,
             and int(row["indeling"]) != jaar:
         return (f"dekking te laag na omrekening naar de indeling van {int(row['indeling'])} "
                 f"({nl_number(100 * row['dekking'], 0)} %)")
-    table = processed.table
-    anywhere = table[(table["indicator"] == name) & (table["jaar"] == jaar)
-                     & table["waarde"].notna()]
-    if anywhere.empty:
+    if (name, int(jaar)) not in measured(processed):
         return f"geen bron met dit cijfer voor {jaar}"
     return f"geen cijfer voor dit gebied in {jaar} (geheim of niet beschikbaar bij de bron)"
 
@@ -103,12 +112,16 @@ NEDERLAND = "NL00"
 def reference_values(processed: Processed, code: str, jaar: int) -> pd.DataFrame:
     """Per indicator the value of area ``code`` (the gemeente, or NL00 for Nederland) in
     ``jaar`` or, when that year has none, in the latest earlier year with one: columns
-    waarde and jaar, indexed by indicator. Only values on the area's own indeling."""
-    table = processed.table
-    rows = table[(table["gebiedscode"] == code) & (table["jaar"] <= jaar)
-                 & (table["indeling"] == table["jaar"]) & table["waarde"].notna()]
-    rows = rows.sort_values("jaar", kind="stable")
-    return rows.groupby("indicator")[["waarde", "jaar"]].last()
+    waarde and jaar, indexed by indicator. Only values on the area's own indeling. Computed
+    once per loaded data, area and year; callers get a copy."""
+    def compute() -> pd.DataFrame:
+        table = processed.table
+        rows = table[(table["gebiedscode"] == code) & (table["jaar"] <= jaar)
+                     & (table["indeling"] == table["jaar"]) & table["waarde"].notna()]
+        rows = rows.sort_values("jaar", kind="stable")
+        return rows.groupby("indicator")[["waarde", "jaar"]].last()
+
+    return processed.derived(("reference_values", code, int(jaar)), compute).copy()
 
 
 def _shown(value: float, eenheid: str) -> str:
@@ -149,6 +162,7 @@ def profile_table(processed: Processed, code: str, jaar: int) -> pd.DataFrame:
     gemeente = reference_values(processed, str(processed.kompas.gemeente), jaar)
     nederland = reference_values(processed, NEDERLAND, jaar)
     out = []
+    score_changes = []  # per row: the change of the score, for scored indicators
     for name, ind in processed.kompas.indicators.items():
         if not ind.applies_to(code):
             continue
@@ -159,11 +173,9 @@ def profile_table(processed: Processed, code: str, jaar: int) -> pd.DataFrame:
         before = previous.loc[name] if name in previous.index else None
         d_score = score - before["score"] if before is not None else np.nan
         d_value = waarde - before["waarde"] if before is not None else np.nan
-        if ind.scored:
-            klasse = change_class(pd.Series([d_score]), threshold).iloc[0]
-            ontwikkeling = ONTWIKKELING.get(klasse, "") if not pd.isna(klasse) else ""
-        else:
-            ontwikkeling = NOT_JUDGED if not pd.isna(d_value) else ""
+        # Scored indicators get their class below, all at once (the method's rule).
+        score_changes.append(d_score if ind.scored else np.nan)
+        ontwikkeling = "" if ind.scored else NOT_JUDGED if not pd.isna(d_value) else ""
         reden = missing_reason(processed, name, code, jaar, row)
         decimals = 0 if eenheid == "aantal" else 1
         shown = nl_number(waarde, decimals)
@@ -195,4 +207,8 @@ def profile_table(processed: Processed, code: str, jaar: int) -> pd.DataFrame:
             "ontwikkeling": ontwikkeling,
             "reden": reden,
         })
+    classes = change_class(pd.Series(score_changes, dtype="float64"), threshold)
+    for row, klasse in zip(out, classes, strict=True):
+        if not pd.isna(klasse):
+            row["ontwikkeling"] = ONTWIKKELING.get(klasse, "")
     return pd.DataFrame(out)

@@ -2,7 +2,11 @@
    data.geo on the Leaflet map, with a panel to choose level, theme, year and measure, and
    the fixed legend. The score and change classes come with the data (data.klassen,
    data.veranderklassen: code, label, kleur, van, tot and whether each bound counts); they
-   are defined once, in Python. Needs Leaflet and escape.js. */
+   are defined once, in Python. The areas of a level come as columns, one entry per area
+   (wijkkompas.output.maps.area_data): c codes, n names, g geometry (per polygon its rings,
+   each [x0, y0, dx1, dy1, ...] in whole 1e-5 degrees), and per "thema|jaar" s scores,
+   d and b changes, r reasons (positions in data.redenen) and v tooltip values
+   ([position in data.indicatoren, values]). Needs Leaflet and escape.js. */
 function wijkkompasKaart(map, data) {
   "use strict";
   var esc = wkEsc;
@@ -34,13 +38,54 @@ function wijkkompasKaart(map, data) {
     return classOf(data.veranderklassen, delta / data.drempel);
   }
   function key() { return state.thema + "|" + state.jaar; }
+
+  // An area is {niveau, i}: its level and its position in that level's columns.
+  function ring(flat) {
+    var out = new Array(flat.length / 2), x = 0, y = 0;
+    for (var i = 0; i < flat.length; i += 2) {
+      x += flat[i];
+      y += flat[i + 1];
+      out[i / 2] = [x / 1e5, y / 1e5];
+    }
+    return out;
+  }
+  function geometry(polygons) {
+    var coordinates = polygons.map(function (rings) { return rings.map(ring); });
+    if (!coordinates.length) { return null; }
+    return coordinates.length === 1 ? {type: "Polygon", coordinates: coordinates[0]}
+                                    : {type: "MultiPolygon", coordinates: coordinates};
+  }
+  var areas = {};
+  data.niveaus.forEach(function (n) {
+    areas[n[0]] = data.geo[n[0]].c.map(function (code, i) { return {niveau: n[0], i: i}; });
+  });
+  function column(p, name) {
+    var values = data.geo[p.niveau][name][key()];
+    return values === undefined ? null : values[p.i];
+  }
+  function code(p) { return data.geo[p.niveau].c[p.i]; }
+  function name(p) { return data.geo[p.niveau].n[p.i] || code(p); }
+  function score(p) { return column(p, "s"); }
+  function reason(p) {
+    var at = column(p, "r");
+    return at === null || at === undefined ? "" : data.redenen[at];
+  }
+  function indicatorRows(p) {
+    var rows = [];
+    (data.geo[p.niveau].v[key()] || []).forEach(function (entry) {
+      var x = entry[1][p.i];
+      if (x !== null && x !== undefined && rows.length < data.tipmax) {
+        rows.push([data.indicatoren[entry[0]][0], data.indicatoren[entry[0]][1], x]);
+      }
+    });
+    return rows;
+  }
   function measure(p) {
-    var k = key();
-    if (state.maat === "score") { return p.s[k]; }
-    return state.maat === "vorig" ? p.d[k] : p.b[k];
+    if (state.maat === "score") { return score(p); }
+    return column(p, state.maat === "vorig" ? "d" : "b");
   }
   function klass(p) {
-    return state.maat === "score" ? scoreClass(p.s[key()]) : changeClass(measure(p));
+    return state.maat === "score" ? scoreClass(score(p)) : changeClass(measure(p));
   }
   function style(feature) {
     return {color: "#333", weight: state.niveau === "wijk" ? 1.5 : 0.8, fillOpacity: 0.75,
@@ -52,11 +97,11 @@ function wijkkompasKaart(map, data) {
     return name;
   }
   function tooltip(layer) {
-    var p = layer.feature.properties, k = klass(p), rows = p.v[key()] || [];
-    var html = '<div class="wk-tip"><b>' + esc(p.n || p.c) + "</b> (" + esc(p.c) + ")<br>" +
+    var p = layer.feature.properties, k = klass(p), rows = indicatorRows(p);
+    var html = '<div class="wk-tip"><b>' + esc(name(p)) + "</b> (" + esc(code(p)) + ")<br>" +
       esc(themeName()) + ", " + esc(state.jaar) + '<br><span class="wk-score">';
     if (state.maat === "score") {
-      html += "score " + esc(fmt(p.s[key()], 0));
+      html += "score " + esc(fmt(score(p), 0));
     } else {
       var d = measure(p);
       html += "verandering " + (d !== null && d !== undefined && d > 0 ? "+" : "") +
@@ -77,7 +122,9 @@ function wijkkompasKaart(map, data) {
 
   var layers = {};
   data.niveaus.forEach(function (n) {
-    layers[n[0]] = L.geoJSON(data.geo[n[0]], {
+    layers[n[0]] = L.geoJSON(areas[n[0]].map(function (p) {
+      return {type: "Feature", properties: p, geometry: geometry(data.geo[p.niveau].g[p.i])};
+    }), {
       style: style,
       onEachFeature: function (feature, layer) {
         layer.bindTooltip(tooltip, {sticky: true});
@@ -136,9 +183,9 @@ function wijkkompasKaart(map, data) {
   // area of the chosen level with the chosen theme, year and measure, and why an area has
   // no value. Built as elements with textContent: no text from data is parsed as HTML.
   function why(p) {
-    var k = key();
-    if (p.s[k] === null || p.s[k] === undefined) {
-      return (p.r && p.r[k]) || "geen cijfers voor dit gebied in " + state.jaar;
+    var s = score(p);
+    if (s === null || s === undefined) {
+      return reason(p) || "geen cijfers voor dit gebied in " + state.jaar;
     }
     if (state.maat === "basis" && String(state.jaar) === String(data.basisjaar)) {
       return state.jaar + " is het basisjaar: nog geen verandering";
@@ -158,14 +205,13 @@ function wijkkompasKaart(map, data) {
     var box = document.getElementById("wk-gebiedstabel");
     if (!box) { return; }
     var maat = data.maten.filter(function (m) { return m[0] === state.maat; })[0][1];
-    var features = data.geo[state.niveau].features.slice().sort(function (a, b) {
-      return String(a.properties.n || a.properties.c).localeCompare(
-        String(b.properties.n || b.properties.c), "nl");
+    var sorted = areas[state.niveau].slice().sort(function (a, b) {
+      return String(name(a)).localeCompare(String(name(b)), "nl");
     });
     var caption = document.createElement("p");
     caption.className = "wk-tabelkop";
     caption.textContent = themeName() + ", " + state.jaar + ": " + maat.toLowerCase() +
-      " per " + data.niveaunamen[state.niveau].toLowerCase() + " (" + features.length + ")";
+      " per " + data.niveaunamen[state.niveau].toLowerCase() + " (" + sorted.length + ")";
     var tab = document.createElement("table");
     tab.className = "wk-tabel";
     var head = document.createElement("tr");
@@ -175,10 +221,10 @@ function wijkkompasKaart(map, data) {
     thead.appendChild(head);
     tab.appendChild(thead);
     var body = document.createElement("tbody");
-    features.forEach(function (f) {
-      var p = f.properties, row = document.createElement("tr"), x = measure(p);
-      row.setAttribute("data-code", p.c);
-      cell(row, p.n || p.c);
+    sorted.forEach(function (p) {
+      var row = document.createElement("tr"), x = measure(p);
+      row.setAttribute("data-code", code(p));
+      cell(row, name(p));
       var shown = fmt(x, 0);
       if (state.maat !== "score" && x !== null && x !== undefined && x > 0) {
         shown = "+" + shown;
