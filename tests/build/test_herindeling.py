@@ -21,6 +21,7 @@ from wijkkompas.build.harmonise import (
     allocate,
     boundary_tolerance,
     carry_over,
+    compare_indelingen,
     leave_target_out,
     quality_report,
     read_weight_layer,
@@ -129,6 +130,23 @@ def test_every_catalogue_indicator_has_a_weight_for_teller_and_noemer():
     assert kinds["bevolkingsdichtheid"] == ("inwoners", AREA)
     assert kinds["autos_per_huishouden"] == ("huishoudens", "huishoudens")
     assert set(kinds) == set(factor_table())
+
+
+def test_compare_indelingen_by_hand():
+    old = gpd.GeoDataFrame({"gebiedscode": ["BU09990100", "BU09990101", "BU09990102"]},
+                           geometry=[box(0, 0, 100, 100), box(100, 0, 200, 100),
+                                     box(300, 0, 400, 100)], crs=RD)
+    new = gpd.GeoDataFrame({"gebiedscode": ["BU09990100", "BU09990101", "BU09990102",
+                                            "BU09990103"]},
+                           geometry=[box(0, 0, 100, 100), box(100, 0, 190, 100),
+                                     box(300, 0, 389, 100), box(500, 0, 600, 100)], crs=RD)
+    out = compare_indelingen(old, new)
+    assert out["gebiedscode"].tolist() == ["BU09990100", "BU09990101", "BU09990102",
+                                           "BU09990103"]
+    # Overlap 1, exactly 0.9 (still the same area), 0.89 (changed), and a new code.
+    assert out["overlap"].tolist()[:3] == [1.0, 0.9, 0.89]
+    assert pd.isna(out["overlap"].iloc[3])
+    assert out["oordeel"].tolist() == ["gelijk", "gelijk", "grens gewijzigd", "nieuw"]
 
 
 # --- simplified old boundaries: the core of each old buurt ------------------------------
