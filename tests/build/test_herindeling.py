@@ -7,6 +7,8 @@ formats of BAG verblijfsobjecten and the CBS 100 m grid (vierkantstatistieken).
 
 from __future__ import annotations
 
+import json
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -107,6 +109,33 @@ def test_unknown_target_count_falls_back_to_area_for_that_old_buurt():
     assert out.loc[("BU09990111", "inwoners"), "waarde"] == pytest.approx(195.0)
     assert out.loc[("BU09990112", "inwoners"), "waarde"] == pytest.approx(45.0)
     assert out.loc[("BU09990111", "inwoners"), "bron"].endswith("gewogen naar oppervlak)")
+
+
+def test_an_unknown_old_count_stays_unknown_where_it_lands():
+    rows = _old_rows()
+    oost = rows["gebiedscode"] == "BU09990101"
+    # Oud Oost's inhabitants secret: its count and every share over its inhabitants unknown.
+    rows.loc[oost & (rows["indicator"] == "inwoners"), ["teller", "waarde"]] = np.nan
+    rows.loc[oost & (rows["indicator"] == "aandeel_65plus"), ["noemer", "waarde"]] = np.nan
+    rows.loc[oost & (rows["indicator"] == "bevolkingsdichtheid"), ["teller", "waarde"]] = np.nan
+    out = carry_over(rows, OLD, NEW, 2021, counts=NEW_COUNTS).set_index(
+        ["gebiedscode", "indicator"])
+    # West lies wholly in Oud West: known. Midden is half Oud Oost (dekking 0.5), the
+    # business park all of it (0): missing, never the known part and never 0.
+    assert out.loc[("BU09990110", "inwoners"), "waarde"] == pytest.approx(100.0)
+    assert out.loc[("BU09990111", "inwoners"), "dekking"] == pytest.approx(0.5)
+    assert out.loc[("BU09990112", "inwoners"), "dekking"] == pytest.approx(0.0)
+    for code in ("BU09990111", "BU09990112"):
+        for indicator in ("inwoners", "aandeel_65plus", "bevolkingsdichtheid"):
+            assert pd.isna(out.loc[(code, indicator), "waarde"]), (code, indicator)
+            assert out.loc[(code, indicator), "status"] == "ontbreekt"
+        # A missing share keeps its noemer only where every part's noemer is known: the
+        # land area (2 and 1 ha), not the inhabitants (Oud Oost's are unknown).
+        assert pd.isna(out.loc[(code, "aandeel_65plus"), "noemer"])
+    assert out.loc[("BU09990111", "bevolkingsdichtheid"), "noemer"] == pytest.approx(2.0)
+    assert out.loc[("BU09990112", "bevolkingsdichtheid"), "noemer"] == pytest.approx(1.0)
+    # Households are known in both old buurten: by area, as before.
+    assert out.loc[("BU09990111", "huishoudens"), "waarde"] == pytest.approx(80.0)
 
 
 def test_hand_computed_leave_the_target_out():
@@ -341,6 +370,30 @@ def test_weight_layer_without_crs_or_columns(tmp_path):
         read_weight_layer(tmp_path / "kapot.gpkg")
     with pytest.raises(WijkkompasError, match="weg.gpkg bestaat niet"):
         read_weight_layer(tmp_path / "weg.gpkg")
+
+
+def test_weight_layer_empty_or_without_geometry(tmp_path):
+    (tmp_path / "leeg.geojson").write_text('{"type": "FeatureCollection", "features": []}',
+                                           encoding="utf-8")
+    with pytest.raises(WijkkompasError, match="leeg.geojson is leeg; geef een bestand"):
+        read_weight_layer(tmp_path / "leeg.geojson")
+    features = [{"type": "Feature", "properties": {"gebruiksdoel": "woonfunctie"},
+                 "geometry": {"type": "Point", "coordinates": [6.66, 52.36]}},
+                {"type": "Feature", "properties": {"gebruiksdoel": "woonfunctie"},
+                 "geometry": None}]
+    (tmp_path / "gat.geojson").write_text(
+        json.dumps({"type": "FeatureCollection", "features": features}), encoding="utf-8")
+    with pytest.raises(WijkkompasError,
+                       match=r"^Gewichtenbestand .*gat.geojson, object 2: geen geometrie; "):
+        read_weight_layer(tmp_path / "gat.geojson")
+    # A point already in RD stays where it is; only points with weight are kept.
+    frame = gpd.GeoDataFrame({"gebruiksdoel": ["industriefunctie", "woonfunctie"]},
+                             geometry=[Point(1, 2), Point(240000, 486000)], crs=RD)
+    frame.to_file(tmp_path / "rd.gpkg", driver="GPKG")
+    points = read_weight_layer(tmp_path / "rd.gpkg")
+    assert points.crs == RD
+    assert [(p.x, p.y) for p in points.geometry] == [(240000.0, 486000.0)]
+    assert points["gewicht"].tolist() == [1.0]
 
 
 # --- the real Almelo buurten, 2015 onto 2021 ---------------------------------------------
