@@ -138,6 +138,36 @@ def test_an_unknown_old_count_stays_unknown_where_it_lands():
     assert out.loc[("BU09990111", "huishoudens"), "waarde"] == pytest.approx(80.0)
 
 
+def test_dekking_at_its_bounds():
+    # Old A (x 0-99) and C (x 120-300) known, B (x 99-120) secret; by area (no counts).
+    old = gpd.GeoDataFrame({"gebiedscode": ["BU09990100", "BU09990101", "BU09990102"],
+                            "gebiedsnaam": ["A", "B", "C"]},
+                           geometry=[box(0, 0, 99, 100), box(99, 0, 120, 100),
+                                     box(120, 0, 300, 100)], crs=RD)
+    new = gpd.GeoDataFrame({"gebiedscode": ["BU09990110", "BU09990111", "BU09990112",
+                                            "BU09990113"],
+                            "gebiedsnaam": ["N1", "Spleet", "N2", "N3"]},
+                           geometry=[box(0, 0, 100, 100), box(100, 0, 110, 100),
+                                     box(110, 0, 210, 100), box(210, 0, 300, 100)], crs=RD)
+    wide = pd.DataFrame({"gebiedscode": ["BU09990100", "BU09990101", "BU09990102"],
+                         "gebiedsnaam": ["A", "B", "C"], "niveau": "buurt", "jaar": 2015,
+                         "bron": "hand", "inwoners": [990.0, np.nan, 1800.0],
+                         "inw_65plus": [99.0, 20.0, 360.0]})
+    out = carry_over(compute(wide), old, new, 2021).set_index(["gebiedscode", "indicator"])
+    # N1: 99 % known (exactly COUNT_DEKKING): the count is kept, all of A.
+    assert out.loc[("BU09990110", "inwoners"), "dekking"] == 0.99
+    assert out.loc[("BU09990110", "inwoners"), "waarde"] == pytest.approx(990.0)
+    # N2: 90 % known (exactly MIN_DEKKING): the share is kept, 90/180 of C (20 %), but the
+    # count is not.
+    assert out.loc[("BU09990112", "aandeel_65plus"), "dekking"] == 0.9
+    assert out.loc[("BU09990112", "aandeel_65plus"), "waarde"] == pytest.approx(20.0)
+    assert out.loc[("BU09990112", "aandeel_65plus"), "noemer"] == pytest.approx(900.0)
+    assert pd.isna(out.loc[("BU09990112", "inwoners"), "waarde"])
+    # The split between them: nothing known.
+    assert out.loc[("BU09990111", "inwoners"), "dekking"] == 0.0
+    assert out.loc[("BU09990111", "inwoners"), "status"] == "ontbreekt"
+
+
 def test_hand_computed_leave_the_target_out():
     old = pd.Series({"BU09990100": 300.0, "BU09990101": 90.0})
     counts = NEW_COUNTS.set_index("gebiedscode")["inwoners"]
@@ -232,6 +262,9 @@ def test_a_sliver_of_a_sparse_old_buurt_in_a_dense_new_one_gets_nobody():
     # 0.1 = 980 against 190 x 980 x 0.001 = 186.2.
     w = _weights(_old_split(80))
     assert w[("BU09990201", "BU09990120")] == pytest.approx(980 / 1166.2, rel=1e-12)
+    # Buurten that only touch along a line make no piece.
+    assert sorted(_weights(_old_split(100)).index) == [("BU09990200", "BU09990120"),
+                                                      ("BU09990201", "BU09990121")]
     old_rows = pd.DataFrame({
         "gebiedscode": ["BU09990200", "BU09990201"], "gebiedsnaam": ["Oud 0", "Oud 1"],
         "niveau": "buurt", "jaar": 2015, "bron": "hand", "inwoners": [2000.0, 300.0]})
