@@ -13,7 +13,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
-from shapely.geometry import Point, box
+from shapely.geometry import MultiPolygon, Point, box
 
 from tests.helpers import import_almelo, snapshot
 from wijkkompas.build.boundaries import load_boundaries
@@ -646,6 +646,43 @@ def test_quality_report_rules():
     assert report.loc[("huishoudens", "BU09990110"), "verhouding"] == 2.0
     assert quality_report(table[table["jaar"] != 2015].assign(
         bron="kaart 2021", status="waargenomen"), 2021).empty
+
+
+def test_quality_report_with_values_below_one():
+    # Carried values are fractions of people: below 1 they still count as more than 0.
+    table = _report_rows([
+        ("BU09990120", 2015, "huishoudens", 0.5, True),
+        ("BU09990120", 2021, "huishoudens", 0.0, False),  # one of the two is 0: flagged
+        ("BU09990121", 2015, "huishoudens", 0.5, True),
+        ("BU09990121", 2021, "huishoudens", 0.625, False),  # 0.8: log2 -0.32, not flagged
+        ("BU09990122", 2015, "huishoudens", 0.6, True),
+        ("BU09990122", 2021, "huishoudens", 0.5, False),  # 1.2: not flagged
+        ("BU09990123", 2015, "huishoudens", 0.0, True),
+        ("BU09990123", 2021, "huishoudens", 0.5, False),  # one of the two is 0: flagged
+    ])
+    report = quality_report(table, 2021).set_index("gebiedscode")
+    assert report["afwijkend"].tolist() == [True, False, False, True]
+    assert report.loc["BU09990121", "verhouding"] == pytest.approx(0.8)
+    assert report.loc["BU09990121", "log2_verhouding"] == pytest.approx(np.log2(0.8))
+    assert report.loc["BU09990122", "verhouding"] == pytest.approx(1.2)
+    assert report.loc["BU09990122", "log2_verhouding"] == pytest.approx(np.log2(1.2))
+    assert report.loc["BU09990123", "verhouding"] == 0.0
+    assert pd.isna(report.loc["BU09990123", "log2_verhouding"])
+
+
+def test_a_multipolygon_cell_counts_at_its_inner_point(tmp_path):
+    # One cell stored as a MultiPolygon, x 280-360: its inner point (x 320) lies in Oud
+    # Oost's piece of the business park, so Oud Oost's 90 go there by addresses (by the
+    # target density they would all have gone to Midden).
+    cell = gpd.GeoDataFrame({"aantal_inwoners": [7]},
+                            geometry=[MultiPolygon([box(280, 480000, 360, 480100)])], crs=RD)
+    cell.to_file(tmp_path / "multi.gpkg", driver="GPKG")
+    points = read_weight_layer(tmp_path / "multi.gpkg")
+    assert [(p.geom_type, p.x) for p in points.geometry] == [("Point", 320.0)]
+    out = carry_over(_old_rows(), _shifted(OLD), _shifted(NEW), 2021, counts=NEW_COUNTS,
+                     points=points).set_index(["gebiedscode", "indicator"])
+    assert out.loc[("BU09990112", "inwoners"), "waarde"] == pytest.approx(90.0)
+    assert out.loc[("BU09990112", "inwoners"), "bron"].endswith("gewogen naar adressen)")
 
 
 def test_weight_layer_setting_is_relative_to_the_config(tmp_path):
