@@ -616,7 +616,7 @@ def _report_rows(rows):
 
 def test_quality_report_rules():
     table = _report_rows([
-        ("BU09990110", 2014, "inwoners", 999.0, True),  # not the last year before
+        ("BU09990110", 2014, "inwoners", 1.0, True),  # not the last year before
         ("BU09990110", 2015, "inwoners", 100.0, True),
         ("BU09990110", 2021, "inwoners", 142.0, False),  # 100/142: log2 -0.506, flagged
         ("BU09990110", 2022, "inwoners", 100.0, False),  # not the first year after
@@ -632,7 +632,11 @@ def test_quality_report_rules():
         ("BU09990110", 2021, "huishoudens", 40.0, False),
         ("BU09990110", 2015, "aandeel_65plus", 20.0, True),  # not a count: not reported
     ])
-    report = quality_report(table, 2021).set_index(["indicator", "gebiedscode"])
+    wijk = _report_rows([("BU09990110", 2015, "inwoners", 7.0, True),
+                         ("BU09990110", 2021, "inwoners", 8.0, False)]).assign(
+        gebiedscode="WK099901", niveau="wijk")  # not a buurt: not reported
+    report = quality_report(pd.concat([table, wijk], ignore_index=True), 2021).set_index(
+        ["indicator", "gebiedscode"])
     assert report.index.tolist() == [("inwoners", f"BU0999011{i}") for i in range(5)] + [
         ("huishoudens", "BU09990110")]
     assert set(report["jaar_omgerekend"]) == {2015}
