@@ -20,6 +20,7 @@ from wijkkompas.build.boundaries import load_boundaries
 from wijkkompas.build.catalogue import factor_table, weight_table
 from wijkkompas.build.harmonise import (
     AREA,
+    REPORT_COLUMNS,
     allocate,
     boundary_tolerance,
     carry_over,
@@ -639,6 +640,8 @@ def test_quality_report_rules():
         ["indicator", "gebiedscode"])
     assert report.index.tolist() == [("inwoners", f"BU0999011{i}") for i in range(5)] + [
         ("huishoudens", "BU09990110")]
+    assert report.reset_index().columns.tolist() == ["indicator", "gebiedscode"] + [
+        c for c in REPORT_COLUMNS if c not in ("indicator", "gebiedscode")]
     assert set(report["jaar_omgerekend"]) == {2015}
     assert set(report["jaar_waargenomen"]) == {2021}
     assert report["afwijkend"].tolist() == [True, False, True, False, pd.NA, True]
