@@ -133,15 +133,6 @@ def _share(values: pd.Series, groups: pd.Series) -> pd.Series:
     return values / values.groupby(groups).transform("sum")
 
 
-def areal_weights(source: gpd.GeoDataFrame, target: gpd.GeoDataFrame) -> pd.DataFrame:
-    """Share of each source area that lies in each target area (columns bron, doel, w)."""
-    pieces = _pieces(source, target)
-    # Normalised per source area, so that nothing is lost in slivers where two years'
-    # boundaries, generalised differently, do not quite meet.
-    pieces["w"] = _share(pieces["piece_area"], pieces["bron_code"])
-    return pd.DataFrame(pieces[["bron_code", "doel_code", "w", "piece_area"]])
-
-
 def reallocation_weights(source: gpd.GeoDataFrame, target: gpd.GeoDataFrame,
                          counts: pd.DataFrame | None = None, counts_label: str = "",
                          points: gpd.GeoDataFrame | None = None) -> pd.DataFrame:
