@@ -102,6 +102,18 @@ def test_hand_computed_target_density_weighting():
     assert set(out["indeling"]) == {2021}
 
 
+def test_only_buurten_are_carried():
+    rows = _old_rows()
+    wijk = rows[rows["gebiedscode"] == "BU09990100"].assign(gebiedscode="WK099901",
+                                                            niveau="wijk")
+    gemeente = wijk.assign(gebiedscode="GM0999", niveau="gemeente")
+    out = carry_over(pd.concat([rows, wijk, gemeente], ignore_index=True), OLD, NEW, 2021,
+                     counts=NEW_COUNTS)
+    expected = carry_over(rows, OLD, NEW, 2021, counts=NEW_COUNTS)
+    pd.testing.assert_frame_equal(out, expected)
+    assert carry_over(pd.concat([wijk, gemeente]), OLD, NEW, 2021).empty
+
+
 def test_unknown_target_count_falls_back_to_area_for_that_old_buurt():
     counts = NEW_COUNTS.assign(inwoners=[100.0, np.nan, 0.0])  # Midden secret
     out = carry_over(_old_rows(), OLD, NEW, 2021, counts=counts).set_index(
@@ -677,12 +689,14 @@ def test_quality_report_with_values_below_one():
     assert pd.isna(report.loc["BU09990123", "log2_verhouding"])
 
 
-def test_a_multipolygon_cell_counts_at_its_inner_point(tmp_path):
-    # One cell stored as a MultiPolygon, x 280-360: its inner point (x 320) lies in Oud
-    # Oost's piece of the business park, so Oud Oost's 90 go there by addresses (by the
+@pytest.mark.parametrize("multi", [True, False])
+def test_a_cell_across_two_pieces_counts_at_its_inner_point(tmp_path, multi):
+    # One cell, x 280-360, as a Polygon or a MultiPolygon: its inner point (x 320) lies in
+    # Oud Oost's piece of the business park, so Oud Oost's 90 go there by addresses (by the
     # target density they would all have gone to Midden).
+    shape = box(280, 480000, 360, 480100)
     cell = gpd.GeoDataFrame({"aantal_inwoners": [7]},
-                            geometry=[MultiPolygon([box(280, 480000, 360, 480100)])], crs=RD)
+                            geometry=[MultiPolygon([shape]) if multi else shape], crs=RD)
     cell.to_file(tmp_path / "multi.gpkg", driver="GPKG")
     points = read_weight_layer(tmp_path / "multi.gpkg")
     assert [(p.geom_type, p.x) for p in points.geometry] == [("Point", 320.0)]
