@@ -644,6 +644,7 @@ def test_quality_report_rules():
         ("BU09990110", 2015, "huishoudens", 80.0, True),
         ("BU09990110", 2021, "huishoudens", 40.0, False),
         ("BU09990110", 2015, "aandeel_65plus", 20.0, True),  # not a count: not reported
+        ("BU09990110", 2021, "aandeel_65plus", 30.0, False),
     ])
     wijk = _report_rows([("BU09990110", 2015, "inwoners", 7.0, True),
                          ("BU09990110", 2021, "inwoners", 8.0, False)]).assign(
