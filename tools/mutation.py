@@ -48,7 +48,8 @@ TARGETS = {
                         "tests/build/test_aggregate_properties.py tests/build/test_build.py "
                         "-k 'hand_computed or missing_count or aggregate'"),
     "harmonise": Target("wijkkompas/build/harmonise.py",
-                        "tests/build/test_build.py -k 'carried or verdicts or indeling'"),
+                        "tests/build/test_herindeling.py -k 'not almelo and not cli and not "
+                        "profile'"),
 }
 
 

@@ -415,8 +415,8 @@ def test_worked_example_of_the_method_document(almelo):
     chain = chain[(chain.gebiedscode == "WK014115") & (chain.jaar == 2015)
                   & (chain.thema == "werk_inkomen")].set_index("indicator")
     # indicator: waarde wijk, gemeente 2015, spreiding wijken, score
-    document = {"ao_per_1000": (123.3, 68.3, 27.62, 60.2),
-                "bijstand_per_1000": (104.8, 42.8, 31.26, 60.4),
+    document = {"ao_per_1000": (123.3, 68.3, 27.61, 60.2),
+                "bijstand_per_1000": (104.8, 42.8, 31.27, 60.4),
                 "ww_per_1000": (40.1, 32.3, 6.67, 76.7)}
     assert _worked_example_in_the_document() == (document, 65.8)
     assert set(chain.index) == set(document)

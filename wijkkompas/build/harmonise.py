@@ -14,6 +14,14 @@ target indeling). The variable catalogue says which kind each variable follows. 
 layer of residential addresses or inhabited grid cells (:func:`read_weight_layer`) comes
 first where it covers an old buurt; area is the fallback where neither is known. Every old
 buurt's teller and noemer are spread in full over its pieces, so its total is kept.
+
+Old boundaries are often published simplified (the Almelo buurten of 2015 keep 5 % of their
+vertices), so a thin strip along an old line may be an artefact: a sparse old buurt seems to
+reach into a dense new one and the density weight sends many of its people there. The
+density weights therefore use only the *core* of each old buurt, the part farther from its
+line than the measured displacement between the two indelingen
+(:func:`boundary_tolerance`); the whole count is still spread over the core, so totals stay
+exact. Where the lines agree the tolerance is 0 and nothing changes.
 """
 
 from __future__ import annotations
@@ -23,6 +31,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from wijkkompas.build.aggregate import MIN_DEKKING, recompute
 from wijkkompas.build.catalogue import factor_table, weight_table
@@ -48,6 +57,13 @@ CBS_SECRET = -99997
 #: The weight a secret grid cell gets: the middle of 1 to 4 inhabitants.
 SECRET_CELL_WEIGHT = 2.5
 ADDRESS_METHOD = "adressen"
+#: The boundary tolerance is this percentile of the distances from the target's outline to
+#: the source's outline, sampled every ``OUTLINE_STEP`` metres along the target's outline.
+OUTLINE_PERCENTILE = 95
+OUTLINE_STEP = 2.0
+#: Below this overlap (intersection over union) of the two outlines the indelingen do not
+#: cover the same land, their outlines say nothing about simplification: tolerance 0.
+OUTLINE_MIN_IOU = 0.99
 
 
 def compare_indelingen(old: gpd.GeoDataFrame, new: gpd.GeoDataFrame) -> pd.DataFrame:
@@ -77,17 +93,44 @@ def _pieces(source: gpd.GeoDataFrame, target: gpd.GeoDataFrame) -> gpd.GeoDataFr
     return pieces.reset_index(drop=True)
 
 
+def boundary_tolerance(source: gpd.GeoDataFrame, target: gpd.GeoDataFrame) -> float:
+    """How far the source's lines may lie from where they really are, in metres.
+
+    The outer boundary of a gemeente rarely moves when its buurten are redrawn, so the
+    distance between the two indelingen's outlines measures how much one of them was
+    simplified: the ``OUTLINE_PERCENTILE`` percentile of the distances from points every
+    ``OUTLINE_STEP`` m along the target's outline to the source's outline. 0 when the two
+    do not cover the same land (outline overlap below ``OUTLINE_MIN_IOU``).
+    """
+    old = shapely.union_all(source.geometry.to_numpy())
+    new = shapely.union_all(target.geometry.to_numpy())
+    union = shapely.union(old, new).area
+    if union <= 0 or shapely.intersection(old, new).area / union < OUTLINE_MIN_IOU:
+        return 0.0
+    lines = shapely.get_parts(shapely.boundary(new))
+    points = np.concatenate([
+        shapely.line_interpolate_point(line, np.arange(0.0, line.length, OUTLINE_STEP))
+        for line in lines])
+    distances = shapely.distance(points, shapely.boundary(old))
+    return float(np.percentile(distances, OUTLINE_PERCENTILE))
+
+
+def _core_area(pieces: gpd.GeoDataFrame, source: gpd.GeoDataFrame, tolerance: float
+               ) -> pd.Series:
+    """Per piece, its area farther than ``tolerance`` from its source's boundary; the whole
+    piece area for every piece of a source that has no such core."""
+    if tolerance <= 0:
+        return pieces["piece_area"].copy()
+    cores = source.set_index("gebiedscode").geometry.buffer(-tolerance)
+    inner = shapely.intersection(pieces.geometry.to_numpy(),
+                                 cores.reindex(pieces["bron_code"]).to_numpy())
+    core = pd.Series(shapely.area(inner), index=pieces.index)
+    has_core = core.groupby(pieces["bron_code"]).transform("sum") > 0
+    return core.where(has_core, pieces["piece_area"])
+
+
 def _share(values: pd.Series, groups: pd.Series) -> pd.Series:
     return values / values.groupby(groups).transform("sum")
-
-
-def areal_weights(source: gpd.GeoDataFrame, target: gpd.GeoDataFrame) -> pd.DataFrame:
-    """Share of each source area that lies in each target area (columns bron, doel, w)."""
-    pieces = _pieces(source, target)
-    # Normalised per source area, so that nothing is lost in slivers where two years'
-    # boundaries, generalised differently, do not quite meet.
-    pieces["w"] = _share(pieces["piece_area"], pieces["bron_code"])
-    return pd.DataFrame(pieces[["bron_code", "doel_code", "w", "piece_area"]])
 
 
 def reallocation_weights(source: gpd.GeoDataFrame, target: gpd.GeoDataFrame,
@@ -99,10 +142,12 @@ def reallocation_weights(source: gpd.GeoDataFrame, target: gpd.GeoDataFrame,
     knows (missing where secret); ``counts_label`` names them in ``methode`` ("2021").
     ``points`` (from :func:`read_weight_layer`) has a ``gewicht`` per point. For each
     residential kind and source area, in this order: the points in each piece where the
-    source area holds any ("adressen"); else piece area x the target's density of that
-    count, where every target it overlaps has a known count and they are not all zero
-    ("inwoners 2021"); else the piece's area ("oppervlak"). Kind "oppervlak" is always by
-    area. The shares of one source area and kind add up to 1.
+    source area holds any ("adressen"); else the piece's core area (farther than
+    :func:`boundary_tolerance` from the source's line) x the target's density of that
+    count, where every target its core overlaps has a known count and they are not all
+    zero, or failing that the same with whole pieces ("inwoners 2021"); else the piece's
+    area ("oppervlak"). Kind "oppervlak" is always by area. The shares of one source area
+    and kind add up to 1.
     """
     pieces = _pieces(source, target)
     by_source = pieces["bron_code"]
@@ -116,17 +161,20 @@ def reallocation_weights(source: gpd.GeoDataFrame, target: gpd.GeoDataFrame,
         mass = joined.groupby("index_right")["gewicht"].sum().reindex(pieces.index,
                                                                       fill_value=0.0)
     target_area = target.set_index("gebiedscode").geometry.area
+    core = _core_area(pieces, source, boundary_tolerance(source, target))
     for kind in RESIDENTIAL:
         w, methode = area_w.copy(), pd.Series(AREA, index=pieces.index, dtype=object)
         if counts is not None and kind in counts.columns:
             observed = counts.set_index("gebiedscode")[kind].astype("float64")
             density = (observed / target_area.reindex(observed.index)).reindex(
                 pieces["doel_code"]).to_numpy()
-            mass_d = pieces["piece_area"] * density
-            total = mass_d.groupby(by_source).transform("sum")
-            ok = mass_d.notna().groupby(by_source).transform("all") & (total > 0)
-            w = w.where(~ok, mass_d / total)
-            methode = methode.where(~ok, f"{kind} {counts_label}".strip())
+            # The whole pieces first; the cores where they carry a known, positive mass.
+            for areas in (pieces["piece_area"], core):
+                mass_d = (areas * density).where(areas > 0, 0.0)
+                total = mass_d.groupby(by_source).transform("sum")
+                ok = mass_d.notna().groupby(by_source).transform("all") & (total > 0)
+                w = w.where(~ok, mass_d / total)
+                methode = methode.where(~ok, f"{kind} {counts_label}".strip())
         if mass is not None:
             total = mass.groupby(by_source).transform("sum")
             ok = total > 0
@@ -345,10 +393,12 @@ def leave_target_out(old_counts: pd.Series, source: gpd.GeoDataFrame,
     A check on target-density weighting that does not lean on the very count it is compared
     with: for each target area in turn, the density of its own pieces is replaced by the
     density of the old area they come from (its old count over its area); every other piece
-    keeps its target's density. ``old_counts`` is the count per source ``gebiedscode``,
+    keeps its target's density. Pieces weigh with their core area, as in
+    :func:`reallocation_weights`. ``old_counts`` is the count per source ``gebiedscode``,
     ``counts`` the target's count per ``gebiedscode``. Missing where a weight is unknown.
     """
     pieces = _pieces(source, target)
+    core = _core_area(pieces, source, boundary_tolerance(source, target))
     density = counts / target.set_index("gebiedscode").geometry.area.reindex(counts.index)
     own_density = old_counts / source.set_index("gebiedscode").geometry.area.reindex(
         old_counts.index)
@@ -359,6 +409,9 @@ def leave_target_out(old_counts: pd.Series, source: gpd.GeoDataFrame,
         mine = near["doel_code"] == code
         guess = near["doel_code"].map(density).where(~mine, near["bron_code"].map(own_density))
         mass = near["piece_area"] * guess
+        in_core = (core[near.index] * guess).where(core[near.index] > 0, 0.0)
+        # The cores where they carry a positive mass, as in reallocation_weights.
+        mass = mass.where(in_core.groupby(near["bron_code"]).transform("sum") <= 0, in_core)
         share = mass / mass.groupby(near["bron_code"]).transform("sum")
         carried = share[mine] * near.loc[mine, "bron_code"].map(old_counts)
         result[code] = carried.sum(min_count=len(carried)) if len(carried) else np.nan
