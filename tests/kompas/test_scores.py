@@ -570,3 +570,36 @@ def test_almelo_default_kompas():
     specific = {c for i in kompas.indicators.values() for c in i.gebieden}
     assert {"WK014115", "WK014110"} <= specific
     assert {i.soort for i in kompas.indicators.values()} == {"objectief", "subjectief"}
+
+
+def test_a_score_only_where_the_indicator_applies(tmp_path):
+    values = _table()
+    for code, v in (("GM0999", 20), ("WK099901", 10), ("WK099902", 30), ("WK099903", 20)):
+        values[(code, 2020, "n")] = v
+    result = score(_rows(values), _kompas(tmp_path))
+    # n applies to WK099902 only: the value of WK099901 is kept, it gets no score.
+    assert _ind(result, "WK099901", 2020, "n").waarde == 10
+    assert math.isnan(_ind(result, "WK099901", 2020, "n").score)
+    # the frame of n: gemeente 20, wijken 10, 30, 20 (sd 8.165)
+    assert _ind(result, "WK099902", 2020, "n").score == pytest.approx(
+        100 + 20 * 10 / math.sqrt(200 / 3))
+    assert [bool(v) for v in result.indicators.set_index(["gebiedscode", "indicator"]).loc[
+        [("WK099901", "n"), ("WK099902", "n"), ("WK099901", "x")], "van_toepassing"]] \
+        == [False, True, True]
+
+
+def test_rows_of_the_kompas_and_its_gemeente_only(tmp_path):
+    values = _table()
+    values[("WK099801", 2020, "x")] = 70  # another gemeente
+    values[("GM0998", 2020, "x")] = 70
+    values[("BU09990101", 2020, "x")] = 45  # a buurt of this one
+    table = _rows(values)
+    other = table[table.gebiedscode == "WK099902"].assign(indicator="q")  # not in the kompas
+    rows = select_rows(pd.concat([table, other], ignore_index=True), _kompas(tmp_path))
+    assert sorted(set(rows.gebiedscode)) == ["BU09990101", *sorted(BASE)]
+    assert set(rows.indicator) == {"x", "y", "z"}
+    assert len(rows) == 3 * len(BASE) + 1
+    # Without a target indeling only the gemeente is known to be the same area every year.
+    known = rows.set_index("gebiedscode")["vergelijkbaar"]
+    assert known["GM0999"].tolist() == [True, True, True]
+    assert known[["WK099901", "WK099904", "BU09990101"]].isna().all()
