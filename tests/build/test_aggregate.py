@@ -18,7 +18,7 @@ from wijkkompas.build.indicators import INTERNAL
 
 #: inwoners is a count; aandeel a share (x 100); per_1000 a rate (x 1000); verhouding x 1.
 FACTORS: dict[str, float | None] = {"inwoners": None, "aandeel": 100.0, "per_1000": 1000.0,
-                                    "verhouding": 1.0}
+                                    "verhouding": 1.0, "woningen": None, "banen": None}
 NAN = math.nan
 
 
@@ -270,3 +270,27 @@ def test_complete_levels_with_only_wijken_or_only_a_gemeente():
     gemeente = _rows(("GM0999", "inwoners", 1000.0, NAN), niveau="gemeente")
     assert _published(complete_levels(gemeente, FACTORS)) == _published(gemeente)
     assert np.array_equal(complete_levels(gemeente, FACTORS)["waarde"], [1000.0])
+
+
+def test_one_part_with_its_expected_siblings():
+    # A single buurt row of a wijk that has two: the sum is missing, not the one buurt.
+    rows = _rows(("BU09990101", "inwoners", 100.0, NAN))
+    expected = pd.DataFrame([("WK099901", 2020, "BU", 2)],
+                            columns=["parent", "indeling", "kind", "verwacht"])
+    row = _one(aggregate(rows, "wijk", FACTORS, expected), "WK099901", "inwoners")
+    assert math.isnan(row["waarde"]) and row["dekking"] == 0.5
+
+
+def test_parents_published_for_some_indicators_only_are_computed_for_the_rest():
+    # Three wijken and three counts: WK099901 and WK099902 published all three (six of the
+    # nine pairs), WK099903 none. WK099903's three are computed from its buurt.
+    names = ("inwoners", "woningen", "banen")
+    buurten = _rows(*[(f"BU0999{w:02d}01", name, 10.0 * w, NAN) for w in (1, 2, 3)
+                      for name in names])
+    wijken = _rows(*[(f"WK0999{w:02d}", name, 10.0 * w, NAN) for w in (1, 2) for name in names],
+                   niveau="wijk")
+    out = complete_levels(pd.concat([buurten, wijken], ignore_index=True), FACTORS)
+    computed = out.iloc[len(buurten) + len(wijken):]
+    assert sorted(_published(computed)) == sorted(
+        [("WK099903", "wijk", name, "kwb", "berekend", 30.0) for name in names]
+        + [("GM0999", "gemeente", name, "kwb", "berekend", 60.0) for name in names])
