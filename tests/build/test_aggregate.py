@@ -154,6 +154,7 @@ def test_a_zero_noemer_gives_no_value():
     rows = _rows(("BU09990101", "aandeel", 0.0, 0.0), ("BU09990102", "aandeel", 0.0, 0.0))
     row = _one(aggregate(rows, "wijk", FACTORS), "WK099901", "aandeel")
     assert math.isnan(row["waarde"]) and row["status"] == "ontbreekt"
+    assert math.isnan(row["teller"])  # a teller is kept only beside its value
     # no noemer to weigh by: coverage by parts, both known
     assert row["dekking"] == 1.0
     assert row["noemer"] == 0.0
@@ -294,3 +295,12 @@ def test_parents_published_for_some_indicators_only_are_computed_for_the_rest():
     assert sorted(_published(computed)) == sorted(
         [("WK099903", "wijk", name, "kwb", "berekend", 30.0) for name in names]
         + [("GM0999", "gemeente", name, "kwb", "berekend", 60.0) for name in names])
+
+
+def test_a_published_neighbour_does_not_stand_in_for_a_wijk():
+    # The source published WK099902 (which has no buurt here), not WK099901.
+    buurt = _rows(("BU09990101", "inwoners", 100.0, NAN))
+    wijk = _rows(("WK099902", "inwoners", 600.0, NAN), niveau="wijk")
+    out = complete_levels(pd.concat([buurt, wijk], ignore_index=True), FACTORS)
+    assert _published(out)[2:] == [("WK099901", "wijk", "inwoners", "kwb", "berekend", 100.0),
+                                    ("GM0999", "gemeente", "inwoners", "kwb", "berekend", 700.0)]

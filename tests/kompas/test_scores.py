@@ -603,3 +603,26 @@ def test_rows_of_the_kompas_and_its_gemeente_only(tmp_path):
     known = rows.set_index("gebiedscode")["vergelijkbaar"]
     assert known["GM0999"].tolist() == [True, True, True]
     assert known[["WK099901", "WK099904", "BU09990101"]].isna().all()
+
+
+def test_sensitivity_weights_from_half_to_twice_their_own(tmp_path):
+    """Weights are drawn from 0.5 to 2 times their own, so the ratio of two weights runs from
+    1/4 to 4. Scores on the 2020 frame (x: 50, sd 7.07; y: 10, sd 3.54, lower is better).
+    A wijk 4 higher on x (+11.3) and 5 higher on y (-28.3) beats an average wijk only when
+    w_x / w_y > 28.3 / 11.3 = 2.5: possible (in 5 % of the draws), but not with the kompas's
+    own weights. With 8.2 higher on y (-46.4) it would need w_x / w_y > 4.1: never (asked in
+    three years, 600 draws: a range up to 3 times the weight would get there)."""
+    values = _table(years=(2020, 2021, 2022, 2023, 2024))
+    for jaar, y in ((2021, 15), (2022, 18.2), (2023, 18.2), (2024, 18.2)):
+        values[("WK099901", jaar, "x")] = 54
+        values[("WK099901", jaar, "y")] = y
+        for code in ("WK099903", "WK099904"):
+            values[(code, jaar, "x")] = None
+            values[(code, jaar, "y")] = None
+    sens = score(_rows(values), _kompas(tmp_path)).sensitivity
+    sens = sens[(sens.thema == "a") & (sens.jaar > 2020)].set_index(["jaar", "gebiedscode"])
+    assert sens.loc[2021, ["rang", "rang_min", "rang_max"]].values.tolist() == [[2, 1, 2],
+                                                                                [1, 1, 2]]
+    for jaar in (2022, 2023, 2024):
+        assert sens.loc[jaar, ["rang", "rang_min", "rang_max"]].values.tolist() == [
+            [2, 2, 2], [1, 1, 1]]
