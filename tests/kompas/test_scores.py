@@ -12,7 +12,7 @@ from wijkkompas.build.indicators import COLUMNS
 from wijkkompas.errors import WijkkompasError
 from wijkkompas.kompas.classes import CHANGE_CLASSES, CLASSES, classify, classify_change
 from wijkkompas.kompas.definition import load_kompas
-from wijkkompas.kompas.scores import explain, score, select_rows
+from wijkkompas.kompas.scores import add_changes, explain, score, select_rows
 
 KOMPAS = """
 gemeente = "GM0999"
@@ -596,6 +596,11 @@ def test_rows_of_the_kompas_and_its_gemeente_only(tmp_path):
     table = _rows(values)
     other = table[table.gebiedscode == "WK099902"].assign(indicator="q")  # not in the kompas
     rows = select_rows(pd.concat([table, other], ignore_index=True), _kompas(tmp_path))
+    assert list(rows.columns) == [*COLUMNS, "vergelijkbaar"]
+    assert list(rows.index) == list(range(len(rows)))
+    carried = select_rows(table, _kompas(tmp_path), None, target=2020)
+    assert list(carried.columns) == [*COLUMNS, "vergelijkbaar"]
+    assert list(carried.index) == list(range(len(carried)))
     assert sorted(set(rows.gebiedscode)) == ["BU09990101", *sorted(BASE)]
     assert set(rows.indicator) == {"x", "y", "z"}
     assert len(rows) == 3 * len(BASE) + 1
@@ -626,3 +631,24 @@ def test_sensitivity_weights_from_half_to_twice_their_own(tmp_path):
     for jaar in (2022, 2023, 2024):
         assert sens.loc[jaar, ["rang", "rang_min", "rang_max"]].values.tolist() == [
             [2, 2, 2], [1, 1, 1]]
+
+
+def test_afglijden_in_the_year_of_the_third_decline_only(tmp_path):
+    """add_changes on hand-made theme scores: 100, 98, 96, 94, then a rise to 110.
+    Three declines of 2 (together 6, at least the threshold of 5) end in 2023; 2024 rises.
+    A second wijk misses 2022: its changes are against the previous year with a score."""
+    jaren = [2020, 2021, 2022, 2023, 2024]
+    themes = pd.DataFrame({
+        "gebiedscode": ["WK099901"] * 5 + ["WK099902"] * 5, "thema": "a", "deel": "totaal",
+        "jaar": jaren * 2,
+        "score": [100.0, 98.0, 96.0, 94.0, 110.0, 100.0, 97.0, np.nan, 94.0, 91.0]})
+    out = add_changes(themes, _kompas(tmp_path)).set_index(["gebiedscode", "jaar"])
+    one = out.loc["WK099901"]
+    assert one["afglijden"].tolist() == [False, False, False, True, False]
+    assert one["verandering_vorig_jaar"].tolist()[1:] == [-2.0, -2.0, -2.0, 16.0]
+    assert one["verandering_basisjaar"].tolist() == [0.0, -2.0, -4.0, -6.0, 10.0]
+    two = out.loc["WK099902"]
+    assert two["verandering_vorig_jaar"].tolist()[1] == -3.0
+    assert np.isnan(two["verandering_vorig_jaar"].tolist()[2])
+    assert two["verandering_vorig_jaar"].tolist()[3:] == [-3.0, -3.0]
+    assert two["afglijden"].tolist() == [False, False, False, False, True]
