@@ -652,3 +652,35 @@ def test_afglijden_in_the_year_of_the_third_decline_only(tmp_path):
     assert np.isnan(two["verandering_vorig_jaar"].tolist()[2])
     assert two["verandering_vorig_jaar"].tolist()[3:] == [-3.0, -3.0]
     assert two["afglijden"].tolist() == [False, False, False, False, True]
+
+
+def test_rows_carried_back_onto_an_older_target_indeling(tmp_path):
+    """Target indeling 2020, figures of 2021: WK099901 kept its boundary ("gelijk"), so its
+    own 2021 figure counts; WK099902 did not, so its 2021 figure carried onto the 2020
+    indeling counts; WK099903 has nothing carried and no verdict."""
+    table = _rows(_table(years=(2020, 2021)))
+    back = table[(table.jaar == 2021) & table.gebiedscode.isin(["WK099901", "WK099902"])].copy()
+    back["indeling"] = 2020
+    back["waarde"] = back["waarde"] + 1
+    verdicts = pd.DataFrame({"gebiedscode": ["WK099901", "WK099902"], "indeling": [2020, 2020],
+                             "overlap": [0.97, 0.6], "oordeel": ["gelijk", "grens gewijzigd"],
+                             "vergeleken_met": [2021, 2021]})
+    rows = select_rows(pd.concat([table, back], ignore_index=True), _kompas(tmp_path), verdicts,
+                       target=2020)
+    picked = rows.set_index(["gebiedscode", "jaar", "indicator"])
+    assert not picked.index.duplicated().any() and len(rows) == len(BASE) * 2 * 3
+    assert picked.loc[("WK099901", 2021, "x"), ["indeling", "waarde"]].tolist() == [2021, 40]
+    assert picked.loc[("WK099902", 2021, "x"), ["indeling", "waarde"]].tolist() == [2020, 51]
+    assert picked.loc[("WK099902", 2021, "x"), "vergelijkbaar"] == 1.0
+    assert picked.loc[("WK099903", 2021, "x"), "indeling"] == 2021
+    assert np.isnan(picked.loc[("WK099903", 2021, "x"), "vergelijkbaar"])
+    assert picked.loc[("WK099903", 2020, "x"), "vergelijkbaar"] == 1.0  # the target year
+
+
+def test_theme_table_columns(tmp_path):
+    result = score(_rows(_table()), _kompas(tmp_path))
+    assert list(result.themes.columns) == [
+        "gebiedscode", "gebiedsnaam", "niveau", "jaar", "thema", "deel", "indicatoren",
+        "met_score", "dekking", "score", "klasse", "klasse_label", "thema_naam",
+        "verandering_vorig_jaar", "verandering_basisjaar", "ontwikkeling", "afglijden"]
+    assert list(result.themes.index) == list(range(len(result.themes)))
