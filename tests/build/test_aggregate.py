@@ -304,3 +304,64 @@ def test_a_published_neighbour_does_not_stand_in_for_a_wijk():
     out = complete_levels(pd.concat([buurt, wijk], ignore_index=True), FACTORS)
     assert _published(out)[2:] == [("WK099901", "wijk", "inwoners", "kwb", "berekend", 100.0),
                                     ("GM0999", "gemeente", "inwoners", "kwb", "berekend", 700.0)]
+
+
+def test_a_noemer_of_one_or_less_still_divides():
+    # A ratio over 0.5 + 0.5 = 1 (hectares, say): (2 + 1) / 1 = 3.
+    rows = _rows(("BU09990101", "verhouding", 2.0, 0.5), ("BU09990102", "verhouding", 1.0, 0.5))
+    row = _one(aggregate(rows, "wijk", FACTORS), "WK099901", "verhouding")
+    assert (row["waarde"], row["noemer"], row["status"]) == (3.0, 1.0, "berekend")
+
+
+def test_sums_come_in_the_order_of_their_first_part():
+    rows = _rows(("BU09990201", "inwoners", 600.0, NAN), ("BU09990101", "inwoners", 100.0, NAN),
+                 ("BU09990102", "inwoners", 300.0, NAN))
+    out = aggregate(rows, "wijk", FACTORS)
+    assert list(zip(out["gebiedscode"], out["waarde"], strict=True)) == [
+        ("WK099902", 600.0), ("WK099901", 400.0)]
+
+
+def test_rows_without_a_source_id_are_summed_too():
+    rows = _rows(("BU09990101", "inwoners", 100.0, NAN), ("BU09990102", "inwoners", 300.0, NAN))
+    rows["bron_id"] = None
+    out = aggregate(rows, "wijk", FACTORS)
+    assert list(out["waarde"]) == [400.0] and out["bron_id"].isna().all()
+
+
+def test_three_wijken_two_published():
+    # One indicator, three wijken with a buurt each; WK099901 and WK099902 published.
+    buurten = _rows(*[(f"BU0999{w:02d}01", "inwoners", 10.0 * w, NAN) for w in (1, 2, 3)])
+    wijken = _rows(*[(f"WK0999{w:02d}", "inwoners", 10.0 * w, NAN) for w in (1, 2)],
+                   niveau="wijk")
+    out = complete_levels(pd.concat([buurten, wijken], ignore_index=True), FACTORS)
+    assert _published(out)[5:] == [("WK099903", "wijk", "inwoners", "kwb", "berekend", 30.0),
+                                   ("GM0999", "gemeente", "inwoners", "kwb", "berekend", 60.0)]
+
+
+def test_every_source_and_year_is_completed_after_one_that_needs_nothing():
+    # kwb 2020 published its wijk and gemeente; lokaal 2020 and kwb 2021 published buurten
+    # only. The two after the first are both completed.
+    rows = pd.concat([
+        _rows(("BU09990101", "inwoners", 100.0, NAN)),
+        _rows(("WK099901", "inwoners", 100.0, NAN), niveau="wijk"),
+        _rows(("GM0999", "inwoners", 100.0, NAN), niveau="gemeente"),
+        _rows(("BU09990101", "inwoners", 7.0, NAN), bron="lokaal"),
+        _rows(("BU09990101", "inwoners", 120.0, NAN), jaar=2021),
+    ], ignore_index=True)
+    out = complete_levels(rows, FACTORS)
+    computed = out.iloc[len(rows):]
+    assert sorted(zip(computed["jaar"], _published(computed), strict=True)) == [
+        (2020, ("GM0999", "gemeente", "inwoners", "lokaal", "berekend", 7.0)),
+        (2020, ("WK099901", "wijk", "inwoners", "lokaal", "berekend", 7.0)),
+        (2021, ("GM0999", "gemeente", "inwoners", "kwb", "berekend", 120.0)),
+        (2021, ("WK099901", "wijk", "inwoners", "kwb", "berekend", 120.0))]
+
+
+def test_columns_in_another_order_come_back_in_the_internal_order():
+    rows = _rows(("BU09990101", "inwoners", 100.0, NAN))
+    rows = pd.concat([rows, rows.assign(gebiedscode="WK099901", niveau="wijk"),
+                      rows.assign(gebiedscode="GM0999", niveau="gemeente")], ignore_index=True)
+    shuffled = rows[["bron_id", *INTERNAL[:-1]]]
+    out = complete_levels(shuffled, FACTORS)
+    assert list(out.columns) == INTERNAL
+    pd.testing.assert_frame_equal(out, rows)
