@@ -24,6 +24,7 @@ import os
 import resource
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -94,9 +95,14 @@ EXCLUDED_OPERATORS = [
 ]
 
 
-def write_config(work: Path, name: str, target: Target, timeout: float) -> Path:
-    """The cosmic-ray configuration of one target."""
+def write_config(work: Path, name: str, target: Target, timeout: float,
+                 workers: list[str] | None = None) -> Path:
+    """The cosmic-ray configuration of one target; with ``workers`` (URLs of cosmic-ray
+    http-workers) the mutants are spread over them, else run one by one."""
     command = test_command(target)
+    distributor = ('name = "http"\n\n[cosmic-ray.distributor.http]\n'
+                   f"worker-urls = {json.dumps(workers)}\n\n" if workers
+                   else 'name = "local"\n\n')
     text = (
         "[cosmic-ray]\n"
         f'module-path = "{target.module}"\n'
@@ -104,7 +110,7 @@ def write_config(work: Path, name: str, target: Target, timeout: float) -> Path:
         "excluded-modules = []\n"
         f"test-command = {json.dumps(command)}\n\n"
         "[cosmic-ray.distributor]\n"
-        'name = "local"\n\n'
+        f"{distributor}"
         "[cosmic-ray.filters.operators-filter]\n"
         f"exclude-operators = {json.dumps(EXCLUDED_OPERATORS)}\n"
     )
@@ -202,7 +208,43 @@ def summary(session: Path) -> dict[str, object]:
     return {**counts, "percentage_gedood": rate, "overlevers": survivors}
 
 
-def run_target(work: Path, repo: Path, name: str, minutes: float, timeout: float) -> dict:
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_workers(work: Path, count: int) -> tuple[list[subprocess.Popen], list[str]]:
+    """``count`` cosmic-ray http-workers on loopback, each in its own copy of the checkout
+    (a worker changes the module in its own folder)."""
+    processes, urls = [], []
+    for number in range(count):
+        copy = copy_checkout(work, f"werker{number + 1}")
+        port = _free_port()
+        processes.append(subprocess.Popen(
+            ["cosmic-ray", "http-worker", "--port", str(port)], cwd=copy,
+            start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        urls.append(f"http://127.0.0.1:{port}")
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise SystemExit(f"fout: werker op poort {port} start niet") from None
+                time.sleep(0.2)
+    return processes, urls
+
+
+def stop_workers(processes: list[subprocess.Popen]) -> None:
+    for process in processes:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait()
+
+
+def run_target(work: Path, repo: Path, name: str, minutes: float, timeout: float,
+               workers: int = 1) -> dict:
     target = TARGETS[name]
     config = write_config(work, name, target, timeout)
     session = work / f"{name}.sqlite"
@@ -213,15 +255,23 @@ def run_target(work: Path, repo: Path, name: str, minutes: float, timeout: float
         _run(["cosmic-ray", "baseline", str(config)], repo, limit=600)
     before = summary(session)
     started, cpu = time.monotonic(), _children_cpu()
-    finished = _run(["cosmic-ray", "exec", str(config), str(session)], repo, limit=minutes * 60)
+    processes, urls = start_workers(work, workers) if workers > 1 else ([], None)
+    try:
+        config = write_config(work, name, target, timeout, urls)
+        finished = _run(["cosmic-ray", "exec", str(config), str(session)], repo,
+                        limit=minutes * 60)
+    finally:
+        stop_workers(processes)
     seconds, cpu = time.monotonic() - started, _children_cpu() - cpu
-    # A stopped run may leave its last mutant in the copy: put the module back.
-    shutil.copy2(ROOT / target.module, repo / target.module)
+    # A stopped run may leave its last mutant in a copy: put the module back.
+    for copy in [repo, *(work / f"werker{n + 1}" for n in range(len(processes)))]:
+        shutil.copy2(ROOT / target.module, copy / target.module)
     after = summary(session)
     ran = (after["gedood"] + after["overleefd"] + after["ongeldig"]
            - before["gedood"] - before["overleefd"] - before["ongeldig"])
     result = {"doel": name, "module": target.module, "tests": target.tests,
               "af": finished, "gedraaid_nu": ran,
+              "werkers": workers,
               "seconden_per_mutant": round(seconds / ran, 1) if ran else None,
               "processorseconden_per_mutant": round(cpu / ran, 1) if ran else None,
               **after}
@@ -273,6 +323,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="tijdslimiet per doel (standaard 20)")
     parser.add_argument("--timeout", type=float, default=30.0,
                         help="seconden per testrun van één mutant (standaard 30)")
+    parser.add_argument("--werkers", type=int, default=1,
+                        help="zoveel mutanten tegelijk (elk in een eigen kopie; standaard 1)")
     parser.add_argument("--werkmap", type=Path, default=None,
                         help="map voor de kopie en de sessies (om door te gaan)")
     parser.add_argument("--lijst", action="store_true", help="toon de doelen en hun tests")
@@ -308,13 +360,14 @@ def main(argv: list[str] | None = None) -> int:
     if not where.startswith(str(repo)):
         raise SystemExit(f"fout: de kopie gebruikt {where}, niet {repo}")
     for name in args.doelen or list(TARGETS):
-        result = run_target(work, repo, name, args.minuten, args.timeout)
+        result = run_target(work, repo, name, args.minuten, args.timeout, args.werkers)
         state = "af" if result["af"] else "gestopt op de tijdslimiet"
         print(f"{name}: {result['gedood']} gedood, {result['overleefd']} overleefd, "
               f"{result['ongeldig']} ongeldig, {result['weggelaten']} weggelaten, "
               f"{result['in annotatie']} in een annotatie, {result['nog te doen']} nog te doen "
               f"({state}); gedood: {result['percentage_gedood']} %; deze run "
-              f"{result['gedraaid_nu']} mutanten, {result['seconden_per_mutant']} s per mutant "
+              f"{result['gedraaid_nu']} mutanten met {result['werkers']} werker(s), "
+              f"{result['seconden_per_mutant']} s per mutant "
               f"({result['processorseconden_per_mutant']} s processortijd)")
         for survivor in result["overlevers"]:
             print(f"  overleefd: regel {survivor['regel']} ({survivor['operator']})")
