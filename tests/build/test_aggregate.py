@@ -8,6 +8,8 @@ WK099901 (buurten 01, 02, 03) and wijk WK099902 (buurt 01).
 from __future__ import annotations
 
 import math
+import re
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -42,8 +44,10 @@ def _one(table: pd.DataFrame, code: str, indicator: str) -> pd.Series:
     return rows.iloc[0]
 
 
-def test_min_dekking_is_ninety_percent():
-    # The method: a share is recomputed when its parts carry at least 90 % of the noemer.
+def test_min_dekking_is_what_the_data_dictionary_says():
+    text = (Path(__file__).parents[2] / "docs" / "data-dictionary.md").read_text(encoding="utf-8")
+    found = re.search(r"samen ten minste (\d+) % van de noemer dekken", text)
+    assert found and int(found.group(1)) == 90
     assert MIN_DEKKING == 0.9
 
 

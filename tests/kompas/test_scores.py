@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import re
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -12,7 +14,14 @@ from wijkkompas.build.indicators import COLUMNS
 from wijkkompas.errors import WijkkompasError
 from wijkkompas.kompas.classes import CHANGE_CLASSES, CLASSES, classify, classify_change
 from wijkkompas.kompas.definition import load_kompas
-from wijkkompas.kompas.scores import add_changes, explain, score, select_rows
+from wijkkompas.kompas.scores import (
+    SENSITIVITY_DRAWS,
+    WEIGHT_RANGE,
+    add_changes,
+    explain,
+    score,
+    select_rows,
+)
 
 KOMPAS = """
 gemeente = "GM0999"
@@ -684,3 +693,27 @@ def test_theme_table_columns(tmp_path):
         "met_score", "dekking", "score", "klasse", "klasse_label", "thema_naam",
         "verandering_vorig_jaar", "verandering_basisjaar", "ontwikkeling", "afglijden"]
     assert list(result.themes.index) == list(range(len(result.themes)))
+
+
+def test_the_reference_is_the_gemeente_row_wherever_it_stands(tmp_path):
+    # A buurt (45) first and the gemeente (50) last, wijk 4 at 56: the frame is still 50.
+    values = _table()
+    values[("WK099904", 2020, "x")] = 56
+    table = _rows({("BU09990101", 2020, "x"): 45, **values}).iloc[::-1]
+    table = pd.concat([table.iloc[[-1]], table.iloc[:-1]], ignore_index=True)
+    assert table.gebiedscode.iloc[0] == "BU09990101"
+    assert table.gebiedscode.iloc[-1] == "GM0999"
+    frame = score(table, _kompas(tmp_path)).frame.set_index("indicator")
+    assert frame.loc["x", "referentiewaarde"] == 50
+    assert frame.loc["x", "spreiding"] == pytest.approx(float(np.std([40, 50, 60, 56])))
+
+
+def test_draws_and_weight_range_are_what_the_method_document_says():
+    text = (Path(__file__).parents[2] / "docs" / "methode.md").read_text(encoding="utf-8")
+    found = re.search(r"rekent elk thema (\d+) keer opnieuw met\s+willekeurige gewichten "
+                      r"tussen ([\d,]+) en ([\d,]+) maal", text)
+    assert found, "docs/methode.md beschrijft de gevoeligheid niet meer zoals verwacht"
+    draws = int(found.group(1))
+    low, high = (float(g.replace(",", ".")) for g in found.groups()[1:])
+    assert (draws, low, high) == (200, 0.5, 2.0)
+    assert (SENSITIVITY_DRAWS, *WEIGHT_RANGE) == (draws, low, high)
