@@ -717,3 +717,25 @@ def test_draws_and_weight_range_are_what_the_method_document_says():
     low, high = (float(g.replace(",", ".")) for g in found.groups()[1:])
     assert (draws, low, high) == (200, 0.5, 2.0)
     assert (SENSITIVITY_DRAWS, *WEIGHT_RANGE) == (draws, low, high)
+
+
+def test_page_classes_carry_the_bounds_of_the_method():
+    """What a web page classifies with: 80, 95, 105 and 120 (docs/methode.md), the lower
+    bound in the class, the upper one not, no bound at either end; the change classes at
+    -2t, -t, t and 2t with the bound nearer to zero in the class; geen data without bounds."""
+    from wijkkompas.kompas.classes import ALL_CLASSES, page_classes
+
+    def bounds(classes):
+        return [(c["code"], c["van"], c["tot"], c["van_telt"], c["tot_telt"])
+                for c in page_classes(classes)]
+
+    assert bounds(ALL_CLASSES) == [
+        (1, None, 80.0, True, False), (2, 80.0, 95.0, True, False),
+        (3, 95.0, 105.0, True, False), (4, 105.0, 120.0, True, False),
+        (5, 120.0, None, True, False), (0, None, None, True, False)]
+    assert bounds(CHANGE_CLASSES) == [
+        (1, None, -2.0, False, True), (2, -2.0, -1.0, False, True),
+        (3, -1.0, 1.0, False, False), (4, 1.0, 2.0, True, False), (5, 2.0, None, True, False)]
+    assert [c["label"] for c in page_classes(CLASSES)] == [
+        "veel ongunstiger dan gemiddeld", "ongunstiger dan gemiddeld", "rond het gemiddelde",
+        "gunstiger dan gemiddeld", "veel gunstiger dan gemiddeld"]
