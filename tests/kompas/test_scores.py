@@ -739,3 +739,17 @@ def test_page_classes_carry_the_bounds_of_the_method():
     assert [c["label"] for c in page_classes(CLASSES)] == [
         "veel ongunstiger dan gemiddeld", "ongunstiger dan gemiddeld", "rond het gemiddelde",
         "gunstiger dan gemiddeld", "veel gunstiger dan gemiddeld"]
+
+
+def test_sensitivity_ranks_a_wijk_with_a_missing_indicator_by_what_it_has(tmp_path):
+    # 2021: WK099902 at the gemeente's values (scores 100 and 100, mean 100); WK099901
+    # without x and y = 8 (score 100 + 20 x 2 / 3.54 = 111.3): first with its own weights.
+    values = _table(years=(2020, 2021))
+    values[("WK099901", 2021, "x")] = None
+    values[("WK099901", 2021, "y")] = 8
+    for code in ("WK099903", "WK099904"):
+        values[(code, 2021, "x")] = None
+        values[(code, 2021, "y")] = None
+    sens = score(_rows(values), _kompas(tmp_path)).sensitivity
+    later = sens[(sens.thema == "a") & (sens.jaar == 2021)].set_index("gebiedscode")
+    assert later["rang"].to_dict() == {"WK099901": 1, "WK099902": 2}
