@@ -753,3 +753,78 @@ def test_sensitivity_ranks_a_wijk_with_a_missing_indicator_by_what_it_has(tmp_pa
     sens = score(_rows(values), _kompas(tmp_path)).sensitivity
     later = sens[(sens.thema == "a") & (sens.jaar == 2021)].set_index("gebiedscode")
     assert later["rang"].to_dict() == {"WK099901": 1, "WK099902": 2}
+
+
+def test_explain_one_deel_lists_only_its_indicators(tmp_path):
+    result = score(_rows(_table()), _kompas(tmp_path))
+    chain = explain(result, "WK099901", 2020, "a", deel="subjectief")
+    assert chain.indicator.tolist() == ["y", "themascore a"]
+    assert chain.iloc[-1].score == pytest.approx(100 - 20 * (5 - 10) / SD_Y)
+    assert list(chain.columns) == [
+        "indicator", "soort", "richting", "waarde", "bron", "status", "indeling",
+        "referentiejaar", "referentiewaarde", "spreiding", "score", "gewicht"]
+
+
+def test_sensitivity_draws_around_the_own_weights_and_past_a_lone_wijk(tmp_path):
+    """x weighs 4, y 1: drawn weights give w_x / w_y from 1 to 16. WK099901 (4 higher on
+    x, 5 higher on y: ahead only when w_x / w_y > 2.5) is first with its own weights (4)
+    and second in part of the draws. Theme b in 2020 has one wijk with a score (n applies to
+    WK099902 only): it gets no ranks, and the years after it still do."""
+    text = KOMPAS.replace('[indicator.x]\nthema = "a"', '[indicator.x]\nthema = "a"\ngewicht = 4')
+    values = _table(years=(2020, 2021))
+    for code, v in (("GM0999", 20), ("WK099901", 10), ("WK099902", 30), ("WK099903", 20)):
+        values[(code, 2020, "n")] = v
+    values[("WK099901", 2021, "x")] = 54
+    values[("WK099901", 2021, "y")] = 15
+    for code in ("WK099903", "WK099904"):
+        values[(code, 2021, "x")] = None
+        values[(code, 2021, "y")] = None
+    sens = score(_rows(values), _kompas(tmp_path, text)).sensitivity
+    assert set(sens[sens.thema == "b"].jaar) == set()
+    later = sens[(sens.thema == "a") & (sens.jaar == 2021)].set_index("gebiedscode")
+    assert later[["rang", "rang_min", "rang_max"]].values.tolist() == [[1, 1, 2], [2, 1, 2]]
+
+
+def test_frame_from_the_base_year_on_and_with_a_small_spread(tmp_path):
+    text = KOMPAS + """
+[indicator.u]
+thema = "b"
+richting = "hoger is beter"
+soort = "objectief"
+"""
+    values = _table(years=(2019, 2020))
+    for code, (v19, v20) in {"GM0999": (30, 10.5), "WK099901": (20, 10.0),
+                             "WK099902": (30, 10.5), "WK099903": (40, 11.0),
+                             "WK099904": (30, 10.5)}.items():
+        values[(code, 2019, "u")] = v19  # before the base year: never the frame
+        values[(code, 2020, "u")] = v20  # spread sqrt(0.5 / 4) = 0.354, less than 1
+    frame = score(_rows(values), _kompas(tmp_path, text)).frame.set_index("indicator")
+    assert (frame.loc["u", "referentiejaar"], frame.loc["u", "referentiewaarde"]) == (2020, 10.5)
+    assert frame.loc["u", "spreiding"] == pytest.approx(math.sqrt(0.5 / 4))
+    assert frame.loc["x", "referentiejaar"] == 2020
+
+
+def test_row_choice_does_not_depend_on_row_order(tmp_path):
+    """The table of test_rows_follow_the_indeling_verdicts with carried rows first, and a
+    buurt whose 2020 figure was carried onto 2021 (no verdict, so the carried one counts)."""
+    kompas = _kompas(tmp_path)
+    table = _rows({**_table(years=(2020, 2021)), ("BU09990101", 2020, "x"): 41,
+                   ("BU09990101", 2021, "x"): 42})
+    carried = table[(table.jaar == 2020) & table.gebiedscode.isin(
+        ["WK099901", "WK099902", "GM0999", "BU09990101"])].copy()
+    carried["indeling"] = 2021
+    carried["waarde"] = carried["waarde"] + 1
+    back = table[(table.jaar == 2021) & (table.gebiedscode == "WK099901")].copy()
+    back["indeling"] = 2020
+    back["waarde"] = back["waarde"] + 100
+    verdicts = pd.DataFrame({"gebiedscode": ["WK099901", "WK099902"], "indeling": [2021, 2021],
+                             "overlap": [0.97, 0.6], "oordeel": ["gelijk", "grens gewijzigd"],
+                             "vergeleken_met": [2020, 2020]})
+    rows = select_rows(pd.concat([carried, back, table], ignore_index=True), kompas, verdicts,
+                       target=2021)
+    picked = rows.set_index(["gebiedscode", "jaar", "indicator"])
+    assert not picked.index.duplicated().any()
+    assert picked.loc[("WK099901", 2020, "x"), ["indeling", "waarde"]].tolist() == [2020, 40]
+    assert picked.loc[("WK099901", 2021, "x"), ["indeling", "waarde"]].tolist() == [2021, 40]
+    assert picked.loc[("WK099902", 2020, "x"), ["indeling", "waarde"]].tolist() == [2021, 51]
+    assert picked.loc[("BU09990101", 2020, "x"), ["indeling", "waarde"]].tolist() == [2021, 42]
