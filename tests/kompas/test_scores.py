@@ -759,6 +759,7 @@ def test_explain_one_deel_lists_only_its_indicators(tmp_path):
     result = score(_rows(_table()), _kompas(tmp_path))
     chain = explain(result, "WK099901", 2020, "a", deel="subjectief")
     assert chain.indicator.tolist() == ["y", "themascore a"]
+    assert list(chain.index) == [0, 1]
     assert chain.iloc[-1].score == pytest.approx(100 - 20 * (5 - 10) / SD_Y)
     assert list(chain.columns) == [
         "indicator", "soort", "richting", "waarde", "bron", "status", "indeling",
