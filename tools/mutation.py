@@ -2,6 +2,7 @@
 
     python tools/mutation.py                      # every target, 20 minutes each at most
     python tools/mutation.py classes scores --minuten 15
+    python tools/mutation.py scores --werkers 2    # two mutants at a time
     python tools/mutation.py --lijst               # the targets and their tests
 
 cosmic-ray changes one thing in a module at a time (a ``<`` into ``<=``, a number, a
