@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import re
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -12,7 +14,14 @@ from wijkkompas.build.indicators import COLUMNS
 from wijkkompas.errors import WijkkompasError
 from wijkkompas.kompas.classes import CHANGE_CLASSES, CLASSES, classify, classify_change
 from wijkkompas.kompas.definition import load_kompas
-from wijkkompas.kompas.scores import explain, score, select_rows
+from wijkkompas.kompas.scores import (
+    SENSITIVITY_DRAWS,
+    WEIGHT_RANGE,
+    add_changes,
+    explain,
+    score,
+    select_rows,
+)
 
 KOMPAS = """
 gemeente = "GM0999"
@@ -570,3 +579,253 @@ def test_almelo_default_kompas():
     specific = {c for i in kompas.indicators.values() for c in i.gebieden}
     assert {"WK014115", "WK014110"} <= specific
     assert {i.soort for i in kompas.indicators.values()} == {"objectief", "subjectief"}
+
+
+def test_a_score_only_where_the_indicator_applies(tmp_path):
+    values = _table()
+    for code, v in (("GM0999", 20), ("WK099901", 10), ("WK099902", 30), ("WK099903", 20)):
+        values[(code, 2020, "n")] = v
+    result = score(_rows(values), _kompas(tmp_path))
+    # n applies to WK099902 only: the value of WK099901 is kept, it gets no score.
+    assert _ind(result, "WK099901", 2020, "n").waarde == 10
+    assert math.isnan(_ind(result, "WK099901", 2020, "n").score)
+    # the frame of n: gemeente 20, wijken 10, 30, 20 (sd 8.165)
+    assert _ind(result, "WK099902", 2020, "n").score == pytest.approx(
+        100 + 20 * 10 / math.sqrt(200 / 3))
+    assert [bool(v) for v in result.indicators.set_index(["gebiedscode", "indicator"]).loc[
+        [("WK099901", "n"), ("WK099902", "n"), ("WK099901", "x")], "van_toepassing"]] \
+        == [False, True, True]
+
+
+def test_rows_of_the_kompas_and_its_gemeente_only(tmp_path):
+    values = _table()
+    values[("WK099801", 2020, "x")] = 70  # another gemeente
+    values[("GM0998", 2020, "x")] = 70
+    values[("BU09990101", 2020, "x")] = 45  # a buurt of this one
+    table = _rows(values)
+    other = table[table.gebiedscode == "WK099902"].assign(indicator="q")  # not in the kompas
+    rows = select_rows(pd.concat([table, other], ignore_index=True), _kompas(tmp_path))
+    assert list(rows.columns) == [*COLUMNS, "vergelijkbaar"]
+    assert list(rows.index) == list(range(len(rows)))
+    carried = select_rows(table, _kompas(tmp_path), None, target=2020)
+    assert list(carried.columns) == [*COLUMNS, "vergelijkbaar"]
+    assert list(carried.index) == list(range(len(carried)))
+    assert sorted(set(rows.gebiedscode)) == ["BU09990101", *sorted(BASE)]
+    assert set(rows.indicator) == {"x", "y", "z"}
+    assert len(rows) == 3 * len(BASE) + 1
+    # Without a target indeling only the gemeente is known to be the same area every year.
+    known = rows.set_index("gebiedscode")["vergelijkbaar"]
+    assert known["GM0999"].tolist() == [True, True, True]
+    assert known[["WK099901", "WK099904", "BU09990101"]].isna().all()
+
+
+def test_sensitivity_weights_from_half_to_twice_their_own(tmp_path):
+    """Weights are drawn from 0.5 to 2 times their own, so the ratio of two weights runs from
+    1/4 to 4. Scores on the 2020 frame (x: 50, sd 7.07; y: 10, sd 3.54, lower is better).
+    A wijk 4 higher on x (+11.3) and 5 higher on y (-28.3) beats an average wijk only when
+    w_x / w_y > 28.3 / 11.3 = 2.5: possible (in 5 % of the draws), but not with the kompas's
+    own weights. With 8.2 higher on y (-46.4) it would need w_x / w_y > 4.1: never (asked in
+    three years, 600 draws: a range up to 3 times the weight would get there)."""
+    values = _table(years=(2020, 2021, 2022, 2023, 2024))
+    for jaar, y in ((2021, 15), (2022, 18.2), (2023, 18.2), (2024, 18.2)):
+        values[("WK099901", jaar, "x")] = 54
+        values[("WK099901", jaar, "y")] = y
+        for code in ("WK099903", "WK099904"):
+            values[(code, jaar, "x")] = None
+            values[(code, jaar, "y")] = None
+    sens = score(_rows(values), _kompas(tmp_path)).sensitivity
+    sens = sens[(sens.thema == "a") & (sens.jaar > 2020)].set_index(["jaar", "gebiedscode"])
+    assert sens.loc[2021, ["rang", "rang_min", "rang_max"]].values.tolist() == [[2, 1, 2],
+                                                                                [1, 1, 2]]
+    for jaar in (2022, 2023, 2024):
+        assert sens.loc[jaar, ["rang", "rang_min", "rang_max"]].values.tolist() == [
+            [2, 2, 2], [1, 1, 1]]
+
+
+def test_afglijden_in_the_year_of_the_third_decline_only(tmp_path):
+    """add_changes on hand-made theme scores: 100, 98, 96, 94, then a rise to 110.
+    Three declines of 2 (together 6, at least the threshold of 5) end in 2023; 2024 rises.
+    A second wijk misses 2022: its changes are against the previous year with a score."""
+    jaren = [2020, 2021, 2022, 2023, 2024]
+    themes = pd.DataFrame({
+        "gebiedscode": ["WK099901"] * 5 + ["WK099902"] * 5, "thema": "a", "deel": "totaal",
+        "jaar": jaren * 2,
+        "score": [100.0, 98.0, 96.0, 94.0, 110.0, 100.0, 97.0, np.nan, 94.0, 91.0]})
+    out = add_changes(themes, _kompas(tmp_path)).set_index(["gebiedscode", "jaar"])
+    one = out.loc["WK099901"]
+    assert one["afglijden"].tolist() == [False, False, False, True, False]
+    assert one["verandering_vorig_jaar"].tolist()[1:] == [-2.0, -2.0, -2.0, 16.0]
+    assert one["verandering_basisjaar"].tolist() == [0.0, -2.0, -4.0, -6.0, 10.0]
+    two = out.loc["WK099902"]
+    assert two["verandering_vorig_jaar"].tolist()[1] == -3.0
+    assert np.isnan(two["verandering_vorig_jaar"].tolist()[2])
+    assert two["verandering_vorig_jaar"].tolist()[3:] == [-3.0, -3.0]
+    assert two["afglijden"].tolist() == [False, False, False, False, True]
+
+
+def test_rows_carried_back_onto_an_older_target_indeling(tmp_path):
+    """Target indeling 2020, figures of 2021: WK099901 kept its boundary ("gelijk"), so its
+    own 2021 figure counts; WK099902 did not, so its 2021 figure carried onto the 2020
+    indeling counts; WK099903 has nothing carried and no verdict."""
+    table = _rows(_table(years=(2020, 2021)))
+    back = table[(table.jaar == 2021) & table.gebiedscode.isin(["WK099901", "WK099902"])].copy()
+    back["indeling"] = 2020
+    back["waarde"] = back["waarde"] + 1
+    verdicts = pd.DataFrame({"gebiedscode": ["WK099901", "WK099902"], "indeling": [2020, 2020],
+                             "overlap": [0.97, 0.6], "oordeel": ["gelijk", "grens gewijzigd"],
+                             "vergeleken_met": [2021, 2021]})
+    rows = select_rows(pd.concat([table, back], ignore_index=True), _kompas(tmp_path), verdicts,
+                       target=2020)
+    picked = rows.set_index(["gebiedscode", "jaar", "indicator"])
+    assert not picked.index.duplicated().any() and len(rows) == len(BASE) * 2 * 3
+    assert picked.loc[("WK099901", 2021, "x"), ["indeling", "waarde"]].tolist() == [2021, 40]
+    assert picked.loc[("WK099902", 2021, "x"), ["indeling", "waarde"]].tolist() == [2020, 51]
+    assert picked.loc[("WK099902", 2021, "x"), "vergelijkbaar"] == 1.0
+    assert picked.loc[("WK099903", 2021, "x"), "indeling"] == 2021
+    assert np.isnan(picked.loc[("WK099903", 2021, "x"), "vergelijkbaar"])
+    assert picked.loc[("WK099903", 2020, "x"), "vergelijkbaar"] == 1.0  # the target year
+
+
+def test_theme_table_columns(tmp_path):
+    result = score(_rows(_table()), _kompas(tmp_path))
+    assert list(result.themes.columns) == [
+        "gebiedscode", "gebiedsnaam", "niveau", "jaar", "thema", "deel", "indicatoren",
+        "met_score", "dekking", "score", "klasse", "klasse_label", "thema_naam",
+        "verandering_vorig_jaar", "verandering_basisjaar", "ontwikkeling", "afglijden"]
+    assert list(result.themes.index) == list(range(len(result.themes)))
+
+
+def test_the_reference_is_the_gemeente_row_wherever_it_stands(tmp_path):
+    # A buurt (45) first and the gemeente (50) last, wijk 4 at 56: the frame is still 50.
+    values = _table()
+    values[("WK099904", 2020, "x")] = 56
+    table = _rows({("BU09990101", 2020, "x"): 45, **values}).iloc[::-1]
+    table = pd.concat([table.iloc[[-1]], table.iloc[:-1]], ignore_index=True)
+    assert table.gebiedscode.iloc[0] == "BU09990101"
+    assert table.gebiedscode.iloc[-1] == "GM0999"
+    frame = score(table, _kompas(tmp_path)).frame.set_index("indicator")
+    assert frame.loc["x", "referentiewaarde"] == 50
+    assert frame.loc["x", "spreiding"] == pytest.approx(float(np.std([40, 50, 60, 56])))
+
+
+def test_draws_and_weight_range_are_what_the_method_document_says():
+    text = (Path(__file__).parents[2] / "docs" / "methode.md").read_text(encoding="utf-8")
+    found = re.search(r"rekent elk thema (\d+) keer opnieuw met\s+willekeurige gewichten "
+                      r"tussen ([\d,]+) en ([\d,]+) maal", text)
+    assert found, "docs/methode.md beschrijft de gevoeligheid niet meer zoals verwacht"
+    draws = int(found.group(1))
+    low, high = (float(g.replace(",", ".")) for g in found.groups()[1:])
+    assert (draws, low, high) == (200, 0.5, 2.0)
+    assert (SENSITIVITY_DRAWS, *WEIGHT_RANGE) == (draws, low, high)
+
+
+def test_page_classes_carry_the_bounds_of_the_method():
+    """What a web page classifies with: 80, 95, 105 and 120 (docs/methode.md), the lower
+    bound in the class, the upper one not, no bound at either end; the change classes at
+    -2t, -t, t and 2t with the bound nearer to zero in the class; geen data without bounds."""
+    from wijkkompas.kompas.classes import ALL_CLASSES, page_classes
+
+    def bounds(classes):
+        return [(c["code"], c["van"], c["tot"], c["van_telt"], c["tot_telt"])
+                for c in page_classes(classes)]
+
+    assert bounds(ALL_CLASSES) == [
+        (1, None, 80.0, True, False), (2, 80.0, 95.0, True, False),
+        (3, 95.0, 105.0, True, False), (4, 105.0, 120.0, True, False),
+        (5, 120.0, None, True, False), (0, None, None, True, False)]
+    assert bounds(CHANGE_CLASSES) == [
+        (1, None, -2.0, False, True), (2, -2.0, -1.0, False, True),
+        (3, -1.0, 1.0, False, False), (4, 1.0, 2.0, True, False), (5, 2.0, None, True, False)]
+    assert [c["label"] for c in page_classes(CLASSES)] == [
+        "veel ongunstiger dan gemiddeld", "ongunstiger dan gemiddeld", "rond het gemiddelde",
+        "gunstiger dan gemiddeld", "veel gunstiger dan gemiddeld"]
+
+
+def test_sensitivity_ranks_a_wijk_with_a_missing_indicator_by_what_it_has(tmp_path):
+    # 2021: WK099902 at the gemeente's values (scores 100 and 100, mean 100); WK099901
+    # without x and y = 8 (score 100 + 20 x 2 / 3.54 = 111.3): first with its own weights.
+    values = _table(years=(2020, 2021))
+    values[("WK099901", 2021, "x")] = None
+    values[("WK099901", 2021, "y")] = 8
+    for code in ("WK099903", "WK099904"):
+        values[(code, 2021, "x")] = None
+        values[(code, 2021, "y")] = None
+    sens = score(_rows(values), _kompas(tmp_path)).sensitivity
+    later = sens[(sens.thema == "a") & (sens.jaar == 2021)].set_index("gebiedscode")
+    assert later["rang"].to_dict() == {"WK099901": 1, "WK099902": 2}
+
+
+def test_explain_one_deel_lists_only_its_indicators(tmp_path):
+    result = score(_rows(_table()), _kompas(tmp_path))
+    chain = explain(result, "WK099901", 2020, "a", deel="subjectief")
+    assert chain.indicator.tolist() == ["y", "themascore a"]
+    assert list(chain.index) == [0, 1]
+    assert chain.iloc[-1].score == pytest.approx(100 - 20 * (5 - 10) / SD_Y)
+    assert list(chain.columns) == [
+        "indicator", "soort", "richting", "waarde", "bron", "status", "indeling",
+        "referentiejaar", "referentiewaarde", "spreiding", "score", "gewicht"]
+
+
+def test_sensitivity_draws_around_the_own_weights_and_past_a_lone_wijk(tmp_path):
+    """x weighs 4, y 1: drawn weights give w_x / w_y from 1 to 16. WK099901 (4 higher on
+    x, 5 higher on y: ahead only when w_x / w_y > 2.5) is first with its own weights (4)
+    and second in part of the draws. Theme b in 2020 has one wijk with a score (n applies to
+    WK099902 only): it gets no ranks, and the years after it still do."""
+    text = KOMPAS.replace('[indicator.x]\nthema = "a"', '[indicator.x]\nthema = "a"\ngewicht = 4')
+    values = _table(years=(2020, 2021))
+    for code, v in (("GM0999", 20), ("WK099901", 10), ("WK099902", 30), ("WK099903", 20)):
+        values[(code, 2020, "n")] = v
+    values[("WK099901", 2021, "x")] = 54
+    values[("WK099901", 2021, "y")] = 15
+    for code in ("WK099903", "WK099904"):
+        values[(code, 2021, "x")] = None
+        values[(code, 2021, "y")] = None
+    sens = score(_rows(values), _kompas(tmp_path, text)).sensitivity
+    assert set(sens[sens.thema == "b"].jaar) == set()
+    later = sens[(sens.thema == "a") & (sens.jaar == 2021)].set_index("gebiedscode")
+    assert later[["rang", "rang_min", "rang_max"]].values.tolist() == [[1, 1, 2], [2, 1, 2]]
+
+
+def test_frame_from_the_base_year_on_and_with_a_small_spread(tmp_path):
+    text = KOMPAS + """
+[indicator.u]
+thema = "b"
+richting = "hoger is beter"
+soort = "objectief"
+"""
+    values = _table(years=(2019, 2020))
+    for code, (v19, v20) in {"GM0999": (30, 10.5), "WK099901": (20, 10.0),
+                             "WK099902": (30, 10.5), "WK099903": (40, 11.0),
+                             "WK099904": (30, 10.5)}.items():
+        values[(code, 2019, "u")] = v19  # before the base year: never the frame
+        values[(code, 2020, "u")] = v20  # spread sqrt(0.5 / 4) = 0.354, less than 1
+    frame = score(_rows(values), _kompas(tmp_path, text)).frame.set_index("indicator")
+    assert (frame.loc["u", "referentiejaar"], frame.loc["u", "referentiewaarde"]) == (2020, 10.5)
+    assert frame.loc["u", "spreiding"] == pytest.approx(math.sqrt(0.5 / 4))
+    assert frame.loc["x", "referentiejaar"] == 2020
+
+
+def test_row_choice_does_not_depend_on_row_order(tmp_path):
+    """The table of test_rows_follow_the_indeling_verdicts with carried rows first, and a
+    buurt whose 2020 figure was carried onto 2021 (no verdict, so the carried one counts)."""
+    kompas = _kompas(tmp_path)
+    table = _rows({**_table(years=(2020, 2021)), ("BU09990101", 2020, "x"): 41,
+                   ("BU09990101", 2021, "x"): 42})
+    carried = table[(table.jaar == 2020) & table.gebiedscode.isin(
+        ["WK099901", "WK099902", "GM0999", "BU09990101"])].copy()
+    carried["indeling"] = 2021
+    carried["waarde"] = carried["waarde"] + 1
+    back = table[(table.jaar == 2021) & (table.gebiedscode == "WK099901")].copy()
+    back["indeling"] = 2020
+    back["waarde"] = back["waarde"] + 100
+    verdicts = pd.DataFrame({"gebiedscode": ["WK099901", "WK099902"], "indeling": [2021, 2021],
+                             "overlap": [0.97, 0.6], "oordeel": ["gelijk", "grens gewijzigd"],
+                             "vergeleken_met": [2020, 2020]})
+    rows = select_rows(pd.concat([carried, back, table], ignore_index=True), kompas, verdicts,
+                       target=2021)
+    picked = rows.set_index(["gebiedscode", "jaar", "indicator"])
+    assert not picked.index.duplicated().any()
+    assert picked.loc[("WK099901", 2020, "x"), ["indeling", "waarde"]].tolist() == [2020, 40]
+    assert picked.loc[("WK099901", 2021, "x"), ["indeling", "waarde"]].tolist() == [2021, 40]
+    assert picked.loc[("WK099902", 2020, "x"), ["indeling", "waarde"]].tolist() == [2021, 51]
+    assert picked.loc[("BU09990101", 2020, "x"), ["indeling", "waarde"]].tolist() == [2021, 42]
