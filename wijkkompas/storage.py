@@ -18,7 +18,7 @@ import signal
 import tempfile
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -107,15 +107,42 @@ def csv_bytes(frame: pd.DataFrame) -> bytes:
     return frame.to_csv(index=False).encode("utf-8")
 
 
-def write_table(table: pd.DataFrame, parquet: Path, csv: Path | None) -> None:
+#: Rows converted and written at a time when a table has categorical columns: the size of
+#: one Parquet row group, so that the text of a national table is never all in memory.
+CHUNK_ROWS = 1 << 20
+
+
+def write_table(table: pd.DataFrame, parquet: Path, csv: Path | None,
+                text: dict[str, str] | None = None) -> None:
     """A table as Parquet and, when ``csv`` is given, as CSV (UTF-8, comma, point
-    decimals), each atomically. One Arrow table serves both files."""
-    arrow = pa.Table.from_pandas(table, preserve_index=False)
-    with atomic_path(parquet) as tmp:
-        pq.write_table(arrow, tmp)
-    if csv is not None:
-        with atomic_path(csv) as tmp:
-            pacsv.write_csv(arrow, tmp)
+    decimals), each atomically. One Arrow table serves both files.
+
+    Categorical columns are written as text (dtype ``text[column]``, default ``"str"``), so
+    readers get the same columns whatever the table held in memory; such a table is
+    converted and written ``CHUNK_ROWS`` rows at a time.
+    """
+    categorical = {c: (text or {}).get(c, "str") for c in table.columns
+                   if isinstance(table[c].dtype, pd.CategoricalDtype)}
+    if not categorical:
+        arrow = pa.Table.from_pandas(table, preserve_index=False)
+        with atomic_path(parquet) as tmp:
+            pq.write_table(arrow, tmp)
+        if csv is not None:
+            with atomic_path(csv) as tmp:
+                pacsv.write_csv(arrow, tmp)
+        return
+    with atomic_path(parquet) as tmp, ExitStack() as stack:
+        csv_tmp = stack.enter_context(atomic_path(csv)) if csv is not None else None
+        writers: list[Any] = []
+        for start in range(0, max(len(table), 1), CHUNK_ROWS):
+            part = table.iloc[start:start + CHUNK_ROWS].astype(categorical)
+            arrow = pa.Table.from_pandas(part, preserve_index=False)
+            if not writers:
+                writers.append(stack.enter_context(pq.ParquetWriter(tmp, arrow.schema)))
+                if csv_tmp is not None:
+                    writers.append(stack.enter_context(pacsv.CSVWriter(csv_tmp, arrow.schema)))
+            for writer in writers:
+                writer.write_table(arrow)
 
 
 def sha256_file(path: Path) -> str:

@@ -161,3 +161,33 @@ def complete_levels(long: pd.DataFrame,
         computed = aggregate(parts, niveau, factors, expected)
         levels[niveau] = pd.concat([levels[niveau], computed], ignore_index=True)
     return pd.concat(levels.values(), ignore_index=True)[INTERNAL]
+
+
+# The stage's own steps as they were before the text columns became categorical: joining
+# with plain concatenation, naming unnamed rows row by row, sorting with pandas.
+
+def _joined(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    filled = [f for f in frames if len(f)]
+    if not filled:
+        return frames[0] if frames else pd.DataFrame(columns=INTERNAL)
+    if len(filled) == 1:
+        return filled[0].reset_index(drop=True)
+    return pd.concat(filled, ignore_index=True)
+
+
+def _fill_names(table: pd.DataFrame, names: pd.DataFrame) -> pd.DataFrame:
+    table["gebiedsnaam"] = table["gebiedsnaam"].astype("string")
+    missing = table["gebiedsnaam"].isna()
+    if not missing.any():
+        return table
+    need = table.loc[missing, ["gebiedscode", "indeling"]]
+    exact = names.rename(columns={"jaar": "indeling"}).set_index(["gebiedscode", "indeling"])
+    found = need.join(exact["gebiedsnaam"], on=["gebiedscode", "indeling"])["gebiedsnaam"]
+    latest = names.sort_values("jaar").drop_duplicates("gebiedscode", keep="last")
+    fallback = need["gebiedscode"].map(latest.set_index("gebiedscode")["gebiedsnaam"])
+    table.loc[missing, "gebiedsnaam"] = found.fillna(fallback).astype("string")
+    return table
+
+
+def sort_rows(table: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    return table.sort_values(by, kind="stable").reset_index(drop=True)

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from wijkkompas.build.catalogue import factor_table
-from wijkkompas.build.indicators import INTERNAL
+from wijkkompas.build.indicators import INTERNAL, stack
 from wijkkompas.gebied import parent_code
 
 MIN_DEKKING = 0.9
@@ -78,14 +78,14 @@ def aggregate(long: pd.DataFrame, niveau: str,
     data = long[["gebiedscode", "jaar", "indeling", "indicator", "bron_id", "teller",
                  "noemer"]].copy()
     data["parent"] = parent_code(data["gebiedscode"], niveau)
-    data["is_count"] = data["indicator"].map(lambda i: factors[i] is None)
+    data["is_count"] = data["indicator"].map(lambda i: factors[i] is None).astype(bool)
     data["used"] = data["teller"].notna() & (data["is_count"] | data["noemer"].notna())
     data["t_used"] = data["teller"].where(data["used"])
     data["n_used"] = data["noemer"].where(data["used"])
     data["n_known"] = data["noemer"].notna()
 
     keys = ["parent", "jaar", "indeling", "indicator", "bron_id"]
-    grouped = data.groupby(keys, sort=False, dropna=False)
+    grouped = data.groupby(keys, sort=False, dropna=False, observed=True)
     out = grouped.agg(
         parts=("teller", "size"),
         used=("used", "sum"),
@@ -99,7 +99,7 @@ def aggregate(long: pd.DataFrame, niveau: str,
         known = expected[expected["kind"] == kind][["parent", "indeling", "verwacht"]]
         out = out.merge(known, on=["parent", "indeling"], how="left")
         out["parts"] = np.fmax(out["parts"], out["verwacht"].fillna(0)).astype(int)
-    is_count = out["indicator"].map(lambda i: factors[i] is None)
+    is_count = out["indicator"].map(lambda i: factors[i] is None).astype(bool)
     by_parts = out["used"] / out["parts"]
     by_noemer = (out["noemer"] / out["noemer_all"].where(out["noemer_all"] > 0)).fillna(by_parts)
     out["dekking"] = np.where(is_count | (out["n_known"] < out["parts"]), by_parts, by_noemer)
@@ -133,9 +133,9 @@ def _unpublished(parts: pd.DataFrame, published: pd.DataFrame, niveau: str) -> n
     if published.empty:
         return np.arange(len(parts))
     coarse = ["bron_id", "jaar", "indeling"]
-    published_groups = published.groupby(coarse, sort=False).indices
+    published_groups = published.groupby(coarse, sort=False, observed=True).indices
     keep = []
-    for key, index in parts.groupby(coarse, sort=False).indices.items():
+    for key, index in parts.groupby(coarse, sort=False, observed=True).indices.items():
         if key not in published_groups:
             keep.append(index)
             continue
@@ -166,11 +166,11 @@ def complete_levels(long: pd.DataFrame,
     source published every parent (CBS tables) the table is returned without copying it.
     """
     levels = ("buurt", "wijk", "gemeente")
-    index = long.groupby("niveau", sort=False).indices
+    index = long.groupby("niveau", sort=False, observed=True).indices
     inside = long["niveau"].isin((*levels, "land")).to_numpy()  # NL00 as given
     if not inside.all():
         long = long[inside].reset_index(drop=True)
-        index = long.groupby("niveau", sort=False).indices
+        index = long.groupby("niveau", sort=False, observed=True).indices
     keys = long[_KEYS]
     computed_wijken = None
     added = []
@@ -182,9 +182,9 @@ def complete_levels(long: pd.DataFrame,
             parts = long.iloc[own[rows]] if len(rows) else None
         else:
             # Wijken computed in the first step are parts of their gemeente too.
-            light = pd.concat([keys.iloc[own], computed_wijken[_KEYS]], ignore_index=True)
+            light = stack([keys.iloc[own], computed_wijken[_KEYS]])
             rows = _unpublished(light, published, niveau)
-            parts = (pd.concat([long.iloc[own], computed_wijken], ignore_index=True).iloc[rows]
+            parts = (stack([long.iloc[own], computed_wijken]).iloc[rows]
                      if len(rows) else None)
         if parts is None:
             continue
@@ -194,4 +194,4 @@ def complete_levels(long: pd.DataFrame,
         added.append(computed)
     if not added:
         return long if list(long.columns) == INTERNAL else long[INTERNAL]
-    return pd.concat([long, *added], ignore_index=True)[INTERNAL]
+    return stack([long[INTERNAL], *added])

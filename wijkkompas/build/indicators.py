@@ -32,12 +32,97 @@ def ratio(teller: pd.Series, noemer: pd.Series, factor: float) -> pd.Series:
     return factor * teller / safe
 
 
+#: The text columns. While building they are categorical: a national table of eight years
+#: has about five million rows, and one small code per row instead of a string keeps every
+#: copy, ``take``, concatenation and the final sort cheap. Their categories are kept
+#: sorted, so that codes order the rows as the text does.
+TEXT = ("gebiedscode", "gebiedsnaam", "niveau", "indicator", "bron", "status", "bron_id")
+#: How the text columns are written (and so what readers of indicatoren.parquet get):
+#: ``str``, except the name, which may be missing and was always the nullable ``string``.
+WRITTEN_TEXT = {"gebiedsnaam": "string"}
+
+
+def plain(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with its categorical columns as ordinary text, typed as they are written
+    (for the small side steps that compute with text: carried buurten, crime rates,
+    reports)."""
+    changed = {c: WRITTEN_TEXT.get(c, "str") for c in frame.columns
+               if isinstance(frame[c].dtype, pd.CategoricalDtype)}
+    return frame.astype(changed) if changed else frame
+
+
+def _as_categorical(column: pd.Series) -> pd.Categorical:
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        return column.array
+    return pd.Categorical(column.astype("str").where(column.notna()))
+
+
+def stack(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """The frames (columns ``INTERNAL``) one under the other, every text column categorical
+    with the sorted union of the categories.
+
+    Empty frames are left out: they have untyped columns, and with them pandas would turn
+    every column of the result into objects.
+    """
+    filled = [f for f in frames if len(f)]
+    if not filled:
+        return frames[0] if frames else pd.DataFrame(columns=INTERNAL)
+    columns = list(filled[0].columns)
+    text = [c for c in TEXT if c in columns]
+    parts = [f.copy(deep=False) for f in filled]
+    for name in text:
+        values = [_as_categorical(f[name]) for f in parts]
+        categories = pd.Index(sorted(set().union(*(v.categories for v in values))), dtype="str")
+        for part, value in zip(parts, values, strict=True):
+            if not value.categories.equals(categories):
+                value = value.set_categories(categories)
+            part[name] = value
+    if len(parts) == 1:
+        return parts[0].reset_index(drop=True)
+    return pd.concat(parts, ignore_index=True)
+
+
+def sort_rows(table: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """``table`` in the stable order of the columns ``by``, as text sorts (missing last).
+
+    Categorical columns are ordered by the rank of their categories, integer columns by
+    value; the keys are combined into one integer where they fit, so that one stable
+    argsort orders the table, which is then taken a column at a time.
+    """
+    keys, sizes = [], []
+    for name in by:
+        column = table[name]
+        if isinstance(column.dtype, pd.CategoricalDtype):
+            categories = column.cat.categories
+            rank = np.empty(len(categories) + 1, dtype=np.int64)
+            rank[np.argsort(categories.to_numpy(dtype=object), kind="stable")] = np.arange(
+                len(categories))
+            rank[-1] = len(categories)  # code -1, missing, last
+            keys.append(rank[column.cat.codes.to_numpy()])
+            sizes.append(len(categories) + 1)
+        else:
+            values = column.to_numpy(dtype=np.int64)
+            low = int(values.min()) if len(values) else 0
+            keys.append(values - low)
+            sizes.append(int(values.max()) - low + 1 if len(values) else 1)
+    if float(np.prod([float(s) for s in sizes])) < 2.0 ** 62:
+        combined = np.zeros(len(table), dtype=np.int64)
+        for key, size in zip(keys, sizes, strict=True):
+            combined *= size
+            combined += key
+        order = np.argsort(combined, kind="stable")
+    else:
+        order = np.lexsort(keys[::-1])
+    del keys
+    columns = {name: table[name].take(order).reset_index(drop=True) for name in table.columns}
+    return pd.DataFrame(columns)
+
+
 def compute(frame: pd.DataFrame) -> pd.DataFrame:
     """Long table of every indicator whose variables the wide ``frame`` has.
 
-    Built in one go: the area columns are repeated once per indicator with a single
-    ``take`` (no copy per indicator), the numbers are joined as arrays and the status is
-    chosen from two strings by position.
+    Built in one go: the area columns are categorical and repeated once per indicator
+    as codes, the numbers are joined as arrays and the status is chosen by position.
     """
     chosen = [ind for ind in indicators().values()
               if ind.teller in frame.columns and (not ind.noemer or ind.noemer in frame.columns)]
@@ -62,24 +147,39 @@ def compute(frame: pd.DataFrame) -> pd.DataFrame:
         tellers.append(teller)
         noemers.append(noemer)
         waarden.append(waarde)
-    base = frame[["gebiedscode", "gebiedsnaam", "niveau", "jaar", "bron"]]
-    repeat = np.tile(np.arange(rows), len(chosen))
-    result = base.take(repeat).reset_index(drop=True)
-    names = np.array([ind.indicator for ind in chosen], dtype=object)
-    result["indicator"] = pd.array(np.repeat(names, rows), dtype="str")
+    times = len(chosen)
+
+    def repeated(name: str) -> pd.Categorical:
+        area = _as_categorical(frame[name])
+        return pd.Categorical.from_codes(np.tile(area.codes, times), dtype=area.dtype)
+
+    names = sorted({ind.indicator for ind in chosen})
+    position = {name: i for i, name in enumerate(names)}
+    indicator_codes = np.array([position[ind.indicator] for ind in chosen], dtype=np.int32)
     waarde = np.concatenate(waarden)
     known = ~np.isnan(waarde)
-    result["waarde"] = waarde
-    result["teller"] = np.concatenate(tellers)
-    result["noemer"] = np.concatenate(noemers)
-    if "indelingswijziging" in frame:
-        result["indelingswijziging"] = frame["indelingswijziging"].take(repeat).reset_index(
-            drop=True)
-    else:
-        result["indelingswijziging"] = np.nan
-    result["bron_id"] = result["bron"]
+    bron = repeated("bron")
+    result = pd.DataFrame({
+        "gebiedscode": repeated("gebiedscode"),
+        "gebiedsnaam": repeated("gebiedsnaam"),
+        "niveau": repeated("niveau"),
+        "jaar": np.tile(frame["jaar"].to_numpy(dtype=np.int64), times),
+        "indicator": pd.Categorical.from_codes(np.repeat(indicator_codes, rows),
+                                               categories=pd.Index(names, dtype="str")),
+        "waarde": waarde,
+        "teller": np.concatenate(tellers),
+        "noemer": np.concatenate(noemers),
+        "bron": bron,
+        "status": pd.Categorical.from_codes(known.astype(np.int8),
+                                            categories=pd.Index(["ontbreekt", "waargenomen"],
+                                                                dtype="str")),
+        "indelingswijziging": (np.tile(frame["indelingswijziging"].to_numpy(dtype="float64",
+                                                                            na_value=np.nan),
+                                       times)
+                               if "indelingswijziging" in frame else np.full(rows * times,
+                                                                               np.nan)),
+        "dekking": np.where(known, 1.0, np.nan),
+        "bron_id": bron,
+    })
     result["indeling"] = result["jaar"]
-    status = np.array(["ontbreekt", "waargenomen"], dtype=object)[known.astype(np.intp)]
-    result["status"] = pd.array(status, dtype="str")
-    result["dekking"] = np.where(known, 1.0, np.nan)
     return result[INTERNAL]

@@ -43,7 +43,15 @@ from wijkkompas.build.harmonise import (
     quality_report,
     read_weight_layer,
 )
-from wijkkompas.build.indicators import COLUMNS, INTERNAL, compute
+from wijkkompas.build.indicators import (
+    COLUMNS,
+    INTERNAL,
+    WRITTEN_TEXT,
+    compute,
+    plain,
+    sort_rows,
+    stack,
+)
 from wijkkompas.build.lokaal import LocalConfig, load_local, problems_error, read_definitions
 from wijkkompas.build.sources import (
     BASE_COLUMNS,
@@ -138,25 +146,42 @@ def _names(sources: list[SourceFrame], bounds: dict[int, Boundaries]) -> pd.Data
 
 
 def _fill_names(table: pd.DataFrame, names: pd.DataFrame) -> pd.DataFrame:
-    """Name each unnamed row after its area in its indeling year, else in any year."""
-    table["gebiedsnaam"] = table["gebiedsnaam"].astype("string")
-    missing = table["gebiedsnaam"].isna()
+    """Name each unnamed row after its area in its indeling year, else in any year.
+
+    Works on the distinct (area, indeling) pairs of the unnamed rows, not on every row.
+    """
+    column = table["gebiedsnaam"]
+    if not isinstance(column.dtype, pd.CategoricalDtype):
+        column = column.astype("category")
+    missing = column.isna().to_numpy()
     if not missing.any():
+        table["gebiedsnaam"] = column
         return table
-    need = table.loc[missing, ["gebiedscode", "indeling"]]
-    exact = names.rename(columns={"jaar": "indeling"}).set_index(["gebiedscode", "indeling"])
-    found = need.join(exact["gebiedsnaam"], on=["gebiedscode", "indeling"])["gebiedsnaam"]
+    need = table.loc[missing, ["gebiedscode", "indeling"]].astype({"gebiedscode": "str"})
+    pairs = need.drop_duplicates()
+    exact = names.rename(columns={"jaar": "indeling"}).astype(
+        {"gebiedscode": "str", "gebiedsnaam": "str"}).set_index(["gebiedscode", "indeling"])
+    found = pairs.join(exact["gebiedsnaam"], on=["gebiedscode", "indeling"])["gebiedsnaam"]
     latest = names.sort_values("jaar").drop_duplicates("gebiedscode", keep="last")
-    fallback = need["gebiedscode"].map(latest.set_index("gebiedscode")["gebiedsnaam"])
-    table.loc[missing, "gebiedsnaam"] = found.fillna(fallback).astype("string")
+    fallback = pairs["gebiedscode"].map(
+        latest.astype({"gebiedscode": "str", "gebiedsnaam": "str"})
+        .set_index("gebiedscode")["gebiedsnaam"])
+    pairs = pairs.assign(gebiedsnaam=found.fillna(fallback))
+    filled = need.merge(pairs, on=["gebiedscode", "indeling"], how="left")["gebiedsnaam"]
+    new = sorted(set(filled.dropna()) - set(column.cat.categories))
+    categories = pd.Index(sorted([*column.cat.categories, *new]), dtype="str")
+    column = column.cat.set_categories(categories)
+    codes = column.cat.codes.to_numpy().copy()
+    codes[missing] = categories.get_indexer(filled.astype(object).where(filled.notna(), None))
+    table["gebiedsnaam"] = pd.Categorical.from_codes(codes, dtype=column.dtype)
     return table
 
 
 def target_counts(table: pd.DataFrame, target: int) -> pd.DataFrame:
     """Per buurt of the target year its observed inhabitants, households and dwellings."""
-    rows = table[(table["niveau"] == "buurt") & (table["jaar"] == target)
-                 & (table["indeling"] == target) & (table["status"] == "waargenomen")
-                 & table["indicator"].isin(RESIDENTIAL)]
+    rows = plain(table[(table["niveau"] == "buurt") & (table["jaar"] == target)
+                       & (table["indeling"] == target) & (table["status"] == "waargenomen")
+                       & table["indicator"].isin(RESIDENTIAL)])
     # Where two sources give the same year, a known value wins over a secret one.
     rows = rows.sort_values("waarde", na_position="last", kind="stable")
     rows = rows.drop_duplicates(["gebiedscode", "indicator"])
@@ -213,15 +238,8 @@ def _computed(source: SourceFrame) -> pd.DataFrame:
 
 
 def _joined(frames: list[pd.DataFrame]) -> pd.DataFrame:
-    """The frames one under the other, leaving out empty ones: an empty frame has object
-    columns, and with it pandas would turn every column of the result into objects (slow,
-    and numbers that numpy cannot compute with)."""
-    filled = [f for f in frames if len(f)]
-    if not filled:
-        return frames[0] if frames else pd.DataFrame(columns=INTERNAL)
-    if len(filled) == 1:
-        return filled[0].reset_index(drop=True)
-    return pd.concat(filled, ignore_index=True)
+    """The frames one under the other, text columns categorical (see ``indicators.stack``)."""
+    return stack(frames)
 
 
 def build_table(raw_dir: Path, local: LocalConfig | None = None,
@@ -276,8 +294,8 @@ def build_table(raw_dir: Path, local: LocalConfig | None = None,
     # Numbers stay numbers whatever the sources were (an empty source frame is untyped).
     long = long.astype({"jaar": "int64", "indeling": "int64", "waarde": "float64",
                         "teller": "float64", "noemer": "float64", "dekking": "float64"})
-    long = long.sort_values(["indicator", "jaar", "indeling", "niveau", "gebiedscode", "bron"],
-                            kind="stable").reset_index(drop=True)[COLUMNS]
+    long = sort_rows(long[COLUMNS], ["indicator", "jaar", "indeling", "niveau", "gebiedscode",
+                                     "bron"])
     report = pd.DataFrame([row for s in sources if s.resolution for row in s.resolution.report()])
     side = {"bounds": bounds, "verdicts": verdicts, "report": report, "problems": problems,
             "definitions": _definitions(local), "target": target,
@@ -313,7 +331,7 @@ def run_build(data_dir: Path, local_path: Path | None = None,
     result = BuildResult(table, side["target"])
     parquet = out_dir / "indicatoren.parquet"
     csv_path = out_dir / "indicatoren.csv" if csv else None
-    write_table(table, parquet, csv_path)
+    write_table(table, parquet, csv_path, WRITTEN_TEXT)
     outputs = {
         "indicatoren_definities.csv": side["definitions"],
         "indelingen.csv": side["verdicts"],
