@@ -108,21 +108,20 @@ def csv_bytes(frame: pd.DataFrame) -> bytes:
 
 
 #: Rows converted and written at a time when a table has categorical columns: the size of
-#: one Parquet row group, so that the text of a national table is never all in memory.
+#: one Parquet row group, so that a national table is never in memory twice.
 CHUNK_ROWS = 1 << 20
 
 
-def write_table(table: pd.DataFrame, parquet: Path, csv: Path | None,
-                text: dict[str, str] | None = None) -> None:
+def write_table(table: pd.DataFrame, parquet: Path, csv: Path | None) -> None:
     """A table as Parquet and, when ``csv`` is given, as CSV (UTF-8, comma, point
     decimals), each atomically. One Arrow table serves both files.
 
-    Categorical columns are written as text (dtype ``text[column]``, default ``"str"``), so
-    readers get the same columns whatever the table held in memory; such a table is
-    converted and written ``CHUNK_ROWS`` rows at a time.
+    Categorical columns are written as text: Parquet takes their codes and categories as
+    its dictionary encoding directly, and the file carries the pandas description of a
+    text column (``str``) and no Arrow schema, so readers get text columns whatever the
+    table held in memory. Such a table is written ``CHUNK_ROWS`` rows at a time.
     """
-    categorical = {c: (text or {}).get(c, "str") for c in table.columns
-                   if isinstance(table[c].dtype, pd.CategoricalDtype)}
+    categorical = [c for c in table.columns if isinstance(table[c].dtype, pd.CategoricalDtype)]
     if not categorical:
         arrow = pa.Table.from_pandas(table, preserve_index=False)
         with atomic_path(parquet) as tmp:
@@ -131,18 +130,24 @@ def write_table(table: pd.DataFrame, parquet: Path, csv: Path | None,
             with atomic_path(csv) as tmp:
                 pacsv.write_csv(arrow, tmp)
         return
+    text = pa.Schema.from_pandas(table.iloc[:0].astype(dict.fromkeys(categorical, "str")),
+                                 preserve_index=False)
     with atomic_path(parquet) as tmp, ExitStack() as stack:
         csv_tmp = stack.enter_context(atomic_path(csv)) if csv is not None else None
-        writers: list[Any] = []
+        writer = csv_writer = None
         for start in range(0, max(len(table), 1), CHUNK_ROWS):
-            part = table.iloc[start:start + CHUNK_ROWS].astype(categorical)
-            arrow = pa.Table.from_pandas(part, preserve_index=False)
-            if not writers:
-                writers.append(stack.enter_context(pq.ParquetWriter(tmp, arrow.schema)))
-                if csv_tmp is not None:
-                    writers.append(stack.enter_context(pacsv.CSVWriter(csv_tmp, arrow.schema)))
-            for writer in writers:
-                writer.write_table(arrow)
+            part = pa.Table.from_pandas(table.iloc[start:start + CHUNK_ROWS],
+                                        preserve_index=False).replace_schema_metadata(
+                                            text.metadata)
+            if writer is None:
+                writer = stack.enter_context(pq.ParquetWriter(tmp, part.schema,
+                                                              store_schema=False))
+            writer.write_table(part)
+            if csv_tmp is not None:
+                if csv_writer is None:
+                    csv_writer = stack.enter_context(pacsv.CSVWriter(csv_tmp, text))
+                csv_writer.write_table(pa.Table.from_arrays(
+                    [part.column(f.name).cast(f.type) for f in text], schema=text))
 
 
 def sha256_file(path: Path) -> str:

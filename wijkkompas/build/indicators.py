@@ -37,16 +37,15 @@ def ratio(teller: pd.Series, noemer: pd.Series, factor: float) -> pd.Series:
 #: copy, ``take``, concatenation and the final sort cheap. Their categories are kept
 #: sorted, so that codes order the rows as the text does.
 TEXT = ("gebiedscode", "gebiedsnaam", "niveau", "indicator", "bron", "status", "bron_id")
-#: How the text columns are written (and so what readers of indicatoren.parquet get):
-#: ``str``, except the name, which may be missing and was always the nullable ``string``.
-WRITTEN_TEXT = {"gebiedsnaam": "string"}
+#: The dtype of a text column in the side steps that compute with text: ``str``, except
+#: the name, which may be missing and has always been the nullable ``string`` there.
+PLAIN_TEXT = {"gebiedsnaam": "string"}
 
 
 def plain(frame: pd.DataFrame) -> pd.DataFrame:
-    """``frame`` with its categorical columns as ordinary text, typed as they are written
-    (for the small side steps that compute with text: carried buurten, crime rates,
+    """``frame`` with its categorical columns as ordinary text (for the small side steps that compute with text: carried buurten, crime rates,
     reports)."""
-    changed = {c: WRITTEN_TEXT.get(c, "str") for c in frame.columns
+    changed = {c: PLAIN_TEXT.get(c, "str") for c in frame.columns
                if isinstance(frame[c].dtype, pd.CategoricalDtype)}
     return frame.astype(changed) if changed else frame
 
@@ -114,8 +113,8 @@ def sort_rows(table: pd.DataFrame, by: list[str]) -> pd.DataFrame:
     else:
         order = np.lexsort(keys[::-1])
     del keys
-    columns = {name: table[name].take(order).reset_index(drop=True) for name in table.columns}
-    return pd.DataFrame(columns)
+    columns = {name: table[name].array.take(order) for name in table.columns}
+    return pd.DataFrame(columns, copy=False)
 
 
 def compute(frame: pd.DataFrame) -> pd.DataFrame:
@@ -159,11 +158,15 @@ def compute(frame: pd.DataFrame) -> pd.DataFrame:
     waarde = np.concatenate(waarden)
     known = ~np.isnan(waarde)
     bron = repeated("bron")
-    result = pd.DataFrame({
+    jaar = np.tile(frame["jaar"].to_numpy(dtype=np.int64), times)
+    # copy=False: every column keeps its own array (pandas would otherwise copy the
+    # number columns into one block).
+    return pd.DataFrame({
         "gebiedscode": repeated("gebiedscode"),
         "gebiedsnaam": repeated("gebiedsnaam"),
         "niveau": repeated("niveau"),
-        "jaar": np.tile(frame["jaar"].to_numpy(dtype=np.int64), times),
+        "jaar": jaar,
+        "indeling": jaar.copy(),
         "indicator": pd.Categorical.from_codes(np.repeat(indicator_codes, rows),
                                                categories=pd.Index(names, dtype="str")),
         "waarde": waarde,
@@ -180,6 +183,4 @@ def compute(frame: pd.DataFrame) -> pd.DataFrame:
                                                                                np.nan)),
         "dekking": np.where(known, 1.0, np.nan),
         "bron_id": bron,
-    })
-    result["indeling"] = result["jaar"]
-    return result[INTERNAL]
+    }, copy=False)[INTERNAL]

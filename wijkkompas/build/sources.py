@@ -16,9 +16,12 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from functools import cache
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import numpy as np
 import orjson
 import pandas as pd
@@ -34,6 +37,8 @@ from wijkkompas.errors import WijkkompasError, capped
 from wijkkompas.fetch.kaart_import import read_kaart
 from wijkkompas.gebied import CODE_RE, level_of
 
+#: What a JSON number or null becomes in Python: such a column is numeric as it is.
+_NUMBER_TYPES = {int, float, type(None)}
 BASE_COLUMNS = ("gebiedscode", "gebiedsnaam", "niveau", "jaar", "bron")
 _NAME_COLUMNS = {"buurt": ("BU_NAAM", "buurtnaam"), "wijk": ("WK_NAAM", "wijknaam"),
                  "gemeente": ("GM_NAAM", "gemeentenaam", "gemeentena")}
@@ -75,24 +80,56 @@ def _load_json(path: Path) -> Any:
         ) from None
 
 
+@cache
+def _row_decoder(keys: tuple[str, ...]) -> msgspec.json.Decoder:
+    """A decoder of a JSON array of objects that keeps only ``keys`` of each object (absent:
+    None); the other fields are skipped without making Python objects of them."""
+    fields = {f"k{i}": key for i, key in enumerate(keys)}
+    row = msgspec.defstruct("Row", [(name, Any, None) for name in fields], rename=fields,
+                            gc=False)
+    return msgspec.json.Decoder(list[row])
+
+
+def _load_columns(path: Path, keys: list[str]) -> dict[str, list[Any]]:
+    """The values of ``keys`` in every row of a TypedDataSet, column by column.
+
+    Decoding only the columns the catalogue uses is about twice as fast as parsing every
+    field of CBS's wide tables (128 topics of which the catalogue uses about 40).
+    """
+    try:
+        rows = _row_decoder(tuple(keys)).decode(path.read_bytes())
+    except msgspec.ValidationError:
+        raise WijkkompasError(f"{path} is geen lijst van rijen; haal de tabel opnieuw op "
+                              "met 'wijkkompas fetch --refresh'.") from None
+    except (OSError, msgspec.DecodeError) as exc:
+        raise WijkkompasError(
+            f"Kan {path} niet lezen ({exc}). Haal de tabel opnieuw op met "
+            "'wijkkompas fetch --refresh'."
+        ) from None
+    if not rows:
+        return {key: [] for key in keys}
+    names = [f"k{i}" for i in range(len(keys))]
+    if len(names) == 1:
+        return {keys[0]: [getattr(r, names[0]) for r in rows]}
+    return dict(zip(keys, map(list, zip(*map(attrgetter(*names), rows), strict=True)),
+                    strict=True))
+
+
 def read_cbs_table(folder: Path, table_id: str, jaar: int) -> SourceFrame:
     """One raw KWB table (as cbsodata saved it) as a wide frame of catalogue variables."""
     props = _load_json(folder / "DataProperties.json")
-    rows = _load_json(folder / "TypedDataSet.json")
     regions = folder / "WijkenEnBuurten.json"
     titles = {str(r["Key"]).strip(): str(r.get("Title", "")).strip()
               for r in (_load_json(regions) if regions.is_file() else [])}
     resolution = resolve_odata(table_id, props)
     data_path = folder / "TypedDataSet.json"
-    if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
-        raise WijkkompasError(f"{data_path} is geen lijst van rijen; haal de tabel opnieuw op "
-                              "met 'wijkkompas fetch --refresh'.")
-    raw = pd.DataFrame.from_records(rows, columns=["WijkenEnBuurten",
-                                                   *resolution.keys.values()])
-    if raw.empty or raw["WijkenEnBuurten"].isna().all():
+    # Column by column straight from the file: only the keys the catalogue uses.
+    raw = _load_columns(data_path, list(dict.fromkeys(["WijkenEnBuurten",
+                                                       *resolution.keys.values()])))
+    if not raw["WijkenEnBuurten"] or all(code is None for code in raw["WijkenEnBuurten"]):
         raise WijkkompasError(f"{data_path} bevat geen rijen met "
                               "WijkenEnBuurten; haal de tabel opnieuw op.")
-    codes = raw["WijkenEnBuurten"].astype("string").str.strip()
+    codes = pd.Series(raw["WijkenEnBuurten"], dtype="object").astype("string").str.strip()
     valid = pd.Series([c is not pd.NA and CODE_RE.fullmatch(c) is not None for c in codes],
                       index=codes.index, dtype=bool)
     if not valid.all():
@@ -107,14 +144,18 @@ def read_cbs_table(folder: Path, table_id: str, jaar: int) -> SourceFrame:
                                "bron": f"CBS {table_id}"}
     wrong = []
     for name, key in resolution.keys.items():
-        column = raw[key]
-        if pd.api.types.is_numeric_dtype(column):  # numbers, null (secret) is NaN
-            columns[name] = column.to_numpy(dtype="float64")
+        values = raw[key]
+        if set(map(type, values)) <= _NUMBER_TYPES:  # numbers, null (secret) is NaN
+            columns[name] = np.array(values, dtype="float64")
             continue
-        column = column.astype("string").str.strip()  # e.g. the padded code '3         '
+        given = pd.Series(values, dtype="object")
+        if pd.api.types.is_bool_dtype(given.infer_objects()):
+            columns[name] = given.to_numpy(dtype="float64")
+            continue
+        column = given.astype("string").str.strip()  # e.g. the padded code '3         '
         column = column.mask(column == "")
         numbers = pd.to_numeric(column, errors="coerce")
-        wrong.extend(f"rij {int(i) + 1}, {key}: geen getal: {raw.at[i, key]!r}"
+        wrong.extend(f"rij {int(i) + 1}, {key}: geen getal: {values[i]!r}"
                      for i in column[column.notna() & numbers.isna()].index)
         columns[name] = numbers.to_numpy(dtype="float64", na_value=np.nan)
     if wrong:

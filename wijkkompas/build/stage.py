@@ -46,7 +46,6 @@ from wijkkompas.build.harmonise import (
 from wijkkompas.build.indicators import (
     COLUMNS,
     INTERNAL,
-    WRITTEN_TEXT,
     compute,
     plain,
     sort_rows,
@@ -331,7 +330,7 @@ def run_build(data_dir: Path, local_path: Path | None = None,
     result = BuildResult(table, side["target"])
     parquet = out_dir / "indicatoren.parquet"
     csv_path = out_dir / "indicatoren.csv" if csv else None
-    write_table(table, parquet, csv_path, WRITTEN_TEXT)
+    write_table(table, parquet, csv_path)
     outputs = {
         "indicatoren_definities.csv": side["definitions"],
         "indelingen.csv": side["verdicts"],
