@@ -14,6 +14,8 @@ averages.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -43,8 +45,8 @@ PLAIN_TEXT = {"gebiedsnaam": "string"}
 
 
 def plain(frame: pd.DataFrame) -> pd.DataFrame:
-    """``frame`` with its categorical columns as ordinary text (for the small side steps that compute with text: carried buurten, crime rates,
-    reports)."""
+    """``frame`` with its categorical columns as ordinary text (for the small side steps
+    that compute with text: carried buurten, crime rates, reports)."""
     changed = {c: PLAIN_TEXT.get(c, "str") for c in frame.columns
                if isinstance(frame[c].dtype, pd.CategoricalDtype)}
     return frame.astype(changed) if changed else frame
@@ -56,9 +58,17 @@ def _as_categorical(column: pd.Series) -> pd.Categorical:
     return pd.Categorical(column.astype("str").where(column.notna()))
 
 
+def _recoded(values: pd.Categorical, categories: pd.Index) -> np.ndarray:
+    """The codes of ``values`` in ``categories`` (a superset of its own)."""
+    if values.categories.equals(categories):
+        return values.codes
+    mapping = np.append(categories.get_indexer(values.categories), -1)
+    return mapping[values.codes]  # code -1 (missing) takes the last entry, -1
+
+
 def stack(frames: list[pd.DataFrame]) -> pd.DataFrame:
-    """The frames (columns ``INTERNAL``) one under the other, every text column categorical
-    with the sorted union of the categories.
+    """The frames (same columns) one under the other, column by column; every text column
+    categorical with the sorted union of the categories.
 
     Empty frames are left out: they have untyped columns, and with them pandas would turn
     every column of the result into objects.
@@ -66,19 +76,22 @@ def stack(frames: list[pd.DataFrame]) -> pd.DataFrame:
     filled = [f for f in frames if len(f)]
     if not filled:
         return frames[0] if frames else pd.DataFrame(columns=INTERNAL)
-    columns = list(filled[0].columns)
-    text = [c for c in TEXT if c in columns]
-    parts = [f.copy(deep=False) for f in filled]
-    for name in text:
-        values = [_as_categorical(f[name]) for f in parts]
-        categories = pd.Index(sorted(set().union(*(v.categories for v in values))), dtype="str")
-        for part, value in zip(parts, values, strict=True):
+    columns: dict[str, Any] = {}
+    for name in filled[0].columns:
+        if name not in TEXT:
+            columns[name] = (filled[0][name].reset_index(drop=True) if len(filled) == 1 else
+                             pd.concat([f[name] for f in filled], ignore_index=True))
+            continue
+        values = [_as_categorical(f[name]) for f in filled]
+        categories = values[0].categories
+        for value in values[1:]:
             if not value.categories.equals(categories):
-                value = value.set_categories(categories)
-            part[name] = value
-    if len(parts) == 1:
-        return parts[0].reset_index(drop=True)
-    return pd.concat(parts, ignore_index=True)
+                categories = categories.union(value.categories)
+        if not categories.is_monotonic_increasing:
+            categories = categories.sort_values()
+        codes = np.concatenate([_recoded(v, categories) for v in values])
+        columns[name] = pd.Categorical.from_codes(codes, dtype=pd.CategoricalDtype(categories))
+    return pd.DataFrame(columns, copy=False)
 
 
 def sort_rows(table: pd.DataFrame, by: list[str]) -> pd.DataFrame:

@@ -25,6 +25,8 @@ import msgspec
 import numpy as np
 import orjson
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from wijkkompas.build.catalogue import (
     Resolution,
@@ -37,8 +39,6 @@ from wijkkompas.errors import WijkkompasError, capped
 from wijkkompas.fetch.kaart_import import read_kaart
 from wijkkompas.gebied import CODE_RE, level_of
 
-#: What a JSON number or null becomes in Python: such a column is numeric as it is.
-_NUMBER_TYPES = {int, float, type(None)}
 BASE_COLUMNS = ("gebiedscode", "gebiedsnaam", "niveau", "jaar", "bron")
 _NAME_COLUMNS = {"buurt": ("BU_NAAM", "buurtnaam"), "wijk": ("WK_NAAM", "wijknaam"),
                  "gemeente": ("GM_NAAM", "gemeentenaam", "gemeentena")}
@@ -108,11 +108,20 @@ def _load_columns(path: Path, keys: list[str]) -> dict[str, list[Any]]:
         ) from None
     if not rows:
         return {key: [] for key in keys}
-    names = [f"k{i}" for i in range(len(keys))]
-    if len(names) == 1:
-        return {keys[0]: [getattr(r, names[0]) for r in rows]}
-    return dict(zip(keys, map(list, zip(*map(attrgetter(*names), rows), strict=True)),
-                    strict=True))
+    return {key: list(map(attrgetter(f"k{i}"), rows)) for i, key in enumerate(keys)}
+
+
+def _numbers(values: list[Any]) -> np.ndarray | None:
+    """A column of JSON numbers and nulls as floats (null, a secret value, is NaN); None
+    when it holds anything else (text, true/false), which the caller parses and checks."""
+    try:
+        array = pa.array(values)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
+        return None
+    if not (pa.types.is_integer(array.type) or pa.types.is_floating(array.type)
+            or pa.types.is_null(array.type)):
+        return None
+    return pc.cast(array, pa.float64(), safe=False).to_numpy(zero_copy_only=False)
 
 
 def read_cbs_table(folder: Path, table_id: str, jaar: int) -> SourceFrame:
@@ -129,24 +138,24 @@ def read_cbs_table(folder: Path, table_id: str, jaar: int) -> SourceFrame:
     if not raw["WijkenEnBuurten"] or all(code is None for code in raw["WijkenEnBuurten"]):
         raise WijkkompasError(f"{data_path} bevat geen rijen met "
                               "WijkenEnBuurten; haal de tabel opnieuw op.")
-    codes = pd.Series(raw["WijkenEnBuurten"], dtype="object").astype("string").str.strip()
-    valid = pd.Series([c is not pd.NA and CODE_RE.fullmatch(c) is not None for c in codes],
-                      index=codes.index, dtype=bool)
-    if not valid.all():
-        bad = [f"rij {int(i) + 1}: ongeldige gebiedscode {None if pd.isna(c) else str(c)!r}"
-               for i, c in codes[~valid].items()]
+    codes = [None if c is None else str(c).strip() for c in raw["WijkenEnBuurten"]]
+    valid = [c is not None and CODE_RE.fullmatch(c) is not None for c in codes]
+    if not all(valid):
+        bad = [f"rij {i + 1}: ongeldige gebiedscode {c!r}"
+               for i, (c, ok) in enumerate(zip(codes, valid, strict=True)) if not ok]
         raise WijkkompasError(f"{data_path}: {capped(bad)} (verwacht GM####, WK######, "
                               "BU######## of NL00). Haal de tabel opnieuw op met "
                               "'wijkkompas fetch --refresh'.")
-    codes = codes.astype(str)
+    codes = pd.Series(codes, dtype="str")
     columns: dict[str, Any] = {"gebiedscode": codes, "gebiedsnaam": codes.map(titles),
                                "niveau": level_of(codes), "jaar": jaar,
                                "bron": f"CBS {table_id}"}
     wrong = []
     for name, key in resolution.keys.items():
         values = raw[key]
-        if set(map(type, values)) <= _NUMBER_TYPES:  # numbers, null (secret) is NaN
-            columns[name] = np.array(values, dtype="float64")
+        numbers = _numbers(values)
+        if numbers is not None:
+            columns[name] = numbers
             continue
         given = pd.Series(values, dtype="object")
         if pd.api.types.is_bool_dtype(given.infer_objects()):
