@@ -12,6 +12,8 @@ A CBS code holds its parents: BU01411000 lies in wijk WK014110 and gemeente GM01
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 import numpy as np
 import pandas as pd
 
@@ -154,9 +156,36 @@ def _unpublished(parts: pd.DataFrame, published: pd.DataFrame, niveau: str) -> n
     return np.concatenate(keep) if keep else _NO_ROWS
 
 
+def publishes_every_parent(codes: pd.Series) -> bool:
+    """True when the areas ``codes`` include the wijk of every buurt and the gemeente of
+    every wijk among them: a source with a row per area and indicator (a CBS table) then
+    needs no level completion."""
+    codes = pd.Series(codes.astype(str).unique())
+    have = set(codes.to_numpy(dtype=object))
+    for level, niveau in (("BU", "wijk"), ("WK", "gemeente")):
+        parents = parent_code(codes[codes.str[:2] == level], niveau)
+        if not set(parents.to_numpy(dtype=object)) <= have:
+            return False
+    return True
+
+
+def _positions(column: pd.Series) -> dict[str, np.ndarray]:
+    """Per value of ``column`` the positions of its rows, in order (from the codes of a
+    categorical: one stable sort of small integers)."""
+    if not isinstance(column.dtype, pd.CategoricalDtype):
+        return column.groupby(column, sort=False).indices
+    codes = column.cat.codes.to_numpy()
+    order = np.argsort(codes, kind="stable")
+    counts = np.bincount(codes + 1, minlength=len(column.cat.categories) + 1)
+    bounds = np.cumsum(counts)
+    return {value: order[bounds[i]:bounds[i + 1]]
+            for i, value in enumerate(column.cat.categories) if counts[i + 1]}
+
+
 def complete_levels(long: pd.DataFrame,
                     factors: dict[str, float | None] | None = None,
-                    expected: pd.DataFrame | None = None) -> pd.DataFrame:
+                    expected: pd.DataFrame | None = None,
+                    complete: Collection[str] = ()) -> pd.DataFrame:
     """Add wijk and gemeente rows computed from buurten where a source did not publish them.
 
     Published (observed) rows always win: an area is computed only when the same source
@@ -164,13 +193,19 @@ def complete_levels(long: pd.DataFrame,
     (NL00, level "land") are kept as given; rows of any other level are left out. Within
     each level the rows keep their order, computed rows after published ones. When every
     source published every parent (CBS tables) the table is returned without copying it.
+
+    ``complete``: sources (``bron_id``) known to publish every parent of their areas for
+    every indicator (see ``publishes_every_parent``); their rows are not looked at.
     """
     levels = ("buurt", "wijk", "gemeente")
-    index = long.groupby("niveau", sort=False, observed=True).indices
+    index = _positions(long["niveau"])
     inside = long["niveau"].isin((*levels, "land")).to_numpy()  # NL00 as given
     if not inside.all():
         long = long[inside].reset_index(drop=True)
-        index = long.groupby("niveau", sort=False, observed=True).indices
+        index = _positions(long["niveau"])
+    if len(complete):
+        open_rows = ~long["bron_id"].isin(list(complete)).to_numpy()
+        index = {level: rows[open_rows[rows]] for level, rows in index.items()}
     keys = long[_KEYS]
     computed_wijken = None
     added = []

@@ -33,7 +33,7 @@ import geopandas as gpd
 import pandas as pd
 
 from wijkkompas.build import leefbaarometer
-from wijkkompas.build.aggregate import complete_levels, expected_parts
+from wijkkompas.build.aggregate import complete_levels, expected_parts, publishes_every_parent
 from wijkkompas.build.boundaries import Boundaries, dissolve, load_boundaries, write_boundaries
 from wijkkompas.build.catalogue import factor_table, indicators
 from wijkkompas.build.harmonise import (
@@ -46,7 +46,8 @@ from wijkkompas.build.harmonise import (
 from wijkkompas.build.indicators import (
     COLUMNS,
     INTERNAL,
-    compute,
+    IndicatorRows,
+    compute_rows,
     plain,
     sort_rows,
     stack,
@@ -124,10 +125,11 @@ def known_areas(sources: list[SourceFrame], bounds: dict[int, Boundaries]) -> di
                 codes.setdefault(jaar, []).append(frame["gebiedscode"])
     areas = {}
     for jaar, parts in codes.items():
-        series = pd.concat(parts, ignore_index=True).astype(str)
-        areas[jaar] = set(series)
-        areas[jaar] |= set(parent_code(series[series.str[:2] == "BU"], "wijk"))
-        areas[jaar] |= set(parent_code(series[series.str[:2] != "GM"], "gemeente"))
+        series = pd.Series(pd.concat(parts, ignore_index=True).astype(str).unique())
+        found = [series, parent_code(series[series.str[:2] == "BU"], "wijk"),
+                 parent_code(series[series.str[:2] != "GM"], "gemeente")]
+        # Sets from object arrays: iterating Arrow-backed text in Python is slow.
+        areas[jaar] = set().union(*(part.to_numpy(dtype=object) for part in found))
     return areas
 
 
@@ -228,12 +230,9 @@ def _definitions(local: LocalConfig | None) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _computed(source: SourceFrame) -> pd.DataFrame:
+def _computed(source: SourceFrame) -> IndicatorRows | pd.DataFrame:
     """The source's indicators, in the indeling its codes belong to."""
-    rows = compute(source.frame)
-    if source.indeling is not None:
-        rows["indeling"] = source.indeling
-    return rows
+    return compute_rows(source.frame, source.indeling)
 
 
 def _joined(frames: list[pd.DataFrame]) -> pd.DataFrame:
@@ -262,15 +261,22 @@ def build_table(raw_dir: Path, local: LocalConfig | None = None,
                      if local else {})
     factors = factor_table(local_factors)
 
-    long = _joined([_computed(s) for s in sources])
+    long = stack([_computed(s) for s in sources], consume=True)
     areas = known_areas(sources + lbm_sources, bounds)
     expected = expected_parts(areas)
     problems = []
+    # Sources whose every wijk and gemeente is published need no completion (CBS tables);
+    # a bron shared with rows of another kind is looked at row by row.
+    whole = {bron for s in sources if publishes_every_parent(s.frame["gebiedscode"])
+             for bron in s.frame["bron"].unique()}
+    whole -= {bron for s in sources if not publishes_every_parent(s.frame["gebiedscode"])
+              for bron in s.frame["bron"].unique()}
     if local:
         local_rows, problems = load_local(local, areas)
         if not problems:
             long = _joined([long, local_rows])
-    long = complete_levels(long, factors, expected)
+            whole -= set(local_rows["bron_id"].astype(str))
+    long = complete_levels(long, factors, expected, complete=whole)
 
     with_buurten = [j for j, b in bounds.items() if b.buurten is not None]
     target = target_indeling or (max(with_buurten) if with_buurten else None)
@@ -293,8 +299,9 @@ def build_table(raw_dir: Path, local: LocalConfig | None = None,
     # Numbers stay numbers whatever the sources were (an empty source frame is untyped).
     long = long.astype({"jaar": "int64", "indeling": "int64", "waarde": "float64",
                         "teller": "float64", "noemer": "float64", "dekking": "float64"})
-    long = sort_rows(long[COLUMNS], ["indicator", "jaar", "indeling", "niveau", "gebiedscode",
-                                     "bron"])
+    long = long[COLUMNS]
+    long = sort_rows(long, ["indicator", "jaar", "indeling", "niveau", "gebiedscode", "bron"],
+                     consume=True)
     report = pd.DataFrame([row for s in sources if s.resolution for row in s.resolution.report()])
     side = {"bounds": bounds, "verdicts": verdicts, "report": report, "problems": problems,
             "definitions": _definitions(local), "target": target,
