@@ -176,7 +176,7 @@ def complete_levels(long: pd.DataFrame,
 # The stage's own steps as they were before the text columns became categorical: joining
 # with plain concatenation, naming unnamed rows row by row, sorting with pandas.
 
-def _joined(frames: list[pd.DataFrame]) -> pd.DataFrame:
+def _joined(frames: list[pd.DataFrame], consume: bool = False) -> pd.DataFrame:
     filled = [f for f in frames if len(f)]
     if not filled:
         return frames[0] if frames else pd.DataFrame(columns=INTERNAL)

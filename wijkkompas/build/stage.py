@@ -235,9 +235,10 @@ def _computed(source: SourceFrame) -> IndicatorRows | pd.DataFrame:
     return compute_rows(source.frame, source.indeling)
 
 
-def _joined(frames: list[pd.DataFrame]) -> pd.DataFrame:
+def _joined(frames: list[IndicatorRows | pd.DataFrame], consume: bool = False
+            ) -> pd.DataFrame:
     """The frames one under the other, text columns categorical (see ``indicators.stack``)."""
-    return stack(frames)
+    return stack(frames, consume)
 
 
 def build_table(raw_dir: Path, local: LocalConfig | None = None,
@@ -261,16 +262,16 @@ def build_table(raw_dir: Path, local: LocalConfig | None = None,
                      if local else {})
     factors = factor_table(local_factors)
 
-    long = stack([_computed(s) for s in sources], consume=True)
+    long = _joined([_computed(s) for s in sources], consume=True)
     areas = known_areas(sources + lbm_sources, bounds)
     expected = expected_parts(areas)
     problems = []
     # Sources whose every wijk and gemeente is published need no completion (CBS tables);
     # a bron shared with rows of another kind is looked at row by row.
-    whole = {bron for s in sources if publishes_every_parent(s.frame["gebiedscode"])
-             for bron in s.frame["bron"].unique()}
-    whole -= {bron for s in sources if not publishes_every_parent(s.frame["gebiedscode"])
-              for bron in s.frame["bron"].unique()}
+    verdict = [(publishes_every_parent(s.frame["gebiedscode"]), set(s.frame["bron"].unique()))
+               for s in sources]
+    whole = set().union(*(b for ok, b in verdict if ok)) - set().union(
+        *(b for ok, b in verdict if not ok))
     if local:
         local_rows, problems = load_local(local, areas)
         if not problems:
