@@ -336,9 +336,12 @@ def replace_folder(target: Path) -> Iterator[Path]:
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     recover_folder(target)
-    staging = Path(tempfile.mkdtemp(prefix=_staging_name(target, "nieuw"), dir=target.parent))
+    staging: Path | None = None
     old: Path | None = None
     try:
+        # Made inside the try: a Ctrl-C right after it still removes the folder.
+        staging = Path(tempfile.mkdtemp(prefix=_staging_name(target, "nieuw"),
+                                        dir=target.parent))
         yield staging
         if target.is_dir():
             _carry_folders(target, staging)
@@ -350,7 +353,7 @@ def replace_folder(target: Path) -> Iterator[Path]:
                 os.rename(target, old)
             os.rename(staging, target)
     finally:
-        if staging.exists():
+        if staging is not None and staging.exists():
             if old is not None and old.exists() and not target.exists():
                 os.rename(old, target)
             shutil.rmtree(staging, ignore_errors=True)
