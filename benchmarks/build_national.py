@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import platform
 import random
 import shutil
 import sys
@@ -191,6 +193,35 @@ def main() -> None:
     processed = work / f"jaren_{args.years}" / "data" / "processed"
     for path in sorted(processed.glob("indicatoren.*")):
         print(f"  {path.name}: {path.stat().st_size / 2**20:.0f} MiB")
+    summary(args, fast_name, fast, build)
+
+
+#: The goals of issue #15 for the national build.
+GOAL_RATIO = 2.0
+GOAL_PEAK_MIB = 1e9 / 2**20  # 1 GB
+
+
+def summary(args: argparse.Namespace, fast_name: str, fast: Run, build: Run) -> None:
+    """The figures the goals are about, with the conditions they were measured under."""
+    import pandas
+    import pyarrow
+
+    load = " / ".join(f"{x:.1f}" for x in os.getloadavg())
+    ratio = build.seconds / fast.seconds
+    print()
+    print(f"Summary ({args.years} years, {args.gemeenten} gemeenten, median of {args.repeat}; "
+          "a first build: every raw JSON file is parsed, there is no cache of parsed tables)")
+    print(f"  conditions: {os.cpu_count()} cores, load average {load} (1/5/15 min) at the "
+          f"end; Python {platform.python_version()}, pandas {pandas.__version__}, "
+          f"pyarrow {pyarrow.__version__}")
+    print("| measure | figure | goal | met |")
+    print("|---|---|---|---|")
+    print(f"| build / fastest read ({fast_name}) | {ratio:.2f}x ({build.seconds:.2f} s / "
+          f"{fast.seconds:.2f} s) | <= {GOAL_RATIO:.0f}x | "
+          f"{'yes' if ratio <= GOAL_RATIO else 'no'} |")
+    print(f"| peak memory of the build (VmHWM) | {build.peak_mib:,.0f} MiB | "
+          f"<= {GOAL_PEAK_MIB:,.0f} MiB (1 GB) | "
+          f"{'yes' if build.peak_mib <= GOAL_PEAK_MIB else 'no'} |")
 
 
 if __name__ == "__main__":

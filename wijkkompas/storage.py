@@ -18,7 +18,7 @@ import signal
 import tempfile
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -111,15 +111,47 @@ def csv_bytes(frame: pd.DataFrame) -> bytes:
     return frame.to_csv(index=False).encode("utf-8")
 
 
+#: Rows converted and written at a time when a table has categorical columns: the size of
+#: one Parquet row group, so that a national table is never in memory twice.
+CHUNK_ROWS = 1 << 20
+
+
 def write_table(table: pd.DataFrame, parquet: Path, csv: Path | None) -> None:
     """A table as Parquet and, when ``csv`` is given, as CSV (UTF-8, comma, point
-    decimals), each atomically. One Arrow table serves both files."""
-    arrow = pa.Table.from_pandas(table, preserve_index=False)
-    with atomic_path(parquet) as tmp:
-        pq.write_table(arrow, tmp)
-    if csv is not None:
-        with atomic_path(csv) as tmp:
-            pacsv.write_csv(arrow, tmp)
+    decimals), each atomically. One Arrow table serves both files.
+
+    Categorical columns are written as text: Parquet takes their codes and categories as
+    its dictionary encoding directly, and the file carries the pandas description of a
+    text column (``str``) and no Arrow schema, so readers get text columns whatever the
+    table held in memory. Such a table is written ``CHUNK_ROWS`` rows at a time.
+    """
+    categorical = [c for c in table.columns if isinstance(table[c].dtype, pd.CategoricalDtype)]
+    if not categorical:
+        arrow = pa.Table.from_pandas(table, preserve_index=False)
+        with atomic_path(parquet) as tmp:
+            pq.write_table(arrow, tmp)
+        if csv is not None:
+            with atomic_path(csv) as tmp:
+                pacsv.write_csv(arrow, tmp)
+        return
+    text = pa.Schema.from_pandas(table.iloc[:0].astype(dict.fromkeys(categorical, "str")),
+                                 preserve_index=False)
+    with atomic_path(parquet) as tmp, ExitStack() as stack:
+        csv_tmp = stack.enter_context(atomic_path(csv)) if csv is not None else None
+        writer = csv_writer = None
+        for start in range(0, max(len(table), 1), CHUNK_ROWS):
+            part = pa.Table.from_pandas(table.iloc[start:start + CHUNK_ROWS],
+                                        preserve_index=False).replace_schema_metadata(
+                                            text.metadata)
+            if writer is None:
+                writer = stack.enter_context(pq.ParquetWriter(tmp, part.schema,
+                                                              store_schema=False))
+            writer.write_table(part)
+            if csv_tmp is not None:
+                if csv_writer is None:
+                    csv_writer = stack.enter_context(pacsv.CSVWriter(csv_tmp, text))
+                csv_writer.write_table(pa.Table.from_arrays(
+                    [part.column(f.name).cast(f.type) for f in text], schema=text))
 
 
 def sha256_file(path: Path) -> str:
@@ -308,9 +340,12 @@ def replace_folder(target: Path) -> Iterator[Path]:
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     recover_folder(target)
-    staging = Path(tempfile.mkdtemp(prefix=_staging_name(target, "nieuw"), dir=target.parent))
+    staging: Path | None = None
     old: Path | None = None
     try:
+        # Made inside the try: a Ctrl-C right after it still removes the folder.
+        staging = Path(tempfile.mkdtemp(prefix=_staging_name(target, "nieuw"),
+                                        dir=target.parent))
         yield staging
         if target.is_dir():
             _carry_folders(target, staging)
@@ -322,7 +357,7 @@ def replace_folder(target: Path) -> Iterator[Path]:
                 os.rename(target, old)
             os.rename(staging, target)
     finally:
-        if staging.exists():
+        if staging is not None and staging.exists():
             if old is not None and old.exists() and not target.exists():
                 os.rename(old, target)
             shutil.rmtree(staging, ignore_errors=True)

@@ -112,6 +112,14 @@ def compute(frame: pd.DataFrame) -> pd.DataFrame:
     return result[INTERNAL]
 
 
+def compute_rows(frame: pd.DataFrame, indeling: int | None = None) -> pd.DataFrame:
+    """The stage's step around ``compute``: the rows in the indeling of their codes."""
+    rows = compute(frame)
+    if indeling is not None:
+        rows["indeling"] = indeling
+    return rows
+
+
 def _unpublished(parts: pd.DataFrame, published: pd.DataFrame, niveau: str) -> pd.DataFrame:
     """The parts whose parent area the same source did not publish for that indicator.
 
@@ -144,11 +152,13 @@ def _unpublished(parts: pd.DataFrame, published: pd.DataFrame, niveau: str) -> p
 
 def complete_levels(long: pd.DataFrame,
                     factors: dict[str, float | None] | None = None,
-                    expected: pd.DataFrame | None = None) -> pd.DataFrame:
+                    expected: pd.DataFrame | None = None,
+                    complete: object = None) -> pd.DataFrame:
     """Add wijk and gemeente rows computed from buurten where a source did not publish them.
 
     Published (observed) rows always win: an area is computed only when the same source
-    has no row of its own for it (same year, indeling and indicator).
+    has no row of its own for it (same year, indeling and indicator). ``complete`` (the
+    fast build's hint which sources need no completion) is not used: every row is checked.
     """
     index = long.groupby("niveau", sort=False).indices
     empty = np.array([], dtype=int)
@@ -161,3 +171,33 @@ def complete_levels(long: pd.DataFrame,
         computed = aggregate(parts, niveau, factors, expected)
         levels[niveau] = pd.concat([levels[niveau], computed], ignore_index=True)
     return pd.concat(levels.values(), ignore_index=True)[INTERNAL]
+
+
+# The stage's own steps as they were before the text columns became categorical: joining
+# with plain concatenation, naming unnamed rows row by row, sorting with pandas.
+
+def _joined(frames: list[pd.DataFrame], consume: bool = False) -> pd.DataFrame:
+    filled = [f for f in frames if len(f)]
+    if not filled:
+        return frames[0] if frames else pd.DataFrame(columns=INTERNAL)
+    if len(filled) == 1:
+        return filled[0].reset_index(drop=True)
+    return pd.concat(filled, ignore_index=True)
+
+
+def _fill_names(table: pd.DataFrame, names: pd.DataFrame) -> pd.DataFrame:
+    table["gebiedsnaam"] = table["gebiedsnaam"].astype("string")
+    missing = table["gebiedsnaam"].isna()
+    if not missing.any():
+        return table
+    need = table.loc[missing, ["gebiedscode", "indeling"]]
+    exact = names.rename(columns={"jaar": "indeling"}).set_index(["gebiedscode", "indeling"])
+    found = need.join(exact["gebiedsnaam"], on=["gebiedscode", "indeling"])["gebiedsnaam"]
+    latest = names.sort_values("jaar").drop_duplicates("gebiedscode", keep="last")
+    fallback = need["gebiedscode"].map(latest.set_index("gebiedscode")["gebiedsnaam"])
+    table.loc[missing, "gebiedsnaam"] = found.fillna(fallback).astype("string")
+    return table
+
+
+def sort_rows(table: pd.DataFrame, by: list[str], consume: bool = False) -> pd.DataFrame:
+    return table.sort_values(by, kind="stable").reset_index(drop=True)

@@ -310,3 +310,52 @@ def test_local_columns_differing_only_in_capitals_are_refused(tmp_path):
     assert str(info.value) == (f"{tmp_path / 'cijfers.csv'}: de kopregel noemt kolom waarde "
                                "meer dan eens (hoofdletters tellen niet). Geef elke kolom een "
                                "eigen naam.")
+
+
+@pytest.mark.parametrize("text, problem", [
+    ('{"WijkenEnBuurten": "GM0141    "}',
+     "is geen lijst van rijen; haal de tabel opnieuw op met 'wijkkompas fetch --refresh'."),
+    ('[{"WijkenEnBuurten": "GM0141    "}, ["GM0141"]]',
+     "is geen lijst van rijen; haal de tabel opnieuw op met 'wijkkompas fetch --refresh'."),
+    ('[{"WijkenEnBuurten": "GM0141    ", "AantalInwoners_5": 12', "niet lezen ("),
+])
+def test_a_damaged_cbs_dataset_is_one_line(tmp_path, text, problem):
+    from wijkkompas.build.sources import read_cbs_table
+
+    folder = _cbs_folder(tmp_path, lambda rows: None)
+    (folder / "TypedDataSet.json").write_text(text)
+    with pytest.raises(WijkkompasError) as info:
+        read_cbs_table(folder, "85984NED", 2024)
+    message = str(info.value)
+    assert "\n" not in message
+    if problem.startswith("niet lezen"):
+        assert message.startswith(f"Kan {folder / 'TypedDataSet.json'} niet lezen (")
+        assert message.endswith("Haal de tabel opnieuw op met 'wijkkompas fetch --refresh'.")
+    else:
+        assert message == f"{folder / 'TypedDataSet.json'} {problem}"
+
+
+def test_cbs_columns_of_padded_text_mixed_numbers_and_booleans(tmp_path):
+    """Only columns of JSON numbers and nulls take the fast path; text with numbers in it
+    (CBS pads codes), a mix of integers and decimals, and true/false are read as before."""
+    from wijkkompas.build.sources import read_cbs_table
+
+    def change(rows):
+        for number, row in enumerate(rows):
+            row["AantalInwoners_5"] = f"{100 + number:<10}"  # text holding a number
+            row["HuishoudensTotaal_29"] = [7, 7.5, None][number % 3]
+        rows[0]["AantalInwoners_5"] = "          "  # blank text: missing
+
+    frame = read_cbs_table(_cbs_folder(tmp_path, change), "85984NED", 2024).frame
+    assert pd.isna(frame["inwoners"].iloc[0])
+    assert frame["inwoners"].iloc[1:4].tolist() == [101.0, 102.0, 103.0]
+    assert frame["huishoudens"].iloc[:2].tolist() == [7.0, 7.5]
+    assert pd.isna(frame["huishoudens"].iloc[2])
+    assert frame["inwoners"].dtype == frame["huishoudens"].dtype == "float64"
+
+    def booleans(rows):
+        for number, row in enumerate(rows):
+            row["AantalInwoners_5"] = number % 2 == 0
+
+    frame = read_cbs_table(_cbs_folder(tmp_path / "b", booleans), "85984NED", 2024).frame
+    assert frame["inwoners"].iloc[:2].tolist() == [1.0, 0.0]

@@ -12,11 +12,13 @@ A CBS code holds its parents: BU01411000 lies in wijk WK014110 and gemeente GM01
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 import numpy as np
 import pandas as pd
 
 from wijkkompas.build.catalogue import factor_table
-from wijkkompas.build.indicators import INTERNAL
+from wijkkompas.build.indicators import INTERNAL, stack
 from wijkkompas.gebied import parent_code
 
 MIN_DEKKING = 0.9
@@ -78,14 +80,14 @@ def aggregate(long: pd.DataFrame, niveau: str,
     data = long[["gebiedscode", "jaar", "indeling", "indicator", "bron_id", "teller",
                  "noemer"]].copy()
     data["parent"] = parent_code(data["gebiedscode"], niveau)
-    data["is_count"] = data["indicator"].map(lambda i: factors[i] is None)
+    data["is_count"] = data["indicator"].map(lambda i: factors[i] is None).astype(bool)
     data["used"] = data["teller"].notna() & (data["is_count"] | data["noemer"].notna())
     data["t_used"] = data["teller"].where(data["used"])
     data["n_used"] = data["noemer"].where(data["used"])
     data["n_known"] = data["noemer"].notna()
 
     keys = ["parent", "jaar", "indeling", "indicator", "bron_id"]
-    grouped = data.groupby(keys, sort=False, dropna=False)
+    grouped = data.groupby(keys, sort=False, dropna=False, observed=True)
     out = grouped.agg(
         parts=("teller", "size"),
         used=("used", "sum"),
@@ -99,7 +101,7 @@ def aggregate(long: pd.DataFrame, niveau: str,
         known = expected[expected["kind"] == kind][["parent", "indeling", "verwacht"]]
         out = out.merge(known, on=["parent", "indeling"], how="left")
         out["parts"] = np.fmax(out["parts"], out["verwacht"].fillna(0)).astype(int)
-    is_count = out["indicator"].map(lambda i: factors[i] is None)
+    is_count = out["indicator"].map(lambda i: factors[i] is None).astype(bool)
     by_parts = out["used"] / out["parts"]
     by_noemer = (out["noemer"] / out["noemer_all"].where(out["noemer_all"] > 0)).fillna(by_parts)
     out["dekking"] = np.where(is_count | (out["n_known"] < out["parts"]), by_parts, by_noemer)
@@ -133,9 +135,9 @@ def _unpublished(parts: pd.DataFrame, published: pd.DataFrame, niveau: str) -> n
     if published.empty:
         return np.arange(len(parts))
     coarse = ["bron_id", "jaar", "indeling"]
-    published_groups = published.groupby(coarse, sort=False).indices
+    published_groups = published.groupby(coarse, sort=False, observed=True).indices
     keep = []
-    for key, index in parts.groupby(coarse, sort=False).indices.items():
+    for key, index in parts.groupby(coarse, sort=False, observed=True).indices.items():
         if key not in published_groups:
             keep.append(index)
             continue
@@ -154,9 +156,36 @@ def _unpublished(parts: pd.DataFrame, published: pd.DataFrame, niveau: str) -> n
     return np.concatenate(keep) if keep else _NO_ROWS
 
 
+def publishes_every_parent(codes: pd.Series) -> bool:
+    """True when the areas ``codes`` include the wijk of every buurt and the gemeente of
+    every wijk among them: a source with a row per area and indicator (a CBS table) then
+    needs no level completion."""
+    codes = pd.Series(codes.astype(str).unique())
+    have = set(codes.to_numpy(dtype=object))
+    for level, niveau in (("BU", "wijk"), ("WK", "gemeente")):
+        parents = parent_code(codes[codes.str[:2] == level], niveau)
+        if not set(parents.to_numpy(dtype=object)) <= have:
+            return False
+    return True
+
+
+def _positions(column: pd.Series) -> dict[str, np.ndarray]:
+    """Per value of ``column`` the positions of its rows, in order (from the codes of a
+    categorical: one stable sort of small integers)."""
+    if not isinstance(column.dtype, pd.CategoricalDtype):
+        return column.groupby(column, sort=False).indices
+    codes = column.cat.codes.to_numpy()
+    order = np.argsort(codes, kind="stable")
+    counts = np.bincount(codes + 1, minlength=len(column.cat.categories) + 1)
+    bounds = np.cumsum(counts)
+    return {value: order[bounds[i]:bounds[i + 1]]
+            for i, value in enumerate(column.cat.categories) if counts[i + 1]}
+
+
 def complete_levels(long: pd.DataFrame,
                     factors: dict[str, float | None] | None = None,
-                    expected: pd.DataFrame | None = None) -> pd.DataFrame:
+                    expected: pd.DataFrame | None = None,
+                    complete: Collection[str] = ()) -> pd.DataFrame:
     """Add wijk and gemeente rows computed from buurten where a source did not publish them.
 
     Published (observed) rows always win: an area is computed only when the same source
@@ -164,13 +193,19 @@ def complete_levels(long: pd.DataFrame,
     (NL00, level "land") are kept as given; rows of any other level are left out. Within
     each level the rows keep their order, computed rows after published ones. When every
     source published every parent (CBS tables) the table is returned without copying it.
+
+    ``complete``: sources (``bron_id``) known to publish every parent of their areas for
+    every indicator (see ``publishes_every_parent``); their rows are not looked at.
     """
     levels = ("buurt", "wijk", "gemeente")
-    index = long.groupby("niveau", sort=False).indices
+    index = _positions(long["niveau"])
     inside = long["niveau"].isin((*levels, "land")).to_numpy()  # NL00 as given
     if not inside.all():
         long = long[inside].reset_index(drop=True)
-        index = long.groupby("niveau", sort=False).indices
+        index = _positions(long["niveau"])
+    if len(complete):
+        open_rows = ~long["bron_id"].isin(list(complete)).to_numpy()
+        index = {level: rows[open_rows[rows]] for level, rows in index.items()}
     keys = long[_KEYS]
     computed_wijken = None
     added = []
@@ -182,9 +217,9 @@ def complete_levels(long: pd.DataFrame,
             parts = long.iloc[own[rows]] if len(rows) else None
         else:
             # Wijken computed in the first step are parts of their gemeente too.
-            light = pd.concat([keys.iloc[own], computed_wijken[_KEYS]], ignore_index=True)
+            light = stack([keys.iloc[own], computed_wijken[_KEYS]])
             rows = _unpublished(light, published, niveau)
-            parts = (pd.concat([long.iloc[own], computed_wijken], ignore_index=True).iloc[rows]
+            parts = (stack([long.iloc[own], computed_wijken]).iloc[rows]
                      if len(rows) else None)
         if parts is None:
             continue
@@ -194,4 +229,4 @@ def complete_levels(long: pd.DataFrame,
         added.append(computed)
     if not added:
         return long if list(long.columns) == INTERNAL else long[INTERNAL]
-    return pd.concat([long, *added], ignore_index=True)[INTERNAL]
+    return stack([long[INTERNAL], *added])

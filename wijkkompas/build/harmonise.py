@@ -35,7 +35,7 @@ import shapely
 
 from wijkkompas.build.aggregate import MIN_DEKKING, recompute
 from wijkkompas.build.catalogue import factor_table, weight_table
-from wijkkompas.build.indicators import INTERNAL
+from wijkkompas.build.indicators import INTERNAL, plain
 from wijkkompas.errors import WijkkompasError
 from wijkkompas.gebied import RD
 
@@ -290,7 +290,7 @@ def carry_over(long: pd.DataFrame, source: gpd.GeoDataFrame, target: gpd.GeoData
     ``indeling`` = ``target_year``, status "berekend", and a ``bron`` that says what the
     teller was weighted by ("gewogen naar inwoners 2021", "... oppervlak").
     """
-    rows = long[long["niveau"] == "buurt"]
+    rows = plain(long[long["niveau"] == "buurt"])
     if rows.empty:
         return pd.DataFrame(columns=INTERNAL)
     factors = factors or factor_table()
@@ -340,8 +340,8 @@ def quality_report(table: pd.DataFrame, target: int | None) -> pd.DataFrame:
     empty = pd.DataFrame(columns=REPORT_COLUMNS)
     if target is None or table.empty:
         return empty
-    rows = table[(table["niveau"] == "buurt") & (table["indeling"] == target)
-                 & table["indicator"].isin(RESIDENTIAL)]
+    rows = plain(table[(table["niveau"] == "buurt") & (table["indeling"] == target)
+                       & table["indicator"].isin(RESIDENTIAL)])
     observed = rows[rows["status"] == "waargenomen"]
     carried = rows[rows["bron"].astype(str).str.contains("(omgerekend naar indeling",
                                                          regex=False)]

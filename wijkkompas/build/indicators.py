@@ -14,6 +14,9 @@ averages.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -32,54 +35,215 @@ def ratio(teller: pd.Series, noemer: pd.Series, factor: float) -> pd.Series:
     return factor * teller / safe
 
 
-def compute(frame: pd.DataFrame) -> pd.DataFrame:
-    """Long table of every indicator whose variables the wide ``frame`` has.
+#: The text columns. While building they are categorical: a national table of eight years
+#: has about five million rows, and one small code per row instead of a string keeps every
+#: copy, ``take``, concatenation and the final sort cheap. Their categories are kept
+#: sorted, so that codes order the rows as the text does.
+TEXT = ("gebiedscode", "gebiedsnaam", "niveau", "indicator", "bron", "status", "bron_id")
+#: The dtype of a text column in the side steps that compute with text: ``str``, except
+#: the name, which may be missing and has always been the nullable ``string`` there.
+PLAIN_TEXT = {"gebiedsnaam": "string"}
 
-    Built in one go: the area columns are repeated once per indicator with a single
-    ``take`` (no copy per indicator), the numbers are joined as arrays and the status is
-    chosen from two strings by position.
+
+def plain(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with its categorical columns as ordinary text (for the small side steps
+    that compute with text: carried buurten, crime rates, reports)."""
+    changed = {c: PLAIN_TEXT.get(c, "str") for c in frame.columns
+               if isinstance(frame[c].dtype, pd.CategoricalDtype)}
+    return frame.astype(changed) if changed else frame
+
+
+def _as_categorical(column: pd.Series) -> pd.Categorical:
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        return column.array
+    return pd.Categorical(column.astype("str").where(column.notna()))
+
+
+def _recoded(values: pd.Categorical, categories: pd.Index) -> np.ndarray:
+    """The codes of ``values`` in ``categories`` (a superset of its own)."""
+    if values.categories.equals(categories):
+        return values.codes
+    mapping = np.append(categories.get_indexer(values.categories), -1)
+    return mapping[values.codes]  # code -1 (missing) takes the last entry, -1
+
+
+def stack(frames: Sequence[pd.DataFrame | IndicatorRows], consume: bool = False
+          ) -> pd.DataFrame:
+    """The frames (same columns) one under the other, column by column; every text column
+    categorical with the sorted union of the categories. With ``consume`` each column is
+    taken out of the given frames once it is joined, so that a large table is not held
+    twice.
+
+    Empty frames are left out: they have untyped columns, and with them pandas would turn
+    every column of the result into objects.
     """
-    chosen = [ind for ind in indicators().values()
-              if ind.teller in frame.columns and (not ind.noemer or ind.noemer in frame.columns)]
-    if not chosen:
-        return pd.DataFrame(columns=INTERNAL)
-    rows = len(frame)
-    tellers, noemers, waarden = [], [], []
-    for ind in chosen:
-        if ind.berekening == "aantal":
-            teller = frame[ind.teller].astype("float64").to_numpy()
-            noemer = np.full(rows, np.nan)
-            waarde = teller
-        elif ind.berekening == "gemiddelde":
-            waarde = frame[ind.teller].astype("float64").to_numpy()
-            noemer = frame[ind.noemer].astype("float64").to_numpy()
-            teller = waarde * noemer
+    filled = [f for f in frames if len(f)]
+    if not filled:
+        first = frames[0] if frames else None
+        return first if isinstance(first, pd.DataFrame) else pd.DataFrame(columns=INTERNAL)
+    columns: dict[str, Any] = {}
+    for name in filled[0].columns:
+        if name not in TEXT:
+            columns[name] = (filled[0][name].reset_index(drop=True) if len(filled) == 1 else
+                             pd.concat([f[name] for f in filled], ignore_index=True))
+            if consume:
+                for frame in filled:
+                    del frame[name]
+            continue
+        values = [_as_categorical(f[name]) for f in filled]
+        categories = values[0].categories
+        for value in values[1:]:
+            if not value.categories.equals(categories):
+                categories = categories.union(value.categories)
+        if not categories.is_monotonic_increasing:
+            categories = categories.sort_values()
+        codes = np.concatenate([_recoded(v, categories) for v in values])
+        del values
+        columns[name] = pd.Categorical.from_codes(codes, dtype=pd.CategoricalDtype(categories))
+        if consume:
+            for frame in filled:
+                del frame[name]
+    return pd.DataFrame(columns, copy=False)
+
+
+def sort_rows(table: pd.DataFrame, by: list[str], consume: bool = False) -> pd.DataFrame:
+    """``table`` in the stable order of the columns ``by``, as text sorts (missing last).
+    With ``consume`` each column is taken out of ``table`` once it is sorted (``table`` is
+    left empty), so that a large table is not held twice.
+
+    Categorical columns are ordered by the rank of their categories, integer columns by
+    value; the keys are combined into one integer where they fit, so that one stable
+    argsort orders the table, which is then taken a column at a time.
+    """
+    def key(name: str) -> tuple[np.ndarray, int]:
+        column = table[name]
+        if isinstance(column.dtype, pd.CategoricalDtype):
+            categories = column.cat.categories
+            rank = np.empty(len(categories) + 1, dtype=np.int64)
+            rank[np.argsort(categories.to_numpy(dtype=object), kind="stable")] = np.arange(
+                len(categories))
+            rank[-1] = len(categories)  # code -1, missing, last
+            return rank[column.cat.codes.to_numpy()], len(categories) + 1
+        values = column.to_numpy(dtype=np.int64)
+        low = int(values.min()) if len(values) else 0
+        return values - low, (int(values.max()) - low + 1 if len(values) else 1)
+
+    sizes = []
+    for name in by:
+        column = table[name]
+        if isinstance(column.dtype, pd.CategoricalDtype):
+            sizes.append(len(column.cat.categories) + 1)
         else:
-            teller = frame[ind.teller].astype("float64").to_numpy()
-            noemer = frame[ind.noemer].astype("float64").to_numpy()
-            with np.errstate(divide="ignore", invalid="ignore"):
-                waarde = ind.factor * teller / np.where(noemer > 0, noemer, np.nan)
-        tellers.append(teller)
-        noemers.append(noemer)
-        waarden.append(waarde)
-    base = frame[["gebiedscode", "gebiedsnaam", "niveau", "jaar", "bron"]]
-    repeat = np.tile(np.arange(rows), len(chosen))
-    result = base.take(repeat).reset_index(drop=True)
-    names = np.array([ind.indicator for ind in chosen], dtype=object)
-    result["indicator"] = pd.array(np.repeat(names, rows), dtype="str")
-    waarde = np.concatenate(waarden)
-    known = ~np.isnan(waarde)
-    result["waarde"] = waarde
-    result["teller"] = np.concatenate(tellers)
-    result["noemer"] = np.concatenate(noemers)
-    if "indelingswijziging" in frame:
-        result["indelingswijziging"] = frame["indelingswijziging"].take(repeat).reset_index(
-            drop=True)
+            sizes.append(int(column.max()) - int(column.min()) + 1 if len(column) else 1)
+    if float(np.prod([float(s) for s in sizes])) < 2.0 ** 62:
+        # One key at a time into one integer, so that only two key arrays exist at once.
+        combined = np.zeros(len(table), dtype=np.int64)
+        for name, size in zip(by, sizes, strict=True):
+            combined *= size
+            combined += key(name)[0]
+        order = np.argsort(combined, kind="stable")
+        del combined
     else:
-        result["indelingswijziging"] = np.nan
-    result["bron_id"] = result["bron"]
-    result["indeling"] = result["jaar"]
-    status = np.array(["ontbreekt", "waargenomen"], dtype=object)[known.astype(np.intp)]
-    result["status"] = pd.array(status, dtype="str")
-    result["dekking"] = np.where(known, 1.0, np.nan)
-    return result[INTERNAL]
+        order = np.lexsort([key(name)[0] for name in reversed(by)])
+    columns = {}
+    for name in list(table.columns):
+        columns[name] = table[name].array.take(order)
+        if consume:
+            del table[name]
+    return pd.DataFrame(columns, copy=False)
+
+
+class IndicatorRows:
+    """The long rows of every indicator a wide frame has, made one column at a time.
+
+    ``stack`` asks for one column of every source in turn, so the rows of all sources are
+    never in memory twice (once per source and once joined). ``frame()`` gives them all
+    as one DataFrame. The area columns are categorical and repeated once per indicator as
+    codes; the numbers are joined as arrays and the status is chosen by position.
+    ``indeling``: the year of the area indeling of the codes, when it is not ``jaar``.
+    """
+
+    def __init__(self, wide: pd.DataFrame, indeling: int | None = None) -> None:
+        self.wide = wide
+        self.indeling = indeling
+        self.chosen = [ind for ind in indicators().values() if ind.teller in wide.columns
+                       and (not ind.noemer or ind.noemer in wide.columns)]
+        self.columns = list(INTERNAL) if self.chosen else []
+
+    def __len__(self) -> int:
+        return len(self.wide) * len(self.chosen)
+
+    def __delitem__(self, name: str) -> None:
+        """Nothing to free: a column exists only while it is asked for."""
+
+    def __getitem__(self, name: str) -> pd.Series:
+        return pd.Series(self._column(name), name=name, copy=False)
+
+    def frame(self) -> pd.DataFrame:
+        if not self.chosen:
+            return pd.DataFrame(columns=INTERNAL)
+        # copy=False: every column keeps its own array (pandas would otherwise copy the
+        # number columns into one block).
+        return pd.DataFrame({name: self._column(name) for name in INTERNAL}, copy=False)
+
+    def _numbers(self, kind: str) -> np.ndarray:
+        """The teller, noemer or waarde of every chosen indicator, one after the other."""
+        wide, rows, parts = self.wide, len(self.wide), []
+        for ind in self.chosen:
+            if ind.berekening == "aantal":
+                teller = wide[ind.teller].astype("float64").to_numpy()
+                noemer = np.full(rows, np.nan)
+                waarde = teller
+            elif ind.berekening == "gemiddelde":
+                waarde = wide[ind.teller].astype("float64").to_numpy()
+                noemer = wide[ind.noemer].astype("float64").to_numpy()
+                teller = waarde * noemer
+            else:
+                teller = wide[ind.teller].astype("float64").to_numpy()
+                noemer = wide[ind.noemer].astype("float64").to_numpy()
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    waarde = ind.factor * teller / np.where(noemer > 0, noemer, np.nan)
+            parts.append({"teller": teller, "noemer": noemer, "waarde": waarde}[kind])
+        return np.concatenate(parts)
+
+    def _column(self, name: str) -> Any:
+        wide, rows, times = self.wide, len(self.wide), len(self.chosen)
+        if name in ("gebiedscode", "gebiedsnaam", "niveau", "bron", "bron_id"):
+            area = _as_categorical(wide["bron" if name == "bron_id" else name])
+            return pd.Categorical.from_codes(np.tile(area.codes, times), dtype=area.dtype)
+        if name == "jaar" or (name == "indeling" and self.indeling is None):
+            return np.tile(wide["jaar"].to_numpy(dtype=np.int64), times)
+        if name == "indeling":
+            return np.full(rows * times, self.indeling, dtype=np.int64)
+        if name == "indicator":
+            names = sorted({ind.indicator for ind in self.chosen})
+            position = {n: i for i, n in enumerate(names)}
+            codes = np.array([position[ind.indicator] for ind in self.chosen], dtype=np.int32)
+            return pd.Categorical.from_codes(np.repeat(codes, rows),
+                                             categories=pd.Index(names, dtype="str"))
+        if name in ("waarde", "teller", "noemer"):
+            return self._numbers(name)
+        if name == "status":
+            known = ~np.isnan(self._numbers("waarde"))
+            return pd.Categorical.from_codes(
+                known.astype(np.int8),
+                categories=pd.Index(["ontbreekt", "waargenomen"], dtype="str"))
+        if name == "dekking":
+            return np.where(np.isnan(self._numbers("waarde")), np.nan, 1.0)
+        if name == "indelingswijziging":
+            if "indelingswijziging" not in wide:
+                return np.full(rows * times, np.nan)
+            return np.tile(wide["indelingswijziging"].to_numpy(dtype="float64",
+                                                               na_value=np.nan), times)
+        raise KeyError(name)
+
+
+def compute_rows(frame: pd.DataFrame, indeling: int | None = None) -> IndicatorRows:
+    """The indicator rows of the wide ``frame``, made a column at a time (see
+    ``IndicatorRows``); ``indeling`` when the codes belong to another year's indeling."""
+    return IndicatorRows(frame, indeling)
+
+
+def compute(frame: pd.DataFrame) -> pd.DataFrame:
+    """Long table of every indicator whose variables the wide ``frame`` has."""
+    return IndicatorRows(frame).frame()

@@ -25,6 +25,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from wijkkompas.build.indicators import plain
+
 #: Areas with fewer inhabitants get no rate per 1,000 (business parks, rural remainders):
 #: a handful of crimes there would give a meaningless, unstable figure.
 MIN_INWONERS = 50
@@ -34,7 +36,7 @@ COLUMNS = ["gebiedscode", "jaar", "indeling", "inwoners", "inwoners_bron", "inwo
 
 
 def _ranked(long: pd.DataFrame) -> pd.DataFrame:
-    rows = long[(long["indicator"] == "inwoners") & long["waarde"].notna()]
+    rows = plain(long[(long["indicator"] == "inwoners") & long["waarde"].notna()])
     rank = (rows["status"] != "waargenomen").astype(int)
     return (rows.assign(_rank=rank, _dekking=rows["dekking"].fillna(0.0))
             .sort_values(["_rank", "_dekking", "bron"], ascending=[True, False, True],
@@ -64,12 +66,16 @@ def inhabitants(long: pd.DataFrame, verdicts: pd.DataFrame, need: pd.DataFrame) 
     vergeleken_met). Returns ``COLUMNS``; ``inwoners`` is NaN where no figure of the same
     area exists, and ``inwoners_toelichting`` says why.
     """
-    keys = need[["gebiedscode", "jaar", "indeling"]].drop_duplicates().reset_index(drop=True)
+    keys = plain(need[["gebiedscode", "jaar", "indeling"]]).drop_duplicates().reset_index(
+        drop=True)
     keys = keys.astype({"jaar": "int64", "indeling": "int64"})
     ranked = _ranked(long)
     by_indeling = ranked.drop_duplicates(["gebiedscode", "jaar", "indeling"]).set_index(
         ["gebiedscode", "jaar", "indeling"])
-    observed = long[long["indeling"] == long["jaar"]].dropna(subset=["indelingswijziging"])
+    # Only the three columns needed: on a national table a copy of whole rows is large.
+    observed = long.loc[long["indeling"] == long["jaar"],
+                        ["gebiedscode", "jaar", "indelingswijziging"]]
+    observed = plain(observed.dropna(subset=["indelingswijziging"]))
     changes = (observed.drop_duplicates(["gebiedscode", "jaar"])
                .set_index(["gebiedscode", "jaar"])["indelingswijziging"].to_dict())
     verdict_map = {(str(r.gebiedscode), int(r.indeling), int(r.vergeleken_met)): str(r.oordeel)

@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from wijkkompas.build.aggregate import complete_levels
-from wijkkompas.build.indicators import INTERNAL
+from wijkkompas.build.indicators import INTERNAL, plain
 from wijkkompas.build.inwoners import inhabitants
 from wijkkompas.build.sources import SourceFrame
 from wijkkompas.errors import WijkkompasError
@@ -244,7 +244,7 @@ def weighted_rows(sources: list[SourceFrame], long: pd.DataFrame, verdicts: pd.D
     rows["indelingswijziging"] = np.nan
     rows["bron_id"] = rows["bron"]
     rows = rows[INTERNAL]
-    out = complete_levels(rows, factors, expected)
+    out = plain(complete_levels(rows, factors, expected))
     upper = out["niveau"] != "buurt"
     out.loc[upper, "bron"] = out.loc[upper, "bron"] + ", buurten gewogen met hun inwoners"
     return out

@@ -16,12 +16,17 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from functools import cache
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import numpy as np
 import orjson
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from wijkkompas.build.catalogue import (
     Resolution,
@@ -75,46 +80,91 @@ def _load_json(path: Path) -> Any:
         ) from None
 
 
+@cache
+def _row_decoder(keys: tuple[str, ...]) -> msgspec.json.Decoder:
+    """A decoder of a JSON array of objects that keeps only ``keys`` of each object (absent:
+    None); the other fields are skipped without making Python objects of them."""
+    fields = {f"k{i}": key for i, key in enumerate(keys)}
+    row = msgspec.defstruct("Row", [(name, Any, None) for name in fields], rename=fields,
+                            gc=False)
+    return msgspec.json.Decoder(list[row])
+
+
+def _load_columns(path: Path, keys: list[str]) -> dict[str, list[Any]]:
+    """The values of ``keys`` in every row of a TypedDataSet, column by column.
+
+    Decoding only the columns the catalogue uses is about twice as fast as parsing every
+    field of CBS's wide tables (128 topics of which the catalogue uses about 40).
+    """
+    try:
+        rows = _row_decoder(tuple(keys)).decode(path.read_bytes())
+    except msgspec.ValidationError:
+        raise WijkkompasError(f"{path} is geen lijst van rijen; haal de tabel opnieuw op "
+                              "met 'wijkkompas fetch --refresh'.") from None
+    except (OSError, msgspec.DecodeError) as exc:
+        raise WijkkompasError(
+            f"Kan {path} niet lezen ({exc}). Haal de tabel opnieuw op met "
+            "'wijkkompas fetch --refresh'."
+        ) from None
+    if not rows:
+        return {key: [] for key in keys}
+    return {key: list(map(attrgetter(f"k{i}"), rows)) for i, key in enumerate(keys)}
+
+
+def _numbers(values: list[Any]) -> np.ndarray | None:
+    """A column of JSON numbers and nulls as floats (null, a secret value, is NaN); None
+    when it holds anything else (text, true/false), which the caller parses and checks."""
+    try:
+        array = pa.array(values)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
+        return None
+    if not (pa.types.is_integer(array.type) or pa.types.is_floating(array.type)
+            or pa.types.is_null(array.type)):
+        return None
+    return pc.cast(array, pa.float64(), safe=False).to_numpy(zero_copy_only=False)
+
+
 def read_cbs_table(folder: Path, table_id: str, jaar: int) -> SourceFrame:
     """One raw KWB table (as cbsodata saved it) as a wide frame of catalogue variables."""
     props = _load_json(folder / "DataProperties.json")
-    rows = _load_json(folder / "TypedDataSet.json")
     regions = folder / "WijkenEnBuurten.json"
     titles = {str(r["Key"]).strip(): str(r.get("Title", "")).strip()
               for r in (_load_json(regions) if regions.is_file() else [])}
     resolution = resolve_odata(table_id, props)
     data_path = folder / "TypedDataSet.json"
-    if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
-        raise WijkkompasError(f"{data_path} is geen lijst van rijen; haal de tabel opnieuw op "
-                              "met 'wijkkompas fetch --refresh'.")
-    raw = pd.DataFrame.from_records(rows, columns=["WijkenEnBuurten",
-                                                   *resolution.keys.values()])
-    if raw.empty or raw["WijkenEnBuurten"].isna().all():
+    # Column by column straight from the file: only the keys the catalogue uses.
+    raw = _load_columns(data_path, list(dict.fromkeys(["WijkenEnBuurten",
+                                                       *resolution.keys.values()])))
+    if not raw["WijkenEnBuurten"] or all(code is None for code in raw["WijkenEnBuurten"]):
         raise WijkkompasError(f"{data_path} bevat geen rijen met "
                               "WijkenEnBuurten; haal de tabel opnieuw op.")
-    codes = raw["WijkenEnBuurten"].astype("string").str.strip()
-    valid = pd.Series([c is not pd.NA and CODE_RE.fullmatch(c) is not None for c in codes],
-                      index=codes.index, dtype=bool)
-    if not valid.all():
-        bad = [f"rij {int(i) + 1}: ongeldige gebiedscode {None if pd.isna(c) else str(c)!r}"
-               for i, c in codes[~valid].items()]
+    codes = [None if c is None else str(c).strip() for c in raw["WijkenEnBuurten"]]
+    valid = [c is not None and CODE_RE.fullmatch(c) is not None for c in codes]
+    if not all(valid):
+        bad = [f"rij {i + 1}: ongeldige gebiedscode {c!r}"
+               for i, (c, ok) in enumerate(zip(codes, valid, strict=True)) if not ok]
         raise WijkkompasError(f"{data_path}: {capped(bad)} (verwacht GM####, WK######, "
                               "BU######## of NL00). Haal de tabel opnieuw op met "
                               "'wijkkompas fetch --refresh'.")
-    codes = codes.astype(str)
+    codes = pd.Series(codes, dtype="str")
     columns: dict[str, Any] = {"gebiedscode": codes, "gebiedsnaam": codes.map(titles),
                                "niveau": level_of(codes), "jaar": jaar,
                                "bron": f"CBS {table_id}"}
     wrong = []
     for name, key in resolution.keys.items():
-        column = raw[key]
-        if pd.api.types.is_numeric_dtype(column):  # numbers, null (secret) is NaN
-            columns[name] = column.to_numpy(dtype="float64")
+        values = raw[key]
+        numbers = _numbers(values)
+        if numbers is not None:
+            columns[name] = numbers
             continue
-        column = column.astype("string").str.strip()  # e.g. the padded code '3         '
+        given = pd.Series(values, dtype="object")
+        if pd.api.types.is_bool_dtype(given.infer_objects()):
+            columns[name] = given.to_numpy(dtype="float64")
+            continue
+        column = given.astype("string").str.strip()  # e.g. the padded code '3         '
         column = column.mask(column == "")
         numbers = pd.to_numeric(column, errors="coerce")
-        wrong.extend(f"rij {int(i) + 1}, {key}: geen getal: {raw.at[i, key]!r}"
+        wrong.extend(f"rij {int(i) + 1}, {key}: geen getal: {values[i]!r}"
                      for i in column[column.notna() & numbers.isna()].index)
         columns[name] = numbers.to_numpy(dtype="float64", na_value=np.nan)
     if wrong:

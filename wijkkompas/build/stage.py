@@ -33,7 +33,7 @@ import geopandas as gpd
 import pandas as pd
 
 from wijkkompas.build import leefbaarometer
-from wijkkompas.build.aggregate import complete_levels, expected_parts
+from wijkkompas.build.aggregate import complete_levels, expected_parts, publishes_every_parent
 from wijkkompas.build.boundaries import Boundaries, dissolve, load_boundaries, write_boundaries
 from wijkkompas.build.catalogue import factor_table, indicators
 from wijkkompas.build.harmonise import (
@@ -43,7 +43,15 @@ from wijkkompas.build.harmonise import (
     quality_report,
     read_weight_layer,
 )
-from wijkkompas.build.indicators import COLUMNS, INTERNAL, compute
+from wijkkompas.build.indicators import (
+    COLUMNS,
+    INTERNAL,
+    IndicatorRows,
+    compute_rows,
+    plain,
+    sort_rows,
+    stack,
+)
 from wijkkompas.build.lokaal import LocalConfig, load_local, problems_error, read_definitions
 from wijkkompas.build.sources import (
     BASE_COLUMNS,
@@ -117,10 +125,11 @@ def known_areas(sources: list[SourceFrame], bounds: dict[int, Boundaries]) -> di
                 codes.setdefault(jaar, []).append(frame["gebiedscode"])
     areas = {}
     for jaar, parts in codes.items():
-        series = pd.concat(parts, ignore_index=True).astype(str)
-        areas[jaar] = set(series)
-        areas[jaar] |= set(parent_code(series[series.str[:2] == "BU"], "wijk"))
-        areas[jaar] |= set(parent_code(series[series.str[:2] != "GM"], "gemeente"))
+        series = pd.Series(pd.concat(parts, ignore_index=True).astype(str).unique())
+        found = [series, parent_code(series[series.str[:2] == "BU"], "wijk"),
+                 parent_code(series[series.str[:2] != "GM"], "gemeente")]
+        # Sets from object arrays: iterating Arrow-backed text in Python is slow.
+        areas[jaar] = set().union(*(part.to_numpy(dtype=object) for part in found))
     return areas
 
 
@@ -138,25 +147,42 @@ def _names(sources: list[SourceFrame], bounds: dict[int, Boundaries]) -> pd.Data
 
 
 def _fill_names(table: pd.DataFrame, names: pd.DataFrame) -> pd.DataFrame:
-    """Name each unnamed row after its area in its indeling year, else in any year."""
-    table["gebiedsnaam"] = table["gebiedsnaam"].astype("string")
-    missing = table["gebiedsnaam"].isna()
+    """Name each unnamed row after its area in its indeling year, else in any year.
+
+    Works on the distinct (area, indeling) pairs of the unnamed rows, not on every row.
+    """
+    column = table["gebiedsnaam"]
+    if not isinstance(column.dtype, pd.CategoricalDtype):
+        column = column.astype("category")
+    missing = column.isna().to_numpy()
     if not missing.any():
+        table["gebiedsnaam"] = column
         return table
-    need = table.loc[missing, ["gebiedscode", "indeling"]]
-    exact = names.rename(columns={"jaar": "indeling"}).set_index(["gebiedscode", "indeling"])
-    found = need.join(exact["gebiedsnaam"], on=["gebiedscode", "indeling"])["gebiedsnaam"]
+    need = table.loc[missing, ["gebiedscode", "indeling"]].astype({"gebiedscode": "str"})
+    pairs = need.drop_duplicates()
+    exact = names.rename(columns={"jaar": "indeling"}).astype(
+        {"gebiedscode": "str", "gebiedsnaam": "str"}).set_index(["gebiedscode", "indeling"])
+    found = pairs.join(exact["gebiedsnaam"], on=["gebiedscode", "indeling"])["gebiedsnaam"]
     latest = names.sort_values("jaar").drop_duplicates("gebiedscode", keep="last")
-    fallback = need["gebiedscode"].map(latest.set_index("gebiedscode")["gebiedsnaam"])
-    table.loc[missing, "gebiedsnaam"] = found.fillna(fallback).astype("string")
+    fallback = pairs["gebiedscode"].map(
+        latest.astype({"gebiedscode": "str", "gebiedsnaam": "str"})
+        .set_index("gebiedscode")["gebiedsnaam"])
+    pairs = pairs.assign(gebiedsnaam=found.fillna(fallback))
+    filled = need.merge(pairs, on=["gebiedscode", "indeling"], how="left")["gebiedsnaam"]
+    new = sorted(set(filled.dropna()) - set(column.cat.categories))
+    categories = pd.Index(sorted([*column.cat.categories, *new]), dtype="str")
+    column = column.cat.set_categories(categories)
+    codes = column.cat.codes.to_numpy().copy()
+    codes[missing] = categories.get_indexer(filled.astype(object).where(filled.notna(), None))
+    table["gebiedsnaam"] = pd.Categorical.from_codes(codes, dtype=column.dtype)
     return table
 
 
 def target_counts(table: pd.DataFrame, target: int) -> pd.DataFrame:
     """Per buurt of the target year its observed inhabitants, households and dwellings."""
-    rows = table[(table["niveau"] == "buurt") & (table["jaar"] == target)
-                 & (table["indeling"] == target) & (table["status"] == "waargenomen")
-                 & table["indicator"].isin(RESIDENTIAL)]
+    rows = plain(table[(table["niveau"] == "buurt") & (table["jaar"] == target)
+                       & (table["indeling"] == target) & (table["status"] == "waargenomen")
+                       & table["indicator"].isin(RESIDENTIAL)])
     # Where two sources give the same year, a known value wins over a secret one.
     rows = rows.sort_values("waarde", na_position="last", kind="stable")
     rows = rows.drop_duplicates(["gebiedscode", "indicator"])
@@ -204,24 +230,15 @@ def _definitions(local: LocalConfig | None) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _computed(source: SourceFrame) -> pd.DataFrame:
+def _computed(source: SourceFrame) -> IndicatorRows | pd.DataFrame:
     """The source's indicators, in the indeling its codes belong to."""
-    rows = compute(source.frame)
-    if source.indeling is not None:
-        rows["indeling"] = source.indeling
-    return rows
+    return compute_rows(source.frame, source.indeling)
 
 
-def _joined(frames: list[pd.DataFrame]) -> pd.DataFrame:
-    """The frames one under the other, leaving out empty ones: an empty frame has object
-    columns, and with it pandas would turn every column of the result into objects (slow,
-    and numbers that numpy cannot compute with)."""
-    filled = [f for f in frames if len(f)]
-    if not filled:
-        return frames[0] if frames else pd.DataFrame(columns=INTERNAL)
-    if len(filled) == 1:
-        return filled[0].reset_index(drop=True)
-    return pd.concat(filled, ignore_index=True)
+def _joined(frames: list[IndicatorRows | pd.DataFrame], consume: bool = False
+            ) -> pd.DataFrame:
+    """The frames one under the other, text columns categorical (see ``indicators.stack``)."""
+    return stack(frames, consume)
 
 
 def build_table(raw_dir: Path, local: LocalConfig | None = None,
@@ -245,15 +262,22 @@ def build_table(raw_dir: Path, local: LocalConfig | None = None,
                      if local else {})
     factors = factor_table(local_factors)
 
-    long = _joined([_computed(s) for s in sources])
+    long = _joined([_computed(s) for s in sources], consume=True)
     areas = known_areas(sources + lbm_sources, bounds)
     expected = expected_parts(areas)
     problems = []
+    # Sources whose every wijk and gemeente is published need no completion (CBS tables);
+    # a bron shared with rows of another kind is looked at row by row.
+    verdict = [(publishes_every_parent(s.frame["gebiedscode"]), set(s.frame["bron"].unique()))
+               for s in sources]
+    whole = set().union(*(b for ok, b in verdict if ok)) - set().union(
+        *(b for ok, b in verdict if not ok))
     if local:
         local_rows, problems = load_local(local, areas)
         if not problems:
             long = _joined([long, local_rows])
-    long = complete_levels(long, factors, expected)
+            whole -= set(local_rows["bron_id"].astype(str))
+    long = complete_levels(long, factors, expected, complete=whole)
 
     with_buurten = [j for j, b in bounds.items() if b.buurten is not None]
     target = target_indeling or (max(with_buurten) if with_buurten else None)
@@ -276,8 +300,9 @@ def build_table(raw_dir: Path, local: LocalConfig | None = None,
     # Numbers stay numbers whatever the sources were (an empty source frame is untyped).
     long = long.astype({"jaar": "int64", "indeling": "int64", "waarde": "float64",
                         "teller": "float64", "noemer": "float64", "dekking": "float64"})
-    long = long.sort_values(["indicator", "jaar", "indeling", "niveau", "gebiedscode", "bron"],
-                            kind="stable").reset_index(drop=True)[COLUMNS]
+    long = long[COLUMNS]
+    long = sort_rows(long, ["indicator", "jaar", "indeling", "niveau", "gebiedscode", "bron"],
+                     consume=True)
     report = pd.DataFrame([row for s in sources if s.resolution for row in s.resolution.report()])
     side = {"bounds": bounds, "verdicts": verdicts, "report": report, "problems": problems,
             "definitions": _definitions(local), "target": target,

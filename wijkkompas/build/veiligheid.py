@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from wijkkompas.build.catalogue import crime_groups, indicators
-from wijkkompas.build.indicators import INTERNAL
+from wijkkompas.build.indicators import INTERNAL, plain
 from wijkkompas.build.inwoners import MIN_INWONERS, inhabitants
 
 
@@ -30,7 +30,7 @@ def crime_rate_indicators() -> dict[str, str]:
 def crime_rates(long: pd.DataFrame, verdicts: pd.DataFrame) -> pd.DataFrame:
     """The rate rows of every crime count in ``long``."""
     rates = crime_rate_indicators()
-    counts = long[long["indicator"].isin(set(rates.values()))]
+    counts = plain(long[long["indicator"].isin(set(rates.values()))])
     if counts.empty:
         return pd.DataFrame(columns=INTERNAL)
     inw = inhabitants(long, verdicts, counts)
