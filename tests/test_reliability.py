@@ -74,13 +74,41 @@ def _leftovers(data: Path) -> list[str]:
                   if TEMP_MARK in p.name or p.name.startswith((".processed.", ".staging")))
 
 
-def _wait_for_staging(process, data: Path) -> None:
-    """Return once the build's staging folder exists (the build is under way)."""
+def _wait_for_staging(process, data: Path) -> bool:
+    """True once the build's staging folder exists and the build still runs; False when
+    the build finished (successfully) before it was seen."""
     deadline = time.monotonic() + 300
     while not list(data.glob(".processed.nieuw-*")):
-        assert process.poll() is None, process.communicate()
+        if process.poll() is not None:
+            out, err = process.communicate()
+            assert process.returncode == 0, (out, err)
+            return False
         assert time.monotonic() < deadline, "the build never created its staging folder"
         time.sleep(0.005)
+    return process.poll() is None
+
+
+def _signal_mid_build(built: Path, tmp_path: Path, number: int, attempts: int = 8):
+    """Send signal ``number`` to a build while it writes its staging folder, on a fresh copy
+    of ``built``: (data folder, its state before, process, stdout, stderr).
+
+    Writing the staging folder takes a few milliseconds, so on a busy machine the build may
+    finish before the signal is sent; then it is tried again on a new copy. A build that
+    still ends with 0 after the signal was sent to it counts as such a miss too, so a
+    signal that is really ignored fails here after ``attempts`` tries.
+    """
+    for attempt in range(attempts):
+        data = tmp_path / f"data{attempt}"
+        shutil.copytree(built, data)
+        before = _state(data)
+        process = _start(["build", "--data-dir", data])
+        if not _wait_for_staging(process, data):
+            continue
+        process.send_signal(number)
+        out, err = process.communicate(timeout=120)
+        if process.returncode != 0:
+            return data, before, process, out, err
+    pytest.fail(f"in {attempts} builds the signal never arrived while the build was running")
 
 
 def _sha(path: Path) -> str:
@@ -164,12 +192,9 @@ def test_two_concurrent_builds_leave_one_whole_build(data, tmp_path):
 # --------------------------------------------------------------------------- interrupted builds
 
 
-def test_kill_9_mid_build_leaves_processed_as_it_was_and_the_next_run_cleans_up(data):
-    before = _state(data)
-    process = _start(["build", "--data-dir", data])
-    _wait_for_staging(process, data)
-    process.send_signal(signal.SIGKILL)
-    process.communicate(timeout=60)
+def test_kill_9_mid_build_leaves_processed_as_it_was_and_the_next_run_cleans_up(built,
+                                                                               tmp_path):
+    data, before, process, _, _ = _signal_mid_build(built, tmp_path, signal.SIGKILL)
     assert process.returncode == -signal.SIGKILL
     assert _state(data) == before
     assert [name for name in _leftovers(data) if name.startswith(".processed.nieuw-")]
@@ -180,13 +205,9 @@ def test_kill_9_mid_build_leaves_processed_as_it_was_and_the_next_run_cleans_up(
     assert set(snapshot(data / "processed")) == set(before[1])
 
 
-def test_ctrl_c_mid_build_leaves_processed_as_it_was_and_no_temporary_files(data):
-    before = _state(data)
-    process = _start(["build", "--data-dir", data])
-    _wait_for_staging(process, data)
-    process.send_signal(signal.SIGINT)
-    out, err = process.communicate(timeout=120)
-    assert process.returncode == 130, err
+def test_ctrl_c_mid_build_leaves_processed_as_it_was_and_no_temporary_files(built, tmp_path):
+    data, before, process, out, err = _signal_mid_build(built, tmp_path, signal.SIGINT)
+    assert process.returncode == 130, (out, err)
     assert err.strip().splitlines() == [
         "afgebroken; er is niets half geschreven: wat hierboven als opgehaald, geïmporteerd "
         "of geschreven is gemeld blijft staan, de rest is niet gewijzigd."]
