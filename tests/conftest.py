@@ -27,6 +27,22 @@ def shared() -> Path:
     return SHARED
 
 
+@pytest.fixture(scope="session")
+def processed(shared, tmp_path_factory):
+    """The real Almelo files imported, built and scored once, loaded for reading. Tests
+    that change data files make their own folder; this one is only read."""
+    from tests.helpers import import_almelo
+    from wijkkompas.build.stage import run_build
+    from wijkkompas.kompas.stage import run_kompas
+    from wijkkompas.output.processed import load_processed
+
+    data = tmp_path_factory.mktemp("almelo") / "data"
+    import_almelo(data, shared)
+    run_build(data, say=lambda _: None)
+    run_kompas(data, say=lambda _: None)
+    return load_processed(data)
+
+
 @pytest.fixture
 def cbs_server():
     server = CbsServer([table_2024(), table_2023()], page_size=4).start()

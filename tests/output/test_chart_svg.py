@@ -8,24 +8,10 @@ import re
 import xml.etree.ElementTree as ET
 
 import matplotlib.pyplot as plt
-import pytest
 
-from tests.helpers import import_almelo
-from wijkkompas.build.stage import run_build
-from wijkkompas.kompas.stage import run_kompas
 from wijkkompas.output.charts import HATCHES, SVG, compact_svg, compass_chart, svg_text
-from wijkkompas.output.processed import load_processed
 
 NS = {"s": SVG}
-
-
-@pytest.fixture(scope="module")
-def processed(shared, tmp_path_factory):
-    data = tmp_path_factory.mktemp("svg")
-    import_almelo(data, shared)
-    run_build(data, say=lambda _: None)
-    run_kompas(data, say=lambda _: None)
-    return load_processed(data)
 
 
 def _numbers(text: str) -> list[str]:

@@ -9,20 +9,7 @@ import pytest
 from matplotlib.collections import PatchCollection
 from matplotlib.patches import Rectangle
 
-from tests.helpers import import_almelo
-from wijkkompas.build.stage import run_build
 from wijkkompas.kompas.classes import ALL_CHANGE_CLASSES, ALL_CLASSES
-from wijkkompas.kompas.stage import run_kompas
-from wijkkompas.output.processed import load_processed
-
-
-@pytest.fixture(scope="module")
-def processed(shared, tmp_path_factory):
-    data = tmp_path_factory.mktemp("maps")
-    import_almelo(data, shared)
-    run_build(data, say=lambda _: None)
-    run_kompas(data, say=lambda _: None)
-    return load_processed(data)
 
 
 def _embedded_data(html: str) -> dict:

@@ -4,9 +4,10 @@ the reader knows (tests/fixtures/vlekkenkaart). A speed-up that changes a result
 
 The expected files in tests/fixtures/vlekkenkaart/verwacht/ were written by the row-by-row
 reader and the per-point page of commit 2df4df3, before the speed-ups of issue #15, with
-one deliberate change since: in the shared measures the capacity of "alle zonder gevoelige"
+two deliberate changes since: in the shared measures the capacity of "alle zonder gevoelige"
 is unknown (empty) where no open category of the area knows one, as in every other row,
-not 0. The
+not 0; and the draagkracht (index, rank, and the rank in the toets) follows the carried 2015
+figures of the re-allocation by the cores of the old buurten (issue #17). The
 points of a page are compared as records (name, category, example, capacity, place), so the
 page may hand them over in any layout.
 """
