@@ -851,3 +851,13 @@ def test_a_class_holds_its_own_bounds_only_as_the_method_says():
                                                             False]
     assert CHANGE_CLASSES[3].contains(changes).tolist() == [False, False, False, True, False,
                                                             False]
+
+
+def test_the_fixed_classes_cannot_be_changed_at_run_time():
+    """The classes are the same in every year, map and legend: a class is frozen, so no
+    caller can move a bound of the shared tables."""
+    import dataclasses
+
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        CLASSES[1].lower = 75.0
+    assert CLASSES[1].lower == 80.0
