@@ -221,6 +221,20 @@ def test_compare_indelingen_by_hand():
     assert out["oordeel"].tolist() == ["gelijk", "gelijk", "grens gewijzigd", "nieuw"]
 
 
+
+def test_compare_indelingen_goes_on_after_a_new_code():
+    # A new code first, then a buurt that kept its square (overlap 1) and one that moved
+    # 20 m east (overlap 80 x 100 / 120 x 100 = 2/3).
+    old = gpd.GeoDataFrame({"gebiedscode": ["BU09990100", "BU09990101"]},
+                           geometry=[box(0, 0, 100, 100), box(100, 0, 200, 100)], crs=RD)
+    new = gpd.GeoDataFrame({"gebiedscode": ["BU09990105", "BU09990100", "BU09990101"]},
+                           geometry=[box(500, 0, 600, 100), box(0, 0, 100, 100),
+                                     box(120, 0, 220, 100)], crs=RD)
+    out = compare_indelingen(old, new)
+    assert out["gebiedscode"].tolist() == ["BU09990105", "BU09990100", "BU09990101"]
+    assert out["oordeel"].tolist() == ["nieuw", "gelijk", "grens gewijzigd"]
+    assert out["overlap"].tolist()[1:] == [1.0, pytest.approx(2 / 3)]
+
 # --- simplified old boundaries: the core of each old buurt ------------------------------
 
 # The new buurten reach 10 m further south than the old ones (as if the old lines were
@@ -394,6 +408,8 @@ def test_grid_cells_with_secret_values(tmp_path):
 @pytest.mark.parametrize("values, match", [
     (["10", "veel"], r"vierkant.gpkg, object 2: aantal_inwoners 'veel' is geen aantal"),
     ([10, -5], r"vierkant.gpkg, object 2: aantal_inwoners '-5' is geen aantal"),
+    # Below CBS's secret code: negative as well, not secret, so refused too.
+    ([10, -100000], r"vierkant.gpkg, object 2: aantal_inwoners '-100000' is geen aantal"),
     ([10.5, 3], r"vierkant.gpkg, object 1: aantal_inwoners '10.5' is geen aantal"),
 ])
 def test_bad_grid_values_are_refused(tmp_path, values, match):
@@ -440,6 +456,9 @@ def test_weight_layer_empty_or_without_geometry(tmp_path):
     assert points.crs == RD
     assert [(p.x, p.y) for p in points.geometry] == [(240000.0, 486000.0)]
     assert points["gewicht"].tolist() == [1.0]
+    # Just the weight and the point, numbered from 0 again.
+    assert points.columns.tolist() == ["gewicht", "geometry"]
+    assert points.index.tolist() == [0]
 
 
 # --- the real Almelo buurten, 2015 onto 2021 ---------------------------------------------
