@@ -13,7 +13,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
-from shapely.geometry import MultiPolygon, Point, box
+from shapely.geometry import MultiPolygon, Point, Polygon, box
 
 from tests.helpers import import_almelo, snapshot
 from wijkkompas.build.boundaries import load_boundaries
@@ -235,6 +235,52 @@ def test_compare_indelingen_goes_on_after_a_new_code():
     assert out["oordeel"].tolist() == ["nieuw", "gelijk", "grens gewijzigd"]
     assert out["overlap"].tolist()[1:] == [1.0, pytest.approx(2 / 3)]
 
+
+def test_a_code_without_land_in_both_indelingen_has_overlap_0():
+    # Union 0 m²: no overlap to divide, so 0 and "grens gewijzigd", not a division by 0.
+    old = gpd.GeoDataFrame({"gebiedscode": ["BU09990100"]}, geometry=[Polygon()], crs=RD)
+    out = compare_indelingen(old, old)
+    assert out["overlap"].tolist() == [0.0]
+    assert out["oordeel"].tolist() == ["grens gewijzigd"]
+    # Without land the outlines say nothing either: tolerance 0.
+    assert boundary_tolerance(old, old) == 0.0
+
+
+def test_a_grid_cell_of_zero_inhabitants_is_read_and_left_out(tmp_path):
+    # 0 is a count (the message asks for "0 of meer"): accepted, and it weighs nothing.
+    points = read_weight_layer(_grid(tmp_path / "vierkant.gpkg", [10, 0]))
+    assert points["gewicht"].tolist() == [10.0]
+
+
+def test_one_address_is_enough_to_weigh_by():
+    # One address (weight 1) in Oud Oost, on the business park: all 90 go there. Oud West
+    # has none: by target density, 100 to West and 200 to Midden (as in the hand-computed
+    # test above). By the target density Oud Oost's 90 would all have gone to Midden.
+    points = gpd.GeoDataFrame({"gewicht": [1.0]}, geometry=[Point(350, 50)], crs=RD)
+    out = _carried(points)
+    assert out.loc[("BU09990110", "inwoners"), "waarde"] == pytest.approx(100.0)
+    assert out.loc[("BU09990111", "inwoners"), "waarde"] == pytest.approx(200.0)
+    assert out.loc[("BU09990112", "inwoners"), "waarde"] == pytest.approx(90.0)
+
+
+def test_a_sliver_under_one_square_metre_still_weighs_by_its_density():
+    # One old hectare; new buurt A is a strip of 1 x 0.5 m (0.5 m²) with 1 inhabitant
+    # (2 per m²), B the rest (9,999.5 m²) with none. The outlines are the same, so the
+    # tolerance is 0 and the pieces weigh whole: A 0.5 x 2 = 1, B 0, so A gets w = 1.
+    # By area A would get 0.5 / 10,000 = 0.00005.
+    old = gpd.GeoDataFrame({"gebiedscode": ["BU09990100"]}, geometry=[box(0, 0, 100, 100)],
+                           crs=RD)
+    strip = box(0, 0, 1, 0.5)
+    new = gpd.GeoDataFrame({"gebiedscode": ["BU09990110", "BU09990111"]},
+                           geometry=[strip, box(0, 0, 100, 100).difference(strip)], crs=RD)
+    counts = pd.DataFrame({"gebiedscode": ["BU09990110", "BU09990111"],
+                           "inwoners": [1.0, 0.0]})
+    weights = reallocation_weights(old, new, counts, "2021")
+    mine = weights[weights["gewicht"] == "inwoners"].set_index("doel_code")
+    assert mine.loc["BU09990110", "piece_area"] == 0.5
+    assert mine["w"].to_dict() == {"BU09990110": 1.0, "BU09990111": 0.0}
+    assert set(mine["methode"]) == {"inwoners 2021"}
+
 # --- simplified old boundaries: the core of each old buurt ------------------------------
 
 # The new buurten reach 10 m further south than the old ones (as if the old lines were
@@ -408,6 +454,7 @@ def test_grid_cells_with_secret_values(tmp_path):
 @pytest.mark.parametrize("values, match", [
     (["10", "veel"], r"vierkant.gpkg, object 2: aantal_inwoners 'veel' is geen aantal"),
     ([10, -5], r"vierkant.gpkg, object 2: aantal_inwoners '-5' is geen aantal"),
+    ([10, -1], r"vierkant.gpkg, object 2: aantal_inwoners '-1' is geen aantal"),
     # Below CBS's secret code: negative as well, not secret, so refused too.
     ([10, -100000], r"vierkant.gpkg, object 2: aantal_inwoners '-100000' is geen aantal"),
     ([10.5, 3], r"vierkant.gpkg, object 1: aantal_inwoners '10.5' is geen aantal"),
@@ -441,6 +488,8 @@ def test_weight_layer_empty_or_without_geometry(tmp_path):
         read_weight_layer(tmp_path / "leeg.geojson")
     features = [{"type": "Feature", "properties": {"gebruiksdoel": "woonfunctie"},
                  "geometry": {"type": "Point", "coordinates": [6.66, 52.36]}},
+                {"type": "Feature", "properties": {"gebruiksdoel": "woonfunctie"},
+                 "geometry": None},
                 {"type": "Feature", "properties": {"gebruiksdoel": "woonfunctie"},
                  "geometry": None}]
     (tmp_path / "gat.geojson").write_text(
@@ -686,6 +735,23 @@ def test_quality_report_rules():
     assert quality_report(table[table["jaar"] != 2015].assign(
         bron="kaart 2021", status="waargenomen"), 2021).empty
 
+
+
+def test_quality_report_reads_the_target_indeling_only():
+    # BU09990110: 100 carried onto indeling 2021 for 2015, 142 observed in 2021. Rows of
+    # the same buurt on indeling 2023 (observed in 2020, 999) and 2015 (observed in 2014,
+    # 7) belong to other indelingen and change nothing: 100 / 142, 2015 against 2021.
+    table = _report_rows([("BU09990110", 2015, "inwoners", 100.0, True),
+                          ("BU09990110", 2021, "inwoners", 142.0, False)])
+    other = _report_rows([("BU09990110", 2020, "inwoners", 999.0, False),
+                          ("BU09990110", 2014, "inwoners", 7.0, False)])
+    other["indeling"] = [2023, 2015]
+    report = quality_report(pd.concat([table, other], ignore_index=True), 2021)
+    assert len(report) == 1
+    row = report.iloc[0]
+    assert (row["jaar_omgerekend"], row["omgerekend"]) == (2015, 100.0)
+    assert (row["jaar_waargenomen"], row["waargenomen"]) == (2021, 142.0)
+    assert row["verhouding"] == pytest.approx(100 / 142)
 
 def test_quality_report_with_values_below_one():
     # Carried values are fractions of people: below 1 they still count as more than 0.
