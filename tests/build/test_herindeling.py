@@ -395,6 +395,33 @@ def test_leave_the_target_out_uses_the_cores():
     assert estimate["BU09990121"] == pytest.approx(300.0, abs=1e-9)
 
 
+
+def test_leave_the_target_out_does_not_depend_on_the_unit():
+    # The case of the test above with every count divided by 1,000: the cores then carry
+    # less than 1 inhabitant in all (0.0134 + 0.1862), yet the shares stay the same.
+    old = pd.Series({"BU09990200": 2.0, "BU09990201": 0.3})
+    counts = SOUTH_COUNTS.set_index("gebiedscode")["inwoners"] / 1000
+    estimate = leave_target_out(old, _old_split(80), NEW_SOUTH, counts)
+    own = 9800 * 300 / 220000
+    assert estimate["BU09990120"] == pytest.approx((2000 + 300 * own / (own + 186.2)) / 1000,
+                                                   rel=1e-12)
+
+
+def test_leave_the_target_out_with_a_sliver_under_one_square_metre():
+    # One old hectare of 100 (0.01 per m²); new A a 0.5 m² strip with 1 (2 per m²), B the
+    # rest with 99.995 (0.01 per m²). Same outlines: tolerance 0, cores are whole pieces.
+    # A without its own count: A's strip at 0.01 against B at 0.01: 0.5 / 10,000 of 100.
+    # B without its own: B at 0.01 x 9,999.5 = 99.995 against A's 2 x 0.5 = 1.
+    old = gpd.GeoDataFrame({"gebiedscode": ["BU09990100"]}, geometry=[box(0, 0, 100, 100)],
+                           crs=RD)
+    strip = box(0, 0, 1, 0.5)
+    new = gpd.GeoDataFrame({"gebiedscode": ["BU09990110", "BU09990111"]},
+                           geometry=[strip, box(0, 0, 100, 100).difference(strip)], crs=RD)
+    counts = pd.Series({"BU09990110": 1.0, "BU09990111": 99.995})
+    estimate = leave_target_out(pd.Series({"BU09990100": 100.0}), old, new, counts)
+    assert estimate["BU09990110"] == pytest.approx(100 * 0.5 / 10000, rel=1e-12)
+    assert estimate["BU09990111"] == pytest.approx(100 * 99.995 / 100.995, rel=1e-12)
+
 # --- address layers -------------------------------------------------------------------
 
 def _bag(path):
@@ -752,6 +779,13 @@ def test_quality_report_reads_the_target_indeling_only():
     assert (row["jaar_omgerekend"], row["omgerekend"]) == (2015, 100.0)
     assert (row["jaar_waargenomen"], row["waargenomen"]) == (2021, 142.0)
     assert row["verhouding"] == pytest.approx(100 / 142)
+    # A value carried onto the same year as the first observed one (a source still on the
+    # old indeling then) is not "before": still 2015 against 2021.
+    late = _report_rows([("BU09990110", 2021, "inwoners", 50.0, True)])
+    report = quality_report(pd.concat([table, late], ignore_index=True), 2021)
+    assert report[["jaar_omgerekend", "omgerekend"]].values.tolist() == [[2015, 100.0]]
+    # Carried values without any observed one: nothing to compare, an empty report.
+    assert quality_report(table[table["status"] == "berekend"], 2021).empty
 
 def test_quality_report_with_values_below_one():
     # Carried values are fractions of people: below 1 they still count as more than 0.
