@@ -482,6 +482,8 @@ def test_grid_cells_with_secret_values(tmp_path):
     (["10", "veel"], r"vierkant.gpkg, object 2: aantal_inwoners 'veel' is geen aantal"),
     ([10, -5], r"vierkant.gpkg, object 2: aantal_inwoners '-5' is geen aantal"),
     ([10, -1], r"vierkant.gpkg, object 2: aantal_inwoners '-1' is geen aantal"),
+    # Two wrong values: the first is named.
+    (["veel", "-5"], r"vierkant.gpkg, object 1: aantal_inwoners 'veel' is geen aantal"),
     # Below CBS's secret code: negative as well, not secret, so refused too.
     ([10, -100000], r"vierkant.gpkg, object 2: aantal_inwoners '-100000' is geen aantal"),
     ([10.5, 3], r"vierkant.gpkg, object 1: aantal_inwoners '10.5' is geen aantal"),
@@ -784,6 +786,11 @@ def test_quality_report_reads_the_target_indeling_only():
     late = _report_rows([("BU09990110", 2021, "inwoners", 50.0, True)])
     report = quality_report(pd.concat([table, late], ignore_index=True), 2021)
     assert report[["jaar_omgerekend", "omgerekend"]].values.tolist() == [[2015, 100.0]]
+    # Values that come as objects (text columns of a read table) are numbers in the report.
+    report = quality_report(table.astype({"waarde": object}), 2021)
+    assert report["omgerekend"].dtype == "float64"
+    assert report["waargenomen"].dtype == "float64"
+    assert report[["omgerekend", "waargenomen"]].values.tolist() == [[100.0, 142.0]]
     # Carried values without any observed one: nothing to compare, an empty report.
     assert quality_report(table[table["status"] == "berekend"], 2021).empty
 
