@@ -318,6 +318,31 @@ def test_boundary_tolerance_by_hand():
     # same land and say nothing about simplification.
     shifted = NEW_SOUTH.set_geometry(NEW_SOUTH.geometry.translate(0, -20))
     assert boundary_tolerance(_old_split(95), shifted) == 0.0
+    # Exactly 99 %: 300 x 990 against 300 x 1000 still counts as the same land. The new top
+    # lies 10 m above the old one along 300 of the 2,600 m outline (11.5 %): 10 m.
+    low = gpd.GeoDataFrame({"gebiedscode": ["BU09990200"]}, geometry=[box(0, 0, 300, 990)],
+                           crs=RD)
+    high = gpd.GeoDataFrame({"gebiedscode": ["BU09990220"]}, geometry=[box(0, 0, 300, 1000)],
+                            crs=RD)
+    assert boundary_tolerance(low, high) == pytest.approx(10.0, abs=1e-9)
+
+
+def test_a_tolerance_under_one_metre_still_makes_cores():
+    # The sliver case below at 1/20 of the size: the new buurten reach 0.5 m further south,
+    # so the tolerance is 0.5 m. Old 1 (x 4.75-15) reaches 0.25 m into Dicht (0.1 per m²):
+    # 0.25 x 50 x 0.1 = 1.25 against 10 x 50 x 0.001 = 0.5 in Landelijk by whole pieces,
+    # but its core (x 5.25-14.5) lies wholly in Landelijk, so all of it goes there.
+    def small(frame):
+        return frame.set_geometry(frame.geometry.scale(0.05, 0.05, origin=(0, 0)))
+
+    old, new = small(_old_split(95)), small(NEW_SOUTH)
+    assert boundary_tolerance(old, new) == pytest.approx(0.5, abs=1e-9)
+    counts = pd.DataFrame({"gebiedscode": ["BU09990120", "BU09990121"],
+                           "inwoners": [25.25, 0.505]})
+    weights = reallocation_weights(old, new, counts, "2021")
+    w = weights[weights["gewicht"] == "inwoners"].set_index(["bron_code", "doel_code"])["w"]
+    assert w[("BU09990201", "BU09990121")] == pytest.approx(1.0, abs=1e-12)
+    assert w[("BU09990201", "BU09990120")] == pytest.approx(0.0, abs=1e-12)
 
 
 def test_a_sliver_of_a_sparse_old_buurt_in_a_dense_new_one_gets_nobody():
@@ -781,9 +806,10 @@ def test_quality_report_reads_the_target_indeling_only():
     assert (row["jaar_omgerekend"], row["omgerekend"]) == (2015, 100.0)
     assert (row["jaar_waargenomen"], row["waargenomen"]) == (2021, 142.0)
     assert row["verhouding"] == pytest.approx(100 / 142)
-    # A value carried onto the same year as the first observed one (a source still on the
-    # old indeling then) is not "before": still 2015 against 2021.
-    late = _report_rows([("BU09990110", 2021, "inwoners", 50.0, True)])
+    # Values carried onto the first observed year or later (a source still on the old
+    # indeling then) are not "before": still 2015 against 2021.
+    late = _report_rows([("BU09990110", 2021, "inwoners", 50.0, True),
+                         ("BU09990110", 2022, "inwoners", 60.0, True)])
     report = quality_report(pd.concat([table, late], ignore_index=True), 2021)
     assert report[["jaar_omgerekend", "omgerekend"]].values.tolist() == [[2015, 100.0]]
     # Values that come as objects (text columns of a read table) are numbers in the report.
@@ -791,6 +817,10 @@ def test_quality_report_reads_the_target_indeling_only():
     assert report["omgerekend"].dtype == "float64"
     assert report["waargenomen"].dtype == "float64"
     assert report[["omgerekend", "waargenomen"]].values.tolist() == [[100.0, 142.0]]
+    # No table or no target indeling: an empty report with its columns.
+    assert quality_report(pd.DataFrame(), 2021).columns.tolist() == REPORT_COLUMNS
+    assert quality_report(pd.DataFrame(), 2021).empty
+    assert quality_report(table, None).empty
     # Carried values without any observed one: nothing to compare, an empty report.
     assert quality_report(table[table["status"] == "berekend"], 2021).empty
 
