@@ -821,6 +821,10 @@ def test_quality_report_reads_the_target_indeling_only():
     assert quality_report(pd.DataFrame(), 2021).columns.tolist() == REPORT_COLUMNS
     assert quality_report(pd.DataFrame(), 2021).empty
     assert quality_report(table, None).empty
+    # Text columns come from the build as categories (see indicators.plain): the same.
+    report = quality_report(table.astype({"niveau": "category", "indicator": "category"}),
+                            2021)
+    assert report[["omgerekend", "waargenomen"]].values.tolist() == [[100.0, 142.0]]
     # Carried values without any observed one: nothing to compare, an empty report.
     assert quality_report(table[table["status"] == "berekend"], 2021).empty
 
