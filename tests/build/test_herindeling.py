@@ -13,7 +13,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
-from shapely.geometry import MultiPolygon, Point, box
+from shapely.geometry import MultiPolygon, Point, Polygon, box
 
 from tests.helpers import import_almelo, snapshot
 from wijkkompas.build.boundaries import load_boundaries
@@ -221,6 +221,66 @@ def test_compare_indelingen_by_hand():
     assert out["oordeel"].tolist() == ["gelijk", "gelijk", "grens gewijzigd", "nieuw"]
 
 
+
+def test_compare_indelingen_goes_on_after_a_new_code():
+    # A new code first, then a buurt that kept its square (overlap 1) and one that moved
+    # 20 m east (overlap 80 x 100 / 120 x 100 = 2/3).
+    old = gpd.GeoDataFrame({"gebiedscode": ["BU09990100", "BU09990101"]},
+                           geometry=[box(0, 0, 100, 100), box(100, 0, 200, 100)], crs=RD)
+    new = gpd.GeoDataFrame({"gebiedscode": ["BU09990105", "BU09990100", "BU09990101"]},
+                           geometry=[box(500, 0, 600, 100), box(0, 0, 100, 100),
+                                     box(120, 0, 220, 100)], crs=RD)
+    out = compare_indelingen(old, new)
+    assert out["gebiedscode"].tolist() == ["BU09990105", "BU09990100", "BU09990101"]
+    assert out["oordeel"].tolist() == ["nieuw", "gelijk", "grens gewijzigd"]
+    assert out["overlap"].tolist()[1:] == [1.0, pytest.approx(2 / 3)]
+
+
+def test_a_code_without_land_in_both_indelingen_has_overlap_0():
+    # Union 0 m²: no overlap to divide, so 0 and "grens gewijzigd", not a division by 0.
+    old = gpd.GeoDataFrame({"gebiedscode": ["BU09990100"]}, geometry=[Polygon()], crs=RD)
+    out = compare_indelingen(old, old)
+    assert out["overlap"].tolist() == [0.0]
+    assert out["oordeel"].tolist() == ["grens gewijzigd"]
+    # Without land the outlines say nothing either: tolerance 0.
+    assert boundary_tolerance(old, old) == 0.0
+
+
+def test_a_grid_cell_of_zero_inhabitants_is_read_and_left_out(tmp_path):
+    # 0 is a count (the message asks for "0 of meer"): accepted, and it weighs nothing.
+    points = read_weight_layer(_grid(tmp_path / "vierkant.gpkg", [10, 0]))
+    assert points["gewicht"].tolist() == [10.0]
+
+
+def test_one_address_is_enough_to_weigh_by():
+    # One address (weight 1) in Oud Oost, on the business park: all 90 go there. Oud West
+    # has none: by target density, 100 to West and 200 to Midden (as in the hand-computed
+    # test above). By the target density Oud Oost's 90 would all have gone to Midden.
+    points = gpd.GeoDataFrame({"gewicht": [1.0]}, geometry=[Point(350, 50)], crs=RD)
+    out = _carried(points)
+    assert out.loc[("BU09990110", "inwoners"), "waarde"] == pytest.approx(100.0)
+    assert out.loc[("BU09990111", "inwoners"), "waarde"] == pytest.approx(200.0)
+    assert out.loc[("BU09990112", "inwoners"), "waarde"] == pytest.approx(90.0)
+
+
+def test_a_sliver_under_one_square_metre_still_weighs_by_its_density():
+    # One old hectare; new buurt A is a strip of 1 x 0.5 m (0.5 m²) with 1 inhabitant
+    # (2 per m²), B the rest (9,999.5 m²) with none. The outlines are the same, so the
+    # tolerance is 0 and the pieces weigh whole: A 0.5 x 2 = 1, B 0, so A gets w = 1.
+    # By area A would get 0.5 / 10,000 = 0.00005.
+    old = gpd.GeoDataFrame({"gebiedscode": ["BU09990100"]}, geometry=[box(0, 0, 100, 100)],
+                           crs=RD)
+    strip = box(0, 0, 1, 0.5)
+    new = gpd.GeoDataFrame({"gebiedscode": ["BU09990110", "BU09990111"]},
+                           geometry=[strip, box(0, 0, 100, 100).difference(strip)], crs=RD)
+    counts = pd.DataFrame({"gebiedscode": ["BU09990110", "BU09990111"],
+                           "inwoners": [1.0, 0.0]})
+    weights = reallocation_weights(old, new, counts, "2021")
+    mine = weights[weights["gewicht"] == "inwoners"].set_index("doel_code")
+    assert mine.loc["BU09990110", "piece_area"] == 0.5
+    assert mine["w"].to_dict() == {"BU09990110": 1.0, "BU09990111": 0.0}
+    assert set(mine["methode"]) == {"inwoners 2021"}
+
 # --- simplified old boundaries: the core of each old buurt ------------------------------
 
 # The new buurten reach 10 m further south than the old ones (as if the old lines were
@@ -258,6 +318,31 @@ def test_boundary_tolerance_by_hand():
     # same land and say nothing about simplification.
     shifted = NEW_SOUTH.set_geometry(NEW_SOUTH.geometry.translate(0, -20))
     assert boundary_tolerance(_old_split(95), shifted) == 0.0
+    # Exactly 99 %: 300 x 990 against 300 x 1000 still counts as the same land. The new top
+    # lies 10 m above the old one along 300 of the 2,600 m outline (11.5 %): 10 m.
+    low = gpd.GeoDataFrame({"gebiedscode": ["BU09990200"]}, geometry=[box(0, 0, 300, 990)],
+                           crs=RD)
+    high = gpd.GeoDataFrame({"gebiedscode": ["BU09990220"]}, geometry=[box(0, 0, 300, 1000)],
+                            crs=RD)
+    assert boundary_tolerance(low, high) == pytest.approx(10.0, abs=1e-9)
+
+
+def test_a_tolerance_under_one_metre_still_makes_cores():
+    # The sliver case below at 1/20 of the size: the new buurten reach 0.5 m further south,
+    # so the tolerance is 0.5 m. Old 1 (x 4.75-15) reaches 0.25 m into Dicht (0.1 per m²):
+    # 0.25 x 50 x 0.1 = 1.25 against 10 x 50 x 0.001 = 0.5 in Landelijk by whole pieces,
+    # but its core (x 5.25-14.5) lies wholly in Landelijk, so all of it goes there.
+    def small(frame):
+        return frame.set_geometry(frame.geometry.scale(0.05, 0.05, origin=(0, 0)))
+
+    old, new = small(_old_split(95)), small(NEW_SOUTH)
+    assert boundary_tolerance(old, new) == pytest.approx(0.5, abs=1e-9)
+    counts = pd.DataFrame({"gebiedscode": ["BU09990120", "BU09990121"],
+                           "inwoners": [25.25, 0.505]})
+    weights = reallocation_weights(old, new, counts, "2021")
+    w = weights[weights["gewicht"] == "inwoners"].set_index(["bron_code", "doel_code"])["w"]
+    assert w[("BU09990201", "BU09990121")] == pytest.approx(1.0, abs=1e-12)
+    assert w[("BU09990201", "BU09990120")] == pytest.approx(0.0, abs=1e-12)
 
 
 def test_a_sliver_of_a_sparse_old_buurt_in_a_dense_new_one_gets_nobody():
@@ -335,6 +420,33 @@ def test_leave_the_target_out_uses_the_cores():
     assert estimate["BU09990121"] == pytest.approx(300.0, abs=1e-9)
 
 
+
+def test_leave_the_target_out_does_not_depend_on_the_unit():
+    # The case of the test above with every count divided by 1,000: the cores then carry
+    # less than 1 inhabitant in all (0.0134 + 0.1862), yet the shares stay the same.
+    old = pd.Series({"BU09990200": 2.0, "BU09990201": 0.3})
+    counts = SOUTH_COUNTS.set_index("gebiedscode")["inwoners"] / 1000
+    estimate = leave_target_out(old, _old_split(80), NEW_SOUTH, counts)
+    own = 9800 * 300 / 220000
+    assert estimate["BU09990120"] == pytest.approx((2000 + 300 * own / (own + 186.2)) / 1000,
+                                                   rel=1e-12)
+
+
+def test_leave_the_target_out_with_a_sliver_under_one_square_metre():
+    # One old hectare of 100 (0.01 per m²); new A a 0.5 m² strip with 1 (2 per m²), B the
+    # rest with 99.995 (0.01 per m²). Same outlines: tolerance 0, cores are whole pieces.
+    # A without its own count: A's strip at 0.01 against B at 0.01: 0.5 / 10,000 of 100.
+    # B without its own: B at 0.01 x 9,999.5 = 99.995 against A's 2 x 0.5 = 1.
+    old = gpd.GeoDataFrame({"gebiedscode": ["BU09990100"]}, geometry=[box(0, 0, 100, 100)],
+                           crs=RD)
+    strip = box(0, 0, 1, 0.5)
+    new = gpd.GeoDataFrame({"gebiedscode": ["BU09990110", "BU09990111"]},
+                           geometry=[strip, box(0, 0, 100, 100).difference(strip)], crs=RD)
+    counts = pd.Series({"BU09990110": 1.0, "BU09990111": 99.995})
+    estimate = leave_target_out(pd.Series({"BU09990100": 100.0}), old, new, counts)
+    assert estimate["BU09990110"] == pytest.approx(100 * 0.5 / 10000, rel=1e-12)
+    assert estimate["BU09990111"] == pytest.approx(100 * 99.995 / 100.995, rel=1e-12)
+
 # --- address layers -------------------------------------------------------------------
 
 def _bag(path):
@@ -394,6 +506,11 @@ def test_grid_cells_with_secret_values(tmp_path):
 @pytest.mark.parametrize("values, match", [
     (["10", "veel"], r"vierkant.gpkg, object 2: aantal_inwoners 'veel' is geen aantal"),
     ([10, -5], r"vierkant.gpkg, object 2: aantal_inwoners '-5' is geen aantal"),
+    ([10, -1], r"vierkant.gpkg, object 2: aantal_inwoners '-1' is geen aantal"),
+    # Two wrong values: the first is named.
+    (["veel", "-5"], r"vierkant.gpkg, object 1: aantal_inwoners 'veel' is geen aantal"),
+    # Below CBS's secret code: negative as well, not secret, so refused too.
+    ([10, -100000], r"vierkant.gpkg, object 2: aantal_inwoners '-100000' is geen aantal"),
     ([10.5, 3], r"vierkant.gpkg, object 1: aantal_inwoners '10.5' is geen aantal"),
 ])
 def test_bad_grid_values_are_refused(tmp_path, values, match):
@@ -426,6 +543,8 @@ def test_weight_layer_empty_or_without_geometry(tmp_path):
     features = [{"type": "Feature", "properties": {"gebruiksdoel": "woonfunctie"},
                  "geometry": {"type": "Point", "coordinates": [6.66, 52.36]}},
                 {"type": "Feature", "properties": {"gebruiksdoel": "woonfunctie"},
+                 "geometry": None},
+                {"type": "Feature", "properties": {"gebruiksdoel": "woonfunctie"},
                  "geometry": None}]
     (tmp_path / "gat.geojson").write_text(
         json.dumps({"type": "FeatureCollection", "features": features}), encoding="utf-8")
@@ -440,6 +559,9 @@ def test_weight_layer_empty_or_without_geometry(tmp_path):
     assert points.crs == RD
     assert [(p.x, p.y) for p in points.geometry] == [(240000.0, 486000.0)]
     assert points["gewicht"].tolist() == [1.0]
+    # Just the weight and the point, numbered from 0 again.
+    assert points.columns.tolist() == ["gewicht", "geometry"]
+    assert points.index.tolist() == [0]
 
 
 # --- the real Almelo buurten, 2015 onto 2021 ---------------------------------------------
@@ -667,6 +789,44 @@ def test_quality_report_rules():
     assert quality_report(table[table["jaar"] != 2015].assign(
         bron="kaart 2021", status="waargenomen"), 2021).empty
 
+
+
+def test_quality_report_reads_the_target_indeling_only():
+    # BU09990110: 100 carried onto indeling 2021 for 2015, 142 observed in 2021. Rows of
+    # the same buurt on indeling 2023 (observed in 2020, 999) and 2015 (observed in 2014,
+    # 7) belong to other indelingen and change nothing: 100 / 142, 2015 against 2021.
+    table = _report_rows([("BU09990110", 2015, "inwoners", 100.0, True),
+                          ("BU09990110", 2021, "inwoners", 142.0, False)])
+    other = _report_rows([("BU09990110", 2020, "inwoners", 999.0, False),
+                          ("BU09990110", 2014, "inwoners", 7.0, False)])
+    other["indeling"] = [2023, 2015]
+    report = quality_report(pd.concat([table, other], ignore_index=True), 2021)
+    assert len(report) == 1
+    row = report.iloc[0]
+    assert (row["jaar_omgerekend"], row["omgerekend"]) == (2015, 100.0)
+    assert (row["jaar_waargenomen"], row["waargenomen"]) == (2021, 142.0)
+    assert row["verhouding"] == pytest.approx(100 / 142)
+    # Values carried onto the first observed year or later (a source still on the old
+    # indeling then) are not "before": still 2015 against 2021.
+    late = _report_rows([("BU09990110", 2021, "inwoners", 50.0, True),
+                         ("BU09990110", 2022, "inwoners", 60.0, True)])
+    report = quality_report(pd.concat([table, late], ignore_index=True), 2021)
+    assert report[["jaar_omgerekend", "omgerekend"]].values.tolist() == [[2015, 100.0]]
+    # Values that come as objects (text columns of a read table) are numbers in the report.
+    report = quality_report(table.astype({"waarde": object}), 2021)
+    assert report["omgerekend"].dtype == "float64"
+    assert report["waargenomen"].dtype == "float64"
+    assert report[["omgerekend", "waargenomen"]].values.tolist() == [[100.0, 142.0]]
+    # No table or no target indeling: an empty report with its columns.
+    assert quality_report(pd.DataFrame(), 2021).columns.tolist() == REPORT_COLUMNS
+    assert quality_report(pd.DataFrame(), 2021).empty
+    assert quality_report(table, None).empty
+    # Text columns come from the build as categories (see indicators.plain): the same.
+    report = quality_report(table.astype({"niveau": "category", "indicator": "category"}),
+                            2021)
+    assert report[["omgerekend", "waargenomen"]].values.tolist() == [[100.0, 142.0]]
+    # Carried values without any observed one: nothing to compare, an empty report.
+    assert quality_report(table[table["status"] == "berekend"], 2021).empty
 
 def test_quality_report_with_values_below_one():
     # Carried values are fractions of people: below 1 they still count as more than 0.

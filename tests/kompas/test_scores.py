@@ -829,3 +829,35 @@ def test_row_choice_does_not_depend_on_row_order(tmp_path):
     assert picked.loc[("WK099901", 2021, "x"), ["indeling", "waarde"]].tolist() == [2021, 40]
     assert picked.loc[("WK099902", 2020, "x"), ["indeling", "waarde"]].tolist() == [2021, 51]
     assert picked.loc[("BU09990101", 2020, "x"), ["indeling", "waarde"]].tolist() == [2021, 42]
+
+
+def test_a_class_holds_its_own_bounds_only_as_the_method_says():
+    """``ScoreClass.contains`` on its own (the page tests compare with it): a score class
+    holds its lower bound and not its upper one, a change class the bound nearer to zero;
+    a missing value is in no class. The classification cannot show this, because a later
+    class overwrites an earlier one at a shared bound."""
+    values = pd.Series([79.99, 80.0, 94.99, 95.0, np.nan])
+    # Class 2 is 80 to 95: 80 in, 95 out, 79.99 out, 94.99 in.
+    assert CLASSES[1].contains(values).tolist() == [False, True, True, False, False]
+    # Class 1 ends at 80 (not in it); class 3 starts at 95 (in it).
+    assert CLASSES[0].contains(values).tolist() == [True, False, False, False, False]
+    assert CLASSES[2].contains(values).tolist() == [False, False, False, True, False]
+    changes = pd.Series([-2.0, -1.0, -0.5, 1.0, 2.0, np.nan])
+    # verslechterd (-2t, -t]: -1 in, -2 out; gelijk gebleven (-t, t): neither bound;
+    # verbeterd [t, 2t): 1 in, 2 out.
+    assert CHANGE_CLASSES[1].contains(changes).tolist() == [False, True, False, False, False,
+                                                            False]
+    assert CHANGE_CLASSES[2].contains(changes).tolist() == [False, False, True, False, False,
+                                                            False]
+    assert CHANGE_CLASSES[3].contains(changes).tolist() == [False, False, False, True, False,
+                                                            False]
+
+
+def test_the_fixed_classes_cannot_be_changed_at_run_time():
+    """The classes are the same in every year, map and legend: a class is frozen, so no
+    caller can move a bound of the shared tables."""
+    import dataclasses
+
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        CLASSES[1].lower = 75.0
+    assert CLASSES[1].lower == 80.0
