@@ -5,33 +5,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from tests.kompas.test_scores import _kompas, _rows
+from tests.kompas.test_scores import KOMPAS, _kompas, _rows
 from wijkkompas.kompas.scores import score
 
-ONLY_OBJECTIVE = """
-gemeente = "GM0999"
-naam = "Testgemeente"
-basisjaar = 2020
-punten_per_sd = 20
-ondergrens = 40
-bovengrens = 160
-minimale_dekking = 0.5
-betekenisvolle_verandering = 5
-afglijden_jaren = 3
-
-[[thema]]
-code = "a"
-naam = "Thema A"
-
-[[thema]]
-code = "b"
-naam = "Thema B"
-
-[indicator.x]
-thema = "a"
-richting = "hoger is beter"
-soort = "objectief"
-
+# The test kompas of test_scores.py with only its objective indicators x (theme a) and w
+# (theme b, new here).
+ONLY_OBJECTIVE = KOMPAS[:KOMPAS.index("[indicator.y]")] + """
 [indicator.w]
 thema = "b"
 richting = "hoger is slechter"
