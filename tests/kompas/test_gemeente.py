@@ -11,7 +11,7 @@ import tomllib
 import pandas as pd
 import pytest
 
-from tests.fixtures.gemeenten import NAMES, write_levels
+from tests.fixtures.gemeenten import NAMES, buurten_geojson, write_levels
 from tests.helpers import snapshot
 from wijkkompas.cli import main
 from wijkkompas.errors import WijkkompasError
@@ -88,7 +88,7 @@ def test_gemeente_without_kompas_gets_the_basis_set_and_its_own_name(files, tmp_
     basis = builtin_path("basis")
     assert info["kompas"] == [{"gemeente": GM, "naam": NAMES[GM], "pad": str(basis),
                                "sha256": hashlib.sha256(basis.read_bytes()).hexdigest(),
-                               "basis_pad": "", "basis_sha256": ""}]
+                               "basis_pad": "", "basis_sha256": "", "basisjaar": 2015}]
     capsys.readouterr()
     assert main(["export", "--data-dir", str(data), "--gemeente", GM]) == 0
     out = capsys.readouterr().out
@@ -191,3 +191,63 @@ def test_two_gemeenten_in_one_data_folder(files, tmp_path, capsys):
         processed = load_processed(data, gemeente=gm)
         assert processed.kompas.gemeente == gm and processed.kompas.naam == NAMES[gm]
         assert set(processed.result.themes["gebiedscode"].str[2:6]) == {gm[2:]}
+
+
+def test_without_figures_in_the_base_year_the_scores_count_from_the_first_year(
+        files, tmp_path, capsys):
+    """The basis-set's base year is 2015, but a gemeente that fetched 2017-2024 has no 2015:
+    its scores count from its first year with figures, and every page says so."""
+    data = tmp_path / "data"
+    later = buurten_geojson(GM)
+    for feature in later["features"]:
+        if feature["properties"]["WK_CODE"] == "WK099800":
+            feature["properties"]["WWB_UITTOT"] += 30  # more bijstand in wijk 1 in 2018
+    changed = tmp_path / "buurt_2018.geojson"
+    changed.write_text(json.dumps(later), encoding="utf-8")
+    for path in files[GM]:
+        assert main(["import", str(path), "--jaar", "2017", "--data-dir", str(data)]) == 0
+        second = changed if path.name.startswith("buurt_") else path
+        assert main(["import", str(second), "--jaar", "2018", "--data-dir", str(data)]) == 0
+    imported = capsys.readouterr().out
+    assert ": 1 gemeente (2017, kolommen:" in imported and ": 4 wijken (2018, " in imported
+    assert main(["build", "--data-dir", str(data), "--gemeente", GM]) == 0
+    out = capsys.readouterr().out
+    naam = NAMES[GM]
+    assert f"({GM}): " in out and "(basisjaar 2017; kompasdefinitie" in out
+    assert (f"Let op: {naam} ({GM}) heeft geen cijfers in het basisjaar 2015 van het kompas; "
+            f"de scores tellen vanaf 2017, het eerste jaar met cijfers (100 = {naam} in "
+            "2017). Haal de cijfers van 2015 op of importeer ze, of kies een basisjaar in een "
+            "eigen kompasbestand.\n") in out
+    info = json.loads((data / "processed" / "bouwinfo.json").read_text(encoding="utf-8"))
+    assert info["kompas"][0]["basisjaar"] == 2017
+    themes = pd.read_parquet(data / "processed" / "kompas_scores.parquet")
+    work = themes[(themes["gebiedscode"] == "WK099800") & (themes["thema"] == "werk_inkomen")
+                  & (themes["deel"] == "totaal")].set_index("jaar")
+    assert work.loc[2017, "verandering_basisjaar"] == 0.0
+    assert work.loc[2018, "score"] < work.loc[2017, "score"]
+    assert work.loc[2018, "verandering_basisjaar"] == pytest.approx(
+        work.loc[2018, "score"] - work.loc[2017, "score"])
+    assert work.loc[2018, "verandering_basisjaar"] < -1
+    processed = load_processed(data)
+    assert processed.kompas.basisjaar == 2017
+    assert main(["export", "--data-dir", str(data), "--gemeente", GM]) == 0
+    page = (data / "processed" / "export" / "wijkkompas_WK099800.html").read_text(
+        encoding="utf-8")
+    assert f"het gemiddelde van {naam} in 2017" in page and " in 2015" not in page
+
+
+def test_a_damaged_base_year_in_bouwinfo_asks_for_a_rebuild(files, tmp_path, capsys):
+    data = tmp_path / "data"
+    _imported(files, data, GM)
+    assert main(["build", "--data-dir", str(data), "--gemeente", GM]) == 0
+    info_path = data / "processed" / "bouwinfo.json"
+    info = json.loads(info_path.read_text(encoding="utf-8"))
+    info["kompas"][0]["basisjaar"] = "2015; rm -rf /"
+    info_path.write_text(json.dumps(info), encoding="utf-8")
+    before = snapshot(data)
+    capsys.readouterr()
+    assert main(["export", "--data-dir", str(data), "--gemeente", GM]) == 1
+    assert capsys.readouterr().err == (
+        f"fout: {info_path} is beschadigd of onleesbaar (basisjaar '2015; rm -rf /' is geen "
+        "jaar). Bouw opnieuw met 'wijkkompas build'.\n")
+    assert snapshot(data) == before

@@ -18,6 +18,7 @@ from wijkkompas.kompas.scores import (
     SENSITIVITY_DRAWS,
     WEIGHT_RANGE,
     add_changes,
+    base_year,
     explain,
     score,
     select_rows,
@@ -861,3 +862,16 @@ def test_the_fixed_classes_cannot_be_changed_at_run_time():
     with pytest.raises(dataclasses.FrozenInstanceError):
         CLASSES[1].lower = 75.0
     assert CLASSES[1].lower == 80.0
+
+
+@pytest.mark.parametrize(("years", "expected"), [
+    ([2020, 2022, np.nan], 2020),  # the base year has a reference: it stays
+    ([2022, 2021, np.nan], 2021),  # no figures in 2020: the first reference year
+    ([2023], 2023),
+    ([np.nan, np.nan], 2020),  # nothing scorable: the kompas's own year
+    ([], 2020),
+])
+def test_base_year_is_the_kompas_year_or_else_the_first_reference(tmp_path, years, expected):
+    frame = pd.DataFrame({"indicator": [f"i{n}" for n in range(len(years))],
+                          "referentiejaar": pd.Series(years, dtype="float64")})
+    assert base_year(frame, _kompas(tmp_path)) == expected

@@ -48,6 +48,8 @@ MISSING_TEXT = frozenset({"", ".", "x", "-99999999", "-99999998", "-99999997", "
 #: The Netherlands in longitude and latitude (WGS84), with a margin.
 _NL_LON = (3.0, 7.6)
 _NL_LAT = (50.6, 53.8)
+#: The Dutch plural of each level, for messages.
+PLURAL = {"buurt": "buurten", "wijk": "wijken", "gemeente": "gemeenten"}
 GEO_SUFFIXES = {".shp", ".gpkg", ".geojson", ".json"}
 SHAPEFILE_PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg", ".qmd", ".sbn", ".sbx")
 
@@ -389,7 +391,9 @@ def import_all(specs: Iterable[ImportSpec | tuple[str | Path, int]], raw_dir: Pa
         _store_import(table, spec.bestand, spec.jaar, raw_dir, manifest)
     for spec, table in checked:
         missing = sum(table.missing_counts.values())
-        say(f"{spec.bestand}: {len(table.frame)} {table.niveau}en ({spec.jaar}, kolommen: "
+        count = len(table.frame)
+        areas = table.niveau if count == 1 else PLURAL[table.niveau]
+        say(f"{spec.bestand}: {count} {areas} ({spec.jaar}, kolommen: "
             f"{table.stijl}); {missing} ontbrekende waarden (geheim of niet beschikbaar) als "
             "leeg gelezen.")
     return [table for _, table in checked]

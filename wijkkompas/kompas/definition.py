@@ -260,11 +260,12 @@ def for_gemeente(kompas: Kompas, gemeente: str, naam: str | None = None) -> Komp
     return replace(kompas, gemeente=gemeente, naam=naam or kompas.naam or gemeente)
 
 
-def record(kompas: Kompas) -> dict[str, str]:
-    """What ``bouwinfo.json`` keeps of the kompas that produced the scores."""
+def record(kompas: Kompas) -> dict[str, str | int]:
+    """What ``bouwinfo.json`` keeps of the kompas that produced the scores, with the base
+    year the scores count from (see :func:`wijkkompas.kompas.scores.base_year`)."""
     return {"gemeente": str(kompas.gemeente), "naam": str(kompas.naam), "pad": kompas.path,
             "sha256": kompas.sha256, "basis_pad": kompas.basis_path,
-            "basis_sha256": kompas.basis_sha256}
+            "basis_sha256": kompas.basis_sha256, "basisjaar": kompas.basisjaar}
 
 
 def fingerprint(kompas: Kompas) -> str:

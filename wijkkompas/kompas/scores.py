@@ -18,7 +18,7 @@ score. Objective and subjective indicators are also scored apart ("deel").
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -100,6 +100,17 @@ def reference_frame(rows: pd.DataFrame, kompas: Kompas) -> pd.DataFrame:
                     "soort": ind.soort, "referentiejaar": year, "referentiewaarde": value,
                     "spreiding": spread, "wijken_in_referentie": n, "reden": reason})
     return pd.DataFrame(out)
+
+
+def base_year(frame: pd.DataFrame, kompas: Kompas) -> int:
+    """The year the scores count from: the kompas's ``basisjaar`` when at least one scored
+    indicator has its reference there; else the first reference year, as the gemeente has
+    no figures in its base year (the basis-set's 2015 for data fetched from 2017 on); the
+    ``basisjaar`` itself when no indicator has a reference."""
+    years = frame["referentiejaar"].dropna() if len(frame) else pd.Series(dtype="float64")
+    if years.empty or (years == kompas.basisjaar).any():
+        return kompas.basisjaar
+    return int(years.min())
 
 
 def indicator_scores(rows: pd.DataFrame, frame: pd.DataFrame, kompas: Kompas) -> pd.DataFrame:
@@ -252,6 +263,7 @@ def score(table: pd.DataFrame, kompas: Kompas, verdicts: pd.DataFrame | None = N
     # Numbers that come in a column of objects are scored as numbers (text would be refused).
     rows["waarde"] = rows["waarde"].astype("float64")
     frame = reference_frame(rows, kompas)
+    kompas = replace(kompas, basisjaar=base_year(frame, kompas))
     scored = indicator_scores(rows, frame, kompas)
     themes = theme_scores(scored, frame, kompas)
     return KompasResult(kompas, frame, scored, themes, sensitivity(scored, kompas))

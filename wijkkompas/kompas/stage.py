@@ -99,11 +99,17 @@ def run_kompas(data_dir: Path, kompas_path: Path | None = None,
             continue
         result = score(table, kompas, verdicts, info.get("doelindeling"))
         results.append((code, result))
-        records.append(record(kompas))
+        records.append(record(result.kompas))
         themes = result.themes
         wijken = themes[(themes["niveau"] == "wijk") & themes["score"].notna()]
         say(f"Wijkkompas {kompas.naam} ({code}): {len(wijken)} themascores van wijken "
-            f"(basisjaar {kompas.basisjaar}; kompasdefinitie {kompas.path}).")
+            f"(basisjaar {result.kompas.basisjaar}; kompasdefinitie {kompas.path}).")
+        if result.kompas.basisjaar != kompas.basisjaar:
+            say(f"Let op: {kompas.naam} ({code}) heeft geen cijfers in het basisjaar "
+                f"{kompas.basisjaar} van het kompas; de scores tellen vanaf "
+                f"{result.kompas.basisjaar}, het eerste jaar met cijfers (100 = {kompas.naam} "
+                f"in {result.kompas.basisjaar}). Haal de cijfers van {kompas.basisjaar} op of "
+                "importeer ze, of kies een basisjaar in een eigen kompasbestand.")
     info["kompas"] = records
     write_json_atomic(info_path, info)
     if not results:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -205,6 +205,13 @@ def load_processed(data_dir: Path, kompas_path: Path | None = None,
             f"Kompasdefinitie {built_with} is veranderd sinds de scores in {out} werden gemaakt. "
             "Bouw opnieuw met 'wijkkompas build'.")
     kompas = for_gemeente(kompas, code, str(entry.get("naam") or code))
+    with _rebuild_on_error(info_path):
+        # The base year the scores count from; a build before it was recorded used the
+        # kompas's own.
+        basisjaar = entry.get("basisjaar", kompas.basisjaar)
+        if not isinstance(basisjaar, int) or isinstance(basisjaar, bool):
+            raise ValueError(f"basisjaar {basisjaar!r} is geen jaar")
+    kompas = replace(kompas, basisjaar=basisjaar)
     frames = _read_scores(out, code)
     result = KompasResult(kompas, frames["kompas_referentie"],
                           frames["kompas_indicatorscores"], frames["kompas_scores"],
