@@ -4,6 +4,7 @@ there is nothing to show."""
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import re
@@ -20,6 +21,8 @@ import pytest
 
 from tests.helpers import almelo_files, page_data
 from wijkkompas.kompas.classes import colour
+from wijkkompas.output.processed import load_processed
+from wijkkompas.output.profile import profile_table, without_figures
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
@@ -57,6 +60,19 @@ def _cell_text(book: dict, marker: str) -> str:
              and marker in "".join(c["source"])]
     assert len(cells) == 1, marker
     return _outputs({"cells": cells})
+
+
+def _html_rows(book: dict, marker: str) -> list[list[str]]:
+    """The body rows (index and cells, as HTML text) of the table shown by the one code cell
+    whose source holds ``marker``."""
+    cells = [c for c in book["cells"] if c["cell_type"] == "code"
+             and marker in "".join(c["source"])]
+    assert len(cells) == 1, marker
+    shown = "".join("".join(out["data"]["text/html"]) for out in cells[0]["outputs"]
+                    if "text/html" in out.get("data", {}))
+    body = shown.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    return [re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.S)
+            for row in body.split("</tr>") if "<t" in row]
 
 
 def _images(book: dict) -> int:
@@ -176,6 +192,17 @@ def test_03_wijkprofiel(updated, tmp_path):
     text = _outputs(book)
     assert "Meldingen openbare ruimte" in text  # the example's local indicator
     assert "Vertrouwen in de toekomst van de wijk" in text  # gebied-specifiek
+    # As on the wijk page: indicators without a value now or before are listed apart.
+    processed = load_processed(data)
+    profile = profile_table(processed, "WK014115", 2021)
+    empty = without_figures(profile)
+    assert 0 < empty.sum() < len(profile)
+    shown_rows = _html_rows(book, "zonder_cijfer = without_figures(tabel)")
+    missing_rows = _html_rows(book, "tabel.loc[zonder_cijfer")
+    assert len(shown_rows) == (~empty).sum() and len(missing_rows) == empty.sum()
+    assert [r[1:3] for r in missing_rows] == [[html.escape(t), html.escape(i)] for t, i in zip(
+        profile.loc[empty, "thema"], profile.loc[empty, "indicator"], strict=True)]
+    assert all(r[3] for r in missing_rows)  # every one with its reason
     explanation = _cell_text(book, "def leesbaar")
     assert "Werk en inkomen, 2015: score " in explanation
     assert "Themascore Werk en inkomen" in explanation and "lager is beter" in explanation

@@ -212,3 +212,9 @@ def profile_table(processed: Processed, code: str, jaar: int) -> pd.DataFrame:
         if not pd.isna(klasse):
             row["ontwikkeling"] = ONTWIKKELING.get(klasse, "")
     return pd.DataFrame(out)
+
+
+def without_figures(profile: pd.DataFrame) -> pd.Series:
+    """The rows of a :func:`profile_table` without a value in its year or before: the wijk
+    page and notebook 03 list them apart, each with its reason."""
+    return (profile["waarde"] == nl_number(None)) & (profile["eerder"] == "")
