@@ -186,7 +186,8 @@ def test_widths_are_those_of_the_font():
 
 
 def test_the_export_imports_no_matplotlib(processed, tmp_path):
-    """A fresh interpreter runs the export of all pages; matplotlib is never imported."""
+    """A fresh interpreter runs the export of all pages; neither matplotlib nor the
+    vlekkenkaart stage (its configuration reader, with geocoding) is ever imported."""
     data = tmp_path / "data"
     shutil.copytree(processed.data_dir, data)
     out = tmp_path / "export"
@@ -194,7 +195,8 @@ def test_the_export_imports_no_matplotlib(processed, tmp_path):
         import sys
         from wijkkompas.cli import main
         assert main(["export", "--data-dir", {str(data)!r}, "--out", {str(out)!r}]) == 0
-        print(sorted(m for m in sys.modules if m.split(".")[0] == "matplotlib"))
+        print(sorted(m for m in sys.modules if m.split(".")[0] == "matplotlib"
+                     or m.startswith("wijkkompas.vlekkenkaart")))
     """)
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                           check=True, timeout=300)
