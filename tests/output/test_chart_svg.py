@@ -20,6 +20,7 @@ import pandas as pd
 import pytest
 from fontTools.ttLib import TTFont
 
+from tests.browser import opened
 from wijkkompas.output.charts import compass_chart
 from wijkkompas.output.compass import (
     HATCHES,
@@ -151,6 +152,58 @@ def test_content_follows_the_tables(three_years):
     assert [s.texts[4] for s in content.series] == ["104", f"{score[(2015, 'werk_inkomen')]:.0f}"]
     assert content.missing == tuple(f"{s.naam}: geen bron met cijfers voor dit thema in 2023"
                                     for s in content.sectors if s.code != "werk_inkomen")
+
+
+#: A measured layout in Chromium: whether every shape lies inside the view box (getBBox),
+#: every text is drawn, and which texts overlap.
+LAYOUT = """svg => {
+    const view = svg.viewBox.baseVal;
+    const shapes = [...svg.querySelectorAll('text, path, rect, circle')]
+        .filter(e => !e.closest('defs'));
+    const outside = shapes.filter(e => {
+        const b = e.getBBox();
+        return b.x < view.x - 0.5 || b.y < view.y - 0.5
+            || b.x + b.width > view.x + view.width + 0.5
+            || b.y + b.height > view.y + view.height + 0.5;
+    }).map(e => e.outerHTML.slice(0, 80));
+    const texts = [...svg.querySelectorAll('text')];
+    const boxes = texts.map(t => t.getBBox());
+    const empty = texts.filter((t, i) => boxes[i].width <= 0).map(t => t.textContent);
+    const overlaps = [];
+    boxes.forEach((a, i) => boxes.forEach((b, j) => {
+        if (j > i && a.x < b.x + b.width && b.x < a.x + a.width
+            && a.y < b.y + b.height - 1 && b.y < a.y + a.height - 1) {
+            overlaps.push([texts[i].textContent, texts[j].textContent]);
+        }
+    }));
+    return {outside, empty, overlaps, count: texts.length};
+}"""
+
+
+def test_long_names_and_three_years_fit_in_chromium(three_years, browser, tmp_path):
+    """Long theme, area and indicator names are wrapped or given room, and every text of
+    a chart with two earlier years lies inside the picture, as Chromium lays it out; no
+    label overlaps another."""
+    long = "Zorg, welzijn, gezondheid en ondersteuning bij het dagelijks leven van bewoners"
+    content = compass_content(three_years, "WK014115", 2023)
+    sectors = tuple(dataclasses.replace(s, naam=f"{s.naam}: {long}",
+                                        lines=(f"{s.naam}: {long}", *s.lines[1:]))
+                    for s in content.sectors)
+    content = dataclasses.replace(
+        content, sectors=sectors, title=f"Wijkkompas {long}, 2023",
+        context=(*content.context, f"{long}: 12,3 % van de inwoners"),
+        missing=tuple(f"{m} {long}" for m in content.missing))
+    assert len(content.series) == 2
+    page = tmp_path / "kompas.html"
+    page.write_text(f"<!DOCTYPE html><html><body><div class='wk-kompas'>"
+                    f"{compass_svg(content)}</div></body></html>", encoding="utf-8")
+    with opened(browser, page, ready="document.readyState === 'complete'") as shown:
+        found = shown.page.eval_on_selector(".wk-kompas svg", LAYOUT)
+        texts = _svg_texts(ET.fromstring(shown.page.inner_html(".wk-kompas")))
+    assert found["outside"] == [] and found["empty"] == [], found
+    assert found["overlaps"] == [], found["overlaps"]
+    assert _words(texts) == _words(content.texts())
+    assert max(len(t) for t in texts) < len(f"Wijkkompas {long}, 2023") + 1  # wrapped
 
 
 def test_same_content_gives_the_same_svg(processed):

@@ -245,7 +245,7 @@ def compass_svg(content: CompassContent) -> str:
 
     # The earlier years: a closed line through the sectors with a score, broken where a
     # sector has none, a marker and the value at each point.
-    for series in content.series:
+    for number, series in enumerate(content.series):
         points = [point(a, radius(v)) if not math.isnan(v) else None
                   for a, v in zip(content.angles, series.values, strict=True)]
         d = "".join(f"M{_n(a[0])} {_n(a[1])}L{_n(b[0])} {_n(b[1])}"
@@ -254,7 +254,11 @@ def compass_svg(content: CompassContent) -> str:
         look = {"stroke_dasharray": "1.6 2.6"} if series.dotted else {}
         if d:
             w.add("path", d=d, fill="none", stroke=series.colour, stroke_width="1.6", **look)
-        for p, text in zip(points, series.texts, strict=True):
+        # The value beside its point, off the sector's middle line (where the bar's own
+        # score stands): the previous year on the counter-clockwise side, the base year on
+        # the clockwise side, so that equal values stay readable.
+        side = 1.0 if number == 0 else -1.0
+        for p, text, angle in zip(points, series.texts, content.angles, strict=True):
             if p is None or text is None:
                 continue
             x, y = p
@@ -263,7 +267,13 @@ def compass_svg(content: CompassContent) -> str:
             else:
                 w.add("rect", x=_n(x - 3), y=_n(y - 3), width="6", height="6",
                       fill=series.colour)
-            w.text(x + 7, y - 5, text, POINT, fill=series.colour)
+            dx, dy = -math.sin(angle) * side, -math.cos(angle) * side
+            anchor = "start" if dx > 0.35 else "end" if dx < -0.35 else "middle"
+            baseline = y + 6 * dy + (ASCENT * POINT if dy > 0.35 else 0.0 if dy < -0.35
+                                     else 0.35 * POINT)
+            w.text(x + 6 * dx, baseline, text, POINT, anchor=anchor, fill=series.colour,
+                   stroke="#fff", stroke_width="2.5", stroke_linejoin="round",
+                   paint_order="stroke")
 
     # The score of each bar, on a white halo, just beyond the bar (and beyond the stubs
     # at the centre when the score is below the lower bound).
