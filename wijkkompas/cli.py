@@ -421,13 +421,16 @@ def _configure_logging() -> None:
 def _check_inputs(args: argparse.Namespace, settings: Settings) -> None:
     """Refuse bad definitions and a missing data folder before anything is locked or written."""
     from wijkkompas.kompas.definition import for_gemeente, load_kompas
-    from wijkkompas.vlekkenkaart.zorglocaties import read_config
 
     stap = args.stap
     if stap in ("build", "run", "export", "vlekkenkaart"):
         for gemeente in settings.gemeenten:
             for_gemeente(load_kompas(args.kompas or settings.kompas, gemeente), gemeente)
     if stap == "vlekkenkaart":
+        # Only here: the vlekkenkaart's configuration brings geocoding (requests) along,
+        # which the other commands do not need.
+        from wijkkompas.vlekkenkaart.zorglocaties import read_config
+
         config = args.zorglocaties or settings.zorglocaties
         if config is not None:
             read_config(config)

@@ -1,21 +1,75 @@
-"""The compass chart as compact SVG for the pages: text kept as text (and escaped), line
-hatches only, rounded coordinates, nothing matplotlib adds for files (metadata, ids that
-nothing refers to), and cropped to its content from a single drawing."""
+"""The compass chart of the pages, written as SVG without matplotlib: text kept as text
+(and escaped), line hatches only, rounded coordinates, and the same content as the
+matplotlib chart of the notebooks, both drawn from one content function."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
+import shutil
+import subprocess
+import sys
+import textwrap
 import xml.etree.ElementTree as ET
+from collections import Counter
+from pathlib import Path
 
+import matplotlib
 import matplotlib.pyplot as plt
+import pandas as pd
+import pytest
+from fontTools.ttLib import TTFont
 
-from wijkkompas.output.charts import HATCHES, SVG, compact_svg, compass_chart, svg_text
+from tests.browser import opened
+from wijkkompas.output.charts import compass_chart
+from wijkkompas.output.compass import (
+    HATCHES,
+    CompassContent,
+    LegendPatch,
+    Sector,
+    Series,
+    compass_content,
+)
+from wijkkompas.output.compass_svg import _CHARS, SVG, WIDTHS, compass_svg, text_width
 
 NS = {"s": SVG}
 
 
 def _numbers(text: str) -> list[str]:
     return re.findall(r"-?\d+(?:\.\d+)?", text)
+
+
+def _svg_texts(root: ET.Element) -> list[str]:
+    return [t.text or "" for t in root.iter(f"{{{SVG}}}text")]
+
+
+def _words(texts: list[str]) -> Counter:
+    return Counter(w for t in texts for w in t.split())
+
+
+def _figure_texts(fig) -> list[str]:
+    """Every text a matplotlib compass chart shows, one entry per line, as written (the
+    ``\\$`` that keeps a ``$`` from starting mathtext undone)."""
+    polar = fig.axes[0]
+    pieces = [*polar.get_xticklabels(), *polar.get_yticklabels(),
+              *polar.texts, *fig.legends[0].get_texts(), *fig.texts]  # the title is in fig.texts
+    return [line.replace(r"\$", "$") for t in pieces for line in t.get_text().split("\n")]
+
+
+@pytest.fixture(scope="module")
+def three_years(processed):
+    """The Almelo data with made-up later years (2021: the 2015 scores, werk en inkomen
+    104; 2023: the 2015 scores plus 30, one above the outer circle): the chart of 2023 has
+    the previous year and the base year as lines."""
+    themes = processed.result.themes
+    extra = themes[themes["jaar"] == 2015].assign(jaar=2023, score=lambda f: f["score"] + 30)
+    extra.loc[(extra["gebiedscode"] == "WK014115") & (extra["thema"] == "werk_inkomen"),
+              "score"] = 175.0
+    later = themes[themes["jaar"] == 2015].assign(jaar=2021)
+    later.loc[later["thema"] == "werk_inkomen", "score"] = 104.0
+    frame = pd.concat([themes[themes["jaar"] == 2015], later, extra], ignore_index=True)
+    result = dataclasses.replace(processed.result, themes=frame)
+    return dataclasses.replace(processed, result=result)
 
 
 def test_hatches_are_lines_and_differ_per_class():
@@ -27,65 +81,177 @@ def test_chart_svg_keeps_texts_and_values(processed):
     themes = processed.result.themes
     mine = themes[(themes.gebiedscode == "WK014115") & (themes.deel == "totaal")
                   & (themes.jaar == 2015)].set_index("thema")["score"]
-    fig = compass_chart(processed, "WK014115", 2015)
-    text = svg_text(fig)
-    plt.close(fig)
+    text = compass_svg(compass_content(processed, "WK014115", 2015))
     root = ET.fromstring(text)
-    texts = [t.text for t in root.iter(f"{{{SVG}}}text")]
+    texts = _svg_texts(root)
     assert "Werk en inkomen" in texts and f"2015: {mine['werk_inkomen']:.0f}" in texts
+    assert f"{mine['werk_inkomen']:.0f}" in texts  # at the end of the bar
     assert "Wijkkompas Wijk 15 Nieuwstraat-Kwartier, 2015" in texts
     assert "Context (niet gescoord)" in texts and "100 = Almelo in 2015" in texts
-    # No metadata, no glyphs drawn as paths, no dot or circle patterns (curves).
-    assert root.find("s:metadata", NS) is None and "<metadata" not in text
-    assert root.find(".//s:defs/s:path", NS) is None  # glyph outlines would be here
+    assert "Aantal inwoners: 3.245" in texts
+    assert "Geen score in 2015, omdat:" in texts
+    # Only text, rectangles, circles and paths: no glyphs drawn as paths, no images.
+    tags = {e.tag.removeprefix(f"{{{SVG}}}") for e in root.iter()}
+    assert tags <= {"svg", "defs", "pattern", "rect", "path", "circle", "g", "text"}, tags
+    assert root.find("s:metadata", NS) is None and "<use" not in text
+    # Hatches are line patterns (move and line commands only), one per hatched class.
     patterns = root.findall(".//s:pattern", NS)
-    assert len(patterns) >= 4
+    assert len(patterns) == sum(1 for h in HATCHES.values() if h)
     for pattern in patterns:
         for path in pattern.iter(f"{{{SVG}}}path"):
-            assert set(re.sub(r"[-\d. ]", "", path.get("d"))) <= set("MLz")
+            assert set(re.sub(r"[-\d. ]", "", path.get("d"))) <= set("ML")
     # Coordinates rounded to one decimal; ids only where something refers to them.
     for element in root.iter():
-        for name in ("d", "x", "y", "width", "height", "viewBox"):
+        for name in ("d", "x", "y", "cx", "cy", "r", "width", "height", "viewBox"):
             for number in _numbers(element.get(name) or ""):
                 assert len(number.partition(".")[2]) <= 1, (name, number)
     ids = {e.get("id") for e in root.iter() if e.get("id")}
-    assert ids and all(f"#{i}" in text for i in ids)
-    assert len(text.encode("utf-8")) < 40_000  # was 317 kB with dot hatches and glyphs
+    assert ids and all(f"url(#{i})" in text for i in ids)
+    assert len(text.encode("utf-8")) < 12_000  # 22 kB from matplotlib, 317 kB before that
 
 
-def test_same_figure_gives_the_same_text(processed):
-    first = compass_chart(processed, "WK014110", 2021)
-    second = compass_chart(processed, "WK014110", 2021)
-    assert svg_text(first) == svg_text(second)
-    plt.close("all")
+def test_the_two_renderers_show_the_same_content(processed, three_years):
+    """Both charts draw the one content: the same texts, word for word, as the content
+    lists, and the values of the tables."""
+    cases = [(processed, "WK014115", 2015), (processed, "WK014110", 2021),
+             (three_years, "WK014115", 2023), (three_years, "WK014121", 2023)]
+    for data, code, jaar in cases:
+        content = compass_content(data, code, jaar)
+        expected = content.texts()
+        svg = _svg_texts(ET.fromstring(compass_svg(content)))
+        fig = compass_chart(data, code, jaar)
+        drawn = _figure_texts(fig)
+        plt.close(fig)
+        assert _words(svg) == _words(expected), (code, jaar)
+        assert _words(drawn) == _words(expected), (code, jaar)
+        joined_svg, joined_drawn = " ".join(svg), " ".join(" ".join(drawn).split())
+        for line in expected:  # wrapped lines follow each other
+            assert " ".join(line.split()) in joined_svg, line
+            assert " ".join(line.split()) in joined_drawn, line
 
 
-def test_compact_svg_leaves_text_as_written_and_escapes_it():
-    hostile = 'M 1.23456 L d="9.87654" <b>&amp; {{ 7*7 }}'
-    fig = plt.figure(figsize=(3, 2))
-    fig.text(0.1, 0.5, hostile)
-    fig.text(0.1, 0.2, "  ")
-    text = svg_text(fig)
-    plt.close(fig)
+def test_content_follows_the_tables(three_years):
+    themes = three_years.result.themes
+    mine = themes[(themes.gebiedscode == "WK014115") & (themes.deel == "totaal")]
+    score = mine.set_index(["jaar", "thema"])["score"]
+    content = compass_content(three_years, "WK014115", 2023)
+    names = {t.code: t.naam for t in three_years.kompas.themes}
+    assert [s.code for s in content.sectors] == [
+        "veiligheid", "leefomgeving", "zorg_welzijn", "wonen", "werk_inkomen", "participatie"]
+    assert [(s.jaar, s.label) for s in content.series] == [
+        (2021, "2021 (vorige meting)"), (2015, "2015 (basisjaar)")]
+    for sector in content.sectors:
+        now = score.get((2023, sector.code))
+        first = f"2023: {now:.0f}" if pd.notna(now) else "2023: geen score"
+        earlier = [f"{j}: {score[(j, sector.code)]:.0f}" for j in (2021, 2015)
+                   if pd.notna(score.get((j, sector.code)))]
+        assert sector.lines == (names[sector.code], first, *earlier)
+    werk = next(s for s in content.sectors if s.code == "werk_inkomen")
+    assert (werk.score, werk.klasse, werk.value_text) == (175.0, 5, "175")
+    assert werk.hatch == HATCHES[5] and werk.colour == "#2166ac"
+    assert [s.texts[4] for s in content.series] == ["104", f"{score[(2015, 'werk_inkomen')]:.0f}"]
+    assert content.missing == tuple(f"{s.naam}: geen bron met cijfers voor dit thema in 2023"
+                                    for s in content.sectors if s.code != "werk_inkomen")
+
+
+#: A measured layout in Chromium: whether every shape lies inside the view box (getBBox),
+#: every text is drawn, and which texts overlap.
+LAYOUT = """svg => {
+    const view = svg.viewBox.baseVal;
+    const shapes = [...svg.querySelectorAll('text, path, rect, circle')]
+        .filter(e => !e.closest('defs'));
+    const outside = shapes.filter(e => {
+        const b = e.getBBox();
+        return b.x < view.x - 0.5 || b.y < view.y - 0.5
+            || b.x + b.width > view.x + view.width + 0.5
+            || b.y + b.height > view.y + view.height + 0.5;
+    }).map(e => e.outerHTML.slice(0, 80));
+    const texts = [...svg.querySelectorAll('text')];
+    const boxes = texts.map(t => t.getBBox());
+    const empty = texts.filter((t, i) => boxes[i].width <= 0).map(t => t.textContent);
+    const overlaps = [];
+    boxes.forEach((a, i) => boxes.forEach((b, j) => {
+        if (j > i && a.x < b.x + b.width && b.x < a.x + a.width
+            && a.y < b.y + b.height - 1 && b.y < a.y + a.height - 1) {
+            overlaps.push([texts[i].textContent, texts[j].textContent]);
+        }
+    }));
+    return {outside, empty, overlaps, count: texts.length};
+}"""
+
+
+def test_long_names_and_three_years_fit_in_chromium(three_years, browser, tmp_path):
+    """Long theme, area and indicator names are wrapped or given room, and every text of
+    a chart with two earlier years lies inside the picture, as Chromium lays it out; no
+    label overlaps another."""
+    long = "Zorg, welzijn, gezondheid en ondersteuning bij het dagelijks leven van bewoners"
+    content = compass_content(three_years, "WK014115", 2023)
+    sectors = tuple(dataclasses.replace(s, naam=f"{s.naam}: {long}",
+                                        lines=(f"{s.naam}: {long}", *s.lines[1:]))
+                    for s in content.sectors)
+    content = dataclasses.replace(
+        content, sectors=sectors, title=f"Wijkkompas {long}, 2023",
+        context=(*content.context, f"{long}: 12,3 % van de inwoners"),
+        missing=tuple(f"{m} {long}" for m in content.missing))
+    assert len(content.series) == 2
+    page = tmp_path / "kompas.html"
+    page.write_text(f"<!DOCTYPE html><html><body><div class='wk-kompas'>"
+                    f"{compass_svg(content)}</div></body></html>", encoding="utf-8")
+    with opened(browser, page, ready="document.readyState === 'complete'") as shown:
+        found = shown.page.eval_on_selector(".wk-kompas svg", LAYOUT)
+        texts = _svg_texts(ET.fromstring(shown.page.inner_html(".wk-kompas")))
+    assert found["outside"] == [] and found["empty"] == [], found
+    assert found["overlaps"] == [], found["overlaps"]
+    assert _words(texts) == _words(content.texts())
+    assert max(len(t) for t in texts) < len(f"Wijkkompas {long}, 2023") + 1  # wrapped
+
+
+def test_same_content_gives_the_same_svg(processed):
+    first = compass_svg(compass_content(processed, "WK014110", 2021))
+    assert compass_svg(compass_content(processed, "WK014110", 2021)) == first
+
+
+def test_texts_from_data_are_escaped_and_stay_text():
+    hostile = 'M 1.23456 L d="9.87654" <b>&amp; {{ 7*7 }} $x$'
+    sector = Sector("t", hostile, 90.0, 2, "#ef8a62", "//", (hostile, "2021: 90"))
+    content = CompassContent(
+        title=hostile, jaar=2021, low=40.0, high=160.0, sectors=(sector,),
+        series=(Series(2015, hostile, (100.0,), "black", False, "o"),),
+        reference_label=hostile, bar_label="balk", classes=(LegendPatch(hostile, "#fff", ""),),
+        context_title=hostile, context=(hostile,), missing_title=None, missing=())
+    text = compass_svg(content)
     root = ET.fromstring(text)
-    assert [t.text for t in root.iter(f"{{{SVG}}}text")] == [hostile, "  "]
-    assert "&lt;b&gt;&amp;amp;" in text and "<b>" not in text
+    assert _svg_texts(root).count(hostile) == 6
+    assert "<b>" not in text and "&lt;b&gt;&amp;amp;" in text
 
 
-def test_compact_svg_rounds_paths_and_keeps_referenced_ids():
-    source = (f'<svg xmlns="{SVG}" xmlns:xlink="http://www.w3.org/1999/xlink" '
-              'viewBox="0 0 10.123456 5"><g id="figure_1"><g>'
-              '<defs><path id="m1" d="M 0 0.795609 \nL 1.249999 2 \nz\n"/></defs>'
-              '<use xlink:href="#m1" x="3.049999" y="-0.04"/>'
-              '<rect id="unused" transform="rotate(-0.123456 1.5 2.25)" width="1" '
-              'height="2"/></g></g></svg>')
-    out = compact_svg(source)
-    assert 'd="M0 0.8L1.2 2z"' in out
-    assert 'x="3"' in out and 'y="0"' in out  # -0.04 rounds to 0, never "-0"
-    assert 'viewBox="0 0 10.1 5"' in out
-    assert 'id="m1"' in out and 'id="unused"' not in out and "figure_1" not in out
-    assert 'transform="rotate(-0.123 1.5 2.25)"' in out
-    assert "<g" not in out  # groups that only nested are gone
-    assert compact_svg(source, (1.0, 2.04, 3.0, 4.0)).startswith(
-        f'<svg xmlns="{SVG}" xmlns:xlink="http://www.w3.org/1999/xlink" '
-        'viewBox="1 2 3 4" width="3pt" height="4pt"')
+def test_widths_are_those_of_the_font():
+    folder = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+    for bold, name in ((False, "DejaVuSans.ttf"), (True, "DejaVuSans-Bold.ttf")):
+        font = TTFont(folder / name)
+        advance, cmap = font["hmtx"], font.getBestCmap()
+        em = font["head"].unitsPerEm
+        for char in _CHARS:
+            exact = advance[cmap[ord(char)]][0] * 1000 / em
+            assert exact <= WIDTHS[bold][char] < exact + 1, (name, char)
+    assert text_width("Wonen", 10) == pytest.approx((989 + 612 + 634 + 616 + 634) / 100)
+    assert text_width("中", 10) > text_width("W", 10)  # unknown characters count as wide
+
+
+def test_the_export_imports_no_matplotlib(processed, tmp_path):
+    """A fresh interpreter runs the export of all pages; neither matplotlib nor the
+    vlekkenkaart stage (its configuration reader, with geocoding) is ever imported."""
+    data = tmp_path / "data"
+    shutil.copytree(processed.data_dir, data)
+    out = tmp_path / "export"
+    probe = textwrap.dedent(f"""
+        import sys
+        from wijkkompas.cli import main
+        assert main(["export", "--data-dir", {str(data)!r}, "--out", {str(out)!r}]) == 0
+        print(sorted(m for m in sys.modules if m.split(".")[0] == "matplotlib"
+                     or m.startswith("wijkkompas.vlekkenkaart")))
+    """)
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          check=True, timeout=300)
+    assert done.stdout.strip().splitlines()[-1] == "[]"
+    assert len(list(out.glob("wijkkompas_*.html"))) == 13

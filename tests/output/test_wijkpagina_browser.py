@@ -4,6 +4,7 @@ Almelo data (2015, 2021) with one local indicator measured in both years."""
 from __future__ import annotations
 
 import re
+from collections import Counter
 
 import pandas as pd
 import pytest
@@ -12,7 +13,7 @@ from tests.browser import opened
 from tests.helpers import import_almelo
 from wijkkompas.build.stage import run_build
 from wijkkompas.kompas.stage import run_kompas
-from wijkkompas.output.charts import _series
+from wijkkompas.output.compass import earlier_series
 from wijkkompas.output.export import latest_scored_year, run_export
 from wijkkompas.output.processed import load_processed
 from wijkkompas.output.profile import indicator_label, profile_table
@@ -76,14 +77,18 @@ def test_wijk_page_opens_on_the_latest_scored_year(site, browser):
             assert page.errors == []
 
 
+def _chart_texts(page):
+    return page.page.eval_on_selector_all(".wk-kompas svg text",
+                                          "ts => ts.map(t => t.textContent)")
+
+
 def test_compass_chart_labels_years_and_values(site, browser):
     processed, files = site
     themes = processed.result.themes
     mine = themes[(themes.gebiedscode == "WK014110") & (themes.deel == "totaal")
                   & (themes.thema == "leefomgeving")].set_index("jaar")["score"]
     with opened(browser, files["WK014110"]) as page:
-        texts = page.page.eval_on_selector_all(".wk-kompas svg text",
-                                               "ts => ts.map(t => t.textContent)")
+        texts = _chart_texts(page)
     joined = re.sub(r"\s+", " ", " ".join(texts))  # wrapped lines as one text
     assert "2015 (vorige meting)" in texts  # the earlier series, in the legend
     assert f"2021: {mine[2021]:.0f}" in texts and f"2015: {mine[2015]:.0f}" in texts
@@ -93,26 +98,91 @@ def test_compass_chart_labels_years_and_values(site, browser):
     assert "100 = Almelo in 2015" in texts
 
 
+def test_compass_chart_values_are_those_of_the_tables(site, browser):
+    """Every label and value of the chart, wijk by wijk, against the theme scores: each
+    theme's name with this year's score (or "geen score") and the previous year's, the
+    score at each bar, the value at each point of the previous year, the context
+    indicators with their values, and for every theme without a score its reason."""
+    processed, files = site
+    themes = processed.result.themes
+    totaal = themes[themes.deel == "totaal"]
+    names = {t.code: t.naam for t in processed.kompas.themes}
+    sectors = ["veiligheid", "leefomgeving", "zorg_welzijn", "wonen", "werk_inkomen",
+               "participatie"]
+    indicators = processed.result.indicators
+    for code in ("WK014110", "WK014112", "WK014121"):
+        jaar = latest_scored_year(processed, code)
+        score = totaal[totaal.gebiedscode == code].set_index(["jaar", "thema"])["score"]
+        expected, values, missing = [], [], []
+        for thema in sectors:
+            now = score.get((jaar, thema))
+            label = [names[thema], f"{jaar}: {now:.0f}" if pd.notna(now) else
+                     f"{jaar}: geen score"]
+            before = score.get((2015, thema)) if jaar == 2021 else None
+            if before is not None and pd.notna(before):
+                label.append(f"2015: {before:.0f}")
+                values.append(f"{before:.0f}")
+            if pd.notna(now):
+                values.append(f"{now:.0f}")
+            else:
+                missing.append(f"{names[thema]}: geen bron met cijfers voor dit thema in {jaar}")
+            expected.append(label)
+        context = indicators[(indicators.gebiedscode == code) & (indicators.jaar == jaar)
+                             & (indicators.richting == 0) & indicators.van_toepassing
+                             & indicators.waarde.notna()]
+        inwoners = context.set_index("indicator")["waarde"]["inwoners"]
+        with opened(browser, files[code]) as page:
+            texts = _chart_texts(page)
+        joined = re.sub(r"\s+", " ", " ".join(texts))
+        for label in expected:
+            at = texts.index(label[0])
+            assert texts[at:at + len(label)] == label, (code, label)
+        numbers = Counter(t for t in texts if t.isdigit())
+        numbers.subtract(["60", "80", "100", "120", "140"])  # the score circles, once each
+        assert sorted(numbers.elements()) == sorted(values), code
+        for line in missing:
+            assert line in joined, (code, line)
+        assert f"Aantal inwoners: {inwoners:,.0f}".replace(",", ".") in texts, code
+        assert len(context) >= 5 and "Context (niet gescoord)" in texts, code
+        named = totaal[totaal.gebiedscode == code].dropna(subset=["gebiedsnaam"])
+        latest = named.sort_values("jaar")["gebiedsnaam"].iloc[-1]
+        assert f"Wijkkompas {latest}, {jaar}" in texts, code
+
+
 def test_compass_chart_shows_everything_it_draws(site, browser):
-    """The chart is cropped to its content from one drawing: every text and shape lies
-    inside the picture (only the white figure background may be cut, as with matplotlib's
-    own tight box)."""
+    """Every text and shape of the chart lies inside its view box, as Chromium lays it
+    out (getBBox), every text is drawn, and no two texts overlap."""
     _, files = site
     for code in ("WK014110", "WK014121"):
         with opened(browser, files[code]) as page:
-            outside = page.page.eval_on_selector(".wk-kompas svg", """svg => {
-                const box = svg.getBoundingClientRect();
-                const background = svg.querySelector(':scope > path');
-                return [...svg.querySelectorAll('text, path, use')].filter(e => {
-                    if (e === background || e.closest('defs')) { return false; }
-                    const r = e.getBoundingClientRect();
-                    return r.width > 0 && (r.left < box.left - 1 || r.right > box.right + 1
-                        || r.top < box.top - 1 || r.bottom > box.bottom + 1);
+            found = page.page.eval_on_selector(".wk-kompas svg", """svg => {
+                const view = svg.viewBox.baseVal;
+                const shapes = [...svg.querySelectorAll('text, path, rect, circle')]
+                    .filter(e => !e.closest('defs'));
+                const outside = shapes.filter(e => {
+                    const b = e.getBBox();
+                    return b.x < view.x - 0.5 || b.y < view.y - 0.5
+                        || b.x + b.width > view.x + view.width + 0.5
+                        || b.y + b.height > view.y + view.height + 0.5;
                 }).map(e => e.outerHTML.slice(0, 80));
+                const texts = [...svg.querySelectorAll('text')];
+                const boxes = texts.map(t => t.getBBox());
+                const empty = texts.filter((t, i) => boxes[i].width <= 0).map(t => t.textContent);
+                const overlaps = [];
+                boxes.forEach((a, i) => boxes.forEach((b, j) => {
+                    if (j > i && a.x < b.x + b.width && b.x < a.x + a.width
+                        && a.y < b.y + b.height - 1 && b.y < a.y + a.height - 1) {
+                        overlaps.push([texts[i].textContent, texts[j].textContent]);
+                    }
+                }));
+                const box = svg.getBoundingClientRect();
+                return {outside, empty, overlaps, count: texts.length,
+                        width: box.width, font: getComputedStyle(texts[0]).fontFamily};
             }""")
-            texts = page.page.eval_on_selector_all(".wk-kompas svg text", "ts => ts.length")
-        assert outside == [], code
-        assert texts > 30, code
+        assert found["outside"] == [], code
+        assert found["empty"] == [] and found["overlaps"] == [], code
+        assert found["count"] > 30, code
+        assert found["width"] > 700, code  # shown at its size, not shrunk
 
 
 def test_earlier_value_change_and_class(site, browser):
@@ -218,10 +288,10 @@ def test_no_codes_or_nan_on_any_page(site, browser):
 
 def test_series_add_the_base_year_where_it_differs():
     totaal = pd.DataFrame({"jaar": [2015, 2019, 2021, 2023], "score": [100.0, 95.0, None, 90.0]})
-    assert _series(totaal, 2023, 2015) == [(2019, "2019 (vorige meting)"),
+    assert earlier_series(totaal, 2023, 2015) == [(2019, "2019 (vorige meting)"),
                                            (2015, "2015 (basisjaar)")]
-    assert _series(totaal, 2019, 2015) == [(2015, "2015 (vorige meting)")]
-    assert _series(totaal, 2015, 2015) == []
+    assert earlier_series(totaal, 2019, 2015) == [(2015, "2015 (vorige meting)")]
+    assert earlier_series(totaal, 2015, 2015) == []
 
 
 def test_indicator_without_definition_gets_a_name(site):

@@ -1,7 +1,8 @@
 """Self-contained HTML for dialogue sessions: one page for the gemeente, one per wijk.
 
 Each page is a single file that opens from a USB stick with the network off: Leaflet, the
-styles and the compass chart (SVG) are inside it; only the PDOK base map is loaded when
+styles and the compass chart (SVG, written without matplotlib: the export never imports
+it) are inside it; only the PDOK base map is loaded when
 there is a network, and the areas, labels, legend and choices work without it.
 
 The page is ``templates/page.html``, rendered by the one autoescaping Jinja environment of
@@ -21,15 +22,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from markupsafe import Markup
-from matplotlib.figure import Figure
 
 from wijkkompas.errors import WijkkompasError
 from wijkkompas.gebied import check_code
-from wijkkompas.output.charts import compass_chart, svg_text
+from wijkkompas.output.compass import compass_content
+from wijkkompas.output.compass_svg import compass_svg
 from wijkkompas.output.leaflet import PDOK_TILES, asset, map_parts, template
 from wijkkompas.output.maps import area_data, interactive_map, theme_reasons
 from wijkkompas.output.numbers import nl_number
@@ -45,13 +45,6 @@ EXPLANATION = (
     "bevolking (leeftijd, huishoudens) wordt getoond maar niet beoordeeld."
 )
 NO_DATA = "geen data"
-
-
-def _svg(fig: Figure) -> Markup:
-    """The chart as compact inline SVG, texts as text (escaped when written: svg_text)."""
-    text = svg_text(fig)
-    plt.close(fig)
-    return Markup(text)
 
 
 def _cell(value: Any) -> str:
@@ -192,7 +185,8 @@ def wijk_page(processed: Processed, wijk: str, jaar: int | None = None,
     kompas = processed.kompas
     title = f"Wijkkompas {name}, gemeente {kompas.naam}, {jaar}"
     intro = EXPLANATION.format(gemeente=kompas.naam, basisjaar=kompas.basisjaar)
-    chart = _svg(compass_chart(processed, wijk, jaar))
+    # SVG written by ElementTree, which escapes every text: safe to insert as markup.
+    chart = Markup(compass_svg(compass_content(processed, wijk, jaar)))
     profile = profile_table(processed, wijk, jaar)
     # Indicators without a value now or before are listed apart, each with its reason.
     empty = (profile["waarde"] == NO_DATA) & (profile["eerder"] == "")

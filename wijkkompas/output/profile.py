@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -57,7 +60,7 @@ def measured(processed: Processed) -> set[tuple[str, int]]:
 
 
 def missing_reason(processed: Processed, name: str, code: str, jaar: int,
-                   row: pd.Series | None) -> str:
+                   row: Mapping[str, Any] | None) -> str:
     """Why an indicator has no value (or no score) for an area and year, in plain Dutch;
     empty when there is a value and, for a scored indicator, a score."""
     ind = processed.kompas.indicators.get(name)
@@ -76,13 +79,18 @@ def missing_reason(processed: Processed, name: str, code: str, jaar: int,
     return f"geen cijfer voor dit gebied in {jaar} (geheim of niet beschikbaar bij de bron)"
 
 
+def _report(processed: Processed) -> pd.DataFrame | None:
+    """rapport_herindeling.csv, read once per loaded data; None where there is none."""
+    path = processed.data_dir / "processed" / "rapport_herindeling.csv"
+    return pd.read_csv(path, dtype={"gebiedscode": str}) if path.is_file() else None
+
+
 def _flags(processed: Processed, code: str, jaar: int) -> dict[str, str]:
     """Per kind of count (inwoners, ...) the warning of rapport_herindeling.csv for one buurt
     and the year it was carried from, where the carried count is flagged."""
-    path = processed.data_dir / "processed" / "rapport_herindeling.csv"
-    if not path.is_file():
+    report = processed.derived("rapport_herindeling", lambda: _report(processed))
+    if report is None:
         return {}
-    report = pd.read_csv(path, dtype={"gebiedscode": str})
     rows = report[(report["gebiedscode"] == code) & (report["jaar_omgerekend"] == jaar)
                   & (report["afwijkend"].astype(str) == "True")]
     return {row.indicator: (f"wijkt sterk af van de telling van {row.jaar_waargenomen} "
@@ -153,9 +161,10 @@ def profile_table(processed: Processed, code: str, jaar: int) -> pd.DataFrame:
     """
     rows = processed.result.indicators
     rows = rows[(rows["gebiedscode"] == code) & rows["van_toepassing"]]
-    current = rows[rows["jaar"] == jaar].set_index("indicator")
+    # One dict per indicator (its row), looked up by name: much cheaper than .loc per name.
+    current = rows[rows["jaar"] == jaar].set_index("indicator").to_dict("index")
     earlier = rows[rows["jaar"] < jaar].sort_values("jaar")
-    previous = earlier.dropna(subset=["waarde"]).groupby("indicator").last()
+    previous = earlier.dropna(subset=["waarde"]).groupby("indicator").last().to_dict("index")
     threshold = processed.kompas.betekenisvolle_verandering
     flags = _flags(processed, code, jaar)
     kinds = weight_table()
@@ -167,10 +176,10 @@ def profile_table(processed: Processed, code: str, jaar: int) -> pd.DataFrame:
         if not ind.applies_to(code):
             continue
         naam, eenheid = indicator_label(processed, name)
-        row = current.loc[name] if name in current.index else None
+        row = current.get(name)
         waarde = row["waarde"] if row is not None else np.nan
         score = row["score"] if row is not None else np.nan
-        before = previous.loc[name] if name in previous.index else None
+        before = previous.get(name)
         d_score = score - before["score"] if before is not None else np.nan
         d_value = waarde - before["waarde"] if before is not None else np.nan
         # Scored indicators get their class below, all at once (the method's rule).

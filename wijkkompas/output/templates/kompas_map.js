@@ -120,17 +120,21 @@ function wijkkompasKaart(map, data) {
     return html + "</div>";
   }
 
+  // A level's layer is made when it is first shown: the first render draws one level.
   var layers = {};
-  data.niveaus.forEach(function (n) {
-    layers[n[0]] = L.geoJSON(areas[n[0]].map(function (p) {
-      return {type: "Feature", properties: p, geometry: geometry(data.geo[p.niveau].g[p.i])};
-    }), {
-      style: style,
-      onEachFeature: function (feature, layer) {
-        layer.bindTooltip(tooltip, {sticky: true});
-      }
-    });
-  });
+  function layerOf(niveau) {
+    if (!layers[niveau]) {
+      layers[niveau] = L.geoJSON(areas[niveau].map(function (p) {
+        return {type: "Feature", properties: p, geometry: geometry(data.geo[p.niveau].g[p.i])};
+      }), {
+        style: style,
+        onEachFeature: function (feature, layer) {
+          layer.bindTooltip(tooltip, {sticky: true});
+        }
+      });
+    }
+    return layers[niveau];
+  }
 
   var legend = L.control({position: "bottomright"});
   legend.onAdd = function () {
@@ -240,9 +244,10 @@ function wijkkompasKaart(map, data) {
 
   function redraw() {
     Object.keys(layers).forEach(function (n) {
-      if (n === state.niveau) { layers[n].addTo(map); layers[n].setStyle(style); }
-      else { map.removeLayer(layers[n]); }
+      if (n !== state.niveau) { map.removeLayer(layers[n]); }
     });
+    layerOf(state.niveau).addTo(map);
+    layers[state.niveau].setStyle(style);
     legend.update();
     table();
   }
@@ -255,7 +260,7 @@ function wijkkompasKaart(map, data) {
     });
   });
   redraw();
-  var bounds = layers[state.niveau].getBounds();
+  var bounds = layerOf(state.niveau).getBounds();
   if (bounds.isValid()) { map.fitBounds(bounds, {padding: [10, 10]}); }
   if (window.performance && performance.mark) { performance.mark("wijkkompas-klaar"); }
   window.wijkkompas = {state: state, layers: layers, redraw: redraw, map: map,

@@ -1,0 +1,361 @@
+"""The compass chart of a page, written directly as SVG from its content
+(:func:`wijkkompas.output.compass.compass_content`), without matplotlib.
+
+It shows what :func:`wijkkompas.output.charts.compass_chart` shows, laid out for a web page:
+a sector per theme (radius = score, fill = class colour with its line hatch as a small
+``<pattern>``), the earlier years as lines with markers and their values, the score circles,
+the dashed reference circle at 100, the axis labels with the values per year, the legend,
+the context indicators and why a theme has no score. Every text is an SVG ``<text>`` (one
+per line), written by ElementTree, which escapes it; nothing from data becomes markup.
+
+The browser lays out the text. To leave room for it without measuring, widths are estimated
+from the advance widths of DejaVu Sans (the first font named; Arial and Helvetica, the
+fallbacks, are narrower), so the picture's view box holds every text; long texts are
+wrapped. Coordinates are in points, rounded to 0.1.
+"""
+
+from __future__ import annotations
+
+import math
+import textwrap
+import xml.etree.ElementTree as ET
+
+from wijkkompas.output.compass import NO_DATA_STUB, CompassContent, Sector
+
+SVG = "http://www.w3.org/2000/svg"
+ET.register_namespace("", SVG)
+FONTS = "DejaVu Sans, Arial, Helvetica, sans-serif"
+
+#: The characters of the width tables below, in order.
+_CHARS = ("".join(chr(c) for c in (*range(32, 127), *range(161, 256))) + "€–—‘’“”…•")
+#: Advance widths of DejaVu Sans (Book), in thousandths of an em, rounded up, for each
+#: character of ``_CHARS`` (read from the font file with fontTools; tools/font_widths.py
+#: prints them again, tests/output/test_compass_svg.py compares them with the font).
+_BOOK = (
+    "318 401 460 838 637 951 780 275 391 391 500 838 318 361 318 337 637 637 637 637 637 "
+    "637 637 637 637 637 337 337 838 838 838 531 1000 685 687 699 771 632 576 775 752 "
+    "295 295 656 558 863 749 788 604 788 695 635 611 732 685 989 686 611 686 391 337 391 "
+    "838 500 500 613 635 550 635 616 353 635 634 278 278 580 278 975 634 612 635 635 412 "
+    "521 393 634 592 818 592 592 525 637 337 637 838 401 637 637 637 637 337 500 500 "
+    "1000 472 612 838 361 1000 500 500 838 401 401 500 637 637 318 500 401 472 612 970 "
+    "970 970 531 685 685 685 685 685 685 975 699 632 632 632 632 295 295 295 295 775 749 "
+    "788 788 788 788 788 838 788 732 732 732 732 611 605 630 613 613 613 613 613 613 982 "
+    "550 616 616 616 616 278 278 278 278 612 634 612 612 612 612 612 838 612 634 634 634 "
+    "634 592 635 592 637 500 1000 318 318 519 519 1000 590")
+#: The same for DejaVu Sans Bold.
+_BOLD = (
+    "349 457 521 838 696 1002 873 307 458 458 523 838 380 416 380 366 696 696 696 696 "
+    "696 696 696 696 696 696 400 400 838 838 838 581 1000 774 763 734 831 684 684 821 "
+    "837 373 373 775 638 996 837 851 733 851 771 721 683 813 774 1104 771 725 726 458 "
+    "366 458 838 500 500 675 716 593 716 679 436 716 712 343 343 666 343 1042 712 688 "
+    "716 716 494 596 479 712 652 924 646 652 583 712 366 712 838 457 696 696 637 696 366 "
+    "500 500 1000 564 646 838 416 1000 500 500 838 438 438 500 736 637 380 500 438 564 "
+    "646 1036 1036 1036 581 774 774 774 774 774 774 1085 734 684 684 684 684 373 373 373 "
+    "373 838 837 851 851 851 851 851 838 851 813 813 813 813 725 738 720 675 675 675 675 "
+    "675 675 1048 593 679 679 679 679 343 343 343 343 688 712 688 688 688 688 688 838 "
+    "688 712 712 712 712 652 716 652 696 500 1000 380 380 658 658 1000 640")
+WIDTHS = {False: dict(zip(_CHARS, map(int, _BOOK.split()), strict=True)),
+          True: dict(zip(_CHARS, map(int, _BOLD.split()), strict=True))}
+#: The width assumed for a character outside the tables: the widest of the font's ones.
+UNKNOWN_WIDTH = 1200
+
+#: Font sizes (points), as in the matplotlib chart.
+TITLE, LABEL, VALUE, POINT, TICK, LEGEND, HEADING, BODY = 13, 9, 9, 8, 7, 8, 10, 8.5
+LINE = 1.2  # line height in ems
+ASCENT, DESCENT = 0.93, 0.24  # DejaVu Sans, in ems
+RADIUS = 180.0  # the outer circle (the upper bound of the scores)
+LABEL_PAD = 10.0  # between the outer circle and the axis labels
+MARGIN = 10.0
+#: Characters per line before a text is wrapped.
+WRAP_LABEL, WRAP_SIDE = 26, 62
+
+
+def text_width(text: str, size: float, bold: bool = False) -> float:
+    """The width (points) of ``text`` at ``size`` in DejaVu Sans: an upper bound for the
+    fonts named in the SVG."""
+    table = WIDTHS[bold]
+    return sum(table.get(c, UNKNOWN_WIDTH) for c in text) * size / 1000
+
+
+def _n(value: float) -> str:
+    """A coordinate rounded to 0.1, without a trailing ".0" and never "-0"."""
+    shown = f"{value:.1f}".rstrip("0").rstrip(".")
+    return "0" if shown == "-0" else shown
+
+
+class _Box:
+    """The extent of everything drawn so far (to set the view box)."""
+
+    def __init__(self) -> None:
+        self.x0 = self.y0 = math.inf
+        self.x1 = self.y1 = -math.inf
+
+    def add(self, x0: float, y0: float, x1: float, y1: float) -> None:
+        self.x0, self.y0 = min(self.x0, x0), min(self.y0, y0)
+        self.x1, self.y1 = max(self.x1, x1), max(self.y1, y1)
+
+
+class _Writer:
+    """Elements in drawing order, with the extent of each recorded."""
+
+    def __init__(self) -> None:
+        self.root = ET.Element(f"{{{SVG}}}svg")
+        self.defs = ET.SubElement(self.root, f"{{{SVG}}}defs")
+        self.box = _Box()
+
+    def add(self, tag: str, parent: ET.Element | None = None, **attrib: str) -> ET.Element:
+        return ET.SubElement(self.root if parent is None else parent, f"{{{SVG}}}{tag}",
+                             {k.replace("_", "-"): v for k, v in attrib.items()})
+
+    def text(self, x: float, baseline: float, text: str, size: float, bold: bool = False,
+             anchor: str = "start", **attrib: str) -> ET.Element:
+        """One line of text; ``x`` is where ``anchor`` puts it."""
+        if bold:
+            attrib["font_weight"] = "bold"
+        if anchor != "start":
+            attrib["text_anchor"] = anchor
+        element = self.add("text", x=_n(x), y=_n(baseline), font_size=_n(size), **attrib)
+        element.text = text
+        width = text_width(text, size, bold)
+        left = {"start": x, "middle": x - width / 2, "end": x - width}[anchor]
+        self.box.add(left, baseline - ASCENT * size, left + width, baseline + DESCENT * size)
+        return element
+
+    def lines(self, x: float, top: float, lines: list[str], size: float, bold: bool = False,
+              anchor: str = "start", indent: tuple[float, ...] = (), **attrib: str) -> float:
+        """Lines of text from ``top`` down; returns the bottom of the last."""
+        for i, line in enumerate(lines):
+            dx = indent[i] if i < len(indent) else 0.0
+            self.text(x + dx, top + (ASCENT + i * LINE) * size, line, size, bold, anchor,
+                      **attrib)
+        return top + ((len(lines) - 1) * LINE + ASCENT + DESCENT) * size
+
+
+def _wrapped(text: str, width: int) -> list[str]:
+    return textwrap.wrap(text, width, break_long_words=False, break_on_hyphens=False) or [text]
+
+
+def _hatch_pattern(writer: _Writer, ident: str, colour: str, hatch: str) -> None:
+    """A tile of ``colour`` with the line hatch ``hatch`` in matplotlib's notation and
+    spacing: each "/", "\\" or "x" adds 6 lines per 2 inches (144 points)."""
+    count = sum(hatch.count(c) for c in "/\\x")
+    size = 144 / (6 * count)
+    s = _n(size)
+    pattern = writer.add("pattern", writer.defs, id=ident, patternUnits="userSpaceOnUse",
+                         width=s, height=s)
+    writer.add("rect", pattern, width=s, height=s, fill=colour)
+    up = f"M0 {s}L{s} 0M-1 1L1 -1M{_n(size - 1)} {_n(size + 1)}L{_n(size + 1)} {_n(size - 1)}"
+    down = f"M0 0L{s} {s}M-1 {_n(size - 1)}L1 {_n(size + 1)}M{_n(size - 1)} -1L{_n(size + 1)} 1"
+    d = ("" if "\\" in hatch and "x" not in hatch else up) + \
+        ("" if "/" in hatch and "x" not in hatch else down)
+    writer.add("path", pattern, d=d, stroke="#000", stroke_width="1", fill="none")
+
+
+def _fill(patterns: dict[tuple[str, str], str], colour: str, hatch: str) -> str:
+    return f"url(#{patterns[(colour, hatch)]})" if hatch else colour
+
+
+def _label_anchor(angle: float) -> tuple[str, str]:
+    """(horizontal, vertical) placement of an axis label around the circle."""
+    c, s = math.cos(angle), math.sin(angle)
+    horizontal = "start" if c > 0.35 else "end" if c < -0.35 else "middle"
+    vertical = "bottom" if s > 0.35 else "top" if s < -0.35 else "centre"
+    return horizontal, vertical
+
+
+def _label_lines(sector: Sector) -> list[str]:
+    return [*_wrapped(sector.lines[0], WRAP_LABEL), *sector.lines[1:]]
+
+
+def _label_top(y: float, vertical: str, count: int) -> float:
+    height = ((count - 1) * LINE + ASCENT + DESCENT) * LABEL
+    return {"bottom": y - height, "top": y, "centre": y - height / 2}[vertical]
+
+
+def _chart_extent(content: CompassContent) -> _Box:
+    """The extent of the circle and its axis labels around a centre at (0, 0)."""
+    box = _Box()
+    box.add(-RADIUS, -RADIUS, RADIUS, RADIUS)
+    for sector, angle in zip(content.sectors, content.angles, strict=True):
+        x = (RADIUS + LABEL_PAD) * math.cos(angle)
+        y = -(RADIUS + LABEL_PAD) * math.sin(angle)
+        horizontal, vertical = _label_anchor(angle)
+        lines = _label_lines(sector)
+        width = max(text_width(line, LABEL) for line in lines)
+        left = {"start": x, "middle": x - width / 2, "end": x - width}[horizontal]
+        top = _label_top(y, vertical, len(lines))
+        box.add(left, top, left + width, top + ((len(lines) - 1) * LINE + 1.2) * LABEL)
+    return box
+
+
+def compass_svg(content: CompassContent) -> str:
+    """The compass chart of ``content`` as SVG markup (from ``<svg`` on) for a page."""
+    w = _Writer()
+    w.add("rect", width="100%", height="100%", fill="#fff")
+    w.text(MARGIN, MARGIN + ASCENT * TITLE, content.title, TITLE)
+    extent = _chart_extent(content)
+    cx = MARGIN - extent.x0
+    cy = MARGIN + (1 + LINE) * TITLE - extent.y0
+    span = content.high - content.low
+
+    def radius(score: float) -> float:
+        return min(max(score - content.low, 0.0), span) / span * RADIUS
+
+    def point(angle: float, r: float) -> tuple[float, float]:
+        return cx + r * math.cos(angle), cy - r * math.sin(angle)
+
+    patterns: dict[tuple[str, str], str] = {}
+    looks = [(s.colour, s.hatch) for s in content.sectors] + \
+        [(c.colour, c.hatch) for c in content.classes]
+    for colour, hatch in looks:
+        if hatch and (colour, hatch) not in patterns:
+            patterns[(colour, hatch)] = f"wkk-arcering-{len(patterns) + 1}"
+            _hatch_pattern(w, patterns[(colour, hatch)], colour, hatch)
+
+    # Score circles and a radial line per sector, the outer circle, the score labels.
+    grid = w.add("g", stroke="#999", stroke_width="0.5", fill="none")
+    for tick in content.ticks:
+        w.add("circle", grid, cx=_n(cx), cy=_n(cy), r=_n(radius(tick)))
+    spokes = "".join(f"M{_n(cx)} {_n(cy)}L{_n(x)} {_n(y)}"
+                     for x, y in (point(a, RADIUS) for a in content.angles))
+    if spokes:
+        w.add("path", grid, d=spokes)
+    w.add("circle", cx=_n(cx), cy=_n(cy), r=_n(RADIUS), stroke="#000", stroke_width="1",
+          fill="none")
+    w.box.add(cx - RADIUS, cy - RADIUS, cx + RADIUS, cy + RADIUS)
+    for tick in content.ticks:
+        x, y = point(math.radians(22.5), radius(tick))
+        w.text(x + 2, y - 2, str(tick), TICK, fill="#444")
+
+    # The bars of this year; "geen data" as a short hatched stub at the centre.
+    half = content.bar_width / 2
+    for sector, angle in zip(content.sectors, content.angles, strict=True):
+        r = radius(sector.score) if not math.isnan(sector.score) else \
+            radius(content.low + NO_DATA_STUB)
+        if r <= 0:
+            continue
+        (x1, y1), (x2, y2) = point(angle - half, r), point(angle + half, r)
+        w.add("path", d=f"M{_n(cx)} {_n(cy)}L{_n(x1)} {_n(y1)}A{_n(r)} {_n(r)} 0 0 0 "
+                        f"{_n(x2)} {_n(y2)}Z",
+              fill=_fill(patterns, sector.colour, sector.hatch), stroke="#000",
+              stroke_width="0.8")
+
+    w.add("circle", cx=_n(cx), cy=_n(cy), r=_n(radius(content.reference)), fill="none",
+          stroke="#000", stroke_width="1", stroke_dasharray="3.7 1.6")
+
+    # The earlier years: a closed line through the sectors with a score, broken where a
+    # sector has none, a marker and the value at each point.
+    for number, series in enumerate(content.series):
+        points = [point(a, radius(v)) if not math.isnan(v) else None
+                  for a, v in zip(content.angles, series.values, strict=True)]
+        d = "".join(f"M{_n(a[0])} {_n(a[1])}L{_n(b[0])} {_n(b[1])}"
+                    for a, b in zip(points, points[1:] + points[:1], strict=True)
+                    if a is not None and b is not None and a != b)
+        look = {"stroke_dasharray": "1.6 2.6"} if series.dotted else {}
+        if d:
+            w.add("path", d=d, fill="none", stroke=series.colour, stroke_width="1.6", **look)
+        # The value beside its point, off the sector's middle line (where the bar's own
+        # score stands): the previous year on the counter-clockwise side, the base year on
+        # the clockwise side, so that equal values stay readable.
+        side = 1.0 if number == 0 else -1.0
+        for p, text, angle in zip(points, series.texts, content.angles, strict=True):
+            if p is None or text is None:
+                continue
+            x, y = p
+            if series.marker == "o":
+                w.add("circle", cx=_n(x), cy=_n(y), r="3", fill=series.colour)
+            else:
+                w.add("rect", x=_n(x - 3), y=_n(y - 3), width="6", height="6",
+                      fill=series.colour)
+            dx, dy = -math.sin(angle) * side, -math.cos(angle) * side
+            anchor = "start" if dx > 0.35 else "end" if dx < -0.35 else "middle"
+            baseline = y + 6 * dy + (ASCENT * POINT if dy > 0.35 else 0.0 if dy < -0.35
+                                     else 0.35 * POINT)
+            w.text(x + 6 * dx, baseline, text, POINT, anchor=anchor, fill=series.colour,
+                   stroke="#fff", stroke_width="2.5", stroke_linejoin="round",
+                   paint_order="stroke")
+
+    # The score of each bar, on a white halo, just beyond the bar (and beyond the stubs
+    # at the centre when the score is below the lower bound).
+    for sector, angle in zip(content.sectors, content.angles, strict=True):
+        if sector.value_text is not None:
+            at = max(min(sector.score, content.high), content.low + NO_DATA_STUB) + 4
+            x, y = point(angle, radius(at))
+            w.text(x, y + 0.35 * VALUE, sector.value_text, VALUE, bold=True, anchor="middle",
+                   stroke="#fff", stroke_width="3", stroke_linejoin="round",
+                   paint_order="stroke")
+
+    # Axis labels: the theme and its values per year, outside the circle.
+    for sector, angle in zip(content.sectors, content.angles, strict=True):
+        x, y = point(angle, RADIUS + LABEL_PAD)
+        horizontal, vertical = _label_anchor(angle)
+        lines = _label_lines(sector)
+        w.lines(x, _label_top(y, vertical, len(lines)), lines, LABEL, anchor=horizontal)
+
+    chart_bottom = cy + extent.y1
+    side = cx + extent.x1 + 30
+    _legend(w, content, patterns, MARGIN, chart_bottom + 16)
+
+    # Beside the chart: the context indicators, and why a theme has no score.
+    top = cy - RADIUS
+    top = w.lines(side, top, [content.context_title], HEADING, bold=True) + 6
+    context: list[str] = []
+    indent: list[float] = []
+    for line in content.context:
+        parts = _wrapped(line, WRAP_SIDE)
+        context += parts
+        indent += [0.0] + [10.0] * (len(parts) - 1)
+    top = w.lines(side, top, context, BODY, indent=tuple(indent))
+    if content.missing_title is not None:
+        top = w.lines(side, top + 18, [content.missing_title], HEADING, bold=True) + 6
+        missing: list[str] = []
+        indent = []
+        for line in content.missing:
+            parts = _wrapped(line, WRAP_SIDE)
+            missing += parts
+            indent += [0.0] + [10.0] * (len(parts) - 1)
+        w.lines(side, top, missing, BODY, indent=tuple(indent))
+
+    box = w.box
+    width, height = box.x1 + MARGIN, box.y1 + MARGIN
+    w.root.set("viewBox", f"0 0 {_n(width)} {_n(height)}")
+    w.root.set("width", f"{_n(width)}pt")
+    w.root.set("height", f"{_n(height)}pt")
+    w.root.set("font-family", FONTS)
+    return ET.tostring(w.root, encoding="unicode")
+
+
+def _legend(w: _Writer, content: CompassContent, patterns: dict[tuple[str, str], str],
+            left: float, top: float) -> None:
+    """The legend in three columns (filled column by column, as matplotlib does): what a
+    bar is, the classes, the reference circle and the earlier years."""
+    entries: list[tuple[str, str, dict[str, str]]] = [
+        (content.bar_label, "patch", {"fill": "#fff"})]
+    entries += [(c.label, "patch", {"fill": _fill(patterns, c.colour, c.hatch)})
+                for c in content.classes]
+    entries.append((content.reference_label, "line",
+                    {"stroke": "#000", "stroke_dasharray": "3.7 1.6", "stroke_width": "1"}))
+    entries += [(s.label, s.marker, {"stroke": s.colour, "stroke_width": "1.6",
+                                     **({"stroke_dasharray": "1.6 2.6"} if s.dotted else {})})
+                for s in content.series]
+    rows = math.ceil(len(entries) / 3)
+    step = LEGEND * 1.6
+    x = left
+    for column in range(3):
+        part = entries[column * rows:(column + 1) * rows]
+        if not part:
+            break
+        for i, (label, kind, look) in enumerate(part):
+            y = top + i * step  # the middle of the row
+            if kind == "patch":
+                w.add("rect", x=_n(x), y=_n(y - 3.5), width="16", height="7", stroke="#000",
+                      stroke_width="0.8", **look)
+            else:
+                w.add("path", d=f"M{_n(x)} {_n(y)}L{_n(x + 16)} {_n(y)}", fill="none", **look)
+                colour = look["stroke"]
+                if kind == "o":
+                    w.add("circle", cx=_n(x + 8), cy=_n(y), r="3", fill=colour)
+                elif kind == "s":
+                    w.add("rect", x=_n(x + 5), y=_n(y - 3), width="6", height="6", fill=colour)
+            w.text(x + 22, y + 0.35 * LEGEND, label, LEGEND)
+        x += 22 + max(text_width(label, LEGEND) for label, _, _ in part) + 18
