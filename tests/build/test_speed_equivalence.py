@@ -90,3 +90,29 @@ def test_fast_build_equals_the_reference(raw, monkeypatch, target):
     for name in ("verdicts", "report", "herindeling", "definitions"):
         pd.testing.assert_frame_equal(fast_side[name], slow_side[name], check_exact=True)
     assert fast_side["target"] == slow_side["target"]
+
+
+def test_parquet_reads_back_as_the_table(raw, monkeypatch, tmp_path):
+    """The written indicator table, read back, is the table in memory with text columns,
+    also when it is written in several row groups and without statistics on text."""
+    import pyarrow.parquet as pq
+
+    from wijkkompas import storage
+
+    monkeypatch.setattr(storage, "CHUNK_ROWS", 1000)
+    result = stage.run_build(raw.parent, EXAMPLE, 2021, say=lambda _: None,
+                             out_dir=tmp_path / "uit")
+    table = result.table
+    assert len(table) > 3 * storage.CHUNK_ROWS
+    path = tmp_path / "uit" / "indicatoren.parquet"
+    back = pd.read_parquet(path)
+    text = [c for c in table.columns if isinstance(table[c].dtype, pd.CategoricalDtype)]
+    assert text and all(back[c].dtype == "str" for c in text)
+    expected = table.astype(dict.fromkeys(text, "str"))
+    pd.testing.assert_frame_equal(back, expected, check_exact=True)
+    meta = pq.ParquetFile(path).metadata
+    assert meta.num_row_groups == -(-len(table) // storage.CHUNK_ROWS)
+    columns = meta.row_group(0)
+    stats = {columns.column(i).path_in_schema: columns.column(i).is_stats_set
+             for i in range(columns.num_columns)}
+    assert stats == {c: c not in text for c in table.columns}
