@@ -318,6 +318,7 @@ def test_local_columns_differing_only_in_capitals_are_refused(tmp_path):
     ('[{"WijkenEnBuurten": "GM0141    "}, ["GM0141"]]',
      "is geen lijst van rijen; haal de tabel opnieuw op met 'wijkkompas fetch --refresh'."),
     ('[{"WijkenEnBuurten": "GM0141    ", "AantalInwoners_5": 12', "niet lezen ("),
+    ("", "niet lezen ("),
 ])
 def test_a_damaged_cbs_dataset_is_one_line(tmp_path, text, problem):
     from wijkkompas.build.sources import read_cbs_table

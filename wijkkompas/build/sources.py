@@ -14,10 +14,12 @@ to when it is not the frame's year.
 from __future__ import annotations
 
 import math
+import mmap
+import os
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
-from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -90,28 +92,36 @@ def _row_decoder(keys: tuple[str, ...]) -> msgspec.json.Decoder:
     return msgspec.json.Decoder(list[row])
 
 
-def _load_columns(path: Path, keys: list[str]) -> dict[str, list[Any]]:
+def _load_columns(path: Path, keys: list[str]) -> dict[str, Sequence[Any]]:
     """The values of ``keys`` in every row of a TypedDataSet, column by column.
 
     Decoding only the columns the catalogue uses is about twice as fast as parsing every
-    field of CBS's wide tables (128 topics of which the catalogue uses about 40).
+    field of CBS's wide tables (128 topics of which the catalogue uses about 40). The file
+    is decoded from a memory map (no copy of its bytes), and the rows are turned into
+    columns in one transposition (``zip`` of the rows as tuples).
     """
     try:
-        rows = _row_decoder(tuple(keys)).decode(path.read_bytes())
+        with path.open("rb") as handle:
+            if os.fstat(handle.fileno()).st_size == 0:
+                rows = _row_decoder(tuple(keys)).decode(b"")
+            else:
+                with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as view:
+                    rows = _row_decoder(tuple(keys)).decode(view)
     except msgspec.ValidationError:
         raise WijkkompasError(f"{path} is geen lijst van rijen; haal de tabel opnieuw op "
                               "met 'wijkkompas fetch --refresh'.") from None
-    except (OSError, msgspec.DecodeError) as exc:
+    except (OSError, ValueError, msgspec.DecodeError) as exc:
         raise WijkkompasError(
             f"Kan {path} niet lezen ({exc}). Haal de tabel opnieuw op met "
             "'wijkkompas fetch --refresh'."
         ) from None
     if not rows:
         return {key: [] for key in keys}
-    return {key: list(map(attrgetter(f"k{i}"), rows)) for i, key in enumerate(keys)}
+    columns = zip(*map(msgspec.structs.astuple, rows), strict=True)
+    return dict(zip(keys, columns, strict=True))
 
 
-def _numbers(values: list[Any]) -> np.ndarray | None:
+def _numbers(values: Sequence[Any]) -> np.ndarray | None:
     """A column of JSON numbers and nulls as floats (null, a secret value, is NaN); None
     when it holds anything else (text, true/false), which the caller parses and checks."""
     try:
