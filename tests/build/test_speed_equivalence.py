@@ -116,3 +116,53 @@ def test_parquet_reads_back_as_the_table(raw, monkeypatch, tmp_path):
     stats = {columns.column(i).path_in_schema: columns.column(i).is_stats_set
              for i in range(columns.num_columns)}
     assert stats == {c: c not in text for c in table.columns}
+
+
+FINAL_ORDER = ["indicator", "jaar", "indeling", "niveau", "gebiedscode", "bron"]
+
+
+@pytest.fixture(scope="module")
+def cbs_only(raw, tmp_path_factory):
+    """The fixture's CBS tables alone, as a national build has them: nothing to complete,
+    carry or add, so the rows are joined in their final order."""
+    import json
+
+    folder = tmp_path_factory.mktemp("alleen_cbs") / "raw"
+    manifest = json.loads((raw / "manifest.json").read_text(encoding="utf-8"))
+    (folder / "cbs").mkdir(parents=True)
+    for entry in manifest["cbs"].values():
+        (folder / "cbs" / entry["table_id"]).symlink_to(raw / "cbs" / entry["table_id"])
+    (folder / "manifest.json").write_text(json.dumps({"cbs": manifest["cbs"]}),
+                                          encoding="utf-8")
+    return folder
+
+
+def test_cbs_only_build_equals_the_reference(cbs_only, monkeypatch):
+    fast, _ = stage.build_table(cbs_only)
+    with monkeypatch.context() as patch:
+        _reference(patch)
+        slow, _ = stage.build_table(cbs_only)
+    assert set(slow["bron"]) == {"CBS 85984NED", "CBS 85618NED"}
+    assert set(slow["niveau"]) == {"gemeente", "wijk", "buurt"}
+    text = [c for c in fast.columns if isinstance(fast[c].dtype, pd.CategoricalDtype)]
+    pd.testing.assert_frame_equal(fast.astype({c: slow[c].dtype for c in text}), slow,
+                                  check_exact=True, check_dtype=False)
+
+
+def test_cbs_rows_are_joined_in_the_final_order(cbs_only):
+    """``stack`` lays the rows of CBS tables out in the final order, so that the final
+    sort moves nothing; the same rows sorted by the reference are the same table."""
+    from wijkkompas.build.indicators import compute_rows, sort_rows, stack
+
+    read = stage.read_sources(cbs_only)
+    # Tables in the reverse order and areas shuffled: the order is made, not inherited.
+    for source in read:
+        source.frame = source.frame.sample(frac=1.0, random_state=141).reset_index(drop=True)
+    rows = stack([compute_rows(s.frame, s.indeling) for s in reversed(read)])
+    assert set(rows["bron"]) == {"CBS 85984NED", "CBS 85618NED"} and len(rows) > 100
+    plain = rows.astype({c: "str" for c in rows.columns
+                         if isinstance(rows[c].dtype, pd.CategoricalDtype)})
+    pd.testing.assert_frame_equal(plain, reference_build.sort_rows(plain, FINAL_ORDER),
+                                  check_exact=True)
+    again = sort_rows(rows.copy(), FINAL_ORDER)
+    pd.testing.assert_frame_equal(again, rows, check_exact=True)

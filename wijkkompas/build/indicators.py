@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from wijkkompas.build.catalogue import indicators
+from wijkkompas.build.catalogue import Indicator, indicators
 
 COLUMNS = ["gebiedscode", "gebiedsnaam", "niveau", "jaar", "indeling", "indicator", "waarde",
            "teller", "noemer", "bron", "status", "indelingswijziging", "dekking"]
@@ -72,7 +72,8 @@ def stack(frames: Sequence[pd.DataFrame | IndicatorRows], consume: bool = False
     """The frames (same columns) one under the other, column by column; every text column
     categorical with the sorted union of the categories. With ``consume`` each column is
     taken out of the given frames once it is joined, so that a large table is not held
-    twice.
+    twice. When every frame is an ``IndicatorRows``, ``stack_rows`` joins them instead
+    (in the order of the final table, not one under the other).
 
     Empty frames are left out: they have untyped columns, and with them pandas would turn
     every column of the result into objects.
@@ -81,6 +82,8 @@ def stack(frames: Sequence[pd.DataFrame | IndicatorRows], consume: bool = False
     if not filled:
         first = frames[0] if frames else None
         return first if isinstance(first, pd.DataFrame) else pd.DataFrame(columns=INTERNAL)
+    if all(isinstance(f, IndicatorRows) for f in filled):
+        return stack_rows(filled)  # type: ignore[arg-type]
     columns: dict[str, Any] = {}
     for name in filled[0].columns:
         if name not in TEXT:
@@ -141,13 +144,23 @@ def sort_rows(table: pd.DataFrame, by: list[str], consume: bool = False) -> pd.D
         for name, size in zip(by, sizes, strict=True):
             combined *= size
             combined += key(name)[0]
+        if (combined[1:] >= combined[:-1]).all():
+            # Already in order (rows made in the final order, see ``stack_rows``).
+            return _taken(table, None, consume)
         order = np.argsort(combined, kind="stable")
         del combined
     else:
         order = np.lexsort([key(name)[0] for name in reversed(by)])
+    return _taken(table, order, consume)
+
+
+def _taken(table: pd.DataFrame, order: np.ndarray | None, consume: bool
+           ) -> pd.DataFrame:
+    """``table``'s rows in ``order`` (None: as they are) as a new frame, a column at a time;
+    with ``consume`` each column is taken out of ``table`` once it is copied."""
     columns = {}
     for name in list(table.columns):
-        columns[name] = table[name].array.take(order)
+        columns[name] = table[name].array if order is None else table[name].array.take(order)
         if consume:
             del table[name]
     return pd.DataFrame(columns, copy=False)
@@ -186,35 +199,61 @@ class IndicatorRows:
         # number columns into one block).
         return pd.DataFrame({name: self._column(name) for name in INTERNAL}, copy=False)
 
+    def triple(self, ind: Indicator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The teller, noemer and waarde of one chosen indicator, a value per area."""
+        wide = self.wide
+        if ind.berekening == "aantal":
+            teller = wide[ind.teller].astype("float64").to_numpy()
+            return teller, np.full(len(wide), np.nan), teller
+        if ind.berekening == "gemiddelde":
+            waarde = wide[ind.teller].astype("float64").to_numpy()
+            noemer = wide[ind.noemer].astype("float64").to_numpy()
+            return waarde * noemer, noemer, waarde
+        teller = wide[ind.teller].astype("float64").to_numpy()
+        noemer = wide[ind.noemer].astype("float64").to_numpy()
+        with np.errstate(divide="ignore", invalid="ignore"):
+            waarde = ind.factor * teller / np.where(noemer > 0, noemer, np.nan)
+        return teller, noemer, waarde
+
     def _numbers(self, kind: str) -> np.ndarray:
         """The teller, noemer or waarde of every chosen indicator, one after the other."""
-        wide, rows, parts = self.wide, len(self.wide), []
-        for ind in self.chosen:
-            if ind.berekening == "aantal":
-                teller = wide[ind.teller].astype("float64").to_numpy()
-                noemer = np.full(rows, np.nan)
-                waarde = teller
-            elif ind.berekening == "gemiddelde":
-                waarde = wide[ind.teller].astype("float64").to_numpy()
-                noemer = wide[ind.noemer].astype("float64").to_numpy()
-                teller = waarde * noemer
-            else:
-                teller = wide[ind.teller].astype("float64").to_numpy()
-                noemer = wide[ind.noemer].astype("float64").to_numpy()
-                with np.errstate(divide="ignore", invalid="ignore"):
-                    waarde = ind.factor * teller / np.where(noemer > 0, noemer, np.nan)
-            parts.append({"teller": teller, "noemer": noemer, "waarde": waarde}[kind])
-        return np.concatenate(parts)
+        position = ("teller", "noemer", "waarde").index(kind)
+        return np.concatenate([self.triple(ind)[position] for ind in self.chosen])
+
+    def in_area_order(self) -> IndicatorRows:
+        """The same rows with the areas in the order of the final table: by level, then
+        code, as text (missing last); equal areas keep their order."""
+        key = pd.DataFrame({"niveau": self.wide["niveau"].astype("str"),
+                            "gebiedscode": self.wide["gebiedscode"].astype("str")})
+        order = key.sort_values(["niveau", "gebiedscode"], kind="stable",
+                                na_position="last").index.to_numpy()
+        if (order == np.arange(len(order))).all():
+            return self
+        return IndicatorRows(self.wide.iloc[order].reset_index(drop=True), self.indeling)
+
+    def small(self, name: str) -> Any:
+        """One value per area of a column that is the same for every indicator: the area
+        columns as categorical, ``jaar``, ``indeling`` and ``indelingswijziging``."""
+        wide = self.wide
+        if name in ("gebiedscode", "gebiedsnaam", "niveau", "bron", "bron_id"):
+            return _as_categorical(wide["bron" if name == "bron_id" else name])
+        if name == "jaar" or (name == "indeling" and self.indeling is None):
+            return wide["jaar"].to_numpy(dtype=np.int64)
+        if name == "indeling":
+            return np.full(len(wide), self.indeling, dtype=np.int64)
+        if name == "indelingswijziging":
+            if "indelingswijziging" not in wide:
+                return np.full(len(wide), np.nan)
+            return wide["indelingswijziging"].to_numpy(dtype="float64", na_value=np.nan)
+        raise KeyError(name)
 
     def _column(self, name: str) -> Any:
-        wide, rows, times = self.wide, len(self.wide), len(self.chosen)
+        rows, times = len(self.wide), len(self.chosen)
         if name in ("gebiedscode", "gebiedsnaam", "niveau", "bron", "bron_id"):
-            area = _as_categorical(wide["bron" if name == "bron_id" else name])
+            area = self.small(name)
             return pd.Categorical.from_codes(np.tile(area.codes, times), dtype=area.dtype)
-        if name == "jaar" or (name == "indeling" and self.indeling is None):
-            return np.tile(wide["jaar"].to_numpy(dtype=np.int64), times)
-        if name == "indeling":
-            return np.full(rows * times, self.indeling, dtype=np.int64)
+        if name in ("jaar", "indeling", "indelingswijziging"):
+            return np.tile(self.small(name), times)
         if name == "indicator":
             names = sorted({ind.indicator for ind in self.chosen})
             position = {n: i for i, n in enumerate(names)}
@@ -230,12 +269,102 @@ class IndicatorRows:
                 categories=pd.Index(["ontbreekt", "waargenomen"], dtype="str"))
         if name == "dekking":
             return np.where(np.isnan(self._numbers("waarde")), np.nan, 1.0)
-        if name == "indelingswijziging":
-            if "indelingswijziging" not in wide:
-                return np.full(rows * times, np.nan)
-            return np.tile(wide["indelingswijziging"].to_numpy(dtype="float64",
-                                                               na_value=np.nan), times)
         raise KeyError(name)
+
+
+def _code_dtype(categories: int) -> type[np.signedinteger]:
+    """The integer type pandas keeps the codes of that many categories in."""
+    for kind in (np.int8, np.int16, np.int32):
+        if categories < np.iinfo(kind).max:
+            return kind
+    return np.int64
+
+
+def _united(values: list[pd.Categorical]) -> pd.Index:
+    """The sorted union of the categories of ``values``."""
+    categories = values[0].categories
+    for value in values[1:]:
+        if not value.categories.equals(categories):
+            categories = categories.union(value.categories)
+    return categories if categories.is_monotonic_increasing else categories.sort_values()
+
+
+def stack_rows(parts: Sequence[IndicatorRows]) -> pd.DataFrame:
+    """The rows of several sources as one table, in the order of the final table where
+    the sources allow it: by indicator, then source (year, indeling, bron), then area
+    (level, code). The final sort (``sort_rows``) then finds nothing to move when no
+    other rows are added, as in a build of CBS tables only.
+
+    Every column is made once at its full length and filled block by block (an
+    indicator of one source); nothing is concatenated.
+    """
+    parts = [part.in_area_order() for part in parts if len(part)]
+    if not parts:
+        return pd.DataFrame(columns=INTERNAL)
+
+    def order(part: IndicatorRows) -> tuple[int, int, str]:
+        first = part.wide.iloc[0]
+        return (int(first["jaar"]), int(part.indeling or first["jaar"]), str(first["bron"]))
+
+    parts.sort(key=order)  # stable: equal sources keep their order
+    names = sorted({ind.indicator for part in parts for ind in part.chosen})
+    blocks = []  # (part, indicator, start); every block is len(part.wide) rows long
+    start = 0
+    for name in names:
+        for part in parts:
+            for ind in part.chosen:
+                if ind.indicator == name:
+                    blocks.append((part, ind, start))
+                    start += len(part.wide)
+    total = start
+
+    def spread(values: dict[int, np.ndarray], dtype: Any) -> np.ndarray:
+        out = np.empty(total, dtype=dtype)
+        for part, _ind, begin in blocks:
+            out[begin:begin + len(part.wide)] = values[id(part)]
+        return out
+
+    columns: dict[str, Any] = {}
+    for name in ("gebiedscode", "gebiedsnaam", "niveau"):
+        columns[name] = _spread_text(parts, name, spread)
+    for name in ("jaar", "indeling"):
+        columns[name] = spread({id(p): p.small(name) for p in parts}, np.int64)
+    position = {name: code for code, name in enumerate(names)}
+    codes = np.empty(total, dtype=_code_dtype(len(names)))
+    numbers = {kind: np.empty(total) for kind in ("waarde", "teller", "noemer")}
+    for part, ind, begin in blocks:
+        end = begin + len(part.wide)
+        codes[begin:end] = position[ind.indicator]
+        teller, noemer, waarde = part.triple(ind)
+        numbers["teller"][begin:end] = teller
+        numbers["noemer"][begin:end] = noemer
+        numbers["waarde"][begin:end] = waarde
+    columns["indicator"] = pd.Categorical.from_codes(
+        codes, dtype=pd.CategoricalDtype(pd.Index(names, dtype="str")))
+    columns.update(numbers)
+    columns["bron"] = _spread_text(parts, "bron", spread)
+    known = ~np.isnan(numbers["waarde"])
+    columns["status"] = pd.Categorical.from_codes(
+        known.view(np.int8), dtype=pd.CategoricalDtype(
+            pd.Index(["ontbreekt", "waargenomen"], dtype="str")))
+    columns["indelingswijziging"] = spread(
+        {id(p): p.small("indelingswijziging") for p in parts}, np.float64)
+    columns["dekking"] = np.where(known, 1.0, np.nan)
+    del known
+    columns["bron_id"] = _spread_text(parts, "bron_id", spread)
+    return pd.DataFrame({name: columns[name] for name in INTERNAL}, copy=False)
+
+
+def _spread_text(parts: Sequence[IndicatorRows], name: str, spread: Any) -> pd.Categorical:
+    """A text column of ``stack_rows``: each source's area codes recoded into the united
+    categories once, then written into every block of that source."""
+    values = {id(p): p.small(name) for p in parts}
+    categories = _united(list(values.values()))
+    dtype = _code_dtype(len(categories))
+    small = {key: _recoded(value, categories).astype(dtype, copy=False)
+             for key, value in values.items()}
+    return pd.Categorical.from_codes(spread(small, dtype),
+                                     dtype=pd.CategoricalDtype(categories))
 
 
 def compute_rows(frame: pd.DataFrame, indeling: int | None = None) -> IndicatorRows:
