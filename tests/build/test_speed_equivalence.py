@@ -166,3 +166,29 @@ def test_cbs_rows_are_joined_in_the_final_order(cbs_only):
                                   check_exact=True)
     again = sort_rows(rows.copy(), FINAL_ORDER)
     pd.testing.assert_frame_equal(again, rows, check_exact=True)
+
+
+def test_cbs_only_build_reads_no_boundaries(cbs_only, tmp_path):
+    """A build of CBS tables alone handles no boundaries: in a fresh interpreter it
+    imports none of the readers of kaart files and PDOK boundaries until it writes the
+    empty grenzen.gpkg (one empty layer, as before)."""
+    import subprocess
+    import sys
+
+    import geopandas as gpd
+    import pyogrio
+
+    out = tmp_path / "uit"
+    code = ("import sys\nfrom pathlib import Path\nfrom wijkkompas.build import stage\n"
+            "table, side = stage.build_table(Path(sys.argv[1]) / 'raw')\n"
+            "print(sorted(m for m in ('geopandas', 'pyogrio', 'wijkkompas.fetch.kaart_import', "
+            "'wijkkompas.fetch.pdok') if m in sys.modules))\n"
+            "stage.run_build(Path(sys.argv[1]), say=lambda _: None, out_dir=Path(sys.argv[2]))")
+    done = subprocess.run([sys.executable, "-c", code, str(cbs_only.parent), str(out)],
+                          capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
+    path = out / "grenzen.gpkg"
+    assert [list(layer) for layer in pyogrio.list_layers(path)] == [["leeg", "Unknown"]]
+    empty = gpd.read_file(path, layer="leeg")
+    assert len(empty) == 0 and list(empty.columns) == ["gebiedscode", "geometry"]
+    assert empty.crs.to_epsg() == 28992

@@ -38,7 +38,6 @@ from wijkkompas.build.catalogue import (
     variables,
 )
 from wijkkompas.errors import WijkkompasError, capped
-from wijkkompas.fetch.kaart_import import read_kaart
 from wijkkompas.gebied import CODE_RE, level_of
 
 BASE_COLUMNS = ("gebiedscode", "gebiedsnaam", "niveau", "jaar", "bron")
@@ -187,6 +186,9 @@ def read_cbs_table(folder: Path, table_id: str, jaar: int) -> SourceFrame:
 
 def read_kaart_source(path: Path, jaar: int) -> SourceFrame:
     """An imported wijk- en buurtkaart attribute file as a wide frame of catalogue variables."""
+    # Imported here: reading kaart files needs GDAL and pyproj, CBS tables do not.
+    from wijkkompas.fetch.kaart_import import read_kaart
+
     table = read_kaart(path)
     data = table.frame
     keys, percent = resolve_kaart(list(data.columns))
