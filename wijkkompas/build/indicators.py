@@ -166,6 +166,10 @@ def _taken(table: pd.DataFrame, order: np.ndarray | None, consume: bool
     return pd.DataFrame(columns, copy=False)
 
 
+#: The columns of a wide frame that describe its areas (and source).
+_AREA = ("gebiedscode", "gebiedsnaam", "niveau", "bron")
+
+
 class IndicatorRows:
     """The long rows of every indicator a wide frame has, made one column at a time.
 
@@ -182,6 +186,9 @@ class IndicatorRows:
         self.chosen = [ind for ind in indicators().values() if ind.teller in wide.columns
                        and (not ind.noemer or ind.noemer in wide.columns)]
         self.columns = list(INTERNAL) if self.chosen else []
+        #: The area columns as categorical, one value per area, made once.
+        self._area: dict[str, pd.Categorical] = {}
+        self._floats: dict[str, np.ndarray] = {}
 
     def __len__(self) -> int:
         return len(self.wide) * len(self.chosen)
@@ -199,18 +206,22 @@ class IndicatorRows:
         # number columns into one block).
         return pd.DataFrame({name: self._column(name) for name in INTERNAL}, copy=False)
 
+    def _float(self, column: str) -> np.ndarray:
+        """A variable of the wide frame as floats, converted once."""
+        values = self._floats.get(column)
+        if values is None:
+            values = self._floats[column] = self.wide[column].astype("float64").to_numpy()
+        return values
+
     def triple(self, ind: Indicator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The teller, noemer and waarde of one chosen indicator, a value per area."""
-        wide = self.wide
         if ind.berekening == "aantal":
-            teller = wide[ind.teller].astype("float64").to_numpy()
-            return teller, np.full(len(wide), np.nan), teller
+            teller = self._float(ind.teller)
+            return teller, np.full(len(teller), np.nan), teller
         if ind.berekening == "gemiddelde":
-            waarde = wide[ind.teller].astype("float64").to_numpy()
-            noemer = wide[ind.noemer].astype("float64").to_numpy()
+            waarde, noemer = self._float(ind.teller), self._float(ind.noemer)
             return waarde * noemer, noemer, waarde
-        teller = wide[ind.teller].astype("float64").to_numpy()
-        noemer = wide[ind.noemer].astype("float64").to_numpy()
+        teller, noemer = self._float(ind.teller), self._float(ind.noemer)
         with np.errstate(divide="ignore", invalid="ignore"):
             waarde = ind.factor * teller / np.where(noemer > 0, noemer, np.nan)
         return teller, noemer, waarde
@@ -223,20 +234,29 @@ class IndicatorRows:
     def in_area_order(self) -> IndicatorRows:
         """The same rows with the areas in the order of the final table: by level, then
         code, as text (missing last); equal areas keep their order."""
-        key = pd.DataFrame({"niveau": self.wide["niveau"].astype("str"),
-                            "gebiedscode": self.wide["gebiedscode"].astype("str")})
-        order = key.sort_values(["niveau", "gebiedscode"], kind="stable",
-                                na_position="last").index.to_numpy()
+        area = {name: self.small(name) for name in _AREA}
+
+        def rank(values: pd.Categorical) -> np.ndarray:
+            codes = values.codes.astype(np.int64)
+            codes[codes < 0] = len(values.categories)  # missing last
+            return codes  # the categories are sorted: codes order as the text does
+
+        order = np.lexsort((rank(area["gebiedscode"]), rank(area["niveau"])))
         if (order == np.arange(len(order))).all():
             return self
-        return IndicatorRows(self.wide.iloc[order].reset_index(drop=True), self.indeling)
+        ordered = IndicatorRows(self.wide.take(order).reset_index(drop=True), self.indeling)
+        ordered._area = {name: values.take(order) for name, values in area.items()}
+        return ordered
 
     def small(self, name: str) -> Any:
         """One value per area of a column that is the same for every indicator: the area
         columns as categorical, ``jaar``, ``indeling`` and ``indelingswijziging``."""
         wide = self.wide
         if name in ("gebiedscode", "gebiedsnaam", "niveau", "bron", "bron_id"):
-            return _as_categorical(wide["bron" if name == "bron_id" else name])
+            name = "bron" if name == "bron_id" else name
+            if name not in self._area:
+                self._area[name] = _as_categorical(wide[name])
+            return self._area[name]
         if name == "jaar" or (name == "indeling" and self.indeling is None):
             return wide["jaar"].to_numpy(dtype=np.int64)
         if name == "indeling":
