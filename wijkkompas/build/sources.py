@@ -69,6 +69,18 @@ def _to_counts(frame: pd.DataFrame, percent: set[str]) -> None:
             frame[name] = float("nan")
 
 
+def _to_counts_arrays(columns: dict[str, Any], percent: set[str], rows: int) -> None:
+    """``_to_counts`` on the float arrays of a frame still to be made (the same steps in
+    the same order, without a DataFrame's cost of replacing a column)."""
+    catalogue = variables()
+    for name in percent:
+        basis = catalogue[name].basis
+        if basis in columns:
+            columns[name] = columns[name] * columns[basis] / 100.0
+        else:
+            columns[name] = np.full(rows, np.nan)
+
+
 def _load_json(path: Path) -> Any:
     """A raw JSON file, parsed with orjson (strict UTF-8 and JSON, several times faster
     than the standard library on CBS's large TypedDataSet files)."""
@@ -179,8 +191,8 @@ def read_cbs_table(folder: Path, table_id: str, jaar: int) -> SourceFrame:
     if wrong:
         raise WijkkompasError(f"{data_path}: {capped(wrong)}. Haal de tabel opnieuw op met "
                               "'wijkkompas fetch --refresh'.")
+    _to_counts_arrays(columns, resolution.percent, len(codes))
     frame = pd.DataFrame(columns)
-    _to_counts(frame, resolution.percent)
     return SourceFrame(f"CBS {table_id}", jaar, frame, resolution)
 
 
