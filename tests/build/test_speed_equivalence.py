@@ -169,9 +169,9 @@ def test_cbs_rows_are_joined_in_the_final_order(cbs_only):
 
 
 def test_cbs_only_build_reads_no_boundaries(cbs_only, tmp_path):
-    """A build of CBS tables alone handles no boundaries: in a fresh interpreter it
-    imports none of the readers of kaart files and PDOK boundaries until it writes the
-    empty grenzen.gpkg (one empty layer, as before)."""
+    """A build of CBS tables alone handles no boundaries and fetches nothing: in a fresh
+    interpreter it imports none of the readers of kaart files and PDOK boundaries until it
+    writes the empty grenzen.gpkg (one empty layer, as before), nor the fetch client."""
     import subprocess
     import sys
 
@@ -182,7 +182,8 @@ def test_cbs_only_build_reads_no_boundaries(cbs_only, tmp_path):
     code = ("import sys\nfrom pathlib import Path\nfrom wijkkompas.build import stage\n"
             "table, side = stage.build_table(Path(sys.argv[1]) / 'raw')\n"
             "print(sorted(m for m in ('geopandas', 'pyogrio', 'wijkkompas.fetch.kaart_import', "
-            "'wijkkompas.fetch.pdok') if m in sys.modules))\n"
+            "'wijkkompas.fetch.pdok', 'wijkkompas.fetch.cbs', 'cbsodata', 'requests') "
+            "if m in sys.modules))\n"
             "stage.run_build(Path(sys.argv[1]), say=lambda _: None, out_dir=Path(sys.argv[2]))")
     done = subprocess.run([sys.executable, "-c", code, str(cbs_only.parent), str(out)],
                           capture_output=True, text=True, check=True)
