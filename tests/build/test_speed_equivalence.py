@@ -193,3 +193,32 @@ def test_cbs_only_build_reads_no_boundaries(cbs_only, tmp_path):
     empty = gpd.read_file(path, layer="leeg")
     assert len(empty) == 0 and list(empty.columns) == ["gebiedscode", "geometry"]
     assert empty.crs.to_epsg() == 28992
+
+
+@pytest.mark.parametrize("block", [3, 4, 1 << 16])
+def test_sort_rows_equals_the_reference_sort(monkeypatch, block):
+    """``sort_rows`` orders as the reference (pandas' stable sort of the text), also when a
+    table is out of order only across the border of two blocks it checks, or in order."""
+    import numpy as np
+
+    from wijkkompas.build import indicators
+
+    monkeypatch.setattr(indicators, "_BLOCK", block)
+    rng = np.random.default_rng(15)
+    codes = np.array(["BU01", "GM01", "WK01", "BU02", None], dtype=object)
+    rows = 40
+    plain = pd.DataFrame({"indicator": rng.choice(["b", "a", "c"], rows),
+                          "jaar": rng.integers(2019, 2024, rows),
+                          "gebiedscode": rng.choice(codes, rows),
+                          "waarde": rng.random(rows)})
+    by = ["indicator", "jaar", "gebiedscode"]
+    expected = reference_build.sort_rows(plain, by)
+    swapped = expected.copy()
+    swapped.iloc[[3, 4]] = swapped.iloc[[4, 3]].to_numpy()  # out of order at row 4 only
+    for table in (plain, expected, swapped):
+        fast = table.astype({"indicator": "category", "gebiedscode": "category"})
+        result = indicators.sort_rows(fast, by)
+        want = reference_build.sort_rows(table, by)
+        pd.testing.assert_frame_equal(result.astype({"indicator": "str", "gebiedscode": "str"}),
+                                      want.astype({"indicator": "str", "gebiedscode": "str"}),
+                                      check_exact=True, check_dtype=False)

@@ -116,9 +116,12 @@ def sort_rows(table: pd.DataFrame, by: list[str], consume: bool = False) -> pd.D
 
     Categorical columns are ordered by the rank of their categories, integer columns by
     value; the keys are combined into one integer where they fit, so that one stable
-    argsort orders the table, which is then taken a column at a time.
+    argsort orders the table, which is then taken a column at a time. A table already in
+    order (rows made in the final order, see ``stack_rows``) is recognised a block of
+    rows at a time, without a full-length key, and not moved.
     """
-    def key(name: str) -> tuple[np.ndarray, int]:
+    parts = []  # per column: its values, the rank of each value, and how many ranks
+    for name in by:
         column = table[name]
         if isinstance(column.dtype, pd.CategoricalDtype):
             categories = column.cat.categories
@@ -126,32 +129,46 @@ def sort_rows(table: pd.DataFrame, by: list[str], consume: bool = False) -> pd.D
             rank[np.argsort(categories.to_numpy(dtype=object), kind="stable")] = np.arange(
                 len(categories))
             rank[-1] = len(categories)  # code -1, missing, last
-            return rank[column.cat.codes.to_numpy()], len(categories) + 1
-        values = column.to_numpy(dtype=np.int64)
-        low = int(values.min()) if len(values) else 0
-        return values - low, (int(values.max()) - low + 1 if len(values) else 1)
-
-    sizes = []
-    for name in by:
-        column = table[name]
-        if isinstance(column.dtype, pd.CategoricalDtype):
-            sizes.append(len(column.cat.categories) + 1)
+            parts.append((column.cat.codes.to_numpy(), rank, len(categories) + 1))
         else:
-            sizes.append(int(column.max()) - int(column.min()) + 1 if len(column) else 1)
-    if float(np.prod([float(s) for s in sizes])) < 2.0 ** 62:
-        # One key at a time into one integer, so that only two key arrays exist at once.
-        combined = np.zeros(len(table), dtype=np.int64)
-        for name, size in zip(by, sizes, strict=True):
-            combined *= size
-            combined += key(name)[0]
-        if (combined[1:] >= combined[:-1]).all():
-            # Already in order (rows made in the final order, see ``stack_rows``).
-            return _taken(table, None, consume)
-        order = np.argsort(combined, kind="stable")
-        del combined
-    else:
-        order = np.lexsort([key(name)[0] for name in reversed(by)])
+            values = column.to_numpy(dtype=np.int64)
+            low = int(values.min()) if len(values) else 0
+            size = int(values.max()) - low + 1 if len(values) else 1
+            parts.append((values, low, size))
+
+    def key(values: np.ndarray, rank: np.ndarray | int) -> np.ndarray:
+        if isinstance(rank, np.ndarray):
+            return rank[values]
+        return values - rank
+
+    def combined(start: int, stop: int) -> np.ndarray:
+        """The one-integer key of rows ``start:stop``, one column at a time."""
+        out = np.zeros(stop - start, dtype=np.int64)
+        for values, rank, size in parts:
+            out *= size
+            out += key(values[start:stop], rank)
+        return out
+
+    if float(np.prod([float(size) for _v, _r, size in parts])) >= 2.0 ** 62:
+        order = np.lexsort([key(values, rank) for values, rank, _s in reversed(parts)])
+        return _taken(table, order, consume)
+    last, in_order = None, True
+    for start in range(0, len(table), _BLOCK):
+        block = combined(start, min(start + _BLOCK, len(table)))
+        if (last is not None and block[0] < last) or (block[1:] < block[:-1]).any():
+            in_order = False
+            break
+        last = block[-1]
+    if in_order:
+        return _taken(table, None, consume)
+    whole = combined(0, len(table))
+    order = np.argsort(whole, kind="stable")
+    del whole
     return _taken(table, order, consume)
+
+
+#: Rows whose order ``sort_rows`` checks at a time: small enough for the processor's cache.
+_BLOCK = 1 << 16
 
 
 def _taken(table: pd.DataFrame, order: np.ndarray | None, consume: bool
