@@ -201,3 +201,43 @@ def _fill_names(table: pd.DataFrame, names: pd.DataFrame) -> pd.DataFrame:
 
 def sort_rows(table: pd.DataFrame, by: list[str], consume: bool = False) -> pd.DataFrame:
     return table.sort_values(by, kind="stable").reset_index(drop=True)
+
+
+# The steps on the area codes as they were before they worked on Python text.
+
+def known_areas(sources, bounds) -> dict[int, set[str]]:
+    codes: dict[int, list[pd.Series]] = {}
+    for source in sources:
+        codes.setdefault(source.indeling_jaar, []).append(source.frame["gebiedscode"])
+    for jaar, item in bounds.items():
+        for frame in (item.buurten, item.wijken):
+            if frame is not None:
+                codes.setdefault(jaar, []).append(frame["gebiedscode"])
+    areas = {}
+    for jaar, parts in codes.items():
+        series = pd.Series(pd.concat(parts, ignore_index=True).astype(str).unique())
+        found = [series, parent_code(series[series.str[:2] == "BU"], "wijk"),
+                 parent_code(series[series.str[:2] != "GM"], "gemeente")]
+        areas[jaar] = set().union(*(part.to_numpy(dtype=object) for part in found))
+    return areas
+
+
+def expected_parts(areas: dict[int, set[str]]) -> pd.DataFrame:
+    rows = []
+    for indeling, codes in areas.items():
+        series = pd.Series(sorted(codes), dtype="string")
+        for level, niveau in (("BU", "wijk"), ("WK", "gemeente")):
+            children = series[series.str[:2] == level]
+            counts = parent_code(children, niveau).value_counts()
+            rows += [(code, indeling, level, int(n)) for code, n in counts.items()]
+    return pd.DataFrame(rows, columns=["parent", "indeling", "kind", "verwacht"])
+
+
+def publishes_every_parent(codes: pd.Series) -> bool:
+    codes = pd.Series(codes.astype(str).unique())
+    have = set(codes.to_numpy(dtype=object))
+    for level, niveau in (("BU", "wijk"), ("WK", "gemeente")):
+        parents = parent_code(codes[codes.str[:2] == level], niveau)
+        if not set(parents.to_numpy(dtype=object)) <= have:
+            return False
+    return True
