@@ -56,9 +56,6 @@ def _reference(monkeypatch):
     monkeypatch.setattr(stage, "_joined", reference_build._joined)
     monkeypatch.setattr(stage, "_fill_names", reference_build._fill_names)
     monkeypatch.setattr(stage, "sort_rows", reference_build.sort_rows)
-    monkeypatch.setattr(stage, "known_areas", reference_build.known_areas)
-    monkeypatch.setattr(stage, "expected_parts", reference_build.expected_parts)
-    monkeypatch.setattr(stage, "publishes_every_parent", reference_build.publishes_every_parent)
 
 
 @pytest.mark.parametrize("target", [None, 2021])
@@ -196,35 +193,6 @@ def test_cbs_only_build_reads_no_boundaries(cbs_only, tmp_path):
     empty = gpd.read_file(path, layer="leeg")
     assert len(empty) == 0 and list(empty.columns) == ["gebiedscode", "geometry"]
     assert empty.crs.to_epsg() == 28992
-
-
-def test_area_steps_equal_the_reference(raw):
-    """Known areas, expected parts and the check of published parents give what the
-    pandas versions gave, on the fixture's areas and on codes of every shape."""
-    from wijkkompas.build import aggregate
-    from wijkkompas.build.boundaries import load_boundaries
-
-    read = stage.read_sources(raw)
-    bounds = load_boundaries(raw)
-    areas = stage.known_areas(read, bounds)
-    assert areas == reference_build.known_areas(read, bounds)
-    assert len(areas) >= 3 and all(len(codes) > 10 for codes in areas.values())
-    odd = {2020: {"GM0999", "WK099901", "BU09990101", "BU0999", "WK09", "NL00", "XX12"}}
-    for given in (areas, odd):
-        key = ["parent", "indeling", "kind"]
-        fast = aggregate.expected_parts(given).sort_values(key).reset_index(drop=True)
-        slow = reference_build.expected_parts(given).sort_values(key).reset_index(drop=True)
-        pd.testing.assert_frame_equal(fast, slow, check_exact=True, check_dtype=False)
-        assert fast["verwacht"].dtype == "int64"
-    for source in read:
-        codes = source.frame["gebiedscode"]
-        assert aggregate.publishes_every_parent(codes) == \
-            reference_build.publishes_every_parent(codes)
-    for codes in (["GM0999", "WK099901", "BU09990101"], ["WK099901", "BU09990101"],
-                  ["GM0999", "BU09990101"], ["GM0999", "WK099901", None], ["NL00"]):
-        series = pd.Series(codes, dtype="str")
-        assert aggregate.publishes_every_parent(series) == \
-            reference_build.publishes_every_parent(series), codes
 
 
 @pytest.mark.parametrize("block", [3, 4, 1 << 16])

@@ -12,7 +12,6 @@ A CBS code holds its parents: BU01411000 lies in wijk WK014110 and gemeente GM01
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Collection
 
 import numpy as np
@@ -29,12 +28,11 @@ def expected_parts(areas: dict[int, set[str]]) -> pd.DataFrame:
     """Per indeling year and parent area, how many buurten and wijken it has."""
     rows = []
     for indeling, codes in areas.items():
-        ordered = sorted(codes)
-        # A buurt's wijk is WK + its digits 1-6, a wijk's gemeente GM + its digits 1-4
-        # (see gebied.parent_code), counted on the codes as Python text.
-        for level, parent, end in (("BU", "WK", 8), ("WK", "GM", 6)):
-            counts = Counter(parent + code[2:end] for code in ordered if code[:2] == level)
-            rows += [(code, indeling, level, n) for code, n in counts.items()]
+        series = pd.Series(sorted(codes), dtype="string")
+        for level, niveau in (("BU", "wijk"), ("WK", "gemeente")):
+            children = series[series.str[:2] == level]
+            counts = parent_code(children, niveau).value_counts()
+            rows += [(code, indeling, level, int(n)) for code, n in counts.items()]
     return pd.DataFrame(rows, columns=["parent", "indeling", "kind", "verwacht"])
 
 
@@ -162,18 +160,13 @@ def publishes_every_parent(codes: pd.Series) -> bool:
     """True when the areas ``codes`` include the wijk of every buurt and the gemeente of
     every wijk among them: a source with a row per area and indicator (a CBS table) then
     needs no level completion."""
-    values = np.asarray(codes.astype(str).unique(), dtype=object)
-    if not all(isinstance(code, str) for code in values):  # a missing code
-        values = pd.Series(values)
-        have = set(values.to_numpy(dtype=object))
-        for level, niveau in (("BU", "wijk"), ("WK", "gemeente")):
-            parents = parent_code(values[values.str[:2] == level], niveau)
-            if not set(parents.to_numpy(dtype=object)) <= have:
-                return False
-        return True
-    have = set(values)
-    return (all("WK" + code[2:8] in have for code in values if code[:2] == "BU")
-            and all("GM" + code[2:6] in have for code in values if code[:2] == "WK"))
+    codes = pd.Series(codes.astype(str).unique())
+    have = set(codes.to_numpy(dtype=object))
+    for level, niveau in (("BU", "wijk"), ("WK", "gemeente")):
+        parents = parent_code(codes[codes.str[:2] == level], niveau)
+        if not set(parents.to_numpy(dtype=object)) <= have:
+            return False
+    return True
 
 
 def _positions(column: pd.Series) -> dict[str, np.ndarray]:

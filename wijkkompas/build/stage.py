@@ -30,7 +30,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import numpy as np
 import pandas as pd
 
 from wijkkompas.build import leefbaarometer
@@ -129,20 +128,11 @@ def known_areas(sources: list[SourceFrame], bounds: dict[int, Boundaries]) -> di
                 codes.setdefault(jaar, []).append(frame["gebiedscode"])
     areas = {}
     for jaar, parts in codes.items():
-        # Object arrays: iterating Arrow-backed text in Python is slow.
-        values = np.asarray(pd.concat(parts, ignore_index=True).astype(str).unique(),
-                            dtype=object)
-        if all(isinstance(code, str) for code in values):
-            # The parents as gebied.parent_code makes them, on Python text.
-            found = set(values)
-            found.update("WK" + code[2:8] for code in values if code[:2] == "BU")
-            found.update("GM" + code[2:6] for code in values if code[:2] != "GM")
-            areas[jaar] = found
-            continue
-        series = pd.Series(values)  # with a missing code: as text in pandas
-        found_parts = [series, parent_code(series[series.str[:2] == "BU"], "wijk"),
-                       parent_code(series[series.str[:2] != "GM"], "gemeente")]
-        areas[jaar] = set().union(*(part.to_numpy(dtype=object) for part in found_parts))
+        series = pd.Series(pd.concat(parts, ignore_index=True).astype(str).unique())
+        found = [series, parent_code(series[series.str[:2] == "BU"], "wijk"),
+                 parent_code(series[series.str[:2] != "GM"], "gemeente")]
+        # Sets from object arrays: iterating Arrow-backed text in Python is slow.
+        areas[jaar] = set().union(*(part.to_numpy(dtype=object) for part in found))
     return areas
 
 
