@@ -132,6 +132,23 @@ def _load_columns(path: Path, keys: list[str]) -> dict[str, Sequence[Any]]:
     return dict(zip(keys, columns, strict=True))
 
 
+class _Region(msgspec.Struct, gc=False):
+    """An entry of WijkenEnBuurten.json: only its key and title are read."""
+
+    Key: Any
+    Title: Any = ""
+
+
+def _titles(path: Path) -> dict[str, str]:
+    """Per area code (unpadded) its title, from a table's WijkenEnBuurten.json."""
+    try:
+        regions = msgspec.json.decode(path.read_bytes(), type=list[_Region])
+    except (OSError, msgspec.DecodeError):
+        # As before: orjson, whose error names the file in Dutch, and the same lookups.
+        regions = [_Region(r["Key"], r.get("Title", "")) for r in _load_json(path)]
+    return {str(r.Key).strip(): str(r.Title).strip() for r in regions}
+
+
 def _numbers(values: Sequence[Any]) -> np.ndarray | None:
     """A column of JSON numbers and nulls as floats (null, a secret value, is NaN); None
     when it holds anything else (text, true/false), which the caller parses and checks."""
@@ -149,8 +166,7 @@ def read_cbs_table(folder: Path, table_id: str, jaar: int) -> SourceFrame:
     """One raw KWB table (as cbsodata saved it) as a wide frame of catalogue variables."""
     props = _load_json(folder / "DataProperties.json")
     regions = folder / "WijkenEnBuurten.json"
-    titles = {str(r["Key"]).strip(): str(r.get("Title", "")).strip()
-              for r in (_load_json(regions) if regions.is_file() else [])}
+    titles = _titles(regions) if regions.is_file() else {}
     resolution = resolve_odata(table_id, props)
     data_path = folder / "TypedDataSet.json"
     # Column by column straight from the file: only the keys the catalogue uses.
