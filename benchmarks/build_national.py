@@ -11,11 +11,16 @@ each step in its own fresh Python (wall time, and peak memory as VmHWM of that p
    indicator table as Parquet, no CSV).
 
 Steps take turns within each repetition; the figures are medians of ``--repeat`` runs and
-the ratio build / fastest read is taken within the same run. Run:
+the ratio build / fastest read is taken within the same run. Beside the wall time each
+step's processor time (user + sys of its process) is printed: on a shared machine it
+varies less. Run:
 
-    python benchmarks/build_national.py --years 8 --repeat 3 --scaling
+    python benchmarks/build_national.py --years 8 --repeat 3 --scaling [--vergelijk MAP]
 
-and record the printed table in docs/benchmarks.md.
+and record the printed table in docs/benchmarks.md. ``--vergelijk MAP`` also times the
+build of another version of the code (MAP holds its source tree, e.g.
+``git archive 243f5c3 | tar -x -C MAP``) in the same turns, so that before and after are
+measured under the same load.
 """
 
 from __future__ import annotations
@@ -25,7 +30,9 @@ import json
 import os
 import platform
 import random
+import resource
 import shutil
+import statistics
 import sys
 import tempfile
 import time
@@ -124,9 +131,30 @@ print(rows)
 BUILD = """
 import sys
 from pathlib import Path
+if sys.argv[3]:
+    sys.path.insert(0, sys.argv[3])  # another version of the code
 from wijkkompas.build.stage import run_build
 result = run_build(Path(sys.argv[1]), say=lambda _: None, csv=sys.argv[2] == "csv")
 print(len(result.table))
+"""
+
+
+#: msgspec decoding each file from a memory map instead of a copy of its bytes (as the
+#: build does), so that the fastest read is not slowed by a copy the build avoids.
+READ_MSGSPEC_MMAP = """
+import mmap, msgspec, sys
+from pathlib import Path
+raw = Path(sys.argv[1])
+rows = 0
+def decode(path):
+    with open(path, "rb") as handle, mmap.mmap(handle.fileno(), 0,
+                                               access=mmap.ACCESS_READ) as view:
+        return msgspec.json.decode(view)
+for folder in sorted((raw / "cbs").iterdir()):
+    rows += len(decode(folder / "TypedDataSet.json"))
+    decode(folder / "DataProperties.json")
+    decode(folder / "WijkenEnBuurten.json")
+print(rows)
 """
 
 
@@ -140,18 +168,47 @@ def parsers() -> dict[str, str]:
             continue
         found[name] = READ_JSON.replace("import json,", f"import {name},").replace(
             "json.loads", call)
+    if "msgspec" in found:
+        found["msgspec+mmap"] = READ_MSGSPEC_MMAP
     return found
 
 
-def measure_years(data: Path, repeat: int, csv: bool) -> dict[str, Run]:
-    """Median of ``repeat`` turns of every step on the raw cache in ``data``."""
+def timed(code: str, *args: str) -> tuple[Run, float]:
+    """One fresh run and the processor time (user + sys, seconds) its process used."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    run = fresh(code, *args)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return run, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def measure_years(data: Path, repeat: int, csv: bool, other: Path | None = None
+                  ) -> tuple[dict[str, Run], dict[str, float]]:
+    """Median of ``repeat`` turns of every step on the raw cache in ``data``: wall time
+    and peak, and processor time. ``other``: the source tree of a second version whose
+    build takes its turn too ("build (vergelijk)")."""
     steps = {"json": READ_JSON, **parsers()}
-    runs: dict[str, list[Run]] = {name: [] for name in [*steps, "build"]}
+    builds = {"build": ""}
+    if other is not None:
+        builds["build (vergelijk)"] = str(other.resolve())
+    runs: dict[str, list[Run]] = {name: [] for name in [*steps, *builds]}
+    cpu: dict[str, list[float]] = {name: [] for name in runs}
     for _ in range(repeat):
         for name, code in steps.items():
-            runs[name].append(fresh(code, str(data / "raw")))
-        runs["build"].append(fresh(BUILD, str(data), "csv" if csv else "-"))
-    return {name: median_of(items) for name, items in runs.items()}
+            run, seconds = timed(code, str(data / "raw"))
+            runs[name].append(run)
+            cpu[name].append(seconds)
+        for name, source in builds.items():
+            run, seconds = timed(BUILD, str(data), "csv" if csv else "-", source)
+            runs[name].append(run)
+            cpu[name].append(seconds)
+    for name, items in runs.items():
+        if name != "json":
+            print(f"  {data.parent.name} {name}: "
+                  + ", ".join(f"{r.seconds:.2f} s" for r in items)
+                  + " (processor " + ", ".join(f"{c:.2f} s" for c in cpu[name]) + ")",
+                  flush=True)
+    return ({name: median_of(items) for name, items in runs.items()},
+            {name: statistics.median(items) for name, items in cpu.items()})
 
 
 def main() -> None:
@@ -164,6 +221,8 @@ def main() -> None:
                         help="also measure 1, 2, 4 ... years up to --years")
     parser.add_argument("--csv", action="store_true", help="build with the CSV as well")
     parser.add_argument("--work", type=Path, default=None)
+    parser.add_argument("--vergelijk", type=Path, default=None,
+                        help="source tree of another version whose build is timed too")
     args = parser.parse_args()
     work = args.work or Path(tempfile.mkdtemp(prefix="wijkkompas-bench-"))
     source = work / "bron" / "raw"
@@ -172,28 +231,49 @@ def main() -> None:
     print(f"generated {args.years} years, {args.gemeenten} gemeenten in "
           f"{time.perf_counter() - start:.1f} s at {source}")
     counts = [n for n in (1, 2, 4, 8, 16) if n < args.years] if args.scaling else []
-    print("| years | area rows | JSON MiB | json | fastest read | build | build / fastest "
-          "| peak json | peak fastest | peak build | indicator rows |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    start_load = _load()
+    lines = []
     for years in [*counts, args.years]:
         data = work / f"jaren_{years}" / "data"
         shutil.rmtree(data, ignore_errors=True)
         subset(source, data / "raw", years)
         size = sum(p.stat().st_size for folder in (data / "raw" / "cbs").iterdir()
                    for p in folder.glob("*.json")) / 2**20  # the folders are links
-        result = measure_years(data, args.repeat, args.csv)
-        fast_name = min((n for n in result if n not in ("json", "build")),
+        result, cpu = measure_years(data, args.repeat, args.csv, args.vergelijk)
+        fast_name = min((n for n in result if n != "json" and not n.startswith("build")),
                         key=lambda n: result[n].seconds)
         fast, build, plain = result[fast_name], result["build"], result["json"]
-        print(f"| {years} | {int(plain.output):,} | {size:.1f} | {plain.seconds:.2f} s | "
-              f"{fast.seconds:.2f} s ({fast_name}) | {build.seconds:.2f} s | "
-              f"{build.seconds / fast.seconds:.2f}x | {plain.peak_mib:.0f} MiB | "
-              f"{fast.peak_mib:.0f} MiB | {build.peak_mib:.0f} MiB | {int(build.output):,} |",
-              flush=True)
+        line = (f"| {years} | {int(plain.output):,} | {size:.1f} | {plain.seconds:.2f} s | "
+                f"{fast.seconds:.2f} s ({fast_name}) | {build.seconds:.2f} s | "
+                f"{build.seconds / fast.seconds:.2f}x | "
+                f"{cpu['build'] / cpu[fast_name]:.2f}x | {plain.peak_mib:.0f} MiB | "
+                f"{fast.peak_mib:.0f} MiB | {build.peak_mib:.0f} MiB | "
+                f"{int(build.output):,} |")
+        if args.vergelijk:
+            old = result["build (vergelijk)"]
+            line += (f" {old.seconds:.2f} s | {old.seconds / fast.seconds:.2f}x | "
+                     f"{old.peak_mib:.0f} MiB |")
+        lines.append(line)
+        print(line, flush=True)
+    end_load = _load()
+    print()
+    print(f"load average (1/5/15 min): {start_load} at the start, {end_load} at the end")
+    print("| years | area rows | JSON MiB | json | fastest read | build | build / fastest "
+          "| same, processor time | peak json | peak fastest | peak build | indicator rows |"
+          + (" build (vergelijk) | vergelijk / fastest | peak vergelijk |"
+             if args.vergelijk else ""))
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|" + ("---|---|---|"
+                                                           if args.vergelijk else ""))
+    for line in lines:
+        print(line)
     processed = work / f"jaren_{args.years}" / "data" / "processed"
     for path in sorted(processed.glob("indicatoren.*")):
         print(f"  {path.name}: {path.stat().st_size / 2**20:.0f} MiB")
     summary(args, fast_name, fast, build)
+
+
+def _load() -> str:
+    return " / ".join(f"{x:.1f}" for x in os.getloadavg())
 
 
 #: The goals of issue #15 for the national build.

@@ -116,6 +116,15 @@ def csv_bytes(frame: pd.DataFrame) -> bytes:
 CHUNK_ROWS = 1 << 20
 
 
+def _statistics(schema: pa.Schema) -> list[str]:
+    """The columns whose Parquet statistics are worth their cost: all but text."""
+    def text(kind: pa.DataType) -> bool:
+        if pa.types.is_dictionary(kind):
+            kind = kind.value_type
+        return pa.types.is_string(kind) or pa.types.is_large_string(kind)
+    return [f.name for f in schema if not text(f.type)]
+
+
 def write_table(table: pd.DataFrame, parquet: Path, csv: Path | None) -> None:
     """A table as Parquet and, when ``csv`` is given, as CSV (UTF-8, comma, point
     decimals), each atomically. One Arrow table serves both files.
@@ -124,12 +133,16 @@ def write_table(table: pd.DataFrame, parquet: Path, csv: Path | None) -> None:
     its dictionary encoding directly, and the file carries the pandas description of a
     text column (``str``) and no Arrow schema, so readers get text columns whatever the
     table held in memory. Such a table is written ``CHUNK_ROWS`` rows at a time.
+
+    Only the columns that are not text carry statistics (minimum, maximum, nulls per
+    page): for text columns Parquet compares every string, which took about half of the
+    writing of a national table, and nothing reads those statistics.
     """
     categorical = [c for c in table.columns if isinstance(table[c].dtype, pd.CategoricalDtype)]
     if not categorical:
         arrow = pa.Table.from_pandas(table, preserve_index=False)
         with atomic_path(parquet) as tmp:
-            pq.write_table(arrow, tmp)
+            pq.write_table(arrow, tmp, write_statistics=_statistics(arrow.schema))
         if csv is not None:
             with atomic_path(csv) as tmp:
                 pacsv.write_csv(arrow, tmp)
@@ -144,8 +157,9 @@ def write_table(table: pd.DataFrame, parquet: Path, csv: Path | None) -> None:
                                         preserve_index=False).replace_schema_metadata(
                                             text.metadata)
             if writer is None:
-                writer = stack.enter_context(pq.ParquetWriter(tmp, part.schema,
-                                                              store_schema=False))
+                writer = stack.enter_context(pq.ParquetWriter(
+                    tmp, part.schema, store_schema=False,
+                    write_statistics=_statistics(part.schema)))
             writer.write_table(part)
             if csv_tmp is not None:
                 if csv_writer is None:

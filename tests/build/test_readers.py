@@ -318,6 +318,7 @@ def test_local_columns_differing_only_in_capitals_are_refused(tmp_path):
     ('[{"WijkenEnBuurten": "GM0141    "}, ["GM0141"]]',
      "is geen lijst van rijen; haal de tabel opnieuw op met 'wijkkompas fetch --refresh'."),
     ('[{"WijkenEnBuurten": "GM0141    ", "AantalInwoners_5": 12', "niet lezen ("),
+    ("", "niet lezen ("),
 ])
 def test_a_damaged_cbs_dataset_is_one_line(tmp_path, text, problem):
     from wijkkompas.build.sources import read_cbs_table
@@ -359,3 +360,22 @@ def test_cbs_columns_of_padded_text_mixed_numbers_and_booleans(tmp_path):
 
     frame = read_cbs_table(_cbs_folder(tmp_path / "b", booleans), "85984NED", 2024).frame
     assert frame["inwoners"].iloc[:2].tolist() == [1.0, 0.0]
+
+
+def test_cbs_region_titles_as_before(tmp_path):
+    """Names come from WijkenEnBuurten.json (key and title, padded, other fields ignored);
+    a damaged file is the one-line message of any raw file."""
+    from wijkkompas.build.sources import read_cbs_table
+
+    folder = _cbs_folder(tmp_path, lambda rows: None)
+    regions = folder / "WijkenEnBuurten.json"
+    regions.write_text(json.dumps([
+        {"Key": "GM0141    ", "Title": "Almelo  ", "Description": "x", "CategoryGroupID": 1},
+        {"Key": "WK014110  "}]))
+    names = read_cbs_table(folder, "85984NED", 2024).frame.set_index("gebiedscode")
+    assert names.loc["GM0141", "gebiedsnaam"] == "Almelo"
+    assert names.loc["WK014110", "gebiedsnaam"] == ""
+    regions.write_text('[{"Key": "GM0141", ')
+    with pytest.raises(WijkkompasError) as info:
+        read_cbs_table(folder, "85984NED", 2024)
+    assert str(info.value).startswith(f"Kan {regions} niet lezen (")

@@ -90,3 +90,135 @@ def test_fast_build_equals_the_reference(raw, monkeypatch, target):
     for name in ("verdicts", "report", "herindeling", "definitions"):
         pd.testing.assert_frame_equal(fast_side[name], slow_side[name], check_exact=True)
     assert fast_side["target"] == slow_side["target"]
+
+
+def test_parquet_reads_back_as_the_table(raw, monkeypatch, tmp_path):
+    """The written indicator table, read back, is the table in memory with text columns,
+    also when it is written in several row groups and without statistics on text."""
+    import pyarrow.parquet as pq
+
+    from wijkkompas import storage
+
+    monkeypatch.setattr(storage, "CHUNK_ROWS", 1000)
+    result = stage.run_build(raw.parent, EXAMPLE, 2021, say=lambda _: None,
+                             out_dir=tmp_path / "uit")
+    table = result.table
+    assert len(table) > 3 * storage.CHUNK_ROWS
+    path = tmp_path / "uit" / "indicatoren.parquet"
+    back = pd.read_parquet(path)
+    text = [c for c in table.columns if isinstance(table[c].dtype, pd.CategoricalDtype)]
+    assert text and all(back[c].dtype == "str" for c in text)
+    expected = table.astype(dict.fromkeys(text, "str"))
+    pd.testing.assert_frame_equal(back, expected, check_exact=True)
+    meta = pq.ParquetFile(path).metadata
+    assert meta.num_row_groups == -(-len(table) // storage.CHUNK_ROWS)
+    columns = meta.row_group(0)
+    stats = {columns.column(i).path_in_schema: columns.column(i).is_stats_set
+             for i in range(columns.num_columns)}
+    assert stats == {c: c not in text for c in table.columns}
+
+
+FINAL_ORDER = ["indicator", "jaar", "indeling", "niveau", "gebiedscode", "bron"]
+
+
+@pytest.fixture(scope="module")
+def cbs_only(raw, tmp_path_factory):
+    """The fixture's CBS tables alone, as a national build has them: nothing to complete,
+    carry or add, so the rows are joined in their final order."""
+    import json
+
+    folder = tmp_path_factory.mktemp("alleen_cbs") / "raw"
+    manifest = json.loads((raw / "manifest.json").read_text(encoding="utf-8"))
+    (folder / "cbs").mkdir(parents=True)
+    for entry in manifest["cbs"].values():
+        (folder / "cbs" / entry["table_id"]).symlink_to(raw / "cbs" / entry["table_id"])
+    (folder / "manifest.json").write_text(json.dumps({"cbs": manifest["cbs"]}),
+                                          encoding="utf-8")
+    return folder
+
+
+def test_cbs_only_build_equals_the_reference(cbs_only, monkeypatch):
+    fast, _ = stage.build_table(cbs_only)
+    with monkeypatch.context() as patch:
+        _reference(patch)
+        slow, _ = stage.build_table(cbs_only)
+    assert set(slow["bron"]) == {"CBS 85984NED", "CBS 85618NED"}
+    assert set(slow["niveau"]) == {"gemeente", "wijk", "buurt"}
+    text = [c for c in fast.columns if isinstance(fast[c].dtype, pd.CategoricalDtype)]
+    pd.testing.assert_frame_equal(fast.astype({c: slow[c].dtype for c in text}), slow,
+                                  check_exact=True, check_dtype=False)
+
+
+def test_cbs_rows_are_joined_in_the_final_order(cbs_only):
+    """``stack`` lays the rows of CBS tables out in the final order, so that the final
+    sort moves nothing; the same rows sorted by the reference are the same table."""
+    from wijkkompas.build.indicators import compute_rows, sort_rows, stack
+
+    read = stage.read_sources(cbs_only)
+    # Tables in the reverse order and areas shuffled: the order is made, not inherited.
+    for source in read:
+        source.frame = source.frame.sample(frac=1.0, random_state=141).reset_index(drop=True)
+    rows = stack([compute_rows(s.frame, s.indeling) for s in reversed(read)])
+    assert set(rows["bron"]) == {"CBS 85984NED", "CBS 85618NED"} and len(rows) > 100
+    plain = rows.astype({c: "str" for c in rows.columns
+                         if isinstance(rows[c].dtype, pd.CategoricalDtype)})
+    pd.testing.assert_frame_equal(plain, reference_build.sort_rows(plain, FINAL_ORDER),
+                                  check_exact=True)
+    again = sort_rows(rows.copy(), FINAL_ORDER)
+    pd.testing.assert_frame_equal(again, rows, check_exact=True)
+
+
+def test_cbs_only_build_reads_no_boundaries(cbs_only, tmp_path):
+    """A build of CBS tables alone handles no boundaries and fetches nothing: in a fresh
+    interpreter it imports none of the readers of kaart files and PDOK boundaries until it
+    writes the empty grenzen.gpkg (one empty layer, as before), nor the fetch client."""
+    import subprocess
+    import sys
+
+    import geopandas as gpd
+    import pyogrio
+
+    out = tmp_path / "uit"
+    code = ("import sys\nfrom pathlib import Path\nfrom wijkkompas.build import stage\n"
+            "table, side = stage.build_table(Path(sys.argv[1]) / 'raw')\n"
+            "print(sorted(m for m in ('geopandas', 'pyogrio', 'wijkkompas.fetch.kaart_import', "
+            "'wijkkompas.fetch.pdok', 'wijkkompas.fetch.cbs', 'cbsodata', 'requests') "
+            "if m in sys.modules))\n"
+            "stage.run_build(Path(sys.argv[1]), say=lambda _: None, out_dir=Path(sys.argv[2]))")
+    done = subprocess.run([sys.executable, "-c", code, str(cbs_only.parent), str(out)],
+                          capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
+    path = out / "grenzen.gpkg"
+    assert [list(layer) for layer in pyogrio.list_layers(path)] == [["leeg", "Unknown"]]
+    empty = gpd.read_file(path, layer="leeg")
+    assert len(empty) == 0 and list(empty.columns) == ["gebiedscode", "geometry"]
+    assert empty.crs.to_epsg() == 28992
+
+
+@pytest.mark.parametrize("block", [3, 4, 1 << 16])
+def test_sort_rows_equals_the_reference_sort(monkeypatch, block):
+    """``sort_rows`` orders as the reference (pandas' stable sort of the text), also when a
+    table is out of order only across the border of two blocks it checks, or in order."""
+    import numpy as np
+
+    from wijkkompas.build import indicators
+
+    monkeypatch.setattr(indicators, "_BLOCK", block)
+    rng = np.random.default_rng(15)
+    codes = np.array(["BU01", "GM01", "WK01", "BU02", None], dtype=object)
+    rows = 40
+    plain = pd.DataFrame({"indicator": rng.choice(["b", "a", "c"], rows),
+                          "jaar": rng.integers(2019, 2024, rows),
+                          "gebiedscode": rng.choice(codes, rows),
+                          "waarde": rng.random(rows)})
+    by = ["indicator", "jaar", "gebiedscode"]
+    expected = reference_build.sort_rows(plain, by)
+    swapped = expected.copy()
+    swapped.iloc[[3, 4]] = swapped.iloc[[4, 3]].to_numpy()  # out of order at row 4 only
+    for table in (plain, expected, swapped):
+        fast = table.astype({"indicator": "category", "gebiedscode": "category"})
+        result = indicators.sort_rows(fast, by)
+        want = reference_build.sort_rows(table, by)
+        pd.testing.assert_frame_equal(result.astype({"indicator": "str", "gebiedscode": "str"}),
+                                      want.astype({"indicator": "str", "gebiedscode": "str"}),
+                                      check_exact=True, check_dtype=False)

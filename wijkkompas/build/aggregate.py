@@ -198,14 +198,19 @@ def complete_levels(long: pd.DataFrame,
     every indicator (see ``publishes_every_parent``); their rows are not looked at.
     """
     levels = ("buurt", "wijk", "gemeente")
-    index = _positions(long["niveau"])
     inside = long["niveau"].isin((*levels, "land")).to_numpy()  # NL00 as given
     if not inside.all():
         long = long[inside].reset_index(drop=True)
-        index = _positions(long["niveau"])
+    index = None
     if len(complete):
         open_rows = ~long["bron_id"].isin(list(complete)).to_numpy()
-        index = {level: rows[open_rows[rows]] for level, rows in index.items()}
+        if not open_rows.any():  # every row is of a source that needs no completion
+            index = {}
+        else:
+            index = {level: rows[open_rows[rows]]
+                     for level, rows in _positions(long["niveau"]).items()}
+    if index is None:
+        index = _positions(long["niveau"])
     keys = long[_KEYS]
     computed_wijken = None
     added = []

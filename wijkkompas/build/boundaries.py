@@ -10,15 +10,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import geopandas as gpd
 import pandas as pd
-import pyogrio
 
-from wijkkompas.fetch.kaart_import import GEO_SUFFIXES
-from wijkkompas.fetch.pdok import geo_name
 from wijkkompas.gebied import RD, parent_code
 from wijkkompas.storage import atomic_path
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+
+# geopandas, pyogrio and the fetch modules (with requests) are imported only where
+# boundaries are read or written: a build of CBS tables alone reads none of them.
 
 _CODE = {"buurt": ("buurtcode", "BU_CODE"), "wijk": ("wijkcode", "WK_CODE"),
          "gemeente": ("gemeentecode", "GM_CODE", "gemeenteco")}
@@ -41,6 +44,8 @@ def _standard(frame: gpd.GeoDataFrame, niveau: str) -> gpd.GeoDataFrame | None:
     name = next((c for c in _NAME[niveau] if c in frame.columns), None)
     if frame.crs is None:
         frame = frame.set_crs("EPSG:4326")
+    import geopandas as gpd
+
     out = gpd.GeoDataFrame({
         "gebiedscode": frame[code].astype(str).str.strip(),
         "gebiedsnaam": frame[name].astype(object).where(frame[name].notna(), None)
@@ -57,6 +62,9 @@ def dissolve(areas: gpd.GeoDataFrame, niveau: str) -> gpd.GeoDataFrame:
 
 
 def _read_layers(path: Path) -> dict[str, gpd.GeoDataFrame]:
+    import geopandas as gpd
+    import pyogrio
+
     frames = {}
     for layer, _kind in pyogrio.list_layers(path):
         frames[layer] = gpd.read_file(path, layer=layer)
@@ -71,6 +79,8 @@ def _joined(old: gpd.GeoDataFrame | None,
         return new if new is not None else old
     both = pd.concat([old, new], ignore_index=True)
     both = both.drop_duplicates("gebiedscode", keep="last").reset_index(drop=True)
+    import geopandas as gpd
+
     return gpd.GeoDataFrame(both, geometry="geometry", crs=new.crs)
 
 
@@ -79,6 +89,8 @@ def load_boundaries(raw_dir: Path) -> dict[int, Boundaries]:
     found: dict[int, Boundaries] = {}
     kaart_root = raw_dir / "kaart"
     if kaart_root.is_dir():
+        from wijkkompas.fetch.kaart_import import GEO_SUFFIXES
+
         for folder in sorted(kaart_root.iterdir()):
             for path in sorted(folder.iterdir()):
                 if path.suffix.lower() not in GEO_SUFFIXES or not folder.name.isdigit():
@@ -92,6 +104,8 @@ def load_boundaries(raw_dir: Path) -> dict[int, Boundaries]:
                                              _joined(old.wijken, wijken), old.bron)
     geo_root = raw_dir / "geo"
     if geo_root.is_dir():
+        from wijkkompas.fetch.pdok import geo_name
+
         for path in sorted(geo_root.glob("wijkenbuurten_*.gpkg")):
             jaar = int(path.stem.split("_")[1])
             layers = _read_layers(path)
@@ -117,5 +131,7 @@ def write_boundaries(found: dict[int, Boundaries], target: Path) -> None:
                     frame.to_file(tmp, layer=f"{name}_{jaar}", driver="GPKG")
                     written = True
         if not written:
+            import geopandas as gpd
+
             gpd.GeoDataFrame({"gebiedscode": []}, geometry=[], crs=RD).to_file(
                 tmp, layer="leeg", driver="GPKG")

@@ -211,6 +211,7 @@ def resolve_odata(table: str, data_properties: list[dict[str, Any]],
     units = {p["Key"]: str(p.get("Unit", "")).strip() for p in data_properties
              if p.get("Type") == "Topic"}
     fixed = overrides() if fixed is None else fixed
+    stems = {k: stem(k) for k in chains}
     keys: dict[str, str] = {}
     percent: set[str] = set()
     for var in variables().values():
@@ -223,7 +224,7 @@ def resolve_odata(table: str, data_properties: list[dict[str, Any]],
                 )
             found = [key]
         else:
-            found = [k for k in chains if stem(k) in var.odata
+            found = [k for k in chains if stems[k] in var.odata
                      and (not var.odata_groep or var.odata_groep in chains[k])]
         if len(found) > 1:
             listed = capped(f"{k} ({chains[k]})" for k in found)

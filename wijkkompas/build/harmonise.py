@@ -27,8 +27,8 @@ exact. Where the lines agree the tolerance is 0 and nothing changes.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
@@ -38,6 +38,9 @@ from wijkkompas.build.catalogue import factor_table, weight_table
 from wijkkompas.build.indicators import INTERNAL, plain
 from wijkkompas.errors import WijkkompasError
 from wijkkompas.gebied import RD
+
+if TYPE_CHECKING:  # geopandas is imported where boundaries are handled
+    import geopandas as gpd
 
 #: Two areas with the same code count as the same area when their overlap (intersection
 #: over union) is at least this. Boundaries published at different generalisation levels
@@ -86,6 +89,8 @@ def compare_indelingen(old: gpd.GeoDataFrame, new: gpd.GeoDataFrame) -> pd.DataF
 
 
 def _pieces(source: gpd.GeoDataFrame, target: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    import geopandas as gpd
+
     src = source[["gebiedscode", "geometry"]].rename(columns={"gebiedscode": "bron_code"})
     dst = target[["gebiedscode", "geometry"]].rename(columns={"gebiedscode": "doel_code"})
     pieces = gpd.overlay(src, dst, how="intersection", keep_geom_type=True)
@@ -156,6 +161,8 @@ def reallocation_weights(source: gpd.GeoDataFrame, target: gpd.GeoDataFrame,
     frames = [base.assign(gewicht=AREA, w=area_w, methode=AREA)]
     mass = None
     if points is not None and len(points):
+        import geopandas as gpd
+
         joined = gpd.sjoin(points[["gewicht", "geometry"]], pieces[["geometry"]],
                            predicate="within", how="inner")
         mass = joined.groupby("index_right")["gewicht"].sum().reindex(pieces.index,
@@ -193,6 +200,8 @@ def read_weight_layer(path: Path) -> gpd.GeoDataFrame:
     2.5) or a column ``gebruiksdoel`` (BAG verblijfsobjecten: a point weighs 1 when its
     gebruiksdoel names "woonfunctie", else 0). Returns points in EPSG:28992 with ``gewicht``.
     """
+    import geopandas as gpd
+
     path = Path(path)
     if not path.is_file():
         raise WijkkompasError(f"Gewichtenbestand {path} bestaat niet; geef een bestaand bestand "

@@ -28,8 +28,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import geopandas as gpd
 import pandas as pd
 
 from wijkkompas.build import leefbaarometer
@@ -72,6 +72,9 @@ from wijkkompas.storage import (
     write_json_atomic,
     write_table,
 )
+
+if TYPE_CHECKING:
+    import geopandas as gpd
 
 STATUS = ("waargenomen", "berekend", "ontbreekt")
 VERDICT_COLUMNS = ["gebiedscode", "indeling", "overlap", "oordeel", "vergeleken_met"]

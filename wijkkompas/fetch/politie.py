@@ -27,20 +27,16 @@ from collections.abc import Callable
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from wijkkompas.errors import WijkkompasError
-from wijkkompas.fetch.cbs import (
-    REGION_KEY,
-    FetchResult,
-    TableRef,
-    TableSource,
-    catalogue_rows,
-    fetch_table,
-    gemeente_filter,
-    is_cached,
-)
-from wijkkompas.settings import Settings
+
+if TYPE_CHECKING:
+    from wijkkompas.fetch.cbs import FetchResult, TableRef
+    from wijkkompas.settings import Settings
+
+# The fetching functions import fetch/cbs.py (cbsodata, requests) themselves: the build
+# reads the crime groups below (``crime_types``) and needs none of that.
 
 TABLE_ID = "47018NED"
 TITLE = "Geregistreerde misdrijven; soort misdrijf, wijk, buurt, jaarcijfers"
@@ -92,6 +88,8 @@ def _politie_message(exc: WijkkompasError) -> WijkkompasError:
 
 def crime_filter(gemeente: str, codes: list[str] | None = None) -> str:
     """The OData filter: the gemeente's regions and the crime types, keys padded to 6."""
+    from wijkkompas.fetch.cbs import gemeente_filter
+
     codes = crime_codes() if codes is None else codes
     kinds = " or ".join(f"({CRIME_KEY} eq '{code:<6}')" for code in codes)
     return f"({gemeente_filter(gemeente)}) and ({kinds})"
@@ -103,6 +101,8 @@ def find_table(settings: Settings) -> TableRef:
     A catalogue that cannot be reached raises; one that answers with an error, or lists no
     table of that title, leaves the known id.
     """
+    from wijkkompas.fetch.cbs import TableRef, catalogue_rows
+
     try:
         rows = catalogue_rows(at_politie(settings), TITLE, "CBS-dataderden-catalogus") or []
     except WijkkompasError as exc:
@@ -131,6 +131,15 @@ def fetch_politie(
     the entry together with the stored table (see ``fetch_table``), else the caller writes
     the manifest.
     """
+    from wijkkompas.fetch.cbs import (
+        REGION_KEY,
+        FetchResult,
+        TableRef,
+        TableSource,
+        fetch_table,
+        is_cached,
+    )
+
     section = manifest.setdefault(FOLDER, {})
     filters = crime_filter(gemeente)
     if not refresh:
