@@ -34,7 +34,7 @@ from wijkkompas.output.leaflet import PDOK_TILES, asset, map_parts, template
 from wijkkompas.output.maps import area_data, interactive_map, theme_reasons
 from wijkkompas.output.numbers import nl_number
 from wijkkompas.output.processed import Processed
-from wijkkompas.output.profile import profile_table
+from wijkkompas.output.profile import profile_table, without_figures
 from wijkkompas.storage import write_files_atomic
 
 EXPLANATION = (
@@ -189,7 +189,7 @@ def wijk_page(processed: Processed, wijk: str, jaar: int | None = None,
     chart = Markup(compass_svg(compass_content(processed, wijk, jaar)))
     profile = profile_table(processed, wijk, jaar)
     # Indicators without a value now or before are listed apart, each with its reason.
-    empty = (profile["waarde"] == NO_DATA) & (profile["eerder"] == "")
+    empty = without_figures(profile)
     shown = profile[~empty]
     specific = shown[shown["gebied-specifiek"] == "ja"]
     sections = [{"title": "Het kompas", "chart": chart},
