@@ -92,3 +92,32 @@ def opened(browser, path, ready="window.wijkkompas !== undefined"):
         yield page
     finally:
         page.close()
+
+
+#: A measured layout of an SVG chart in Chromium (for ``eval_on_selector``): which shapes lie
+#: outside the view box (getBBox), which texts are not drawn, which texts overlap, how many
+#: texts there are, the width shown and the font used.
+LAYOUT = """svg => {
+    const view = svg.viewBox.baseVal;
+    const shapes = [...svg.querySelectorAll('text, path, rect, circle')]
+        .filter(e => !e.closest('defs'));
+    const outside = shapes.filter(e => {
+        const b = e.getBBox();
+        return b.x < view.x - 0.5 || b.y < view.y - 0.5
+            || b.x + b.width > view.x + view.width + 0.5
+            || b.y + b.height > view.y + view.height + 0.5;
+    }).map(e => e.outerHTML.slice(0, 80));
+    const texts = [...svg.querySelectorAll('text')];
+    const boxes = texts.map(t => t.getBBox());
+    const empty = texts.filter((t, i) => boxes[i].width <= 0).map(t => t.textContent);
+    const overlaps = [];
+    boxes.forEach((a, i) => boxes.forEach((b, j) => {
+        if (j > i && a.x < b.x + b.width && b.x < a.x + a.width
+            && a.y < b.y + b.height - 1 && b.y < a.y + a.height - 1) {
+            overlaps.push([texts[i].textContent, texts[j].textContent]);
+        }
+    }));
+    const box = svg.getBoundingClientRect();
+    return {outside, empty, overlaps, count: texts.length,
+            width: box.width, font: getComputedStyle(texts[0]).fontFamily};
+}"""

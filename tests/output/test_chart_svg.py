@@ -20,7 +20,7 @@ import pandas as pd
 import pytest
 from fontTools.ttLib import TTFont
 
-from tests.browser import opened
+from tests.browser import LAYOUT, opened
 from wijkkompas.output.charts import compass_chart
 from wijkkompas.output.compass import (
     HATCHES,
@@ -154,30 +154,6 @@ def test_content_follows_the_tables(three_years):
                                     for s in content.sectors if s.code != "werk_inkomen")
 
 
-#: A measured layout in Chromium: whether every shape lies inside the view box (getBBox),
-#: every text is drawn, and which texts overlap.
-LAYOUT = """svg => {
-    const view = svg.viewBox.baseVal;
-    const shapes = [...svg.querySelectorAll('text, path, rect, circle')]
-        .filter(e => !e.closest('defs'));
-    const outside = shapes.filter(e => {
-        const b = e.getBBox();
-        return b.x < view.x - 0.5 || b.y < view.y - 0.5
-            || b.x + b.width > view.x + view.width + 0.5
-            || b.y + b.height > view.y + view.height + 0.5;
-    }).map(e => e.outerHTML.slice(0, 80));
-    const texts = [...svg.querySelectorAll('text')];
-    const boxes = texts.map(t => t.getBBox());
-    const empty = texts.filter((t, i) => boxes[i].width <= 0).map(t => t.textContent);
-    const overlaps = [];
-    boxes.forEach((a, i) => boxes.forEach((b, j) => {
-        if (j > i && a.x < b.x + b.width && b.x < a.x + a.width
-            && a.y < b.y + b.height - 1 && b.y < a.y + a.height - 1) {
-            overlaps.push([texts[i].textContent, texts[j].textContent]);
-        }
-    }));
-    return {outside, empty, overlaps, count: texts.length};
-}"""
 
 
 def test_long_names_and_three_years_fit_in_chromium(three_years, browser, tmp_path):

@@ -9,7 +9,7 @@ from collections import Counter
 import pandas as pd
 import pytest
 
-from tests.browser import opened
+from tests.browser import LAYOUT, opened
 from tests.helpers import import_almelo
 from wijkkompas.build.stage import run_build
 from wijkkompas.kompas.stage import run_kompas
@@ -155,30 +155,7 @@ def test_compass_chart_shows_everything_it_draws(site, browser):
     _, files = site
     for code in ("WK014110", "WK014121"):
         with opened(browser, files[code]) as page:
-            found = page.page.eval_on_selector(".wk-kompas svg", """svg => {
-                const view = svg.viewBox.baseVal;
-                const shapes = [...svg.querySelectorAll('text, path, rect, circle')]
-                    .filter(e => !e.closest('defs'));
-                const outside = shapes.filter(e => {
-                    const b = e.getBBox();
-                    return b.x < view.x - 0.5 || b.y < view.y - 0.5
-                        || b.x + b.width > view.x + view.width + 0.5
-                        || b.y + b.height > view.y + view.height + 0.5;
-                }).map(e => e.outerHTML.slice(0, 80));
-                const texts = [...svg.querySelectorAll('text')];
-                const boxes = texts.map(t => t.getBBox());
-                const empty = texts.filter((t, i) => boxes[i].width <= 0).map(t => t.textContent);
-                const overlaps = [];
-                boxes.forEach((a, i) => boxes.forEach((b, j) => {
-                    if (j > i && a.x < b.x + b.width && b.x < a.x + a.width
-                        && a.y < b.y + b.height - 1 && b.y < a.y + a.height - 1) {
-                        overlaps.push([texts[i].textContent, texts[j].textContent]);
-                    }
-                }));
-                const box = svg.getBoundingClientRect();
-                return {outside, empty, overlaps, count: texts.length,
-                        width: box.width, font: getComputedStyle(texts[0]).fontFamily};
-            }""")
+            found = page.page.eval_on_selector(".wk-kompas svg", LAYOUT)
         assert found["outside"] == [], code
         assert found["empty"] == [] and found["overlaps"] == [], code
         assert found["count"] > 30, code
