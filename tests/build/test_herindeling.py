@@ -263,16 +263,23 @@ def test_one_address_is_enough_to_weigh_by():
     assert out.loc[("BU09990112", "inwoners"), "waarde"] == pytest.approx(90.0)
 
 
-def test_a_sliver_under_one_square_metre_still_weighs_by_its_density():
-    # One old hectare; new buurt A is a strip of 1 x 0.5 m (0.5 m²) with 1 inhabitant
-    # (2 per m²), B the rest (9,999.5 m²) with none. The outlines are the same, so the
-    # tolerance is 0 and the pieces weigh whole: A 0.5 x 2 = 1, B 0, so A gets w = 1.
-    # By area A would get 0.5 / 10,000 = 0.00005.
+def _hectare_with_a_sliver() -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """One old buurt of a hectare, and two new buurten on the same land: BU09990110 a strip
+    of 1 x 0.5 m (0.5 m²) in its corner, BU09990111 the rest (9,999.5 m²)."""
     old = gpd.GeoDataFrame({"gebiedscode": ["BU09990100"]}, geometry=[box(0, 0, 100, 100)],
                            crs=RD)
     strip = box(0, 0, 1, 0.5)
     new = gpd.GeoDataFrame({"gebiedscode": ["BU09990110", "BU09990111"]},
                            geometry=[strip, box(0, 0, 100, 100).difference(strip)], crs=RD)
+    return old, new
+
+
+def test_a_sliver_under_one_square_metre_still_weighs_by_its_density():
+    # One old hectare; new buurt A is a strip of 1 x 0.5 m (0.5 m²) with 1 inhabitant
+    # (2 per m²), B the rest (9,999.5 m²) with none. The outlines are the same, so the
+    # tolerance is 0 and the pieces weigh whole: A 0.5 x 2 = 1, B 0, so A gets w = 1.
+    # By area A would get 0.5 / 10,000 = 0.00005.
+    old, new = _hectare_with_a_sliver()
     counts = pd.DataFrame({"gebiedscode": ["BU09990110", "BU09990111"],
                            "inwoners": [1.0, 0.0]})
     weights = reallocation_weights(old, new, counts, "2021")
@@ -437,11 +444,7 @@ def test_leave_the_target_out_with_a_sliver_under_one_square_metre():
     # rest with 99.995 (0.01 per m²). Same outlines: tolerance 0, cores are whole pieces.
     # A without its own count: A's strip at 0.01 against B at 0.01: 0.5 / 10,000 of 100.
     # B without its own: B at 0.01 x 9,999.5 = 99.995 against A's 2 x 0.5 = 1.
-    old = gpd.GeoDataFrame({"gebiedscode": ["BU09990100"]}, geometry=[box(0, 0, 100, 100)],
-                           crs=RD)
-    strip = box(0, 0, 1, 0.5)
-    new = gpd.GeoDataFrame({"gebiedscode": ["BU09990110", "BU09990111"]},
-                           geometry=[strip, box(0, 0, 100, 100).difference(strip)], crs=RD)
+    old, new = _hectare_with_a_sliver()
     counts = pd.Series({"BU09990110": 1.0, "BU09990111": 99.995})
     estimate = leave_target_out(pd.Series({"BU09990100": 100.0}), old, new, counts)
     assert estimate["BU09990110"] == pytest.approx(100 * 0.5 / 10000, rel=1e-12)
