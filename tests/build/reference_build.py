@@ -71,7 +71,7 @@ def read_cbs_table(folder: Path, table_id: str, jaar: int) -> SourceFrame:
     if wrong:
         raise WijkkompasError(f"{data_path}: {capped(wrong)}. Haal de tabel opnieuw op met "
                               "'wijkkompas fetch --refresh'.")
-    _to_counts(frame, resolution.percent)
+    _to_counts(frame, resolution.percent, len(frame))
     return SourceFrame(f"CBS {table_id}", jaar, frame, resolution)
 
 

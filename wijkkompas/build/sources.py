@@ -17,7 +17,7 @@ import math
 import mmap
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import MutableMapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -59,19 +59,11 @@ class SourceFrame:
         return self.jaar if self.indeling is None else self.indeling
 
 
-def _to_counts(frame: pd.DataFrame, percent: set[str]) -> None:
-    catalogue = variables()
-    for name in percent:
-        basis = catalogue[name].basis
-        if basis in frame.columns:
-            frame[name] = frame[name] * frame[basis] / 100.0
-        else:
-            frame[name] = float("nan")
-
-
-def _to_counts_arrays(columns: dict[str, Any], percent: set[str], rows: int) -> None:
-    """``_to_counts`` on the float arrays of a frame still to be made (the same steps in
-    the same order, without a DataFrame's cost of replacing a column)."""
+def _to_counts(columns: pd.DataFrame | MutableMapping[str, Any], percent: set[str],
+               rows: int) -> None:
+    """Each percentage in ``percent`` turned into a count with its basis (from the
+    catalogue), in place; without its basis it becomes unknown. ``columns`` is a frame or
+    the float arrays of a frame still to be made, of ``rows`` rows."""
     catalogue = variables()
     for name in percent:
         basis = catalogue[name].basis
@@ -207,7 +199,7 @@ def read_cbs_table(folder: Path, table_id: str, jaar: int) -> SourceFrame:
     if wrong:
         raise WijkkompasError(f"{data_path}: {capped(wrong)}. Haal de tabel opnieuw op met "
                               "'wijkkompas fetch --refresh'.")
-    _to_counts_arrays(columns, resolution.percent, len(codes))
+    _to_counts(columns, resolution.percent, len(codes))
     frame = pd.DataFrame(columns)
     return SourceFrame(f"CBS {table_id}", jaar, frame, resolution)
 
@@ -233,7 +225,7 @@ def read_kaart_source(path: Path, jaar: int) -> SourceFrame:
                               "horen. Verbeter het bestand en importeer het opnieuw.")
     for name, column in keys.items():
         frame[name] = pd.to_numeric(data[column], errors="coerce").astype("float64").to_numpy()
-    _to_counts(frame, percent)
+    _to_counts(frame, percent, len(frame))
     return SourceFrame(frame["bron"].iloc[0], jaar, frame)
 
 
