@@ -364,17 +364,21 @@ def test_cbs_columns_of_padded_text_mixed_numbers_and_booleans(tmp_path):
 
 def test_cbs_region_titles_as_before(tmp_path):
     """Names come from WijkenEnBuurten.json (key and title, padded, other fields ignored);
-    a damaged file is the one-line message of any raw file."""
+    a title that is absent, null or blank is a missing name (never "" or "None"); a
+    damaged file is the one-line message of any raw file."""
     from wijkkompas.build.sources import read_cbs_table
 
     folder = _cbs_folder(tmp_path, lambda rows: None)
     regions = folder / "WijkenEnBuurten.json"
     regions.write_text(json.dumps([
         {"Key": "GM0141    ", "Title": "Almelo  ", "Description": "x", "CategoryGroupID": 1},
-        {"Key": "WK014110  "}]))
+        {"Key": "WK014110  "}, {"Key": "WK014115", "Title": None},
+        {"Key": "BU01411000", "Title": "   "}, {"Key": "GM0153", "Title": "Enschede"}]))
     names = read_cbs_table(folder, "85984NED", 2024).frame.set_index("gebiedscode")
     assert names.loc["GM0141", "gebiedsnaam"] == "Almelo"
-    assert names.loc["WK014110", "gebiedsnaam"] == ""
+    assert names.loc["GM0153", "gebiedsnaam"] == "Enschede"
+    for code in ("WK014110", "WK014115", "BU01411000"):
+        assert pd.isna(names.loc[code, "gebiedsnaam"]), code
     regions.write_text('[{"Key": "GM0141", ')
     with pytest.raises(WijkkompasError) as info:
         read_cbs_table(folder, "85984NED", 2024)

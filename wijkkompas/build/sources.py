@@ -132,13 +132,22 @@ class _Region(msgspec.Struct, gc=False):
 
 
 def _titles(path: Path) -> dict[str, str]:
-    """Per area code (unpadded) its title, from a table's WijkenEnBuurten.json."""
+    """Per area code (unpadded) its title, from a table's WijkenEnBuurten.json. An area
+    whose title is absent, null or blank has no name here (missing, not "" or "None"), so
+    that the build can name it from another source or year."""
     try:
         regions = msgspec.json.decode(path.read_bytes(), type=list[_Region])
     except (OSError, msgspec.DecodeError):
         # As before: orjson, whose error names the file in Dutch, and the same lookups.
         regions = [_Region(r["Key"], r.get("Title", "")) for r in _load_json(path)]
-    return {str(r.Key).strip(): str(r.Title).strip() for r in regions}
+    return _named({str(r.Key).strip(): r.Title for r in regions})
+
+
+def _named(titles: dict[str, Any]) -> dict[str, str]:
+    """``titles`` without the areas whose title is null or blank, the others stripped."""
+    stripped = {code: str(title).strip() for code, title in titles.items()
+                if title is not None}
+    return {code: title for code, title in stripped.items() if title}
 
 
 def _numbers(values: Sequence[Any]) -> np.ndarray | None:
@@ -278,8 +287,8 @@ def read_politie_table(folder: Path, table_id: str) -> list[SourceFrame]:
                 "aan de nieuwe codes aan."
             )
     regions = folder / "WijkenEnBuurten.json"
-    titles = {str(r["Key"]).strip(): str(r.get("Title", "")).strip()
-              for r in (_load_json(regions) if regions.is_file() else [])}
+    titles = _named({str(r["Key"]).strip(): r.get("Title")
+                     for r in (_load_json(regions) if regions.is_file() else [])})
     dataset = folder / "TypedDataSet.json"
     counts: dict[tuple[str, int], dict[str, float]] = {}
     for number, row in enumerate(_load_json(dataset)):
