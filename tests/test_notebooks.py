@@ -203,6 +203,7 @@ def test_03_wijkprofiel(updated, tmp_path):
     assert [r[1:3] for r in missing_rows] == [[html.escape(t), html.escape(i)] for t, i in zip(
         profile.loc[empty, "thema"], profile.loc[empty, "indicator"], strict=True)]
     assert all(r[3] for r in missing_rows)  # every one with its reason
+    _assert_specific(book, profile, empty)
     explanation = _cell_text(book, "def leesbaar")
     assert "Werk en inkomen, 2015: score " in explanation
     assert "Themascore Werk en inkomen" in explanation and "lager is beter" in explanation
@@ -210,6 +211,48 @@ def test_03_wijkprofiel(updated, tmp_path):
     assert not re.search(r"\b(19|20)\d\d\.0\b", explanation)  # years as integers
     assert not re.search(r"-1\.0\b|\b1\.0\b", explanation)  # directions as words
     _assert_readable(text, data)
+
+
+#: What notebook 03 says instead of an empty table of gebied-specifieke indicatoren.
+NO_SPECIFIC = "Het kompas heeft geen gebied-specifieke indicatoren voor deze wijk."
+NO_SPECIFIC_FIGURES = ("De gebied-specifieke indicatoren van deze wijk hebben geen cijfer; ze "
+                       "staan onder 'Zonder cijfer'.")
+
+
+def _assert_specific(book: dict, profile: pd.DataFrame, empty: pd.Series) -> None:
+    """Notebook 03 shows the gebied-specifieke indicatoren with a figure as a table, or one
+    sentence when the wijk has none, or none with a figure."""
+    specific = profile["gebied-specifiek"] == "ja"
+    marker = 'specifiek = tabel["gebied-specifiek"] == "ja"'
+    if (specific & ~empty).any():
+        rows = _html_rows(book, marker)
+        assert [r[2] for r in rows] == [html.escape(i) for i in
+                                        profile.loc[specific & ~empty, "indicator"]]
+    else:
+        said = NO_SPECIFIC if not specific.any() else NO_SPECIFIC_FIGURES
+        assert _cell_text(book, marker).strip() == said
+
+
+def test_03_a_wijk_without_gebied_specifieke_indicatoren(updated, tmp_path):
+    """A sentence, not an empty table, for a wijk the kompas gives no gebied-specifieke
+    indicatoren (WK014111: the example's are in WK014110 and WK014115)."""
+    data, _ = updated
+    book = _run("03_wijkprofiel.ipynb", tmp_path, data_dir=str(data),
+                uitvoer_dir=str(tmp_path / "uit"), wijk="WK014111", jaar=2021)
+    profile = profile_table(load_processed(data), "WK014111", 2021)
+    assert not (profile["gebied-specifiek"] == "ja").any()
+    _assert_specific(book, profile, without_figures(profile))
+    assert NO_SPECIFIC in _outputs(book)
+
+
+def test_03_a_wijk_without_scores_stops_at_the_top(updated, tmp_path):
+    data, _ = updated
+    with pytest.raises(papermill.PapermillExecutionError) as caught:
+        _run("03_wijkprofiel.ipynb", tmp_path, data_dir=str(data), wijk="WK015300")
+    # The first code cell after the parameters, before the kompas is drawn.
+    assert "gegevens = load_processed(" in caught.value.source
+    assert caught.value.evalue == ("Wijk WK015300 komt niet voor in de scores van Almelo; "
+                                   "kies een wijkcode zoals WK014110 of WK014111.")
 
 
 def test_readme_papermill_command_from_the_repository_root(updated, tmp_path):
@@ -234,6 +277,8 @@ def test_readme_papermill_command_from_the_repository_root(updated, tmp_path):
     themes = pd.read_parquet(data / "processed" / "kompas_scores.parquet")
     scored = themes[(themes["gebiedscode"] == "WK014110") & themes["score"].notna()]
     jaar = int(scored["jaar"].max())
+    profile = profile_table(load_processed(data), "WK014110", jaar)
+    _assert_specific(book, profile, without_figures(profile))
     profiles = data / "processed" / "wijkprofielen"
     assert sorted(p.name for p in profiles.glob("*WK014110*")) == [
         f"kompas_WK014110_{jaar}.png", f"kompas_WK014110_{jaar}.svg", "wijkkompas_WK014110.html"]

@@ -118,3 +118,18 @@ def test_derived_values_are_computed_once_per_tables(data):
     assert len(calls) == 2
     # Other keys are their own values.
     assert processed.derived(("ander", 1), lambda: "x") == "x"
+
+
+def test_a_wijk_without_scores_is_one_line_naming_wijken_that_have_them(data):
+    """Notebook 03 and the export check the wijk first: a code of another gemeente or no
+    wijk code at all is refused in one Dutch line, with wijken of this gemeente as example."""
+    processed = load_processed(data)
+    assert processed.check_wijk("WK014115") == "WK014115"
+    with pytest.raises(WijkkompasError) as info:
+        processed.check_wijk("WK015300")
+    assert str(info.value) == ("Wijk WK015300 komt niet voor in de scores van Almelo; kies "
+                               "een wijkcode zoals WK014110 of WK014111.")
+    with pytest.raises(WijkkompasError, match=r"^Ongeldige gebiedscode 'BU01411000'"):
+        processed.check_wijk("BU01411000")
+    with pytest.raises(WijkkompasError, match=r"^Ongeldige gebiedscode \"WK0141'; x\""):
+        processed.check_wijk("WK0141'; x")

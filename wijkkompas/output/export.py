@@ -26,7 +26,6 @@ import numpy as np
 import pandas as pd
 from markupsafe import Markup
 
-from wijkkompas.errors import WijkkompasError
 from wijkkompas.gebied import check_code
 from wijkkompas.output.compass import compass_content
 from wijkkompas.output.compass_svg import compass_svg
@@ -173,11 +172,9 @@ def _static_area_table(processed: Processed) -> dict[str, list]:
 
 def wijk_page(processed: Processed, wijk: str, jaar: int | None = None,
               tiles_url: str = PDOK_TILES, shared: Shared | None = None) -> str:
+    wijk = processed.check_wijk(wijk)
     themes = processed.result.themes
     mine = themes[themes["gebiedscode"] == wijk]
-    if mine.empty:
-        raise WijkkompasError(f"Wijk {wijk} komt niet voor in de scores van "
-                              f"{processed.kompas.naam}; kies een wijkcode zoals WK014115.")
     shared = shared or Shared.of(processed)
     jaar = jaar or latest_scored_year(processed, wijk) or int(mine["jaar"].max())
     names = mine.dropna(subset=["gebiedsnaam"]).sort_values("jaar")["gebiedsnaam"]

@@ -94,6 +94,18 @@ class Processed:
             self._derived[key] = found
         return found[1]
 
+    def check_wijk(self, wijk: object) -> str:
+        """``wijk`` when it is a wijk code with kompas scores; else one Dutch line that
+        names wijken which do have scores."""
+        code = check_code(wijk, "wijk")
+        themes = self.result.themes
+        wijken = sorted({str(c) for c in themes.loc[themes["niveau"] == "wijk", "gebiedscode"]})
+        if code not in wijken:
+            examples = " of ".join(wijken[:2]) if wijken else "(geen: bouw opnieuw)"
+            raise WijkkompasError(f"Wijk {code} komt niet voor in de scores van "
+                                  f"{self.kompas.naam}; kies een wijkcode zoals {examples}.")
+        return code
+
     def indicator_name(self, code: str) -> tuple[str, str]:
         """The name and unit of an indicator from the definitions; (code, "") when it has
         none. The definitions are indexed once (again only when another table is set)."""
