@@ -94,7 +94,8 @@ def test_fast_build_equals_the_reference(raw, monkeypatch, target):
 
 def test_parquet_reads_back_as_the_table(raw, monkeypatch, tmp_path):
     """The written indicator table, read back, is the table in memory with text columns,
-    also when it is written in several row groups and without statistics on text."""
+    also when it is written in several row groups, without statistics on text and with
+    its floating-point columns byte-stream split (missing values included)."""
     import pyarrow.parquet as pq
 
     from wijkkompas import storage
@@ -116,6 +117,14 @@ def test_parquet_reads_back_as_the_table(raw, monkeypatch, tmp_path):
     stats = {columns.column(i).path_in_schema: columns.column(i).is_stats_set
              for i in range(columns.num_columns)}
     assert stats == {c: c not in text for c in table.columns}
+    floats = [c for c in table.columns if table[c].dtype == "float64"]
+    assert {"waarde", "teller", "noemer", "dekking"} <= set(floats)
+    assert table["waarde"].isna().any() and table["waarde"].notna().any()
+    for i in range(columns.num_columns):
+        column = columns.column(i)
+        split = "BYTE_STREAM_SPLIT" in column.encodings
+        assert split == (column.path_in_schema in floats), column.path_in_schema
+        assert split != column.has_dictionary_page, column.path_in_schema
 
 
 FINAL_ORDER = ["indicator", "jaar", "indeling", "niveau", "gebiedscode", "bron"]
@@ -222,3 +231,32 @@ def test_sort_rows_equals_the_reference_sort(monkeypatch, block):
         pd.testing.assert_frame_equal(result.astype({"indicator": "str", "gebiedscode": "str"}),
                                       want.astype({"indicator": "str", "gebiedscode": "str"}),
                                       check_exact=True, check_dtype=False)
+
+
+def test_the_build_asks_numpy_for_small_pages_unless_told(cbs_only, monkeypatch, tmp_path):
+    """While building, numpy's arrays get no transparent huge pages (the kernel's
+    compaction for them cost a national build half a second); afterwards numpy's setting
+    is as it was, and a NUMPY_MADVISE_HUGEPAGE the user set is left alone."""
+    from numpy._core.multiarray import _set_madvise_hugepage as switch
+
+    seen = []
+    real = stage.build_table
+
+    def build_table(*args, **kwargs):
+        current = switch(False)
+        switch(current)
+        seen.append(current)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(stage, "build_table", build_table)
+    monkeypatch.delenv("NUMPY_MADVISE_HUGEPAGE", raising=False)
+    before = switch(True)
+    try:
+        stage.run_build(cbs_only.parent, say=lambda _: None, out_dir=tmp_path / "a")
+        assert seen == [False]
+        assert switch(True) is True  # restored
+        monkeypatch.setenv("NUMPY_MADVISE_HUGEPAGE", "1")
+        stage.run_build(cbs_only.parent, say=lambda _: None, out_dir=tmp_path / "b")
+        assert seen == [False, True]
+    finally:
+        switch(before)

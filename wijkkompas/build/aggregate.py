@@ -25,15 +25,21 @@ MIN_DEKKING = 0.9
 
 
 def expected_parts(areas: dict[int, set[str]]) -> pd.DataFrame:
-    """Per indeling year and parent area, how many buurten and wijken it has."""
-    rows = []
+    """Per indeling year and parent area, how many buurten and wijken it has (a frame of
+    arrays per year and level: no Python loop over the areas)."""
+    columns = ["parent", "indeling", "kind", "verwacht"]
+    parts = []
     for indeling, codes in areas.items():
-        series = pd.Series(sorted(codes), dtype="string")
+        series = pd.Series(np.fromiter(codes, dtype=object, count=len(codes)), dtype="str")
         for level, niveau in (("BU", "wijk"), ("WK", "gemeente")):
-            children = series[series.str[:2] == level]
-            counts = parent_code(children, niveau).value_counts()
-            rows += [(code, indeling, level, int(n)) for code, n in counts.items()]
-    return pd.DataFrame(rows, columns=["parent", "indeling", "kind", "verwacht"])
+            counts = parent_code(series[series.str.startswith(level)], niveau).value_counts(
+                sort=False)
+            parts.append(pd.DataFrame({"parent": counts.index.astype("str"),
+                                       "indeling": indeling, "kind": level,
+                                       "verwacht": counts.to_numpy(dtype=np.int64)}))
+    if not parts:
+        return pd.DataFrame(columns=columns)
+    return pd.concat(parts, ignore_index=True).astype({"kind": "str"})[columns]
 
 
 def recompute(out: pd.DataFrame, factors: dict[str, float | None], count_complete: pd.Series,

@@ -25,7 +25,10 @@ Before reading, every raw file is checked against its checksum in the manifest.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import importlib
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -313,6 +316,34 @@ def build_table(raw_dir: Path, local: LocalConfig | None = None,
     return long, side
 
 
+@contextmanager
+def small_pages() -> Iterator[None]:
+    """numpy's new arrays without transparent huge pages for a while, unless the
+    environment variable ``NUMPY_MADVISE_HUGEPAGE`` says what the user wants.
+
+    numpy asks Linux for huge pages for every array from 4 MB. Where the kernel compacts
+    memory to find them (``transparent_hugepage/defrag`` = madvise, a common default), a
+    national build spent about half a second of system time on that, for arrays that live
+    less than a second. numpy reads that variable only when it is imported; the switch
+    behind it is not public, so where it is absent nothing changes.
+    """
+    switch = None
+    if "NUMPY_MADVISE_HUGEPAGE" not in os.environ:
+        for module in ("numpy._core.multiarray", "numpy.core.multiarray"):  # numpy 2, 1
+            with suppress(ImportError):
+                switch = getattr(importlib.import_module(module), "_set_madvise_hugepage", None)
+            if switch is not None:
+                break
+    if switch is None:
+        yield
+        return
+    previous = switch(False)
+    try:
+        yield
+    finally:
+        switch(previous)
+
+
 def run_build(data_dir: Path, local_path: Path | None = None,
               target_indeling: int | None = None,
               say: Callable[[str], None] = print,
@@ -330,6 +361,14 @@ def run_build(data_dir: Path, local_path: Path | None = None,
     raw_dir = data_dir / "raw"
     out_dir = Path(out_dir) if out_dir is not None else data_dir / "processed"
     local = read_definitions(local_path) if local_path else None
+    with small_pages():
+        return _build_and_write(raw_dir, out_dir, data_dir, local, target_indeling,
+                                weights_path, csv, say)
+
+
+def _build_and_write(raw_dir: Path, out_dir: Path, data_dir: Path, local: LocalConfig | None,
+                     target_indeling: int | None, weights_path: Path | None, csv: bool,
+                     say: Callable[[str], None]) -> BuildResult:
     table, side = build_table(raw_dir, local, target_indeling, weights_path)
     if side["problems"]:
         report = data_dir / "rapporten" / "rapport_lokaal.csv"
