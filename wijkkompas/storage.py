@@ -257,9 +257,12 @@ def files_intact(folder: Path, files: dict[str, dict[str, Any]]) -> bool:
 def verify_raw(raw_dir: Path, manifest: dict[str, Any]) -> None:
     """Refuse a raw cache whose files no longer match the checksums in the manifest."""
     folders = {"cbs": lambda key, entry: raw_dir / "cbs" / str(entry.get("table_id", key)),
+               "politie": lambda key, entry: (raw_dir / "politie"
+                                              / str(entry.get("table_id", key))),
                "geo": lambda key, entry: raw_dir / "geo",
                "kaart": lambda key, entry: raw_dir / "kaart" / str(entry.get("jaar"))}
     advice = {"cbs": "haal de tabel opnieuw op met 'wijkkompas fetch --refresh'",
+              "politie": "haal de tabel opnieuw op met 'wijkkompas fetch --refresh'",
               "geo": "haal de grenzen opnieuw op met 'wijkkompas fetch --refresh'",
               "kaart": "importeer het bestand opnieuw met 'wijkkompas import BESTAND --jaar "
                        "JJJJ'"}

@@ -21,6 +21,7 @@ from tests.helpers import almelo_files
 from wijkkompas.build.catalogue import KWB_BRON, indicators, resolve_odata
 from wijkkompas.build.stage import run_build
 from wijkkompas.cli import main
+from wijkkompas.errors import WijkkompasError
 from wijkkompas.fetch.stage import run_fetch
 
 
@@ -57,6 +58,21 @@ def built(settings, cbs_server, tmp_path):
     data = tmp_path / "data"
     run_fetch(data / "raw", settings, "GM0141", [2023, 2024], say=lambda _: None)
     return run_build(data, say=lambda _: None).table
+
+
+def test_a_politie_file_changed_after_fetching_is_refused(settings, cbs_server, tmp_path):
+    """The Politie table's files are checked against their checksums like CBS's."""
+    data = tmp_path / "data"
+    run_fetch(data / "raw", settings, "GM0141", [2024], say=lambda _: None)
+    [changed] = (data / "raw" / "politie").glob("*/TypedDataSet.json")
+    changed.write_bytes(changed.read_bytes() + b"\n")  # still valid JSON
+    with pytest.raises(WijkkompasError) as info:
+        run_build(data, say=lambda _: None)
+    assert str(info.value) == (
+        f"Bronbestand {changed} is gewijzigd na het ophalen of importeren (sha256 klopt niet "
+        f"met {data / 'raw' / 'manifest.json'}); er is niets gebouwd. Zet het origineel terug "
+        "of haal de tabel opnieuw op met 'wijkkompas fetch --refresh'.")
+    assert not (data / "processed").exists()
 
 
 def test_rates_per_1000_inhabitants_by_hand(built):
