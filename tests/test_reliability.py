@@ -264,6 +264,18 @@ def test_a_raw_file_changed_after_import_is_refused(data):
     assert _state(data) == before
 
 
+def test_a_raw_file_both_changed_and_unreadable_is_named_as_changed(data):
+    """The checksums are checked while the tables are read: a file that also fails to
+    read is still reported as changed, the cause, in one line."""
+    changed = data / "raw" / "kaart" / "2021" / KAART_2021[1]
+    changed.write_bytes(b"\xff\xfe\x00 geen CSV\n")
+    before = _state(data)
+    done = _cli(["build", "--data-dir", data])
+    _one_error(done, f"Bronbestand {changed} is gewijzigd na het ophalen of importeren",
+               "importeer het bestand opnieuw met 'wijkkompas import BESTAND --jaar JJJJ'")
+    assert _state(data) == before
+
+
 def test_a_fetch_failing_in_the_second_year_says_what_is_stored_and_continues(
         env, tmp_path, cbs_server, pdok_server):
     data = tmp_path / "data"

@@ -28,10 +28,11 @@ from __future__ import annotations
 import importlib
 import os
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -103,9 +104,26 @@ class BuildResult:
 
 
 def read_sources(raw_dir: Path) -> list[SourceFrame]:
-    """Every CBS table, Politie table and imported wijk- en buurtkaart file in the manifest."""
+    """Every CBS table, Politie table and imported wijk- en buurtkaart file in the manifest.
+
+    Every raw file (boundaries too) is checked against its checksum in the manifest while
+    the tables are read, in a thread of its own (hashing lets other threads run), and
+    nothing read is returned before all checksums match. A changed file is the error
+    named, also when reading it failed too.
+    """
     manifest = read_manifest(raw_dir)
-    verify_raw(raw_dir, manifest)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="checksums") as pool:
+        verified = pool.submit(verify_raw, raw_dir, manifest)
+        try:
+            sources = _read_sources(raw_dir, manifest)
+        except Exception:
+            verified.result()  # a changed file explains a failed read: named first
+            raise
+        verified.result()
+    return sources
+
+
+def _read_sources(raw_dir: Path, manifest: dict[str, Any]) -> list[SourceFrame]:
     sources = []
     for table_id, entry in sorted(manifest["cbs"].items()):
         sources.append(read_cbs_table(raw_dir / "cbs" / table_id, table_id, entry["jaar"]))
