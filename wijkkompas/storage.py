@@ -116,25 +116,13 @@ def csv_bytes(frame: pd.DataFrame) -> bytes:
 CHUNK_ROWS = 1 << 20
 
 
-def _encoding(schema: pa.Schema) -> dict[str, Any]:
-    """How each column is written to Parquet (options of ``pq.ParquetWriter``).
-
-    - Statistics (minimum, maximum, nulls per page) only for columns that are not text:
-      for text Parquet compares every string, which took about half of the writing of a
-      national table, and nothing reads those statistics.
-    - Floating-point columns byte-stream split instead of a dictionary: their values are
-      mostly distinct, so Parquet built a dictionary per page only to give it up; split
-      into byte streams they compress nearly as well and write about a quarter faster.
-      Every other column keeps its dictionary (text, years).
-    """
+def _statistics(schema: pa.Schema) -> list[str]:
+    """The columns whose Parquet statistics are worth their cost: all but text."""
     def text(kind: pa.DataType) -> bool:
         if pa.types.is_dictionary(kind):
             kind = kind.value_type
         return pa.types.is_string(kind) or pa.types.is_large_string(kind)
-    floats = [f.name for f in schema if pa.types.is_floating(f.type)]
-    return {"write_statistics": [f.name for f in schema if not text(f.type)],
-            "use_dictionary": [f.name for f in schema if f.name not in floats],
-            "use_byte_stream_split": floats or False}
+    return [f.name for f in schema if not text(f.type)]
 
 
 def write_table(table: pd.DataFrame, parquet: Path, csv: Path | None) -> None:
@@ -146,14 +134,15 @@ def write_table(table: pd.DataFrame, parquet: Path, csv: Path | None) -> None:
     text column (``str``) and no Arrow schema, so readers get text columns whatever the
     table held in memory. Such a table is written ``CHUNK_ROWS`` rows at a time.
 
-    Columns are encoded as ``_encoding`` says: statistics only where they are cheap,
-    floating-point numbers byte-stream split.
+    Only the columns that are not text carry statistics (minimum, maximum, nulls per
+    page): for text columns Parquet compares every string, which took about half of the
+    writing of a national table, and nothing reads those statistics.
     """
     categorical = [c for c in table.columns if isinstance(table[c].dtype, pd.CategoricalDtype)]
     if not categorical:
         arrow = pa.Table.from_pandas(table, preserve_index=False)
         with atomic_path(parquet) as tmp:
-            pq.write_table(arrow, tmp, **_encoding(arrow.schema))
+            pq.write_table(arrow, tmp, write_statistics=_statistics(arrow.schema))
         if csv is not None:
             with atomic_path(csv) as tmp:
                 pacsv.write_csv(arrow, tmp)
@@ -169,7 +158,8 @@ def write_table(table: pd.DataFrame, parquet: Path, csv: Path | None) -> None:
                                             text.metadata)
             if writer is None:
                 writer = stack.enter_context(pq.ParquetWriter(
-                    tmp, part.schema, store_schema=False, **_encoding(part.schema)))
+                    tmp, part.schema, store_schema=False,
+                    write_statistics=_statistics(part.schema)))
             writer.write_table(part)
             if csv_tmp is not None:
                 if csv_writer is None:
