@@ -8,7 +8,8 @@ each step in its own fresh Python (wall time, and peak memory as VmHWM of that p
 1. reading the same JSON only, with the standard library's ``json``;
 2. reading it with the fastest parser installed (orjson and, if installed, msgspec);
 3. ``wijkkompas.build.stage.run_build`` (CBS part: no boundaries, no local files; the
-   indicator table as Parquet, no CSV).
+   indicator table as Parquet, no CSV). The manifest holds the checksums a fetch records,
+   so the build checks the sha256 of every raw file, as after a real fetch.
 
 Steps take turns within each repetition; the figures are medians of ``--repeat`` runs and
 the ratio build / fastest read is taken within the same run. Beside the wall time each
@@ -26,6 +27,7 @@ measured under the same load.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import platform
@@ -100,10 +102,20 @@ def generate(raw: Path, years: int, gemeenten: int = GEMEENTEN) -> None:
                    for c, _ in areas]
         (folder / "WijkenEnBuurten.json").write_text(json.dumps(regions, indent=2))
         (folder / "TableInfos.json").write_text(json.dumps([{"Identifier": table}]))
+        # The checksums and row counts a fetch records: the build checks every file.
+        counts = {"TypedDataSet.json": len(rows), "DataProperties.json": len(props),
+                  "WijkenEnBuurten.json": len(regions), "TableInfos.json": 1}
+        files = {name: {"sha256": _sha256(folder / name), "rows": n}
+                 for name, n in sorted(counts.items())}
         manifest["cbs"][table] = {"table_id": table, "jaar": year, "gemeente": "NL",
                                   "gevonden_via": "benchmark",
-                                  "fetched_at": "2024-01-01T00:00:00+00:00", "files": {}}
+                                  "fetched_at": "2024-01-01T00:00:00+00:00", "files": files}
     (raw / "manifest.json").write_text(json.dumps(manifest))
+
+
+def _sha256(path: Path) -> str:
+    with path.open("rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def subset(raw: Path, target: Path, years: int) -> None:
@@ -290,7 +302,8 @@ def summary(args: argparse.Namespace, fast_name: str, fast: Run, build: Run) -> 
     ratio = build.seconds / fast.seconds
     print()
     print(f"Summary ({args.years} years, {args.gemeenten} gemeenten, median of {args.repeat}; "
-          "a first build: every raw JSON file is parsed, there is no cache of parsed tables)")
+          "a first build: every raw JSON file is parsed and its checksum checked; there is no "
+          "cache of parsed tables)")
     print(f"  conditions: {os.cpu_count()} cores, load average {load} (1/5/15 min) at the "
           f"end; Python {platform.python_version()}, pandas {pandas.__version__}, "
           f"pyarrow {pyarrow.__version__}")
