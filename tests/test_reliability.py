@@ -264,6 +264,15 @@ def test_a_raw_file_changed_after_import_is_refused(data):
     assert _state(data) == before
 
 
+@pytest.mark.parametrize("content", [b"", b"{}", os.urandom(3 << 20)])
+def test_checksums_are_sha256_of_the_whole_file(tmp_path, content):
+    from wijkkompas.storage import sha256_file
+
+    path = tmp_path / "bestand.json"
+    path.write_bytes(content)
+    assert sha256_file(path) == hashlib.sha256(content).hexdigest()
+
+
 def test_a_raw_file_both_changed_and_unreadable_is_named_as_changed(data):
     """The checksums are checked while the tables are read: a file that also fails to
     read is still reported as changed, the cause, in one line."""

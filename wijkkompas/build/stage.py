@@ -398,16 +398,20 @@ def _build_and_write(raw_dir: Path, out_dir: Path, data_dir: Path, local: LocalC
     result = BuildResult(table, side["target"])
     parquet = out_dir / "indicatoren.parquet"
     csv_path = out_dir / "indicatoren.csv" if csv else None
-    write_table(table, parquet, csv_path)
     outputs = {
         "indicatoren_definities.csv": side["definitions"],
         "indelingen.csv": side["verdicts"],
         "rapport_variabelen.csv": side["report"],
         "rapport_herindeling.csv": side["herindeling"],
     }
-    for name, frame in outputs.items():
-        write_bytes_atomic(out_dir / name, csv_bytes(frame))
-    write_boundaries(side["bounds"], out_dir / "grenzen.gpkg")
+    # The indicator table is written in a thread of its own (Arrow's Parquet writer lets
+    # other threads run) while the side tables and the boundaries are written here.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="indicatoren") as pool:
+        written = pool.submit(write_table, table, parquet, csv_path)
+        for name, frame in outputs.items():
+            write_bytes_atomic(out_dir / name, csv_bytes(frame))
+        write_boundaries(side["bounds"], out_dir / "grenzen.gpkg")
+        written.result()
     write_json_atomic(out_dir / "bouwinfo.json", {
         "doelindeling": side["target"], "gebouwd": now_stamp(),
         "jaren": sorted(int(j) for j in table["jaar"].unique()),
