@@ -334,6 +334,26 @@ def test_boundary_tolerance_by_hand():
     assert boundary_tolerance(low, high) == pytest.approx(10.0, abs=1e-9)
 
 
+def test_boundary_tolerance_is_the_95th_percentile_every_2_metres():
+    """A new square of 1 km against an old one whose top rises 10 m from left to right:
+    the distances along the new top vary, so the percentile and the spacing of the points
+    both show in the result. Expected from the distances worked out by formula (the new
+    top point (x, 1000) lies 0.01 x / sqrt(1 + 0.01^2) from the old sloping top, or
+    1000 - x from its right side where that is nearer), not from shapely."""
+    new = gpd.GeoDataFrame({"gebiedscode": ["BU09990300"]}, geometry=[box(0, 0, 1000, 1000)],
+                           crs=RD)
+    old = gpd.GeoDataFrame({"gebiedscode": ["BU09990300"]}, crs=RD, geometry=[
+        Polygon([(0, 0), (1000, 0), (1000, 1010), (0, 1000)])])
+    # The outline of box() starts at (1000, 0) and runs up, then left along the top: every
+    # 2 m from there 2,000 points, of which the 499 on the top from x = 998 to x = 2 lie
+    # off the old outline; the other 1,501 lie on it.
+    x = np.arange(998.0, 0.0, -2.0)
+    top = np.minimum(0.01 * x / np.hypot(1.0, 0.01), 1000.0 - x)
+    expected = np.percentile(np.concatenate([np.zeros(1501), top]), 95)
+    assert 7.5 < expected < 8.5  # about 0.8 of the 10 m rise: the 95th of 2,000 points
+    assert boundary_tolerance(old, new) == pytest.approx(expected, abs=1e-9)
+
+
 def test_a_tolerance_under_one_metre_still_makes_cores():
     # The sliver case below at 1/20 of the size: the new buurten reach 0.5 m further south,
     # so the tolerance is 0.5 m. Old 1 (x 4.75-15) reaches 0.25 m into Dicht (0.1 per m²):
