@@ -94,6 +94,10 @@ def test_usage_errors_and_help_are_dutch(env, tmp_path):
     wrong = _run(["fetch", "--jaren"], env, tmp_path)
     assert wrong.returncode == 2
     assert wrong.stderr.startswith("fout: ") and "wijkkompas fetch --help" in wrong.stderr
+    no_wijk = _run(["export", "--wijk", "WK14", "--data-dir", "d"], env, tmp_path)
+    assert no_wijk.returncode == 2
+    assert no_wijk.stderr.startswith("fout: ongeldige waarde voor --wijk: 'WK14' (geef een "
+                                     "wijkcode: WK en zes cijfers, bijvoorbeeld WK014115)")
     helped = _run(["build", "--help"], env, tmp_path)
     assert helped.returncode == 0
     assert helped.stdout.startswith("gebruik: wijkkompas build") and "opties:" in helped.stdout

@@ -310,6 +310,27 @@ def test_a_fetch_failing_in_the_second_year_says_what_is_stored_and_continues(
 # --------------------------------------------------------------------------- OSError
 
 
+@pytest.mark.parametrize("args, line", [
+    (["--wijk", "WK015300"], "Geen kompasscores voor gemeente GM0153 in {processed} (gescoord: "
+                             "GM0141). Bouw met 'wijkkompas build --gemeente GM0153'."),
+    (["--wijk", "WK014199"], "Wijk WK014199 komt niet voor in de scores van Almelo; kies een "
+                             "wijkcode zoals WK014110 of WK014111."),
+    (["--wijk", "WK015300", "--gemeente", "GM0141"],
+     "Wijk WK015300 ligt in gemeente GM0153, niet in GM0141. Laat --gemeente weg of geef "
+     "--gemeente GM0153."),
+])
+def test_an_asked_wijk_page_that_cannot_be_made_is_one_line(data, tmp_path, args, line):
+    """``export --wijk`` of a wijk of another gemeente, or of none, used to end with exit
+    0 and no page; now the page is made or refused."""
+    out = tmp_path / "uit"
+    before = _state(data)
+    done = _cli(["export", *args, "--out", out, "--data-dir", data])
+    said = _one_error(done, line.format(processed=data / "processed"))
+    assert said == "fout: " + line.format(processed=data / "processed")
+    assert _state(data) == before
+    assert not any(out.glob("*.html"))
+
+
 def test_export_to_a_file_instead_of_a_folder(data, tmp_path):
     out = tmp_path / "pages"
     out.write_text("geen map\n", encoding="utf-8")

@@ -116,6 +116,16 @@ def _year(option: str) -> Callable[[str], int]:
     return convert
 
 
+def _wijk_code(text: str) -> str:
+    """The value of ``--wijk``: a wijk code, WK and six digits."""
+    code = text.strip()
+    if not re.fullmatch(r"WK\d{6}", code):
+        raise argparse.ArgumentTypeError(
+            f"ongeldige waarde voor --wijk: {text!r} (geef een wijkcode: WK en zes cijfers, "
+            "bijvoorbeeld WK014115)")
+    return code
+
+
 def _common(parser: _Parser) -> None:
     parser.opties.add_argument("--data-dir", type=Path, metavar="MAP", default=Path("data"),
                                help="map met raw/ en processed/ (standaard: data)")
@@ -252,8 +262,9 @@ def _vlekkenkaart(args: argparse.Namespace, settings: Settings) -> None:
 
 
 def _export_options(parser: _Parser) -> None:
-    parser.opties.add_argument("--wijk", default=None, metavar="WIJKCODE",
-                               help="alleen de pagina van deze wijk, bijvoorbeeld WK014115")
+    parser.opties.add_argument("--wijk", default=None, metavar="WIJKCODE", type=_wijk_code,
+                               help="alleen de pagina van deze wijk, bijvoorbeeld WK014115 "
+                                    "(van de gemeente waarin de wijk ligt)")
     parser.opties.add_argument("--out", type=Path, metavar="MAP", default=None,
                                help="uitvoermap (standaard: DATA-DIR/processed/export)")
 
@@ -267,13 +278,13 @@ def _export(args: argparse.Namespace, settings: Settings) -> None:
     wijk = None if in_run else args.wijk
     scored = scored_gemeenten(args.data_dir)
     for gemeente in settings.gemeenten:
-        if wijk is not None and wijk[2:6] != gemeente[2:6]:
-            continue
-        if gemeente not in scored:
+        # One asked-for wijk page is made or refused in one line (load_processed and
+        # the export name what is missing); of a list of gemeenten, the unbuilt are skipped.
+        if gemeente not in scored and wijk is None:
             print(f"Geen kompasscores voor gemeente {gemeente}: geen export voor {gemeente}.")
             continue
         processed = load_processed(args.data_dir, args.kompas or settings.kompas, gemeente)
-        if processed.result.themes.empty:
+        if processed.result.themes.empty and wijk is None:
             print(f"Geen kompasscores voor {processed.kompas.naam} ({gemeente}): geen export.")
             continue
         print(f"Exporteren: {processed.kompas.naam} ({gemeente}) naar {out}")
@@ -418,6 +429,20 @@ def _configure_logging() -> None:
     logging.captureWarnings(True)
 
 
+def _gemeente_of_wijk(args: argparse.Namespace, settings: Settings) -> Settings:
+    """With ``export --wijk``, the gemeente is the one the wijk lies in; a ``--gemeente``
+    that does not hold it is refused."""
+    wijk = getattr(args, "wijk", None)
+    if args.stap != "export" or wijk is None:
+        return settings
+    own = "GM" + wijk[2:6]
+    if getattr(args, "gemeente", None) and own not in settings.gemeenten:
+        raise WijkkompasError(
+            f"Wijk {wijk} ligt in gemeente {own}, niet in {', '.join(settings.gemeenten)}. "
+            f"Laat --gemeente weg of geef --gemeente {own}.")
+    return replace(settings, gemeenten=(own,), gemeente=own)
+
+
 def _check_inputs(args: argparse.Namespace, settings: Settings) -> None:
     """Refuse bad definitions and a missing data folder before anything is locked or written."""
     from wijkkompas.kompas.definition import for_gemeente, load_kompas
@@ -453,6 +478,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if getattr(args, "gemeente", None):
             codes = tuple(parse_gemeenten(args.gemeente))
             settings = replace(settings, gemeenten=codes, gemeente=codes[0])
+        settings = _gemeente_of_wijk(args, settings)
         steps = {"fetch": [_fetch], "import": [_import], "build": [_build],
                  "export": [_export], "vlekkenkaart": [_vlekkenkaart],
                  "run": [_fetch_in_run, _build, _export, _vlekkenkaart]}

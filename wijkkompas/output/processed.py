@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyogrio
 
 from wijkkompas.errors import WijkkompasError
-from wijkkompas.gebied import check_code, in_gemeente
+from wijkkompas.gebied import check_code, code_problem, in_gemeente
 from wijkkompas.kompas.definition import Kompas, for_gemeente, load_kompas
 from wijkkompas.kompas.scores import KompasResult
 
@@ -97,14 +97,17 @@ class Processed:
     def check_wijk(self, wijk: object) -> str:
         """``wijk`` when it is a wijk code with kompas scores; else one Dutch line that
         names wijken which do have scores."""
-        code = check_code(wijk, "wijk")
         themes = self.result.themes
         wijken = sorted({str(c) for c in themes.loc[themes["niveau"] == "wijk", "gebiedscode"]})
-        if code not in wijken:
-            examples = " of ".join(wijken[:2]) if wijken else "(geen: bouw opnieuw)"
-            raise WijkkompasError(f"Wijk {code} komt niet voor in de scores van "
+        examples = " of ".join(wijken[:2]) if wijken else "(geen: bouw opnieuw)"
+        problem = code_problem(wijk, "wijk")
+        if problem is not None:
+            raise WijkkompasError(f"{problem[0].upper()}{problem[1:]}; kies een wijkcode "
+                                  f"zoals {examples}.")
+        if wijk not in wijken:
+            raise WijkkompasError(f"Wijk {wijk} komt niet voor in de scores van "
                                   f"{self.kompas.naam}; kies een wijkcode zoals {examples}.")
-        return code
+        return str(wijk)
 
     def indicator_name(self, code: str) -> tuple[str, str]:
         """The name and unit of an indicator from the definitions; (code, "") when it has
