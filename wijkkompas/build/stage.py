@@ -20,7 +20,8 @@ Writes (each atomically):
 
 Problems in local files stop the build before anything is written; they are listed in
 ``data/rapporten/rapport_lokaal.csv``, outside ``processed`` (which stays as it was).
-Before reading, every raw file is checked against its checksum in the manifest.
+Every raw file is checked against its checksum in the manifest, beside the reading; nothing
+read is used before every checksum matches.
 """
 
 from __future__ import annotations
