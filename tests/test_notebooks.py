@@ -245,14 +245,26 @@ def test_03_a_wijk_without_gebied_specifieke_indicatoren(updated, tmp_path):
     assert NO_SPECIFIC in _outputs(book)
 
 
-def test_03_a_wijk_without_scores_stops_at_the_top(updated, tmp_path):
+@pytest.mark.parametrize("name, parameters, line", [
+    ("03_wijkprofiel.ipynb", {"wijk": "WK015300"},
+     "Wijk WK015300 komt niet voor in de scores van Almelo; kies een wijkcode zoals WK014110 "
+     "of WK014111."),
+    ("03_wijkprofiel.ipynb", {"jaar": 2019},
+     "Geen scores of cijfers van Almelo in jaar '2019'; kies een jaar uit 2015, 2021."),
+    ("02_wijkkompas_kaarten.ipynb", {"thema": "inkomen"},
+     "Thema 'inkomen' staat niet in het kompas van Almelo; kies uit "),
+    ("02_wijkkompas_kaarten.ipynb", {"jaar": 2019},
+     "Geen scores of cijfers van Almelo in jaar '2019'; kies een jaar uit 2015, 2021."),
+])
+def test_a_wrong_parameter_stops_at_the_top(updated, tmp_path, name, parameters, line):
+    """A wijk, year or theme the data do not have is one Dutch line from the first code
+    cell, not an empty profile ("geen data" everywhere) or a KeyError further on."""
     data, _ = updated
     with pytest.raises(papermill.PapermillExecutionError) as caught:
-        _run("03_wijkprofiel.ipynb", tmp_path, data_dir=str(data), wijk="WK015300")
-    # The first code cell after the parameters, before the kompas is drawn.
+        _run(name, tmp_path, data_dir=str(data), **parameters)
+    # The first code cell after the parameters, before anything is drawn.
     assert "gegevens = load_processed(" in caught.value.source
-    assert caught.value.evalue == ("Wijk WK015300 komt niet voor in de scores van Almelo; "
-                                   "kies een wijkcode zoals WK014110 of WK014111.")
+    assert caught.value.evalue.startswith(line)
 
 
 def test_readme_papermill_command_from_the_repository_root(updated, tmp_path):

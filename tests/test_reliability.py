@@ -210,7 +210,8 @@ def test_ctrl_c_mid_build_leaves_processed_as_it_was_and_no_temporary_files(buil
     assert process.returncode == 130, (out, err)
     assert err.strip().splitlines() == [
         "afgebroken; er is niets half geschreven: wat hierboven als opgehaald, geïmporteerd "
-        "of geschreven is gemeld blijft staan, de rest is niet gewijzigd."]
+        "of geschreven is gemeld blijft staan, de rest is niet gewijzigd. Draai dezelfde "
+        "opdracht opnieuw om verder te gaan."]
     assert "geschreven:" not in out
     assert _state(data) == before
     assert _leftovers(data) == []
@@ -259,8 +260,12 @@ def test_a_raw_file_changed_after_import_is_refused(data):
     changed.write_bytes(changed.read_bytes() + b"\n")
     before = _state(data)
     done = _cli(["build", "--data-dir", data])
+    # The exact command: the file's source and year as the manifest recorded them.
+    source = json.loads((data / "raw" / "manifest.json").read_text(encoding="utf-8"))[
+        "kaart"][f"2021/{KAART_2021[1]}"]["bron"]
     _one_error(done, f"Bronbestand {changed} is gewijzigd na het ophalen of importeren",
-               "importeer het bestand opnieuw met 'wijkkompas import BESTAND --jaar JJJJ'")
+               f"importeer het bestand opnieuw met: wijkkompas import {source} --jaar 2021 "
+               f"--data-dir {data}")
     assert _state(data) == before
 
 
@@ -281,7 +286,7 @@ def test_a_raw_file_both_changed_and_unreadable_is_named_as_changed(data):
     before = _state(data)
     done = _cli(["build", "--data-dir", data])
     _one_error(done, f"Bronbestand {changed} is gewijzigd na het ophalen of importeren",
-               "importeer het bestand opnieuw met 'wijkkompas import BESTAND --jaar JJJJ'")
+               "importeer het bestand opnieuw met: wijkkompas import ")
     assert _state(data) == before
 
 
@@ -329,6 +334,13 @@ def test_an_asked_wijk_page_that_cannot_be_made_is_one_line(data, tmp_path, args
     assert said == "fout: " + line.format(processed=data / "processed")
     assert _state(data) == before
     assert not any(out.glob("*.html"))
+
+
+def test_one_wijk_page_from_a_code_in_lower_case_with_spaces(data, tmp_path):
+    out = tmp_path / "uit"
+    done = _cli(["export", "--wijk", " wk014115 ", "--out", out, "--data-dir", data])
+    assert done.returncode == 0, done.stderr
+    assert [p.name for p in out.glob("*.html")] == ["wijkkompas_WK014115.html"]
 
 
 def test_export_to_a_file_instead_of_a_folder(data, tmp_path):

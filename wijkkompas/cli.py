@@ -118,7 +118,7 @@ def _year(option: str) -> Callable[[str], int]:
 
 def _wijk_code(text: str) -> str:
     """The value of ``--wijk``: a wijk code, WK and six digits."""
-    code = text.strip()
+    code = text.strip().upper()
     if not re.fullmatch(r"WK\d{6}", code):
         raise argparse.ArgumentTypeError(
             f"ongeldige waarde voor --wijk: {text!r} (geef een wijkcode: WK en zes cijfers, "
@@ -287,6 +287,8 @@ def _export(args: argparse.Namespace, settings: Settings) -> None:
         if processed.result.themes.empty and wijk is None:
             print(f"Geen kompasscores voor {processed.kompas.naam} ({gemeente}): geen export.")
             continue
+        if wijk is not None:
+            processed.check_wijk(wijk)  # before saying that it exports
         print(f"Exporteren: {processed.kompas.naam} ({gemeente}) naar {out}")
         run_export(processed, out, wijk)
 
@@ -496,8 +498,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         print("afgebroken; er is niets half geschreven: wat hierboven als opgehaald, "
-              "geïmporteerd of geschreven is gemeld blijft staan, de rest is niet gewijzigd.",
-              file=sys.stderr)
+              "geïmporteerd of geschreven is gemeld blijft staan, de rest is niet gewijzigd. "
+              "Draai dezelfde opdracht opnieuw om verder te gaan.", file=sys.stderr)
         return 130
     return 0
 

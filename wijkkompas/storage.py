@@ -14,6 +14,7 @@ import hashlib
 import json
 import mmap
 import os
+import shlex
 import shutil
 import signal
 import tempfile
@@ -262,6 +263,15 @@ def verify_raw(raw_dir: Path, manifest: dict[str, Any]) -> None:
               "geo": "haal de grenzen opnieuw op met 'wijkkompas fetch --refresh'",
               "kaart": "importeer het bestand opnieuw met 'wijkkompas import BESTAND --jaar "
                        "JJJJ'"}
+
+    def how(section: str, entry: dict[str, Any]) -> str:
+        """The advice for a file of ``entry``: for an imported file the exact command (its
+        source path and year from the manifest, quoted for a shell; shown, never run)."""
+        source, jaar = entry.get("bron"), entry.get("jaar")
+        if section != "kaart" or not isinstance(source, str) or not isinstance(jaar, int):
+            return advice[section]
+        return (f"importeer het bestand opnieuw met: wijkkompas import {shlex.quote(source)} "
+                f"--jaar {jaar} --data-dir {shlex.quote(str(raw_dir.parent))}")
     for section, where in folders.items():
         for key, entry in sorted(manifest.get(section, {}).items()):
             folder = where(key, entry)
@@ -276,7 +286,7 @@ def verify_raw(raw_dir: Path, manifest: dict[str, Any]) -> None:
                     continue
                 raise WijkkompasError(
                     f"Bronbestand {path} {problem}; er is niets gebouwd. Zet het origineel "
-                    f"terug of {advice[section]}."
+                    f"terug of {how(section, entry)}."
                 )
 
 

@@ -124,7 +124,7 @@ def test_a_wijk_without_scores_is_one_line_naming_wijken_that_have_them(data):
     """Notebook 03 and the export check the wijk first: a code of another gemeente or no
     wijk code at all is refused in one Dutch line, with wijken of this gemeente as example."""
     processed = load_processed(data)
-    assert processed.check_wijk("WK014115") == "WK014115"
+    assert processed.check_wijk("WK014115") == processed.check_wijk(" wk014115 ") == "WK014115"
     with pytest.raises(WijkkompasError) as info:
         processed.check_wijk("WK015300")
     assert str(info.value) == ("Wijk WK015300 komt niet voor in de scores van Almelo; kies "
@@ -135,3 +135,20 @@ def test_a_wijk_without_scores_is_one_line_naming_wijken_that_have_them(data):
                                "kies een wijkcode zoals WK014110 of WK014111.")
     with pytest.raises(WijkkompasError, match=r"^Ongeldige wijkcode \"WK0141'; x\""):
         processed.check_wijk("WK0141'; x")
+
+
+def test_a_year_or_theme_of_a_notebook_is_checked_in_one_line(data):
+    processed = load_processed(data)
+    assert processed.years == [2015, 2021]
+    assert processed.check_year(2021) == processed.check_year("2021") == 2021
+    for wrong in (2019, "twintig", 20210):
+        with pytest.raises(WijkkompasError) as info:
+            processed.check_year(wrong)
+        assert str(info.value) == (f"Geen scores of cijfers van Almelo in jaar {str(wrong)!r}; "
+                                   "kies een jaar uit 2015, 2021.")
+    assert processed.check_theme("veiligheid") == "veiligheid"
+    with pytest.raises(WijkkompasError) as info:
+        processed.check_theme("Veiligheid")
+    codes = ", ".join(t.code for t in processed.kompas.themes)
+    assert str(info.value) == (f"Thema 'Veiligheid' staat niet in het kompas van Almelo; kies "
+                               f"uit {codes}.")

@@ -6,6 +6,7 @@ kompas recorded in ``bouwinfo.json``); nothing is scored here."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -95,19 +96,42 @@ class Processed:
         return found[1]
 
     def check_wijk(self, wijk: object) -> str:
-        """``wijk`` when it is a wijk code with kompas scores; else one Dutch line that
-        names wijken which do have scores."""
+        """``wijk`` (spaces around it and lower case allowed) when it is a wijk code with
+        kompas scores; else one Dutch line that names wijken which do have scores."""
         themes = self.result.themes
         wijken = sorted({str(c) for c in themes.loc[themes["niveau"] == "wijk", "gebiedscode"]})
         examples = " of ".join(wijken[:2]) if wijken else "(geen: bouw opnieuw)"
-        problem = code_problem(wijk, "wijk")
+        code = wijk.strip().upper() if isinstance(wijk, str) else wijk
+        if code_problem(code, "wijk") is not None:
+            code = wijk  # named as it was given
+        problem = code_problem(code, "wijk")
         if problem is not None:
             raise WijkkompasError(f"{problem[0].upper()}{problem[1:]}; kies een wijkcode "
                                   f"zoals {examples}.")
-        if wijk not in wijken:
-            raise WijkkompasError(f"Wijk {wijk} komt niet voor in de scores van "
+        if code not in wijken:
+            raise WijkkompasError(f"Wijk {code} komt niet voor in de scores van "
                                   f"{self.kompas.naam}; kies een wijkcode zoals {examples}.")
-        return str(wijk)
+        return str(code)
+
+    def check_year(self, jaar: object) -> int:
+        """``jaar`` (a number or its digits) when it is one of ``years``; else one Dutch
+        line that names the years there are."""
+        text = str(jaar).strip()
+        years = self.years
+        if not re.fullmatch(r"\d{4}", text) or int(text) not in years:
+            raise WijkkompasError(f"Geen scores of cijfers van {self.kompas.naam} in jaar "
+                                  f"{text!r}; kies een jaar uit "
+                                  f"{', '.join(str(j) for j in years) or '(geen: bouw opnieuw)'}.")
+        return int(text)
+
+    def check_theme(self, thema: object) -> str:
+        """``thema`` when it is the code of one of the kompas's themes; else one Dutch line
+        that names them."""
+        codes = [t.code for t in self.kompas.themes]
+        if thema not in codes:
+            raise WijkkompasError(f"Thema {str(thema)!r} staat niet in het kompas van "
+                                  f"{self.kompas.naam}; kies uit {', '.join(codes)}.")
+        return str(thema)
 
     def indicator_name(self, code: str) -> tuple[str, str]:
         """The name and unit of an indicator from the definitions; (code, "") when it has
