@@ -268,7 +268,8 @@ def verify_raw(raw_dir: Path, manifest: dict[str, Any]) -> None:
         """The advice for a file of ``entry``: for an imported file the exact command (its
         source path and year from the manifest, quoted for a shell; shown, never run)."""
         source, jaar = entry.get("bron"), entry.get("jaar")
-        if section != "kaart" or not isinstance(source, str) or not isinstance(jaar, int):
+        if (section != "kaart" or not isinstance(source, str) or not isinstance(jaar, int)
+                or any(c in source for c in "\r\n")):  # the message stays one line
             return advice[section]
         return (f"importeer het bestand opnieuw met: wijkkompas import {shlex.quote(source)} "
                 f"--jaar {jaar} --data-dir {shlex.quote(str(raw_dir.parent))}")
