@@ -94,12 +94,7 @@ def stack(frames: Sequence[pd.DataFrame | IndicatorRows], consume: bool = False
                     del frame[name]
             continue
         values = [_as_categorical(f[name]) for f in filled]
-        categories = values[0].categories
-        for value in values[1:]:
-            if not value.categories.equals(categories):
-                categories = categories.union(value.categories)
-        if not categories.is_monotonic_increasing:
-            categories = categories.sort_values()
+        categories = _united(values)
         codes = np.concatenate([_recoded(v, categories) for v in values])
         del values
         columns[name] = pd.Categorical.from_codes(codes, dtype=pd.CategoricalDtype(categories))
@@ -300,13 +295,18 @@ class IndicatorRows:
         if name in ("waarde", "teller", "noemer"):
             return self._numbers(name)
         if name == "status":
-            known = ~np.isnan(self._numbers("waarde"))
-            return pd.Categorical.from_codes(
-                known.astype(np.int8),
-                categories=pd.Index(["ontbreekt", "waargenomen"], dtype="str"))
+            return _status(~np.isnan(self._numbers("waarde")))
         if name == "dekking":
             return np.where(np.isnan(self._numbers("waarde")), np.nan, 1.0)
         raise KeyError(name)
+
+
+def _status(known: np.ndarray) -> pd.Categorical:
+    """The status of published rows: "waargenomen" where the value is ``known``, else
+    "ontbreekt"."""
+    return pd.Categorical.from_codes(
+        known.view(np.int8), dtype=pd.CategoricalDtype(
+            pd.Index(["ontbreekt", "waargenomen"], dtype="str")))
 
 
 def _code_dtype(categories: int) -> type[np.signedinteger]:
@@ -381,9 +381,7 @@ def stack_rows(parts: Sequence[IndicatorRows]) -> pd.DataFrame:
     columns.update(numbers)
     columns["bron"] = _spread_text(parts, "bron", spread)
     known = ~np.isnan(numbers["waarde"])
-    columns["status"] = pd.Categorical.from_codes(
-        known.view(np.int8), dtype=pd.CategoricalDtype(
-            pd.Index(["ontbreekt", "waargenomen"], dtype="str")))
+    columns["status"] = _status(known)
     columns["indelingswijziging"] = spread(
         {id(p): p.small("indelingswijziging") for p in parts}, np.float64)
     columns["dekking"] = np.where(known, 1.0, np.nan)
