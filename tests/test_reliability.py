@@ -22,8 +22,9 @@ from pathlib import Path
 import pytest
 from filelock import FileLock
 
+from tests.fixtures.kwb import table_2024
 from tests.helpers import import_almelo, snapshot
-from tests.servers import Fault, LocatieServer
+from tests.servers import CbsServer, CbsTable, Fault, LocatieServer
 from wijkkompas.cli import main
 from wijkkompas.errors import WijkkompasError
 from wijkkompas.fetch.geocode import CACHE_NAME, Geocoder
@@ -422,3 +423,91 @@ def test_a_run_killed_between_the_two_renames_gets_its_old_processed_back(tmp_pa
     assert main(["build", "--data-dir", str(data)]) == 1  # no raw data: nothing to build
     assert snapshot(data / "processed") == kept
     assert _leftovers(data) == []
+
+
+# --------------------------------------------------------------------------- web answers as paths
+
+
+class _HostileCbs(CbsServer):
+    """A CBS host that serves its 2024 table under whatever path a hostile catalogue id
+    or collection name normalises to, as an adversary's server would."""
+
+    def __init__(self, table: CbsTable, collection: str = "") -> None:
+        super().__init__([table], page_size=4)
+        self.table = table
+        self.collection = collection
+
+    def respond(self, url):
+        parts = [p.lower() for p in url.path.split("/") if p]
+        if parts == ["odatacatalog", "tables"] or parts[:3] == ["odatafeed", "odata", "85984ned"]:
+            if len(parts) == 3 and self.collection:
+                body = json.loads(super().respond(url)[1])
+                body["value"].append({"name": self.collection, "url": "x"})
+                return 200, json.dumps(body).encode(), {"Content-Type": "application/json"}
+            return super().respond(url)
+        # Any other path (where a climbing id or name normalises to): the table's
+        # collections, and for the climbing name itself its TableInfos.
+        name = {"typeddataset": "TypedDataSet"}.get(parts[-1], "TableInfos") if parts else ""
+        return self._table(self.table, name, {}, url.path)
+
+
+def _hostile_table(identifier: str) -> CbsTable:
+    table = table_2024()
+    table.table_infos = [{**table.table_infos[0], "Identifier": identifier}]
+    return table
+
+
+def test_a_catalogue_id_that_climbs_out_is_refused_and_nothing_is_written(env, tmp_path):
+    """Critical (#26): the catalogue's Identifier became a folder name unchecked, and fetch
+    wrote the table beside the data folder with exit 0."""
+    server = _HostileCbs(_hostile_table("../../../uit")).start()
+    try:
+        data = tmp_path / "data"
+        done = _cli(["fetch", "--jaren", "2024", "--data-dir", data],
+                    {"WIJKKOMPAS_CBS_URL": server.url})
+    finally:
+        server.stop()
+    _one_error(done, "De CBS-catalogus", "'Kerncijfers wijken en buurten 2024'",
+               "'../../../uit', geen CBS-tabelnummer")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data"]
+    raw = data / "raw"
+    assert not raw.exists() or not [p for p in raw.rglob("*") if p.is_file()]
+    # No request for a table was sent at all: the id was refused as it entered.
+    assert not [r for r in server.requests if "ODataFeed" in r or "uit" in r]
+
+
+def test_a_collection_name_that_climbs_out_is_refused_and_nothing_is_written(env, tmp_path):
+    """cbsodata names each saved file after a collection of the table's answer; a name
+    such as ../../../uit is refused before anything is saved."""
+    server = _HostileCbs(table_2024(), collection="../../../../uit").start()
+    try:
+        data = tmp_path / "data"
+        done = _cli(["fetch", "--jaren", "2024", "--data-dir", data],
+                    {"WIJKKOMPAS_CBS_URL": server.url})
+    finally:
+        server.stop()
+    _one_error(done, "CBS-tabel 85984NED (2024) noemt een collectie '../../../../uit'",
+               "Er is niets opgeslagen")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data"]
+    assert not [p for p in (data / "raw").rglob("*") if p.is_file()]
+
+
+@pytest.mark.parametrize("answer", [b"[1, 2, 3]", b'{"value": null}'])
+def test_a_table_answer_of_another_shape_is_one_line(env, tmp_path, answer):
+    """A TypeError from inside cbsodata used to escape as a traceback."""
+    class Odd(CbsServer):
+        def respond(self, url):
+            if "TypedDataSet" in url.path:
+                return 200, answer, {"Content-Type": "application/json"}
+            return super().respond(url)
+
+    server = Odd([table_2024()], page_size=4).start()
+    try:
+        data = tmp_path / "data"
+        done = _cli(["fetch", "--jaren", "2024", "--data-dir", data],
+                    {"WIJKKOMPAS_CBS_URL": server.url})
+    finally:
+        server.stop()
+    _one_error(done, "bij tabel 85984NED (2024): onvolledig of ongeldig antwoord")
+    assert not [p for p in (data / "raw").rglob("*") if p.is_file()
+                and p.name != "manifest.json"]

@@ -156,11 +156,12 @@ def test_politie_url_setting_from_config_and_environment(tmp_path):
     assert load_settings(config, env=env).politie_url == "http://127.0.0.1:8080"
 
 
-def test_catalogue_id_that_is_no_table_id_is_not_used(settings, tmp_path, politie_server):
-    # The id from the web service becomes a folder name; anything but CBS's form is ignored.
+def test_catalogue_id_that_is_no_table_id_is_refused(settings, tmp_path, politie_server):
+    # The id from the web service would become a folder name: it is refused as it enters,
+    # never silently replaced by another table.
     politie_server.tables["47018ned"].table_infos[0]["Identifier"] = "../../47018NED"
-    report = fetch(settings, tmp_path / "raw")
-    assert report.politie.ref.table_id == "47018NED"
-    assert report.politie.ref.bron == "ingebouwde lijst"
-    assert sorted(p.name for p in (tmp_path / "raw").iterdir()) == [
-        "cbs", "geo", "manifest.json", "politie"]
+    with pytest.raises(WijkkompasError, match=r"^De CBS-dataderden-catalogus .* noemt als "
+                       r"tabelnummer '\.\./\.\./47018NED', geen CBS-tabelnummer"):
+        fetch(settings, tmp_path / "raw")
+    assert not (tmp_path / "raw" / "politie").exists()
+    assert not [p for p in tmp_path.iterdir() if p.name != "raw"]

@@ -54,11 +54,43 @@ TITLE = "Kerncijfers wijken en buurten"
 _TITLE_RE = re.compile(r"^Kerncijfers wijken en buurten (\d{4})$")
 
 
+#: CBS's form of a table id: five digits and three letters (85984NED, 47018NED, 37230ned).
+TABLE_ID_RE = re.compile(r"\d{5}[A-Za-z]{3}", re.ASCII)
+#: The name of a collection in a table's service document (TypedDataSet, WijkenEnBuurten).
+COLLECTION_RE = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}", re.ASCII)
+
+
+def shown(value: object, limit: int = 40) -> str:
+    """A value from a web answer as a message may quote it: repr, cut to ``limit``."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def checked_table_id(value: object, where: str) -> str:
+    """``value`` as a CBS table id, or one Dutch line naming ``where`` it came from.
+
+    A table id becomes a folder name in ``data/raw``; it is checked where it enters, so that
+    an answer such as ``../../tmp/x`` never becomes a path.
+    """
+    text = value.strip() if isinstance(value, str) else ""
+    if not TABLE_ID_RE.fullmatch(text):
+        raise WijkkompasError(
+            f"{where} noemt als tabelnummer {shown(value)}, geen CBS-tabelnummer (vijf cijfers "
+            "en drie letters, zoals 85984NED). Er is niets opgehaald; controleer de instelling "
+            "van de dienst (cbs_url of politie_url)."
+        )
+    return text
+
+
 @dataclass(frozen=True)
 class TableRef:
     jaar: int
     table_id: str
     bron: str  # "catalogus" or "ingebouwde lijst"
+
+    def __post_init__(self) -> None:
+        # The second line of defence: every ref, from wherever it came, names a table id.
+        checked_table_id(self.table_id, f"de {self.bron}")
 
 
 def catalogue_rows(settings: Settings, title: str, catalogue: str) -> list[dict] | None:
@@ -98,9 +130,13 @@ def search_catalogue(settings: Settings) -> dict[int, str]:
         return {}
     found: dict[int, str] = {}
     for row in rows:
+        if not isinstance(row, dict):
+            continue
         match = _TITLE_RE.match(str(row.get("Title", "")).strip())
-        if match and row.get("Identifier"):
-            found[int(match.group(1))] = str(row["Identifier"]).strip()
+        if match:
+            found[int(match.group(1))] = checked_table_id(
+                row.get("Identifier"), f"De CBS-catalogus ({settings.cbs_url}) bij "
+                f"'{TITLE} {match.group(1)}'")
     return found
 
 
@@ -210,6 +246,26 @@ def _check_download(staging: Path, what: str, gemeente: str,
     return rows
 
 
+def _save_collections(collections: object, staging: Path, what: str) -> None:
+    """Write each collection of a downloaded table as ``<name>.json``, as cbsodata would,
+    once every name is a plain collection name: a name from the answer never climbs out
+    of the staging folder."""
+    if not isinstance(collections, dict):
+        raise WijkkompasError(f"{what} gaf een onleesbaar antwoord (geen lijst van "
+                              "collecties). Probeer het later opnieuw.")
+    bad = [name for name in collections
+           if not (isinstance(name, str) and COLLECTION_RE.fullmatch(name))]
+    if bad:
+        raise WijkkompasError(
+            f"{what} noemt een collectie {shown(bad[0])}, geen geldige collectienaam (letters, "
+            "cijfers en _). Er is niets opgeslagen; controleer de instelling van de dienst "
+            "(cbs_url of politie_url)."
+        )
+    for name, value in collections.items():
+        with open(staging / f"{name}.json", "w", encoding="utf-8") as handle:
+            json.dump(value, handle, indent=2)
+
+
 def _describe(staging: Path) -> dict[str, dict[str, Any]]:
     files = {}
     for path in sorted(staging.glob("*.json")):
@@ -250,13 +306,13 @@ def fetch_table(
     staging_root.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f"{ref.table_id}-", dir=staging_root))
     try:
-        def download() -> None:
-            for stale in staging.iterdir():
-                stale.unlink()
-            cbsodata.download_data(
+        def download() -> dict[str, Any]:
+            # Nothing is saved by cbsodata itself: it would name each file after a
+            # collection name from the table's answer. The names are checked first (below).
+            return cbsodata.download_data(
                 ref.table_id,
-                dir=str(staging),
-                # cbsodata 1.3 saves the TypedDataSet when typed is False (it removes the
+                dir=None,
+                # cbsodata 1.3 gives the TypedDataSet when typed is False (it removes the
                 # named set from its list); the typed set has numbers and null for missing.
                 typed=False,
                 filters=source.filters or gemeente_filter(gemeente, national=True),
@@ -268,7 +324,8 @@ def fetch_table(
         bar = (f"{source.label} {ref.table_id}" if source.what
                else f"CBS {ref.table_id} ({ref.jaar})")
         with cbs_session(settings, bar) as (point, counter):
-            call_cbs(download, settings, what, counter)
+            collections = call_cbs(download, settings, what, counter)
+        _save_collections(collections, staging, f"CBS-{what}")
         rows = _check_download(staging, what, gemeente, source.kind)
         infos_path = staging / "TableInfos.json"
         infos = _load(infos_path) if infos_path.is_file() else []

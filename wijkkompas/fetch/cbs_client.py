@@ -123,7 +123,9 @@ def call_cbs(call: Callable[[], T], settings: Settings, what: str, counter: Page
 
     try:
         return with_retries(attempt, retries=settings.retries, backoff=settings.backoff)
-    except (requests.RequestException, ValueError, KeyError, PagingError) as exc:
+    # cbsodata indexes the answer as it comes: an answer of another shape ([1, 2, 3],
+    # {"value": null}) surfaces as a KeyError or TypeError from inside it.
+    except (requests.RequestException, ValueError, KeyError, TypeError, PagingError) as exc:
         raise WijkkompasError(explain(exc, service(settings), what, timeout=settings.timeout,
                                       attempts=settings.retries + 1,
                                       url=counter.last_url)) from exc

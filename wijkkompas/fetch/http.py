@@ -267,7 +267,7 @@ def explain(exc: BaseException, service: Service, what: str, *, timeout: float,
     elif isinstance(exc, _CONNECTION_ERRORS):
         text = (f"{head}: niet bereikbaar of de verbinding brak af{paging}{tries} ({where}). "
                 f"Controleer de netwerkverbinding of de instelling {service.setting}.")
-    elif isinstance(exc, json.JSONDecodeError | UnicodeDecodeError | KeyError):
+    elif isinstance(exc, json.JSONDecodeError | UnicodeDecodeError | KeyError | TypeError):
         text = (f"{head}: onvolledig of ongeldig antwoord{paging} ({where}), afgebroken of "
                 "onjuiste JSON. Probeer het later opnieuw.")
     else:

@@ -44,7 +44,6 @@ CRIME_KEY = "SoortMisdrijf"
 FOLDER = "politie"
 
 
-_TABLE_ID = re.compile(r"\d{5}[A-Z]{3}")
 _CRIME_CODE = re.compile(r"^\d\.\d\.\d{1,2}$")
 
 
@@ -101,16 +100,18 @@ def find_table(settings: Settings) -> TableRef:
     A catalogue that cannot be reached raises; one that answers with an error, or lists no
     table of that title, leaves the known id.
     """
-    from wijkkompas.fetch.cbs import TableRef, catalogue_rows
+    from wijkkompas.fetch.cbs import TableRef, catalogue_rows, checked_table_id
 
     try:
         rows = catalogue_rows(at_politie(settings), TITLE, "CBS-dataderden-catalogus") or []
     except WijkkompasError as exc:
         raise _politie_message(exc) from exc.__cause__
-    # The id becomes a folder name: only CBS's form (five digits, three letters) is taken.
-    found = sorted((str(r.get("Modified") or ""), str(r.get("Identifier", "")).strip())
-                   for r in rows if str(r.get("Title", "")).strip() == TITLE
-                   and _TABLE_ID.fullmatch(str(r.get("Identifier", "")).strip()))
+    # The id becomes a folder name: it is checked as it enters, and refused if it is not
+    # CBS's form (five digits, three letters).
+    where = f"De CBS-dataderden-catalogus ({settings.politie_url}) bij '{TITLE}'"
+    found = sorted((str(r.get("Modified") or ""), checked_table_id(r.get("Identifier"), where))
+                   for r in rows if isinstance(r, dict)
+                   and str(r.get("Title", "")).strip() == TITLE)
     if found:
         return TableRef(0, found[-1][1], "catalogus")
     return TableRef(0, TABLE_ID, "ingebouwde lijst")
