@@ -7,7 +7,7 @@ each step in its own fresh Python (wall time, and peak memory as VmHWM of that p
 
 1. reading the same JSON only, with the standard library's ``json``;
 2. reading it with the fastest parser installed (orjson and, if installed, msgspec);
-3. ``wijkkompas.build.stage.run_build`` (CBS part: no boundaries, no local files; the
+3. ``wijkkompas.indicatoren.stage.run_build`` (CBS part: no boundaries, no local files; the
    indicator table as Parquet, no CSV). The manifest holds the checksums a fetch records,
    so the build checks the sha256 of every raw file, as after a real fetch.
 
@@ -145,7 +145,7 @@ import sys
 from pathlib import Path
 if sys.argv[3]:
     sys.path.insert(0, sys.argv[3])  # another version of the code
-from wijkkompas.build.stage import run_build
+from wijkkompas.indicatoren.stage import run_build
 result = run_build(Path(sys.argv[1]), say=lambda _: None, csv=sys.argv[2] == "csv")
 print(len(result.table))
 """

@@ -41,7 +41,7 @@ from measure import Run, fresh, median_of  # noqa: E402
 
 from wijkkompas.cli import main as cli  # noqa: E402
 from wijkkompas.kompas.classes import classify, colour  # noqa: E402
-from wijkkompas.output.processed import Processed, load_processed  # noqa: E402
+from wijkkompas.kompas.results import Processed, load_processed  # noqa: E402
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 GEMEENTE_GOAL, WIJK_GOAL, RENDER_GOAL_MS = 300_000, 250_000, 150.0

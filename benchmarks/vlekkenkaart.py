@@ -116,7 +116,7 @@ def main() -> None:
     end_load = _load()
     result = {key: median_of(items) for key, items in runs.items()}
 
-    from wijkkompas.output.processed import load_processed
+    from wijkkompas.kompas.results import load_processed
     from wijkkompas.vlekkenkaart.zorglocaties import read_config, read_locations
 
     gemeente = load_processed(data).boundaries("gemeente")

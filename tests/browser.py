@@ -9,7 +9,7 @@ from contextlib import contextmanager
 import playwright.sync_api as playwright
 import pytest
 
-from wijkkompas.output.leaflet import PDOK_TILES
+from wijkkompas.web.leaflet import PDOK_TILES
 
 TILE_HOST = PDOK_TILES.split("/brt/")[0]
 

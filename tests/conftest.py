@@ -32,9 +32,9 @@ def processed(shared, tmp_path_factory):
     """The real Almelo files imported, built and scored once, loaded for reading. Tests
     that change data files make their own folder; this one is only read."""
     from tests.helpers import import_almelo
-    from wijkkompas.build.stage import run_build
+    from wijkkompas.indicatoren.stage import run_build
+    from wijkkompas.kompas.results import load_processed
     from wijkkompas.kompas.stage import run_kompas
-    from wijkkompas.output.processed import load_processed
 
     data = tmp_path_factory.mktemp("almelo") / "data"
     import_almelo(data, shared)

@@ -8,9 +8,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "wijkkompas"
-STAGES = ["fetch", "build", "kompas", "output", "vlekkenkaart"]
+STAGES = ["fetch", "indicatoren", "kompas", "output", "vlekkenkaart"]
 #: Modules any stage may use; they import no stage themselves.
-SHARED = {"errors", "settings", "tomlfile", "storage", "gebied", "tabular", "schema", "data"}
+SHARED = {"errors", "settings", "tomlfile", "storage", "gebied", "tabular", "schema", "data",
+          "processed", "web"}
 
 
 def _modules() -> list[Path]:
@@ -90,3 +91,22 @@ def test_architecture_page_names_every_module():
     actual = {str(p.relative_to(PACKAGE)) for p in _modules()}
     assert actual - named == set(), "niet in docs/architecture.md"
     assert named - actual == set(), "in docs/architecture.md maar niet in het pakket"
+
+
+def test_no_module_imports_another_modules_private_name():
+    wrong = []
+    for path in _modules():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("wijkkompas"):
+                wrong += [f"{path.relative_to(ROOT)}: {node.module}.{a.name}"
+                          for a in node.names
+                          if a.name.startswith("_") and not a.name.startswith("__")]
+    assert wrong == []
+
+
+def test_no_package_folder_is_named_like_build_output():
+    """Folders named build/ are skipped by pytest and ignored by common .gitignore
+    templates; no folder of the package or the tests may carry such a name."""
+    generated = {"build", "dist", "out", "output_files"}
+    folders = [p for root in (PACKAGE, ROOT / "tests") for p in root.rglob("*") if p.is_dir()]
+    assert [str(p) for p in folders if p.name in generated] == []

@@ -21,7 +21,7 @@ import pytest
 
 from tests.helpers import almelo_files, page_data
 from wijkkompas.kompas.classes import colour
-from wijkkompas.output.processed import load_processed
+from wijkkompas.kompas.results import load_processed
 from wijkkompas.output.profile import profile_table, without_figures
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -48,8 +48,8 @@ def build_data(data: Path, shared: Path) -> None:
 
 def export_pages(data: Path, out: Path, wijk: str) -> list[Shot]:
     """The gemeente page and the page of ``wijk``."""
+    from wijkkompas.kompas.results import load_processed
     from wijkkompas.output.export import page_name, run_export
-    from wijkkompas.output.processed import load_processed
 
     processed = load_processed(data)
     run_export(processed, out, say=lambda _: None)

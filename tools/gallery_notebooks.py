@@ -20,7 +20,7 @@ import nbformat
 import papermill
 from playwright.sync_api import Route, sync_playwright
 
-from wijkkompas.output.processed import load_processed
+from wijkkompas.kompas.results import load_processed
 from wijkkompas.vlekkenkaart.stage import build_vlekkenkaart, vlekkenkaart_map
 from wijkkompas.vlekkenkaart.zorglocaties import read_config
 

@@ -55,10 +55,10 @@ TARGETS = {
     "suppression": Target("wijkkompas/vlekkenkaart/suppression.py",
                           "tests/vlekkenkaart/test_privacy.py -k 'by_hand or small_tree or outside "
                           "or refused or brute_force_reads'"),
-    "aggregate": Target("wijkkompas/build/aggregate.py",
-                        f"{NO_HYPOTHESIS} tests/build/test_aggregate.py"),
-    "harmonise": Target("wijkkompas/build/harmonise.py",
-                        "tests/build/test_herindeling.py -k 'not almelo and not cli and not "
+    "aggregate": Target("wijkkompas/indicatoren/aggregate.py",
+                        f"{NO_HYPOTHESIS} tests/indicatoren/test_aggregate.py"),
+    "harmonise": Target("wijkkompas/indicatoren/harmonise.py",
+                        "tests/indicatoren/test_herindeling.py -k 'not almelo and not cli and not "
                         "profile'"),
 }
 

@@ -198,7 +198,6 @@ def build_parser() -> _Parser:
                             help="vlekkenkaart van zorglocaties; toets van een nieuwe locatie")
     _common(vlek)
     _gemeente_option(vlek)
-    _kompas_option(vlek)
     vlek.opties.add_argument("--zorglocaties", type=Path, metavar="BESTAND", default=None,
                              help="configuratie van categorieën en datasets (TOML)")
     vlek.opties.add_argument("--toets", default=None, metavar="X,Y",
@@ -232,6 +231,7 @@ def _kompas_option(parser: _Parser) -> None:
 
 
 def _vlekkenkaart(args: argparse.Namespace, settings: Settings) -> None:
+    from wijkkompas.processed import ProcessedPaths
     from wijkkompas.vlekkenkaart.stage import run_vlekkenkaart
 
     in_run = args.stap == "run"
@@ -248,13 +248,12 @@ def _vlekkenkaart(args: argparse.Namespace, settings: Settings) -> None:
     if not in_run and (args.toets or args.adres) and not args.categorie:
         raise WijkkompasError("Geef bij een toets de categorie, bijvoorbeeld "
                               "--categorie beschermd_wonen.")
-    out = (None if in_run else args.out) or args.data_dir / "processed" / "vlekkenkaart"
+    out = (None if in_run else args.out) or ProcessedPaths.of(args.data_dir).vlekkenkaart
     others = f" (de eerste van {', '.join(settings.gemeenten)})" \
         if len(settings.gemeenten) > 1 else ""
     print(f"Vlekkenkaart voor {settings.gemeente}{others}.")
     run_vlekkenkaart(
         args.data_dir, config_path, settings, out,
-        kompas_path=args.kompas or settings.kompas,
         toets=None if in_run else args.toets, adres=None if in_run else args.adres,
         categorie=args.categorie if not in_run else None,
         capaciteit=args.capaciteit if not in_run else None,
@@ -270,11 +269,12 @@ def _export_options(parser: _Parser) -> None:
 
 
 def _export(args: argparse.Namespace, settings: Settings) -> None:
+    from wijkkompas.kompas.results import load_processed
     from wijkkompas.output.export import run_export
-    from wijkkompas.output.processed import load_processed, scored_gemeenten
+    from wijkkompas.processed import ProcessedPaths, scored_gemeenten
 
     in_run = args.stap == "run"
-    out = (None if in_run else args.out) or args.data_dir / "processed" / "export"
+    out = (None if in_run else args.out) or ProcessedPaths.of(args.data_dir).export
     wijk = None if in_run else args.wijk
     scored = scored_gemeenten(args.data_dir)
     for gemeente in settings.gemeenten:
@@ -349,7 +349,7 @@ def _fetch_in_run(args: argparse.Namespace, settings: Settings) -> None:
 
 
 def _import_leefbaarometer(args: argparse.Namespace, settings: Settings) -> None:
-    from wijkkompas.build import leefbaarometer
+    from wijkkompas.indicatoren import leefbaarometer
     from wijkkompas.storage import read_manifest
 
     if args.bestand is None:
@@ -450,7 +450,7 @@ def _check_inputs(args: argparse.Namespace, settings: Settings) -> None:
     from wijkkompas.kompas.definition import for_gemeente, load_kompas
 
     stap = args.stap
-    if stap in ("build", "run", "export", "vlekkenkaart"):
+    if stap in ("build", "run", "export"):  # the vlekkenkaart reads no kompas file
         for gemeente in settings.gemeenten:
             for_gemeente(load_kompas(args.kompas or settings.kompas, gemeente), gemeente)
     if stap == "vlekkenkaart":

@@ -146,8 +146,8 @@ def _manifest(raw):
 
 
 def test_every_year_gets_boundaries_and_the_build_compares_across_2021(cbs, pdok, tmp_path):
-    from wijkkompas.build.stage import run_build
-    from wijkkompas.output.report import boundary_sources, manifest_overview
+    from wijkkompas.fetch.report import boundary_sources, manifest_overview
+    from wijkkompas.indicatoren.stage import run_build
 
     data = tmp_path / "data"
     raw = data / "raw"
@@ -358,7 +358,7 @@ def test_an_invalid_code_from_the_service_is_refused(cbs, tmp_path):
 
 def test_imported_boundaries_are_not_fetched_again(cbs, pdok, tmp_path, shared):
     from wijkkompas.cli import main
-    from wijkkompas.output.report import boundary_sources
+    from wijkkompas.fetch.report import boundary_sources
 
     data = tmp_path / "data"
     path = shared / "geo" / "almelo_buurten_2015_simplified.geojson"
@@ -374,7 +374,7 @@ def test_imported_boundaries_are_not_fetched_again(cbs, pdok, tmp_path, shared):
 
 
 def test_historical_service_switched_off(cbs, pdok, tmp_path):
-    from wijkkompas.output.report import boundary_sources
+    from wijkkompas.fetch.report import boundary_sources
 
     settings = replace(_settings(cbs, pdok), pdok_historisch_pad="")
     report, lines = fetch(settings, tmp_path / "data" / "raw", [2019, 2024])

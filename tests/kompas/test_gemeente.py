@@ -17,7 +17,7 @@ from wijkkompas.cli import main
 from wijkkompas.errors import WijkkompasError
 from wijkkompas.kompas import scores
 from wijkkompas.kompas.definition import builtin_path, default_path, load_kompas
-from wijkkompas.output.processed import load_processed
+from wijkkompas.kompas.results import load_processed
 
 GM = "GM0998"
 

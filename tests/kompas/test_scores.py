@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from wijkkompas.build.indicators import COLUMNS
 from wijkkompas.errors import WijkkompasError
+from wijkkompas.indicatoren.rows import COLUMNS
 from wijkkompas.kompas.classes import CHANGE_CLASSES, CLASSES, classify, classify_change
 from wijkkompas.kompas.definition import load_kompas
 from wijkkompas.kompas.scores import (
@@ -569,7 +569,7 @@ def test_bad_kompas_definitions(tmp_path, old, new, match):
 
 
 def test_almelo_default_kompas():
-    from wijkkompas.build.catalogue import indicators
+    from wijkkompas.indicatoren.catalogue import indicators
 
     kompas = load_kompas()
     basis = [i for i in kompas.indicators.values() if not i.gebieden]

@@ -34,10 +34,10 @@ def test_compass_chart_is_a_pyplot_figure_and_the_contours_are_not(shared, tmp_p
     import matplotlib.pyplot as plt
 
     from tests.helpers import import_almelo
-    from wijkkompas.build.stage import run_build
+    from wijkkompas.indicatoren.stage import run_build
+    from wijkkompas.kompas.results import load_processed
     from wijkkompas.kompas.stage import run_kompas
     from wijkkompas.output.charts import compass_chart
-    from wijkkompas.output.processed import load_processed
     from wijkkompas.vlekkenkaart.vlekken import Density, vlekken
 
     plt.close("all")

@@ -8,13 +8,13 @@ import pytest
 
 from tests.browser import TILE_HOST, opened
 from tests.helpers import import_almelo, page_data
-from wijkkompas.build.stage import run_build
+from wijkkompas.indicatoren.stage import run_build
+from wijkkompas.kompas.results import load_processed
 from wijkkompas.kompas.stage import run_kompas
 from wijkkompas.output.export import run_export
-from wijkkompas.output.numbers import nl_number
-from wijkkompas.output.processed import load_processed
 from wijkkompas.output.profile import indicator_label
-from wijkkompas.output.webgeo import web_geometry
+from wijkkompas.web.geometry import web_geometry
+from wijkkompas.web.numbers import nl_number
 
 EVIL_NAME = "<img src=x onerror=alert(1)>"
 EVIL_INDICATOR = "<script>alert(2)</script> meldingen"

@@ -95,7 +95,7 @@ def test_change_map_uses_the_change_legend(processed, tmp_path):
 
 
 def test_dutch_number_notation():
-    from wijkkompas.output.numbers import nl_number
+    from wijkkompas.web.numbers import nl_number
 
     assert nl_number(1234.56, 1) == "1.234,6"
     assert nl_number(72291, 0) == "72.291"

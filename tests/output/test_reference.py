@@ -11,11 +11,11 @@ from tests.fixtures.gemeenten import KWB_AREAS, kwb_table, write_levels
 from tests.servers import CbsServer
 from wijkkompas.cli import main
 from wijkkompas.fetch.cbs import TableRef, fetch_table
-from wijkkompas.output.numbers import nl_number
-from wijkkompas.output.processed import load_processed
+from wijkkompas.kompas.results import load_processed
 from wijkkompas.output.profile import profile_table
 from wijkkompas.settings import Settings
 from wijkkompas.storage import read_manifest, write_manifest
+from wijkkompas.web.numbers import nl_number
 
 GM, WIJK = "GM0998", "WK099800"
 FIGURES = {code: (inwoners, woz) for code, _kind, inwoners, _hh, woz in KWB_AREAS}

@@ -28,8 +28,8 @@ from tests.servers import CbsServer, PdokServer
 from wijkkompas.cli import main
 from wijkkompas.errors import WijkkompasError
 from wijkkompas.gebied import check_code
+from wijkkompas.kompas.results import load_processed
 from wijkkompas.output.export import run_export
-from wijkkompas.output.processed import load_processed
 
 #: The pieces every hostile text is made of: Jinja expressions and statements (one that
 #: would create a folder PWN in the working directory), HTML that would run script, a path
@@ -165,7 +165,7 @@ def run(shared, tmp_path_factory):
             before = _everything(root)
             assert main(["export", "--data-dir", str(data), "--kompas", str(kompas),
                          "--out", str(out)]) == 0
-            assert main(["vlekkenkaart", "--data-dir", str(data), "--kompas", str(kompas),
+            assert main(["vlekkenkaart", "--data-dir", str(data),
                          "--zorglocaties", str(zorg), "--toets", f"{CARE_XY[0] + 40},"
                          f"{CARE_XY[1]}", "--categorie", "huisarts", "--out",
                          str(vk_out)]) == 0

@@ -22,8 +22,8 @@ from wijkkompas.kompas.classes import (
     classify_change,
     page_classes,
 )
-from wijkkompas.output.leaflet import script_safe_json
-from wijkkompas.output.webgeo import delta_rings
+from wijkkompas.web.geometry import delta_rings
+from wijkkompas.web.leaflet import script_safe_json
 
 TEMPLATES = resources.files("wijkkompas.output").joinpath("templates")
 LEAFLET = resources.files("js_lib_leaflet").joinpath("static", "js_lib_leaflet")

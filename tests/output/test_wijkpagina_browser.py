@@ -11,11 +11,11 @@ import pytest
 
 from tests.browser import LAYOUT, opened
 from tests.helpers import import_almelo
-from wijkkompas.build.stage import run_build
+from wijkkompas.indicatoren.stage import run_build
+from wijkkompas.kompas.results import load_processed
 from wijkkompas.kompas.stage import run_kompas
 from wijkkompas.output.compass import earlier_series
 from wijkkompas.output.export import latest_scored_year, run_export
-from wijkkompas.output.processed import load_processed
 from wijkkompas.output.profile import indicator_label, profile_table
 
 #: Meldingen openbare ruimte per 1.000 inwoners (hoger is slechter), per wijk, 2015.

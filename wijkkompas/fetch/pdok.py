@@ -76,7 +76,7 @@ def service(settings: Settings, jaar: int) -> Service:
     )
 
 
-def _get_page(session: requests.Session, url: str, params: dict[str, Any] | None,
+def get_page(session: requests.Session, url: str, params: dict[str, Any] | None,
               settings: Settings) -> dict[str, Any]:
     def get() -> dict[str, Any]:
         response = session.get(url, params=params, timeout=settings.timeout)
@@ -111,7 +111,7 @@ def _download_pages(settings: Settings, jaar: int, layer: str, session: requests
     features: list[dict[str, Any]] = []
     while url:
         try:
-            page = _get_page(session, url, params, settings)
+            page = get_page(session, url, params, settings)
             link = _next_link(page)
             guard.follow(guard.last_url, link)
         except requests.HTTPError as exc:

@@ -27,8 +27,7 @@ import jsonschema
 import requests
 
 from wijkkompas.errors import WijkkompasError
-from wijkkompas.fetch.pdok import LAYERS, RD_URI, LayerSource, download_layer
-from wijkkompas.fetch.pdok import _get_page as get_page
+from wijkkompas.fetch.pdok import LAYERS, RD_URI, LayerSource, download_layer, get_page
 from wijkkompas.settings import Settings
 
 #: Names a year property of a multi-year collection may have, in order of preference.

@@ -5,7 +5,7 @@ Writes (each atomically) ``kompas_scores`` and ``kompas_indicatorscores`` (Parqu
 ``kompas_referentie.csv`` (the fixed frame) and ``kompas_gevoeligheid.csv`` (rank ranges
 under other weights), each with the rows of every scored gemeente and a column ``gemeente``,
 and records in ``bouwinfo.json`` (key ``kompas``) which kompas scored which gemeente. Later
-steps read these tables and never score again (``output/processed.py``). See
+steps read these tables and never score again (``kompas/results.py``). See
 docs/methode.md.
 
 ``build_and_score`` is the whole build step of the command line and notebook 01: the build
@@ -21,10 +21,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from wijkkompas.build.stage import BuildResult, run_build
 from wijkkompas.errors import WijkkompasError
+from wijkkompas.indicatoren.stage import BuildResult, run_build
 from wijkkompas.kompas.definition import ALMELO, for_gemeente, load_kompas, record
 from wijkkompas.kompas.scores import KompasResult, score
+from wijkkompas.processed import KOMPAS_TABLES, ProcessedPaths
 from wijkkompas.storage import (
     DEFAULT_WAIT,
     csv_bytes,
@@ -38,16 +39,19 @@ from wijkkompas.storage import (
 
 def write_scores(result: KompasResult, out_dir: Path) -> list[Path]:
     """The kompas scores: themes, indicator scores (the chain), frame and sensitivity."""
+    paths = ProcessedPaths(out_dir)
+    frames = {"kompas_scores": result.themes, "kompas_indicatorscores": result.indicators,
+              "kompas_referentie": result.frame, "kompas_gevoeligheid": result.sensitivity}
     written = []
-    for name, frame in (("kompas_scores", result.themes),
-                        ("kompas_indicatorscores", result.indicators)):
-        parquet, csv = out_dir / f"{name}.parquet", out_dir / f"{name}.csv"
-        write_table(frame, parquet, csv)
-        written += [parquet, csv]
-    for name, frame in (("kompas_referentie", result.frame),
-                        ("kompas_gevoeligheid", result.sensitivity)):
-        write_bytes_atomic(out_dir / f"{name}.csv", csv_bytes(frame))
-        written.append(out_dir / f"{name}.csv")
+    for name, kind in KOMPAS_TABLES:
+        csv = paths.kompas_table(name, "csv")
+        if kind == "parquet":
+            parquet = paths.kompas_table(name, "parquet")
+            write_table(frames[name], parquet, csv)
+            written += [parquet, csv]
+        else:
+            write_bytes_atomic(csv, csv_bytes(frames[name]))
+            written.append(csv)
     return written
 
 
@@ -79,14 +83,15 @@ def run_kompas(data_dir: Path, kompas_path: Path | None = None,
     basis-set). Returns the result of the first gemeente with scores; None (and says why)
     when no gemeente has figures.
     """
-    out_dir = Path(out_dir) if out_dir is not None else Path(data_dir) / "processed"
-    table_path = out_dir / "indicatoren.parquet"
+    out_dir = Path(out_dir) if out_dir is not None else ProcessedPaths.of(data_dir).folder
+    paths = ProcessedPaths(out_dir)
+    table_path = paths.table
     if not table_path.is_file():
         raise WijkkompasError(f"{table_path} bestaat niet: draai eerst 'wijkkompas build'.")
     kompassen = [(code, load_kompas(kompas_path, code)) for code in gemeenten]
     table = pd.read_parquet(table_path)
-    verdicts = pd.read_csv(out_dir / "indelingen.csv")
-    info_path = out_dir / "bouwinfo.json"
+    verdicts = pd.read_csv(paths.indelingen)
+    info_path = paths.build_info
     info = json.loads(info_path.read_text(encoding="utf-8"))
     results: list[tuple[str, KompasResult]] = []
     records = []

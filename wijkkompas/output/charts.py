@@ -31,8 +31,8 @@ from wijkkompas.kompas.classes import (
     classify,
     classify_change,
 )
+from wijkkompas.kompas.results import Processed
 from wijkkompas.output.compass import HATCHES, NO_DATA_STUB, compass_content
-from wijkkompas.output.processed import Processed
 
 __all__ = ["HATCHES", "compass_chart", "static_map"]
 

@@ -22,9 +22,9 @@ import numpy as np
 import pandas as pd
 
 from wijkkompas.kompas.classes import ALL_CLASSES, classify
-from wijkkompas.output.numbers import nl_number
-from wijkkompas.output.processed import Processed
+from wijkkompas.kompas.results import Processed
 from wijkkompas.output.profile import indicator_label, value_text
+from wijkkompas.web.numbers import nl_number
 
 #: Line hatches per class code (matplotlib's hatch notation): slanted one way for the
 #: unfavourable classes, the other way for the favourable ones, denser at the ends, crossed

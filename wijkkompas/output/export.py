@@ -6,7 +6,7 @@ it) are inside it; only the PDOK base map is loaded when
 there is a network, and the areas, labels, legend and choices work without it.
 
 The page is ``templates/page.html``, rendered by the one autoescaping Jinja environment of
-:mod:`wijkkompas.output.leaflet`: every text from data (names, titles, sources, tables) is
+:mod:`wijkkompas.web.leaflet`: every text from data (names, titles, sources, tables) is
 a variable, escaped, and never template source. File names are built only from validated
 area codes. Files are written atomically.
 
@@ -27,14 +27,17 @@ import pandas as pd
 from markupsafe import Markup
 
 from wijkkompas.gebied import check_code
+from wijkkompas.kompas.results import Processed
 from wijkkompas.output.compass import compass_content
 from wijkkompas.output.compass_svg import compass_svg
-from wijkkompas.output.leaflet import PDOK_TILES, asset, map_parts, template
 from wijkkompas.output.maps import area_data, interactive_map, theme_reasons
-from wijkkompas.output.numbers import nl_number
-from wijkkompas.output.processed import Processed
 from wijkkompas.output.profile import profile_table, without_figures
 from wijkkompas.storage import write_files_atomic
+from wijkkompas.web.leaflet import PDOK_TILES, asset, map_parts, template
+from wijkkompas.web.numbers import nl_number
+
+#: The package whose templates/ holds the page template and its stylesheet.
+PAGES = "wijkkompas.output"
 
 EXPLANATION = (
     "Het wijkkompas laat per thema zien hoe een gebied ervoor staat. Een score van 100 is "
@@ -121,8 +124,8 @@ def _page(processed: Processed, title: str, intro: str, wijk: str | None,
           jaar: int | None = None) -> str:
     fmap = interactive_map(processed, wijk=wijk, tiles_url=tiles_url, height="560px",
                            jaar=jaar, areas=shared.areas)
-    return template("page.html").render(
-        title=title, intro=intro, map=map_parts(fmap), css=Markup(asset("page.css")),
+    return template("page.html", PAGES).render(
+        title=title, intro=intro, map=map_parts(fmap), css=Markup(asset("page.css", PAGES)),
         sections=sections, sources=shared.sources)
 
 

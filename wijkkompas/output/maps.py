@@ -20,11 +20,11 @@ import pandas as pd
 
 from wijkkompas.gebied import wijk_of
 from wijkkompas.kompas.classes import ALL_CHANGE_CLASSES, ALL_CLASSES, page_classes
-from wijkkompas.output.leaflet import PDOK_TILES, InlineLeafletLayer, Rendered, base_map
-from wijkkompas.output.numbers import nl_number
-from wijkkompas.output.processed import Processed
+from wijkkompas.kompas.results import Processed
 from wijkkompas.output.profile import indicator_label
-from wijkkompas.output.webgeo import delta_rings, web_geometry
+from wijkkompas.web.geometry import delta_rings, web_geometry
+from wijkkompas.web.leaflet import PDOK_TILES, InlineLeafletLayer, Rendered, base_map
+from wijkkompas.web.numbers import nl_number
 
 LEVELS = {"wijk": "Wijken", "buurt": "Buurten"}
 MEASURES = {"score": "Score", "vorig": "Verandering t.o.v. vorig jaar",
@@ -112,7 +112,7 @@ def area_data(processed: Processed, levels: tuple[str, ...] = ("wijk", "buurt"))
 
     Per level, columns with one entry per area, in the order of the boundaries: ``c``
     codes, ``n`` names (null where neither the boundaries nor the scores name the area),
-    ``g`` geometry (:func:`~wijkkompas.output.webgeo.delta_rings`); per ``"thema|jaar"`` the
+    ``g`` geometry (:func:`~wijkkompas.web.geometry.delta_rings`); per ``"thema|jaar"`` the
     score ``s``, the change against the previous year ``d`` and against the base year ``b``
     (three decimals: the page rounds for display as Python does), ``r`` where there is no
     score the reason (a position in ``redenen``), and ``v`` the indicator values for the
@@ -244,6 +244,7 @@ class KompasLayer(InlineLeafletLayer):
     """The areas with all their values, the choice panel and the fixed legend
     (``templates/kompas_map.js`` and ``kompas_map.css``)."""
 
+    package = "wijkkompas.output"
     css_file = "kompas_map.css"
     js_files = ("kompas_map.js",)
     entry = "wijkkompasKaart"

@@ -8,10 +8,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from wijkkompas.build.catalogue import weight_table
+from wijkkompas.indicatoren.catalogue import weight_table
 from wijkkompas.kompas.classes import change_class
-from wijkkompas.output.numbers import nl_number
-from wijkkompas.output.processed import Processed
+from wijkkompas.kompas.results import Processed
+from wijkkompas.web.numbers import nl_number
 
 #: Reference dates CBS gives for the population and household figures of the KWB.
 PEILDATUM = {name: "1 januari" for name in (
@@ -81,7 +81,7 @@ def missing_reason(processed: Processed, name: str, code: str, jaar: int,
 
 def _report(processed: Processed) -> pd.DataFrame | None:
     """rapport_herindeling.csv, read once per loaded data; None where there is none."""
-    path = processed.data_dir / "processed" / "rapport_herindeling.csv"
+    path = processed.paths.herindeling_report
     return pd.read_csv(path, dtype={"gebiedscode": str}) if path.is_file() else None
 
 

@@ -33,9 +33,7 @@ import shapely
 from wijkkompas.errors import WijkkompasError
 from wijkkompas.fetch.geocode import Geocoder
 from wijkkompas.gebied import RD, WGS84, wijk_of, within_rd_bounds
-from wijkkompas.output.leaflet import PDOK_TILES, InlineLeafletLayer, base_map
-from wijkkompas.output.processed import Processed, load_processed
-from wijkkompas.output.webgeo import rounded_geojson_geometry, web_geometry
+from wijkkompas.processed import Tables, load_tables
 from wijkkompas.settings import Settings
 from wijkkompas.storage import write_bytes_atomic
 from wijkkompas.vlekkenkaart.suppression import CountTree
@@ -54,6 +52,8 @@ from wijkkompas.vlekkenkaart.zorglocaties import (
     read_config,
     read_locations,
 )
+from wijkkompas.web.geometry import rounded_geojson_geometry, web_geometry
+from wijkkompas.web.leaflet import PDOK_TILES, InlineLeafletLayer, base_map
 
 VLEK_COLOURS = ["#fee5d9", "#fcae91", "#fb6a4a", "#cb181d"]
 #: What a suppressed count reads in the shared outputs; the same for a small count and for
@@ -89,7 +89,7 @@ class Vlekkenkaart:
         return int(self.points["voorbeeld"].astype(bool).sum())
 
 
-def build_vlekkenkaart(processed: Processed, config: CareConfig,
+def build_vlekkenkaart(processed: Tables, config: CareConfig,
                        geocoder: Geocoder | None = None) -> Vlekkenkaart:
     gemeente = processed.boundaries("gemeente")
     locations = read_locations(config, gemeente, geocoder)
@@ -171,7 +171,7 @@ def _buurt_counts(vk: Vlekkenkaart, codes: pd.Series, gedeeld: bool,
     return out
 
 
-def map_payload(processed: Processed, vk: Vlekkenkaart, gedeeld: bool,
+def map_payload(processed: Tables, vk: Vlekkenkaart, gedeeld: bool,
                 toets: Toets | None = None) -> dict[str, Any]:
     """What the vlekkenkaart script needs. In the shared view no exact point, and no density,
     of a sensitive category is included."""
@@ -206,9 +206,9 @@ def map_payload(processed: Processed, vk: Vlekkenkaart, gedeeld: bool,
     examples = int(points["voorbeeld"].astype(bool).sum())
     payload: dict[str, Any] = {
         "gedeeld": gedeeld, "bandbreedte": config.bandbreedte_m,
-        "titel": f"Zorglocaties in {processed.kompas.naam}",
+        "titel": f"Zorglocaties in {processed.naam}",
         "inleiding": (
-            f"Waar in {processed.kompas.naam} liggen zorglocaties dicht bij elkaar? De "
+            f"Waar in {processed.naam} liggen zorglocaties dicht bij elkaar? De "
             "gekleurde vlekken tonen waar veel locaties samen liggen; de symbolen zijn de "
             "locaties zelf. Beweeg over een buurt voor de aantallen per buurt en zijn "
             "draagkracht. Met de knoppen rechtsboven zet u lagen aan en uit."),
@@ -236,12 +236,13 @@ class VlekkenLayer(InlineLeafletLayer):
     """Vlekken, locations, counts and draagkracht per buurt, the toets, and a legend
     (``wijkkompas/output/templates/vlekkenkaart.js`` and ``vlekkenkaart.css``)."""
 
+    package = "wijkkompas.vlekkenkaart"
     css_file = "vlekkenkaart.css"
     js_files = ("vlekkenkaart.js",)
     entry = "vlekkenkaartKaart"
 
 
-def vlekkenkaart_map(processed: Processed, vk: Vlekkenkaart, gedeeld: bool = True,
+def vlekkenkaart_map(processed: Tables, vk: Vlekkenkaart, gedeeld: bool = True,
                      toets: Toets | None = None, tiles_url: str = PDOK_TILES) -> folium.Map:
     """The vlekkenkaart; ``gedeeld`` (shared) leaves sensitive locations out as points."""
     fmap = base_map(tiles_url)
@@ -249,7 +250,7 @@ def vlekkenkaart_map(processed: Processed, vk: Vlekkenkaart, gedeeld: bool = Tru
     return fmap
 
 
-def write_outputs(processed: Processed, vk: Vlekkenkaart, out_dir: Path,
+def write_outputs(processed: Tables, vk: Vlekkenkaart, out_dir: Path,
                   toets: Toets | None = None, say: Callable[[str], None] = print) -> list[Path]:
     """The shared map, the measures and the location report; the toets (internal) if any."""
     out_dir = Path(out_dir)
@@ -374,7 +375,7 @@ def proposal_at(x: float | None, y: float | None, address: str | None = None,
 
 
 def run_vlekkenkaart(data_dir: Path, config_path: Path, settings: Settings, out_dir: Path,
-                     kompas_path: Path | None = None, toets: str | None = None,
+                     toets: str | None = None,
                      adres: str | None = None, categorie: str | None = None,
                      capaciteit: float | None = None,
                      say: Callable[[str], None] = print) -> list[Path]:
@@ -382,7 +383,7 @@ def run_vlekkenkaart(data_dir: Path, config_path: Path, settings: Settings, out_
     location (``toets`` as "x,y" in RD, or ``adres``) when one is given; returns the files
     written to ``out_dir``."""
     config = read_config(config_path)  # a bad configuration stops before anything else
-    processed = load_processed(data_dir, kompas_path, settings.gemeente)
+    processed = load_tables(data_dir, settings.gemeente)
     geocoder = Geocoder(settings.locatieserver_url, Path(data_dir) / "raw",
                         timeout=settings.timeout, retries=settings.retries,
                         backoff=settings.backoff)

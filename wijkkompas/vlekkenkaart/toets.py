@@ -12,10 +12,10 @@ from shapely.geometry import Point
 
 from wijkkompas.errors import WijkkompasError
 from wijkkompas.gebied import RD, wijk_of
-from wijkkompas.output.numbers import nl_number
-from wijkkompas.output.processed import Processed
+from wijkkompas.processed import Tables
 from wijkkompas.vlekkenkaart.vlekken import ALL, area_measures, draagkracht
 from wijkkompas.vlekkenkaart.zorglocaties import CareConfig
+from wijkkompas.web.numbers import nl_number
 
 
 @dataclass
@@ -38,12 +38,12 @@ def rank_total(carry: pd.DataFrame) -> int:
     return int(carry["rang"].notna().sum())
 
 
-def _name(processed: Processed, code: str) -> str:
+def _name(processed: Tables, code: str) -> str:
     names = processed.table.loc[processed.table["gebiedscode"] == code, "gebiedsnaam"].dropna()
     return f"{names.iloc[-1]} ({code})" if len(names) else code
 
 
-def run_toets(processed: Processed, located: gpd.GeoDataFrame, config: CareConfig,
+def run_toets(processed: Tables, located: gpd.GeoDataFrame, config: CareConfig,
               x: float, y: float, categorie: str, capaciteit: float | None = None) -> Toets:
     """Judge a proposed location at RD ``x``, ``y`` of ``categorie`` (and capacity)."""
     if categorie not in config.categories:
@@ -54,7 +54,7 @@ def run_toets(processed: Processed, located: gpd.GeoDataFrame, config: CareConfi
     inside = buurten[buurten.geometry.contains(point)]
     if inside.empty:
         raise WijkkompasError(f"Het punt ({x:.0f}, {y:.0f}) ligt niet in een buurt van "
-                              f"{processed.kompas.naam}. Geef RD-coördinaten (x, y in meters) "
+                              f"{processed.naam}. Geef RD-coördinaten (x, y in meters) "
                               "binnen de gemeente.")
     buurt = str(inside["gebiedscode"].iloc[0])
     wijk = wijk_of(buurt)
@@ -92,7 +92,7 @@ def run_toets(processed: Processed, located: gpd.GeoDataFrame, config: CareConfi
                  summary)
 
 
-def _summary(processed: Processed, config: CareConfig, categorie: str,
+def _summary(processed: Tables, config: CareConfig, categorie: str,
              capaciteit: float | None, buurt: str, wijk: str, nearby: pd.DataFrame,
              effect: pd.DataFrame, rank: float, ranked: int) -> str:
     naam = config.categories[categorie].naam

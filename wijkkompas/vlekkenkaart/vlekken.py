@@ -19,7 +19,7 @@ from shapely.geometry import Polygon
 from shapely.ops import unary_union
 
 from wijkkompas.gebied import RD, wijk_of
-from wijkkompas.output.processed import Processed
+from wijkkompas.processed import Tables
 
 ALL = "alle"
 #: Indicators of a buurt's draagkracht; higher values mean less draagkracht.
@@ -27,7 +27,7 @@ DRAAGKRACHT = ("aandeel_eenpersoonshh", "bijstand_per_1000", "aandeel_hh_laag_in
                "aandeel_corporatiewoningen", "aandeel_hh_sociaal_minimum")
 
 
-def inhabitants(processed: Processed, niveau: str) -> pd.Series:
+def inhabitants(processed: Tables, niveau: str) -> pd.Series:
     """Inhabitants per area of ``niveau`` on the target indeling, in the latest year known."""
     table = processed.table
     target = processed.target or int(table["indeling"].max())
@@ -37,7 +37,7 @@ def inhabitants(processed: Processed, niveau: str) -> pd.Series:
     return latest.set_index("gebiedscode")["waarde"]
 
 
-def assign_areas(locations: gpd.GeoDataFrame, processed: Processed) -> gpd.GeoDataFrame:
+def assign_areas(locations: gpd.GeoDataFrame, processed: Tables) -> gpd.GeoDataFrame:
     """Add the buurt and wijk each location lies in (target indeling)."""
     buurten = processed.boundaries("buurt")[["gebiedscode", "geometry"]].to_crs(RD)
     joined = gpd.sjoin(locations, buurten.rename(columns={"gebiedscode": "buurt"}),
@@ -50,14 +50,14 @@ def assign_areas(locations: gpd.GeoDataFrame, processed: Processed) -> gpd.GeoDa
     return joined
 
 
-def area_measures(located: gpd.GeoDataFrame, processed: Processed,
+def area_measures(located: gpd.GeoDataFrame, processed: Tables,
                   categories: list[str]) -> pd.DataFrame:
     """Per area (buurt, wijk, gemeente) and category (and ``alle``): count, capacity,
     count per 1,000 inhabitants and location quotient against the gemeente.
 
     Locations outside every buurt count for the gemeente only; a capacity is unknown (NaN)
     where no location of the area and category has one."""
-    gemeente = processed.kompas.gemeente
+    gemeente = processed.gemeente
     order = [*categories, ALL]
     capacity = pd.to_numeric(located["capaciteit"], errors="coerce").astype("float64")
     category = located["categorie"].astype(object)
@@ -168,7 +168,7 @@ def vlekken(surface: Density, levels: list[float] | None = None) -> gpd.GeoDataF
     return gpd.GeoDataFrame(rows, geometry="geometry", crs=RD)
 
 
-def draagkracht(processed: Processed) -> pd.DataFrame:
+def draagkracht(processed: Tables) -> pd.DataFrame:
     """Per buurt an index of draagkracht from the indicator base, with its rank.
 
     Each available indicator of ``DRAAGKRACHT`` (latest year with values, target indeling)

@@ -1,4 +1,4 @@
-"""Short reports for the yearly update: what was validated, and what changed."""
+"""Short reports for the yearly update: where the raw data came from, and what changed."""
 
 from __future__ import annotations
 
@@ -82,15 +82,3 @@ def latest_changes(data_dir: Path) -> pd.DataFrame:
         return pd.DataFrame(columns=["tabel", "gebiedscode", "variabele", "soort", "oud",
                                      "nieuw"])
     return pd.concat(frames, ignore_index=True)
-
-
-def validation_summary(data_dir: Path) -> pd.DataFrame:
-    """Per year and indicator: how many areas have a value, how many are missing and why."""
-    table = pd.read_parquet(Path(data_dir) / "processed" / "indicatoren.parquet")
-    own = table[table["indeling"] == table["jaar"]]
-    summary = (own.groupby(["jaar", "niveau", "indicator", "status"]).size()
-               .unstack("status", fill_value=0).reset_index())
-    for status in ("waargenomen", "berekend", "ontbreekt"):
-        if status not in summary:
-            summary[status] = 0
-    return summary[["jaar", "niveau", "indicator", "waargenomen", "berekend", "ontbreekt"]]

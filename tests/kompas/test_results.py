@@ -8,11 +8,12 @@ import geopandas as gpd
 import pytest
 
 from tests.helpers import import_almelo
-from wijkkompas.build.stage import run_build
+from wijkkompas import processed as processed_module
 from wijkkompas.errors import WijkkompasError
+from wijkkompas.indicatoren.stage import run_build
+from wijkkompas.kompas import results as results_module
+from wijkkompas.kompas.results import load_processed
 from wijkkompas.kompas.stage import run_kompas
-from wijkkompas.output import processed as processed_module
-from wijkkompas.output.processed import load_processed
 
 
 @pytest.fixture(scope="module")
@@ -82,13 +83,13 @@ def test_missing_layer_is_one_dutch_line(data):
 def test_indicator_names_are_indexed_once_per_definitions_table(data, monkeypatch):
     processed = load_processed(data)
     built = []
-    real = processed_module._name_index
+    real = results_module._name_index
 
     def name_index(definitions):
         built.append(len(definitions))
         return real(definitions)
 
-    monkeypatch.setattr(processed_module, "_name_index", name_index)
+    monkeypatch.setattr(results_module, "_name_index", name_index)
     definitions = processed.definitions
     for code, naam, eenheid in zip(definitions["indicator"], definitions["naam"],
                                    definitions["eenheid"], strict=True):

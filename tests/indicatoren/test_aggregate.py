@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from wijkkompas.build.aggregate import MIN_DEKKING, aggregate, complete_levels, expected_parts
-from wijkkompas.build.indicators import INTERNAL
+from wijkkompas.indicatoren.aggregate import MIN_DEKKING, aggregate, complete_levels, expected_parts
+from wijkkompas.indicatoren.rows import INTERNAL
 
 #: inwoners is a count; aandeel a share (x 100); per_1000 a rate (x 1000); verhouding x 1.
 FACTORS: dict[str, float | None] = {"inwoners": None, "aandeel": 100.0, "per_1000": 1000.0,

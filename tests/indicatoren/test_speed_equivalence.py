@@ -1,6 +1,6 @@
 """The fast build gives the same indicator table as the build before the speed-ups.
 
-The reference (tests/build/reference_build.py) is the code the speed-ups replaced: JSON
+The reference (tests/indicatoren/reference_build.py) is the code the speed-ups replaced: JSON
 read with the standard library, the CBS reader with its row-by-row code check, indicators
 computed per indicator with the status from Python strings, and level completion through
 three level copies. The fixture has every kind of input the build knows: CBS tables
@@ -17,10 +17,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tests.build import reference_build
 from tests.helpers import import_almelo
-from wijkkompas.build import sources, stage
-from wijkkompas.build.lokaal import read_definitions
+from tests.indicatoren import reference_build
+from wijkkompas.indicatoren import sources, stage
+from wijkkompas.indicatoren.lokaal import read_definitions
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "voorbeelden" / "lokale_indicatoren.toml"
 
@@ -152,7 +152,7 @@ def test_cbs_only_build_equals_the_reference(cbs_only, monkeypatch):
 def test_cbs_rows_are_joined_in_the_final_order(cbs_only):
     """``stack`` lays the rows of CBS tables out in the final order, so that the final
     sort moves nothing; the same rows sorted by the reference are the same table."""
-    from wijkkompas.build.indicators import compute_rows, sort_rows, stack
+    from wijkkompas.indicatoren.rows import compute_rows, sort_rows, stack
 
     read = stage.read_sources(cbs_only)
     # Tables in the reverse order and areas shuffled: the order is made, not inherited.
@@ -179,7 +179,7 @@ def test_cbs_only_build_reads_no_boundaries(cbs_only, tmp_path):
     import pyogrio
 
     out = tmp_path / "uit"
-    code = ("import sys\nfrom pathlib import Path\nfrom wijkkompas.build import stage\n"
+    code = ("import sys\nfrom pathlib import Path\nfrom wijkkompas.indicatoren import stage\n"
             "table, side = stage.build_table(Path(sys.argv[1]) / 'raw')\n"
             "print(sorted(m for m in ('geopandas', 'pyogrio', 'wijkkompas.fetch.kaart_import', "
             "'wijkkompas.fetch.pdok', 'wijkkompas.fetch.cbs', 'cbsodata', 'requests') "
@@ -201,9 +201,9 @@ def test_sort_rows_equals_the_reference_sort(monkeypatch, block):
     table is out of order only across the border of two blocks it checks, or in order."""
     import numpy as np
 
-    from wijkkompas.build import indicators
+    from wijkkompas.indicatoren import rows as row_module
 
-    monkeypatch.setattr(indicators, "_BLOCK", block)
+    monkeypatch.setattr(row_module, "_BLOCK", block)
     rng = np.random.default_rng(15)
     codes = np.array(["BU01", "GM01", "WK01", "BU02", None], dtype=object)
     rows = 40
@@ -217,7 +217,7 @@ def test_sort_rows_equals_the_reference_sort(monkeypatch, block):
     swapped.iloc[[3, 4]] = swapped.iloc[[4, 3]].to_numpy()  # out of order at row 4 only
     for table in (plain, expected, swapped):
         fast = table.astype({"indicator": "category", "gebiedscode": "category"})
-        result = indicators.sort_rows(fast, by)
+        result = row_module.sort_rows(fast, by)
         want = reference_build.sort_rows(table, by)
         pd.testing.assert_frame_equal(result.astype({"indicator": "str", "gebiedscode": "str"}),
                                       want.astype({"indicator": "str", "gebiedscode": "str"}),

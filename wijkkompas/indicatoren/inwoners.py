@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from wijkkompas.build.indicators import plain
+from wijkkompas.indicatoren.rows import plain
 
 #: Areas with fewer inhabitants get no rate per 1,000 (business parks, rural remainders):
 #: a handful of crimes there would give a meaningless, unstable figure.

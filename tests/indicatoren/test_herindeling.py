@@ -16,9 +16,12 @@ import pytest
 from shapely.geometry import MultiPolygon, Point, Polygon, box
 
 from tests.helpers import import_almelo, snapshot
-from wijkkompas.build.boundaries import load_boundaries
-from wijkkompas.build.catalogue import factor_table, weight_table
-from wijkkompas.build.harmonise import (
+from wijkkompas.cli import main
+from wijkkompas.errors import WijkkompasError
+from wijkkompas.gebied import RD
+from wijkkompas.indicatoren.boundaries import load_boundaries
+from wijkkompas.indicatoren.catalogue import factor_table, weight_table
+from wijkkompas.indicatoren.harmonise import (
     AREA,
     REPORT_COLUMNS,
     allocate,
@@ -30,13 +33,10 @@ from wijkkompas.build.harmonise import (
     read_weight_layer,
     reallocation_weights,
 )
-from wijkkompas.build.indicators import compute
-from wijkkompas.build.stage import run_build, target_counts
-from wijkkompas.cli import main
-from wijkkompas.errors import WijkkompasError
-from wijkkompas.gebied import RD
+from wijkkompas.indicatoren.rows import compute
+from wijkkompas.indicatoren.stage import run_build, target_counts
+from wijkkompas.kompas.results import load_processed
 from wijkkompas.kompas.stage import run_kompas
-from wijkkompas.output.processed import load_processed
 from wijkkompas.output.profile import profile_table
 from wijkkompas.settings import load_settings
 

@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 
 from tests.helpers import import_almelo, snapshot
-from wijkkompas.build.stage import run_build
 from wijkkompas.cli import main
 from wijkkompas.errors import WijkkompasError
+from wijkkompas.indicatoren.stage import run_build
 from wijkkompas.kompas.stage import run_kompas
 
 
@@ -237,7 +237,7 @@ def test_build_from_fetched_cbs_tables(settings, tmp_path):
 
 
 def test_ambiguous_key_is_reported_not_guessed(shared):
-    from wijkkompas.build.catalogue import resolve_odata
+    from wijkkompas.indicatoren.catalogue import resolve_odata
 
     props = json.loads((shared / "odata" / "85984NED" / "DataProperties.json").read_text())
     twin = dict(next(p for p in props if p["Key"] == "AantalInwoners_5"))
@@ -348,7 +348,7 @@ def test_bad_local_definitions(almelo_2021, text, match):
 def test_data_dictionary_lists_every_indicator():
     from pathlib import Path
 
-    from wijkkompas.build.catalogue import indicators, variables
+    from wijkkompas.indicatoren.catalogue import indicators, variables
 
     text = (Path(__file__).resolve().parents[2] / "docs" / "data-dictionary.md").read_text()
     for name in [*indicators(), *variables()]:
@@ -479,7 +479,7 @@ def test_scores_follow_the_indeling_verdicts(almelo):
 
 
 def test_override_settles_an_ambiguous_key(shared):
-    from wijkkompas.build.catalogue import resolve_odata
+    from wijkkompas.indicatoren.catalogue import resolve_odata
 
     props = json.loads((shared / "odata" / "85984NED" / "DataProperties.json").read_text())
     twin = dict(next(p for p in props if p["Key"] == "AantalInwoners_5"))
@@ -492,7 +492,7 @@ def test_override_settles_an_ambiguous_key(shared):
 
 
 def test_build_and_scores_without_any_boundaries(tmp_path):
-    from wijkkompas.output.processed import load_processed
+    from wijkkompas.kompas.results import load_processed
 
     data = tmp_path / "data"
     _import(data, _write(tmp_path / "hand.csv", HAND), 2020)

@@ -31,11 +31,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from wijkkompas.build.aggregate import complete_levels
-from wijkkompas.build.indicators import INTERNAL, plain
-from wijkkompas.build.inwoners import inhabitants
-from wijkkompas.build.sources import SourceFrame
 from wijkkompas.errors import WijkkompasError
+from wijkkompas.indicatoren.aggregate import complete_levels
+from wijkkompas.indicatoren.inwoners import inhabitants
+from wijkkompas.indicatoren.rows import INTERNAL, plain
+from wijkkompas.indicatoren.sources import SourceFrame
 from wijkkompas.storage import (
     MANIFEST_NAME,
     json_bytes,

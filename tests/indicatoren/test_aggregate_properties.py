@@ -8,8 +8,8 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from wijkkompas.build.aggregate import complete_levels
-from wijkkompas.build.indicators import compute
+from wijkkompas.indicatoren.aggregate import complete_levels
+from wijkkompas.indicatoren.rows import compute
 
 buurt = st.fixed_dictionaries({
     "wijk": st.integers(0, 3),

@@ -33,11 +33,11 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from wijkkompas.build.aggregate import MIN_DEKKING, recompute
-from wijkkompas.build.catalogue import factor_table, weight_table
-from wijkkompas.build.indicators import INTERNAL, plain
 from wijkkompas.errors import WijkkompasError
 from wijkkompas.gebied import RD
+from wijkkompas.indicatoren.aggregate import MIN_DEKKING, recompute
+from wijkkompas.indicatoren.catalogue import factor_table, weight_table
+from wijkkompas.indicatoren.rows import INTERNAL, plain
 
 if TYPE_CHECKING:  # geopandas is imported where boundaries are handled
     import geopandas as gpd

@@ -10,10 +10,10 @@ import pandas as pd
 import pytest
 
 from tests.helpers import snapshot
-from wijkkompas.build.stage import run_build
 from wijkkompas.cli import main
 from wijkkompas.errors import WijkkompasError
 from wijkkompas.fetch.geocode import CACHE_NAME, Geocoder
+from wijkkompas.indicatoren.stage import run_build
 from wijkkompas.kompas.stage import run_kompas
 
 MANIFEST_HINT = ("Herstel het uit een back-up of verwijder het; haal daarna opnieuw op en "
@@ -138,7 +138,7 @@ AREAS = {2021: {"GM0141", "WK014110", "BU01411000", "BU01411001"}}
 
 
 def _local(tmp_path, rows: str, name: str = "cijfers.csv", header: str | None = None):
-    from wijkkompas.build.lokaal import load_local, read_definitions
+    from wijkkompas.indicatoren.lokaal import load_local, read_definitions
 
     defs = tmp_path / "lokaal.toml"
     defs.write_text(LOCAL.replace("cijfers.csv", name), encoding="utf-8")
@@ -195,7 +195,7 @@ def test_missing_local_value_stays_missing(tmp_path):
 
 
 def test_local_excel_with_text_in_a_number_column(tmp_path):
-    from wijkkompas.build.lokaal import load_local, read_definitions
+    from wijkkompas.indicatoren.lokaal import load_local, read_definitions
 
     defs = tmp_path / "lokaal.toml"
     defs.write_text(LOCAL.replace("cijfers.csv", "cijfers.xlsx"), encoding="utf-8")
@@ -250,7 +250,7 @@ def _cbs_folder(tmp_path, change):
      "rij 3, AantalInwoners_5: geen getal: 'veel'"),
 ])
 def test_cbs_rows_with_wrong_codes_or_values_are_refused(tmp_path, change, problem):
-    from wijkkompas.build.sources import read_cbs_table
+    from wijkkompas.indicatoren.sources import read_cbs_table
 
     folder = _cbs_folder(tmp_path, change)
     with pytest.raises(WijkkompasError) as info:
@@ -260,7 +260,7 @@ def test_cbs_rows_with_wrong_codes_or_values_are_refused(tmp_path, change, probl
 
 
 def test_cbs_rows_read_as_they_are(tmp_path):
-    from wijkkompas.build.sources import read_cbs_table
+    from wijkkompas.indicatoren.sources import read_cbs_table
 
     frame = read_cbs_table(_cbs_folder(tmp_path, lambda rows: None), "85984NED", 2024).frame
     values = frame.set_index("gebiedscode")
@@ -283,7 +283,7 @@ def test_pdok_features_with_a_wrong_code_are_not_written(settings, pdok_server, 
 
 
 def test_kaart_column_of_text_where_numbers_belong_is_refused(tmp_path):
-    from wijkkompas.build.sources import read_kaart_source
+    from wijkkompas.indicatoren.sources import read_kaart_source
 
     path = tmp_path / "kaart.csv"
     path.write_text("BU_CODE;AANT_INW\nBU01411000;veel\nBU01411001;weinig\nBU01411002;2.160\n",
@@ -321,7 +321,7 @@ def test_local_columns_differing_only_in_capitals_are_refused(tmp_path):
     ("", "niet lezen ("),
 ])
 def test_a_damaged_cbs_dataset_is_one_line(tmp_path, text, problem):
-    from wijkkompas.build.sources import read_cbs_table
+    from wijkkompas.indicatoren.sources import read_cbs_table
 
     folder = _cbs_folder(tmp_path, lambda rows: None)
     (folder / "TypedDataSet.json").write_text(text)
@@ -339,7 +339,7 @@ def test_a_damaged_cbs_dataset_is_one_line(tmp_path, text, problem):
 def test_cbs_columns_of_padded_text_mixed_numbers_and_booleans(tmp_path):
     """Only columns of JSON numbers and nulls take the fast path; text with numbers in it
     (CBS pads codes), a mix of integers and decimals, and true/false are read as before."""
-    from wijkkompas.build.sources import read_cbs_table
+    from wijkkompas.indicatoren.sources import read_cbs_table
 
     def change(rows):
         for number, row in enumerate(rows):
@@ -366,7 +366,7 @@ def test_cbs_region_titles_as_before(tmp_path):
     """Names come from WijkenEnBuurten.json (key and title, padded, other fields ignored);
     a title that is absent, null or blank is a missing name (never "" or "None"); a
     damaged file is the one-line message of any raw file."""
-    from wijkkompas.build.sources import read_cbs_table
+    from wijkkompas.indicatoren.sources import read_cbs_table
 
     folder = _cbs_folder(tmp_path, lambda rows: None)
     regions = folder / "WijkenEnBuurten.json"

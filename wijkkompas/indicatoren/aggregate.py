@@ -17,9 +17,9 @@ from collections.abc import Collection
 import numpy as np
 import pandas as pd
 
-from wijkkompas.build.catalogue import factor_table
-from wijkkompas.build.indicators import INTERNAL, stack
 from wijkkompas.gebied import parent_code
+from wijkkompas.indicatoren.catalogue import factor_table
+from wijkkompas.indicatoren.rows import INTERNAL, stack
 
 MIN_DEKKING = 0.9
 

@@ -6,8 +6,9 @@ No text from data is ever template source. branca's ``MacroElement.render`` wrap
 macro rendered in a new ``Element``, which compiles it again as a Jinja template; a name
 like ``{{ 7*7 }}`` in the data would then run. Every element of this project renders
 through :class:`SafeRender` instead, which keeps rendered text as text. The templates
-themselves are package files (``wijkkompas/output/templates``), rendered by one
-autoescaping Jinja environment with data only as variables.
+themselves are package files (``templates/`` beside the module that uses them: this
+package's own, the pages' in ``output/``, the vlekkenkaart's in ``vlekkenkaart/``), rendered
+by one autoescaping Jinja environment per package with data only as variables.
 """
 
 from __future__ import annotations
@@ -27,22 +28,28 @@ PDOK_TILES = ("https://service.pdok.nl/brt/achtergrondkaart/wmts/v2_0/grijs/EPSG
 PDOK_ATTRIBUTION = ('Kaartgegevens &copy; <a href="https://www.kadaster.nl">Kadaster</a> '
                     '(BRT-Achtergrondkaart) | Cijfers: CBS, gemeente')
 
-#: The one Jinja environment of the output stage: package templates, autoescaped.
-ENV = jinja2.Environment(loader=jinja2.PackageLoader("wijkkompas.output", "templates"),
-                         autoescape=True, undefined=jinja2.StrictUndefined,
-                         keep_trailing_newline=True)
-
-
-def template(name: str) -> jinja2.Template:
-    """A template of ``wijkkompas/output/templates``, from the one autoescaping environment."""
-    return ENV.get_template(name)
+#: The package whose ``templates/`` folder holds the shared templates and scripts.
+WEB = "wijkkompas.web"
 
 
 @cache
-def asset(name: str) -> str:
-    """The text of a JavaScript or CSS file of ``wijkkompas/output/templates``."""
-    return resources.files("wijkkompas.output").joinpath("templates", name).read_text(
-        encoding="utf-8")
+def environment(package: str = WEB) -> jinja2.Environment:
+    """The one Jinja environment of ``package``'s ``templates/``: autoescaped, strict."""
+    return jinja2.Environment(loader=jinja2.PackageLoader(package, "templates"),
+                              autoescape=True, undefined=jinja2.StrictUndefined,
+                              keep_trailing_newline=True)
+
+
+def template(name: str, package: str = WEB) -> jinja2.Template:
+    """A template of ``package``'s ``templates/`` (default this package's), from its one
+    autoescaping environment."""
+    return environment(package).get_template(name)
+
+
+@cache
+def asset(name: str, package: str = WEB) -> str:
+    """The text of a JavaScript or CSS file of ``package``'s ``templates/``."""
+    return resources.files(package).joinpath("templates", name).read_text(encoding="utf-8")
 
 
 @cache
@@ -95,8 +102,10 @@ class SafeRender:
 class InlineLeafletLayer(SafeRender, MacroElement):
     """A map layer: its CSS and JavaScript (package files of ``templates/``) inlined in the
     page header, Leaflet once per page, and one call ``entry(map, data)`` with the data as
-    script-safe JSON. Subclasses name the files and the entry function."""
+    script-safe JSON. Subclasses name the package whose ``templates/`` holds their files,
+    the files and the entry function."""
 
+    package = WEB
     css_file = ""
     js_files: tuple[str, ...] = ()
     entry = ""
@@ -110,11 +119,12 @@ class InlineLeafletLayer(SafeRender, MacroElement):
 
     @property
     def css(self) -> Markup:
-        return Markup(asset(self.css_file))
+        return Markup(asset(self.css_file, self.package))
 
     @property
     def scripts(self) -> list[Markup]:
-        return [Markup(asset(name)) for name in ("escape.js", *self.js_files)]
+        return [Markup(asset("escape.js")),
+                *(Markup(asset(name, self.package)) for name in self.js_files)]
 
     @property
     def map_name(self) -> Markup:

@@ -18,11 +18,11 @@ import pytest
 
 from tests.fixtures.kwb import SHARED
 from tests.helpers import almelo_files
-from wijkkompas.build.catalogue import KWB_BRON, indicators, resolve_odata
-from wijkkompas.build.stage import run_build
 from wijkkompas.cli import main
 from wijkkompas.errors import WijkkompasError
 from wijkkompas.fetch.stage import run_fetch
+from wijkkompas.indicatoren.catalogue import KWB_BRON, indicators, resolve_odata
+from wijkkompas.indicatoren.stage import run_build
 
 
 def _add_kwb_rows(table, rows):
@@ -246,7 +246,7 @@ def _comma_variant(text):
 
 
 def test_both_separators_and_the_decimal_comma_read_the_same(tmp_path):
-    from wijkkompas.build.leefbaarometer import read_file
+    from wijkkompas.indicatoren.leefbaarometer import read_file
 
     semi = tmp_path / "Leefbaarometer-scores buurten 2002-2024.csv"
     semi.write_text(SEMICOLON, encoding="utf-8")
@@ -361,8 +361,8 @@ def test_bad_leefbaarometer_rows_are_reported_by_line(tmp_path, capsys):
 
 
 def test_leefbaarometer_without_its_columns_is_refused(tmp_path):
-    from wijkkompas.build.leefbaarometer import read_file
     from wijkkompas.errors import WijkkompasError
+    from wijkkompas.indicatoren.leefbaarometer import read_file
 
     path = tmp_path / "lbm.csv"
     path.write_text("buurtcode;jaar;score\nBU01412000;2024;4,2\n", encoding="utf-8")

@@ -15,9 +15,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from wijkkompas.build.catalogue import crime_groups, indicators
-from wijkkompas.build.indicators import INTERNAL, plain
-from wijkkompas.build.inwoners import MIN_INWONERS, inhabitants
+from wijkkompas.indicatoren.catalogue import crime_groups, indicators
+from wijkkompas.indicatoren.inwoners import MIN_INWONERS, inhabitants
+from wijkkompas.indicatoren.rows import INTERNAL, plain
 
 
 def crime_rate_indicators() -> dict[str, str]:

@@ -28,10 +28,10 @@ import numpy as np
 import pandas as pd
 from pydantic import AfterValidator, Field, model_validator
 
-from wijkkompas.build.catalogue import FACTORS, indicators
-from wijkkompas.build.indicators import INTERNAL
 from wijkkompas.errors import WijkkompasError, capped
 from wijkkompas.gebied import CODE_RE, in_gemeente, level_of
+from wijkkompas.indicatoren.catalogue import FACTORS, indicators
+from wijkkompas.indicatoren.rows import INTERNAL
 from wijkkompas.schema import Schema, parse_schema
 from wijkkompas.tabular import (
     NumberError,

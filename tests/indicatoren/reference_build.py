@@ -1,5 +1,5 @@
 """The build as it was before the speed-ups of issue #15, kept as the reference that
-tests/build/test_speed_equivalence.py compares the fast build with.
+tests/indicatoren/test_speed_equivalence.py compares the fast build with.
 
 Only the functions the speed-ups replaced are here, unchanged in behaviour: reading the
 raw JSON with the standard library, the CBS reader with its row-by-row code check, the
@@ -16,12 +16,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from wijkkompas.build.aggregate import aggregate
-from wijkkompas.build.catalogue import indicators, resolve_odata
-from wijkkompas.build.indicators import INTERNAL, ratio
-from wijkkompas.build.sources import SourceFrame, _to_counts
 from wijkkompas.errors import WijkkompasError, capped
 from wijkkompas.gebied import CODE_RE, level_of, parent_code
+from wijkkompas.indicatoren.aggregate import aggregate
+from wijkkompas.indicatoren.catalogue import indicators, resolve_odata
+from wijkkompas.indicatoren.rows import INTERNAL, ratio
+from wijkkompas.indicatoren.sources import SourceFrame, _to_counts
 
 
 def _load_json(path: Path) -> Any:

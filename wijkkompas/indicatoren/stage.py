@@ -37,18 +37,26 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from wijkkompas.build import leefbaarometer
-from wijkkompas.build.aggregate import complete_levels, expected_parts, publishes_every_parent
-from wijkkompas.build.boundaries import Boundaries, dissolve, load_boundaries, write_boundaries
-from wijkkompas.build.catalogue import factor_table, indicators
-from wijkkompas.build.harmonise import (
+from wijkkompas.errors import WijkkompasError
+from wijkkompas.gebied import parent_code
+from wijkkompas.indicatoren import leefbaarometer
+from wijkkompas.indicatoren.aggregate import complete_levels, expected_parts, publishes_every_parent
+from wijkkompas.indicatoren.boundaries import (
+    Boundaries,
+    dissolve,
+    load_boundaries,
+    write_boundaries,
+)
+from wijkkompas.indicatoren.catalogue import factor_table, indicators
+from wijkkompas.indicatoren.harmonise import (
     RESIDENTIAL,
     carry_over,
     compare_indelingen,
     quality_report,
     read_weight_layer,
 )
-from wijkkompas.build.indicators import (
+from wijkkompas.indicatoren.lokaal import LocalConfig, load_local, problems_error, read_definitions
+from wijkkompas.indicatoren.rows import (
     COLUMNS,
     INTERNAL,
     IndicatorRows,
@@ -57,17 +65,15 @@ from wijkkompas.build.indicators import (
     sort_rows,
     stack,
 )
-from wijkkompas.build.lokaal import LocalConfig, load_local, problems_error, read_definitions
-from wijkkompas.build.sources import (
+from wijkkompas.indicatoren.sources import (
     BASE_COLUMNS,
     SourceFrame,
     read_cbs_table,
     read_kaart_source,
     read_politie_table,
 )
-from wijkkompas.build.veiligheid import crime_rates
-from wijkkompas.errors import WijkkompasError
-from wijkkompas.gebied import parent_code
+from wijkkompas.indicatoren.veiligheid import crime_rates
+from wijkkompas.processed import ProcessedPaths
 from wijkkompas.storage import (
     csv_bytes,
     now_stamp,
@@ -397,30 +403,30 @@ def _build_and_write(raw_dir: Path, out_dir: Path, data_dir: Path, local: LocalC
     out_dir.mkdir(parents=True, exist_ok=True)
 
     result = BuildResult(table, side["target"])
-    parquet = out_dir / "indicatoren.parquet"
-    csv_path = out_dir / "indicatoren.csv" if csv else None
+    paths = ProcessedPaths(out_dir)
+    parquet = paths.table
+    csv_path = paths.table_csv if csv else None
     outputs = {
-        "indicatoren_definities.csv": side["definitions"],
-        "indelingen.csv": side["verdicts"],
-        "rapport_variabelen.csv": side["report"],
-        "rapport_herindeling.csv": side["herindeling"],
+        paths.definitions: side["definitions"],
+        paths.indelingen: side["verdicts"],
+        paths.variables_report: side["report"],
+        paths.herindeling_report: side["herindeling"],
     }
     # The indicator table is written in a thread of its own (Arrow's Parquet writer lets
     # other threads run) while the side tables and the boundaries are written here.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="indicatoren") as pool:
         written = pool.submit(write_table, table, parquet, csv_path)
-        for name, frame in outputs.items():
-            write_bytes_atomic(out_dir / name, csv_bytes(frame))
-        write_boundaries(side["bounds"], out_dir / "grenzen.gpkg")
+        for path, frame in outputs.items():
+            write_bytes_atomic(path, csv_bytes(frame))
+        write_boundaries(side["bounds"], paths.boundaries)
         written.result()
-    write_json_atomic(out_dir / "bouwinfo.json", {
+    write_json_atomic(paths.build_info, {
         "doelindeling": side["target"], "gebouwd": now_stamp(),
         "jaren": sorted(int(j) for j in table["jaar"].unique()),
         "bronnen": sorted(table["bron"].unique().tolist()),
     })
     result.outputs = [parquet, *([csv_path] if csv_path else []),
-                      *(out_dir / n for n in outputs), out_dir / "grenzen.gpkg",
-                      out_dir / "bouwinfo.json"]
+                      *outputs, paths.boundaries, paths.build_info]
     for line in result.lines():
         say(line)
     return result

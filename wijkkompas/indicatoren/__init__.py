@@ -1,0 +1,1 @@
+"""indicatoren: stage 2, data/raw into the indicator table."""

@@ -1,0 +1,232 @@
+"""``data/processed``: the one place its paths and file names are spelled, and the light
+reading of what the build wrote (indicator table, definitions, indelingen, boundaries,
+``bouwinfo.json``) for steps that need no kompas file, such as the vlekkenkaart.
+
+The kompas scores are read back by ``kompas/results.py``, on top of this.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+import pyarrow as pa
+import pyogrio
+
+from wijkkompas.errors import WijkkompasError
+from wijkkompas.gebied import check_code, in_gemeente
+
+#: The kompas tables: name and the form they are read back in (each is also written as CSV).
+KOMPAS_TABLES = (("kompas_scores", "parquet"), ("kompas_indicatorscores", "parquet"),
+                 ("kompas_referentie", "csv"), ("kompas_gevoeligheid", "csv"))
+
+
+@dataclass(frozen=True)
+class ProcessedPaths:
+    """The files of one processed folder: ``data/processed`` or the build's staging folder
+    beside it (``ProcessedPaths(folder)``; ``ProcessedPaths.of(data_dir)`` for the first)."""
+
+    folder: Path
+
+    @classmethod
+    def of(cls, data_dir: Path | str) -> ProcessedPaths:
+        return cls(Path(data_dir) / "processed")
+
+    @property
+    def table(self) -> Path:
+        return self.folder / "indicatoren.parquet"
+
+    @property
+    def table_csv(self) -> Path:
+        return self.folder / "indicatoren.csv"
+
+    @property
+    def definitions(self) -> Path:
+        return self.folder / "indicatoren_definities.csv"
+
+    @property
+    def indelingen(self) -> Path:
+        return self.folder / "indelingen.csv"
+
+    @property
+    def variables_report(self) -> Path:
+        return self.folder / "rapport_variabelen.csv"
+
+    @property
+    def herindeling_report(self) -> Path:
+        return self.folder / "rapport_herindeling.csv"
+
+    @property
+    def boundaries(self) -> Path:
+        return self.folder / "grenzen.gpkg"
+
+    @property
+    def build_info(self) -> Path:
+        return self.folder / "bouwinfo.json"
+
+    def kompas_table(self, name: str, kind: str) -> Path:
+        """``kompas_scores.parquet`` and the like: one of :data:`KOMPAS_TABLES`."""
+        return self.folder / f"{name}.{kind}"
+
+    @property
+    def export(self) -> Path:
+        """Where ``wijkkompas export`` writes by default."""
+        return self.folder / "export"
+
+    @property
+    def vlekkenkaart(self) -> Path:
+        """Where ``wijkkompas vlekkenkaart`` writes by default."""
+        return self.folder / "vlekkenkaart"
+
+
+@contextmanager
+def rebuild_on_error(path: Path) -> Iterator[None]:
+    """A missing or damaged file in processed/ becomes one line: build again."""
+    try:
+        yield
+    except FileNotFoundError:
+        raise WijkkompasError(f"{path} ontbreekt. Bouw opnieuw met 'wijkkompas build'.") \
+            from None
+    except (OSError, ValueError, KeyError, TypeError, pa.ArrowException,
+            pd.errors.ParserError, pd.errors.EmptyDataError,
+            pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+        raise WijkkompasError(f"{path} is beschadigd of onleesbaar ({reason}). Bouw opnieuw "
+                              "met 'wijkkompas build'.") from None
+
+
+def read_build_info(paths: ProcessedPaths) -> dict[str, Any]:
+    """``bouwinfo.json`` as a dict; one line to build again when it is missing or damaged."""
+    with rebuild_on_error(paths.build_info):
+        info = json.loads(paths.build_info.read_text(encoding="utf-8"))
+        if not isinstance(info, dict):
+            raise ValueError("geen object")
+    return info
+
+
+def recorded(info: dict, paths: ProcessedPaths, gemeente: str | None) -> dict:
+    """The bouwinfo record of the kompas that scored ``gemeente`` (default: the first)."""
+    out = paths.folder
+    records = info.get("kompas") if isinstance(info, dict) else None
+    if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
+        raise WijkkompasError(f"{paths.build_info} noemt geen kompas (gebouwd met een "
+                              "oudere versie). Bouw opnieuw met 'wijkkompas build'.")
+    if gemeente is None and records:
+        return records[0]
+    if gemeente is None:
+        raise WijkkompasError(f"Geen kompasscores in {out}: de build vond geen cijfers van de "
+                              "gemeente. Haal ze op of importeer ze en bouw opnieuw.")
+    for item in records:
+        if item.get("gemeente") == gemeente:
+            return item
+    scored = ", ".join(str(r.get("gemeente")) for r in records) or "geen"
+    raise WijkkompasError(f"Geen kompasscores voor gemeente {gemeente} in {out} (gescoord: "
+                          f"{scored}). Bouw met 'wijkkompas build --gemeente {gemeente}'.")
+
+
+def scored_gemeenten(data_dir: Path) -> list[str]:
+    """The gemeenten the build scored, in order (from ``bouwinfo.json``)."""
+    paths = ProcessedPaths.of(data_dir)
+    info = read_build_info(paths)
+    records = info.get("kompas")
+    if not isinstance(records, list):
+        recorded(info, paths, None)  # refuses: built by an older version
+    return [str(r.get("gemeente")) for r in records or [] if isinstance(r, dict)]
+
+
+@dataclass
+class Tables:
+    """What the build wrote for one gemeente, without its kompas: the indicator table,
+    the definitions and indelingen, and its boundaries (read when asked)."""
+
+    data_dir: Path
+    table: pd.DataFrame
+    definitions: pd.DataFrame
+    verdicts: pd.DataFrame
+    target: int | None
+    gemeente: str
+    naam: str
+    #: Layers of grenzen.gpkg read so far, for the file as it was then (size, mtime).
+    _layers: dict[tuple[str, int, int], gpd.GeoDataFrame] = field(
+        default_factory=dict, init=False, repr=False, compare=False)
+
+    @property
+    def paths(self) -> ProcessedPaths:
+        return ProcessedPaths.of(self.data_dir)
+
+    @property
+    def years(self) -> list[int]:
+        """The years with figures."""
+        return sorted(int(j) for j in self.table["jaar"].unique())
+
+    def boundaries(self, niveau: str, jaar: int | None = None) -> gpd.GeoDataFrame:
+        """Boundaries of ``niveau`` ("buurt", "wijk", "gemeente") in ``jaar`` (default: the
+        target indeling, on which the scores of every year are comparable)."""
+        jaar = jaar or self.target or max(self.years)
+        layer = {"buurt": "buurten", "wijk": "wijken", "gemeente": "gemeente"}[niveau]
+        path = self.paths.boundaries
+        frame = self._read_layer(path, f"{layer}_{jaar}")
+        if frame is None:
+            raise WijkkompasError(f"Geen {layer} van {jaar} in {path}. Importeer of haal de "
+                                  "grenzen van dat jaar op en bouw opnieuw.")
+        return frame.copy()
+
+    def _read_layer(self, path: Path, name: str) -> gpd.GeoDataFrame | None:
+        """The gemeente's part of one layer, read once per version of the file."""
+        if not path.is_file():
+            return None
+        stat = path.stat()
+        key = (name, stat.st_size, stat.st_mtime_ns)
+        if key not in self._layers:
+            for stale in [k for k in self._layers if k[0] == name]:
+                del self._layers[stale]  # an earlier version of the file
+            with rebuild_on_error(path):
+                if name not in {n for n, _ in pyogrio.list_layers(path)}:
+                    return None
+                frame = gpd.read_file(path, layer=name)
+            own = in_gemeente(frame["gebiedscode"], self.gemeente)
+            self._layers[key] = frame[own].reset_index(drop=True)
+        return self._layers[key]
+
+
+def target_of(info: dict[str, Any], paths: ProcessedPaths) -> int | None:
+    """The target indeling the build recorded (a year, or None)."""
+    with rebuild_on_error(paths.build_info):
+        target = info.get("doelindeling")
+        if target is not None and (not isinstance(target, int) or isinstance(target, bool)):
+            raise ValueError(f"doelindeling {target!r} is geen jaar")
+    return target
+
+
+def read_tables(data_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The indicator table, the definitions and the indelingen the build wrote."""
+    paths = ProcessedPaths.of(data_dir)
+    if not paths.table.is_file():
+        raise WijkkompasError(f"{paths.table} bestaat niet: draai eerst 'wijkkompas build'.")
+    with rebuild_on_error(paths.table):
+        table = pd.read_parquet(paths.table)
+    with rebuild_on_error(paths.definitions):
+        definitions = pd.read_csv(paths.definitions)
+    with rebuild_on_error(paths.indelingen):
+        verdicts = pd.read_csv(paths.indelingen)
+    return table, definitions, verdicts
+
+
+def load_tables(data_dir: Path, gemeente: str | None = None) -> Tables:
+    """The light load: what the build wrote for ``gemeente`` (default: the first it scored),
+    without reading or checking any kompas file."""
+    paths = ProcessedPaths.of(data_dir)
+    table, definitions, verdicts = read_tables(data_dir)
+    info = read_build_info(paths)
+    target = target_of(info, paths)
+    entry = recorded(info, paths, gemeente)
+    code = str(entry.get("gemeente"))
+    check_code(code, "gemeente", where=str(paths.build_info))
+    return Tables(Path(data_dir), table, definitions, verdicts, target, code,
+                  str(entry.get("naam") or code))
