@@ -10,8 +10,8 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "wijkkompas"
 STAGES = ["fetch", "indicatoren", "kompas", "output", "vlekkenkaart"]
 #: Modules any stage may use; they import no stage themselves.
-SHARED = {"errors", "settings", "tomlfile", "storage", "gebied", "tabular", "schema", "data",
-          "processed", "web"}
+SHARED = {"errors", "settings", "tomlfile", "storage", "manifest", "gebied", "tabular", "schema",
+          "data", "processed", "web"}
 
 
 def _modules() -> list[Path]:

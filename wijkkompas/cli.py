@@ -350,7 +350,7 @@ def _fetch_in_run(args: argparse.Namespace, settings: Settings) -> None:
 
 def _import_leefbaarometer(args: argparse.Namespace, settings: Settings) -> None:
     from wijkkompas.indicatoren import leefbaarometer
-    from wijkkompas.storage import read_manifest
+    from wijkkompas.manifest import read_manifest
 
     if args.bestand is None:
         raise WijkkompasError("Geef het Leefbaarometer-bestand op, bijvoorbeeld: wijkkompas "

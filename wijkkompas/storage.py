@@ -1,6 +1,5 @@
-"""Atomic writes, checksums, table writing, the manifest of the raw cache
-(``data/raw/manifest.json``), the lock of a data folder and the staged replacement of a
-whole folder.
+"""Atomic writes, checksums and table writing, the lock of a data folder and the staged
+replacement of a whole folder. The manifest of the raw cache is ``manifest.py``.
 
 Temporary files carry ``TEMP_MARK`` in their name and staging folders start with
 ``.<name>.nieuw-``, so that what a killed run left behind is recognised and removed by the
@@ -14,7 +13,6 @@ import hashlib
 import json
 import mmap
 import os
-import shlex
 import shutil
 import signal
 import tempfile
@@ -23,19 +21,16 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 from filelock import FileLock, Timeout
-from pydantic import AfterValidator, ConfigDict, Field
 
 from wijkkompas.errors import WijkkompasError
-from wijkkompas.schema import Schema, parse_schema
 
-MANIFEST_NAME = "manifest.json"
 LOCK_NAME = ".wijkkompas.lock"
 #: Part of the name of every temporary file; what carries it may be removed.
 TEMP_MARK = ".wktmp-"
@@ -181,114 +176,6 @@ def sha256_file(path: Path) -> str:
             with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as view:
                 digest.update(view)
     return digest.hexdigest()
-
-
-def _plain_name(name: str) -> str:
-    if not name or name != Path(name).name or name.startswith("."):
-        raise ValueError(f"'{name}' is geen gewone bestandsnaam")
-    return name
-
-
-class _Entry(Schema):
-    model_config = ConfigDict(extra="allow")
-
-
-# What the readers of the manifest rely on; entries may hold more.
-class _CbsEntry(_Entry):
-    table_id: Annotated[str, Field(pattern=r"^[0-9A-Za-z]+$")]
-    jaar: int
-    gevonden_via: str
-    fetched_at: str
-    files: dict[str, dict[str, Any]]
-
-
-class _GeoEntry(_Entry):
-    counts: dict[str, int]
-    fetched_at: str
-
-
-class _KaartEntry(_Entry):
-    jaar: int
-    bestand: Annotated[str, AfterValidator(_plain_name)]
-    rows: int
-    imported_at: str
-
-
-class _Manifest(Schema):
-    model_config = ConfigDict(extra="allow")
-    cbs: dict[Annotated[str, Field(pattern=r"^[0-9A-Za-z]+$")], _CbsEntry] = {}
-    geo: dict[Annotated[str, Field(pattern=r"^\d{4}$")], _GeoEntry] = {}
-    kaart: dict[str, _KaartEntry] = {}
-
-
-def read_manifest(raw_dir: Path) -> dict[str, Any]:
-    """The manifest of the raw cache; an empty one when there is none yet."""
-    path = raw_dir / MANIFEST_NAME
-    if not path.exists():
-        return {"cbs": {}, "geo": {}, "kaart": {}}
-    hint = ("Herstel het uit een back-up of verwijder het; haal daarna opnieuw op en "
-            "importeer opnieuw.")
-    try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise WijkkompasError(f"Het manifest {path} is onleesbaar ({exc}). {hint}") from None
-    parse_schema(_Manifest, manifest, f"Het manifest {path} klopt niet", hint)
-    for section in ("cbs", "geo", "kaart"):
-        manifest.setdefault(section, {})
-    return manifest
-
-
-def write_manifest(raw_dir: Path, manifest: dict[str, Any]) -> None:
-    write_json_atomic(raw_dir / MANIFEST_NAME, manifest)
-
-
-def files_intact(folder: Path, files: dict[str, dict[str, Any]]) -> bool:
-    """True when every listed file exists in ``folder`` with its recorded checksum."""
-    for name, info in files.items():
-        path = folder / name
-        if not path.is_file() or sha256_file(path) != info.get("sha256"):
-            return False
-    return True
-
-
-def verify_raw(raw_dir: Path, manifest: dict[str, Any]) -> None:
-    """Refuse a raw cache whose files no longer match the checksums in the manifest."""
-    folders = {"cbs": lambda key, entry: raw_dir / "cbs" / str(entry.get("table_id", key)),
-               "politie": lambda key, entry: (raw_dir / "politie"
-                                              / str(entry.get("table_id", key))),
-               "geo": lambda key, entry: raw_dir / "geo",
-               "kaart": lambda key, entry: raw_dir / "kaart" / str(entry.get("jaar"))}
-    advice = {"cbs": "haal de tabel opnieuw op met 'wijkkompas fetch --refresh'",
-              "politie": "haal de tabel opnieuw op met 'wijkkompas fetch --refresh'",
-              "geo": "haal de grenzen opnieuw op met 'wijkkompas fetch --refresh'",
-              "kaart": "importeer het bestand opnieuw met 'wijkkompas import BESTAND --jaar "
-                       "JJJJ'"}
-
-    def how(section: str, entry: dict[str, Any]) -> str:
-        """The advice for a file of ``entry``: for an imported file the exact command (its
-        source path and year from the manifest, quoted for a shell; shown, never run)."""
-        source, jaar = entry.get("bron"), entry.get("jaar")
-        if (section != "kaart" or not isinstance(source, str) or not isinstance(jaar, int)
-                or any(c in source for c in "\r\n")):  # the message stays one line
-            return advice[section]
-        return (f"importeer het bestand opnieuw met: wijkkompas import {shlex.quote(source)} "
-                f"--jaar {jaar} --data-dir {shlex.quote(str(raw_dir.parent))}")
-    for section, where in folders.items():
-        for key, entry in sorted(manifest.get(section, {}).items()):
-            folder = where(key, entry)
-            for name, info in sorted(entry.get("files", {}).items()):
-                path = folder / name
-                if not path.is_file():
-                    problem = "ontbreekt"
-                elif sha256_file(path) != info.get("sha256"):
-                    problem = "is gewijzigd na het ophalen of importeren (sha256 klopt niet"
-                    problem += f" met {raw_dir / MANIFEST_NAME})"
-                else:
-                    continue
-                raise WijkkompasError(
-                    f"Bronbestand {path} {problem}; er is niets gebouwd. Zet het origineel "
-                    f"terug of {how(section, entry)}."
-                )
 
 
 @contextmanager

@@ -11,7 +11,7 @@ import pytest
 from tests.helpers import snapshot
 from wijkkompas.errors import WijkkompasError
 from wijkkompas.fetch.kaart_import import import_kaart, read_kaart
-from wijkkompas.storage import read_manifest
+from wijkkompas.manifest import read_manifest
 
 SECRET = -99999999
 

@@ -12,9 +12,9 @@ from tests.servers import CbsServer
 from wijkkompas.cli import main
 from wijkkompas.fetch.cbs import TableRef, fetch_table
 from wijkkompas.kompas.results import load_processed
+from wijkkompas.manifest import read_manifest, write_manifest
 from wijkkompas.output.profile import profile_table
 from wijkkompas.settings import Settings
-from wijkkompas.storage import read_manifest, write_manifest
 from wijkkompas.web.numbers import nl_number
 
 GM, WIJK = "GM0998", "WK099800"

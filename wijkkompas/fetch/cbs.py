@@ -32,8 +32,9 @@ import requests
 from wijkkompas.errors import WijkkompasError
 from wijkkompas.fetch.cbs_client import call_cbs, cbs_session
 from wijkkompas.fetch.changes import TableChanges, compare_datasets, write_changes
+from wijkkompas.manifest import files_intact
 from wijkkompas.settings import Settings
-from wijkkompas.storage import file_stamp, files_intact, no_interrupt, now_stamp, sha256_file
+from wijkkompas.storage import file_stamp, no_interrupt, now_stamp, sha256_file
 
 log = logging.getLogger(__name__)
 

@@ -29,15 +29,9 @@ from pyproj import CRS, Transformer
 
 from wijkkompas.errors import WijkkompasError, capped
 from wijkkompas.gebied import CODE_PATTERNS, RD, within_rd_bounds
+from wijkkompas.manifest import read_manifest, write_manifest
 from wijkkompas.settings import ImportSpec
-from wijkkompas.storage import (
-    TEMP_MARK,
-    no_interrupt,
-    now_stamp,
-    read_manifest,
-    sha256_file,
-    write_manifest,
-)
+from wijkkompas.storage import TEMP_MARK, no_interrupt, now_stamp, sha256_file
 from wijkkompas.tabular import NumberError, Table, parse_number, parse_series, read_csv_table
 
 #: CBS codes for secret, not available or not applicable values in the wijk- en buurtkaart;

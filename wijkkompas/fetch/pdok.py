@@ -25,15 +25,9 @@ from tqdm.auto import tqdm
 from wijkkompas.errors import WijkkompasError, capped
 from wijkkompas.fetch.http import PageGuard, PagingError, Service, explain, with_retries
 from wijkkompas.gebied import RD, check_code, within_rd_bounds
+from wijkkompas.manifest import files_intact
 from wijkkompas.settings import Settings
-from wijkkompas.storage import (
-    atomic_path,
-    file_stamp,
-    files_intact,
-    no_interrupt,
-    now_stamp,
-    sha256_file,
-)
+from wijkkompas.storage import atomic_path, file_stamp, no_interrupt, now_stamp, sha256_file
 
 RD_URI = "http://www.opengis.net/def/crs/EPSG/0/28992"
 LAYERS = ("wijken", "buurten")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from wijkkompas.storage import read_manifest
+from wijkkompas.manifest import read_manifest
 
 #: What the manifest says about where a year's boundaries come from.
 PER_JAAR = "PDOK per jaar"

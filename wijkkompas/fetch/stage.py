@@ -23,8 +23,8 @@ from wijkkompas.fetch.kaart_import import GEO_SUFFIXES
 from wijkkompas.fetch.pdok import LAYERS, SOURCE_NAME, GeoResult, fetch_boundaries
 from wijkkompas.fetch.pdok_collections import historical_layers
 from wijkkompas.fetch.politie import fetch_politie
+from wijkkompas.manifest import read_manifest, write_manifest
 from wijkkompas.settings import Settings, check_gemeente, parse_years
-from wijkkompas.storage import read_manifest, write_manifest
 
 
 @dataclass

@@ -36,13 +36,8 @@ from wijkkompas.indicatoren.aggregate import complete_levels
 from wijkkompas.indicatoren.inwoners import inhabitants
 from wijkkompas.indicatoren.rows import INTERNAL, plain
 from wijkkompas.indicatoren.sources import SourceFrame
-from wijkkompas.storage import (
-    MANIFEST_NAME,
-    json_bytes,
-    now_stamp,
-    sha256_file,
-    write_files_atomic,
-)
+from wijkkompas.manifest import MANIFEST_NAME
+from wijkkompas.storage import json_bytes, now_stamp, sha256_file, write_files_atomic
 
 #: Column of the open data file -> variable (and indicator) of the catalogue.
 COLUMNS = {"lbm": "lbm_totaal", "won": "lbm_won", "fys": "lbm_fys", "vrz": "lbm_vrz",

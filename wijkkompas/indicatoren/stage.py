@@ -73,12 +73,11 @@ from wijkkompas.indicatoren.sources import (
     read_politie_table,
 )
 from wijkkompas.indicatoren.veiligheid import crime_rates
+from wijkkompas.manifest import read_manifest, verify_raw
 from wijkkompas.processed import ProcessedPaths
 from wijkkompas.storage import (
     csv_bytes,
     now_stamp,
-    read_manifest,
-    verify_raw,
     write_bytes_atomic,
     write_json_atomic,
     write_table,
