@@ -110,3 +110,25 @@ def test_no_package_folder_is_named_like_build_output():
     generated = {"build", "dist", "out", "output_files"}
     folders = [p for root in (PACKAGE, ROOT / "tests") for p in root.rglob("*") if p.is_dir()]
     assert [str(p) for p in folders if p.name in generated] == []
+
+
+def test_every_pattern_with_digit_or_word_classes_is_ascii():
+    r"""``\d`` and ``\w`` match Arabic-Indic digits and other scripts unless ``re.ASCII`` is
+    given, and ``int()`` reads such digits: a code or year checked by such a pattern lets
+    '٢٠٢١' through. Every such pattern of the package says ``re.ASCII``."""
+    funcs = {"compile", "match", "fullmatch", "search", "sub", "findall", "split", "finditer"}
+    wrong = []
+    for path in _modules():
+        text = path.read_text(encoding="utf-8")
+        for node in ast.walk(ast.parse(text)):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                    and isinstance(node.func.value, ast.Name) and node.func.value.id == "re"
+                    and node.func.attr in funcs and node.args
+                    and isinstance(node.args[0], ast.Constant)
+                    and isinstance(node.args[0].value, str)):
+                continue
+            if "\\d" in node.args[0].value or "\\w" in node.args[0].value:
+                call = ast.get_source_segment(text, node) or ""
+                if "re.ASCII" not in call:
+                    wrong.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert wrong == []

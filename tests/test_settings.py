@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from wijkkompas.errors import WijkkompasError
-from wijkkompas.settings import DEFAULT_CBS_URL, load_settings, parse_years
+from wijkkompas.settings import DEFAULT_CBS_URL, load_settings, parse_gemeenten, parse_years
 
 
 def test_defaults_point_at_the_live_services(tmp_path, monkeypatch):
@@ -135,3 +135,15 @@ def test_several_gemeenten_from_the_config(tmp_path):
     config.write_text('gemeenten = ["GM0141", "Hengelo"]\n', encoding="utf-8")
     with pytest.raises(WijkkompasError, match="^Ongeldige gemeentecode 'Hengelo'"):
         load_settings(config, env={})
+
+
+@pytest.mark.parametrize("text", ["GM\u0660\u0661\u0664\u0661", "GM０１４１"])
+def test_a_gemeente_code_in_other_digits_is_refused(text):
+    """Arabic-Indic or full-width digits are digits to Python's re without re.ASCII."""
+    with pytest.raises(WijkkompasError, match="Ongeldige gemeentecode"):
+        parse_gemeenten(text)
+
+
+def test_years_in_other_digits_are_refused():
+    with pytest.raises(WijkkompasError, match="Ongeldige jaren"):
+        parse_years("\u0662\u0660\u0662\u0661")

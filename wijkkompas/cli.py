@@ -108,7 +108,7 @@ def _year(option: str) -> Callable[[str], int]:
     """A converter for ``option`` that accepts a year of four digits."""
 
     def convert(text: str) -> int:
-        if not re.fullmatch(r"\d{4}", text.strip()):
+        if not re.fullmatch(r"\d{4}", text.strip(), flags=re.ASCII):
             raise argparse.ArgumentTypeError(
                 f"ongeldige waarde voor {option}: {text!r} (geef een jaartal, bijvoorbeeld 2021)")
         return int(text)
@@ -119,7 +119,7 @@ def _year(option: str) -> Callable[[str], int]:
 def _wijk_code(text: str) -> str:
     """The value of ``--wijk``: a wijk code, WK and six digits."""
     code = text.strip().upper()
-    if not re.fullmatch(r"WK\d{6}", code):
+    if not re.fullmatch(r"WK\d{6}", code, flags=re.ASCII):
         raise argparse.ArgumentTypeError(
             f"ongeldige waarde voor --wijk: {text!r} (geef een wijkcode: WK en zes cijfers, "
             "bijvoorbeeld WK014115)")

@@ -20,8 +20,8 @@ from typing import Annotated, ClassVar
 from pydantic import Field, ValidationError
 
 from wijkkompas.errors import WijkkompasError
-from wijkkompas.schema import Schema, parse_schema, problem_line
-from wijkkompas.tomlfile import read_toml
+from wijkkompas.schema import Schema, problem_line
+from wijkkompas.tomlfile import read_toml_schema
 
 DEFAULT_CBS_URL = "https://opendata.cbs.nl"
 #: CBS's catalogue of tables published for others ("dataderden"), among them the Politie's.
@@ -36,7 +36,7 @@ DEFAULT_JAREN = "2017-2024"
 DEFAULT_GRENZEN_JAREN = "2023-2030"
 CONFIG_NAME = "wijkkompas.toml"
 
-_GEMEENTE_RE = re.compile(r"^GM\d{4}$")
+_GEMEENTE_RE = re.compile(r"^GM\d{4}$", re.ASCII)
 
 
 @dataclass(frozen=True)
@@ -145,8 +145,7 @@ def _from_env(name: str, text: str) -> object:
 
 
 def _read_config(path: Path) -> dict[str, object]:
-    raw = read_toml(path, "configuratiebestand")
-    spec = parse_schema(ConfigSchema, raw, str(path))
+    spec = read_toml_schema(path, ConfigSchema, "configuratiebestand")
     values: dict[str, object] = spec.model_dump(exclude_none=True, exclude={"imports"})
     for key in _PATH_KEYS:
         if key in values:
@@ -207,7 +206,7 @@ def parse_years(text: str) -> list[int]:
     """Parse '2017-2024', '2021,2023' or '2024' into a sorted list of years."""
     years: set[int] = set()
     for part in str(text).replace(" ", "").split(","):
-        match = re.fullmatch(r"(\d{4})(?:-(\d{4}))?", part)
+        match = re.fullmatch(r"(\d{4})(?:-(\d{4}))?", part, flags=re.ASCII)
         if not match:
             raise WijkkompasError(
                 f"Ongeldige jaren '{text}': gebruik bijvoorbeeld 2017-2024, 2021,2023 of 2024."

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
 
 from wijkkompas.errors import WijkkompasError
+from wijkkompas.schema import parse_schema
+
+M = TypeVar("M", bound=BaseModel)
 
 
 def read_toml(path: Path, what: str = "bestand") -> dict[str, Any]:
@@ -20,3 +25,9 @@ def read_toml(path: Path, what: str = "bestand") -> dict[str, Any]:
         raise WijkkompasError(
             f"{what.capitalize()} {path} is geen geldige TOML: {exc}. Verbeter het bestand."
         ) from None
+
+
+def read_toml_schema(path: Path, schema: type[M], what: str = "bestand") -> M:
+    """The TOML of ``path`` checked against ``schema``: one Dutch line for a file that
+    cannot be read, is no TOML, or does not fit the schema."""
+    return parse_schema(schema, read_toml(path, what), str(path))

@@ -94,3 +94,22 @@ def test_area_specific_wijken_lie_in_the_gemeente(tmp_path):
         load_kompas(path)
     assert str(info.value) == (f"{path}: indicator.n.gebieden: WK014115 ligt niet in gemeente "
                                "GM0999.")
+
+
+def test_a_kompas_file_is_parsed_once_per_content(tmp_path, monkeypatch):
+    """A run asks for the kompas in several steps; the file is parsed once as long as it
+    stays the same, and again as soon as it (or its basis) changes."""
+    from wijkkompas.kompas import definition
+
+    parsed = []
+    real = definition._parse_kompas
+    monkeypatch.setattr(definition, "_parse_kompas", lambda p: parsed.append(p) or real(p))
+    own = tmp_path / "kompas.toml"
+    own.write_text('basis = "basis"\ngemeente = "GM0153"\nnaam = "Enschede"\n'
+                   'basisjaar = 2017\n', encoding="utf-8")
+    first = definition.load_kompas(own, "GM0153")
+    assert definition.load_kompas(own, "GM0153") is first
+    assert len(parsed) == 1
+    own.write_text(own.read_text(encoding="utf-8").replace("2017", "2018"), encoding="utf-8")
+    assert definition.load_kompas(own, "GM0153").basisjaar == 2018
+    assert len(parsed) == 2

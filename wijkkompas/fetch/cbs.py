@@ -52,7 +52,7 @@ KNOWN_TABLES: dict[int, str] = {
 }
 
 TITLE = "Kerncijfers wijken en buurten"
-_TITLE_RE = re.compile(r"^Kerncijfers wijken en buurten (\d{4})$")
+_TITLE_RE = re.compile(r"^Kerncijfers wijken en buurten (\d{4})$", re.ASCII)
 
 
 #: CBS's form of a table id: five digits and three letters (85984NED, 47018NED, 37230ned).

@@ -23,7 +23,7 @@ from wijkkompas.gebied import within_rd_bounds
 from wijkkompas.storage import write_json_atomic
 
 CACHE_NAME = "geocodeer_cache.json"
-_POINT = re.compile(r"POINT\(\s*([-\d.]+)\s+([-\d.]+)\s*\)")
+_POINT = re.compile(r"POINT\(\s*([-\d.]+)\s+([-\d.]+)\s*\)", re.ASCII)
 
 
 @dataclass(frozen=True)

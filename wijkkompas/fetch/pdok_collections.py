@@ -36,7 +36,7 @@ SOURCE_NAME = "PDOK historisch"
 
 #: The word that names a level in a collection's id or title, per layer.
 _LEVEL_WORD = {"wijken": "wijk", "buurten": "buurt"}
-_YEAR_RE = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
+_YEAR_RE = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)", re.ASCII)
 #: A collection id is used in a URL path: letters, digits and ``_ . -`` only.
 _ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}$"
 

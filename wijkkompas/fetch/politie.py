@@ -44,7 +44,7 @@ CRIME_KEY = "SoortMisdrijf"
 FOLDER = "politie"
 
 
-_CRIME_CODE = re.compile(r"^\d\.\d\.\d{1,2}$")
+_CRIME_CODE = re.compile(r"^\d\.\d\.\d{1,2}$", re.ASCII)
 
 
 @cache

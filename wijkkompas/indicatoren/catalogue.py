@@ -163,7 +163,7 @@ def overrides() -> dict[tuple[str, str], str]:
 
 def stem(key: str) -> str:
     """A CBS key without its trailing number: 'Woningvoorraad_35' -> 'Woningvoorraad'."""
-    return re.sub(r"_\d+$", "", key)
+    return re.sub(r"_\d+$", "", key, flags=re.ASCII)
 
 
 def group_chains(data_properties: list[dict[str, Any]]) -> dict[str, str]:

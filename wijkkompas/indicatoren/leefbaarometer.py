@@ -46,8 +46,8 @@ REQUIRED = ("bu_code", "jaar", *COLUMNS)
 FOLDER = "leefbaarometer"
 RAW_NAME = "leefbaarometer_buurten.csv"
 BRON = "Leefbaarometer 3.0"
-_BUURT = re.compile(r"^BU\d{8}$")
-_NUMBER = re.compile(r"^[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?$")
+_BUURT = re.compile(r"^BU\d{8}$", re.ASCII)
+_NUMBER = re.compile(r"^[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?$", re.ASCII)
 #: Bad rows named in the message; all of them are counted.
 SHOWN = 5
 
@@ -117,7 +117,7 @@ def read_file(path: Path) -> LbmTable:
             if not _BUURT.match(code):
                 bad.append(f"bu_code '{code[:20]}' is geen buurtcode (BU + 8 cijfers)")
             jaar_text = fields[where["jaar"]].strip()
-            jaar = int(jaar_text) if re.fullmatch(r"\d{4}", jaar_text) else None
+            jaar = int(jaar_text) if re.fullmatch(r"\d{4}", jaar_text, flags=re.ASCII) else None
             if jaar is None or not 2000 <= jaar <= this_year:
                 bad.append(f"jaar '{jaar_text[:20]}' is geen geldig jaar")
             values = {}

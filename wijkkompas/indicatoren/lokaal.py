@@ -32,7 +32,7 @@ from wijkkompas.errors import WijkkompasError, capped
 from wijkkompas.gebied import CODE_RE, in_gemeente, level_of
 from wijkkompas.indicatoren.catalogue import FACTORS, indicators
 from wijkkompas.indicatoren.rows import INTERNAL
-from wijkkompas.schema import Schema, parse_schema
+from wijkkompas.schema import Schema
 from wijkkompas.tabular import (
     NumberError,
     Table,
@@ -41,10 +41,9 @@ from wijkkompas.tabular import (
     shown,
     text_of,
 )
-from wijkkompas.tomlfile import read_toml
+from wijkkompas.tomlfile import read_toml_schema
 
 REQUIRED = ("gebiedscode", "jaar", "indicator", "waarde")
-OPTIONAL = ("bron", "teller", "noemer")
 SOORTEN = ("objectief", "subjectief")
 _NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -108,8 +107,7 @@ class LocalSchema(Schema):
 
 def read_definitions(path: Path) -> LocalConfig:
     """Read and check the definitions file of local indicators."""
-    raw = read_toml(path, "definitiebestand van lokale indicatoren")
-    spec = parse_schema(LocalSchema, raw, str(path))
+    spec = read_toml_schema(path, LocalSchema, "definitiebestand van lokale indicatoren")
     definitions = {code: LocalIndicator(code, **item.model_dump())
                    for code, item in spec.indicator.items()}
     files = [Path(path).parent / f for f in spec.bestanden]

@@ -239,8 +239,8 @@ def read_kaart_source(path: Path, jaar: int) -> SourceFrame:
 
 
 CRIME_MEASURE = "GeregistreerdeMisdrijven"
-_INDELING_RE = re.compile(r"indeling (?:van )?(\d{4})")
-_PERIOD_RE = re.compile(r"^(\d{4})JJ00$")
+_INDELING_RE = re.compile(r"indeling (?:van )?(\d{4})", re.ASCII)
+_PERIOD_RE = re.compile(r"^(\d{4})JJ00$", re.ASCII)
 
 
 def politie_indeling(props: list[dict[str, Any]], infos: list[dict[str, Any]],

@@ -16,7 +16,6 @@ checked as one, with the file's path in every message.
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
@@ -216,14 +215,39 @@ def _basis_of(raw: dict[str, Any], path: Path) -> Path | None:
     return target if target.is_absolute() else path.parent / target
 
 
+#: Kompas definitions parsed in this process, by path: the sha256 of the file and of its
+#: basis when they were parsed, and the result. A run parses each file once; a changed
+#: file (another checksum) is parsed again.
+_PARSED: dict[str, tuple[str, str, Kompas]] = {}
+
+
 def load_kompas(path: Path | None = None, gemeente: str = ALMELO) -> Kompas:
     """Read and check a kompas definition (with its basis, when it extends one); every problem
-    names the file and the key. Without ``path``: the default for ``gemeente``."""
+    names the file and the key. Without ``path``: the default for ``gemeente``.
+
+    A file is parsed once per process for as long as its content (and its basis's) stays
+    the same: the checksums are compared at every call."""
     path = Path(path) if path else default_path(gemeente)
+    known = _PARSED.get(str(path))
+    if known is not None:
+        sha, basis_sha, kompas = known
+        if _sha256(path) == sha and (not kompas.basis_path
+                                     or _sha256(Path(kompas.basis_path)) == basis_sha):
+            return kompas
+    kompas = _parse_kompas(path)
+    _PARSED[str(path)] = (kompas.sha256, kompas.basis_sha256, kompas)
+    return kompas
+
+
+def _parse_kompas(path: Path) -> Kompas:
+    # The checksum is taken before the file is read: a file changed while it is parsed is
+    # parsed again at the next call, never kept under its new checksum.
+    sha = _sha256(path)
     raw = read_toml(path, "kompasdefinitie")
     basis_path = _basis_of(raw, path) if isinstance(raw, dict) else None
     basis_sha = ""
     if basis_path is not None:
+        basis_sha = _sha256(basis_path)
         basis_raw = read_toml(basis_path, "kompasdefinitie")
         if isinstance(basis_raw, dict) and "basis" in basis_raw:
             raise WijkkompasError(f"{path}: basis: {basis_path} breidt zelf een andere basis "
@@ -231,7 +255,6 @@ def load_kompas(path: Path | None = None, gemeente: str = ALMELO) -> Kompas:
         if isinstance(basis_raw, dict) and ("gemeente" in basis_raw or "naam" in basis_raw):
             raise WijkkompasError(f"{path}: basis: {basis_path} noemt een gemeente; een basis "
                                   "is gemeente-neutraal (zonder 'gemeente' en 'naam').")
-        basis_sha = _sha256(basis_path)
         raw = {**_merge(basis_raw, raw), "basis": raw["basis"]}
     spec = parse_schema(KompasSchema, raw, str(path))
     themes = tuple(Theme(t.code, t.naam) for t in spec.thema)
@@ -244,7 +267,7 @@ def load_kompas(path: Path | None = None, gemeente: str = ALMELO) -> Kompas:
     }
     frame = spec.model_dump(exclude={"thema", "indicator", "basis"})
     return Kompas(**frame, themes=themes, indicators=indicators, path=str(path),
-                  sha256=_sha256(path), basis_sha256=basis_sha,
+                  sha256=sha, basis_sha256=basis_sha,
                   basis_path=str(basis_path) if basis_path else "")
 
 
@@ -267,7 +290,3 @@ def record(kompas: Kompas) -> dict[str, str | int]:
             "sha256": kompas.sha256, "basis_pad": kompas.basis_path,
             "basis_sha256": kompas.basis_sha256, "basisjaar": kompas.basisjaar}
 
-
-def fingerprint(kompas: Kompas) -> str:
-    """One text for comparing two kompas definitions (file and basis)."""
-    return json.dumps([kompas.sha256, kompas.basis_sha256])

@@ -87,7 +87,7 @@ class Processed(Tables):
         line that names the years there are."""
         text = str(jaar).strip()
         years = self.years
-        if not re.fullmatch(r"\d{4}", text) or int(text) not in years:
+        if not re.fullmatch(r"\d{4}", text, flags=re.ASCII) or int(text) not in years:
             raise WijkkompasError(f"Geen scores of cijfers van {self.kompas.naam} in jaar "
                                   f"{text!r}; kies een jaar uit "
                                   f"{', '.join(str(j) for j in years) or '(geen: bouw opnieuw)'}.")
@@ -168,9 +168,8 @@ def load_processed(data_dir: Path, kompas_path: Path | None = None,
             "Bouw opnieuw met 'wijkkompas build'.")
     kompas = for_gemeente(kompas, code, str(entry.get("naam") or code))
     with rebuild_on_error(info_path):
-        # The base year the scores count from; a build before it was recorded used the
-        # kompas's own.
-        basisjaar = entry.get("basisjaar", kompas.basisjaar)
+        # The base year the scores count from, as the build recorded it.
+        basisjaar = entry.get("basisjaar")
         if not isinstance(basisjaar, int) or isinstance(basisjaar, bool):
             raise ValueError(f"basisjaar {basisjaar!r} is geen jaar")
     kompas = replace(kompas, basisjaar=basisjaar)

@@ -26,7 +26,7 @@ from pyproj import Transformer
 from wijkkompas.errors import WijkkompasError, capped
 from wijkkompas.fetch.geocode import Geocoder
 from wijkkompas.gebied import RD, RD_X, RD_Y
-from wijkkompas.schema import Schema, parse_schema
+from wijkkompas.schema import Schema
 from wijkkompas.tabular import (
     MISSING,
     NumberError,
@@ -36,7 +36,7 @@ from wijkkompas.tabular import (
     shown,
     text_of,
 )
-from wijkkompas.tomlfile import read_toml
+from wijkkompas.tomlfile import read_toml_schema
 
 _NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 STATUS_OK = "opgenomen"
@@ -128,8 +128,7 @@ class CareSchema(Schema):
 def read_config(path: Path) -> CareConfig:
     """Read and check the configuration of categories and data sets."""
     path = Path(path)
-    raw = read_toml(path, "configuratie van zorglocaties")
-    spec = parse_schema(CareSchema, raw, str(path))
+    spec = read_toml_schema(path, CareSchema, "configuratie van zorglocaties")
     categories = {code: Category(code, item.naam, item.gevoelig)
                   for code, item in spec.categorie.items()}
     datasets = []
