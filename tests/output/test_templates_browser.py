@@ -1,4 +1,4 @@
-"""Each JavaScript file of ``wijkkompas/output/templates`` on its own in headless Chromium,
+"""Each JavaScript file of the packages' ``templates/`` folders on its own in headless Chromium,
 with a small payload: no console error, and the page classifies exactly as Python does,
 with the class bounds it is sent."""
 
@@ -25,20 +25,29 @@ from wijkkompas.kompas.classes import (
 from wijkkompas.web.geometry import delta_rings
 from wijkkompas.web.leaflet import script_safe_json
 
-TEMPLATES = resources.files("wijkkompas.output").joinpath("templates")
+#: The packages whose templates/ hold the scripts and styles: shared, pages, vlekkenkaart.
+PACKAGES = ("wijkkompas.web", "wijkkompas.output", "wijkkompas.vlekkenkaart")
 LEAFLET = resources.files("js_lib_leaflet").joinpath("static", "js_lib_leaflet")
 SQUARE = {"type": "Polygon", "coordinates": [[[6.6, 52.3], [6.7, 52.3], [6.7, 52.4],
                                               [6.6, 52.4], [6.6, 52.3]]]}
 THRESHOLD = 5.0
 
 
+def _template(name: str):
+    """A file of the templates/ folder that holds it."""
+    found = [resources.files(p).joinpath("templates", name) for p in PACKAGES
+             if resources.files(p).joinpath("templates", name).is_file()]
+    assert len(found) == 1, (name, found)
+    return found[0]
+
+
 def _page(tmp_path, scripts: list[str], css: str, call: str):
     """An HTML file that loads Leaflet and the template files themselves, then runs
     ``call``."""
     tags = [f'<link rel="stylesheet" href="{LEAFLET.joinpath("leaflet.css").as_uri()}">',
-            f'<link rel="stylesheet" href="{TEMPLATES.joinpath(css).as_uri()}">',
+            f'<link rel="stylesheet" href="{_template(css).as_uri()}">',
             f'<script src="{LEAFLET.joinpath("leaflet.js").as_uri()}"></script>']
-    tags += [f'<script src="{TEMPLATES.joinpath(name).as_uri()}"></script>' for name in scripts]
+    tags += [f'<script src="{_template(name).as_uri()}"></script>' for name in scripts]
     path = tmp_path / "pagina.html"
     path.write_text("<!DOCTYPE html><html><head><meta charset='utf-8'>" + "".join(tags)
                     + "</head><body><div id='kaart' style='height:400px'></div><script>\n"
