@@ -11,7 +11,7 @@ PACKAGE = ROOT / "wijkkompas"
 STAGES = ["fetch", "indicatoren", "kompas", "output", "vlekkenkaart"]
 #: Modules any stage may use; they import no stage themselves.
 SHARED = {"errors", "settings", "tomlfile", "storage", "manifest", "gebied", "tabular", "schema",
-          "data", "processed", "web"}
+          "data", "processed", "web", "catalogue"}
 
 
 def _modules() -> list[Path]:

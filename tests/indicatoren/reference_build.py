@@ -16,10 +16,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from wijkkompas.catalogue import indicators, resolve_odata
 from wijkkompas.errors import WijkkompasError, capped
 from wijkkompas.gebied import CODE_RE, level_of, parent_code
 from wijkkompas.indicatoren.aggregate import aggregate
-from wijkkompas.indicatoren.catalogue import indicators, resolve_odata
 from wijkkompas.indicatoren.rows import INTERNAL, ratio
 from wijkkompas.indicatoren.sources import SourceFrame, _to_counts
 

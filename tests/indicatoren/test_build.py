@@ -237,7 +237,7 @@ def test_build_from_fetched_cbs_tables(settings, tmp_path):
 
 
 def test_ambiguous_key_is_reported_not_guessed(shared):
-    from wijkkompas.indicatoren.catalogue import resolve_odata
+    from wijkkompas.catalogue import resolve_odata
 
     props = json.loads((shared / "odata" / "85984NED" / "DataProperties.json").read_text())
     twin = dict(next(p for p in props if p["Key"] == "AantalInwoners_5"))
@@ -348,7 +348,7 @@ def test_bad_local_definitions(almelo_2021, text, match):
 def test_data_dictionary_lists_every_indicator():
     from pathlib import Path
 
-    from wijkkompas.indicatoren.catalogue import indicators, variables
+    from wijkkompas.catalogue import indicators, variables
 
     text = (Path(__file__).resolve().parents[2] / "docs" / "data-dictionary.md").read_text()
     for name in [*indicators(), *variables()]:
@@ -479,7 +479,7 @@ def test_scores_follow_the_indeling_verdicts(almelo):
 
 
 def test_override_settles_an_ambiguous_key(shared):
-    from wijkkompas.indicatoren.catalogue import resolve_odata
+    from wijkkompas.catalogue import resolve_odata
 
     props = json.loads((shared / "odata" / "85984NED" / "DataProperties.json").read_text())
     twin = dict(next(p for p in props if p["Key"] == "AantalInwoners_5"))

@@ -16,11 +16,11 @@ import pytest
 from shapely.geometry import MultiPolygon, Point, Polygon, box
 
 from tests.helpers import import_almelo, snapshot
+from wijkkompas.catalogue import factor_table, weight_table
 from wijkkompas.cli import main
 from wijkkompas.errors import WijkkompasError
 from wijkkompas.gebied import RD
 from wijkkompas.indicatoren.boundaries import load_boundaries
-from wijkkompas.indicatoren.catalogue import factor_table, weight_table
 from wijkkompas.indicatoren.harmonise import (
     AREA,
     REPORT_COLUMNS,

@@ -18,10 +18,10 @@ import pytest
 
 from tests.fixtures.kwb import SHARED
 from tests.helpers import almelo_files
+from wijkkompas.catalogue import KWB_BRON, indicators, resolve_odata
 from wijkkompas.cli import main
 from wijkkompas.errors import WijkkompasError
 from wijkkompas.fetch.stage import run_fetch
-from wijkkompas.indicatoren.catalogue import KWB_BRON, indicators, resolve_odata
 from wijkkompas.indicatoren.stage import run_build
 
 

@@ -569,7 +569,7 @@ def test_bad_kompas_definitions(tmp_path, old, new, match):
 
 
 def test_almelo_default_kompas():
-    from wijkkompas.indicatoren.catalogue import indicators
+    from wijkkompas.catalogue import indicators
 
     kompas = load_kompas()
     basis = [i for i in kompas.indicators.values() if not i.gebieden]

@@ -20,54 +20,30 @@ changed list of crime types fetches the table again.
 
 from __future__ import annotations
 
-import csv
 import dataclasses
-import re
 from collections.abc import Callable
-from functools import cache
-from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from wijkkompas.catalogue import crime_codes
 from wijkkompas.errors import WijkkompasError
-
-if TYPE_CHECKING:
-    from wijkkompas.fetch.cbs import FetchResult, TableRef
-    from wijkkompas.settings import Settings
-
-# The fetching functions import fetch/cbs.py (cbsodata, requests) themselves: the build
-# reads the crime groups below (``crime_types``) and needs none of that.
+from wijkkompas.fetch.cbs import (
+    REGION_KEY,
+    FetchResult,
+    TableRef,
+    TableSource,
+    catalogue_rows,
+    checked_table_id,
+    fetch_table,
+    gemeente_filter,
+    is_cached,
+)
+from wijkkompas.settings import Settings
 
 TABLE_ID = "47018NED"
 TITLE = "Geregistreerde misdrijven; soort misdrijf, wijk, buurt, jaarcijfers"
 CRIME_KEY = "SoortMisdrijf"
 FOLDER = "politie"
-
-
-_CRIME_CODE = re.compile(r"^\d\.\d\.\d{1,2}$", re.ASCII)
-
-
-@cache
-def crime_types() -> dict[str, tuple[str, ...]]:
-    """The crime groups of ``wijkkompas/data/misdrijven.csv``: per count variable the
-    ``SoortMisdrijf`` codes (unpadded, ``1.4.2``) it sums."""
-    data = resources.files("wijkkompas.data").joinpath("misdrijven.csv")
-    with data.open("r", encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle))
-    groups: dict[str, tuple[str, ...]] = {}
-    for row in rows:
-        codes = tuple(c.strip() for c in (row.get("soorten") or "").split("|") if c.strip())
-        bad = [c for c in codes if not _CRIME_CODE.match(c)]
-        if not codes or bad:
-            raise WijkkompasError(f"misdrijven.csv: ongeldige of geen soorten misdrijf bij "
-                                  f"'{row.get('variabele')}' (verwacht bijvoorbeeld 1.4.2).")
-        groups[str(row["variabele"]).strip()] = codes
-    return groups
-
-
-def crime_codes() -> list[str]:
-    """Every SoortMisdrijf code some group uses, sorted."""
-    return sorted({code for codes in crime_types().values() for code in codes})
 
 
 def at_politie(settings: Settings) -> Settings:
@@ -87,8 +63,6 @@ def _politie_message(exc: WijkkompasError) -> WijkkompasError:
 
 def crime_filter(gemeente: str, codes: list[str] | None = None) -> str:
     """The OData filter: the gemeente's regions and the crime types, keys padded to 6."""
-    from wijkkompas.fetch.cbs import gemeente_filter
-
     codes = crime_codes() if codes is None else codes
     kinds = " or ".join(f"({CRIME_KEY} eq '{code:<6}')" for code in codes)
     return f"({gemeente_filter(gemeente)}) and ({kinds})"
@@ -100,8 +74,6 @@ def find_table(settings: Settings) -> TableRef:
     A catalogue that cannot be reached raises; one that answers with an error, or lists no
     table of that title, leaves the known id.
     """
-    from wijkkompas.fetch.cbs import TableRef, catalogue_rows, checked_table_id
-
     try:
         rows = catalogue_rows(at_politie(settings), TITLE, "CBS-dataderden-catalogus") or []
     except WijkkompasError as exc:
@@ -132,15 +104,6 @@ def fetch_politie(
     the entry together with the stored table (see ``fetch_table``), else the caller writes
     the manifest.
     """
-    from wijkkompas.fetch.cbs import (
-        REGION_KEY,
-        FetchResult,
-        TableRef,
-        TableSource,
-        fetch_table,
-        is_cached,
-    )
-
     section = manifest.setdefault(FOLDER, {})
     filters = crime_filter(gemeente)
     if not refresh:

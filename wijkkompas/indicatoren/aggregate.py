@@ -17,8 +17,8 @@ from collections.abc import Collection
 import numpy as np
 import pandas as pd
 
+from wijkkompas.catalogue import factor_table
 from wijkkompas.gebied import parent_code
-from wijkkompas.indicatoren.catalogue import factor_table
 from wijkkompas.indicatoren.rows import INTERNAL, stack
 
 MIN_DEKKING = 0.9

@@ -33,10 +33,10 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from wijkkompas.catalogue import factor_table, weight_table
 from wijkkompas.errors import WijkkompasError
 from wijkkompas.gebied import RD
 from wijkkompas.indicatoren.aggregate import MIN_DEKKING, recompute
-from wijkkompas.indicatoren.catalogue import factor_table, weight_table
 from wijkkompas.indicatoren.rows import INTERNAL, plain
 
 if TYPE_CHECKING:  # geopandas is imported where boundaries are handled

@@ -28,9 +28,9 @@ import numpy as np
 import pandas as pd
 from pydantic import AfterValidator, Field, model_validator
 
+from wijkkompas.catalogue import FACTORS, indicators
 from wijkkompas.errors import WijkkompasError, capped
 from wijkkompas.gebied import CODE_RE, in_gemeente, level_of
-from wijkkompas.indicatoren.catalogue import FACTORS, indicators
 from wijkkompas.indicatoren.rows import INTERNAL
 from wijkkompas.schema import Schema
 from wijkkompas.tabular import (

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from wijkkompas.indicatoren.catalogue import Indicator, indicators
+from wijkkompas.catalogue import Indicator, indicators
 
 COLUMNS = ["gebiedscode", "gebiedsnaam", "niveau", "jaar", "indeling", "indicator", "waarde",
            "teller", "noemer", "bron", "status", "indelingswijziging", "dekking"]

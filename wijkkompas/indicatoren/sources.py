@@ -30,15 +30,15 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from wijkkompas.errors import WijkkompasError, capped
-from wijkkompas.gebied import CODE_RE, level_of
-from wijkkompas.indicatoren.catalogue import (
+from wijkkompas.catalogue import (
     Resolution,
     crime_groups,
     resolve_kaart,
     resolve_odata,
     variables,
 )
+from wijkkompas.errors import WijkkompasError, capped
+from wijkkompas.gebied import CODE_RE, level_of
 
 BASE_COLUMNS = ("gebiedscode", "gebiedsnaam", "niveau", "jaar", "bron")
 _NAME_COLUMNS = {"buurt": ("BU_NAAM", "buurtnaam"), "wijk": ("WK_NAAM", "wijknaam"),

@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from wijkkompas.catalogue import factor_table, indicators
 from wijkkompas.errors import WijkkompasError
 from wijkkompas.gebied import parent_code
 from wijkkompas.indicatoren import leefbaarometer
@@ -47,7 +48,6 @@ from wijkkompas.indicatoren.boundaries import (
     load_boundaries,
     write_boundaries,
 )
-from wijkkompas.indicatoren.catalogue import factor_table, indicators
 from wijkkompas.indicatoren.harmonise import (
     RESIDENTIAL,
     carry_over,

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from wijkkompas.indicatoren.catalogue import crime_groups, indicators
+from wijkkompas.catalogue import crime_groups, indicators
 from wijkkompas.indicatoren.inwoners import MIN_INWONERS, inhabitants
 from wijkkompas.indicatoren.rows import INTERNAL, plain
 

@@ -8,17 +8,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from wijkkompas.indicatoren.catalogue import weight_table
+from wijkkompas.catalogue import indicators as catalogue_indicators
+from wijkkompas.catalogue import weight_table
 from wijkkompas.kompas.classes import change_class
 from wijkkompas.kompas.results import Processed
 from wijkkompas.web.numbers import nl_number
 
-#: Reference dates CBS gives for the population and household figures of the KWB.
-PEILDATUM = {name: "1 januari" for name in (
-    "inwoners", "aandeel_0_14", "aandeel_15_24", "aandeel_25_44", "aandeel_45_64",
-    "aandeel_65plus", "huishoudens", "aandeel_eenpersoonshh", "aandeel_hh_met_kinderen",
-    "gem_hh_grootte", "bevolkingsdichtheid", "aandeel_migratie_westers",
-    "aandeel_migratie_niet_westers", "woningen")}
 RICHTING = {1: "hoger is beter", -1: "hoger is slechter", 0: "context"}
 CARRIED = "omgerekend (schatting)"
 #: The development of a scored indicator, by the method's rule (kompas.classes.change_class).
@@ -168,6 +163,7 @@ def profile_table(processed: Processed, code: str, jaar: int) -> pd.DataFrame:
     threshold = processed.kompas.betekenisvolle_verandering
     flags = _flags(processed, code, jaar)
     kinds = weight_table()
+    peildata = {name: item.peildatum for name, item in catalogue_indicators().items()}
     gemeente = reference_values(processed, str(processed.kompas.gemeente), jaar)
     nederland = reference_values(processed, NEDERLAND, jaar)
     out = []
@@ -207,7 +203,7 @@ def profile_table(processed: Processed, code: str, jaar: int) -> pd.DataFrame:
             "gebied-specifiek": "ja" if ind.gebieden else "",
             "bron": bron,
             "peildatum": "" if pd.isna(waarde) else
-            f"{PEILDATUM[name]} {jaar}" if name in PEILDATUM else str(jaar),
+            f"{peildata[name]} {jaar}" if peildata.get(name) else str(jaar),
             "omrekening": (f"{CARRIED}; {flag}" if flag else CARRIED) if carried else "",
             "eerder": "" if before is None else
             f"{value_text(before['waarde'], eenheid)} ({int(before['jaar'])})",

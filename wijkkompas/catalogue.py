@@ -61,6 +61,8 @@ class Indicator:
     teller: str
     noemer: str  # empty for counts
     bron: str = KWB_BRON
+    #: The reference date of the figure within its year ("1 januari"); empty: the year.
+    peildatum: str = ""
 
     @property
     def factor(self) -> float:
@@ -128,7 +130,7 @@ def indicators() -> dict[str, Indicator]:
     result = {}
     for row in frame.itertuples():
         ind = Indicator(row.indicator, row.naam, row.eenheid, row.berekening, row.teller,
-                        row.noemer, row.bron.strip() or KWB_BRON)
+                        row.noemer, row.bron.strip() or KWB_BRON, row.peildatum.strip())
         if ind.berekening not in FACTORS:
             raise WijkkompasError(f"indicatoren.csv: onbekende berekening '{ind.berekening}' "
                                   f"bij {ind.indicator}.")
@@ -140,19 +142,30 @@ def indicators() -> dict[str, Indicator]:
     return result
 
 
+_CRIME_CODE = re.compile(r"^\d\.\d\.\d{1,2}$", re.ASCII)
+
+
 @cache
 def crime_groups() -> dict[str, tuple[str, ...]]:
-    """Per count variable the 47018NED ``SoortMisdrijf`` codes (unpadded) it is the sum of."""
-    # Imported here: the rest of the catalogue (names, weights) is read by the pages too,
-    # which need nothing of the fetch stage (cbsodata, requests).
-    from wijkkompas.fetch.politie import crime_types
-
-    groups = crime_types()
+    """The crime groups of ``misdrijven.csv``: per count variable the 47018NED
+    ``SoortMisdrijf`` codes (unpadded, ``1.4.2``) it is the sum of."""
+    groups: dict[str, tuple[str, ...]] = {}
+    for row in _read("misdrijven.csv").itertuples():
+        codes = tuple(c.strip() for c in row.soorten.split("|") if c.strip())
+        if not codes or any(not _CRIME_CODE.match(c) for c in codes):
+            raise WijkkompasError(f"misdrijven.csv: ongeldige of geen soorten misdrijf bij "
+                                  f"'{row.variabele}' (verwacht bijvoorbeeld 1.4.2).")
+        groups[row.variabele.strip()] = codes
     unknown = sorted(set(groups) - set(variables()))
     if unknown:
         raise WijkkompasError(f"misdrijven.csv: onbekende variabele(n) {', '.join(unknown)}; "
                               "zet ze ook in variabelen.csv.")
     return groups
+
+
+def crime_codes() -> list[str]:
+    """Every SoortMisdrijf code some crime group uses, sorted."""
+    return sorted({code for codes in crime_groups().values() for code in codes})
 
 
 @cache
