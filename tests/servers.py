@@ -43,6 +43,8 @@ class LoopbackServer:
 
     def __init__(self) -> None:
         self.requests: list[str] = []
+        #: The User-Agent header of every request, in order.
+        self.agents: list[str | None] = []
         self.faults: list[Fault] = []
         outer = self
 
@@ -54,6 +56,7 @@ class LoopbackServer:
 
             def do_GET(self) -> None:  # noqa: N802
                 outer.requests.append(self.path)
+                outer.agents.append(self.headers.get("User-Agent"))
                 for fault in outer.faults:
                     if fault.match in self.path and fault.take():
                         return outer._fault(self, fault)

@@ -25,6 +25,7 @@ from filelock import FileLock
 from tests.fixtures.kwb import table_2024
 from tests.helpers import import_almelo, snapshot
 from tests.servers import CbsServer, CbsTable, Fault, LocatieServer
+from wijkkompas import __version__
 from wijkkompas.cli import main
 from wijkkompas.errors import WijkkompasError
 from wijkkompas.fetch.geocode import CACHE_NAME, Geocoder
@@ -405,6 +406,7 @@ def test_geocoder_refuses_an_answer_outside_the_netherlands(tmp_path):
         assert (place.x, place.y) == (241960.0, 486300.0)
         cache = json.loads((tmp_path / CACHE_NAME).read_text(encoding="utf-8"))
         assert list(cache) == ["Grotestraat 1 7607CM Almelo"]
+        assert [a.split(" ")[0] for a in server.agents] == [f"wijkkompas/{__version__}"] * 2
     finally:
         server.stop()
 

@@ -336,3 +336,15 @@ def test_boundaries_only_for_the_years_pdok_serves(settings, tmp_path, pdok_serv
     assert [t.ref.jaar for t in report.tables] == [2023, 2024]
     assert [g.jaar for g in report.boundaries] == [2024]
     assert not any("wijken-en-buurten-2023" in r for r in pdok_server.requests)
+
+
+def test_every_request_names_wijkkompas_and_its_version(settings, tmp_path, cbs_server,
+                                                       politie_server, pdok_server):
+    """CBS, the Politie host and PDOK see who asks: one User-Agent for every request,
+    also for the pages cbsodata prepares itself."""
+    from wijkkompas import __version__
+
+    fetch(settings, tmp_path / "raw", years=[2024])
+    agents = cbs_server.agents + politie_server.agents + pdok_server.agents
+    assert len(agents) > 10
+    assert {a.split(" ")[0] for a in agents} == {f"wijkkompas/{__version__}"}

@@ -25,7 +25,14 @@ import requests
 from tqdm.auto import tqdm
 
 from wijkkompas.errors import WijkkompasError
-from wijkkompas.fetch.http import PageGuard, PagingError, Service, explain, with_retries
+from wijkkompas.fetch.http import (
+    PageGuard,
+    PagingError,
+    Service,
+    explain,
+    new_session,
+    with_retries,
+)
 from wijkkompas.settings import Settings
 
 T = TypeVar("T")
@@ -64,6 +71,8 @@ class HookedSession(requests.Session):
     """
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        # A request prepared outside the session does not take the session's headers.
+        request.headers["User-Agent"] = self.headers["User-Agent"]
         for hook in self.hooks["response"]:
             if hook not in request.hooks["response"]:
                 request.register_hook("response", hook)
@@ -89,7 +98,7 @@ def cbs_session(settings: Settings, description: str) -> Iterator[tuple[CbsEndpo
                         next_link=_next_link, marker=b'"odata.nextLink"')
 
     def session() -> requests.Session:
-        opened = HookedSession()
+        opened = new_session(HookedSession)
         opened.hooks["response"].append(counter.on_response)
         return opened
 

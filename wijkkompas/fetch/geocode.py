@@ -18,7 +18,7 @@ from typing import Any
 import requests
 
 from wijkkompas.errors import WijkkompasError
-from wijkkompas.fetch.http import Service, explain, with_retries
+from wijkkompas.fetch.http import Service, explain, new_session, with_retries
 from wijkkompas.gebied import within_rd_bounds
 from wijkkompas.storage import write_json_atomic
 
@@ -78,10 +78,11 @@ class Geocoder:
         proxies = requests.utils.get_environ_proxies(self.url)
 
         def get() -> dict[str, Any]:
-            response = requests.get(f"{self.url}/free", params=params, timeout=self.timeout,
-                                    proxies=proxies)
-            response.raise_for_status()
-            return response.json()
+            with new_session() as session:
+                response = session.get(f"{self.url}/free", params=params,
+                                       timeout=self.timeout, proxies=proxies)
+                response.raise_for_status()
+                return response.json()
 
         try:
             return with_retries(get, retries=self.retries, backoff=self.backoff)

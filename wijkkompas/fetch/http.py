@@ -19,7 +19,23 @@ from typing import Any, TypeVar
 import requests
 from tqdm.auto import tqdm
 
+from wijkkompas import __version__
+
 T = TypeVar("T")
+S = TypeVar("S", bound=requests.Session)
+
+#: How every request names the program, so that a service's operators can see who asks.
+USER_AGENT = f"wijkkompas/{__version__} (+python-requests/{requests.__version__})"
+
+
+def new_session(kind: type[S] = requests.Session) -> S:  # type: ignore[assignment]
+    """The one way a session to a web service is made: with the User-Agent of wijkkompas
+    and the proxy settings of the environment."""
+    session = kind()
+    session.headers["User-Agent"] = USER_AGENT
+    session.trust_env = True
+    return session
+
 
 #: The longest wait a ``Retry-After`` header can ask for, in seconds.
 MAX_RETRY_AFTER = 60.0

@@ -23,7 +23,14 @@ import requests
 from tqdm.auto import tqdm
 
 from wijkkompas.errors import WijkkompasError, capped
-from wijkkompas.fetch.http import PageGuard, PagingError, Service, explain, with_retries
+from wijkkompas.fetch.http import (
+    PageGuard,
+    PagingError,
+    Service,
+    explain,
+    new_session,
+    with_retries,
+)
 from wijkkompas.gebied import RD, check_code, within_rd_bounds
 from wijkkompas.manifest import files_intact
 from wijkkompas.settings import Settings
@@ -208,8 +215,7 @@ def fetch_boundaries(jaar: int, gemeente: str, raw_dir: Path, settings: Settings
         return GeoResult(jaar, "actueel", previous["counts"], previous)
 
     frames = {}
-    with requests.Session() as session:
-        session.trust_env = True
+    with new_session() as session:
         if source is None:
             downloaded = {layer: download_layer(settings, jaar, layer, gemeente, session)
                           for layer in LAYERS}
