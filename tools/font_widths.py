@@ -1,5 +1,5 @@
 """Print the advance widths of DejaVu Sans (Book and Bold) for the characters of
-``wijkkompas.output.compass_svg._CHARS``, in thousandths of an em, rounded up: the tables
+``wijkkompas.output.kompas_svg._CHARS``, in thousandths of an em, rounded up: the tables
 ``_BOOK`` and ``_BOLD`` of that module. Read from matplotlib's copy of the font with
 fontTools (both come with matplotlib).
 
@@ -15,7 +15,7 @@ from pathlib import Path
 import matplotlib
 from fontTools.ttLib import TTFont
 
-from wijkkompas.output.compass_svg import _CHARS
+from wijkkompas.output.kompas_svg import _CHARS
 
 
 def widths(name: str) -> list[int]:

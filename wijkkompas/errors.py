@@ -13,6 +13,13 @@ class WijkkompasError(Exception):
     """A problem the user can act on; the message is Dutch and names the file or table."""
 
 
+def first_line(exc: BaseException, limit: int = 200) -> str:
+    """The first line of an exception's message, at most ``limit`` characters; its type's
+    name when it has no message: the detail a one-line Dutch message may quote."""
+    lines = str(exc).strip().splitlines()
+    return (lines[0] if lines else type(exc).__name__)[:limit]
+
+
 def capped(items: Iterable[object], limit: int = LIST_LIMIT, sep: str = "; ") -> str:
     """The first ``limit`` items joined by ``sep``, then "(en nog N)" for the rest, so that
     a message stays one readable line however many items there are."""

@@ -19,7 +19,7 @@ import pandas as pd
 import pyarrow as pa
 import pyogrio
 
-from wijkkompas.errors import WijkkompasError
+from wijkkompas.errors import WijkkompasError, first_line
 from wijkkompas.gebied import check_code, in_gemeente
 
 #: The kompas tables: name and the form they are read back in (each is also written as CSV).
@@ -96,7 +96,7 @@ def rebuild_on_error(path: Path) -> Iterator[None]:
     except (OSError, ValueError, KeyError, TypeError, pa.ArrowException,
             pd.errors.ParserError, pd.errors.EmptyDataError,
             pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
-        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+        reason = first_line(exc)
         raise WijkkompasError(f"{path} is beschadigd of onleesbaar ({reason}). Bouw opnieuw "
                               "met 'wijkkompas build'.") from None
 

@@ -325,13 +325,13 @@ def test_change_threshold_and_afglijden_at_their_bounds(tmp_path):
 
 
 def test_change_classes_of_the_maps_at_their_bounds():
-    from wijkkompas.kompas.classes import change_class
+    from wijkkompas.kompas.classes import change_direction
 
     deltas = pd.Series([-12.5, -10.0, -9.99, -5.0, -4.99, 0.0, 4.99, 5.0, 9.99, 10.0, 12.5,
                         np.nan])
     assert classify_change(deltas, 5).tolist() == [1, 1, 2, 2, 3, 3, 3, 4, 4, 5, 5, 0]
-    assert change_class(deltas, 5).tolist()[:-1] == [-1, -1, -1, -1, 0, 0, 0, 1, 1, 1, 1]
-    assert math.isnan(change_class(deltas, 5).iloc[-1])
+    assert change_direction(deltas, 5).tolist()[:-1] == [-1, -1, -1, -1, 0, 0, 0, 1, 1, 1, 1]
+    assert math.isnan(change_direction(deltas, 5).iloc[-1])
 
 
 @pytest.mark.parametrize("table, classify_", [

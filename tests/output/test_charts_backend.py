@@ -30,14 +30,14 @@ def test_importing_the_output_stage_forces_no_backend():
     assert _backend_after_import("svg") == "svg"
 
 
-def test_compass_chart_is_a_pyplot_figure_and_the_contours_are_not(shared, tmp_path):
+def test_kompas_chart_is_a_pyplot_figure_and_the_contours_are_not(shared, tmp_path):
     import matplotlib.pyplot as plt
 
     from tests.helpers import import_almelo
     from wijkkompas.indicatoren.stage import run_build
     from wijkkompas.kompas.results import load_processed
     from wijkkompas.kompas.stage import run_kompas
-    from wijkkompas.output.charts import compass_chart
+    from wijkkompas.output.charts import kompas_chart
     from wijkkompas.vlekkenkaart.vlekken import Density, vlekken
 
     plt.close("all")
@@ -49,7 +49,7 @@ def test_compass_chart_is_a_pyplot_figure_and_the_contours_are_not(shared, tmp_p
     import_almelo(data, shared)
     run_build(data, say=lambda _: None)
     run_kompas(data, say=lambda _: None)
-    fig = compass_chart(load_processed(data), "WK014115", 2015)
+    fig = kompas_chart(load_processed(data), "WK014115", 2015)
     # Known to pyplot, so Jupyter's inline backend shows it at the end of the cell.
     assert plt.get_fignums() == [fig.number]
     plt.close(fig)

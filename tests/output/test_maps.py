@@ -55,10 +55,10 @@ def test_map_of_one_wijk(processed):
     assert buurten and all(c.startswith("BU014115") for c in buurten)
 
 
-def test_compass_chart_has_a_sector_per_theme(processed, tmp_path):
-    from wijkkompas.output.charts import compass_chart
+def test_kompas_chart_has_a_sector_per_theme(processed, tmp_path):
+    from wijkkompas.output.charts import kompas_chart
 
-    fig = compass_chart(processed, "WK014115", 2015, out=tmp_path / "kompas")
+    fig = kompas_chart(processed, "WK014115", 2015, out=tmp_path / "kompas")
     polar = fig.axes[0]
     bars = [p for p in polar.patches if isinstance(p, Rectangle)]
     scored = [t.naam for t in processed.kompas.themes

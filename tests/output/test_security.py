@@ -236,7 +236,7 @@ def test_wijk_page_shows_every_text_as_itself(run):
         assert TEXTS[field] in visible, field
     # The unit of the local indicator is in the map's tooltips (2021, its only year).
     assert TEXTS["Eenheid"] in _texts(_data(html))
-    # The CBS title of the wijk (its latest name) heads the compass chart; matplotlib
+    # The CBS title of the wijk (its latest name) heads the kompas chart; matplotlib
     # writes it into the SVG as text, escaped. The page opens on the latest scored year.
     assert re.search(re.escape(">Wijkkompas " + _xml_escaped(TEXTS["CBS-wijk"]) + ", ")
                      + r"20\d\d</text>", html)
@@ -258,7 +258,7 @@ def _nothing_evaluated(html: str) -> None:
                   '"><img src=x'):
         assert piece not in html
     # Each template piece is still there, as written, as often as the others: none was
-    # evaluated (in the page's HTML, its SVG or its JSON). The compass chart wraps a long
+    # evaluated (in the page's HTML, its SVG or its JSON). The kompas chart wraps a long
     # text over lines, one SVG <text> each, at a space: those lines are read as one again.
     html = re.sub(r"</text><text [^>]*>", " ", html)
     counts = {piece: html.count(piece) for piece in (PIECES[0], PIECES[1], PIECES[5])}

@@ -14,8 +14,8 @@ from tests.helpers import import_almelo
 from wijkkompas.indicatoren.stage import run_build
 from wijkkompas.kompas.results import load_processed
 from wijkkompas.kompas.stage import run_kompas
-from wijkkompas.output.compass import earlier_series
 from wijkkompas.output.export import latest_scored_year, run_export
+from wijkkompas.output.kompas_content import earlier_series
 from wijkkompas.output.profile import indicator_label, profile_table
 
 #: Meldingen openbare ruimte per 1.000 inwoners (hoger is slechter), per wijk, 2015.
@@ -82,7 +82,7 @@ def _chart_texts(page):
                                           "ts => ts.map(t => t.textContent)")
 
 
-def test_compass_chart_labels_years_and_values(site, browser):
+def test_kompas_chart_labels_years_and_values(site, browser):
     processed, files = site
     themes = processed.result.themes
     mine = themes[(themes.gebiedscode == "WK014110") & (themes.deel == "totaal")
@@ -98,7 +98,7 @@ def test_compass_chart_labels_years_and_values(site, browser):
     assert "100 = Almelo in 2015" in texts
 
 
-def test_compass_chart_values_are_those_of_the_tables(site, browser):
+def test_kompas_chart_values_are_those_of_the_tables(site, browser):
     """Every label and value of the chart, wijk by wijk, against the theme scores: each
     theme's name with this year's score (or "geen score") and the previous year's, the
     score at each bar, the value at each point of the previous year, the context
@@ -149,7 +149,7 @@ def test_compass_chart_values_are_those_of_the_tables(site, browser):
         assert f"Wijkkompas {latest}, {jaar}" in texts, code
 
 
-def test_compass_chart_shows_everything_it_draws(site, browser):
+def test_kompas_chart_shows_everything_it_draws(site, browser):
     """Every text and shape of the chart lies inside its view box, as Chromium lays it
     out (getBBox), every text is drawn, and no two texts overlap."""
     _, files = site

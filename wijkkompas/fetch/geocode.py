@@ -17,7 +17,7 @@ from typing import Any
 
 import requests
 
-from wijkkompas.errors import WijkkompasError
+from wijkkompas.errors import WijkkompasError, first_line
 from wijkkompas.fetch.http import Service, explain, new_session, with_retries
 from wijkkompas.gebied import within_rd_bounds
 from wijkkompas.storage import write_json_atomic
@@ -57,7 +57,7 @@ class Geocoder:
         try:
             cache = json.loads(self.path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
-            reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+            reason = first_line(exc)
             raise WijkkompasError(
                 f"De geocodeercache {self.path} is onleesbaar ({reason}). Verwijder het "
                 "bestand; de adressen worden dan opnieuw opgezocht.") from None

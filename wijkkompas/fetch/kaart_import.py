@@ -27,7 +27,7 @@ import pyogrio.raw
 import shapely
 from pyproj import CRS, Transformer
 
-from wijkkompas.errors import WijkkompasError, capped
+from wijkkompas.errors import WijkkompasError, capped, first_line
 from wijkkompas.gebied import CODE_PATTERNS, RD, within_rd_bounds
 from wijkkompas.manifest import read_manifest, write_manifest
 from wijkkompas.settings import ImportSpec
@@ -245,7 +245,7 @@ def read_kaart(path: Path) -> KaartTable:
     except (OSError, UnicodeDecodeError, ValueError, pd.errors.ParserError,
             pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
         raise WijkkompasError(
-            f"Kan {path} niet lezen ({type(exc).__name__}: {str(exc).splitlines()[0][:200]}). "
+            f"Kan {path} niet lezen ({type(exc).__name__}: {first_line(exc)}). "
             "Is het een onbeschadigd CSV-, shapefile-, GeoPackage- of GeoJSON-bestand van de "
             "CBS wijk- en buurtkaart?"
         ) from None

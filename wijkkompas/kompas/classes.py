@@ -96,7 +96,7 @@ def colour(code: int) -> str:
     return {c.code: c.colour for c in ALL_CLASSES}[int(code)]
 
 
-def change_class(delta: pd.Series, threshold: float) -> pd.Series:
+def change_direction(delta: pd.Series, threshold: float) -> pd.Series:
     """-1, 0 or 1 for a meaningful decline, no meaningful change, a meaningful gain; NaN
     where there is no change to speak of."""
     values = pd.Series(delta, dtype="float64")

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from wijkkompas.gebied import in_gemeente
-from wijkkompas.kompas.classes import change_class, classify, label
+from wijkkompas.kompas.classes import change_direction, classify, label
 from wijkkompas.kompas.definition import Kompas
 
 DELEN = ("totaal", "objectief", "subjectief")
@@ -197,7 +197,7 @@ def add_changes(themes: pd.DataFrame, kompas: Kompas) -> pd.DataFrame:
     themes["verandering_basisjaar"] = (themes["score"]
                                        - pd.Series(base_values, dtype="float64").to_numpy())
     threshold = kompas.betekenisvolle_verandering
-    themes["ontwikkeling"] = change_class(themes["verandering_vorig_jaar"], threshold).map(
+    themes["ontwikkeling"] = change_direction(themes["verandering_vorig_jaar"], threshold).map(
         {-1.0: "verslechterd", 0.0: "gelijk gebleven", 1.0: "verbeterd"})
     themes["afglijden"] = False
     steps = kompas.afglijden_jaren

@@ -1,14 +1,14 @@
-"""Static pictures for reports: the compass chart of a wijk and choropleth maps.
+"""Static pictures for reports: the kompas chart of a wijk and choropleth maps.
 
 Both use the fixed classes of :mod:`wijkkompas.kompas.classes`, Dutch labels and Dutch number
 notation, and stay readable in black and white: the classes also differ by hatching (line
 hatches only: slanted one way for the unfavourable classes, the other way for the favourable
-ones, denser at the ends, crossed for "geen data"), and the compass chart draws the previous
+ones, denser at the ends, crossed for "geen data"), and the kompas chart draws the previous
 year as a black line with markers.
 
-The compass chart draws the content of :func:`wijkkompas.output.compass.compass_content`;
+The kompas chart draws the content of :func:`wijkkompas.output.kompas_content.kompas_content`;
 the pages draw the same content as SVG without matplotlib
-(:mod:`wijkkompas.output.compass_svg`).
+(:mod:`wijkkompas.output.kompas_svg`).
 
 No matplotlib backend is chosen here: in Jupyter the figures show inline, in scripts and
 the command line matplotlib picks its own (Agg without a display). Files are saved
@@ -32,9 +32,9 @@ from wijkkompas.kompas.classes import (
     classify_change,
 )
 from wijkkompas.kompas.results import Processed
-from wijkkompas.output.compass import HATCHES, NO_DATA_STUB, compass_content
+from wijkkompas.output.kompas_content import HATCHES, NO_DATA_STUB, kompas_content
 
-__all__ = ["HATCHES", "compass_chart", "static_map"]
+__all__ = ["HATCHES", "kompas_chart", "static_map"]
 
 
 def _plain(text: object) -> str:
@@ -42,7 +42,7 @@ def _plain(text: object) -> str:
     return str(text).replace("$", r"\$")
 
 
-def compass_chart(processed: Processed, code: str, jaar: int,
+def kompas_chart(processed: Processed, code: str, jaar: int,
                   out: Path | None = None) -> Figure:
     """The wijkkompas of one area in one year: a sector per theme, radius = score.
 
@@ -51,10 +51,10 @@ def compass_chart(processed: Processed, code: str, jaar: int,
     where that differs; every score is written on the chart and every theme without a score
     says why. The dashed circle is 100 (the gemeente in the base year). Context indicators
     (not scored) are listed apart. Written as ``out``.png and ``out``.svg when ``out`` is
-    given. The content comes from :func:`wijkkompas.output.compass.compass_content`, which
-    the pages' SVG chart (:mod:`wijkkompas.output.compass_svg`) draws too.
+    given. The content comes from :func:`wijkkompas.output.kompas_content.kompas_content`, which
+    the pages' SVG chart (:mod:`wijkkompas.output.kompas_svg`) draws too.
     """
-    content = compass_content(processed, code, jaar)
+    content = kompas_content(processed, code, jaar)
     sectors = content.sectors
     low, high = content.low, content.high
 

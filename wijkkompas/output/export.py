@@ -1,7 +1,7 @@
 """Self-contained HTML for dialogue sessions: one page for the gemeente, one per wijk.
 
 Each page is a single file that opens from a USB stick with the network off: Leaflet, the
-styles and the compass chart (SVG, written without matplotlib: the export never imports
+styles and the kompas chart (SVG, written without matplotlib: the export never imports
 it) are inside it; only the PDOK base map is loaded when
 there is a network, and the areas, labels, legend and choices work without it.
 
@@ -28,8 +28,8 @@ from markupsafe import Markup
 
 from wijkkompas.gebied import check_code
 from wijkkompas.kompas.results import Processed
-from wijkkompas.output.compass import compass_content
-from wijkkompas.output.compass_svg import compass_svg
+from wijkkompas.output.kompas_content import kompas_content
+from wijkkompas.output.kompas_svg import kompas_svg
 from wijkkompas.output.maps import area_data, interactive_map, theme_reasons
 from wijkkompas.output.profile import profile_table, without_figures
 from wijkkompas.storage import write_files_atomic
@@ -186,7 +186,7 @@ def wijk_page(processed: Processed, wijk: str, jaar: int | None = None,
     title = f"Wijkkompas {name}, gemeente {kompas.naam}, {jaar}"
     intro = EXPLANATION.format(gemeente=kompas.naam, basisjaar=kompas.basisjaar)
     # SVG written by ElementTree, which escapes every text: safe to insert as markup.
-    chart = Markup(compass_svg(compass_content(processed, wijk, jaar)))
+    chart = Markup(kompas_svg(kompas_content(processed, wijk, jaar)))
     profile = profile_table(processed, wijk, jaar)
     # Indicators without a value now or before are listed apart, each with its reason.
     empty = without_figures(profile)

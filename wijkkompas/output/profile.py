@@ -10,13 +10,13 @@ import pandas as pd
 
 from wijkkompas.catalogue import indicators as catalogue_indicators
 from wijkkompas.catalogue import weight_table
-from wijkkompas.kompas.classes import change_class
+from wijkkompas.kompas.classes import change_direction
 from wijkkompas.kompas.results import Processed
 from wijkkompas.web.numbers import nl_number
 
 RICHTING = {1: "hoger is beter", -1: "hoger is slechter", 0: "context"}
 CARRIED = "omgerekend (schatting)"
-#: The development of a scored indicator, by the method's rule (kompas.classes.change_class).
+#: The development of a scored indicator, by the method's rule (kompas.classes.change_direction).
 ONTWIKKELING = {1.0: "verbeterd", 0.0: "gelijk", -1.0: "verslechterd"}
 NOT_JUDGED = "niet beoordeeld (context)"
 
@@ -150,7 +150,7 @@ def profile_table(processed: Processed, code: str, jaar: int) -> pd.DataFrame:
     indicator follows differs strongly from the first count on the new buurten; eerder (the
     value of the previous year with a value, with that year), verandering (the change of the
     value), ontwikkeling (verbeterd / gelijk / verslechterd by the method's rule,
-    kompas.classes.change_class, on the score; "niet beoordeeld" for context) and reden (why
+    kompas.classes.change_direction, on the score; "niet beoordeeld" for context) and reden (why
     the value or the score is missing, in plain Dutch). The peildatum is empty where there is
     no value.
     """
@@ -212,7 +212,7 @@ def profile_table(processed: Processed, code: str, jaar: int) -> pd.DataFrame:
             "ontwikkeling": ontwikkeling,
             "reden": reden,
         })
-    classes = change_class(pd.Series(score_changes, dtype="float64"), threshold)
+    classes = change_direction(pd.Series(score_changes, dtype="float64"), threshold)
     for row, klasse in zip(out, classes, strict=True):
         if not pd.isna(klasse):
             row["ontwikkeling"] = ONTWIKKELING.get(klasse, "")

@@ -27,7 +27,7 @@ DRAAGKRACHT = ("aandeel_eenpersoonshh", "bijstand_per_1000", "aandeel_hh_laag_in
                "aandeel_corporatiewoningen", "aandeel_hh_sociaal_minimum")
 
 
-def inhabitants(processed: Tables, niveau: str) -> pd.Series:
+def area_inhabitants(processed: Tables, niveau: str) -> pd.Series:
     """Inhabitants per area of ``niveau`` on the target indeling, in the latest year known."""
     table = processed.table
     target = processed.target or int(table["indeling"].max())
@@ -63,7 +63,7 @@ def area_measures(located: gpd.GeoDataFrame, processed: Tables,
     category = located["categorie"].astype(object)
     frames = []
     for niveau in ("buurt", "wijk", "gemeente"):
-        people = inhabitants(processed, niveau)
+        people = area_inhabitants(processed, niveau)
         if niveau == "gemeente":
             areas = pd.Index([gemeente])
             key = pd.Series(gemeente, index=located.index, dtype=object)

@@ -23,7 +23,7 @@ import shapely
 from pydantic import AfterValidator, Field, model_validator
 from pyproj import Transformer
 
-from wijkkompas.errors import WijkkompasError, capped
+from wijkkompas.errors import WijkkompasError, capped, first_line
 from wijkkompas.fetch.geocode import Geocoder
 from wijkkompas.gebied import RD, RD_X, RD_Y
 from wijkkompas.schema import Schema
@@ -163,7 +163,7 @@ def _read_points(path: Path) -> pd.DataFrame:
         frame = gpd.read_file(path)
     except (OSError, ValueError, pyogrio.errors.DataSourceError,
             pyogrio.errors.DataLayerError) as exc:
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+        first = first_line(exc)
         raise WijkkompasError(f"Kan zorglocaties uit {path} niet lezen ({first}). Is het een "
                               "onbeschadigd GeoJSON-bestand of GeoPackage?") from None
     kinds = frame.geometry.geom_type

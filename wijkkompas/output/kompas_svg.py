@@ -1,7 +1,7 @@
-"""The compass chart of a page, written directly as SVG from its content
-(:func:`wijkkompas.output.compass.compass_content`), without matplotlib.
+"""The kompas chart of a page, written directly as SVG from its content
+(:func:`wijkkompas.output.kompas_content.kompas_content`), without matplotlib.
 
-It shows what :func:`wijkkompas.output.charts.compass_chart` shows, laid out for a web page:
+It shows what :func:`wijkkompas.output.charts.kompas_chart` shows, laid out for a web page:
 a sector per theme (radius = score, fill = class colour with its line hatch as a small
 ``<pattern>``), the earlier years as lines with markers and their values, the score circles,
 the dashed reference circle at 100, the axis labels with the values per year, the legend,
@@ -20,7 +20,7 @@ import math
 import textwrap
 import xml.etree.ElementTree as ET
 
-from wijkkompas.output.compass import NO_DATA_STUB, CompassContent, Sector
+from wijkkompas.output.kompas_content import NO_DATA_STUB, KompasContent, Sector
 
 SVG = "http://www.w3.org/2000/svg"
 ET.register_namespace("", SVG)
@@ -30,7 +30,7 @@ FONTS = "DejaVu Sans, Arial, Helvetica, sans-serif"
 _CHARS = ("".join(chr(c) for c in (*range(32, 127), *range(161, 256))) + "€–—‘’“”…•")
 #: Advance widths of DejaVu Sans (Book), in thousandths of an em, rounded up, for each
 #: character of ``_CHARS`` (read from the font file with fontTools; tools/font_widths.py
-#: prints them again, tests/output/test_compass_svg.py compares them with the font).
+#: prints them again, tests/output/test_kompas_svg.py compares them with the font).
 _BOOK = (
     "318 401 460 838 637 951 780 275 391 391 500 838 318 361 318 337 637 637 637 637 637 "
     "637 637 637 637 637 337 337 838 838 838 531 1000 685 687 699 771 632 576 775 752 "
@@ -172,7 +172,7 @@ def _label_top(y: float, vertical: str, count: int) -> float:
     return {"bottom": y - height, "top": y, "centre": y - height / 2}[vertical]
 
 
-def _chart_extent(content: CompassContent) -> _Box:
+def _chart_extent(content: KompasContent) -> _Box:
     """The extent of the circle and its axis labels around a centre at (0, 0)."""
     box = _Box()
     box.add(-RADIUS, -RADIUS, RADIUS, RADIUS)
@@ -188,8 +188,8 @@ def _chart_extent(content: CompassContent) -> _Box:
     return box
 
 
-def compass_svg(content: CompassContent) -> str:
-    """The compass chart of ``content`` as SVG markup (from ``<svg`` on) for a page."""
+def kompas_svg(content: KompasContent) -> str:
+    """The kompas chart of ``content`` as SVG markup (from ``<svg`` on) for a page."""
     w = _Writer()
     w.add("rect", width="100%", height="100%", fill="#fff")
     w.text(MARGIN, MARGIN + ASCENT * TITLE, content.title, TITLE)
@@ -325,7 +325,7 @@ def compass_svg(content: CompassContent) -> str:
     return ET.tostring(w.root, encoding="unicode")
 
 
-def _legend(w: _Writer, content: CompassContent, patterns: dict[tuple[str, str], str],
+def _legend(w: _Writer, content: KompasContent, patterns: dict[tuple[str, str], str],
             left: float, top: float) -> None:
     """The legend in three columns (filled column by column, as matplotlib does): what a
     bar is, the classes, the reference circle and the earlier years."""

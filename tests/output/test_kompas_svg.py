@@ -1,4 +1,4 @@
-"""The compass chart of the pages, written as SVG without matplotlib: text kept as text
+"""The kompas chart of the pages, written as SVG without matplotlib: text kept as text
 (and escaped), line hatches only, rounded coordinates, and the same content as the
 matplotlib chart of the notebooks, both drawn from one content function."""
 
@@ -21,16 +21,16 @@ import pytest
 from fontTools.ttLib import TTFont
 
 from tests.browser import LAYOUT, opened
-from wijkkompas.output.charts import compass_chart
-from wijkkompas.output.compass import (
+from wijkkompas.output.charts import kompas_chart
+from wijkkompas.output.kompas_content import (
     HATCHES,
-    CompassContent,
+    KompasContent,
     LegendPatch,
     Sector,
     Series,
-    compass_content,
+    kompas_content,
 )
-from wijkkompas.output.compass_svg import _CHARS, SVG, WIDTHS, compass_svg, text_width
+from wijkkompas.output.kompas_svg import _CHARS, SVG, WIDTHS, kompas_svg, text_width
 
 NS = {"s": SVG}
 
@@ -48,7 +48,7 @@ def _words(texts: list[str]) -> Counter:
 
 
 def _figure_texts(fig) -> list[str]:
-    """Every text a matplotlib compass chart shows, one entry per line, as written (the
+    """Every text a matplotlib kompas chart shows, one entry per line, as written (the
     ``\\$`` that keeps a ``$`` from starting mathtext undone)."""
     polar = fig.axes[0]
     pieces = [*polar.get_xticklabels(), *polar.get_yticklabels(),
@@ -77,11 +77,11 @@ def test_hatches_are_lines_and_differ_per_class():
     assert len(set(HATCHES.values())) == len(HATCHES)
 
 
-def test_chart_svg_keeps_texts_and_values(processed):
+def test_kompas_svg_keeps_texts_and_values(processed):
     themes = processed.result.themes
     mine = themes[(themes.gebiedscode == "WK014115") & (themes.deel == "totaal")
                   & (themes.jaar == 2015)].set_index("thema")["score"]
-    text = compass_svg(compass_content(processed, "WK014115", 2015))
+    text = kompas_svg(kompas_content(processed, "WK014115", 2015))
     root = ET.fromstring(text)
     texts = _svg_texts(root)
     assert "Werk en inkomen" in texts and f"2015: {mine['werk_inkomen']:.0f}" in texts
@@ -116,10 +116,10 @@ def test_the_two_renderers_show_the_same_content(processed, three_years):
     cases = [(processed, "WK014115", 2015), (processed, "WK014110", 2021),
              (three_years, "WK014115", 2023), (three_years, "WK014121", 2023)]
     for data, code, jaar in cases:
-        content = compass_content(data, code, jaar)
+        content = kompas_content(data, code, jaar)
         expected = content.texts()
-        svg = _svg_texts(ET.fromstring(compass_svg(content)))
-        fig = compass_chart(data, code, jaar)
+        svg = _svg_texts(ET.fromstring(kompas_svg(content)))
+        fig = kompas_chart(data, code, jaar)
         drawn = _figure_texts(fig)
         plt.close(fig)
         assert _words(svg) == _words(expected), (code, jaar)
@@ -134,7 +134,7 @@ def test_content_follows_the_tables(three_years):
     themes = three_years.result.themes
     mine = themes[(themes.gebiedscode == "WK014115") & (themes.deel == "totaal")]
     score = mine.set_index(["jaar", "thema"])["score"]
-    content = compass_content(three_years, "WK014115", 2023)
+    content = kompas_content(three_years, "WK014115", 2023)
     names = {t.code: t.naam for t in three_years.kompas.themes}
     assert [s.code for s in content.sectors] == [
         "veiligheid", "leefomgeving", "zorg_welzijn", "wonen", "werk_inkomen", "participatie"]
@@ -161,7 +161,7 @@ def test_long_names_and_three_years_fit_in_chromium(three_years, browser, tmp_pa
     a chart with two earlier years lies inside the picture, as Chromium lays it out; no
     label overlaps another."""
     long = "Zorg, welzijn, gezondheid en ondersteuning bij het dagelijks leven van bewoners"
-    content = compass_content(three_years, "WK014115", 2023)
+    content = kompas_content(three_years, "WK014115", 2023)
     sectors = tuple(dataclasses.replace(s, naam=f"{s.naam}: {long}",
                                         lines=(f"{s.naam}: {long}", *s.lines[1:]))
                     for s in content.sectors)
@@ -172,7 +172,7 @@ def test_long_names_and_three_years_fit_in_chromium(three_years, browser, tmp_pa
     assert len(content.series) == 2
     page = tmp_path / "kompas.html"
     page.write_text(f"<!DOCTYPE html><html><body><div class='wk-kompas'>"
-                    f"{compass_svg(content)}</div></body></html>", encoding="utf-8")
+                    f"{kompas_svg(content)}</div></body></html>", encoding="utf-8")
     with opened(browser, page, ready="document.readyState === 'complete'") as shown:
         found = shown.page.eval_on_selector(".wk-kompas svg", LAYOUT)
         texts = _svg_texts(ET.fromstring(shown.page.inner_html(".wk-kompas")))
@@ -183,19 +183,19 @@ def test_long_names_and_three_years_fit_in_chromium(three_years, browser, tmp_pa
 
 
 def test_same_content_gives_the_same_svg(processed):
-    first = compass_svg(compass_content(processed, "WK014110", 2021))
-    assert compass_svg(compass_content(processed, "WK014110", 2021)) == first
+    first = kompas_svg(kompas_content(processed, "WK014110", 2021))
+    assert kompas_svg(kompas_content(processed, "WK014110", 2021)) == first
 
 
 def test_texts_from_data_are_escaped_and_stay_text():
     hostile = 'M 1.23456 L d="9.87654" <b>&amp; {{ 7*7 }} $x$'
     sector = Sector("t", hostile, 90.0, 2, "#ef8a62", "//", (hostile, "2021: 90"))
-    content = CompassContent(
+    content = KompasContent(
         title=hostile, jaar=2021, low=40.0, high=160.0, sectors=(sector,),
         series=(Series(2015, hostile, (100.0,), "black", False, "o"),),
         reference_label=hostile, bar_label="balk", classes=(LegendPatch(hostile, "#fff", ""),),
         context_title=hostile, context=(hostile,), missing_title=None, missing=())
-    text = compass_svg(content)
+    text = kompas_svg(content)
     root = ET.fromstring(text)
     assert _svg_texts(root).count(hostile) == 6
     assert "<b>" not in text and "&lt;b&gt;&amp;amp;" in text

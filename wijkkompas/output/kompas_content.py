@@ -1,12 +1,12 @@
-"""What the compass chart of one area and year shows, computed once for every renderer.
+"""What the kompas chart of one area and year shows, computed once for every renderer.
 
-:func:`compass_content` gathers the chart's content: a sector per scored theme (score,
+:func:`kompas_content` gathers the chart's content: a sector per scored theme (score,
 class, colour, hatch and its axis label with this year's and the earlier years' values),
 the earlier years drawn as lines (the previous measurement and the base year where that
 differs) with the value at each point, the reference circle, the legend entries, the
 context indicators (not scored) and, for every theme without a score, why. Two renderers
-draw it: matplotlib for notebooks and files (:func:`wijkkompas.output.charts.compass_chart`)
-and a direct SVG writer for the pages (:mod:`wijkkompas.output.compass_svg`), so both show
+draw it: matplotlib for notebooks and files (:func:`wijkkompas.output.charts.kompas_chart`)
+and a direct SVG writer for the pages (:mod:`wijkkompas.output.kompas_svg`), so both show
 the same texts and values. Nothing here imports matplotlib.
 
 Texts are plain text, as they come from the data; each renderer escapes them for its own
@@ -88,8 +88,8 @@ class LegendPatch:
 
 
 @dataclass(frozen=True)
-class CompassContent:
-    """Everything the compass chart of one area and year shows (see the module text)."""
+class KompasContent:
+    """Everything the kompas chart of one area and year shows (see the module text)."""
 
     title: str
     jaar: int
@@ -173,8 +173,8 @@ def context_lines(processed: Processed, code: str, jaar: int) -> list[str]:
     return lines
 
 
-def compass_content(processed: Processed, code: str, jaar: int) -> CompassContent:
-    """The content of the compass chart of area ``code`` in ``jaar``."""
+def kompas_content(processed: Processed, code: str, jaar: int) -> KompasContent:
+    """The content of the kompas chart of area ``code`` in ``jaar``."""
     from wijkkompas.output.maps import theme_reasons
 
     themes = processed.result.themes
@@ -211,7 +211,7 @@ def compass_content(processed: Processed, code: str, jaar: int) -> CompassConten
     missing = tuple(f"{s.naam}: {reasons.get((code, s.code, jaar), 'geen cijfers')}"
                     for s in sectors if math.isnan(s.score))
     context = tuple(context_lines(processed, code, jaar)) or ("geen gegevens",)
-    return CompassContent(
+    return KompasContent(
         title=f"Wijkkompas {name}, {jaar}", jaar=jaar,
         low=kompas.ondergrens, high=kompas.bovengrens,
         sectors=tuple(sectors), series=tuple(series),
