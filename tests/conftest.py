@@ -28,19 +28,25 @@ def shared() -> Path:
 
 
 @pytest.fixture(scope="session")
-def processed(shared, tmp_path_factory):
-    """The real Almelo files imported, built and scored once, loaded for reading. Tests
-    that change data files make their own folder; this one is only read."""
+def almelo_built(shared, tmp_path_factory) -> Path:
+    """The real Almelo files of ../shared/data imported, built and scored once for the whole
+    run (as ``wijkkompas build`` does): a data folder only to read. A test that changes
+    files works on a copy (``shutil.copytree``)."""
     from tests.helpers import import_almelo
-    from wijkkompas.indicatoren.stage import run_build
-    from wijkkompas.kompas.results import load_processed
-    from wijkkompas.kompas.stage import run_kompas
+    from wijkkompas.kompas.stage import build_and_score
 
     data = tmp_path_factory.mktemp("almelo") / "data"
     import_almelo(data, shared)
-    run_build(data, say=lambda _: None)
-    run_kompas(data, say=lambda _: None)
-    return load_processed(data)
+    build_and_score(data, say=lambda _: None)
+    return data
+
+
+@pytest.fixture(scope="session")
+def processed(almelo_built):
+    """The built Almelo data loaded for reading."""
+    from wijkkompas.kompas.results import load_processed
+
+    return load_processed(almelo_built)
 
 
 @pytest.fixture

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import shutil
+import subprocess
 from pathlib import Path
 
 
@@ -43,3 +46,11 @@ def page_data(html: str, marker: str = "var data = ") -> dict:
     assert html.count(marker) == 1, f"{marker!r} occurs {html.count(marker)} times"
     value, _ = json.JSONDecoder().raw_decode(html.split(marker, 1)[1])
     return value
+
+
+def run_cli(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess:
+    """The installed ``wijkkompas`` command as a user runs it, in ``cwd`` with ``env`` added."""
+    exe = shutil.which("wijkkompas")
+    assert exe, "the wijkkompas command is not installed (pip install -e .)"
+    return subprocess.run([exe, *args], env={**os.environ, **env}, cwd=cwd,
+                          capture_output=True, text=True, timeout=300)

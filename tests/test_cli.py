@@ -3,26 +3,16 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
 
 import pandas as pd
 import pytest
 
-from tests.helpers import page_data
+from tests.helpers import page_data, run_cli
 from wijkkompas.cli import build_parser, main
 
 
-def _run(args, env, cwd):
-    exe = shutil.which("wijkkompas")
-    assert exe, "the wijkkompas command is not installed (pip install -e .)"
-    return subprocess.run([exe, *args], env={**os.environ, **env}, cwd=cwd,
-                          capture_output=True, text=True, timeout=300)
-
-
 def test_fetch_then_nothing_to_do(env, tmp_path, cbs_server, pdok_server):
-    done = _run(["fetch", "--jaren", "2024", "--data-dir", "d"], env, tmp_path)
+    done = run_cli(["fetch", "--jaren", "2024", "--data-dir", "d"], env, tmp_path)
     assert done.returncode == 0, done.stderr
     assert "CBS 85984NED (2024): opgehaald, 6 rijen" in done.stdout
     assert "PDOK wijk- en buurtkaart 2024: opgehaald, 12 wijken, 71 buurten" in done.stdout
@@ -30,7 +20,7 @@ def test_fetch_then_nothing_to_do(env, tmp_path, cbs_server, pdok_server):
 
     cbs_server.requests.clear()
     pdok_server.requests.clear()
-    again = _run(["run", "--jaren", "2024", "--data-dir", "d"], env, tmp_path)
+    again = run_cli(["run", "--jaren", "2024", "--data-dir", "d"], env, tmp_path)
     assert again.returncode == 0, again.stderr
     assert "CBS 85984NED (2024): actueel" in again.stdout
     assert cbs_server.requests == [] and pdok_server.requests == []
@@ -38,7 +28,7 @@ def test_fetch_then_nothing_to_do(env, tmp_path, cbs_server, pdok_server):
 
 def test_config_file_in_working_directory(env, tmp_path):
     (tmp_path / "wijkkompas.toml").write_text('jaren = "2023"\n', encoding="utf-8")
-    done = _run(["fetch", "--data-dir", "d"], env, tmp_path)
+    done = run_cli(["fetch", "--data-dir", "d"], env, tmp_path)
     assert done.returncode == 0, done.stderr
     manifest = json.loads((tmp_path / "d" / "raw" / "manifest.json").read_text())
     assert list(manifest["cbs"]) == ["85618NED"]
@@ -52,7 +42,7 @@ def test_config_file_in_working_directory(env, tmp_path):
     (["import", "geen.csv"], "Geef bij een importbestand het jaar op"),
 ])
 def test_errors_are_one_dutch_line_and_a_non_zero_exit(env, tmp_path, args, message):
-    done = _run([*args, "--data-dir", "d"], env, tmp_path)
+    done = run_cli([*args, "--data-dir", "d"], env, tmp_path)
     assert done.returncode == 1
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1, done.stderr
@@ -61,9 +51,9 @@ def test_errors_are_one_dutch_line_and_a_non_zero_exit(env, tmp_path, args, mess
 
 def test_build_and_run(env, tmp_path, shared):
     kaart = shared / "cbs" / "kwb2021_almelo_buurten_pdok_wijkbuurtkaart.csv"
-    imported = _run(["import", str(kaart), "--jaar", "2021", "--data-dir", "d"], env, tmp_path)
+    imported = run_cli(["import", str(kaart), "--jaar", "2021", "--data-dir", "d"], env, tmp_path)
     assert imported.returncode == 0, imported.stderr
-    built = _run(["build", "--data-dir", "d"], env, tmp_path)
+    built = run_cli(["build", "--data-dir", "d"], env, tmp_path)
     assert built.returncode == 0, built.stderr
     assert "Indicatortabel:" in built.stdout
     table = pd.read_parquet(tmp_path / "d" / "processed" / "indicatoren.parquet")
@@ -75,7 +65,7 @@ def test_build_and_run(env, tmp_path, shared):
     assert inwoners[inwoners.niveau == "gemeente"].waarde.tolist() == [expected]
 
     # run = fetch + build: the fetched 2024 table joins the imported 2021 figures.
-    done = _run(["run", "--jaren", "2024", "--data-dir", "d"], env, tmp_path)
+    done = run_cli(["run", "--jaren", "2024", "--data-dir", "d"], env, tmp_path)
     assert done.returncode == 0, done.stderr
     assert "CBS 85984NED (2024): opgehaald" in done.stdout
     assert "Politie 47018NED (geregistreerde misdrijven): opgehaald, 34 rijen" in done.stdout
@@ -91,14 +81,14 @@ def test_build_and_run(env, tmp_path, shared):
 
 
 def test_usage_errors_and_help_are_dutch(env, tmp_path):
-    wrong = _run(["fetch", "--jaren"], env, tmp_path)
+    wrong = run_cli(["fetch", "--jaren"], env, tmp_path)
     assert wrong.returncode == 2
     assert wrong.stderr.startswith("fout: ") and "wijkkompas fetch --help" in wrong.stderr
-    no_wijk = _run(["export", "--wijk", "WK14", "--data-dir", "d"], env, tmp_path)
+    no_wijk = run_cli(["export", "--wijk", "WK14", "--data-dir", "d"], env, tmp_path)
     assert no_wijk.returncode == 2
     assert no_wijk.stderr.startswith("fout: ongeldige waarde voor --wijk: 'WK14' (geef een "
                                      "wijkcode: WK en zes cijfers, bijvoorbeeld WK014115)")
-    helped = _run(["build", "--help"], env, tmp_path)
+    helped = run_cli(["build", "--help"], env, tmp_path)
     assert helped.returncode == 0
     assert helped.stdout.startswith("gebruik: wijkkompas build") and "opties:" in helped.stdout
 
@@ -147,7 +137,7 @@ def test_usage_errors_are_one_dutch_line(args, message, capsys):
 
 
 def test_bad_number_from_the_installed_command(env, tmp_path):
-    done = _run(["vlekkenkaart", "--capaciteit", "tien"], env, tmp_path)
+    done = run_cli(["vlekkenkaart", "--capaciteit", "tien"], env, tmp_path)
     assert done.returncode == 2 and done.stdout == ""
     assert done.stderr == ("fout: ongeldige waarde voor --capaciteit: 'tien' (geef een getal "
                            "groter dan 0) (zie 'wijkkompas vlekkenkaart --help')\n")

@@ -23,7 +23,7 @@ import pytest
 from filelock import FileLock
 
 from tests.fixtures.kwb import table_2024
-from tests.helpers import import_almelo, snapshot
+from tests.helpers import snapshot
 from tests.servers import CbsServer, CbsTable, Fault, LocatieServer
 from wijkkompas import __version__
 from wijkkompas.cli import main
@@ -118,12 +118,9 @@ def _sha(path: Path) -> str:
 
 
 @pytest.fixture(scope="module")
-def built(shared, tmp_path_factory):
-    """The real Almelo files imported and built once (in this process)."""
-    data = tmp_path_factory.mktemp("built")
-    import_almelo(data, shared)
-    build_and_score(data, say=lambda _: None)
-    return data
+def built(almelo_built):
+    """The real Almelo files imported and built once (copied before any test changes it)."""
+    return almelo_built
 
 
 @pytest.fixture

@@ -3,19 +3,8 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-
-from tests.helpers import import_almelo, snapshot
+from tests.helpers import import_almelo, run_cli, snapshot
 from tests.servers import Fault
-
-
-def _run(args, env, cwd):
-    exe = shutil.which("wijkkompas")
-    assert exe, "the wijkkompas command is not installed (pip install -e .)"
-    return subprocess.run([exe, *args], env={**os.environ, **env}, cwd=cwd,
-                          capture_output=True, text=True, timeout=300)
 
 
 def test_offline_run_says_how_to_go_on_and_builds_from_the_cache(env, cbs_server, pdok_server,
@@ -24,7 +13,7 @@ def test_offline_run_says_how_to_go_on_and_builds_from_the_cache(env, cbs_server
     raw = snapshot(tmp_path / "d" / "raw")
     cbs_server.faults.append(Fault("", "drop"))  # every connection to CBS is cut
 
-    failed = _run(["run", "--jaren", "2024", "--data-dir", "d"], env, tmp_path)
+    failed = run_cli(["run", "--jaren", "2024", "--data-dir", "d"], env, tmp_path)
     assert failed.returncode == 1
     lines = failed.stderr.strip().splitlines()
     assert len(lines) == 1, failed.stderr
@@ -40,7 +29,7 @@ def test_offline_run_says_how_to_go_on_and_builds_from_the_cache(env, cbs_server
 
     cbs_server.requests.clear()
     pdok_server.requests.clear()
-    done = _run(["run", "--zonder-ophalen", "--data-dir", "d"], env, tmp_path)
+    done = run_cli(["run", "--zonder-ophalen", "--data-dir", "d"], env, tmp_path)
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("Ophalen overgeslagen (--zonder-ophalen): bouwen uit d/raw\n")
     assert cbs_server.requests == [] and pdok_server.requests == []

@@ -58,7 +58,7 @@ TARGETS = {
     "aggregate": Target("wijkkompas/indicatoren/aggregate.py",
                         f"{NO_HYPOTHESIS} tests/indicatoren/test_aggregate.py"),
     "harmonise": Target("wijkkompas/indicatoren/harmonise.py",
-                        "tests/indicatoren/test_herindeling.py -k 'not almelo and not cli and not "
+                        "tests/indicatoren/test_harmonise.py -k 'not almelo and not cli and not "
                         "profile'"),
 }
 

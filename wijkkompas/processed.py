@@ -8,19 +8,23 @@ The kompas scores are read back by ``kompas/results.py``, on top of this.
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import geopandas as gpd
 import pandas as pd
 import pyarrow as pa
-import pyogrio
 
 from wijkkompas.errors import WijkkompasError, first_line
 from wijkkompas.gebied import check_code, in_gemeente
+
+# geopandas and pyogrio are imported where boundaries are read: the build spells its paths
+# here and, for CBS tables alone, reads no boundaries (tests/indicatoren/test_speed_*).
+if TYPE_CHECKING:
+    import geopandas as gpd
 
 #: The kompas tables: name and the form they are read back in (each is also written as CSV).
 KOMPAS_TABLES = (("kompas_scores", "parquet"), ("kompas_indicatorscores", "parquet"),
@@ -85,6 +89,18 @@ class ProcessedPaths:
         return self.folder / "vlekkenkaart"
 
 
+def _unreadable() -> tuple[type[BaseException], ...]:
+    """What the readers raise on a damaged file (pyogrio's errors once it is loaded)."""
+    errors: list[type[BaseException]] = [OSError, ValueError, KeyError, TypeError,
+                                         pa.ArrowException, pd.errors.ParserError,
+                                         pd.errors.EmptyDataError]
+    if "pyogrio" in sys.modules:
+        import pyogrio.errors
+
+        errors += [pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError]
+    return tuple(errors)
+
+
 @contextmanager
 def rebuild_on_error(path: Path) -> Iterator[None]:
     """A missing or damaged file in processed/ becomes one line: build again."""
@@ -93,9 +109,7 @@ def rebuild_on_error(path: Path) -> Iterator[None]:
     except FileNotFoundError:
         raise WijkkompasError(f"{path} ontbreekt. Bouw opnieuw met 'wijkkompas build'.") \
             from None
-    except (OSError, ValueError, KeyError, TypeError, pa.ArrowException,
-            pd.errors.ParserError, pd.errors.EmptyDataError,
-            pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
+    except _unreadable() as exc:
         reason = first_line(exc)
         raise WijkkompasError(f"{path} is beschadigd of onleesbaar ({reason}). Bouw opnieuw "
                               "met 'wijkkompas build'.") from None
@@ -184,6 +198,9 @@ class Tables:
         stat = path.stat()
         key = (name, stat.st_size, stat.st_mtime_ns)
         if key not in self._layers:
+            import geopandas as gpd
+            import pyogrio
+
             for stale in [k for k in self._layers if k[0] == name]:
                 del self._layers[stale]  # an earlier version of the file
             with rebuild_on_error(path):

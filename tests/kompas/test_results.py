@@ -3,25 +3,22 @@
 from __future__ import annotations
 
 import os
+import shutil
 
 import geopandas as gpd
 import pytest
 
-from tests.helpers import import_almelo
 from wijkkompas import processed as processed_module
 from wijkkompas.errors import WijkkompasError
-from wijkkompas.indicatoren.stage import run_build
 from wijkkompas.kompas import results as results_module
 from wijkkompas.kompas.results import load_processed
-from wijkkompas.kompas.stage import run_kompas
 
 
 @pytest.fixture(scope="module")
-def data(shared, tmp_path_factory):
-    folder = tmp_path_factory.mktemp("processed")
-    import_almelo(folder, shared)
-    run_build(folder, say=lambda _: None)
-    run_kompas(folder, say=lambda _: None)
+def data(almelo_built, tmp_path_factory):
+    """A copy of the built Almelo data: these tests touch grenzen.gpkg."""
+    folder = tmp_path_factory.mktemp("processed") / "data"
+    shutil.copytree(almelo_built, folder)
     return folder
 
 

@@ -30,13 +30,9 @@ def test_importing_the_output_stage_forces_no_backend():
     assert _backend_after_import("svg") == "svg"
 
 
-def test_kompas_chart_is_a_pyplot_figure_and_the_contours_are_not(shared, tmp_path):
+def test_kompas_chart_is_a_pyplot_figure_and_the_contours_are_not(processed):
     import matplotlib.pyplot as plt
 
-    from tests.helpers import import_almelo
-    from wijkkompas.indicatoren.stage import run_build
-    from wijkkompas.kompas.results import load_processed
-    from wijkkompas.kompas.stage import run_kompas
     from wijkkompas.output.charts import kompas_chart
     from wijkkompas.vlekkenkaart.vlekken import Density, vlekken
 
@@ -45,11 +41,7 @@ def test_kompas_chart_is_a_pyplot_figure_and_the_contours_are_not(shared, tmp_pa
                       np.outer(np.hanning(10), np.hanning(10)), 100.0, 50.0)
     shapes = vlekken(surface)
     assert len(shapes) == 4 and plt.get_fignums() == []  # computed without pyplot
-    data = tmp_path / "data"
-    import_almelo(data, shared)
-    run_build(data, say=lambda _: None)
-    run_kompas(data, say=lambda _: None)
-    fig = kompas_chart(load_processed(data), "WK014115", 2015)
+    fig = kompas_chart(processed, "WK014115", 2015)
     # Known to pyplot, so Jupyter's inline backend shows it at the end of the cell.
     assert plt.get_fignums() == [fig.number]
     plt.close(fig)
