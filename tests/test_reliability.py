@@ -450,6 +450,16 @@ class _HostileCbs(CbsServer):
         return self._table(self.table, name, {}, url.path)
 
 
+def _fetch_2024_from(server: CbsServer, data: Path):
+    """``wijkkompas fetch --jaren 2024`` against ``server`` as the CBS host; stops it."""
+    server.start()
+    try:
+        return _cli(["fetch", "--jaren", "2024", "--data-dir", data],
+                    {"WIJKKOMPAS_CBS_URL": server.url})
+    finally:
+        server.stop()
+
+
 def _hostile_table(identifier: str) -> CbsTable:
     table = table_2024()
     table.table_infos = [{**table.table_infos[0], "Identifier": identifier}]
@@ -459,13 +469,9 @@ def _hostile_table(identifier: str) -> CbsTable:
 def test_a_catalogue_id_that_climbs_out_is_refused_and_nothing_is_written(env, tmp_path):
     """Critical (#26): the catalogue's Identifier became a folder name unchecked, and fetch
     wrote the table beside the data folder with exit 0."""
-    server = _HostileCbs(_hostile_table("../../../uit")).start()
-    try:
-        data = tmp_path / "data"
-        done = _cli(["fetch", "--jaren", "2024", "--data-dir", data],
-                    {"WIJKKOMPAS_CBS_URL": server.url})
-    finally:
-        server.stop()
+    server = _HostileCbs(_hostile_table("../../../uit"))
+    data = tmp_path / "data"
+    done = _fetch_2024_from(server, data)
     _one_error(done, "De CBS-catalogus", "'Kerncijfers wijken en buurten 2024'",
                "'../../../uit', geen CBS-tabelnummer")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data"]
@@ -478,13 +484,9 @@ def test_a_catalogue_id_that_climbs_out_is_refused_and_nothing_is_written(env, t
 def test_a_collection_name_that_climbs_out_is_refused_and_nothing_is_written(env, tmp_path):
     """cbsodata names each saved file after a collection of the table's answer; a name
     such as ../../../uit is refused before anything is saved."""
-    server = _HostileCbs(table_2024(), collection="../../../../uit").start()
-    try:
-        data = tmp_path / "data"
-        done = _cli(["fetch", "--jaren", "2024", "--data-dir", data],
-                    {"WIJKKOMPAS_CBS_URL": server.url})
-    finally:
-        server.stop()
+    server = _HostileCbs(table_2024(), collection="../../../../uit")
+    data = tmp_path / "data"
+    done = _fetch_2024_from(server, data)
     _one_error(done, "CBS-tabel 85984NED (2024) noemt een collectie '../../../../uit'",
                "Er is niets opgeslagen")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data"]
@@ -500,13 +502,9 @@ def test_a_table_answer_of_another_shape_is_one_line(env, tmp_path, answer):
                 return 200, answer, {"Content-Type": "application/json"}
             return super().respond(url)
 
-    server = Odd([table_2024()], page_size=4).start()
-    try:
-        data = tmp_path / "data"
-        done = _cli(["fetch", "--jaren", "2024", "--data-dir", data],
-                    {"WIJKKOMPAS_CBS_URL": server.url})
-    finally:
-        server.stop()
+    server = Odd([table_2024()], page_size=4)
+    data = tmp_path / "data"
+    done = _fetch_2024_from(server, data)
     _one_error(done, "bij tabel 85984NED (2024): onvolledig of ongeldig antwoord")
     assert not [p for p in (data / "raw").rglob("*") if p.is_file()
                 and p.name != "manifest.json"]
