@@ -8,7 +8,6 @@ import shutil
 import geopandas as gpd
 import pytest
 
-from wijkkompas import processed as processed_module
 from wijkkompas.errors import WijkkompasError
 from wijkkompas.kompas import results as results_module
 from wijkkompas.kompas.results import load_processed
@@ -32,7 +31,7 @@ def reads(monkeypatch):
         layers.append(layer)
         return real(path, layer=layer, **kwargs)
 
-    monkeypatch.setattr(processed_module.gpd, "read_file", read_file)
+    monkeypatch.setattr(gpd, "read_file", read_file)
     return layers
 
 
