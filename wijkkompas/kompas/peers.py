@@ -1,0 +1,380 @@
+"""Vergelijkbare wijken: for every wijk of a gemeente the k most similar wijken of other
+gemeenten, and where the wijk stands among them per scored indicator.
+
+Similar means: of the same kind, never doing equally well. The features describe the kind
+of wijk (address density, size, age structure, households, tenure: :data:`FEATURES`), never
+an indicator the gemeente's kompas scores. Wijken are compared within their stedelijkheid
+class (CBS's classes of the omgevingsadressendichtheid, :data:`CLASS_BOUNDS`); a class with
+fewer than k candidates is widened by the neighbouring classes, one step each side at a
+time. Distances are Euclidean on standardised, weighted features; the neighbour search is
+scipy's ``cKDTree``. The method in Dutch, with a worked example: docs/methode.md,
+"Vergelijkbare wijken".
+
+Everything here works on the indicator table the build wrote (rows of the wijken of every
+gemeente in the data folder) and on plain frames, so that a national run (about 3,500
+wijken) takes one call of :func:`find_peers` (benchmarks/peers.py).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy.spatial import cKDTree
+
+from wijkkompas.kompas.definition import Kompas
+from wijkkompas.processed import ProcessedPaths, rebuild_on_error
+from wijkkompas.storage import write_table
+
+
+@dataclass(frozen=True)
+class Feature:
+    """One feature: an indicator of the table, the group it belongs to (each group weighs
+    the same, shared by its features) and whether it is compared on a log scale."""
+
+    indicator: str
+    group: str
+    log: bool = False
+
+
+#: What describes the kind of wijk. The five age shares sum to 100, so one (45-64) is left
+#: out; the share of rented dwellings is 100 minus the share of owner-occupied ones.
+FEATURES: tuple[Feature, ...] = (
+    Feature("adressendichtheid", "dichtheid", log=True),
+    Feature("inwoners", "omvang", log=True),
+    Feature("aandeel_0_14", "leeftijd"),
+    Feature("aandeel_15_24", "leeftijd"),
+    Feature("aandeel_25_44", "leeftijd"),
+    Feature("aandeel_65plus", "leeftijd"),
+    Feature("aandeel_eenpersoonshh", "huishoudens"),
+    Feature("aandeel_hh_met_kinderen", "huishoudens"),
+    Feature("gem_hh_grootte", "huishoudens"),
+    Feature("aandeel_koopwoningen", "woningen"),
+    Feature("aandeel_corporatiewoningen", "woningen"),
+)
+DENSITY = "adressendichtheid"
+#: CBS's stedelijkheid: class 1 from 2,500 addresses per km², 2 from 1,500, 3 from 1,000,
+#: 4 from 500, 5 below 500.
+CLASS_BOUNDS = (2500.0, 1500.0, 1000.0, 500.0)
+CLASSES = (1, 2, 3, 4, 5)
+K = 10
+#: A feature is used when at least this share of the wijken of the year has it.
+MIN_POOL_SHARE = 0.5
+#: A wijk gets peers when it has at least this share of the used features (and always its
+#: address density, which gives its class).
+MIN_OWN_SHARE = 2 / 3
+
+PEER_COLUMNS = ["wijk", "wijknaam", "vergelijkbare_wijk", "naam", "gemeente", "gemeentenaam",
+                "afstand", "rang", "jaar", "klasse", "klassen", "kenmerken", "reden"]
+POSITION_COLUMNS = ["wijk", "indicator", "jaar", "waarde", "met_cijfer", "hoger_dan",
+                    "lager_dan", "gelijk_aan", "mediaan"]
+
+
+def stedelijkheid(density: pd.Series) -> pd.Series:
+    """CBS's stedelijkheid class (1 zeer sterk stedelijk ... 5 niet stedelijk) of each
+    omgevingsadressendichtheid; missing where the density is missing."""
+    values = pd.to_numeric(density, errors="coerce").astype("float64")
+    klasse = pd.Series(5.0, index=values.index)
+    for number, bound in zip(range(4, 0, -1), reversed(CLASS_BOUNDS), strict=True):
+        klasse[values >= bound] = float(number)
+    return klasse.where(values.notna()).astype("Int64")
+
+
+def _gemeente(codes: pd.Index | pd.Series) -> np.ndarray:
+    """The gemeente of each wijk code (WK0141xx -> GM0141)."""
+    return ("GM" + pd.Series(np.asarray(codes, dtype=object)).str[2:6]).to_numpy(dtype=object)
+
+
+@dataclass
+class PeerResult:
+    """Peers (one row per wijk and peer: wijk, vergelijkbare_wijk, gemeente, afstand, rang)
+    and per asked wijk its class, the classes searched, the features it was compared on and,
+    where it got fewer than k peers or none, why (columns wijk, klasse, klassen, kenmerken,
+    reden)."""
+
+    peers: pd.DataFrame
+    wijken: pd.DataFrame
+    used: list[str]
+
+
+def _widened(klasse: int, available: dict[int, int], k: int) -> tuple[list[int], str]:
+    """The classes searched for a wijk of ``klasse``: its own, and while they hold fewer
+    than ``k`` candidates the neighbouring classes one step further each side."""
+    chosen = [klasse]
+    step = 0
+    while sum(available.get(c, 0) for c in chosen) < k and step < len(CLASSES):
+        step += 1
+        chosen += [c for c in (klasse - step, klasse + step) if c in CLASSES]
+    chosen = sorted(set(chosen))
+    return chosen, (str(chosen[0]) if len(chosen) == 1 else f"{chosen[0]}-{chosen[-1]}")
+
+
+def find_peers(features: pd.DataFrame, targets: Iterable[str], k: int = K,
+               leave_out: Iterable[str] = ()) -> PeerResult:
+    """The ``k`` nearest wijken of other gemeenten for each of ``targets``.
+
+    ``features``: one row per wijk (index: wijk code), one column per indicator of
+    :data:`FEATURES` (raw values, missing as NaN); every row is a candidate. ``leave_out``:
+    features not to use (the indicators the kompas scores). A feature that fewer than half
+    of the wijken have is not used for anyone. Candidates need every used feature; a wijk
+    asked for is compared on the features it has (at least two thirds, always the address
+    density), its distance scaled up to the full weight. Ties go to the lower code.
+    """
+    targets = list(dict.fromkeys(targets))
+    leave = set(leave_out)
+    present = [f for f in FEATURES if f.indicator in features.columns
+               and f.indicator not in leave]
+    values = features[[f.indicator for f in present]].apply(pd.to_numeric, errors="coerce")
+    values = values.astype("float64")
+    used = [f for f in present
+            if len(values) and values[f.indicator].notna().mean() >= MIN_POOL_SHARE]
+    if DENSITY not in {f.indicator for f in used}:
+        reason = "geen omgevingsadressendichtheid van genoeg wijken: geen stedelijkheidsklasse"
+        return PeerResult(_empty_peers(), _no_peers(targets, reason), [])
+    columns = [f.indicator for f in used]
+    x = values[columns].copy()
+    for f in used:
+        if f.log:
+            x[f.indicator] = np.log10(1 + x[f.indicator].clip(lower=0))
+    spread = x.std(ddof=0)
+    flat = [c for c in columns if not spread[c] > 0]  # one value for all: says nothing
+    columns = [c for c in columns if c not in flat]
+    used = [f for f in used if f.indicator in columns]
+    groups = pd.Series([f.group for f in used]).value_counts()
+    weights = np.array([1.0 / groups[f.group] for f in used])
+    scaled = (x[columns] - x[columns].mean()) / spread[columns] * np.sqrt(weights)
+
+    klasse = stedelijkheid(values[DENSITY])
+    gemeente = pd.Series(_gemeente(values.index), index=values.index)
+    complete = scaled.notna().all(axis=1) & klasse.notna()
+    pool = scaled[complete]
+    pool_class = klasse[complete].astype(int).to_numpy()
+    pool_gemeente = gemeente[complete].to_numpy()
+    pool_codes = pool.index.to_numpy(dtype=object)
+    per_class = pd.crosstab(pool_gemeente, pool_class) if len(pool) else pd.DataFrame()
+    class_total = {int(c): int(per_class[c].sum()) for c in per_class.columns}
+
+    need = max(1, math.ceil(MIN_OWN_SHARE * len(columns)))
+    plans: dict[tuple[tuple[int, ...], tuple[bool, ...]], list[str]] = {}
+    rows = []
+    for code in targets:
+        row = {"wijk": code, "klasse": pd.NA, "klassen": "", "kenmerken": "", "reden": ""}
+        rows.append(row)
+        if code not in scaled.index:
+            row["reden"] = "geen kenmerken van deze wijk in dit jaar"
+            continue
+        has = scaled.loc[code].notna().to_numpy()
+        row["kenmerken"] = f"{int(has.sum())} van {len(columns)}"
+        if pd.isna(klasse.get(code)):
+            row["reden"] = "omgevingsadressendichtheid ontbreekt: geen stedelijkheidsklasse"
+            continue
+        if has.sum() < need:
+            row["reden"] = (f"te weinig kenmerken ({int(has.sum())} van {len(columns)}, "
+                            f"nodig {need})")
+            continue
+        own = gemeente[code]
+        available = {c: n - (int(per_class.loc[own, c]) if own in per_class.index else 0)
+                     for c, n in class_total.items()}
+        chosen, label = _widened(int(klasse[code]), available, k)
+        row["klasse"], row["klassen"] = int(klasse[code]), label
+        if sum(available.get(c, 0) for c in chosen) < k:
+            row["reden"] = (f"minder dan {k} wijken van andere gemeenten met alle kenmerken "
+                            "in alle klassen")
+        plans.setdefault((tuple(chosen), tuple(has)), []).append(code)
+
+    found = [_search(pool, pool_class, pool_gemeente, pool_codes, scaled, gemeente,
+                     classes, np.asarray(mask), codes, k)
+             for (classes, mask), codes in plans.items()]
+    peers = pd.concat(found, ignore_index=True) if found else _empty_peers()
+    wijken = pd.DataFrame(rows, columns=["wijk", "klasse", "klassen", "kenmerken", "reden"])
+    wijken["klasse"] = wijken["klasse"].astype("Int64")
+    return PeerResult(peers, wijken, columns)
+
+
+def _search(pool: pd.DataFrame, pool_class: np.ndarray, pool_gemeente: np.ndarray,
+            pool_codes: np.ndarray, scaled: pd.DataFrame, gemeente: pd.Series,
+            classes: Sequence[int], mask: np.ndarray, codes: list[str], k: int
+            ) -> pd.DataFrame:
+    """The peers of ``codes`` (all of the same searched classes and features present) in
+    one tree over the candidates of those classes, on those features."""
+    inside = np.isin(pool_class, classes)
+    candidates = pool.to_numpy()[inside][:, mask]
+    cand_codes, cand_gemeente = pool_codes[inside], pool_gemeente[inside]
+    if not len(candidates):
+        return _empty_peers()
+    query = scaled.loc[codes].to_numpy()[:, mask]
+    tree = cKDTree(candidates)
+    own_max = max(int((cand_gemeente == gemeente[c]).sum()) for c in codes)
+    # Enough to keep k after leaving out the wijk's own gemeente, and a few more so that
+    # ties at the k-th place are settled by code, not by the tree.
+    ask = min(len(candidates), k + own_max + 5)
+    dist, index = tree.query(query, k=ask)
+    dist, index = np.atleast_2d(dist).reshape(len(codes), -1), \
+        np.atleast_2d(index).reshape(len(codes), -1)
+    # The distance on fewer features, scaled up to the full weight of all of them.
+    scale = _scale(mask, scaled.columns)
+    out = []
+    for row, code in enumerate(codes):
+        keep = cand_gemeente[index[row]] != gemeente[code]
+        frame = pd.DataFrame({"vergelijkbare_wijk": cand_codes[index[row][keep]],
+                              "afstand": dist[row][keep]})
+        frame["afstand"] = frame["afstand"] * scale
+        frame = frame.sort_values(["afstand", "vergelijkbare_wijk"],
+                                  key=lambda s: s.round(9) if s.name == "afstand" else s,
+                                  kind="stable").head(k)
+        frame.insert(0, "wijk", code)
+        frame["gemeente"] = _gemeente(frame["vergelijkbare_wijk"])
+        frame["rang"] = np.arange(1, len(frame) + 1)
+        out.append(frame)
+    return pd.concat(out, ignore_index=True)
+
+
+def _scale(mask: np.ndarray, columns: pd.Index) -> float:
+    """sqrt(total weight / weight present): a distance on some features made comparable
+    with one on all. Every group weighs 1, shared by its features."""
+    groups = {f.indicator: f.group for f in FEATURES}
+    sizes = pd.Series([groups[c] for c in columns]).value_counts()
+    weight = np.array([1.0 / sizes[groups[c]] for c in columns])
+    return float(np.sqrt(weight.sum() / weight[mask].sum()))
+
+
+def _empty_peers() -> pd.DataFrame:
+    return pd.DataFrame({"wijk": pd.Series(dtype=object),
+                         "vergelijkbare_wijk": pd.Series(dtype=object),
+                         "afstand": pd.Series(dtype="float64"),
+                         "gemeente": pd.Series(dtype=object),
+                         "rang": pd.Series(dtype="int64")})
+
+
+def _no_peers(targets: list[str], reason: str) -> pd.DataFrame:
+    frame = pd.DataFrame({"wijk": targets, "klasse": pd.Series([pd.NA] * len(targets),
+                                                               dtype="Int64"),
+                          "klassen": "", "kenmerken": "", "reden": reason})
+    return frame
+
+
+# --- from the indicator table ------------------------------------------------------------
+
+def _own_rows(table: pd.DataFrame, indicators: Iterable[str]) -> pd.DataFrame:
+    """Wijk rows on their own indeling (as published or summed from their buurten) of
+    ``indicators``, one per wijk, year and indicator (a value wins over a missing one)."""
+    wanted = list(indicators)
+    rows = table[(table["niveau"] == "wijk") & (table["indeling"] == table["jaar"])
+                 & table["indicator"].isin(wanted)]
+    rows = rows[["gebiedscode", "gebiedsnaam", "jaar", "indicator", "waarde"]].astype(
+        {"gebiedscode": str, "indicator": str})
+    rows = rows.sort_values("waarde", na_position="last", kind="stable")
+    return rows.drop_duplicates(["gebiedscode", "jaar", "indicator"])
+
+
+def peer_year(table: pd.DataFrame, gemeente: str) -> int | None:
+    """The latest year in which wijken of ``gemeente`` and of another gemeente have an
+    address density; None when there is none."""
+    rows = _own_rows(table, [DENSITY]).dropna(subset=["waarde"])
+    own = rows["gebiedscode"].str[2:6] == gemeente[2:6]
+    both = set(rows.loc[own, "jaar"]) & set(rows.loc[~own, "jaar"])
+    return int(max(both)) if both else None
+
+
+def wijk_features(table: pd.DataFrame, jaar: int) -> pd.DataFrame:
+    """One row per wijk of ``jaar`` (every gemeente), one column per feature."""
+    rows = _own_rows(table, [f.indicator for f in FEATURES])
+    rows = rows[rows["jaar"] == jaar]
+    wide = rows.pivot(index="gebiedscode", columns="indicator", values="waarde")
+    return wide.reindex(columns=[f.indicator for f in FEATURES]).astype("float64")
+
+
+def _names(table: pd.DataFrame, niveau: str) -> dict[str, str]:
+    """The latest name of every area of ``niveau``."""
+    rows = table.loc[table["niveau"] == niveau, ["gebiedscode", "jaar", "gebiedsnaam"]]
+    rows = rows.dropna(subset=["gebiedsnaam"]).drop_duplicates(["gebiedscode", "jaar"])
+    rows = rows.sort_values("jaar", kind="stable").drop_duplicates("gebiedscode", keep="last")
+    return dict(zip(rows["gebiedscode"].astype(str), rows["gebiedsnaam"].astype(str),
+                    strict=True))
+
+
+def gemeente_peers(table: pd.DataFrame, kompas: Kompas, gemeente: str, k: int = K
+                   ) -> tuple[pd.DataFrame, int | None]:
+    """The peers table (:data:`PEER_COLUMNS`) of every wijk of ``gemeente`` in the table:
+    a row per peer, or one row without a peer and with the reason. Features the kompas
+    scores are left out. Returns the table and the year of the features."""
+    wijken = sorted({str(c) for c in table.loc[table["niveau"] == "wijk", "gebiedscode"]
+                     if str(c)[2:6] == gemeente[2:6]})
+    wijknamen, gemeentenamen = _names(table, "wijk"), _names(table, "gemeente")
+    jaar = peer_year(table, gemeente)
+    if jaar is None:
+        result = PeerResult(_empty_peers(), _no_peers(
+            wijken, "geen wijken van andere gemeenten met omgevingsadressendichtheid in "
+                    "hetzelfde jaar (importeer of haal andere gemeenten op)"), [])
+    else:
+        scored = {name for name, ind in kompas.indicators.items() if ind.scored}
+        result = find_peers(wijk_features(table, jaar), wijken, k, leave_out=scored)
+    peers = result.wijken.merge(result.peers, on="wijk", how="left")
+    peers["jaar"] = jaar
+    peers["wijknaam"] = peers["wijk"].map(wijknamen)
+    peers["naam"] = peers["vergelijkbare_wijk"].map(wijknamen)
+    peers["gemeentenaam"] = peers["gemeente"].map(gemeentenamen).fillna(peers["gemeente"])
+    peers["rang"] = peers["rang"].astype("Int64")
+    peers["jaar"] = peers["jaar"].astype("Int64")
+    peers["afstand"] = peers["afstand"].astype("float64").round(4)
+    return peers[PEER_COLUMNS].reset_index(drop=True), jaar
+
+
+def positions(table: pd.DataFrame, peers: pd.DataFrame, indicators: Sequence[str]
+              ) -> pd.DataFrame:
+    """Per wijk, indicator and year in which the wijk has a value: how many of its peers
+    have a value then (met_cijfer), how many of those the wijk is higher than (hoger_dan),
+    lower than (lager_dan) or equal to (gelijk_aan, to six decimals), and their median.
+    Values on each area's own indeling."""
+    pairs = peers.dropna(subset=["vergelijkbare_wijk"])[["wijk", "vergelijkbare_wijk"]]
+    values = _own_rows(table, indicators).dropna(subset=["waarde"])
+    values = values[["gebiedscode", "jaar", "indicator", "waarde"]]
+    own = values[values["gebiedscode"].isin(set(peers["wijk"]))].rename(
+        columns={"gebiedscode": "wijk"})
+    theirs = pairs.merge(values.rename(columns={"gebiedscode": "vergelijkbare_wijk",
+                                                "waarde": "peer"}), on="vergelijkbare_wijk")
+    both = own.merge(theirs, on=["wijk", "jaar", "indicator"])
+    mine, peer = both["waarde"].round(6), both["peer"].round(6)
+    both = both.assign(hoger_dan=(mine > peer).astype(int), lager_dan=(mine < peer).astype(int),
+                       gelijk_aan=(mine == peer).astype(int))
+    keys = ["wijk", "indicator", "jaar"]
+    summary = both.groupby(keys).agg(met_cijfer=("peer", "size"), hoger_dan=("hoger_dan", "sum"),
+                                     lager_dan=("lager_dan", "sum"),
+                                     gelijk_aan=("gelijk_aan", "sum"),
+                                     mediaan=("peer", "median")).reset_index()
+    out = own.merge(summary, on=keys, how="left")
+    for column in ("met_cijfer", "hoger_dan", "lager_dan", "gelijk_aan"):
+        out[column] = out[column].fillna(0).astype("int64")
+    out["jaar"] = out["jaar"].astype("int64")
+    return out[POSITION_COLUMNS].sort_values(keys, kind="stable").reset_index(drop=True)
+
+
+def read_peers(paths: ProcessedPaths, gemeente: str) -> tuple[pd.DataFrame, pd.DataFrame] | None:
+    """The peers and positions the build wrote for the wijken of ``gemeente``; None when
+    the build wrote none (an older build)."""
+    if not paths.peers.is_file() or not paths.peer_positions.is_file():
+        return None
+    frames = []
+    for path in (paths.peers, paths.peer_positions):
+        with rebuild_on_error(path):
+            frame = pd.read_parquet(path)
+            if "wijk" not in frame.columns:
+                raise KeyError("kolom wijk ontbreekt")
+        frames.append(frame[frame["wijk"].astype(str).str[2:6] == gemeente[2:6]]
+                      .reset_index(drop=True))
+    return frames[0], frames[1]
+
+
+def write_peers(peers: pd.DataFrame, placed: pd.DataFrame, out_dir: Path) -> list[Path]:
+    """Both tables into ``out_dir`` as Parquet and CSV, each atomically."""
+    paths = ProcessedPaths(out_dir)
+    written = []
+    for frame, path in ((peers, paths.peers), (placed, paths.peer_positions)):
+        csv = path.with_suffix(".csv")
+        write_table(frame, path, csv)
+        written += [path, csv]
+    return written
