@@ -148,89 +148,102 @@ def find_peers(features: pd.DataFrame, targets: Iterable[str], k: int = K,
     weights = np.array([1.0 / groups[f.group] for f in used])
     scaled = (x[columns] - x[columns].mean()) / spread[columns] * np.sqrt(weights)
 
-    klasse = stedelijkheid(values[DENSITY])
-    gemeente = pd.Series(_gemeente(values.index), index=values.index)
-    complete = scaled.notna().all(axis=1) & klasse.notna()
-    pool = scaled[complete]
-    pool_class = klasse[complete].astype(int).to_numpy()
-    pool_gemeente = gemeente[complete].to_numpy()
-    pool_codes = pool.index.to_numpy(dtype=object)
-    per_class = pd.crosstab(pool_gemeente, pool_class) if len(pool) else pd.DataFrame()
-    class_total = {int(c): int(per_class[c].sum()) for c in per_class.columns}
+    klasse = stedelijkheid(values[DENSITY]).to_numpy(dtype="float64", na_value=np.nan)
+    gemeente = _gemeente(values.index)
+    matrix = scaled.to_numpy()
+    present_matrix = ~np.isnan(matrix)
+    complete = present_matrix.all(axis=1) & ~np.isnan(klasse)
+    pool = Pool(matrix[complete], klasse[complete].astype(int), gemeente[complete],
+                values.index.to_numpy(dtype=object)[complete])
+    counts: dict[tuple[str, int], int] = {}
+    class_total: dict[int, int] = {}
+    for own, number in zip(pool.gemeente, pool.klasse, strict=True):
+        counts[own, int(number)] = counts.get((own, int(number)), 0) + 1
+        class_total[int(number)] = class_total.get(int(number), 0) + 1
 
     need = max(1, math.ceil(MIN_OWN_SHARE * len(columns)))
-    plans: dict[tuple[tuple[int, ...], tuple[bool, ...]], list[str]] = {}
+    position = {code: i for i, code in enumerate(values.index)}
+    plans: dict[tuple[tuple[int, ...], tuple[bool, ...]], list[int]] = {}
     rows = []
     for code in targets:
-        row = {"wijk": code, "klasse": pd.NA, "klassen": "", "kenmerken": "", "reden": ""}
+        row: dict[str, object] = {"wijk": code, "klasse": pd.NA, "klassen": "",
+                                  "kenmerken": "", "reden": ""}
         rows.append(row)
-        if code not in scaled.index:
+        at = position.get(code)
+        if at is None:
             row["reden"] = "geen kenmerken van deze wijk in dit jaar"
             continue
-        has = scaled.loc[code].notna().to_numpy()
-        row["kenmerken"] = f"{int(has.sum())} van {len(columns)}"
-        if pd.isna(klasse.get(code)):
+        has = present_matrix[at]
+        found = int(has.sum())
+        row["kenmerken"] = f"{found} van {len(columns)}"
+        if np.isnan(klasse[at]):
             row["reden"] = "omgevingsadressendichtheid ontbreekt: geen stedelijkheidsklasse"
             continue
-        if has.sum() < need:
-            row["reden"] = (f"te weinig kenmerken ({int(has.sum())} van {len(columns)}, "
-                            f"nodig {need})")
+        if found < need:
+            row["reden"] = f"te weinig kenmerken ({found} van {len(columns)}, nodig {need})"
             continue
-        own = gemeente[code]
-        available = {c: n - (int(per_class.loc[own, c]) if own in per_class.index else 0)
-                     for c, n in class_total.items()}
-        chosen, label = _widened(int(klasse[code]), available, k)
-        row["klasse"], row["klassen"] = int(klasse[code]), label
+        own = gemeente[at]
+        available = {c: n - counts.get((own, c), 0) for c, n in class_total.items()}
+        chosen, label = _widened(int(klasse[at]), available, k)
+        row["klasse"], row["klassen"] = int(klasse[at]), label
         if sum(available.get(c, 0) for c in chosen) < k:
             row["reden"] = (f"minder dan {k} wijken van andere gemeenten met alle kenmerken "
                             "in alle klassen")
-        plans.setdefault((tuple(chosen), tuple(has)), []).append(code)
+        plans.setdefault((tuple(chosen), tuple(bool(b) for b in has)), []).append(at)
 
-    found = [_search(pool, pool_class, pool_gemeente, pool_codes, scaled, gemeente,
-                     classes, np.asarray(mask), codes, k)
-             for (classes, mask), codes in plans.items()]
-    peers = pd.concat(found, ignore_index=True) if found else _empty_peers()
+    scales = {mask: _scale(np.asarray(mask), scaled.columns) for _, mask in plans}
+    found_peers = [_search(pool, classes, np.asarray(mask), matrix[ats], gemeente[ats],
+                           values.index.to_numpy(dtype=object)[ats], k, scales[mask])
+                   for (classes, mask), ats in plans.items()]
+    peers = pd.concat(found_peers, ignore_index=True) if found_peers else _empty_peers()
+    order = {code: i for i, code in enumerate(targets)}
+    peers = peers.sort_values(["wijk", "rang"], key=lambda s: s.map(order)
+                              if s.name == "wijk" else s, kind="stable").reset_index(drop=True)
     wijken = pd.DataFrame(rows, columns=["wijk", "klasse", "klassen", "kenmerken", "reden"])
     wijken["klasse"] = wijken["klasse"].astype("Int64")
     return PeerResult(peers, wijken, columns)
 
 
-def _search(pool: pd.DataFrame, pool_class: np.ndarray, pool_gemeente: np.ndarray,
-            pool_codes: np.ndarray, scaled: pd.DataFrame, gemeente: pd.Series,
-            classes: Sequence[int], mask: np.ndarray, codes: list[str], k: int
-            ) -> pd.DataFrame:
-    """The peers of ``codes`` (all of the same searched classes and features present) in
-    one tree over the candidates of those classes, on those features."""
-    inside = np.isin(pool_class, classes)
-    candidates = pool.to_numpy()[inside][:, mask]
-    cand_codes, cand_gemeente = pool_codes[inside], pool_gemeente[inside]
+@dataclass
+class Pool:
+    """The candidates: wijken with every used feature and a class (rows of ``x``)."""
+
+    x: np.ndarray
+    klasse: np.ndarray
+    gemeente: np.ndarray
+    codes: np.ndarray
+
+
+def _search(pool: Pool, classes: Sequence[int], mask: np.ndarray, query: np.ndarray,
+            gemeente: np.ndarray, codes: np.ndarray, k: int, scale: float) -> pd.DataFrame:
+    """The peers of the wijken ``codes`` (rows ``query``, all of the same searched classes
+    and features present) in one tree over the candidates of those classes, on those
+    features. ``scale`` makes a distance on fewer features comparable (``_scale``)."""
+    inside = np.isin(pool.klasse, classes)
+    candidates = pool.x[inside][:, mask]
+    cand_codes, cand_gemeente = pool.codes[inside], pool.gemeente[inside]
     if not len(candidates):
         return _empty_peers()
-    query = scaled.loc[codes].to_numpy()[:, mask]
     tree = cKDTree(candidates)
-    own_max = max(int((cand_gemeente == gemeente[c]).sum()) for c in codes)
+    own_max = max(int((cand_gemeente == g).sum()) for g in set(gemeente))
     # Enough to keep k after leaving out the wijk's own gemeente, and a few more so that
     # ties at the k-th place are settled by code, not by the tree.
     ask = min(len(candidates), k + own_max + 5)
-    dist, index = tree.query(query, k=ask)
-    dist, index = np.atleast_2d(dist).reshape(len(codes), -1), \
-        np.atleast_2d(index).reshape(len(codes), -1)
-    # The distance on fewer features, scaled up to the full weight of all of them.
-    scale = _scale(mask, scaled.columns)
-    out = []
-    for row, code in enumerate(codes):
-        keep = cand_gemeente[index[row]] != gemeente[code]
-        frame = pd.DataFrame({"vergelijkbare_wijk": cand_codes[index[row][keep]],
-                              "afstand": dist[row][keep]})
-        frame["afstand"] = frame["afstand"] * scale
-        frame = frame.sort_values(["afstand", "vergelijkbare_wijk"],
-                                  key=lambda s: s.round(9) if s.name == "afstand" else s,
-                                  kind="stable").head(k)
-        frame.insert(0, "wijk", code)
-        frame["gemeente"] = _gemeente(frame["vergelijkbare_wijk"])
-        frame["rang"] = np.arange(1, len(frame) + 1)
-        out.append(frame)
-    return pd.concat(out, ignore_index=True)
+    dist, index = tree.query(query[:, mask], k=ask)
+    dist = np.asarray(dist, dtype="float64").reshape(len(codes), -1) * scale
+    index = np.asarray(index).reshape(len(codes), -1)
+    # Leave out the wijk's own gemeente; order by distance (to 9 decimals), then by code.
+    dist[cand_gemeente[index] == gemeente[:, None]] = np.inf
+    rank = np.argsort(np.argsort(cand_codes.astype(str), kind="stable"), kind="stable")
+    order = np.lexsort((rank[index], np.round(dist, 9)), axis=-1)[:, :k]
+    dist = np.take_along_axis(dist, order, axis=-1)
+    index = np.take_along_axis(index, order, axis=-1)
+    kept = np.isfinite(dist)
+    peer = cand_codes[index][kept]
+    return pd.DataFrame({"wijk": np.repeat(codes, kept.sum(axis=1)),
+                         "vergelijkbare_wijk": peer, "afstand": dist[kept],
+                         "gemeente": _gemeente(peer),
+                         "rang": np.cumsum(kept, axis=1)[kept]})
 
 
 def _scale(mask: np.ndarray, columns: pd.Index) -> float:
