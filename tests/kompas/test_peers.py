@@ -164,3 +164,13 @@ def test_position_among_peers_and_their_median():
         3, 1, 1, 1]
     assert got.loc[2021, "mediaan"] == 40.0
     assert got.loc[2020, "met_cijfer"] == 0 and pd.isna(got.loc[2020, "mediaan"])
+    # An even number of peers with a value: the mean of the middle two.
+    even = pd.concat([table, pd.DataFrame([row("WK000302", 2021, 45.0)])], ignore_index=True)
+    got = positions(even, peers, ["bijstand_per_1000"]).set_index("jaar")
+    assert got.loc[2021, ["met_cijfer", "hoger_dan", "lager_dan", "gelijk_aan"]].tolist() == [
+        4, 1, 2, 1]
+    assert got.loc[2021, "mediaan"] == 42.5
+    # A wijk without peers is placed among none.
+    alone = positions(table, pd.DataFrame({"wijk": ["WK000101"],
+                                           "vergelijkbare_wijk": [None]}), ["bijstand_per_1000"])
+    assert alone["met_cijfer"].tolist() == [0, 0] and alone["mediaan"].isna().all()

@@ -272,42 +272,80 @@ def _no_peers(targets: list[str], reason: str) -> pd.DataFrame:
 
 # --- from the indicator table ------------------------------------------------------------
 
-def _own_rows(table: pd.DataFrame, indicators: Iterable[str]) -> pd.DataFrame:
-    """Wijk rows on their own indeling (as published or summed from their buurten) of
-    ``indicators``, one per wijk, year and indicator (a value wins over a missing one)."""
-    wanted = list(indicators)
-    rows = table[(table["niveau"] == "wijk") & (table["indeling"] == table["jaar"])
-                 & table["indicator"].isin(wanted)]
-    rows = rows[["gebiedscode", "gebiedsnaam", "jaar", "indicator", "waarde"]].astype(
-        {"gebiedscode": str, "indicator": str})
-    rows = rows.sort_values("waarde", na_position="last", kind="stable")
-    return rows.drop_duplicates(["gebiedscode", "jaar", "indicator"])
+@dataclass
+class Cube:
+    """Wijk values on their own indeling (as published or summed from their buurten): one
+    value per wijk, year and indicator in ``values`` (wijken x years x indicators, NaN where
+    missing). Computed once on integer codes: the text columns of a national table are
+    never sorted or joined."""
+
+    values: np.ndarray
+    codes: pd.Index
+    years: np.ndarray
+    indicators: list[str]
+
+    def rows(self, codes: Sequence[str]) -> np.ndarray:
+        """Each code's position (an all-missing row for a code without values)."""
+        found = self.codes.get_indexer(pd.Index(list(codes), dtype=object))
+        return np.where(found < 0, len(self.codes), found)
+
+    def padded(self) -> np.ndarray:
+        """``values`` with one more, all-missing wijk at the end (for :meth:`rows`)."""
+        blank = np.full((1, *self.values.shape[1:]), np.nan)
+        return np.concatenate([self.values, blank])
+
+
+def value_cube(table: pd.DataFrame, indicators: Sequence[str], jaar: int | None = None
+               ) -> Cube:
+    """The :class:`Cube` of ``indicators`` (of ``jaar`` only, when given). Where two sources
+    give a wijk, year and indicator, the first with a value counts."""
+    indicators = list(dict.fromkeys(indicators))
+    jaren, indeling = table["jaar"].to_numpy(), table["indeling"].to_numpy()
+    mask = (jaren == indeling) & (table["niveau"] == "wijk").to_numpy()
+    mask &= table["indicator"].isin(indicators).to_numpy() & table["waarde"].notna().to_numpy()
+    if jaar is not None:
+        mask &= jaren == jaar
+    # Text is taken after the mask: turning a national column into Python strings is slow.
+    code, codes = pd.factorize(table["gebiedscode"][mask].to_numpy(dtype=object))
+    ind = pd.Index(indicators).get_indexer(table["indicator"][mask].to_numpy(dtype=object))
+    years = np.unique(jaren[mask])
+    year = np.searchsorted(years, jaren[mask])
+    values = np.full((len(codes), len(years), len(indicators)), np.nan)
+    keys = pd.DataFrame({"c": code, "y": year, "i": ind})
+    first = ~keys.duplicated().to_numpy()
+    values[code[first], year[first], ind[first]] = table["waarde"].to_numpy()[mask][first]
+    return Cube(values, pd.Index(codes.astype(str), dtype=object), years, indicators)
 
 
 def peer_year(table: pd.DataFrame, gemeente: str) -> int | None:
     """The latest year in which wijken of ``gemeente`` and of another gemeente have an
     address density; None when there is none."""
-    rows = _own_rows(table, [DENSITY]).dropna(subset=["waarde"])
-    own = rows["gebiedscode"].str[2:6] == gemeente[2:6]
-    both = set(rows.loc[own, "jaar"]) & set(rows.loc[~own, "jaar"])
-    return int(max(both)) if both else None
+    cube = value_cube(table, [DENSITY])
+    has = ~np.isnan(cube.values[:, :, 0])
+    own = (pd.Series(cube.codes, dtype=object).str[2:6] == gemeente[2:6]).to_numpy()
+    both = has[own].any(axis=0) & has[~own].any(axis=0)
+    return int(cube.years[both].max()) if both.any() else None
 
 
 def wijk_features(table: pd.DataFrame, jaar: int) -> pd.DataFrame:
     """One row per wijk of ``jaar`` (every gemeente), one column per feature."""
-    rows = _own_rows(table, [f.indicator for f in FEATURES])
-    rows = rows[rows["jaar"] == jaar]
-    wide = rows.pivot(index="gebiedscode", columns="indicator", values="waarde")
-    return wide.reindex(columns=[f.indicator for f in FEATURES]).astype("float64")
+    cube = value_cube(table, [f.indicator for f in FEATURES], jaar)
+    data = cube.values[:, 0, :] if len(cube.years) else np.empty((0, len(FEATURES)))
+    frame = pd.DataFrame(data, index=pd.Index(cube.codes, name="gebiedscode"),
+                         columns=cube.indicators)
+    return frame.sort_index()
 
 
 def _names(table: pd.DataFrame, niveau: str) -> dict[str, str]:
-    """The latest name of every area of ``niveau``."""
-    rows = table.loc[table["niveau"] == niveau, ["gebiedscode", "jaar", "gebiedsnaam"]]
-    rows = rows.dropna(subset=["gebiedsnaam"]).drop_duplicates(["gebiedscode", "jaar"])
-    rows = rows.sort_values("jaar", kind="stable").drop_duplicates("gebiedscode", keep="last")
-    return dict(zip(rows["gebiedscode"].astype(str), rows["gebiedsnaam"].astype(str),
-                    strict=True))
+    """The latest name of every area of ``niveau`` (on integer codes: a national table's
+    text is not sorted)."""
+    mask = ((table["niveau"] == niveau) & table["gebiedsnaam"].notna()).to_numpy()
+    code, codes = pd.factorize(table["gebiedscode"][mask].to_numpy(dtype=object))
+    jaar = table["jaar"].to_numpy()[mask]
+    order = np.lexsort((jaar, code))
+    last = order[np.r_[code[order][1:] != code[order][:-1], True]] if len(order) else order
+    names = table["gebiedsnaam"][mask].to_numpy(dtype=object)[last]
+    return {str(c): str(n) for c, n in zip(codes[code[last]], names, strict=True)}
 
 
 def gemeente_peers(table: pd.DataFrame, kompas: Kompas, gemeente: str, k: int = K
@@ -315,8 +353,9 @@ def gemeente_peers(table: pd.DataFrame, kompas: Kompas, gemeente: str, k: int = 
     """The peers table (:data:`PEER_COLUMNS`) of every wijk of ``gemeente`` in the table:
     a row per peer, or one row without a peer and with the reason. Features the kompas
     scores are left out. Returns the table and the year of the features."""
-    wijken = sorted({str(c) for c in table.loc[table["niveau"] == "wijk", "gebiedscode"]
-                     if str(c)[2:6] == gemeente[2:6]})
+    codes = pd.Series(table.loc[table["niveau"] == "wijk", "gebiedscode"].unique(),
+                      dtype=object).astype(str)
+    wijken = sorted(codes[codes.str[2:6] == gemeente[2:6]])
     wijknamen, gemeentenamen = _names(table, "wijk"), _names(table, "gemeente")
     jaar = peer_year(table, gemeente)
     if jaar is None:
@@ -345,26 +384,41 @@ def positions(table: pd.DataFrame, peers: pd.DataFrame, indicators: Sequence[str
     have a value then (met_cijfer), how many of those the wijk is higher than (hoger_dan),
     lower than (lager_dan) or equal to (gelijk_aan, to six decimals), and their median.
     Values on each area's own indeling."""
-    pairs = peers.dropna(subset=["vergelijkbare_wijk"])[["wijk", "vergelijkbare_wijk"]]
-    values = _own_rows(table, indicators).dropna(subset=["waarde"])
-    values = values[["gebiedscode", "jaar", "indicator", "waarde"]]
-    own = values[values["gebiedscode"].isin(set(peers["wijk"]))].rename(
-        columns={"gebiedscode": "wijk"})
-    theirs = pairs.merge(values.rename(columns={"gebiedscode": "vergelijkbare_wijk",
-                                                "waarde": "peer"}), on="vergelijkbare_wijk")
-    both = own.merge(theirs, on=["wijk", "jaar", "indicator"])
-    mine, peer = both["waarde"].round(6), both["peer"].round(6)
-    both = both.assign(hoger_dan=(mine > peer).astype(int), lager_dan=(mine < peer).astype(int),
-                       gelijk_aan=(mine == peer).astype(int))
+    cube = value_cube(table, indicators)
+    values = cube.padded()
+    wijken = pd.unique(peers["wijk"].astype(object))
+    pairs = peers.dropna(subset=["vergelijkbare_wijk"])
+    where = pd.Index(wijken).get_indexer(pairs["wijk"].astype(object))
+    column = pairs.groupby("wijk", sort=False).cumcount().to_numpy()
+    k = int(column.max()) + 1 if len(column) else 0
+    index = np.full((len(wijken), k), len(cube.codes))  # the all-missing row
+    index[where, column] = cube.rows(pairs["vergelijkbare_wijk"])
+    own = values[cube.rows(wijken)]  # wijken x years x indicators
+    theirs = values[index]  # wijken x peers x years x indicators
+    present = ~np.isnan(theirs)
+    mine, peer = np.round(own, 6)[:, None], np.round(theirs, 6)
+    with np.errstate(invalid="ignore"):
+        counts = {"met_cijfer": present.sum(axis=1),
+                  "hoger_dan": (present & (mine > peer)).sum(axis=1),
+                  "lager_dan": (present & (mine < peer)).sum(axis=1),
+                  "gelijk_aan": (present & (mine == peer)).sum(axis=1)}
+    # The median of the peers with a value: sorted, missing values last, the middle one
+    # (or the mean of the middle two) of the n present.
+    median = np.full(own.shape, np.nan)
+    if k:
+        ordered = np.sort(theirs, axis=1)
+        n = counts["met_cijfer"]
+        low = np.take_along_axis(ordered, np.maximum((n - 1) // 2, 0)[:, None], axis=1)
+        high = np.take_along_axis(ordered, np.minimum(n // 2, k - 1)[:, None], axis=1)
+        median = np.where(n > 0, (low[:, 0] + high[:, 0]) / 2, np.nan)
+    w, y, i = np.nonzero(~np.isnan(own))
+    out = pd.DataFrame({"wijk": wijken[w], "indicator": np.asarray(cube.indicators,
+                                                                   dtype=object)[i],
+                        "jaar": cube.years[y].astype("int64"), "waarde": own[w, y, i],
+                        **{name: count[w, y, i].astype("int64")
+                           for name, count in counts.items()},
+                        "mediaan": median[w, y, i]})
     keys = ["wijk", "indicator", "jaar"]
-    summary = both.groupby(keys).agg(met_cijfer=("peer", "size"), hoger_dan=("hoger_dan", "sum"),
-                                     lager_dan=("lager_dan", "sum"),
-                                     gelijk_aan=("gelijk_aan", "sum"),
-                                     mediaan=("peer", "median")).reset_index()
-    out = own.merge(summary, on=keys, how="left")
-    for column in ("met_cijfer", "hoger_dan", "lager_dan", "gelijk_aan"):
-        out[column] = out[column].fillna(0).astype("int64")
-    out["jaar"] = out["jaar"].astype("int64")
     return out[POSITION_COLUMNS].sort_values(keys, kind="stable").reset_index(drop=True)
 
 
