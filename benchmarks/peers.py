@@ -16,9 +16,10 @@ The figure is the ratio peers / read (medians of ``--repeat`` turns). The genera
 densities lie between 0 and 400 per km², so every wijk is in stedelijkheid class 5: one
 class and one tree of all 3,500 wijken, the largest search there can be. Run:
 
-    python benchmarks/peers.py --years 8 --repeat 3
+    python benchmarks/peers.py --years 8 --repeat 3 [--work MAP]
 
-and record the printed table in docs/benchmarks.md.
+(with ``--work`` a folder that already holds the generated build is used as it is) and
+record the printed table in docs/benchmarks.md.
 """
 
 from __future__ import annotations
@@ -71,15 +72,17 @@ def main() -> None:
     args = parser.parse_args()
     work = args.work or Path(tempfile.mkdtemp(prefix="wijkkompas-peers-"))
     data = work / "data"
-    start = time.perf_counter()
-    generate(data / "raw", args.years, GEMEENTEN)
-    print(f"generated {args.years} years in {time.perf_counter() - start:.1f} s", flush=True)
-    from wijkkompas.indicatoren.stage import run_build
-
-    start = time.perf_counter()
-    run_build(data, say=lambda _: None)
-    print(f"built in {time.perf_counter() - start:.1f} s", flush=True)
     table = data / "processed" / "indicatoren.parquet"
+    if not table.is_file():  # a --work folder of an earlier run is used as it is
+        start = time.perf_counter()
+        generate(data / "raw", args.years, GEMEENTEN)
+        print(f"generated {args.years} years in {time.perf_counter() - start:.1f} s",
+              flush=True)
+        from wijkkompas.indicatoren.stage import run_build
+
+        start = time.perf_counter()
+        run_build(data, say=lambda _: None)
+        print(f"built in {time.perf_counter() - start:.1f} s", flush=True)
     runs: dict[str, list[Run]] = {"read": [], "peers": []}
     load_before = os.getloadavg()
     for _ in range(args.repeat):
