@@ -90,3 +90,36 @@ def test_run_fetch_with_the_setting(settings, tmp_path, cbs_server):
     assert "BU01530000" not in codes
     manifest = json.loads((raw / "manifest.json").read_text())
     assert manifest["cbs"]["85984NED"]["landelijk"] is True
+
+
+def test_national_rows_give_every_wijk_its_peers_from_the_rest_of_the_country(tmp_path):
+    import pandas as pd
+
+    from tests.fixtures.gemeenten import national_kwb_table
+    from wijkkompas.cli import main
+    from wijkkompas.storage import read_manifest, write_manifest
+
+    server = CbsServer([national_kwb_table()], page_size=100).start()
+    try:
+        settings = Settings(cbs_url=server.url, timeout=1.0, retries=0, backoff=0.0)
+        raw = tmp_path / "data" / "raw"
+        source = TableSource(filters=national_filter("GM0141"), manifest={"landelijk": True})
+        result = fetch_table(TableRef(2024, "85984NED", "test"), "GM0141", raw, settings,
+                             None, source=source)
+    finally:
+        server.stop()
+    manifest = read_manifest(raw)
+    manifest["cbs"]["85984NED"] = result.manifest_entry
+    write_manifest(raw, manifest)
+    # Other gemeenten's buurten are not fetched.
+    assert "BU01530000" not in _codes(raw) and "BU01410000" in _codes(raw)
+    assert main(["build", "--data-dir", str(tmp_path / "data")]) == 0
+    peers = pd.read_parquet(tmp_path / "data" / "processed" / "vergelijkbare_wijken.parquet")
+    assert sorted(peers["wijk"].unique()) == ["WK014100", "WK014101", "WK014102"]
+    assert (peers.groupby("wijk")["rang"].max() == 10).all()
+    assert set(peers["gemeentenaam"]) == {"Enschede", "Hengelo", "Deventer"}
+    assert (peers["kenmerken"] == "10 van 10").all() and (peers["jaar"] == 2024).all()
+    placed = pd.read_parquet(tmp_path / "data" / "processed"
+                             / "vergelijkbare_wijken_positie.parquet")
+    assert set(placed["indicator"]) == {"bijstand_per_1000"}
+    assert (placed["met_cijfer"] == 10).all()
