@@ -34,8 +34,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from build_national import GEMEENTEN, generate  # noqa: E402
-from measure import Run, fresh, median_of  # noqa: E402
+from build_national import GEMEENTEN, generate, timed  # noqa: E402
+from measure import Run, median_of  # noqa: E402
 
 READ = """
 import sys
@@ -84,24 +84,32 @@ def main() -> None:
         run_build(data, say=lambda _: None)
         print(f"built in {time.perf_counter() - start:.1f} s", flush=True)
     runs: dict[str, list[Run]] = {"read": [], "peers": []}
+    cpu: dict[str, list[float]] = {"read": [], "peers": []}
     load_before = os.getloadavg()
     for _ in range(args.repeat):
-        runs["read"].append(fresh(READ, str(table)))
-        runs["peers"].append(fresh(PEERS, str(table)))
+        for name, code in (("read", READ), ("peers", PEERS)):
+            run, seconds = timed(code, str(table))
+            runs[name].append(run)
+            cpu[name].append(seconds)
     load_after = os.getloadavg()
+    cpu_read, cpu_peers = statistics.median(cpu["read"]), statistics.median(cpu["peers"])
     read, peers = median_of(runs["read"]), median_of(runs["peers"])
     wijken, with_peers, pairs, placed, _ = peers.output.split()
     inner = statistics.median(float(r.output.split()[-1]) for r in runs["peers"])
     print(f"turns: read {', '.join(f'{r.seconds:.2f}' for r in runs['read'])} s; peers "
-          f"{', '.join(f'{r.seconds:.2f}' for r in runs['peers'])} s")
+          f"{', '.join(f'{r.seconds:.2f}' for r in runs['peers'])} s; processor time: read "
+          f"{', '.join(f'{c:.2f}' for c in cpu['read'])} s; peers "
+          f"{', '.join(f'{c:.2f}' for c in cpu['peers'])} s")
     print(f"load average {load_before[0]:.1f} at the start, {load_after[0]:.1f} at the end; "
           f"{os.cpu_count()} cores; Python {platform.python_version()}")
     print("| years | indicator rows | wijken | with peers | peer rows | position rows | read "
-          "| read + peers | ratio | peers alone (in the process) | peak read | peak peers |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+          "| read + peers | ratio | ratio, processor time | peers alone (in the process) "
+          "| peak read | peak peers |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     print(f"| {args.years} | {int(read.output):,} | {int(wijken):,} | {int(with_peers):,} | "
           f"{int(pairs):,} | {int(placed):,} | {read.seconds:.2f} s | {peers.seconds:.2f} s | "
-          f"{peers.seconds / read.seconds:.2f}x | {inner:.2f} s | {read.peak_mib:.0f} MiB | "
+          f"{peers.seconds / read.seconds:.2f}x | {cpu_peers / cpu_read:.2f}x | {inner:.2f} s | "
+          f"{read.peak_mib:.0f} MiB | "
           f"{peers.peak_mib:.0f} MiB |")
 
 
