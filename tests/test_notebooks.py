@@ -204,6 +204,10 @@ def test_03_wijkprofiel(updated, tmp_path):
         profile.loc[empty, "thema"], profile.loc[empty, "indicator"], strict=True)]
     assert all(r[3] for r in missing_rows)  # every one with its reason
     _assert_specific(book, profile, empty)
+    # Almelo alone in the data folder: the section says why there are no peers.
+    assert _cell_text(book, "peers_view(gegevens").strip() == (
+        "Geen vergelijkbare wijken: geen wijken van andere gemeenten met "
+        "omgevingsadressendichtheid in hetzelfde jaar (importeer of haal andere gemeenten op).")
     explanation = _cell_text(book, "def leesbaar")
     assert "Werk en inkomen, 2015: score " in explanation
     assert "Themascore Werk en inkomen" in explanation and "lager is beter" in explanation

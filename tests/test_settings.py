@@ -105,7 +105,7 @@ def test_bad_fetch_limits(tmp_path, monkeypatch, env, line):
                    "gemeente, gemeenten, grenzen_jaren, herindeling_gewichten, import, indeling, "
                    "jaren, kompas, locatieserver_url, lokaal, max_mb, max_paginas, "
                    "pdok_historisch_pad, pdok_pad, pdok_url, politie_url, retries, timeout, "
-                   "wachttijd, zorglocaties"),
+                   "vergelijk_landelijk, wachttijd, zorglocaties"),
 ])
 def test_config_schema_gives_one_line_per_problem(tmp_path, text, line):
     config = tmp_path / "wijkkompas.toml"

@@ -147,6 +147,9 @@ def _fetch_options(parser: _Parser) -> None:
         help="jaren, bijvoorbeeld 2017-2024 of 2021,2023 (standaard uit de config)")
     add("--refresh", action="store_true",
         help="haal opnieuw op en meld wat er sinds de vorige versie veranderde")
+    add("--landelijk", action="store_true",
+        help="haal ook de wijken van heel Nederland op (in hetzelfde verzoek per tabel), "
+             "voor de vergelijkbare wijken (instelling vergelijk_landelijk)")
 
 
 def build_parser() -> _Parser:
@@ -326,8 +329,11 @@ def _fetch(args: argparse.Namespace, settings: Settings) -> None:
 
     years = parse_years(args.jaren or settings.jaren)
     raw = args.data_dir / "raw"
-    print(f"Ophalen voor {', '.join(settings.gemeenten)}, jaren {years[0]}-{years[-1]}, "
-          f"naar {raw}")
+    if args.landelijk:
+        settings = replace(settings, vergelijk_landelijk=True)
+    national = " (met de wijken van heel Nederland)" if settings.vergelijk_landelijk else ""
+    print(f"Ophalen voor {', '.join(settings.gemeenten)}{national}, jaren "
+          f"{years[0]}-{years[-1]}, naar {raw}")
     run_fetch(raw, settings, settings.gemeenten, years, refresh=args.refresh)
 
 

@@ -74,6 +74,16 @@ class ProcessedPaths:
     def build_info(self) -> Path:
         return self.folder / "bouwinfo.json"
 
+    @property
+    def peers(self) -> Path:
+        """The vergelijkbare wijken (``kompas/peers.py``); beside it the same as CSV."""
+        return self.folder / "vergelijkbare_wijken.parquet"
+
+    @property
+    def peer_positions(self) -> Path:
+        """Where each wijk stands among its vergelijkbare wijken, per indicator and year."""
+        return self.folder / "vergelijkbare_wijken_positie.parquet"
+
     def kompas_table(self, name: str, kind: str) -> Path:
         """``kompas_scores.parquet`` and the like: one of :data:`KOMPAS_TABLES`."""
         return self.folder / f"{name}.{kind}"

@@ -69,6 +69,9 @@ class Settings:
     #: Limits per fetch (one CBS table, one PDOK layer): pages and megabytes received.
     max_paginas: int = 10000
     max_mb: float = 2000.0
+    #: Also fetch the wijk (and gemeente) rows of the whole country, in the same request
+    #: per KWB table, for the vergelijkbare wijken (``fetch --landelijk``).
+    vergelijk_landelijk: bool = False
     lokaal: Path | None = None
     kompas: Path | None = None
     zorglocaties: Path | None = None
@@ -110,6 +113,7 @@ class ConfigSchema(Schema):
     wachttijd: Annotated[float, Field(ge=0)] | None = None
     max_paginas: Annotated[int, Field(gt=0)] | None = None
     max_mb: Annotated[float, Field(gt=0)] | None = None
+    vergelijk_landelijk: bool | None = None
     lokaal: Annotated[str, Field(min_length=1)] | None = None
     kompas: Annotated[str, Field(min_length=1)] | None = None
     zorglocaties: Annotated[str, Field(min_length=1)] | None = None
@@ -131,6 +135,7 @@ _ENV_KEYS = {
     "WIJKKOMPAS_WACHTTIJD": "wachttijd",
     "WIJKKOMPAS_MAX_PAGINAS": "max_paginas",
     "WIJKKOMPAS_MAX_MB": "max_mb",
+    "WIJKKOMPAS_VERGELIJK_LANDELIJK": "vergelijk_landelijk",
 }
 
 

@@ -216,9 +216,21 @@ def gemeente_filter(gemeente: str, national: bool = False) -> str:
     return " or ".join(parts)
 
 
+def national_filter(gemeente: str) -> str:
+    """The filter of :func:`gemeente_filter` (the gemeenten, their wijken and buurten, and
+    Nederland) and also every gemeente and wijk of the country: the rows the vergelijkbare
+    wijken are found among (``vergelijk_landelijk``), still one request per table."""
+    return (f"{gemeente_filter(gemeente, national=True)} or substringof('GM',{REGION_KEY}) "
+            f"or substringof('WK',{REGION_KEY})")
+
+
 def is_cached(entry: dict[str, Any] | None, raw_dir: Path, gemeente: str,
-              folder: str = "cbs") -> bool:
+              folder: str = "cbs", landelijk: bool = False) -> bool:
+    """The cache holds the table for ``gemeente`` (with the rows of the whole country when
+    ``landelijk`` asks for them) and its files are whole."""
     if not entry or entry.get("gemeente") != gemeente:
+        return False
+    if landelijk and not entry.get("landelijk"):
         return False
     return files_intact(raw_dir / folder / entry["table_id"], entry.get("files", {}))
 
@@ -297,7 +309,8 @@ def fetch_table(
     back, so that the table and its entry are stored together.
     """
     source = source or TableSource()
-    if not refresh and is_cached(previous, raw_dir, gemeente, source.folder):
+    if not refresh and is_cached(previous, raw_dir, gemeente, source.folder,
+                                 bool(source.manifest.get("landelijk"))):
         assert previous is not None
         rows = previous["files"][DATASET]["rows"]
         return FetchResult(ref, "actueel", rows, previous)

@@ -17,7 +17,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from wijkkompas.errors import WijkkompasError
-from wijkkompas.fetch.cbs import FetchResult, TableRef, fetch_table, find_tables
+from wijkkompas.fetch.cbs import (
+    FetchResult,
+    TableRef,
+    TableSource,
+    fetch_table,
+    find_tables,
+    national_filter,
+)
 from wijkkompas.fetch.cbs import is_cached as table_cached
 from wijkkompas.fetch.kaart_import import GEO_SUFFIXES
 from wijkkompas.fetch.pdok import LAYERS, SOURCE_NAME, GeoResult, fetch_boundaries
@@ -102,6 +109,9 @@ def run_fetch(
     if missing:
         refs.update({ref.jaar: ref for ref in find_tables(missing, settings)})
 
+    # The wijken of the whole country too (vergelijkbare wijken), in the same request.
+    national = (TableSource(filters=national_filter(gemeente), manifest={"landelijk": True})
+                if settings.vergelijk_landelijk else None)
     per_year = set(parse_years(settings.grenzen_jaren))
     imported = imported_boundary_years(manifest)
     historisch = bool(settings.pdok_historisch_pad.strip("/ "))
@@ -121,7 +131,7 @@ def run_fetch(
             ref = refs[year]
             result = fetch_table(ref, gemeente, raw_dir, settings,
                                  manifest["cbs"].get(ref.table_id), refresh=refresh,
-                                 store=store("cbs", ref.table_id))
+                                 store=store("cbs", ref.table_id), source=national)
             report.tables.append(result)
             done.append(f"CBS {year}")
             say(report.lines()[-1])

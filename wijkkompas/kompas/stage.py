@@ -24,6 +24,7 @@ import pandas as pd
 from wijkkompas.errors import WijkkompasError
 from wijkkompas.indicatoren.stage import BuildResult, run_build
 from wijkkompas.kompas.definition import ALMELO, for_gemeente, load_kompas, record
+from wijkkompas.kompas.peers import gemeente_peers, positions, write_peers
 from wijkkompas.kompas.scores import KompasResult, score
 from wijkkompas.processed import KOMPAS_TABLES, ProcessedPaths
 from wijkkompas.storage import (
@@ -127,7 +128,31 @@ def run_kompas(data_dir: Path, kompas_path: Path | None = None,
         _tagged([(c, r.sensitivity) for c, r in results]))
     for path in write_scores(combined, out_dir):
         say(f"geschreven: {path}")
+    for path in _write_peers(table, results, out_dir, say):
+        say(f"geschreven: {path}")
     return results[0][1]
+
+
+def _write_peers(table: pd.DataFrame, results: list[tuple[str, KompasResult]],
+                 out_dir: Path, say: Callable[[str], None]) -> list[Path]:
+    """The vergelijkbare wijken of every scored gemeente and their positions per scored
+    indicator (kompas/peers.py), one table of each for all gemeenten."""
+    found, placed = [], []
+    for code, result in results:
+        peers_of, jaar = gemeente_peers(table, result.kompas, code)
+        scored = [name for name, ind in result.kompas.indicators.items() if ind.scored]
+        found.append(peers_of)
+        placed.append(positions(table, peers_of, scored))
+        named = peers_of.dropna(subset=["vergelijkbare_wijk"])
+        if len(named):
+            say(f"Vergelijkbare wijken ({code}, kenmerken van {jaar}): "
+                f"{named['wijk'].nunique()} van {peers_of['wijk'].nunique()} wijken, uit "
+                f"{named['gemeente'].nunique()} andere gemeenten.")
+        else:
+            reason = peers_of["reden"].iloc[0] if len(peers_of) else "geen wijken"
+            say(f"Geen vergelijkbare wijken voor {code}: {reason}.")
+    return write_peers(pd.concat(found, ignore_index=True), pd.concat(placed, ignore_index=True),
+                       out_dir)
 
 
 def build_and_score(data_dir: Path, local_path: Path | None = None,

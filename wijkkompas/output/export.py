@@ -31,6 +31,7 @@ from wijkkompas.kompas.results import Processed
 from wijkkompas.output.kompas_content import kompas_content
 from wijkkompas.output.kompas_svg import kompas_svg
 from wijkkompas.output.maps import area_data, interactive_map, theme_reasons
+from wijkkompas.output.peers_section import peers_section
 from wijkkompas.output.profile import profile_table, without_figures
 from wijkkompas.storage import write_files_atomic
 from wijkkompas.web.leaflet import PDOK_TILES, asset, map_parts, template
@@ -201,6 +202,7 @@ def wijk_page(processed: Processed, wijk: str, jaar: int | None = None,
     if len(specific):
         sections.append({"title": "Gebied-specifieke indicatoren", "id": "gebied-specifiek",
                          "table": _table(page_profile(specific, jaar))})
+    sections.append(peers_section(processed, wijk, jaar))
     if empty.any():
         missing = profile[empty][["thema", "indicator", "reden"]].rename(
             columns={"thema": "Thema", "indicator": "Indicator", "reden": "Waarom geen cijfer"})

@@ -1,0 +1,449 @@
+"""Vergelijkbare wijken: for every wijk of a gemeente the k most similar wijken of other
+gemeenten, and where the wijk stands among them per scored indicator.
+
+Similar means: of the same kind, never doing equally well. The features describe the kind
+of wijk (address density, size, age structure, households, tenure: :data:`FEATURES`), never
+an indicator the gemeente's kompas scores. Wijken are compared within their stedelijkheid
+class (CBS's classes of the omgevingsadressendichtheid, :data:`CLASS_BOUNDS`); a class with
+fewer than k candidates is widened by the neighbouring classes, one step each side at a
+time. Distances are Euclidean on standardised, weighted features; the neighbour search is
+scipy's ``cKDTree``. The method in Dutch, with a worked example: docs/methode.md,
+"Vergelijkbare wijken".
+
+Everything here works on the indicator table the build wrote (rows of the wijken of every
+gemeente in the data folder) and on plain frames, so that a national run (about 3,500
+wijken) takes one call of :func:`find_peers` (benchmarks/peers.py).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy.spatial import cKDTree
+
+from wijkkompas.kompas.definition import Kompas
+from wijkkompas.processed import ProcessedPaths, rebuild_on_error
+from wijkkompas.storage import write_table
+
+
+@dataclass(frozen=True)
+class Feature:
+    """One feature: an indicator of the table, the group it belongs to (each group weighs
+    the same, shared by its features) and whether it is compared on a log scale."""
+
+    indicator: str
+    group: str
+    log: bool = False
+
+
+#: What describes the kind of wijk. The five age shares sum to 100, so one (45-64) is left
+#: out; the share of rented dwellings is 100 minus the share of owner-occupied ones.
+FEATURES: tuple[Feature, ...] = (
+    Feature("adressendichtheid", "dichtheid", log=True),
+    Feature("inwoners", "omvang", log=True),
+    Feature("aandeel_0_14", "leeftijd"),
+    Feature("aandeel_15_24", "leeftijd"),
+    Feature("aandeel_25_44", "leeftijd"),
+    Feature("aandeel_65plus", "leeftijd"),
+    Feature("aandeel_eenpersoonshh", "huishoudens"),
+    Feature("aandeel_hh_met_kinderen", "huishoudens"),
+    Feature("gem_hh_grootte", "huishoudens"),
+    Feature("aandeel_koopwoningen", "woningen"),
+    Feature("aandeel_corporatiewoningen", "woningen"),
+)
+DENSITY = "adressendichtheid"
+#: CBS's stedelijkheid: class 1 from 2,500 addresses per km², 2 from 1,500, 3 from 1,000,
+#: 4 from 500, 5 below 500.
+CLASS_BOUNDS = (2500.0, 1500.0, 1000.0, 500.0)
+CLASSES = (1, 2, 3, 4, 5)
+K = 10
+#: A feature is used when at least this share of the wijken of the year has it.
+MIN_POOL_SHARE = 0.5
+#: A wijk gets peers when it has at least this share of the used features (and always its
+#: address density, which gives its class).
+MIN_OWN_SHARE = 2 / 3
+
+PEER_COLUMNS = ["wijk", "wijknaam", "vergelijkbare_wijk", "naam", "gemeente", "gemeentenaam",
+                "afstand", "rang", "jaar", "klasse", "klassen", "kenmerken", "reden"]
+POSITION_COLUMNS = ["wijk", "indicator", "jaar", "waarde", "met_cijfer", "hoger_dan",
+                    "lager_dan", "gelijk_aan", "mediaan"]
+
+
+def stedelijkheid(density: pd.Series) -> pd.Series:
+    """CBS's stedelijkheid class (1 zeer sterk stedelijk ... 5 niet stedelijk) of each
+    omgevingsadressendichtheid; missing where the density is missing."""
+    values = pd.to_numeric(density, errors="coerce").astype("float64")
+    klasse = pd.Series(5.0, index=values.index)
+    for number, bound in zip(range(4, 0, -1), reversed(CLASS_BOUNDS), strict=True):
+        klasse[values >= bound] = float(number)
+    return klasse.where(values.notna()).astype("Int64")
+
+
+def _gemeente(codes: pd.Index | pd.Series) -> np.ndarray:
+    """The gemeente of each wijk code (WK0141xx -> GM0141)."""
+    return ("GM" + pd.Series(np.asarray(codes, dtype=object)).str[2:6]).to_numpy(dtype=object)
+
+
+@dataclass
+class PeerResult:
+    """Peers (one row per wijk and peer: wijk, vergelijkbare_wijk, gemeente, afstand, rang)
+    and per asked wijk its class, the classes searched, the features it was compared on and,
+    where it got fewer than k peers or none, why (columns wijk, klasse, klassen, kenmerken,
+    reden)."""
+
+    peers: pd.DataFrame
+    wijken: pd.DataFrame
+    used: list[str]
+
+
+def _widened(klasse: int, available: dict[int, int], k: int) -> tuple[list[int], str]:
+    """The classes searched for a wijk of ``klasse``: its own, and while they hold fewer
+    than ``k`` candidates the neighbouring classes one step further each side."""
+    chosen = [klasse]
+    step = 0
+    while sum(available.get(c, 0) for c in chosen) < k and step < len(CLASSES):
+        step += 1
+        chosen += [c for c in (klasse - step, klasse + step) if c in CLASSES]
+    chosen = sorted(set(chosen))
+    return chosen, (str(chosen[0]) if len(chosen) == 1 else f"{chosen[0]}-{chosen[-1]}")
+
+
+def find_peers(features: pd.DataFrame, targets: Iterable[str], k: int = K,
+               leave_out: Iterable[str] = ()) -> PeerResult:
+    """The ``k`` nearest wijken of other gemeenten for each of ``targets``.
+
+    ``features``: one row per wijk (index: wijk code), one column per indicator of
+    :data:`FEATURES` (raw values, missing as NaN); every row is a candidate. ``leave_out``:
+    features not to use (the indicators the kompas scores). A feature that fewer than half
+    of the wijken have is not used for anyone. Candidates need every used feature; a wijk
+    asked for is compared on the features it has (at least two thirds, always the address
+    density), its distance scaled up to the full weight. Ties go to the lower code.
+    """
+    targets = list(dict.fromkeys(targets))
+    leave = set(leave_out)
+    present = [f for f in FEATURES if f.indicator in features.columns
+               and f.indicator not in leave]
+    values = features[[f.indicator for f in present]].apply(pd.to_numeric, errors="coerce")
+    values = values.astype("float64")
+    used = [f for f in present
+            if len(values) and values[f.indicator].notna().mean() >= MIN_POOL_SHARE]
+    if DENSITY not in {f.indicator for f in used}:
+        reason = "geen omgevingsadressendichtheid van genoeg wijken: geen stedelijkheidsklasse"
+        return PeerResult(_empty_peers(), _no_peers(targets, reason), [])
+    columns = [f.indicator for f in used]
+    x = values[columns].copy()
+    for f in used:
+        if f.log:
+            x[f.indicator] = np.log10(1 + x[f.indicator].clip(lower=0))
+    spread = x.std(ddof=0)
+    flat = [c for c in columns if not spread[c] > 0]  # one value for all: says nothing
+    columns = [c for c in columns if c not in flat]
+    used = [f for f in used if f.indicator in columns]
+    groups = pd.Series([f.group for f in used]).value_counts()
+    weights = np.array([1.0 / groups[f.group] for f in used])
+    scaled = (x[columns] - x[columns].mean()) / spread[columns] * np.sqrt(weights)
+
+    klasse = stedelijkheid(values[DENSITY]).to_numpy(dtype="float64", na_value=np.nan)
+    gemeente = _gemeente(values.index)
+    matrix = scaled.to_numpy()
+    present_matrix = ~np.isnan(matrix)
+    complete = present_matrix.all(axis=1) & ~np.isnan(klasse)
+    pool = Pool(matrix[complete], klasse[complete].astype(int), gemeente[complete],
+                values.index.to_numpy(dtype=object)[complete])
+    counts: dict[tuple[str, int], int] = {}
+    class_total: dict[int, int] = {}
+    for own, number in zip(pool.gemeente, pool.klasse, strict=True):
+        counts[own, int(number)] = counts.get((own, int(number)), 0) + 1
+        class_total[int(number)] = class_total.get(int(number), 0) + 1
+
+    need = max(1, math.ceil(MIN_OWN_SHARE * len(columns)))
+    position = {code: i for i, code in enumerate(values.index)}
+    plans: dict[tuple[tuple[int, ...], tuple[bool, ...]], list[int]] = {}
+    rows = []
+    for code in targets:
+        row: dict[str, object] = {"wijk": code, "klasse": pd.NA, "klassen": "",
+                                  "kenmerken": "", "reden": ""}
+        rows.append(row)
+        at = position.get(code)
+        if at is None:
+            row["reden"] = "geen kenmerken van deze wijk in dit jaar"
+            continue
+        has = present_matrix[at]
+        found = int(has.sum())
+        row["kenmerken"] = f"{found} van {len(columns)}"
+        if np.isnan(klasse[at]):
+            row["reden"] = "omgevingsadressendichtheid ontbreekt: geen stedelijkheidsklasse"
+            continue
+        if found < need:
+            row["reden"] = f"te weinig kenmerken ({found} van {len(columns)}, nodig {need})"
+            continue
+        own = gemeente[at]
+        available = {c: n - counts.get((own, c), 0) for c, n in class_total.items()}
+        chosen, label = _widened(int(klasse[at]), available, k)
+        row["klasse"], row["klassen"] = int(klasse[at]), label
+        if sum(available.get(c, 0) for c in chosen) < k:
+            row["reden"] = (f"minder dan {k} wijken van andere gemeenten met alle kenmerken "
+                            "in alle klassen")
+        plans.setdefault((tuple(chosen), tuple(bool(b) for b in has)), []).append(at)
+
+    scales = {mask: _scale(np.asarray(mask), scaled.columns) for _, mask in plans}
+    found_peers = [_search(pool, classes, np.asarray(mask), matrix[ats], gemeente[ats],
+                           values.index.to_numpy(dtype=object)[ats], k, scales[mask])
+                   for (classes, mask), ats in plans.items()]
+    peers = pd.concat(found_peers, ignore_index=True) if found_peers else _empty_peers()
+    order = {code: i for i, code in enumerate(targets)}
+    peers = peers.sort_values(["wijk", "rang"], key=lambda s: s.map(order)
+                              if s.name == "wijk" else s, kind="stable").reset_index(drop=True)
+    wijken = pd.DataFrame(rows, columns=["wijk", "klasse", "klassen", "kenmerken", "reden"])
+    wijken["klasse"] = wijken["klasse"].astype("Int64")
+    return PeerResult(peers, wijken, columns)
+
+
+@dataclass
+class Pool:
+    """The candidates: wijken with every used feature and a class (rows of ``x``)."""
+
+    x: np.ndarray
+    klasse: np.ndarray
+    gemeente: np.ndarray
+    codes: np.ndarray
+
+
+def _search(pool: Pool, classes: Sequence[int], mask: np.ndarray, query: np.ndarray,
+            gemeente: np.ndarray, codes: np.ndarray, k: int, scale: float) -> pd.DataFrame:
+    """The peers of the wijken ``codes`` (rows ``query``, all of the same searched classes
+    and features present) in one tree over the candidates of those classes, on those
+    features. ``scale`` makes a distance on fewer features comparable (``_scale``)."""
+    inside = np.isin(pool.klasse, classes)
+    candidates = pool.x[inside][:, mask]
+    cand_codes, cand_gemeente = pool.codes[inside], pool.gemeente[inside]
+    if not len(candidates):
+        return _empty_peers()
+    tree = cKDTree(candidates)
+    own_max = max(int((cand_gemeente == g).sum()) for g in set(gemeente))
+    # Enough to keep k after leaving out the wijk's own gemeente, and a few more so that
+    # ties at the k-th place are settled by code, not by the tree.
+    ask = min(len(candidates), k + own_max + 5)
+    dist, index = tree.query(query[:, mask], k=ask)
+    dist = np.asarray(dist, dtype="float64").reshape(len(codes), -1) * scale
+    index = np.asarray(index).reshape(len(codes), -1)
+    # Leave out the wijk's own gemeente; order by distance (to 9 decimals), then by code.
+    dist[cand_gemeente[index] == gemeente[:, None]] = np.inf
+    rank = np.argsort(np.argsort(cand_codes.astype(str), kind="stable"), kind="stable")
+    order = np.lexsort((rank[index], np.round(dist, 9)), axis=-1)[:, :k]
+    dist = np.take_along_axis(dist, order, axis=-1)
+    index = np.take_along_axis(index, order, axis=-1)
+    kept = np.isfinite(dist)
+    peer = cand_codes[index][kept]
+    return pd.DataFrame({"wijk": np.repeat(codes, kept.sum(axis=1)),
+                         "vergelijkbare_wijk": peer, "afstand": dist[kept],
+                         "gemeente": _gemeente(peer),
+                         "rang": np.cumsum(kept, axis=1)[kept]})
+
+
+def _scale(mask: np.ndarray, columns: pd.Index) -> float:
+    """sqrt(total weight / weight present): a distance on some features made comparable
+    with one on all. Every group weighs 1, shared by its features."""
+    groups = {f.indicator: f.group for f in FEATURES}
+    sizes = pd.Series([groups[c] for c in columns]).value_counts()
+    weight = np.array([1.0 / sizes[groups[c]] for c in columns])
+    return float(np.sqrt(weight.sum() / weight[mask].sum()))
+
+
+def _empty_peers() -> pd.DataFrame:
+    return pd.DataFrame({"wijk": pd.Series(dtype=object),
+                         "vergelijkbare_wijk": pd.Series(dtype=object),
+                         "afstand": pd.Series(dtype="float64"),
+                         "gemeente": pd.Series(dtype=object),
+                         "rang": pd.Series(dtype="int64")})
+
+
+def _no_peers(targets: list[str], reason: str) -> pd.DataFrame:
+    frame = pd.DataFrame({"wijk": targets, "klasse": pd.Series([pd.NA] * len(targets),
+                                                               dtype="Int64"),
+                          "klassen": "", "kenmerken": "", "reden": reason})
+    return frame
+
+
+# --- from the indicator table ------------------------------------------------------------
+
+@dataclass
+class Cube:
+    """Wijk values on their own indeling (as published or summed from their buurten): one
+    value per wijk, year and indicator in ``values`` (wijken x years x indicators, NaN where
+    missing). Computed once on integer codes: the text columns of a national table are
+    never sorted or joined."""
+
+    values: np.ndarray
+    codes: pd.Index
+    years: np.ndarray
+    indicators: list[str]
+
+    def rows(self, codes: Sequence[str]) -> np.ndarray:
+        """Each code's position (an all-missing row for a code without values)."""
+        found = self.codes.get_indexer(pd.Index(list(codes), dtype=object))
+        return np.where(found < 0, len(self.codes), found)
+
+    def padded(self) -> np.ndarray:
+        """``values`` with one more, all-missing wijk at the end (for :meth:`rows`)."""
+        blank = np.full((1, *self.values.shape[1:]), np.nan)
+        return np.concatenate([self.values, blank])
+
+
+def value_cube(table: pd.DataFrame, indicators: Sequence[str], jaar: int | None = None
+               ) -> Cube:
+    """The :class:`Cube` of ``indicators`` (of ``jaar`` only, when given). Where two sources
+    give a wijk, year and indicator, the first with a value counts."""
+    indicators = list(dict.fromkeys(indicators))
+    jaren, indeling = table["jaar"].to_numpy(), table["indeling"].to_numpy()
+    mask = (jaren == indeling) & (table["niveau"] == "wijk").to_numpy()
+    mask &= table["indicator"].isin(indicators).to_numpy() & table["waarde"].notna().to_numpy()
+    if jaar is not None:
+        mask &= jaren == jaar
+    # Text is taken after the mask: turning a national column into Python strings is slow.
+    code, codes = pd.factorize(table["gebiedscode"][mask].to_numpy(dtype=object))
+    ind = pd.Index(indicators).get_indexer(table["indicator"][mask].to_numpy(dtype=object))
+    years = np.unique(jaren[mask])
+    year = np.searchsorted(years, jaren[mask])
+    values = np.full((len(codes), len(years), len(indicators)), np.nan)
+    keys = pd.DataFrame({"c": code, "y": year, "i": ind})
+    first = ~keys.duplicated().to_numpy()
+    values[code[first], year[first], ind[first]] = table["waarde"].to_numpy()[mask][first]
+    return Cube(values, pd.Index(codes.astype(str), dtype=object), years, indicators)
+
+
+def peer_year(table: pd.DataFrame, gemeente: str) -> int | None:
+    """The latest year in which wijken of ``gemeente`` and of another gemeente have an
+    address density; None when there is none."""
+    cube = value_cube(table, [DENSITY])
+    has = ~np.isnan(cube.values[:, :, 0])
+    own = (pd.Series(cube.codes, dtype=object).str[2:6] == gemeente[2:6]).to_numpy()
+    both = has[own].any(axis=0) & has[~own].any(axis=0)
+    return int(cube.years[both].max()) if both.any() else None
+
+
+def wijk_features(table: pd.DataFrame, jaar: int) -> pd.DataFrame:
+    """One row per wijk of ``jaar`` (every gemeente), one column per feature."""
+    cube = value_cube(table, [f.indicator for f in FEATURES], jaar)
+    data = cube.values[:, 0, :] if len(cube.years) else np.empty((0, len(FEATURES)))
+    frame = pd.DataFrame(data, index=pd.Index(cube.codes, name="gebiedscode"),
+                         columns=cube.indicators)
+    return frame.sort_index()
+
+
+def _names(table: pd.DataFrame, niveau: str) -> dict[str, str]:
+    """The latest name of every area of ``niveau`` (on integer codes: a national table's
+    text is not sorted)."""
+    mask = ((table["niveau"] == niveau) & table["gebiedsnaam"].notna()).to_numpy()
+    code, codes = pd.factorize(table["gebiedscode"][mask].to_numpy(dtype=object))
+    jaar = table["jaar"].to_numpy()[mask]
+    order = np.lexsort((jaar, code))
+    last = order[np.r_[code[order][1:] != code[order][:-1], True]] if len(order) else order
+    names = table["gebiedsnaam"][mask].to_numpy(dtype=object)[last]
+    return {str(c): str(n) for c, n in zip(codes[code[last]], names, strict=True)}
+
+
+def gemeente_peers(table: pd.DataFrame, kompas: Kompas, gemeente: str, k: int = K
+                   ) -> tuple[pd.DataFrame, int | None]:
+    """The peers table (:data:`PEER_COLUMNS`) of every wijk of ``gemeente`` in the table:
+    a row per peer, or one row without a peer and with the reason. Features the kompas
+    scores are left out. Returns the table and the year of the features."""
+    codes = pd.Series(table.loc[table["niveau"] == "wijk", "gebiedscode"].unique(),
+                      dtype=object).astype(str)
+    wijken = sorted(codes[codes.str[2:6] == gemeente[2:6]])
+    wijknamen, gemeentenamen = _names(table, "wijk"), _names(table, "gemeente")
+    jaar = peer_year(table, gemeente)
+    if jaar is None:
+        result = PeerResult(_empty_peers(), _no_peers(
+            wijken, "geen wijken van andere gemeenten met omgevingsadressendichtheid in "
+                    "hetzelfde jaar (importeer of haal andere gemeenten op)"), [])
+    else:
+        scored = {name for name, ind in kompas.indicators.items() if ind.scored}
+        result = find_peers(wijk_features(table, jaar), wijken, k, leave_out=scored)
+    peers = result.wijken.merge(result.peers, on="wijk", how="left")
+    peers["jaar"] = jaar
+    peers["wijknaam"] = peers["wijk"].map(wijknamen)
+    peers["naam"] = peers["vergelijkbare_wijk"].map(wijknamen)
+    gemeente = peers["gemeente"].astype(object)
+    named = gemeente.map(gemeentenamen)
+    peers["gemeentenaam"] = named.where(named.notna(), gemeente)
+    peers["rang"] = peers["rang"].astype("Int64")
+    peers["jaar"] = peers["jaar"].astype("Int64")
+    peers["afstand"] = peers["afstand"].astype("float64").round(4)
+    return peers[PEER_COLUMNS].reset_index(drop=True), jaar
+
+
+def positions(table: pd.DataFrame, peers: pd.DataFrame, indicators: Sequence[str]
+              ) -> pd.DataFrame:
+    """Per wijk, indicator and year in which the wijk has a value: how many of its peers
+    have a value then (met_cijfer), how many of those the wijk is higher than (hoger_dan),
+    lower than (lager_dan) or equal to (gelijk_aan, to six decimals), and their median.
+    Values on each area's own indeling."""
+    cube = value_cube(table, indicators)
+    values = cube.padded()
+    wijken = pd.unique(peers["wijk"].astype(object))
+    pairs = peers.dropna(subset=["vergelijkbare_wijk"])
+    where = pd.Index(wijken).get_indexer(pairs["wijk"].astype(object))
+    column = pairs.groupby("wijk", sort=False).cumcount().to_numpy()
+    k = int(column.max()) + 1 if len(column) else 0
+    index = np.full((len(wijken), k), len(cube.codes))  # the all-missing row
+    index[where, column] = cube.rows(pairs["vergelijkbare_wijk"])
+    own = values[cube.rows(wijken)]  # wijken x years x indicators
+    theirs = values[index]  # wijken x peers x years x indicators
+    present = ~np.isnan(theirs)
+    mine, peer = np.round(own, 6)[:, None], np.round(theirs, 6)
+    with np.errstate(invalid="ignore"):
+        counts = {"met_cijfer": present.sum(axis=1),
+                  "hoger_dan": (present & (mine > peer)).sum(axis=1),
+                  "lager_dan": (present & (mine < peer)).sum(axis=1),
+                  "gelijk_aan": (present & (mine == peer)).sum(axis=1)}
+    # The median of the peers with a value: sorted, missing values last, the middle one
+    # (or the mean of the middle two) of the n present.
+    median = np.full(own.shape, np.nan)
+    if k:
+        ordered = np.sort(theirs, axis=1)
+        n = counts["met_cijfer"]
+        low = np.take_along_axis(ordered, np.maximum((n - 1) // 2, 0)[:, None], axis=1)
+        high = np.take_along_axis(ordered, np.minimum(n // 2, k - 1)[:, None], axis=1)
+        median = np.where(n > 0, (low[:, 0] + high[:, 0]) / 2, np.nan)
+    w, y, i = np.nonzero(~np.isnan(own))
+    out = pd.DataFrame({"wijk": wijken[w], "indicator": np.asarray(cube.indicators,
+                                                                   dtype=object)[i],
+                        "jaar": cube.years[y].astype("int64"), "waarde": own[w, y, i],
+                        **{name: count[w, y, i].astype("int64")
+                           for name, count in counts.items()},
+                        "mediaan": median[w, y, i]})
+    keys = ["wijk", "indicator", "jaar"]
+    return out[POSITION_COLUMNS].sort_values(keys, kind="stable").reset_index(drop=True)
+
+
+def read_peers(paths: ProcessedPaths, gemeente: str) -> tuple[pd.DataFrame, pd.DataFrame] | None:
+    """The peers and positions the build wrote for the wijken of ``gemeente``; None when
+    the build wrote none (an older build)."""
+    if not paths.peers.is_file() or not paths.peer_positions.is_file():
+        return None
+    frames = []
+    for path in (paths.peers, paths.peer_positions):
+        with rebuild_on_error(path):
+            frame = pd.read_parquet(path)
+            if "wijk" not in frame.columns:
+                raise KeyError("kolom wijk ontbreekt")
+        frames.append(frame[frame["wijk"].astype(str).str[2:6] == gemeente[2:6]]
+                      .reset_index(drop=True))
+    return frames[0], frames[1]
+
+
+def write_peers(peers: pd.DataFrame, placed: pd.DataFrame, out_dir: Path) -> list[Path]:
+    """Both tables into ``out_dir`` as Parquet and CSV, each atomically."""
+    paths = ProcessedPaths(out_dir)
+    written = []
+    for frame, path in ((peers, paths.peers), (placed, paths.peer_positions)):
+        csv = path.with_suffix(".csv")
+        write_table(frame, path, csv)
+        written += [path, csv]
+    return written
