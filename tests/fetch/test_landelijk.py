@@ -97,7 +97,7 @@ def test_national_rows_give_every_wijk_its_peers_from_the_rest_of_the_country(tm
 
     from tests.fixtures.gemeenten import national_kwb_table
     from wijkkompas.cli import main
-    from wijkkompas.storage import read_manifest, write_manifest
+    from wijkkompas.manifest import read_manifest, write_manifest
 
     server = CbsServer([national_kwb_table()], page_size=100).start()
     try:
