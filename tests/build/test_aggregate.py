@@ -68,6 +68,7 @@ def test_expected_parts_counts_buurten_per_wijk_and_wijken_per_gemeente():
         ("GM0999", 2020, "WK", 2), ("GM0999", 2021, "WK", 1),
         ("WK099901", 2020, "BU", 3), ("WK099901", 2021, "BU", 1), ("WK099902", 2020, "BU", 1)]
     assert all(isinstance(n, int) for n in got["verwacht"])
+    assert list(got.index) == list(range(5))  # one table, numbered afresh
 
 
 def test_counts_are_summed_and_every_column_of_the_sum_is_set():
@@ -407,6 +408,11 @@ def test_positions_of_a_categorical_column_are_those_of_its_text():
     got = _positions(column)
     assert {k: v.tolist() for k, v in got.items()} == {
         "gemeente": [3], "wijk": [0, 2], "buurt": [1, 4, 5]}
+    # The last category unused, and only the first used: the counts still reach every
+    # category.
+    last = _positions(pd.Series(["land", "land"], dtype=pd.CategoricalDtype(
+        ["land", "gemeente", "wijk", "buurt"])))
+    assert {k: v.tolist() for k, v in last.items()} == {"land": [0, 1]}
     plain_ = _positions(pd.Series(values, dtype=object))
     assert {k: v.tolist() for k, v in plain_.items()} == {
         "wijk": [0, 2], "buurt": [1, 4, 5], "gemeente": [3]}
