@@ -23,6 +23,7 @@ import ast
 import json
 import os
 import resource
+import shlex
 import shutil
 import signal
 import socket
@@ -77,9 +78,84 @@ EQUIVALENTS = ROOT / "tools" / "mutation_equivalents.toml"
 
 
 def test_command(target: Target) -> str:
-    """The command cosmic-ray runs against each mutant of ``target``."""
+    """The whole fast selection of ``target``, as one shell command."""
     return (f"{sys.executable} -m pytest -x -q -p no:cacheprovider --noconftest "
             f"{target.tests}")
+
+
+def mutant_command(name: str, work: Path) -> str:
+    """The command cosmic-ray runs against each mutant of target ``name``: the tests of the
+    fast selection that run the mutated lines (see ``run_mutant``)."""
+    return (f"{sys.executable} tools/mutation.py --mutant {name} --kaart "
+            f"{work / f'{name}-tests.json'}")
+
+
+def test_map(work: Path, repo: Path, name: str) -> Path:
+    """Which tests of the fast selection run each line of the module (coverage.py with the
+    test function as context), with the module as it is, in ``work/<name>-tests.json``."""
+    from coverage import CoverageData
+
+    target = TARGETS[name]
+    path = work / f"{name}-tests.json"
+    data_file = work / f"{name}.coverage"
+    rc = work / f"{name}.coveragerc"
+    rc.write_text(f"[run]\ndynamic_context = test_function\ninclude = {target.module}\n"
+                  f"data_file = {data_file}\n", encoding="utf-8")
+    command = (f"{sys.executable} -m coverage run --rcfile={rc} -m pytest -q -p no:cacheprovider "
+               f"--noconftest {target.tests}")
+    done = subprocess.run(command, shell=True, cwd=repo, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"fout: de snelle tests van {name} slagen niet:\n{done.stdout[-2000:]}")
+    data = CoverageData(basename=str(data_file))
+    data.read()
+    measured = [f for f in data.measured_files() if f.endswith(target.module)]
+    files = [t for t in shlex.split(target.tests) if t.endswith(".py")]
+    by_module = {f.removesuffix(".py").replace("/", "."): f for f in files}
+    lines: dict[str, list[str]] = {}
+    for line, contexts in (data.contexts_by_lineno(measured[0]) if measured else {}).items():
+        nodes = set()
+        for context in contexts:
+            found = [m for m in by_module if context.startswith(m + ".")]
+            # Lines run while importing or in a fixture have no test function: all tests.
+            nodes.add(f"{by_module[found[0]]}::{context[len(found[0]) + 1:].replace('.', '::')}"
+                      if found else "")
+        lines[str(line)] = sorted(nodes)
+    options = [t for t in shlex.split(target.tests) if not t.endswith(".py")]
+    path.write_text(json.dumps({"module": target.module, "tests": target.tests,
+                                "options": options,
+                                "original": (repo / target.module).read_text(encoding="utf-8"),
+                                "lines": lines}, indent=1), encoding="utf-8")
+    return path
+
+
+def run_mutant(kaart: Path) -> int:
+    """Run, in the current folder (a copy with one mutant applied), the tests of the fast
+    selection that run the changed lines; all of them when a changed line runs at import
+    or in a fixture, or no test runs it. A test that does not run a line cannot see a change
+    there (the path up to it is the same), so this kills exactly what the whole selection
+    kills, apart from state shared between tests. Returns pytest's exit code."""
+    import difflib
+
+    plan = json.loads(kaart.read_text(encoding="utf-8"))
+    now = Path(plan["module"]).read_text(encoding="utf-8").splitlines()
+    before = plan["original"].splitlines()
+    changed = set()
+    for tag, i1, i2, _, _ in difflib.SequenceMatcher(a=before, b=now,
+                                                     autojunk=False).get_opcodes():
+        if tag != "equal":
+            changed.update(range(i1 + 1, max(i2, i1 + 1) + 1))
+    nodes: set[str] = set()
+    for line in changed:
+        tests = plan["lines"].get(str(line))
+        if not tests or "" in tests:
+            nodes = set()
+            break
+        nodes.update(tests)
+    if not changed or not nodes:
+        return subprocess.run(f"{sys.executable} -m pytest -x -q -p no:cacheprovider "
+                              f"--noconftest {plan['tests']}", shell=True).returncode
+    return subprocess.run([sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider",
+                           "--noconftest", *plan["options"], *sorted(nodes)]).returncode
 
 
 def copy_checkout(work: Path, folder: str = "repo") -> Path:
@@ -114,7 +190,7 @@ def write_config(work: Path, name: str, target: Target, timeout: float,
                  workers: list[str] | None = None) -> Path:
     """The cosmic-ray configuration of one target; with ``workers`` (URLs of cosmic-ray
     http-workers) the mutants are spread over them, else run one by one."""
-    command = test_command(target)
+    command = mutant_command(name, work)
     distributor = ('name = "http"\n\n[cosmic-ray.distributor.http]\n'
                    f"worker-urls = {json.dumps(workers)}\n\n" if workers
                    else 'name = "local"\n\n')
@@ -315,6 +391,7 @@ def stop_workers(processes: list[subprocess.Popen]) -> None:
 def run_target(work: Path, repo: Path, name: str, minutes: float, timeout: float,
                workers: int = 1) -> dict:
     target = TARGETS[name]
+    test_map(work, repo, name)
     config = write_config(work, name, target, timeout)
     session = work / f"{name}.sqlite"
     if not session.exists():
@@ -424,6 +501,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="zoveel mutanten tegelijk (elk in een eigen kopie; standaard 1)")
     parser.add_argument("--werkmap", type=Path, default=None,
                         help="map voor de kopie en de sessies (om door te gaan)")
+    parser.add_argument("--mutant", metavar="DOEL", help=argparse.SUPPRESS)
+    parser.add_argument("--kaart", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--dekking", action="store_true",
                         help="meet per doel welk deel van de regels de snelle tests raken")
     parser.add_argument("--samenvatting", action="store_true",
@@ -433,6 +512,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="test alleen de overlevers van een eerdere sessie (--werkmap) "
                         "opnieuw, met de tests van nu")
     args = parser.parse_args(argv)
+    if args.mutant:  # run by cosmic-ray for one mutant (see mutant_command)
+        return run_mutant(args.kaart)
     unknown = [name for name in args.doelen if name not in TARGETS]
     if unknown:
         parser.error(f"onbekend doel {', '.join(unknown)}; kies uit {', '.join(TARGETS)}")
