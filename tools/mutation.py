@@ -44,8 +44,8 @@ class Target:
 
 
 #: Without hypothesis's pytest plugin where no test of a selection uses it: loading it costs
-#: about 0.9 s of processor time per mutant.
-NO_HYPOTHESIS = "-p no:hypothesispytest"
+#: about 0.9 s of processor time per mutant. anyio's plugin is never used by these tests.
+NO_HYPOTHESIS = "-p no:hypothesispytest -p no:anyio"
 
 #: THE PLACE FOR PATHS. The method core and the fast tests that guard it: unit tests on
 #: small hand-made tables only (no real data, no browser, no notebook), run without the
@@ -60,11 +60,11 @@ TARGETS = {
     "aggregate": Target("wijkkompas/build/aggregate.py",
                         f"{NO_HYPOTHESIS} tests/build/test_aggregate.py"),
     "harmonise": Target("wijkkompas/build/harmonise.py",
-                        "tests/build/test_herindeling.py -k 'not almelo and not cli and not "
-                        "profile'"),
+                        "-p no:anyio tests/build/test_herindeling.py -k 'not almelo and not cli "
+                        "and not profile'"),
     "suppression": Target("wijkkompas/vlekkenkaart/suppression.py",
-                          "tests/vlekkenkaart/test_privacy.py -k 'by_hand or small_tree or outside "
-                          "or refused or brute_force_reads'"),
+                          "-p no:anyio tests/vlekkenkaart/test_privacy.py -k 'by_hand or "
+                          "small_tree or outside or refused or brute_force_reads'"),
     "vlekken": Target("wijkkompas/vlekkenkaart/vlekken.py",
                       f"{NO_HYPOTHESIS} tests/vlekkenkaart/test_vlekken.py"),
     "inwoners": Target("wijkkompas/build/inwoners.py",
@@ -284,12 +284,22 @@ def equivalents(name: str) -> list[dict[str, str]]:
     return tomllib.loads(EQUIVALENTS.read_text(encoding="utf-8")).get(name, [])
 
 
-def claim_of(claims: list[dict[str, str]], text: str, operator: str) -> dict[str, str] | None:
-    """The claim that covers a mutant by ``operator`` on the source line ``text``, if any."""
+def claim_of(claims: list[dict[str, str]], text: str, operator: str,
+             new: str = "") -> dict[str, str] | None:
+    """The claim that covers a mutant by ``operator`` on the source line ``text`` (``new``:
+    the line as the mutant has it), if any. A claim with ``nieuw`` covers only the mutants
+    whose new line holds that text (``+ 2``, not ``+ 0``)."""
     for claim in claims:
-        if claim["regel"] in text and operator.endswith(claim["operator"]):
+        if (claim["regel"] in text and operator.endswith(claim["operator"])
+                and claim.get("nieuw", "") in new):
             return claim
     return None
+
+
+def _new_line(diff: str) -> str:
+    """The first added line of a mutant's diff."""
+    return next((line[1:].strip() for line in diff.splitlines()
+                 if line.startswith("+") and not line.startswith("+++")), "")
 
 
 def summary(session: Path, name: str | None = None) -> dict[str, object]:
@@ -313,10 +323,11 @@ def summary(session: Path, name: str | None = None) -> dict[str, object]:
                 mutation = item.mutations[0]
                 line = mutation.start_pos[0]
                 text = lines[line - 1].strip() if 0 < line <= len(lines) else ""
-                claim = claim_of(claims, text, mutation.operator_name)
+                claim = claim_of(claims, text, mutation.operator_name, _new_line(result.diff))
                 counts["gelijkwaardig"] += claim is not None
                 survivors.append({"regel": line, "operator": mutation.operator_name,
-                                  "tekst": text, "reden": claim["reden"] if claim else None,
+                                  "tekst": text, "nieuw": _new_line(result.diff),
+                                  "reden": claim["reden"] if claim else None,
                                   "wijziging": result.diff})
             elif result.output == "Filtered operator":
                 counts["weggelaten"] += 1
@@ -479,12 +490,11 @@ def report(name: str, result: dict, run: dict | None) -> None:
         why = (f"gelijkwaardig: {survivor['reden']}" if survivor["reden"]
                else "NIET VERKLAARD")
         print(f"  overleefd: regel {survivor['regel']} ({survivor['operator']}): "
-              f"{survivor['tekst']}\n      {why}")
+              f"{survivor['tekst']}\n      wordt: {survivor['nieuw']}\n      {why}")
     if not result["nog te doen"]:
-        used = {(s["tekst"], s["operator"]) for s in result["overlevers"]}
+        used = {(s["tekst"], s["operator"], s["nieuw"]) for s in result["overlevers"]}
         for claim in equivalents(name):
-            if not any(claim["regel"] in text and operator.endswith(claim["operator"])
-                       for text, operator in used):
+            if not any(claim_of([claim], text, operator, new) for text, operator, new in used):
                 print(f"  verklaring zonder overlever (gedood of verouderd): "
                       f"{claim['regel']} ({claim['operator']})")
 
