@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import math
 import re
 from pathlib import Path
@@ -22,6 +23,7 @@ from wijkkompas.kompas.scores import (
     explain,
     score,
     select_rows,
+    sensitivity,
 )
 
 KOMPAS = """
@@ -926,3 +928,24 @@ def test_change_against_the_base_year_with_scores_before_it(tmp_path):
     assert _theme(result, "WK099903", 2019).verandering_basisjaar == pytest.approx(-step)
     assert _theme(result, "WK099903", 2020).verandering_basisjaar == 0
     assert _theme(result, "WK099903", 2021).verandering_basisjaar == pytest.approx(step)
+
+
+def test_the_draws_start_from_the_documented_seed():
+    text = (Path(__file__).parents[2] / "docs" / "methode.md").read_text(encoding="utf-8")
+    found = re.search(r"de toevalsgenerator begint altijd bij\s+startgetal (\d+)", text)
+    assert found, "docs/methode.md noemt het startgetal van de gevoeligheid niet meer"
+    assert inspect.signature(sensitivity).parameters["seed"].default == int(found.group(1))
+
+
+def test_sensitivity_ranks_are_equal_to_nine_decimals(tmp_path):
+    # One indicator: a wijk's weighted theme score is its score, whatever the weights.
+    # WK099901 and WK099902 differ by 4e-10 (equal to 9 decimals: one rank), WK099903 is
+    # 2e-9 higher (not equal to 9 decimals: a rank of its own, the best).
+    kompas = _kompas(tmp_path)
+    scores = {"WK099901": 100.0, "WK099902": 100.0 + 4e-10, "WK099903": 100.0 + 2e-9}
+    scored = pd.DataFrame({"gebiedscode": list(scores), "niveau": "wijk", "jaar": 2020,
+                           "thema": "a", "indicator": "x", "score": list(scores.values())})
+    out = sensitivity(scored, kompas).set_index("gebiedscode")
+    assert out["rang"].to_dict() == {"WK099901": 2, "WK099902": 2, "WK099903": 1}
+    assert out["rang_min"].to_dict() == out["rang_max"].to_dict() == out["rang"].to_dict()
+    assert set(out["wijken"]) == {3}
