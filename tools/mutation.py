@@ -255,6 +255,36 @@ def skip_annotations(session: Path, module: Path) -> int:
     return skipped
 
 
+#: The result cosmic-ray gets for a mutant left out of a random sample (see take_sample).
+SAMPLE = "Buiten de steekproef"
+
+
+def take_sample(session: Path, size: int, seed: int) -> int:
+    """Leave all but a random ``size`` of the pending mutants out (marked skipped, as
+    ``SAMPLE``); how many were left out. The sample is drawn with ``random.Random(seed)``
+    from the pending mutants sorted by id, so the same session and seed draw the same."""
+    import random
+
+    from cosmic_ray.work_db import WorkDB, use_db
+    from cosmic_ray.work_item import WorkerOutcome, WorkResult
+
+    with use_db(str(session), WorkDB.Mode.open) as db:
+        pending = sorted(item.job_id for item in db.pending_work_items)
+        keep = set(random.Random(seed).sample(pending, min(size, len(pending))))
+        out = [job for job in pending if job not in keep]
+        for job in out:
+            db.set_result(job, WorkResult(output=SAMPLE, worker_outcome=WorkerOutcome.SKIPPED))
+    return len(out)
+
+
+def drop_sample(session: Path) -> None:
+    """Put the mutants left out of a sample back among the pending ones (a whole run)."""
+    import sqlite3
+
+    with sqlite3.connect(session) as db:
+        db.execute("DELETE FROM work_results WHERE output = ?", (SAMPLE,))
+
+
 def _run(args: list[str], cwd: Path, limit: float | None = None) -> bool:
     """Run a command in its own process group; False when it hit ``limit`` seconds."""
     process = subprocess.Popen(args, cwd=cwd, start_new_session=True)
@@ -312,7 +342,7 @@ def summary(session: Path, name: str | None = None) -> dict[str, object]:
         else []
     claims = equivalents(name) if name else []
     counts = {"gedood": 0, "overleefd": 0, "ongeldig": 0, "weggelaten": 0,
-              "in annotatie": 0, "nog te doen": 0, "gelijkwaardig": 0}
+              "in annotatie": 0, "buiten steekproef": 0, "nog te doen": 0, "gelijkwaardig": 0}
     survivors = []
     with use_db(str(session), WorkDB.Mode.open) as db:
         for item, result in db.completed_work_items:
@@ -333,6 +363,8 @@ def summary(session: Path, name: str | None = None) -> dict[str, object]:
                 counts["weggelaten"] += 1
             elif result.output == ANNOTATION:
                 counts["in annotatie"] += 1
+            elif result.output == SAMPLE:
+                counts["buiten steekproef"] += 1
             else:
                 counts["ongeldig"] += 1
         counts["nog te doen"] = db.num_work_items - db.num_results
@@ -400,7 +432,7 @@ def stop_workers(processes: list[subprocess.Popen]) -> None:
 
 
 def run_target(work: Path, repo: Path, name: str, minutes: float, timeout: float,
-               workers: int = 1) -> dict:
+               workers: int = 1, sample: int | None = None, seed: int = 28) -> dict:
     target = TARGETS[name]
     test_map(work, repo, name)
     config = write_config(work, name, target, timeout)
@@ -410,6 +442,10 @@ def run_target(work: Path, repo: Path, name: str, minutes: float, timeout: float
         _run(["cr-filter-operators", str(session), str(config)], repo)
         skip_annotations(session, repo / target.module)
         _run(["cosmic-ray", "baseline", str(config)], repo, limit=600)
+    if sample is None:
+        drop_sample(session)
+    elif not summary(session)["buiten steekproef"]:
+        take_sample(session, sample, seed)
     before = summary(session, name)
     started, cpu = time.monotonic(), _children_cpu()
     processes, urls = start_workers(work, workers) if workers > 1 else ([], None)
@@ -483,6 +519,7 @@ def report(name: str, result: dict, run: dict | None) -> None:
     print(f"{name}: {result['gedood']} gedood, {result['overleefd']} overleefd (waarvan "
           f"{result['gelijkwaardig']} gelijkwaardig verklaard), {result['ongeldig']} ongeldig, "
           f"{result['weggelaten']} weggelaten, {result['in annotatie']} in een annotatie, "
+          f"{result['buiten steekproef']} buiten de steekproef, "
           f"{result['nog te doen']} nog te doen{state}; gedood ruw: "
           f"{result['percentage_gedood']} %, van de niet-gelijkwaardige: "
           f"{result['percentage_gedood_niet_gelijkwaardig']} %")
@@ -511,6 +548,11 @@ def main(argv: list[str] | None = None) -> int:
                         help="zoveel mutanten tegelijk (elk in een eigen kopie; standaard 1)")
     parser.add_argument("--werkmap", type=Path, default=None,
                         help="map voor de kopie en de sessies (om door te gaan)")
+    parser.add_argument("--steekproef", type=int, default=None, metavar="N",
+                        help="draai alleen N willekeurig gekozen mutanten (zonder: alle, ook "
+                        "na een eerdere steekproef)")
+    parser.add_argument("--zaad", type=int, default=28,
+                        help="startgetal van de steekproef (standaard 28)")
     parser.add_argument("--mutant", metavar="DOEL", help=argparse.SUPPRESS)
     parser.add_argument("--kaart", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--dekking", action="store_true",
@@ -564,7 +606,8 @@ def main(argv: list[str] | None = None) -> int:
     if not where.startswith(str(repo)):
         raise SystemExit(f"fout: de kopie gebruikt {where}, niet {repo}")
     for name in args.doelen or list(TARGETS):
-        result = run_target(work, repo, name, args.minuten, args.timeout, args.werkers)
+        result = run_target(work, repo, name, args.minuten, args.timeout, args.werkers,
+                            args.steekproef, args.zaad)
         report(name, result, result)
     print(f"sessies en samenvattingen: {work}")
     return 0
