@@ -255,6 +255,9 @@ def skip_annotations(session: Path, module: Path) -> int:
     return skipped
 
 
+#: The output recorded for a survivor killed when retested with today's tests (--opnieuw).
+RETESTED = "Gedood bij --opnieuw, met de tests van nu"
+
 #: The result cosmic-ray gets for a mutant left out of a random sample (see take_sample).
 SAMPLE = "Buiten de steekproef"
 
@@ -480,19 +483,23 @@ def _children_cpu() -> float:
 
 
 def retest_survivors(work: Path, name: str, timeout: float) -> list[dict[str, object]]:
-    """Each surviving mutant of a session again, against the tests as they are now (after
-    tests were added for the survivors): killed or still surviving."""
+    """Each surviving mutant of a session again, against the whole fast selection as it is
+    now (after tests were added for the survivors): killed or still surviving. A mutant
+    killed now is recorded as killed in the session (output ``RETESTED``), so that the
+    summary counts what today's tests kill."""
     from cosmic_ray.work_db import WorkDB, use_db
-    from cosmic_ray.work_item import TestOutcome
+    from cosmic_ray.work_item import TestOutcome, WorkerOutcome, WorkResult
 
     target = TARGETS[name]
     repo = copy_checkout(work, "opnieuw")
-    with use_db(str(work / f"{name}.sqlite"), WorkDB.Mode.open) as db:
-        survivors = [item.mutations[0] for item, result in db.completed_work_items
+    session = str(work / f"{name}.sqlite")
+    with use_db(session, WorkDB.Mode.open) as db:
+        survivors = [(item.job_id, item.mutations[0], result.diff)
+                     for item, result in db.completed_work_items
                      if result.test_outcome == TestOutcome.SURVIVED]
     command = test_command(target)
     out = []
-    for mutation in survivors:
+    for job, mutation, diff in survivors:
         subprocess.run(["cosmic-ray", "apply", target.module, mutation.operator_name,
                         str(mutation.occurrence)], cwd=repo, check=True, capture_output=True)
         try:
@@ -503,6 +510,11 @@ def retest_survivors(work: Path, name: str, timeout: float) -> list[dict[str, ob
             killed = True  # cosmic-ray counts a mutant that hangs the tests as killed
         finally:
             shutil.copy2(ROOT / target.module, repo / target.module)
+        if killed:
+            with use_db(session, WorkDB.Mode.open) as db:
+                db.set_result(job, WorkResult(output=RETESTED, diff=diff,
+                                              test_outcome=TestOutcome.KILLED,
+                                              worker_outcome=WorkerOutcome.NORMAL))
         out.append({"regel": mutation.start_pos[0], "operator": mutation.operator_name,
                     "gedood": killed})
     return out

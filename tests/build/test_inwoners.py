@@ -238,3 +238,40 @@ def test_crime_rates_without_inhabitants_row_and_without_counts():
     empty = crime_rates(LONG, VERDICTS)
     assert empty.empty and list(empty.columns) == INTERNAL
     assert np.isnan(crime_rates(long, _verdicts())["waarde"]).all()
+
+
+def test_a_later_year_on_an_earlier_indeling_takes_the_carried_figure():
+    # 2024 on the indeling of 2022, not shown to be the same area: the figure of 2024
+    # carried onto the buurten of 2022 (55), not none.
+    code = "BU09990110"
+    long = _long(_row(code, 2024, 2024, "inwoners", 60),
+                 _row(code, 2024, 2022, "inwoners", 55, status="berekend", bron="omgerekend",
+                      dekking=0.92))
+    out = inhabitants(long, _verdicts(), _need((code, 2024, 2022)))
+    assert _found(out) == {(code, 2024, 2022): (
+        55.0, "omgerekend", 0.92,
+        f"niet aangetoond dat {code} in 2024 hetzelfde gebied is als in 2022 (geen grenzen "
+        "van 2024 en geen CBS-indelingscode 1 voor 2023-2024); omgerekend naar de buurten van "
+        "2022 naar oppervlakte")}
+
+
+def test_cbs_codes_only_from_rows_on_their_own_indeling():
+    # A carried row onto a later indeling (2024 on 2025) with a code 1 says nothing about
+    # BU09990105 in 2024 on its own indeling: 2023 is not shown to be the same area as 2024.
+    code = "BU09990105"
+    long = _long(_row(code, 2024, 2024, "inwoners", 100),
+                 _row(code, 2023, 2023, "inwoners", 90),
+                 _row(code, 2024, 2025, "inwoners", 80, status="berekend", wijziging=1,
+                      dekking=1.0))
+    out = inhabitants(long, _verdicts(), _need((code, 2023, 2024)))
+    assert _found(out)[(code, 2023, 2024)][0] is None
+
+
+def test_an_unknown_coverage_ranks_as_zero():
+    # Two computed figures, one with coverage 0 and one with none known: equal (0), so the
+    # source decides ("a" before "b").
+    code = "BU09990111"
+    rows = [_row(code, 2024, 2024, "inwoners", 1, status="berekend", bron="b", dekking=0.0),
+            _row(code, 2024, 2024, "inwoners", 2, status="berekend", bron="a")]
+    out = inhabitants(_long(*rows), _verdicts(), _need((code, 2024, 2024)))
+    assert _found(out)[(code, 2024, 2024)][:2] == (2.0, "a")
