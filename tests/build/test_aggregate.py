@@ -398,6 +398,11 @@ def test_publishes_every_parent_needs_the_wijk_of_every_buurt_and_the_gemeente_o
     # A gemeente (or a wijk) alone needs nothing above it here; the codes may be categories.
     assert publishes_every_parent(pd.Series(["GM0999"])) is True
     assert publishes_every_parent(pd.Series(["WK099901", "GM0999"], dtype="category")) is True
+    # Nederland's row (a CBS table has one) is no buurt or wijk: it needs no parent.
+    assert publishes_every_parent(pd.Series(["NL00", "GM0999", "WK099901", "BU09990101"])) \
+        is True
+    # No areas at all: nothing to complete.
+    assert publishes_every_parent(pd.Series([], dtype="str")) is True
 
 
 def test_positions_of_a_categorical_column_are_those_of_its_text():
