@@ -163,9 +163,23 @@ def test_02_maps(updated, tmp_path):
 
 def test_02_output_follows_data_dir(updated, tmp_path):
     data, _ = updated
-    _run("02_wijkkompas_kaarten.ipynb", tmp_path, data_dir=str(data), thema="werk_inkomen",
-         gemeente="GM0141")
-    assert (data / "processed" / "kaarten" / "werk_inkomen_2015_wijken.png").is_file()
+    out = data / "processed" / "kaarten"
+    before = {p.name for p in out.iterdir()} if out.exists() else set()
+    book = _run("02_wijkkompas_kaarten.ipynb", tmp_path, data_dir=str(data),
+                thema="werk_inkomen", gemeente="GM0141")
+    # Without uitvoer_dir the maps go to DATA_DIR/processed/kaarten, and the notebook says so.
+    assert f"Thema Werk en inkomen, jaar 2015; kaarten naar {out}" in _outputs(book)
+    made = {"werk_inkomen_2015_buurten.pdf", "werk_inkomen_2015_buurten.png",
+            "werk_inkomen_2015_wijken.pdf", "werk_inkomen_2015_wijken.png"}
+    assert {p.name for p in out.iterdir()} - before <= made <= {p.name for p in out.iterdir()}
+    for name in made:
+        magic = b"%PDF-" if name.endswith(".pdf") else b"\x89PNG\r\n\x1a\n"
+        assert (out / name).read_bytes().startswith(magic), name
+    # The wijk map is the map of this data: every class the wijken have, in its colour.
+    themes = pd.read_parquet(data / "processed" / "kompas_scores.parquet")
+    wijken = themes[(themes.niveau == "wijk") & (themes.jaar == 2015)
+                    & (themes.thema == "werk_inkomen") & (themes.deel == "totaal")]
+    assert {colour(k) for k in wijken.klasse} <= _colours(out / "werk_inkomen_2015_wijken.png")
 
 
 @pytest.mark.parametrize("name", ["02_wijkkompas_kaarten.ipynb", "04_vlekkenkaart.ipynb"])

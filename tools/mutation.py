@@ -23,6 +23,7 @@ import ast
 import json
 import os
 import resource
+import shlex
 import shutil
 import signal
 import socket
@@ -42,31 +43,119 @@ class Target:
     tests: str
 
 
-#: The method core and the fast tests that guard it: unit tests on small hand-made tables
-#: only (no real data, no browser, no notebook), run without the conftest files (they
-#: import the loopback servers and the geometry fixtures these tests do not use).
-#: Without hypothesis's pytest plugin where no test uses it: loading it costs about 0.9 s
-#: of processor time per mutant.
-NO_HYPOTHESIS = "-p no:hypothesispytest"
+#: Without hypothesis's pytest plugin where no test of a selection uses it: loading it costs
+#: about 0.9 s of processor time per mutant. anyio's plugin is never used by these tests.
+NO_HYPOTHESIS = "-p no:hypothesispytest -p no:anyio"
+
+#: THE PLACE FOR PATHS. The method core and the fast tests that guard it: unit tests on
+#: small hand-made tables only (no real data, no browser, no notebook), run without the
+#: conftest files (they import the loopback servers and the geometry fixtures these tests
+#: do not use). Each selection reaches at least 95 % of the lines of its module
+#: (``--dekking`` measures it). When modules or tests move, change them here only.
 TARGETS = {
+    "scores": Target("wijkkompas/kompas/scores.py",
+                     f"{NO_HYPOTHESIS} tests/kompas/test_scores.py"),
     "classes": Target("wijkkompas/kompas/classes.py",
                       f"{NO_HYPOTHESIS} tests/kompas/test_scores.py"),
-    "scores": Target("wijkkompas/kompas/scores.py", f"{NO_HYPOTHESIS} tests/kompas/test_scores.py"),
-    "suppression": Target("wijkkompas/vlekkenkaart/suppression.py",
-                          "tests/vlekkenkaart/test_privacy.py -k 'by_hand or small_tree or outside "
-                          "or refused or brute_force_reads'"),
     "aggregate": Target("wijkkompas/indicatoren/aggregate.py",
                         f"{NO_HYPOTHESIS} tests/indicatoren/test_aggregate.py"),
     "harmonise": Target("wijkkompas/indicatoren/harmonise.py",
-                        "tests/indicatoren/test_harmonise.py -k 'not almelo and not cli and not "
-                        "profile'"),
+                        "-p no:anyio tests/indicatoren/test_harmonise.py -k 'not almelo and "
+                        "not cli and not profile'"),
+    "suppression": Target("wijkkompas/vlekkenkaart/suppression.py",
+                          "-p no:anyio tests/vlekkenkaart/test_privacy.py -k 'by_hand or "
+                          "small_tree or outside or refused or brute_force_reads'"),
+    "vlekken": Target("wijkkompas/vlekkenkaart/vlekken.py",
+                      f"{NO_HYPOTHESIS} tests/vlekkenkaart/test_vlekken.py"),
+    "inwoners": Target("wijkkompas/indicatoren/inwoners.py",
+                       f"{NO_HYPOTHESIS} tests/indicatoren/test_inwoners.py"),
+    "veiligheid": Target("wijkkompas/indicatoren/veiligheid.py",
+                         f"{NO_HYPOTHESIS} tests/indicatoren/test_inwoners.py"),
 }
+
+#: The claimed equivalent mutants, with their reasons (see ``equivalents``).
+EQUIVALENTS = ROOT / "tools" / "mutation_equivalents.toml"
 
 
 def test_command(target: Target) -> str:
-    """The command cosmic-ray runs against each mutant of ``target``."""
+    """The whole fast selection of ``target``, as one shell command."""
     return (f"{sys.executable} -m pytest -x -q -p no:cacheprovider --noconftest "
             f"{target.tests}")
+
+
+def mutant_command(name: str, work: Path) -> str:
+    """The command cosmic-ray runs against each mutant of target ``name``: the tests of the
+    fast selection that run the mutated lines (see ``run_mutant``)."""
+    return (f"{sys.executable} tools/mutation.py --mutant {name} --kaart "
+            f"{work / f'{name}-tests.json'}")
+
+
+def test_map(work: Path, repo: Path, name: str) -> Path:
+    """Which tests of the fast selection run each line of the module (coverage.py with the
+    test function as context), with the module as it is, in ``work/<name>-tests.json``."""
+    from coverage import CoverageData
+
+    target = TARGETS[name]
+    path = work / f"{name}-tests.json"
+    data_file = work / f"{name}.coverage"
+    rc = work / f"{name}.coveragerc"
+    rc.write_text(f"[run]\ndynamic_context = test_function\ninclude = {target.module}\n"
+                  f"data_file = {data_file}\n", encoding="utf-8")
+    command = (f"{sys.executable} -m coverage run --rcfile={rc} -m pytest -q -p no:cacheprovider "
+               f"--noconftest {target.tests}")
+    done = subprocess.run(command, shell=True, cwd=repo, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"fout: de snelle tests van {name} slagen niet:\n{done.stdout[-2000:]}")
+    data = CoverageData(basename=str(data_file))
+    data.read()
+    measured = [f for f in data.measured_files() if f.endswith(target.module)]
+    files = [t for t in shlex.split(target.tests) if t.endswith(".py")]
+    by_module = {f.removesuffix(".py").replace("/", "."): f for f in files}
+    lines: dict[str, list[str]] = {}
+    for line, contexts in (data.contexts_by_lineno(measured[0]) if measured else {}).items():
+        nodes = set()
+        for context in contexts:
+            found = [m for m in by_module if context.startswith(m + ".")]
+            # Lines run while importing or in a fixture have no test function: all tests.
+            nodes.add(f"{by_module[found[0]]}::{context[len(found[0]) + 1:].replace('.', '::')}"
+                      if found else "")
+        lines[str(line)] = sorted(nodes)
+    options = [t for t in shlex.split(target.tests) if not t.endswith(".py")]
+    path.write_text(json.dumps({"module": target.module, "tests": target.tests,
+                                "options": options,
+                                "original": (repo / target.module).read_text(encoding="utf-8"),
+                                "lines": lines}, indent=1), encoding="utf-8")
+    return path
+
+
+def run_mutant(kaart: Path) -> int:
+    """Run, in the current folder (a copy with one mutant applied), the tests of the fast
+    selection that run the changed lines; all of them when a changed line runs at import
+    or in a fixture, or no test runs it. A test that does not run a line cannot see a change
+    there (the path up to it is the same), so this kills exactly what the whole selection
+    kills, apart from state shared between tests. Returns pytest's exit code."""
+    import difflib
+
+    plan = json.loads(kaart.read_text(encoding="utf-8"))
+    now = Path(plan["module"]).read_text(encoding="utf-8").splitlines()
+    before = plan["original"].splitlines()
+    changed = set()
+    for tag, i1, i2, _, _ in difflib.SequenceMatcher(a=before, b=now,
+                                                     autojunk=False).get_opcodes():
+        if tag != "equal":
+            changed.update(range(i1 + 1, max(i2, i1 + 1) + 1))
+    nodes: set[str] = set()
+    for line in changed:
+        tests = plan["lines"].get(str(line))
+        if not tests or "" in tests:
+            nodes = set()
+            break
+        nodes.update(tests)
+    if not changed or not nodes:
+        return subprocess.run(f"{sys.executable} -m pytest -x -q -p no:cacheprovider "
+                              f"--noconftest {plan['tests']}", shell=True).returncode
+    return subprocess.run([sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider",
+                           "--noconftest", *plan["options"], *sorted(nodes)]).returncode
 
 
 def copy_checkout(work: Path, folder: str = "repo") -> Path:
@@ -101,7 +190,7 @@ def write_config(work: Path, name: str, target: Target, timeout: float,
                  workers: list[str] | None = None) -> Path:
     """The cosmic-ray configuration of one target; with ``workers`` (URLs of cosmic-ray
     http-workers) the mutants are spread over them, else run one by one."""
-    command = test_command(target)
+    command = mutant_command(name, work)
     distributor = ('name = "http"\n\n[cosmic-ray.distributor.http]\n'
                    f"worker-urls = {json.dumps(workers)}\n\n" if workers
                    else 'name = "local"\n\n')
@@ -166,6 +255,39 @@ def skip_annotations(session: Path, module: Path) -> int:
     return skipped
 
 
+#: The output recorded for a survivor killed when retested with today's tests (--opnieuw).
+RETESTED = "Gedood bij --opnieuw, met de tests van nu"
+
+#: The result cosmic-ray gets for a mutant left out of a random sample (see take_sample).
+SAMPLE = "Buiten de steekproef"
+
+
+def take_sample(session: Path, size: int, seed: int) -> int:
+    """Leave all but a random ``size`` of the pending mutants out (marked skipped, as
+    ``SAMPLE``); how many were left out. The sample is drawn with ``random.Random(seed)``
+    from the pending mutants sorted by id, so the same session and seed draw the same."""
+    import random
+
+    from cosmic_ray.work_db import WorkDB, use_db
+    from cosmic_ray.work_item import WorkerOutcome, WorkResult
+
+    with use_db(str(session), WorkDB.Mode.open) as db:
+        pending = sorted(item.job_id for item in db.pending_work_items)
+        keep = set(random.Random(seed).sample(pending, min(size, len(pending))))
+        out = [job for job in pending if job not in keep]
+        for job in out:
+            db.set_result(job, WorkResult(output=SAMPLE, worker_outcome=WorkerOutcome.SKIPPED))
+    return len(out)
+
+
+def drop_sample(session: Path) -> None:
+    """Put the mutants left out of a sample back among the pending ones (a whole run)."""
+    import sqlite3
+
+    with sqlite3.connect(session) as db:
+        db.execute("DELETE FROM work_results WHERE output = ?", (SAMPLE,))
+
+
 def _run(args: list[str], cwd: Path, limit: float | None = None) -> bool:
     """Run a command in its own process group; False when it hit ``limit`` seconds."""
     process = subprocess.Popen(args, cwd=cwd, start_new_session=True)
@@ -180,13 +302,50 @@ def _run(args: list[str], cwd: Path, limit: float | None = None) -> bool:
     return True
 
 
-def summary(session: Path) -> dict[str, object]:
-    """Counts per outcome and every surviving mutant of a session."""
+def equivalents(name: str) -> list[dict[str, str]]:
+    """The claimed equivalent mutants of target ``name`` in ``EQUIVALENTS``.
+
+    Each claim has ``regel``, a piece of the mutated source line (text, not a line number,
+    so that it holds when lines move), ``operator``, the end of cosmic-ray's operator name
+    (``ReplaceComparisonOperator_Eq_LtE``), and ``reden``: why the mutant cannot change what
+    the code does, a sentence a reviewer can check against the code.
+    """
+    import tomllib
+
+    if not EQUIVALENTS.exists():
+        return []
+    return tomllib.loads(EQUIVALENTS.read_text(encoding="utf-8")).get(name, [])
+
+
+def claim_of(claims: list[dict[str, str]], text: str, operator: str,
+             new: str = "") -> dict[str, str] | None:
+    """The claim that covers a mutant by ``operator`` on the source line ``text`` (``new``:
+    the line as the mutant has it), if any. A claim with ``nieuw`` covers only the mutants
+    whose new line holds that text (``+ 2``, not ``+ 0``)."""
+    for claim in claims:
+        if (claim["regel"] in text and operator.endswith(claim["operator"])
+                and claim.get("nieuw", "") in new):
+            return claim
+    return None
+
+
+def _new_line(diff: str) -> str:
+    """The first added line of a mutant's diff."""
+    return next((line[1:].strip() for line in diff.splitlines()
+                 if line.startswith("+") and not line.startswith("+++")), "")
+
+
+def summary(session: Path, name: str | None = None) -> dict[str, object]:
+    """Counts per outcome and every surviving mutant of a session; with the target ``name``
+    each survivor carries its source line and, where one is claimed, why it is equivalent."""
     from cosmic_ray.work_db import WorkDB, use_db
     from cosmic_ray.work_item import TestOutcome
 
+    lines = (ROOT / TARGETS[name].module).read_text(encoding="utf-8").splitlines() if name \
+        else []
+    claims = equivalents(name) if name else []
     counts = {"gedood": 0, "overleefd": 0, "ongeldig": 0, "weggelaten": 0,
-              "in annotatie": 0, "nog te doen": 0}
+              "in annotatie": 0, "buiten steekproef": 0, "nog te doen": 0, "gelijkwaardig": 0}
     survivors = []
     with use_db(str(session), WorkDB.Mode.open) as db:
         for item, result in db.completed_work_items:
@@ -195,19 +354,49 @@ def summary(session: Path) -> dict[str, object]:
             elif result.test_outcome == TestOutcome.SURVIVED:
                 counts["overleefd"] += 1
                 mutation = item.mutations[0]
-                survivors.append({"regel": mutation.start_pos[0],
-                                  "operator": mutation.operator_name,
+                line = mutation.start_pos[0]
+                text = lines[line - 1].strip() if 0 < line <= len(lines) else ""
+                claim = claim_of(claims, text, mutation.operator_name, _new_line(result.diff))
+                counts["gelijkwaardig"] += claim is not None
+                survivors.append({"regel": line, "operator": mutation.operator_name,
+                                  "tekst": text, "nieuw": _new_line(result.diff),
+                                  "reden": claim["reden"] if claim else None,
                                   "wijziging": result.diff})
             elif result.output == "Filtered operator":
                 counts["weggelaten"] += 1
             elif result.output == ANNOTATION:
                 counts["in annotatie"] += 1
+            elif result.output == SAMPLE:
+                counts["buiten steekproef"] += 1
             else:
                 counts["ongeldig"] += 1
         counts["nog te doen"] = db.num_work_items - db.num_results
     done = counts["gedood"] + counts["overleefd"]
     rate = round(100 * counts["gedood"] / done, 1) if done else None
-    return {**counts, "percentage_gedood": rate, "overlevers": survivors}
+    real = done - counts["gelijkwaardig"]
+    rate_real = round(100 * counts["gedood"] / real, 1) if real else None
+    return {**counts, "percentage_gedood": rate,
+            "percentage_gedood_niet_gelijkwaardig": rate_real, "overlevers": survivors}
+
+
+def coverage_of(name: str) -> float:
+    """Percentage of the lines of target ``name`` that its fast test selection runs
+    (coverage.py, run on the checkout itself: it changes nothing there)."""
+    target = TARGETS[name]
+    with tempfile.TemporaryDirectory() as folder:
+        data = Path(folder) / "coverage"
+        env = {**os.environ, "COVERAGE_FILE": str(data)}
+        run = (f"{sys.executable} -m coverage run --include={target.module} -m pytest -q "
+               f"-p no:cacheprovider --noconftest {target.tests}")
+        done = subprocess.run(run, shell=True, cwd=ROOT, env=env, capture_output=True,
+                              text=True)
+        if done.returncode != 0:
+            raise SystemExit(f"fout: de snelle tests van {name} slagen niet:\n"
+                             f"{done.stdout[-2000:]}")
+        report = subprocess.run([sys.executable, "-m", "coverage", "report", "--format=total",
+                                 "--precision=1"], cwd=ROOT, env=env, capture_output=True,
+                                text=True, check=True)
+    return float(report.stdout.strip())
 
 
 def _free_port() -> int:
@@ -246,8 +435,9 @@ def stop_workers(processes: list[subprocess.Popen]) -> None:
 
 
 def run_target(work: Path, repo: Path, name: str, minutes: float, timeout: float,
-               workers: int = 1) -> dict:
+               workers: int = 1, sample: int | None = None, seed: int = 28) -> dict:
     target = TARGETS[name]
+    test_map(work, repo, name)
     config = write_config(work, name, target, timeout)
     session = work / f"{name}.sqlite"
     if not session.exists():
@@ -255,7 +445,11 @@ def run_target(work: Path, repo: Path, name: str, minutes: float, timeout: float
         _run(["cr-filter-operators", str(session), str(config)], repo)
         skip_annotations(session, repo / target.module)
         _run(["cosmic-ray", "baseline", str(config)], repo, limit=600)
-    before = summary(session)
+    if sample is None:
+        drop_sample(session)
+    elif not summary(session)["buiten steekproef"]:
+        take_sample(session, sample, seed)
+    before = summary(session, name)
     started, cpu = time.monotonic(), _children_cpu()
     processes, urls = start_workers(work, workers) if workers > 1 else ([], None)
     try:
@@ -268,7 +462,7 @@ def run_target(work: Path, repo: Path, name: str, minutes: float, timeout: float
     # A stopped run may leave its last mutant in a copy: put the module back.
     for copy in [repo, *(work / f"werker{n + 1}" for n in range(len(processes)))]:
         shutil.copy2(ROOT / target.module, copy / target.module)
-    after = summary(session)
+    after = summary(session, name)
     ran = (after["gedood"] + after["overleefd"] + after["ongeldig"]
            - before["gedood"] - before["overleefd"] - before["ongeldig"])
     result = {"doel": name, "module": target.module, "tests": target.tests,
@@ -289,32 +483,75 @@ def _children_cpu() -> float:
 
 
 def retest_survivors(work: Path, name: str, timeout: float) -> list[dict[str, object]]:
-    """Each surviving mutant of a session again, against the tests as they are now (after
-    tests were added for the survivors): killed or still surviving."""
+    """Each surviving mutant of a session again, against the whole fast selection as it is
+    now (after tests were added for the survivors): killed or still surviving. A mutant
+    killed now is recorded as killed in the session (output ``RETESTED``), so that the
+    summary counts what today's tests kill."""
     from cosmic_ray.work_db import WorkDB, use_db
-    from cosmic_ray.work_item import TestOutcome
+    from cosmic_ray.work_item import TestOutcome, WorkerOutcome, WorkResult
 
     target = TARGETS[name]
     repo = copy_checkout(work, "opnieuw")
-    with use_db(str(work / f"{name}.sqlite"), WorkDB.Mode.open) as db:
-        survivors = [item.mutations[0] for item, result in db.completed_work_items
+    session = str(work / f"{name}.sqlite")
+    with use_db(session, WorkDB.Mode.open) as db:
+        survivors = [(item.job_id, item.mutations[0], result.diff)
+                     for item, result in db.completed_work_items
                      if result.test_outcome == TestOutcome.SURVIVED]
     command = test_command(target)
     out = []
-    for mutation in survivors:
+    for job, mutation, diff in survivors:
         subprocess.run(["cosmic-ray", "apply", target.module, mutation.operator_name,
                         str(mutation.occurrence)], cwd=repo, check=True, capture_output=True)
+        killed = None
         try:
-            done = subprocess.run(command, shell=True, cwd=repo, capture_output=True,
-                                  timeout=timeout)
-            killed = done.returncode != 0
-        except subprocess.TimeoutExpired:
-            killed = True  # cosmic-ray counts a mutant that hangs the tests as killed
+            # On a busy machine a slow run is no proof of a hanging mutant: try again with
+            # four times the time; a mutant still that slow stays undecided, never killed.
+            for limit in (timeout, 4 * timeout):
+                try:
+                    done = subprocess.run(command, shell=True, cwd=repo, capture_output=True,
+                                          timeout=limit)
+                except subprocess.TimeoutExpired:
+                    continue
+                killed = done.returncode != 0
+                break
         finally:
             shutil.copy2(ROOT / target.module, repo / target.module)
+        if killed:
+            with use_db(session, WorkDB.Mode.open) as db:
+                db.set_result(job, WorkResult(output=RETESTED, diff=diff,
+                                              test_outcome=TestOutcome.KILLED,
+                                              worker_outcome=WorkerOutcome.NORMAL))
         out.append({"regel": mutation.start_pos[0], "operator": mutation.operator_name,
                     "gedood": killed})
     return out
+
+
+def report(name: str, result: dict, run: dict | None) -> None:
+    """Print the outcome of one target: counts, both rates, and every survivor with its
+    line, and the reason where it is claimed equivalent."""
+    state = ("" if run is None else
+             f" ({'af' if run['af'] else 'gestopt op de tijdslimiet'}; deze run "
+             f"{run['gedraaid_nu']} mutanten met {run['werkers']} werker(s), "
+             f"{run['seconden_per_mutant']} s per mutant, "
+             f"{run['processorseconden_per_mutant']} s processortijd)")
+    print(f"{name}: {result['gedood']} gedood, {result['overleefd']} overleefd (waarvan "
+          f"{result['gelijkwaardig']} gelijkwaardig verklaard), {result['ongeldig']} ongeldig, "
+          f"{result['weggelaten']} weggelaten, {result['in annotatie']} in een annotatie, "
+          f"{result['buiten steekproef']} buiten de steekproef, "
+          f"{result['nog te doen']} nog te doen{state}; gedood ruw: "
+          f"{result['percentage_gedood']} %, van de niet-gelijkwaardige: "
+          f"{result['percentage_gedood_niet_gelijkwaardig']} %")
+    for survivor in result["overlevers"]:
+        why = (f"gelijkwaardig: {survivor['reden']}" if survivor["reden"]
+               else "NIET VERKLAARD")
+        print(f"  overleefd: regel {survivor['regel']} ({survivor['operator']}): "
+              f"{survivor['tekst']}\n      wordt: {survivor['nieuw']}\n      {why}")
+    if not result["nog te doen"]:
+        used = {(s["tekst"], s["operator"], s["nieuw"]) for s in result["overlevers"]}
+        for claim in equivalents(name):
+            if not any(claim_of([claim], text, operator, new) for text, operator, new in used):
+                print(f"  verklaring zonder overlever (gedood of verouderd): "
+                      f"{claim['regel']} ({claim['operator']})")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -329,11 +566,24 @@ def main(argv: list[str] | None = None) -> int:
                         help="zoveel mutanten tegelijk (elk in een eigen kopie; standaard 1)")
     parser.add_argument("--werkmap", type=Path, default=None,
                         help="map voor de kopie en de sessies (om door te gaan)")
+    parser.add_argument("--steekproef", type=int, default=None, metavar="N",
+                        help="draai alleen N willekeurig gekozen mutanten (zonder: alle, ook "
+                        "na een eerdere steekproef)")
+    parser.add_argument("--zaad", type=int, default=28,
+                        help="startgetal van de steekproef (standaard 28)")
+    parser.add_argument("--mutant", metavar="DOEL", help=argparse.SUPPRESS)
+    parser.add_argument("--kaart", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--dekking", action="store_true",
+                        help="meet per doel welk deel van de regels de snelle tests raken")
+    parser.add_argument("--samenvatting", action="store_true",
+                        help="toon alleen de uitkomst van de sessies in --werkmap (niets draaien)")
     parser.add_argument("--lijst", action="store_true", help="toon de doelen en hun tests")
     parser.add_argument("--opnieuw", action="store_true",
                         help="test alleen de overlevers van een eerdere sessie (--werkmap) "
                         "opnieuw, met de tests van nu")
     args = parser.parse_args(argv)
+    if args.mutant:  # run by cosmic-ray for one mutant (see mutant_command)
+        return run_mutant(args.kaart)
     unknown = [name for name in args.doelen if name not in TARGETS]
     if unknown:
         parser.error(f"onbekend doel {', '.join(unknown)}; kies uit {', '.join(TARGETS)}")
@@ -351,8 +601,23 @@ def main(argv: list[str] | None = None) -> int:
             killed = sum(1 for r in again if r["gedood"])
             print(f"{name}: van {len(again)} overlevers nu {killed} gedood")
             for r in again:
-                if not r["gedood"]:
+                if r["gedood"] is None:
+                    print(f"  onbeslist (te traag, ook na 4 x --timeout): regel {r['regel']} "
+                          f"({r['operator']})")
+                elif not r["gedood"]:
                     print(f"  overleeft nog: regel {r['regel']} ({r['operator']})")
+        return 0
+    if args.dekking:
+        for name in args.doelen or list(TARGETS):
+            print(f"{name}: {coverage_of(name)} % van de regels van {TARGETS[name].module} "
+                  f"geraakt door {TARGETS[name].tests}")
+        return 0
+    if args.samenvatting:
+        if args.werkmap is None:
+            parser.error("--samenvatting heeft de --werkmap van de sessies nodig")
+        for name in args.doelen or list(TARGETS):
+            if (args.werkmap / f"{name}.sqlite").exists():
+                report(name, summary(args.werkmap / f"{name}.sqlite", name), None)
         return 0
     work = args.werkmap or Path(tempfile.mkdtemp(prefix="wijkkompas-mutatie-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -362,17 +627,9 @@ def main(argv: list[str] | None = None) -> int:
     if not where.startswith(str(repo)):
         raise SystemExit(f"fout: de kopie gebruikt {where}, niet {repo}")
     for name in args.doelen or list(TARGETS):
-        result = run_target(work, repo, name, args.minuten, args.timeout, args.werkers)
-        state = "af" if result["af"] else "gestopt op de tijdslimiet"
-        print(f"{name}: {result['gedood']} gedood, {result['overleefd']} overleefd, "
-              f"{result['ongeldig']} ongeldig, {result['weggelaten']} weggelaten, "
-              f"{result['in annotatie']} in een annotatie, {result['nog te doen']} nog te doen "
-              f"({state}); gedood: {result['percentage_gedood']} %; deze run "
-              f"{result['gedraaid_nu']} mutanten met {result['werkers']} werker(s), "
-              f"{result['seconden_per_mutant']} s per mutant "
-              f"({result['processorseconden_per_mutant']} s processortijd)")
-        for survivor in result["overlevers"]:
-            print(f"  overleefd: regel {survivor['regel']} ({survivor['operator']})")
+        result = run_target(work, repo, name, args.minuten, args.timeout, args.werkers,
+                            args.steekproef, args.zaad)
+        report(name, result, result)
     print(f"sessies en samenvattingen: {work}")
     return 0
 

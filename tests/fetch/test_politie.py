@@ -165,3 +165,18 @@ def test_catalogue_id_that_is_no_table_id_is_refused(settings, tmp_path, politie
         fetch(settings, tmp_path / "raw")
     assert not (tmp_path / "raw" / "politie").exists()
     assert not [p for p in tmp_path.iterdir() if p.name != "raw"]
+
+
+def test_catalogue_listing_the_title_twice_gives_the_newest_table(settings, tmp_path,
+                                                                   politie_server):
+    # An older table of the same title, modified in 2019, listed after the current one
+    # (modified 2024-08-15): the newest by Modified wins, whatever the order of the rows.
+    current = politie_server.tables["47018ned"]
+    info = {**current.table_infos[0], "Identifier": "47013NED",
+            "Modified": "2019-03-01T02:00:00"}
+    politie_server.tables["47013ned"] = replace(current, table_id="47013NED",
+                                                table_infos=[info])
+    report = fetch(settings, tmp_path / "raw")
+    assert (report.politie.ref.table_id, report.politie.ref.bron) == ("47018NED", "catalogus")
+    assert "Politie 47018NED (geregistreerde misdrijven): opgehaald, 34 rijen" in report.lines()
+    assert sorted(p.name for p in (tmp_path / "raw" / "politie").iterdir()) == ["47018NED"]

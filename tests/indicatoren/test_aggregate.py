@@ -15,7 +15,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from wijkkompas.indicatoren.aggregate import MIN_DEKKING, aggregate, complete_levels, expected_parts
+from wijkkompas.indicatoren.aggregate import (
+    MIN_DEKKING,
+    _positions,
+    aggregate,
+    complete_levels,
+    expected_parts,
+    publishes_every_parent,
+)
 from wijkkompas.indicatoren.rows import INTERNAL
 
 #: inwoners is a count; aandeel a share (x 100); per_1000 a rate (x 1000); verhouding x 1.
@@ -61,6 +68,7 @@ def test_expected_parts_counts_buurten_per_wijk_and_wijken_per_gemeente():
         ("GM0999", 2020, "WK", 2), ("GM0999", 2021, "WK", 1),
         ("WK099901", 2020, "BU", 3), ("WK099901", 2021, "BU", 1), ("WK099902", 2020, "BU", 1)]
     assert all(isinstance(n, int) for n in got["verwacht"])
+    assert list(got.index) == list(range(5))  # one table, numbered afresh
 
 
 def test_counts_are_summed_and_every_column_of_the_sum_is_set():
@@ -378,3 +386,79 @@ def test_columns_in_another_order_come_back_in_the_internal_order():
     out = complete_levels(shuffled, FACTORS)
     assert list(out.columns) == INTERNAL
     pd.testing.assert_frame_equal(out, rows)
+
+
+def test_publishes_every_parent_needs_the_wijk_of_every_buurt_and_the_gemeente_of_every_wijk():
+    whole = pd.Series(["BU09990101", "BU09990102", "WK099901", "GM0999"])
+    assert publishes_every_parent(whole) is True
+    assert publishes_every_parent(pd.concat([whole, whole])) is True  # twice is no gap
+    # A buurt without its wijk, or a wijk without its gemeente: not every parent.
+    assert publishes_every_parent(pd.Series(["BU09990101", "WK099902", "GM0999"])) is False
+    assert publishes_every_parent(pd.Series(["BU09990101", "WK099901"])) is False
+    # A gemeente (or a wijk) alone needs nothing above it here; the codes may be categories.
+    assert publishes_every_parent(pd.Series(["GM0999"])) is True
+    assert publishes_every_parent(pd.Series(["WK099901", "GM0999"], dtype="category")) is True
+    # Nederland's row (a CBS table has one) is no buurt or wijk: it needs no parent.
+    assert publishes_every_parent(pd.Series(["NL00", "GM0999", "WK099901", "BU09990101"])) \
+        is True
+    # No areas at all: nothing to complete.
+    assert publishes_every_parent(pd.Series([], dtype="str")) is True
+
+
+def test_positions_of_a_categorical_column_are_those_of_its_text():
+    values = ["wijk", "buurt", "wijk", "gemeente", "buurt", "buurt"]
+    # Categories in another order than the rows, one of them unused, one value missing.
+    column = pd.Series([*values, None], dtype=pd.CategoricalDtype(
+        ["land", "gemeente", "wijk", "buurt"]))
+    got = _positions(column)
+    assert {k: v.tolist() for k, v in got.items()} == {
+        "gemeente": [3], "wijk": [0, 2], "buurt": [1, 4, 5]}
+    # The last category unused, and only the first used: the counts still reach every
+    # category.
+    last = _positions(pd.Series(["land", "land"], dtype=pd.CategoricalDtype(
+        ["land", "gemeente", "wijk", "buurt"])))
+    assert {k: v.tolist() for k, v in last.items()} == {"land": [0, 1]}
+    plain_ = _positions(pd.Series(values, dtype=object))
+    assert {k: v.tolist() for k, v in plain_.items()} == {
+        "wijk": [0, 2], "buurt": [1, 4, 5], "gemeente": [3]}
+
+
+def test_complete_levels_the_same_with_niveau_as_a_category():
+    buurten = _rows(("BU09990101", "inwoners", 100.0, NAN), ("BU09990102", "inwoners", 300.0, NAN),
+                    ("BU09990201", "inwoners", 600.0, NAN))
+    wijk = _rows(("WK099901", "inwoners", 999.0, NAN), niveau="wijk")
+    rows = pd.concat([buurten, wijk], ignore_index=True)
+    as_text = complete_levels(rows, FACTORS)
+    as_category = complete_levels(rows.astype({"niveau": pd.CategoricalDtype(
+        ["land", "gemeente", "wijk", "buurt"])}), FACTORS)
+    assert _published(as_category) == _published(as_text) == [
+        *_published(rows),
+        ("WK099902", "wijk", "inwoners", "kwb", "berekend", 600.0),
+        ("GM0999", "gemeente", "inwoners", "kwb", "berekend", 1599.0)]
+
+
+def test_sources_that_publish_every_parent_are_not_looked_at():
+    # "cbs" published no wijk or gemeente rows here: were it looked at, they would be added.
+    # Declared complete, its rows are kept as they are and only "lokaal" is completed.
+    cbs = _rows(("BU09990101", "inwoners", 100.0, NAN), bron="cbs")
+    lokaal = _rows(("BU09990101", "woningen", 40.0, NAN), ("BU09990102", "woningen", 60.0, NAN),
+                   bron="lokaal")
+    rows = pd.concat([cbs, lokaal], ignore_index=True)
+    out = complete_levels(rows, FACTORS, complete={"cbs"})
+    assert _published(out) == [
+        *_published(rows),
+        ("WK099901", "wijk", "woningen", "lokaal", "berekend", 100.0),
+        ("GM0999", "gemeente", "woningen", "lokaal", "berekend", 100.0)]
+    as_category = complete_levels(rows.astype({"niveau": "category"}), FACTORS,
+                                  complete=["cbs"])
+    assert _published(as_category) == _published(out)
+    # Every source complete: nothing is added, and the table itself comes back.
+    only_cbs = complete_levels(cbs, FACTORS, complete={"cbs"})
+    assert only_cbs is cbs
+    assert _published(complete_levels(rows, FACTORS, complete={"cbs", "lokaal"})) == \
+        _published(rows)
+
+
+def test_expected_parts_of_no_areas_is_an_empty_table():
+    got = expected_parts({})
+    assert got.empty and list(got.columns) == ["parent", "indeling", "kind", "verwacht"]

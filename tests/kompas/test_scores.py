@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import math
 import re
 from pathlib import Path
@@ -22,6 +23,7 @@ from wijkkompas.kompas.scores import (
     explain,
     score,
     select_rows,
+    sensitivity,
 )
 
 KOMPAS = """
@@ -875,3 +877,75 @@ def test_base_year_is_the_kompas_year_or_else_the_first_reference(tmp_path, year
     frame = pd.DataFrame({"indicator": [f"i{n}" for n in range(len(years))],
                           "referentiejaar": pd.Series(years, dtype="float64")})
     assert base_year(frame, _kompas(tmp_path)) == expected
+
+
+def test_gebied_specifiek_applies_to_the_buurten_of_its_wijk(tmp_path):
+    kompas = _kompas(tmp_path)
+    n = kompas.indicators["n"]
+    assert n.applies_to("WK099902") and n.applies_to("BU09990201")
+    assert not n.applies_to("WK099901") and not n.applies_to("BU09990101")
+    assert not n.applies_to("GM0999")
+    assert kompas.indicators["x"].applies_to("BU09990101")  # basis-set: everywhere
+    # Scored: a buurt of WK099902 with the wijk's own value of n has the wijk's score of n,
+    # and theme b (n only; z is context) has a score there; a buurt of WK099901 has none.
+    values = _table()
+    for code, v in (("GM0999", 20), ("WK099901", 10), ("WK099902", 30), ("WK099903", 20),
+                    ("BU09990201", 30), ("BU09990101", 10)):
+        values[(code, 2020, "n")] = v
+    for code in ("BU09990201", "BU09990101"):
+        values[(code, 2020, "x")], values[(code, 2020, "y")] = BASE[f"WK{code[2:8]}"]
+    result = score(_rows(values), kompas)
+    wijk = _ind(result, "WK099902", 2020, "n").score
+    assert not math.isnan(wijk)
+    assert _ind(result, "BU09990201", 2020, "n").score == pytest.approx(wijk)
+    assert _theme(result, "BU09990201", 2020, thema="b").score == pytest.approx(wijk)
+    assert _theme(result, "BU09990201", 2020, thema="b").indicatoren == 1
+    assert math.isnan(_ind(result, "BU09990101", 2020, "n").score)
+    assert math.isnan(_theme(result, "BU09990101", 2020, thema="b").score)
+    assert _theme(result, "BU09990101", 2020, thema="b").indicatoren == 0
+
+
+def test_change_against_the_base_year_with_scores_before_it(tmp_path):
+    # Base year 2020, figures from 2019 on (the Politie series starts years before the
+    # kompas's base year). WK099905 has figures in 2019 and 2021 but none in 2020: it has no
+    # score in the base year, so its change against the base year is unknown in every year,
+    # never measured against 2019. (The frame of 2020 stays that of wijken 1-4.)
+    values = _table(years=(2019, 2020, 2021), shift={("WK099903", 2019): -5,
+                                                    ("WK099903", 2021): 5})
+    for jaar, x in ((2019, 60), (2021, 50)):
+        values[("WK099905", jaar, "x")], values[("WK099905", jaar, "y")] = x, 10
+    values[("WK099905", 2020, "x")] = values[("WK099905", 2020, "y")] = None
+    result = score(_rows(values), _kompas(tmp_path))
+    assert math.isnan(_theme(result, "WK099905", 2020).score)
+    # x 60 scores 100 + 20 x 10 / SD_X, y at the gemeente's 10 scores 100.
+    assert _theme(result, "WK099905", 2019).score == pytest.approx(100 + 20 * 10 / SD_X / 2)
+    assert _theme(result, "WK099905", 2021).score == pytest.approx(100)
+    for jaar in (2019, 2020, 2021):
+        assert math.isnan(_theme(result, "WK099905", jaar).verandering_basisjaar)
+    # WK099903 has a 2020 score: its changes are against 2020, before and after it.
+    # x moves 5 (half a theme of two indicators): 20 x 5 / SD_X / 2 points of the theme.
+    step = 20 * 5 / SD_X / 2
+    assert _theme(result, "WK099903", 2019).verandering_basisjaar == pytest.approx(-step)
+    assert _theme(result, "WK099903", 2020).verandering_basisjaar == 0
+    assert _theme(result, "WK099903", 2021).verandering_basisjaar == pytest.approx(step)
+
+
+def test_the_draws_start_from_the_documented_seed():
+    text = (Path(__file__).parents[2] / "docs" / "methode.md").read_text(encoding="utf-8")
+    found = re.search(r"de toevalsgenerator begint altijd bij\s+startgetal (\d+)", text)
+    assert found, "docs/methode.md noemt het startgetal van de gevoeligheid niet meer"
+    assert inspect.signature(sensitivity).parameters["seed"].default == int(found.group(1))
+
+
+def test_sensitivity_ranks_are_equal_to_nine_decimals(tmp_path):
+    # One indicator: a wijk's weighted theme score is its score, whatever the weights.
+    # WK099901 and WK099902 differ by 4e-10 (equal to 9 decimals: one rank), WK099903 is
+    # 2e-9 higher (not equal to 9 decimals: a rank of its own, the best).
+    kompas = _kompas(tmp_path)
+    scores = {"WK099901": 100.0, "WK099902": 100.0 + 4e-10, "WK099903": 100.0 + 2e-9}
+    scored = pd.DataFrame({"gebiedscode": list(scores), "niveau": "wijk", "jaar": 2020,
+                           "thema": "a", "indicator": "x", "score": list(scores.values())})
+    out = sensitivity(scored, kompas).set_index("gebiedscode")
+    assert out["rang"].to_dict() == {"WK099901": 2, "WK099902": 2, "WK099903": 1}
+    assert out["rang_min"].to_dict() == out["rang_max"].to_dict() == out["rang"].to_dict()
+    assert set(out["wijken"]) == {3}

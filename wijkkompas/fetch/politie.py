@@ -72,7 +72,8 @@ def find_table(settings: Settings) -> TableRef:
     """47018NED's current id from the dataderden catalogue by its title; else the known id.
 
     A catalogue that cannot be reached raises; one that answers with an error, or lists no
-    table of that title, leaves the known id.
+    table of that title, leaves the known id. A catalogue that lists the title more than once
+    gives the id of the row modified last (its ``Modified``), never an older table.
     """
     try:
         rows = catalogue_rows(at_politie(settings), TITLE, "CBS-dataderden-catalogus") or []

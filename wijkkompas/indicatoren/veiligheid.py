@@ -65,5 +65,5 @@ def crime_rates(long: pd.DataFrame, verdicts: pd.DataFrame) -> pd.DataFrame:
         "bron_id": data["bron_id"],
     })
     by_count = {count: rate for rate, count in rates.items()}
-    out.insert(5, "indicator", data["indicator"].map(by_count))
+    out["indicator"] = data["indicator"].map(by_count)
     return out[INTERNAL]
