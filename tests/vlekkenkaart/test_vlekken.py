@@ -20,19 +20,17 @@ from shapely.geometry import Point, box
 
 from wijkkompas.gebied import RD
 from wijkkompas.indicatoren.rows import COLUMNS
-from wijkkompas.kompas.definition import builtin_path, for_gemeente, load_kompas
-from wijkkompas.kompas.results import Processed
-from wijkkompas.kompas.scores import KompasResult
+from wijkkompas.processed import Tables
 from wijkkompas.vlekkenkaart.vlekken import (
     ALL,
     DRAAGKRACHT,
     Density,
+    area_inhabitants,
     area_measures,
     assign_areas,
     contour_levels,
     density,
     draagkracht,
-    inhabitants,
     vlekken,
 )
 
@@ -75,13 +73,10 @@ def grenzen(tmp_path_factory):
     return folder
 
 
-def _processed(folder, rows: pd.DataFrame, target: int | None = 2020) -> Processed:
-    """The tables of a build as the vlekkenkaart reads them; the kompas scores only 2020
-    (so the boundaries of 2020 are those of the target indeling, also without a target)."""
-    kompas = for_gemeente(load_kompas(builtin_path("basis")), "GM0999")
+def _processed(folder, rows: pd.DataFrame, target: int | None = 2020) -> Tables:
+    """The tables of a build as the vlekkenkaart reads them (no kompas)."""
     empty = pd.DataFrame()
-    result = KompasResult(kompas, empty, empty, pd.DataFrame({"jaar": [2020]}), empty)
-    return Processed(folder, rows, empty, empty, result, target)
+    return Tables(folder, rows, empty, empty, target, "GM0999", "Testgemeente")
 
 
 def test_draagkracht_rank_worked_out_by_hand(grenzen):
@@ -163,12 +158,12 @@ def test_inhabitants_of_the_latest_year_on_the_target_indeling(grenzen):
               ("WK099901", 2021, 2020, "inwoners", 170),
               ("BU09990201", 2021, 2020, "woningen", 40)]
     processed = _processed(grenzen, _rows(values))
-    assert inhabitants(processed, "buurt").to_dict() == {"BU09990101": 120.0,
+    assert area_inhabitants(processed, "buurt").to_dict() == {"BU09990101": 120.0,
                                                         "BU09990102": 50.0}
-    assert inhabitants(processed, "wijk").to_dict() == {"WK099901": 170.0}
+    assert area_inhabitants(processed, "wijk").to_dict() == {"WK099901": 170.0}
     # No target: the latest indeling (2021), where only BU09990102 has a figure.
     untargeted = _processed(grenzen, _rows(values), target=None)
-    assert inhabitants(untargeted, "buurt").to_dict() == {"BU09990102": 999.0}
+    assert area_inhabitants(untargeted, "buurt").to_dict() == {"BU09990102": 999.0}
 
 
 def _located(grenzen, rows=None):
@@ -209,7 +204,7 @@ def test_area_measures_by_hand(grenzen):
     assert got.loc[("GM0999", ALL), "aantal"] == 4
     assert got.loc[("GM0999", "huisarts"), "per_1000"] == pytest.approx(0.75)
     assert got.loc[("GM0999", "huisarts"), "locatiequotient"] == pytest.approx(1.0)
-    # BU09990101: 2 huisartsen on 2000 inhabitants: 1 per 1000, quotient 1/0.75.
+    # BU09990101: 2 huisartsen on 2000 area_inhabitants: 1 per 1000, quotient 1/0.75.
     assert got.loc[("BU09990101", "huisarts"), "aantal"] == 2
     assert got.loc[("BU09990101", "huisarts"), "capaciteit"] == 10.0
     assert got.loc[("BU09990101", "huisarts"), "per_1000"] == pytest.approx(1.0)
@@ -220,7 +215,7 @@ def test_area_measures_by_hand(grenzen):
     assert got.loc[("BU09990101", "apotheek"), "per_1000"] == 0.0
     assert got.loc[("BU09990201", "apotheek"), "per_1000"] == pytest.approx(2.0)
     assert got.loc[("BU09990201", "apotheek"), "locatiequotient"] == pytest.approx(8.0)
-    # One inhabitant is enough for a rate; 0 inhabitants or none known: no rate and no
+    # One inhabitant is enough for a rate; 0 area_inhabitants or none known: no rate and no
     # quotient.
     assert got.loc[("BU09990202", "huisarts"), "per_1000"] == 0.0
     assert got.loc[("BU09990202", "huisarts"), "locatiequotient"] == 0.0
