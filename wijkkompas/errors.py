@@ -13,6 +13,12 @@ class WijkkompasError(Exception):
     """A problem the user can act on; the message is Dutch and names the file or table."""
 
 
+class NotPublished(WijkkompasError):
+    """A permanent miss: the service answered, but does not hold what was asked (HTTP 404,
+    a year not in the catalogue, a boundary year no service holds). Fetching again soon will
+    not help; a run records it and goes on with what it has."""
+
+
 def capped(items: Iterable[object], limit: int = LIST_LIMIT, sep: str = "; ") -> str:
     """The first ``limit`` items joined by ``sep``, then "(en nog N)" for the rest, so that
     a message stays one readable line however many items there are."""

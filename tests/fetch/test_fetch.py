@@ -330,9 +330,9 @@ def test_pdok_without_property_filter_is_filtered_here(settings, tmp_path, pdok_
 def test_boundaries_only_for_the_years_pdok_serves(settings, tmp_path, pdok_server):
     from dataclasses import replace
 
-    # With PDOK's historical service switched off, only the per-year services are asked.
-    report = fetch(replace(settings, grenzen_jaren="2024-2030", pdok_historisch_pad=""),
-                   tmp_path / "raw")
+    # With PDOK's other services switched off, only the per-year services are asked.
+    report = fetch(replace(settings, grenzen_jaren="2024-2030", pdok_historisch_pad="",
+                           pdok_gebiedsindelingen_pad=""), tmp_path / "raw")
     assert [t.ref.jaar for t in report.tables] == [2023, 2024]
     assert [g.jaar for g in report.boundaries] == [2024]
     assert not any("wijken-en-buurten-2023" in r for r in pdok_server.requests)
