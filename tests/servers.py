@@ -319,6 +319,8 @@ class OgcCollection:
     year_property: str | None = None
     crs: tuple[str, ...] = (CRS84, RD_URI)
     queryables: tuple[str, ...] = ()
+    #: The year is chosen only with ``datetime``: ``year_property`` is no queryable.
+    datetime_only: bool = False
 
 
 def _problem(status: int, detail: str) -> tuple[int, bytes, dict[str, str]]:
@@ -448,8 +450,8 @@ class GoKoala(LoopbackServer):
 
     @staticmethod
     def _filters(c: OgcCollection) -> list[str]:
-        return [*c.queryables, *([c.year_property] if c.year_property
-                                  and c.year_property not in c.queryables else [])]
+        year = c.year_property if c.year_property and not c.datetime_only else None
+        return [*c.queryables, *([year] if year and year not in c.queryables else [])]
 
     def _queryables(self, home: str, c: OgcCollection) -> dict[str, Any]:
         properties = {name: {"title": name, "type": "integer" if name == c.year_property
