@@ -170,3 +170,38 @@ def fetch_politie(
                            section.get(ref.table_id), refresh=True, source=source, store=put)
     except WijkkompasError as exc:
         raise _politie_message(exc) from exc.__cause__
+
+
+_INDELING_RE = re.compile(r"indeling (?:van )?(\d{4})")
+
+
+def politie_indeling(props: list[dict[str, Any]], infos: list[dict[str, Any]],
+                     folder: Path) -> int:
+    """The buurt indeling of 47018NED, as its metadata states it ("indeling 2024")."""
+    texts = [str(p.get("Description") or "") for p in props if p.get("Type") == "GeoDetail"]
+    for info in infos:
+        texts += [str(info.get(k) or "") for k in ("ExplanatoryText", "ShortDescription")]
+    for text in texts:
+        match = _INDELING_RE.search(text)
+        if match:
+            return int(match.group(1))
+    raise WijkkompasError(
+        f"{folder}: de metadata zeggen niet in welke buurtindeling de misdrijven staan "
+        "('indeling JJJJ' in DataProperties of TableInfos); zonder die indeling kunnen de "
+        "cijfers niet aan inwoners gekoppeld worden. Haal de tabel opnieuw op."
+    )
+
+
+def cached_indeling(raw_dir: Path, entry: dict[str, Any]) -> int | None:
+    """The buurt indeling of a fetched 47018NED (None when its metadata do not say)."""
+    import json
+
+    folder = raw_dir / FOLDER / str(entry.get("table_id", ""))
+    try:
+        props = json.loads((folder / "DataProperties.json").read_text(encoding="utf-8"))
+        infos_path = folder / "TableInfos.json"
+        infos = (json.loads(infos_path.read_text(encoding="utf-8"))
+                 if infos_path.is_file() else [])
+        return politie_indeling(props, infos, folder)
+    except (OSError, ValueError, WijkkompasError):
+        return None

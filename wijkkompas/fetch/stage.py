@@ -32,7 +32,7 @@ from wijkkompas.fetch.pdok import (
     gebiedsindelingen_path,
 )
 from wijkkompas.fetch.pdok_collections import historical_layers
-from wijkkompas.fetch.politie import fetch_politie
+from wijkkompas.fetch.politie import cached_indeling, fetch_politie
 from wijkkompas.settings import Settings, check_gemeente, parse_years
 from wijkkompas.storage import read_manifest, write_manifest
 
@@ -197,6 +197,18 @@ def run_fetch(
             if year in imported and year not in per_year:
                 say(f"Grenzen {year}: uit de import ({imported[year]}), niet opgehaald.")
         boundary_years = [y for y in years if y in per_year or y not in imported]
+        # The Politie table gives every year in its own (newest) buurt indeling: the build
+        # links its counts to inhabitants of the same buurten, which the boundaries of that
+        # indeling show (the same boundaries as a fetched year's, or not).
+        politie_year = (cached_indeling(raw_dir, report.politie.manifest_entry)
+                        if report.politie is not None else None)
+        if (politie_year is not None and politie_year not in years
+                and politie_year in per_year and years and politie_year > max(years)):
+            say(f"Grenzen {politie_year}: ook opgehaald, voor de misdrijven per 1.000 inwoners "
+                f"(de Politie-tabel staat in de buurtindeling van {politie_year}).")
+            boundary_years.append(politie_year)
+            have.add(politie_year)
+            todo.append(f"grenzen {politie_year}")
         left = [y for y in boundary_years
                 if y not in per_year and not _routes(settings, y, gemeente)]
         if left:
