@@ -100,7 +100,8 @@ def test_a_year_outside_grenzen_jaren_comes_from_gebiedsindelingen(cbs, tmp_path
         report = run_fetch(raw, _settings(cbs, pdok), "GM0141", [2022, 2023], say=lines.append)
     finally:
         pdok.stop()
-    assert [g.jaar for g in report.boundaries] == [2022, 2023]
+    # 2024 too: the Politie table's indeling, for the crime rates.
+    assert [g.jaar for g in report.boundaries] == [2022, 2023, 2024]
     entry = json.loads((raw / "manifest.json").read_text())["geo"]["2022"]
     assert entry["grenzenbron"] == "PDOK Gebiedsindelingen"
     assert entry["dienst"] == f"{pdok.url}{GEBIEDEN}"
@@ -162,7 +163,7 @@ def test_a_year_no_service_holds_is_a_permanent_miss(cbs, tmp_path):
         pdok.stop()
     assert [m.what for m in report.missing] == ["CBS 2014"]
     assert [t.ref.jaar for t in report.tables] == [2023]
-    assert [g.jaar for g in report.boundaries] == [2023]
+    assert [g.jaar for g in report.boundaries] == [2023, 2024]
     assert "wijkkompas import BESTAND --jaar 2014" in report.missing[0].fill
 
 
@@ -184,4 +185,4 @@ def test_boundaries_no_service_holds_are_recorded(cbs, tmp_path):
     reason = report.missing[0].reason
     assert "Gebiedsindelingen" in reason and "historische" in reason
     assert "wijkkompas import BESTAND --jaar 2019" in report.missing[0].fill
-    assert [g.jaar for g in report.boundaries] == [2023]
+    assert [g.jaar for g in report.boundaries] == [2023, 2024]

@@ -365,7 +365,7 @@ def test_imported_boundaries_are_not_fetched_again(cbs, pdok, tmp_path, shared):
     path = shared / "geo" / "almelo_buurten_2015_simplified.geojson"
     assert main(["import", str(path), "--jaar", "2019", "--data-dir", str(data)]) == 0
     report, lines = fetch(_settings(cbs, pdok), data / "raw", [2019, 2020])
-    assert [g.jaar for g in report.boundaries] == [2020]
+    assert [g.jaar for g in report.boundaries] == [2020, 2024]  # 2024: the Politie indeling
     assert "Grenzen 2019: uit de import (almelo_buurten_2015_simplified.geojson), " \
            "niet opgehaald." in lines
     assert not any("_2019" in r for r in pdok.requests)
