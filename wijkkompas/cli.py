@@ -144,7 +144,8 @@ def _gemeente_option(parser: _Parser) -> None:
 def _fetch_options(parser: _Parser) -> None:
     add = parser.opties.add_argument
     add("--jaren", default=None, metavar="JAREN",
-        help="jaren, bijvoorbeeld 2017-2024 of 2021,2023 (standaard uit de config)")
+        help="jaren, bijvoorbeeld 2015-2024 of 2021,2023 (standaard uit de config, anders vanaf "
+             "het basisjaar van het kompas tot en met 2024)")
     add("--refresh", action="store_true",
         help="haal opnieuw op en meld wat er sinds de vorige versie veranderde")
 
