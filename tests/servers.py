@@ -7,14 +7,16 @@ truncated body, a dropped connection or a hang.
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import threading
 import time
+import zlib
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, quote, urlsplit
+from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 #: How often (seconds) a server checks whether it should stop.
 POLL_INTERVAL = 0.05
@@ -283,57 +285,288 @@ class CbsServer(LoopbackServer):
 
 
 # --------------------------------------------------------------------------- PDOK OGC API
+#
+# PDOK's OGC APIs run on GoKoala (github.com/PDOK/gokoala, internal/ogc/features/url.go). The
+# servers below answer as it does:
+# - ``/items`` accepts only ``f``, ``limit``, ``cursor``, ``crs``, ``datetime``, ``bbox``,
+#   ``bbox-crs`` and the property filters configured for the collection (its queryables);
+#   anything else is HTTP 400 "unknown query parameter(s) found: <name>" (RFC 7807);
+# - ``limit`` defaults to 10 and is capped at the maximum, never refused (not numeric: 400);
+# - pages are linked by ``rel=next`` carrying an opaque ``cursor`` (the next feature id and
+#   a checksum of the filtering parameters), never an offset;
+# - coordinates are CRS84 unless ``crs`` asks for another offered CRS; ``Content-Crs`` says
+#   which; ``bbox`` is in CRS84 unless ``bbox-crs`` says otherwise;
+# - ``datetime`` only on a collection with a temporal extent, else 400.
 
 RD_URI = "http://www.opengis.net/def/crs/EPSG/0/28992"
+CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+CRS_PREFIX = "http://www.opengis.net/def/crs/"
+#: The parameters GoKoala's /items knows besides a collection's property filters.
+KNOWN_PARAMS = {"f", "limit", "cursor", "crs", "datetime", "bbox", "bbox-crs"}
 
 
-class PdokServer(LoopbackServer):
-    """PDOK OGC API Features: /cbs/wijken-en-buurten-<jaar>/ogc/v1/collections/<laag>/items."""
+@dataclass
+class OgcCollection:
+    """One collection of an OGC API Features service; features are stored in EPSG:28992.
 
-    def __init__(self, layers: dict[tuple[int, str], list[dict[str, Any]]],
-                 page_size: int = 1000, property_filter: bool = True) -> None:
+    ``queryables`` are the properties GoKoala is configured to filter on. ``year_property``
+    makes it a collection of several years that a client selects with that queryable
+    (``?jaarcode=2019``) or with ``datetime`` (the year of the instant); ``years`` is its
+    temporal extent.
+    """
+
+    id: str
+    title: str
+    features: list[dict[str, Any]]
+    years: tuple[int, ...] = ()
+    year_property: str | None = None
+    crs: tuple[str, ...] = (CRS84, RD_URI)
+    queryables: tuple[str, ...] = ()
+    #: The year is chosen only with ``datetime``: ``year_property`` is no queryable.
+    datetime_only: bool = False
+
+
+def _problem(status: int, detail: str) -> tuple[int, bytes, dict[str, str]]:
+    title = {400: "Bad Request", 404: "Not Found"}.get(status, "Error")
+    body = json.dumps({"title": title, "status": status, "detail": detail,
+                       "timeStamp": "2026-11-27T08:00:00Z"})
+    return status, body.encode(), {"Content-Type": "application/problem+json"}
+
+
+def _bounds(feature: dict[str, Any]) -> tuple[float, float, float, float]:
+    from shapely.geometry import shape
+
+    return shape(feature["geometry"]).bounds
+
+
+def _bbox_rd(values: list[float], crs: str) -> tuple[float, float, float, float]:
+    if crs == RD_URI:
+        return values[0], values[1], values[2], values[3]
+    from pyproj import Transformer
+
+    to_rd = Transformer.from_crs("OGC:CRS84", "EPSG:28992", always_xy=True)
+    return to_rd.transform_bounds(*values)
+
+
+def _checksum(query: dict[str, str]) -> str:
+    """GoKoala's check that the filtering parameters did not change between pages."""
+    kept = "".join(query[k] for k in sorted(query) if k not in ("f", "cursor"))
+    return format(zlib.crc32(kept.encode()), "08x")
+
+
+def _encode_cursor(index: int, checksum: str) -> str:
+    raw = index.to_bytes(4, "big").lstrip(b"\0") or b"\0"
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=") + "|" + checksum
+
+
+def _decode_cursor(cursor: str, checksum: str) -> int:
+    """The feature index a cursor points to; 0 (the first page) for one that does not fit
+    the parameters, as GoKoala does."""
+    part, _, sum_ = cursor.partition("|")
+    if sum_ != checksum:
+        return 0
+    try:
+        return int.from_bytes(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)), "big")
+    except ValueError:
+        return 0
+
+
+class GoKoala(LoopbackServer):
+    """OGC API Features services under their base paths on one loopback host, strict as
+    GoKoala: a landing page, ``/conformance``, ``/collections`` (with ``links``, ``extent``
+    and ``crs`` per collection), ``/collections/{id}``, ``/queryables`` and ``/items``.
+    ``documents`` replaces the answer for a path (e.g. a ``/collections`` that changed shape).
+    """
+
+    def __init__(self, page_size: int = 1000) -> None:
         super().__init__()
-        self.layers = layers
+        #: GoKoala's maximum limit; the default limit is 10.
         self.page_size = page_size
-        self.property_filter = property_filter
+        self.documents: dict[str, Any] = {}
         #: Every page links to itself as rel=next (a broken service).
         self.self_link = False
-        #: The last page links back to this offset as rel=next (a broken service).
-        self.loop_offset: int | None = None
+        #: The last page of a series links back to the page starting at this feature (a
+        #: broken service).
+        self.loop_to: int | None = None
+
+    def services(self) -> dict[str, dict[str, OgcCollection]]:
+        raise NotImplementedError
 
     def respond(self, url: Any) -> tuple[int, bytes, dict[str, str]]:
-        m = re.fullmatch(r"/cbs/wijken-en-buurten-(\d{4})/ogc/v1/collections/(\w+)/items",
-                         url.path)
-        if not m or (int(m.group(1)), m.group(2)) not in self.layers:
-            body = json.dumps({"code": "Not Found", "description": f"{url.path} not found"})
-            return 404, body.encode(), {"Content-Type": "application/problem+json"}
-        query = {k: v[0] for k, v in parse_qs(url.query).items()}
-        features = self.layers[(int(m.group(1)), m.group(2))]
-        if "gemeentecode" in query and not self.property_filter:
-            body = json.dumps({"code": "Bad Request",
-                               "description": "unknown query parameter: gemeentecode"})
-            return 400, body.encode(), {"Content-Type": "application/problem+json"}
-        if "gemeentecode" in query:
+        if url.path in self.documents:
+            return _json(self.documents[url.path])
+        services = self.services()
+        base = next((b for b in services if url.path == b or url.path.startswith(b + "/")),
+                    None)
+        if base is None:
+            return _problem(404, f"{url.path} not found")
+        query = {k: v[0] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
+        collections = services[base]
+        home = f"{self.url}{base}"
+        rest = [p for p in url.path[len(base):].split("/") if p]
+        if not rest:
+            return _json({"title": base.strip("/"), "description": "OGC API Features",
+                          "links": [
+                              {"rel": "self", "type": "application/json", "href": home},
+                              {"rel": "conformance", "href": f"{home}/conformance"},
+                              {"rel": "data", "type": "application/json",
+                               "href": f"{home}/collections"},
+                          ]})
+        if rest == ["conformance"]:
+            return _json({"conformsTo": [
+                "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+                "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+                "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs"]})
+        if rest == ["collections"]:
+            return _json({"links": [{"rel": "self", "type": "application/json",
+                                     "href": f"{home}/collections"}],
+                          "collections": [self._describe(home, c) for c in collections.values()]})
+        if rest[0] != "collections" or len(rest) < 2 or rest[1] not in collections:
+            return _problem(404, f"{url.path} not found")
+        collection = collections[rest[1]]
+        if len(rest) == 2:
+            return _json(self._describe(home, collection))
+        if rest[2:] == ["queryables"]:
+            return _json(self._queryables(home, collection))
+        if rest[2:] == ["items"]:
+            return self._items(url.path, query, collection)
+        return _problem(404, f"{url.path} not found")
+
+    @staticmethod
+    def _describe(home: str, c: OgcCollection) -> dict[str, Any]:
+        own = f"{home}/collections/{c.id}"
+        described: dict[str, Any] = {
+            "id": c.id, "title": c.title, "itemType": "feature",
+            "links": [{"rel": "self", "type": "application/json", "href": own},
+                      {"rel": "items", "type": "application/geo+json", "href": f"{own}/items"},
+                      {"rel": "http://www.opengis.net/def/rel/ogc/1.0/queryables",
+                       "type": "application/schema+json", "href": f"{own}/queryables"}],
+            "extent": {"spatial": {"bbox": [[3.2, 50.7, 7.3, 53.6]], "crs": CRS84}},
+            "crs": list(c.crs), "storageCrs": RD_URI,
+        }
+        if c.years:
+            described["extent"]["temporal"] = {
+                "interval": [[f"{min(c.years)}-01-01T00:00:00Z",
+                              f"{max(c.years)}-12-31T23:59:59Z"]],
+                "trs": "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"}
+        return described
+
+    @staticmethod
+    def _filters(c: OgcCollection) -> list[str]:
+        year = c.year_property if c.year_property and not c.datetime_only else None
+        return [*c.queryables, *([year] if year and year not in c.queryables else [])]
+
+    def _queryables(self, home: str, c: OgcCollection) -> dict[str, Any]:
+        properties = {name: {"title": name, "type": "integer" if name == c.year_property
+                             else "string"} for name in self._filters(c)}
+        return {"$schema": "https://json-schema.org/draft/2020-12/schema",
+                "$id": f"{home}/collections/{c.id}/queryables", "type": "object",
+                "title": c.title, "properties": properties}
+
+    def _items(self, path: str, query: dict[str, str],
+               c: OgcCollection) -> tuple[int, bytes, dict[str, str]]:
+        filters = self._filters(c)
+        for name in query:
+            if name not in KNOWN_PARAMS and name not in filters:
+                return _problem(400, f"unknown query parameter(s) found: {name}")
+        try:
+            limit = min(int(query.get("limit") or 10), self.page_size)
+        except ValueError:
+            return _problem(400, "limit must be numeric")
+        if limit < 0:
+            return _problem(400, "limit can't be negative")
+        crs = query.get("crs") or CRS84
+        if not crs.startswith(CRS_PREFIX):
+            return _problem(400, f"crs param should start with {CRS_PREFIX}, got: {crs}")
+        if crs not in c.crs:
+            return _problem(400, f"crs {crs} is not supported by collection {c.id}")
+        features = c.features
+        if query.get("bbox"):
+            bbox_crs = query.get("bbox-crs") or CRS84
+            values = query["bbox"].split(",")
+            if len(values) != 4:
+                return _problem(400, "bbox should contain exactly 4 values separated by "
+                                     "commas: minx,miny,maxx,maxy")
+            try:
+                box = _bbox_rd([float(v) for v in values], bbox_crs)
+            except ValueError:
+                return _problem(400, f"failed to parse bbox {query['bbox']}")
+            features = [f for f in features if _intersects(_bounds(f), box)]
+        if query.get("datetime"):
+            if not c.years or not c.year_property:
+                return _problem(400, "datetime param is currently not supported for this "
+                                     "collection")
+            year = query["datetime"][:4]
             features = [f for f in features
-                        if f["properties"].get("gemeentecode") == query["gemeentecode"]]
-        limit = min(int(query.get("limit", 10)), self.page_size)
-        offset = int(query.get("offset", 0))
-        page = features[offset: offset + limit]
-        links = [{"rel": "self", "type": "application/geo+json", "href": f"{self.url}{url.path}"}]
-        rest = {k: v for k, v in query.items() if k != "offset"}
-        rest_query = "&".join(f"{k}={quote(str(v), safe='')}" for k, v in rest.items())
-        following = offset + limit if offset + limit < len(features) else self.loop_offset
+                        if str(f["properties"].get(c.year_property)) == year]
+        for key in filters:
+            if query.get(key):
+                features = [f for f in features if str(f["properties"].get(key)) == query[key]]
+        checksum = _checksum(query)
+        start = _decode_cursor(query.get("cursor", ""), checksum)
+        page = features[start: start + limit]
+        if crs == CRS84:
+            page = [_to_crs84(f) for f in page]
+        links = [{"rel": "self", "type": "application/geo+json",
+                  "href": f"{self.url}{path}?{urlencode(query)}"}]
+        following = (start + limit if start + limit < len(features)
+                     else self.loop_to if len(features) > limit else None)
         if following is not None:
+            keep = {**query, "f": query.get("f") or "json",
+                    "cursor": _encode_cursor(following, checksum)}
             links.append({"rel": "next", "type": "application/geo+json",
-                          "href": f"{self.url}{url.path}?{rest_query}&offset={following}"})
+                          "href": f"{self.url}{path}?{urlencode(keep)}"})
         if self.self_link:
             links = [link for link in links if link["rel"] != "next"]
             links.append({"rel": "next", "type": "application/geo+json",
-                          "href": f"{self.url}{url.path}?{url.query}"})
-        crs = query.get("crs", "http://www.opengis.net/def/crs/OGC/1.3/CRS84")
+                          "href": f"{self.url}{path}?{urlencode(query)}"})
         return _json({"type": "FeatureCollection", "timeStamp": "2026-11-27T08:00:00Z",
                       "links": links, "features": page, "numberReturned": len(page)},
                      {"Content-Crs": f"<{crs}>", "Content-Type": "application/geo+json"})
+
+
+def _intersects(a: tuple[float, ...], b: tuple[float, ...]) -> bool:
+    return a[0] <= b[2] and b[0] <= a[2] and a[1] <= b[3] and b[1] <= a[3]
+
+
+class OgcApiServer(GoKoala):
+    """Given services (base path: collections) on one loopback host, as GoKoala serves them."""
+
+    def __init__(self, services: dict[str, list[OgcCollection]], page_size: int = 1000) -> None:
+        super().__init__(page_size)
+        self._services = {base.rstrip("/"): {c.id: c for c in cols}
+                          for base, cols in services.items()}
+
+    def services(self) -> dict[str, dict[str, OgcCollection]]:
+        return self._services
+
+
+class PdokServer(GoKoala):
+    """PDOK's per-year services, ``/cbs/wijken-en-buurten-<jaar>/ogc/v1``, with collections
+    ``gemeenten``, ``wijken`` and ``buurten`` from ``layers`` ({(jaar, laag): features}), read
+    at each request (a test may remove one). No property filters are configured (as far as we
+    know PDOK configures none): a client selects a gemeente with ``bbox``."""
+
+    def __init__(self, layers: dict[tuple[int, str], list[dict[str, Any]]],
+                 page_size: int = 1000) -> None:
+        super().__init__(page_size)
+        self.layers = layers
+
+    def services(self) -> dict[str, dict[str, OgcCollection]]:
+        out: dict[str, dict[str, OgcCollection]] = {}
+        for (year, layer), features in self.layers.items():
+            out.setdefault(f"/cbs/wijken-en-buurten-{year}/ogc/v1", {})[layer] = \
+                OgcCollection(layer, layer.capitalize(), features)
+        return out
+
+
+def _to_crs84(feature: dict[str, Any]) -> dict[str, Any]:
+    from pyproj import Transformer
+    from shapely.geometry import mapping, shape
+    from shapely.ops import transform
+
+    to_lonlat = Transformer.from_crs("EPSG:28992", "OGC:CRS84", always_xy=True).transform
+    return {**feature, "geometry": mapping(transform(to_lonlat, shape(feature["geometry"])))}
 
 
 # --------------------------------------------------------------------------- PDOK Locatieserver
@@ -358,148 +591,3 @@ class LocatieServer(LoopbackServer):
                                    "numFoundExact": True, "docs": docs}})
 
 
-# --------------------------------------------------------------------------- OGC API Features
-
-CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
-
-
-@dataclass
-class OgcCollection:
-    """One collection of an OGC API Features service; features are stored in EPSG:28992.
-
-    ``year_property`` makes it a collection of several years that a client selects with
-    that queryable (``?jaarcode=2019``); ``years`` is its temporal extent.
-    """
-
-    id: str
-    title: str
-    features: list[dict[str, Any]]
-    years: tuple[int, ...] = ()
-    year_property: str | None = None
-    crs: tuple[str, ...] = (CRS84, RD_URI)
-
-
-class OgcApiServer(LoopbackServer):
-    """PDOK-style OGC API Features services under their base paths on one loopback host.
-
-    Each service has a landing page, ``/conformance``, ``/collections`` (with ``links``,
-    ``extent`` and ``crs`` per collection), ``/collections/{id}``, ``/queryables`` and
-    ``/items`` with ``crs``, ``limit``/``offset`` paging linked by ``rel=next``, filtering on
-    queryable properties, a ``Content-Crs`` header, and 400 for an unknown parameter.
-    ``documents`` replaces the answer for a path (e.g. a ``/collections`` that changed shape).
-    """
-
-    def __init__(self, services: dict[str, list[OgcCollection]], page_size: int = 1000) -> None:
-        super().__init__()
-        self.services = {base.rstrip("/"): {c.id: c for c in cols}
-                         for base, cols in services.items()}
-        self.page_size = page_size
-        self.documents: dict[str, Any] = {}
-
-    def respond(self, url: Any) -> tuple[int, bytes, dict[str, str]]:
-        if url.path in self.documents:
-            return _json(self.documents[url.path])
-        base = next((b for b in self.services if url.path == b or url.path.startswith(b + "/")),
-                    None)
-        if base is None:
-            return _problem(404, f"{url.path} not found")
-        query = {k: v[0] for k, v in parse_qs(url.query).items()}
-        collections = self.services[base]
-        home = f"{self.url}{base}"
-        rest = [p for p in url.path[len(base):].split("/") if p]
-        if not rest:
-            return _json({"title": base.strip("/"), "description": "OGC API Features",
-                          "links": [
-                              {"rel": "self", "type": "application/json", "href": home},
-                              {"rel": "conformance", "href": f"{home}/conformance"},
-                              {"rel": "data", "type": "application/json",
-                               "href": f"{home}/collections"},
-                          ]})
-        if rest == ["conformance"]:
-            return _json({"conformsTo": [
-                "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
-                "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
-                "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs"]})
-        if rest == ["collections"]:
-            return _json({"links": [{"rel": "self", "type": "application/json",
-                                     "href": f"{home}/collections"}],
-                          "collections": [self._describe(home, c) for c in collections.values()]})
-        if rest[0] != "collections" or rest[1] not in collections:
-            return _problem(404, f"{url.path} not found")
-        collection = collections[rest[1]]
-        if len(rest) == 2:
-            return _json(self._describe(home, collection))
-        if rest[2:] == ["queryables"]:
-            return _json(self._queryables(home, collection))
-        if rest[2:] == ["items"]:
-            return self._items(url.path, query, collection)
-        return _problem(404, f"{url.path} not found")
-
-    @staticmethod
-    def _describe(home: str, c: OgcCollection) -> dict[str, Any]:
-        own = f"{home}/collections/{c.id}"
-        described: dict[str, Any] = {
-            "id": c.id, "title": c.title, "itemType": "feature",
-            "links": [{"rel": "self", "type": "application/json", "href": own},
-                      {"rel": "items", "type": "application/geo+json", "href": f"{own}/items"},
-                      {"rel": "http://www.opengis.net/def/rel/ogc/1.0/queryables",
-                       "type": "application/schema+json", "href": f"{own}/queryables"}],
-            "extent": {"spatial": {"bbox": [[6.55, 52.30, 6.80, 52.40]], "crs": CRS84}},
-            "crs": list(c.crs), "storageCrs": RD_URI,
-        }
-        if c.years:
-            described["extent"]["temporal"] = {
-                "interval": [[f"{min(c.years)}-01-01T00:00:00Z",
-                              f"{max(c.years)}-12-31T23:59:59Z"]],
-                "trs": "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"}
-        return described
-
-    @staticmethod
-    def _queryables(home: str, c: OgcCollection) -> dict[str, Any]:
-        properties: dict[str, Any] = {"gemeentecode": {"title": "gemeentecode", "type": "string"}}
-        if c.year_property:
-            properties[c.year_property] = {"title": c.year_property, "type": "integer"}
-        return {"$schema": "https://json-schema.org/draft/2019-09/schema",
-                "$id": f"{home}/collections/{c.id}/queryables", "type": "object",
-                "title": c.title, "properties": properties}
-
-    def _items(self, path: str, query: dict[str, str],
-               c: OgcCollection) -> tuple[int, bytes, dict[str, str]]:
-        filters = {"gemeentecode", *([c.year_property] if c.year_property else [])}
-        unknown = set(query) - {"f", "crs", "limit", "offset"} - filters
-        if unknown:
-            return _problem(400, f"unknown query parameter(s): {', '.join(sorted(unknown))}")
-        crs = query.get("crs", CRS84)
-        if crs not in c.crs:
-            return _problem(400, f"crs {crs} is not supported by collection {c.id}")
-        features = c.features
-        for key in filters & set(query):
-            features = [f for f in features if str(f["properties"].get(key)) == query[key]]
-        limit = min(int(query.get("limit", 10)), self.page_size)
-        offset = int(query.get("offset", 0))
-        page = features[offset: offset + limit]
-        if crs == CRS84:
-            page = [_to_crs84(f) for f in page]
-        links = [{"rel": "self", "type": "application/geo+json", "href": f"{self.url}{path}"}]
-        if offset + limit < len(features):
-            keep = {k: v for k, v in query.items() if k != "offset"}
-            rest = "&".join(f"{k}={quote(str(v), safe='')}" for k, v in keep.items())
-            links.append({"rel": "next", "type": "application/geo+json",
-                          "href": f"{self.url}{path}?{rest}&offset={offset + limit}"})
-        return _json({"type": "FeatureCollection", "timeStamp": "2026-11-27T08:00:00Z",
-                      "links": links, "features": page, "numberReturned": len(page)},
-                     {"Content-Crs": f"<{crs}>", "Content-Type": "application/geo+json"})
-
-
-def _problem(status: int, detail: str) -> tuple[int, bytes, dict[str, str]]:
-    body = json.dumps({"title": "Error", "status": status, "detail": detail})
-    return status, body.encode(), {"Content-Type": "application/problem+json"}
-
-
-def _to_crs84(feature: dict[str, Any]) -> dict[str, Any]:
-    from pyproj import Transformer
-    from shapely.geometry import mapping, shape
-    from shapely.ops import transform
-
-    to_lonlat = Transformer.from_crs("EPSG:28992", "OGC:CRS84", always_xy=True).transform
-    return {**feature, "geometry": mapping(transform(to_lonlat, shape(feature["geometry"])))}

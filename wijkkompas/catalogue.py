@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -161,6 +162,26 @@ def crime_groups() -> dict[str, tuple[str, ...]]:
         raise WijkkompasError(f"misdrijven.csv: onbekende variabele(n) {', '.join(unknown)}; "
                               "zet ze ook in variabelen.csv.")
     return groups
+
+
+_INDELING_RE = re.compile(r"indeling (?:van )?(\d{4})", re.ASCII)
+
+
+def politie_indeling(props: list[dict[str, Any]], infos: list[dict[str, Any]],
+                     folder: Path) -> int:
+    """The buurt indeling of 47018NED, as its metadata states it ("indeling 2024")."""
+    texts = [str(p.get("Description") or "") for p in props if p.get("Type") == "GeoDetail"]
+    for info in infos:
+        texts += [str(info.get(k) or "") for k in ("ExplanatoryText", "ShortDescription")]
+    for text in texts:
+        match = _INDELING_RE.search(text)
+        if match:
+            return int(match.group(1))
+    raise WijkkompasError(
+        f"{folder}: de metadata zeggen niet in welke buurtindeling de misdrijven staan "
+        "('indeling JJJJ' in DataProperties of TableInfos); zonder die indeling kunnen de "
+        "cijfers niet aan inwoners gekoppeld worden. Haal de tabel opnieuw op."
+    )
 
 
 def crime_codes() -> list[str]:

@@ -144,7 +144,8 @@ def _gemeente_option(parser: _Parser) -> None:
 def _fetch_options(parser: _Parser) -> None:
     add = parser.opties.add_argument
     add("--jaren", default=None, metavar="JAREN",
-        help="jaren, bijvoorbeeld 2017-2024 of 2021,2023 (standaard uit de config)")
+        help="jaren, bijvoorbeeld 2015-2024 of 2021,2023 (standaard uit de config, anders vanaf "
+             "het basisjaar van het kompas tot en met 2024)")
     add("--refresh", action="store_true",
         help="haal opnieuw op en meld wat er sinds de vorige versie veranderde")
     add("--landelijk", action="store_true",
@@ -234,33 +235,11 @@ def _kompas_option(parser: _Parser) -> None:
 
 
 def _vlekkenkaart(args: argparse.Namespace, settings: Settings) -> None:
-    from wijkkompas.processed import ProcessedPaths
-    from wijkkompas.vlekkenkaart.stage import run_vlekkenkaart
+    from wijkkompas import pipeline
 
-    in_run = args.stap == "run"
-    config_path = (None if in_run else args.zorglocaties) or settings.zorglocaties
-    if config_path is None:
-        if in_run:
-            print("Vlekkenkaart overgeslagen: geen 'zorglocaties' in de configuratie.")
-            return
-        raise WijkkompasError(
-            "Geef de configuratie van de zorglocaties met --zorglocaties BESTAND of "
-            "'zorglocaties = ...' in wijkkompas.toml (voorbeeld: "
-            "voorbeelden/zorglocaties.toml)."
-        )
-    if not in_run and (args.toets or args.adres) and not args.categorie:
-        raise WijkkompasError("Geef bij een toets de categorie, bijvoorbeeld "
-                              "--categorie beschermd_wonen.")
-    out = (None if in_run else args.out) or ProcessedPaths.of(args.data_dir).vlekkenkaart
-    others = f" (de eerste van {', '.join(settings.gemeenten)})" \
-        if len(settings.gemeenten) > 1 else ""
-    print(f"Vlekkenkaart voor {settings.gemeente}{others}.")
-    run_vlekkenkaart(
-        args.data_dir, config_path, settings, out,
-        toets=None if in_run else args.toets, adres=None if in_run else args.adres,
-        categorie=args.categorie if not in_run else None,
-        capaciteit=args.capaciteit if not in_run else None,
-    )
+    pipeline.vlekkenkaart(args.data_dir, settings, config=args.zorglocaties, out=args.out,
+                          toets=args.toets, adres=args.adres, categorie=args.categorie,
+                          capaciteit=args.capaciteit)
 
 
 def _export_options(parser: _Parser) -> None:
@@ -272,28 +251,9 @@ def _export_options(parser: _Parser) -> None:
 
 
 def _export(args: argparse.Namespace, settings: Settings) -> None:
-    from wijkkompas.kompas.results import load_processed
-    from wijkkompas.output.export import run_export
-    from wijkkompas.processed import ProcessedPaths, scored_gemeenten
+    from wijkkompas import pipeline
 
-    in_run = args.stap == "run"
-    out = (None if in_run else args.out) or ProcessedPaths.of(args.data_dir).export
-    wijk = None if in_run else args.wijk
-    scored = scored_gemeenten(args.data_dir)
-    for gemeente in settings.gemeenten:
-        # One asked-for wijk page is made or refused in one line (load_processed and
-        # the export name what is missing); of a list of gemeenten, the unbuilt are skipped.
-        if gemeente not in scored and wijk is None:
-            print(f"Geen kompasscores voor gemeente {gemeente}: geen export voor {gemeente}.")
-            continue
-        processed = load_processed(args.data_dir, args.kompas or settings.kompas, gemeente)
-        if processed.result.themes.empty and wijk is None:
-            print(f"Geen kompasscores voor {processed.kompas.naam} ({gemeente}): geen export.")
-            continue
-        if wijk is not None:
-            processed.check_wijk(wijk)  # before saying that it exports
-        print(f"Exporteren: {processed.kompas.naam} ({gemeente}) naar {out}")
-        run_export(processed, out, wijk)
+    pipeline.export(args.data_dir, settings, kompas=args.kompas, out=args.out, wijk=args.wijk)
 
 
 def _build_options(parser: _Parser) -> None:
@@ -312,46 +272,33 @@ def _build_options(parser: _Parser) -> None:
 
 
 def _build(args: argparse.Namespace, settings: Settings) -> None:
-    from wijkkompas.kompas.stage import build_and_score
+    from wijkkompas import pipeline
 
-    lokaal = args.lokaal or settings.lokaal
-    print(f"Bouwen voor {', '.join(settings.gemeenten)} uit {args.data_dir / 'raw'} naar "
-          f"{args.data_dir / 'processed'}")
-    build_and_score(args.data_dir, lokaal, args.indeling or settings.indeling,
-                    args.kompas or settings.kompas, wait=settings.wachttijd,
-                    weights_path=args.gewichten or settings.herindeling_gewichten,
-                    gemeenten=settings.gemeenten, csv=args.csv)
+    pipeline.build(args.data_dir, settings, kompas=args.kompas, lokaal=args.lokaal,
+                   indeling=args.indeling, gewichten=args.gewichten, csv=args.csv)
 
 
 def _fetch(args: argparse.Namespace, settings: Settings) -> None:
-    from wijkkompas.fetch.stage import run_fetch
-    from wijkkompas.settings import parse_years
+    from wijkkompas import pipeline
 
-    years = parse_years(args.jaren or settings.jaren)
-    raw = args.data_dir / "raw"
+    years = pipeline.fetch_years(settings, args.jaren)
     if args.landelijk:
         settings = replace(settings, vergelijk_landelijk=True)
-    national = " (met de wijken van heel Nederland)" if settings.vergelijk_landelijk else ""
-    print(f"Ophalen voor {', '.join(settings.gemeenten)}{national}, jaren "
-          f"{years[0]}-{years[-1]}, naar {raw}")
-    run_fetch(raw, settings, settings.gemeenten, years, refresh=args.refresh)
+    pipeline.fetch(args.data_dir, settings, years, refresh=args.refresh)
 
 
-def _fetch_in_run(args: argparse.Namespace, settings: Settings) -> None:
-    """The fetch of ``run``: skipped with --zonder-ophalen; when it fails, the one error line
-    says how to go on without CBS."""
-    if args.zonder_ophalen:
-        print(f"Ophalen overgeslagen (--zonder-ophalen): bouwen uit {args.data_dir / 'raw'}")
-        return
-    try:
-        _fetch(args, settings)
-    except WijkkompasError as exc:
-        data = str(args.data_dir)
-        raise WijkkompasError(
-            f"{exc} Zonder CBS verder: download de bestanden van de CBS wijk- en buurtkaart "
-            f"(cbs.nl), importeer ze met 'wijkkompas import BESTAND --jaar JJJJ --data-dir "
-            f"{data}' en draai dan 'wijkkompas run --zonder-ophalen --data-dir {data}' "
-            "(bouwt en exporteert uit wat al is opgehaald of geïmporteerd).") from exc
+def _run(args: argparse.Namespace, settings: Settings) -> int:
+    """``wijkkompas run``; the exit code says whether everything could be fetched."""
+    from wijkkompas import pipeline
+
+    options = pipeline.RunOptions(
+        data_dir=args.data_dir, jaren=args.jaren, refresh=args.refresh,
+        zonder_ophalen=args.zonder_ophalen, kompas=args.kompas, lokaal=args.lokaal,
+        indeling=args.indeling, gewichten=args.gewichten, csv=args.csv)
+    result = pipeline.run(options, settings)
+    for line in result.summary():
+        print(line)
+    return pipeline.EXIT_INCOMPLETE if result.missing else 0
 
 
 def _import_leefbaarometer(args: argparse.Namespace, settings: Settings) -> None:
@@ -487,15 +434,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             codes = tuple(parse_gemeenten(args.gemeente))
             settings = replace(settings, gemeenten=codes, gemeente=codes[0])
         settings = _gemeente_of_wijk(args, settings)
-        steps = {"fetch": [_fetch], "import": [_import], "build": [_build],
-                 "export": [_export], "vlekkenkaart": [_vlekkenkaart],
-                 "run": [_fetch_in_run, _build, _export, _vlekkenkaart]}
+        steps = {"fetch": _fetch, "import": _import, "build": _build, "export": _export,
+                 "vlekkenkaart": _vlekkenkaart, "run": _run}
         _check_inputs(args, settings)
         # Every command writes: one run per data folder at a time.
         with data_lock(args.data_dir, settings.wachttijd):
             clean_leftovers(args.data_dir)
-            for step in steps[args.stap]:
-                step(args, settings)
+            code = steps[args.stap](args, settings) or 0
     except WijkkompasError as exc:
         print(f"fout: {exc}", file=sys.stderr)
         return 1
@@ -507,7 +452,7 @@ def main(argv: Sequence[str] | None = None) -> int:
               "geïmporteerd of geschreven is gemeld blijft staan, de rest is niet gewijzigd. "
               "Draai dezelfde opdracht opnieuw om verder te gaan.", file=sys.stderr)
         return 130
-    return 0
+    return code
 
 
 if __name__ == "__main__":

@@ -18,6 +18,10 @@ def first_line(exc: BaseException, limit: int = 200) -> str:
     name when it has no message: the detail a one-line Dutch message may quote."""
     lines = str(exc).strip().splitlines()
     return (lines[0] if lines else type(exc).__name__)[:limit]
+class NotPublished(WijkkompasError):
+    """A permanent miss: the service answered, but does not hold what was asked (HTTP 404,
+    a year not in the catalogue, a boundary year no service holds). Fetching again soon will
+    not help; a run records it and goes on with what it has."""
 
 
 def capped(items: Iterable[object], limit: int = LIST_LIMIT, sep: str = "; ") -> str:

@@ -31,7 +31,13 @@ DEFAULT_PDOK_PATH = "cbs/wijken-en-buurten-{jaar}/ogc/v1"
 DEFAULT_PDOK_HISTORISCH_PATH = "cbs/wijken-en-buurten-historisch/ogc/v1"
 DEFAULT_LOCATIESERVER_URL = "https://api.pdok.nl/bzk/locatieserver/search/v3_1"
 DEFAULT_GEMEENTE = "GM0141"
-DEFAULT_JAREN = "2017-2024"
+#: The years fetched when neither --jaren nor the config names them: from the kompas's
+#: ``basisjaar`` (its frame year) up to and including this year.
+DEFAULT_LAATSTE_JAAR = 2024
+#: PDOK's CBS Gebiedsindelingen (generalised boundaries of every year from 2016; 1995-2015
+#: in the historical service): the route for years outside ``grenzen_jaren``.
+DEFAULT_PDOK_GEBIEDSINDELINGEN_PATH = "cbs/gebiedsindelingen/ogc/v1"
+DEFAULT_PDOK_GEBIEDSINDELINGEN_HISTORISCH_PATH = "cbs/gebiedsindelingen-historisch/ogc/v1"
 #: PDOK serves the wijk- en buurtkaart as a year-specific OGC API from 2023 on.
 DEFAULT_GRENZEN_JAREN = "2023-2030"
 CONFIG_NAME = "wijkkompas.toml"
@@ -54,13 +60,16 @@ class Settings:
     pdok_url: str = DEFAULT_PDOK_URL
     pdok_pad: str = DEFAULT_PDOK_PATH
     pdok_historisch_pad: str = DEFAULT_PDOK_HISTORISCH_PATH
+    pdok_gebiedsindelingen_pad: str = DEFAULT_PDOK_GEBIEDSINDELINGEN_PATH
+    pdok_gebiedsindelingen_historisch_pad: str = DEFAULT_PDOK_GEBIEDSINDELINGEN_HISTORISCH_PATH
     locatieserver_url: str = DEFAULT_LOCATIESERVER_URL
     #: The first of ``gemeenten``; kept for the steps that handle one gemeente.
     gemeente: str = DEFAULT_GEMEENTE
     #: Every gemeente fetched, built, scored and exported (config: ``gemeenten`` or
     #: ``gemeente``, which may also list several separated by commas).
     gemeenten: tuple[str, ...] = (DEFAULT_GEMEENTE,)
-    jaren: str = DEFAULT_JAREN
+    #: "" (the default): from the kompas's basisjaar to DEFAULT_LAATSTE_JAAR (default_years).
+    jaren: str = ""
     grenzen_jaren: str = DEFAULT_GRENZEN_JAREN
     timeout: float = 60.0
     retries: int = 3
@@ -102,6 +111,9 @@ class ConfigSchema(Schema):
     pdok_pad: Url | None = None
     #: "" switches the historical service off.
     pdok_historisch_pad: str | None = None
+    #: "" switches the route off.
+    pdok_gebiedsindelingen_pad: str | None = None
+    pdok_gebiedsindelingen_historisch_pad: str | None = None
     locatieserver_url: Url | None = None
     gemeente: str | None = None
     gemeenten: Annotated[list[str], Field(min_length=1)] | None = None
@@ -205,6 +217,13 @@ def check_gemeente(code: str) -> str:
             "bijvoorbeeld GM0141 voor Almelo."
         )
     return code
+
+
+def default_years(basisjaar: int) -> list[int]:
+    """The years fetched by default: from the kompas's ``basisjaar`` (the frame year, so
+    that "100 = the gemeente in <basisjaar>" holds whenever CBS has that year) to
+    DEFAULT_LAATSTE_JAAR."""
+    return list(range(min(basisjaar, DEFAULT_LAATSTE_JAAR), DEFAULT_LAATSTE_JAAR + 1))
 
 
 def parse_years(text: str) -> list[int]:

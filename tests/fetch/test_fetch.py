@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from urllib.parse import parse_qs, urlsplit
 
 import cbsodata
 import cbsodata.cbsodata3
@@ -319,20 +320,36 @@ def test_pdok_unreachable(settings, cached):
            refresh=True, geo_only=True)
 
 
-def test_pdok_without_property_filter_is_filtered_here(settings, tmp_path, pdok_server):
-    pdok_server.property_filter = False
+def test_pdok_is_asked_only_what_gokoala_accepts(settings, tmp_path, pdok_server):
+    """PDOK (GoKoala) answers 400 to a parameter it does not know, such as gemeentecode on a
+    collection without that queryable: the gemeente is chosen by bbox and then by code, so
+    Borne's buurt in the same bbox and Enschede's outside it are never stored."""
+    import requests as http
+
+    from tests.servers import KNOWN_PARAMS
+
+    refused = http.get(f"{pdok_server.url}/cbs/wijken-en-buurten-2024/ogc/v1/collections/"
+                       "buurten/items?gemeentecode=GM0141", timeout=5)
+    assert refused.status_code == 400
+    assert refused.json()["detail"] == "unknown query parameter(s) found: gemeentecode"
+    pdok_server.requests.clear()
     fetch(settings, tmp_path / "raw", years=[2024])
     buurten = gpd.read_file(tmp_path / "raw" / "geo" / "wijkenbuurten_2024.gpkg", layer="buurten")
     assert len(buurten) == 71 and set(buurten["gemeentecode"]) == {"GM0141"}
-    assert any("gemeentecode" not in r for r in pdok_server.requests)
+    items = [r for r in pdok_server.requests if "/items" in r]
+    assert items
+    for request in items:
+        query = parse_qs(urlsplit(request).query)
+        assert set(query) <= KNOWN_PARAMS, request
+    assert all("bbox=" in r for r in items if "/buurten/" in r or "/wijken/" in r)
 
 
 def test_boundaries_only_for_the_years_pdok_serves(settings, tmp_path, pdok_server):
     from dataclasses import replace
 
-    # With PDOK's historical service switched off, only the per-year services are asked.
-    report = fetch(replace(settings, grenzen_jaren="2024-2030", pdok_historisch_pad=""),
-                   tmp_path / "raw")
+    # With PDOK's other services switched off, only the per-year services are asked.
+    report = fetch(replace(settings, grenzen_jaren="2024-2030", pdok_historisch_pad="",
+                           pdok_gebiedsindelingen_pad=""), tmp_path / "raw")
     assert [t.ref.jaar for t in report.tables] == [2023, 2024]
     assert [g.jaar for g in report.boundaries] == [2024]
     assert not any("wijken-en-buurten-2023" in r for r in pdok_server.requests)

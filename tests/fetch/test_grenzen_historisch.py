@@ -70,7 +70,7 @@ def per_year_collections(years: list[int]) -> dict[str, list[OgcCollection]]:
     for year in years:
         geo = _geometry(year)
         services[f"/cbs/wijken-en-buurten-{year}/ogc/v1"] = [
-            OgcCollection("gemeenten", "Gemeenten", []),
+            OgcCollection("gemeenten", "Gemeenten", almelo_layers([year])[(year, "gemeenten")]),
             OgcCollection("wijken", "Wijken", geo["wijken"]),
             OgcCollection("buurten", "Buurten", geo["buurten"]),
         ]
@@ -175,11 +175,12 @@ def test_every_year_gets_boundaries_and_the_build_compares_across_2021(cbs, pdok
     # Years before 2023 never went to a per-year service; the historical items were asked
     # for in RD New, and the 68 buurten came in pages of 30 linked by rel=next.
     assert not any(f"wijken-en-buurten-{y}/" in r for r in pdok.requests for y in range(2017, 2023))
-    items = [r for r in pdok.requests if r.startswith(f"{HISTORISCH}/collections/buurten_2019/")]
+    items = [r for r in pdok.requests
+             if r.startswith(f"{HISTORISCH}/collections/buurten_2019/items")]
     assert len(items) == 3
     assert all("crs=http%3A%2F%2Fwww.opengis.net%2Fdef%2Fcrs%2FEPSG%2F0%2F28992" in r
                for r in items)
-    assert [r.split("offset=")[1] for r in items[1:]] == ["30", "60"]
+    assert "cursor=" not in items[0] and all("cursor=" in r for r in items[1:])
 
     overview = manifest_overview(data)
     grenzen = overview[overview["soort"] == "grenzen"].set_index("jaar")
@@ -330,7 +331,7 @@ def test_paging_breaking_midway(cbs, pdok, tmp_path):
     raw = tmp_path / "raw"
     fetch(settings, raw, [2019])
     # The second page of the 68 buurten fails, after the retries.
-    pdok.faults.append(Fault("offset=30", "status", status=502))
+    pdok.faults.append(Fault("cursor=", "status", status=502))
     _fails(settings, raw, r"PDOK \(http://127\.0\.0\.1:\d+\) gaf geen bruikbaar antwoord bij "
            r"laag 'buurten' van de wijk- en buurtkaart 2019: serverfout \(HTTP 502\) halverwege "
            r"de reeks pagina's \(rel=next\) na 3 pogingen", [2019], refresh=True)
@@ -364,7 +365,7 @@ def test_imported_boundaries_are_not_fetched_again(cbs, pdok, tmp_path, shared):
     path = shared / "geo" / "almelo_buurten_2015_simplified.geojson"
     assert main(["import", str(path), "--jaar", "2019", "--data-dir", str(data)]) == 0
     report, lines = fetch(_settings(cbs, pdok), data / "raw", [2019, 2020])
-    assert [g.jaar for g in report.boundaries] == [2020]
+    assert [g.jaar for g in report.boundaries] == [2020, 2024]  # 2024: the Politie indeling
     assert "Grenzen 2019: uit de import (almelo_buurten_2015_simplified.geojson), " \
            "niet opgehaald." in lines
     assert not any("_2019" in r for r in pdok.requests)
@@ -376,7 +377,8 @@ def test_imported_boundaries_are_not_fetched_again(cbs, pdok, tmp_path, shared):
 def test_historical_service_switched_off(cbs, pdok, tmp_path):
     from wijkkompas.fetch.report import boundary_sources
 
-    settings = replace(_settings(cbs, pdok), pdok_historisch_pad="")
+    settings = replace(_settings(cbs, pdok), pdok_historisch_pad="",
+                       pdok_gebiedsindelingen_pad="")
     report, lines = fetch(settings, tmp_path / "data" / "raw", [2019, 2024])
     assert [g.jaar for g in report.boundaries] == [2024]
     per_year = boundary_sources(tmp_path / "data").set_index("jaar")

@@ -122,7 +122,8 @@ def test_pdok_5xx_that_stays_gives_one_dutch_line(settings, tmp_path, pdok_serve
     assert message.startswith(
         f"PDOK ({pdok_server.url}) gaf geen bruikbaar antwoord bij laag 'wijken' van de wijk- "
         "en buurtkaart 2024: serverfout (HTTP 502) na 3 pogingen, op "
-        f"{pdok_server.url}/cbs/wijken-en-buurten-2024/ogc/v1/collections/wijken/items?f=json"
+        # The first request to the collection: its description, read before its items.
+        f"{pdok_server.url}/cbs/wijken-en-buurten-2024/ogc/v1/collections/wijken?f=json"
     )
     assert message.endswith(". Probeer het later opnieuw. Wel in de cache: CBS 2024, "
                             "Politie; niet: grenzen 2024. Draai dezelfde opdracht opnieuw: "

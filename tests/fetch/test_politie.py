@@ -180,3 +180,45 @@ def test_catalogue_listing_the_title_twice_gives_the_newest_table(settings, tmp_
     assert (report.politie.ref.table_id, report.politie.ref.bron) == ("47018NED", "catalogus")
     assert "Politie 47018NED (geregistreerde misdrijven): opgehaald, 34 rijen" in report.lines()
     assert sorted(p.name for p in (tmp_path / "raw" / "politie").iterdir()) == ["47018NED"]
+def _rates(data):
+    from wijkkompas.indicatoren.stage import run_build
+    from wijkkompas.indicatoren.veiligheid import crime_rate_indicators
+
+    lines: list[str] = []
+    result = run_build(data, say=lines.append)
+    table = result.table
+    rates = table[table.indicator.isin(set(crime_rate_indicators())) & (table.jaar == 2023)]
+    return rates, lines
+
+
+def test_a_fetch_of_2023_alone_gets_what_the_crime_rates_need(settings, tmp_path):
+    """47018NED gives every year in the buurt indeling of 2024. Fetched with 2023 alone, the
+    fetch adds the boundaries of 2024, so the build sees that 2023's buurten are 2024's and
+    divides 2023's counts by 2023's inhabitants."""
+    data = tmp_path / "data"
+    lines: list[str] = []
+    run_fetch(data / "raw", settings, "GM0141", [2023], say=lines.append)
+    assert ("Grenzen 2024: ook opgehaald, voor de misdrijven per 1.000 inwoners (de "
+            "Politie-tabel staat in de buurtindeling van 2024).") in lines
+    geo = json.loads((data / "raw" / "manifest.json").read_text())["geo"]
+    assert sorted(geo) == ["2023", "2024"]
+    rates, build_lines = _rates(data)
+    assert rates.waarde.notna().any()
+    assert not any(line.startswith("Geen misdrijven per 1.000 inwoners") for line in build_lines)
+
+
+def test_the_build_says_in_one_line_which_crime_rates_are_missing(settings, tmp_path):
+    """Without the boundaries of the Politie table's indeling (grenzen_jaren stops at 2023)
+    the 2023 rates cannot be made: the build says so in one line, with what to fetch."""
+    data = tmp_path / "data"
+    run_fetch(data / "raw", replace(settings, grenzen_jaren="2023"), "GM0141", [2023],
+              say=lambda _: None)
+    rates, lines = _rates(data)
+    assert rates.waarde.isna().all() and rates.teller.notna().any()
+    said = [line for line in lines if line.startswith("Geen misdrijven per 1.000 inwoners")]
+    assert len(said) == 1
+    assert said[0].startswith("Geen misdrijven per 1.000 inwoners voor 2023: de Politie-tabel "
+                              "staat in de buurtindeling van 2024 en van die jaren zijn geen "
+                              "inwoners van dezelfde buurten bekend (bijvoorbeeld: ")
+    assert said[0].endswith("Haal ook de grenzen of kerncijfers van 2024 op ('wijkkompas "
+                            "fetch --jaren 2024') en bouw opnieuw.")

@@ -251,3 +251,24 @@ def test_a_damaged_base_year_in_bouwinfo_asks_for_a_rebuild(files, tmp_path, cap
         f"fout: {info_path} is beschadigd of onleesbaar (basisjaar '2015; rm -rf /' is geen "
         "jaar). Bouw opnieuw met 'wijkkompas build'.\n")
     assert snapshot(data) == before
+
+
+def test_building_one_gemeente_keeps_the_others_results(files, tmp_path, capsys):
+    """A data folder with two gemeenten: ``build --gemeente GM0997`` scores GM0997 and keeps
+    GM0998's scores (again with the kompas that made them), so both can still be exported."""
+    data = tmp_path / "data"
+    _imported(files, data, "GM0998", "GM0997")
+    assert main(["build", "--data-dir", str(data), "--gemeente", "GM0998"]) == 0
+    before = pd.read_csv(data / "processed" / "kompas_scores.csv")
+    capsys.readouterr()
+    assert main(["build", "--data-dir", str(data), "--gemeente", "GM0997"]) == 0
+    out = capsys.readouterr().out
+    assert "De kompasscores van Veldhoven aan de Dinkel (GM0998) blijven" in out
+    scores_after = pd.read_csv(data / "processed" / "kompas_scores.csv")
+    assert set(scores_after["gemeente"]) == {"GM0998", "GM0997"}
+    kept = scores_after[scores_after["gemeente"] == "GM0998"].reset_index(drop=True)
+    pd.testing.assert_frame_equal(kept, before.reset_index(drop=True), check_dtype=False)
+    assert main(["export", "--data-dir", str(data), "--gemeente", "GM0998,GM0997"]) == 0
+    export = data / "processed" / "export"
+    assert {"wijkkompas_GM0998.html", "wijkkompas_GM0997.html"} <= {
+        p.name for p in export.iterdir()}

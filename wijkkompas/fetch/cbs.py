@@ -29,7 +29,7 @@ from typing import Any
 import cbsodata
 import requests
 
-from wijkkompas.errors import WijkkompasError
+from wijkkompas.errors import NotPublished, WijkkompasError
 from wijkkompas.fetch.cbs_client import call_cbs, cbs_session
 from wijkkompas.fetch.changes import TableChanges, compare_datasets, write_changes
 from wijkkompas.manifest import files_intact
@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 
 #: Table ids as CBS publishes them; used when the catalogue does not list a year.
 KNOWN_TABLES: dict[int, str] = {
+    2015: "83220NED",
     2016: "83487NED",
     2017: "83765NED",
     2018: "84286NED",
@@ -141,8 +142,12 @@ def search_catalogue(settings: Settings) -> dict[int, str]:
     return found
 
 
-def find_tables(years: list[int], settings: Settings) -> list[TableRef]:
-    """The KWB table of each year: from the catalogue, else from the built-in list."""
+def find_tables(years: list[int], settings: Settings,
+                unknown: list[tuple[int, NotPublished]] | None = None) -> list[TableRef]:
+    """The KWB table of each year: from the catalogue, else from the built-in list.
+
+    A year neither holds raises :class:`NotPublished`; with ``unknown`` it is added there
+    (with its error) and the other years are still found."""
     catalogue = search_catalogue(settings)
     refs = []
     for year in years:
@@ -152,11 +157,14 @@ def find_tables(years: list[int], settings: Settings) -> list[TableRef]:
             refs.append(TableRef(year, KNOWN_TABLES[year], "ingebouwde lijst"))
         else:
             known = sorted(set(catalogue) | set(KNOWN_TABLES))
-            raise WijkkompasError(
+            error = NotPublished(
                 f"Geen CBS-tabel '{TITLE} {year}' gevonden, niet in de catalogus en niet in de "
                 f"ingebouwde lijst. Beschikbare jaren: {known[0]}-{known[-1]}; kies die met "
                 "--jaren."
             )
+            if unknown is None:
+                raise error
+            unknown.append((year, error))
     return refs
 
 DATASET = "TypedDataSet.json"

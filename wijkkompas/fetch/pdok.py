@@ -22,13 +22,14 @@ import geopandas as gpd
 import requests
 from tqdm.auto import tqdm
 
-from wijkkompas.errors import WijkkompasError, capped
+from wijkkompas.errors import NotPublished, WijkkompasError, capped
 from wijkkompas.fetch.http import (
     PageGuard,
     PagingError,
     Service,
     explain,
     new_session,
+    status_of,
     with_retries,
 )
 from wijkkompas.gebied import RD, check_code, within_rd_bounds
@@ -73,7 +74,7 @@ def service(settings: Settings, jaar: int) -> Service:
         not_found=(f"Bestaat de wijk- en buurtkaart {jaar} bij PDOK? Controleer anders de "
                    "instellingen pdok_url/pdok_pad (WIJKKOMPAS_PDOK_URL)."),
         next_link="rel=next",
-        page_marker="offset=",
+        page_marker="cursor=",
     )
 
 
@@ -115,57 +116,209 @@ def _download_pages(settings: Settings, jaar: int, layer: str, session: requests
             page = get_page(session, url, params, settings)
             link = _next_link(page)
             guard.follow(guard.last_url, link)
-        except requests.HTTPError as exc:
-            status = exc.response.status_code if exc.response is not None else None
-            if status == 400 and params and "gemeentecode" in params:
-                # A service that cannot filter on gemeentecode: fetch all, filter here.
-                params = {k: v for k, v in params.items() if k != "gemeentecode"}
-                continue
-            raise WijkkompasError(_explain(exc, settings, jaar, layer, url)) from exc
         except (requests.RequestException, ValueError, PagingError) as exc:
-            raise WijkkompasError(_explain(exc, settings, jaar, layer, url)) from exc
+            error = NotPublished if status_of(exc) == 404 else WijkkompasError
+            raise error(_explain(exc, settings, jaar, layer, url)) from exc
         if not isinstance(page, dict) or not isinstance(page.get("features"), list):
             raise WijkkompasError(
                 f"PDOK-antwoord voor laag '{layer}' {jaar} is geen GeoJSON FeatureCollection "
                 f"({url}). Controleer pdok_url en pdok_pad."
             )
         features.extend(page["features"])
+        # The next page's URL carries every parameter and GoKoala's opaque cursor.
         url, params = link, None
     return features
 
 
-def download_layer(settings: Settings, jaar: int, layer: str, gemeente: str,
-                   session: requests.Session, *, url: str | None = None,
-                   extra: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-    """All features of one layer for the gemeente, following the ``next`` links.
+@dataclass(frozen=True)
+class Collection:
+    """What a client must know of a GoKoala collection before asking for its items."""
 
-    ``url`` is the items URL (default: the per-year service's); ``extra`` adds query
-    parameters to the first request, e.g. a year property.
-    """
-    if "," in gemeente:  # several gemeenten (one fetch): each gemeente's features in turn
-        return [feature for code in gemeente.split(",")
-                for feature in download_layer(settings, jaar, layer, code, session, url=url,
-                                              extra=extra)]
-    url = url or collection_url(settings, jaar, layer)
-    params: dict[str, Any] | None = {
-        "f": "json", "gemeentecode": gemeente, "crs": RD_URI, "limit": PAGE_SIZE,
-        **(extra or {}),
-    }
+    items_url: str
+    #: The properties it may filter on (GoKoala answers 400 to any other parameter).
+    queryables: frozenset[str]
+    #: It has a temporal extent, so ``datetime`` selects a year.
+    temporal: bool
+
+
+def describe(settings: Settings, session: requests.Session, base: str, collection: str,
+             jaar: int = 0) -> Collection | None:
+    """The collection ``collection`` of the service at ``base``, or None when the service or
+    the collection does not exist there (HTTP 404)."""
+    own = f"{base}/collections/{collection}"
+    try:
+        document = get_page(session, own, {"f": "json"}, settings)
+    except requests.HTTPError as exc:
+        if status_of(exc) == 404:
+            return None
+        raise WijkkompasError(_explain(exc, settings, jaar, collection, own)) from exc
+    except (requests.RequestException, ValueError) as exc:
+        raise WijkkompasError(_explain(exc, settings, jaar, collection, own)) from exc
+    try:
+        schema = get_page(session, f"{own}/queryables", {"f": "json"}, settings)
+    except (requests.HTTPError, ValueError):
+        schema = {}  # a collection without queryables: nothing to filter on
+    except requests.RequestException as exc:
+        raise WijkkompasError(_explain(exc, settings, jaar, collection, own)) from exc
+    properties = schema.get("properties") if isinstance(schema, dict) else None
+    names = frozenset(str(k) for k in properties) if isinstance(properties, dict) else frozenset()
+    temporal = (document.get("extent") or {}).get("temporal") if isinstance(document, dict) \
+        else None
+    return Collection(f"{own}/items", names, bool(temporal))
+
+
+def year_filter(collection: Collection, jaar: int,
+                prop: str = "jaarcode") -> dict[str, Any] | None:
+    """The parameters that choose ``jaar`` in a multi-year collection: the queryable
+    ``prop`` if configured, else OGC ``datetime`` (mid-year) on a collection with a temporal
+    extent; None when it offers neither."""
+    if prop in collection.queryables:
+        return {prop: jaar}
+    if collection.temporal:
+        return {"datetime": f"{jaar}-07-01T00:00:00Z"}
+    return None
+
+
+#: Where a gemeente lies (RD bbox), per service, year and gemeente: asked once per run.
+_BBOXES: dict[tuple[str, int, str], tuple[float, float, float, float]] = {}
+#: Metres added around a gemeente's bbox: boundaries move a little between years.
+BBOX_MARGIN = 1000.0
+
+
+def _gemeente_sources(settings: Settings, jaar: int) -> list[tuple[str, str, str, bool]]:
+    """Where a gemeente's outline may be found: (service, collection, code property, the
+    collection holds several years), best first."""
+    from wijkkompas.settings import parse_years
+
+    root = settings.pdok_url.rstrip("/")
+    out = []
+    gebieden = gebiedsindelingen_path(settings, jaar)
+    if gebieden:
+        out.append((f"{root}/{gebieden}", "gemeente_gegeneraliseerd", "statcode", True))
+    per_year = sorted(set(parse_years(settings.grenzen_jaren)), reverse=True)
+    for year in ([jaar] if jaar in per_year else []) + [y for y in per_year if y != jaar]:
+        path = settings.pdok_pad.format(jaar=year).strip("/")
+        out.append((f"{root}/{path}", "gemeenten", "gemeentecode", False))
+    return out
+
+
+def gebiedsindelingen_path(settings: Settings, jaar: int) -> str:
+    """The path of PDOK's CBS Gebiedsindelingen service that holds ``jaar`` ("" when off):
+    ``pdok_gebiedsindelingen_historisch_pad`` for 1995-2015, else
+    ``pdok_gebiedsindelingen_pad``."""
+    path = (settings.pdok_gebiedsindelingen_historisch_pad if jaar <= HISTORICAL_LAST
+            else settings.pdok_gebiedsindelingen_pad)
+    return path.strip("/ ")
+
+
+#: The last year of PDOK's ``cbs/gebiedsindelingen-historisch`` (1995-2015).
+HISTORICAL_LAST = 2015
+
+
+def gemeente_bbox(settings: Settings, session: requests.Session, jaar: int,
+                  gemeente: str) -> tuple[float, float, float, float]:
+    """The gemeente's extent in RD New (with a margin), from a small collection of gemeente
+    outlines: PDOK Gebiedsindelingen's ``gemeente_gegeneraliseerd`` of that year, else a
+    per-year service's ``gemeenten``. Filtered on the code only where that is a queryable;
+    the outline itself is used for nothing else."""
+    key = (settings.pdok_url, jaar, gemeente)
+    if key in _BBOXES:
+        return _BBOXES[key]
+    tried = []
+    for base, name, prop, several in _gemeente_sources(settings, jaar):
+        collection = describe(settings, session, base, name, jaar)
+        if collection is None:
+            tried.append(f"{base}/collections/{name}")
+            continue
+        params: dict[str, Any] = {"f": "json", "crs": RD_URI, "limit": PAGE_SIZE}
+        if prop in collection.queryables:
+            params[prop] = gemeente
+        if several:
+            params.update(year_filter(collection, jaar) or {})
+        features = _paged(settings, jaar, name, session, collection.items_url, params)
+        own = [f for f in features if str((f.get("properties") or {}).get(prop, "")).strip()
+               == gemeente]
+        if own:
+            frame = gpd.GeoDataFrame.from_features(own, crs=RD)
+            _check_rd(frame, jaar, name)
+            minx, miny, maxx, maxy = frame.total_bounds
+            _BBOXES[key] = (minx - BBOX_MARGIN, miny - BBOX_MARGIN, maxx + BBOX_MARGIN,
+                            maxy + BBOX_MARGIN)
+            return _BBOXES[key]
+        tried.append(f"{base}/collections/{name}")
+    raise NotPublished(
+        f"PDOK kent de ligging van gemeente {gemeente} in {jaar} niet (gezocht in: "
+        f"{capped(tried, 3)}). Controleer de gemeentecode, pdok_url en pdok_pad, of importeer "
+        f"de wijk- en buurtkaart van {jaar} (wijkkompas import)."
+    )
+
+
+def _paged(settings: Settings, jaar: int, layer: str, session: requests.Session, url: str,
+           params: dict[str, Any]) -> list[dict[str, Any]]:
     with tqdm(desc=f"PDOK {layer} {jaar}", unit=" pagina's", disable=None, leave=False) as bar:
         guard = PageGuard(bar, max_pages=settings.max_paginas, max_mb=settings.max_mb)
         session.hooks["response"].append(guard.on_response)
         try:
-            features = _download_pages(settings, jaar, layer, session, guard, url, params)
+            return _download_pages(settings, jaar, layer, session, guard, url, params)
         finally:
             session.hooks["response"].remove(guard.on_response)
-    own = [f for f in features if (f.get("properties") or {}).get("gemeentecode") == gemeente]
+
+
+def download_layer(settings: Settings, jaar: int, layer: str, gemeente: str,
+                   session: requests.Session, *, url: str | None = None,
+                   extra: dict[str, Any] | None = None, code_field: str | None = None,
+                   convert: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+                   ) -> list[dict[str, Any]]:
+    """All features of one layer for the gemeente, following the ``next`` links.
+
+    ``url`` is the items URL (default: the per-year service's); ``extra`` adds query
+    parameters, e.g. a year property; only what GoKoala accepts is sent: the gemeente is
+    chosen by ``bbox`` (RD New, ``bbox-crs``) and by ``gemeentecode`` only where that is a
+    queryable, then here by the code prefix (``code_field``, default the layer's), so that a
+    neighbouring gemeente's areas are never kept. ``convert`` turns each kept feature into
+    the wijk- en buurtkaart's attributes before the codes are checked.
+    """
+    if "," in gemeente:  # several gemeenten (one fetch): each gemeente's features in turn
+        return [feature for code in gemeente.split(",")
+                for feature in download_layer(settings, jaar, layer, code, session, url=url,
+                                              extra=extra, code_field=code_field,
+                                              convert=convert)]
+    url = url or collection_url(settings, jaar, layer)
+    base = url.rsplit("/collections/", 1)[0]
+    collection = describe(settings, session, base, url.rsplit("/", 2)[-2], jaar)
+    if collection is None:
+        raise NotPublished(_explain(_NotFound(url), settings, jaar, layer, url))
+    box = gemeente_bbox(settings, session, jaar, gemeente)
+    params: dict[str, Any] = {
+        "f": "json", "crs": RD_URI, "limit": PAGE_SIZE,
+        "bbox": ",".join(f"{v:.0f}" for v in box), "bbox-crs": RD_URI,
+        **(extra or {}),
+    }
+    if "gemeentecode" in collection.queryables:
+        params["gemeentecode"] = gemeente
+    features = _paged(settings, jaar, layer, session, collection.items_url, params)
+    field = code_field or CODE_FIELD[layer]
+    prefix = {"wijken": "WK", "buurten": "BU"}[layer] + gemeente[2:]
+    own = [f for f in features
+           if str((f.get("properties") or {}).get(field, "")).strip().startswith(prefix)]
+    if convert is not None:
+        own = [convert(f) for f in own]
     if not own:
-        raise WijkkompasError(
+        raise NotPublished(
             f"PDOK leverde geen {layer} voor gemeente {gemeente} in de wijk- en buurtkaart {jaar}. "
             "Controleer de gemeentecode en het jaar."
         )
     _check_codes(own, layer, jaar)
     return own
+
+
+class _NotFound(requests.HTTPError):
+    """A collection the service does not have, told as PDOK's own 404 would be."""
+
+    def __init__(self, url: str) -> None:
+        response = requests.Response()
+        response.status_code, response.url = 404, url
+        super().__init__(f"404 {url}", response=response)
 
 
 def _check_codes(features: list[dict[str, Any]], layer: str, jaar: int) -> None:

@@ -25,7 +25,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from wijkkompas.catalogue import crime_codes
+from wijkkompas.catalogue import crime_codes, politie_indeling
 from wijkkompas.errors import WijkkompasError
 from wijkkompas.fetch.cbs import (
     REGION_KEY,
@@ -134,3 +134,18 @@ def fetch_politie(
                            section.get(ref.table_id), refresh=True, source=source, store=put)
     except WijkkompasError as exc:
         raise _politie_message(exc) from exc.__cause__
+
+
+def cached_indeling(raw_dir: Path, entry: dict[str, Any]) -> int | None:
+    """The buurt indeling of a fetched 47018NED (None when its metadata do not say)."""
+    import json
+
+    folder = raw_dir / FOLDER / str(entry.get("table_id", ""))
+    try:
+        props = json.loads((folder / "DataProperties.json").read_text(encoding="utf-8"))
+        infos_path = folder / "TableInfos.json"
+        infos = (json.loads(infos_path.read_text(encoding="utf-8"))
+                 if infos_path.is_file() else [])
+        return politie_indeling(props, infos, folder)
+    except (OSError, ValueError, WijkkompasError):
+        return None

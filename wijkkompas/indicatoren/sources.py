@@ -33,6 +33,7 @@ import pyarrow.compute as pc
 from wijkkompas.catalogue import (
     Resolution,
     crime_groups,
+    politie_indeling,
     resolve_kaart,
     resolve_odata,
     variables,
@@ -239,25 +240,7 @@ def read_kaart_source(path: Path, jaar: int) -> SourceFrame:
 
 
 CRIME_MEASURE = "GeregistreerdeMisdrijven"
-_INDELING_RE = re.compile(r"indeling (?:van )?(\d{4})", re.ASCII)
 _PERIOD_RE = re.compile(r"^(\d{4})JJ00$", re.ASCII)
-
-
-def politie_indeling(props: list[dict[str, Any]], infos: list[dict[str, Any]],
-                     folder: Path) -> int:
-    """The buurt indeling of 47018NED, as its metadata states it ("indeling 2024")."""
-    texts = [str(p.get("Description") or "") for p in props if p.get("Type") == "GeoDetail"]
-    for info in infos:
-        texts += [str(info.get(k) or "") for k in ("ExplanatoryText", "ShortDescription")]
-    for text in texts:
-        match = _INDELING_RE.search(text)
-        if match:
-            return int(match.group(1))
-    raise WijkkompasError(
-        f"{folder}: de metadata zeggen niet in welke buurtindeling de misdrijven staan "
-        "('indeling JJJJ' in DataProperties of TableInfos); zonder die indeling kunnen de "
-        "cijfers niet aan inwoners gekoppeld worden. Haal de tabel opnieuw op."
-    )
 
 
 def read_politie_table(folder: Path, table_id: str) -> list[SourceFrame]:

@@ -72,7 +72,7 @@ from wijkkompas.indicatoren.sources import (
     read_kaart_source,
     read_politie_table,
 )
-from wijkkompas.indicatoren.veiligheid import crime_rates
+from wijkkompas.indicatoren.veiligheid import crime_rates, missing_rates_line
 from wijkkompas.manifest import read_manifest, verify_raw
 from wijkkompas.processed import ProcessedPaths
 from wijkkompas.storage import (
@@ -105,6 +105,8 @@ class BuildResult:
         if self.target_indeling:
             out.append(f"Buurtwaarden van andere indelingen omgerekend naar de buurtindeling "
                        f"van {self.target_indeling}.")
+        if (rates := missing_rates_line(t)) is not None:
+            out.append(rates)
         out += [f"geschreven: {p}" for p in self.outputs]
         return out
 

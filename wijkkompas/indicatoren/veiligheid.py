@@ -67,3 +67,31 @@ def crime_rates(long: pd.DataFrame, verdicts: pd.DataFrame) -> pd.DataFrame:
     by_count = {count: rate for rate, count in rates.items()}
     out["indicator"] = data["indicator"].map(by_count)
     return out[INTERNAL]
+
+
+def missing_rates_line(table: pd.DataFrame) -> str | None:
+    """One Dutch line naming the years with inhabitants (a fetched or imported year) whose
+    crime counts got no rate per 1,000 inhabitants at all, and why; None when there are
+    none."""
+    rates = set(crime_rate_indicators())
+    if table.empty or not rates:
+        return None
+    rows = table[table["indicator"].isin(rates)]
+    counted = rows[rows["teller"].notna()]
+    if counted.empty:
+        return None
+    with_rate = set(rows.loc[rows["waarde"].notna(), "jaar"])
+    inhabited = set(table.loc[(table["indicator"] == "inwoners") & table["waarde"].notna(),
+                              "jaar"])
+    missing = sorted(int(y) for y in set(counted["jaar"]) & inhabited - with_rate)
+    if not missing:
+        return None
+    indeling = int(counted["indeling"].max())
+    first = counted[counted["jaar"] == missing[0]]
+    reasons = first["bron"].astype(str).str.split("; geen cijfer: ", n=1).str[1].dropna()
+    example = f" (bijvoorbeeld: {reasons.iloc[0]})" if len(reasons) else ""
+    years = ", ".join(map(str, missing))
+    return (f"Geen misdrijven per 1.000 inwoners voor {years}: de Politie-tabel staat in de "
+            f"buurtindeling van {indeling} en van die jaren zijn geen inwoners van dezelfde "
+            f"buurten bekend{example}. Haal ook de grenzen of kerncijfers van {indeling} op "
+            f"('wijkkompas fetch --jaren {indeling}') en bouw opnieuw.")

@@ -16,7 +16,8 @@ every output is written (see docs/architecture.md, "Locking and staging").
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+import re
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -74,15 +75,19 @@ def _tagged(frames: list[tuple[str, pd.DataFrame]]) -> pd.DataFrame:
 def run_kompas(data_dir: Path, kompas_path: Path | None = None,
                say: Callable[[str], None] = print,
                out_dir: Path | None = None,
-               gemeenten: Sequence[str] = (ALMELO,)) -> KompasResult | None:
+               gemeenten: Sequence[str] = (ALMELO,),
+               keep: Mapping[str, str | None] | None = None) -> KompasResult | None:
     """Score what the build wrote in ``out_dir`` (default ``data_dir/processed``), each of
     ``gemeenten`` on its own frame, and write the scores there: one table per kind with the
     rows of every gemeente and a column ``gemeente``. ``bouwinfo.json`` gets, under
     ``kompas``, per gemeente the kompas that produced its scores (path, sha256).
 
     Without ``kompas_path`` each gemeente gets its default (Almelo's for GM0141, else the
-    basis-set). Returns the result of the first gemeente with scores; None (and says why)
-    when no gemeente has figures.
+    basis-set). ``keep``: gemeenten scored before in this data folder, with the kompas that
+    scored them; they are scored again with it (a build of one gemeente keeps the others'
+    results), or said to be dropped when the table has no figures of them any more.
+    Returns the result of the first gemeente with scores; None (and says why) when no
+    gemeente has figures.
     """
     out_dir = Path(out_dir) if out_dir is not None else ProcessedPaths.of(data_dir).folder
     paths = ProcessedPaths(out_dir)
@@ -91,6 +96,19 @@ def run_kompas(data_dir: Path, kompas_path: Path | None = None,
         raise WijkkompasError(f"{table_path} bestaat niet: draai eerst 'wijkkompas build'.")
     kompassen = [(code, load_kompas(kompas_path, code)) for code in gemeenten]
     table = pd.read_parquet(table_path)
+    kept = set()
+    for code, path in (keep or {}).items():
+        if code in gemeenten:
+            continue
+        if not (table["gebiedscode"] == code).any():
+            say(f"De kompasscores van {code} vervallen: er staan geen cijfers van {code} meer "
+                f"in {data_dir / 'raw'}.")
+            continue
+        try:
+            kompassen.append((code, load_kompas(Path(path) if path else None, code)))
+            kept.add(code)
+        except WijkkompasError as exc:
+            say(f"De kompasscores van {code} vervallen: {exc}")
     verdicts = pd.read_csv(paths.indelingen)
     info_path = paths.build_info
     info = json.loads(info_path.read_text(encoding="utf-8"))
@@ -104,6 +122,9 @@ def run_kompas(data_dir: Path, kompas_path: Path | None = None,
                 "importeer ze.")
             continue
         result = score(table, kompas, verdicts, info.get("doelindeling"))
+        if code in kept:
+            say(f"De kompasscores van {kompas.naam} ({code}) blijven: opnieuw berekend met "
+                f"kompasdefinitie {kompas.path}.")
         results.append((code, result))
         records.append(record(result.kompas))
         themes = result.themes
@@ -153,6 +174,20 @@ def _write_peers(table: pd.DataFrame, results: list[tuple[str, KompasResult]],
             say(f"Geen vergelijkbare wijken voor {code}: {reason}.")
     return write_peers(pd.concat(found, ignore_index=True), pd.concat(placed, ignore_index=True),
                        out_dir)
+def _scored_before(folder: Path) -> dict[str, str | None]:
+    """The gemeenten a build scored in ``folder`` before, with the kompas it used."""
+    try:
+        info = json.loads(ProcessedPaths(folder).build_info.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    records = info.get("kompas") if isinstance(info, dict) else None
+    found: dict[str, str | None] = {}
+    for entry in records if isinstance(records, list) else []:
+        code = entry.get("gemeente") if isinstance(entry, dict) else None
+        if isinstance(code, str) and re.fullmatch(r"GM\d{4}", code, flags=re.ASCII):
+            path = entry.get("pad")
+            found[code] = path if isinstance(path, str) and path else None
+    return found
 
 
 def build_and_score(data_dir: Path, local_path: Path | None = None,
@@ -171,10 +206,11 @@ def build_and_score(data_dir: Path, local_path: Path | None = None,
     final = data_dir / "processed"
     lines: list[str] = []
     with data_lock(data_dir, wait), replace_folder(final) as staging:
+        keep = _scored_before(final)
         built = run_build(data_dir, local_path, target_indeling, say=lines.append,
                           out_dir=staging, weights_path=weights_path, csv=csv)
         scored = run_kompas(data_dir, kompas_path, say=lines.append, out_dir=staging,
-                            gemeenten=gemeenten)
+                            gemeenten=gemeenten, keep=keep)
     for line in lines:
         say(line.replace(str(staging), str(final)))
     built.outputs = [final / p.relative_to(staging) for p in built.outputs]

@@ -1,0 +1,206 @@
+"""The order of the stages: fetch, build (indicator table and kompas), export and the
+vlekkenkaart, as ``wijkkompas run`` and the single-stage commands run them.
+
+``run`` finishes with what it can get: each source and year is fetched on its own; a
+permanent miss (HTTP 404, a year not in the catalogue, a boundary year no service holds) is
+recorded, the build and export go on with what is there, and the run ends with a short
+Dutch summary of what is missing and the commands that fill it (the command line then
+exits with :data:`EXIT_INCOMPLETE`). A transient fault (timeouts, 5xx after the retries)
+stops the fetch; the same command goes on where it stopped.
+
+The command line (``cli.py``) only parses arguments and reports; the notebooks call the
+stages themselves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from wijkkompas.errors import WijkkompasError
+
+if TYPE_CHECKING:
+    from wijkkompas.fetch.stage import FetchReport, Missing
+    from wijkkompas.settings import Settings
+
+#: The exit code of a run that built and exported, but could not fetch everything.
+EXIT_INCOMPLETE = 3
+
+Say = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """What ``wijkkompas run`` was asked for (``None``: from the settings)."""
+
+    data_dir: Path
+    jaren: str | None = None
+    refresh: bool = False
+    zonder_ophalen: bool = False
+    kompas: Path | None = None
+    lokaal: Path | None = None
+    indeling: int | None = None
+    gewichten: Path | None = None
+    csv: bool = False
+
+
+@dataclass
+class RunResult:
+    """What a run could not get; empty when it got everything."""
+
+    missing: list[Missing] = field(default_factory=list)
+    command: str = ""  # the run itself, to repeat later
+
+    def summary(self) -> list[str]:
+        """The short Dutch summary a run ends with (nothing when complete)."""
+        if not self.missing:
+            return []
+        names = ", ".join(m.what for m in self.missing)
+        lines = [f"Niet compleet: {names} ontbreekt; wat er wel is, is gebouwd en "
+                 "geëxporteerd."]
+        lines += [f"- {m.what}: {m.fill}." for m in self.missing]
+        if self.command:
+            lines.append(f"Of draai later dezelfde opdracht opnieuw: {self.command}")
+        return lines
+
+
+def basisjaar(settings: Settings, kompas: Path | None = None) -> int:
+    """The earliest ``basisjaar`` (frame year) of the kompas of the configured gemeenten."""
+    from wijkkompas.kompas.definition import for_gemeente, load_kompas
+
+    return min(for_gemeente(load_kompas(kompas or settings.kompas, code), code).basisjaar
+               for code in settings.gemeenten)
+
+
+def fetch_years(settings: Settings, jaren: str | None = None,
+                kompas: Path | None = None) -> list[int]:
+    """The years to fetch: ``jaren`` (--jaren), else the config's ``jaren``, else from the
+    kompas's ``basisjaar`` on (``settings.default_years``), so that the frame year of the
+    scores is the basisjaar whenever CBS has it."""
+    from wijkkompas.settings import default_years, parse_years
+
+    text = jaren or settings.jaren
+    return parse_years(text) if text else default_years(basisjaar(settings, kompas))
+
+
+def fetch(data_dir: Path, settings: Settings, years: list[int], *, refresh: bool = False,
+          keep_going: bool = False, say: Say = print) -> FetchReport:
+    """Stage 1 for every configured gemeente into ``data_dir/raw``."""
+    from wijkkompas.fetch.stage import run_fetch
+
+    raw = data_dir / "raw"
+    national = " (met de wijken van heel Nederland)" if settings.vergelijk_landelijk else ""
+    say(f"Ophalen voor {', '.join(settings.gemeenten)}{national}, jaren "
+        f"{_years_text(years)}, naar {raw}")
+    return run_fetch(raw, settings, settings.gemeenten, years, refresh=refresh,
+                     keep_going=keep_going, say=say)
+
+
+def _years_text(years: Sequence[int]) -> str:
+    if list(years) == list(range(years[0], years[-1] + 1)):
+        return f"{years[0]}-{years[-1]}"
+    return ",".join(map(str, years))
+
+
+def build(data_dir: Path, settings: Settings, *, kompas: Path | None = None,
+          lokaal: Path | None = None, indeling: int | None = None,
+          gewichten: Path | None = None, csv: bool = False, say: Say = print) -> None:
+    """Stages 2 and 3: the indicator table and the kompas scores, ``processed/`` replaced
+    whole."""
+    from wijkkompas.kompas.stage import build_and_score
+
+    say(f"Bouwen voor {', '.join(settings.gemeenten)} uit {data_dir / 'raw'} naar "
+        f"{data_dir / 'processed'}")
+    build_and_score(data_dir, lokaal or settings.lokaal, indeling or settings.indeling,
+                    kompas or settings.kompas, wait=settings.wachttijd,
+                    weights_path=gewichten or settings.herindeling_gewichten,
+                    gemeenten=settings.gemeenten, csv=csv, say=say)
+
+
+def export(data_dir: Path, settings: Settings, *, kompas: Path | None = None,
+           out: Path | None = None, wijk: str | None = None, say: Say = print) -> None:
+    """Stage 4: the dialogue pages of every configured gemeente (or one wijk's page)."""
+    from wijkkompas.kompas.results import load_processed
+    from wijkkompas.output.export import run_export
+    from wijkkompas.processed import ProcessedPaths, scored_gemeenten
+
+    out = out or ProcessedPaths.of(data_dir).export
+    scored = scored_gemeenten(data_dir)
+    for gemeente in settings.gemeenten:
+        # One asked-for wijk page is made or refused in one line (load_processed and
+        # the export name what is missing); of a list of gemeenten, the unbuilt are skipped.
+        if gemeente not in scored and wijk is None:
+            say(f"Geen kompasscores voor gemeente {gemeente}: geen export voor {gemeente}.")
+            continue
+        processed = load_processed(data_dir, kompas or settings.kompas, gemeente)
+        if processed.result.themes.empty and wijk is None:
+            say(f"Geen kompasscores voor {processed.kompas.naam} ({gemeente}): geen export.")
+            continue
+        if wijk is not None:
+            processed.check_wijk(wijk)  # before saying that it exports
+        say(f"Exporteren: {processed.kompas.naam} ({gemeente}) naar {out}")
+        run_export(processed, out, wijk)
+
+
+def vlekkenkaart(data_dir: Path, settings: Settings, *, config: Path | None = None,
+                 out: Path | None = None, toets: str | None = None, adres: str | None = None,
+                 categorie: str | None = None, capaciteit: float | None = None,
+                 in_run: bool = False, say: Say = print) -> None:
+    """Stage 5: the vlekkenkaart of the first gemeente. In a run without a configuration
+    of care locations it is skipped with one line."""
+    from wijkkompas.processed import ProcessedPaths
+    from wijkkompas.vlekkenkaart.stage import run_vlekkenkaart
+
+    config = config or settings.zorglocaties
+    if config is None:
+        if in_run:
+            say("Vlekkenkaart overgeslagen: geen 'zorglocaties' in de configuratie.")
+            return
+        raise WijkkompasError(
+            "Geef de configuratie van de zorglocaties met --zorglocaties BESTAND of "
+            "'zorglocaties = ...' in wijkkompas.toml (voorbeeld: "
+            "voorbeelden/zorglocaties.toml)."
+        )
+    if (toets or adres) and not categorie:
+        raise WijkkompasError("Geef bij een toets de categorie, bijvoorbeeld "
+                              "--categorie beschermd_wonen.")
+    out = out or ProcessedPaths.of(data_dir).vlekkenkaart
+    others = (f" (de eerste van {', '.join(settings.gemeenten)})"
+              if len(settings.gemeenten) > 1 else "")
+    say(f"Vlekkenkaart voor {settings.gemeente}{others}.")
+    run_vlekkenkaart(data_dir, config, settings, out, toets=toets, adres=adres,
+                     categorie=categorie, capaciteit=capaciteit)
+
+
+def run(options: RunOptions, settings: Settings, say: Say = print) -> RunResult:
+    """The yearly update: fetch (unless ``zonder_ophalen``), build, export, vlekkenkaart.
+
+    A fetch that stops (a transient fault) stops the run, with the one line saying how to
+    go on without CBS; permanent misses are in the result, after build and export ran.
+    """
+    data = options.data_dir
+    result = RunResult()
+    if options.zonder_ophalen:
+        say(f"Ophalen overgeslagen (--zonder-ophalen): bouwen uit {data / 'raw'}")
+    else:
+        years = fetch_years(settings, options.jaren, options.kompas)
+        result.command = (f"wijkkompas run --jaren {_years_text(years)} "
+                          f"--gemeente {','.join(settings.gemeenten)} --data-dir {data}")
+        try:
+            report = fetch(data, settings, years, refresh=options.refresh, keep_going=True,
+                           say=say)
+        except WijkkompasError as exc:
+            raise WijkkompasError(
+                f"{exc} Zonder CBS verder: download de bestanden van de CBS wijk- en "
+                f"buurtkaart (cbs.nl), importeer ze met 'wijkkompas import BESTAND --jaar "
+                f"JJJJ --data-dir {data}' en draai dan 'wijkkompas run --zonder-ophalen "
+                f"--data-dir {data}' (bouwt en exporteert uit wat al is opgehaald of "
+                "geïmporteerd).") from exc
+        result.missing = list(report.missing)
+    build(data, settings, kompas=options.kompas, lokaal=options.lokaal,
+          indeling=options.indeling, gewichten=options.gewichten, csv=options.csv, say=say)
+    export(data, settings, kompas=options.kompas, say=say)
+    vlekkenkaart(data, settings, in_run=True, say=say)
+    return result
