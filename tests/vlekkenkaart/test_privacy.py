@@ -262,6 +262,18 @@ def test_locations_outside_every_buurt_count_for_the_gemeente_only():
     assert tree.ranges({"BU1", "BU2"})["BU1"] == (1, 6)
 
 
+def test_a_gemeente_of_one_wijk_hides_up_to_the_root_by_hand():
+    # One wijk of 8 locations, 3 in its only buurt and 5 in no buurt (a known remainder).
+    # The buurt's 3 is hidden; the wijk's 8 minus the 5 would give it away, and the wijk is
+    # the buurt's only neighbour: hidden too. Then the gemeente's 8 (its only wijk) gives the
+    # wijk: hidden as well. Nothing published is left to work anything out from.
+    cells = {"GM": 8, "WK1": 8, "BU1": 3}
+    tree = CountTree(cells, {"GM": None, "WK1": "GM", "BU1": "WK1"})
+    assert tree.rest == {"GM": 0, "WK1": 5}
+    assert tree.suppress(MINIMUM) == {"GM", "WK1", "BU1"}
+    assert tree.determined({"GM", "WK1", "BU1"}) == []
+
+
 @pytest.mark.parametrize("cells, parents, problem", [
     ({"GM": 1, "GX": 1}, {"GM": None, "GX": None}, "one root expected"),
     ({"A": 1, "B": 1}, {"A": "B", "B": "A"}, "one root expected"),

@@ -93,6 +93,9 @@ def test_draagkracht_rank_worked_out_by_hand(grenzen):
     # Not used: an older year, another indeling, a wijk, an indicator outside DRAAGKRACHT,
     # an indicator with one value per buurt the same (sd 0) and one with only two buurten.
     values += [("BU09990101", 2019, 2020, e, 100), ("BU09990101", 2020, 2021, e, 100),
+               ("BU09990101", 2020, 2019, e, 100),
+               *[(c, 2020, 2020, "woningen", v) for c, v in zip(BUURTEN, (9, 1, 5, 7),
+                                                               strict=True)],
                ("WK099901", 2020, 2020, e, 100), ("BU09990101", 2020, 2020, "inwoners", 5),
                *[(c, 2020, 2020, "aandeel_corporatiewoningen", 7) for c in BUURTEN],
                ("BU09990101", 2020, 2020, "aandeel_hh_laag_inkomen", 1),
@@ -156,6 +159,7 @@ def test_inhabitants_of_the_latest_year_on_the_target_indeling(grenzen):
               ("BU09990102", 2020, 2020, "inwoners", 50), ("BU09990102", 2021, 2021,
                                                            "inwoners", 999),
               ("WK099901", 2021, 2020, "inwoners", 170),
+              ("BU09990101", 2022, 2020, "bijstand_per_1000", 7),
               ("BU09990201", 2021, 2020, "woningen", 40)]
     processed = _processed(grenzen, _rows(values))
     assert area_inhabitants(processed, "buurt").to_dict() == {"BU09990101": 120.0,
@@ -196,7 +200,7 @@ def test_area_measures_by_hand(grenzen):
     assert list(out.columns) == ["gebiedscode", "niveau", "categorie", "aantal", "capaciteit",
                                  "inwoners", "per_1000", "locatiequotient"]
     # 4 buurten + 2 wijken + 1 gemeente, each for huisarts, apotheek and alle.
-    assert len(out) == 3 * 7
+    assert len(out) == 3 * 7 and list(out.index) == list(range(21))
     got = out.set_index(["gebiedscode", "categorie"])
     # Gemeente: 3 huisartsen (one outside every buurt), 1 apotheek; capacity sums the known.
     assert got.loc[("GM0999", "huisarts"), "aantal"] == 3
@@ -263,6 +267,7 @@ def test_density_adds_points_over_chunks(monkeypatch):
 
     points = np.array([[0.0, 0.0], [200.0, 0.0], [0.0, 300.0]])
     whole = density(points, (0.0, 0.0, 200.0, 300.0), bandwidth=80.0)
+    assert whole.cell == 50.0 and set(np.diff(whole.xs)) == {50.0}  # the default cell
     monkeypatch.setattr(module, "_CHUNK", 2)
     chunked = density(points, (0.0, 0.0, 200.0, 300.0), bandwidth=80.0)
     np.testing.assert_allclose(chunked.values, whole.values)
@@ -306,3 +311,16 @@ def test_vlekken_nest_and_are_numbered_from_the_outside():
     two = vlekken(surface, [peak * 0.5, peak * 0.9])
     assert two["niveau"].tolist() == [1, 2]
     assert two.geometry[0].area > two.geometry[1].area > 0
+
+
+def test_a_capacity_is_unknown_where_no_location_has_one(grenzen):
+    processed = _processed(grenzen, _rows([("GM0999", 2020, 2020, "inwoners", 4000)]))
+    locations = gpd.GeoDataFrame(
+        {"categorie": ["apotheek", "apotheek"], "capaciteit": [None, 3]},
+        geometry=[Point(X0 + 500, Y0 + 500), Point(X0 + 2500, Y0 + 500)], crs=RD)
+    out = area_measures(assign_areas(locations, processed), processed, ["apotheek"])
+    got = out.set_index(["gebiedscode", "categorie"])
+    assert got.loc[("BU09990101", "apotheek"), "aantal"] == 1
+    assert math.isnan(got.loc[("BU09990101", "apotheek"), "capaciteit"])  # unknown, not 0
+    assert got.loc[("BU09990201", "apotheek"), "capaciteit"] == 3.0
+    assert got.loc[("GM0999", "apotheek"), "capaciteit"] == 3.0
