@@ -3,10 +3,7 @@
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import subprocess
 
 import pandas as pd
 import pytest
