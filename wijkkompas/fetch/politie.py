@@ -172,7 +172,7 @@ def fetch_politie(
         raise _politie_message(exc) from exc.__cause__
 
 
-_INDELING_RE = re.compile(r"indeling (?:van )?(\d{4})")
+_INDELING_RE = re.compile(r"indeling (?:van )?(\d{4})", re.ASCII)
 
 
 def politie_indeling(props: list[dict[str, Any]], infos: list[dict[str, Any]],

@@ -161,7 +161,7 @@ def _scored_before(folder: Path) -> dict[str, str | None]:
     found: dict[str, str | None] = {}
     for entry in records if isinstance(records, list) else []:
         code = entry.get("gemeente") if isinstance(entry, dict) else None
-        if isinstance(code, str) and re.fullmatch(r"GM\d{4}", code):
+        if isinstance(code, str) and re.fullmatch(r"GM\d{4}", code, re.ASCII):
             path = entry.get("pad")
             found[code] = path if isinstance(path, str) and path else None
     return found
