@@ -62,7 +62,8 @@ def test_a_run_finishes_with_what_cbs_has_and_names_the_rest(env, politie_server
         cbs.stop()
     assert done.returncode == EXIT_INCOMPLETE, done.stderr
     out = done.stdout
-    assert "Niet compleet: CBS 2021, CBS 2022 ontbreekt" in out
+    assert "Niet compleet: CBS 2021, CBS 2022 ontbreken; wat er wel is, is gebouwd en " \
+           "geëxporteerd." in out
     assert ("- CBS 2021: later opnieuw 'wijkkompas fetch --jaren 2021 --data-dir d', of de "
             "wijk- en buurtkaart van 2021 importeren: 'wijkkompas import BESTAND --jaar 2021 "
             "--data-dir d'.") in out

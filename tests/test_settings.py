@@ -104,6 +104,7 @@ def test_bad_fetch_limits(tmp_path, monkeypatch, env, line):
     ("tijd = 5\n", "onbekende instelling 'tijd'; bekende instellingen: backoff, cbs_url, "
                    "gemeente, gemeenten, grenzen_jaren, herindeling_gewichten, import, indeling, "
                    "jaren, kompas, locatieserver_url, lokaal, max_mb, max_paginas, "
+                   "pdok_gebiedsindelingen_historisch_pad, pdok_gebiedsindelingen_pad, "
                    "pdok_historisch_pad, pdok_pad, pdok_url, politie_url, retries, timeout, "
                    "vergelijk_landelijk, wachttijd, zorglocaties"),
 ])

@@ -58,7 +58,8 @@ class RunResult:
         if not self.missing:
             return []
         names = ", ".join(m.what for m in self.missing)
-        lines = [f"Niet compleet: {names} ontbreekt; wat er wel is, is gebouwd en "
+        verb = "ontbreekt" if len(self.missing) == 1 else "ontbreken"
+        lines = [f"Niet compleet: {names} {verb}; wat er wel is, is gebouwd en "
                  "geëxporteerd."]
         lines += [f"- {m.what}: {m.fill}." for m in self.missing]
         if self.command:

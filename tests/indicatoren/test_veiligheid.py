@@ -172,8 +172,9 @@ def test_reused_buurt_code_never_joins_the_old_areas_inhabitants(settings, share
 def test_without_boundaries_cbs_change_codes_decide(settings, cbs_server, tmp_path):
     """No boundaries of 2023: the KWB code 1 for 2024 says the buurt did not change; a code
     3 (boundary changed) means the 2023 inhabitants are not used."""
-    # Boundaries of 2024 only: no historical service either.
-    only_2024 = replace(settings, grenzen_jaren="2024", pdok_historisch_pad="")
+    # Boundaries of 2024 only: no Gebiedsindelingen and no historical service either.
+    only_2024 = replace(settings, grenzen_jaren="2024", pdok_historisch_pad="",
+                        pdok_gebiedsindelingen_pad="")
     data = tmp_path / "data"
     run_fetch(data / "raw", only_2024, "GM0141", [2023, 2024], say=lambda _: None)
     table = run_build(data, say=lambda _: None).table

@@ -200,7 +200,7 @@ def run_fetch(
             done.append("Politie")
             say(report.lines()[-1])
         except WijkkompasError as exc:
-            missed("Politie", exc, f"wijkkompas fetch --data-dir {data}")
+            missed("Politie", exc, f"later opnieuw 'wijkkompas fetch --data-dir {data}'")
 
         have = {t.ref.jaar for t in report.tables}
         for year in years:
