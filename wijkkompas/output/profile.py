@@ -136,7 +136,7 @@ NOT_JUDGED = "niet beoordeeld (context)"
 
 COLUMNS = ["indicator", "jaar_nieuwste", "bron_nieuwste", "waarde_nieuwste", "score_nieuwste",
            "indeling_nieuwste", "jaar_eerder", "waarde_eerder", "score_eerder",
-           "indeling_eerder", "verschil", "verschil_score", "stap", "klasse"]
+           "indeling_eerder", "verschil", "verschil_score", "stap", "ander_gebied", "klasse"]
 
 
 def _comparable(newest: Mapping, before: pd.DataFrame) -> pd.Series:
@@ -152,26 +152,29 @@ def compare(rows: pd.DataFrame, jaar: int, richting: Mapping[str, int],
             points_per_sd: float) -> pd.DataFrame:
     """Per indicator of ``rows`` (one area: indicator, jaar, indeling, waarde, score,
     vergelijkbaar, bron) its newest value up to ``jaar`` (with its source) and the latest
-    earlier value of the same
-    area, with their difference (``verschil``; ``verschil_score`` for a scored indicator),
-    the change in spreads between the wijken (``stap``: the score change divided by
-    ``points_per_sd`` for a scored indicator, the value change divided by its spread for a
-    context one) and its class (``klasse``: 1, 0, -1 by ``threshold`` points, or the same
-    share of the spread; NaN where there is nothing to compare or no spread). Indicators
-    without any value up to ``jaar`` are left out."""
+    earlier value of the same area (``ander_gebied``: the latest earlier year whose value
+    is of another area, not compared), with their difference (``verschil``;
+    ``verschil_score`` for a scored indicator), the change in spreads between the wijken
+    (``stap``: the score change divided by ``points_per_sd`` for a scored indicator, the
+    value change divided by its spread for a context one) and its class (``klasse``: 1, 0,
+    -1 by ``threshold`` points, or the same share of the spread; NaN where there is
+    nothing to compare or no spread). Indicators without any value up to ``jaar`` are
+    left out."""
     have = rows[rows["waarde"].notna() & (rows["jaar"] <= jaar)].sort_values(
         "jaar", kind="stable")
     out = []
     for name, group in have.groupby("indicator", sort=False):
         newest = group.iloc[-1].to_dict()
         before = group[group["jaar"] < newest["jaar"]]
+        other = before[~_comparable(newest, before)]
         before = before[_comparable(newest, before)]
         row = {"indicator": name, "jaar_nieuwste": int(newest["jaar"]),
                "bron_nieuwste": newest.get("bron", ""),
                "waarde_nieuwste": newest["waarde"], "score_nieuwste": newest["score"],
                "indeling_nieuwste": int(newest["indeling"]), "jaar_eerder": np.nan,
                "waarde_eerder": np.nan, "score_eerder": np.nan, "indeling_eerder": np.nan,
-               "verschil": np.nan, "verschil_score": np.nan, "stap": np.nan}
+               "verschil": np.nan, "verschil_score": np.nan, "stap": np.nan,
+               "ander_gebied": int(other["jaar"].max()) if len(other) else np.nan}
         if len(before):
             earlier = before.iloc[-1]
             row |= {"jaar_eerder": int(earlier["jaar"]), "waarde_eerder": earlier["waarde"],
@@ -373,8 +376,10 @@ def profile_table(processed: Processed, code: str, jaar: int) -> pd.DataFrame:
             "peildatum": "" if pd.isna(waarde) else
             f"{PEILDATUM[name]} {jaar}" if name in PEILDATUM else str(jaar),
             "omrekening": (f"{CARRIED}; {flag}" if flag else CARRIED) if carried else "",
-            "eerder": "" if not has_earlier else
-            f"{value_text(c['waarde_eerder'], eenheid)} ({int(c['jaar_eerder'])})",
+            "eerder": f"{value_text(c['waarde_eerder'], eenheid)} ({int(c['jaar_eerder'])})"
+            if has_earlier else "" if c is None or pd.isna(c["ander_gebied"]) else
+            f"geen eerdere meting van hetzelfde gebied ({int(c['ander_gebied'])}: andere "
+            "grenzen)",
             "omrekening eerder": "; ".join(t for t in moved if t),
             "verandering": "" if not has_earlier else change_text(c["verschil"], eenheid),
             "ontwikkeling": "" if not has_earlier else

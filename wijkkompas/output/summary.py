@@ -191,17 +191,23 @@ def summary_lines(processed: Processed, code: str, jaar: int) -> list[str]:
 
 
 def signals(processed: Processed) -> pd.DataFrame:
-    """The rookmelder: every wijk and buurt whose newest score on a theme fell meaningfully
-    since the previous measurement (at least ``betekenisvolle_verandering`` points) or that
-    is afglijden, with the numbers, the largest decline first. Columns (Dutch, for the
-    page and notebook 01): Gebied, Niveau, Thema, Jaar, Vorige meting, Score, Verandering
-    (punten), Signaal, Omrekening; and gebiedscode."""
-    themes = processed.result.themes
-    threshold = processed.kompas.betekenisvolle_verandering
+    """The rookmelder of the loaded data: :func:`decline_signals` of its theme scores."""
+    return decline_signals(processed.result.themes, processed.kompas.betekenisvolle_verandering,
+                           {t.code: t.naam for t in processed.kompas.themes},
+                           carried_areas(processed))
+
+
+def decline_signals(themes: pd.DataFrame, threshold: float, names: Mapping[str, str],
+                    carried: Mapping[tuple[str, int], int]) -> pd.DataFrame:
+    """Every wijk and buurt whose newest score on a theme (``themes``: the kompas's theme
+    scores, deel "totaal" used) fell by at least ``threshold`` points since the previous
+    measurement, or that is afglijden, with the numbers, the largest decline first (then
+    wijken before buurten, by name). ``carried``: per (area, year) the indeling its values
+    were carried onto. Columns (Dutch, for the page and notebook 01): Gebied, Niveau,
+    Thema, Jaar, Vorige meting, Score, Verandering (punten), Signaal, Omrekening (only when
+    a row has one) and gebiedscode."""
     scored = themes[(themes["deel"] == "totaal") & themes["score"].notna()
                     & themes["niveau"].isin(["wijk", "buurt"])].sort_values("jaar")
-    names = {t.code: t.naam for t in processed.kompas.themes}
-    carried = carried_areas(processed)
     out = []
     for (code, thema), rows in scored.groupby(["gebiedscode", "thema"], sort=False):
         last = rows.iloc[-1]
@@ -212,25 +218,26 @@ def signals(processed: Processed) -> pd.DataFrame:
         vorige = int(rows.iloc[-2]["jaar"]) if len(rows) > 1 else None
         signaal = " en ".join(w for w, on in (("verslechterd", declined),
                                                ("afglijden", bool(last["afglijden"]))) if on)
-        years = [int(last["jaar"])] + ([vorige] if vorige is not None else [])
-        moved = sorted(j for j in years if (str(code), j) in carried)
+        years = [j for j in (vorige, int(last["jaar"])) if j is not None]
+        moved = [j for j in years if (str(code), j) in carried]
         out.append({
             "Gebied": last["gebiedsnaam"] if isinstance(last["gebiedsnaam"], str) else code,
             "Niveau": str(last["niveau"]), "Thema": names.get(str(thema), str(thema)),
             "Jaar": int(last["jaar"]), "Vorige meting": "" if vorige is None else str(vorige),
             "Score": nl_number(last["score"], 0),
-            "Verandering (punten)": "" if pd.isna(delta) else _points(delta).removesuffix(
-                " punten"),
+            "Verandering (punten)": "" if pd.isna(delta) else
+            _points(delta).removesuffix(" punten"),
             "Signaal": signaal,
             "Omrekening": "" if not moved else
             f"{_names([str(j) for j in moved])} omgerekend naar de indeling van "
             f"{carried[(str(code), moved[0])]} (schatting)",
-            "gebiedscode": str(code), "_delta": -np.inf if pd.isna(delta) else delta})
+            "gebiedscode": str(code), "_delta": np.inf if pd.isna(delta) else delta,
+            "_niveau": 0 if last["niveau"] == "wijk" else 1})
     frame = pd.DataFrame(out, columns=["Gebied", "Niveau", "Thema", "Jaar", "Vorige meting",
                                        "Score", "Verandering (punten)", "Signaal",
-                                       "Omrekening", "gebiedscode", "_delta"])
-    frame = frame.sort_values(["_delta", "Niveau", "Gebied"], ascending=[True, False, True],
-                              kind="stable").drop(columns="_delta").reset_index(drop=True)
+                                       "Omrekening", "gebiedscode", "_delta", "_niveau"])
+    frame = frame.sort_values(["_delta", "_niveau", "Gebied"], kind="stable").drop(
+        columns=["_delta", "_niveau"]).reset_index(drop=True)
     if not frame["Omrekening"].astype(bool).any():
         frame = frame.drop(columns="Omrekening")
     return frame
