@@ -178,7 +178,8 @@ def test_wijk_page_has_chart_table_and_its_own_areas(pages, browser):
     processed, files = pages
     with opened(browser, files["WK014115"]) as page:
         assert page.page.locator(".wk-kompas svg").count() == 1
-        for part in ("kompas", "indicatoren", "gebied-specifiek"):  # themes, all, specifiek
+        # The themes beside the compass, the indicators, those without a figure (closed).
+        for part in ("kompas", "indicatoren", "zonder-cijfer"):
             assert page.page.locator(f"#wk-{part} table.wk-tabel").count() == 1, part
         assert len(page.fills()) == 1  # the wijk itself
         page.choose("niveau", "buurt")

@@ -164,10 +164,13 @@ function wijkkompasKaart(map, data) {
     var s = data.geo[state.niveau].s, suffix = "|" + state.jaar;
     return Object.keys(s).some(function (k) { return k.slice(-suffix.length) === suffix; });
   }
-  // A year without any theme score shows the value of an indicator instead of an all-grey
-  // map; back on a year with scores, the map returns to the score it left.
-  function chooseMeasure() {
-    if (state.maat !== "waarde" && !hasScores() && indicatorChoices().length) {
+  // A year (or level) without any theme score shows the value of an indicator instead of an
+  // all-grey map; back on a year with scores, the map returns to the score it left. A
+  // measure the reader chose stays chosen (``follow`` is false after a choice of measure).
+  function chooseMeasure(follow) {
+    if (!follow) {
+      state.auto = false;
+    } else if (state.maat !== "waarde" && !hasScores() && indicatorChoices().length) {
       state.maat = "waarde";
       state.auto = true;
     } else if (state.maat === "waarde" && state.auto && hasScores()) {
@@ -209,7 +212,7 @@ function wijkkompasKaart(map, data) {
     html += "</span><br>" + esc(k.label);
     if (why(p)) { html += '<br><i class="wk-reden">' + esc(why(p)) + "</i>"; }
     if (carried(p)) { html += '<br><i class="wk-omgerekend">' + esc(carried(p)) + "</i>"; }
-    if (rows.length && state.maat !== "waarde") {
+    if (rows.length) {
       html += "<table>";
       rows.forEach(function (r) {
         html += "<tr><td>" + esc(r[0]) + "</td><td>" + esc(fmt(r[2], 1)) + " " + esc(r[1]) +
@@ -354,8 +357,8 @@ function wijkkompasKaart(map, data) {
 
   // The choice of measure and indicator follow the year and level (chooseMeasure); the
   // indicator list is rebuilt from the values of the chosen year.
-  function syncChoices() {
-    chooseMeasure();
+  function syncChoices(follow) {
+    chooseMeasure(follow);
     document.getElementById("wk-maat").value = state.maat;
     var box = document.getElementById("wk-indicator");
     var options = indicatorChoices().map(function (c) {
@@ -371,8 +374,8 @@ function wijkkompasKaart(map, data) {
     box.previousElementSibling.style.display = shown;
     valueList = state.maat === "waarde" ? valueClasses() : null;
   }
-  function redraw() {
-    syncChoices();
+  function redraw(follow) {
+    syncChoices(follow !== false);
     Object.keys(layers).forEach(function (n) {
       if (n !== state.niveau) { map.removeLayer(layers[n]); }
     });
@@ -386,8 +389,7 @@ function wijkkompasKaart(map, data) {
   ["niveau", "thema", "jaar", "maat", "indicator"].forEach(function (name) {
     document.getElementById("wk-" + name).addEventListener("change", function (event) {
       state[name] = event.target.value;
-      if (name === "maat") { state.auto = false; }  // a measure chosen stays chosen
-      redraw();
+      redraw(name !== "maat" && name !== "indicator");  // a measure chosen stays chosen
     });
   });
   redraw();
