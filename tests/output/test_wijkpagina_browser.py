@@ -438,3 +438,32 @@ def test_gemeente_map_of_a_year_without_scores_shows_values(site, browser):
             number = float(row["Waarde"].replace(".", ""))
             assert float(low.replace(".", "")) <= number <= float((high or low).replace(
                 ".", "")), row
+
+
+def test_carried_values_are_marked_omgerekend(site, browser):
+    """Buurt scores of 2015 drawn on the 2021 buurten say so in the map's table and
+    tooltip; a buurt with the same boundary (BU01411301, overlap 0.92) does not. The wijk
+    page of Noorderkwartier, whose 2015 figures are carried onto its 2021 boundary, says
+    so per indicator."""
+    processed, files = site
+    mark = "cijfers van 2015 omgerekend naar de indeling van 2021 (schatting)"
+    names = processed.boundaries("buurt").set_index("gebiedscode")["gebiedsnaam"]
+    with opened(browser, files["GM0141"]) as page:
+        page.choose("niveau", "buurt")
+        page.choose("jaar", 2015)
+        rows = {r["Buurt"]: r for r in _rows(page, "#wk-gebiedstabel table")}
+        tip = page.page.evaluate("""() => { let text = '';
+            window.wijkkompas.layers.buurt.eachLayer(l => {
+                if (l.feature.properties.i === 0) { l.openTooltip(l.getBounds().getCenter());
+                    text = l.getTooltip().getElement().innerText; l.closeTooltip(); } });
+            return text; }""")
+        assert page.errors == []
+    assert mark in rows[names["BU01411000"]]["Toelichting"]
+    assert mark not in rows[names["BU01411301"]]["Toelichting"]
+    first = processed.boundaries("buurt")["gebiedscode"].iloc[0]
+    assert (mark in tip) == (first != "BU01411301")
+    with opened(browser, files["WK014112"]) as page:
+        table = {r["Indicator"]: r for r in _indicator_table(page)}
+    assert table["Aantal inwoners"]["Omrekening"] == \
+        "2015 omgerekend naar de indeling van 2021 (schatting)"
+    assert table["Aantal inwoners"]["Eerdere waarde"].endswith("(2015)")
