@@ -123,7 +123,7 @@ def page_profile(profile: pd.DataFrame, jaar: int) -> pd.DataFrame:
     shown = shown[list(columns)].rename(columns=columns)
     # A reference column without any figure ("geen data" everywhere) is as empty.
     filled = [c for c in shown.columns
-              if (~shown[c].astype(str).str.strip().isin(["", NO_DATA])).any()]
+              if any(str(v).strip() not in ("", NO_DATA) for v in shown[c])]
     return shown[filled]
 
 
@@ -156,7 +156,7 @@ def theme_table(processed: Processed, code: str, jaar: int) -> pd.DataFrame:
             "Ontwikkeling": ontwikkeling,
             f"Geen score in {jaar}, omdat": now})
     frame = pd.DataFrame(rows)
-    filled = [c for c in frame.columns if frame[c].astype(str).str.strip().ne("").any()]
+    filled = [c for c in frame.columns if any(str(v).strip() for v in frame[c])]
     return frame[filled]
 
 

@@ -103,15 +103,22 @@ def _report(processed: Processed) -> pd.DataFrame | None:
 def _flags(processed: Processed, code: str, jaar: int) -> dict[str, str]:
     """Per kind of count (inwoners, ...) the warning of rapport_herindeling.csv for one buurt
     and the year it was carried from, where the carried count is flagged."""
+    return processed.derived("herindeling_flags", lambda: _all_flags(processed)).get(
+        (code, int(jaar)), {})
+
+
+def _all_flags(processed: Processed) -> dict[tuple[str, int], dict[str, str]]:
+    """The warnings of rapport_herindeling.csv per (buurt, year carried from), read once."""
     report = processed.derived("rapport_herindeling", lambda: _report(processed))
+    out: dict[tuple[str, int], dict[str, str]] = {}
     if report is None:
-        return {}
-    rows = report[(report["gebiedscode"] == code) & (report["jaar_omgerekend"] == jaar)
-                  & (report["afwijkend"].astype(str) == "True")]
-    return {row.indicator: (f"wijkt sterk af van de telling van {row.jaar_waargenomen} "
-                            f"({nl_number(row.omgerekend, 0)} tegen "
-                            f"{nl_number(row.waargenomen, 0)})")
-            for row in rows.itertuples()}
+        return out
+    rows = report[report["afwijkend"].astype(str) == "True"]
+    for row in rows.itertuples():
+        out.setdefault((str(row.gebiedscode), int(row.jaar_omgerekend)), {})[row.indicator] = (
+            f"wijkt sterk af van de telling van {row.jaar_waargenomen} "
+            f"({nl_number(row.omgerekend, 0)} tegen {nl_number(row.waargenomen, 0)})")
+    return out
 
 
 def _trend(delta_score: float, delta_value: float, richting: int, threshold: float) -> str:
@@ -139,14 +146,6 @@ COLUMNS = ["indicator", "jaar_nieuwste", "bron_nieuwste", "waarde_nieuwste", "sc
            "indeling_eerder", "verschil", "verschil_score", "stap", "ander_gebied", "klasse"]
 
 
-def _comparable(newest: Mapping, before: pd.DataFrame) -> pd.Series:
-    """Which earlier rows describe the same area as ``newest``: both chosen by the method
-    to compare (vergelijkbaar), or both on one indeling."""
-    same_indeling = before["indeling"] == newest["indeling"]
-    chosen = before["vergelijkbaar"].eq(1) & (newest.get("vergelijkbaar") == 1)
-    return same_indeling | chosen
-
-
 def compare(rows: pd.DataFrame, jaar: int, richting: Mapping[str, int],
             spreads: Mapping[str, float], threshold: float,
             points_per_sd: float) -> pd.DataFrame:
@@ -160,33 +159,42 @@ def compare(rows: pd.DataFrame, jaar: int, richting: Mapping[str, int],
     -1 by ``threshold`` points, or the same share of the spread; NaN where there is
     nothing to compare or no spread). Indicators without any value up to ``jaar`` are
     left out."""
-    have = rows[rows["waarde"].notna() & (rows["jaar"] <= jaar)].sort_values(
-        "jaar", kind="stable")
+    # Plain Python over the few rows of one area: far cheaper than pandas per group.
+    columns = {c: rows[c].tolist() if c in rows.columns else [""] * len(rows)
+               for c in ("indicator", "jaar", "indeling", "waarde", "score", "vergelijkbaar",
+                         "bron")}
+    groups: dict[str, list[dict]] = {}
+    for at in range(len(rows)):
+        row = {c: values[at] for c, values in columns.items()}
+        if pd.isna(row["waarde"]) or row["jaar"] > jaar:
+            continue
+        groups.setdefault(str(row["indicator"]), []).append(row)
     out = []
-    for name, group in have.groupby("indicator", sort=False):
-        newest = group.iloc[-1].to_dict()
-        before = group[group["jaar"] < newest["jaar"]]
-        other = before[~_comparable(newest, before)]
-        before = before[_comparable(newest, before)]
+    for name, group in groups.items():
+        group.sort(key=lambda r: r["jaar"])
+        newest = group[-1]
+        before = [r for r in group if r["jaar"] < newest["jaar"]]
+        same = [r for r in before if r["indeling"] == newest["indeling"]
+                or (r["vergelijkbaar"] == 1 and newest["vergelijkbaar"] == 1)]
+        other = [r["jaar"] for r in before if r not in same]
+        earlier = same[-1] if same else None
         row = {"indicator": name, "jaar_nieuwste": int(newest["jaar"]),
-               "bron_nieuwste": newest.get("bron", ""),
-               "waarde_nieuwste": newest["waarde"], "score_nieuwste": newest["score"],
-               "indeling_nieuwste": int(newest["indeling"]), "jaar_eerder": np.nan,
-               "waarde_eerder": np.nan, "score_eerder": np.nan, "indeling_eerder": np.nan,
-               "verschil": np.nan, "verschil_score": np.nan, "stap": np.nan,
-               "ander_gebied": int(other["jaar"].max()) if len(other) else np.nan}
-        if len(before):
-            earlier = before.iloc[-1]
+               "bron_nieuwste": newest["bron"], "waarde_nieuwste": newest["waarde"],
+               "score_nieuwste": newest["score"], "indeling_nieuwste": int(newest["indeling"]),
+               "jaar_eerder": np.nan, "waarde_eerder": np.nan, "score_eerder": np.nan,
+               "indeling_eerder": np.nan, "verschil": np.nan, "verschil_score": np.nan,
+               "stap": np.nan, "ander_gebied": max(other) if other else np.nan}
+        if earlier is not None:
             row |= {"jaar_eerder": int(earlier["jaar"]), "waarde_eerder": earlier["waarde"],
                     "score_eerder": earlier["score"],
                     "indeling_eerder": int(earlier["indeling"]),
                     "verschil": newest["waarde"] - earlier["waarde"],
                     "verschil_score": newest["score"] - earlier["score"]}
-            if richting.get(str(name), 0) != 0:
+            if richting.get(name, 0) != 0:
                 row["stap"] = row["verschil_score"] / points_per_sd
             else:
-                spread = spreads.get(str(name), np.nan)
-                row["stap"] = row["verschil"] / spread if spread and spread > 0 else np.nan
+                spread = spreads.get(name, np.nan)
+                row["stap"] = row["verschil"] / spread if spread > 0 else np.nan
         out.append(row)
     frame = pd.DataFrame(out, columns=COLUMNS[:-1])
     # The class: the step in points (score points, or spreads times points per spread).
@@ -205,15 +213,30 @@ def context_spreads(processed: Processed) -> dict[str, float]:
     return processed.derived("context_spreads", compute)
 
 
+def area_rows(processed: Processed, code: str) -> pd.DataFrame:
+    """The kompas rows (``result.indicators``) of one area that apply to it; the table is
+    split by area once per loaded data."""
+    def split() -> dict[str, pd.DataFrame]:
+        rows = processed.result.indicators
+        rows = rows[rows["van_toepassing"]]
+        return {str(c): part for c, part in rows.groupby("gebiedscode", sort=False,
+                                                          observed=True)}
+
+    found = processed.derived("area_rows", split).get(str(code))
+    return found if found is not None else processed.result.indicators.iloc[0:0]
+
+
 def area_comparison(processed: Processed, code: str, jaar: int) -> pd.DataFrame:
     """:func:`compare` for one area of the loaded data, over the indicators that apply to
-    it, in ``jaar`` or before."""
-    rows = processed.result.indicators
-    rows = rows[(rows["gebiedscode"] == code) & rows["van_toepassing"]]
-    kompas = processed.kompas
-    richting = {name: ind.richting for name, ind in kompas.indicators.items()}
-    return compare(rows, jaar, richting, context_spreads(processed),
-                   kompas.betekenisvolle_verandering, kompas.punten_per_sd)
+    it, in ``jaar`` or before (computed once per area and year; callers get a copy)."""
+    def compute() -> pd.DataFrame:
+        rows = area_rows(processed, code)
+        kompas = processed.kompas
+        richting = {name: ind.richting for name, ind in kompas.indicators.items()}
+        return compare(rows, jaar, richting, context_spreads(processed),
+                       kompas.betekenisvolle_verandering, kompas.punten_per_sd)
+
+    return processed.derived(("area_comparison", code, int(jaar)), compute).copy()
 
 
 def is_share(eenheid: str) -> bool:
@@ -318,8 +341,7 @@ def profile_table(processed: Processed, code: str, jaar: int) -> pd.DataFrame:
     of its spread between the wijken) and reden (why the value of ``jaar`` or its score is
     missing, in plain Dutch). The peildatum is empty where there is no value.
     """
-    rows = processed.result.indicators
-    rows = rows[(rows["gebiedscode"] == code) & rows["van_toepassing"]]
+    rows = area_rows(processed, code)
     # One dict per indicator (its row), looked up by name: much cheaper than .loc per name.
     current = rows[rows["jaar"] == jaar].set_index("indicator").to_dict("index")
     compared = area_comparison(processed, code, jaar).set_index("indicator").to_dict("index")

@@ -43,14 +43,27 @@ def _scored_themes(processed: Processed) -> list:
 def theme_overview(processed: Processed, code: str) -> pd.DataFrame:
     """Per scored theme of the area: the newest year with a score (``jaar``, NaN when the
     theme never had one), that score, the year of the score before it (``vorige``), the
-    change against it and against the base year, the class of the change and afglijden."""
-    themes = processed.result.themes
-    mine = themes[(themes["gebiedscode"] == code) & (themes["deel"] == "totaal")
-                  & themes["score"].notna()].sort_values("jaar")
+    change against it and against the base year, the class of the change and afglijden
+    (computed once per area; callers get a copy)."""
+    return processed.derived(("theme_overview", code),
+                             lambda: _theme_overview(processed, code)).copy()
+
+
+def _theme_overview(processed: Processed, code: str) -> pd.DataFrame:
+    def split() -> dict[str, pd.DataFrame]:
+        themes = processed.result.themes
+        scored = themes[(themes["deel"] == "totaal") & themes["score"].notna()]
+        return {str(c): part.sort_values("jaar") for c, part in scored.groupby(
+            "gebiedscode", sort=False, observed=True)}
+
+    mine = processed.derived("scored_themes_by_area", split).get(str(code))
+    if mine is None:
+        mine = processed.result.themes.iloc[0:0]
     threshold = processed.kompas.betekenisvolle_verandering
+    by_theme = {str(t): part for t, part in mine.groupby("thema", sort=False, observed=True)}
     out = []
     for theme in _scored_themes(processed):
-        rows = mine[mine["thema"] == theme.code]
+        rows = by_theme.get(theme.code, mine.iloc[0:0])
         row = {"thema": theme.code, "thema_naam": theme.naam, "jaar": np.nan,
                "score": np.nan, "vorige": np.nan, "verandering_vorige": np.nan,
                "verandering_basisjaar": np.nan, "afglijden": False}
