@@ -23,6 +23,7 @@ from tests.helpers import almelo_files, page_data
 from wijkkompas.kompas.classes import colour
 from wijkkompas.kompas.results import load_processed
 from wijkkompas.output.profile import profile_table, without_figures
+from wijkkompas.output.summary import summary_lines
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
@@ -130,6 +131,10 @@ def test_01_yearly_update_on_real_data(updated):
     changes = _cell_text(book, "latest_changes(data)")
     assert changes.strip() == ("Geen wijzigingen gemeld: nog niet ververst, of CBS heeft niets "
                                "aangepast.")
+    # The rookmelder: with theme scores of 2015 only, one sentence saying so and no table.
+    assert _cell_text(book, "signalen = signals(gegevens)").strip() == (
+        "Geen signalen: er zijn themascores alleen voor 2015, dus nog geen verandering om te "
+        "melden.")
     assert "Empty DataFrame" not in text
 
 
@@ -222,6 +227,10 @@ def test_03_wijkprofiel(updated, tmp_path):
     assert _cell_text(book, "peers_view(gegevens").strip() == (
         "Geen vergelijkbare wijken: geen wijken van andere gemeenten met "
         "omgevingsadressendichtheid in hetzelfde jaar (importeer of haal andere gemeenten op).")
+    # In het kort: the summary lines of the package, as on the wijk page.
+    said = _cell_text(book, "for regel in summary_lines(").strip().splitlines()
+    assert said == [f"- {line}" for line in summary_lines(processed, "WK014115", 2021)]
+    assert 3 <= len(said) <= 5
     explanation = _cell_text(book, "def leesbaar")
     assert "Werk en inkomen, 2015: score " in explanation
     assert "Themascore Werk en inkomen" in explanation and "lager is beter" in explanation

@@ -75,10 +75,14 @@ def test_changing_theme_and_year_changes_the_colours(pages, browser):
         page.choose("jaar", 2015)
         before = page.fills()
         assert len(set(before)) >= 4  # several classes in 2015
-        page.choose("jaar", 2021)  # no benefit figures in 2021: all "geen data"
+        page.choose("jaar", 2021)  # no theme score in 2021: the value of an indicator
+        assert page.page.input_value("#wk-maat") == "waarde"
+        assert "(waarde, geen oordeel)" in page.page.inner_text(".wk-legend")
         after = page.fills()
-        assert after != before and set(after) == {"#bdbdbd"}
-        page.choose("jaar", 2015)
+        assert after != before and len(set(after) - {"#bdbdbd"}) >= 4
+        page.choose("jaar", 2015)  # back on a year with scores: the score again
+        assert page.page.input_value("#wk-maat") == "score"
+        assert page.fills() == before
         page.choose("maat", "basis")
         assert page.fills() != before  # the change map has its own palette
         assert "Verandering" in page.page.inner_text(".wk-legend")
@@ -135,6 +139,7 @@ def test_every_tooltip_shows_its_own_values(pages, browser):
             page.choose("niveau", niveau)
             page.choose("thema", thema)
             page.choose("jaar", jaar)
+            page.choose("maat", "score")  # 2021 has no scores: the map opens on a value
             shown = page.page.evaluate(r"""niveau => {
                 const out = {};
                 window.wijkkompas.layers[niveau].eachLayer(layer => {
@@ -173,7 +178,9 @@ def test_wijk_page_has_chart_table_and_its_own_areas(pages, browser):
     processed, files = pages
     with opened(browser, files["WK014115"]) as page:
         assert page.page.locator(".wk-kompas svg").count() == 1
-        assert page.page.locator("table.wk-tabel").count() == 2  # all, and gebied-specifiek
+        # The themes beside the compass, the indicators, those without a figure (closed).
+        for part in ("kompas", "indicatoren", "zonder-cijfer"):
+            assert page.page.locator(f"#wk-{part} table.wk-tabel").count() == 1, part
         assert len(page.fills()) == 1  # the wijk itself
         page.choose("niveau", "buurt")
         buurten = processed.boundaries("buurt")

@@ -31,7 +31,7 @@ def test_interactive_map_holds_each_area_once_with_all_choices(processed):
     scored = [t.naam for t in processed.kompas.themes
               if any(i.scored and i.thema == t.code for i in processed.kompas.indicators.values())]
     assert [t[1] for t in data["themas"]] == scored
-    assert [m[0] for m in data["maten"]] == ["score", "vorig", "basis"]
+    assert [m[0] for m in data["maten"]] == ["score", "vorig", "basis", "waarde"]
     assert [k["label"] for k in data["klassen"]] == [c.label for c in ALL_CLASSES]
     # One wijk's score as the method computed it.
     nsk = data["geo"]["wijk"]["c"].index("WK014115")

@@ -237,7 +237,7 @@ def test_wijk_page_shows_every_text_as_itself(run):
     # The unit of the local indicator is in the map's tooltips (2021, its only year).
     assert TEXTS["Eenheid"] in _texts(_data(html))
     # The CBS title of the wijk (its latest name) heads the kompas chart; matplotlib
-    # writes it into the SVG as text, escaped. The page opens on the latest scored year.
+    # writes it into the SVG as text, escaped. The kompas shows the latest scored year.
     assert re.search(re.escape(">Wijkkompas " + _xml_escaped(TEXTS["CBS-wijk"]) + ", ")
                      + r"20\d\d</text>", html)
     _nothing_evaluated(html)
@@ -326,6 +326,15 @@ def test_nothing_runs_in_the_browser_on_a_wijk_page(run, browser):
         page.choose("jaar", 2021)
         tips = _all_tooltips(page, "[window.wijkkompas.layers.wijk]")
         assert len(tips) == 1
+        assert TEXTS["Indicator"] in tips[0] and TEXTS["Eenheid"] in tips[0]
+        # No theme score in 2021: the map shows the value of an indicator, chosen by its
+        # hostile name (an option's text), in the legend and the tooltip as text.
+        assert page.page.input_value("#wk-maat") == "waarde"
+        page.choose("indicator", page.page.eval_on_selector(
+            "#wk-indicator", "(s, name) => [...s.options].find(o => o.text === name).value",
+            TEXTS["Indicator"]))
+        assert TEXTS["Indicator"] in page.page.inner_text(".wk-legend")
+        tips = _all_tooltips(page, "[window.wijkkompas.layers.wijk]")
         assert TEXTS["Indicator"] in tips[0] and TEXTS["Eenheid"] in tips[0]
         _no_attack_ran(page)
 

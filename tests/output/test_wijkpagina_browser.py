@@ -17,6 +17,7 @@ from wijkkompas.kompas.stage import run_kompas
 from wijkkompas.output.export import latest_scored_year, run_export
 from wijkkompas.output.kompas_content import earlier_series
 from wijkkompas.output.profile import indicator_label, profile_table
+from wijkkompas.output.summary import summary_lines
 
 #: Meldingen openbare ruimte per 1.000 inwoners (hoger is slechter), per wijk, 2015.
 MELDINGEN_2015 = {"WK014110": 40, "WK014111": 50, "WK014112": 60, "WK014113": 70,
@@ -66,14 +67,22 @@ def _indicator_table(page):
     return _rows(page, "#wk-indicatoren table.wk-tabel")
 
 
-def test_wijk_page_opens_on_the_latest_scored_year(site, browser):
+def test_wijk_page_opens_on_the_newest_year_with_data(site, browser):
+    """Both wijken open on 2021, the newest year with figures; the compass of Bornerbroek,
+    without a theme score in 2021, shows 2015 and says so."""
     processed, files = site
     assert latest_scored_year(processed, "WK014110") == 2021
     assert latest_scored_year(processed, "WK014121") == 2015  # no 2021 meldingen there
-    for code, jaar in (("WK014110", 2021), ("WK014121", 2015)):
+    for code, chart in (("WK014110", 2021), ("WK014121", 2015)):
         with opened(browser, files[code]) as page:
-            assert page.page.inner_text("h1").endswith(f", {jaar}")
-            assert page.page.input_value("#wk-jaar") == str(jaar)
+            assert page.page.inner_text("h1").endswith(", 2021")
+            assert page.page.input_value("#wk-jaar") == "2021"
+            assert any(t.endswith(f", {chart}") and t.startswith("Wijkkompas ")
+                       for t in _chart_texts(page)), code
+            note = page.page.inner_text("#wk-kompas")
+            said = ("In 2021 heeft geen thema een score; het kompas toont 2015, het laatste "
+                    "jaar met themascores.")
+            assert (said in note) == (chart == 2015), code
             assert page.errors == []
 
 
@@ -111,7 +120,7 @@ def test_kompas_chart_values_are_those_of_the_tables(site, browser):
                "participatie"]
     indicators = processed.result.indicators
     for code in ("WK014110", "WK014112", "WK014121"):
-        jaar = latest_scored_year(processed, code)
+        jaar = latest_scored_year(processed, code)  # the year the chart shows
         score = totaal[totaal.gebiedscode == code].set_index(["jaar", "thema"])["score"]
         expected, values, missing = [], [], []
         for thema in sectors:
@@ -163,13 +172,16 @@ def test_kompas_chart_shows_everything_it_draws(site, browser):
 
 
 def test_earlier_value_change_and_class(site, browser):
+    """The earlier value of the same area, the change and its class; Noorderkwartier
+    (WK014112) got other boundaries in 2021 (overlap 0.40 with 2015), and its 2015 figure of
+    the old wijk is not compared with the new one."""
     _, files = site
     expected = {"WK014110": ("40,0 per 1.000 inwoners (2015)", "+40,0 per 1.000 inwoners",
                              "verslechterd"),
                 "WK014111": ("50,0 per 1.000 inwoners (2015)", "0,0 per 1.000 inwoners",
                              "gelijk"),
-                "WK014112": ("60,0 per 1.000 inwoners (2015)", "-40,0 per 1.000 inwoners",
-                             "verbeterd")}
+                "WK014112": ("geen eerdere meting van hetzelfde gebied (2015: andere grenzen)",
+                             "", "")}
     for code, (eerder, verandering, klasse) in expected.items():
         with opened(browser, files[code]) as page:
             rows = {r["Indicator"]: r for r in _indicator_table(page)}
@@ -183,11 +195,16 @@ def test_missing_values_say_why_and_have_no_peildatum(site, browser):
     processed, files = site
     with opened(browser, files["WK014110"]) as page:
         rows = {r["Indicator"]: r for r in _indicator_table(page)}
+        # The list without figures comes after the table, closed; a click opens it.
+        assert page.page.eval_on_selector("#wk-zonder-cijfer details", "d => d.open") is False
+        page.page.click("#wk-zonder-cijfer summary")
         missing = {r["Indicator"]: r["Waarom geen cijfer"]
                    for r in _rows(page, "#wk-zonder-cijfer table.wk-tabel")}
     bijstand = rows["Personen met bijstand"]
-    assert bijstand["Waarde 2021"] == "geen data: geen bron met dit cijfer voor 2021"
-    assert bijstand["Eerdere waarde"].endswith("(2015)")
+    # The newest value (2015) with why 2021 has none; nothing before 2015.
+    assert bijstand["Nieuwste waarde"].endswith(
+        "(2015); in 2021: geen bron met dit cijfer voor 2021")
+    assert bijstand["Eerdere waarde"] == "geen eerdere meting"
     assert bijstand["Peildatum"] == ""
     assert missing["Woninginbraken"] == "geen bron met dit cijfer voor 2021"
     # A local indicator of the kompas without a definition: a name, never its code.
@@ -277,3 +294,176 @@ def test_indicator_without_definition_gets_a_name(site):
         "Leegstand winkels (lokale indicator, naam niet opgegeven)", "")
     assert indicator_label(processed, "meldingen_openbare_ruimte") == (
         "Meldingen openbare ruimte", "per 1.000 inwoners")
+
+
+def test_summary_on_top_in_plain_lines(site, browser):
+    """Three to five lines above the explanation and the map, as summary_lines gives them,
+    naming changes of shares in procentpunt."""
+    processed, files = site
+    for code in ("WK014110", "WK014115"):
+        with opened(browser, files[code]) as page:
+            lines = page.page.eval_on_selector_all("#wk-samenvatting li",
+                                                   "ls => ls.map(l => l.innerText.trim())")
+            order = page.page.evaluate("""() => {
+                const s = document.getElementById('wk-samenvatting');
+                const m = document.querySelector('.folium-map');
+                return s.compareDocumentPosition(m) & Node.DOCUMENT_POSITION_FOLLOWING;
+            }""")
+        assert lines == summary_lines(processed, code, 2021), code
+        assert 3 <= len(lines) <= 5 and order, code
+        joined = " ".join(lines)
+        assert "Het meest veranderd: " in joined and "procentpunt" in joined, code
+    # Binnenstad: its meldingen doubled, so Leefomgeving fell since 2015.
+    themes = processed.result.themes
+    leef = themes[(themes.gebiedscode == "WK014110") & (themes.thema == "leefomgeving")
+                  & (themes.deel == "totaal") & (themes.jaar == 2021)].iloc[0]
+    assert leef.verandering_vorig_jaar <= -5
+    assert (f"verslechterd: Leefomgeving ({leef.verandering_vorig_jaar:.0f} punten, 2015-2021)"
+            in " ".join(summary_lines(processed, "WK014110", 2021)))
+
+
+def _comparable_earlier(processed, code, jaar):
+    """Per indicator name: (newest year, earlier year) of the area from the kompas rows,
+    the earlier only where both rows describe the same area."""
+    rows = processed.result.indicators
+    rows = rows[(rows.gebiedscode == code) & rows.van_toepassing & rows.waarde.notna()
+                & (rows.jaar <= jaar)].sort_values("jaar")
+    out = {}
+    for indicator, group in rows.groupby("indicator"):
+        newest = group.iloc[-1]
+        same = group[(group.jaar < newest.jaar) & ((group.indeling == newest.indeling) | (
+            (group.vergelijkbaar == 1) & (newest.vergelijkbaar == 1)))]
+        out[indicator_label(processed, indicator)[0]] = (
+            int(newest.jaar), int(same.jaar.iloc[-1]) if len(same) else None)
+    return out
+
+
+def test_newest_year_table_has_an_earlier_value_for_every_indicator_that_has_one(site,
+                                                                                browser):
+    processed, files = site
+    for code in ("WK014110", "WK014115", "WK014121"):
+        expected = _comparable_earlier(processed, code, 2021)
+        with opened(browser, files[code]) as page:
+            rows = {r["Indicator"]: r for r in _indicator_table(page)}
+        assert set(rows) == set(expected), code
+        for name, (newest, earlier) in expected.items():
+            row = rows[name]
+            assert f"({newest})" in row["Nieuwste waarde"], (code, name)
+            if earlier is None:
+                assert row["Eerdere waarde"].startswith("geen eerdere meting"), (code, name)
+                assert row["Verandering"] == "", (code, name)
+            else:
+                assert row["Eerdere waarde"].endswith(f"({earlier})"), (code, name)
+                assert row["Verandering"] != "" and row["Ontwikkeling"] != "", (code, name)
+
+
+def test_nieuwstraat_kwartier_both_years_side_by_side(site, browser):
+    """Done on the real files: every indicator of Nieuwstraat-Kwartier present in 2015 and
+    2021 shows both values and the change; inwoners 65+ 13,6 % -> 15,4 %."""
+    processed, files = site
+    table = processed.table
+    mine = table[(table.gebiedscode == "WK014115") & table.waarde.notna()
+                 & (table.indeling == table.jaar)]
+    both = set(mine[mine.jaar == 2015].indicator) & set(mine[mine.jaar == 2021].indicator)
+    both &= {n for n, i in processed.kompas.indicators.items() if i.applies_to("WK014115")}
+    assert len(both) >= 9
+    with opened(browser, files["WK014115"]) as page:
+        rows = {r["Indicator"]: r for r in _indicator_table(page)}
+        columns = page.page.eval_on_selector_all("#wk-indicatoren thead th",
+                                                 "hs => hs.map(h => h.innerText.trim())")
+    for indicator in both:
+        row = rows[indicator_label(processed, indicator)[0]]
+        assert row["Nieuwste waarde"].endswith("(2021)"), indicator
+        assert row["Eerdere waarde"].endswith("(2015)") and row["Verandering"], indicator
+    older = rows["Inwoners 65 jaar of ouder"]
+    assert (older["Nieuwste waarde"], older["Eerdere waarde"], older["Verandering"]) == (
+        "15,4 % van de inwoners (2021)", "13,6 % van de inwoners (2015)", "+1,8 procentpunt")
+    # Wijk 15 has the same boundary in both years: nothing was carried, so no column for it.
+    assert "Omrekening" not in columns and "Nederland" not in columns
+
+
+def test_gemeente_page_lists_the_signals(site, browser):
+    """The rookmelder: every wijk and buurt whose newest theme score fell 5 points or more,
+    largest decline first, with the numbers of the theme scores."""
+    processed, files = site
+    themes = processed.result.themes
+    fell = themes[(themes.deel == "totaal") & (themes.jaar == 2021)
+                  & (themes.verandering_vorig_jaar <= -5) & themes.niveau.isin(["wijk", "buurt"])]
+    assert len(fell) >= 1 and "WK014110" in set(fell.gebiedscode)
+    with opened(browser, files["GM0141"]) as page:
+        rows = _rows(page, "#wk-signalen table.wk-tabel")
+        note = page.page.inner_text("#wk-signalen .wk-noot")
+    assert len(rows) == len(fell)
+    assert note.startswith(f"{len(fell)} keer ging een wijk of buurt op een thema betekenisvol")
+    changes = [int(r["Verandering (punten)"]) for r in rows]
+    assert changes == sorted(changes)
+    first = fell.sort_values("verandering_vorig_jaar").iloc[0]
+    assert (rows[0]["Jaar"], rows[0]["Vorige meting"], rows[0]["Score"],
+            rows[0]["Verandering (punten)"]) == (
+        "2021", "2015", f"{first.score:.0f}", f"{first.verandering_vorig_jaar:.0f}")
+
+
+def test_gemeente_map_of_a_year_without_scores_shows_values(site, browser):
+    """Werk en inkomen has no score in 2021: the map shows the value of an indicator of
+    2021 (inwoners, households, ...), in classes, instead of an all-grey map."""
+    processed, files = site
+    with opened(browser, files["GM0141"]) as page:
+        page.choose("thema", "werk_inkomen")
+        page.choose("jaar", 2021)
+        assert page.page.input_value("#wk-maat") == "score"  # Leefomgeving has 2021 scores
+        page.choose("niveau", "buurt")
+        page.choose("maat", "waarde")
+        page.choose("indicator", page.page.eval_on_selector(
+            "#wk-indicator", "s => [...s.options].find(o => o.text === 'Aantal inwoners').value"))
+        rows = _rows(page, "#wk-gebiedstabel table")
+        fills = page.fills()
+        legend = page.page.inner_text(".wk-legend").splitlines()
+        assert page.errors == []
+    inwoners = processed.result.indicators
+    inwoners = inwoners[(inwoners.niveau == "buurt") & (inwoners.jaar == 2021)
+                        & (inwoners.indicator == "inwoners")].set_index("gebiedscode")["waarde"]
+    names = processed.boundaries("buurt").set_index("gebiedsnaam")["gebiedscode"]
+    for row in rows:
+        value = inwoners.get(names.get(row["Buurt"]))
+        assert row["Waarde"] == (f"{value:,.0f}".replace(",", ".") if pd.notna(value)
+                                 else "geen data"), row
+    # Up to five classes of equal counts (equal values stay in one class), each in the
+    # legend, and every area in the class of its value.
+    assert legend[0] == "Aantal inwoners, 2021 (waarde, geen oordeel)"
+    classes = [line for line in legend[1:] if line != "geen data"]
+    assert 3 <= len(set(fills) - {"#bdbdbd"}) == len(classes) <= 5
+    for row in rows:
+        if row["Waarde"] != "geen data":
+            low, _, high = row["Klasse"].partition(" tot en met ")
+            number = float(row["Waarde"].replace(".", ""))
+            assert float(low.replace(".", "")) <= number <= float((high or low).replace(
+                ".", "")), row
+
+
+def test_carried_values_are_marked_omgerekend(site, browser):
+    """Buurt scores of 2015 drawn on the 2021 buurten say so in the map's table and
+    tooltip; a buurt with the same boundary (BU01411301, overlap 0.92) does not. The wijk
+    page of Noorderkwartier, whose 2015 figures are carried onto its 2021 boundary, says
+    so per indicator."""
+    processed, files = site
+    mark = "cijfers van 2015 omgerekend naar de indeling van 2021 (schatting)"
+    names = processed.boundaries("buurt").set_index("gebiedscode")["gebiedsnaam"]
+    with opened(browser, files["GM0141"]) as page:
+        page.choose("niveau", "buurt")
+        page.choose("jaar", 2015)
+        rows = {r["Buurt"]: r for r in _rows(page, "#wk-gebiedstabel table")}
+        tip = page.page.evaluate("""() => { let text = '';
+            window.wijkkompas.layers.buurt.eachLayer(l => {
+                if (l.feature.properties.i === 0) { l.openTooltip(l.getBounds().getCenter());
+                    text = l.getTooltip().getElement().innerText; l.closeTooltip(); } });
+            return text; }""")
+        assert page.errors == []
+    assert mark in rows[names["BU01411000"]]["Toelichting"]
+    assert mark not in rows[names["BU01411301"]]["Toelichting"]
+    first = processed.boundaries("buurt")["gebiedscode"].iloc[0]
+    assert (mark in tip) == (first != "BU01411301")
+    with opened(browser, files["WK014112"]) as page:
+        table = {r["Indicator"]: r for r in _indicator_table(page)}
+    assert table["Aantal inwoners"]["Omrekening"] == \
+        "2015 omgerekend naar de indeling van 2021 (schatting)"
+    assert table["Aantal inwoners"]["Eerdere waarde"].endswith("(2015)")

@@ -75,11 +75,13 @@ def select_rows(table: pd.DataFrame, kompas: Kompas, verdicts: pd.DataFrame | No
     return out.drop_duplicates(keys, keep="first").reset_index(drop=True)
 
 
-def reference_frame(rows: pd.DataFrame, kompas: Kompas) -> pd.DataFrame:
-    """Per scored indicator: its reference year, value (the gemeente) and spread (wijken)."""
+def reference_frame(rows: pd.DataFrame, kompas: Kompas, context: bool = False) -> pd.DataFrame:
+    """Per scored indicator: its reference year, value (the gemeente) and spread (wijken).
+    With ``context`` also per context indicator, by the same rule (the pages use its spread
+    to say whether a context indicator changed noticeably; it is never scored)."""
     out = []
     for code, ind in kompas.indicators.items():
-        if not ind.scored:
+        if not ind.scored and not context:
             continue
         data = rows[(rows["indicator"] == code) & rows["waarde"].notna()]
         years = sorted(y for y in data["jaar"].unique() if y >= kompas.basisjaar)

@@ -33,6 +33,13 @@ from wijkkompas.output.kompas_svg import kompas_svg
 from wijkkompas.output.maps import area_data, interactive_map, theme_reasons
 from wijkkompas.output.peers_section import peers_section
 from wijkkompas.output.profile import profile_table, without_figures
+from wijkkompas.output.summary import (
+    newest_year,
+    signals,
+    signals_sentence,
+    summary_lines,
+    theme_overview,
+)
 from wijkkompas.storage import write_files_atomic
 from wijkkompas.web.leaflet import PDOK_TILES, asset, map_parts, template
 from wijkkompas.web.numbers import nl_number
@@ -81,28 +88,80 @@ def _reference_columns(profile: pd.DataFrame) -> list[str]:
 
 
 def page_profile(profile: pd.DataFrame, jaar: int) -> pd.DataFrame:
-    """The indicator table as the wijk page shows it: the value of ``jaar``, the earlier
-    value, the change and its class, the score, reference values where present, and for
-    every missing value the reason."""
+    """The indicator table as the wijk page shows it: per indicator its newest value up to
+    ``jaar`` (with the reason where ``jaar`` itself has none), the earlier value of the same
+    area, the change and its class, the score, reference values where present, and where
+    a value was carried onto another indeling, which. Columns empty in every row are left
+    out."""
     shown = profile.copy()
 
-    def explained(text: str, reason: str) -> str:
-        return f"{text}: {reason}" if text == NO_DATA and reason else text
+    def newest(text: str, reason: str) -> str:
+        if not text:
+            return f"{NO_DATA}: {reason}" if reason else NO_DATA
+        if text.endswith(f"({jaar})") or not reason:
+            return text
+        return f"{text}; in {jaar}: {reason}"
 
-    shown["waarde"] = [explained(w, r) for w, r in zip(shown["waarde"], shown["reden"],
-                                                        strict=True)]
-    # Where the value is missing the reason stands beside it; the score only says so.
-    shown["score"] = ["geen score" if s == NO_DATA and w == NO_DATA else explained(s, r)
-                      for s, w, r in zip(shown["score"], profile["waarde"], shown["reden"],
-                                         strict=True)]
-    shown["eerder"] = shown["eerder"].replace("", "geen eerdere meting")
-    columns = {"thema": "Thema", "indicator": "Indicator", "waarde": f"Waarde {jaar}",
+    def score(text: str, value: str, reason: str) -> str:
+        if text not in ("", NO_DATA):
+            return text
+        # A value of this year without a score says why; otherwise the value's cell does.
+        return f"geen score: {reason}" if value.endswith(f"({jaar})") and reason \
+            else "geen score"
+
+    shown["nieuwste"] = [newest(n, r) for n, r in zip(shown["nieuwste"], shown["reden"],
+                                                      strict=True)]
+    shown["score nieuwste"] = [score(s, n, r) for s, n, r in zip(
+        shown["score nieuwste"], profile["nieuwste"], shown["reden"], strict=True)]
+    shown["eerder"] = [e or ("geen eerdere meting" if n else "")
+                       for e, n in zip(shown["eerder"], profile["nieuwste"], strict=True)]
+    shown["omrekening"] = ["; ".join(t for t in (f"{jaar} {now}" if now else "", before) if t)
+                           for now, before in zip(shown["omrekening"],
+                                                  shown["omrekening eerder"], strict=True)]
+    columns = {"thema": "Thema", "indicator": "Indicator", "nieuwste": "Nieuwste waarde",
                "eerder": "Eerdere waarde", "verandering": "Verandering",
-               "ontwikkeling": "Ontwikkeling", "score": f"Score {jaar}"}
+               "ontwikkeling": "Ontwikkeling", "score nieuwste": "Score"}
     columns |= {c: str(c)[:1].upper() + str(c)[1:] for c in _reference_columns(profile)}
     columns |= {"richting": "Richting", "bron": "Bron", "peildatum": "Peildatum",
                 "omrekening": "Omrekening"}
-    return shown[list(columns)].rename(columns=columns)
+    shown = shown[list(columns)].rename(columns=columns)
+    # A reference column without any figure ("geen data" everywhere) is as empty.
+    filled = [c for c in shown.columns
+              if any(str(v).strip() not in ("", NO_DATA) for v in shown[c])]
+    return shown[filled]
+
+
+def theme_table(processed: Processed, code: str, jaar: int) -> pd.DataFrame:
+    """Per theme its newest score and year, the previous measurement and the change since
+    then and since the base year, as the wijk page shows them beside the compass."""
+    overview = theme_overview(processed, code)
+    basisjaar = processed.kompas.basisjaar
+    words = {1.0: "verbeterd", 0.0: "gelijk gebleven", -1.0: "verslechterd"}
+    reasons = theme_reasons(processed)
+    rows = []
+    for r in overview.itertuples():
+        change = "" if pd.isna(r.verandering_vorige) else \
+            f"{'+' if r.verandering_vorige > 0 else ''}{nl_number(r.verandering_vorige, 0)}"
+        base = "" if pd.isna(r.verandering_basisjaar) or r.jaar == basisjaar else \
+            f"{'+' if r.verandering_basisjaar > 0 else ''}{nl_number(r.verandering_basisjaar, 0)}"
+        ontwikkeling = words.get(r.klasse, "") if not pd.isna(r.klasse) else \
+            "nog geen eerdere score" if not pd.isna(r.jaar) else ""
+        if r.afglijden:
+            ontwikkeling += "; afglijden"
+        now = reasons.get((code, r.thema, jaar), "") if pd.isna(r.jaar) or r.jaar != jaar \
+            else ""
+        rows.append({
+            "Thema": r.thema_naam,
+            "Nieuwste score": "geen score" if pd.isna(r.jaar) else
+            f"{nl_number(r.score, 0)} ({int(r.jaar)})",
+            "Vorige meting": "" if pd.isna(r.vorige) else str(int(r.vorige)),
+            "Verandering (punten)": change,
+            f"Sinds {basisjaar} (punten)": base,
+            "Ontwikkeling": ontwikkeling,
+            f"Geen score in {jaar}, omdat": now})
+    frame = pd.DataFrame(rows)
+    filled = [c for c in frame.columns if any(str(v).strip() for v in frame[c])]
+    return frame[filled]
 
 
 @dataclass
@@ -122,12 +181,12 @@ class Shared:
 
 def _page(processed: Processed, title: str, intro: str, wijk: str | None,
           sections: list[dict[str, Any]], tiles_url: str, shared: Shared,
-          jaar: int | None = None) -> str:
+          jaar: int | None = None, summary: list[str] | None = None) -> str:
     fmap = interactive_map(processed, wijk=wijk, tiles_url=tiles_url, height="560px",
                            jaar=jaar, areas=shared.areas)
     return template("page.html", PAGES).render(
         title=title, intro=intro, map=map_parts(fmap), css=Markup(asset("page.css", PAGES)),
-        sections=sections, sources=shared.sources)
+        sections=sections, sources=shared.sources, summary=summary or [])
 
 
 def gemeente_page(processed: Processed, tiles_url: str = PDOK_TILES,
@@ -136,10 +195,17 @@ def gemeente_page(processed: Processed, tiles_url: str = PDOK_TILES,
     kompas = processed.kompas
     title = f"Wijkkompas {kompas.naam}"
     intro = EXPLANATION.format(gemeente=kompas.naam, basisjaar=kompas.basisjaar)
-    sections = [{"title": "Alle gebieden",
+    found = signals(processed)
+    signal = {"title": "Signalen: achteruitgang en afglijden", "id": "signalen",
+              "note": signals_sentence(processed, found)}
+    if len(found):
+        signal["table"] = _table(found.drop(columns="gebiedscode"))
+    sections = [signal,
+                {"title": "Alle gebieden",
                  "area_table": _static_area_table(processed),
                  "note": "De tabel volgt de keuzes op de kaart: niveau, thema, jaar en "
-                         "kaart (score of verandering)."}]
+                         "kaart (score, verandering of de waarde van een indicator). Een "
+                         "jaar zonder themascores toont de waarde van een indicator."}]
     return _page(processed, title, intro, None, sections, tiles_url, shared)
 
 
@@ -180,24 +246,37 @@ def wijk_page(processed: Processed, wijk: str, jaar: int | None = None,
     themes = processed.result.themes
     mine = themes[themes["gebiedscode"] == wijk]
     shared = shared or Shared.of(processed)
-    jaar = jaar or latest_scored_year(processed, wijk) or int(mine["jaar"].max())
+    # The newest year with any figure; the compass shows the latest year with a score.
+    jaar = jaar or newest_year(processed, wijk) or latest_scored_year(processed, wijk) \
+        or int(mine["jaar"].max())
+    scored = latest_scored_year(processed, wijk)
+    chart_year = jaar if scored is None or scored >= jaar else scored
     names = mine.dropna(subset=["gebiedsnaam"]).sort_values("jaar")["gebiedsnaam"]
     name = str(names.iloc[-1]) if len(names) else wijk  # the latest name
     kompas = processed.kompas
     title = f"Wijkkompas {name}, gemeente {kompas.naam}, {jaar}"
     intro = EXPLANATION.format(gemeente=kompas.naam, basisjaar=kompas.basisjaar)
     # SVG written by ElementTree, which escapes every text: safe to insert as markup.
-    chart = Markup(kompas_svg(kompas_content(processed, wijk, jaar)))
+    chart = Markup(kompas_svg(kompas_content(processed, wijk, chart_year)))
     profile = profile_table(processed, wijk, jaar)
     # Indicators without a value now or before are listed apart, each with its reason.
     empty = without_figures(profile)
     shown = profile[~empty]
     specific = shown[shown["gebied-specifiek"] == "ja"]
-    sections = [{"title": "Het kompas", "chart": chart},
-                {"title": f"Indicatoren: {jaar} vergeleken met eerder", "id": "indicatoren",
+    threshold = nl_number(kompas.betekenisvolle_verandering, 0)
+    compass = {"title": "Het kompas", "id": "kompas", "chart": chart,
+               "table": _table(theme_table(processed, wijk, jaar))}
+    if chart_year != jaar:
+        compass["note"] = (f"In {jaar} heeft geen thema een score; het kompas toont "
+                           f"{chart_year}, het laatste jaar met themascores.")
+    sections = [compass,
+                {"title": f"Indicatoren: nieuwste cijfer (tot en met {jaar}) vergeleken met "
+                          "eerder", "id": "indicatoren",
                  "note": "Ontwikkeling: verbeterd of verslechterd als de score ten minste "
-                         f"{nl_number(kompas.betekenisvolle_verandering, 0)} punten "
-                         "veranderde, anders gelijk. Context wordt niet beoordeeld.",
+                         f"{threshold} punten veranderde, anders gelijk. Context wordt niet "
+                         "beoordeeld: duidelijk hoger of lager als de verandering ten minste "
+                         "een kwart is van de spreiding tussen de wijken in het basisjaar. "
+                         "Een aandeel verandert in procentpunten.",
                  "table": _table(page_profile(shown, jaar))}]
     if len(specific):
         sections.append({"title": "Gebied-specifieke indicatoren", "id": "gebied-specifiek",
@@ -206,9 +285,11 @@ def wijk_page(processed: Processed, wijk: str, jaar: int | None = None,
     if empty.any():
         missing = profile[empty][["thema", "indicator", "reden"]].rename(
             columns={"thema": "Thema", "indicator": "Indicator", "reden": "Waarom geen cijfer"})
-        sections.append({"title": f"Zonder cijfer voor {name}", "id": "zonder-cijfer",
+        sections.append({"title": f"Zonder cijfer voor {name} ({int(empty.sum())} "
+                                  "indicatoren)", "id": "zonder-cijfer", "collapsed": True,
                          "table": _table(missing)})
-    return _page(processed, title, intro, wijk, sections, tiles_url, shared, jaar)
+    return _page(processed, title, intro, wijk, sections, tiles_url, shared, jaar,
+                 summary_lines(processed, wijk, jaar))
 
 
 def page_name(code: str, niveau: str) -> str:

@@ -21,14 +21,14 @@ import pandas as pd
 from wijkkompas.gebied import wijk_of
 from wijkkompas.kompas.classes import ALL_CHANGE_CLASSES, ALL_CLASSES, page_classes
 from wijkkompas.kompas.results import Processed
-from wijkkompas.output.profile import indicator_label
+from wijkkompas.output.profile import carried_areas, indicator_label
 from wijkkompas.web.geometry import delta_rings, web_geometry
 from wijkkompas.web.leaflet import PDOK_TILES, InlineLeafletLayer, Rendered, base_map
 from wijkkompas.web.numbers import nl_number
 
 LEVELS = {"wijk": "Wijken", "buurt": "Buurten"}
 MEASURES = {"score": "Score", "vorig": "Verandering t.o.v. vorig jaar",
-            "basis": "Verandering t.o.v. basisjaar"}
+            "basis": "Verandering t.o.v. basisjaar", "waarde": "Waarde van een indicator"}
 MAX_TOOLTIP_INDICATORS = 6
 LEVEL_NAMES = {"wijk": "Wijk", "buurt": "Buurt"}
 
@@ -116,8 +116,10 @@ def area_data(processed: Processed, levels: tuple[str, ...] = ("wijk", "buurt"))
     score ``s``, the change against the previous year ``d`` and against the base year ``b``
     (three decimals: the page rounds for display as Python does), ``r`` where there is no
     score the reason (a position in ``redenen``), and ``v`` the indicator values for the
-    tooltip: ``[[position in indicatoren, [value per area]], ...]`` in the order of the
-    indicator codes. A key where every area has nothing is left out.
+    tooltip and the measure "waarde": ``[[position in indicatoren, [value per area]], ...]``
+    in the order of the indicator codes; per year ``o`` the indeling an area's values were
+    carried onto (an estimate, marked in the tooltip and table), or null. A key where every
+    area has nothing is left out.
     """
     reasons = theme_reasons(processed)
     kompas = processed.result.kompas
@@ -136,7 +138,7 @@ def area_data(processed: Processed, levels: tuple[str, ...] = ("wijk", "buurt"))
         names = [None if pd.isna(n) else str(n) for n in frame["gebiedsnaam"]]
         level: dict[str, Any] = {"c": codes, "n": names,
                                  "g": [delta_rings(g) for g in frame.geometry],
-                                 "s": {}, "d": {}, "b": {}, "r": {}, "v": {}}
+                                 "s": {}, "d": {}, "b": {}, "r": {}, "v": {}, "o": {}}
         mine = themes[themes["niveau"] == niveau]
         for theme in scored:
             for jaar in years:
@@ -156,6 +158,11 @@ def area_data(processed: Processed, levels: tuple[str, ...] = ("wijk", "buurt"))
                 for at, name in enumerate(part["gebiedsnaam"]):
                     if names[at] is None and not pd.isna(name):
                         names[at] = str(name)
+        carried = carried_areas(processed)
+        for jaar in years:
+            onto = [carried.get((code, int(jaar))) for code in codes]
+            if any(o is not None for o in onto):
+                level["o"][str(jaar)] = onto
         position = {code: at for at, code in enumerate(codes)}
         rows = indicators[(indicators["niveau"] == niveau)
                           & indicators["gebiedscode"].isin(position)]
@@ -189,6 +196,8 @@ def _share(full: dict[str, Any], wijk: str | None) -> dict[str, Any]:
             shown = [None if v is None else texts(full["redenen"][v]) for v in take(values)]
             if any(v is not None for v in shown):
                 part["r"][key] = shown
+        part["o"] = {jaar: take(values) for jaar, values in level.get("o", {}).items()
+                     if any(values[at] is not None for at in keep)}
         part["v"] = {}
         for key, entries in level["v"].items():
             kept = [[labels(full["indicatoren"][label]), take(values)] for label, values in entries

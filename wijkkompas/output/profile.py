@@ -1,4 +1,21 @@
-"""The profile of one wijk: every kompas indicator with value, score, trend and source."""
+"""The profile of one wijk: every kompas indicator with value, score, trend and source, and
+compared with before: its newest value beside the latest earlier value of the same area,
+the change and whether it is meaningful.
+
+The rules of the comparison (docs/methode.md, "Vergelijken met eerder"):
+
+- Two values of an area are compared only where they describe the same area: rows the
+  method chose to compare (``vergelijkbaar``: the own indeling where the boundary is the same
+  as in the target indeling, else the value carried onto it), or two rows on one indeling.
+  A value carried from an older indeling is marked as such (omgerekend).
+- A scored indicator changed meaningfully when its score moved by at least the kompas's
+  ``betekenisvolle_verandering`` (5 points: a quarter of the spread between the wijken).
+- A context indicator is never good or bad; its change is called clear ("duidelijk hoger",
+  "duidelijk lager") by the same yardstick: at least ``betekenisvolle_verandering /
+  punten_per_sd`` (a quarter) of its spread between the wijken in its reference year.
+- How much an indicator moved, to rank them, is its change in spreads (standard
+  deviations between the wijken), for both kinds.
+"""
 
 from __future__ import annotations
 
@@ -12,13 +29,11 @@ from wijkkompas.catalogue import indicators as catalogue_indicators
 from wijkkompas.catalogue import weight_table
 from wijkkompas.kompas.classes import change_direction
 from wijkkompas.kompas.results import Processed
+from wijkkompas.kompas.scores import reference_frame
 from wijkkompas.web.numbers import nl_number
 
 RICHTING = {1: "hoger is beter", -1: "hoger is slechter", 0: "context"}
 CARRIED = "omgerekend (schatting)"
-#: The development of a scored indicator, by the method's rule (kompas.classes.change_direction).
-ONTWIKKELING = {1.0: "verbeterd", 0.0: "gelijk", -1.0: "verslechterd"}
-NOT_JUDGED = "niet beoordeeld (context)"
 
 
 def indicator_label(processed: Processed, code: str) -> tuple[str, str]:
@@ -83,15 +98,22 @@ def _report(processed: Processed) -> pd.DataFrame | None:
 def _flags(processed: Processed, code: str, jaar: int) -> dict[str, str]:
     """Per kind of count (inwoners, ...) the warning of rapport_herindeling.csv for one buurt
     and the year it was carried from, where the carried count is flagged."""
+    return processed.derived("herindeling_flags", lambda: _all_flags(processed)).get(
+        (code, int(jaar)), {})
+
+
+def _all_flags(processed: Processed) -> dict[tuple[str, int], dict[str, str]]:
+    """The warnings of rapport_herindeling.csv per (buurt, year carried from), read once."""
     report = processed.derived("rapport_herindeling", lambda: _report(processed))
+    out: dict[tuple[str, int], dict[str, str]] = {}
     if report is None:
-        return {}
-    rows = report[(report["gebiedscode"] == code) & (report["jaar_omgerekend"] == jaar)
-                  & (report["afwijkend"].astype(str) == "True")]
-    return {row.indicator: (f"wijkt sterk af van de telling van {row.jaar_waargenomen} "
-                            f"({nl_number(row.omgerekend, 0)} tegen "
-                            f"{nl_number(row.waargenomen, 0)})")
-            for row in rows.itertuples()}
+        return out
+    rows = report[report["afwijkend"].astype(str) == "True"]
+    for row in rows.itertuples():
+        out.setdefault((str(row.gebiedscode), int(row.jaar_omgerekend)), {})[row.indicator] = (
+            f"wijkt sterk af van de telling van {row.jaar_waargenomen} "
+            f"({nl_number(row.omgerekend, 0)} tegen {nl_number(row.waargenomen, 0)})")
+    return out
 
 
 def _trend(delta_score: float, delta_value: float, richting: int, threshold: float) -> str:
@@ -106,6 +128,153 @@ def _trend(delta_score: float, delta_value: float, richting: int, threshold: flo
     if delta_score <= -threshold:
         return "▼ slechter"
     return "→ gelijk"
+
+
+#: Words for the change class of a scored indicator and of a context indicator.
+SCORED_WORDS = {1.0: "verbeterd", 0.0: "gelijk", -1.0: "verslechterd"}
+CONTEXT_WORDS = {1.0: "duidelijk hoger (context)", 0.0: "ongeveer gelijk (context)",
+                 -1.0: "duidelijk lager (context)"}
+NOT_JUDGED = "niet beoordeeld (context)"
+
+COLUMNS = ["indicator", "jaar_nieuwste", "bron_nieuwste", "waarde_nieuwste", "score_nieuwste",
+           "indeling_nieuwste", "jaar_eerder", "waarde_eerder", "score_eerder",
+           "indeling_eerder", "verschil", "verschil_score", "stap", "ander_gebied", "klasse"]
+
+
+def compare(rows: pd.DataFrame, jaar: int, richting: Mapping[str, int],
+            spreads: Mapping[str, float], threshold: float,
+            points_per_sd: float) -> pd.DataFrame:
+    """Per indicator of ``rows`` (one area: indicator, jaar, indeling, waarde, score,
+    vergelijkbaar, bron) its newest value up to ``jaar`` (with its source) and the latest
+    earlier value of the same area (``ander_gebied``: the latest earlier year whose value
+    is of another area, not compared), with their difference (``verschil``;
+    ``verschil_score`` for a scored indicator), the change in spreads between the wijken
+    (``stap``: the score change divided by ``points_per_sd`` for a scored indicator, the
+    value change divided by its spread for a context one) and its class (``klasse``: 1, 0,
+    -1 by ``threshold`` points, or the same share of the spread; NaN where there is
+    nothing to compare or no spread). Indicators without any value up to ``jaar`` are
+    left out."""
+    # Plain Python over the few rows of one area: far cheaper than pandas per group.
+    columns = {c: rows[c].tolist() if c in rows.columns else [""] * len(rows)
+               for c in ("indicator", "jaar", "indeling", "waarde", "score", "vergelijkbaar",
+                         "bron")}
+    groups: dict[str, list[dict]] = {}
+    for at in range(len(rows)):
+        row = {c: values[at] for c, values in columns.items()}
+        if pd.isna(row["waarde"]) or row["jaar"] > jaar:
+            continue
+        groups.setdefault(str(row["indicator"]), []).append(row)
+    out = []
+    for name, group in groups.items():
+        group.sort(key=lambda r: r["jaar"])
+        newest = group[-1]
+        before = [r for r in group if r["jaar"] < newest["jaar"]]
+        same = [r for r in before if r["indeling"] == newest["indeling"]
+                or (r["vergelijkbaar"] == 1 and newest["vergelijkbaar"] == 1)]
+        other = [r["jaar"] for r in before if r not in same]
+        earlier = same[-1] if same else None
+        row = {"indicator": name, "jaar_nieuwste": int(newest["jaar"]),
+               "bron_nieuwste": newest["bron"], "waarde_nieuwste": newest["waarde"],
+               "score_nieuwste": newest["score"], "indeling_nieuwste": int(newest["indeling"]),
+               "jaar_eerder": np.nan, "waarde_eerder": np.nan, "score_eerder": np.nan,
+               "indeling_eerder": np.nan, "verschil": np.nan, "verschil_score": np.nan,
+               "stap": np.nan, "ander_gebied": max(other) if other else np.nan}
+        if earlier is not None:
+            row |= {"jaar_eerder": int(earlier["jaar"]), "waarde_eerder": earlier["waarde"],
+                    "score_eerder": earlier["score"],
+                    "indeling_eerder": int(earlier["indeling"]),
+                    "verschil": newest["waarde"] - earlier["waarde"],
+                    "verschil_score": newest["score"] - earlier["score"]}
+            if richting.get(name, 0) != 0:
+                row["stap"] = row["verschil_score"] / points_per_sd
+            else:
+                spread = spreads.get(name, np.nan)
+                row["stap"] = row["verschil"] / spread if spread > 0 else np.nan
+        out.append(row)
+    frame = pd.DataFrame(out, columns=COLUMNS[:-1])
+    # The class: the step in points (score points, or spreads times points per spread).
+    frame["klasse"] = change_direction(frame["stap"] * points_per_sd, threshold)
+    return frame
+
+
+def context_spreads(processed: Processed) -> dict[str, float]:
+    """Per indicator (scored and context) its spread between the wijken in its reference
+    year, by the method's rule (``kompas.scores.reference_frame``); computed once."""
+    def compute() -> dict[str, float]:
+        frame = reference_frame(processed.result.indicators, processed.kompas, context=True)
+        return {str(i): float(s) for i, s in zip(frame["indicator"], frame["spreiding"],
+                                                 strict=True) if not pd.isna(s)}
+
+    return processed.derived("context_spreads", compute)
+
+
+def area_rows(processed: Processed, code: str) -> pd.DataFrame:
+    """The kompas rows (``result.indicators``) of one area that apply to it; the table is
+    split by area once per loaded data."""
+    def split() -> dict[str, pd.DataFrame]:
+        rows = processed.result.indicators
+        rows = rows[rows["van_toepassing"]]
+        return {str(c): part for c, part in rows.groupby("gebiedscode", sort=False,
+                                                          observed=True)}
+
+    found = processed.derived("area_rows", split).get(str(code))
+    return found if found is not None else processed.result.indicators.iloc[0:0]
+
+
+def area_comparison(processed: Processed, code: str, jaar: int) -> pd.DataFrame:
+    """:func:`compare` for one area of the loaded data, over the indicators that apply to
+    it, in ``jaar`` or before (computed once per area and year; callers get a copy)."""
+    def compute() -> pd.DataFrame:
+        rows = area_rows(processed, code)
+        kompas = processed.kompas
+        richting = {name: ind.richting for name, ind in kompas.indicators.items()}
+        return compare(rows, jaar, richting, context_spreads(processed),
+                       kompas.betekenisvolle_verandering, kompas.punten_per_sd)
+
+    return processed.derived(("area_comparison", code, int(jaar)), compute).copy()
+
+
+def is_share(eenheid: str) -> bool:
+    """A share in per cent: its change is in procentpunt, never a percentage of it."""
+    return str(eenheid).startswith("%")
+
+
+def change_text(delta: float, eenheid: str) -> str:
+    """A change with its sign and unit; a share's change in procentpunt (13,6 % -> 15,4 %
+    is "+1,8 procentpunt"); empty where there is none."""
+    if pd.isna(delta):
+        return ""
+    decimals = 0 if eenheid in ("aantal", "") or abs(delta) >= 100 else 1
+    delta = round(float(delta), decimals) + 0.0  # no "-0,0" for a change that rounds away
+    sign = "+" if delta > 0 else ""
+    if is_share(eenheid):
+        return f"{sign}{nl_number(delta, 1)} procentpunt"
+    return sign + value_text(delta, eenheid)
+
+
+def change_word(klasse: float, richting: int, has_change: bool) -> str:
+    """The class of a change in words: verbeterd / gelijk / verslechterd for a scored
+    indicator; duidelijk hoger / ongeveer gelijk / duidelijk lager for context; "niet
+    beoordeeld (context)" for a context change without a spread to measure it by."""
+    if not has_change:
+        return ""
+    if pd.isna(klasse):
+        return NOT_JUDGED if richting == 0 else ""
+    return (CONTEXT_WORDS if richting == 0 else SCORED_WORDS)[float(klasse)]
+
+
+def carried_areas(processed: Processed) -> dict[tuple[str, int], int]:
+    """Per (area, year) whose values the kompas took from another indeling: that indeling
+    (the values are carried onto it, an estimate); computed once."""
+    def compute() -> dict[tuple[str, int], int]:
+        rows = processed.result.indicators
+        rows = rows[rows["waarde"].notna() & (rows["indeling"] != rows["jaar"])]
+        pairs = rows[["gebiedscode", "jaar", "indeling"]].drop_duplicates(
+            ["gebiedscode", "jaar"])
+        return {(str(c), int(j)): int(i) for c, j, i in zip(
+            pairs["gebiedscode"], pairs["jaar"], pairs["indeling"], strict=True)}
+
+    return processed.derived("carried_areas", compute)
 
 
 #: Nederland's code in the indicator table (the KWB tables' NL00 row).
@@ -137,67 +306,87 @@ def _year(references: pd.DataFrame, name: str) -> str:
     return str(int(references.loc[name, "jaar"])) if name in references.index else ""
 
 
+def _carried_text(jaar: float, indeling: float, flag: str = "") -> str:
+    """"2015 omgerekend naar de indeling van 2021 (schatting)" for a value carried onto
+    another indeling, with the warning of rapport_herindeling.csv where there is one."""
+    if pd.isna(jaar) or pd.isna(indeling) or int(jaar) == int(indeling):
+        return ""
+    text = f"{int(jaar)} omgerekend naar de indeling van {int(indeling)} (schatting)"
+    return f"{text}; {flag}" if flag else text
+
+
 def profile_table(processed: Processed, code: str, jaar: int) -> pd.DataFrame:
     """The indicator table of one area and year, in Dutch, ready to show or export.
 
-    Columns: thema, indicator, waarde (Dutch notation, with unit), the same indicator for the
+    Columns: thema, indicator, waarde (the value of ``jaar``, Dutch notation, with unit),
+    nieuwste (the newest value up to ``jaar``, with its year: the value of ``jaar`` or, where
+    that year has none, the latest earlier one), score (of ``jaar``) and score nieuwste (of
+    the newest value, with its year where that is not ``jaar``), the same indicator for the
     gemeente and for Nederland as reference (columns "gemeente", "jaar gemeente",
     "Nederland", "jaar Nederland": the value of ``jaar`` or the latest earlier one, and its
-    year), score, trend (against the
-    previous year with a value), richting, soort, gebied-specifiek, bron, peildatum, and
-    omrekening: "omgerekend (schatting)" for a value carried from an older indeling, with the
-    warning of rapport_herindeling.csv where the buurt's carried count of the kind the
-    indicator follows differs strongly from the first count on the new buurten; eerder (the
-    value of the previous year with a value, with that year), verandering (the change of the
-    value), ontwikkeling (verbeterd / gelijk / verslechterd by the method's rule,
-    kompas.classes.change_direction, on the score; "niet beoordeeld" for context) and reden (why
-    the value or the score is missing, in plain Dutch). The peildatum is empty where there is
-    no value.
+    year), trend, richting, soort, gebied-specifiek, bron, peildatum, omrekening
+    ("omgerekend (schatting)" for a value of ``jaar`` carried from an older indeling, with
+    the warning of rapport_herindeling.csv where the buurt's carried count of the kind the
+    indicator follows differs strongly from the first count on the new buurten), eerder
+    (the latest value before the newest one of the same area, with its year: see
+    :func:`compare`), omrekening eerder (which of the newest and the earlier value were
+    carried onto another indeling), verandering (newest minus earlier, a share's change in
+    procentpunt), ontwikkeling (verbeterd / gelijk / verslechterd by the method's rule on
+    the score; duidelijk hoger / ongeveer gelijk / duidelijk lager for context, by a quarter
+    of its spread between the wijken) and reden (why the value of ``jaar`` or its score is
+    missing, in plain Dutch). The peildatum is empty where there is no value.
     """
-    rows = processed.result.indicators
-    rows = rows[(rows["gebiedscode"] == code) & rows["van_toepassing"]]
+    rows = area_rows(processed, code)
     # One dict per indicator (its row), looked up by name: much cheaper than .loc per name.
     current = rows[rows["jaar"] == jaar].set_index("indicator").to_dict("index")
-    earlier = rows[rows["jaar"] < jaar].sort_values("jaar")
-    previous = earlier.dropna(subset=["waarde"]).groupby("indicator").last().to_dict("index")
+    compared = area_comparison(processed, code, jaar).set_index("indicator").to_dict("index")
     threshold = processed.kompas.betekenisvolle_verandering
-    flags = _flags(processed, code, jaar)
     kinds = weight_table()
     peildata = {name: item.peildatum for name, item in catalogue_indicators().items()}
     gemeente = reference_values(processed, str(processed.kompas.gemeente), jaar)
     nederland = reference_values(processed, NEDERLAND, jaar)
     out = []
-    score_changes = []  # per row: the change of the score, for scored indicators
     for name, ind in processed.kompas.indicators.items():
         if not ind.applies_to(code):
             continue
         naam, eenheid = indicator_label(processed, name)
+        kind = kinds.get(name, ("", ""))[0]
         row = current.get(name)
         waarde = row["waarde"] if row is not None else np.nan
         score = row["score"] if row is not None else np.nan
-        before = previous.get(name)
-        d_score = score - before["score"] if before is not None else np.nan
-        d_value = waarde - before["waarde"] if before is not None else np.nan
-        # Scored indicators get their class below, all at once (the method's rule).
-        score_changes.append(d_score if ind.scored else np.nan)
-        ontwikkeling = "" if ind.scored else NOT_JUDGED if not pd.isna(d_value) else ""
+        c = compared.get(name)
+        has_earlier = c is not None and not pd.isna(c["jaar_eerder"])
         reden = missing_reason(processed, name, code, jaar, row)
-        decimals = 0 if eenheid == "aantal" else 1
-        shown = nl_number(waarde, decimals)
+        # The source of the value shown: of ``jaar``, else of the newest earlier value.
         bron = row["bron"] if row is not None and not pd.isna(row["bron"]) else ""
+        if c is not None and c["jaar_nieuwste"] != jaar and isinstance(c["bron_nieuwste"], str):
+            bron = c["bron_nieuwste"]
         carried = row is not None and not pd.isna(waarde) and row["indeling"] != jaar
-        flag = flags.get(kinds.get(name, ("", ""))[0], "") if carried else ""
+        flag = _flags(processed, code, jaar).get(kind, "") if carried else ""
+        moved = []
+        if c is not None and c["jaar_nieuwste"] != jaar:
+            moved.append(_carried_text(c["jaar_nieuwste"], c["indeling_nieuwste"], _flags(
+                processed, code, int(c["jaar_nieuwste"])).get(kind, "")))
+        if has_earlier:
+            moved.append(_carried_text(c["jaar_eerder"], c["indeling_eerder"], _flags(
+                processed, code, int(c["jaar_eerder"])).get(kind, "")))
+        newest_score = "context" if not ind.scored else "" if c is None else \
+            nl_number(c["score_nieuwste"], 0) + ("" if c["jaar_nieuwste"] == jaar
+                                                 else f" ({int(c['jaar_nieuwste'])})")
         out.append({
             "thema": processed.kompas.theme_name(ind.thema),
             "indicator": naam,
-            "waarde": shown if shown == "geen data" or eenheid == "aantal"
-            else f"{shown} {eenheid}".strip(),
+            "waarde": _shown(waarde, eenheid),
+            "nieuwste": "" if c is None else
+            f"{value_text(c['waarde_nieuwste'], eenheid)} ({int(c['jaar_nieuwste'])})",
             "gemeente": _shown(gemeente["waarde"].get(name, np.nan), eenheid),
             "jaar gemeente": _year(gemeente, name),
             "Nederland": _shown(nederland["waarde"].get(name, np.nan), eenheid),
             "jaar Nederland": _year(nederland, name),
             "score": nl_number(score, 0) if ind.scored else "context",
-            "trend": _trend(d_score, d_value, ind.richting, threshold),
+            "score nieuwste": newest_score,
+            "trend": "–" if c is None else
+            _trend(c["verschil_score"], c["verschil"], ind.richting, threshold),
             "richting": RICHTING[ind.richting],
             "soort": ind.soort,
             "gebied-specifiek": "ja" if ind.gebieden else "",
@@ -205,21 +394,20 @@ def profile_table(processed: Processed, code: str, jaar: int) -> pd.DataFrame:
             "peildatum": "" if pd.isna(waarde) else
             f"{peildata[name]} {jaar}" if peildata.get(name) else str(jaar),
             "omrekening": (f"{CARRIED}; {flag}" if flag else CARRIED) if carried else "",
-            "eerder": "" if before is None else
-            f"{value_text(before['waarde'], eenheid)} ({int(before['jaar'])})",
-            "verandering": "" if pd.isna(d_value) else
-            ("+" if d_value > 0 else "") + value_text(d_value, eenheid),
-            "ontwikkeling": ontwikkeling,
+            "eerder": f"{value_text(c['waarde_eerder'], eenheid)} ({int(c['jaar_eerder'])})"
+            if has_earlier else "" if c is None or pd.isna(c["ander_gebied"]) else
+            f"geen eerdere meting van hetzelfde gebied ({int(c['ander_gebied'])}: andere "
+            "grenzen)",
+            "omrekening eerder": "; ".join(t for t in moved if t),
+            "verandering": "" if not has_earlier else change_text(c["verschil"], eenheid),
+            "ontwikkeling": "" if not has_earlier else
+            change_word(c["klasse"], ind.richting, not pd.isna(c["verschil"])),
             "reden": reden,
         })
-    classes = change_direction(pd.Series(score_changes, dtype="float64"), threshold)
-    for row, klasse in zip(out, classes, strict=True):
-        if not pd.isna(klasse):
-            row["ontwikkeling"] = ONTWIKKELING.get(klasse, "")
     return pd.DataFrame(out)
 
 
 def without_figures(profile: pd.DataFrame) -> pd.Series:
     """The rows of a :func:`profile_table` without a value in its year or before: the wijk
     page and notebook 03 list them apart, each with its reason."""
-    return (profile["waarde"] == nl_number(None)) & (profile["eerder"] == "")
+    return profile["nieuwste"] == ""

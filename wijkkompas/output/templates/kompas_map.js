@@ -6,12 +6,18 @@
    (wijkkompas.output.maps.area_data): c codes, n names, g geometry (per polygon its rings,
    each [x0, y0, dx1, dy1, ...] in whole 1e-5 degrees), and per "thema|jaar" s scores,
    d and b changes, r reasons (positions in data.redenen) and v tooltip values
-   ([position in data.indicatoren, values]). Needs Leaflet and escape.js. */
+   ([position in data.indicatoren, values]), and per year o: the indeling an area's values
+   were carried onto (an estimate), or null. The measure "waarde" colours the areas by the
+   value of one indicator (five classes of equal counts, no judgement); a year without any
+   theme score opens on it, so a year with only context figures is never an all-grey map.
+   Needs Leaflet and escape.js. */
 function wijkkompasKaart(map, data) {
   "use strict";
   var esc = wkEsc;
   var state = {niveau: data.niveaus[0][0], thema: data.start.thema,
-               jaar: String(data.start.jaar), maat: "score"};
+               jaar: String(data.start.jaar), maat: "score", indicator: null, auto: false};
+  // Sequential colours for the value of an indicator (ColorBrewer Purples): no judgement.
+  var VALUE_COLOURS = ["#f2f0f7", "#cbc9e2", "#9e9ac8", "#756bb1", "#54278f"];
 
   function fmt(x, dec) {
     if (x === null || x === undefined) { return "geen data"; }
@@ -80,16 +86,109 @@ function wijkkompasKaart(map, data) {
     });
     return rows;
   }
+  // The indicators with a value in the chosen year and level: {position: values}.
+  function yearValues() {
+    var out = {}, suffix = "|" + state.jaar, v = data.geo[state.niveau].v;
+    Object.keys(v).forEach(function (k) {
+      if (k.slice(-suffix.length) !== suffix) { return; }
+      v[k].forEach(function (entry) {
+        if (!(entry[0] in out)) { out[entry[0]] = entry[1]; }
+      });
+    });
+    return out;
+  }
+  function indicatorChoices() {
+    return Object.keys(yearValues()).map(function (at) {
+      return [at, data.indicatoren[at][0]];
+    }).sort(function (a, b) { return a[1].localeCompare(b[1], "nl"); });
+  }
+  function indicatorValue(p) {
+    var values = yearValues()[state.indicator];
+    return values === undefined ? null : values[p.i];
+  }
+  function unit() {
+    var found = data.indicatoren[state.indicator];
+    return found && found[1] !== "aantal" ? found[1] : "";
+  }
+  function decimals(x) {
+    var found = data.indicatoren[state.indicator];
+    return (found && found[1] === "aantal") || Math.abs(x) >= 100 ? 0 : 1;
+  }
+  function withUnit(x) {
+    if (x === null || x === undefined) { return fmt(x, 0); }
+    var shown = fmt(x, decimals(x));
+    return unit() ? shown + " " + unit() : shown;
+  }
+  // Five classes of (about) equal counts of the shown areas' values, with "geen data".
+  function valueClasses() {
+    var values = areas[state.niveau].map(indicatorValue).filter(function (x) {
+      return x !== null && x !== undefined;
+    }).sort(function (a, b) { return a - b; });
+    var list = [], n = Math.min(VALUE_COLOURS.length, values.length), start = 0;
+    for (var k = 0; k < n; k++) {
+      var end = Math.ceil((k + 1) * values.length / n) - 1;
+      var last = list[list.length - 1];
+      if (last && values[start] === last.tot) {
+        last.tot = values[end];  // equal values stay in one class
+      } else if (start <= end) {
+        list.push({code: k + 1, van: values[start], tot: values[end], van_telt: true,
+                   tot_telt: true});
+      }
+      start = end + 1;
+    }
+    list.forEach(function (k, at) {
+      k.kleur = VALUE_COLOURS[Math.round(at * (VALUE_COLOURS.length - 1) /
+                                         Math.max(1, list.length - 1))];
+      k.label = k.van === k.tot ? withUnit(k.van) : fmt(k.van, decimals(k.van)) +
+        " tot en met " + withUnit(k.tot);
+    });
+    return list.concat([noData(data.klassen)]);
+  }
   function measure(p) {
     if (state.maat === "score") { return score(p); }
+    if (state.maat === "waarde") { return indicatorValue(p); }
     return column(p, state.maat === "vorig" ? "d" : "b");
   }
+  var valueList = null;
   function klass(p) {
+    if (state.maat === "waarde") { return classOf(valueList || valueClasses(), measure(p)); }
     return state.maat === "score" ? scoreClass(score(p)) : changeClass(measure(p));
+  }
+  function carried(p) {
+    var onto = (data.geo[p.niveau].o || {})[state.jaar];
+    var to = onto ? onto[p.i] : null;
+    return to === null || to === undefined ? "" :
+      "cijfers van " + state.jaar + " omgerekend naar de indeling van " + to + " (schatting)";
+  }
+  function hasScores() {
+    var s = data.geo[state.niveau].s, suffix = "|" + state.jaar;
+    return Object.keys(s).some(function (k) { return k.slice(-suffix.length) === suffix; });
+  }
+  // A year (or level) without any theme score shows the value of an indicator instead of an
+  // all-grey map; back on a year with scores, the map returns to the score it left. A
+  // measure the reader chose stays chosen (``follow`` is false after a choice of measure).
+  function chooseMeasure(follow) {
+    if (!follow) {
+      state.auto = false;
+    } else if (state.maat !== "waarde" && !hasScores() && indicatorChoices().length) {
+      state.maat = "waarde";
+      state.auto = true;
+    } else if (state.maat === "waarde" && state.auto && hasScores()) {
+      state.maat = "score";
+      state.auto = false;
+    }
+    var choices = indicatorChoices();
+    if (!choices.some(function (c) { return c[0] === String(state.indicator); })) {
+      state.indicator = choices.length ? choices[0][0] : null;
+    }
   }
   function style(feature) {
     return {color: "#333", weight: state.niveau === "wijk" ? 1.5 : 0.8, fillOpacity: 0.75,
             fillColor: klass(feature.properties).kleur};
+  }
+  function indicatorName() {
+    var found = data.indicatoren[state.indicator];
+    return found ? found[0] : "";
   }
   function themeName() {
     var name = state.thema;
@@ -99,8 +198,11 @@ function wijkkompasKaart(map, data) {
   function tooltip(layer) {
     var p = layer.feature.properties, k = klass(p), rows = indicatorRows(p);
     var html = '<div class="wk-tip"><b>' + esc(name(p)) + "</b> (" + esc(code(p)) + ")<br>" +
-      esc(themeName()) + ", " + esc(state.jaar) + '<br><span class="wk-score">';
-    if (state.maat === "score") {
+      esc(state.maat === "waarde" ? indicatorName() : themeName()) + ", " + esc(state.jaar) +
+      '<br><span class="wk-score">';
+    if (state.maat === "waarde") {
+      html += esc(withUnit(measure(p)));
+    } else if (state.maat === "score") {
       html += "score " + esc(fmt(score(p), 0));
     } else {
       var d = measure(p);
@@ -109,6 +211,7 @@ function wijkkompasKaart(map, data) {
     }
     html += "</span><br>" + esc(k.label);
     if (why(p)) { html += '<br><i class="wk-reden">' + esc(why(p)) + "</i>"; }
+    if (carried(p)) { html += '<br><i class="wk-omgerekend">' + esc(carried(p)) + "</i>"; }
     if (rows.length) {
       html += "<table>";
       rows.forEach(function (r) {
@@ -143,9 +246,11 @@ function wijkkompasKaart(map, data) {
     return this._div;
   };
   legend.update = function () {
-    var list = state.maat === "score" ? data.klassen : data.veranderklassen;
+    var list = state.maat === "score" ? data.klassen : state.maat === "waarde" ?
+      valueList : data.veranderklassen;
     var title = state.maat === "score" ? "Score (100 = " + data.gemeente + " in " +
-      data.basisjaar + ")" : "Verandering (punten)";
+      data.basisjaar + ")" : state.maat === "waarde" ? indicatorName() + ", " + state.jaar +
+      " (waarde, geen oordeel)" : "Verandering (punten)";
     var html = "<b>" + esc(title) + "</b><br>";
     list.forEach(function (k) {
       html += '<i style="background:' + esc(k.kleur) + '"></i>' + esc(k.label) + "<br>";
@@ -178,6 +283,7 @@ function wijkkompasKaart(map, data) {
     select(div, "wk-thema", "Thema", data.themas, state.thema);
     select(div, "wk-jaar", "Jaar", data.jaren.map(function (j) { return [j, j]; }), state.jaar);
     select(div, "wk-maat", "Kaart", data.maten, state.maat);
+    select(div, "wk-indicator", "Indicator", [], state.indicator);
     L.DomEvent.disableClickPropagation(div);
     L.DomEvent.disableScrollPropagation(div);
     return div;
@@ -188,6 +294,10 @@ function wijkkompasKaart(map, data) {
   // no value. Built as elements with textContent: no text from data is parsed as HTML.
   function why(p) {
     var s = score(p);
+    if (state.maat === "waarde") {
+      var x = measure(p);
+      return x === null || x === undefined ? "geen cijfer voor dit gebied in " + state.jaar : "";
+    }
     if (s === null || s === undefined) {
       return reason(p) || "geen cijfers voor dit gebied in " + state.jaar;
     }
@@ -214,12 +324,14 @@ function wijkkompasKaart(map, data) {
     });
     var caption = document.createElement("p");
     caption.className = "wk-tabelkop";
-    caption.textContent = themeName() + ", " + state.jaar + ": " + maat.toLowerCase() +
+    caption.textContent = (state.maat === "waarde" ? indicatorName() : themeName()) + ", " +
+      state.jaar + ": " + maat.toLowerCase() +
       " per " + data.niveaunamen[state.niveau].toLowerCase() + " (" + sorted.length + ")";
     var tab = document.createElement("table");
     tab.className = "wk-tabel";
     var head = document.createElement("tr");
-    [data.niveaunamen[state.niveau], state.maat === "score" ? "Score" : "Verandering (punten)",
+    [data.niveaunamen[state.niveau], state.maat === "score" ? "Score" :
+     state.maat === "waarde" ? "Waarde" : "Verandering (punten)",
      "Klasse", "Toelichting"].forEach(function (t) { cell(head, t, "th"); });
     var thead = document.createElement("thead");
     thead.appendChild(head);
@@ -229,20 +341,41 @@ function wijkkompasKaart(map, data) {
       var row = document.createElement("tr"), x = measure(p);
       row.setAttribute("data-code", code(p));
       cell(row, name(p));
-      var shown = fmt(x, 0);
-      if (state.maat !== "score" && x !== null && x !== undefined && x > 0) {
+      var shown = state.maat === "waarde" ? withUnit(x) : fmt(x, 0);
+      if ((state.maat === "vorig" || state.maat === "basis") && x !== null &&
+          x !== undefined && x > 0) {
         shown = "+" + shown;
       }
       cell(row, shown);
       cell(row, klass(p).label);
-      cell(row, why(p));
+      cell(row, [why(p), carried(p)].filter(function (t) { return t; }).join("; "));
       body.appendChild(row);
     });
     tab.appendChild(body);
     box.replaceChildren(caption, tab);
   }
 
-  function redraw() {
+  // The choice of measure and indicator follow the year and level (chooseMeasure); the
+  // indicator list is rebuilt from the values of the chosen year.
+  function syncChoices(follow) {
+    chooseMeasure(follow);
+    document.getElementById("wk-maat").value = state.maat;
+    var box = document.getElementById("wk-indicator");
+    var options = indicatorChoices().map(function (c) {
+      var option = document.createElement("option");
+      option.value = c[0];
+      option.textContent = c[1];
+      return option;
+    });
+    box.replaceChildren.apply(box, options);
+    box.value = state.indicator === null ? "" : String(state.indicator);
+    var shown = state.maat === "waarde" ? "" : "none";
+    box.style.display = shown;
+    box.previousElementSibling.style.display = shown;
+    valueList = state.maat === "waarde" ? valueClasses() : null;
+  }
+  function redraw(follow) {
+    syncChoices(follow !== false);
     Object.keys(layers).forEach(function (n) {
       if (n !== state.niveau) { map.removeLayer(layers[n]); }
     });
@@ -253,10 +386,10 @@ function wijkkompasKaart(map, data) {
   }
   panel.addTo(map);
   legend.addTo(map);
-  ["niveau", "thema", "jaar", "maat"].forEach(function (name) {
+  ["niveau", "thema", "jaar", "maat", "indicator"].forEach(function (name) {
     document.getElementById("wk-" + name).addEventListener("change", function (event) {
       state[name] = event.target.value;
-      redraw();
+      redraw(name !== "maat" && name !== "indicator");  // a measure chosen stays chosen
     });
   });
   redraw();
