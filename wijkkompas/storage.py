@@ -53,6 +53,19 @@ def file_stamp(iso: str) -> str:
     return iso.replace("-", "").replace(":", "").replace("+0000", "Z")
 
 
+def current_umask() -> int:
+    """The process's umask (read by setting it and putting it back at once)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def follow_umask(path: Path | str) -> None:
+    """Give a file made by ``tempfile.mkstemp`` (mode 0600) the mode any new file gets:
+    read and write as the umask allows, so a shared folder can read what is written."""
+    os.chmod(path, 0o666 & ~current_umask())
+
+
 @contextmanager
 def atomic_path(target: Path) -> Iterator[Path]:
     """Yield a temporary path beside ``target``; on success it replaces ``target`` at once.
@@ -90,6 +103,7 @@ def write_files_atomic(files: dict[Path, bytes]) -> None:
             os.close(handle)
             staged.append((Path(name), target))
             Path(name).write_bytes(data)
+            follow_umask(name)
         with no_interrupt():
             for tmp, target in staged:
                 os.replace(tmp, target)

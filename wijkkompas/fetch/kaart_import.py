@@ -32,6 +32,7 @@ from wijkkompas.gebied import CODE_PATTERNS, RD, within_rd_bounds
 from wijkkompas.settings import ImportSpec
 from wijkkompas.storage import (
     TEMP_MARK,
+    follow_umask,
     no_interrupt,
     now_stamp,
     read_manifest,
@@ -325,6 +326,7 @@ def _store_import(table: KaartTable, path: Path, jaar: int, raw_dir: Path,
             os.close(handle)
             staged.append((Path(name), folder / part.name))
             shutil.copyfile(part, name)
+            follow_umask(name)
         files = {target.name: {"sha256": sha256_file(tmp)} for tmp, target in staged}
         with no_interrupt():
             for tmp, target in staged:
