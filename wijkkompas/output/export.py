@@ -17,8 +17,10 @@ sources are computed once, and every page takes its share.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -28,10 +30,10 @@ from markupsafe import Markup
 
 from wijkkompas.gebied import check_code
 from wijkkompas.output.compass import compass_content
-from wijkkompas.output.compass_svg import compass_svg
+from wijkkompas.output.compass_svg import NARROW, WIDE, compass_svg
 from wijkkompas.output.leaflet import PDOK_TILES, asset, map_parts, template
 from wijkkompas.output.maps import area_data, interactive_map, theme_reasons
-from wijkkompas.output.numbers import nl_number
+from wijkkompas.output.numbers import dutch_date, nl_number
 from wijkkompas.output.processed import Processed
 from wijkkompas.output.profile import profile_table, without_figures
 from wijkkompas.storage import write_files_atomic
@@ -44,6 +46,17 @@ EXPLANATION = (
     "bevolking (leeftijd, huishoudens) wordt getoond maar niet beoordeeld."
 )
 NO_DATA = "geen data"
+#: A file name in brackets ("(kwb2015_almelo.csv)") and how a carried value was weighted
+#: (", gewogen naar huishoudens 2021"): for the maker of the page, not for its readers.
+_FILE_NAME = re.compile(r"\s*\([^()]*\.(?:csv|xlsx?|gpkg|geojson|json|shp|parquet|zip)\)",
+                        re.IGNORECASE)
+_WEIGHTING = re.compile(r",\s*gewogen naar [^)]*")
+
+
+def reader_source(text: str) -> str:
+    """A source as a reader of a page sees it: without file names and without how a value
+    was weighted when it was carried to another indeling."""
+    return " ".join(_WEIGHTING.sub("", _FILE_NAME.sub("", text)).split())
 
 
 def _cell(value: Any) -> str:
@@ -92,6 +105,7 @@ def page_profile(profile: pd.DataFrame, jaar: int) -> pd.DataFrame:
                       for s, w, r in zip(shown["score"], profile["waarde"], shown["reden"],
                                          strict=True)]
     shown["eerder"] = shown["eerder"].replace("", "geen eerdere meting")
+    shown["bron"] = [reader_source(b) if isinstance(b, str) else b for b in shown["bron"]]
     columns = {"thema": "Thema", "indicator": "Indicator", "waarde": f"Waarde {jaar}",
                "eerder": "Eerdere waarde", "verandering": "Verandering",
                "ontwikkeling": "Ontwikkeling", "score": f"Score {jaar}"}
@@ -112,7 +126,7 @@ class Shared:
 
     @classmethod
     def of(cls, processed: Processed) -> Shared:
-        sources = sorted(str(b) for b in processed.table["bron"].dropna().unique())
+        sources = sorted({reader_source(str(b)) for b in processed.table["bron"].dropna()})
         return cls(area_data(processed), sources)
 
 
@@ -123,7 +137,7 @@ def _page(processed: Processed, title: str, intro: str, wijk: str | None,
                            jaar=jaar, areas=shared.areas)
     return template("page.html").render(
         title=title, intro=intro, map=map_parts(fmap), css=Markup(asset("page.css")),
-        sections=sections, sources=shared.sources)
+        sections=sections, sources=shared.sources, made=dutch_date(date.today()))
 
 
 def gemeente_page(processed: Processed, tiles_url: str = PDOK_TILES,
@@ -182,8 +196,11 @@ def wijk_page(processed: Processed, wijk: str, jaar: int | None = None,
     kompas = processed.kompas
     title = f"Wijkkompas {name}, gemeente {kompas.naam}, {jaar}"
     intro = EXPLANATION.format(gemeente=kompas.naam, basisjaar=kompas.basisjaar)
-    # SVG written by ElementTree, which escapes every text: safe to insert as markup.
-    chart = Markup(compass_svg(compass_content(processed, wijk, jaar)))
+    # SVG written by ElementTree, which escapes every text: safe to insert as markup. Both
+    # layouts; page.css shows the one that fits the screen (the narrow one on paper).
+    content = compass_content(processed, wijk, jaar)
+    chart = Markup(f'<div class="wk-kompas-breed">{compass_svg(content, WIDE)}</div>'
+                   f'<div class="wk-kompas-smal">{compass_svg(content, NARROW)}</div>')
     profile = profile_table(processed, wijk, jaar)
     # Indicators without a value now or before are listed apart, each with its reason.
     empty = without_figures(profile)
