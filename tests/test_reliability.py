@@ -518,8 +518,9 @@ def test_a_table_answer_of_another_shape_is_one_line(env, tmp_path, answer):
 
 @pytest.mark.parametrize("umask", [0o022, 0o027])
 def test_written_files_follow_the_umask(data, tmp_path, shared, umask):
-    """Exported pages, processed tables and imported raw files get the mode the umask
-    gives any new file (not mkstemp's 0600), so a shared folder can read them."""
+    """Exported pages, the processed folder and imported raw files get the mode the umask
+    gives any new file or folder (not mkstemp's 0600 or mkdtemp's 0700), so a shared folder
+    can read them."""
     out = tmp_path / "uit"
     fresh = tmp_path / "vers"
     kaart = next(p for p, _ in almelo_files(shared) if p.suffix == ".csv")
@@ -537,3 +538,8 @@ def test_written_files_follow_the_umask(data, tmp_path, shared, umask):
     expected = 0o666 & ~umask
     assert {p.name: oct(p.stat().st_mode & 0o777) for p in written} == \
         {p.name: oct(expected) for p in written}
+    done = run(["build", "--data-dir", data])
+    assert done.returncode == 0, done.stderr
+    assert oct((data / "processed").stat().st_mode & 0o777) == oct(0o777 & ~umask)
+    assert oct((data / "processed" / "kompas_scores.csv").stat().st_mode & 0o777) == \
+        oct(expected)

@@ -61,9 +61,11 @@ def current_umask() -> int:
 
 
 def follow_umask(path: Path | str) -> None:
-    """Give a file made by ``tempfile.mkstemp`` (mode 0600) the mode any new file gets:
-    read and write as the umask allows, so a shared folder can read what is written."""
-    os.chmod(path, 0o666 & ~current_umask())
+    """Give a file made by ``tempfile.mkstemp`` (mode 0600) or a folder made by
+    ``tempfile.mkdtemp`` (0700) the mode any new one gets, as the umask allows, so that a
+    shared folder can read what is written."""
+    full = 0o777 if os.path.isdir(path) else 0o666
+    os.chmod(path, full & ~current_umask())
 
 
 @contextmanager
@@ -394,6 +396,7 @@ def replace_folder(target: Path) -> Iterator[Path]:
         # Made inside the try: a Ctrl-C right after it still removes the folder.
         staging = Path(tempfile.mkdtemp(prefix=_staging_name(target, "nieuw"),
                                         dir=target.parent))
+        follow_umask(staging)
         yield staging
         if target.is_dir():
             _carry_folders(target, staging)
