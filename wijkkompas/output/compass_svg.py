@@ -12,9 +12,9 @@ The browser lays out the text. To leave room for it without measuring, widths ar
 from the advance widths of DejaVu Sans (the first font named; Arial and Helvetica, the
 fallbacks, are narrower), so the picture's view box holds every text; long texts are
 wrapped. Sizes and coordinates are CSS pixels, rounded to 0.1. Two layouts (:class:`Layout`):
-``WIDE`` for a wide screen and ``NARROW`` for a phone and for print; a page carries both and
-its style sheet shows the one that fits, never smaller than its own size, so no text is
-below 11 px (:data:`SMALLEST`).
+``WIDE`` for a wide screen, ``NARROW`` for a phone and ``PRINT`` for paper; a page carries
+all three and its style sheet shows the one that fits, never smaller than its own size, so
+no text is below 11 px (:data:`SMALLEST`).
 """
 
 from __future__ import annotations
@@ -65,8 +65,6 @@ UNKNOWN_WIDTH = 1200
 
 LINE = 1.2  # line height in ems
 ASCENT, DESCENT = 0.93, 0.24  # DejaVu Sans, in ems
-LABEL_PAD = 10.0  # between the outer circle and the axis labels
-MARGIN = 10.0
 #: The smallest text drawn, in CSS pixels at the chart's own size: pages never show a chart
 #: smaller than its own size (page.css), so no text is ever below 11 px on screen.
 SMALLEST = 11.0
@@ -77,9 +75,11 @@ class Layout:
     """Sizes (CSS pixels) and arrangement of one way to draw the chart.
 
     ``WIDE`` is for a wide screen: the chart with the legend in three columns below it and
-    the context and the reasons beside it. ``NARROW`` is for a phone (from 320 px wide) and
-    for print: everything below each other in one column, the circle as large as the
-    labels around it leave room for within ``width``.
+    the context and the reasons beside it. ``NARROW`` is for a phone (from 320 px wide):
+    everything below each other in one column, the circle as large as the labels around it
+    leave room for within ``width``. ``PRINT`` is for A4 (190 mm, about 718 px, wide): as
+    ``WIDE``, smaller, the legend in two columns, so that it fits beside the header on the
+    first page.
     """
 
     name: str
@@ -98,12 +98,16 @@ class Layout:
     legend_columns: int = 3
     beside: bool = True  # context and reasons beside the chart (else below)
     width: float | None = None  # the chart and its labels fit within this width
+    margin: float = 10.0  # around the picture
+    label_pad: float = 10.0  # between the outer circle and the axis labels
 
 
 WIDE = Layout("breed")
 NARROW = Layout("smal", title=15, label=11, value=12, heading=12, body=11, radius=110,
-                wrap_label=12, wrap_side=46, wrap_title=38, legend_columns=1,
-                beside=False, width=320.0)
+                wrap_label=12, wrap_side=44, wrap_title=30, legend_columns=1,
+                beside=False, width=324.0, margin=4.0, label_pad=6.0)
+PRINT = Layout("druk", title=15, label=11, value=12, heading=12, body=11, radius=110,
+               wrap_label=16, wrap_side=38, wrap_title=60, legend_columns=2)
 
 
 def text_width(text: str, size: float, bold: bool = False) -> float:
@@ -214,8 +218,8 @@ def _chart_extent(content: CompassContent, layout: Layout) -> _Box:
     r = layout.radius
     box.add(-r, -r, r, r)
     for sector, angle in zip(content.sectors, content.angles, strict=True):
-        x = (r + LABEL_PAD) * math.cos(angle)
-        y = -(r + LABEL_PAD) * math.sin(angle)
+        x = (r + layout.label_pad) * math.cos(angle)
+        y = -(r + layout.label_pad) * math.sin(angle)
         horizontal, vertical = _label_anchor(angle)
         lines = _label_lines(sector, layout)
         width = max(text_width(line, layout.label) for line in lines)
@@ -248,12 +252,12 @@ def compass_svg(content: CompassContent, layout: Layout = WIDE) -> str:
     w = _Writer()
     w.add("rect", width="100%", height="100%", fill="#fff")
     title = _wrapped(content.title, layout.wrap_title)
-    bottom = w.lines(MARGIN, MARGIN, title, layout.title)
+    bottom = w.lines(layout.margin, layout.margin, title, layout.title)
     extent = _chart_extent(content, layout)
-    cx = MARGIN - extent.x0
+    cx = layout.margin - extent.x0
     cy = bottom + LINE * layout.title - extent.y0
     if layout.width is not None:  # the chart in the middle of the given width
-        cx = max(cx, MARGIN + layout.width / 2 - (extent.x0 + extent.x1) / 2)
+        cx = max(cx, layout.margin + layout.width / 2 - (extent.x0 + extent.x1) / 2)
     span = content.high - content.low
 
     def radius(score: float) -> float:
@@ -347,20 +351,20 @@ def compass_svg(content: CompassContent, layout: Layout = WIDE) -> str:
 
     # Axis labels: the theme and its values per year, outside the circle.
     for sector, angle in zip(content.sectors, content.angles, strict=True):
-        x, y = point(angle, radius_px + LABEL_PAD)
+        x, y = point(angle, radius_px + layout.label_pad)
         horizontal, vertical = _label_anchor(angle)
         lines = _label_lines(sector, layout)
         w.lines(x, _label_top(y, vertical, len(lines), layout.label), lines, layout.label,
                 anchor=horizontal)
 
     chart_bottom = cy + extent.y1
-    top = _legend(w, content, patterns, layout, MARGIN, chart_bottom + 16)
+    top = _legend(w, content, patterns, layout, layout.margin, chart_bottom + 16)
 
     # The context indicators, and why a theme has no score: beside the chart, or below.
     if layout.beside:
         side, top = cx + extent.x1 + 30, cy - radius_px
     else:
-        side, top = MARGIN, top + 14
+        side, top = layout.margin, top + 14
     top = w.lines(side, top, [content.context_title], layout.heading, bold=True) + 6
     lines, indent = _hanging(content.context, layout)
     top = w.lines(side, top, lines, layout.body, indent=indent)
@@ -370,7 +374,7 @@ def compass_svg(content: CompassContent, layout: Layout = WIDE) -> str:
         w.lines(side, top, lines, layout.body, indent=indent)
 
     box = w.box
-    width, height = box.x1 + MARGIN, box.y1 + MARGIN
+    width, height = box.x1 + layout.margin, box.y1 + layout.margin
     w.root.set("viewBox", f"0 0 {_n(width)} {_n(height)}")
     w.root.set("width", _n(width))
     w.root.set("height", _n(height))

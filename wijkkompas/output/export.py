@@ -30,7 +30,7 @@ from markupsafe import Markup
 
 from wijkkompas.gebied import check_code
 from wijkkompas.output.compass import compass_content
-from wijkkompas.output.compass_svg import NARROW, WIDE, compass_svg
+from wijkkompas.output.compass_svg import NARROW, PRINT, WIDE, compass_svg
 from wijkkompas.output.leaflet import PDOK_TILES, asset, map_parts, template
 from wijkkompas.output.maps import area_data, interactive_map, theme_reasons
 from wijkkompas.output.numbers import dutch_date, nl_number
@@ -196,11 +196,12 @@ def wijk_page(processed: Processed, wijk: str, jaar: int | None = None,
     kompas = processed.kompas
     title = f"Wijkkompas {name}, gemeente {kompas.naam}, {jaar}"
     intro = EXPLANATION.format(gemeente=kompas.naam, basisjaar=kompas.basisjaar)
-    # SVG written by ElementTree, which escapes every text: safe to insert as markup. Both
-    # layouts; page.css shows the one that fits the screen (the narrow one on paper).
+    # SVG written by ElementTree, which escapes every text: safe to insert as markup. Every
+    # layout; page.css shows the one that fits the screen, or paper.
     content = compass_content(processed, wijk, jaar)
     chart = Markup(f'<div class="wk-kompas-breed">{compass_svg(content, WIDE)}</div>'
-                   f'<div class="wk-kompas-smal">{compass_svg(content, NARROW)}</div>')
+                   f'<div class="wk-kompas-smal">{compass_svg(content, NARROW)}</div>'
+                   f'<div class="wk-kompas-druk">{compass_svg(content, PRINT)}</div>')
     profile = profile_table(processed, wijk, jaar)
     # Indicators without a value now or before are listed apart, each with its reason.
     empty = without_figures(profile)

@@ -133,7 +133,17 @@ function vlekkenkaartKaart(map, data) {
   var legend = L.control({position: "bottomright"});
   legend.onAdd = function () {
     var div = L.DomUtil.create("div", "vk-panel vk-legenda");
-    var html = "<b>Zorglocaties per categorie</b><ul class=\"vk-categorieen\">";
+    var html = "";
+    if (data.toets) {
+      html += '<div class="vk-toetslegenda"><b>Toets</b><br><svg class="vk-symbool" ' +
+        'width="16" height="16" viewBox="0 0 16 16"><circle cx="8" cy="8" r="6" ' +
+        'fill="#ffeb3b" stroke="#000" stroke-width="2.5"/></svg>voorgestelde locatie<br>' +
+        '<svg class="vk-symbool" width="16" height="16" viewBox="0 0 16 16"><circle cx="8" ' +
+        'cy="8" r="7" fill="none" stroke="#000" stroke-dasharray="3 2"/></svg>' +
+        "afstand " + data.toets.stralen.map(function (r) { return esc(fmt(r)); })
+          .join(", ") + " m</div>";
+    }
+    html += "<b>Zorglocaties per categorie</b><ul class=\"vk-categorieen\">";
     data.categorieen.forEach(function (cat) {
       var note = cat.verborgen ? '<small class="vk-noot">alleen als aantal per buurt, niet ' +
         "als punt</small>" : " <small>(" + esc(cat.getekend) + " op de kaart" + (cat.voorbeeld ?
@@ -161,15 +171,6 @@ function vlekkenkaartKaart(map, data) {
       html += '<small><svg class="vk-symbool" width="16" height="16" viewBox="0 0 16 16">' +
         '<circle cx="8" cy="8" r="6" fill="#fff" stroke="#d00" stroke-width="2" ' +
         'stroke-dasharray="2 1.5"/></svg>rode stippelrand = VOORBEELD (verzonnen)</small>';
-    }
-    if (data.toets) {
-      html += '<div class="vk-toetslegenda"><b>Toets</b><br><svg class="vk-symbool" ' +
-        'width="16" height="16" viewBox="0 0 16 16"><circle cx="8" cy="8" r="6" ' +
-        'fill="#ffeb3b" stroke="#000" stroke-width="2.5"/></svg>voorgestelde locatie<br>' +
-        '<svg class="vk-symbool" width="16" height="16" viewBox="0 0 16 16"><circle cx="8" ' +
-        'cy="8" r="7" fill="none" stroke="#000" stroke-dasharray="3 2"/></svg>' +
-        "afstand " + data.toets.stralen.map(function (r) { return esc(fmt(r)); })
-          .join(", ") + " m</div>";
     }
     html += '<div class="vk-bronnen"><b>Bronnen zorglocaties</b><ul>';
     data.bronnen.forEach(function (b) { html += "<li>" + esc(b) + "</li>"; });
