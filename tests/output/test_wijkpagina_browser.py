@@ -299,6 +299,9 @@ def test_pages_fit_the_screen_and_can_be_zoomed(site, browser, size):
             assert page.errors == []
     with opened(browser, files["WK014110"], size=size) as page:
         chart = page.page.evaluate(SMALLEST_TEXT, ".wk-kompas svg text")
+        layout = page.page.eval_on_selector(".wk-kompas svg:visible", LAYOUT)
+    assert layout["outside"] == [] and layout["empty"] == [], layout
+    assert layout["overlaps"] == [], layout["overlaps"]
     assert chart["count"] > 30  # one chart shown, with all its texts
     assert chart["smallest"] >= 11 - 0.01, chart
 

@@ -100,12 +100,16 @@ class Layout:
     width: float | None = None  # the chart and its labels fit within this width
     margin: float = 10.0  # around the picture
     label_pad: float = 10.0  # between the outer circle and the axis labels
+    #: Where the score circles are labelled: at this angle (degrees), or None: upright,
+    #: in the gap between the bars nearest the top (for a small circle, where labels on a
+    #: slant would touch each other).
+    tick_angle: float | None = 22.5
 
 
 WIDE = Layout("breed")
 NARROW = Layout("smal", title=15, label=11, value=12, heading=12, body=11, radius=110,
                 wrap_label=12, wrap_side=44, wrap_title=30, legend_columns=1,
-                beside=False, width=324.0, margin=4.0, label_pad=6.0)
+                beside=False, width=324.0, margin=4.0, label_pad=6.0, tick_angle=None)
 PRINT = Layout("druk", title=15, label=11, value=12, heading=12, body=11, radius=110,
                wrap_label=16, wrap_side=38, wrap_title=60, legend_columns=2)
 
@@ -204,7 +208,17 @@ def _label_anchor(angle: float) -> tuple[str, str]:
 
 
 def _label_lines(sector: Sector, layout: Layout) -> list[str]:
-    return [*_wrapped(sector.lines[0], layout.wrap_label), *sector.lines[1:]]
+    """The axis label: the theme's name wrapped; a value line ("2021: geen score") longer
+    than the name's lines is split after its year."""
+    name = _wrapped(sector.lines[0], layout.wrap_label)
+    values: list[str] = []
+    for line in sector.lines[1:]:
+        year, colon, rest = line.partition(": ")
+        if colon and len(line) > max(layout.wrap_label, *map(len, name)):
+            values += [year + ":", rest]
+        else:
+            values.append(line)
+    return [*name, *values]
 
 
 def _label_top(y: float, vertical: str, count: int, size: float) -> float:
@@ -285,9 +299,19 @@ def compass_svg(content: CompassContent, layout: Layout = WIDE) -> str:
     w.add("circle", cx=_n(cx), cy=_n(cy), r=_n(radius_px), stroke="#000", stroke_width="1",
           fill="none")
     w.box.add(cx - radius_px, cy - radius_px, cx + radius_px, cy + radius_px)
-    for tick in content.ticks:
-        x, y = point(math.radians(22.5), radius(tick))
-        w.text(x + 2, y - 2, str(tick), layout.tick, fill="#444")
+    if layout.tick_angle is not None:
+        for tick in content.ticks:
+            x, y = point(math.radians(layout.tick_angle), radius(tick))
+            w.text(x + 2, y - 2, str(tick), layout.tick, fill="#444")
+    else:
+        step = 360 / max(len(content.sectors), 1)
+        gap = min(((i + 0.5) * step for i in range(max(len(content.sectors), 1))),
+                  key=lambda a: abs(a - 90))
+        for tick in content.ticks:
+            x, y = point(math.radians(gap), radius(tick))
+            w.text(x, y - 2, str(tick), layout.tick, anchor="middle", fill="#444",
+                   stroke="#fff", stroke_width="2.5", stroke_linejoin="round",
+                   paint_order="stroke")
 
     # The bars of this year; "geen data" as a short hatched stub at the centre.
     half = content.bar_width / 2
