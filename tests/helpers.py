@@ -43,3 +43,13 @@ def page_data(html: str, marker: str = "var data = ") -> dict:
     assert html.count(marker) == 1, f"{marker!r} occurs {html.count(marker)} times"
     value, _ = json.JSONDecoder().raw_decode(html.split(marker, 1)[1])
     return value
+
+
+def today_in_dutch() -> str:
+    """Today's date as a Dutch reader writes it ("7 december 2026"), for expected texts."""
+    from datetime import date
+
+    months = ["januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus",
+              "september", "oktober", "november", "december"]
+    today = date.today()
+    return f"{today.day} {months[today.month - 1]} {today.year}"

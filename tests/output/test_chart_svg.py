@@ -22,6 +22,7 @@ import pytest
 from fontTools.ttLib import TTFont
 
 from tests.browser import LAYOUT, opened
+from wijkkompas.output import compass_svg as svg_module
 from wijkkompas.output.charts import compass_chart
 from wijkkompas.output.compass import (
     HATCHES,
@@ -31,16 +32,10 @@ from wijkkompas.output.compass import (
     Series,
     compass_content,
 )
-from wijkkompas.output.compass_svg import (
-    _CHARS,
-    NARROW,
-    PRINT,
-    SVG,
-    WIDE,
-    WIDTHS,
-    compass_svg,
-    text_width,
-)
+from wijkkompas.output.compass_svg import _CHARS, SVG, WIDTHS, compass_svg, text_width
+
+#: The layouts of the chart (names of wijkkompas.output.compass_svg).
+LAYOUTS = ["WIDE", "NARROW", "PRINT"]
 
 NS = {"s": SVG}
 
@@ -243,12 +238,12 @@ def test_the_export_imports_no_matplotlib(processed, tmp_path):
     assert len(list(out.glob("wijkkompas_*.html"))) == 13
 
 
-@pytest.mark.parametrize("layout", [WIDE, NARROW, PRINT], ids=lambda layout: layout.name)
-def test_a_bar_is_as_long_as_its_score(three_years, layout):
+@pytest.mark.parametrize("name", LAYOUTS)
+def test_a_bar_is_as_long_as_its_score(three_years, name):
     """The radial axis starts at 0: a bar of 66 reaches two thirds of the 100 circle (not
     a sliver above 40), in every layout and in the matplotlib chart."""
     content = compass_content(three_years, "WK014115", 2021)
-    root = ET.fromstring(compass_svg(content, layout))
+    root = ET.fromstring(compass_svg(content, getattr(svg_module, name)))
     reference = float(next(c.get("r") for c in root.iter(f"{{{SVG}}}circle")
                            if c.get("stroke-dasharray")))
     arcs = [float(re.search(r"A([\d.]+) ", p.get("d")).group(1))
@@ -266,10 +261,10 @@ def test_the_bar_heading_of_the_legend_has_no_swatch(processed):
     """"balk = score <jaar>; kleur = klasse:" heads the classes; it has no (empty) swatch
     of its own, in the SVG or in the matplotlib chart."""
     content = compass_content(processed, "WK014110", 2021)
-    for layout in (WIDE, NARROW, PRINT):
-        root = ET.fromstring(compass_svg(content, layout))
+    for name in LAYOUTS:
+        root = ET.fromstring(compass_svg(content, getattr(svg_module, name, None)))
         swatches = [r for r in root.iter(f"{{{SVG}}}rect") if r.get("width") == "16"]
-        assert len(swatches) == len(content.classes), layout.name
+        assert len(swatches) == len(content.classes), name
     fig = compass_chart(processed, "WK014110", 2021)
     first = fig.legends[0].legend_handles[0]
     assert fig.legends[0].get_texts()[0].get_text() == content.bar_label

@@ -6,19 +6,17 @@ from __future__ import annotations
 import io
 import re
 from collections import Counter
-from datetime import date
 
 import pandas as pd
 import pytest
 from pypdf import PdfReader
 
 from tests.browser import LAYOUT, OVERFLOW, SCREENS, SMALLEST_TEXT, opened, zoom_allowed
-from tests.helpers import import_almelo
+from tests.helpers import import_almelo, today_in_dutch
 from wijkkompas.build.stage import run_build
 from wijkkompas.kompas.stage import run_kompas
 from wijkkompas.output.compass import earlier_series
 from wijkkompas.output.export import latest_scored_year, run_export
-from wijkkompas.output.numbers import dutch_date
 from wijkkompas.output.processed import load_processed
 from wijkkompas.output.profile import indicator_label, profile_table
 
@@ -376,6 +374,6 @@ def test_page_says_when_it_was_made_in_words_for_residents(site, browser):
     with opened(browser, files["WK014110"]) as page:
         foot = page.page.inner_text(".wk-voet")
         body = page.page.inner_text("body")
-    assert f"Gemaakt op {dutch_date(date.today())}" in foot
+    assert f"Gemaakt op {today_in_dutch()}" in foot
     assert ".csv" not in body and "gewogen naar" not in body
     assert "naam niet opgegeven" not in body and "lokale indicator" not in body

@@ -17,17 +17,15 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-from datetime import date
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from tests.helpers import page_data
+from tests.helpers import page_data, today_in_dutch
 from tests.servers import LocatieServer
 from wijkkompas.errors import WijkkompasError
 from wijkkompas.fetch.geocode import Geocoder
-from wijkkompas.output.numbers import dutch_date
 from wijkkompas.vlekkenkaart.stage import build_vlekkenkaart, write_outputs
 from wijkkompas.vlekkenkaart.toets import run_toets
 from wijkkompas.vlekkenkaart.zorglocaties import read_config, read_locations
@@ -128,7 +126,7 @@ def test_page_data_is_the_expected_one(written, page, expected):
     want = json.loads((EXPECTED / expected).read_text(encoding="utf-8"))
     got = _page(folder / page)
     # The sources of the locations with their dates, and the day the page was made.
-    today = dutch_date(date.today())
+    today = today_in_dutch()
     assert got.pop("gemaakt") == today
     assert got.pop("bronnen") == [
         "eigen registratie, peildatum 1 januari 2024", "opvang (Nederlandse getallen), "

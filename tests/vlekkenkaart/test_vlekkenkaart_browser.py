@@ -5,12 +5,11 @@ rank denominator on the map and in toets.txt."""
 from __future__ import annotations
 
 import re
-from datetime import date
 
 import pandas as pd
 
 from tests.browser import OVERFLOW, SCREENS, TILE_HOST, opened, zoom_allowed
-from wijkkompas.output.numbers import dutch_date
+from tests.helpers import today_in_dutch
 from wijkkompas.vlekkenkaart.stage import build_vlekkenkaart, write_outputs
 from wijkkompas.vlekkenkaart.toets import run_toets
 from wijkkompas.vlekkenkaart.zorglocaties import read_config
@@ -218,7 +217,7 @@ def test_sources_with_dates_and_the_toets_on_the_map(processed, tmp_path, browse
     made; the toets map shows the toets (as in toets.txt) and a legend of the proposed
     location and its rings."""
     out = _shared_page(processed, tmp_path, with_example=False)
-    today = dutch_date(date.today())
+    today = today_in_dutch()
     with opened(browser, out / "vlekkenkaart_gedeeld.html", ready="window.vlekkenkaart") as page:
         sources = page.page.inner_text(".vk-bronnen")
         assert page.page.query_selector(".vk-toets") is None  # no toets on the shared map
