@@ -94,7 +94,7 @@ class Layout:
     radius: float = 180.0  # the outer circle (the upper bound of the scores)
     wrap_label: int = 26  # characters per line before a text is wrapped
     wrap_side: int = 62
-    wrap_title: int = 70
+    wrap_title: int = 1000  # (the wide layout does not wrap its title)
     legend_columns: int = 3
     beside: bool = True  # context and reasons beside the chart (else below)
     width: float | None = None  # the chart and its labels fit within this width
