@@ -26,9 +26,10 @@ def launch(p):
 class Page:
     """A page opened with every request that would leave the machine blocked and logged."""
 
-    def __init__(self, browser, path, ready="window.wijkkompas !== undefined"):
+    def __init__(self, browser, path, ready="window.wijkkompas !== undefined",
+                 size=(1200, 900)):
         self.requests, self.errors, self.dialogs = [], [], []
-        self.page = browser.new_page(viewport={"width": 1200, "height": 900})
+        self.page = browser.new_page(viewport={"width": size[0], "height": size[1]})
         self.page.on("console", self._console)
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
         self.page.on("dialog", lambda d: (self.dialogs.append(d.message), d.dismiss()))
@@ -86,8 +87,8 @@ class Page:
 
 
 @contextmanager
-def opened(browser, path, ready="window.wijkkompas !== undefined"):
-    page = Page(browser, path, ready)
+def opened(browser, path, ready="window.wijkkompas !== undefined", size=(1200, 900)):
+    page = Page(browser, path, ready, size)
     try:
         yield page
     finally:
@@ -121,3 +122,50 @@ LAYOUT = """svg => {
     return {outside, empty, overlaps, count: texts.length,
             width: box.width, font: getComputedStyle(texts[0]).fontFamily};
 }"""
+
+
+#: The screens every page must work on: two phones and a laptop (width, height in px).
+SCREENS = [(360, 740), (390, 844), (1366, 900)]
+
+#: Elements wider than the screen (or reaching past its edges) that no scroll box of their
+#: own holds, and the width of the page itself (for ``evaluate``).
+OVERFLOW = """() => {
+    const width = document.documentElement.clientWidth;
+    const held = e => {
+        for (let p = e.parentElement; p && p !== document.body; p = p.parentElement) {
+            const x = getComputedStyle(p).overflowX;
+            if (x !== 'visible' && p.getBoundingClientRect().right <= width + 1) {
+                return true;
+            }
+        }
+        return false;
+    };
+    const wide = [...document.body.querySelectorAll('*')].filter(e => {
+        const r = e.getBoundingClientRect();
+        return r.width > 0 && r.height > 0 && (r.right > width + 1 || r.left < -1) && !held(e);
+    }).map(e => `${e.tagName.toLowerCase()}.${e.className.baseVal ?? e.className}`);
+    return {page: document.documentElement.scrollWidth, screen: width, wide: wide.slice(0, 8)};
+}"""
+
+#: The smallest text of the charts shown, in CSS pixels on the screen (its font size times
+#: the scale of the picture), and how many texts are shown.
+SMALLEST_TEXT = """selector => {
+    const texts = [...document.querySelectorAll(selector)]
+        .filter(t => t.getClientRects().length > 0);
+    const sizes = texts.map(t => parseFloat(getComputedStyle(t).fontSize)
+        * t.getScreenCTM().a);
+    return {count: texts.length, smallest: Math.min(...sizes)};
+}"""
+
+
+def zoom_allowed(page) -> bool:
+    """Whether the page lets a reader pinch-zoom: one viewport meta tag, without
+    user-scalable=no and without a maximum scale of 1."""
+    tags = page.eval_on_selector_all('meta[name="viewport"]', "ms => ms.map(m => m.content)")
+    if len(tags) != 1:
+        return False
+    settings = dict(part.strip().split("=", 1) for part in tags[0].replace(";", ",").split(",")
+                    if "=" in part)
+    settings = {k.strip().lower(): v.strip().lower() for k, v in settings.items()}
+    return settings.get("user-scalable", "yes") not in ("no", "0") and \
+        float(settings.get("maximum-scale", "10")) >= 2

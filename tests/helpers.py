@@ -54,3 +54,11 @@ def run_cli(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.Compl
     assert exe, "the wijkkompas command is not installed (pip install -e .)"
     return subprocess.run([exe, *args], env={**os.environ, **env}, cwd=cwd,
                           capture_output=True, text=True, timeout=300)
+def today_in_dutch() -> str:
+    """Today's date as a Dutch reader writes it ("7 december 2026"), for expected texts."""
+    from datetime import date
+
+    months = ["januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus",
+              "september", "oktober", "november", "december"]
+    today = date.today()
+    return f"{today.day} {months[today.month - 1]} {today.year}"

@@ -358,3 +358,32 @@ def test_04_vlekkenkaart(updated, tmp_path):
     assert "Wijk 10 Binnenstad" in wijken and "Verpleging, verzorging en thuiszorg" in wijken
     assert not re.search(r"\bWK\d{6}\b", wijken)  # names, not codes
     assert not re.search(r"\bNaN\b", wijken)
+    _assert_no_python_words(text)
+
+
+def _assert_no_python_words(text: str) -> None:
+    """No Python or pandas word a reader does not need: "None", "dtype: int64"."""
+    assert not re.search(r"\bNone\b", text), text[text.find("None") - 200:][:400]
+    assert "dtype:" not in text
+
+
+def test_01_shows_no_python_words(updated):
+    _, book = updated
+    _assert_no_python_words(_outputs(book))
+
+
+def test_01_without_internet_is_one_line_naming_ophalen_false(tmp_path, monkeypatch):
+    """With ophalen = True (the default) and CBS out of reach, notebook 01 stops with one
+    Dutch line that says to set ophalen = False, not with the traceback of the network
+    library."""
+    monkeypatch.setenv("WIJKKOMPAS_CBS_URL", "http://127.0.0.1:9")  # nothing listens there
+    monkeypatch.setenv("WIJKKOMPAS_RETRIES", "0")
+    with pytest.raises(papermill.PapermillExecutionError) as caught:
+        _run("01_jaarlijkse_update.ipynb", tmp_path, data_dir=str(tmp_path / "data"),
+             jaren="2024")
+    error = caught.value
+    assert "run_fetch(" in error.source
+    shown = "\n".join(error.traceback)
+    assert "zet ophalen = False" in shown
+    assert "urllib3" not in shown and "Traceback" not in shown
+    assert len(shown.splitlines()) <= 3, shown

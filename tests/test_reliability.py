@@ -23,7 +23,7 @@ import pytest
 from filelock import FileLock
 
 from tests.fixtures.kwb import table_2024
-from tests.helpers import snapshot
+from tests.helpers import almelo_files, import_almelo, snapshot
 from tests.servers import CbsServer, CbsTable, Fault, LocatieServer
 from wijkkompas import __version__
 from wijkkompas.cli import main
@@ -508,3 +508,35 @@ def test_a_table_answer_of_another_shape_is_one_line(env, tmp_path, answer):
     _one_error(done, "bij tabel 85984NED (2024): onvolledig of ongeldig antwoord")
     assert not [p for p in (data / "raw").rglob("*") if p.is_file()
                 and p.name != "manifest.json"]
+
+
+# --------------------------------------------------------------------------- file modes
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o027])
+def test_written_files_follow_the_umask(data, tmp_path, shared, umask):
+    """Exported pages, the processed folder and imported raw files get the mode the umask
+    gives any new file or folder (not mkstemp's 0600 or mkdtemp's 0700), so a shared folder
+    can read them."""
+    out = tmp_path / "uit"
+    fresh = tmp_path / "vers"
+    kaart = next(p for p, _ in almelo_files(shared) if p.suffix == ".csv")
+
+    def run(args):
+        return subprocess.run(_command(args), env=_env(), capture_output=True, text=True,
+                              timeout=600, preexec_fn=lambda: os.umask(umask))
+
+    done = run(["export", "--wijk", "WK014115", "--out", out, "--data-dir", data])
+    assert done.returncode == 0, done.stderr
+    done = run(["import", kaart, "--jaar", "2015", "--data-dir", fresh])
+    assert done.returncode == 0, done.stderr
+    written = [*out.glob("*.html"), *(fresh / "raw" / "kaart").rglob("*.csv")]
+    assert len(written) == 2
+    expected = 0o666 & ~umask
+    assert {p.name: oct(p.stat().st_mode & 0o777) for p in written} == \
+        {p.name: oct(expected) for p in written}
+    done = run(["build", "--data-dir", data])
+    assert done.returncode == 0, done.stderr
+    assert oct((data / "processed").stat().st_mode & 0o777) == oct(0o777 & ~umask)
+    assert oct((data / "processed" / "kompas_scores.csv").stat().st_mode & 0o777) == \
+        oct(expected)

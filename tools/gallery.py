@@ -1,9 +1,13 @@
 """Screenshots of the pages as their readers see them, to check by eye.
 
 Builds a data folder from the real Almelo files of ../shared/data (unless ``--data-dir``
-already holds a build), exports the pages and writes PNG screenshots of the gemeente page,
-one wijk page and, where present, the shared vlekkenkaart page, with Playwright and Debian's
-chromium. Every request that would leave the machine is blocked.
+already holds a build), exports the pages, makes the vlekkenkaart with a toets (from
+voorbeelden/zorglocaties.toml, when the care files of ../shared/data are there) and writes
+PNG screenshots of the gemeente page, one wijk page, the shared vlekkenkaart and the toets
+map, each at two phones' widths (360 and 390 px) and a laptop's (1366 px), with Playwright and
+Debian's chromium. The wijk page is also printed to PDF (A4) and every PDF page rendered as
+a PNG with pdftoppm (poppler-utils), to look at the paper handout. Every request that would
+leave the machine is blocked.
 
     python tools/gallery.py --out gallery [--data-dir DIR] [--wijk WK014110]
 
@@ -15,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import shutil
+import subprocess
 import sys
 import tempfile
 from collections.abc import Callable
@@ -33,6 +38,12 @@ class Shot:
     name: str
     page: Path
     ready: str | None = "window.wijkkompas !== undefined"
+    printed: bool = False  # also printed to PDF (A4), each page rendered as PNG
+    full_page: bool = True  # the whole page (a map page: the screen only)
+
+
+#: The sizes of the screenshots: two phones and a laptop (width, height).
+SCREENS = ((360, 740), (390, 844), (1366, 900))
 
 
 def build_data(data: Path, shared: Path) -> None:
@@ -54,14 +65,27 @@ def export_pages(data: Path, out: Path, wijk: str) -> list[Shot]:
     processed = load_processed(data)
     run_export(processed, out, say=lambda _: None)
     return [Shot("gemeente", out / page_name(processed.kompas.gemeente, "gemeente")),
-            Shot(f"wijk_{wijk}", out / page_name(wijk, "wijk"))]
+            Shot(f"wijk_{wijk}", out / page_name(wijk, "wijk"), printed=True)]
 
 
-def vlekkenkaart_pages(data: Path) -> list[Shot]:
-    """The shared vlekkenkaart page, if a run has written one."""
+#: The vlekkenkaart of the gallery: the example configuration and a toets in Binnenstad Noord.
+CARE_CONFIG = REPO / "voorbeelden" / "zorglocaties.toml"
+TOETS = ["--toets", "241947,486382", "--categorie", "beschermd_wonen", "--capaciteit", "12"]
+
+
+def vlekkenkaart_pages(data: Path, shared: Path = SHARED) -> list[Shot]:
+    """The shared vlekkenkaart and the toets map: made with the example configuration when
+    no run has written them and the care files are there."""
     folder = data / "processed" / "vlekkenkaart"
+    if not any(folder.glob("*.html")) and (shared / "care").is_dir():
+        from wijkkompas.cli import main
+
+        if main(["vlekkenkaart", "--data-dir", str(data), "--zorglocaties", str(CARE_CONFIG),
+                 *TOETS]) != 0:
+            raise SystemExit("wijkkompas vlekkenkaart is mislukt")
     found = sorted(folder.glob("*.html")) if folder.is_dir() else []
-    return [Shot(f"vlekkenkaart_{p.stem}", p, None) for p in found]
+    return [Shot(f"vlekkenkaart_{p.stem}", p, "window.vlekkenkaart !== undefined",
+                 full_page=False) for p in found]
 
 
 #: Producers of screenshots: each gets (data folder, export folder, wijk) and returns shots.
@@ -71,8 +95,20 @@ PRODUCERS: list[Callable[[Path, Path, str], list[Shot]]] = [
 ]
 
 
-def screenshot(shots: list[Shot], folder: Path, width: int = 1280) -> list[Path]:
-    """A full-page PNG of every shot, in headless Debian chromium with the network off."""
+def pdf_pages(pdf: Path) -> list[Path]:
+    """Every page of ``pdf`` as a PNG beside it (pdftoppm, 80 dpi)."""
+    tool = shutil.which("pdftoppm")
+    if tool is None:
+        print("pdftoppm ontbreekt (apt-get install poppler-utils): geen PNG van de PDF")
+        return []
+    subprocess.run([tool, "-r", "80", "-png", str(pdf), str(pdf.with_suffix(""))], check=True)
+    return sorted(pdf.parent.glob(f"{pdf.stem}-*.png"))
+
+
+def screenshot(shots: list[Shot], folder: Path,
+               screens: tuple[tuple[int, int], ...] = SCREENS) -> list[Path]:
+    """A PNG of every shot at every screen size, and for a printed shot its PDF (A4) with
+    a PNG per page, in headless Debian chromium with the network off."""
     from playwright.sync_api import sync_playwright
 
     executable = shutil.which("chromium")
@@ -85,17 +121,22 @@ def screenshot(shots: list[Shot], folder: Path, width: int = 1280) -> list[Path]
                                     args=["--headless", "--no-sandbox", "--disable-gpu"])
         try:
             for shot in shots:
-                page = browser.new_page(viewport={"width": width, "height": 900})
-                page.route("**/*", lambda route: route.continue_()
-                           if route.request.url.startswith("file:") else route.abort())
-                page.goto(shot.page.as_uri())
-                if shot.ready:
-                    page.wait_for_function(shot.ready)
-                page.wait_for_timeout(300)
-                path = folder / f"{shot.name}.png"
-                page.screenshot(path=str(path), full_page=True)
-                written.append(path)
-                page.close()
+                for width, height in screens:
+                    page = browser.new_page(viewport={"width": width, "height": height})
+                    page.route("**/*", lambda route: route.continue_()
+                               if route.request.url.startswith("file:") else route.abort())
+                    page.goto(shot.page.as_uri())
+                    if shot.ready:
+                        page.wait_for_function(shot.ready)
+                    page.wait_for_timeout(300)
+                    path = folder / f"{shot.name}_{width}.png"
+                    page.screenshot(path=str(path), full_page=shot.full_page)
+                    written.append(path)
+                    if shot.printed and width == screens[-1][0]:
+                        pdf = folder / f"{shot.name}_afdruk.pdf"
+                        page.pdf(path=str(pdf), format="A4", print_background=True)
+                        written += [pdf, *pdf_pages(pdf)]
+                    page.close()
         finally:
             browser.close()
     return written

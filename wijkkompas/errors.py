@@ -12,6 +12,11 @@ LIST_LIMIT = 10
 class WijkkompasError(Exception):
     """A problem the user can act on; the message is Dutch and names the file or table."""
 
+    def _render_traceback_(self) -> list[str]:
+        """What IPython (a notebook) shows for it: the one Dutch line, as the command line
+        does, not the chain of library errors behind it (those stay on ``__cause__``)."""
+        return [f"fout: {self}"]
+
 
 def first_line(exc: BaseException, limit: int = 200) -> str:
     """The first line of an exception's message, at most ``limit`` characters; its type's

@@ -48,6 +48,21 @@ def file_stamp(iso: str) -> str:
     return iso.replace("-", "").replace(":", "").replace("+0000", "Z")
 
 
+def current_umask() -> int:
+    """The process's umask (read by setting it and putting it back at once)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def follow_umask(path: Path | str) -> None:
+    """Give a file made by ``tempfile.mkstemp`` (mode 0600) or a folder made by
+    ``tempfile.mkdtemp`` (0700) the mode any new one gets, as the umask allows, so that a
+    shared folder can read what is written."""
+    full = 0o777 if os.path.isdir(path) else 0o666
+    os.chmod(path, full & ~current_umask())
+
+
 @contextmanager
 def atomic_path(target: Path) -> Iterator[Path]:
     """Yield a temporary path beside ``target``; on success it replaces ``target`` at once.
@@ -85,6 +100,7 @@ def write_files_atomic(files: dict[Path, bytes]) -> None:
             os.close(handle)
             staged.append((Path(name), target))
             Path(name).write_bytes(data)
+            follow_umask(name)
         with no_interrupt():
             for tmp, target in staged:
                 os.replace(tmp, target)
@@ -267,6 +283,7 @@ def replace_folder(target: Path) -> Iterator[Path]:
         # Made inside the try: a Ctrl-C right after it still removes the folder.
         staging = Path(tempfile.mkdtemp(prefix=_staging_name(target, "nieuw"),
                                         dir=target.parent))
+        follow_umask(staging)
         yield staging
         if target.is_dir():
             _carry_folders(target, staging)

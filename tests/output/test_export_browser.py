@@ -177,8 +177,10 @@ def test_names_from_data_are_shown_as_text_and_run_nothing(pages, browser):
 def test_wijk_page_has_chart_table_and_its_own_areas(pages, browser):
     processed, files = pages
     with opened(browser, files["WK014115"]) as page:
-        assert page.page.locator(".wk-kompas svg").count() == 1
-        # The themes beside the compass, the indicators, those without a figure (closed).
+        # One chart shown: of the wide, narrow and print layouts the one for this screen.
+        assert page.page.locator(".wk-kompas svg").count() == 3
+        assert page.page.locator(".wk-kompas svg:visible").count() == 1
+        # The themes beside the kompas, the indicators, those without a figure (closed).
         for part in ("kompas", "indicatoren", "zonder-cijfer"):
             assert page.page.locator(f"#wk-{part} table.wk-tabel").count() == 1, part
         assert len(page.fills()) == 1  # the wijk itself

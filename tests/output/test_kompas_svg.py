@@ -5,6 +5,7 @@ matplotlib chart of the notebooks, both drawn from one content function."""
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 import shutil
 import subprocess
@@ -21,6 +22,7 @@ import pytest
 from fontTools.ttLib import TTFont
 
 from tests.browser import LAYOUT, opened
+from wijkkompas.output import kompas_svg as svg_module
 from wijkkompas.output.charts import kompas_chart
 from wijkkompas.output.kompas_content import (
     HATCHES,
@@ -31,6 +33,9 @@ from wijkkompas.output.kompas_content import (
     kompas_content,
 )
 from wijkkompas.output.kompas_svg import _CHARS, SVG, WIDTHS, kompas_svg, text_width
+
+#: The layouts of the chart (names of wijkkompas.output.kompas_svg).
+LAYOUTS = ["WIDE", "NARROW", "PRINT"]
 
 NS = {"s": SVG}
 
@@ -231,3 +236,37 @@ def test_the_export_imports_no_matplotlib(processed, tmp_path):
                           check=True, timeout=300)
     assert done.stdout.strip().splitlines()[-1] == "[]"
     assert len(list(out.glob("wijkkompas_*.html"))) == 13
+
+
+@pytest.mark.parametrize("name", LAYOUTS)
+def test_a_bar_is_as_long_as_its_score(three_years, name):
+    """The radial axis starts at 0: a bar of 66 reaches two thirds of the 100 circle (not
+    a sliver above 40), in every layout and in the matplotlib chart."""
+    content = kompas_content(three_years, "WK014115", 2021)
+    root = ET.fromstring(kompas_svg(content, getattr(svg_module, name)))
+    reference = float(next(c.get("r") for c in root.iter(f"{{{SVG}}}circle")
+                           if c.get("stroke-dasharray")))
+    arcs = [float(re.search(r"A([\d.]+) ", p.get("d")).group(1))
+            for p in root.iter(f"{{{SVG}}}path") if "A" in (p.get("d") or "")]
+    scores = [s.score for s in content.sectors if not math.isnan(s.score)]
+    assert scores
+    for score in scores:
+        assert any(abs(r - reference * score / 100) <= 0.2 for r in arcs), (score, arcs)
+    fig = kompas_chart(three_years, "WK014115", 2021)
+    assert fig.axes[0].get_ylim()[0] == 0
+    plt.close(fig)
+
+
+def test_the_bar_heading_of_the_legend_has_no_swatch(processed):
+    """"balk = score <jaar>; kleur = klasse:" heads the classes; it has no (empty) swatch
+    of its own, in the SVG or in the matplotlib chart."""
+    content = kompas_content(processed, "WK014110", 2021)
+    for name in LAYOUTS:
+        root = ET.fromstring(kompas_svg(content, getattr(svg_module, name, None)))
+        swatches = [r for r in root.iter(f"{{{SVG}}}rect") if r.get("width") == "16"]
+        assert len(swatches) == len(content.classes), name
+    fig = kompas_chart(processed, "WK014110", 2021)
+    first = fig.legends[0].legend_handles[0]
+    assert fig.legends[0].get_texts()[0].get_text() == content.bar_label
+    assert first.get_facecolor()[3] == 0 and first.get_edgecolor()[3] == 0
+    plt.close(fig)

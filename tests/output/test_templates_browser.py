@@ -142,7 +142,8 @@ def test_vlekkenkaart_js_draws_a_small_payload(tmp_path, browser, gedeeld):
                "buurtaantal": 1, "rangvan": 1, "gevoelig": ["Opvang"],
                "draagkrachtkleuren": ["#54278f", "#9e9ac8", "#dadaeb", "#f2f0f7"],
                "draagkrachtdelen": [0.2, 0.4, 0.6, 1.0], "geengegevens": "#bdbdbd",
-               "voorbeeld": None}
+               "voorbeeld": None, "bronnen": ["eigen registratie, peildatum 2024"],
+               "gemaakt": "7 december 2026"}
     if not gedeeld:
         payload["toets"] = {"ll": [52.35, 6.65], "stralen": [250, 500], "tekst": "Toets\nregel"}
     path = _page(tmp_path, ["escape.js", "vlekkenkaart.js"], "vlekkenkaart.css",

@@ -3,14 +3,16 @@ Almelo data (2015, 2021) with one local indicator measured in both years."""
 
 from __future__ import annotations
 
+import io
 import re
 from collections import Counter
 
 import pandas as pd
 import pytest
+from pypdf import PdfReader
 
-from tests.browser import LAYOUT, opened
-from tests.helpers import import_almelo
+from tests.browser import LAYOUT, OVERFLOW, SCREENS, SMALLEST_TEXT, opened, zoom_allowed
+from tests.helpers import import_almelo, today_in_dutch
 from wijkkompas.indicatoren.stage import run_build
 from wijkkompas.kompas.results import load_processed
 from wijkkompas.kompas.stage import run_kompas
@@ -87,7 +89,7 @@ def test_wijk_page_opens_on_the_newest_year_with_data(site, browser):
 
 
 def _chart_texts(page):
-    return page.page.eval_on_selector_all(".wk-kompas svg text",
+    return page.page.eval_on_selector_all(".wk-kompas-breed svg text",
                                           "ts => ts.map(t => t.textContent)")
 
 
@@ -147,7 +149,7 @@ def test_kompas_chart_values_are_those_of_the_tables(site, browser):
             at = texts.index(label[0])
             assert texts[at:at + len(label)] == label, (code, label)
         numbers = Counter(t for t in texts if t.isdigit())
-        numbers.subtract(["60", "80", "100", "120", "140"])  # the score circles, once each
+        numbers.subtract(["50", "100", "150"])  # the score circles, once each
         assert sorted(numbers.elements()) == sorted(values), code
         for line in missing:
             assert line in joined, (code, line)
@@ -164,7 +166,7 @@ def test_kompas_chart_shows_everything_it_draws(site, browser):
     _, files = site
     for code in ("WK014110", "WK014121"):
         with opened(browser, files[code]) as page:
-            found = page.page.eval_on_selector(".wk-kompas svg", LAYOUT)
+            found = page.page.eval_on_selector(".wk-kompas-breed svg", LAYOUT)
         assert found["outside"] == [], code
         assert found["empty"] == [] and found["overlaps"] == [], code
         assert found["count"] > 30, code
@@ -208,7 +210,7 @@ def test_missing_values_say_why_and_have_no_peildatum(site, browser):
     assert bijstand["Peildatum"] == ""
     assert missing["Woninginbraken"] == "geen bron met dit cijfer voor 2021"
     # A local indicator of the kompas without a definition: a name, never its code.
-    assert "Voelt zich veilig (lokale indicator, naam niet opgegeven)" in missing
+    assert "Voelt zich veilig" in missing
     # A buurt whose 2015 figures cover 1 % of it after re-allocation to 2021.
     buurt = profile_table(processed, "BU01411205", 2015).set_index("indicator")
     assert buurt.loc["Personen met bijstand", "reden"] == \
@@ -290,8 +292,7 @@ def test_series_add_the_base_year_where_it_differs():
 
 def test_indicator_without_definition_gets_a_name(site):
     processed, _ = site
-    assert indicator_label(processed, "leegstand_winkels") == (
-        "Leegstand winkels (lokale indicator, naam niet opgegeven)", "")
+    assert indicator_label(processed, "leegstand_winkels") == ("Leegstand winkels", "")
     assert indicator_label(processed, "meldingen_openbare_ruimte") == (
         "Meldingen openbare ruimte", "per 1.000 inwoners")
 
@@ -467,3 +468,100 @@ def test_carried_values_are_marked_omgerekend(site, browser):
     assert table["Aantal inwoners"]["Omrekening"] == \
         "2015 omgerekend naar de indeling van 2021 (schatting)"
     assert table["Aantal inwoners"]["Eerdere waarde"].endswith("(2015)")
+#: The width of the content of an A4 page as page.css prints it (210 mm less 2 x 10 mm).
+A4_CONTENT = round(190 / 25.4 * 96)
+
+
+@pytest.mark.parametrize("size", SCREENS, ids=lambda s: f"{s[0]}px")
+def test_pages_fit_the_screen_and_can_be_zoomed(site, browser, size):
+    """From a 360 px phone to a laptop: nothing wider than the screen outside a scroll box
+    of its own, pinch-zoom allowed, the chart's smallest text at least 11 px."""
+    _, files = site
+    for code in ("WK014110", "GM0141"):
+        with opened(browser, files[code], size=size) as page:
+            found = page.page.evaluate(OVERFLOW)
+            assert found["page"] <= found["screen"] and found["wide"] == [], (code, found)
+            assert zoom_allowed(page.page), code
+            assert page.errors == []
+    with opened(browser, files["WK014110"], size=size) as page:
+        chart = page.page.evaluate(SMALLEST_TEXT, ".wk-kompas svg text")
+        layout = page.page.eval_on_selector(".wk-kompas svg:visible", LAYOUT)
+    assert layout["outside"] == [] and layout["empty"] == [], layout
+    assert layout["overlaps"] == [], layout["overlaps"]
+    assert chart["count"] > 30  # one chart shown, with all its texts
+    assert chart["smallest"] >= 11 - 0.01, chart
+
+
+@pytest.mark.parametrize("size", SCREENS[:2], ids=lambda s: f"{s[0]}px")
+def test_on_a_phone_the_table_scrolls_with_its_indicator_column_fixed(site, browser, size):
+    _, files = site
+    with opened(browser, files["WK014110"], size=size) as page:
+        box = "#wk-indicatoren .wk-tabelvak"
+        before = page.page.eval_on_selector(
+            box, "b => [b.scrollWidth, b.clientWidth, b.querySelector('tbody td.wk-vast')"
+                 ".getBoundingClientRect().left, b.getBoundingClientRect().left]")
+        assert before[0] > before[1]  # wider than the screen: it scrolls in its box
+        after = page.page.eval_on_selector(box, """b => {
+            b.scrollLeft = b.scrollWidth;
+            const cell = b.querySelector('tbody td.wk-vast');
+            return [b.scrollLeft, cell.innerText, cell.getBoundingClientRect().left,
+                    b.getBoundingClientRect().left];
+        }""")
+        assert after[0] > 0
+        assert after[1] != ""  # the indicator's name
+        assert abs(after[2] - after[3]) <= 1  # still at the left edge of the box
+        # The map's choices and legend start folded, and open with a tap.
+        folded = page.page.eval_on_selector_all(".wk-panel details", "ds => ds.map(d => d.open)")
+        assert folded == [False, False]
+        page.page.click(".wk-keuzes summary")
+        assert page.page.is_visible("#wk-thema")
+
+
+def test_on_a_laptop_the_map_choices_are_open(site, browser):
+    _, files = site
+    with opened(browser, files["WK014110"], size=SCREENS[2]) as page:
+        assert page.page.eval_on_selector_all(".wk-panel details",
+                                              "ds => ds.map(d => d.open)") == [True, True]
+
+
+def test_wijk_page_prints_on_a4(site, browser):
+    """A paper handout: the page printed to PDF is one or two A4 pages with the kompas and
+    the tables and without the map; laid out as printed, nothing is wider than the paper
+    and no chart text is below 11 px."""
+    _, files = site
+    with opened(browser, files["WK014110"]) as page:
+        headings = page.page.eval_on_selector_all(
+            "#wk-indicatoren th", "hs => hs.map(h => h.innerText.trim())")
+        indicators = page.page.eval_on_selector_all(
+            "#wk-indicatoren td.wk-vast", "ds => ds.map(d => d.innerText.trim())")
+        pdf = page.page.pdf(format="A4", print_background=True)
+    reader = PdfReader(io.BytesIO(pdf))
+    assert 1 <= len(reader.pages) <= 2
+    assert {(round(float(p.mediabox.width)), round(float(p.mediabox.height)))
+            for p in reader.pages} <= {(595, 842), (596, 843)}  # A4 in points (rounded)
+    text = " ".join(" ".join(p.extract_text().split()) for p in reader.pages)
+    assert "Het kompas" in text and "Context (niet gescoord)" in text
+    for word in {w for h in headings for w in h.split()}:
+        assert word in text, word
+    for name in indicators:
+        assert name.split()[0] in text, name
+    assert "Leaflet" not in text  # the map is not printed
+    with opened(browser, files["WK014110"], size=(A4_CONTENT, 1100)) as page:
+        page.page.emulate_media(media="print")
+        found = page.page.evaluate(OVERFLOW)
+        chart = page.page.evaluate(SMALLEST_TEXT, ".wk-kompas svg text")
+        table = page.page.eval_on_selector(
+            "#wk-indicatoren table", "t => t.getBoundingClientRect().right")
+    assert found["page"] <= A4_CONTENT and found["wide"] == [], found
+    assert table <= A4_CONTENT
+    assert chart["count"] > 30 and chart["smallest"] >= 11 - 0.01, chart
+
+
+def test_page_says_when_it_was_made_in_words_for_residents(site, browser):
+    _, files = site
+    with opened(browser, files["WK014110"]) as page:
+        foot = page.page.inner_text(".wk-voet")
+        body = page.page.inner_text("body")
+    assert f"Gemaakt op {today_in_dutch()}" in foot
+    assert ".csv" not in body and "gewogen naar" not in body
+    assert "naam niet opgegeven" not in body and "lokale indicator" not in body

@@ -22,7 +22,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tests.helpers import page_data
+from tests.helpers import page_data, today_in_dutch
 from tests.servers import LocatieServer
 from wijkkompas.errors import WijkkompasError
 from wijkkompas.fetch.geocode import Geocoder
@@ -125,6 +125,13 @@ def test_page_data_is_the_expected_one(written, page, expected):
     folder, _ = written
     want = json.loads((EXPECTED / expected).read_text(encoding="utf-8"))
     got = _page(folder / page)
+    # The sources of the locations with their dates, and the day the page was made.
+    today = today_in_dutch()
+    assert got.pop("gemaakt") == today
+    assert got.pop("bronnen") == [
+        "eigen registratie, peildatum 1 januari 2024", "opvang (Nederlandse getallen), "
+        "peildatum 2023", "huisartsen (GeoJSON), peildatum 2024", "Excel, peildatum 2024",
+        f"proef (bestand van {today})"]  # no peildatum: the date of the (copied) file
     assert sorted(got) == sorted(want)
     for key in want:
         assert got[key] == want[key], key

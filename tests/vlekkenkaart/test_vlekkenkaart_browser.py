@@ -8,7 +8,8 @@ import re
 
 import pandas as pd
 
-from tests.browser import TILE_HOST, opened
+from tests.browser import OVERFLOW, SCREENS, TILE_HOST, opened, zoom_allowed
+from tests.helpers import today_in_dutch
 from wijkkompas.vlekkenkaart.stage import build_vlekkenkaart, write_outputs
 from wijkkompas.vlekkenkaart.toets import run_toets
 from wijkkompas.vlekkenkaart.zorglocaties import read_config
@@ -150,3 +151,82 @@ def test_one_rank_denominator_on_the_map_and_in_the_toets(processed, tmp_path, b
         first = int(0.2 * ranked)
         assert f"rang 1 t/m {first} (minste draagkracht)" in scale
         assert re.search(rf"rang \d+ t/m {ranked} \(meeste draagkracht\)", scale)
+
+
+#: The share of the map (0 to 1) under its controls (title, warning, layer choice, legend,
+#: toets), from a grid of points over the map.
+COVERED = """() => {
+    const map = document.querySelector('.leaflet-container').getBoundingClientRect();
+    let under = 0, all = 0;
+    for (let x = map.left + 5; x < map.right; x += 10) {
+        for (let y = map.top + 5; y < map.bottom; y += 10) {
+            all += 1;
+            const e = document.elementFromPoint(x, y);
+            if (e && e.closest('.leaflet-control')) { under += 1; }
+        }
+    }
+    return under / all;
+}"""
+
+
+def _visible_in_view(page, selector):
+    """Whether the middle of ``selector`` is on the screen and not covered by another."""
+    return page.eval_on_selector(selector, """e => {
+        const r = e.getBoundingClientRect();
+        const x = (r.left + r.right) / 2, y = (r.top + r.bottom) / 2;
+        return r.width > 0 && r.bottom <= innerHeight && r.right <= innerWidth
+            && e.contains(document.elementFromPoint(x, y));
+    }""")
+
+
+def test_on_a_phone_the_map_and_the_warning_stay_visible(processed, tmp_path, browser):
+    """At 390 px the title, the layer choice and the legend start folded: most of the map
+    shows, and the VOORBEELD warning stays in view; a tap opens the legend. At 360 px
+    nothing is wider than the screen; pinch-zoom is allowed."""
+    out = _shared_page(processed, tmp_path, with_example=True)
+    for name in ("vlekkenkaart_gedeeld.html", "toets_intern.html"):
+        with opened(browser, out / name, ready="window.vlekkenkaart",
+                    size=SCREENS[1]) as page:
+            p = page.page
+            assert zoom_allowed(p), name
+            assert p.evaluate(COVERED) < 0.25, name
+            assert _visible_in_view(p, ".vk-voorbeeld"), name
+            assert p.query_selector(".leaflet-control-layers-expanded") is None, name
+            assert p.eval_on_selector_all(".vk-vouw", "ds => ds.map(d => d.open)") == \
+                [False] * len(p.query_selector_all(".vk-vouw")), name
+            p.click(".vk-legenda summary")
+            assert "Huisartsenpraktijk" in p.inner_text(".vk-legenda"), name
+            assert page.errors == []
+    with opened(browser, out / "vlekkenkaart_gedeeld.html", ready="window.vlekkenkaart",
+                size=SCREENS[0]) as page:
+        found = page.page.evaluate(OVERFLOW)
+        assert found["page"] <= found["screen"] and found["wide"] == [], found
+
+
+def test_on_a_laptop_the_panels_are_open(processed, tmp_path, browser):
+    out = _shared_page(processed, tmp_path, with_example=True)
+    with opened(browser, out / "vlekkenkaart_gedeeld.html", ready="window.vlekkenkaart",
+                size=SCREENS[2]) as page:
+        assert page.page.eval_on_selector_all(".vk-vouw", "ds => ds.map(d => d.open)") == \
+            [True, True]
+        assert page.page.query_selector(".leaflet-control-layers-expanded") is not None
+
+
+def test_sources_with_dates_and_the_toets_on_the_map(processed, tmp_path, browser):
+    """The shared map names the source and date of the care locations and the day it was
+    made; the toets map shows the toets (as in toets.txt) and a legend of the proposed
+    location and its rings."""
+    out = _shared_page(processed, tmp_path, with_example=False)
+    today = today_in_dutch()
+    with opened(browser, out / "vlekkenkaart_gedeeld.html", ready="window.vlekkenkaart") as page:
+        sources = page.page.inner_text(".vk-bronnen")
+        assert page.page.query_selector(".vk-toets") is None  # no toets on the shared map
+    assert f"eigen registratie (bestand van {today})" in sources
+    assert f"Kaart gemaakt op {today}." in sources
+    toets = (out / "toets.txt").read_text(encoding="utf-8").strip()
+    with opened(browser, out / "toets_intern.html", ready="window.vlekkenkaart") as page:
+        shown = page.page.inner_text(".vk-toetstekst")
+        legend = page.page.inner_text(".vk-toetslegenda")
+        assert page.errors == []
+    assert shown.strip() == toets
+    assert "voorgestelde locatie" in legend and "afstand 250, 500, 1.000 m" in legend

@@ -44,7 +44,8 @@ categorie = "huisarts"
      "onbekende sleutel 'categorie.huisarts.kleur'; bekende sleutels: gevoelig, naam"),
     ('bestand = "locaties.csv"', 'bestand = "locaties.csv"\nbreedte = "lon"',
      "onbekende sleutel 'dataset[1].breedte'; bekende sleutels: adres, bestand, bron, "
-     "capaciteit, categorie, categorie_kolom, lat, lon, naam, plaats, postcode, voorbeeld, x, y"),
+     "capaciteit, categorie, categorie_kolom, lat, lon, naam, peildatum, plaats, postcode, "
+     "voorbeeld, x, y"),
     (None, 'categorie = 5\n[[dataset]]\nbestand = "locaties.csv"\n',
      "categorie: moet een tabel met sleutels zijn (nu: 5)"),
 ])

@@ -34,7 +34,7 @@ from wijkkompas.fetch.cbs_client import call_cbs, cbs_session
 from wijkkompas.fetch.changes import TableChanges, compare_datasets, write_changes
 from wijkkompas.manifest import files_intact
 from wijkkompas.settings import Settings
-from wijkkompas.storage import file_stamp, no_interrupt, now_stamp, sha256_file
+from wijkkompas.storage import file_stamp, follow_umask, no_interrupt, now_stamp, sha256_file
 
 log = logging.getLogger(__name__)
 
@@ -327,6 +327,7 @@ def fetch_table(
     staging_root = raw_dir / ".staging"
     staging_root.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f"{ref.table_id}-", dir=staging_root))
+    follow_umask(staging)
     try:
         def download() -> dict[str, Any]:
             # Nothing is saved by cbsodata itself: it would name each file after a

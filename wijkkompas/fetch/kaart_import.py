@@ -31,7 +31,7 @@ from wijkkompas.errors import WijkkompasError, capped, first_line
 from wijkkompas.gebied import CODE_PATTERNS, RD, within_rd_bounds
 from wijkkompas.manifest import read_manifest, write_manifest
 from wijkkompas.settings import ImportSpec
-from wijkkompas.storage import TEMP_MARK, no_interrupt, now_stamp, sha256_file
+from wijkkompas.storage import TEMP_MARK, follow_umask, no_interrupt, now_stamp, sha256_file
 from wijkkompas.tabular import NumberError, Table, parse_number, parse_series, read_csv_table
 
 #: CBS codes for secret, not available or not applicable values in the wijk- en buurtkaart;
@@ -319,6 +319,7 @@ def _store_import(table: KaartTable, path: Path, jaar: int, raw_dir: Path,
             os.close(handle)
             staged.append((Path(name), folder / part.name))
             shutil.copyfile(part, name)
+            follow_umask(name)
         files = {target.name: {"sha256": sha256_file(tmp)} for tmp, target in staged}
         with no_interrupt():
             for tmp, target in staged:

@@ -23,6 +23,10 @@ def _has_geometry(entry: dict) -> bool:
     return Path(entry["bestand"]).suffix.lower() in _GEO_SUFFIXES
 
 
+#: "cbs_gewijzigd" of what does not come from a CBS table (a reader never sees "None").
+NOT_CBS = "n.v.t."
+
+
 def manifest_overview(data_dir: Path) -> pd.DataFrame:
     """One row per cached table, boundary set and imported file, from the manifest.
 
@@ -34,16 +38,17 @@ def manifest_overview(data_dir: Path) -> pd.DataFrame:
     for table, entry in manifest["cbs"].items():
         rows.append({"soort": "CBS-tabel", "naam": table, "jaar": entry["jaar"], "bron": "CBS",
                      "rijen": entry["files"].get("TypedDataSet.json", {}).get("rows"),
-                     "cbs_gewijzigd": entry.get("modified"), "opgehaald": entry["fetched_at"]})
+                     "cbs_gewijzigd": entry.get("modified") or "onbekend",
+                     "opgehaald": entry["fetched_at"]})
     for jaar, entry in manifest["geo"].items():
         rows.append({"soort": "grenzen", "naam": f"wijkenbuurten_{jaar}.gpkg",
                      "jaar": int(jaar), "bron": _boundary_source(entry),
                      "rijen": sum(entry["counts"].values()),
-                     "cbs_gewijzigd": None, "opgehaald": entry["fetched_at"]})
+                     "cbs_gewijzigd": NOT_CBS, "opgehaald": entry["fetched_at"]})
     for entry in manifest["kaart"].values():
         rows.append({"soort": "wijk- en buurtkaart", "naam": entry["bestand"],
                      "jaar": entry["jaar"], "bron": "import", "rijen": entry["rows"],
-                     "cbs_gewijzigd": None, "opgehaald": entry["imported_at"]})
+                     "cbs_gewijzigd": NOT_CBS, "opgehaald": entry["imported_at"]})
     return pd.DataFrame(rows, columns=["soort", "naam", "jaar", "bron", "rijen",
                                        "cbs_gewijzigd", "opgehaald"]).sort_values(
         ["jaar", "soort", "naam"])

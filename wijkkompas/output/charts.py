@@ -69,7 +69,7 @@ def kompas_chart(processed: Processed, code: str, jaar: int,
         ax.bar(angle, radius, width=width, bottom=low, color=sector.colour,
                edgecolor="black", linewidth=0.8, hatch=sector.hatch, zorder=2)
         if sector.value_text is not None:
-            ax.text(angle, min(value, high) + 4, sector.value_text, ha="center",
+            ax.text(angle, min(value, high) + (high - low) * 0.035, sector.value_text, ha="center",
                     va="center", fontsize=9, weight="bold", zorder=6,
                     bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none"})
     ring = np.linspace(0, 2 * np.pi, 200)
@@ -96,7 +96,8 @@ def kompas_chart(processed: Processed, code: str, jaar: int,
     ax.tick_params(axis="x", pad=14)
     ax.grid(color="#999", linewidth=0.5)
     fig.suptitle(_plain(content.title), fontsize=13, x=0.03, ha="left")
-    handles = [Patch(facecolor="white", edgecolor="black", label=_plain(content.bar_label))]
+    # What a bar is: a heading of the classes, without a swatch of its own.
+    handles = [Patch(facecolor="none", edgecolor="none", label=_plain(content.bar_label))]
     handles += [Patch(facecolor=c.colour, edgecolor="black", hatch=c.hatch,
                       label=_plain(c.label)) for c in content.classes]
     handles += ax.get_legend_handles_labels()[0]

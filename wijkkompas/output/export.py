@@ -17,8 +17,10 @@ sources are computed once, and every page takes its share.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +31,7 @@ from markupsafe import Markup
 from wijkkompas.gebied import check_code
 from wijkkompas.kompas.results import Processed
 from wijkkompas.output.kompas_content import kompas_content
-from wijkkompas.output.kompas_svg import kompas_svg
+from wijkkompas.output.kompas_svg import NARROW, PRINT, WIDE, kompas_svg
 from wijkkompas.output.maps import area_data, interactive_map, theme_reasons
 from wijkkompas.output.peers_section import peers_section
 from wijkkompas.output.profile import profile_table, without_figures
@@ -42,7 +44,7 @@ from wijkkompas.output.summary import (
 )
 from wijkkompas.storage import write_files_atomic
 from wijkkompas.web.leaflet import PDOK_TILES, asset, map_parts, template
-from wijkkompas.web.numbers import nl_number
+from wijkkompas.web.numbers import dutch_date, nl_number
 
 #: The package whose templates/ holds the page template and its stylesheet.
 PAGES = "wijkkompas.output"
@@ -55,6 +57,17 @@ EXPLANATION = (
     "bevolking (leeftijd, huishoudens) wordt getoond maar niet beoordeeld."
 )
 NO_DATA = "geen data"
+#: A file name in brackets ("(kwb2015_almelo.csv)") and how a carried value was weighted
+#: (", gewogen naar huishoudens 2021"): for the maker of the page, not for its readers.
+_FILE_NAME = re.compile(r"\s*\([^()]*\.(?:csv|xlsx?|gpkg|geojson|json|shp|parquet|zip)\)",
+                        re.IGNORECASE)
+_WEIGHTING = re.compile(r",\s*gewogen naar [^)]*")
+
+
+def reader_source(text: str) -> str:
+    """A source as a reader of a page sees it: without file names and without how a value
+    was weighted when it was carried to another indeling."""
+    return " ".join(_WEIGHTING.sub("", _FILE_NAME.sub("", text)).split())
 
 
 def _cell(value: Any) -> str:
@@ -118,6 +131,7 @@ def page_profile(profile: pd.DataFrame, jaar: int) -> pd.DataFrame:
     shown["omrekening"] = ["; ".join(t for t in (f"{jaar} {now}" if now else "", before) if t)
                            for now, before in zip(shown["omrekening"],
                                                   shown["omrekening eerder"], strict=True)]
+    shown["bron"] = [reader_source(b) if isinstance(b, str) else b for b in shown["bron"]]
     columns = {"thema": "Thema", "indicator": "Indicator", "nieuwste": "Nieuwste waarde",
                "eerder": "Eerdere waarde", "verandering": "Verandering",
                "ontwikkeling": "Ontwikkeling", "score nieuwste": "Score"}
@@ -175,7 +189,7 @@ class Shared:
 
     @classmethod
     def of(cls, processed: Processed) -> Shared:
-        sources = sorted(str(b) for b in processed.table["bron"].dropna().unique())
+        sources = sorted({reader_source(str(b)) for b in processed.table["bron"].dropna()})
         return cls(area_data(processed), sources)
 
 
@@ -186,7 +200,8 @@ def _page(processed: Processed, title: str, intro: str, wijk: str | None,
                            jaar=jaar, areas=shared.areas)
     return template("page.html", PAGES).render(
         title=title, intro=intro, map=map_parts(fmap), css=Markup(asset("page.css", PAGES)),
-        sections=sections, sources=shared.sources, summary=summary or [])
+        sections=sections, sources=shared.sources, summary=summary or [],
+        made=dutch_date(date.today()))
 
 
 def gemeente_page(processed: Processed, tiles_url: str = PDOK_TILES,
@@ -256,8 +271,12 @@ def wijk_page(processed: Processed, wijk: str, jaar: int | None = None,
     kompas = processed.kompas
     title = f"Wijkkompas {name}, gemeente {kompas.naam}, {jaar}"
     intro = EXPLANATION.format(gemeente=kompas.naam, basisjaar=kompas.basisjaar)
-    # SVG written by ElementTree, which escapes every text: safe to insert as markup.
-    chart = Markup(kompas_svg(kompas_content(processed, wijk, chart_year)))
+    # SVG written by ElementTree, which escapes every text: safe to insert as markup. Every
+    # layout; page.css shows the one that fits the screen, or paper.
+    content = kompas_content(processed, wijk, chart_year)
+    chart = Markup(f'<div class="wk-kompas-breed">{kompas_svg(content, WIDE)}</div>'
+                   f'<div class="wk-kompas-smal">{kompas_svg(content, NARROW)}</div>'
+                   f'<div class="wk-kompas-druk">{kompas_svg(content, PRINT)}</div>')
     profile = profile_table(processed, wijk, jaar)
     # Indicators without a value now or before are listed apart, each with its reason.
     empty = without_figures(profile)

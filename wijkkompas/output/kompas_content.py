@@ -31,10 +31,14 @@ from wijkkompas.web.numbers import nl_number
 #: for "geen data". Dot and circle hatches are avoided: in SVG each of them became a
 #: pattern of over 100 kB, where a line hatch takes a few hundred bytes.
 HATCHES = {0: "xx", 1: "////", 2: "//", 3: "", 4: "\\\\", 5: "\\\\\\\\"}
-#: The radius (in score points above the lower bound) of the stub drawn for "geen data".
+#: The radius (in score points above the centre) of the stub drawn for "geen data"; far
+#: below the lowest score (the kompas's ondergrens), so never mistaken for one.
 NO_DATA_STUB = 8.0
+#: The score at the centre of the chart: 0, so that the length of a bar is its score (a
+#: score of 66 is two thirds of the way to the 100 circle, not a sliver above 40).
+CENTRE = 0.0
 #: The score circles drawn and labelled.
-TICKS = (60, 80, 100, 120, 140)
+TICKS = (50, 100, 150)
 #: The reference circle: 100 = the gemeente in the base year.
 REFERENCE = 100.0
 #: How the earlier years are drawn, in order: (colour, dotted, marker "o" circle or "s"
@@ -93,7 +97,7 @@ class KompasContent:
 
     title: str
     jaar: int
-    low: float  # the score at the centre
+    low: float  # the score at the centre (CENTRE: 0)
     high: float  # the score at the outer circle
     sectors: tuple[Sector, ...]
     series: tuple[Series, ...]
@@ -213,7 +217,7 @@ def kompas_content(processed: Processed, code: str, jaar: int) -> KompasContent:
     context = tuple(context_lines(processed, code, jaar)) or ("geen gegevens",)
     return KompasContent(
         title=f"Wijkkompas {name}, {jaar}", jaar=jaar,
-        low=kompas.ondergrens, high=kompas.bovengrens,
+        low=CENTRE, high=kompas.bovengrens,
         sectors=tuple(sectors), series=tuple(series),
         reference_label=f"100 = {kompas.naam} in {kompas.basisjaar}",
         bar_label=f"balk = score {jaar}; kleur = klasse:",

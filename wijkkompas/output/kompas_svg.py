@@ -11,7 +11,10 @@ per line), written by ElementTree, which escapes it; nothing from data becomes m
 The browser lays out the text. To leave room for it without measuring, widths are estimated
 from the advance widths of DejaVu Sans (the first font named; Arial and Helvetica, the
 fallbacks, are narrower), so the picture's view box holds every text; long texts are
-wrapped. Coordinates are in points, rounded to 0.1.
+wrapped. Sizes and coordinates are CSS pixels, rounded to 0.1. Two layouts (:class:`Layout`):
+``WIDE`` for a wide screen, ``NARROW`` for a phone and ``PRINT`` for paper; a page carries
+all three and its style sheet shows the one that fits, never smaller than its own size, so
+no text is below 11 px (:data:`SMALLEST`).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from __future__ import annotations
 import math
 import textwrap
 import xml.etree.ElementTree as ET
+from dataclasses import dataclass, replace
 
 from wijkkompas.output.kompas_content import NO_DATA_STUB, KompasContent, Sector
 
@@ -59,15 +63,55 @@ WIDTHS = {False: dict(zip(_CHARS, map(int, _BOOK.split()), strict=True)),
 #: The width assumed for a character outside the tables: the widest of the font's ones.
 UNKNOWN_WIDTH = 1200
 
-#: Font sizes (points), as in the matplotlib chart.
-TITLE, LABEL, VALUE, POINT, TICK, LEGEND, HEADING, BODY = 13, 9, 9, 8, 7, 8, 10, 8.5
 LINE = 1.2  # line height in ems
 ASCENT, DESCENT = 0.93, 0.24  # DejaVu Sans, in ems
-RADIUS = 180.0  # the outer circle (the upper bound of the scores)
-LABEL_PAD = 10.0  # between the outer circle and the axis labels
-MARGIN = 10.0
-#: Characters per line before a text is wrapped.
-WRAP_LABEL, WRAP_SIDE = 26, 62
+#: The smallest text drawn, in CSS pixels at the chart's own size: pages never show a chart
+#: smaller than its own size (page.css), so no text is ever below 11 px on screen.
+SMALLEST = 11.0
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Sizes (CSS pixels) and arrangement of one way to draw the chart.
+
+    ``WIDE`` is for a wide screen: the chart with the legend in three columns below it and
+    the context and the reasons beside it. ``NARROW`` is for a phone (from 320 px wide):
+    everything below each other in one column, the circle as large as the labels around it
+    leave room for within ``width``. ``PRINT`` is for A4 (190 mm, about 718 px, wide): as
+    ``WIDE``, smaller, the legend in two columns, so that it fits beside the header on the
+    first page.
+    """
+
+    name: str
+    title: float = 17
+    label: float = 12
+    value: float = 12
+    point: float = 11
+    tick: float = 11
+    legend: float = 11
+    heading: float = 13
+    body: float = 11.5
+    radius: float = 180.0  # the outer circle (the upper bound of the scores)
+    wrap_label: int = 26  # characters per line before a text is wrapped
+    wrap_side: int = 62
+    wrap_title: int = 1000  # (the wide layout does not wrap its title)
+    legend_columns: int = 3
+    beside: bool = True  # context and reasons beside the chart (else below)
+    width: float | None = None  # the chart and its labels fit within this width
+    margin: float = 10.0  # around the picture
+    label_pad: float = 10.0  # between the outer circle and the axis labels
+    #: Where the score circles are labelled: at this angle (degrees), or None: upright,
+    #: in the gap between the bars nearest the top (for a small circle, where labels on a
+    #: slant would touch each other).
+    tick_angle: float | None = 22.5
+
+
+WIDE = Layout("breed")
+NARROW = Layout("smal", title=15, label=11, value=12, heading=12, body=11, radius=110,
+                wrap_label=12, wrap_side=44, wrap_title=30, legend_columns=1,
+                beside=False, width=324.0, margin=4.0, label_pad=6.0, tick_angle=None)
+PRINT = Layout("druk", title=15, label=11, value=12, heading=12, body=11, radius=110,
+               wrap_label=16, wrap_side=38, wrap_title=60, legend_columns=2)
 
 
 def text_width(text: str, size: float, bold: bool = False) -> float:
@@ -163,43 +207,75 @@ def _label_anchor(angle: float) -> tuple[str, str]:
     return horizontal, vertical
 
 
-def _label_lines(sector: Sector) -> list[str]:
-    return [*_wrapped(sector.lines[0], WRAP_LABEL), *sector.lines[1:]]
+def _label_lines(sector: Sector, layout: Layout) -> list[str]:
+    """The axis label: the theme's name wrapped; a value line ("2021: geen score") longer
+    than the name's lines is split after its year."""
+    name = _wrapped(sector.lines[0], layout.wrap_label)
+    values: list[str] = []
+    for line in sector.lines[1:]:
+        year, colon, rest = line.partition(": ")
+        if colon and len(line) > max(layout.wrap_label, *map(len, name)):
+            values += [year + ":", rest]
+        else:
+            values.append(line)
+    return [*name, *values]
 
 
-def _label_top(y: float, vertical: str, count: int) -> float:
-    height = ((count - 1) * LINE + ASCENT + DESCENT) * LABEL
+def _label_top(y: float, vertical: str, count: int, size: float) -> float:
+    height = ((count - 1) * LINE + ASCENT + DESCENT) * size
     return {"bottom": y - height, "top": y, "centre": y - height / 2}[vertical]
 
 
-def _chart_extent(content: KompasContent) -> _Box:
+def _chart_extent(content: KompasContent, layout: Layout) -> _Box:
     """The extent of the circle and its axis labels around a centre at (0, 0)."""
     box = _Box()
-    box.add(-RADIUS, -RADIUS, RADIUS, RADIUS)
+    r = layout.radius
+    box.add(-r, -r, r, r)
     for sector, angle in zip(content.sectors, content.angles, strict=True):
-        x = (RADIUS + LABEL_PAD) * math.cos(angle)
-        y = -(RADIUS + LABEL_PAD) * math.sin(angle)
+        x = (r + layout.label_pad) * math.cos(angle)
+        y = -(r + layout.label_pad) * math.sin(angle)
         horizontal, vertical = _label_anchor(angle)
-        lines = _label_lines(sector)
-        width = max(text_width(line, LABEL) for line in lines)
+        lines = _label_lines(sector, layout)
+        width = max(text_width(line, layout.label) for line in lines)
         left = {"start": x, "middle": x - width / 2, "end": x - width}[horizontal]
-        top = _label_top(y, vertical, len(lines))
-        box.add(left, top, left + width, top + ((len(lines) - 1) * LINE + 1.2) * LABEL)
+        top = _label_top(y, vertical, len(lines), layout.label)
+        box.add(left, top, left + width, top + ((len(lines) - 1) * LINE + 1.2) * layout.label)
     return box
 
 
-def kompas_svg(content: KompasContent) -> str:
-    """The kompas chart of ``content`` as SVG markup (from ``<svg`` on) for a page."""
+def _fitted(content: KompasContent, layout: Layout) -> Layout:
+    """``layout`` with the circle made smaller until the chart and its labels fit within
+    ``layout.width`` (never below a radius of 60)."""
+    if layout.width is None:
+        return layout
+    for _ in range(8):
+        extent = _chart_extent(content, layout)
+        over = extent.x1 - extent.x0 - layout.width
+        if over <= 0.5 or layout.radius <= 60:
+            break
+        layout = replace(layout, radius=max(60.0, layout.radius - over / 2))
+    return layout
+
+
+def kompas_svg(content: KompasContent, layout: Layout = WIDE) -> str:
+    """The kompas chart of ``content`` as SVG markup (from ``<svg`` on) for a page, drawn
+    in ``layout`` (sizes in CSS pixels; ids of its hatch patterns carry the layout's name,
+    so both layouts can stand on one page)."""
+    layout = _fitted(content, layout)
+    radius_px = layout.radius
     w = _Writer()
     w.add("rect", width="100%", height="100%", fill="#fff")
-    w.text(MARGIN, MARGIN + ASCENT * TITLE, content.title, TITLE)
-    extent = _chart_extent(content)
-    cx = MARGIN - extent.x0
-    cy = MARGIN + (1 + LINE) * TITLE - extent.y0
+    title = _wrapped(content.title, layout.wrap_title)
+    bottom = w.lines(layout.margin, layout.margin, title, layout.title)
+    extent = _chart_extent(content, layout)
+    cx = layout.margin - extent.x0
+    cy = bottom + LINE * layout.title - extent.y0
+    if layout.width is not None:  # the chart in the middle of the given width
+        cx = max(cx, layout.margin + layout.width / 2 - (extent.x0 + extent.x1) / 2)
     span = content.high - content.low
 
     def radius(score: float) -> float:
-        return min(max(score - content.low, 0.0), span) / span * RADIUS
+        return min(max(score - content.low, 0.0), span) / span * radius_px
 
     def point(angle: float, r: float) -> tuple[float, float]:
         return cx + r * math.cos(angle), cy - r * math.sin(angle)
@@ -209,7 +285,7 @@ def kompas_svg(content: KompasContent) -> str:
         [(c.colour, c.hatch) for c in content.classes]
     for colour, hatch in looks:
         if hatch and (colour, hatch) not in patterns:
-            patterns[(colour, hatch)] = f"wkk-arcering-{len(patterns) + 1}"
+            patterns[(colour, hatch)] = f"wkk-{layout.name}-arcering-{len(patterns) + 1}"
             _hatch_pattern(w, patterns[(colour, hatch)], colour, hatch)
 
     # Score circles and a radial line per sector, the outer circle, the score labels.
@@ -217,15 +293,25 @@ def kompas_svg(content: KompasContent) -> str:
     for tick in content.ticks:
         w.add("circle", grid, cx=_n(cx), cy=_n(cy), r=_n(radius(tick)))
     spokes = "".join(f"M{_n(cx)} {_n(cy)}L{_n(x)} {_n(y)}"
-                     for x, y in (point(a, RADIUS) for a in content.angles))
+                     for x, y in (point(a, radius_px) for a in content.angles))
     if spokes:
         w.add("path", grid, d=spokes)
-    w.add("circle", cx=_n(cx), cy=_n(cy), r=_n(RADIUS), stroke="#000", stroke_width="1",
+    w.add("circle", cx=_n(cx), cy=_n(cy), r=_n(radius_px), stroke="#000", stroke_width="1",
           fill="none")
-    w.box.add(cx - RADIUS, cy - RADIUS, cx + RADIUS, cy + RADIUS)
-    for tick in content.ticks:
-        x, y = point(math.radians(22.5), radius(tick))
-        w.text(x + 2, y - 2, str(tick), TICK, fill="#444")
+    w.box.add(cx - radius_px, cy - radius_px, cx + radius_px, cy + radius_px)
+    if layout.tick_angle is not None:
+        for tick in content.ticks:
+            x, y = point(math.radians(layout.tick_angle), radius(tick))
+            w.text(x + 2, y - 2, str(tick), layout.tick, fill="#444")
+    else:
+        step = 360 / max(len(content.sectors), 1)
+        gap = min(((i + 0.5) * step for i in range(max(len(content.sectors), 1))),
+                  key=lambda a: abs(a - 90))
+        for tick in content.ticks:
+            x, y = point(math.radians(gap), radius(tick))
+            w.text(x, y - 2, str(tick), layout.tick, anchor="middle", fill="#444",
+                   stroke="#fff", stroke_width="2.5", stroke_linejoin="round",
+                   paint_order="stroke")
 
     # The bars of this year; "geen data" as a short hatched stub at the centre.
     half = content.bar_width / 2
@@ -245,6 +331,7 @@ def kompas_svg(content: KompasContent) -> str:
 
     # The earlier years: a closed line through the sectors with a score, broken where a
     # sector has none, a marker and the value at each point.
+    point_size = layout.point
     for number, series in enumerate(content.series):
         points = [point(a, radius(v)) if not math.isnan(v) else None
                   for a, v in zip(content.angles, series.values, strict=True)]
@@ -269,9 +356,9 @@ def kompas_svg(content: KompasContent) -> str:
                       fill=series.colour)
             dx, dy = -math.sin(angle) * side, -math.cos(angle) * side
             anchor = "start" if dx > 0.35 else "end" if dx < -0.35 else "middle"
-            baseline = y + 6 * dy + (ASCENT * POINT if dy > 0.35 else 0.0 if dy < -0.35
-                                     else 0.35 * POINT)
-            w.text(x + 6 * dx, baseline, text, POINT, anchor=anchor, fill=series.colour,
+            baseline = y + 6 * dy + (ASCENT * point_size if dy > 0.35 else 0.0 if dy < -0.35
+                                     else 0.35 * point_size)
+            w.text(x + 6 * dx, baseline, text, point_size, anchor=anchor, fill=series.colour,
                    stroke="#fff", stroke_width="2.5", stroke_linejoin="round",
                    paint_order="stroke")
 
@@ -279,58 +366,64 @@ def kompas_svg(content: KompasContent) -> str:
     # at the centre when the score is below the lower bound).
     for sector, angle in zip(content.sectors, content.angles, strict=True):
         if sector.value_text is not None:
-            at = max(min(sector.score, content.high), content.low + NO_DATA_STUB) + 4
+            at = max(min(sector.score, content.high), content.low + NO_DATA_STUB) + \
+                span * 0.035
             x, y = point(angle, radius(at))
-            w.text(x, y + 0.35 * VALUE, sector.value_text, VALUE, bold=True, anchor="middle",
-                   stroke="#fff", stroke_width="3", stroke_linejoin="round",
+            w.text(x, y + 0.35 * layout.value, sector.value_text, layout.value, bold=True,
+                   anchor="middle", stroke="#fff", stroke_width="3", stroke_linejoin="round",
                    paint_order="stroke")
 
     # Axis labels: the theme and its values per year, outside the circle.
     for sector, angle in zip(content.sectors, content.angles, strict=True):
-        x, y = point(angle, RADIUS + LABEL_PAD)
+        x, y = point(angle, radius_px + layout.label_pad)
         horizontal, vertical = _label_anchor(angle)
-        lines = _label_lines(sector)
-        w.lines(x, _label_top(y, vertical, len(lines)), lines, LABEL, anchor=horizontal)
+        lines = _label_lines(sector, layout)
+        w.lines(x, _label_top(y, vertical, len(lines), layout.label), lines, layout.label,
+                anchor=horizontal)
 
     chart_bottom = cy + extent.y1
-    side = cx + extent.x1 + 30
-    _legend(w, content, patterns, MARGIN, chart_bottom + 16)
+    top = _legend(w, content, patterns, layout, layout.margin, chart_bottom + 16)
 
-    # Beside the chart: the context indicators, and why a theme has no score.
-    top = cy - RADIUS
-    top = w.lines(side, top, [content.context_title], HEADING, bold=True) + 6
-    context: list[str] = []
-    indent: list[float] = []
-    for line in content.context:
-        parts = _wrapped(line, WRAP_SIDE)
-        context += parts
-        indent += [0.0] + [10.0] * (len(parts) - 1)
-    top = w.lines(side, top, context, BODY, indent=tuple(indent))
+    # The context indicators, and why a theme has no score: beside the chart, or below.
+    if layout.beside:
+        side, top = cx + extent.x1 + 30, cy - radius_px
+    else:
+        side, top = layout.margin, top + 14
+    top = w.lines(side, top, [content.context_title], layout.heading, bold=True) + 6
+    lines, indent = _hanging(content.context, layout)
+    top = w.lines(side, top, lines, layout.body, indent=indent)
     if content.missing_title is not None:
-        top = w.lines(side, top + 18, [content.missing_title], HEADING, bold=True) + 6
-        missing: list[str] = []
-        indent = []
-        for line in content.missing:
-            parts = _wrapped(line, WRAP_SIDE)
-            missing += parts
-            indent += [0.0] + [10.0] * (len(parts) - 1)
-        w.lines(side, top, missing, BODY, indent=tuple(indent))
+        top = w.lines(side, top + 18, [content.missing_title], layout.heading, bold=True) + 6
+        lines, indent = _hanging(content.missing, layout)
+        w.lines(side, top, lines, layout.body, indent=indent)
 
     box = w.box
-    width, height = box.x1 + MARGIN, box.y1 + MARGIN
+    width, height = box.x1 + layout.margin, box.y1 + layout.margin
     w.root.set("viewBox", f"0 0 {_n(width)} {_n(height)}")
-    w.root.set("width", f"{_n(width)}pt")
-    w.root.set("height", f"{_n(height)}pt")
+    w.root.set("width", _n(width))
+    w.root.set("height", _n(height))
     w.root.set("font-family", FONTS)
     return ET.tostring(w.root, encoding="unicode")
 
 
+def _hanging(texts: tuple[str, ...], layout: Layout) -> tuple[list[str], tuple[float, ...]]:
+    """Texts wrapped, their second and later lines indented: (lines, indents)."""
+    lines: list[str] = []
+    indent: list[float] = []
+    for text in texts:
+        parts = _wrapped(text, layout.wrap_side)
+        lines += parts
+        indent += [0.0] + [10.0] * (len(parts) - 1)
+    return lines, tuple(indent)
+
+
 def _legend(w: _Writer, content: KompasContent, patterns: dict[tuple[str, str], str],
-            left: float, top: float) -> None:
-    """The legend in three columns (filled column by column, as matplotlib does): what a
-    bar is, the classes, the reference circle and the earlier years."""
-    entries: list[tuple[str, str, dict[str, str]]] = [
-        (content.bar_label, "patch", {"fill": "#fff"})]
+            layout: Layout, left: float, top: float) -> float:
+    """The legend, filled column by column as matplotlib does: what a bar is (a heading
+    without a swatch), the classes, the reference circle and the earlier years. Returns
+    its bottom."""
+    size = layout.legend
+    entries: list[tuple[str, str, dict[str, str]]] = [(content.bar_label, "text", {})]
     entries += [(c.label, "patch", {"fill": _fill(patterns, c.colour, c.hatch)})
                 for c in content.classes]
     entries.append((content.reference_label, "line",
@@ -338,15 +431,19 @@ def _legend(w: _Writer, content: KompasContent, patterns: dict[tuple[str, str], 
     entries += [(s.label, s.marker, {"stroke": s.colour, "stroke_width": "1.6",
                                      **({"stroke_dasharray": "1.6 2.6"} if s.dotted else {})})
                 for s in content.series]
-    rows = math.ceil(len(entries) / 3)
-    step = LEGEND * 1.6
+    columns = layout.legend_columns
+    rows = math.ceil(len(entries) / columns)
+    step = size * 1.6
     x = left
-    for column in range(3):
+    for column in range(columns):
         part = entries[column * rows:(column + 1) * rows]
         if not part:
             break
         for i, (label, kind, look) in enumerate(part):
             y = top + i * step  # the middle of the row
+            if kind == "text":
+                w.text(x, y + 0.35 * size, label, size)
+                continue
             if kind == "patch":
                 w.add("rect", x=_n(x), y=_n(y - 3.5), width="16", height="7", stroke="#000",
                       stroke_width="0.8", **look)
@@ -357,5 +454,6 @@ def _legend(w: _Writer, content: KompasContent, patterns: dict[tuple[str, str], 
                     w.add("circle", cx=_n(x + 8), cy=_n(y), r="3", fill=colour)
                 elif kind == "s":
                     w.add("rect", x=_n(x + 5), y=_n(y - 3), width="6", height="6", fill=colour)
-            w.text(x + 22, y + 0.35 * LEGEND, label, LEGEND)
-        x += 22 + max(text_width(label, LEGEND) for label, _, _ in part) + 18
+            w.text(x + 22, y + 0.35 * size, label, size)
+        x += 22 + max(text_width(label, size) for label, _, _ in part) + 18
+    return top + (rows - 1) * step + size

@@ -38,12 +38,12 @@ CARRIED = "omgerekend (schatting)"
 
 def indicator_label(processed: Processed, code: str) -> tuple[str, str]:
     """The Dutch name and unit of an indicator; an indicator without a definition (a local
-    one without a name in the local-indicators file) gets its code written as words, marked
-    as such, so that a reader never sees a bare code."""
+    one without a name in the local-indicators file) gets its code written as words, so
+    that a reader never sees a bare code (nor a remark meant for its maker)."""
     naam, eenheid = processed.indicator_name(code)
     if naam == code:
         words = code.replace("_", " ").strip()
-        naam = f"{words[:1].upper()}{words[1:]} (lokale indicator, naam niet opgegeven)"
+        naam = f"{words[:1].upper()}{words[1:]}"
     return naam, eenheid
 
 

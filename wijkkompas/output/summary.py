@@ -13,7 +13,6 @@ import numpy as np
 import pandas as pd
 
 from wijkkompas.kompas.classes import change_direction
-from wijkkompas.web.numbers import nl_number
 from wijkkompas.kompas.results import Processed
 from wijkkompas.output.profile import (
     area_comparison,
@@ -22,6 +21,7 @@ from wijkkompas.output.profile import (
     indicator_label,
     value_text,
 )
+from wijkkompas.web.numbers import nl_number
 
 #: How many indicators the summary names as having moved most.
 MOST_MOVED = 3

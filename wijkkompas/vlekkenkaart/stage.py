@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,7 @@ from wijkkompas.errors import WijkkompasError
 from wijkkompas.fetch.geocode import Geocoder
 from wijkkompas.gebied import RD, WGS84, wijk_of, within_rd_bounds
 from wijkkompas.processed import Tables, load_tables
+from wijkkompas.web.numbers import dutch_date
 from wijkkompas.settings import Settings
 from wijkkompas.storage import write_bytes_atomic
 from wijkkompas.vlekkenkaart.suppression import CountTree
@@ -171,6 +173,21 @@ def _buurt_counts(vk: Vlekkenkaart, codes: pd.Series, gedeeld: bool,
     return out
 
 
+def care_sources(config: CareConfig) -> list[str]:
+    """The source of every data set of care locations with the date its data describe (its
+    ``peildatum``), or else the date of its file."""
+    out: list[str] = []
+    for dataset in config.datasets:
+        if dataset.peildatum:
+            text = f"{dataset.bron}, peildatum {dataset.peildatum}"
+        else:
+            made = date.fromtimestamp(dataset.bestand.stat().st_mtime)
+            text = f"{dataset.bron} (bestand van {dutch_date(made)})"
+        if text not in out:
+            out.append(text)
+    return out
+
+
 def map_payload(processed: Tables, vk: Vlekkenkaart, gedeeld: bool,
                 toets: Toets | None = None) -> dict[str, Any]:
     """What the vlekkenkaart script needs. In the shared view no exact point, and no density,
@@ -221,6 +238,7 @@ def map_payload(processed: Tables, vk: Vlekkenkaart, gedeeld: bool,
         "draagkrachtkleuren": CARRY_COLOURS, "draagkrachtdelen": CARRY_SHARES,
         "geengegevens": NO_DATA_COLOUR,
         "gevoelig": [config.categories[c].naam for c in sensitive],
+        "bronnen": care_sources(config), "gemaakt": dutch_date(date.today()),
         "voorbeeld": None if not examples else {
             "aantal": examples, "meegeteld": config.voorbeeld_meetellen},
     }

@@ -59,6 +59,7 @@ class Dataset:
     categorie: str | None
     kolommen: dict[str, str]
     voorbeeld: bool = False
+    peildatum: str | None = None  # when the data describe ("2014", "1 januari 2024")
 
 
 @dataclass
@@ -90,6 +91,7 @@ class CategorySchema(Schema):
 class DatasetSchema(Schema):
     bestand: Text
     bron: Text | None = None
+    peildatum: Text | None = None
     voorbeeld: bool = False
     categorie: Text | None = None
     categorie_kolom: Text | None = None
@@ -136,12 +138,14 @@ def read_config(path: Path) -> CareConfig:
         bestand = Path(item.bestand)
         if not bestand.is_absolute():
             bestand = path.parent / bestand
-        columns = item.model_dump(exclude={"bestand", "bron", "categorie", "voorbeeld"},
+        columns = item.model_dump(exclude={"bestand", "bron", "categorie", "voorbeeld",
+                                           "peildatum"},
                                   exclude_none=True)
         bron = item.bron or bestand.name
         # Invented example data are marked in the configuration, or by their source's name.
         example = item.voorbeeld or VOORBEELD in bron
-        datasets.append(Dataset(bestand, bron, item.categorie, columns, example))
+        datasets.append(Dataset(bestand, bron, item.categorie, columns, example,
+                                item.peildatum))
     return CareConfig(path, categories, datasets, spec.bandbreedte_m, tuple(spec.stralen_m),
                       spec.minimum_aantal, spec.voorbeeld_meetellen)
 

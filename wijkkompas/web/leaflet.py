@@ -14,6 +14,7 @@ by one autoescaping Jinja environment per package with data only as variables.
 from __future__ import annotations
 
 import json
+import re
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -140,11 +141,22 @@ class InlineLeafletLayer(SafeRender, MacroElement):
         super().render(**kwargs)
 
 
+#: The viewport of every page: as wide as the screen, and pinch-zoom allowed (folium's own
+#: says ``maximum-scale=1.0, user-scalable=no``, which locks a reader out of zooming).
+VIEWPORT = '<meta name="viewport" content="width=device-width, initial-scale=1">'
+
+
 class OfflineMap(SafeRender, folium.Map):
-    """A folium map that loads nothing from a CDN; Leaflet comes inline with the layer."""
+    """A folium map that loads nothing from a CDN; Leaflet comes inline with the layer. Its
+    page allows pinch-zoom (:data:`VIEWPORT`)."""
 
     default_js: list[tuple[str, str]] = []
     default_css: list[tuple[str, str]] = []
+
+    def render(self, **kwargs: Any) -> None:
+        super().render(**kwargs)
+        header = self.get_root().header._children[self.get_name()]
+        header.text = re.sub(r"<meta name=\"viewport\"[^>]*>", VIEWPORT, header.text)
 
 
 class BaseTiles(SafeRender, folium.TileLayer):

@@ -239,10 +239,21 @@ function wijkkompasKaart(map, data) {
     return layers[niveau];
   }
 
+  // On a small screen the choices and the legend start folded (a <details> each), so the
+  // map stays visible; a tap on their heading opens them.
+  var small = window.matchMedia && window.matchMedia("(max-width: 600px)").matches;
+  function folding(div, open) {
+    var details = L.DomUtil.create("details", "wk-vouw", div);
+    details.open = open;
+    return {details: details, summary: L.DomUtil.create("summary", "", details),
+            body: L.DomUtil.create("div", "", details)};
+  }
   var legend = L.control({position: "bottomright"});
   legend.onAdd = function () {
     this._div = L.DomUtil.create("div", "wk-panel wk-legend");
+    this._fold = folding(this._div, !small);
     this.update();
+    L.DomEvent.disableClickPropagation(this._div);
     return this._div;
   };
   legend.update = function () {
@@ -251,11 +262,12 @@ function wijkkompasKaart(map, data) {
     var title = state.maat === "score" ? "Score (100 = " + data.gemeente + " in " +
       data.basisjaar + ")" : state.maat === "waarde" ? indicatorName() + ", " + state.jaar +
       " (waarde, geen oordeel)" : "Verandering (punten)";
-    var html = "<b>" + esc(title) + "</b><br>";
+    var html = "";
     list.forEach(function (k) {
       html += '<i style="background:' + esc(k.kleur) + '"></i>' + esc(k.label) + "<br>";
     });
-    this._div.innerHTML = html;
+    this._fold.summary.textContent = title;
+    this._fold.body.innerHTML = html;
   };
 
   // The choices are built as elements: option values and labels are set as properties,
@@ -276,14 +288,16 @@ function wijkkompasKaart(map, data) {
   }
   var panel = L.control({position: "topright"});
   panel.onAdd = function () {
-    var div = L.DomUtil.create("div", "wk-panel");
-    var head = L.DomUtil.create("b", "", div);
+    var div = L.DomUtil.create("div", "wk-panel wk-keuzes");
+    var fold = folding(div, !small);
+    var head = L.DomUtil.create("b", "", fold.summary);
     head.textContent = "Wijkkompas " + data.gemeente;
-    select(div, "wk-niveau", "Niveau", data.niveaus, state.niveau);
-    select(div, "wk-thema", "Thema", data.themas, state.thema);
-    select(div, "wk-jaar", "Jaar", data.jaren.map(function (j) { return [j, j]; }), state.jaar);
-    select(div, "wk-maat", "Kaart", data.maten, state.maat);
-    select(div, "wk-indicator", "Indicator", [], state.indicator);
+    select(fold.body, "wk-niveau", "Niveau", data.niveaus, state.niveau);
+    select(fold.body, "wk-thema", "Thema", data.themas, state.thema);
+    select(fold.body, "wk-jaar", "Jaar", data.jaren.map(function (j) { return [j, j]; }),
+           state.jaar);
+    select(fold.body, "wk-maat", "Kaart", data.maten, state.maat);
+    select(fold.body, "wk-indicator", "Indicator", [], state.indicator);
     L.DomEvent.disableClickPropagation(div);
     L.DomEvent.disableScrollPropagation(div);
     return div;

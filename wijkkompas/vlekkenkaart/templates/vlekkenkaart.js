@@ -9,6 +9,13 @@ function vlekkenkaartKaart(map, data) {
   function fmt(x) {
     return x === null || x === undefined ? "onbekend" : Number(x).toLocaleString("nl-NL");
   }
+  /* On a small screen the title, the layer choice, the legend and the toets start folded,
+     so the map and the VOORBEELD warning stay visible; a tap on a heading opens it. */
+  var small = window.matchMedia && window.matchMedia("(max-width: 700px)").matches;
+  function folded(title, body, cls) {
+    return '<details class="vk-vouw' + (cls ? " " + cls : "") + '"' + (small ? "" : " open") +
+      "><summary>" + title + "</summary>" + body + "</details>";
+  }
   var SHAPES = {
     cirkel: '<circle cx="8" cy="8" r="6"/>',
     vierkant: '<rect x="2.5" y="2.5" width="11" height="11"/>',
@@ -91,13 +98,24 @@ function vlekkenkaartKaart(map, data) {
     });
     toets.addTo(map);
     overlays["Toets"] = toets;
+    var result = L.control({position: "bottomleft"});
+    result.onAdd = function () {
+      var div = L.DomUtil.create("div", "vk-panel vk-toets");
+      div.innerHTML = folded("<b>Toets van de voorgestelde locatie</b>",
+        '<div class="vk-toetstekst">' + esc(data.toets.tekst) + "</div>");
+      L.DomEvent.disableClickPropagation(div);
+      L.DomEvent.disableScrollPropagation(div);
+      return div;
+    };
+    result.addTo(map);
   }
-  L.control.layers(null, overlays, {collapsed: false}).addTo(map);
+  L.control.layers(null, overlays, {collapsed: small}).addTo(map);
 
   var header = L.control({position: "topleft"});
   header.onAdd = function () {
     var div = L.DomUtil.create("div", "vk-panel vk-kop");
-    var html = "<h1>" + esc(data.titel) + "</h1><p>" + esc(data.inleiding) + "</p>";
+    var html = folded("<h1>" + esc(data.titel) + "</h1>", "<p>" + esc(data.inleiding) +
+                      "</p>", "vk-titel");
     if (data.voorbeeld) {
       html += '<div class="vk-voorbeeld" role="alert"><b>Let op: VOORBEELD.</b> Deze kaart ' +
         "toont " + esc(data.voorbeeld.aantal) + " verzonnen locatie(s), met een rode " +
@@ -115,7 +133,17 @@ function vlekkenkaartKaart(map, data) {
   var legend = L.control({position: "bottomright"});
   legend.onAdd = function () {
     var div = L.DomUtil.create("div", "vk-panel vk-legenda");
-    var html = "<b>Zorglocaties per categorie</b><ul class=\"vk-categorieen\">";
+    var html = "";
+    if (data.toets) {
+      html += '<div class="vk-toetslegenda"><b>Toets</b><br><svg class="vk-symbool" ' +
+        'width="16" height="16" viewBox="0 0 16 16"><circle cx="8" cy="8" r="6" ' +
+        'fill="#ffeb3b" stroke="#000" stroke-width="2.5"/></svg>voorgestelde locatie<br>' +
+        '<svg class="vk-symbool" width="16" height="16" viewBox="0 0 16 16"><circle cx="8" ' +
+        'cy="8" r="7" fill="none" stroke="#000" stroke-dasharray="3 2"/></svg>' +
+        "afstand " + data.toets.stralen.map(function (r) { return esc(fmt(r)); })
+          .join(", ") + " m</div>";
+    }
+    html += "<b>Zorglocaties per categorie</b><ul class=\"vk-categorieen\">";
     data.categorieen.forEach(function (cat) {
       var note = cat.verborgen ? '<small class="vk-noot">alleen als aantal per buurt, niet ' +
         "als punt</small>" : " <small>(" + esc(cat.getekend) + " op de kaart" + (cat.voorbeeld ?
@@ -144,7 +172,10 @@ function vlekkenkaartKaart(map, data) {
         '<circle cx="8" cy="8" r="6" fill="#fff" stroke="#d00" stroke-width="2" ' +
         'stroke-dasharray="2 1.5"/></svg>rode stippelrand = VOORBEELD (verzonnen)</small>';
     }
-    div.innerHTML = html;
+    html += '<div class="vk-bronnen"><b>Bronnen zorglocaties</b><ul>';
+    data.bronnen.forEach(function (b) { html += "<li>" + esc(b) + "</li>"; });
+    html += "</ul>Kaart gemaakt op " + esc(data.gemaakt) + ".</div>";
+    div.innerHTML = folded("<b>Legenda</b>", html);
     L.DomEvent.disableScrollPropagation(div);
     return div;
   };
