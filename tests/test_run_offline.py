@@ -156,3 +156,5 @@ def test_a_default_run_starts_at_the_basisjaar_and_states_the_real_frame_year(
         assert len(stated) == (2 if path.name == "wijkkompas_GM0141.html" else 3), path.name
     reference = pd.read_csv(tmp_path / "d" / "processed" / "kompas_referentie.csv")
     assert set(reference["referentiejaar"].dropna()) == {frame}
+    scores = pd.read_csv(tmp_path / "d" / "processed" / "kompas_scores.csv")
+    assert set(scores["basisjaar"]) == {frame}
