@@ -23,7 +23,7 @@ import pytest
 from filelock import FileLock
 
 from tests.fixtures.kwb import table_2024
-from tests.helpers import almelo_files, import_almelo, snapshot
+from tests.helpers import almelo_files, snapshot
 from tests.servers import CbsServer, CbsTable, Fault, LocatieServer
 from wijkkompas import __version__
 from wijkkompas.cli import main

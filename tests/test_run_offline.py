@@ -138,7 +138,7 @@ def test_a_default_run_starts_at_the_basisjaar_and_states_the_real_frame_year(
     assert len(pages) == 5
     for path in pages:
         text = path.read_text(encoding="utf-8")
-        # The explanation and the map's data on every page, the compass chart on a wijk's.
+        # The explanation and the map's data on every page, the kompas chart on a wijk's.
         stated = re.findall(r"gemiddelde van Almelo in (\d{4})|100 = Almelo in (\d{4})|"
                             r'"basisjaar":(\d{4})', text)
         years = {int(y) for match in stated for y in match if y}
@@ -146,3 +146,5 @@ def test_a_default_run_starts_at_the_basisjaar_and_states_the_real_frame_year(
         assert len(stated) == (2 if path.name == "wijkkompas_GM0141.html" else 3), path.name
     reference = pd.read_csv(tmp_path / "d" / "processed" / "kompas_referentie.csv")
     assert set(reference["referentiejaar"].dropna()) == {frame}
+    scores = pd.read_csv(tmp_path / "d" / "processed" / "kompas_scores.csv")
+    assert set(scores["basisjaar"]) == {frame}

@@ -186,3 +186,32 @@ def test_boundaries_no_service_holds_are_recorded(cbs, tmp_path):
     assert "Gebiedsindelingen" in reason and "historische" in reason
     assert "wijkkompas import BESTAND --jaar 2019" in report.missing[0].fill
     assert [g.jaar for g in report.boundaries] == [2023, 2024]
+
+
+def test_a_per_year_service_that_is_not_there_yet_falls_back_to_gebiedsindelingen(cbs, tmp_path):
+    """grenzen_jaren names 2022, but PDOK has no wijken-en-buurten-2022 (HTTP 404): the year
+    comes from Gebiedsindelingen, which holds it."""
+    from dataclasses import replace
+
+    pdok = _start()
+    try:
+        settings = replace(_settings(cbs, pdok), grenzen_jaren="2022-2030")
+        report = run_fetch(tmp_path / "raw", settings, "GM0141", [2022], say=lambda _: None)
+    finally:
+        pdok.stop()
+    assert report.boundaries[0].jaar == 2022
+    assert report.boundaries[0].manifest_entry["grenzenbron"] == "PDOK Gebiedsindelingen"
+    assert report.boundaries[0].counts == {"wijken": 12, "buurten": 71}
+    assert any(r.startswith("/cbs/wijken-en-buurten-2022/") for r in pdok.requests)
+
+
+def test_the_summary_of_a_run_names_what_is_missing():
+    from wijkkompas.fetch.stage import Missing
+    from wijkkompas.pipeline import RunResult
+
+    assert RunResult().summary() == []
+    one = RunResult([Missing("grenzen 2019", "geen dienst", "importeer X")], "wijkkompas run")
+    assert one.summary() == [
+        "Niet compleet: grenzen 2019 ontbreekt; wat er wel is, is gebouwd en geëxporteerd.",
+        "- grenzen 2019: importeer X.",
+        "Of draai later dezelfde opdracht opnieuw: wijkkompas run"]

@@ -289,10 +289,13 @@ def download_layer(settings: Settings, jaar: int, layer: str, gemeente: str,
     if collection is None:
         raise NotPublished(_explain(_NotFound(url), settings, jaar, layer, url))
     box = gemeente_bbox(settings, session, jaar, gemeente)
+    # A property filter only where the collection has that queryable: GoKoala answers 400
+    # to any other parameter (the caller then keeps the year's features itself).
+    allowed = collection.queryables | {"datetime"}
     params: dict[str, Any] = {
         "f": "json", "crs": RD_URI, "limit": PAGE_SIZE,
         "bbox": ",".join(f"{v:.0f}" for v in box), "bbox-crs": RD_URI,
-        **(extra or {}),
+        **{k: v for k, v in (extra or {}).items() if k in allowed},
     }
     if "gemeentecode" in collection.queryables:
         params["gemeentecode"] = gemeente

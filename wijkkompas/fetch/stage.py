@@ -252,16 +252,16 @@ def _fetch_year_boundaries(year: int, gemeente: str, raw_dir: Path, settings: Se
                            manifest: dict, per_year: set[int], refresh: bool,
                            store: Callable[[dict], None]) -> GeoResult:
     """One year's boundaries by the first route that holds them: the per-year service
-    (``grenzen_jaren``); else PDOK Gebiedsindelingen, else the historical wijken-en-buurten
-    service when it answers with a layout we recognise. A route that does not hold the year
-    (:class:`NotPublished`) passes it on; the last route's miss is the one raised, with the
-    others' reasons."""
+    (``grenzen_jaren``), PDOK Gebiedsindelingen, the historical wijken-en-buurten service
+    when it answers with a layout we recognise. A route that does not hold the year
+    (:class:`NotPublished`) passes it on; when none holds it, the first route's answer is
+    raised with the others' after it. A transient fault stops at once."""
     previous = manifest["geo"].get(str(year))
+    routes: list[tuple[str, LayerSource | None]] = []
     if year in per_year:
-        return fetch_boundaries(year, gemeente, raw_dir, settings, previous, refresh=refresh,
-                                store=store)
-    routes = _routes(settings, year, gemeente)
-    reasons: list[str] = []
+        routes.append(("PDOK per jaar", None))
+    routes.extend(_routes(settings, year, gemeente))
+    failed: list[str] = []
     for number, (name, source) in enumerate(routes, start=1):
         try:
             return fetch_boundaries(year, gemeente, raw_dir, settings, previous,
@@ -270,11 +270,11 @@ def _fetch_year_boundaries(year: int, gemeente: str, raw_dir: Path, settings: Se
             last = number == len(routes)
             if _transient(exc) or not (isinstance(exc, NotPublished) or last):
                 raise
+            failed.append(str(exc) if not failed else f"{name}: {exc}")
             if not last:
-                reasons.append(f"{name}: {exc}")
                 continue
-            earlier = f" (Eerder geprobeerd: {' '.join(reasons)})" if reasons else ""
-            raise NotPublished(f"{exc}{earlier}") from exc
+            also = f" (Ook geprobeerd: {' '.join(failed[1:])})" if len(failed) > 1 else ""
+            raise NotPublished(f"{failed[0]}{also}") from exc
     raise NotPublished(f"Geen PDOK-dienst voor de grenzen van {year} ingesteld.")
 
 

@@ -249,6 +249,9 @@ def read_politie_table(folder: Path, table_id: str) -> list[SourceFrame]:
     A group is the sum of its crime types; when one of them is blank or absent the group
     is missing, never a partial sum.
     """
+    # The fetch reads the same indeling (it fetches that year's boundaries too); imported
+    # here so that a build without a Politie table does not load the fetch modules.
+
     props = _load_json(folder / "DataProperties.json")
     infos_path = folder / "TableInfos.json"
     infos = _load_json(infos_path) if infos_path.is_file() else []

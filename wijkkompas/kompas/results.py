@@ -129,6 +129,8 @@ def _read_scores(paths: ProcessedPaths, gemeente: str) -> dict[str, pd.DataFrame
                 raise KeyError("kolom gemeente ontbreekt")
         if "gemeente" in frame.columns:
             frame = frame[frame["gemeente"] == gemeente].drop(columns="gemeente")
+        if name == "kompas_scores":
+            frame = frame.drop(columns="basisjaar", errors="ignore")  # in bouwinfo.json too
         frames[name] = frame.reset_index(drop=True)
     frames["kompas_referentie"]["reden"] = frames["kompas_referentie"]["reden"].fillna("")
     return frames

@@ -145,7 +145,9 @@ def run_kompas(data_dir: Path, kompas_path: Path | None = None,
         results[0][1].kompas,
         _tagged([(c, r.frame) for c, r in results]),
         _tagged([(c, r.indicators) for c, r in results]),
-        _tagged([(c, r.themes) for c, r in results]),
+        # The frame year the scores count from stands beside every score in the CSV
+        # ("100 = the gemeente in <basisjaar>"); it is dropped again when read back.
+        _tagged([(c, r.themes.assign(basisjaar=r.kompas.basisjaar)) for c, r in results]),
         _tagged([(c, r.sensitivity) for c, r in results]))
     for path in write_scores(combined, out_dir):
         say(f"geschreven: {path}")

@@ -35,7 +35,6 @@ from wijkkompas.errors import WijkkompasError
 from wijkkompas.fetch.geocode import Geocoder
 from wijkkompas.gebied import RD, WGS84, wijk_of, within_rd_bounds
 from wijkkompas.processed import Tables, load_tables
-from wijkkompas.web.numbers import dutch_date
 from wijkkompas.settings import Settings
 from wijkkompas.storage import write_bytes_atomic
 from wijkkompas.vlekkenkaart.suppression import CountTree
@@ -56,6 +55,7 @@ from wijkkompas.vlekkenkaart.zorglocaties import (
 )
 from wijkkompas.web.geometry import rounded_geojson_geometry, web_geometry
 from wijkkompas.web.leaflet import PDOK_TILES, InlineLeafletLayer, base_map
+from wijkkompas.web.numbers import dutch_date
 
 VLEK_COLOURS = ["#fee5d9", "#fcae91", "#fb6a4a", "#cb181d"]
 #: What a suppressed count reads in the shared outputs; the same for a small count and for
