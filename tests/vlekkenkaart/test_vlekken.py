@@ -282,6 +282,10 @@ def test_contour_levels_are_fractions_of_the_peak():
                                                                [1.0, 4.0, 0.0]]), 1.0, 1.0)
     assert contour_levels(surface) == [0.8, 2.0, 4.0, 6.0]
     assert contour_levels(surface, n=2) == [0.8, 2.0]
+    # A low peak (one location with a wide bandwidth: under 1 per km²) still makes vlekken.
+    low = Density(np.arange(3.0), np.arange(2.0), np.array([[0.0, 0.5, 0.0],
+                                                           [0.0, 0.25, 0.0]]), 1.0, 1.0)
+    assert contour_levels(low) == [0.05, 0.125, 0.25, 0.375]
     flat = Density(np.arange(3.0), np.arange(2.0), np.zeros((2, 3)), 1.0, 1.0)
     assert contour_levels(flat) == []
     empty = vlekken(flat)
