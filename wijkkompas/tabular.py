@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from wijkkompas.errors import WijkkompasError, capped
+from wijkkompas.errors import WijkkompasError, capped, file_problem, os_reason
 
 #: Cell texts that mean "no value".
 MISSING = frozenset({"", "."})
@@ -198,7 +198,7 @@ def read_csv_table(path: Path) -> Table:
     try:
         text, encoding = _decode(path)
     except OSError as exc:
-        raise WijkkompasError(f"Kan {path} niet lezen: {exc.strerror}.") from None
+        raise WijkkompasError(f"Kan {path} niet lezen: {os_reason(exc)}.") from None
     header = text.splitlines()[0] if text.strip() else ""
     sep = sniff_separator(header)
     try:
@@ -235,7 +235,7 @@ def read_excel_table(path: Path) -> Table:
     try:
         frame = pd.read_excel(path, dtype=object, engine="openpyxl")
     except OSError as exc:
-        raise WijkkompasError(f"Kan {path} niet lezen: {exc.strerror or exc}.") from None
+        raise WijkkompasError(f"Kan {path} niet lezen: {os_reason(exc)}.") from None
     except (zipfile.BadZipFile, KeyError, ValueError, TypeError) as exc:
         raise WijkkompasError(f"{path} is geen geldig Excel-bestand (.xlsx) "
                               f"({_first_line(exc)}). Sla het opnieuw op vanuit Excel of "
@@ -257,8 +257,9 @@ def read_table(path: Path, kinds: tuple[str, ...] = (".csv", ".xlsx")) -> Table:
     if suffix not in kinds:
         raise WijkkompasError(f"{path}: onbekend bestandstype '{suffix}'; gebruik "
                               f"{' of '.join(kinds)}.")
-    if not path.is_file():
-        raise WijkkompasError(f"{path} bestaat niet. Controleer het pad.")
+    problem = file_problem(path)
+    if problem is not None:
+        raise WijkkompasError(f"{path} {problem}. Controleer het pad.")
     return read_excel_table(path) if suffix == ".xlsx" else read_csv_table(path)
 
 

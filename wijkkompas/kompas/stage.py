@@ -22,8 +22,15 @@ from pathlib import Path
 import pandas as pd
 
 from wijkkompas.errors import WijkkompasError
+from wijkkompas.indicatoren.catalogue import indicators
 from wijkkompas.indicatoren.stage import BuildResult, run_build
-from wijkkompas.kompas.definition import ALMELO, for_gemeente, load_kompas, record
+from wijkkompas.kompas.definition import (
+    ALMELO,
+    check_indicators,
+    for_gemeente,
+    load_kompas,
+    record,
+)
 from wijkkompas.kompas.scores import KompasResult, score
 from wijkkompas.processed import KOMPAS_TABLES, ProcessedPaths
 from wijkkompas.storage import (
@@ -95,6 +102,9 @@ def run_kompas(data_dir: Path, kompas_path: Path | None = None,
     info = json.loads(info_path.read_text(encoding="utf-8"))
     results: list[tuple[str, KompasResult]] = []
     records = []
+    known = set(indicators()) | set(table["indicator"].astype(str).unique())
+    for _code, definition in kompassen:
+        check_indicators(definition, known)
     for code, definition in kompassen:
         kompas = for_gemeente(definition, code, gemeente_name(table, code))
         if not (table["gebiedscode"] == code).any():

@@ -23,7 +23,7 @@ import shapely
 from pydantic import AfterValidator, Field, model_validator
 from pyproj import Transformer
 
-from wijkkompas.errors import WijkkompasError, capped
+from wijkkompas.errors import WijkkompasError, capped, file_problem
 from wijkkompas.fetch.geocode import Geocoder
 from wijkkompas.gebied import RD, RD_X, RD_Y
 from wijkkompas.schema import Schema, parse_schema
@@ -186,8 +186,9 @@ def _read_points(path: Path) -> pd.DataFrame:
 def _read(dataset: Dataset) -> tuple[pd.DataFrame, str]:
     """The rows of one data set and the decimal mark of its numbers."""
     path = dataset.bestand
-    if not path.is_file():
-        raise WijkkompasError(f"Zorglocaties: bestand {path} bestaat niet. Controleer "
+    problem = file_problem(path)
+    if problem is not None:
+        raise WijkkompasError(f"Zorglocaties: bestand {path} {problem}. Controleer "
                               "'bestand' in de configuratie.")
     suffix = path.suffix.lower()
     if suffix in (".geojson", ".json", ".gpkg"):
