@@ -511,3 +511,164 @@ def test_a_table_answer_of_another_shape_is_one_line(env, tmp_path, answer):
     _one_error(done, "bij tabel 85984NED (2024): onvolledig of ongeldig antwoord")
     assert not [p for p in (data / "raw").rglob("*") if p.is_file()
                 and p.name != "manifest.json"]
+
+
+# --------------------------------------------------------------------------- #26, round 2:
+# every value from outside checked where it enters, one Dutch line for each
+
+
+@pytest.mark.parametrize("name, value, part", [
+    ("WIJKKOMPAS_CBS_URL", "http://[::1", "omgevingsvariabele WIJKKOMPAS_CBS_URL: cbs_url: "
+                                          "'http://[::1' is geen geldig http(s)-adres"),
+    ("WIJKKOMPAS_PDOK_URL", "ftp://pdok", "'ftp://pdok' is geen geldig http(s)-adres"),
+    ("WIJKKOMPAS_BACKOFF", "1e308", "omgevingsvariabele WIJKKOMPAS_BACKOFF: backoff: moet een "
+                                    "getal van minstens 0 en van hoogstens 300 zijn"),
+    ("WIJKKOMPAS_TIMEOUT", "1e308", "timeout: moet een getal groter dan 0 en van hoogstens "
+                                    "3600 zijn"),
+    ("WIJKKOMPAS_RETRIES", "1000000", "retries: moet een geheel getal van minstens 0 en van "
+                                      "hoogstens 10 zijn"),
+])
+def test_an_environment_setting_outside_its_limits_is_one_line(tmp_path, name, value, part):
+    """A URL that urllib cannot split (ValueError) and a backoff no clock can sleep
+    (OverflowError) were tracebacks; now each is refused as it is read."""
+    data = tmp_path / "data"
+    done = _cli(["fetch", "--jaren", "2024", "--data-dir", data],
+                {name: value, "WIJKKOMPAS_CBS_URL": "http://127.0.0.1:9",
+                 "WIJKKOMPAS_RETRIES": "1", **{name: value}})
+    _one_error(done, part)
+    assert not data.exists()
+
+
+@pytest.mark.parametrize("content", [os.urandom(4096), b"naam = \"\xff\xfe\"\n",
+                                     b"[indicator.woz\nthema = 1\n"])
+def test_a_kompas_file_of_random_bytes_is_one_line(data, tmp_path, content):
+    kompas = tmp_path / "kompas.toml"
+    kompas.write_bytes(content)
+    before = _state(data)
+    done = _cli(["build", "--kompas", kompas, "--data-dir", data])
+    line = _one_error(done, f"Kompasdefinitie {kompas} is geen")
+    assert "line" not in line and "Invalid" not in line and "codec" not in line
+    assert _state(data) == before
+
+
+def test_a_kompas_naming_an_indicator_that_does_not_exist_is_refused(data, tmp_path):
+    """A typo used to drop the indicator silently, with exit 0."""
+    kompas = tmp_path / "kompas.toml"
+    kompas.write_text('basis = "basis"\n[indicator.wozz]\nthema = "wonen"\n'
+                      'richting = "hoger is beter"\nsoort = "objectief"\n', encoding="utf-8")
+    before = _state(data)
+    done = _cli(["build", "--kompas", kompas, "--data-dir", data])
+    _one_error(done, f"{kompas}: indicator.wozz bestaat niet", "bedoelt u woz?",
+               "lokaal = true")
+    assert _state(data) == before
+    assert _leftovers(data) == []
+    # Marked as a local indicator (figures to come with --lokaal), the name is taken.
+    kompas.write_text(kompas.read_text(encoding="utf-8") + "lokaal = true\n", encoding="utf-8")
+    again = _cli(["build", "--kompas", kompas, "--data-dir", data])
+    assert again.returncode == 0, again.stderr
+
+
+def _kaart_2015(shared, tmp_path, old: str, new: str, name: str = "kaart.csv") -> Path:
+    """The real 2015 Almelo buurt file with one cell or header changed."""
+    text = shared.joinpath(*KAART_2015).read_text(encoding="utf-8-sig")
+    assert old in text
+    path = tmp_path / name
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("old, new, part", [
+    ("Almelo,1,2016,2,2160,", "Almelo,1,2016,2,-5,",
+     "regel 2, kolom AANT_INW: aantal inwoners -5 kan niet: moet minstens 0 zijn"),
+    ("Almelo,1,2016,2,2160,", "Almelo,1,2016,2,2.160,",
+     "regel 2, kolom AANT_INW: aantal inwoners 2.16 is geen geheel aantal"),
+    (",3115,1285,56,", ",3115,1285,250,",
+     "regel 2, kolom P_EENP_HH: percentage eenpersoonshuishoudens 250 kan niet: moet tussen 0 "
+     "en 100 zijn"),
+    ("BU_CODE,", "CODE_BUURT,", "het bestand heeft een kolom BU_NAAM maar geen kolom met "
+                                "buurtcodes (BU_CODE of buurtcode)"),
+])
+def test_an_import_with_an_impossible_value_is_refused(tmp_path, shared, old, new, part):
+    data = tmp_path / "data"
+    path = _kaart_2015(shared, tmp_path, old, new)
+    done = _cli(["import", path, "--jaar", "2015", "--data-dir", data])
+    line = _one_error(done, f"{path}: {part}")
+    assert "wijkcode" not in line  # not read as a file of wijken (BU_CODE renamed)
+    assert _state(data) == ({}, {})
+
+
+def _geo_2015(shared, tmp_path, geometry: dict) -> Path:
+    """The real 2015 Almelo buurten (WGS84) with the first buurt's geometry replaced."""
+    collection = json.loads(shared.joinpath(*GEO_2015).read_text(encoding="utf-8"))
+    collection["features"][0]["geometry"] = geometry
+    path = tmp_path / "buurten.geojson"
+    path.write_text(json.dumps(collection), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("geometry, part", [
+    ({"type": "Point", "coordinates": [6.66, 52.35]},
+     "object 1: een Point, geen vlak (een wijk of buurt is een vlak)"),
+    ({"type": "Polygon", "coordinates": [[[6.65, 52.35], [6.67, 52.36], [6.67, 52.35],
+                                          [6.65, 52.36], [6.65, 52.35]]]},
+     "object 1: de rand snijdt zichzelf bij (6.66, 52.355)"),
+])
+def test_an_import_with_a_point_or_a_self_intersecting_buurt_is_refused(tmp_path, shared,
+                                                                        geometry, part):
+    data = tmp_path / "data"
+    path = _geo_2015(shared, tmp_path, geometry)
+    done = _cli(["import", path, "--jaar", "2015", "--data-dir", data])
+    _one_error(done, f"{path}: {part}", "Herstel de geometrie")
+    assert _state(data) == ({}, {})
+
+
+@pytest.mark.parametrize("kind", ["map", "/dev/zero", "fifo"])
+def test_an_import_file_that_is_no_ordinary_file_is_named_for_what_it_is(tmp_path, kind):
+    data = tmp_path / "data"
+    if kind == "map":
+        path, said = tmp_path / "kaart.csv", "is een map, geen bestand"
+        path.mkdir()
+    elif kind == "fifo":
+        path, said = tmp_path / "kaart.csv", "is geen gewoon bestand (maar een apparaat of pipe)"
+        os.mkfifo(path)
+    else:
+        path, said = Path(kind), "is geen gewoon bestand (maar een apparaat of pipe)"
+    done = _cli(["import", path, "--jaar", "2021", "--data-dir", data])
+    _one_error(done, f"Importbestand {path} {said}. Controleer het pad.")
+    assert _state(data) == ({}, {})
+
+
+def test_a_shapefile_with_a_wrong_prj_is_told_about_its_prj(tmp_path, shared):
+    import geopandas as gpd
+
+    frame = gpd.read_file(shared / "geo" / "almelo_buurten_2021_epsg28992.geojson")
+    path = tmp_path / "buurten.shp"
+    frame.set_crs("EPSG:4326", allow_override=True).to_file(path)  # RD metres, WGS84 .prj
+    data = tmp_path / "data"
+    done = _cli(["import", path, "--jaar", "2021", "--data-dir", data])
+    line = _one_error(done, f"{path}: het bestand zegt", "lijken RD (EPSG:28992)",
+                      "Vervang het .prj-bestand")
+    assert "GeoJSON" not in line
+    assert _state(data) == ({}, {})
+
+
+def test_a_pdok_ring_of_two_points_is_one_line(tmp_path, cbs_server, politie_server):
+    """shapely's ValueError ("A linearring requires at least 4 coordinates") escaped."""
+    from tests.fixtures.geo import almelo_layers
+    from tests.servers import PdokServer
+
+    layers = almelo_layers([2024])
+    layers[(2024, "buurten")][3]["geometry"] = {
+        "type": "Polygon", "coordinates": [[[241000.0, 486000.0], [241500.0, 486500.0]]]}
+    server = PdokServer(layers, page_size=30).start()
+    try:
+        data = tmp_path / "data"
+        done = _cli(["fetch", "--jaren", "2024", "--data-dir", data],
+                    {"WIJKKOMPAS_CBS_URL": cbs_server.url,
+                     "WIJKKOMPAS_POLITIE_URL": politie_server.url,
+                     "WIJKKOMPAS_PDOK_URL": server.url, "WIJKKOMPAS_RETRIES": "0"})
+    finally:
+        server.stop()
+    _one_error(done, "PDOK-laag 'buurten' 2024: object 4: een ring is niet gesloten of heeft "
+                     "minder dan 4 punten")
+    assert not list((data / "raw").glob("geo/*.gpkg"))

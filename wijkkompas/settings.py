@@ -128,8 +128,8 @@ class ConfigSchema(Schema):
     retries: Annotated[int, Field(ge=0, le=MAX_RETRIES)] | None = None
     backoff: Annotated[float, Field(ge=0, le=MAX_BACKOFF)] | None = None
     wachttijd: Annotated[float, Field(ge=0, le=MAX_WACHTTIJD)] | None = None
-    max_paginas: Annotated[int, Field(gt=0, le=10_000_000)] | None = None
-    max_mb: Annotated[float, Field(gt=0, le=1_000_000)] | None = None
+    max_paginas: Annotated[int, Field(gt=0)] | None = None
+    max_mb: Annotated[float, Field(gt=0)] | None = None
     lokaal: Annotated[str, Field(min_length=1)] | None = None
     kompas: Annotated[str, Field(min_length=1)] | None = None
     zorglocaties: Annotated[str, Field(min_length=1)] | None = None
