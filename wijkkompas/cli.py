@@ -277,6 +277,11 @@ def _export(args: argparse.Namespace, settings: Settings) -> None:
     out = (None if in_run else args.out) or ProcessedPaths.of(args.data_dir).export
     wijk = None if in_run else args.wijk
     scored = scored_gemeenten(args.data_dir)
+    unbuilt = [g for g in settings.gemeenten if g not in scored]
+    if unbuilt and not in_run:
+        # Asked for by name and never built: refused in one line (load_processed says
+        # which gemeenten are scored and how to build), before any page is written.
+        load_processed(args.data_dir, args.kompas or settings.kompas, unbuilt[0])
     for gemeente in settings.gemeenten:
         # One asked-for wijk page is made or refused in one line (load_processed and
         # the export name what is missing); of a list of gemeenten, the unbuilt are skipped.
@@ -401,6 +406,7 @@ _OS_REASONS = {
     errno.EDQUOT: "het schijfquotum is vol",
     errno.EROFS: "alleen-lezen bestandssysteem",
     errno.ENAMETOOLONG: "de naam is te lang",
+    errno.EIO: "lees- of schrijffout",
 }
 
 
@@ -472,10 +478,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``wijkkompas`` command; returns the exit code."""
     args = build_parser().parse_args(argv)
     _configure_logging()
-    from wijkkompas.settings import load_settings, parse_gemeenten
-    from wijkkompas.storage import clean_leftovers, data_lock
-
     try:
+        # Inside the try: a Ctrl-C while pandas and the others are still importing is
+        # the same one line as a Ctrl-C later on.
+        from wijkkompas.settings import load_settings, parse_gemeenten
+        from wijkkompas.storage import clean_leftovers, data_lock
+
         settings = load_settings(args.config)
         if getattr(args, "gemeente", None):
             codes = tuple(parse_gemeenten(args.gemeente))

@@ -29,6 +29,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
+import pyogrio.errors
 from filelock import FileLock, Timeout
 from pydantic import AfterValidator, ConfigDict, Field
 
@@ -68,9 +69,39 @@ def atomic_path(target: Path) -> Iterator[Path]:
     try:
         yield tmp
         os.replace(tmp, target)
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
+        # GDAL's write errors (a full disk while writing a GeoPackage) are RuntimeErrors
+        # with English text; the cause is told as the OSError it is.
+        raise write_error(target, exc) from exc
+    except OSError as exc:
+        if exc.errno is not None:
+            raise
+        raise write_error(target, exc) from exc  # pyarrow's IO errors carry no errno
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+#: Free bytes below which a failed write is taken for a full disk.
+_NEARLY_FULL = 1 << 20
+
+
+def write_error(target: Path, exc: BaseException) -> OSError:
+    """The OSError behind a library's failed write of ``target`` that did not say it: a
+    full disk, a folder that cannot be written, or (else) an input/output error."""
+    folder = Path(target).parent
+    number = errno.EIO
+    text = str(exc)
+    try:
+        if "No space left" in text or shutil.disk_usage(folder).free < _NEARLY_FULL:
+            number = errno.ENOSPC
+        elif os.statvfs(folder).f_flag & os.ST_RDONLY:
+            number = errno.EROFS
+        elif not os.access(folder, os.W_OK):
+            number = errno.EACCES
+    except OSError:
+        pass
+    return OSError(number, os.strerror(number), str(target))
 
 
 def write_bytes_atomic(target: Path, data: bytes) -> None:

@@ -156,10 +156,16 @@ def build_and_score(data_dir: Path, local_path: Path | None = None,
     final = data_dir / "processed"
     lines: list[str] = []
     with data_lock(data_dir, wait), replace_folder(final) as staging:
-        built = run_build(data_dir, local_path, target_indeling, say=lines.append,
-                          out_dir=staging, weights_path=weights_path, csv=csv)
-        scored = run_kompas(data_dir, kompas_path, say=lines.append, out_dir=staging,
-                            gemeenten=gemeenten)
+        try:
+            built = run_build(data_dir, local_path, target_indeling, say=lines.append,
+                              out_dir=staging, weights_path=weights_path, csv=csv)
+            scored = run_kompas(data_dir, kompas_path, say=lines.append, out_dir=staging,
+                                gemeenten=gemeenten)
+        except OSError as exc:  # a full disk: named by the file's final path
+            if not (isinstance(exc.filename, str) and exc.filename.startswith(str(staging))):
+                raise
+            named = str(final) + exc.filename[len(str(staging)):]
+            raise OSError(exc.errno, exc.strerror, named) from exc
     for line in lines:
         say(line.replace(str(staging), str(final)))
     built.outputs = [final / p.relative_to(staging) for p in built.outputs]

@@ -43,6 +43,8 @@ STATUS_OK = "opgenomen"
 #: The word that marks invented example data (in a source name or a location's name).
 VOORBEELD = "VOORBEELD"
 _MISSING = MISSING | {"-"}
+#: The smallest ``minimum_aantal``: counts of sensitive categories from 1 to 4 are never shared.
+PRIVACY_FLOOR = 5
 
 
 @dataclass(frozen=True)
@@ -110,7 +112,8 @@ class CareSchema(Schema):
     bandbreedte_m: Annotated[float, Field(gt=0)] = 400.0
     stralen_m: Annotated[list[Annotated[int, Field(gt=0)]], Field(min_length=1)] = [
         250, 500, 1000]
-    minimum_aantal: Annotated[int, Field(ge=1)] = 5
+    #: Below the privacy floor a shared count could point at a few people: refused.
+    minimum_aantal: Annotated[int, Field(ge=PRIVACY_FLOOR)] = PRIVACY_FLOOR
     voorbeeld_meetellen: bool = False
     categorie: Annotated[dict[Annotated[str, AfterValidator(_category_name)], CategorySchema],
                          Field(min_length=1)]
