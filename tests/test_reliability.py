@@ -7,6 +7,7 @@ signalled once their staging folder appears, so no timing is guessed.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -672,3 +673,148 @@ def test_a_pdok_ring_of_two_points_is_one_line(tmp_path, cbs_server, politie_ser
     _one_error(done, "PDOK-laag 'buurten' 2024: object 4: een ring is niet gesloten of heeft "
                      "minder dan 4 punten")
     assert not list((data / "raw").glob("geo/*.gpkg"))
+
+
+# --------------------------------------------------------------------------- full and read-only
+
+
+@contextlib.contextmanager
+def _small_disk(path: Path, size: str, read_only: bool = False, fill=None):
+    """A tmpfs of ``size`` at ``path`` for the block (filled by ``fill`` first, then made
+    read-only when asked); skipped, with the reason, where the machine does not allow it."""
+    path.mkdir(parents=True, exist_ok=True)
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)],
+                             capture_output=True, text=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"geen tmpfs aan te koppelen (root nodig): {mounted.stderr.strip()}")
+    try:
+        if fill is not None:
+            fill(path)
+        if read_only:
+            subprocess.run(["mount", "-o", "remount,ro", str(path)], check=True)
+        yield path
+    finally:
+        subprocess.run(["umount", str(path)], check=True)
+
+
+_FULL = "de schijf is vol (ENOSPC)"
+_READ_ONLY = "alleen-lezen bestandssysteem (EROFS)"
+
+
+def _raw_of(built):
+    return lambda disk: shutil.copytree(built / "raw", disk / "raw")
+
+
+def _whole(built):
+    return lambda disk: (shutil.copytree(built / "raw", disk / "raw"),
+                         shutil.copytree(built / "processed", disk / "processed"))
+
+
+@pytest.mark.parametrize("read_only", [False, True], ids=["vol", "alleen-lezen"])
+def test_import_onto_a_full_or_read_only_disk(tmp_path, shared, built, read_only):
+    disk = tmp_path / "schijf"
+    with _small_disk(disk, "500k", read_only, _raw_of(built)) as data:
+        before = _state(data)
+        done = _cli(["import", shared / "geo" / "almelo_buurten_2021_epsg28992.geojson",
+                     "--jaar", "2021", "--data-dir", data])
+        _one_error(done, _READ_ONLY if read_only else _FULL, "er is niets half geschreven")
+        assert _state(data) == before
+        assert _leftovers(data) == []
+
+
+@pytest.mark.parametrize("read_only", [False, True], ids=["vol", "alleen-lezen"])
+def test_fetch_onto_a_full_or_read_only_disk(tmp_path, env, read_only):
+    disk = tmp_path / "schijf"
+    with _small_disk(disk, "24k", read_only) as data:
+        done = _cli(["fetch", "--jaren", "2024", "--data-dir", data])
+        _one_error(done, _READ_ONLY if read_only else _FULL)
+        assert not [p for p in (data / "raw").rglob("*") if p.is_file()
+                    and p.name != "manifest.json"] if (data / "raw").exists() else True
+        assert _leftovers(data) == []
+
+
+@pytest.mark.parametrize("read_only", [False, True], ids=["vol", "alleen-lezen"])
+def test_build_onto_a_full_or_read_only_disk(tmp_path, built, read_only):
+    disk = tmp_path / "schijf"
+    fill = _whole(built) if read_only else _raw_of(built)
+    with _small_disk(disk, "6m" if read_only else "800k", read_only, fill) as data:
+        before = _state(data)
+        done = _cli(["build", "--data-dir", data])
+        line = _one_error(done, _READ_ONLY if read_only else _FULL)
+        assert ".processed.nieuw-" not in line  # named by where the file was to go
+        assert _state(data) == before
+        assert _leftovers(data) == []
+
+
+@pytest.mark.parametrize("read_only", [False, True], ids=["vol", "alleen-lezen"])
+def test_export_onto_a_full_or_read_only_disk(tmp_path, data, read_only):
+    before = _state(data)
+    with _small_disk(tmp_path / "uit", "64k", read_only) as out:
+        done = _cli(["export", "--out", out, "--data-dir", data])
+        _one_error(done, _READ_ONLY if read_only else _FULL)
+        assert not [p for p in out.rglob("*") if p.is_file()]
+    assert _state(data) == before
+
+
+def test_export_of_a_gemeente_never_built_is_one_line(data, tmp_path):
+    """It said "geen export" with exit 0."""
+    out = tmp_path / "uit"
+    before = _state(data)
+    done = _cli(["export", "--gemeente", "GM0153", "--out", out, "--data-dir", data])
+    _one_error(done, "Geen kompasscores voor gemeente GM0153", "(gescoord: GM0141)",
+               "Bouw met 'wijkkompas build --gemeente GM0153'")
+    assert _state(data) == before
+    assert not out.exists() or not any(out.iterdir())
+
+
+_INTERRUPTED_IMPORT = """
+import sys
+
+class CtrlC:
+    '''Ctrl-C arriving while pandas is imported: Python raises KeyboardInterrupt there.'''
+    def find_spec(self, name, path=None, target=None):
+        if name == "pandas":
+            raise KeyboardInterrupt
+        return None
+
+sys.meta_path.insert(0, CtrlC())
+from wijkkompas.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_ctrl_c_while_the_libraries_import_is_the_one_interrupt_line(tmp_path):
+    done = subprocess.run([sys.executable, "-c", _INTERRUPTED_IMPORT, "build", "--data-dir",
+                           str(tmp_path / "data")], env=_env(), capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 130, done.stderr
+    assert done.stderr.strip().splitlines() == [
+        "afgebroken; er is niets half geschreven: wat hierboven als opgehaald, geïmporteerd "
+        "of geschreven is gemeld blijft staan, de rest is niet gewijzigd. Draai dezelfde "
+        "opdracht opnieuw om verder te gaan."]
+    assert not (tmp_path / "data").exists()
+
+
+@pytest.mark.parametrize("minimum", [1, 4])
+def test_a_minimum_count_below_the_privacy_floor_is_refused(data, tmp_path, minimum):
+    """``minimum_aantal = 1`` switched the suppression of sensitive counts off unsaid."""
+    config = tmp_path / "zorg.toml"
+    config.write_text(f"minimum_aantal = {minimum}\n[categorie.opvang]\nnaam = \"Opvang\"\n"
+                      "gevoelig = true\n", encoding="utf-8")
+    before = _state(data)
+    done = _cli(["vlekkenkaart", "--zorglocaties", config, "--data-dir", data])
+    _one_error(done, f"{config}: minimum_aantal: moet een geheel getal van minstens 5 zijn "
+                     f"(nu: {minimum})")
+    assert _state(data) == before
+
+
+def test_zorglocaties_with_rd_metres_as_lon_lat_are_refused_not_left_out(data, tmp_path):
+    (tmp_path / "locaties.csv").write_text("naam,categorie,lon,lat\nHuis,opvang,241947,486382\n",
+                                           encoding="utf-8")
+    config = tmp_path / "zorg.toml"
+    config.write_text('[categorie.opvang]\nnaam = "Opvang"\n[[dataset]]\nbestand = '
+                      '"locaties.csv"\n', encoding="utf-8")
+    done = _cli(["vlekkenkaart", "--zorglocaties", config, "--data-dir", data])
+    _one_error(done, f"{tmp_path / 'locaties.csv'} regel 2: coördinaten (lon, lat) (241947, "
+                     "486382) liggen niet in Nederland; RD (x, y in meters) of WGS84 (lon, lat) "
+                     "verwisseld?")

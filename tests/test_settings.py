@@ -34,7 +34,8 @@ def test_environment_names_the_config(tmp_path):
 
 @pytest.mark.parametrize("text, match", [
     ("onbekend = 1\n", "onbekende instelling 'onbekend'"),
-    ("retries = 'veel'\n", "retries: moet een geheel getal van minstens 0 en van hoogstens 10 zijn"),
+    ("retries = 'veel'\n", "retries: moet een geheel getal van minstens 0 en van hoogstens "
+                          "10 zijn"),
     ("gemeente = 'Almelo'\n", "Ongeldige gemeentecode 'Almelo'"),
     ("cbs_url = \n", "geen geldige TOML"),
 ])

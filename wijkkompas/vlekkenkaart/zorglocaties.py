@@ -294,6 +294,7 @@ def _read_dataset(dataset: Dataset, config: CareConfig, to_rd: Transformer,
                     f"({float(numbers['capaciteit'][i]):g}) in kolom "
                     f"{col.get('capaciteit', 'capaciteit')}"]
         messages[int(i)] = text
+    given = np.full((rows, 2), np.nan)  # lon/lat as given, where they were projected
     if points:
         x = frame["_x"].to_numpy(dtype="float64", copy=True)
         y = frame["_y"].to_numpy(dtype="float64", copy=True)
@@ -303,6 +304,7 @@ def _read_dataset(dataset: Dataset, config: CareConfig, to_rd: Transformer,
         project = ~refused & np.isnan(x) & ~np.isnan(lon) & ~np.isnan(lat)
         if project.any():
             x[project], y[project] = to_rd.transform(lon[project], lat[project])
+            given[project] = np.column_stack([lon[project], lat[project]])
     address = (_texts(frame, col.get("adres", "adres")) + " "
                + _texts(frame, col.get("postcode", "postcode")) + " "
                + _texts(frame, col.get("plaats", "plaats"))).str.strip().to_numpy(dtype=object)
@@ -320,9 +322,11 @@ def _read_dataset(dataset: Dataset, config: CareConfig, to_rd: Transformer,
     with np.errstate(invalid="ignore"):
         in_nl = (RD_X[0] <= x) & (x <= RD_X[1]) & (RD_Y[0] <= y) & (y <= RD_Y[1])
     for i in np.flatnonzero(~refused & (status == STATUS_OK) & ~in_nl):
-        messages[int(i)] = [f"{name} {word} {lines[i]}: coördinaten ({float(x[i])}, "
-                            f"{float(y[i])}) liggen niet in Nederland; RD (x, y in meters) of "
-                            "WGS84 (lon, lat) verwisseld?"]
+        shown_x, shown_y = (x[i], y[i]) if np.isnan(given[i, 0]) else given[i]
+        kind = "" if np.isnan(given[i, 0]) else " (lon, lat)"
+        messages[int(i)] = [f"{name} {word} {lines[i]}: coördinaten{kind} ({float(shown_x):g}, "
+                            f"{float(shown_y):g}) liggen niet in Nederland; RD (x, y in meters) "
+                            "of WGS84 (lon, lat) verwisseld?"]
     if messages:
         return pd.DataFrame(columns=_COLUMNS), [m for i in sorted(messages)
                                                  for m in messages[i]]
