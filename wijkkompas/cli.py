@@ -132,6 +132,9 @@ def _common(parser: _Parser) -> None:
     parser.opties.add_argument("--config", type=Path, metavar="BESTAND", default=None,
                                help="TOML-configuratiebestand (standaard: wijkkompas.toml, als "
                                     "dat er is)")
+    parser.opties.add_argument("--uitgebreid", action="store_true",
+                               help="bij een fout de hele melding, ook wat een bibliotheek "
+                                    "zei (standaard: één korte regel)")
 
 
 def _gemeente_option(parser: _Parser) -> None:
@@ -420,6 +423,32 @@ def _os_error_line(exc: OSError) -> str:
             "de vrije schijfruimte; er is niets half geschreven.")
 
 
+#: The longest error line shown without --uitgebreid.
+LINE_LIMIT = 300
+_MORE = " (hele melding: draai opnieuw met --uitgebreid)"
+
+
+def short_line(text: str, limit: int = LINE_LIMIT) -> str:
+    """``text`` as one line of at most about ``limit`` characters: a long message keeps
+    its start (what and where) and its last sentence (what to do); the middle (long URLs,
+    the tenth listed object) is left out and said to be left out."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    last = max(text.rfind(". "), text.rfind("? "))
+    tail = text[last + 2:] if last > 0 and len(text) - last < limit // 3 else ""
+    room = max(limit - len(tail) - len(_MORE) - 5, limit // 3)
+    head = text[:room].rsplit(" ", 1)[0].rstrip(",;:")
+    return f"{head} ..." + (f" {tail}" if tail else "") + _MORE
+
+
+def _say_error(line: str, detail: str, verbose: bool) -> None:
+    """The one error line; with ``--uitgebreid`` the whole line and what a library said."""
+    print(f"fout: {line if verbose else short_line(line)}", file=sys.stderr)
+    if verbose and detail:
+        print(f"details: {' '.join(detail.split())}", file=sys.stderr)
+
+
 class _OwnMessages(logging.Handler):
     """Shows wijkkompas's own log messages (Dutch) on stderr and nothing from libraries."""
 
@@ -499,10 +528,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             for step in steps[args.stap]:
                 step(args, settings)
     except WijkkompasError as exc:
-        print(f"fout: {exc}", file=sys.stderr)
+        _say_error(str(exc), exc.detail, getattr(args, "uitgebreid", False))
         return 1
     except OSError as exc:
-        print(f"fout: {_os_error_line(exc)}", file=sys.stderr)
+        _say_error(_os_error_line(exc), "", getattr(args, "uitgebreid", False))
         return 1
     except KeyboardInterrupt:
         print("afgebroken; er is niets half geschreven: wat hierboven als opgehaald, "

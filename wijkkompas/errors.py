@@ -4,6 +4,7 @@ messages list items."""
 from __future__ import annotations
 
 import errno
+import re
 import stat
 from collections.abc import Iterable
 from pathlib import Path
@@ -13,7 +14,55 @@ LIST_LIMIT = 10
 
 
 class WijkkompasError(Exception):
-    """A problem the user can act on; the message is Dutch and names the file or table."""
+    """A problem the user can act on; the message is Dutch and names the file or table.
+
+    ``detail`` keeps what a library said (often English), shown only with ``--uitgebreid``.
+    """
+
+    def __init__(self, message: str = "", detail: str = "") -> None:
+        super().__init__(message)
+        self.detail = detail
+
+
+def library_detail(exc: BaseException) -> str:
+    """What a library said, for ``--uitgebreid``: its type and its first line."""
+    lines = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {lines[0][:500]}" if lines else type(exc).__name__
+
+
+_TOKENIZING = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
+_JSON_WHERE = re.compile(r"line (\d+) column (\d+)")
+
+
+def library_reason(exc: BaseException) -> str:
+    """Why a library could not read a file, as a Dutch phrase, without its English text
+    (which :func:`library_detail` keeps for ``--uitgebreid``). The place (line, column)
+    is kept where the library gives it."""
+    name = type(exc).__name__
+    text = str(exc)
+    if isinstance(exc, UnicodeDecodeError):
+        return "de tekens zijn niet te lezen (geen UTF-8)"
+    if isinstance(exc, OSError) and exc.errno is not None:
+        return os_reason(exc)
+    if "JSON" in name or name == "DecodeError" or "JSON" in text:
+        found = _JSON_WHERE.search(text)
+        where = f"regel {found.group(1)}, kolom {found.group(2)}" if found else \
+            "afgebroken of beschadigd"
+        return f"geen geldige JSON ({where})"
+    if found := _TOKENIZING.search(text):
+        return (f"regel {found.group(2)} heeft {found.group(3)} cellen, de kopregel "
+                f"{found.group(1)}")
+    if name == "ParserError":
+        return "de CSV is niet te ontleden"
+    if name in ("DataSourceError", "DataLayerError") or "GDAL" in text:
+        if "not recognized" in text:
+            return "geen geodatabestand dat GDAL herkent"
+        return "GDAL kan het bestand niet lezen"
+    if name == "BadZipFile":
+        return "geen geldig xlsx-bestand"
+    if name == "EmptyDataError":
+        return "het bestand is leeg"
+    return "onleesbare inhoud"
 
 
 def capped(items: Iterable[object], limit: int = LIST_LIMIT, sep: str = "; ") -> str:

@@ -19,7 +19,7 @@ import pandas as pd
 import pyarrow as pa
 import pyogrio
 
-from wijkkompas.errors import WijkkompasError
+from wijkkompas.errors import WijkkompasError, library_detail, library_reason
 from wijkkompas.gebied import check_code, in_gemeente
 
 #: The kompas tables: name and the form they are read back in (each is also written as CSV).
@@ -96,9 +96,9 @@ def rebuild_on_error(path: Path) -> Iterator[None]:
     except (OSError, ValueError, KeyError, TypeError, pa.ArrowException,
             pd.errors.ParserError, pd.errors.EmptyDataError,
             pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
-        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
-        raise WijkkompasError(f"{path} is beschadigd of onleesbaar ({reason}). Bouw opnieuw "
-                              "met 'wijkkompas build'.") from None
+        raise WijkkompasError(f"{path} is beschadigd of onleesbaar ({library_reason(exc)}). "
+                              "Bouw opnieuw met 'wijkkompas build'.", library_detail(exc)) \
+            from None
 
 
 def read_build_info(paths: ProcessedPaths) -> dict[str, Any]:

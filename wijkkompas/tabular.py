@@ -23,7 +23,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from wijkkompas.errors import WijkkompasError, capped, file_problem, os_reason
+from wijkkompas.errors import (
+    WijkkompasError,
+    capped,
+    file_problem,
+    library_detail,
+    library_reason,
+    os_reason,
+)
 
 #: Cell texts that mean "no value".
 MISSING = frozenset({"", "."})
@@ -187,11 +194,6 @@ def _unique_columns(names: list[str], path: Path) -> None:
                               "dan eens. Geef elke kolom een eigen naam.")
 
 
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return (text[0] if text else type(exc).__name__)[:200]
-
-
 def read_csv_table(path: Path) -> Table:
     """A CSV file with its separator and decimal mark recognised; cells as stripped text."""
     path = Path(path)
@@ -213,8 +215,9 @@ def read_csv_table(path: Path) -> Table:
     except pd.errors.EmptyDataError:
         raise WijkkompasError(f"{path} is leeg; verwacht een kopregel met kolomnamen.") from None
     except (pd.errors.ParserError, ValueError) as exc:
-        raise WijkkompasError(f"{path} is geen geldige CSV ({_first_line(exc)}). Controleer het "
-                              "scheidingsteken en de aanhalingstekens.") from None
+        raise WijkkompasError(f"{path} is geen geldige CSV ({library_reason(exc)}). Controleer "
+                              "het scheidingsteken en de aanhalingstekens.",
+                              library_detail(exc)) from None
     try:
         names = next(csv.reader([header], delimiter=sep), [])
     except csv.Error:
@@ -238,7 +241,7 @@ def read_excel_table(path: Path) -> Table:
         raise WijkkompasError(f"Kan {path} niet lezen: {os_reason(exc)}.") from None
     except (zipfile.BadZipFile, KeyError, ValueError, TypeError) as exc:
         raise WijkkompasError(f"{path} is geen geldig Excel-bestand (.xlsx) "
-                              f"({_first_line(exc)}). Sla het opnieuw op vanuit Excel of "
+                              f"({library_reason(exc)}). Sla het opnieuw op vanuit Excel of "
                               "lever een CSV.") from None
     frame.columns = [str(c).strip() for c in frame.columns]
     _unique_columns(list(frame.columns), path)

@@ -30,7 +30,7 @@ import pyogrio.raw
 import shapely
 from pyproj import CRS, Transformer
 
-from wijkkompas.errors import WijkkompasError, capped, file_problem
+from wijkkompas.errors import WijkkompasError, capped, file_problem, library_detail, library_reason
 from wijkkompas.gebied import CODE_PATTERNS, RD, shape_problems, within_rd_bounds
 from wijkkompas.settings import ImportSpec
 from wijkkompas.storage import (
@@ -326,10 +326,9 @@ def read_kaart(path: Path) -> KaartTable:
     except (OSError, UnicodeDecodeError, ValueError, pd.errors.ParserError,
             pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
         raise WijkkompasError(
-            f"Kan {path} niet lezen ({type(exc).__name__}: {str(exc).splitlines()[0][:200]}). "
-            "Is het een onbeschadigd CSV-, shapefile-, GeoPackage- of GeoJSON-bestand van de "
-            "CBS wijk- en buurtkaart?"
-        ) from None
+            f"Kan {path} niet lezen ({library_reason(exc)}). Is het een onbeschadigd CSV-, "
+            "shapefile-, GeoPackage- of GeoJSON-bestand van de CBS wijk- en buurtkaart?",
+            library_detail(exc)) from None
     if frame.empty:
         raise WijkkompasError(f"{path} bevat geen rijen. Controleer het bestand.")
     niveau, column, stijl = _recognise(frame, path)

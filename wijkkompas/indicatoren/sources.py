@@ -30,7 +30,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from wijkkompas.errors import WijkkompasError, capped
+from wijkkompas.errors import WijkkompasError, capped, library_detail, library_reason
 from wijkkompas.gebied import CODE_RE, level_of
 from wijkkompas.indicatoren.catalogue import (
     Resolution,
@@ -80,9 +80,8 @@ def _load_json(path: Path) -> Any:
         return orjson.loads(path.read_bytes())
     except (OSError, ValueError) as exc:
         raise WijkkompasError(
-            f"Kan {path} niet lezen ({exc}). Haal de tabel opnieuw op met "
-            "'wijkkompas fetch --refresh'."
-        ) from None
+            f"Kan {path} niet lezen ({library_reason(exc)}). Haal de tabel opnieuw op met "
+            "'wijkkompas fetch --refresh'.", library_detail(exc)) from None
 
 
 @cache
@@ -115,9 +114,8 @@ def _load_columns(path: Path, keys: list[str]) -> dict[str, Sequence[Any]]:
                               "met 'wijkkompas fetch --refresh'.") from None
     except (OSError, ValueError, msgspec.DecodeError) as exc:
         raise WijkkompasError(
-            f"Kan {path} niet lezen ({exc}). Haal de tabel opnieuw op met "
-            "'wijkkompas fetch --refresh'."
-        ) from None
+            f"Kan {path} niet lezen ({library_reason(exc)}). Haal de tabel opnieuw op met "
+            "'wijkkompas fetch --refresh'.", library_detail(exc)) from None
     if not rows:
         return {key: [] for key in keys}
     columns = zip(*map(msgspec.structs.astuple, rows), strict=True)

@@ -23,7 +23,7 @@ import shapely
 from pydantic import AfterValidator, Field, model_validator
 from pyproj import Transformer
 
-from wijkkompas.errors import WijkkompasError, capped, file_problem
+from wijkkompas.errors import WijkkompasError, capped, file_problem, library_detail, library_reason
 from wijkkompas.fetch.geocode import Geocoder
 from wijkkompas.gebied import RD, RD_X, RD_Y
 from wijkkompas.schema import Schema, parse_schema
@@ -167,9 +167,9 @@ def _read_points(path: Path) -> pd.DataFrame:
         frame = gpd.read_file(path)
     except (OSError, ValueError, pyogrio.errors.DataSourceError,
             pyogrio.errors.DataLayerError) as exc:
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
-        raise WijkkompasError(f"Kan zorglocaties uit {path} niet lezen ({first}). Is het een "
-                              "onbeschadigd GeoJSON-bestand of GeoPackage?") from None
+        raise WijkkompasError(f"Kan zorglocaties uit {path} niet lezen ({library_reason(exc)}). "
+                              "Is het een onbeschadigd GeoJSON-bestand of GeoPackage?",
+                              library_detail(exc)) from None
     kinds = frame.geometry.geom_type
     wrong = kinds.notna() & (kinds != "Point")
     if wrong.any():
