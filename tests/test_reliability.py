@@ -818,3 +818,59 @@ def test_zorglocaties_with_rd_metres_as_lon_lat_are_refused_not_left_out(data, t
     _one_error(done, f"{tmp_path / 'locaties.csv'} regel 2: coördinaten (lon, lat) (241947, "
                      "486382) liggen niet in Nederland; RD (x, y in meters) of WGS84 (lon, lat) "
                      "verwisseld?")
+
+
+# --------------------------------------------------------------------------- Dutch, short lines
+
+_ENGLISH = ("not recognized", "Error tokenizing", "No such file", "EOF inside", "Expecting",
+            "Traceback", "Invalid", "codec")
+
+
+def _dutch_only(line: str) -> None:
+    for text in _ENGLISH:
+        assert text not in line, (text, line)
+
+
+@pytest.mark.parametrize("name, content, reason", [
+    ("kaart.geojson", b"dit is geen GeoJSON\n", "geen geodatabestand dat GDAL herkent"),
+    ("kaart.csv", b'BU_CODE,AANT_INW\n"BU01410000,5\n', "de CSV is niet te ontleden"),
+])
+def test_a_library_error_is_told_in_dutch_with_the_detail_on_request(tmp_path, name, content,
+                                                                     reason):
+    path = tmp_path / name
+    path.write_bytes(content)
+    data = tmp_path / "data"
+    done = _cli(["import", path, "--jaar", "2021", "--data-dir", data])
+    line = _one_error(done, f"{path}", reason)
+    _dutch_only(line)
+    verbose = _cli(["import", path, "--jaar", "2021", "--data-dir", data, "--uitgebreid"])
+    assert verbose.returncode == 1
+    first, detail = verbose.stderr.strip().splitlines()
+    assert first == line and detail.startswith("details: ")
+    assert _state(data) == ({}, {})
+
+
+def test_a_missing_kompas_file_is_told_in_dutch(data, tmp_path):
+    done = _cli(["build", "--kompas", tmp_path / "geen.toml", "--data-dir", data])
+    line = _one_error(done, f"Kan kompasdefinitie {tmp_path / 'geen.toml'} niet lezen: het "
+                            "bestand bestaat niet.")
+    _dutch_only(line)
+
+
+def test_a_long_error_line_is_shortened_and_whole_with_uitgebreid(tmp_path, shared):
+    """Lines of 700 to 1,240 characters: now under about 300, ending with what to do."""
+    collection = json.loads(shared.joinpath(*GEO_2015).read_text(encoding="utf-8"))
+    for feature in collection["features"][:15]:
+        feature["geometry"] = {"type": "Point", "coordinates": [6.66, 52.35]}
+    path = tmp_path / "buurten.geojson"
+    path.write_text(json.dumps(collection), encoding="utf-8")
+    data = tmp_path / "data"
+    done = _cli(["import", path, "--jaar", "2015", "--data-dir", data])
+    line = _one_error(done, f"{path}: object 1: een Point", "Herstel de geometrie (bijvoorbeeld "
+                      "in QGIS) en importeer opnieuw. (hele melding: draai opnieuw met "
+                      "--uitgebreid)")
+    assert len(line) <= 310, len(line)
+    verbose = _cli(["import", path, "--jaar", "2015", "--data-dir", data, "--uitgebreid"])
+    whole = _one_error(verbose, "object 10: een Point", "(en nog 5)")
+    assert len(whole) > 700
+    assert _state(data) == ({}, {})
