@@ -76,41 +76,32 @@ def _leftovers(data: Path) -> list[str]:
                   if TEMP_MARK in p.name or p.name.startswith((".processed.", ".staging")))
 
 
-def _wait_for_staging(process, data: Path) -> bool:
-    """True once the build's staging folder exists and the build still runs; False when
-    the build finished (successfully) before it was seen."""
+def _signal_mid_build(built: Path, tmp_path: Path, number: int):
+    """Send signal ``number`` to a build that is surely running inside its staging folder,
+    on a fresh copy of ``built``: (data folder, its state before, process, stdout, stderr).
+
+    Nothing is timed: the build is given a local-indicator file that is a FIFO, which it
+    opens only after making its staging folder, and which no one writes, so the build waits
+    there. The staging folder is the marker: once it is there, the signal is sent, and the
+    build cannot have finished before it.
+    """
+    data = tmp_path / "data"
+    shutil.copytree(built, data)
+    before = _state(data)
+    held = tmp_path / "lokaal.toml"
+    os.mkfifo(held)
+    process = _start(["build", "--lokaal", held, "--data-dir", data])
     deadline = time.monotonic() + 300
     while not list(data.glob(".processed.nieuw-*")):
         if process.poll() is not None:
             out, err = process.communicate()
-            assert process.returncode == 0, (out, err)
-            return False
+            pytest.fail(f"the build ended before making its staging folder: {out} {err}")
         assert time.monotonic() < deadline, "the build never created its staging folder"
-        time.sleep(0.005)
-    return process.poll() is None
-
-
-def _signal_mid_build(built: Path, tmp_path: Path, number: int, attempts: int = 8):
-    """Send signal ``number`` to a build while it writes its staging folder, on a fresh copy
-    of ``built``: (data folder, its state before, process, stdout, stderr).
-
-    Writing the staging folder takes a few milliseconds, so on a busy machine the build may
-    finish before the signal is sent; then it is tried again on a new copy. A build that
-    still ends with 0 after the signal was sent to it counts as such a miss too, so a
-    signal that is really ignored fails here after ``attempts`` tries.
-    """
-    for attempt in range(attempts):
-        data = tmp_path / f"data{attempt}"
-        shutil.copytree(built, data)
-        before = _state(data)
-        process = _start(["build", "--data-dir", data])
-        if not _wait_for_staging(process, data):
-            continue
-        process.send_signal(number)
-        out, err = process.communicate(timeout=120)
-        if process.returncode != 0:
-            return data, before, process, out, err
-    pytest.fail(f"in {attempts} builds the signal never arrived while the build was running")
+        time.sleep(0.01)
+    assert process.poll() is None  # waiting for the FIFO: it cannot have finished
+    process.send_signal(number)
+    out, err = process.communicate(timeout=120)
+    return data, before, process, out, err
 
 
 def _sha(path: Path) -> str:

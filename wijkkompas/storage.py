@@ -409,9 +409,11 @@ def replace_folder(target: Path) -> Iterator[Path]:
     staging: Path | None = None
     old: Path | None = None
     try:
-        # Made inside the try: a Ctrl-C right after it still removes the folder.
-        staging = Path(tempfile.mkdtemp(prefix=_staging_name(target, "nieuw"),
-                                        dir=target.parent))
+        # Made with Ctrl-C held back: a Ctrl-C between the folder's creation and its name
+        # coming back would leave a folder nobody removes (it comes after, inside the try).
+        with no_interrupt():
+            staging = Path(tempfile.mkdtemp(prefix=_staging_name(target, "nieuw"),
+                                            dir=target.parent))
         yield staging
         if target.is_dir():
             _carry_folders(target, staging)
@@ -423,12 +425,13 @@ def replace_folder(target: Path) -> Iterator[Path]:
                 os.rename(target, old)
             os.rename(staging, target)
     finally:
-        if staging is not None and staging.exists():
-            if old is not None and old.exists() and not target.exists():
-                os.rename(old, target)
-            shutil.rmtree(staging, ignore_errors=True)
-        elif old is not None and old.exists():
-            shutil.rmtree(old)
+        with no_interrupt():  # a second Ctrl-C does not stop the clean-up halfway
+            if staging is not None and staging.exists():
+                if old is not None and old.exists() and not target.exists():
+                    os.rename(old, target)
+                shutil.rmtree(staging, ignore_errors=True)
+            elif old is not None and old.exists():
+                shutil.rmtree(old)
 
 
 def clean_leftovers(data_dir: Path) -> None:
