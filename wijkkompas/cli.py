@@ -133,8 +133,8 @@ def _common(parser: _Parser) -> None:
                                help="TOML-configuratiebestand (standaard: wijkkompas.toml, als "
                                     "dat er is)")
     parser.opties.add_argument("--uitgebreid", action="store_true",
-                               help="bij een fout de hele melding, ook wat een bibliotheek "
-                                    "zei (standaard: één korte regel)")
+                               help="bij een fout ook wat een bibliotheek erover zei "
+                                    "(standaard: één regel in het Nederlands)")
 
 
 def _gemeente_option(parser: _Parser) -> None:
@@ -423,28 +423,9 @@ def _os_error_line(exc: OSError) -> str:
             "de vrije schijfruimte; er is niets half geschreven.")
 
 
-#: The longest error line shown without --uitgebreid.
-LINE_LIMIT = 300
-_MORE = " (hele melding: draai opnieuw met --uitgebreid)"
-
-
-def short_line(text: str, limit: int = LINE_LIMIT) -> str:
-    """``text`` as one line of at most about ``limit`` characters: a long message keeps
-    its start (what and where) and its last sentence (what to do); the middle (long URLs,
-    the tenth listed object) is left out and said to be left out."""
-    text = " ".join(text.split())
-    if len(text) <= limit:
-        return text
-    last = max(text.rfind(". "), text.rfind("? "))
-    tail = text[last + 2:] if last > 0 and len(text) - last < limit // 3 else ""
-    room = max(limit - len(tail) - len(_MORE) - 5, limit // 3)
-    head = text[:room].rsplit(" ", 1)[0].rstrip(",;:")
-    return f"{head} ..." + (f" {tail}" if tail else "") + _MORE
-
-
 def _say_error(line: str, detail: str, verbose: bool) -> None:
-    """The one error line; with ``--uitgebreid`` the whole line and what a library said."""
-    print(f"fout: {line if verbose else short_line(line)}", file=sys.stderr)
+    """The one error line; with ``--uitgebreid`` also what a library said."""
+    print(f"fout: {' '.join(line.split())}", file=sys.stderr)
     if verbose and detail:
         print(f"details: {' '.join(detail.split())}", file=sys.stderr)
 

@@ -65,12 +65,25 @@ def library_reason(exc: BaseException) -> str:
     return "onleesbare inhoud"
 
 
-def capped(items: Iterable[object], limit: int = LIST_LIMIT, sep: str = "; ") -> str:
-    """The first ``limit`` items joined by ``sep``, then "(en nog N)" for the rest, so that
-    a message stays one readable line however many items there are."""
+#: How many characters of listed items a message shows at most (at least one item).
+LIST_CHARS = 160
+
+
+def capped(items: Iterable[object], limit: int = LIST_LIMIT, sep: str = "; ",
+           chars: int = LIST_CHARS) -> str:
+    """The first items joined by ``sep``, at most ``limit`` of them and no more than fit in
+    about ``chars`` characters, then "(en nog N)" for the rest, so that a message stays one
+    readable line (under about 300 characters) however many and however long the items."""
     texts = [str(item) for item in items]
-    shown = sep.join(texts[:limit])
-    rest = len(texts) - limit
+    count = 0
+    length = 0
+    for text in texts[:limit]:
+        length += len(text) + len(sep)
+        if count and length > chars:
+            break
+        count += 1
+    shown = sep.join(texts[:count])
+    rest = len(texts) - count
     return f"{shown} (en nog {rest})" if rest > 0 else shown
 
 
