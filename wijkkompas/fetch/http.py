@@ -211,13 +211,25 @@ class PageGuard:
             raise PagingError("herhaald", link)
 
 
-#: How many characters of a URL a message shows (a CBS filter makes URLs very long).
+#: A URL longer than this is shown with its long query values left out (CBS's filter of
+#: a gemeente's areas alone is some 200 characters).
 URL_CHARS = 110
+_LONG_VALUE = 40
 
 
 def shown_url(url: str) -> str:
-    """A URL as a message shows it: cut after ``URL_CHARS`` characters, marked with ..."""
-    return url if len(url) <= URL_CHARS else url[:URL_CHARS] + "..."
+    """A URL as a message shows it: a long one keeps its path and every query key, and
+    the values of more than 40 characters become "…"; the page (offset, $skip) stays."""
+    if len(url) <= URL_CHARS:
+        return url
+    base, sep, query = url.partition("?")
+    if not sep:
+        return url[:URL_CHARS] + "…"
+    parts = []
+    for part in query.split("&"):
+        key, equals, value = part.partition("=")
+        parts.append(f"{key}=…" if equals and len(value) > _LONG_VALUE else part)
+    return f"{base}?{'&'.join(parts)}"
 
 
 def _tries(exc: BaseException, attempts: int) -> str:
