@@ -59,9 +59,12 @@ def library_reason(exc: BaseException) -> str:
             return "geen geodatabestand dat GDAL herkent"
         return "GDAL kan het bestand niet lezen"
     if name == "BadZipFile":
-        return "geen geldig xlsx-bestand"
+        return "geen zip-archief, zoals een echt .xlsx-bestand"
     if name == "EmptyDataError":
         return "het bestand is leeg"
+    if type(exc).__module__ == "builtins" and text.strip():
+        # A plain ValueError or KeyError, as the project's own checks raise them in Dutch.
+        return text.strip().splitlines()[0][:200]
     return "onleesbare inhoud"
 
 
