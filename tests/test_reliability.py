@@ -862,3 +862,16 @@ def test_a_long_list_of_problems_stays_a_short_line(tmp_path, shared):
                       "geometrie (bijvoorbeeld in QGIS) en importeer opnieuw.")
     assert len(line) - len(str(path)) <= 300, len(line)
     assert _state(data) == ({}, {})
+
+
+def test_a_buurt_file_without_its_code_and_name_columns_is_not_taken_for_wijken(tmp_path,
+                                                                                shared):
+    """With BU_CODE (and BU_NAAM) renamed, WK_CODE was taken as the code of each row and
+    the import reported duplicate wijken without saying why."""
+    data = tmp_path / "data"
+    path = _kaart_2015(shared, tmp_path, "BU_CODE,BU_NAAM,", "CODE,NAAM,")
+    done = _cli(["import", path, "--jaar", "2015", "--data-dir", data])
+    _one_error(done, f"{path}: wijkcode WK014110 komt meer dan eens voor",
+               "Is dit een bestand van buurten of wijken zonder de kolom met hun codes? Dan is "
+               "WK_CODE niet de eigen code van elke rij.")
+    assert _state(data) == ({}, {})

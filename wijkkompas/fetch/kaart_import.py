@@ -298,8 +298,12 @@ def _validate(frame: pd.DataFrame, path: Path, niveau: str, column: str) -> None
         where = capped((int(i) + offset for i in duplicated[duplicated == code].index), sep=", ")
         problems.append(f"{niveau}code {code} komt meer dan eens voor ({word}s {where})")
     if problems:
+        hint = ""
+        if len(duplicated) and niveau != "buurt":
+            hint = (f" Is dit een bestand van buurten of wijken zonder de kolom met hun codes? "
+                    f"Dan is {column} niet de eigen code van elke rij.")
         raise WijkkompasError(f"{path}: {capped(problems)}. Verbeter het bestand en importeer "
-                              "opnieuw.")
+                              f"opnieuw.{hint}")
     frame[column] = codes
 
 
