@@ -7,6 +7,7 @@ signalled once their staging folder appears, so no timing is guessed.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -76,41 +77,32 @@ def _leftovers(data: Path) -> list[str]:
                   if TEMP_MARK in p.name or p.name.startswith((".processed.", ".staging")))
 
 
-def _wait_for_staging(process, data: Path) -> bool:
-    """True once the build's staging folder exists and the build still runs; False when
-    the build finished (successfully) before it was seen."""
+def _signal_mid_build(built: Path, tmp_path: Path, number: int):
+    """Send signal ``number`` to a build that is surely running inside its staging folder,
+    on a fresh copy of ``built``: (data folder, its state before, process, stdout, stderr).
+
+    Nothing is timed: the build is given a local-indicator file that is a FIFO, which it
+    opens only after making its staging folder, and which no one writes, so the build waits
+    there. The staging folder is the marker: once it is there, the signal is sent, and the
+    build cannot have finished before it.
+    """
+    data = tmp_path / "data"
+    shutil.copytree(built, data)
+    before = _state(data)
+    held = tmp_path / "lokaal.toml"
+    os.mkfifo(held)
+    process = _start(["build", "--lokaal", held, "--data-dir", data])
     deadline = time.monotonic() + 300
     while not list(data.glob(".processed.nieuw-*")):
         if process.poll() is not None:
             out, err = process.communicate()
-            assert process.returncode == 0, (out, err)
-            return False
+            pytest.fail(f"the build ended before making its staging folder: {out} {err}")
         assert time.monotonic() < deadline, "the build never created its staging folder"
-        time.sleep(0.005)
-    return process.poll() is None
-
-
-def _signal_mid_build(built: Path, tmp_path: Path, number: int, attempts: int = 8):
-    """Send signal ``number`` to a build while it writes its staging folder, on a fresh copy
-    of ``built``: (data folder, its state before, process, stdout, stderr).
-
-    Writing the staging folder takes a few milliseconds, so on a busy machine the build may
-    finish before the signal is sent; then it is tried again on a new copy. A build that
-    still ends with 0 after the signal was sent to it counts as such a miss too, so a
-    signal that is really ignored fails here after ``attempts`` tries.
-    """
-    for attempt in range(attempts):
-        data = tmp_path / f"data{attempt}"
-        shutil.copytree(built, data)
-        before = _state(data)
-        process = _start(["build", "--data-dir", data])
-        if not _wait_for_staging(process, data):
-            continue
-        process.send_signal(number)
-        out, err = process.communicate(timeout=120)
-        if process.returncode != 0:
-            return data, before, process, out, err
-    pytest.fail(f"in {attempts} builds the signal never arrived while the build was running")
+        time.sleep(0.01)
+    assert process.poll() is None  # waiting for the FIFO: it cannot have finished
+    process.send_signal(number)
+    out, err = process.communicate(timeout=120)
+    return data, before, process, out, err
 
 
 def _sha(path: Path) -> str:
@@ -540,3 +532,373 @@ def test_written_files_follow_the_umask(data, tmp_path, shared, umask):
     assert oct((data / "processed").stat().st_mode & 0o777) == oct(0o777 & ~umask)
     assert oct((data / "processed" / "kompas_scores.csv").stat().st_mode & 0o777) == \
         oct(expected)
+# --------------------------------------------------------------------------- #26, round 2:
+# every value from outside checked where it enters, one Dutch line for each
+
+
+@pytest.mark.parametrize("name, value, part", [
+    ("WIJKKOMPAS_CBS_URL", "http://[::1", "omgevingsvariabele WIJKKOMPAS_CBS_URL: cbs_url: "
+                                          "'http://[::1' is geen geldig http(s)-adres"),
+    ("WIJKKOMPAS_PDOK_URL", "ftp://pdok", "'ftp://pdok' is geen geldig http(s)-adres"),
+    ("WIJKKOMPAS_BACKOFF", "1e308", "omgevingsvariabele WIJKKOMPAS_BACKOFF: backoff: moet een "
+                                    "getal van minstens 0 en van hoogstens 300 zijn"),
+    ("WIJKKOMPAS_TIMEOUT", "1e308", "timeout: moet een getal groter dan 0 en van hoogstens "
+                                    "3600 zijn"),
+    ("WIJKKOMPAS_RETRIES", "1000000", "retries: moet een geheel getal van minstens 0 en van "
+                                      "hoogstens 10 zijn"),
+])
+def test_an_environment_setting_outside_its_limits_is_one_line(tmp_path, name, value, part):
+    """A URL that urllib cannot split (ValueError) and a backoff no clock can sleep
+    (OverflowError) were tracebacks; now each is refused as it is read."""
+    data = tmp_path / "data"
+    done = _cli(["fetch", "--jaren", "2024", "--data-dir", data],
+                {name: value, "WIJKKOMPAS_CBS_URL": "http://127.0.0.1:9",
+                 "WIJKKOMPAS_RETRIES": "1", **{name: value}})
+    _one_error(done, part)
+    assert not data.exists()
+
+
+@pytest.mark.parametrize("content", [os.urandom(4096), b"naam = \"\xff\xfe\"\n",
+                                     b"[indicator.woz\nthema = 1\n"])
+def test_a_kompas_file_of_random_bytes_is_one_line(data, tmp_path, content):
+    kompas = tmp_path / "kompas.toml"
+    kompas.write_bytes(content)
+    before = _state(data)
+    done = _cli(["build", "--kompas", kompas, "--data-dir", data])
+    line = _one_error(done, f"Kompasdefinitie {kompas} is geen")
+    assert "line" not in line and "Invalid" not in line and "codec" not in line
+    assert _state(data) == before
+
+
+def test_a_kompas_naming_an_indicator_that_does_not_exist_is_refused(data, tmp_path):
+    """A typo used to drop the indicator silently, with exit 0."""
+    kompas = tmp_path / "kompas.toml"
+    kompas.write_text('basis = "basis"\n[indicator.wozz]\nthema = "wonen"\n'
+                      'richting = "hoger is beter"\nsoort = "objectief"\n', encoding="utf-8")
+    before = _state(data)
+    done = _cli(["build", "--kompas", kompas, "--data-dir", data])
+    _one_error(done, f"{kompas}: indicator.wozz bestaat niet", "bedoelt u woz?",
+               "lokaal = true")
+    assert _state(data) == before
+    assert _leftovers(data) == []
+    # Marked as a local indicator (figures to come with --lokaal), the name is taken.
+    kompas.write_text(kompas.read_text(encoding="utf-8") + "lokaal = true\n", encoding="utf-8")
+    again = _cli(["build", "--kompas", kompas, "--data-dir", data])
+    assert again.returncode == 0, again.stderr
+
+
+def _kaart_2015(shared, tmp_path, old: str, new: str, name: str = "kaart.csv") -> Path:
+    """The real 2015 Almelo buurt file with one cell or header changed."""
+    text = shared.joinpath(*KAART_2015).read_text(encoding="utf-8-sig")
+    assert old in text
+    path = tmp_path / name
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("old, new, part", [
+    ("Almelo,1,2016,2,2160,", "Almelo,1,2016,2,-5,",
+     "regel 2, kolom AANT_INW: aantal inwoners -5 kan niet: moet minstens 0 zijn"),
+    ("Almelo,1,2016,2,2160,", "Almelo,1,2016,2,2.160,",
+     "regel 2, kolom AANT_INW: aantal inwoners 2.16 is geen geheel aantal"),
+    (",3115,1285,56,", ",3115,1285,250,",
+     "regel 2, kolom P_EENP_HH: percentage eenpersoonshuishoudens 250 kan niet: moet tussen 0 "
+     "en 100 zijn"),
+    ("BU_CODE,", "CODE_BUURT,", "het bestand heeft een kolom BU_NAAM maar geen kolom met "
+                                "buurtcodes (BU_CODE of buurtcode)"),
+])
+def test_an_import_with_an_impossible_value_is_refused(tmp_path, shared, old, new, part):
+    data = tmp_path / "data"
+    path = _kaart_2015(shared, tmp_path, old, new)
+    done = _cli(["import", path, "--jaar", "2015", "--data-dir", data])
+    line = _one_error(done, f"{path}: {part}")
+    assert "wijkcode" not in line  # not read as a file of wijken (BU_CODE renamed)
+    assert _state(data) == ({}, {})
+
+
+def _geo_2015(shared, tmp_path, geometry: dict) -> Path:
+    """The real 2015 Almelo buurten (WGS84) with the first buurt's geometry replaced."""
+    collection = json.loads(shared.joinpath(*GEO_2015).read_text(encoding="utf-8"))
+    collection["features"][0]["geometry"] = geometry
+    path = tmp_path / "buurten.geojson"
+    path.write_text(json.dumps(collection), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("geometry, part", [
+    ({"type": "Point", "coordinates": [6.66, 52.35]},
+     "object 1: een Point, geen vlak (een wijk of buurt is een vlak)"),
+    ({"type": "Polygon", "coordinates": [[[6.65, 52.35], [6.67, 52.36], [6.67, 52.35],
+                                          [6.65, 52.36], [6.65, 52.35]]]},
+     "object 1: de rand snijdt zichzelf bij (6.66, 52.355)"),
+])
+def test_an_import_with_a_point_or_a_self_intersecting_buurt_is_refused(tmp_path, shared,
+                                                                        geometry, part):
+    data = tmp_path / "data"
+    path = _geo_2015(shared, tmp_path, geometry)
+    done = _cli(["import", path, "--jaar", "2015", "--data-dir", data])
+    _one_error(done, f"{path}: {part}", "Herstel de geometrie")
+    assert _state(data) == ({}, {})
+
+
+@pytest.mark.parametrize("kind", ["map", "/dev/zero", "fifo"])
+def test_an_import_file_that_is_no_ordinary_file_is_named_for_what_it_is(tmp_path, kind):
+    data = tmp_path / "data"
+    if kind == "map":
+        path, said = tmp_path / "kaart.csv", "is een map, geen bestand"
+        path.mkdir()
+    elif kind == "fifo":
+        path, said = tmp_path / "kaart.csv", "is geen gewoon bestand (maar een apparaat of pipe)"
+        os.mkfifo(path)
+    else:
+        path, said = Path(kind), "is geen gewoon bestand (maar een apparaat of pipe)"
+    done = _cli(["import", path, "--jaar", "2021", "--data-dir", data])
+    _one_error(done, f"Importbestand {path} {said}. Controleer het pad.")
+    assert _state(data) == ({}, {})
+
+
+def test_a_shapefile_with_a_wrong_prj_is_told_about_its_prj(tmp_path, shared):
+    import geopandas as gpd
+
+    frame = gpd.read_file(shared / "geo" / "almelo_buurten_2021_epsg28992.geojson")
+    path = tmp_path / "buurten.shp"
+    frame.set_crs("EPSG:4326", allow_override=True).to_file(path)  # RD metres, WGS84 .prj
+    data = tmp_path / "data"
+    done = _cli(["import", path, "--jaar", "2021", "--data-dir", data])
+    line = _one_error(done, f"{path}: het bestand zegt", "lijken RD (EPSG:28992)",
+                      "Vervang het .prj-bestand")
+    assert "GeoJSON" not in line
+    assert _state(data) == ({}, {})
+
+
+def test_a_pdok_ring_of_two_points_is_one_line(tmp_path, cbs_server, politie_server):
+    """shapely's ValueError ("A linearring requires at least 4 coordinates") escaped."""
+    from tests.fixtures.geo import almelo_layers
+    from tests.servers import PdokServer
+
+    layers = almelo_layers([2024])
+    layers[(2024, "buurten")][3]["geometry"] = {
+        "type": "Polygon", "coordinates": [[[241000.0, 486000.0], [241500.0, 486500.0]]]}
+    server = PdokServer(layers, page_size=30).start()
+    try:
+        data = tmp_path / "data"
+        done = _cli(["fetch", "--jaren", "2024", "--data-dir", data],
+                    {"WIJKKOMPAS_CBS_URL": cbs_server.url,
+                     "WIJKKOMPAS_POLITIE_URL": politie_server.url,
+                     "WIJKKOMPAS_PDOK_URL": server.url, "WIJKKOMPAS_RETRIES": "0"})
+    finally:
+        server.stop()
+    _one_error(done, "PDOK-laag 'buurten' 2024: object 4: een ring is niet gesloten of heeft "
+                     "minder dan 4 punten")
+    assert not list((data / "raw").glob("geo/*.gpkg"))
+
+
+# --------------------------------------------------------------------------- full and read-only
+
+
+@contextlib.contextmanager
+def _small_disk(path: Path, size: str, read_only: bool = False, fill=None):
+    """A tmpfs of ``size`` at ``path`` for the block (filled by ``fill`` first, then made
+    read-only when asked); skipped, with the reason, where the machine does not allow it."""
+    path.mkdir(parents=True, exist_ok=True)
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)],
+                             capture_output=True, text=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"geen tmpfs aan te koppelen (root nodig): {mounted.stderr.strip()}")
+    try:
+        if fill is not None:
+            fill(path)
+        if read_only:
+            subprocess.run(["mount", "-o", "remount,ro", str(path)], check=True)
+        yield path
+    finally:
+        subprocess.run(["umount", str(path)], check=True)
+
+
+_FULL = "de schijf is vol (ENOSPC)"
+_READ_ONLY = "alleen-lezen bestandssysteem (EROFS)"
+
+
+def _raw_of(built):
+    return lambda disk: shutil.copytree(built / "raw", disk / "raw")
+
+
+def _whole(built):
+    return lambda disk: (shutil.copytree(built / "raw", disk / "raw"),
+                         shutil.copytree(built / "processed", disk / "processed"))
+
+
+@pytest.mark.parametrize("read_only", [False, True], ids=["vol", "alleen-lezen"])
+def test_import_onto_a_full_or_read_only_disk(tmp_path, shared, built, read_only):
+    disk = tmp_path / "schijf"
+    with _small_disk(disk, "500k", read_only, _raw_of(built)) as data:
+        before = _state(data)
+        done = _cli(["import", shared / "geo" / "almelo_buurten_2021_epsg28992.geojson",
+                     "--jaar", "2021", "--data-dir", data])
+        _one_error(done, _READ_ONLY if read_only else _FULL, "er is niets half geschreven")
+        assert _state(data) == before
+        assert _leftovers(data) == []
+
+
+@pytest.mark.parametrize("read_only", [False, True], ids=["vol", "alleen-lezen"])
+def test_fetch_onto_a_full_or_read_only_disk(tmp_path, env, read_only):
+    disk = tmp_path / "schijf"
+    with _small_disk(disk, "24k", read_only) as data:
+        done = _cli(["fetch", "--jaren", "2024", "--data-dir", data])
+        _one_error(done, _READ_ONLY if read_only else _FULL)
+        assert not [p for p in (data / "raw").rglob("*") if p.is_file()
+                    and p.name != "manifest.json"] if (data / "raw").exists() else True
+        assert _leftovers(data) == []
+
+
+@pytest.mark.parametrize("read_only", [False, True], ids=["vol", "alleen-lezen"])
+def test_build_onto_a_full_or_read_only_disk(tmp_path, built, read_only):
+    disk = tmp_path / "schijf"
+    fill = _whole(built) if read_only else _raw_of(built)
+    with _small_disk(disk, "6m" if read_only else "800k", read_only, fill) as data:
+        before = _state(data)
+        done = _cli(["build", "--data-dir", data])
+        line = _one_error(done, _READ_ONLY if read_only else _FULL)
+        assert ".processed.nieuw-" not in line  # named by where the file was to go
+        assert _state(data) == before
+        assert _leftovers(data) == []
+
+
+@pytest.mark.parametrize("read_only", [False, True], ids=["vol", "alleen-lezen"])
+def test_export_onto_a_full_or_read_only_disk(tmp_path, data, read_only):
+    before = _state(data)
+    with _small_disk(tmp_path / "uit", "64k", read_only) as out:
+        done = _cli(["export", "--out", out, "--data-dir", data])
+        _one_error(done, _READ_ONLY if read_only else _FULL)
+        assert not [p for p in out.rglob("*") if p.is_file()]
+    assert _state(data) == before
+
+
+def test_export_of_a_gemeente_never_built_is_one_line(data, tmp_path):
+    """It said "geen export" with exit 0."""
+    out = tmp_path / "uit"
+    before = _state(data)
+    done = _cli(["export", "--gemeente", "GM0153", "--out", out, "--data-dir", data])
+    _one_error(done, "Geen kompasscores voor gemeente GM0153", "(gescoord: GM0141)",
+               "Bouw met 'wijkkompas build --gemeente GM0153'")
+    assert _state(data) == before
+    assert not out.exists() or not any(out.iterdir())
+
+
+_INTERRUPTED_IMPORT = """
+import sys
+
+class CtrlC:
+    '''Ctrl-C arriving while pandas is imported: Python raises KeyboardInterrupt there.'''
+    def find_spec(self, name, path=None, target=None):
+        if name == "pandas":
+            raise KeyboardInterrupt
+        return None
+
+sys.meta_path.insert(0, CtrlC())
+from wijkkompas.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_ctrl_c_while_the_libraries_import_is_the_one_interrupt_line(tmp_path):
+    done = subprocess.run([sys.executable, "-c", _INTERRUPTED_IMPORT, "build", "--data-dir",
+                           str(tmp_path / "data")], env=_env(), capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 130, done.stderr
+    assert done.stderr.strip().splitlines() == [
+        "afgebroken; er is niets half geschreven: wat hierboven als opgehaald, geïmporteerd "
+        "of geschreven is gemeld blijft staan, de rest is niet gewijzigd. Draai dezelfde "
+        "opdracht opnieuw om verder te gaan."]
+    assert not (tmp_path / "data").exists()
+
+
+@pytest.mark.parametrize("minimum", [1, 4])
+def test_a_minimum_count_below_the_privacy_floor_is_refused(data, tmp_path, minimum):
+    """``minimum_aantal = 1`` switched the suppression of sensitive counts off unsaid."""
+    config = tmp_path / "zorg.toml"
+    config.write_text(f"minimum_aantal = {minimum}\n[categorie.opvang]\nnaam = \"Opvang\"\n"
+                      "gevoelig = true\n", encoding="utf-8")
+    before = _state(data)
+    done = _cli(["vlekkenkaart", "--zorglocaties", config, "--data-dir", data])
+    _one_error(done, f"{config}: minimum_aantal: moet een geheel getal van minstens 5 zijn "
+                     f"(nu: {minimum})")
+    assert _state(data) == before
+
+
+def test_zorglocaties_with_rd_metres_as_lon_lat_are_refused_not_left_out(data, tmp_path):
+    (tmp_path / "locaties.csv").write_text("naam,categorie,lon,lat\nHuis,opvang,241947,486382\n",
+                                           encoding="utf-8")
+    config = tmp_path / "zorg.toml"
+    config.write_text('[categorie.opvang]\nnaam = "Opvang"\n[[dataset]]\nbestand = '
+                      '"locaties.csv"\n', encoding="utf-8")
+    done = _cli(["vlekkenkaart", "--zorglocaties", config, "--data-dir", data])
+    _one_error(done, f"{tmp_path / 'locaties.csv'} regel 2: coördinaten (lon, lat) (241947, "
+                     "486382) liggen niet in Nederland; RD (x, y in meters) of WGS84 (lon, lat) "
+                     "verwisseld?")
+
+
+# --------------------------------------------------------------------------- Dutch, short lines
+
+_ENGLISH = ("not recognized", "Error tokenizing", "No such file", "EOF inside", "Expecting",
+            "Traceback", "Invalid", "codec")
+
+
+def _dutch_only(line: str) -> None:
+    for text in _ENGLISH:
+        assert text not in line, (text, line)
+
+
+@pytest.mark.parametrize("name, content, reason", [
+    ("kaart.geojson", b"dit is geen GeoJSON\n", "geen geodatabestand dat GDAL herkent"),
+    ("kaart.csv", b'BU_CODE,AANT_INW\n"BU01410000,5\n', "de CSV is niet te ontleden"),
+])
+def test_a_library_error_is_told_in_dutch_with_the_detail_on_request(tmp_path, name, content,
+                                                                     reason):
+    path = tmp_path / name
+    path.write_bytes(content)
+    data = tmp_path / "data"
+    done = _cli(["import", path, "--jaar", "2021", "--data-dir", data])
+    line = _one_error(done, f"{path}", reason)
+    _dutch_only(line)
+    verbose = _cli(["import", path, "--jaar", "2021", "--data-dir", data, "--uitgebreid"])
+    assert verbose.returncode == 1
+    first, detail = verbose.stderr.strip().splitlines()
+    assert first == line and detail.startswith("details: ")
+    assert _state(data) == ({}, {})
+
+
+def test_a_missing_kompas_file_is_told_in_dutch(data, tmp_path):
+    done = _cli(["build", "--kompas", tmp_path / "geen.toml", "--data-dir", data])
+    line = _one_error(done, f"Kan kompasdefinitie {tmp_path / 'geen.toml'} niet lezen: het "
+                            "bestand bestaat niet.")
+    _dutch_only(line)
+
+
+def test_a_long_list_of_problems_stays_a_short_line(tmp_path, shared):
+    """Lines of 700 to 1,240 characters ("object 1 ... object 10"): a list now shows as
+    many items as fit in about 160 characters and counts the rest."""
+    collection = json.loads(shared.joinpath(*GEO_2015).read_text(encoding="utf-8"))
+    for feature in collection["features"][:15]:
+        feature["geometry"] = {"type": "Point", "coordinates": [6.66, 52.35]}
+    path = tmp_path / "buurten.geojson"
+    path.write_text(json.dumps(collection), encoding="utf-8")
+    data = tmp_path / "data"
+    done = _cli(["import", path, "--jaar", "2015", "--data-dir", data])
+    line = _one_error(done, f"{path}: object 1: een Point", "(en nog 13). Herstel de "
+                      "geometrie (bijvoorbeeld in QGIS) en importeer opnieuw.")
+    assert len(line) - len(str(path)) <= 300, len(line)
+    assert _state(data) == ({}, {})
+
+
+def test_a_buurt_file_without_its_code_and_name_columns_is_not_taken_for_wijken(tmp_path,
+                                                                                shared):
+    """With BU_CODE (and BU_NAAM) renamed, WK_CODE was taken as the code of each row and
+    the import reported duplicate wijken without saying why."""
+    data = tmp_path / "data"
+    path = _kaart_2015(shared, tmp_path, "BU_CODE,BU_NAAM,", "CODE,NAAM,")
+    done = _cli(["import", path, "--jaar", "2015", "--data-dir", data])
+    _one_error(done, f"{path}: wijkcode WK014110 komt meer dan eens voor",
+               "Is dit een bestand van buurten of wijken zonder de kolom met hun codes? Dan is "
+               "WK_CODE niet de eigen code van elke rij.")
+    assert _state(data) == ({}, {})

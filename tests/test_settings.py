@@ -34,7 +34,8 @@ def test_environment_names_the_config(tmp_path):
 
 @pytest.mark.parametrize("text, match", [
     ("onbekend = 1\n", "onbekende instelling 'onbekend'"),
-    ("retries = 'veel'\n", "retries: moet een geheel getal van minstens 0 zijn"),
+    ("retries = 'veel'\n", "retries: moet een geheel getal van minstens 0 en van hoogstens "
+                          "10 zijn"),
     ("gemeente = 'Almelo'\n", "Ongeldige gemeentecode 'Almelo'"),
     ("cbs_url = \n", "geen geldige TOML"),
 ])
@@ -100,7 +101,8 @@ def test_bad_fetch_limits(tmp_path, monkeypatch, env, line):
     ("import = 'a.csv'\n", "import: moet een lijst [...] zijn, elk element een tabel met "
                            "sleutels (nu: 'a.csv')"),
     ("lokaal = 5\n", "lokaal: moet een tekst tussen aanhalingstekens zijn (nu: 5)"),
-    ("timeout = 0\n", "timeout: moet een getal groter dan 0 zijn (nu: 0)"),
+    ("timeout = 0\n", "timeout: moet een getal groter dan 0 en van hoogstens 3600 zijn "
+                     "(nu: 0)"),
     ("tijd = 5\n", "onbekende instelling 'tijd'; bekende instellingen: backoff, cbs_url, "
                    "gemeente, gemeenten, grenzen_jaren, herindeling_gewichten, import, indeling, "
                    "jaren, kompas, locatieserver_url, lokaal, max_mb, max_paginas, "

@@ -132,6 +132,9 @@ def _common(parser: _Parser) -> None:
     parser.opties.add_argument("--config", type=Path, metavar="BESTAND", default=None,
                                help="TOML-configuratiebestand (standaard: wijkkompas.toml, als "
                                     "dat er is)")
+    parser.opties.add_argument("--uitgebreid", action="store_true",
+                               help="bij een fout ook wat een bibliotheek erover zei "
+                                    "(standaard: één regel in het Nederlands)")
 
 
 def _gemeente_option(parser: _Parser) -> None:
@@ -354,6 +357,7 @@ _OS_REASONS = {
     errno.EDQUOT: "het schijfquotum is vol",
     errno.EROFS: "alleen-lezen bestandssysteem",
     errno.ENAMETOOLONG: "de naam is te lang",
+    errno.EIO: "lees- of schrijffout",
 }
 
 
@@ -365,6 +369,13 @@ def _os_error_line(exc: OSError) -> str:
     where = f"{path}: " if path is not None else ""
     return (f"{where}{reason} ({code}). Controleer het pad (--data-dir, --out), de rechten en "
             "de vrije schijfruimte; er is niets half geschreven.")
+
+
+def _say_error(line: str, detail: str, verbose: bool) -> None:
+    """The one error line; with ``--uitgebreid`` also what a library said."""
+    print(f"fout: {' '.join(line.split())}", file=sys.stderr)
+    if verbose and detail:
+        print(f"details: {' '.join(detail.split())}", file=sys.stderr)
 
 
 class _OwnMessages(logging.Handler):
@@ -425,10 +436,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``wijkkompas`` command; returns the exit code."""
     args = build_parser().parse_args(argv)
     _configure_logging()
-    from wijkkompas.settings import load_settings, parse_gemeenten
-    from wijkkompas.storage import clean_leftovers, data_lock
-
     try:
+        # Inside the try: a Ctrl-C while pandas and the others are still importing is
+        # the same one line as a Ctrl-C later on.
+        from wijkkompas.settings import load_settings, parse_gemeenten
+        from wijkkompas.storage import clean_leftovers, data_lock
+
         settings = load_settings(args.config)
         if getattr(args, "gemeente", None):
             codes = tuple(parse_gemeenten(args.gemeente))
@@ -442,10 +455,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             clean_leftovers(args.data_dir)
             code = steps[args.stap](args, settings) or 0
     except WijkkompasError as exc:
-        print(f"fout: {exc}", file=sys.stderr)
+        _say_error(str(exc), exc.detail, getattr(args, "uitgebreid", False))
         return 1
     except OSError as exc:
-        print(f"fout: {_os_error_line(exc)}", file=sys.stderr)
+        _say_error(_os_error_line(exc), "", getattr(args, "uitgebreid", False))
         return 1
     except KeyboardInterrupt:
         print("afgebroken; er is niets half geschreven: wat hierboven als opgehaald, "

@@ -8,9 +8,13 @@ Nederland. A wijk's code is therefore part of each of its buurten' codes.
 
 from __future__ import annotations
 
+import json
 import re
+from collections.abc import Iterable
+from typing import Any
 
 import pandas as pd
+import shapely
 
 from wijkkompas.errors import WijkkompasError
 
@@ -95,3 +99,60 @@ def within_rd_bounds(minx: float, miny: float, maxx: float, maxy: float) -> bool
     """True when the box lies in the RD New extent of the Netherlands."""
     return RD_X[0] <= minx and maxx <= RD_X[1] and RD_Y[0] <= miny and maxy <= RD_Y[1]
 
+
+
+#: shapely's reasons (GEOS) why a geometry is not valid, in Dutch.
+_INVALID = {
+    "Self-intersection": "de rand snijdt zichzelf",
+    "Ring Self-intersection": "een ring raakt zichzelf",
+    "Too few points": "te weinig punten",
+    "Hole lies outside shell": "een gat ligt buiten de buitenrand",
+    "Interior is disconnected": "het binnengebied is opgedeeld",
+    "Nested shells": "vlakken liggen in elkaar",
+    "Nested holes": "gaten liggen in elkaar",
+    "Duplicate Rings": "een ring komt dubbel voor",
+    "Invalid Coordinate": "een coördinaat is geen getal",
+    "Ring is not closed": "een ring is niet gesloten",
+}
+
+
+def shape_problem(shape: shapely.Geometry | None) -> str | None:
+    """None when ``shape`` is a valid area (Polygon or MultiPolygon, shapely's validity
+    check); else what is wrong, as a Dutch phrase. ``None`` stands for a geometry that
+    could not even be made (a ring not closed or of fewer than 4 points)."""
+    if shape is None:
+        return "een ring is niet gesloten of heeft minder dan 4 punten"
+    if shape.is_empty:
+        return "geen geometrie"
+    if shape.geom_type not in ("Polygon", "MultiPolygon"):
+        return f"een {shape.geom_type}, geen vlak (een wijk of buurt is een vlak)"
+    if shape.is_valid:
+        return None
+    reason = shapely.is_valid_reason(shape)
+    kind, _, where = reason.partition("[")
+    text = _INVALID.get(kind.strip(), "ongeldige geometrie")
+    numbers = where.rstrip("]").split()
+    if len(numbers) >= 2:
+        text += f" bij ({float(numbers[0]):.6g}, {float(numbers[1]):.6g})"
+    return text
+
+
+def shape_problems(shapes: Iterable[shapely.Geometry | None]) -> list[str]:
+    """Per area that is not valid (see :func:`shape_problem`): 'object N: what' (from 1)."""
+    return [f"object {number}: {problem}" for number, shape in enumerate(shapes, start=1)
+            if (problem := shape_problem(shape)) is not None]
+
+
+def geojson_shapes(geometries: Iterable[Any]) -> list[shapely.Geometry | None]:
+    """GeoJSON geometries (as decoded from a web answer) as shapes without raising: a
+    missing geometry is empty, one that cannot be made (a ring of two points) is None."""
+    shapes: list[shapely.Geometry | None] = []
+    for geometry in geometries:
+        if geometry is None:
+            shapes.append(shapely.GeometryCollection())
+            continue
+        try:
+            shapes.append(shapely.from_geojson(json.dumps(geometry), on_invalid="ignore"))
+        except (shapely.errors.GEOSException, ValueError, TypeError):
+            shapes.append(None)
+    return shapes

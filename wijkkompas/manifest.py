@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, ConfigDict, Field
 
-from wijkkompas.errors import WijkkompasError
+from wijkkompas.errors import WijkkompasError, library_detail, library_reason
 from wijkkompas.schema import Schema, parse_schema
 from wijkkompas.storage import sha256_file, write_json_atomic
 
@@ -66,7 +66,8 @@ def read_manifest(raw_dir: Path) -> dict[str, Any]:
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise WijkkompasError(f"Het manifest {path} is onleesbaar ({exc}). {hint}") from None
+        raise WijkkompasError(f"Het manifest {path} is onleesbaar ({library_reason(exc)}). "
+                              f"{hint}", library_detail(exc)) from None
     parse_schema(_Manifest, manifest, f"Het manifest {path} klopt niet", hint)
     for section in ("cbs", "geo", "kaart"):
         manifest.setdefault(section, {})

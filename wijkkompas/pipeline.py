@@ -121,14 +121,21 @@ def build(data_dir: Path, settings: Settings, *, kompas: Path | None = None,
 
 
 def export(data_dir: Path, settings: Settings, *, kompas: Path | None = None,
-           out: Path | None = None, wijk: str | None = None, say: Say = print) -> None:
-    """Stage 4: the dialogue pages of every configured gemeente (or one wijk's page)."""
+           out: Path | None = None, wijk: str | None = None, in_run: bool = False,
+           say: Say = print) -> None:
+    """Stage 4: the dialogue pages of every configured gemeente (or one wijk's page). Asked
+    for by itself, a gemeente that was never built is refused in one line before any page
+    is written; in a run, the gemeenten without scores are skipped with a line each."""
     from wijkkompas.kompas.results import load_processed
     from wijkkompas.output.export import run_export
     from wijkkompas.processed import ProcessedPaths, scored_gemeenten
 
     out = out or ProcessedPaths.of(data_dir).export
     scored = scored_gemeenten(data_dir)
+    unbuilt = [g for g in settings.gemeenten if g not in scored]
+    if unbuilt and not in_run:
+        # load_processed says which gemeenten are scored and how to build this one.
+        load_processed(data_dir, kompas or settings.kompas, unbuilt[0])
     for gemeente in settings.gemeenten:
         # One asked-for wijk page is made or refused in one line (load_processed and
         # the export name what is missing); of a list of gemeenten, the unbuilt are skipped.
@@ -202,6 +209,6 @@ def run(options: RunOptions, settings: Settings, say: Say = print) -> RunResult:
         result.missing = list(report.missing)
     build(data, settings, kompas=options.kompas, lokaal=options.lokaal,
           indeling=options.indeling, gewichten=options.gewichten, csv=options.csv, say=say)
-    export(data, settings, kompas=options.kompas, say=say)
+    export(data, settings, kompas=options.kompas, in_run=True, say=say)
     vlekkenkaart(data, settings, in_run=True, say=say)
     return result

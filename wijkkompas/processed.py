@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 import pyarrow as pa
 
-from wijkkompas.errors import WijkkompasError, first_line
+from wijkkompas.errors import WijkkompasError, library_detail, library_reason
 from wijkkompas.gebied import check_code, in_gemeente
 
 # geopandas and pyogrio are imported where boundaries are read: the build spells its paths
@@ -120,9 +120,9 @@ def rebuild_on_error(path: Path) -> Iterator[None]:
         raise WijkkompasError(f"{path} ontbreekt. Bouw opnieuw met 'wijkkompas build'.") \
             from None
     except _unreadable() as exc:
-        reason = first_line(exc)
-        raise WijkkompasError(f"{path} is beschadigd of onleesbaar ({reason}). Bouw opnieuw "
-                              "met 'wijkkompas build'.") from None
+        raise WijkkompasError(f"{path} is beschadigd of onleesbaar ({library_reason(exc)}). "
+                              "Bouw opnieuw met 'wijkkompas build'.", library_detail(exc)) \
+            from None
 
 
 def read_build_info(paths: ProcessedPaths) -> dict[str, Any]:

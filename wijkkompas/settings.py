@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Annotated, ClassVar
 
-from pydantic import Field, ValidationError
+from pydantic import AfterValidator, AnyHttpUrl, Field, TypeAdapter, ValidationError
 
 from wijkkompas.errors import WijkkompasError
 from wijkkompas.schema import Schema, problem_line
@@ -89,7 +89,27 @@ class Settings:
     imports: tuple[ImportSpec, ...] = field(default_factory=tuple)
 
 
-Url = Annotated[str, Field(min_length=1)]
+_HTTP_URL = TypeAdapter(AnyHttpUrl)
+
+
+def _http_url(text: str) -> str:
+    """The text when it is an http(s) address with a host (pydantic's URL check); the text
+    itself is kept, not pydantic's normalised form."""
+    try:
+        _HTTP_URL.validate_python(text)
+    except ValidationError:
+        raise ValueError(f"{text!r} is geen geldig http(s)-adres; geef bijvoorbeeld "
+                         "https://opendata.cbs.nl") from None
+    return text
+
+
+Url = Annotated[str, Field(min_length=1), AfterValidator(_http_url)]
+#: The limits of the network and waiting settings: beyond them a value is a typo, and
+#: a wait such as 1e308 seconds cannot even be slept (OverflowError).
+MAX_TIMEOUT = 3600.0
+MAX_RETRIES = 10
+MAX_BACKOFF = 300.0
+MAX_WACHTTIJD = 86400.0
 
 
 class ImportSchema(Schema):
@@ -108,7 +128,7 @@ class ConfigSchema(Schema):
     cbs_url: Url | None = None
     politie_url: Url | None = None
     pdok_url: Url | None = None
-    pdok_pad: Url | None = None
+    pdok_pad: Annotated[str, Field(min_length=1)] | None = None
     #: "" switches the historical service off.
     pdok_historisch_pad: str | None = None
     #: "" switches the route off.
@@ -119,10 +139,10 @@ class ConfigSchema(Schema):
     gemeenten: Annotated[list[str], Field(min_length=1)] | None = None
     jaren: str | None = None
     grenzen_jaren: str | None = None
-    timeout: Annotated[float, Field(gt=0)] | None = None
-    retries: Annotated[int, Field(ge=0)] | None = None
-    backoff: Annotated[float, Field(ge=0)] | None = None
-    wachttijd: Annotated[float, Field(ge=0)] | None = None
+    timeout: Annotated[float, Field(gt=0, le=MAX_TIMEOUT)] | None = None
+    retries: Annotated[int, Field(ge=0, le=MAX_RETRIES)] | None = None
+    backoff: Annotated[float, Field(ge=0, le=MAX_BACKOFF)] | None = None
+    wachttijd: Annotated[float, Field(ge=0, le=MAX_WACHTTIJD)] | None = None
     max_paginas: Annotated[int, Field(gt=0)] | None = None
     max_mb: Annotated[float, Field(gt=0)] | None = None
     vergelijk_landelijk: bool | None = None

@@ -15,6 +15,7 @@ import mmap
 import os
 import shutil
 import signal
+import sys
 import tempfile
 import threading
 from collections.abc import Iterator
@@ -29,7 +30,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 from filelock import FileLock, Timeout
 
-from wijkkompas.errors import WijkkompasError
+from wijkkompas.errors import WijkkompasError, library_detail, library_reason
 
 LOCK_NAME = ".wijkkompas.lock"
 #: Part of the name of every temporary file; what carries it may be removed.
@@ -78,9 +79,50 @@ def atomic_path(target: Path) -> Iterator[Path]:
     try:
         yield tmp
         os.replace(tmp, target)
+    except OSError as exc:
+        if exc.errno is not None:
+            raise
+        raise write_error(target, exc) from exc  # pyarrow's IO errors carry no errno
+    except Exception as exc:
+        # GDAL's write errors (a full disk while writing a GeoPackage) are RuntimeErrors
+        # with English text; the cause is told as the OSError it is.
+        if not _gdal_error(exc):
+            raise
+        raise write_error(target, exc) from exc
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+def _gdal_error(exc: BaseException) -> bool:
+    """True for pyogrio's errors (only once pyogrio is loaded: most writes never load it)."""
+    if "pyogrio" not in sys.modules:
+        return False
+    import pyogrio.errors
+
+    return isinstance(exc, pyogrio.errors.DataSourceError | pyogrio.errors.DataLayerError)
+
+
+#: Free bytes below which a failed write is taken for a full disk.
+_NEARLY_FULL = 1 << 20
+
+
+def write_error(target: Path, exc: BaseException) -> OSError:
+    """The OSError behind a library's failed write of ``target`` that did not say it: a
+    full disk, a folder that cannot be written, or (else) an input/output error."""
+    folder = Path(target).parent
+    number = errno.EIO
+    text = str(exc)
+    try:
+        if "No space left" in text or shutil.disk_usage(folder).free < _NEARLY_FULL:
+            number = errno.ENOSPC
+        elif os.statvfs(folder).f_flag & os.ST_RDONLY:
+            number = errno.EROFS
+        elif not os.access(folder, os.W_OK):
+            number = errno.EACCES
+    except OSError:
+        pass
+    return OSError(number, os.strerror(number), str(target))
 
 
 def write_bytes_atomic(target: Path, data: bytes) -> None:
@@ -280,9 +322,11 @@ def replace_folder(target: Path) -> Iterator[Path]:
     staging: Path | None = None
     old: Path | None = None
     try:
-        # Made inside the try: a Ctrl-C right after it still removes the folder.
-        staging = Path(tempfile.mkdtemp(prefix=_staging_name(target, "nieuw"),
-                                        dir=target.parent))
+        # Made with Ctrl-C held back: a Ctrl-C between the folder's creation and its name
+        # coming back would leave a folder nobody removes (it comes after, inside the try).
+        with no_interrupt():
+            staging = Path(tempfile.mkdtemp(prefix=_staging_name(target, "nieuw"),
+                                            dir=target.parent))
         follow_umask(staging)
         yield staging
         if target.is_dir():
@@ -295,12 +339,13 @@ def replace_folder(target: Path) -> Iterator[Path]:
                 os.rename(target, old)
             os.rename(staging, target)
     finally:
-        if staging is not None and staging.exists():
-            if old is not None and old.exists() and not target.exists():
-                os.rename(old, target)
-            shutil.rmtree(staging, ignore_errors=True)
-        elif old is not None and old.exists():
-            shutil.rmtree(old)
+        with no_interrupt():  # a second Ctrl-C does not stop the clean-up halfway
+            if staging is not None and staging.exists():
+                if old is not None and old.exists() and not target.exists():
+                    os.rename(old, target)
+                shutil.rmtree(staging, ignore_errors=True)
+            elif old is not None and old.exists():
+                shutil.rmtree(old)
 
 
 def clean_leftovers(data_dir: Path) -> None:

@@ -23,7 +23,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from wijkkompas.errors import WijkkompasError, capped, first_line
+from wijkkompas.errors import (
+    WijkkompasError,
+    capped,
+    file_problem,
+    library_detail,
+    library_reason,
+    os_reason,
+)
 
 #: Cell texts that mean "no value".
 MISSING = frozenset({"", "."})
@@ -193,7 +200,7 @@ def read_csv_table(path: Path) -> Table:
     try:
         text, encoding = _decode(path)
     except OSError as exc:
-        raise WijkkompasError(f"Kan {path} niet lezen: {exc.strerror}.") from None
+        raise WijkkompasError(f"Kan {path} niet lezen: {os_reason(exc)}.") from None
     header = text.splitlines()[0] if text.strip() else ""
     sep = sniff_separator(header)
     try:
@@ -208,8 +215,9 @@ def read_csv_table(path: Path) -> Table:
     except pd.errors.EmptyDataError:
         raise WijkkompasError(f"{path} is leeg; verwacht een kopregel met kolomnamen.") from None
     except (pd.errors.ParserError, ValueError) as exc:
-        raise WijkkompasError(f"{path} is geen geldige CSV ({first_line(exc)}). Controleer het "
-                              "scheidingsteken en de aanhalingstekens.") from None
+        raise WijkkompasError(f"{path} is geen geldige CSV ({library_reason(exc)}). Controleer "
+                              "het scheidingsteken en de aanhalingstekens.",
+                              library_detail(exc)) from None
     try:
         names = next(csv.reader([header], delimiter=sep), [])
     except csv.Error:
@@ -230,10 +238,10 @@ def read_excel_table(path: Path) -> Table:
     try:
         frame = pd.read_excel(path, dtype=object, engine="openpyxl")
     except OSError as exc:
-        raise WijkkompasError(f"Kan {path} niet lezen: {exc.strerror or exc}.") from None
+        raise WijkkompasError(f"Kan {path} niet lezen: {os_reason(exc)}.") from None
     except (zipfile.BadZipFile, KeyError, ValueError, TypeError) as exc:
         raise WijkkompasError(f"{path} is geen geldig Excel-bestand (.xlsx) "
-                              f"({first_line(exc)}). Sla het opnieuw op vanuit Excel of "
+                              f"({library_reason(exc)}). Sla het opnieuw op vanuit Excel of "
                               "lever een CSV.") from None
     frame.columns = [str(c).strip() for c in frame.columns]
     _unique_columns(list(frame.columns), path)
@@ -252,8 +260,9 @@ def read_table(path: Path, kinds: tuple[str, ...] = (".csv", ".xlsx")) -> Table:
     if suffix not in kinds:
         raise WijkkompasError(f"{path}: onbekend bestandstype '{suffix}'; gebruik "
                               f"{' of '.join(kinds)}.")
-    if not path.is_file():
-        raise WijkkompasError(f"{path} bestaat niet. Controleer het pad.")
+    problem = file_problem(path)
+    if problem is not None:
+        raise WijkkompasError(f"{path} {problem}. Controleer het pad.")
     return read_excel_table(path) if suffix == ".xlsx" else read_csv_table(path)
 
 

@@ -276,6 +276,26 @@ def test_paging_chain_dropped_connection(settings, cached, cbs_server):
     assert message.endswith("Draai dezelfde opdracht opnieuw om alles te verversen.")
 
 
+def test_a_page_dropped_midway_is_asked_again_not_the_whole_series(settings, cached,
+                                                                   cbs_server):
+    """#26: "na 3 pogingen" while 3 x the whole series was sent; now the failing page is
+    tried again by itself: the first page once, the second three times."""
+    cbs_server.faults.append(Fault("TypedDataSet/?$format=json&$skip=4", "drop"))
+    cbs_server.requests.clear()
+    message = _fails(settings, cached, "CBS", years=[2024], refresh=True)
+    assert "na 3 pogingen" in message
+    pages = [r for r in cbs_server.requests if "TypedDataSet" in r]
+    assert len(pages) == 4, pages
+    assert sum("skip=4" in r for r in pages) == 3
+
+
+def test_a_page_that_fails_once_costs_one_request_more(settings, cached, cbs_server):
+    cbs_server.faults.append(Fault("TypedDataSet/?$format=json&$skip=4", "drop", times=1))
+    cbs_server.requests.clear()
+    fetch(settings, cached, years=[2024], refresh=True)
+    assert sum("TypedDataSet" in r for r in cbs_server.requests) == 3  # 1, 2 (dropped), 2
+
+
 def test_unknown_gemeente(settings, cached):
     message = _fails(settings, cached, "Gemeentecode GM9999 komt niet voor in CBS-tabel 85984NED",
                      years=[2024], gemeente="GM9999")

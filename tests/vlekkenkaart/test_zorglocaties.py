@@ -99,8 +99,8 @@ def test_points_in_geojson_are_read(tmp_path, almelo):
 
 @pytest.mark.parametrize("name, content, message", [
     ("nep.xlsx", b"naam,x,y\nPraktijk,241947,486382\n",
-     "is geen geldig Excel-bestand (.xlsx) (File is not a zip file). Sla het opnieuw op vanuit "
-     "Excel of lever een CSV."),
+     "is geen geldig Excel-bestand (.xlsx) (geen zip-archief, zoals een echt .xlsx-bestand). "
+     "Sla het opnieuw op vanuit Excel of lever een CSV."),
     ("kapot.geojson", b'{"type": "FeatureCollection", "features": [',
      None),
     ("locaties.txt", b"naam\n", "gebruik CSV, Excel (.xlsx) of GeoJSON voor zorglocaties."),

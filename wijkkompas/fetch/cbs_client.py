@@ -64,11 +64,18 @@ def endpoint(settings: Settings) -> CbsEndpoint:
 
 
 class HookedSession(requests.Session):
-    """A session whose response hooks also run for requests prepared without it.
+    """A session whose response hooks also run for requests prepared without it, and that
+    tries a request that failed in passing again by itself.
 
     cbsodata prepares each request itself (``Request(...).prepare()``) and sends it with a
     new ``Session()``, so the session's hooks would not be merged in; :meth:`send` adds them.
+    A transient failure (a dropped connection, HTTP 429 or 5xx) is retried here, per
+    request, so that a page that fails halfway a series is asked again, not the whole
+    series from its first page: "na 3 pogingen" then means three requests of that page.
     """
+
+    retries = 0
+    backoff = 0.0
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
         # A request prepared outside the session does not take the session's headers.
@@ -76,7 +83,14 @@ class HookedSession(requests.Session):
         for hook in self.hooks["response"]:
             if hook not in request.hooks["response"]:
                 request.register_hook("response", hook)
-        return super().send(request, **kwargs)
+
+        def once() -> requests.Response:
+            response = super(HookedSession, self).send(request, **kwargs)
+            if response.status_code == 429 or response.status_code >= 500:
+                response.raise_for_status()  # transient: tried again by with_retries
+            return response
+
+        return with_retries(once, retries=self.retries, backoff=self.backoff)
 
 
 def _next_link(page: Any) -> str | None:
@@ -99,6 +113,7 @@ def cbs_session(settings: Settings, description: str) -> Iterator[tuple[CbsEndpo
 
     def session() -> requests.Session:
         opened = new_session(HookedSession)
+        opened.retries, opened.backoff = settings.retries, settings.backoff
         opened.hooks["response"].append(counter.on_response)
         return opened
 
@@ -131,7 +146,8 @@ def call_cbs(call: Callable[[], T], settings: Settings, what: str, counter: Page
         return call()
 
     try:
-        return with_retries(attempt, retries=settings.retries, backoff=settings.backoff)
+        # Each request is retried by itself (HookedSession), never the whole call again.
+        return attempt()
     # cbsodata indexes the answer as it comes: an answer of another shape ([1, 2, 3],
     # {"value": null}) surfaces as a KeyError or TypeError from inside it.
     except (requests.RequestException, ValueError, KeyError, TypeError, PagingError) as exc:

@@ -227,6 +227,27 @@ class PageGuard:
             raise PagingError("herhaald", link)
 
 
+#: A URL longer than this is shown with its long query values left out (CBS's filter of
+#: a gemeente's areas alone is some 200 characters).
+URL_CHARS = 110
+_LONG_VALUE = 40
+
+
+def shown_url(url: str) -> str:
+    """A URL as a message shows it: a long one keeps its path and every query key, and
+    the values of more than 40 characters become "…"; the page (offset, $skip) stays."""
+    if len(url) <= URL_CHARS:
+        return url
+    base, sep, query = url.partition("?")
+    if not sep:
+        return url[:URL_CHARS] + "…"
+    parts = []
+    for part in query.split("&"):
+        key, equals, value = part.partition("=")
+        parts.append(f"{key}=…" if equals and len(value) > _LONG_VALUE else part)
+    return f"{base}?{'&'.join(parts)}"
+
+
 def _tries(exc: BaseException, attempts: int) -> str:
     if not is_transient(exc):
         return ""
@@ -240,7 +261,7 @@ def explain(exc: BaseException, service: Service, what: str, *, timeout: float,
     ``what`` names the request ("tabel 85984NED (2024)"), ``attempts`` is the number of
     attempts a transient error had and ``url`` is used when the error does not tell its URL.
     """
-    where = url_of(exc) or url or service.url
+    where = shown_url(url_of(exc) or url or service.url)
     head = f"{service.name} ({service.url}) gaf geen bruikbaar antwoord bij {what}"
     tries = _tries(exc, attempts)
     paging = ""
@@ -249,17 +270,18 @@ def explain(exc: BaseException, service: Service, what: str, *, timeout: float,
     extra = f" {service.alternative}" if service.alternative else ""
     status = status_of(exc)
     if isinstance(exc, PagingError):
+        last = shown_url(exc.url)
         if exc.kind == "herhaald":
             text = (f"{head}: de volgende pagina ({service.next_link}) verwijst naar een pagina "
-                    f"die al is opgehaald ({exc.url}), zodat het ophalen nooit zou eindigen. "
+                    f"die al is opgehaald ({last}), zodat het ophalen nooit zou eindigen. "
                     f"Het ophalen is gestopt; de cache is niet gewijzigd. Controleer de "
                     f"instelling {service.setting}.")
         elif exc.kind == "paginas":
-            text = (f"{head}: meer dan {exc.limit:g} pagina's (laatste: {exc.url}). Het ophalen "
+            text = (f"{head}: meer dan {exc.limit:g} pagina's (laatste: {last}). Het ophalen "
                     f"is gestopt; de cache is niet gewijzigd. Verhoog max_paginas "
                     f"(WIJKKOMPAS_MAX_PAGINAS) als dit klopt, of controleer {service.setting}.")
         else:
-            text = (f"{head}: meer dan {exc.limit:g} MB (laatste: {exc.url}). Het ophalen is "
+            text = (f"{head}: meer dan {exc.limit:g} MB (laatste: {last}). Het ophalen is "
                     f"gestopt; de cache is niet gewijzigd. Verhoog max_mb (WIJKKOMPAS_MAX_MB) "
                     f"als dit klopt, of controleer {service.setting}.")
     elif status == 404:

@@ -11,6 +11,7 @@ the manifest. Mapping the statistics to canonical variables is the build stage's
 
 from __future__ import annotations
 
+import csv
 import os
 import re
 import shutil
@@ -18,6 +19,8 @@ import tempfile
 import warnings
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import cache
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -27,8 +30,8 @@ import pyogrio.raw
 import shapely
 from pyproj import CRS, Transformer
 
-from wijkkompas.errors import WijkkompasError, capped, first_line
-from wijkkompas.gebied import CODE_PATTERNS, RD, within_rd_bounds
+from wijkkompas.errors import WijkkompasError, capped, file_problem, library_detail, library_reason
+from wijkkompas.gebied import CODE_PATTERNS, RD, shape_problems, within_rd_bounds
 from wijkkompas.manifest import read_manifest, write_manifest
 from wijkkompas.settings import ImportSpec
 from wijkkompas.storage import TEMP_MARK, follow_umask, no_interrupt, now_stamp, sha256_file
@@ -53,6 +56,7 @@ _CODE_COLUMNS = (
     ("wijk", ("WK_CODE", "wijkcode")),
     ("gemeente", ("GM_CODE", "gemeentecode", "gemeenteco")),
 )
+_LEVEL_ORDER = {"buurt": 0, "wijk": 1, "gemeente": 2}
 _STYLES = (
     ("2015 en eerder (hoofdletters, AANT_INW)", "AANT_INW"),
     ("PDOK/GeoPackage (volledige namen, aantal_inwoners)", "aantal_inwoners"),
@@ -124,7 +128,8 @@ def _read_geo(path: Path) -> pd.DataFrame:
 def _check_geo(path: Path) -> None:
     """Geometry and coordinate system of a geo file, checked before anything is imported.
 
-    Every feature needs a geometry whose rings are closed with at least 4 points; the file
+    Every feature needs a valid area (Polygon or MultiPolygon, rings closed with at least 4
+    points, no self-intersection; see :func:`wijkkompas.gebied.shape_problem`); the file
     must say its coordinate system, and its coordinates must lie in the Netherlands in that
     system (RD labelled WGS84, or the other way round, is refused).
     """
@@ -139,13 +144,9 @@ def _check_geo(path: Path) -> None:
     if meta.get("geometry_type") is None or wkb is None:
         return  # a table without geometry: only its attributes are imported
     shapes = shapely.from_wkb(wkb, on_invalid="ignore")
-    problems = []
-    for number, (raw, shape) in enumerate(zip(wkb, shapes, strict=True), start=1):
-        if raw is None or (shape is not None and shape.is_empty):
-            problems.append(f"object {number}: geen geometrie")
-        elif shape is None:
-            problems.append(f"object {number}: een ring is niet gesloten of heeft minder dan "
-                            "4 punten")
+    # A feature without geometry is empty; one whose rings cannot be made is None.
+    shapes[[raw is None for raw in wkb]] = shapely.GeometryCollection()
+    problems = shape_problems(shapes)
     if problems:
         raise WijkkompasError(f"{path}: {capped(problems)}. Herstel de geometrie (bijvoorbeeld "
                               "in QGIS) en importeer opnieuw.")
@@ -173,12 +174,20 @@ def _check_crs(path: Path, crs: str | None, bounds: Sequence[float]) -> None:
                 "het juiste coördinatenstelsel en importeer opnieuw.")
         return
     if said.is_geographic and not in_degrees:
-        reason = (" maar de coördinaten lijken RD (EPSG:28992); een GeoJSON zonder 'crs' geldt "
-                  "als WGS84" if in_rd else " maar de coördinaten liggen niet in Nederland")
+        kind = path.suffix.lower()
+        reason = " maar de coördinaten liggen niet in Nederland"
+        if in_rd:
+            reason = " maar de coördinaten lijken RD (EPSG:28992)"
+            if kind in (".geojson", ".json"):
+                reason += "; een GeoJSON zonder 'crs' geldt als WGS84"
+        fix = {".shp": "Vervang het .prj-bestand door dat van het juiste coördinatenstelsel "
+                       "(voor RD: EPSG:28992)",
+               ".gpkg": "Sla de GeoPackage opnieuw op met het juiste coördinatenstelsel (voor "
+                        "RD: EPSG:28992)"}.get(
+            kind, "Geef het juiste coördinatenstelsel op (voor RD: \"crs\" EPSG:28992)")
         raise WijkkompasError(
             f"{path}: het bestand zegt {said.to_string()} (lengte- en breedtegraden),{reason}. "
-            "Geef het juiste coördinatenstelsel op (voor RD: \"crs\" EPSG:28992) en importeer "
-            "opnieuw.")
+            f"{fix} en importeer opnieuw.")
     if not said.is_geographic:
         to_rd = Transformer.from_crs(said, RD, always_xy=True)
         box = to_rd.transform_bounds(minx, miny, maxx, maxy)
@@ -186,6 +195,61 @@ def _check_crs(path: Path, crs: str | None, bounds: Sequence[float]) -> None:
             raise WijkkompasError(
                 f"{path}: in {said.to_string()} liggen de coördinaten niet in Nederland. "
                 "Controleer het coördinatenstelsel en importeer opnieuw.")
+
+
+@dataclass(frozen=True)
+class _Range:
+    """What a column of the wijk- en buurtkaart may hold."""
+
+    naam: str
+    low: float
+    high: float | None
+    whole: bool  # a count of people, households, cars: no fractions
+
+
+@cache
+def _ranges() -> dict[str, _Range]:
+    """Per kaart column of the variable catalogue (``variabelen.csv``) its range: counts
+    and averages at least 0 (a count of ``aantal`` whole), percentages 0 to 100."""
+    ranges = {}
+    with resources.files("wijkkompas.data").joinpath("variabelen.csv").open(
+            encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            if row["soort"] == "code":
+                continue
+            for column in filter(None, row["kaart"].split("|")):
+                ranges[column] = _Range(row["naam"].lower(), 0.0, None,
+                                        row["eenheid"] == "aantal")
+            for column in filter(None, row["kaart_procent"].split("|")):
+                ranges[column] = _Range(f"percentage {row['naam'].lower()}", 0.0, 100.0, False)
+    return ranges
+
+
+def _check_ranges(frame: pd.DataFrame, path: Path) -> None:
+    """Every known statistic within its range (see :func:`_ranges`): a negative count, a
+    share above 100 or a fractional number of inhabitants is refused, never imported."""
+    word, offset = ("regel", 2) if path.suffix.lower() == ".csv" else ("object", 1)
+    problems = []
+    for column, allowed in _ranges().items():
+        if column not in frame.columns or not pd.api.types.is_numeric_dtype(frame[column]):
+            continue
+        values = frame[column].astype("float64")
+        low = values < allowed.low
+        high = values > allowed.high if allowed.high is not None else low & False
+        fraction = (values % 1 != 0) & values.notna() if allowed.whole else low & False
+        for index in values.index[(low | high | fraction).fillna(False)]:
+            value = float(values[index])
+            if low[index] or high[index]:
+                limit = (f"tussen {allowed.low:g} en {allowed.high:g}"
+                         if allowed.high is not None else f"minstens {allowed.low:g}")
+                reason = f"{allowed.naam} {value:g} kan niet: moet {limit} zijn"
+            else:
+                reason = (f"{allowed.naam} {value:g} is geen geheel aantal (in een CSV met "
+                          "komma's is de punt het decimaalteken: schrijf 2160, niet 2.160)")
+            problems.append(f"{word} {int(index) + offset}, kolom {column}: {reason}")
+    if problems:
+        raise WijkkompasError(f"{path}: {capped(problems)}. Verbeter het bestand en importeer "
+                              "opnieuw.")
 
 
 def _recognise(frame: pd.DataFrame, path: Path) -> tuple[str, str, str]:
@@ -198,6 +262,16 @@ def _recognise(frame: pd.DataFrame, path: Path) -> tuple[str, str, str]:
             "wijk- en buurtkaart?"
         )
     niveau, name = found[0]
+    # A file of buurten whose code column was renamed must not pass as a file of wijken
+    # (its wijkcodes would repeat): its name column gives it away.
+    for lower, names in (("buurt", ("BU_NAAM", "buurtnaam")), ("wijk", ("WK_NAAM", "wijknaam"))):
+        seen = [n for n in names if n in frame.columns]
+        if seen and _LEVEL_ORDER[niveau] > _LEVEL_ORDER[lower]:
+            codes = " of ".join(dict(_CODE_COLUMNS)[lower])
+            raise WijkkompasError(
+                f"{path}: het bestand heeft een kolom {seen[0]} maar geen kolom met "
+                f"{lower}codes ({codes}). Geef de kolom met {lower}codes haar oorspronkelijke "
+                "naam en importeer opnieuw.")
     stijl = next((label for label, marker in _STYLES if marker in frame.columns), "onbekend")
     return niveau, name, stijl
 
@@ -218,16 +292,21 @@ def _validate(frame: pd.DataFrame, path: Path, niveau: str, column: str) -> None
         where = capped((int(i) + offset for i in duplicated[duplicated == code].index), sep=", ")
         problems.append(f"{niveau}code {code} komt meer dan eens voor ({word}s {where})")
     if problems:
+        hint = ""
+        if len(duplicated) and niveau != "buurt":
+            hint = (f" Is dit een bestand van buurten of wijken zonder de kolom met hun codes? "
+                    f"Dan is {column} niet de eigen code van elke rij.")
         raise WijkkompasError(f"{path}: {capped(problems)}. Verbeter het bestand en importeer "
-                              "opnieuw.")
+                              f"opnieuw.{hint}")
     frame[column] = codes
 
 
 def read_kaart(path: Path) -> KaartTable:
     """Read one attribute file of the wijk- en buurtkaart, with missing values as NA."""
     path = Path(path)
-    if not path.is_file():
-        raise WijkkompasError(f"Importbestand {path} bestaat niet. Controleer het pad.")
+    problem = file_problem(path)
+    if problem is not None:
+        raise WijkkompasError(f"Importbestand {path} {problem}. Controleer het pad.")
     suffix = path.suffix.lower()
     try:
         if suffix == ".csv":
@@ -245,14 +324,14 @@ def read_kaart(path: Path) -> KaartTable:
     except (OSError, UnicodeDecodeError, ValueError, pd.errors.ParserError,
             pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
         raise WijkkompasError(
-            f"Kan {path} niet lezen ({type(exc).__name__}: {first_line(exc)}). "
-            "Is het een onbeschadigd CSV-, shapefile-, GeoPackage- of GeoJSON-bestand van de "
-            "CBS wijk- en buurtkaart?"
-        ) from None
+            f"Kan {path} niet lezen ({library_reason(exc)}). Is het een onbeschadigd CSV-, "
+            "shapefile-, GeoPackage- of GeoJSON-bestand van de CBS wijk- en buurtkaart?",
+            library_detail(exc)) from None
     if frame.empty:
         raise WijkkompasError(f"{path} bevat geen rijen. Controleer het bestand.")
     niveau, column, stijl = _recognise(frame, path)
     _validate(frame, path, niveau, column)
+    _check_ranges(frame, path)
     gemeente = _one_gemeente(frame[column], path)
     return KaartTable(path, frame, niveau, column, stijl, gemeente)
 

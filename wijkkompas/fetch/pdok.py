@@ -32,7 +32,13 @@ from wijkkompas.fetch.http import (
     status_of,
     with_retries,
 )
-from wijkkompas.gebied import RD, check_code, within_rd_bounds
+from wijkkompas.gebied import (
+    RD,
+    check_code,
+    geojson_shapes,
+    shape_problems,
+    within_rd_bounds,
+)
 from wijkkompas.manifest import files_intact
 from wijkkompas.settings import Settings
 from wijkkompas.storage import atomic_path, file_stamp, no_interrupt, now_stamp, sha256_file
@@ -340,6 +346,15 @@ def _check_codes(features: list[dict[str, Any]], layer: str, jaar: int) -> None:
                               "importeer de wijk- en buurtkaart van dat jaar (wijkkompas import).")
 
 
+def _check_shapes(features: list[dict[str, Any]], jaar: int, layer: str) -> None:
+    """Every feature a valid area (see :func:`wijkkompas.gebied.shape_problem`), before
+    shapely is asked to make a frame of them."""
+    problems = shape_problems(geojson_shapes(f.get("geometry") for f in features))
+    if problems:
+        raise WijkkompasError(f"PDOK-laag '{layer}' {jaar}: {capped(problems)}. Niets is "
+                              "opgeslagen; probeer het later opnieuw of controleer pdok_url.")
+
+
 def _check_rd(frame: gpd.GeoDataFrame, jaar: int, layer: str) -> None:
     if not within_rd_bounds(*frame.total_bounds):
         raise WijkkompasError(
@@ -379,6 +394,7 @@ def fetch_boundaries(jaar: int, gemeente: str, raw_dir: Path, settings: Settings
         else:
             downloaded, details = source(session)
         for layer, features in downloaded.items():
+            _check_shapes(features, jaar, layer)
             frame = gpd.GeoDataFrame.from_features(features, crs=RD)
             _check_rd(frame, jaar, layer)
             frames[layer] = frame

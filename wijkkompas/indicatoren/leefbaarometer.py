@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from wijkkompas.errors import WijkkompasError
+from wijkkompas.errors import WijkkompasError, file_problem, os_reason
 from wijkkompas.indicatoren.aggregate import complete_levels
 from wijkkompas.indicatoren.inwoners import inhabitants
 from wijkkompas.indicatoren.rows import INTERNAL, plain
@@ -70,10 +70,13 @@ def _number(text: str) -> float:
 
 
 def _decode(path: Path) -> str:
+    problem = file_problem(path)
+    if problem is not None:
+        raise WijkkompasError(f"Leefbaarometer-bestand {path} {problem}. Controleer het pad.")
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise WijkkompasError(f"Kan {path} niet lezen ({exc.strerror}).") from None
+        raise WijkkompasError(f"Kan {path} niet lezen ({os_reason(exc)}).") from None
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -174,7 +177,7 @@ def import_file(path: Path, raw_dir: Path, manifest: dict[str, Any], gemeente: s
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise WijkkompasError(f"Kan {path} niet lezen ({exc.strerror}).") from None
+        raise WijkkompasError(f"Kan {path} niet lezen ({os_reason(exc)}).") from None
     manifest.setdefault(FOLDER, {})[str(indeling)] = {
         "bestand": RAW_NAME, "origineel": path.name, "indeling": indeling,
         "gemeente": gemeente, "jaren": years, "rijen": len(table.frame),

@@ -29,7 +29,7 @@ import pandas as pd
 from pydantic import AfterValidator, Field, model_validator
 
 from wijkkompas.catalogue import FACTORS, indicators
-from wijkkompas.errors import WijkkompasError, capped
+from wijkkompas.errors import WijkkompasError, capped, file_problem
 from wijkkompas.gebied import CODE_RE, in_gemeente, level_of
 from wijkkompas.indicatoren.rows import INTERNAL
 from wijkkompas.schema import Schema
@@ -287,8 +287,9 @@ def load_local(config: LocalConfig,
     """All files of local figures with every problem found in them."""
     frames, problems = [], []
     for path in config.files:
-        if not path.is_file():
-            problems.append(Problem(str(path), 0, "-", "bestand bestaat niet"))
+        problem = file_problem(path)
+        if problem is not None:
+            problems.append(Problem(str(path), 0, "-", f"bestand {problem}"))
             continue
         frame, found = validate(path, config, areas)
         frames.append(frame)

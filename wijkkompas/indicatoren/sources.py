@@ -38,7 +38,7 @@ from wijkkompas.catalogue import (
     resolve_odata,
     variables,
 )
-from wijkkompas.errors import WijkkompasError, capped
+from wijkkompas.errors import WijkkompasError, capped, library_detail, library_reason
 from wijkkompas.gebied import CODE_RE, level_of
 
 BASE_COLUMNS = ("gebiedscode", "gebiedsnaam", "niveau", "jaar", "bron")
@@ -81,9 +81,8 @@ def _load_json(path: Path) -> Any:
         return orjson.loads(path.read_bytes())
     except (OSError, ValueError) as exc:
         raise WijkkompasError(
-            f"Kan {path} niet lezen ({exc}). Haal de tabel opnieuw op met "
-            "'wijkkompas fetch --refresh'."
-        ) from None
+            f"Kan {path} niet lezen ({library_reason(exc)}). Haal de tabel opnieuw op met "
+            "'wijkkompas fetch --refresh'.", library_detail(exc)) from None
 
 
 @cache
@@ -116,9 +115,8 @@ def _load_columns(path: Path, keys: list[str]) -> dict[str, Sequence[Any]]:
                               "met 'wijkkompas fetch --refresh'.") from None
     except (OSError, ValueError, msgspec.DecodeError) as exc:
         raise WijkkompasError(
-            f"Kan {path} niet lezen ({exc}). Haal de tabel opnieuw op met "
-            "'wijkkompas fetch --refresh'."
-        ) from None
+            f"Kan {path} niet lezen ({library_reason(exc)}). Haal de tabel opnieuw op met "
+            "'wijkkompas fetch --refresh'.", library_detail(exc)) from None
     if not rows:
         return {key: [] for key in keys}
     columns = zip(*map(msgspec.structs.astuple, rows), strict=True)

@@ -15,7 +15,10 @@ checked as one, with the file's path in every message.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
+import json
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
@@ -23,7 +26,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, model_validator
 
-from wijkkompas.errors import WijkkompasError, capped
+from wijkkompas.errors import WijkkompasError, capped, os_reason
 from wijkkompas.gebied import code_problem, wijk_of
 from wijkkompas.schema import Schema, parse_schema
 from wijkkompas.tomlfile import read_toml
@@ -62,6 +65,9 @@ class IndicatorSchema(Schema):
     soort: Literal["objectief", "subjectief"]
     gebieden: list[Annotated[str, AfterValidator(_wijk)]] = []
     gewicht: Annotated[float, Field(gt=0)] = 1.0
+    #: A local indicator: its figures come from the gemeente's own files (--lokaal), so
+    #: it need not be in the catalogue.
+    lokaal: bool = False
 
 
 class KompasSchema(Schema):
@@ -116,6 +122,7 @@ class KompasIndicator:
     soort: str
     gebieden: tuple[str, ...]  # empty: basis-set
     gewicht: float
+    lokaal: bool = False
 
     @property
     def scored(self) -> bool:
@@ -170,7 +177,7 @@ def _sha256(path: Path) -> str:
     try:
         return hashlib.sha256(Path(path).read_bytes()).hexdigest()
     except OSError as exc:
-        raise WijkkompasError(f"Kan kompasdefinitie {path} niet lezen: {exc.strerror}.") \
+        raise WijkkompasError(f"Kan kompasdefinitie {path} niet lezen: {os_reason(exc)}.") \
             from None
 
 
@@ -262,13 +269,32 @@ def _parse_kompas(path: Path) -> Kompas:
     items = sorted(spec.indicator.items(), key=lambda kv: order.get(kv[1].thema, len(order)))
     indicators = {
         code: KompasIndicator(code, item.thema, RICHTINGEN[item.richting], item.soort,
-                              tuple(item.gebieden), item.gewicht)
+                              tuple(item.gebieden), item.gewicht, item.lokaal)
         for code, item in items
     }
     frame = spec.model_dump(exclude={"thema", "indicator", "basis"})
     return Kompas(**frame, themes=themes, indicators=indicators, path=str(path),
                   sha256=sha, basis_sha256=basis_sha,
                   basis_path=str(basis_path) if basis_path else "")
+
+
+def check_indicators(kompas: Kompas, known: Iterable[str]) -> None:
+    """Refuse a kompas that names an indicator that does not exist: one not in ``known``
+    (the catalogue and the indicators of the table being scored) and not marked
+    ``lokaal = true``. The line names the first unknown one and the nearest known names."""
+    names = sorted(set(known))
+    unknown = [code for code, ind in kompas.indicators.items()
+               if code not in names and not ind.lokaal]
+    if not unknown:
+        return
+    first = unknown[0]
+    close = difflib.get_close_matches(first, names, n=3, cutoff=0.6)
+    hint = f"bedoelt u {' of '.join(close)}? " if close else ""
+    others = f" (en nog {len(unknown) - 1} onbekende)" if len(unknown) > 1 else ""
+    raise WijkkompasError(
+        f"{kompas.path}: indicator.{first} bestaat niet{others}: geen indicator van de "
+        f"catalogus of van de lokale cijfers. {hint}Verbeter de naam, of zet lokaal = true "
+        "bij een lokale indicator (cijfers met --lokaal).")
 
 
 def for_gemeente(kompas: Kompas, gemeente: str, naam: str | None = None) -> Kompas:

@@ -23,8 +23,15 @@ from pathlib import Path
 import pandas as pd
 
 from wijkkompas.errors import WijkkompasError
+from wijkkompas.catalogue import indicators
 from wijkkompas.indicatoren.stage import BuildResult, run_build
-from wijkkompas.kompas.definition import ALMELO, for_gemeente, load_kompas, record
+from wijkkompas.kompas.definition import (
+    ALMELO,
+    check_indicators,
+    for_gemeente,
+    load_kompas,
+    record,
+)
 from wijkkompas.kompas.peers import gemeente_peers, positions, write_peers
 from wijkkompas.kompas.scores import KompasResult, score
 from wijkkompas.processed import KOMPAS_TABLES, ProcessedPaths
@@ -114,6 +121,9 @@ def run_kompas(data_dir: Path, kompas_path: Path | None = None,
     info = json.loads(info_path.read_text(encoding="utf-8"))
     results: list[tuple[str, KompasResult]] = []
     records = []
+    known = set(indicators()) | set(table["indicator"].astype(str).unique())
+    for _code, definition in kompassen:
+        check_indicators(definition, known)
     for code, definition in kompassen:
         kompas = for_gemeente(definition, code, gemeente_name(table, code))
         if not (table["gebiedscode"] == code).any():
@@ -209,10 +219,16 @@ def build_and_score(data_dir: Path, local_path: Path | None = None,
     lines: list[str] = []
     with data_lock(data_dir, wait), replace_folder(final) as staging:
         keep = _scored_before(final)
-        built = run_build(data_dir, local_path, target_indeling, say=lines.append,
-                          out_dir=staging, weights_path=weights_path, csv=csv)
-        scored = run_kompas(data_dir, kompas_path, say=lines.append, out_dir=staging,
-                            gemeenten=gemeenten, keep=keep)
+        try:
+            built = run_build(data_dir, local_path, target_indeling, say=lines.append,
+                              out_dir=staging, weights_path=weights_path, csv=csv)
+            scored = run_kompas(data_dir, kompas_path, say=lines.append, out_dir=staging,
+                                gemeenten=gemeenten, keep=keep)
+        except OSError as exc:  # a full disk: named by the file's final path
+            if not (isinstance(exc.filename, str) and exc.filename.startswith(str(staging))):
+                raise
+            named = str(final) + exc.filename[len(str(staging)):]
+            raise OSError(exc.errno, exc.strerror, named) from exc
     for line in lines:
         say(line.replace(str(staging), str(final)))
     built.outputs = [final / p.relative_to(staging) for p in built.outputs]

@@ -23,7 +23,7 @@ import shapely
 from pydantic import AfterValidator, Field, model_validator
 from pyproj import Transformer
 
-from wijkkompas.errors import WijkkompasError, capped, first_line
+from wijkkompas.errors import WijkkompasError, capped, file_problem, library_detail, library_reason
 from wijkkompas.fetch.geocode import Geocoder
 from wijkkompas.gebied import RD, RD_X, RD_Y
 from wijkkompas.schema import Schema
@@ -43,6 +43,8 @@ STATUS_OK = "opgenomen"
 #: The word that marks invented example data (in a source name or a location's name).
 VOORBEELD = "VOORBEELD"
 _MISSING = MISSING | {"-"}
+#: The smallest ``minimum_aantal``: counts of sensitive categories from 1 to 4 are never shared.
+PRIVACY_FLOOR = 5
 
 
 @dataclass(frozen=True)
@@ -112,7 +114,8 @@ class CareSchema(Schema):
     bandbreedte_m: Annotated[float, Field(gt=0)] = 400.0
     stralen_m: Annotated[list[Annotated[int, Field(gt=0)]], Field(min_length=1)] = [
         250, 500, 1000]
-    minimum_aantal: Annotated[int, Field(ge=1)] = 5
+    #: Below the privacy floor a shared count could point at a few people: refused.
+    minimum_aantal: Annotated[int, Field(ge=PRIVACY_FLOOR)] = PRIVACY_FLOOR
     voorbeeld_meetellen: bool = False
     categorie: Annotated[dict[Annotated[str, AfterValidator(_category_name)], CategorySchema],
                          Field(min_length=1)]
@@ -167,9 +170,9 @@ def _read_points(path: Path) -> pd.DataFrame:
         frame = gpd.read_file(path)
     except (OSError, ValueError, pyogrio.errors.DataSourceError,
             pyogrio.errors.DataLayerError) as exc:
-        first = first_line(exc)
-        raise WijkkompasError(f"Kan zorglocaties uit {path} niet lezen ({first}). Is het een "
-                              "onbeschadigd GeoJSON-bestand of GeoPackage?") from None
+        raise WijkkompasError(f"Kan zorglocaties uit {path} niet lezen ({library_reason(exc)}). "
+                              "Is het een onbeschadigd GeoJSON-bestand of GeoPackage?",
+                              library_detail(exc)) from None
     kinds = frame.geometry.geom_type
     wrong = kinds.notna() & (kinds != "Point")
     if wrong.any():
@@ -189,8 +192,9 @@ def _read_points(path: Path) -> pd.DataFrame:
 def _read(dataset: Dataset) -> tuple[pd.DataFrame, str]:
     """The rows of one data set and the decimal mark of its numbers."""
     path = dataset.bestand
-    if not path.is_file():
-        raise WijkkompasError(f"Zorglocaties: bestand {path} bestaat niet. Controleer "
+    problem = file_problem(path)
+    if problem is not None:
+        raise WijkkompasError(f"Zorglocaties: bestand {path} {problem}. Controleer "
                               "'bestand' in de configuratie.")
     suffix = path.suffix.lower()
     if suffix in (".geojson", ".json", ".gpkg"):
@@ -293,6 +297,7 @@ def _read_dataset(dataset: Dataset, config: CareConfig, to_rd: Transformer,
                     f"({float(numbers['capaciteit'][i]):g}) in kolom "
                     f"{col.get('capaciteit', 'capaciteit')}"]
         messages[int(i)] = text
+    given = np.full((rows, 2), np.nan)  # lon/lat as given, where they were projected
     if points:
         x = frame["_x"].to_numpy(dtype="float64", copy=True)
         y = frame["_y"].to_numpy(dtype="float64", copy=True)
@@ -302,6 +307,7 @@ def _read_dataset(dataset: Dataset, config: CareConfig, to_rd: Transformer,
         project = ~refused & np.isnan(x) & ~np.isnan(lon) & ~np.isnan(lat)
         if project.any():
             x[project], y[project] = to_rd.transform(lon[project], lat[project])
+            given[project] = np.column_stack([lon[project], lat[project]])
     address = (_texts(frame, col.get("adres", "adres")) + " "
                + _texts(frame, col.get("postcode", "postcode")) + " "
                + _texts(frame, col.get("plaats", "plaats"))).str.strip().to_numpy(dtype=object)
@@ -319,9 +325,11 @@ def _read_dataset(dataset: Dataset, config: CareConfig, to_rd: Transformer,
     with np.errstate(invalid="ignore"):
         in_nl = (RD_X[0] <= x) & (x <= RD_X[1]) & (RD_Y[0] <= y) & (y <= RD_Y[1])
     for i in np.flatnonzero(~refused & (status == STATUS_OK) & ~in_nl):
-        messages[int(i)] = [f"{name} {word} {lines[i]}: coördinaten ({float(x[i])}, "
-                            f"{float(y[i])}) liggen niet in Nederland; RD (x, y in meters) of "
-                            "WGS84 (lon, lat) verwisseld?"]
+        shown_x, shown_y = (x[i], y[i]) if np.isnan(given[i, 0]) else given[i]
+        kind = "" if np.isnan(given[i, 0]) else " (lon, lat)"
+        messages[int(i)] = [f"{name} {word} {lines[i]}: coördinaten{kind} ({float(shown_x):g}, "
+                            f"{float(shown_y):g}) liggen niet in Nederland; RD (x, y in meters) "
+                            "of WGS84 (lon, lat) verwisseld?"]
     if messages:
         return pd.DataFrame(columns=_COLUMNS), [m for i in sorted(messages)
                                                  for m in messages[i]]
