@@ -42,12 +42,13 @@ class NotPublished(WijkkompasError):
 
 def library_detail(exc: BaseException) -> str:
     """What a library said, for ``--uitgebreid``: its type and its first line."""
-    lines = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {lines[0][:500]}" if lines else type(exc).__name__
+    if not str(exc).strip():
+        return type(exc).__name__
+    return f"{type(exc).__name__}: {first_line(exc, 500)}"
 
 
-_TOKENIZING = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
-_JSON_WHERE = re.compile(r"line (\d+) column (\d+)")
+_TOKENIZING = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)", re.ASCII)
+_JSON_WHERE = re.compile(r"line (\d+) column (\d+)", re.ASCII)
 
 
 def library_reason(exc: BaseException) -> str:

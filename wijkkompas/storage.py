@@ -30,7 +30,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 from filelock import FileLock, Timeout
 
-from wijkkompas.errors import WijkkompasError, library_detail, library_reason
+from wijkkompas.errors import WijkkompasError
 
 LOCK_NAME = ".wijkkompas.lock"
 #: Part of the name of every temporary file; what carries it may be removed.

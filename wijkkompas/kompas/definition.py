@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import difflib
 import hashlib
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from importlib import resources

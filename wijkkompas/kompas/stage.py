@@ -22,8 +22,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from wijkkompas.errors import WijkkompasError
 from wijkkompas.catalogue import indicators
+from wijkkompas.errors import WijkkompasError
 from wijkkompas.indicatoren.stage import BuildResult, run_build
 from wijkkompas.kompas.definition import (
     ALMELO,
