@@ -334,9 +334,21 @@ def _problem(status: int, detail: str) -> tuple[int, bytes, dict[str, str]]:
 
 
 def _bounds(feature: dict[str, Any]) -> tuple[float, float, float, float]:
-    from shapely.geometry import shape
+    """The bounding box of a feature's coordinates, whatever shape they have: like a
+    spatial index, it does not check the geometry (a ring of two points is served too)."""
+    xs: list[float] = []
+    ys: list[float] = []
 
-    return shape(feature["geometry"]).bounds
+    def walk(part: Any) -> None:
+        if isinstance(part, list | tuple) and part and isinstance(part[0], int | float):
+            xs.append(float(part[0]))
+            ys.append(float(part[1]))
+        elif isinstance(part, list | tuple):
+            for item in part:
+                walk(item)
+
+    walk(feature["geometry"]["coordinates"])
+    return min(xs), min(ys), max(xs), max(ys)
 
 
 def _bbox_rd(values: list[float], crs: str) -> tuple[float, float, float, float]:
