@@ -546,7 +546,7 @@ def report(name: str, result: dict, run: dict | None) -> None:
                else "NIET VERKLAARD")
         print(f"  overleefd: regel {survivor['regel']} ({survivor['operator']}): "
               f"{survivor['tekst']}\n      wordt: {survivor['nieuw']}\n      {why}")
-    if not result["nog te doen"]:
+    if not result["nog te doen"] and not result["buiten steekproef"]:
         used = {(s["tekst"], s["operator"], s["nieuw"]) for s in result["overlevers"]}
         for claim in equivalents(name):
             if not any(claim_of([claim], text, operator, new) for text, operator, new in used):
