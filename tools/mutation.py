@@ -445,9 +445,9 @@ def run_target(work: Path, repo: Path, name: str, minutes: float, timeout: float
         _run(["cr-filter-operators", str(session), str(config)], repo)
         skip_annotations(session, repo / target.module)
         _run(["cosmic-ray", "baseline", str(config)], repo, limit=600)
-    if sample is None:
-        drop_sample(session)
-    elif not summary(session)["buiten steekproef"]:
+    # Without a sample every mutant runs; with one, N more are drawn from those not run yet.
+    drop_sample(session)
+    if sample is not None:
         take_sample(session, sample, seed)
     before = summary(session, name)
     started, cpu = time.monotonic(), _children_cpu()
@@ -546,7 +546,7 @@ def report(name: str, result: dict, run: dict | None) -> None:
                else "NIET VERKLAARD")
         print(f"  overleefd: regel {survivor['regel']} ({survivor['operator']}): "
               f"{survivor['tekst']}\n      wordt: {survivor['nieuw']}\n      {why}")
-    if not result["nog te doen"]:
+    if not result["nog te doen"] and not result["buiten steekproef"]:
         used = {(s["tekst"], s["operator"], s["nieuw"]) for s in result["overlevers"]}
         for claim in equivalents(name):
             if not any(claim_of([claim], text, operator, new) for text, operator, new in used):
@@ -567,8 +567,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--werkmap", type=Path, default=None,
                         help="map voor de kopie en de sessies (om door te gaan)")
     parser.add_argument("--steekproef", type=int, default=None, metavar="N",
-                        help="draai alleen N willekeurig gekozen mutanten (zonder: alle, ook "
-                        "na een eerdere steekproef)")
+                        help="draai N willekeurig gekozen mutanten van wat nog niet gedraaid "
+                        "is (nog eens: N meer; zonder: alle)")
     parser.add_argument("--zaad", type=int, default=28,
                         help="startgetal van de steekproef (standaard 28)")
     parser.add_argument("--mutant", metavar="DOEL", help=argparse.SUPPRESS)
