@@ -93,12 +93,15 @@ def verify_raw(raw_dir: Path, manifest: dict[str, Any]) -> None:
                "politie": lambda key, entry: (raw_dir / "politie"
                                               / str(entry.get("table_id", key))),
                "geo": lambda key, entry: raw_dir / "geo",
-               "kaart": lambda key, entry: raw_dir / "kaart" / str(entry.get("jaar"))}
+               "kaart": lambda key, entry: raw_dir / "kaart" / str(entry.get("jaar")),
+               "leefbaarometer": lambda key, entry: raw_dir / "leefbaarometer" / str(key)}
     advice = {"cbs": "haal de tabel opnieuw op met 'wijkkompas fetch --refresh'",
               "politie": "haal de tabel opnieuw op met 'wijkkompas fetch --refresh'",
               "geo": "haal de grenzen opnieuw op met 'wijkkompas fetch --refresh'",
               "kaart": "importeer het bestand opnieuw met 'wijkkompas import BESTAND --jaar "
-                       "JJJJ'"}
+                       "JJJJ'",
+              "leefbaarometer": "importeer het bestand opnieuw met 'wijkkompas import BESTAND "
+                                "--bron leefbaarometer'"}
 
     def how(section: str, entry: dict[str, Any]) -> str:
         """The advice for a file of ``entry``: for an imported file the exact command (its

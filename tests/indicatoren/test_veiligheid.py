@@ -294,6 +294,19 @@ def test_leefbaarometer_import_keeps_the_file_and_records_it(lbm_built, tmp_path
         (2024, "GM0141", [2022, 2024], 6)
     assert entry["origineel"] == "Leefbaarometer-scores buurten 2002-2024.csv"
     assert entry["sha256"] == hashlib.sha256(stored.read_bytes()).hexdigest()
+    assert entry["files"] == {"leefbaarometer_buurten.csv": {"sha256": entry["sha256"]}}
+
+
+def test_a_leefbaarometer_file_changed_after_import_is_refused_by_the_build(lbm_built):
+    """Its manifest entry lacked ``files``, so verify_raw skipped it (#27)."""
+    data, _ = lbm_built
+    stored = data / "raw" / "leefbaarometer" / "2024" / "leefbaarometer_buurten.csv"
+    stored.write_text(SEMICOLON.replace("4,21", "9,99"), encoding="utf-8")
+    with pytest.raises(WijkkompasError, match=(
+            r"^Bronbestand .*leefbaarometer_buurten\.csv is gewijzigd na het ophalen of "
+            r"importeren .*importeer het bestand opnieuw met 'wijkkompas import BESTAND "
+            r"--bron leefbaarometer'\.$")):
+        run_build(data, say=lambda _: None)
 
 
 def test_refused_leefbaarometer_leaves_raw_as_it_was(lbm_built, tmp_path):

@@ -182,6 +182,8 @@ def import_file(path: Path, raw_dir: Path, manifest: dict[str, Any], gemeente: s
         "bestand": RAW_NAME, "origineel": path.name, "indeling": indeling,
         "gemeente": gemeente, "jaren": years, "rijen": len(table.frame),
         "sha256": hashlib.sha256(data).hexdigest(), "imported_at": now_stamp(),
+        # As every entry of the manifest: its files with their checksums (verify_raw).
+        "files": {RAW_NAME: {"sha256": hashlib.sha256(data).hexdigest()}},
     }
     # The file and its manifest entry are put in place together (Ctrl-C held back), so
     # raw/ never holds one without the other.
