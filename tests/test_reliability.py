@@ -833,8 +833,8 @@ def test_zorglocaties_with_rd_metres_as_lon_lat_are_refused_not_left_out(data, t
     config.write_text('[categorie.opvang]\nnaam = "Opvang"\n[[dataset]]\nbestand = '
                       '"locaties.csv"\n', encoding="utf-8")
     done = _cli(["vlekkenkaart", "--zorglocaties", config, "--data-dir", data])
-    _one_error(done, f"{tmp_path / 'locaties.csv'} regel 2: coördinaten (lon, lat) (241947, "
-                     "486382) liggen niet in Nederland; RD (x, y in meters) of WGS84 (lon, lat) "
+    _one_error(done, f"{tmp_path / 'locaties.csv'} regel 2: coördinaten (lon, lat) (241947.0, "
+                     "486382.0) liggen niet in Nederland; RD (x, y in meters) of WGS84 (lon, lat) "
                      "verwisseld?")
 
 

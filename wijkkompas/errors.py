@@ -85,21 +85,21 @@ def library_reason(exc: BaseException) -> str:
     return "onleesbare inhoud"
 
 
-#: How many characters of listed items a message shows at most (at least one item).
+#: For lists of many alike problems (objects of a geo file): the characters they may take.
 LIST_CHARS = 160
 
 
 def capped(items: Iterable[object], limit: int = LIST_LIMIT, sep: str = "; ",
-           chars: int = LIST_CHARS) -> str:
-    """The first items joined by ``sep``, at most ``limit`` of them and no more than fit in
-    about ``chars`` characters, then "(en nog N)" for the rest, so that a message stays one
-    readable line (under about 300 characters) however many and however long the items."""
+           chars: int | None = None) -> str:
+    """The first items joined by ``sep``, at most ``limit`` of them and, with ``chars``, no
+    more than fit in about that many characters (at least one), then "(en nog N)" for the
+    rest, so that a message stays one readable line however many items there are."""
     texts = [str(item) for item in items]
     count = 0
     length = 0
     for text in texts[:limit]:
         length += len(text) + len(sep)
-        if count and length > chars:
+        if count and chars is not None and length > chars:
             break
         count += 1
     shown = sep.join(texts[:count])

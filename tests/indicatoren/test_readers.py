@@ -62,9 +62,10 @@ def _one_line(capsys, argv, data) -> str:
     (lambda m: {**m, "geo": {"2024": {"fetched_at": "2024-05-01T10:00:00+00:00"}}},
      "'geo.2024.counts' ontbreekt"),
     (lambda m: {**m, "cbs": {"../85984NED": {}}},
-     # As many problems as fit in about 160 characters, then the count (#26).
      "cbs.../85984NED: '../85984NED' heeft niet de verwachte vorm ^[0-9A-Za-z]+$; "
-     "'cbs.../85984NED.table_id' ontbreekt; 'cbs.../85984NED.jaar' ontbreekt (en nog 3)"),
+     "'cbs.../85984NED.table_id' ontbreekt; 'cbs.../85984NED.jaar' ontbreekt; "
+     "'cbs.../85984NED.gevonden_via' ontbreekt; 'cbs.../85984NED.fetched_at' ontbreekt; "
+     "'cbs.../85984NED.files' ontbreekt"),
 ])
 def test_wrong_manifest_is_refused_before_building(built, tmp_path, capsys, change, line):
     data = _copy(built, tmp_path)

@@ -171,8 +171,9 @@ def test_every_problem_of_a_file_is_named_with_its_row(tmp_path, processed):
         f"{path} regel 5: geen getal: '1.5.3' in kolom capaciteit",
         f"{path} regel 5: geen getal: '24x' in kolom x",
         f"{path} regel 6: een capaciteit kan niet negatief zijn (-2) in kolom capaciteit",
-        f"{path} regel 7: coördinaten (6293314.718683075, -3439457.1747423266) liggen niet "
-        "in Nederland; RD (x, y in meters) of WGS84 (lon, lat) verwisseld?",
+        # Since #26 the lon/lat as given, not what they project to.
+        f"{path} regel 7: coördinaten (lon, lat) (52.35, 6.66) liggen niet in Nederland; RD "
+        "(x, y in meters) of WGS84 (lon, lat) verwisseld?",
         f"{path} regel 8: '1,5' past niet bij de getalnotatie van dit bestand (decimaalpunt, "
         "komma tussen duizendtallen) in kolom capaciteit",
         f"{path} regel 9: onbekende categorie '' (bekend: ggz); voeg hem toe aan {toml}",

@@ -30,7 +30,14 @@ import pyogrio.raw
 import shapely
 from pyproj import CRS, Transformer
 
-from wijkkompas.errors import WijkkompasError, capped, file_problem, library_detail, library_reason
+from wijkkompas.errors import (
+    LIST_CHARS,
+    WijkkompasError,
+    capped,
+    file_problem,
+    library_detail,
+    library_reason,
+)
 from wijkkompas.gebied import CODE_PATTERNS, RD, shape_problems, within_rd_bounds
 from wijkkompas.manifest import read_manifest, write_manifest
 from wijkkompas.settings import ImportSpec
@@ -148,7 +155,8 @@ def _check_geo(path: Path) -> None:
     shapes[[raw is None for raw in wkb]] = shapely.GeometryCollection()
     problems = shape_problems(shapes)
     if problems:
-        raise WijkkompasError(f"{path}: {capped(problems)}. Herstel de geometrie (bijvoorbeeld "
+        raise WijkkompasError(f"{path}: {capped(problems, chars=LIST_CHARS)}. Herstel de "
+                              "geometrie (bijvoorbeeld "
                               "in QGIS) en importeer opnieuw.")
     _check_crs(path, meta.get("crs"), shapely.total_bounds(shapes))
 

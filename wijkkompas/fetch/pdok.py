@@ -22,7 +22,7 @@ import geopandas as gpd
 import requests
 from tqdm.auto import tqdm
 
-from wijkkompas.errors import NotPublished, WijkkompasError, capped
+from wijkkompas.errors import LIST_CHARS, NotPublished, WijkkompasError, capped
 from wijkkompas.fetch.http import (
     PageGuard,
     PagingError,
@@ -351,7 +351,8 @@ def _check_shapes(features: list[dict[str, Any]], jaar: int, layer: str) -> None
     shapely is asked to make a frame of them."""
     problems = shape_problems(geojson_shapes(f.get("geometry") for f in features))
     if problems:
-        raise WijkkompasError(f"PDOK-laag '{layer}' {jaar}: {capped(problems)}. Niets is "
+        raise WijkkompasError(f"PDOK-laag '{layer}' {jaar}: {capped(problems, chars=LIST_CHARS)}. "
+                              "Niets is "
                               "opgeslagen; probeer het later opnieuw of controleer pdok_url.")
 
 

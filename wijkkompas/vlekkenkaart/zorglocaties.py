@@ -327,8 +327,8 @@ def _read_dataset(dataset: Dataset, config: CareConfig, to_rd: Transformer,
     for i in np.flatnonzero(~refused & (status == STATUS_OK) & ~in_nl):
         shown_x, shown_y = (x[i], y[i]) if np.isnan(given[i, 0]) else given[i]
         kind = "" if np.isnan(given[i, 0]) else " (lon, lat)"
-        messages[int(i)] = [f"{name} {word} {lines[i]}: coördinaten{kind} ({float(shown_x):g}, "
-                            f"{float(shown_y):g}) liggen niet in Nederland; RD (x, y in meters) "
+        messages[int(i)] = [f"{name} {word} {lines[i]}: coördinaten{kind} ({float(shown_x)}, "
+                            f"{float(shown_y)}) liggen niet in Nederland; RD (x, y in meters) "
                             "of WGS84 (lon, lat) verwisseld?"]
     if messages:
         return pd.DataFrame(columns=_COLUMNS), [m for i in sorted(messages)
