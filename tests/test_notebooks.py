@@ -219,6 +219,9 @@ def test_03_wijkprofiel(updated, tmp_path):
     shown_rows = _html_rows(book, "zonder_cijfer = without_figures(tabel)")
     missing_rows = _html_rows(book, "tabel.loc[zonder_cijfer")
     assert len(shown_rows) == (~empty).sum() and len(missing_rows) == empty.sum()
+    # Every column is shown, the earlier value and the change in the middle too (pandas
+    # would fold the middle columns of a wide table into "...").
+    assert all(len(row) == len(profile.columns) + 1 for row in shown_rows)
     assert [r[1:3] for r in missing_rows] == [[html.escape(t), html.escape(i)] for t, i in zip(
         profile.loc[empty, "thema"], profile.loc[empty, "indicator"], strict=True)]
     assert all(r[3] for r in missing_rows)  # every one with its reason
