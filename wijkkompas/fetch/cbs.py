@@ -35,6 +35,7 @@ from wijkkompas.fetch.changes import TableChanges, compare_datasets, write_chang
 from wijkkompas.manifest import files_intact
 from wijkkompas.settings import Settings
 from wijkkompas.storage import file_stamp, follow_umask, no_interrupt, now_stamp, sha256_file
+from wijkkompas.tabular import shown
 
 log = logging.getLogger(__name__)
 
@@ -62,12 +63,6 @@ TABLE_ID_RE = re.compile(r"\d{5}[A-Za-z]{3}", re.ASCII)
 COLLECTION_RE = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}", re.ASCII)
 
 
-def shown(value: object, limit: int = 40) -> str:
-    """A value from a web answer as a message may quote it: repr, cut to ``limit``."""
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def checked_table_id(value: object, where: str) -> str:
     """``value`` as a CBS table id, or one Dutch line naming ``where`` it came from.
 
@@ -77,7 +72,7 @@ def checked_table_id(value: object, where: str) -> str:
     text = value.strip() if isinstance(value, str) else ""
     if not TABLE_ID_RE.fullmatch(text):
         raise WijkkompasError(
-            f"{where} noemt als tabelnummer {shown(value)}, geen CBS-tabelnummer (vijf cijfers "
+            f"{where} noemt als tabelnummer '{shown(value)}', geen CBS-tabelnummer (vijf cijfers "
             "en drie letters, zoals 85984NED). Er is niets opgehaald; controleer de instelling "
             "van de dienst (cbs_url of politie_url)."
         )
@@ -278,7 +273,7 @@ def _save_collections(collections: object, staging: Path, what: str) -> None:
            if not (isinstance(name, str) and COLLECTION_RE.fullmatch(name))]
     if bad:
         raise WijkkompasError(
-            f"{what} noemt een collectie {shown(bad[0])}, geen geldige collectienaam (letters, "
+            f"{what} noemt een collectie '{shown(bad[0])}', geen geldige collectienaam (letters, "
             "cijfers en _). Er is niets opgeslagen; controleer de instelling van de dienst "
             "(cbs_url of politie_url)."
         )
