@@ -200,10 +200,14 @@ def test_a_gemeente_that_was_not_built_is_named(updated, tmp_path, name):
 def test_03_wijkprofiel(updated, tmp_path):
     data, _ = updated
     out = data / "profielen"
+    # No year given: the notebook shows what the wijk page shows, the newest year with
+    # figures (2021), and the compass of the latest year with theme scores (2015 here).
     book = _run("03_wijkprofiel.ipynb", tmp_path, data_dir=str(data), uitvoer_dir=str(out),
-                wijk="WK014115", jaar=2021)
-    assert (out / "kompas_WK014115_2021.png").is_file()
-    assert (out / "kompas_WK014115_2021.svg").is_file()
+                wijk="WK014115")
+    assert _cell_text(book, "jaar, kompasjaar = page_years(").strip().splitlines()[-1] == (
+        "Wijk WK014115, jaar 2021; in 2021 heeft geen thema een score, het kompas toont 2015")
+    assert (out / "kompas_WK014115_2015.png").is_file()
+    assert (out / "kompas_WK014115_2015.svg").is_file()
     assert (out / "wijkkompas_WK014115.html").stat().st_size > 100_000
     assert _images(book) >= 1  # the kompas, inline
     page = page_data((out / "wijkkompas_WK014115.html").read_text(encoding="utf-8"))

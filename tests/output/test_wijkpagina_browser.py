@@ -16,10 +16,10 @@ from tests.helpers import import_almelo, today_in_dutch
 from wijkkompas.indicatoren.stage import run_build
 from wijkkompas.kompas.results import load_processed
 from wijkkompas.kompas.stage import run_kompas
-from wijkkompas.output.export import latest_scored_year, run_export
+from wijkkompas.output.export import run_export
 from wijkkompas.output.kompas_content import earlier_series
 from wijkkompas.output.profile import indicator_label, profile_table
-from wijkkompas.output.summary import summary_lines
+from wijkkompas.output.summary import latest_scored_year, summary_lines
 
 #: Meldingen openbare ruimte per 1.000 inwoners (hoger is slechter), per wijk, 2015.
 MELDINGEN_2015 = {"WK014110": 40, "WK014111": 50, "WK014112": 60, "WK014113": 70,

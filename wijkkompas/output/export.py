@@ -36,7 +36,7 @@ from wijkkompas.output.maps import area_data, interactive_map, theme_reasons
 from wijkkompas.output.peers_section import peers_section
 from wijkkompas.output.profile import profile_table, without_figures
 from wijkkompas.output.summary import (
-    newest_year,
+    page_years,
     signals,
     signals_sentence,
     summary_lines,
@@ -84,14 +84,6 @@ def _table(frame: pd.DataFrame, index: str | None = None) -> dict[str, list]:
         frame = frame.reset_index().rename(columns={frame.index.name: index})
     return {"columns": [str(c) for c in frame.columns],
             "rows": [[_cell(v) for v in row] for row in frame.itertuples(index=False)]}
-
-
-def latest_scored_year(processed: Processed, code: str) -> int | None:
-    """The latest year in which the area has a theme score; None if it has none."""
-    themes = processed.result.themes
-    scored = themes[(themes["gebiedscode"] == code) & (themes["deel"] == "totaal")
-                    & themes["score"].notna()]
-    return int(scored["jaar"].max()) if len(scored) else None
 
 
 def _reference_columns(profile: pd.DataFrame) -> list[str]:
@@ -262,10 +254,7 @@ def wijk_page(processed: Processed, wijk: str, jaar: int | None = None,
     mine = themes[themes["gebiedscode"] == wijk]
     shared = shared or Shared.of(processed)
     # The newest year with any figure; the compass shows the latest year with a score.
-    jaar = jaar or newest_year(processed, wijk) or latest_scored_year(processed, wijk) \
-        or int(mine["jaar"].max())
-    scored = latest_scored_year(processed, wijk)
-    chart_year = jaar if scored is None or scored >= jaar else scored
+    jaar, chart_year = page_years(processed, wijk, jaar)
     names = mine.dropna(subset=["gebiedsnaam"]).sort_values("jaar")["gebiedsnaam"]
     name = str(names.iloc[-1]) if len(names) else wijk  # the latest name
     kompas = processed.kompas

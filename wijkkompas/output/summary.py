@@ -34,6 +34,27 @@ def newest_year(processed: Processed, code: str) -> int | None:
     return int(have["jaar"].max()) if len(have) else None
 
 
+def latest_scored_year(processed: Processed, code: str) -> int | None:
+    """The latest year in which the area has a theme score; None if it has none."""
+    themes = processed.result.themes
+    scored = themes[(themes["gebiedscode"] == code) & (themes["deel"] == "totaal")
+                    & themes["score"].notna()]
+    return int(scored["jaar"].max()) if len(scored) else None
+
+
+def page_years(processed: Processed, code: str, jaar: int | None = None) -> tuple[int, int]:
+    """The year a wijk page or profile shows and the year its compass shows.
+
+    Without ``jaar``: the newest year with any figure of the area (else its latest scored
+    year, else the newest year of the data). The compass shows that year, or the latest year
+    with theme scores when that year has none (the page says so).
+    """
+    scored = latest_scored_year(processed, code)
+    if jaar is None:
+        jaar = newest_year(processed, code) or scored or max(processed.years)
+    return jaar, jaar if scored is None or scored >= jaar else scored
+
+
 def _scored_themes(processed: Processed) -> list:
     kompas = processed.kompas
     return [t for t in kompas.themes
