@@ -12,6 +12,12 @@ for _name in ("NO_PROXY", "no_proxy"):
 from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
+from hypothesis import settings as hypothesis_settings  # noqa: E402
+
+# No test depends on time: hypothesis's default 200 ms deadline per example fails on a
+# loaded 2-core machine (two full suites side by side), so no example is ever timed.
+hypothesis_settings.register_profile("wijkkompas", deadline=None)
+hypothesis_settings.load_profile("wijkkompas")
 
 from tests.fixtures.geo import almelo_layers  # noqa: E402
 from tests.fixtures.kwb import SHARED, table_2023, table_2024  # noqa: E402

@@ -902,3 +902,11 @@ def test_a_buurt_file_without_its_code_and_name_columns_is_not_taken_for_wijken(
                "Is dit een bestand van buurten of wijken zonder de kolom met hun codes? Dan is "
                "WK_CODE niet de eigen code van elke rij.")
     assert _state(data) == ({}, {})
+
+
+def test_no_hypothesis_example_is_timed():
+    """A property test never fails for being slow: two full suites side by side on two
+    cores make single examples take longer than hypothesis's default 200 ms deadline."""
+    from hypothesis import settings
+
+    assert settings.default.deadline is None
