@@ -379,7 +379,7 @@ def test_imported_boundaries_are_not_fetched_again(cbs, pdok, tmp_path, shared):
 def test_historical_service_switched_off(cbs, pdok, tmp_path):
     from wijkkompas.fetch.report import boundary_sources
 
-    settings = replace(_settings(cbs, pdok), pdok_historisch_pad="",
+    settings = _settings(cbs, pdok).changed(pdok_historisch_pad="",
                        pdok_gebiedsindelingen_pad="")
     report, lines = fetch(settings, tmp_path / "data" / "raw", [2019, 2024])
     assert [g.jaar for g in report.boundaries] == [2024]

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -173,7 +172,7 @@ def test_without_boundaries_cbs_change_codes_decide(settings, cbs_server, tmp_pa
     """No boundaries of 2023: the KWB code 1 for 2024 says the buurt did not change; a code
     3 (boundary changed) means the 2023 inhabitants are not used."""
     # Boundaries of 2024 only: no Gebiedsindelingen and no historical service either.
-    only_2024 = replace(settings, grenzen_jaren="2024", pdok_historisch_pad="",
+    only_2024 = settings.changed(grenzen_jaren="2024", pdok_historisch_pad="",
                         pdok_gebiedsindelingen_pad="")
     data = tmp_path / "data"
     run_fetch(data / "raw", only_2024, "GM0141", [2023, 2024], say=lambda _: None)

@@ -443,7 +443,8 @@ def _spec(item: ImportSpec | tuple[str | Path, int]) -> ImportSpec:
         return item
     try:
         path, jaar = item
-        return ImportSpec(bestand=Path(path), jaar=int(jaar))
+        # Not validated here: _check_import checks the year with a line naming the file.
+        return ImportSpec.model_construct(bestand=Path(path), jaar=int(jaar))
     except (TypeError, ValueError):
         raise WijkkompasError(
             f"Ongeldig importbestand {item!r}: geef een bestand en een jaar, bijvoorbeeld "
