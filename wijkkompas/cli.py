@@ -304,7 +304,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _import_leefbaarometer(args: argparse.Namespace, settings: Settings) -> None:
-    from wijkkompas.indicatoren import leefbaarometer
+    from wijkkompas.fetch import leefbaarometer
     from wijkkompas.manifest import read_manifest
 
     if args.bestand is None:
