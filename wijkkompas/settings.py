@@ -47,6 +47,9 @@ DEFAULT_PDOK_GEBIEDSINDELINGEN_HISTORISCH_PATH = "cbs/gebiedsindelingen-historis
 #: PDOK serves the wijk- en buurtkaart as a year-specific OGC API from 2023 on.
 DEFAULT_GRENZEN_JAREN = "2023-2030"
 CONFIG_NAME = "wijkkompas.toml"
+#: Seconds a command waits for the lock of a data folder that another one holds (the
+#: setting ``wachttijd``; inside the package every such wait is called ``timeout``).
+LOCK_TIMEOUT = 10.0
 
 _GEMEENTE_RE = re.compile(r"^GM\d{4}$", re.ASCII)
 
@@ -134,7 +137,7 @@ class Settings(Schema):
     retries: Annotated[int, Field(ge=0, le=MAX_RETRIES)] = 3
     backoff: Annotated[float, Field(ge=0, le=MAX_BACKOFF)] = 2.0
     #: Seconds a command waits for another one on the same data folder (its lock).
-    wachttijd: Annotated[float, Field(ge=0, le=MAX_WACHTTIJD)] = 10.0
+    wachttijd: Annotated[float, Field(ge=0, le=MAX_WACHTTIJD)] = LOCK_TIMEOUT
     #: Limits per fetch (one CBS table, one PDOK layer): pages and megabytes received.
     max_paginas: Annotated[int, Field(gt=0)] = 10000
     max_mb: Annotated[float, Field(gt=0)] = 2000.0

@@ -31,12 +31,11 @@ import pyarrow.parquet as pq
 from filelock import FileLock, Timeout
 
 from wijkkompas.errors import WijkkompasError
+from wijkkompas.settings import LOCK_TIMEOUT
 
 LOCK_NAME = ".wijkkompas.lock"
 #: Part of the name of every temporary file; what carries it may be removed.
 TEMP_MARK = ".wktmp-"
-#: Seconds a second run waits for the lock of a data folder before it gives up.
-DEFAULT_WAIT = 10.0
 
 
 def now_stamp() -> str:
@@ -257,10 +256,10 @@ def no_interrupt() -> Iterator[None]:
 
 
 @contextmanager
-def data_lock(data_dir: Path, wait: float = DEFAULT_WAIT) -> Iterator[None]:
+def data_lock(data_dir: Path, timeout: float = LOCK_TIMEOUT) -> Iterator[None]:
     """One writer per data folder: hold ``data_dir/.wijkkompas.lock`` for the block.
 
-    Waits up to ``wait`` seconds for another run to finish, then refuses with a clear
+    Waits up to ``timeout`` seconds for another run to finish, then refuses with a clear
     message. Within one process the lock may be taken again (it is the same lock).
     """
     data_dir = Path(data_dir)
@@ -268,11 +267,11 @@ def data_lock(data_dir: Path, wait: float = DEFAULT_WAIT) -> Iterator[None]:
     path = data_dir / LOCK_NAME
     lock = FileLock(path, is_singleton=True)
     try:
-        lock.acquire(timeout=wait)
+        lock.acquire(timeout=timeout)
     except Timeout:
         raise WijkkompasError(
             f"Een andere wijkkompas-opdracht is bezig met {data_dir} (slot {path}); na "
-            f"{wait:g} s wachten gestopt. Wacht tot die klaar is en probeer het opnieuw, of "
+            f"{timeout:g} s wachten gestopt. Wacht tot die klaar is en probeer het opnieuw, of "
             "verhoog de wachttijd (instelling 'wachttijd', WIJKKOMPAS_WACHTTIJD)."
         ) from None
     try:

@@ -42,7 +42,7 @@ from wijkkompas.errors import WijkkompasError
 from wijkkompas.gebied import parent_code
 from wijkkompas.indicatoren import leefbaarometer
 from wijkkompas.indicatoren.aggregate import complete_levels, expected_parts, publishes_every_parent
-from wijkkompas.indicatoren.boundaries import (
+from wijkkompas.indicatoren.grenzen import (
     Boundaries,
     dissolve,
     load_boundaries,
