@@ -103,9 +103,10 @@ class ImportSpec(Schema):
 
 
 class Settings(Schema):
-    """The settings: the config file ``wijkkompas.toml`` checked field by field, with the
-    defaults of every key left out. A new setting is a field here (and, if it may come from
-    the environment, a line in ``_ENV_KEYS``, and a line in README.md, "Instellingen").
+    """The settings: each key of the config file ``wijkkompas.toml`` a field, with its
+    check and its default. A new setting is a field here, a line in README.md
+    ("Instellingen"; tests/test_settings.py checks it) and, if it may come from the
+    environment, a line in ``_ENV_KEYS``.
 
     The model is frozen; :meth:`changed` gives a copy with other values, checked."""
 
