@@ -124,8 +124,10 @@ def _reads(cell: str, decimal: str) -> bool:
 
 
 def _score(cell: str, decimal: str) -> float:
-    """A score in the file's notation; empty is missing; anything else raises NumberError."""
-    if "," in cell and "." in cell:  # a score has no thousands separator
+    """A score in the file's notation; empty is missing; anything else raises NumberError.
+    A score has no thousands separator: the mark that is not the decimal mark is refused
+    (tabular would read '1.234.567' in a file with decimal commas as 1234567)."""
+    if ("." if decimal == "," else ",") in cell:
         raise NumberError(cell)
     number = parse_number(cell, decimal, missing=_EMPTY)
     return math.nan if number is None else number
