@@ -62,3 +62,38 @@ def today_in_dutch() -> str:
               "september", "oktober", "november", "december"]
     today = date.today()
     return f"{today.day} {months[today.month - 1]} {today.year}"
+
+
+def toml_value(value: object) -> str:
+    """A value as TOML writes it: a string as a basic string (JSON's escapes are TOML's),
+    true/false, a number, or a list of such values."""
+    import json
+
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
+    if isinstance(value, int | float):
+        return repr(value)
+    return json.dumps(str(value), ensure_ascii=False)
+
+
+#: The categories of most vlekkenkaart tests: code -> (naam, gevoelig).
+ZORG_CATEGORIES = {"opvang": ("Maatschappelijke opvang", True),
+                   "huisarts": ("Huisartsenpraktijk", False)}
+#: The data set of most vlekkenkaart tests: locaties.csv with a column of categories.
+ZORG_DATASET = {"bestand": "locaties.csv", "bron": "test", "categorie_kolom": "categorie"}
+
+
+def zorg_toml(categories: dict[str, tuple[str, bool]] | None = None,
+              datasets: list[dict[str, object]] | None = None, **settings: object) -> str:
+    """A vlekkenkaart configuration (zorglocaties TOML): the top-level ``settings``, a
+    ``[categorie.<code>]`` per category and a ``[[dataset]]`` per data set, one key a line."""
+    lines = [f"{key} = {toml_value(value)}" for key, value in settings.items()]
+    for code, (naam, gevoelig) in (ZORG_CATEGORIES if categories is None
+                                   else categories).items():
+        lines += [f"[categorie.{code}]", f"naam = {toml_value(naam)}"]
+        lines += ["gevoelig = true"] if gevoelig else []
+    for dataset in [ZORG_DATASET] if datasets is None else datasets:
+        lines += ["[[dataset]]"] + [f"{key} = {toml_value(v)}" for key, v in dataset.items()]
+    return "\n".join(lines) + "\n"

@@ -135,3 +135,18 @@ def test_every_pattern_with_digit_or_word_classes_is_ascii():
                 if "re.ASCII" not in call:
                     wrong.append(f"{path.relative_to(ROOT)}:{node.lineno}")
     assert wrong == []
+
+
+def test_only_storage_writes_beside_and_replaces():
+    """"Write beside, then replace" has one implementation (``storage.atomic_paths``); a
+    second loop of temporary file and rename elsewhere is a copy to keep in step (#27)."""
+    wrong = []
+    for path in _modules():
+        if path.name == "storage.py" and path.parent == PACKAGE:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
+                    and (node.value.id, node.attr) in {("tempfile", "mkstemp"),
+                                                      ("tempfile", "NamedTemporaryFile")}):
+                wrong.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert wrong == []

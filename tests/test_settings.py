@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from wijkkompas.errors import WijkkompasError
-from wijkkompas.settings import DEFAULT_CBS_URL, load_settings, parse_gemeenten, parse_years
+from wijkkompas.schema import parse_schema
+from wijkkompas.settings import (
+    DEFAULT_CBS_URL,
+    Settings,
+    load_settings,
+    parse_gemeenten,
+    parse_years,
+)
 
 
 def test_defaults_point_at_the_live_services(tmp_path, monkeypatch):
@@ -103,12 +112,15 @@ def test_bad_fetch_limits(tmp_path, monkeypatch, env, line):
     ("lokaal = 5\n", "lokaal: moet een tekst tussen aanhalingstekens zijn (nu: 5)"),
     ("timeout = 0\n", "timeout: moet een getal groter dan 0 en van hoogstens 3600 zijn "
                      "(nu: 0)"),
-    ("tijd = 5\n", "onbekende instelling 'tijd'; bekende instellingen: backoff, cbs_url, "
-                   "gemeente, gemeenten, grenzen_jaren, herindeling_gewichten, import, indeling, "
-                   "jaren, kompas, locatieserver_url, lokaal, max_mb, max_paginas, "
-                   "pdok_gebiedsindelingen_historisch_pad, pdok_gebiedsindelingen_pad, "
-                   "pdok_historisch_pad, pdok_pad, pdok_url, politie_url, retries, timeout, "
-                   "vergelijk_landelijk, wachttijd, zorglocaties"),
+    ("tijd = 5\n", "onbekende instelling 'tijd'; bedoelt u wachttijd? Alle instellingen staan "
+                   "in README.md, onder 'Instellingen'"),
+    ("pdok_urll = 'x'\n", "onbekende instelling 'pdok_urll'; bedoelt u pdok_url of "
+                          "politie_url? Alle instellingen staan in README.md, onder "
+                          "'Instellingen'"),
+    ("xyz = 5\n", "onbekende instelling 'xyz'; alle instellingen staan in README.md, onder "
+                  "'Instellingen'"),
+    ("[[import]]\nbestand = 'a.csv'\njaar = 2021\nblad = 1\n",
+     "onbekende sleutel 'import[1].blad'; bekende sleutels: bestand, jaar"),
 ])
 def test_config_schema_gives_one_line_per_problem(tmp_path, text, line):
     config = tmp_path / "wijkkompas.toml"
@@ -150,3 +162,37 @@ def test_a_gemeente_code_in_other_digits_is_refused(text):
 def test_years_in_other_digits_are_refused():
     with pytest.raises(WijkkompasError, match="Ongeldige jaren"):
         parse_years("\u0662\u0660\u0662\u0661")
+
+
+def test_an_unknown_setting_is_a_short_line():
+    """The line names the nearest settings, not all of them (it listed 25 in 426 characters)."""
+    with pytest.raises(WijkkompasError) as info:
+        parse_schema(Settings, {"max_pagina": 5}, "wijkkompas.toml")
+    line = str(info.value)
+    assert "\n" not in line and len(line) < 300
+    assert "bedoelt u max_paginas?" in line and "README.md" in line
+    assert "## Instellingen" in (Path(__file__).parents[1] / "README.md").read_text("utf-8")
+
+
+def test_changed_settings_are_checked():
+    settings = Settings()
+    assert settings.changed(timeout=5, gemeenten=("GM0153",)).timeout == 5.0
+    assert settings.changed(lokaal="l.toml").lokaal == Path("l.toml")
+    assert settings.timeout == 60.0  # the settings are frozen; changed gives a copy
+    with pytest.raises(WijkkompasError) as info:
+        settings.changed(timeout=0)
+    assert str(info.value) == ("instellingen: timeout: moet een getal groter dan 0 en van "
+                               "hoogstens 3600 zijn (nu: 0).")
+    with pytest.raises(WijkkompasError, match="onbekende instelling 'tijd'; bedoelt u"):
+        settings.changed(tijd=5)
+
+
+def test_every_setting_is_in_the_readme():
+    """The unknown-setting line points to README.md: every setting is listed there."""
+    keys = {field.alias or name for name, field in Settings.model_fields.items()}
+    readme = (Path(__file__).parents[1] / "README.md").read_text("utf-8")
+    block = readme.split("## Instellingen", 1)[1].split("```toml", 1)[1].split("```", 1)[0]
+    named = {line.split("=")[0].strip() for line in block.splitlines()
+             if "=" in line and not line.startswith(" ")}
+    named |= {"import"} if "[[import]]" in block else set()
+    assert named - {"bestand", "jaar"} == keys - {"gemeenten"}

@@ -9,7 +9,6 @@ import math
 import re
 import sys
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -286,7 +285,7 @@ def _fetch(args: argparse.Namespace, settings: Settings) -> None:
 
     years = pipeline.fetch_years(settings, args.jaren)
     if args.landelijk:
-        settings = replace(settings, vergelijk_landelijk=True)
+        settings = settings.changed(vergelijk_landelijk=True)
     pipeline.fetch(args.data_dir, settings, years, refresh=args.refresh)
 
 
@@ -305,7 +304,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _import_leefbaarometer(args: argparse.Namespace, settings: Settings) -> None:
-    from wijkkompas.indicatoren import leefbaarometer
+    from wijkkompas.fetch import leefbaarometer
     from wijkkompas.manifest import read_manifest
 
     if args.bestand is None:
@@ -325,7 +324,6 @@ def _import_leefbaarometer(args: argparse.Namespace, settings: Settings) -> None
 
 def _import(args: argparse.Namespace, settings: Settings) -> None:
     from wijkkompas.fetch.kaart_import import import_all
-    from wijkkompas.settings import ImportSpec
 
     if args.bron == "leefbaarometer":
         _import_leefbaarometer(args, settings)
@@ -335,7 +333,8 @@ def _import(args: argparse.Namespace, settings: Settings) -> None:
             raise WijkkompasError(
                 "Geef bij een importbestand het jaar op, bijvoorbeeld --jaar 2021."
             )
-        specs = [ImportSpec(bestand=args.bestand, jaar=args.jaar)]
+        # A pair, not an ImportSpec: import_all checks the year with a line naming the file.
+        specs: list[Any] = [(args.bestand, args.jaar)]
     else:
         specs = list(settings.imports)
         if not specs:
@@ -406,7 +405,7 @@ def _gemeente_of_wijk(args: argparse.Namespace, settings: Settings) -> Settings:
         raise WijkkompasError(
             f"Wijk {wijk} ligt in gemeente {own}, niet in {', '.join(settings.gemeenten)}. "
             f"Laat --gemeente weg of geef --gemeente {own}.")
-    return replace(settings, gemeenten=(own,), gemeente=own)
+    return settings.changed(gemeenten=(own,), gemeente=own)
 
 
 def _check_inputs(args: argparse.Namespace, settings: Settings) -> None:
@@ -445,7 +444,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load_settings(args.config)
         if getattr(args, "gemeente", None):
             codes = tuple(parse_gemeenten(args.gemeente))
-            settings = replace(settings, gemeenten=codes, gemeente=codes[0])
+            settings = settings.changed(gemeenten=codes, gemeente=codes[0])
         settings = _gemeente_of_wijk(args, settings)
         steps = {"fetch": _fetch, "import": _import, "build": _build, "export": _export,
                  "vlekkenkaart": _vlekkenkaart, "run": _run}

@@ -49,11 +49,18 @@ class _KaartEntry(_Entry):
     imported_at: str
 
 
+class _LbmEntry(_Entry):
+    indeling: int
+    gemeente: Annotated[str, Field(pattern=r"^GM[0-9]{4}$")]
+
+
 class _Manifest(Schema):
     model_config = ConfigDict(extra="allow")
     cbs: dict[Annotated[str, Field(pattern=r"^[0-9A-Za-z]+$")], _CbsEntry] = {}
     geo: dict[Annotated[str, Field(pattern=r"^\d{4}$")], _GeoEntry] = {}
     kaart: dict[str, _KaartEntry] = {}
+    #: The key is the folder of the file (the year of the buurtindeling).
+    leefbaarometer: dict[Annotated[str, Field(pattern=r"^[0-9]{4}$")], _LbmEntry] = {}
 
 
 def read_manifest(raw_dir: Path) -> dict[str, Any]:

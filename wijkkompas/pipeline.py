@@ -115,7 +115,7 @@ def build(data_dir: Path, settings: Settings, *, kompas: Path | None = None,
     say(f"Bouwen voor {', '.join(settings.gemeenten)} uit {data_dir / 'raw'} naar "
         f"{data_dir / 'processed'}")
     build_and_score(data_dir, lokaal or settings.lokaal, indeling or settings.indeling,
-                    kompas or settings.kompas, wait=settings.wachttijd,
+                    kompas or settings.kompas, timeout=settings.wachttijd,
                     weights_path=gewichten or settings.herindeling_gewichten,
                     gemeenten=settings.gemeenten, csv=csv, say=say)
 

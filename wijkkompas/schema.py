@@ -9,9 +9,11 @@ Lists count from 1, as a person counts the ``[[thema]]`` blocks in a file.
 
 from __future__ import annotations
 
+import difflib
 import types
 import typing
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -27,6 +29,9 @@ class Schema(BaseModel):
                               frozen=True, populate_by_name=True)
     #: How a key of this table is called in messages (singular, plural).
     woord: ClassVar[tuple[str, str]] = ("sleutel", "sleutels")
+    #: Where the keys are documented. When given, an unknown key's message names the
+    #: nearest keys and this place instead of listing every key.
+    documented_in: ClassVar[str] = ""
 
 
 S = TypeVar("S", bound=Schema)
@@ -111,10 +116,26 @@ def _field(model: type[BaseModel], key: str) -> FieldInfo | None:
     return None
 
 
-def _known(model: Any) -> str:
+def _known(model: Any) -> list[str]:
     if not (isinstance(model, type) and issubclass(model, BaseModel)):
-        return ""
-    return ", ".join(sorted(field.alias or name for name, field in model.model_fields.items()))
+        return []
+    return sorted(field.alias or name for name, field in model.model_fields.items())
+
+
+def _unknown_key(table: Any, loc: tuple[int | str, ...]) -> str:
+    """An unknown key: with the keys of its table, or where a documented table's keys
+    are listed and the nearest of them (difflib)."""
+    woord = getattr(table, "woord", Schema.woord)
+    known = _known(table)
+    head = f"onbekende {woord[0]} '{key_path(loc)}'"
+    documented = getattr(table, "documented_in", "")
+    if not documented:
+        return head + (f"; bekende {woord[1]}: {', '.join(known)}" if known else "")
+    close = difflib.get_close_matches(str(loc[-1]), known, n=3, cutoff=0.6)
+    where = f"{woord[1]} staan in {documented}"
+    if close:
+        return f"{head}; bedoelt u {' of '.join(close)}? Alle {where}"
+    return f"{head}; alle {where}"
 
 
 def _bounds(metadata: list[Any]) -> str:
@@ -135,7 +156,7 @@ def _expected(kind: Any, metadata: list[Any]) -> str:
         noun = "geheel getal" if kind is int else "getal"
         bounds = _bounds(metadata)
         return f"moet een {noun}{' ' + bounds if bounds else ''} zijn"
-    if kind is str:
+    if kind is str or kind is Path:  # a path is written as a text
         return "moet een tekst tussen aanhalingstekens zijn"
     if origin is typing.Literal:
         options = [repr(o) for o in typing.get_args(kind)]
@@ -164,11 +185,7 @@ def problem_line(schema: type[Schema], error: Any) -> str:
     if kind == "missing":
         return f"'{path}' ontbreekt"
     if kind == "extra_forbidden":
-        _, _, table = _walk(schema, loc[:-1])
-        woord = getattr(table, "woord", Schema.woord)
-        known = _known(table)
-        return (f"onbekende {woord[0]} '{path}'"
-                + (f"; bekende {woord[1]}: {known}" if known else ""))
+        return _unknown_key(_walk(schema, loc[:-1])[2], loc)
     if kind in ("value_error", "assertion_error"):
         message = str(error.get("ctx", {}).get("error", error["msg"]))
         return f"{path}: {message}" if path else message

@@ -2,25 +2,31 @@
 
 Values come, in rising priority, from the built-in defaults, a TOML config file
 (``wijkkompas.toml`` in the working directory, or the path given with ``--config`` or
-``WIJKKOMPAS_CONFIG``) and the environment variables ``WIJKKOMPAS_CBS_URL``,
-``WIJKKOMPAS_POLITIE_URL``, ``WIJKKOMPAS_PDOK_URL``, ``WIJKKOMPAS_LOCATIESERVER_URL``,
-``WIJKKOMPAS_TIMEOUT``, ``WIJKKOMPAS_RETRIES``, ``WIJKKOMPAS_BACKOFF``,
-``WIJKKOMPAS_MAX_PAGINAS``, ``WIJKKOMPAS_MAX_MB`` and ``WIJKKOMPAS_WACHTTIJD`` (seconds a
-run waits for another run on the same data folder).
+``WIJKKOMPAS_CONFIG``) and the environment variables ``WIJKKOMPAS_<SETTING>`` listed in
+``_ENV_KEYS`` (the web addresses, the network settings, ``wachttijd``, the fetch limits and
+``vergelijk_landelijk``). :class:`Settings` is the pydantic model of the config file and the
+settings object itself.
 """
 
 from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Annotated, ClassVar
 
-from pydantic import AfterValidator, AnyHttpUrl, Field, TypeAdapter, ValidationError
+from pydantic import (
+    AfterValidator,
+    AnyHttpUrl,
+    BeforeValidator,
+    Field,
+    TypeAdapter,
+    ValidationError,
+)
+from pydantic_core import PydanticCustomError
 
 from wijkkompas.errors import WijkkompasError
-from wijkkompas.schema import Schema, problem_line
+from wijkkompas.schema import Schema, parse_schema, problem_line
 from wijkkompas.tomlfile import read_toml_schema
 
 DEFAULT_CBS_URL = "https://opendata.cbs.nl"
@@ -41,52 +47,11 @@ DEFAULT_PDOK_GEBIEDSINDELINGEN_HISTORISCH_PATH = "cbs/gebiedsindelingen-historis
 #: PDOK serves the wijk- en buurtkaart as a year-specific OGC API from 2023 on.
 DEFAULT_GRENZEN_JAREN = "2023-2030"
 CONFIG_NAME = "wijkkompas.toml"
+#: Seconds a command waits for the lock of a data folder that another one holds (the
+#: setting ``wachttijd``; inside the package every such wait is called ``timeout``).
+LOCK_TIMEOUT = 10.0
 
 _GEMEENTE_RE = re.compile(r"^GM\d{4}$", re.ASCII)
-
-
-@dataclass(frozen=True)
-class ImportSpec:
-    """A wijk- en buurtkaart attribute file to import, as listed in the config file."""
-
-    bestand: Path
-    jaar: int
-
-
-@dataclass(frozen=True)
-class Settings:
-    cbs_url: str = DEFAULT_CBS_URL
-    politie_url: str = DEFAULT_POLITIE_URL
-    pdok_url: str = DEFAULT_PDOK_URL
-    pdok_pad: str = DEFAULT_PDOK_PATH
-    pdok_historisch_pad: str = DEFAULT_PDOK_HISTORISCH_PATH
-    pdok_gebiedsindelingen_pad: str = DEFAULT_PDOK_GEBIEDSINDELINGEN_PATH
-    pdok_gebiedsindelingen_historisch_pad: str = DEFAULT_PDOK_GEBIEDSINDELINGEN_HISTORISCH_PATH
-    locatieserver_url: str = DEFAULT_LOCATIESERVER_URL
-    #: The first of ``gemeenten``; kept for the steps that handle one gemeente.
-    gemeente: str = DEFAULT_GEMEENTE
-    #: Every gemeente fetched, built, scored and exported (config: ``gemeenten`` or
-    #: ``gemeente``, which may also list several separated by commas).
-    gemeenten: tuple[str, ...] = (DEFAULT_GEMEENTE,)
-    #: "" (the default): from the kompas's basisjaar to DEFAULT_LAATSTE_JAAR (default_years).
-    jaren: str = ""
-    grenzen_jaren: str = DEFAULT_GRENZEN_JAREN
-    timeout: float = 60.0
-    retries: int = 3
-    backoff: float = 2.0
-    wachttijd: float = 10.0
-    #: Limits per fetch (one CBS table, one PDOK layer): pages and megabytes received.
-    max_paginas: int = 10000
-    max_mb: float = 2000.0
-    #: Also fetch the wijk (and gemeente) rows of the whole country, in the same request
-    #: per KWB table, for the vergelijkbare wijken (``fetch --landelijk``).
-    vergelijk_landelijk: bool = False
-    lokaal: Path | None = None
-    kompas: Path | None = None
-    zorglocaties: Path | None = None
-    indeling: int | None = None
-    herindeling_gewichten: Path | None = None
-    imports: tuple[ImportSpec, ...] = field(default_factory=tuple)
 
 
 _HTTP_URL = TypeAdapter(AnyHttpUrl)
@@ -103,7 +68,24 @@ def _http_url(text: str) -> str:
     return text
 
 
+def _as_path(value: object) -> object:
+    """A path from the config file is a text; an empty text names no file."""
+    if isinstance(value, str):
+        if not value:
+            raise PydanticCustomError("string_too_short", "empty path")
+        return Path(value)
+    return value
+
+
+def _as_tuple(value: object) -> object:
+    """A TOML list kept as a tuple, so that the settings stay hashable."""
+    return tuple(value) if isinstance(value, list) else value
+
+
 Url = Annotated[str, Field(min_length=1), AfterValidator(_http_url)]
+Text = Annotated[str, Field(min_length=1)]
+FilePath = Annotated[Path, BeforeValidator(_as_path)]
+Year = Annotated[int, Field(ge=1990, le=2100)]
 #: The limits of the network and waiting settings: beyond them a value is a typo, and
 #: a wait such as 1e308 seconds cannot even be slept (OverflowError).
 MAX_TIMEOUT = 3600.0
@@ -112,46 +94,70 @@ MAX_BACKOFF = 300.0
 MAX_WACHTTIJD = 86400.0
 
 
-class ImportSchema(Schema):
-    """One ``[[import]]`` entry of the config file."""
+class ImportSpec(Schema):
+    """A wijk- en buurtkaart attribute file to import: one ``[[import]]`` entry of the
+    config file, or the file and ``--jaar`` of ``wijkkompas import``."""
 
-    bestand: Annotated[str, Field(min_length=1)]
-    jaar: Annotated[int, Field(ge=1990, le=2100)]
+    bestand: FilePath
+    jaar: Year
 
 
-class ConfigSchema(Schema):
-    """The config file ``wijkkompas.toml``. A new setting is a field here and in
-    :class:`Settings` (and, if it may come from the environment, a line in ``_ENV_KEYS``)."""
+class Settings(Schema):
+    """The settings: each key of the config file ``wijkkompas.toml`` a field, with its
+    check and its default. A new setting is a field here, a line in README.md
+    ("Instellingen"; tests/test_settings.py checks it) and, if it may come from the
+    environment, a line in ``_ENV_KEYS``.
+
+    The model is frozen; :meth:`changed` gives a copy with other values, checked."""
 
     woord: ClassVar[tuple[str, str]] = ("instelling", "instellingen")
+    documented_in: ClassVar[str] = "README.md, onder 'Instellingen'"
 
-    cbs_url: Url | None = None
-    politie_url: Url | None = None
-    pdok_url: Url | None = None
-    pdok_pad: Annotated[str, Field(min_length=1)] | None = None
+    cbs_url: Url = DEFAULT_CBS_URL
+    politie_url: Url = DEFAULT_POLITIE_URL
+    pdok_url: Url = DEFAULT_PDOK_URL
+    pdok_pad: Text = DEFAULT_PDOK_PATH
     #: "" switches the historical service off.
-    pdok_historisch_pad: str | None = None
+    pdok_historisch_pad: str = DEFAULT_PDOK_HISTORISCH_PATH
     #: "" switches the route off.
-    pdok_gebiedsindelingen_pad: str | None = None
-    pdok_gebiedsindelingen_historisch_pad: str | None = None
-    locatieserver_url: Url | None = None
-    gemeente: str | None = None
-    gemeenten: Annotated[list[str], Field(min_length=1)] | None = None
-    jaren: str | None = None
-    grenzen_jaren: str | None = None
-    timeout: Annotated[float, Field(gt=0, le=MAX_TIMEOUT)] | None = None
-    retries: Annotated[int, Field(ge=0, le=MAX_RETRIES)] | None = None
-    backoff: Annotated[float, Field(ge=0, le=MAX_BACKOFF)] | None = None
-    wachttijd: Annotated[float, Field(ge=0, le=MAX_WACHTTIJD)] | None = None
-    max_paginas: Annotated[int, Field(gt=0)] | None = None
-    max_mb: Annotated[float, Field(gt=0)] | None = None
-    vergelijk_landelijk: bool | None = None
-    lokaal: Annotated[str, Field(min_length=1)] | None = None
-    kompas: Annotated[str, Field(min_length=1)] | None = None
-    zorglocaties: Annotated[str, Field(min_length=1)] | None = None
-    indeling: Annotated[int, Field(ge=1990, le=2100)] | None = None
-    herindeling_gewichten: Annotated[str, Field(min_length=1)] | None = None
-    imports: list[ImportSchema] | None = Field(None, alias="import")
+    pdok_gebiedsindelingen_pad: str = DEFAULT_PDOK_GEBIEDSINDELINGEN_PATH
+    pdok_gebiedsindelingen_historisch_pad: str = DEFAULT_PDOK_GEBIEDSINDELINGEN_HISTORISCH_PATH
+    locatieserver_url: Url = DEFAULT_LOCATIESERVER_URL
+    #: The first of ``gemeenten``; kept for the steps that handle one gemeente. In the
+    #: config file it may list several codes separated by commas (see load_settings).
+    gemeente: str = DEFAULT_GEMEENTE
+    #: Every gemeente fetched, built, scored and exported (config: ``gemeenten`` or
+    #: ``gemeente``).
+    gemeenten: Annotated[tuple[str, ...], BeforeValidator(_as_tuple),
+                         Field(min_length=1)] = (DEFAULT_GEMEENTE,)
+    #: "" (the default): from the kompas's basisjaar to DEFAULT_LAATSTE_JAAR (default_years).
+    jaren: str = ""
+    grenzen_jaren: str = DEFAULT_GRENZEN_JAREN
+    #: Seconds to wait for one answer of a web service.
+    timeout: Annotated[float, Field(gt=0, le=MAX_TIMEOUT)] = 60.0
+    retries: Annotated[int, Field(ge=0, le=MAX_RETRIES)] = 3
+    backoff: Annotated[float, Field(ge=0, le=MAX_BACKOFF)] = 2.0
+    #: Seconds a command waits for another one on the same data folder (its lock).
+    wachttijd: Annotated[float, Field(ge=0, le=MAX_WACHTTIJD)] = LOCK_TIMEOUT
+    #: Limits per fetch (one CBS table, one PDOK layer): pages and megabytes received.
+    max_paginas: Annotated[int, Field(gt=0)] = 10000
+    max_mb: Annotated[float, Field(gt=0)] = 2000.0
+    #: Also fetch the wijk (and gemeente) rows of the whole country, in the same request
+    #: per KWB table, for the vergelijkbare wijken (``fetch --landelijk``).
+    vergelijk_landelijk: bool = False
+    lokaal: FilePath | None = None
+    kompas: FilePath | None = None
+    zorglocaties: FilePath | None = None
+    indeling: Year | None = None
+    herindeling_gewichten: FilePath | None = None
+    imports: Annotated[tuple[ImportSpec, ...], BeforeValidator(_as_tuple)] = \
+        Field((), alias="import")
+
+    def changed(self, **values: object) -> Settings:
+        """These settings with ``values`` (by field name) changed, each checked as in the
+        config file; a wrong value is one Dutch line."""
+        checked = parse_schema(type(self), values, "instellingen")
+        return self.model_copy(update={key: getattr(checked, key) for key in values})
 
 
 #: Settings that are paths to files, relative to the config file when not absolute.
@@ -175,22 +181,20 @@ def _from_env(name: str, text: str) -> object:
     """One environment variable, read as its setting's type (a number from its text)."""
     key = _ENV_KEYS[name]
     try:
-        return getattr(ConfigSchema.model_validate({key: text}, strict=False), key)
+        return getattr(Settings.model_validate({key: text}, strict=False), key)
     except ValidationError as exc:
-        problem = problem_line(ConfigSchema, exc.errors()[0])
+        problem = problem_line(Settings, exc.errors()[0])
         raise WijkkompasError(f"omgevingsvariabele {name}: {problem}.") from None
 
 
-def _read_config(path: Path) -> dict[str, object]:
-    spec = read_toml_schema(path, ConfigSchema, "configuratiebestand")
-    values: dict[str, object] = spec.model_dump(exclude_none=True, exclude={"imports"})
-    for key in _PATH_KEYS:
-        if key in values:
-            values[key] = _relative(Path(str(values[key])), path)
-    if spec.imports is not None:
-        values["imports"] = tuple(ImportSpec(_relative(Path(item.bestand), path), item.jaar)
-                                  for item in spec.imports)
-    return values
+def _relative_paths(settings: Settings, config: Path) -> dict[str, object]:
+    """The file paths of ``settings`` read from ``config``, relative to its folder."""
+    paths: dict[str, object] = {key: _relative(getattr(settings, key), config)
+                                for key in _PATH_KEYS if getattr(settings, key) is not None}
+    paths["imports"] = tuple(
+        spec.model_copy(update={"bestand": _relative(spec.bestand, config)})
+        for spec in settings.imports)
+    return paths
 
 
 def _relative(target: Path, config: Path) -> Path:
@@ -204,16 +208,21 @@ def load_settings(config: Path | None = None, env: dict[str, str] | None = None)
         config = Path(env["WIJKKOMPAS_CONFIG"])
     if config is None and Path(CONFIG_NAME).is_file():
         config = Path(CONFIG_NAME)
-    values: dict[str, object] = _read_config(config) if config is not None else {}
+    settings = Settings()
+    update: dict[str, object] = {}
+    if config is not None:
+        settings = read_toml_schema(config, Settings, "configuratiebestand")
+        update = _relative_paths(settings, config)
     for name, key in _ENV_KEYS.items():
         if env.get(name):
-            values[key] = _from_env(name, env[name])
-    if "gemeenten" in values and "gemeente" in values:
+            update[key] = _from_env(name, env[name])
+    given = settings.model_fields_set
+    if {"gemeente", "gemeenten"} <= given:
         raise WijkkompasError(f"{config}: geef 'gemeente' of 'gemeenten', niet allebei.")
-    codes = parse_gemeenten(values.pop("gemeenten", None) or values.get("gemeente")
-                            or DEFAULT_GEMEENTE)
-    values["gemeenten"], values["gemeente"] = tuple(codes), codes[0]
-    return replace(Settings(), **values)
+    codes = parse_gemeenten(settings.gemeenten if "gemeenten" in given
+                            else settings.gemeente or DEFAULT_GEMEENTE)
+    update["gemeenten"], update["gemeente"] = tuple(codes), codes[0]
+    return settings.model_copy(update=update)
 
 
 def parse_gemeenten(text: str | list[str] | tuple[str, ...]) -> list[str]:

@@ -18,7 +18,7 @@ import signal
 import sys
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -31,12 +31,11 @@ import pyarrow.parquet as pq
 from filelock import FileLock, Timeout
 
 from wijkkompas.errors import WijkkompasError
+from wijkkompas.settings import LOCK_TIMEOUT
 
 LOCK_NAME = ".wijkkompas.lock"
 #: Part of the name of every temporary file; what carries it may be removed.
 TEMP_MARK = ".wktmp-"
-#: Seconds a second run waits for the lock of a data folder before it gives up.
-DEFAULT_WAIT = 10.0
 
 
 def now_stamp() -> str:
@@ -65,33 +64,50 @@ def follow_umask(path: Path | str) -> None:
 
 
 @contextmanager
-def atomic_path(target: Path) -> Iterator[Path]:
-    """Yield a temporary path beside ``target``; on success it replaces ``target`` at once.
+def atomic_paths(targets: Sequence[Path]) -> Iterator[list[Path]]:
+    """Write beside, then replace: the one way every file is written.
 
-    On an error the temporary file is removed and ``target`` is left as it was.
+    Yields a temporary path beside each of ``targets`` (not made yet, ``TEMP_MARK`` in its
+    name) for the block to write. When the block ends without error, the temporary files
+    replace their targets together, with Ctrl-C held back; on an error they are removed and
+    every target is left as it was. A library's write error that gives no reason (pyarrow,
+    GDAL) becomes the OSError behind it (:func:`write_error`).
     """
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, name = tempfile.mkstemp(prefix=f".{target.name}{TEMP_MARK}",
-                                    suffix=target.suffix, dir=target.parent)
-    os.close(handle)
-    tmp = Path(name)
-    tmp.unlink()
+    staged: list[tuple[Path, Path]] = []
     try:
-        yield tmp
-        os.replace(tmp, target)
+        for target in targets:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            handle, name = tempfile.mkstemp(prefix=f".{target.name}{TEMP_MARK}",
+                                            suffix=target.suffix, dir=target.parent)
+            os.close(handle)
+            os.unlink(name)  # the writer makes it, with the mode the umask gives
+            staged.append((Path(name), target))
+        yield [tmp for tmp, _target in staged]
+        with no_interrupt():
+            for tmp, target in staged:
+                os.replace(tmp, target)
     except OSError as exc:
-        if exc.errno is not None:
+        if exc.errno is not None or not targets:
             raise
-        raise write_error(target, exc) from exc  # pyarrow's IO errors carry no errno
+        raise write_error(targets[0], exc) from exc  # pyarrow's IO errors carry no errno
     except Exception as exc:
         # GDAL's write errors (a full disk while writing a GeoPackage) are RuntimeErrors
         # with English text; the cause is told as the OSError it is.
-        if not _gdal_error(exc):
+        if not _gdal_error(exc) or not targets:
             raise
-        raise write_error(target, exc) from exc
+        raise write_error(targets[0], exc) from exc
     finally:
-        if tmp.exists():
-            tmp.unlink()
+        for tmp, _target in staged:
+            if tmp.exists():
+                tmp.unlink()
+
+
+@contextmanager
+def atomic_path(target: Path) -> Iterator[Path]:
+    """:func:`atomic_paths` for one file: a temporary path beside ``target`` that replaces
+    it when the block ends without error."""
+    with atomic_paths([target]) as (tmp,):
+        yield tmp
 
 
 def _gdal_error(exc: BaseException) -> bool:
@@ -131,25 +147,11 @@ def write_bytes_atomic(target: Path, data: bytes) -> None:
 
 
 def write_files_atomic(files: dict[Path, bytes]) -> None:
-    """Several files written together: each first beside its place, then all put in place
-    (Ctrl-C held back), so an error while writing leaves every target as it was."""
-    staged: list[tuple[Path, Path]] = []
-    try:
-        for target, data in files.items():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            handle, name = tempfile.mkstemp(prefix=f".{target.name}{TEMP_MARK}",
-                                            suffix=target.suffix, dir=target.parent)
-            os.close(handle)
-            staged.append((Path(name), target))
-            Path(name).write_bytes(data)
-            follow_umask(name)
-        with no_interrupt():
-            for tmp, target in staged:
-                os.replace(tmp, target)
-    finally:
-        for tmp, _target in staged:
-            if tmp.exists():
-                tmp.unlink()
+    """Several files written together (:func:`atomic_paths`): an error while writing
+    leaves every target as it was."""
+    with atomic_paths(list(files)) as staged:
+        for tmp, data in zip(staged, files.values(), strict=True):
+            tmp.write_bytes(data)
 
 
 def json_bytes(value: Any) -> bytes:
@@ -254,10 +256,10 @@ def no_interrupt() -> Iterator[None]:
 
 
 @contextmanager
-def data_lock(data_dir: Path, wait: float = DEFAULT_WAIT) -> Iterator[None]:
+def data_lock(data_dir: Path, timeout: float = LOCK_TIMEOUT) -> Iterator[None]:
     """One writer per data folder: hold ``data_dir/.wijkkompas.lock`` for the block.
 
-    Waits up to ``wait`` seconds for another run to finish, then refuses with a clear
+    Waits up to ``timeout`` seconds for another run to finish, then refuses with a clear
     message. Within one process the lock may be taken again (it is the same lock).
     """
     data_dir = Path(data_dir)
@@ -265,11 +267,11 @@ def data_lock(data_dir: Path, wait: float = DEFAULT_WAIT) -> Iterator[None]:
     path = data_dir / LOCK_NAME
     lock = FileLock(path, is_singleton=True)
     try:
-        lock.acquire(timeout=wait)
+        lock.acquire(timeout=timeout)
     except Timeout:
         raise WijkkompasError(
             f"Een andere wijkkompas-opdracht is bezig met {data_dir} (slot {path}); na "
-            f"{wait:g} s wachten gestopt. Wacht tot die klaar is en probeer het opnieuw, of "
+            f"{timeout:g} s wachten gestopt. Wacht tot die klaar is en probeer het opnieuw, of "
             "verhoog de wachttijd (instelling 'wachttijd', WIJKKOMPAS_WACHTTIJD)."
         ) from None
     try:

@@ -160,8 +160,14 @@ class Table:
                             f"{self.path} {self.row_label(index)}, kolom {column}", missing)
 
 
-def _decode(path: Path) -> tuple[str, str]:
-    data = path.read_bytes()
+def read_text(path: Path) -> tuple[str, str]:
+    """The text of a CSV file and its encoding: UTF-8 (with or without a byte order mark),
+    else Windows-1252, as Excel saves "CSV (gescheiden door lijstscheidingstekens)". A file
+    that cannot be read is one Dutch line."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise WijkkompasError(f"Kan {path} niet lezen: {os_reason(exc)}.") from None
     for encoding in ("utf-8-sig", "cp1252"):
         try:
             return data.decode(encoding), encoding
@@ -197,10 +203,7 @@ def _unique_columns(names: list[str], path: Path) -> None:
 def read_csv_table(path: Path) -> Table:
     """A CSV file with its separator and decimal mark recognised; cells as stripped text."""
     path = Path(path)
-    try:
-        text, encoding = _decode(path)
-    except OSError as exc:
-        raise WijkkompasError(f"Kan {path} niet lezen: {os_reason(exc)}.") from None
+    text, encoding = read_text(path)
     header = text.splitlines()[0] if text.strip() else ""
     sep = sniff_separator(header)
     try:

@@ -228,9 +228,8 @@ def cached(settings, tmp_path):
 
 
 def test_cbs_unreachable(settings, cached):
-    from dataclasses import replace
 
-    dead = replace(settings, cbs_url="http://127.0.0.1:9")
+    dead = settings.changed(cbs_url="http://127.0.0.1:9")
     message = _fails(dead, cached, r"CBS \(http://127.0.0.1:9\) gaf geen bruikbaar antwoord "
                      r".*: niet bereikbaar",
                      years=[2024], refresh=True)
@@ -333,9 +332,8 @@ def test_pdok_truncated_answer(settings, cached, pdok_server):
 
 
 def test_pdok_unreachable(settings, cached):
-    from dataclasses import replace
 
-    dead = replace(settings, pdok_url="http://127.0.0.1:9")
+    dead = settings.changed(pdok_url="http://127.0.0.1:9")
     _fails(dead, cached, r"PDOK \(http://127.0.0.1:9\) .*: niet bereikbaar", years=[2024],
            refresh=True, geo_only=True)
 
@@ -365,10 +363,9 @@ def test_pdok_is_asked_only_what_gokoala_accepts(settings, tmp_path, pdok_server
 
 
 def test_boundaries_only_for_the_years_pdok_serves(settings, tmp_path, pdok_server):
-    from dataclasses import replace
 
     # With PDOK's other services switched off, only the per-year services are asked.
-    report = fetch(replace(settings, grenzen_jaren="2024-2030", pdok_historisch_pad="",
+    report = fetch(settings.changed(grenzen_jaren="2024-2030", pdok_historisch_pad="",
                            pdok_gebiedsindelingen_pad=""), tmp_path / "raw")
     assert [t.ref.jaar for t in report.tables] == [2023, 2024]
     assert [g.jaar for g in report.boundaries] == [2024]

@@ -191,11 +191,10 @@ def test_boundaries_no_service_holds_are_recorded(cbs, tmp_path):
 def test_a_per_year_service_that_is_not_there_yet_falls_back_to_gebiedsindelingen(cbs, tmp_path):
     """grenzen_jaren names 2022, but PDOK has no wijken-en-buurten-2022 (HTTP 404): the year
     comes from Gebiedsindelingen, which holds it."""
-    from dataclasses import replace
 
     pdok = _start()
     try:
-        settings = replace(_settings(cbs, pdok), grenzen_jaren="2022-2030")
+        settings = _settings(cbs, pdok).changed(grenzen_jaren="2022-2030")
         report = run_fetch(tmp_path / "raw", settings, "GM0141", [2022], say=lambda _: None)
     finally:
         pdok.stop()

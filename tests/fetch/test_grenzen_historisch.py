@@ -295,37 +295,37 @@ def test_a_collection_list_that_changed_shape(cbs, pdok, tmp_path, document, mat
     _fails(settings, raw, match, [2019], refresh=True)
 
 
-def test_a_multi_year_collection_without_a_year_property(cbs, tmp_path):
-    collections = [replace(c, year_property=None, features=[
-        {**f, "properties": {k: v for k, v in f["properties"].items() if k != "jaarcode"}}
-        for f in c.features]) for c in property_collections([2019, 2020])]
+def _refused_by(cbs, collections, tmp_path, match: str) -> list[str]:
+    """Fetching 2019 into an empty cache from a historical service that holds
+    ``collections`` fails with ``match``; the requests the service received."""
     server = _start(collections)
     try:
         raw = tmp_path / "raw"
         raw.mkdir()
         (raw / "manifest.json").write_text('{"cbs": {}, "geo": {}, "kaart": {}}')
-        _fails(_settings(cbs, server), raw,
-               "Collectie 'wijken' .* noemt geen jaar in naam of titel en heeft geen eigenschap "
-               "jaar, jaarcode, year om 2019 te kiezen", [2019])
-        assert any(r.startswith(f"{HISTORISCH}/collections/wijken/items?f=json&limit=1&")
-                   for r in server.requests)
+        _fails(_settings(cbs, server), raw, match, [2019])
+        return list(server.requests)
     finally:
         server.stop()
+
+
+def test_a_multi_year_collection_without_a_year_property(cbs, tmp_path):
+    collections = [replace(c, year_property=None, features=[
+        {**f, "properties": {k: v for k, v in f["properties"].items() if k != "jaarcode"}}
+        for f in c.features]) for c in property_collections([2019, 2020])]
+    requests = _refused_by(cbs, collections, tmp_path,
+                           "Collectie 'wijken' .* noemt geen jaar in naam of titel en heeft "
+                           "geen eigenschap jaar, jaarcode, year om 2019 te kiezen")
+    assert any(r.startswith(f"{HISTORISCH}/collections/wijken/items?f=json&limit=1&")
+               for r in requests)
 
 
 def test_a_collection_without_rd_new(cbs, tmp_path):
     collections = named_collections([2019])
     collections[2] = replace(collections[2], crs=(CRS84,))
-    server = _start(collections)
-    try:
-        raw = tmp_path / "raw"
-        raw.mkdir()
-        (raw / "manifest.json").write_text('{"cbs": {}, "geo": {}, "kaart": {}}')
-        _fails(_settings(cbs, server), raw,
-               r"Collectie 'buurten_2019' .* biedt geen EPSG:28992 aan \(wel: "
-               r"http://www.opengis.net/def/crs/OGC/1.3/CRS84\)", [2019])
-    finally:
-        server.stop()
+    _refused_by(cbs, collections, tmp_path,
+                r"Collectie 'buurten_2019' .* biedt geen EPSG:28992 aan \(wel: "
+                r"http://www.opengis.net/def/crs/OGC/1.3/CRS84\)")
 
 
 def test_paging_breaking_midway(cbs, pdok, tmp_path):
@@ -344,16 +344,9 @@ def test_an_invalid_code_from_the_service_is_refused(cbs, tmp_path):
     bad = collections[2].features[0]
     collections[2].features[0] = {**bad, "properties": {**bad["properties"],
                                                         "buurtcode": "BU0141/../x"}}
-    server = _start(collections)
-    try:
-        raw = tmp_path / "raw"
-        raw.mkdir()
-        (raw / "manifest.json").write_text('{"cbs": {}, "geo": {}, "kaart": {}}')
-        _fails(_settings(cbs, server), raw,
-               r"PDOK-laag 'buurten' 2019: object 1: ongeldige buurtcode 'BU0141/\.\./x' "
-               r"\(verwacht BU en acht cijfers\)\. Controleer de PDOK-instellingen", [2019])
-    finally:
-        server.stop()
+    _refused_by(cbs, collections, tmp_path,
+                r"PDOK-laag 'buurten' 2019: object 1: ongeldige buurtcode 'BU0141/\.\./x' "
+                r"\(verwacht BU en acht cijfers\)\. Controleer de PDOK-instellingen")
 
 
 # --------------------------------------------------------------------------- imports, settings
@@ -379,7 +372,7 @@ def test_imported_boundaries_are_not_fetched_again(cbs, pdok, tmp_path, shared):
 def test_historical_service_switched_off(cbs, pdok, tmp_path):
     from wijkkompas.fetch.report import boundary_sources
 
-    settings = replace(_settings(cbs, pdok), pdok_historisch_pad="",
+    settings = _settings(cbs, pdok).changed(pdok_historisch_pad="",
                        pdok_gebiedsindelingen_pad="")
     report, lines = fetch(settings, tmp_path / "data" / "raw", [2019, 2024])
     assert [g.jaar for g in report.boundaries] == [2024]

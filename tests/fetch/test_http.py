@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
@@ -47,7 +46,7 @@ def fetch(settings, raw, years=(2024,)):
 def test_cbs_waits_as_retry_after_asks_then_succeeds(settings, tmp_path, cbs_server, waits):
     cbs_server.faults.append(Fault("TypedDataSet", **too_many()))
     # A backoff of 5 s would show in the waits if Retry-After were ignored.
-    report = fetch(replace(settings, backoff=5.0), tmp_path / "raw")
+    report = fetch(settings.changed(backoff=5.0), tmp_path / "raw")
     assert report.tables[0].status == "opgehaald" and report.tables[0].rows == 6
     assert waits == [0.0]
     assert sum("TypedDataSet" in r for r in cbs_server.requests) == 3  # 429, then both pages
@@ -55,7 +54,7 @@ def test_cbs_waits_as_retry_after_asks_then_succeeds(settings, tmp_path, cbs_ser
 
 def test_pdok_waits_as_retry_after_asks_then_succeeds(settings, tmp_path, pdok_server, waits):
     pdok_server.faults.append(Fault("collections/buurten", **too_many()))
-    report = fetch(replace(settings, backoff=5.0), tmp_path / "raw")
+    report = fetch(settings.changed(backoff=5.0), tmp_path / "raw")
     assert report.boundaries[0].counts == {"wijken": 12, "buurten": 71}
     assert waits == [0.0]
 

@@ -184,19 +184,21 @@ def test_empty_file(tmp_path):
 def test_import_all_stores_each_file_with_its_manifest_entry(shared, tmp_path, monkeypatch):
     from wijkkompas.fetch import kaart_import
 
-    writes = []
-    real = kaart_import.write_manifest
-    monkeypatch.setattr(kaart_import, "write_manifest",
-                        lambda raw, manifest: writes.append(raw) or real(raw, manifest))
     lines = []
     raw = tmp_path / "raw"
+    stored = []
+    real = kaart_import.atomic_paths
+    monkeypatch.setattr(kaart_import, "atomic_paths", lambda targets: stored.append(
+        [str(t.relative_to(raw)) for t in targets]) or real(targets))
     files = [(shared / "cbs" / "kwb2015_almelo_buurten_wijkbuurtkaart.csv", 2015),
              (str(shared / "cbs" / "kwb2021_almelo_buurten_pdok_wijkbuurtkaart.csv"), "2021")]
     tables = kaart_import.import_all(files, raw, say=lines.append)
 
     assert [len(t.frame) for t in tables] == [68, 71]
-    # The manifest is written right after each file is put in place, never before.
-    assert writes == [raw, raw]
+    # Each file is put in place together with the manifest that records it.
+    assert stored == [["kaart/2015/kwb2015_almelo_buurten_wijkbuurtkaart.csv", "manifest.json"],
+                      ["kaart/2021/kwb2021_almelo_buurten_pdok_wijkbuurtkaart.csv",
+                       "manifest.json"]]
     assert sorted(read_manifest(raw)["kaart"]) == [
         "2015/kwb2015_almelo_buurten_wijkbuurtkaart.csv",
         "2021/kwb2021_almelo_buurten_pdok_wijkbuurtkaart.csv",

@@ -75,12 +75,11 @@ def test_setting_option_and_environment(tmp_path):
 
 
 def test_run_fetch_with_the_setting(settings, tmp_path, cbs_server):
-    from dataclasses import replace
 
     from wijkkompas.fetch.stage import run_fetch
 
     raw = tmp_path / "raw"
-    run_fetch(raw, replace(settings, vergelijk_landelijk=True), "GM0141", [2024],
+    run_fetch(raw, settings.changed(vergelijk_landelijk=True), "GM0141", [2024],
               say=lambda _: None)
     # One request (its pages follow the server's nextLink).
     assert sum("/TypedDataSet" in r and "skip" not in r for r in cbs_server.requests) == 1

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
 import requests
 
@@ -86,7 +84,7 @@ def test_pdok_next_link_back_to_an_earlier_page(settings, pdok_server):
 def test_too_many_cbs_pages(settings, cached, cbs_server):
     # DataProperties alone is 43 pages of four rows.
     cbs_server.requests.clear()
-    message = fails(replace(settings, max_paginas=20), cached, r"meer dan 20 pagina's")
+    message = fails(settings.changed(max_paginas=20), cached, r"meer dan 20 pagina's")
     assert "max_paginas (WIJKKOMPAS_MAX_PAGINAS)" in message
     # The catalogue is one page, the table stops at its 21st, and nothing is retried.
     assert len(cbs_server.requests) == 1 + 21
@@ -97,19 +95,19 @@ def test_too_many_pdok_pages(settings, cached, pdok_server):
     # 71 buurten in pages of 30 are three pages; wijken fit in one.
     pdok_server.requests.clear()
     with pytest.raises(WijkkompasError, match=r"laag 'buurten' .*: meer dan 2 pagina's"):
-        fetch_boundaries(2024, "GM0141", cached, replace(settings, max_paginas=2), None,
+        fetch_boundaries(2024, "GM0141", cached, settings.changed(max_paginas=2), None,
                          refresh=True)
     assert sum("collections/buurten/items" in r for r in pdok_server.requests) == 3
 
 
 def test_too_many_bytes(settings, cached, cbs_server):
     cbs_server.requests.clear()
-    message = fails(replace(settings, max_mb=0.002), cached, r"meer dan 0\.002 MB")
+    message = fails(settings.changed(max_mb=0.002), cached, r"meer dan 0\.002 MB")
     assert "max_mb (WIJKKOMPAS_MAX_MB)" in message
     assert f"(laatste: {cbs_server.url}{cbs_server.requests[-1]})" in message
 
 
 def test_within_the_limits_nothing_changes(settings, tmp_path):
-    report = fetch(replace(settings, max_paginas=60, max_mb=1), tmp_path / "raw", refresh=False)
+    report = fetch(settings.changed(max_paginas=60, max_mb=1), tmp_path / "raw", refresh=False)
     assert report.tables[0].rows == 6
     assert report.boundaries[0].counts == {"wijken": 12, "buurten": 71}

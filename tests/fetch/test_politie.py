@@ -116,7 +116,7 @@ def test_unreachable_host_names_the_politie_setting(settings, tmp_path):
     fetch(settings, raw)
     # The KWB tables refresh fine; only the dataderden host is gone. The KWB tables fetched
     # before the failure are stored, so compare the politie part only.
-    dead = replace(settings, politie_url="http://127.0.0.1:9")
+    dead = settings.changed(politie_url="http://127.0.0.1:9")
     before = snapshot(raw / "politie")
     expected = (r"^CBS-dataderden \(http://127\.0\.0\.1:9\) gaf geen bruikbaar antwoord bij "
                 "het zoeken in de CBS-dataderden-catalogus: niet bereikbaar")
@@ -211,7 +211,7 @@ def test_the_build_says_in_one_line_which_crime_rates_are_missing(settings, tmp_
     """Without the boundaries of the Politie table's indeling (grenzen_jaren stops at 2023)
     the 2023 rates cannot be made: the build says so in one line, with what to fetch."""
     data = tmp_path / "data"
-    run_fetch(data / "raw", replace(settings, grenzen_jaren="2023"), "GM0141", [2023],
+    run_fetch(data / "raw", settings.changed(grenzen_jaren="2023"), "GM0141", [2023],
               say=lambda _: None)
     rates, lines = _rates(data)
     assert rates.waarde.isna().all() and rates.teller.notna().any()

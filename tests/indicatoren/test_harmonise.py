@@ -20,7 +20,7 @@ from wijkkompas.catalogue import factor_table, weight_table
 from wijkkompas.cli import main
 from wijkkompas.errors import WijkkompasError
 from wijkkompas.gebied import RD
-from wijkkompas.indicatoren.boundaries import load_boundaries
+from wijkkompas.indicatoren.grenzen import load_boundaries
 from wijkkompas.indicatoren.harmonise import (
     AREA,
     REPORT_COLUMNS,

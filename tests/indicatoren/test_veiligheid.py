@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from tests.fixtures.kwb import SHARED
+from tests.fixtures.leefbaarometer import SEMICOLON
 from tests.helpers import almelo_files
 from wijkkompas.catalogue import KWB_BRON, indicators, resolve_odata
 from wijkkompas.cli import main
@@ -173,7 +173,7 @@ def test_without_boundaries_cbs_change_codes_decide(settings, cbs_server, tmp_pa
     """No boundaries of 2023: the KWB code 1 for 2024 says the buurt did not change; a code
     3 (boundary changed) means the 2023 inhabitants are not used."""
     # Boundaries of 2024 only: no Gebiedsindelingen and no historical service either.
-    only_2024 = replace(settings, grenzen_jaren="2024", pdok_historisch_pad="",
+    only_2024 = settings.changed(grenzen_jaren="2024", pdok_historisch_pad="",
                         pdok_gebiedsindelingen_pad="")
     data = tmp_path / "data"
     run_fetch(data / "raw", only_2024, "GM0141", [2023, 2024], say=lambda _: None)
@@ -226,46 +226,6 @@ def test_the_two_2024_releases_number_the_same_variable_differently():
 
 
 # --------------------------------------------------------------------------- Leefbaarometer
-
-SEMICOLON = """bu_code;jaar;lbm;won;fys;vrz;soc;onv
-BU01412000;2024;4,21;0,012;-0,034;0,101;0,020;0,05
-BU01412001;2024;4,05;-0,020;0,015;-0,200;0,011;-0,02
-BU01412100;2024;4,30;0,030;0,040;-0,150;0,090;0,10
-BU01412109;2024;4,28;0,025;0,050;-0,300;0,080;
-BU01412000;2022;4,18;0,010;-0,030;0,100;0,015;0,04
-BU01530000;2024;3,90;-0,100;-0,050;0,200;-0,080;-0,12
-"""
-
-
-def _comma_variant(text):
-    """The same rows with commas between fields: a decimal comma is then quoted."""
-    lines = []
-    for line in text.splitlines():
-        fields = line.split(";")
-        lines.append(",".join(f'"{f}"' if "," in f else f for f in fields))
-    return "\n".join(lines) + "\n"
-
-
-def test_both_separators_and_the_decimal_comma_read_the_same(tmp_path):
-    from wijkkompas.indicatoren.leefbaarometer import read_file
-
-    semi = tmp_path / "Leefbaarometer-scores buurten 2002-2024.csv"
-    semi.write_text(SEMICOLON, encoding="utf-8")
-    comma = tmp_path / "komma.csv"
-    comma.write_text(_comma_variant(SEMICOLON), encoding="utf-8")
-    point = tmp_path / "punt.csv"
-    point.write_text(SEMICOLON.replace(",", ".").replace(";", ","), encoding="utf-8")
-
-    tables = [read_file(p) for p in (semi, comma, point)]
-    assert [t.separator for t in tables] == [";", ",", ","]
-    for table in tables[1:]:
-        pd.testing.assert_frame_equal(table.frame, tables[0].frame)
-    frame = tables[0].frame.set_index(["bu_code", "jaar"])
-    assert frame.loc[("BU01412000", 2024), "lbm_fys"] == -0.034
-    assert frame.loc[("BU01412000", 2024), "lbm_totaal"] == 4.21
-    assert np.isnan(frame.loc[("BU01412109", 2024), "lbm_onv"])
-    assert tables[0].missing == 1
-
 
 @pytest.fixture
 def lbm_built(settings, cbs_server, tmp_path):
@@ -342,47 +302,6 @@ def test_leefbaarometer_wijk_values_are_weighted_by_inhabitants(lbm_built):
     lbm = table[table.indicator.str.startswith("lbm")]
     assert set(lbm[lbm.niveau == "buurt"].gebiedscode) == {
         "BU01412000", "BU01412001", "BU01412100", "BU01412109"}
-
-
-BAD = """bu_code;jaar;lbm;won;fys;vrz;soc;onv
-BU01412000;2024;4,21;0,012;-0,034;0,101;0,020;0,05
-BU0141200;2024;4,05;-0,020;0,015;-0,200;0,011;-0,02
-BU01412100;24;4,30;0,030;0,040;-0,150;0,090;0,10
-
-BU01412109;2024;4,28;0,025;abc;-0,300;0,080;
-BU01412000;2024;4,21;0,012;-0,034;0,101;0,020;0,05
-BU01412001;2024;4,05;-0,020
-BU01412001;2024;1.234,5;0;0;0;0;0
-"""
-
-
-def test_bad_leefbaarometer_rows_are_reported_by_line(tmp_path, capsys):
-    data = tmp_path / "data"
-    (data / "raw").mkdir(parents=True)
-    path = tmp_path / "lbm.csv"
-    path.write_text(BAD, encoding="utf-8")
-    assert main(["import", str(path), "--bron", "leefbaarometer", "--data-dir", str(data)]) == 1
-    message = capsys.readouterr().err.strip()
-    assert "\n" not in message
-    assert message.startswith(f"fout: {path}: 6 foute rij(en): ")
-    assert "regel 3: bu_code 'BU0141200' is geen buurtcode (BU + 8 cijfers)" in message
-    assert "regel 4: jaar '24' is geen geldig jaar" in message
-    assert "regel 6: fys 'abc' is geen getal" in message
-    assert "regel 7: BU01412000 2024 staat ook op regel 2" in message
-    assert "regel 8: 4 velden in plaats van 8" in message
-    assert "(en nog 1)" in message
-    assert list((data / "raw").iterdir()) == []
-
-
-def test_leefbaarometer_without_its_columns_is_refused(tmp_path):
-    from wijkkompas.errors import WijkkompasError
-    from wijkkompas.indicatoren.leefbaarometer import read_file
-
-    path = tmp_path / "lbm.csv"
-    path.write_text("buurtcode;jaar;score\nBU01412000;2024;4,2\n", encoding="utf-8")
-    with pytest.raises(WijkkompasError, match="kolom\\(men\\) bu_code, lbm, won, fys, vrz, "
-                       "soc, onv ontbreken"):
-        read_file(path)
 
 
 # --------------------------------------------------------------------------- the kompas

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.fixtures.kompas import KOMPAS
 from tests.helpers import snapshot
-from tests.kompas.test_scores import KOMPAS
 from wijkkompas.errors import WijkkompasError
 from wijkkompas.kompas.definition import load_kompas
 

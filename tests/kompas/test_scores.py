@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tests.fixtures.kompas import FRAME, KOMPAS
 from wijkkompas.errors import WijkkompasError
 from wijkkompas.indicatoren.rows import COLUMNS
 from wijkkompas.kompas.classes import CHANGE_CLASSES, CLASSES, classify, classify_change
@@ -25,47 +26,6 @@ from wijkkompas.kompas.scores import (
     select_rows,
     sensitivity,
 )
-
-KOMPAS = """
-gemeente = "GM0999"
-naam = "Testgemeente"
-basisjaar = 2020
-punten_per_sd = 20
-ondergrens = 40
-bovengrens = 160
-minimale_dekking = 0.5
-betekenisvolle_verandering = 5
-afglijden_jaren = 3
-
-[[thema]]
-code = "a"
-naam = "Thema A"
-
-[[thema]]
-code = "b"
-naam = "Thema B"
-
-[indicator.x]
-thema = "a"
-richting = "hoger is beter"
-soort = "objectief"
-
-[indicator.y]
-thema = "a"
-richting = "hoger is slechter"
-soort = "subjectief"
-
-[indicator.z]
-thema = "b"
-richting = "context"
-soort = "objectief"
-
-[indicator.n]
-thema = "b"
-richting = "hoger is beter"
-soort = "objectief"
-gebieden = ["WK099902"]
-"""
 
 # gemeente and four wijken; x and y per year
 BASE = {"GM0999": (50, 10), "WK099901": (40, 5), "WK099902": (50, 10), "WK099903": (60, 15),
@@ -247,17 +207,7 @@ def test_change_meaningful_and_afglijden(tmp_path):
 
 # One theme, one indicator, and four wijken around the gemeente's 50 with a spread of
 # exactly 10: a score is 100 + 2 x (waarde - 50), so score changes are exact in binary.
-KOMPAS_EEN = """
-gemeente = "GM0999"
-naam = "Testgemeente"
-basisjaar = 2020
-punten_per_sd = 20
-ondergrens = 40
-bovengrens = 160
-minimale_dekking = 0.5
-betekenisvolle_verandering = 5
-afglijden_jaren = 3
-
+KOMPAS_EEN = FRAME + """
 [[thema]]
 code = "a"
 naam = "Thema A"

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from tests.kompas.test_scores import KOMPAS, _kompas, _rows
+from tests.fixtures.kompas import KOMPAS
+from tests.kompas.test_scores import _kompas, _rows
 from wijkkompas.kompas.scores import score
 
 # The test kompas of test_scores.py with only its objective indicators x (theme a) and w

@@ -23,7 +23,7 @@ from tests.browser import opened
 from tests.fixtures.geo import almelo_layers
 from tests.fixtures.kwb import table_2023, table_2024
 from tests.fixtures.politie import table_47018
-from tests.helpers import import_almelo
+from tests.helpers import import_almelo, toml_value, zorg_toml
 from tests.servers import CbsServer, PdokServer
 from wijkkompas.cli import main
 from wijkkompas.errors import WijkkompasError
@@ -51,11 +51,6 @@ TEXTS = {field: hostile(field) for field in (
     "Bron", "Thema", "Gemeente", "Zorglocatie", "Zorgsoort", "Gevoelig")}
 
 
-def _toml(value: str) -> str:
-    """A TOML basic string (JSON's escapes are TOML's)."""
-    return json.dumps(value, ensure_ascii=False)
-
-
 def _everything(folder: Path) -> set[str]:
     return {str(p.relative_to(folder)) for p in folder.rglob("*")}
 
@@ -66,9 +61,9 @@ def _kompas_file(path: Path) -> Path:
     text = default_path().read_text(encoding="utf-8")
     # Almelo's kompas extends the basis-set: a [[thema]] with a basis code renames that theme,
     # a new code is a new theme; one basis indicator moves into it.
-    text += (f"\n[[thema]]\ncode = \"werk_inkomen\"\nnaam = {_toml(TEXTS['Thema'])}\n"
-             f"\n[[thema]]\ncode = {_toml(EVIL_CODE)}\nnaam = {_toml(TEXTS['Thema'])}\n"
-             f"\n[indicator.ww_per_1000]\nthema = {_toml(EVIL_CODE)}\n")
+    text += (f"\n[[thema]]\ncode = \"werk_inkomen\"\nnaam = {toml_value(TEXTS['Thema'])}\n"
+             f"\n[[thema]]\ncode = {toml_value(EVIL_CODE)}\nnaam = {toml_value(TEXTS['Thema'])}\n"
+             f"\n[indicator.ww_per_1000]\nthema = {toml_value(EVIL_CODE)}\n")
     path.write_text(text, encoding="utf-8")
     return path
 
@@ -80,9 +75,9 @@ def _lokaal_file(folder: Path) -> Path:
     path = folder / "lokaal.toml"
     path.write_text(f"""bestanden = ["cijfers.csv"]
 [indicator.meldingen_openbare_ruimte]
-naam = {_toml(TEXTS['Indicator'])}
-eenheid = {_toml(TEXTS['Eenheid'])}
-bron = {_toml(TEXTS['Bron'])}
+naam = {toml_value(TEXTS['Indicator'])}
+eenheid = {toml_value(TEXTS['Eenheid'])}
+bron = {toml_value(TEXTS['Bron'])}
 soort = "objectief"
 berekening = "per_1000"
 """, encoding="utf-8")
@@ -97,17 +92,9 @@ def _care_file(folder: Path) -> Path:
         f'"{name}",huisarts,12,{x},{y},,,\n'
         f"Opvang,opvang,5,{x + 80},{y},,,\n", encoding="utf-8")
     path = folder / "zorg.toml"
-    path.write_text(f"""bandbreedte_m = 300
-[categorie.huisarts]
-naam = {_toml(TEXTS['Zorgsoort'])}
-[categorie.opvang]
-naam = {_toml(TEXTS['Gevoelig'])}
-gevoelig = true
-[[dataset]]
-bestand = "locaties.csv"
-bron = "test"
-categorie_kolom = "categorie"
-""", encoding="utf-8")
+    path.write_text(zorg_toml({"huisarts": (TEXTS["Zorgsoort"], False),
+                               "opvang": (TEXTS["Gevoelig"], True)}, bandbreedte_m=300),
+                    encoding="utf-8")
     return path
 
 

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.browser import TILE_HOST, opened
-from tests.helpers import page_data
+from tests.helpers import page_data, zorg_toml
 from wijkkompas.gebied import RD
 from wijkkompas.vlekkenkaart.stage import (
     SUPPRESSED,
@@ -26,25 +26,11 @@ MINIMUM = 5
 #: The largest value the brute force tries for a suppressed count.
 CAP = 40
 
-CONFIG = """
-bandbreedte_m = 300
-minimum_aantal = 5
-[categorie.opvang]
-naam = "Maatschappelijke opvang"
-gevoelig = true
-[categorie.beschermd]
-naam = "Beschermd wonen"
-gevoelig = true
-[categorie.vrouwenopvang]
-naam = "Vrouwenopvang"
-gevoelig = true
-[categorie.huisarts]
-naam = "Huisartsenpraktijk"
-[[dataset]]
-bestand = "locaties.csv"
-bron = "test"
-categorie_kolom = "categorie"
-"""
+CONFIG = zorg_toml({"opvang": ("Maatschappelijke opvang", True),
+                    "beschermd": ("Beschermd wonen", True),
+                    "vrouwenopvang": ("Vrouwenopvang", True),
+                    "huisarts": ("Huisartsenpraktijk", False)},
+                   bandbreedte_m=300, minimum_aantal=MINIMUM)
 
 # Locations per category and buurt (2021 indeling of Almelo).
 PLACES = {

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.helpers import page_data
+from tests.helpers import page_data, zorg_toml
 from tests.servers import LocatieServer
 from wijkkompas.cli import main
 from wijkkompas.errors import WijkkompasError
@@ -27,18 +27,7 @@ IN_1000 = (241947, 486382)  # BU01411000 Binnenstad Noord
 IN_1001 = (242009, 485937)  # BU01411001 Binnenstad Zuid
 
 
-CONFIG = """
-bandbreedte_m = 300
-[categorie.opvang]
-naam = "Maatschappelijke opvang"
-gevoelig = true
-[categorie.huisarts]
-naam = "Huisartsenpraktijk"
-[[dataset]]
-bestand = "locaties.csv"
-bron = "test"
-categorie_kolom = "categorie"
-"""
+CONFIG = zorg_toml(bandbreedte_m=300)
 
 
 def _config(tmp_path, rows: str, text: str = CONFIG):

@@ -9,39 +9,21 @@ import re
 import pandas as pd
 
 from tests.browser import OVERFLOW, SCREENS, TILE_HOST, opened, zoom_allowed
-from tests.helpers import today_in_dutch
+from tests.helpers import ZORG_CATEGORIES, today_in_dutch, zorg_toml
 from wijkkompas.vlekkenkaart.stage import build_vlekkenkaart, write_outputs
 from wijkkompas.vlekkenkaart.toets import run_toets
 from wijkkompas.vlekkenkaart.zorglocaties import read_config
 
 IN_1000 = (241947, 486382)  # BU01411000 Binnenstad Noord (RD, metres)
 
-CONFIG = """
-{extra}
-[categorie.opvang]
-naam = "Maatschappelijke opvang"
-gevoelig = true
-[categorie.huisarts]
-naam = "Huisartsenpraktijk"
-[categorie.ggz]
-naam = "GGZ"
-[[dataset]]
-bestand = "echt.csv"
-bron = "eigen registratie"
-categorie_kolom = "categorie"
-{example}
-"""
-EXAMPLE = """
-[[dataset]]
-bestand = "verzonnen.csv"
-bron = "proef"
-voorbeeld = true
-categorie_kolom = "categorie"
-"""
+CATEGORIES = {**ZORG_CATEGORIES, "ggz": ("GGZ", False)}
+REAL = {"bestand": "echt.csv", "bron": "eigen registratie", "categorie_kolom": "categorie"}
+EXAMPLE = {"bestand": "verzonnen.csv", "bron": "proef", "voorbeeld": True,
+           "categorie_kolom": "categorie"}
 HEADER = "naam,categorie,capaciteit,x,y\n"
 
 
-def _write(tmp_path, with_example: bool, extra: str = ""):
+def _write(tmp_path, with_example: bool, **extra: object):
     x, y = IN_1000
     (tmp_path / "echt.csv").write_text(
         HEADER + f"Praktijk Echt,huisarts,,{x},{y + 50}\n"
@@ -50,13 +32,13 @@ def _write(tmp_path, with_example: bool, extra: str = ""):
     (tmp_path / "verzonnen.csv").write_text(
         HEADER + f"Praktijk Verzonnen,huisarts,,{x + 80},{y}\n", encoding="utf-8")
     path = tmp_path / "zorg.toml"
-    path.write_text(CONFIG.format(extra=extra, example=EXAMPLE if with_example else ""),
-                    encoding="utf-8")
+    datasets = [REAL, EXAMPLE] if with_example else [REAL]
+    path.write_text(zorg_toml(CATEGORIES, datasets, **extra), encoding="utf-8")
     return read_config(path)
 
 
-def _shared_page(processed, tmp_path, with_example: bool, extra: str = ""):
-    config = _write(tmp_path, with_example, extra)
+def _shared_page(processed, tmp_path, with_example: bool, **extra: object):
+    config = _write(tmp_path, with_example, **extra)
     vk = build_vlekkenkaart(processed, config)
     toets = run_toets(processed, vk.located, config, IN_1000[0] + 60, IN_1000[1], "huisarts")
     write_outputs(processed, vk, tmp_path / "uit", toets, say=lambda _: None)
@@ -127,7 +109,7 @@ def test_no_banner_without_example_data(processed, tmp_path, browser):
 
 def test_example_data_counted_only_when_asked(processed, tmp_path, browser):
     out = _shared_page(processed, tmp_path, with_example=True,
-                       extra="voorbeeld_meetellen = true")
+                       voorbeeld_meetellen=True)
     with opened(browser, out / "vlekkenkaart_gedeeld.html", ready="window.vlekkenkaart") as page:
         banner = page.page.inner_text(".vk-voorbeeld")
         assert "tellen mee" in banner and "niet als echte informatie" in banner

@@ -7,22 +7,13 @@ import geopandas as gpd
 import pytest
 from shapely.geometry import Point
 
-from tests.helpers import snapshot
+from tests.helpers import snapshot, zorg_toml
 from wijkkompas.cli import main
 from wijkkompas.errors import WijkkompasError
 from wijkkompas.vlekkenkaart.zorglocaties import read_config, read_locations
 
-CONFIG = """bandbreedte_m = 300
-stralen_m = [250, 500]
-[categorie.opvang]
-naam = "Maatschappelijke opvang"
-gevoelig = true
-[categorie.huisarts]
-naam = "Huisartsenpraktijk"
-[[dataset]]
-bestand = "locaties.csv"
-categorie = "huisarts"
-"""
+CONFIG = zorg_toml(datasets=[{"bestand": "locaties.csv", "categorie": "huisarts"}],
+                   bandbreedte_m=300, stralen_m=[250, 500])
 
 
 @pytest.mark.parametrize("old, new, line", [

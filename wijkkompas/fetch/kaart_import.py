@@ -12,10 +12,8 @@ the manifest. Mapping the statistics to canonical variables is the build stage's
 from __future__ import annotations
 
 import csv
-import os
 import re
 import shutil
-import tempfile
 import warnings
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -39,9 +37,9 @@ from wijkkompas.errors import (
     library_reason,
 )
 from wijkkompas.gebied import CODE_PATTERNS, RD, shape_problems, within_rd_bounds
-from wijkkompas.manifest import read_manifest, write_manifest
+from wijkkompas.manifest import MANIFEST_NAME, read_manifest
 from wijkkompas.settings import ImportSpec
-from wijkkompas.storage import TEMP_MARK, follow_umask, no_interrupt, now_stamp, sha256_file
+from wijkkompas.storage import atomic_paths, json_bytes, now_stamp, sha256_file
 from wijkkompas.tabular import NumberError, Table, parse_number, parse_series, read_csv_table
 
 #: CBS codes for secret, not available or not applicable values in the wijk- en buurtkaart;
@@ -393,42 +391,34 @@ def _store_import(table: KaartTable, path: Path, jaar: int, raw_dir: Path,
                   manifest: dict[str, Any]) -> None:
     """Copy a checked file unchanged into the raw cache and record it in ``manifest``.
 
-    The copies are made beside their place first; then, with Ctrl-C held back, they are
-    put in place and the manifest (``manifest``, updated) is written, so that a file and its
-    entry are stored together.
+    The copies and the manifest are written beside their places first and then put in
+    place together (``storage.atomic_paths``), so that a file and its entry are stored
+    together.
     """
+    parts = _parts(Path(path))
     folder = raw_dir / "kaart" / str(jaar)
-    folder.mkdir(parents=True, exist_ok=True)
-    staged: list[tuple[Path, Path]] = []
-    try:
-        for part in _parts(Path(path)):
-            handle, name = tempfile.mkstemp(prefix=f".{part.name}{TEMP_MARK}", dir=folder)
-            os.close(handle)
-            staged.append((Path(name), folder / part.name))
-            shutil.copyfile(part, name)
-            follow_umask(name)
-        files = {target.name: {"sha256": sha256_file(tmp)} for tmp, target in staged}
-        with no_interrupt():
-            for tmp, target in staged:
-                os.replace(tmp, target)
-            manifest["kaart"][f"{jaar}/{Path(path).name}"] = {
-                "jaar": jaar,
-                "bestand": Path(path).name,
-                "bron": str(Path(path).resolve()),
-                "imported_at": now_stamp(),
-                "niveau": table.niveau,
-                "gemeente": table.gemeente,
-                "codekolom": table.code_column,
-                "kolomstijl": table.stijl,
-                "rows": len(table.frame),
-                "ontbrekend": table.missing_counts,
-                "files": files,
-            }
-            write_manifest(raw_dir, manifest)
-    finally:
-        for tmp, _target in staged:
-            if tmp.exists():
-                tmp.unlink()
+    key = f"{jaar}/{Path(path).name}"
+    with atomic_paths([folder / part.name for part in parts]
+                      + [raw_dir / MANIFEST_NAME]) as staged:
+        for part, tmp in zip(parts, staged, strict=False):
+            shutil.copyfile(part, tmp)
+        entry = {
+            "jaar": jaar,
+            "bestand": Path(path).name,
+            "bron": str(Path(path).resolve()),
+            "imported_at": now_stamp(),
+            "niveau": table.niveau,
+            "gemeente": table.gemeente,
+            "codekolom": table.code_column,
+            "kolomstijl": table.stijl,
+            "rows": len(table.frame),
+            "ontbrekend": table.missing_counts,
+            "files": {part.name: {"sha256": sha256_file(tmp)}
+                      for part, tmp in zip(parts, staged, strict=False)},
+        }
+        staged[-1].write_bytes(json_bytes({**manifest,
+                                           "kaart": {**manifest["kaart"], key: entry}}))
+    manifest["kaart"][key] = entry
 
 
 def import_kaart(path: Path, jaar: int, raw_dir: Path, manifest: dict[str, Any]) -> KaartTable:
@@ -443,7 +433,8 @@ def _spec(item: ImportSpec | tuple[str | Path, int]) -> ImportSpec:
         return item
     try:
         path, jaar = item
-        return ImportSpec(bestand=Path(path), jaar=int(jaar))
+        # Not validated here: _check_import checks the year with a line naming the file.
+        return ImportSpec.model_construct(bestand=Path(path), jaar=int(jaar))
     except (TypeError, ValueError):
         raise WijkkompasError(
             f"Ongeldig importbestand {item!r}: geef een bestand en een jaar, bijvoorbeeld "

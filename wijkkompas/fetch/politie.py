@@ -20,7 +20,6 @@ changed list of crime types fetches the table again.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -48,9 +47,7 @@ FOLDER = "politie"
 
 def at_politie(settings: Settings) -> Settings:
     """The settings with the CBS endpoint replaced by the dataderden endpoint."""
-    if hasattr(settings, "model_copy"):  # the settings as a pydantic model
-        return settings.model_copy(update={"cbs_url": settings.politie_url})
-    return dataclasses.replace(settings, cbs_url=settings.politie_url)
+    return settings.model_copy(update={"cbs_url": settings.politie_url})
 
 
 def _politie_message(exc: WijkkompasError) -> WijkkompasError:

@@ -6,8 +6,8 @@ Writes (each atomically):
   it is half a gigabyte and takes longer to write than the rest of the build): one row
   per area, year, indeling and indicator (columns in ``indicators.COLUMNS``; see
   docs/data-dictionary.md), from the KWB tables and wijk- en buurtkaart files, the
-  Politie's crime counts (with rates per 1,000 inhabitants, build/veiligheid.py) and the
-  Leefbaarometer (build/leefbaarometer.py);
+  Politie's crime counts (with rates per 1,000 inhabitants, indicatoren/veiligheid.py) and the
+  Leefbaarometer (indicatoren/leefbaarometer.py);
 - ``indicatoren_definities.csv``: name, unit, source and kind of each indicator;
 - ``grenzen.gpkg``: the boundaries of every year, layers buurten_/wijken_/gemeente_<jaar>;
 - ``indelingen.csv``: per buurt of the target indeling, whether each other year's buurt
@@ -42,7 +42,7 @@ from wijkkompas.errors import WijkkompasError
 from wijkkompas.gebied import parent_code
 from wijkkompas.indicatoren import leefbaarometer
 from wijkkompas.indicatoren.aggregate import complete_levels, expected_parts, publishes_every_parent
-from wijkkompas.indicatoren.boundaries import (
+from wijkkompas.indicatoren.grenzen import (
     Boundaries,
     dissolve,
     load_boundaries,

@@ -35,8 +35,8 @@ from wijkkompas.kompas.definition import (
 from wijkkompas.kompas.peers import gemeente_peers, positions, write_peers
 from wijkkompas.kompas.scores import KompasResult, score
 from wijkkompas.processed import KOMPAS_TABLES, ProcessedPaths
+from wijkkompas.settings import LOCK_TIMEOUT
 from wijkkompas.storage import (
-    DEFAULT_WAIT,
     csv_bytes,
     data_lock,
     replace_folder,
@@ -205,19 +205,19 @@ def _scored_before(folder: Path) -> dict[str, str | None]:
 def build_and_score(data_dir: Path, local_path: Path | None = None,
                     target_indeling: int | None = None, kompas_path: Path | None = None,
                     say: Callable[[str], None] = print,
-                    wait: float = DEFAULT_WAIT, weights_path: Path | None = None,
+                    timeout: float = LOCK_TIMEOUT, weights_path: Path | None = None,
                     gemeenten: Sequence[str] = (ALMELO,), csv: bool = False,
                     ) -> tuple[BuildResult, KompasResult | None]:
     """Build and score into a staging folder beside ``data_dir/processed`` and swap it in
     when everything is written; on any error or interruption ``processed`` stays as it was.
 
-    Holds the lock of ``data_dir`` (waiting up to ``wait`` seconds for another run). What
+    Holds the lock of ``data_dir`` (waiting up to ``timeout`` seconds for another run). What
     the stages report is said after the swap, with the final paths.
     """
     data_dir = Path(data_dir)
     final = data_dir / "processed"
     lines: list[str] = []
-    with data_lock(data_dir, wait), replace_folder(final) as staging:
+    with data_lock(data_dir, timeout), replace_folder(final) as staging:
         keep = _scored_before(final)
         try:
             built = run_build(data_dir, local_path, target_indeling, say=lines.append,
