@@ -254,8 +254,8 @@ def test_a_raw_file_changed_after_import_is_refused(data):
     # The exact command: the file's source and year as the manifest recorded them.
     source = json.loads((data / "raw" / "manifest.json").read_text(encoding="utf-8"))[
         "kaart"][f"2021/{KAART_2021[1]}"]["bron"]
-    _one_error(done, f"Bronbestand {changed} is gewijzigd na het ophalen of importeren",
-               f"importeer het bestand opnieuw met: wijkkompas import {source} --jaar 2021 "
+    _one_error(done, f"Bronbestand {changed} is gewijzigd na de import",
+               f"importeer het opnieuw: wijkkompas import {source} --jaar 2021 "
                f"--data-dir {data}")
     assert _state(data) == before
 
@@ -276,8 +276,8 @@ def test_a_raw_file_both_changed_and_unreadable_is_named_as_changed(data):
     changed.write_bytes(b"\xff\xfe\x00 geen CSV\n")
     before = _state(data)
     done = _cli(["build", "--data-dir", data])
-    _one_error(done, f"Bronbestand {changed} is gewijzigd na het ophalen of importeren",
-               "importeer het bestand opnieuw met: wijkkompas import ")
+    _one_error(done, f"Bronbestand {changed} is gewijzigd na de import",
+               "importeer het opnieuw: wijkkompas import ")
     assert _state(data) == before
 
 

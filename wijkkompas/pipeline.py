@@ -99,6 +99,13 @@ def fetch(data_dir: Path, settings: Settings, years: list[int], *, refresh: bool
                      keep_going=keep_going, say=say)
 
 
+def _without_fetching(data: Path) -> str:
+    """How a run goes on when it cannot fetch: short, so that the line stays short."""
+    where = "" if data == Path("data") else f" --data-dir {data}"
+    return (f"Zonder internet: importeer de wijk- en buurtkaart (wijkkompas import) en draai "
+            f"'wijkkompas run --zonder-ophalen{where}'.")
+
+
 def _years_text(years: Sequence[int]) -> str:
     if list(years) == list(range(years[0], years[-1] + 1)):
         return f"{years[0]}-{years[-1]}"
@@ -200,12 +207,8 @@ def run(options: RunOptions, settings: Settings, say: Say = print) -> RunResult:
             report = fetch(data, settings, years, refresh=options.refresh, keep_going=True,
                            say=say)
         except WijkkompasError as exc:
-            raise WijkkompasError(
-                f"{exc} Zonder CBS verder: download de bestanden van de CBS wijk- en "
-                f"buurtkaart (cbs.nl), importeer ze met 'wijkkompas import BESTAND --jaar "
-                f"JJJJ --data-dir {data}' en draai dan 'wijkkompas run --zonder-ophalen "
-                f"--data-dir {data}' (bouwt en exporteert uit wat al is opgehaald of "
-                "geïmporteerd).") from exc
+            raise WijkkompasError(f"{exc} {_without_fetching(data)}",
+                                  exc.detail) from exc
         result.missing = list(report.missing)
     build(data, settings, kompas=options.kompas, lokaal=options.lokaal,
           indeling=options.indeling, gewichten=options.gewichten, csv=options.csv, say=say)

@@ -107,7 +107,7 @@ def catalogue_rows(settings: Settings, title: str, catalogue: str) -> list[dict]
             )
 
         try:
-            return call_cbs(ask, settings, f"het zoeken in de {catalogue}", counter)
+            return call_cbs(ask, settings, f"de {catalogue}", counter)
         except WijkkompasError as exc:
             if isinstance(exc.__cause__, requests.ConnectionError | requests.Timeout):
                 raise

@@ -352,12 +352,14 @@ def _one_gemeente(codes: pd.Series, path: Path) -> str:
         return str(counts.index[0])
     main = str(counts.index[0])
     word, offset = ("regel", 2) if path.suffix.lower() == ".csv" else ("object", 1)
-    others = capped((int(i) + offset for i in gemeenten[gemeenten != main].index), sep=", ")
-    listed = capped((f"{g} ({n})" for g, n in counts.items()), sep=", ")
+    others = capped((int(i) + offset for i in gemeenten[gemeenten != main].index), 3, ", ")
+    listed = capped((f"{g} ({n})" for g, n in counts.items()), 3, ", ")
+    # Of two gemeenten the rows of the smaller say where to look; of many, the list does.
+    where = f" Niet in {main}: {word}s {others}." if len(counts) == 2 else ""
     raise WijkkompasError(
         f"{path}: gebieden van {len(counts)} gemeenten ({listed}); een import bevat de wijken "
-        f"of buurten van één gemeente. Niet in {main}: {word}s {others}. Filter het bestand op "
-        "uw gemeente en importeer opnieuw."
+        f"of buurten van één gemeente.{where} Filter het bestand op uw gemeente en importeer "
+        "opnieuw."
     )
 
 
