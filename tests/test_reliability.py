@@ -12,6 +12,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -56,14 +57,29 @@ def _start(args, extra_env=None):
                             stderr=subprocess.PIPE, text=True)
 
 
+#: The longest error line a person should get (#26: "lines stay under about 300
+#: characters with the detail in a log file or --uitgebreid").
+LINE_LIMIT = 300
+
+#: A test's own temporary folder (/tmp/pytest-of-root/pytest-5/test_name0), which a user's
+#: data folder would not be: it counts as one character when a line is measured.
+_TEST_FOLDER = re.compile(r"/tmp/pytest-of-[^/\s]+/pytest-\d+/[^/\s]+", re.ASCII)
+
+
+def _as_user_sees(line: str) -> str:
+    return _TEST_FOLDER.sub("~", line)
+
+
 def _one_error(done, *parts):
-    """The run failed with exit 1 and exactly one Dutch line holding every part."""
+    """The run failed with exit 1 and exactly one Dutch line holding every part, short
+    enough to read (the guard over every error case of this file)."""
     assert done.returncode == 1, (done.returncode, done.stderr)
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1, done.stderr
     assert lines[0].startswith("fout: "), lines[0]
     for part in parts:
         assert part in lines[0], (part, lines[0])
+    assert len(_as_user_sees(lines[0])) <= LINE_LIMIT, (len(_as_user_sees(lines[0])), lines[0])
     return lines[0]
 
 
@@ -902,3 +918,89 @@ def test_a_buurt_file_without_its_code_and_name_columns_is_not_taken_for_wijken(
                "Is dit een bestand van buurten of wijken zonder de kolom met hun codes? Dan is "
                "WK_CODE niet de eigen code van elke rij.")
     assert _state(data) == ({}, {})
+
+
+# --------------------------------------------------------------------------- #26, round 3:
+# the lines a new user measured at 337 to 639 characters, each run as a user runs it
+
+
+def _short_line(done, *parts) -> str:
+    """One error line of at most LINE_LIMIT characters, with the paths as the user typed
+    them (relative to the working folder); --uitgebreid adds the detail on a second line."""
+    assert done.returncode == 1, (done.returncode, done.stderr)
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    line = lines[0]
+    assert line.startswith("fout: "), line
+    for part in parts:
+        assert part in line, (part, line)
+    assert len(line) <= LINE_LIMIT, (len(line), line)
+    return line
+
+
+_OFFLINE = {"WIJKKOMPAS_CBS_URL": "http://127.0.0.1:9", "WIJKKOMPAS_POLITIE_URL":
+            "http://127.0.0.1:9", "WIJKKOMPAS_PDOK_URL": "http://127.0.0.1:9",
+            "WIJKKOMPAS_LOCATIESERVER_URL": "http://127.0.0.1:9/bzk/locatieserver/search/v3_1",
+            "WIJKKOMPAS_RETRIES": "0", "WIJKKOMPAS_TIMEOUT": "5"}
+
+
+@pytest.mark.parametrize("command", ["fetch", "run"])
+def test_fetch_and_run_offline_are_one_short_line_with_the_url_on_request(tmp_path, shared,
+                                                                          command):
+    """Were 337 (fetch) and 639 (run) characters: the catalogue's query of some 100
+    characters in the line, and in run a long way on without CBS."""
+    from tests.helpers import run_cli
+
+    done = run_cli([command, "--data-dir", "d"], _OFFLINE, tmp_path)
+    line = _short_line(done, "CBS was niet bereikbaar voor de CBS-catalogus",
+                       "(127.0.0.1:9/ODataCatalog/Tables)", "WIJKKOMPAS_CBS_URL")
+    assert "?" not in line and "filter" not in line
+    if command == "run":
+        assert line.endswith("Zonder internet: importeer de wijk- en buurtkaart (wijkkompas "
+                             "import) en draai 'wijkkompas run --zonder-ophalen --data-dir d'.")
+    verbose = run_cli([command, "--data-dir", "d", "--uitgebreid"], _OFFLINE, tmp_path)
+    first, detail = verbose.stderr.strip().splitlines()
+    assert first == line
+    assert detail.startswith("details: http://127.0.0.1:9/ODataCatalog/Tables?$format=json&")
+    assert "%24filter=" in detail and "ConnectionError" in detail
+
+
+def test_a_proposed_address_offline_is_one_short_line(data, tmp_path):
+    """Was 472 characters: the Locatieserver URL with its whole query in the line."""
+    from tests.helpers import run_cli
+
+    config = tmp_path / "zorg.toml"
+    config.write_text('[categorie.opvang]\nnaam = "Opvang"\n', encoding="utf-8")
+    done = run_cli(["vlekkenkaart", "--zorglocaties", "zorg.toml", "--adres",
+                    "Grotestraat 1, Almelo", "--categorie", "opvang", "--data-dir", "data"],
+                   _OFFLINE, tmp_path)
+    line = _short_line(done, "De PDOK Locatieserver was niet bereikbaar voor adres 'Grotestraat "
+                             "1, Almelo'", "(127.0.0.1:9/bzk/locatieserver/search/v3_1/free)",
+                       "Of geef coördinaten: --toets x,y.")
+    assert "?" not in line and "fq=" not in line
+
+
+def test_the_national_gemeenten_file_is_one_short_line(tmp_path, shared):
+    """Was 419 characters: ten gemeenten and ten row numbers of 393 gemeenten."""
+    from tests.helpers import run_cli
+
+    path = shared / "cbs" / "kwb2015_nl_gemeenten_wijkbuurtkaart.csv"
+    done = run_cli(["import", str(path), "--jaar", "2015", "--data-dir", "d"], {}, tmp_path)
+    _short_line(done, f"{path}: gebieden van 393 gemeenten (GM0003 (1), GM0005 (1), GM0007 (1) "
+                      "(en nog 390)); een import bevat de wijken of buurten van één gemeente. "
+                      "Filter het bestand")
+    assert _state(tmp_path / "d") == ({}, {})
+
+
+def test_a_changed_raw_file_is_one_short_line_with_the_checksums_on_request(data, tmp_path):
+    """Was 393 characters: two paths and the checksum's explanation with a third."""
+    from tests.helpers import run_cli
+
+    changed = data / "raw" / "kaart" / "2015" / KAART_2015[1]
+    changed.write_bytes(changed.read_bytes() + b"\n")
+    done = run_cli(["build", "--data-dir", "data"], {}, tmp_path)
+    _short_line(done, f"Bronbestand data/raw/kaart/2015/{KAART_2015[1]} is gewijzigd na de "
+                      "import; er is niets gebouwd.", "wijkkompas import /")
+    verbose = run_cli(["build", "--data-dir", "data", "--uitgebreid"], {}, tmp_path)
+    detail = verbose.stderr.strip().splitlines()[1]
+    assert detail.startswith("details: sha256 ") and "data/raw/manifest.json" in detail
