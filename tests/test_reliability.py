@@ -593,14 +593,37 @@ def test_a_kompas_naming_an_indicator_that_does_not_exist_is_refused(data, tmp_p
                       'richting = "hoger is beter"\nsoort = "objectief"\n', encoding="utf-8")
     before = _state(data)
     done = _cli(["build", "--kompas", kompas, "--data-dir", data])
-    _one_error(done, f"{kompas}: indicator.wozz bestaat niet", "bedoelt u woz?",
-               "lokaal = true")
+    _one_error(done, f"{kompas}: indicator.wozz bestaat niet", "lokale cijfers. Bedoelt u woz? "
+               "Verbeter de naam", "lokaal = true")
     assert _state(data) == before
     assert _leftovers(data) == []
     # Marked as a local indicator (figures to come with --lokaal), the name is taken.
     kompas.write_text(kompas.read_text(encoding="utf-8") + "lokaal = true\n", encoding="utf-8")
     again = _cli(["build", "--kompas", kompas, "--data-dir", data])
     assert again.returncode == 0, again.stderr
+
+
+@pytest.mark.parametrize("basis", ['basis = "basis"\n', ""])
+def test_a_typo_with_only_a_weight_is_told_as_an_unknown_name_first(data, tmp_path, basis):
+    """``[indicator.wozz] gewicht = 2`` (a typo of a basis indicator) was told as "thema,
+    richting and soort ontbreken", and the hint came later in lower case."""
+    kompas = tmp_path / "kompas.toml"
+    kompas.write_text(f"{basis}[indicator.wozz]\ngewicht = 2\n", encoding="utf-8")
+    before = _state(data)
+    done = _cli(["build", "--kompas", kompas, "--data-dir", data])
+    line = _one_error(done, f"fout: {kompas}: indicator.wozz bestaat niet: geen indicator van "
+                            "de catalogus of van de lokale cijfers. Bedoelt u woz? Verbeter de "
+                            "naam, of zet lokaal = true")
+    assert "ontbreekt" not in line
+    assert _state(data) == before
+
+
+def test_a_new_local_indicator_without_its_thema_is_still_told_what_is_missing(data, tmp_path):
+    kompas = tmp_path / "kompas.toml"
+    kompas.write_text('basis = "basis"\n[indicator.meldingen]\nlokaal = true\ngewicht = 2\n',
+                      encoding="utf-8")
+    done = _cli(["build", "--kompas", kompas, "--data-dir", data])
+    _one_error(done, "'indicator.meldingen.thema' ontbreekt")
 
 
 def _kaart_2015(shared, tmp_path, old: str, new: str, name: str = "kaart.csv") -> Path:
