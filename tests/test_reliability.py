@@ -1027,3 +1027,14 @@ def test_a_changed_raw_file_is_one_short_line_with_the_checksums_on_request(data
     verbose = run_cli(["build", "--data-dir", "data", "--uitgebreid"], {}, tmp_path)
     detail = verbose.stderr.strip().splitlines()[1]
     assert detail.startswith("details: sha256 ") and "data/raw/manifest.json" in detail
+
+
+def test_a_build_of_a_gemeente_without_figures_is_one_line_and_changes_nothing(data):
+    """``build --gemeente GM0153`` without GM0153's data said so in passing and exited 0."""
+    before = _state(data)
+    done = _cli(["build", "--gemeente", "GM0153", "--data-dir", data])
+    _one_error(done, f"Geen cijfers van gemeente GM0153 in {data / 'raw'} (wel van GM0141); er "
+                     "is niets gebouwd. Haal ze eerst op ('wijkkompas fetch --gemeente GM0153') "
+                     "of importeer ze ('wijkkompas import BESTAND --jaar JJJJ').")
+    assert _state(data) == before
+    assert _leftovers(data) == []
