@@ -409,3 +409,36 @@ def test_text_in_a_geojson_number_column_is_named_by_feature(shared, tmp_path):
     table = read_kaart(_write_geojson(tmp_path, data))
     assert table.frame["aantal_inw"].tolist()[::2] == [2160, 1475]
     assert pd.isna(table.frame["aantal_inw"][1])
+
+
+def _geojson(path, codes):
+    """A GeoJSON in WGS84 of small squares near Almelo, one buurt per code."""
+    features = [{"type": "Feature", "properties": {"buurtcode": code, "aantal_inw": 10},
+                 "geometry": {"type": "Polygon", "coordinates": [[
+                     [6.60 + i / 100, 52.35], [6.605 + i / 100, 52.35],
+                     [6.605 + i / 100, 52.355], [6.60 + i / 100, 52.35]]]}}
+                for i, code in enumerate(codes)]
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}),
+                    encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("codes, part", [
+    (["BU01411000", "BU01530000", "BU01411001", "BU01530001", "BU01411002"],
+     "Niet in GM0141: objecten 2, 4."),
+    (["BU01411000", "BU01411001", "BU01411000"],
+     "buurtcode BU01411000 komt meer dan eens voor (objecten 1, 3)"),
+])
+def test_the_features_of_a_geo_file_are_named_in_dutch(tmp_path, codes, part):
+    """The plural of "object" was made with an s: "objects"."""
+    path = _geojson(tmp_path / "buurten.geojson", codes)
+    message = _bad(path, 2021, tmp_path / "raw", None)
+    assert part in message and "objects" not in message
+
+
+def test_a_geo_file_without_features_is_told_in_dutch(tmp_path):
+    """numpy's "zero-size array to reduction operation fmin which has no identity" was the
+    reason given."""
+    path = _geojson(tmp_path / "leeg.geojson", [])
+    message = _bad(path, 2021, tmp_path / "raw", None)
+    assert message == f"{path} bevat geen rijen. Controleer het bestand."

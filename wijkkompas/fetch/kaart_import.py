@@ -150,6 +150,8 @@ def _check_geo(path: Path) -> None:
         meta, _, wkb, _ = pyogrio.raw.read(path, columns=[])
     if meta.get("geometry_type") is None or wkb is None:
         return  # a table without geometry: only its attributes are imported
+    if len(wkb) == 0:
+        raise WijkkompasError(f"{path} bevat geen rijen. Controleer het bestand.")
     shapes = shapely.from_wkb(wkb, on_invalid="ignore")
     # A feature without geometry is empty; one whose rings cannot be made is None.
     shapes[[raw is None for raw in wkb]] = shapely.GeometryCollection()
@@ -233,10 +235,18 @@ def _ranges() -> dict[str, _Range]:
     return ranges
 
 
+def _row_words(path: Path) -> tuple[str, str, int]:
+    """How a message names the rows of ``path``: a CSV row by its line (the header is line
+    1), a feature of a geo file by its number; singular, Dutch plural, first number."""
+    if path.suffix.lower() == ".csv":
+        return "regel", "regels", 2
+    return "object", "objecten", 1
+
+
 def _check_ranges(frame: pd.DataFrame, path: Path) -> None:
     """Every known statistic within its range (see :func:`_ranges`): a negative count, a
     share above 100 or a fractional number of inhabitants is refused, never imported."""
-    word, offset = ("regel", 2) if path.suffix.lower() == ".csv" else ("object", 1)
+    word, _, offset = _row_words(path)
     problems = []
     for column, allowed in _ranges().items():
         if column not in frame.columns or not pd.api.types.is_numeric_dtype(frame[column]):
@@ -288,8 +298,7 @@ def _validate(frame: pd.DataFrame, path: Path, niveau: str, column: str) -> None
     codes = frame[column].astype("string").str.strip()
     problems = []
     pattern = CODE_PATTERNS[niveau]
-    # A CSV row is named by its line (the header is line 1), a feature by its number.
-    word, offset = ("regel", 2) if path.suffix.lower() == ".csv" else ("object", 1)
+    word, words, offset = _row_words(path)
     for index, code in codes.items():
         if pd.isna(code) or not re.fullmatch(pattern, str(code)):
             problems.append(
@@ -298,7 +307,7 @@ def _validate(frame: pd.DataFrame, path: Path, niveau: str, column: str) -> None
     duplicated = codes[codes.duplicated(keep=False) & codes.notna()]
     for code in sorted(set(duplicated)):
         where = capped((int(i) + offset for i in duplicated[duplicated == code].index), sep=", ")
-        problems.append(f"{niveau}code {code} komt meer dan eens voor ({word}s {where})")
+        problems.append(f"{niveau}code {code} komt meer dan eens voor ({words} {where})")
     if problems:
         hint = ""
         if len(duplicated) and niveau != "buurt":
@@ -351,11 +360,11 @@ def _one_gemeente(codes: pd.Series, path: Path) -> str:
     if len(counts) == 1:
         return str(counts.index[0])
     main = str(counts.index[0])
-    word, offset = ("regel", 2) if path.suffix.lower() == ".csv" else ("object", 1)
+    _, words, offset = _row_words(path)
     others = capped((int(i) + offset for i in gemeenten[gemeenten != main].index), 3, ", ")
     listed = capped((f"{g} ({n})" for g, n in counts.items()), 3, ", ")
     # Of two gemeenten the rows of the smaller say where to look; of many, the list does.
-    where = f" Niet in {main}: {word}s {others}." if len(counts) == 2 else ""
+    where = f" Niet in {main}: {words} {others}." if len(counts) == 2 else ""
     raise WijkkompasError(
         f"{path}: gebieden van {len(counts)} gemeenten ({listed}); een import bevat de wijken "
         f"of buurten van één gemeente.{where} Filter het bestand op uw gemeente en importeer "
