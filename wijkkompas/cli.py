@@ -294,6 +294,11 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     """``wijkkompas run``; the exit code says whether everything could be fetched."""
     from wijkkompas import pipeline
 
+    if args.landelijk and args.zonder_ophalen:
+        raise WijkkompasError("--landelijk gaat over het ophalen, en --zonder-ophalen haalt "
+                              "niets op. Laat een van beide weg.")
+    if args.landelijk:
+        settings = replace(settings, vergelijk_landelijk=True)
     options = pipeline.RunOptions(
         data_dir=args.data_dir, jaren=args.jaren, refresh=args.refresh,
         zonder_ophalen=args.zonder_ophalen, kompas=args.kompas, lokaal=args.lokaal,

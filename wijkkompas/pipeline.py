@@ -83,7 +83,28 @@ def fetch_years(settings: Settings, jaren: str | None = None,
     from wijkkompas.settings import default_years, parse_years
 
     text = jaren or settings.jaren
-    return parse_years(text) if text else default_years(basisjaar(settings, kompas))
+    years = parse_years(text) if text else default_years(basisjaar(settings, kompas))
+    check_years(years)
+    return years
+
+
+#: The first year of CBS's Kerncijfers wijken en buurten on StatLine (then 1997, 1999,
+#: 2001 and every year from 2003).
+FIRST_KWB_YEAR = 1995
+
+
+def check_years(years: Sequence[int]) -> None:
+    """Refuse, before anything goes online, a year CBS cannot have: before its first
+    Kerncijfers wijken en buurten, or after this calendar year."""
+    from datetime import date
+
+    this_year = date.today().year
+    wrong = [y for y in years if not FIRST_KWB_YEAR <= y <= this_year]
+    if wrong:
+        raise WijkkompasError(
+            f"Geen CBS-tabel 'Kerncijfers wijken en buurten {wrong[0]}': die zijn er van "
+            f"{FIRST_KWB_YEAR} tot en met dit jaar ({this_year}). Kies jaren daartussen met "
+            "--jaren (of 'jaren' in wijkkompas.toml).")
 
 
 def fetch(data_dir: Path, settings: Settings, years: list[int], *, refresh: bool = False,
@@ -178,6 +199,9 @@ def vlekkenkaart(data_dir: Path, settings: Settings, *, config: Path | None = No
             "'zorglocaties = ...' in wijkkompas.toml (voorbeeld: "
             "voorbeelden/zorglocaties.toml)."
         )
+    if toets and adres:
+        raise WijkkompasError("Geef de voorgestelde locatie met --toets x,y of met --adres, "
+                              "niet met allebei.")
     if (toets or adres) and not categorie:
         raise WijkkompasError("Geef bij een toets de categorie, bijvoorbeeld "
                               "--categorie beschermd_wonen.")
@@ -197,6 +221,11 @@ def run(options: RunOptions, settings: Settings, say: Say = print) -> RunResult:
     """
     data = options.data_dir
     result = RunResult()
+    if options.zonder_ophalen and (options.jaren or options.refresh):
+        given = "--jaren" if options.jaren else "--refresh"
+        raise WijkkompasError(
+            f"{given} gaat over het ophalen, en --zonder-ophalen haalt niets op: de build neemt "
+            f"alles wat al in {data / 'raw'} staat. Laat {given} of --zonder-ophalen weg.")
     if options.zonder_ophalen:
         say(f"Ophalen overgeslagen (--zonder-ophalen): bouwen uit {data / 'raw'}")
     else:
