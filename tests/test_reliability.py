@@ -271,7 +271,7 @@ def test_a_raw_file_changed_after_import_is_refused(data):
     source = json.loads((data / "raw" / "manifest.json").read_text(encoding="utf-8"))[
         "kaart"][f"2021/{KAART_2021[1]}"]["bron"]
     _one_error(done, f"Bronbestand {changed} is gewijzigd na de import",
-               f"importeer het opnieuw: wijkkompas import {source} --jaar 2021 "
+               f"importeer opnieuw: wijkkompas import {source} --jaar 2021 "
                f"--data-dir {data}")
     assert _state(data) == before
 
@@ -293,7 +293,7 @@ def test_a_raw_file_both_changed_and_unreadable_is_named_as_changed(data):
     before = _state(data)
     done = _cli(["build", "--data-dir", data])
     _one_error(done, f"Bronbestand {changed} is gewijzigd na de import",
-               "importeer het opnieuw: wijkkompas import ")
+               "importeer opnieuw: wijkkompas import ")
     assert _state(data) == before
 
 
@@ -302,9 +302,9 @@ def test_a_fetch_failing_in_the_second_year_says_what_is_stored_and_continues(
     data = tmp_path / "data"
     cbs_server.faults.append(Fault("85984NED", "status", status=500))
     done = _cli(["fetch", "--jaren", "2023-2024", "--data-dir", data])
-    _one_error(done, "gaf geen bruikbaar antwoord bij tabel 85984NED (2024): serverfout (HTTP 500)",
-               "Wel in de cache: CBS 2023; niet: CBS 2024, Politie, grenzen 2023, grenzen 2024. "
-               "Draai dezelfde opdracht opnieuw: hij gaat verder waar hij stopte.")
+    _one_error(done, "CBS gaf een serverfout (HTTP 500) bij tabel 85984NED (2024) na 3 pogingen",
+               "Opgehaald: CBS 2023; nog niet: CBS 2024, Politie, grenzen 2023, grenzen 2024. "
+               "Dezelfde opdracht gaat later verder waar hij stopte.")
     manifest = json.loads((data / "raw" / "manifest.json").read_text(encoding="utf-8"))
     assert list(manifest["cbs"]) == ["85618NED"] and manifest["geo"] == {}
     stored = snapshot(data / "raw" / "cbs" / "85618NED")
@@ -975,12 +975,12 @@ def test_fetch_and_run_offline_are_one_short_line_with_the_url_on_request(tmp_pa
     from tests.helpers import run_cli
 
     done = run_cli([command, "--data-dir", "d"], _OFFLINE, tmp_path)
-    line = _short_line(done, "CBS was niet bereikbaar voor de CBS-catalogus",
+    line = _short_line(done, "CBS was onbereikbaar voor de CBS-catalogus",
                        "(127.0.0.1:9/ODataCatalog/Tables)", "WIJKKOMPAS_CBS_URL")
     assert "?" not in line and "filter" not in line
     if command == "run":
-        assert line.endswith("Zonder internet: importeer de wijk- en buurtkaart (wijkkompas "
-                             "import) en draai 'wijkkompas run --zonder-ophalen --data-dir d'.")
+        assert line.endswith("Zonder internet: 'wijkkompas import' van de wijk- en "
+                             "buurtkaart, dan 'wijkkompas run --zonder-ophalen --data-dir d'.")
     verbose = run_cli([command, "--data-dir", "d", "--uitgebreid"], _OFFLINE, tmp_path)
     first, detail = verbose.stderr.strip().splitlines()
     assert first == line
@@ -997,7 +997,7 @@ def test_a_proposed_address_offline_is_one_short_line(data, tmp_path):
     done = run_cli(["vlekkenkaart", "--zorglocaties", "zorg.toml", "--adres",
                     "Grotestraat 1, Almelo", "--categorie", "opvang", "--data-dir", "data"],
                    _OFFLINE, tmp_path)
-    line = _short_line(done, "De PDOK Locatieserver was niet bereikbaar voor adres 'Grotestraat "
+    line = _short_line(done, "De PDOK Locatieserver was onbereikbaar voor adres 'Grotestraat "
                              "1, Almelo'", "(127.0.0.1:9/bzk/locatieserver/search/v3_1/free)",
                        "Of geef coördinaten: --toets x,y.")
     assert "?" not in line and "fq=" not in line

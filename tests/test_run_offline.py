@@ -23,9 +23,9 @@ def test_offline_run_says_how_to_go_on_and_builds_from_the_cache(env, cbs_server
     lines = failed.stderr.strip().splitlines()
     assert len(lines) == 1, failed.stderr
     line = lines[0]
-    assert line.startswith("fout: CBS was niet bereikbaar")
-    assert line.endswith("Zonder internet: importeer de wijk- en buurtkaart (wijkkompas import) "
-                         "en draai 'wijkkompas run --zonder-ophalen --data-dir d'.")
+    assert line.startswith("fout: CBS was onbereikbaar")
+    assert line.endswith("Zonder internet: 'wijkkompas import' van de wijk- en buurtkaart, dan "
+                         "'wijkkompas run --zonder-ophalen --data-dir d'.")
     assert len(line) <= 300, len(line)
     assert cbs_server.requests  # it did try
     assert snapshot(tmp_path / "d" / "raw") == raw

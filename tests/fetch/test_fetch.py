@@ -231,7 +231,7 @@ def test_cbs_unreachable(settings, cached):
     from dataclasses import replace
 
     dead = replace(settings, cbs_url="http://127.0.0.1:9")
-    message = _fails(dead, cached, r"CBS was niet bereikbaar voor .*, of de verbinding brak af .*"
+    message = _fails(dead, cached, r"CBS was onbereikbaar voor .*, of de verbinding brak af .*"
                      r"\(127\.0\.0\.1:9/",
                      years=[2024], refresh=True)
     assert "WIJKKOMPAS_CBS_URL" in message
@@ -254,7 +254,7 @@ def test_cbs_server_error(settings, cached, cbs_server):
 
 def test_truncated_json(settings, cached, cbs_server):
     cbs_server.faults.append(Fault("DataProperties", "truncate"))
-    _fails(settings, cached, "afgebroken of onjuiste JSON", years=[2024], refresh=True)
+    _fails(settings, cached, "onvolledig of ongeldig antwoord", years=[2024], refresh=True)
 
 
 def test_paging_chain_breaking_midway(settings, cached, cbs_server):
@@ -268,11 +268,11 @@ def test_paging_chain_dropped_connection(settings, cached, cbs_server):
     cbs_server.faults.append(Fault("TypedDataSet/?$format=json&$skip=4", "drop"))
     message = _fails(settings, cached, "CBS", years=[2024], refresh=True)
     assert message.startswith(
-        "CBS was niet bereikbaar voor tabel 85984NED (2024), of de verbinding brak af "
+        "CBS was onbereikbaar voor tabel 85984NED (2024), of de verbinding brak af "
         "halverwege de reeks pagina's (odata.nextLink) na 3 pogingen "
         f"({settings.cbs_url[7:]}/ODataFeed/OData/85984NED/TypedDataSet/?$skip=4). ")
     assert "WIJKKOMPAS_CBS_URL" in message and "\n" not in message
-    assert message.endswith("Draai dezelfde opdracht opnieuw om alles te verversen.")
+    assert message.endswith("Draai hem opnieuw om alles te verversen.")
 
 
 def test_a_page_dropped_midway_is_asked_again_not_the_whole_series(settings, cached,
@@ -335,7 +335,7 @@ def test_pdok_unreachable(settings, cached):
     from dataclasses import replace
 
     dead = replace(settings, pdok_url="http://127.0.0.1:9")
-    _fails(dead, cached, r"PDOK was niet bereikbaar voor .* \(127\.0\.0\.1:9/", years=[2024],
+    _fails(dead, cached, r"PDOK was onbereikbaar voor .* \(127\.0\.0\.1:9/", years=[2024],
            refresh=True, geo_only=True)
 
 

@@ -299,8 +299,8 @@ def explain(exc: BaseException, service: Service, what: str, *, timeout: float,
         text = (f"{head}: te veel verzoeken (HTTP 429){tries}, op {where}. Wacht enkele "
                 "minuten en probeer het opnieuw.")
     elif status is not None and status >= 500:
-        text = (f"{head}: serverfout (HTTP {status}){paging}{tries}, op {where}. Probeer het "
-                "later opnieuw.")
+        text = (f"{service.name} gaf een serverfout (HTTP {status}) bij {what}{paging}{tries} "
+                f"({where}). Probeer het later opnieuw.")
     elif status is not None:
         text = (f"{head}: HTTP {status}{paging}, op {where}. Controleer de instelling "
                 f"{service.setting}.")
@@ -311,11 +311,11 @@ def explain(exc: BaseException, service: Service, what: str, *, timeout: float,
         text = (f"{head}: de beveiligde verbinding (TLS) mislukte ({where}). Controleer of "
                 f"{service.setting} klopt (https of http) en de certificaten van deze computer.")
     elif isinstance(exc, _CONNECTION_ERRORS):
-        text = (f"{service.name} was niet bereikbaar voor {what}, of de verbinding brak "
+        text = (f"{service.name} was onbereikbaar voor {what}, of de verbinding brak "
                 f"af{paging}{tries} ({where}). Controleer het netwerk of {service.setting}.")
     elif isinstance(exc, json.JSONDecodeError | UnicodeDecodeError | KeyError | TypeError):
-        text = (f"{head}: onvolledig of ongeldig antwoord{paging} ({where}), afgebroken of "
-                "onjuiste JSON. Probeer het later opnieuw.")
+        text = (f"{head}: onvolledig of ongeldig antwoord{paging} ({where}). Probeer het "
+                "later opnieuw.")
     else:
         text = (f"{head}: het verzoek mislukte ({type(exc).__name__}, {where}). Controleer "
                 f"de instelling {service.setting}.")

@@ -306,15 +306,17 @@ def _validate(frame: pd.DataFrame, path: Path, niveau: str, column: str) -> None
             )
     duplicated = codes[codes.duplicated(keep=False) & codes.notna()]
     for code in sorted(set(duplicated)):
-        where = capped((int(i) + offset for i in duplicated[duplicated == code].index), sep=", ")
+        where = capped((int(i) + offset for i in duplicated[duplicated == code].index), 4, ", ")
         problems.append(f"{niveau}code {code} komt meer dan eens voor ({words} {where})")
     if problems:
         hint = ""
         if len(duplicated) and niveau != "buurt":
             hint = (f" Is dit een bestand van buurten of wijken zonder de kolom met hun codes? "
                     f"Dan is {column} niet de eigen code van elke rij.")
-        raise WijkkompasError(f"{path}: {capped(problems)}. Verbeter het bestand en importeer "
-                              f"opnieuw.{hint}")
+        # With the hint, the list takes less room: the line stays short.
+        room = LIST_CHARS // 2 if hint else LIST_CHARS
+        raise WijkkompasError(f"{path}: {capped(problems, chars=room)}. Verbeter het "
+                              f"bestand en importeer opnieuw.{hint}")
     frame[column] = codes
 
 

@@ -305,6 +305,6 @@ def _progress(done: list[str], todo: list[str], refresh: bool) -> str:
     """Which parts of a multi-year fetch are in the cache and which are not."""
     left = [item for item in todo if item not in done]
     stored = capped(done, 4, ", ") if done else "niets"
-    again = ("Draai dezelfde opdracht opnieuw om alles te verversen." if refresh
-             else "Draai dezelfde opdracht opnieuw: hij gaat verder waar hij stopte.")
-    return f"Wel in de cache: {stored}; niet: {capped(left, 4, ', ')}. {again}"
+    again = ("Draai hem opnieuw om alles te verversen." if refresh
+             else "Dezelfde opdracht gaat later verder waar hij stopte.")
+    return f"Opgehaald: {stored}; nog niet: {capped(left, 4, ', ')}. {again}"
