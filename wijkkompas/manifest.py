@@ -110,7 +110,7 @@ def verify_raw(raw_dir: Path, manifest: dict[str, Any]) -> None:
         if (section != "kaart" or not isinstance(source, str) or not isinstance(jaar, int)
                 or any(c in source for c in "\r\n")):  # the message stays one line
             return advice[section]
-        return (f"importeer het opnieuw: wijkkompas import {shlex.quote(source)} "
+        return (f"importeer opnieuw: wijkkompas import {shlex.quote(source)} "
                 f"--jaar {jaar} --data-dir {shlex.quote(str(raw_dir.parent))}")
     for section, where in folders.items():
         for key, entry in sorted(manifest.get(section, {}).items()):

@@ -123,8 +123,8 @@ def fetch(data_dir: Path, settings: Settings, years: list[int], *, refresh: bool
 def _without_fetching(data: Path) -> str:
     """How a run goes on when it cannot fetch: short, so that the line stays short."""
     where = "" if data == Path("data") else f" --data-dir {data}"
-    return (f"Zonder internet: importeer de wijk- en buurtkaart (wijkkompas import) en draai "
-            f"'wijkkompas run --zonder-ophalen{where}'.")
+    return (f"Zonder internet: 'wijkkompas import' van de wijk- en buurtkaart, dan 'wijkkompas "
+            f"run --zonder-ophalen{where}'.")
 
 
 def _years_text(years: Sequence[int]) -> str:
