@@ -187,3 +187,23 @@ def test_bad_number_from_the_installed_command(env, tmp_path):
 def test_positive_capacity_is_read_as_a_number():
     args = build_parser().parse_args(["vlekkenkaart", "--capaciteit", "12,5"])
     assert args.capaciteit == 12.5
+
+
+def test_a_wijk_known_only_from_a_buurt_file_is_named_by_code_and_the_page_says_why(
+        env, tmp_path, shared):
+    """With only a buurt file imported the wijken have no name; the page said nothing about
+    where names come from (#26)."""
+    kaart = shared / "cbs" / "kwb2021_almelo_buurten_pdok_wijkbuurtkaart.csv"
+    grenzen = shared / "geo" / "almelo_buurten_2021_epsg28992.geojson"
+    for args in (["import", str(kaart), "--jaar", "2021"], ["import", str(grenzen), "--jaar",
+                                                            "2021"], ["build"],
+                 ["export", "--wijk", "WK014110"]):
+        done = run_cli([*args, "--data-dir", "d"], env, tmp_path)
+        assert done.returncode == 0, done.stderr
+    html = (tmp_path / "d" / "processed" / "export" / "wijkkompas_WK014110.html").read_text(
+        encoding="utf-8")
+    assert "<title>Wijkkompas WK014110, gemeente Almelo, 2021</title>" in html
+    assert ("Deze wijk heeft in de gegevens geen naam en staat onder haar code. De namen van "
+            "wijken komen uit de CBS-kerncijfers (wijkkompas fetch) of uit het wijkenbestand van "
+            "de wijk- en buurtkaart (wijkkompas import); een buurtbestand alleen geeft ze "
+            "niet.") in html
