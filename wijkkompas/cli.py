@@ -184,6 +184,9 @@ def build_parser() -> _Parser:
                               help="jaar van de wijk- en buurtkaart; bij de Leefbaarometer het "
                                    "jaar van de meting, dus van de buurtindeling (standaard: het "
                                    "laatste jaar in het bestand)")
+    kaart.opties.add_argument("--vervang", action="store_true",
+                              help="vervang de eerder geïmporteerde bestanden van hetzelfde jaar, "
+                                   "dezelfde gemeente en hetzelfde niveau (wijken of buurten)")
     kaart.opties.add_argument("--bron", choices=("kaart", "leefbaarometer"), default="kaart",
                               help="kaart: CBS wijk- en buurtkaart (standaard); leefbaarometer: "
                                    "'Leefbaarometer-scores buurten' (CSV) van leefbaarometer.nl")
@@ -348,7 +351,7 @@ def _import(args: argparse.Namespace, settings: Settings) -> None:
                 "Geen bestand opgegeven en geen [[import]] in de configuratie. Gebruik: "
                 "wijkkompas import BESTAND --jaar JJJJ"
             )
-    import_all(specs, args.data_dir / "raw")
+    import_all(specs, args.data_dir / "raw", replace=args.vervang)
 
 
 _OS_REASONS = {

@@ -443,3 +443,46 @@ def test_a_geo_file_without_features_is_told_in_dutch(tmp_path):
     path = _geojson(tmp_path / "leeg.geojson", [])
     message = _bad(path, 2021, tmp_path / "raw", None)
     assert message == f"{path} bevat geen rijen. Controleer het bestand."
+
+
+def test_a_file_of_other_areas_for_a_year_already_imported_is_refused(shared, tmp_path):
+    """The 2015 buurten imported with --jaar 2021 beside the 2021 buurten were both kept in
+    raw/kaart/2021 and mixed in one build (#26)."""
+    from wijkkompas.cli import main
+    from wijkkompas.fetch.kaart_import import import_all
+
+    raw = tmp_path / "raw"
+    csv_2021 = shared / "cbs" / "kwb2021_almelo_buurten_pdok_wijkbuurtkaart.csv"
+    geo_2021 = shared / "geo" / "almelo_buurten_2021_epsg28992.geojson"
+    csv_2015 = shared / "cbs" / "kwb2015_almelo_buurten_wijkbuurtkaart.csv"
+    # Attributes beside boundaries of the same buurten: both kept.
+    import_all([(csv_2021, 2021), (geo_2021, 2021)], raw, say=lambda _: None)
+    before = snapshot(raw)
+    with pytest.raises(WijkkompasError) as info:
+        import_all([(csv_2015, 2021)], raw, say=lambda _: None)
+    assert str(info.value) == (
+        f"{csv_2015}: andere buurten dan almelo_buurten_2021_epsg28992.geojson (ook "
+        "2021): 11 codes verschillen, zoals BU01411106. Klopt --jaar? Zo ja, vervang het "
+        "eerdere bestand met --vervang.")
+    assert snapshot(raw) == before
+    # The same file again replaces itself, as before.
+    import_all([(csv_2021, 2021)], raw, say=lambda _: None)
+    assert sorted(read_manifest(raw)["kaart"]) == [
+        "2021/almelo_buurten_2021_epsg28992.geojson",
+        "2021/kwb2021_almelo_buurten_pdok_wijkbuurtkaart.csv"]
+    # Asked for, the other file replaces every file of that year, gemeente and level.
+    assert main(["import", str(csv_2015), "--jaar", "2021", "--vervang", "--data-dir",
+                 str(tmp_path)]) == 0
+    assert sorted(read_manifest(raw)["kaart"]) == ["2021/kwb2015_almelo_buurten_wijkbuurtkaart.csv"]
+    assert sorted(p.name for p in (raw / "kaart" / "2021").iterdir()) == [csv_2015.name]
+
+
+def test_two_files_of_other_areas_in_one_import_are_refused(shared, tmp_path):
+    from wijkkompas.fetch.kaart_import import import_all
+
+    raw = tmp_path / "raw"
+    with pytest.raises(WijkkompasError, match="andere buurten dan kwb2021_almelo_buurten_pdok"):
+        import_all([(shared / "cbs" / "kwb2021_almelo_buurten_pdok_wijkbuurtkaart.csv", 2021),
+                    (shared / "cbs" / "kwb2015_almelo_buurten_wijkbuurtkaart.csv", 2021)], raw,
+                   say=lambda _: None)
+    assert not (raw / "kaart").exists()

@@ -380,8 +380,7 @@ def _parts(path: Path) -> list[Path]:
     return [p for p in (path.with_suffix(s) for s in SHAPEFILE_PARTS) if p.is_file()]
 
 
-def _check_import(path: Path, jaar: int, manifest: dict[str, Any],
-                  pending: set[str] | None = None) -> KaartTable:
+def _check_import(path: Path, jaar: int, manifest: dict[str, Any]) -> KaartTable:
     """Read and check one file to import, without storing anything.
 
     A file holds the areas of one gemeente (a file that mixes gemeenten is refused when it is
@@ -403,12 +402,13 @@ def _check_import(path: Path, jaar: int, manifest: dict[str, Any],
 
 
 def _store_import(table: KaartTable, path: Path, jaar: int, raw_dir: Path,
-                  manifest: dict[str, Any]) -> None:
+                  manifest: dict[str, Any], drop: Sequence[str] = ()) -> None:
     """Copy a checked file unchanged into the raw cache and record it in ``manifest``.
 
     The copies are made beside their place first; then, with Ctrl-C held back, they are
     put in place and the manifest (``manifest``, updated) is written, so that a file and its
-    entry are stored together.
+    entry are stored together. The entries ``drop`` (keys of ``manifest["kaart"]``: files
+    this one replaces) leave the manifest in the same write; their files are removed after.
     """
     folder = raw_dir / "kaart" / str(jaar)
     folder.mkdir(parents=True, exist_ok=True)
@@ -424,6 +424,7 @@ def _store_import(table: KaartTable, path: Path, jaar: int, raw_dir: Path,
         with no_interrupt():
             for tmp, target in staged:
                 os.replace(tmp, target)
+            gone = [manifest["kaart"].pop(key) for key in drop if key in manifest["kaart"]]
             manifest["kaart"][f"{jaar}/{Path(path).name}"] = {
                 "jaar": jaar,
                 "bestand": Path(path).name,
@@ -438,16 +439,68 @@ def _store_import(table: KaartTable, path: Path, jaar: int, raw_dir: Path,
                 "files": files,
             }
             write_manifest(raw_dir, manifest)
+            kept = {target.name for _, target in staged}
+            for entry in gone:  # no longer in the manifest: the build does not read them
+                for name in entry.get("files", {}):
+                    if name not in kept and Path(name).name == name:
+                        (folder / name).unlink(missing_ok=True)
     finally:
         for tmp, _target in staged:
             if tmp.exists():
                 tmp.unlink()
 
 
-def import_kaart(path: Path, jaar: int, raw_dir: Path, manifest: dict[str, Any]) -> KaartTable:
-    """Check the file, then copy it unchanged into the raw cache and record it."""
+def _codes(table: KaartTable) -> set[str]:
+    return set(table.frame[table.code_column].astype(str))
+
+
+def _alike(table: KaartTable, other: KaartTable) -> bool:
+    return (table.gemeente, table.niveau) == (other.gemeente, other.niveau)
+
+
+def _imported_alike(table: KaartTable, path: Path, jaar: int, raw_dir: Path,
+                    manifest: dict[str, Any]) -> list[tuple[str, KaartTable]]:
+    """The files imported before for ``jaar`` under another name that hold the same
+    gemeente and level as ``table``, by their manifest key, as they are stored in raw/."""
+    found = []
+    for key, entry in manifest.get("kaart", {}).items():
+        name = entry.get("bestand")
+        if entry.get("jaar") != jaar or not isinstance(name, str) or name == Path(path).name \
+                or entry.get("niveau") != table.niveau:
+            continue
+        stored = raw_dir / "kaart" / str(jaar) / name
+        try:
+            other = read_kaart(stored)
+        except WijkkompasError:
+            continue  # a changed or missing raw file is the build's to report
+        if _alike(table, other):
+            found.append((key, other))
+    return found
+
+
+def _check_same_areas(table: KaartTable, path: Path, jaar: int,
+                      others: Iterable[KaartTable]) -> None:
+    """Two files of one year, gemeente and level (attributes beside boundaries) hold the
+    same areas; another file of that year (the 2015 file imported with --jaar 2021) would
+    mix two indelingen in one build."""
+    for other in others:
+        differ = sorted(_codes(table) ^ _codes(other))
+        if differ:
+            raise WijkkompasError(
+                f"{path}: andere {PLURAL[table.niveau]} dan {Path(other.path).name} (ook "
+                f"{jaar}): {len(differ)} codes verschillen, zoals {differ[0]}. Klopt --jaar? "
+                "Zo ja, vervang het eerdere bestand met --vervang.")
+
+
+def import_kaart(path: Path, jaar: int, raw_dir: Path, manifest: dict[str, Any],
+                 replace: bool = False) -> KaartTable:
+    """Check the file, then copy it unchanged into the raw cache and record it. With
+    ``replace`` the files imported before for the same year, gemeente and level go."""
     table = _check_import(path, jaar, manifest)
-    _store_import(table, path, jaar, raw_dir, manifest)
+    earlier = _imported_alike(table, path, jaar, raw_dir, manifest)
+    if not replace:
+        _check_same_areas(table, path, jaar, [other for _, other in earlier])
+    _store_import(table, path, jaar, raw_dir, manifest, [key for key, _ in earlier])
     return table
 
 
@@ -465,25 +518,37 @@ def _spec(item: ImportSpec | tuple[str | Path, int]) -> ImportSpec:
 
 
 def import_all(specs: Iterable[ImportSpec | tuple[str | Path, int]], raw_dir: Path, *,
-               say: Callable[[str], None] = print) -> list[KaartTable]:
+               say: Callable[[str], None] = print, replace: bool = False) -> list[KaartTable]:
     """Import wijk- en buurtkaart files: all are checked first, then copied and recorded.
 
     ``specs`` are :class:`ImportSpec` items (the config's ``[[import]]``) or (path, year)
     pairs. The manifest is read once; when any file is refused, nothing is copied and
     ``raw_dir`` stays as it was. Each file is stored together with its manifest entry. ``say``
     gets one line per imported file.
+
+    A file of the same year, gemeente and level as a file imported before (or earlier in
+    this import) under another name must hold the same areas; with ``replace`` the files
+    imported before for that year, gemeente and level are replaced instead (a file of the
+    same name always replaces its earlier copy).
     """
     jobs = [_spec(item) for item in specs]
     if not jobs:
         return []
     manifest = read_manifest(raw_dir)
     checked: list[tuple[ImportSpec, KaartTable]] = []
+    dropped: list[list[str]] = []
     for spec in jobs:
-        pending = {table.gemeente for _, table in checked}
-        checked.append((spec, _check_import(spec.bestand, spec.jaar, manifest, pending)))
+        table = _check_import(spec.bestand, spec.jaar, manifest)
+        earlier = _imported_alike(table, spec.bestand, spec.jaar, raw_dir, manifest)
+        batch = [other for done, other in checked if done.jaar == spec.jaar
+                 and _alike(table, other) and Path(done.bestand).name != Path(spec.bestand).name]
+        _check_same_areas(table, spec.bestand, spec.jaar,
+                          batch + ([] if replace else [other for _, other in earlier]))
+        checked.append((spec, table))
+        dropped.append([key for key, _ in earlier] if replace else [])
     raw_dir.mkdir(parents=True, exist_ok=True)
-    for spec, table in checked:
-        _store_import(table, spec.bestand, spec.jaar, raw_dir, manifest)
+    for (spec, table), drop in zip(checked, dropped, strict=True):
+        _store_import(table, spec.bestand, spec.jaar, raw_dir, manifest, drop)
     for spec, table in checked:
         missing = sum(table.missing_counts.values())
         count = len(table.frame)
