@@ -47,6 +47,7 @@ def test_errors_are_one_dutch_line_and_a_non_zero_exit(env, tmp_path, args, mess
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1, done.stderr
     assert lines[0].startswith("fout: ") and message in lines[0]
+    assert len(lines[0]) <= 300, lines[0]  # #26: short enough to read
 
 
 @pytest.mark.parametrize("args, message", [
@@ -70,6 +71,7 @@ def test_options_that_would_be_ignored_are_refused(env, tmp_path, args, message)
     assert done.returncode == 1, done.stderr
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("fout: ") and message in lines[0], lines
+    assert len(lines[0]) <= 300, lines[0]
     assert not (tmp_path / "d" / "processed").exists()
 
 
