@@ -47,6 +47,49 @@ def test_errors_are_one_dutch_line_and_a_non_zero_exit(env, tmp_path, args, mess
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1, done.stderr
     assert lines[0].startswith("fout: ") and message in lines[0]
+    assert len(lines[0]) <= 300, lines[0]  # #26: short enough to read
+
+
+@pytest.mark.parametrize("args, message", [
+    (["run", "--zonder-ophalen", "--jaren", "2030"], "--jaren gaat over het ophalen, en "
+     "--zonder-ophalen haalt niets op: de build neemt alles wat al in d/raw staat. Laat --jaren "
+     "of --zonder-ophalen weg."),
+    (["run", "--zonder-ophalen", "--jaren", "2024-2015"], "Laat --jaren of --zonder-ophalen weg."),
+    (["run", "--zonder-ophalen", "--refresh"], "Laat --refresh of --zonder-ophalen weg."),
+    (["run", "--zonder-ophalen", "--landelijk"], "--landelijk gaat over het ophalen"),
+    (["vlekkenkaart", "--zorglocaties", "zorg.toml", "--toets", "241000,486000", "--adres",
+      "Grotestraat 1, Almelo", "--categorie", "opvang"],
+     "Geef de voorgestelde locatie met --toets x,y of met --adres, niet met allebei."),
+])
+def test_options_that_would_be_ignored_are_refused(env, tmp_path, args, message):
+    """They were silently ignored: a run without fetching that was given years, and an
+    address beside coordinates (#26)."""
+    (tmp_path / "d").mkdir()
+    (tmp_path / "zorg.toml").write_text('[categorie.opvang]\nnaam = "Opvang"\n',
+                                        encoding="utf-8")
+    done = run_cli([*args, "--data-dir", "d"], env, tmp_path)
+    assert done.returncode == 1, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("fout: ") and message in lines[0], lines
+    assert len(lines[0]) <= 300, lines[0]
+    assert not (tmp_path / "d" / "processed").exists()
+
+
+@pytest.mark.parametrize("future", [False, True])
+def test_a_year_cbs_cannot_have_is_refused_before_going_online(env, tmp_path, cbs_server,
+                                                                pdok_server, future):
+    """``fetch --jaren 1990`` asked the CBS catalogue first (#26); so would next year."""
+    from datetime import date
+
+    this_year = date.today().year
+    years, year = (f"2023-{this_year + 3}", this_year + 1) if future else ("1990", 1990)
+    done = run_cli(["fetch", "--jaren", years, "--data-dir", "d"], env, tmp_path)
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == [
+        f"fout: Geen CBS-tabel 'Kerncijfers wijken en buurten {year}': die zijn er van 1995 tot "
+        f"en met dit jaar ({this_year}). Kies jaren daartussen met --jaren (of 'jaren' "
+        "in wijkkompas.toml)."]
+    assert cbs_server.requests == [] and pdok_server.requests == []
 
 
 def test_build_and_run(env, tmp_path, shared):
@@ -146,3 +189,23 @@ def test_bad_number_from_the_installed_command(env, tmp_path):
 def test_positive_capacity_is_read_as_a_number():
     args = build_parser().parse_args(["vlekkenkaart", "--capaciteit", "12,5"])
     assert args.capaciteit == 12.5
+
+
+def test_a_wijk_known_only_from_a_buurt_file_is_named_by_code_and_the_page_says_why(
+        env, tmp_path, shared):
+    """With only a buurt file imported the wijken have no name; the page said nothing about
+    where names come from (#26)."""
+    kaart = shared / "cbs" / "kwb2021_almelo_buurten_pdok_wijkbuurtkaart.csv"
+    grenzen = shared / "geo" / "almelo_buurten_2021_epsg28992.geojson"
+    for args in (["import", str(kaart), "--jaar", "2021"], ["import", str(grenzen), "--jaar",
+                                                            "2021"], ["build"],
+                 ["export", "--wijk", "WK014110"]):
+        done = run_cli([*args, "--data-dir", "d"], env, tmp_path)
+        assert done.returncode == 0, done.stderr
+    html = (tmp_path / "d" / "processed" / "export" / "wijkkompas_WK014110.html").read_text(
+        encoding="utf-8")
+    assert "<title>Wijkkompas WK014110, gemeente Almelo, 2021</title>" in html
+    assert ("Deze wijk heeft in de gegevens geen naam en staat onder haar code. De namen van "
+            "wijken komen uit de CBS-kerncijfers (wijkkompas fetch) of uit het wijkenbestand van "
+            "de wijk- en buurtkaart (wijkkompas import); een buurtbestand alleen geeft ze "
+            "niet.") in html

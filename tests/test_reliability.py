@@ -12,6 +12,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -56,14 +57,29 @@ def _start(args, extra_env=None):
                             stderr=subprocess.PIPE, text=True)
 
 
+#: The longest error line a person should get (#26: "lines stay under about 300
+#: characters with the detail in a log file or --uitgebreid").
+LINE_LIMIT = 300
+
+#: A test's own temporary folder (/tmp/pytest-of-root/pytest-5/test_name0), which a user's
+#: data folder would not be: it counts as one character when a line is measured.
+_TEST_FOLDER = re.compile(r"/tmp/pytest-of-[^/\s]+/pytest-\d+/[^/\s]+", re.ASCII)
+
+
+def _as_user_sees(line: str) -> str:
+    return _TEST_FOLDER.sub("~", line)
+
+
 def _one_error(done, *parts):
-    """The run failed with exit 1 and exactly one Dutch line holding every part."""
+    """The run failed with exit 1 and exactly one Dutch line holding every part, short
+    enough to read (the guard over every error case of this file)."""
     assert done.returncode == 1, (done.returncode, done.stderr)
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1, done.stderr
     assert lines[0].startswith("fout: "), lines[0]
     for part in parts:
         assert part in lines[0], (part, lines[0])
+    assert len(_as_user_sees(lines[0])) <= LINE_LIMIT, (len(_as_user_sees(lines[0])), lines[0])
     return lines[0]
 
 
@@ -254,8 +270,8 @@ def test_a_raw_file_changed_after_import_is_refused(data):
     # The exact command: the file's source and year as the manifest recorded them.
     source = json.loads((data / "raw" / "manifest.json").read_text(encoding="utf-8"))[
         "kaart"][f"2021/{KAART_2021[1]}"]["bron"]
-    _one_error(done, f"Bronbestand {changed} is gewijzigd na het ophalen of importeren",
-               f"importeer het bestand opnieuw met: wijkkompas import {source} --jaar 2021 "
+    _one_error(done, f"Bronbestand {changed} is gewijzigd na de import",
+               f"importeer opnieuw: wijkkompas import {source} --jaar 2021 "
                f"--data-dir {data}")
     assert _state(data) == before
 
@@ -276,8 +292,8 @@ def test_a_raw_file_both_changed_and_unreadable_is_named_as_changed(data):
     changed.write_bytes(b"\xff\xfe\x00 geen CSV\n")
     before = _state(data)
     done = _cli(["build", "--data-dir", data])
-    _one_error(done, f"Bronbestand {changed} is gewijzigd na het ophalen of importeren",
-               "importeer het bestand opnieuw met: wijkkompas import ")
+    _one_error(done, f"Bronbestand {changed} is gewijzigd na de import",
+               "importeer opnieuw: wijkkompas import ")
     assert _state(data) == before
 
 
@@ -286,9 +302,9 @@ def test_a_fetch_failing_in_the_second_year_says_what_is_stored_and_continues(
     data = tmp_path / "data"
     cbs_server.faults.append(Fault("85984NED", "status", status=500))
     done = _cli(["fetch", "--jaren", "2023-2024", "--data-dir", data])
-    _one_error(done, "gaf geen bruikbaar antwoord bij tabel 85984NED (2024): serverfout (HTTP 500)",
-               "Wel in de cache: CBS 2023; niet: CBS 2024, Politie, grenzen 2023, grenzen 2024. "
-               "Draai dezelfde opdracht opnieuw: hij gaat verder waar hij stopte.")
+    _one_error(done, "CBS gaf een serverfout (HTTP 500) bij tabel 85984NED (2024) na 3 pogingen",
+               "Opgehaald: CBS 2023; nog niet: CBS 2024, Politie, grenzen 2023, grenzen 2024. "
+               "Dezelfde opdracht gaat later verder waar hij stopte.")
     manifest = json.loads((data / "raw" / "manifest.json").read_text(encoding="utf-8"))
     assert list(manifest["cbs"]) == ["85618NED"] and manifest["geo"] == {}
     stored = snapshot(data / "raw" / "cbs" / "85618NED")
@@ -577,14 +593,37 @@ def test_a_kompas_naming_an_indicator_that_does_not_exist_is_refused(data, tmp_p
                       'richting = "hoger is beter"\nsoort = "objectief"\n', encoding="utf-8")
     before = _state(data)
     done = _cli(["build", "--kompas", kompas, "--data-dir", data])
-    _one_error(done, f"{kompas}: indicator.wozz bestaat niet", "bedoelt u woz?",
-               "lokaal = true")
+    _one_error(done, f"{kompas}: indicator.wozz bestaat niet", "lokale cijfers. Bedoelt u woz? "
+               "Verbeter de naam", "lokaal = true")
     assert _state(data) == before
     assert _leftovers(data) == []
     # Marked as a local indicator (figures to come with --lokaal), the name is taken.
     kompas.write_text(kompas.read_text(encoding="utf-8") + "lokaal = true\n", encoding="utf-8")
     again = _cli(["build", "--kompas", kompas, "--data-dir", data])
     assert again.returncode == 0, again.stderr
+
+
+@pytest.mark.parametrize("basis", ['basis = "basis"\n', ""])
+def test_a_typo_with_only_a_weight_is_told_as_an_unknown_name_first(data, tmp_path, basis):
+    """``[indicator.wozz] gewicht = 2`` (a typo of a basis indicator) was told as "thema,
+    richting and soort ontbreken", and the hint came later in lower case."""
+    kompas = tmp_path / "kompas.toml"
+    kompas.write_text(f"{basis}[indicator.wozz]\ngewicht = 2\n", encoding="utf-8")
+    before = _state(data)
+    done = _cli(["build", "--kompas", kompas, "--data-dir", data])
+    line = _one_error(done, f"fout: {kompas}: indicator.wozz bestaat niet: geen indicator van "
+                            "de catalogus of van de lokale cijfers. Bedoelt u woz? Verbeter de "
+                            "naam, of zet lokaal = true")
+    assert "ontbreekt" not in line
+    assert _state(data) == before
+
+
+def test_a_new_local_indicator_without_its_thema_is_still_told_what_is_missing(data, tmp_path):
+    kompas = tmp_path / "kompas.toml"
+    kompas.write_text('basis = "basis"\n[indicator.meldingen]\nlokaal = true\ngewicht = 2\n',
+                      encoding="utf-8")
+    done = _cli(["build", "--kompas", kompas, "--data-dir", data])
+    _one_error(done, "'indicator.meldingen.thema' ontbreekt")
 
 
 def _kaart_2015(shared, tmp_path, old: str, new: str, name: str = "kaart.csv") -> Path:
@@ -910,3 +949,98 @@ def test_no_hypothesis_example_is_timed():
     from hypothesis import settings
 
     assert settings.default.deadline is None
+# --------------------------------------------------------------------------- #26, round 3:
+# the lines a new user measured at 337 to 639 characters, each run as a user runs it
+
+
+def _short_line(done, *parts) -> str:
+    """One error line of at most LINE_LIMIT characters, with the paths as the user typed
+    them (relative to the working folder); --uitgebreid adds the detail on a second line."""
+    assert done.returncode == 1, (done.returncode, done.stderr)
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    line = lines[0]
+    assert line.startswith("fout: "), line
+    for part in parts:
+        assert part in line, (part, line)
+    assert len(line) <= LINE_LIMIT, (len(line), line)
+    return line
+
+
+_OFFLINE = {"WIJKKOMPAS_CBS_URL": "http://127.0.0.1:9", "WIJKKOMPAS_POLITIE_URL":
+            "http://127.0.0.1:9", "WIJKKOMPAS_PDOK_URL": "http://127.0.0.1:9",
+            "WIJKKOMPAS_LOCATIESERVER_URL": "http://127.0.0.1:9/bzk/locatieserver/search/v3_1",
+            "WIJKKOMPAS_RETRIES": "0", "WIJKKOMPAS_TIMEOUT": "5"}
+
+
+@pytest.mark.parametrize("command", ["fetch", "run"])
+def test_fetch_and_run_offline_are_one_short_line_with_the_url_on_request(tmp_path, shared,
+                                                                          command):
+    """Were 337 (fetch) and 639 (run) characters: the catalogue's query of some 100
+    characters in the line, and in run a long way on without CBS."""
+    from tests.helpers import run_cli
+
+    done = run_cli([command, "--data-dir", "d"], _OFFLINE, tmp_path)
+    line = _short_line(done, "CBS was onbereikbaar voor de CBS-catalogus",
+                       "(127.0.0.1:9/ODataCatalog/Tables)", "WIJKKOMPAS_CBS_URL")
+    assert "?" not in line and "filter" not in line
+    if command == "run":
+        assert line.endswith("Zonder internet: 'wijkkompas import' van de wijk- en "
+                             "buurtkaart, dan 'wijkkompas run --zonder-ophalen --data-dir d'.")
+    verbose = run_cli([command, "--data-dir", "d", "--uitgebreid"], _OFFLINE, tmp_path)
+    first, detail = verbose.stderr.strip().splitlines()
+    assert first == line
+    assert detail.startswith("details: http://127.0.0.1:9/ODataCatalog/Tables?$format=json&")
+    assert "%24filter=" in detail and "ConnectionError" in detail
+
+
+def test_a_proposed_address_offline_is_one_short_line(data, tmp_path):
+    """Was 472 characters: the Locatieserver URL with its whole query in the line."""
+    from tests.helpers import run_cli
+
+    config = tmp_path / "zorg.toml"
+    config.write_text('[categorie.opvang]\nnaam = "Opvang"\n', encoding="utf-8")
+    done = run_cli(["vlekkenkaart", "--zorglocaties", "zorg.toml", "--adres",
+                    "Grotestraat 1, Almelo", "--categorie", "opvang", "--data-dir", "data"],
+                   _OFFLINE, tmp_path)
+    line = _short_line(done, "De PDOK Locatieserver was onbereikbaar voor adres 'Grotestraat "
+                             "1, Almelo'", "(127.0.0.1:9/bzk/locatieserver/search/v3_1/free)",
+                       "Of geef coördinaten: --toets x,y.")
+    assert "?" not in line and "fq=" not in line
+
+
+def test_the_national_gemeenten_file_is_one_short_line(tmp_path, shared):
+    """Was 419 characters: ten gemeenten and ten row numbers of 393 gemeenten."""
+    from tests.helpers import run_cli
+
+    path = shared / "cbs" / "kwb2015_nl_gemeenten_wijkbuurtkaart.csv"
+    done = run_cli(["import", str(path), "--jaar", "2015", "--data-dir", "d"], {}, tmp_path)
+    _short_line(done, f"{path}: gebieden van 393 gemeenten (GM0003 (1), GM0005 (1), GM0007 (1) "
+                      "(en nog 390)); een import bevat de wijken of buurten van één gemeente. "
+                      "Filter het bestand")
+    assert _state(tmp_path / "d") == ({}, {})
+
+
+def test_a_changed_raw_file_is_one_short_line_with_the_checksums_on_request(data, tmp_path):
+    """Was 393 characters: two paths and the checksum's explanation with a third."""
+    from tests.helpers import run_cli
+
+    changed = data / "raw" / "kaart" / "2015" / KAART_2015[1]
+    changed.write_bytes(changed.read_bytes() + b"\n")
+    done = run_cli(["build", "--data-dir", "data"], {}, tmp_path)
+    _short_line(done, f"Bronbestand data/raw/kaart/2015/{KAART_2015[1]} is gewijzigd na de "
+                      "import; er is niets gebouwd.", "wijkkompas import /")
+    verbose = run_cli(["build", "--data-dir", "data", "--uitgebreid"], {}, tmp_path)
+    detail = verbose.stderr.strip().splitlines()[1]
+    assert detail.startswith("details: sha256 ") and "data/raw/manifest.json" in detail
+
+
+def test_a_build_of_a_gemeente_without_figures_is_one_line_and_changes_nothing(data):
+    """``build --gemeente GM0153`` without GM0153's data said so in passing and exited 0."""
+    before = _state(data)
+    done = _cli(["build", "--gemeente", "GM0153", "--data-dir", data])
+    _one_error(done, f"Geen cijfers van gemeente GM0153 in {data / 'raw'} (wel van GM0141); er "
+                     "is niets gebouwd. Haal ze eerst op ('wijkkompas fetch --gemeente GM0153') "
+                     "of importeer ze ('wijkkompas import BESTAND --jaar JJJJ').")
+    assert _state(data) == before
+    assert _leftovers(data) == []

@@ -183,6 +183,9 @@ def build_parser() -> _Parser:
                               help="jaar van de wijk- en buurtkaart; bij de Leefbaarometer het "
                                    "jaar van de meting, dus van de buurtindeling (standaard: het "
                                    "laatste jaar in het bestand)")
+    kaart.opties.add_argument("--vervang", action="store_true",
+                              help="vervang de eerder geïmporteerde bestanden van hetzelfde jaar, "
+                                   "dezelfde gemeente en hetzelfde niveau (wijken of buurten)")
     kaart.opties.add_argument("--bron", choices=("kaart", "leefbaarometer"), default="kaart",
                               help="kaart: CBS wijk- en buurtkaart (standaard); leefbaarometer: "
                                    "'Leefbaarometer-scores buurten' (CSV) van leefbaarometer.nl")
@@ -293,6 +296,11 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     """``wijkkompas run``; the exit code says whether everything could be fetched."""
     from wijkkompas import pipeline
 
+    if args.landelijk and args.zonder_ophalen:
+        raise WijkkompasError("--landelijk gaat over het ophalen, en --zonder-ophalen haalt "
+                              "niets op. Laat een van beide weg.")
+    if args.landelijk:
+        settings = settings.changed(vergelijk_landelijk=True)
     options = pipeline.RunOptions(
         data_dir=args.data_dir, jaren=args.jaren, refresh=args.refresh,
         zonder_ophalen=args.zonder_ophalen, kompas=args.kompas, lokaal=args.lokaal,
@@ -342,7 +350,7 @@ def _import(args: argparse.Namespace, settings: Settings) -> None:
                 "Geen bestand opgegeven en geen [[import]] in de configuratie. Gebruik: "
                 "wijkkompas import BESTAND --jaar JJJJ"
             )
-    import_all(specs, args.data_dir / "raw")
+    import_all(specs, args.data_dir / "raw", replace=args.vervang)
 
 
 _OS_REASONS = {

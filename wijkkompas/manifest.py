@@ -117,21 +117,24 @@ def verify_raw(raw_dir: Path, manifest: dict[str, Any]) -> None:
         if (section != "kaart" or not isinstance(source, str) or not isinstance(jaar, int)
                 or any(c in source for c in "\r\n")):  # the message stays one line
             return advice[section]
-        return (f"importeer het bestand opnieuw met: wijkkompas import {shlex.quote(source)} "
+        return (f"importeer opnieuw: wijkkompas import {shlex.quote(source)} "
                 f"--jaar {jaar} --data-dir {shlex.quote(str(raw_dir.parent))}")
     for section, where in folders.items():
         for key, entry in sorted(manifest.get(section, {}).items()):
             folder = where(key, entry)
             for name, info in sorted(entry.get("files", {}).items()):
                 path = folder / name
+                detail = ""
                 if not path.is_file():
                     problem = "ontbreekt"
-                elif sha256_file(path) != info.get("sha256"):
-                    problem = "is gewijzigd na het ophalen of importeren (sha256 klopt niet"
-                    problem += f" met {raw_dir / MANIFEST_NAME})"
+                elif (found := sha256_file(path)) != info.get("sha256"):
+                    came = "de import" if section in ("kaart", "leefbaarometer") else \
+                        "het ophalen"
+                    problem = f"is gewijzigd na {came}"
+                    detail = (f"sha256 {found} klopt niet met {info.get('sha256')} in "
+                              f"{raw_dir / MANIFEST_NAME}")
                 else:
                     continue
                 raise WijkkompasError(
                     f"Bronbestand {path} {problem}; er is niets gebouwd. Zet het origineel "
-                    f"terug of {how(section, entry)}."
-                )
+                    f"terug of {how(section, entry)}.", detail)

@@ -83,7 +83,28 @@ def fetch_years(settings: Settings, jaren: str | None = None,
     from wijkkompas.settings import default_years, parse_years
 
     text = jaren or settings.jaren
-    return parse_years(text) if text else default_years(basisjaar(settings, kompas))
+    years = parse_years(text) if text else default_years(basisjaar(settings, kompas))
+    check_years(years)
+    return years
+
+
+#: The first year of CBS's Kerncijfers wijken en buurten on StatLine (then 1997, 1999,
+#: 2001 and every year from 2003).
+FIRST_KWB_YEAR = 1995
+
+
+def check_years(years: Sequence[int]) -> None:
+    """Refuse, before anything goes online, a year CBS cannot have: before its first
+    Kerncijfers wijken en buurten, or after this calendar year."""
+    from datetime import date
+
+    this_year = date.today().year
+    wrong = [y for y in years if not FIRST_KWB_YEAR <= y <= this_year]
+    if wrong:
+        raise WijkkompasError(
+            f"Geen CBS-tabel 'Kerncijfers wijken en buurten {wrong[0]}': die zijn er van "
+            f"{FIRST_KWB_YEAR} tot en met dit jaar ({this_year}). Kies jaren daartussen met "
+            "--jaren (of 'jaren' in wijkkompas.toml).")
 
 
 def fetch(data_dir: Path, settings: Settings, years: list[int], *, refresh: bool = False,
@@ -97,6 +118,13 @@ def fetch(data_dir: Path, settings: Settings, years: list[int], *, refresh: bool
         f"{_years_text(years)}, naar {raw}")
     return run_fetch(raw, settings, settings.gemeenten, years, refresh=refresh,
                      keep_going=keep_going, say=say)
+
+
+def _without_fetching(data: Path) -> str:
+    """How a run goes on when it cannot fetch: short, so that the line stays short."""
+    where = "" if data == Path("data") else f" --data-dir {data}"
+    return (f"Zonder internet: 'wijkkompas import' van de wijk- en buurtkaart, dan 'wijkkompas "
+            f"run --zonder-ophalen{where}'.")
 
 
 def _years_text(years: Sequence[int]) -> str:
@@ -171,6 +199,9 @@ def vlekkenkaart(data_dir: Path, settings: Settings, *, config: Path | None = No
             "'zorglocaties = ...' in wijkkompas.toml (voorbeeld: "
             "voorbeelden/zorglocaties.toml)."
         )
+    if toets and adres:
+        raise WijkkompasError("Geef de voorgestelde locatie met --toets x,y of met --adres, "
+                              "niet met allebei.")
     if (toets or adres) and not categorie:
         raise WijkkompasError("Geef bij een toets de categorie, bijvoorbeeld "
                               "--categorie beschermd_wonen.")
@@ -190,6 +221,11 @@ def run(options: RunOptions, settings: Settings, say: Say = print) -> RunResult:
     """
     data = options.data_dir
     result = RunResult()
+    if options.zonder_ophalen and (options.jaren or options.refresh):
+        given = "--jaren" if options.jaren else "--refresh"
+        raise WijkkompasError(
+            f"{given} gaat over het ophalen, en --zonder-ophalen haalt niets op: de build neemt "
+            f"alles wat al in {data / 'raw'} staat. Laat {given} of --zonder-ophalen weg.")
     if options.zonder_ophalen:
         say(f"Ophalen overgeslagen (--zonder-ophalen): bouwen uit {data / 'raw'}")
     else:
@@ -200,12 +236,8 @@ def run(options: RunOptions, settings: Settings, say: Say = print) -> RunResult:
             report = fetch(data, settings, years, refresh=options.refresh, keep_going=True,
                            say=say)
         except WijkkompasError as exc:
-            raise WijkkompasError(
-                f"{exc} Zonder CBS verder: download de bestanden van de CBS wijk- en "
-                f"buurtkaart (cbs.nl), importeer ze met 'wijkkompas import BESTAND --jaar "
-                f"JJJJ --data-dir {data}' en draai dan 'wijkkompas run --zonder-ophalen "
-                f"--data-dir {data}' (bouwt en exporteert uit wat al is opgehaald of "
-                "geïmporteerd).") from exc
+            raise WijkkompasError(f"{exc} {_without_fetching(data)}",
+                                  exc.detail) from exc
         result.missing = list(report.missing)
     build(data, settings, kompas=options.kompas, lokaal=options.lokaal,
           indeling=options.indeling, gewichten=options.gewichten, csv=options.csv, say=say)

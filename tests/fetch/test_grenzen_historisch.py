@@ -334,9 +334,9 @@ def test_paging_breaking_midway(cbs, pdok, tmp_path):
     fetch(settings, raw, [2019])
     # The second page of the 68 buurten fails, after the retries.
     pdok.faults.append(Fault("cursor=", "status", status=502))
-    _fails(settings, raw, r"PDOK \(http://127\.0\.0\.1:\d+\) gaf geen bruikbaar antwoord bij "
-           r"laag 'buurten' van de wijk- en buurtkaart 2019: serverfout \(HTTP 502\) halverwege "
-           r"de reeks pagina's \(rel=next\) na 3 pogingen", [2019], refresh=True)
+    _fails(settings, raw, r"PDOK gaf een serverfout \(HTTP 502\) bij laag 'buurten' van de "
+           r"wijk- en buurtkaart 2019 halverwege de reeks pagina's \(rel=next\) na 3 pogingen",
+           [2019], refresh=True)
 
 
 def test_an_invalid_code_from_the_service_is_refused(cbs, tmp_path):

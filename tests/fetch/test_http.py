@@ -81,12 +81,14 @@ def test_429_that_stays_gives_one_dutch_line(tmp_path, locatieserver, waits):
     with pytest.raises(WijkkompasError) as info:
         geocoder.locate("Grotestraat 1 7607CM Almelo")
     assert str(info.value) == (
-        f"De PDOK Locatieserver ({locatieserver.url}) gaf geen bruikbaar antwoord bij adres "
-        f"'Grotestraat 1 7607CM Almelo': te veel verzoeken (HTTP 429) na 3 pogingen, op "
-        f"{locatieserver.url}/free?q=Grotestraat+1+7607CM+Almelo&fq=type%3Aadres&rows=1&"
-        "fl=weergavenaam%2Ccentroide_rd%2Cscore. Wacht enkele minuten en probeer het opnieuw. "
-        "Of geef de locatie met coördinaten op."
+        "De PDOK Locatieserver gaf geen bruikbaar antwoord bij adres 'Grotestraat 1 7607CM "
+        f"Almelo': te veel verzoeken (HTTP 429) na 3 pogingen, op {locatieserver.url[7:]}/free. "
+        "Wacht enkele minuten en probeer het opnieuw. Of geef coördinaten: --toets x,y."
     )
+    # The whole request, query and all, is kept for --uitgebreid (#26).
+    assert info.value.detail.startswith(
+        f"{locatieserver.url}/free?q=Grotestraat+1+7607CM+Almelo&fq=type%3Aadres&rows=1&"
+        "fl=weergavenaam%2Ccentroide_rd%2Cscore (HTTPError: 429")
     assert waits == [7.0, 7.0]
     assert not (tmp_path / "geocodeer_cache.json").exists()
 
@@ -100,15 +102,16 @@ def test_cbs_5xx_that_stays_gives_one_dutch_line(settings, tmp_path, cbs_server,
         fetch(settings, tmp_path / "raw")
     message = str(info.value)
     assert message.startswith(
-        f"CBS ({cbs_server.url}) gaf geen bruikbaar antwoord bij tabel 85984NED (2024): "
-        f"serverfout (HTTP 503) na 3 pogingen, op {cbs_server.url}/ODataFeed/odata/85984NED/"
-        "TypedDataSet?"
+        "CBS gaf een serverfout (HTTP 503) bij tabel 85984NED (2024) na 3 pogingen "
+        f"({cbs_server.url[7:]}/ODataFeed/odata/85984NED/TypedDataSet). "
     )
     # A fetch of a table and boundaries also says what it stored before it stopped.
-    # The filter (some 200 characters) is left out of the line (#26).
-    assert message.endswith("&%24filter=…. Probeer het later opnieuw. Wel in de cache: "
-                            "niets; niet: CBS 2024, Politie, grenzen 2024. Draai dezelfde opdracht "
-                            "opnieuw: hij gaat verder waar hij stopte.")
+    # The query (the filter alone is some 200 characters) is left out of the line (#26),
+    # and kept for --uitgebreid.
+    assert "%24filter=" in info.value.detail and "filter" not in message
+    assert message.endswith(". Probeer het later opnieuw. Opgehaald: niets; nog niet: CBS "
+                            "2024, Politie, grenzen 2024. Dezelfde opdracht gaat later verder "
+                            "waar hij stopte.")
     assert "\n" not in message
     assert waits == [0.0, 0.0]
     assert not (tmp_path / "raw" / "cbs").exists()
@@ -120,14 +123,14 @@ def test_pdok_5xx_that_stays_gives_one_dutch_line(settings, tmp_path, pdok_serve
         fetch(settings, tmp_path / "raw")
     message = str(info.value)
     assert message.startswith(
-        f"PDOK ({pdok_server.url}) gaf geen bruikbaar antwoord bij laag 'wijken' van de wijk- "
-        "en buurtkaart 2024: serverfout (HTTP 502) na 3 pogingen, op "
+        "PDOK gaf een serverfout (HTTP 502) bij laag 'wijken' van de wijk- en buurtkaart 2024 "
+        "na 3 pogingen ("
         # The first request to the collection: its description, read before its items.
-        f"{pdok_server.url}/cbs/wijken-en-buurten-2024/ogc/v1/collections/wijken?f=json"
+        f"{pdok_server.url[7:]}/cbs/wijken-en-buurten-2024/ogc/v1/collections/wijken). "
     )
-    assert message.endswith(". Probeer het later opnieuw. Wel in de cache: CBS 2024, "
-                            "Politie; niet: grenzen 2024. Draai dezelfde opdracht opnieuw: "
-                            "hij gaat verder waar hij stopte.") and "\n" not in message
+    assert message.endswith(". Probeer het later opnieuw. Opgehaald: CBS 2024, Politie; nog "
+                            "niet: grenzen 2024. Dezelfde opdracht gaat later verder waar hij "
+                            "stopte.") and "\n" not in message
     assert sum("collections/wijken" in r for r in pdok_server.requests) == 3
     assert not (tmp_path / "raw" / "geo").exists()
 
@@ -135,9 +138,10 @@ def test_pdok_5xx_that_stays_gives_one_dutch_line(settings, tmp_path, pdok_serve
 def test_geocoder_5xx_that_stays_gives_one_dutch_line(tmp_path, locatieserver, waits):
     locatieserver.faults.append(Fault("/free", "status", status=500))
     geocoder = Geocoder(locatieserver.url, tmp_path, timeout=1, retries=1, backoff=0)
-    with pytest.raises(WijkkompasError, match=r"^De PDOK Locatieserver \(http://127\.0\.0\.1:\d+\) "
-                       r"gaf geen bruikbaar antwoord bij adres 'Ergens 1': serverfout \(HTTP 500\) "
-                       r"na 2 pogingen, op .*\. Of geef de locatie met coördinaten op\.$"):
+    with pytest.raises(WijkkompasError, match=r"^De PDOK Locatieserver "
+                       r"gaf een serverfout \(HTTP 500\) bij adres 'Ergens 1' "
+                       r"na 2 pogingen \(127\.0\.0\.1:\d+/free\)\. .* Of geef coördinaten: "
+                       r"--toets x,y\.$"):
         geocoder.locate("Ergens 1")
     assert len(locatieserver.requests) == 2
 

@@ -261,14 +261,15 @@ def test_long_lists_of_problems_are_capped(tmp_path):
     rows = ["BU01411000,1"] * 25 + [f"BU0141{n:03d},1" for n in range(12)]
     path.write_text("buurtcode,aantal_inw\n" + "\n".join(rows) + "\n", encoding="utf-8")
     message = _bad(path, 2021, tmp_path / "raw", "ongeldige buurtcode")
+    # As many problems as fit in about 160 characters, the rest counted (#26: the line
+    # stays short).
     bad = "; ".join(f"regel {n}: ongeldige buurtcode 'BU0141{n - 27:03d}' in kolom buurtcode"
-                    for n in range(27, 37))
-    assert message == f"{path}: {bad} (en nog 3). Verbeter het bestand en importeer opnieuw."
+                    for n in range(27, 29))
+    assert message == f"{path}: {bad} (en nog 11). Verbeter het bestand en importeer opnieuw."
     path.write_text("buurtcode,aantal_inw\n" + "\n".join(rows[:25]) + "\n", encoding="utf-8")
     message = _bad(path, 2021, tmp_path / "raw", "komt meer dan eens voor")
-    lines = ", ".join(str(n) for n in range(2, 12))
-    assert message == (f"{path}: buurtcode BU01411000 komt meer dan eens voor (regels {lines} "
-                       "(en nog 15)). Verbeter het bestand en importeer opnieuw.")
+    assert message == (f"{path}: buurtcode BU01411000 komt meer dan eens voor (regels 2, 3, 4, 5 "
+                       "(en nog 21)). Verbeter het bestand en importeer opnieuw.")
 
 
 def test_a_file_mixing_gemeenten_is_refused_with_lines(tmp_path):
@@ -284,7 +285,9 @@ def test_a_file_mixing_gemeenten_is_refused_with_lines(tmp_path):
 def test_the_national_file_is_refused_not_imported(shared, tmp_path):
     path = shared / "cbs" / "kwb2015_nl_gemeenten_wijkbuurtkaart.csv"
     message = _bad(path, 2015, tmp_path / "raw", "gebieden van 393 gemeenten")
-    assert "(en nog 383)" in message and "(en nog 382)" in message and len(message) < 1000
+    # Three gemeenten named, the rest counted; no row numbers of 392 gemeenten (#26).
+    assert "(GM0003 (1), GM0005 (1), GM0007 (1) (en nog 390))" in message
+    assert "regels" not in message and len(message) - len(str(path)) < 240
 
 
 def test_a_second_gemeente_shares_the_cache(shared, tmp_path):
@@ -409,3 +412,79 @@ def test_text_in_a_geojson_number_column_is_named_by_feature(shared, tmp_path):
     table = read_kaart(_write_geojson(tmp_path, data))
     assert table.frame["aantal_inw"].tolist()[::2] == [2160, 1475]
     assert pd.isna(table.frame["aantal_inw"][1])
+
+
+def _geojson(path, codes):
+    """A GeoJSON in WGS84 of small squares near Almelo, one buurt per code."""
+    features = [{"type": "Feature", "properties": {"buurtcode": code, "aantal_inw": 10},
+                 "geometry": {"type": "Polygon", "coordinates": [[
+                     [6.60 + i / 100, 52.35], [6.605 + i / 100, 52.35],
+                     [6.605 + i / 100, 52.355], [6.60 + i / 100, 52.35]]]}}
+                for i, code in enumerate(codes)]
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}),
+                    encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("codes, part", [
+    (["BU01411000", "BU01530000", "BU01411001", "BU01530001", "BU01411002"],
+     "Niet in GM0141: objecten 2, 4."),
+    (["BU01411000", "BU01411001", "BU01411000"],
+     "buurtcode BU01411000 komt meer dan eens voor (objecten 1, 3)"),
+])
+def test_the_features_of_a_geo_file_are_named_in_dutch(tmp_path, codes, part):
+    """The plural of "object" was made with an s: "objects"."""
+    path = _geojson(tmp_path / "buurten.geojson", codes)
+    message = _bad(path, 2021, tmp_path / "raw", None)
+    assert part in message and "objects" not in message
+
+
+def test_a_geo_file_without_features_is_told_in_dutch(tmp_path):
+    """numpy's "zero-size array to reduction operation fmin which has no identity" was the
+    reason given."""
+    path = _geojson(tmp_path / "leeg.geojson", [])
+    message = _bad(path, 2021, tmp_path / "raw", None)
+    assert message == f"{path} bevat geen rijen. Controleer het bestand."
+
+
+def test_a_file_of_other_areas_for_a_year_already_imported_is_refused(shared, tmp_path):
+    """The 2015 buurten imported with --jaar 2021 beside the 2021 buurten were both kept in
+    raw/kaart/2021 and mixed in one build (#26)."""
+    from wijkkompas.cli import main
+    from wijkkompas.fetch.kaart_import import import_all
+
+    raw = tmp_path / "raw"
+    csv_2021 = shared / "cbs" / "kwb2021_almelo_buurten_pdok_wijkbuurtkaart.csv"
+    geo_2021 = shared / "geo" / "almelo_buurten_2021_epsg28992.geojson"
+    csv_2015 = shared / "cbs" / "kwb2015_almelo_buurten_wijkbuurtkaart.csv"
+    # Attributes beside boundaries of the same buurten: both kept.
+    import_all([(csv_2021, 2021), (geo_2021, 2021)], raw, say=lambda _: None)
+    before = snapshot(raw)
+    with pytest.raises(WijkkompasError) as info:
+        import_all([(csv_2015, 2021)], raw, say=lambda _: None)
+    assert str(info.value) == (
+        f"{csv_2015}: andere buurten dan almelo_buurten_2021_epsg28992.geojson (ook "
+        "2021): 11 codes verschillen, zoals BU01411106. Klopt --jaar? Zo ja, vervang het "
+        "eerdere bestand met --vervang.")
+    assert snapshot(raw) == before
+    # The same file again replaces itself, as before.
+    import_all([(csv_2021, 2021)], raw, say=lambda _: None)
+    assert sorted(read_manifest(raw)["kaart"]) == [
+        "2021/almelo_buurten_2021_epsg28992.geojson",
+        "2021/kwb2021_almelo_buurten_pdok_wijkbuurtkaart.csv"]
+    # Asked for, the other file replaces every file of that year, gemeente and level.
+    assert main(["import", str(csv_2015), "--jaar", "2021", "--vervang", "--data-dir",
+                 str(tmp_path)]) == 0
+    assert sorted(read_manifest(raw)["kaart"]) == ["2021/kwb2015_almelo_buurten_wijkbuurtkaart.csv"]
+    assert sorted(p.name for p in (raw / "kaart" / "2021").iterdir()) == [csv_2015.name]
+
+
+def test_two_files_of_other_areas_in_one_import_are_refused(shared, tmp_path):
+    from wijkkompas.fetch.kaart_import import import_all
+
+    raw = tmp_path / "raw"
+    with pytest.raises(WijkkompasError, match="andere buurten dan kwb2021_almelo_buurten_pdok"):
+        import_all([(shared / "cbs" / "kwb2021_almelo_buurten_pdok_wijkbuurtkaart.csv", 2021),
+                    (shared / "cbs" / "kwb2015_almelo_buurten_wijkbuurtkaart.csv", 2021)], raw,
+                   say=lambda _: None)
+    assert not (raw / "kaart").exists()

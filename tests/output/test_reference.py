@@ -43,7 +43,9 @@ def data(tmp_path_factory):
 
 
 def _woz(code: str) -> str:
-    return f"{nl_number(FIGURES[code][1], 1)} x 1.000 euro"
+    # Without decimals, as CBS publishes it (DataProperties: Decimals 0) and as the
+    # earlier and newest values in the same row show it; "205,0" beside "205" was wrong.
+    return f"{nl_number(FIGURES[code][1], 0)} x 1.000 euro"
 
 
 def test_profile_has_the_gemeente_and_nederland_beside_the_wijk(data):
@@ -51,6 +53,8 @@ def test_profile_has_the_gemeente_and_nederland_beside_the_wijk(data):
     woz = profile.loc["Gemiddelde WOZ-waarde van woningen"]
     assert (woz["waarde"], woz["gemeente"], woz["jaar gemeente"], woz["Nederland"],
             woz["jaar Nederland"]) == (_woz(WIJK), _woz(GM), "2024", _woz("NL00"), "2024")
+    # One formatter for the values of a row: the newest value reads as the value does.
+    assert woz["nieuwste"] == f"{woz['waarde']} (2024)"
     inwoners = profile.loc["Aantal inwoners"]
     assert inwoners["Nederland"] == nl_number(FIGURES["NL00"][0], 0)
     # A figure only the 2015 wijk- en buurtkaart has: the gemeente's value of 2015, no

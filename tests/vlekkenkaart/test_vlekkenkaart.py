@@ -234,7 +234,7 @@ def test_addresses_are_geocoded_cached_and_reported(processed, tmp_path):
 
 def test_geocoder_unreachable(tmp_path):
     geocoder = Geocoder("http://127.0.0.1:9", tmp_path, timeout=1, retries=0)
-    with pytest.raises(WijkkompasError, match="Locatieserver .* geen bruikbaar antwoord"):
+    with pytest.raises(WijkkompasError, match="Locatieserver was onbereikbaar voor adres"):
         geocoder.locate("Grotestraat 1 Almelo")
 
 

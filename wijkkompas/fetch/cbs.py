@@ -107,7 +107,7 @@ def catalogue_rows(settings: Settings, title: str, catalogue: str) -> list[dict]
             )
 
         try:
-            return call_cbs(ask, settings, f"het zoeken in de {catalogue}", counter)
+            return call_cbs(ask, settings, f"de {catalogue}", counter)
         except WijkkompasError as exc:
             if isinstance(exc.__cause__, requests.ConnectionError | requests.Timeout):
                 raise
@@ -273,9 +273,8 @@ def _save_collections(collections: object, staging: Path, what: str) -> None:
            if not (isinstance(name, str) and COLLECTION_RE.fullmatch(name))]
     if bad:
         raise WijkkompasError(
-            f"{what} noemt een collectie '{shown(bad[0])}', geen geldige collectienaam (letters, "
-            "cijfers en _). Er is niets opgeslagen; controleer de instelling van de dienst "
-            "(cbs_url of politie_url)."
+            f"{what} noemt een collectie '{shown(bad[0])}', geen geldige naam (letters, cijfers "
+            "en _). Er is niets opgeslagen; controleer cbs_url of politie_url."
         )
     for name, value in collections.items():
         with open(staging / f"{name}.json", "w", encoding="utf-8") as handle:

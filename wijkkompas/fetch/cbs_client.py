@@ -30,6 +30,7 @@ from wijkkompas.fetch.http import (
     PagingError,
     Service,
     explain,
+    explain_detail,
     new_session,
     with_retries,
 )
@@ -152,5 +153,5 @@ def call_cbs(call: Callable[[], T], settings: Settings, what: str, counter: Page
     # {"value": null}) surfaces as a KeyError or TypeError from inside it.
     except (requests.RequestException, ValueError, KeyError, TypeError, PagingError) as exc:
         raise WijkkompasError(explain(exc, service(settings), what, timeout=settings.timeout,
-                                      attempts=settings.retries + 1,
-                                      url=counter.last_url)) from exc
+                                      attempts=settings.retries + 1, url=counter.last_url),
+                              explain_detail(exc, counter.last_url)) from exc

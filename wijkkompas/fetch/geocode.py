@@ -18,9 +18,10 @@ from typing import Any
 import requests
 
 from wijkkompas.errors import WijkkompasError, first_line
-from wijkkompas.fetch.http import Service, explain, new_session, with_retries
+from wijkkompas.fetch.http import Service, explain, explain_detail, new_session, with_retries
 from wijkkompas.gebied import within_rd_bounds
 from wijkkompas.storage import write_json_atomic
+from wijkkompas.tabular import shown
 
 CACHE_NAME = "geocodeer_cache.json"
 _POINT = re.compile(r"POINT\(\s*([-\d.]+)\s+([-\d.]+)\s*\)", re.ASCII)
@@ -47,7 +48,7 @@ class Geocoder:
             url=self.url,
             setting="WIJKKOMPAS_LOCATIESERVER_URL",
             not_found="Controleer de instelling WIJKKOMPAS_LOCATIESERVER_URL.",
-            alternative="Of geef de locatie met coördinaten op.",
+            alternative="Of geef coördinaten: --toets x,y.",
         )
 
     def _read_cache(self) -> dict[str, dict[str, Any]]:
@@ -88,8 +89,8 @@ class Geocoder:
             return with_retries(get, retries=self.retries, backoff=self.backoff)
         except (requests.RequestException, ValueError) as exc:
             raise WijkkompasError(explain(
-                exc, self.service, f"adres '{query}'", timeout=self.timeout,
-                attempts=self.retries + 1)) from exc
+                exc, self.service, f"adres '{shown(query)}'", timeout=self.timeout,
+                attempts=self.retries + 1), explain_detail(exc)) from exc
 
     def locate(self, query: str) -> Place:
         query = " ".join(query.split())

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from time import sleep
 from typing import Any, TypeVar
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import requests
 from tqdm.auto import tqdm
@@ -227,25 +228,31 @@ class PageGuard:
             raise PagingError("herhaald", link)
 
 
-#: A URL longer than this is shown with its long query values left out (CBS's filter of
-#: a gemeente's areas alone is some 200 characters).
-URL_CHARS = 110
-_LONG_VALUE = 40
+#: The query keys that say which page of a series a request asked for; a message keeps
+#: them (with a short value), every other query value is left out.
+_PAGE_KEYS = frozenset({"$skip", "skip", "offset", "startindex", "page", "cursor"})
+_PAGE_VALUE = 24
 
 
 def shown_url(url: str) -> str:
-    """A URL as a message shows it: a long one keeps its path and every query key, and
-    the values of more than 40 characters become "…"; the page (offset, $skip) stays."""
-    if len(url) <= URL_CHARS:
-        return url
-    base, sep, query = url.partition("?")
-    if not sep:
-        return url[:URL_CHARS] + "…"
-    parts = []
-    for part in query.split("&"):
-        key, equals, value = part.partition("=")
-        parts.append(f"{key}=…" if equals and len(value) > _LONG_VALUE else part)
-    return f"{base}?{'&'.join(parts)}"
+    """A URL as a message shows it: host and path, without the scheme and without the
+    query (CBS's filter of a gemeente's areas alone is some 200 characters), except the
+    page of a series (``$skip=4``, a short ``cursor``). The whole URL goes in the detail
+    (``--uitgebreid``)."""
+    parts = urlsplit(url)
+    if not parts.netloc:
+        return url if len(url) <= 80 else url[:77] + "..."
+    page = [(key, value) for key, value in parse_qsl(parts.query)
+            if key.lower() in _PAGE_KEYS and len(value) <= _PAGE_VALUE]
+    return f"{parts.netloc}{parts.path}" + (f"?{urlencode(page, safe='$')}" if page else "")
+
+
+def explain_detail(exc: BaseException, url: str = "") -> str:
+    """What :func:`explain` leaves out of its line, for ``--uitgebreid``: the whole URL
+    and what the library said."""
+    whole = url_of(exc) or url
+    said = f"{type(exc).__name__}: {' '.join(str(exc).split())[:500]}"
+    return f"{whole} ({said})" if whole else said
 
 
 def _tries(exc: BaseException, attempts: int) -> str:
@@ -261,11 +268,12 @@ def explain(exc: BaseException, service: Service, what: str, *, timeout: float,
     ``what`` names the request ("tabel 85984NED (2024)"), ``attempts`` is the number of
     attempts a transient error had and ``url`` is used when the error does not tell its URL.
     """
-    where = shown_url(url_of(exc) or url or service.url)
-    head = f"{service.name} ({service.url}) gaf geen bruikbaar antwoord bij {what}"
+    whole = url_of(exc) or url or service.url
+    where = shown_url(whole)
+    head = f"{service.name} gaf geen bruikbaar antwoord bij {what}"
     tries = _tries(exc, attempts)
     paging = ""
-    if service.page_marker and service.page_marker in where:
+    if service.page_marker and service.page_marker in whole:
         paging = f" halverwege de reeks pagina's ({service.next_link})"
     extra = f" {service.alternative}" if service.alternative else ""
     status = status_of(exc)
@@ -285,14 +293,14 @@ def explain(exc: BaseException, service: Service, what: str, *, timeout: float,
                     f"gestopt; de cache is niet gewijzigd. Verhoog max_mb (WIJKKOMPAS_MAX_MB) "
                     f"als dit klopt, of controleer {service.setting}.")
     elif status == 404:
-        text = (f"{service.name} ({service.url}) kent {what} niet (HTTP 404 op {where}). "
+        text = (f"{service.name} kent {what} niet (HTTP 404 op {where}). "
                 f"{service.not_found}")
     elif status == 429:
         text = (f"{head}: te veel verzoeken (HTTP 429){tries}, op {where}. Wacht enkele "
                 "minuten en probeer het opnieuw.")
     elif status is not None and status >= 500:
-        text = (f"{head}: serverfout (HTTP {status}){paging}{tries}, op {where}. Probeer het "
-                "later opnieuw.")
+        text = (f"{service.name} gaf een serverfout (HTTP {status}) bij {what}{paging}{tries} "
+                f"({where}). Probeer het later opnieuw.")
     elif status is not None:
         text = (f"{head}: HTTP {status}{paging}, op {where}. Controleer de instelling "
                 f"{service.setting}.")
@@ -303,11 +311,11 @@ def explain(exc: BaseException, service: Service, what: str, *, timeout: float,
         text = (f"{head}: de beveiligde verbinding (TLS) mislukte ({where}). Controleer of "
                 f"{service.setting} klopt (https of http) en de certificaten van deze computer.")
     elif isinstance(exc, _CONNECTION_ERRORS):
-        text = (f"{head}: niet bereikbaar of de verbinding brak af{paging}{tries} ({where}). "
-                f"Controleer de netwerkverbinding of de instelling {service.setting}.")
+        text = (f"{service.name} was onbereikbaar voor {what}, of de verbinding brak "
+                f"af{paging}{tries} ({where}). Controleer het netwerk of {service.setting}.")
     elif isinstance(exc, json.JSONDecodeError | UnicodeDecodeError | KeyError | TypeError):
-        text = (f"{head}: onvolledig of ongeldig antwoord{paging} ({where}), afgebroken of "
-                "onjuiste JSON. Probeer het later opnieuw.")
+        text = (f"{head}: onvolledig of ongeldig antwoord{paging} ({where}). Probeer het "
+                "later opnieuw.")
     else:
         text = (f"{head}: het verzoek mislukte ({type(exc).__name__}, {where}). Controleer "
                 f"de instelling {service.setting}.")

@@ -148,6 +148,8 @@ def _check_geo(path: Path) -> None:
         meta, _, wkb, _ = pyogrio.raw.read(path, columns=[])
     if meta.get("geometry_type") is None or wkb is None:
         return  # a table without geometry: only its attributes are imported
+    if len(wkb) == 0:
+        raise WijkkompasError(f"{path} bevat geen rijen. Controleer het bestand.")
     shapes = shapely.from_wkb(wkb, on_invalid="ignore")
     # A feature without geometry is empty; one whose rings cannot be made is None.
     shapes[[raw is None for raw in wkb]] = shapely.GeometryCollection()
@@ -231,10 +233,18 @@ def _ranges() -> dict[str, _Range]:
     return ranges
 
 
+def _row_words(path: Path) -> tuple[str, str, int]:
+    """How a message names the rows of ``path``: a CSV row by its line (the header is line
+    1), a feature of a geo file by its number; singular, Dutch plural, first number."""
+    if path.suffix.lower() == ".csv":
+        return "regel", "regels", 2
+    return "object", "objecten", 1
+
+
 def _check_ranges(frame: pd.DataFrame, path: Path) -> None:
     """Every known statistic within its range (see :func:`_ranges`): a negative count, a
     share above 100 or a fractional number of inhabitants is refused, never imported."""
-    word, offset = ("regel", 2) if path.suffix.lower() == ".csv" else ("object", 1)
+    word, _, offset = _row_words(path)
     problems = []
     for column, allowed in _ranges().items():
         if column not in frame.columns or not pd.api.types.is_numeric_dtype(frame[column]):
@@ -286,8 +296,7 @@ def _validate(frame: pd.DataFrame, path: Path, niveau: str, column: str) -> None
     codes = frame[column].astype("string").str.strip()
     problems = []
     pattern = CODE_PATTERNS[niveau]
-    # A CSV row is named by its line (the header is line 1), a feature by its number.
-    word, offset = ("regel", 2) if path.suffix.lower() == ".csv" else ("object", 1)
+    word, words, offset = _row_words(path)
     for index, code in codes.items():
         if pd.isna(code) or not re.fullmatch(pattern, str(code)):
             problems.append(
@@ -295,15 +304,17 @@ def _validate(frame: pd.DataFrame, path: Path, niveau: str, column: str) -> None
             )
     duplicated = codes[codes.duplicated(keep=False) & codes.notna()]
     for code in sorted(set(duplicated)):
-        where = capped((int(i) + offset for i in duplicated[duplicated == code].index), sep=", ")
-        problems.append(f"{niveau}code {code} komt meer dan eens voor ({word}s {where})")
+        where = capped((int(i) + offset for i in duplicated[duplicated == code].index), 4, ", ")
+        problems.append(f"{niveau}code {code} komt meer dan eens voor ({words} {where})")
     if problems:
         hint = ""
         if len(duplicated) and niveau != "buurt":
             hint = (f" Is dit een bestand van buurten of wijken zonder de kolom met hun codes? "
                     f"Dan is {column} niet de eigen code van elke rij.")
-        raise WijkkompasError(f"{path}: {capped(problems)}. Verbeter het bestand en importeer "
-                              f"opnieuw.{hint}")
+        # With the hint, the list takes less room: the line stays short.
+        room = LIST_CHARS // 2 if hint else LIST_CHARS
+        raise WijkkompasError(f"{path}: {capped(problems, chars=room)}. Verbeter het "
+                              f"bestand en importeer opnieuw.{hint}")
     frame[column] = codes
 
 
@@ -349,13 +360,15 @@ def _one_gemeente(codes: pd.Series, path: Path) -> str:
     if len(counts) == 1:
         return str(counts.index[0])
     main = str(counts.index[0])
-    word, offset = ("regel", 2) if path.suffix.lower() == ".csv" else ("object", 1)
-    others = capped((int(i) + offset for i in gemeenten[gemeenten != main].index), sep=", ")
-    listed = capped((f"{g} ({n})" for g, n in counts.items()), sep=", ")
+    _, words, offset = _row_words(path)
+    others = capped((int(i) + offset for i in gemeenten[gemeenten != main].index), 3, ", ")
+    listed = capped((f"{g} ({n})" for g, n in counts.items()), 3, ", ")
+    # Of two gemeenten the rows of the smaller say where to look; of many, the list does.
+    where = f" Niet in {main}: {words} {others}." if len(counts) == 2 else ""
     raise WijkkompasError(
         f"{path}: gebieden van {len(counts)} gemeenten ({listed}); een import bevat de wijken "
-        f"of buurten van één gemeente. Niet in {main}: {word}s {others}. Filter het bestand op "
-        "uw gemeente en importeer opnieuw."
+        f"of buurten van één gemeente.{where} Filter het bestand op uw gemeente en importeer "
+        "opnieuw."
     )
 
 
@@ -365,8 +378,7 @@ def _parts(path: Path) -> list[Path]:
     return [p for p in (path.with_suffix(s) for s in SHAPEFILE_PARTS) if p.is_file()]
 
 
-def _check_import(path: Path, jaar: int, manifest: dict[str, Any],
-                  pending: set[str] | None = None) -> KaartTable:
+def _check_import(path: Path, jaar: int, manifest: dict[str, Any]) -> KaartTable:
     """Read and check one file to import, without storing anything.
 
     A file holds the areas of one gemeente (a file that mixes gemeenten is refused when it is
@@ -388,16 +400,19 @@ def _check_import(path: Path, jaar: int, manifest: dict[str, Any],
 
 
 def _store_import(table: KaartTable, path: Path, jaar: int, raw_dir: Path,
-                  manifest: dict[str, Any]) -> None:
+                  manifest: dict[str, Any], drop: Sequence[str] = ()) -> None:
     """Copy a checked file unchanged into the raw cache and record it in ``manifest``.
 
     The copies and the manifest are written beside their places first and then put in
     place together (``storage.atomic_paths``), so that a file and its entry are stored
-    together.
+    together. The entries ``drop`` (keys of ``manifest["kaart"]``: files this one replaces)
+    leave the manifest in the same write; their files are removed after.
     """
     parts = _parts(Path(path))
     folder = raw_dir / "kaart" / str(jaar)
     key = f"{jaar}/{Path(path).name}"
+    gone = [manifest["kaart"][old] for old in drop if old in manifest["kaart"]]
+    kept = {k: v for k, v in manifest["kaart"].items() if k not in drop}
     with atomic_paths([folder / part.name for part in parts]
                       + [raw_dir / MANIFEST_NAME]) as staged:
         for part, tmp in zip(parts, staged, strict=False):
@@ -416,15 +431,68 @@ def _store_import(table: KaartTable, path: Path, jaar: int, raw_dir: Path,
             "files": {part.name: {"sha256": sha256_file(tmp)}
                       for part, tmp in zip(parts, staged, strict=False)},
         }
-        staged[-1].write_bytes(json_bytes({**manifest,
-                                           "kaart": {**manifest["kaart"], key: entry}}))
+        staged[-1].write_bytes(json_bytes({**manifest, "kaart": {**kept, key: entry}}))
+    for old in drop:
+        manifest["kaart"].pop(old, None)
     manifest["kaart"][key] = entry
+    names = {part.name for part in parts}
+    for old in gone:  # no longer in the manifest: the build does not read them
+        for name in old.get("files", {}):
+            if name not in names and Path(name).name == name:
+                (folder / name).unlink(missing_ok=True)
 
 
-def import_kaart(path: Path, jaar: int, raw_dir: Path, manifest: dict[str, Any]) -> KaartTable:
-    """Check the file, then copy it unchanged into the raw cache and record it."""
+def _codes(table: KaartTable) -> set[str]:
+    return set(table.frame[table.code_column].astype(str))
+
+
+def _alike(table: KaartTable, other: KaartTable) -> bool:
+    return (table.gemeente, table.niveau) == (other.gemeente, other.niveau)
+
+
+def _imported_alike(table: KaartTable, path: Path, jaar: int, raw_dir: Path,
+                    manifest: dict[str, Any]) -> list[tuple[str, KaartTable]]:
+    """The files imported before for ``jaar`` under another name that hold the same
+    gemeente and level as ``table``, by their manifest key, as they are stored in raw/."""
+    found = []
+    for key, entry in manifest.get("kaart", {}).items():
+        name = entry.get("bestand")
+        if entry.get("jaar") != jaar or not isinstance(name, str) or name == Path(path).name \
+                or entry.get("niveau") != table.niveau:
+            continue
+        stored = raw_dir / "kaart" / str(jaar) / name
+        try:
+            other = read_kaart(stored)
+        except WijkkompasError:
+            continue  # a changed or missing raw file is the build's to report
+        if _alike(table, other):
+            found.append((key, other))
+    return found
+
+
+def _check_same_areas(table: KaartTable, path: Path, jaar: int,
+                      others: Iterable[KaartTable]) -> None:
+    """Two files of one year, gemeente and level (attributes beside boundaries) hold the
+    same areas; another file of that year (the 2015 file imported with --jaar 2021) would
+    mix two indelingen in one build."""
+    for other in others:
+        differ = sorted(_codes(table) ^ _codes(other))
+        if differ:
+            raise WijkkompasError(
+                f"{path}: andere {PLURAL[table.niveau]} dan {Path(other.path).name} (ook "
+                f"{jaar}): {len(differ)} codes verschillen, zoals {differ[0]}. Klopt --jaar? "
+                "Zo ja, vervang het eerdere bestand met --vervang.")
+
+
+def import_kaart(path: Path, jaar: int, raw_dir: Path, manifest: dict[str, Any],
+                 replace: bool = False) -> KaartTable:
+    """Check the file, then copy it unchanged into the raw cache and record it. With
+    ``replace`` the files imported before for the same year, gemeente and level go."""
     table = _check_import(path, jaar, manifest)
-    _store_import(table, path, jaar, raw_dir, manifest)
+    earlier = _imported_alike(table, path, jaar, raw_dir, manifest)
+    if not replace:
+        _check_same_areas(table, path, jaar, [other for _, other in earlier])
+    _store_import(table, path, jaar, raw_dir, manifest, [key for key, _ in earlier])
     return table
 
 
@@ -443,25 +511,37 @@ def _spec(item: ImportSpec | tuple[str | Path, int]) -> ImportSpec:
 
 
 def import_all(specs: Iterable[ImportSpec | tuple[str | Path, int]], raw_dir: Path, *,
-               say: Callable[[str], None] = print) -> list[KaartTable]:
+               say: Callable[[str], None] = print, replace: bool = False) -> list[KaartTable]:
     """Import wijk- en buurtkaart files: all are checked first, then copied and recorded.
 
     ``specs`` are :class:`ImportSpec` items (the config's ``[[import]]``) or (path, year)
     pairs. The manifest is read once; when any file is refused, nothing is copied and
     ``raw_dir`` stays as it was. Each file is stored together with its manifest entry. ``say``
     gets one line per imported file.
+
+    A file of the same year, gemeente and level as a file imported before (or earlier in
+    this import) under another name must hold the same areas; with ``replace`` the files
+    imported before for that year, gemeente and level are replaced instead (a file of the
+    same name always replaces its earlier copy).
     """
     jobs = [_spec(item) for item in specs]
     if not jobs:
         return []
     manifest = read_manifest(raw_dir)
     checked: list[tuple[ImportSpec, KaartTable]] = []
+    dropped: list[list[str]] = []
     for spec in jobs:
-        pending = {table.gemeente for _, table in checked}
-        checked.append((spec, _check_import(spec.bestand, spec.jaar, manifest, pending)))
+        table = _check_import(spec.bestand, spec.jaar, manifest)
+        earlier = _imported_alike(table, spec.bestand, spec.jaar, raw_dir, manifest)
+        batch = [other for done, other in checked if done.jaar == spec.jaar
+                 and _alike(table, other) and Path(done.bestand).name != Path(spec.bestand).name]
+        _check_same_areas(table, spec.bestand, spec.jaar,
+                          batch + ([] if replace else [other for _, other in earlier]))
+        checked.append((spec, table))
+        dropped.append([key for key, _ in earlier] if replace else [])
     raw_dir.mkdir(parents=True, exist_ok=True)
-    for spec, table in checked:
-        _store_import(table, spec.bestand, spec.jaar, raw_dir, manifest)
+    for (spec, table), drop in zip(checked, dropped, strict=True):
+        _store_import(table, spec.bestand, spec.jaar, raw_dir, manifest, drop)
     for spec, table in checked:
         missing = sum(table.missing_counts.values())
         count = len(table.frame)

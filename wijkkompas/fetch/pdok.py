@@ -28,6 +28,7 @@ from wijkkompas.fetch.http import (
     PagingError,
     Service,
     explain,
+    explain_detail,
     new_session,
     status_of,
     with_retries,
@@ -124,7 +125,8 @@ def _download_pages(settings: Settings, jaar: int, layer: str, session: requests
             guard.follow(guard.last_url, link)
         except (requests.RequestException, ValueError, PagingError) as exc:
             error = NotPublished if status_of(exc) == 404 else WijkkompasError
-            raise error(_explain(exc, settings, jaar, layer, url)) from exc
+            raise error(_explain(exc, settings, jaar, layer, url),
+                        explain_detail(exc, url)) from exc
         if not isinstance(page, dict) or not isinstance(page.get("features"), list):
             raise WijkkompasError(
                 f"PDOK-antwoord voor laag '{layer}' {jaar} is geen GeoJSON FeatureCollection "
@@ -157,15 +159,18 @@ def describe(settings: Settings, session: requests.Session, base: str, collectio
     except requests.HTTPError as exc:
         if status_of(exc) == 404:
             return None
-        raise WijkkompasError(_explain(exc, settings, jaar, collection, own)) from exc
+        raise WijkkompasError(_explain(exc, settings, jaar, collection, own),
+                              explain_detail(exc, own)) from exc
     except (requests.RequestException, ValueError) as exc:
-        raise WijkkompasError(_explain(exc, settings, jaar, collection, own)) from exc
+        raise WijkkompasError(_explain(exc, settings, jaar, collection, own),
+                              explain_detail(exc, own)) from exc
     try:
         schema = get_page(session, f"{own}/queryables", {"f": "json"}, settings)
     except (requests.HTTPError, ValueError):
         schema = {}  # a collection without queryables: nothing to filter on
     except requests.RequestException as exc:
-        raise WijkkompasError(_explain(exc, settings, jaar, collection, own)) from exc
+        raise WijkkompasError(_explain(exc, settings, jaar, collection, own),
+                              explain_detail(exc, own)) from exc
     properties = schema.get("properties") if isinstance(schema, dict) else None
     names = frozenset(str(k) for k in properties) if isinstance(properties, dict) else frozenset()
     temporal = (document.get("extent") or {}).get("temporal") if isinstance(document, dict) \

@@ -53,9 +53,9 @@ def at_politie(settings: Settings) -> Settings:
 def _politie_message(exc: WijkkompasError) -> WijkkompasError:
     """The CBS client's message, naming the Politie setting instead of the CBS one."""
     text = str(exc).replace("WIJKKOMPAS_CBS_URL", "WIJKKOMPAS_POLITIE_URL")
-    if text.startswith("CBS ("):
-        text = "CBS-dataderden (" + text[len("CBS ("):]
-    return WijkkompasError(text)
+    if text.startswith("CBS "):
+        text = "CBS-dataderden " + text[len("CBS "):]
+    return WijkkompasError(text, exc.detail)
 
 
 def crime_filter(gemeente: str, codes: list[str] | None = None) -> str:

@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from wijkkompas.errors import NotPublished, WijkkompasError
+from wijkkompas.errors import NotPublished, WijkkompasError, capped
 from wijkkompas.fetch.cbs import (
     FetchResult,
     TableRef,
@@ -244,7 +244,7 @@ def run_fetch(
     except WijkkompasError as exc:
         if len(todo) < 2:
             raise
-        raise type(exc)(f"{exc} {_progress(done, todo, refresh)}") from exc
+        raise type(exc)(f"{exc} {_progress(done, todo, refresh)}", exc.detail) from exc
     return report
 
 
@@ -304,7 +304,7 @@ def _fill_geo(year: int, data: Path) -> str:
 def _progress(done: list[str], todo: list[str], refresh: bool) -> str:
     """Which parts of a multi-year fetch are in the cache and which are not."""
     left = [item for item in todo if item not in done]
-    stored = ", ".join(done) if done else "niets"
-    again = ("Draai dezelfde opdracht opnieuw om alles te verversen." if refresh
-             else "Draai dezelfde opdracht opnieuw: hij gaat verder waar hij stopte.")
-    return f"Wel in de cache: {stored}; niet: {', '.join(left)}. {again}"
+    stored = capped(done, 4, ", ") if done else "niets"
+    again = ("Draai hem opnieuw om alles te verversen." if refresh
+             else "Dezelfde opdracht gaat later verder waar hij stopte.")
+    return f"Opgehaald: {stored}; nog niet: {capped(left, 4, ', ')}. {again}"

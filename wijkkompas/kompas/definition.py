@@ -261,7 +261,10 @@ def _parse_kompas(path: Path) -> Kompas:
         if isinstance(basis_raw, dict) and ("gemeente" in basis_raw or "naam" in basis_raw):
             raise WijkkompasError(f"{path}: basis: {basis_path} noemt een gemeente; een basis "
                                   "is gemeente-neutraal (zonder 'gemeente' en 'naam').")
+        _unknown_first(raw, basis_raw, path)
         raw = {**_merge(basis_raw, raw), "basis": raw["basis"]}
+    else:
+        _unknown_first(raw, {}, path)
     spec = parse_schema(KompasSchema, raw, str(path))
     themes = tuple(Theme(t.code, t.naam) for t in spec.thema)
     order = {t.code: i for i, t in enumerate(themes)}
@@ -277,6 +280,46 @@ def _parse_kompas(path: Path) -> Kompas:
                   basis_path=str(basis_path) if basis_path else "")
 
 
+#: What a new indicator of a kompas file must say (an indicator of the basis inherits them).
+_NEW_KEYS = ("thema", "richting", "soort")
+
+
+def _unknown_first(own: Any, basis: Any, path: Path) -> None:
+    """An indicator that is neither in the basis nor in the catalogue and lacks what a new
+    indicator must say (often only ``gewicht``: a typo of a basis indicator's name) is told
+    as an unknown name with the nearest known names, before the schema would say that its
+    thema, richting and soort are missing. Names marked ``lokaal = true`` are left to the
+    schema."""
+    specs = own.get("indicator") if isinstance(own, dict) else None
+    if not isinstance(specs, dict):
+        return
+    inherited = basis.get("indicator") if isinstance(basis, dict) else None
+    inherited = set(inherited) if isinstance(inherited, dict) else set()
+    suspects = [code for code, spec in specs.items()
+                if code not in inherited and isinstance(spec, dict)
+                and spec.get("lokaal") is not True and any(k not in spec for k in _NEW_KEYS)]
+    if not suspects:
+        return
+    from wijkkompas.catalogue import indicators  # only here: it reads CSVs with pandas
+
+    names = inherited | set(indicators())
+    unknown = [code for code in suspects if code not in names]
+    if unknown:
+        raise WijkkompasError(_unknown_line(str(path), unknown, names))
+
+
+def _unknown_line(path: str, unknown: list[str], names: Iterable[str]) -> str:
+    """One line naming the first unknown indicator, how many more there are, and the
+    nearest known names."""
+    first = unknown[0]
+    close = difflib.get_close_matches(first, sorted(set(names)), n=3, cutoff=0.6)
+    hint = f" Bedoelt u {' of '.join(close)}?" if close else ""
+    others = f" (en nog {len(unknown) - 1} onbekende)" if len(unknown) > 1 else ""
+    return (f"{path}: indicator.{first} bestaat niet{others}: geen indicator van de catalogus "
+            f"of van de lokale cijfers.{hint} Verbeter de naam, of zet lokaal = true bij een "
+            "lokale indicator (cijfers met --lokaal).")
+
+
 def check_indicators(kompas: Kompas, known: Iterable[str]) -> None:
     """Refuse a kompas that names an indicator that does not exist: one not in ``known``
     (the catalogue and the indicators of the table being scored) and not marked
@@ -284,16 +327,8 @@ def check_indicators(kompas: Kompas, known: Iterable[str]) -> None:
     names = sorted(set(known))
     unknown = [code for code, ind in kompas.indicators.items()
                if code not in names and not ind.lokaal]
-    if not unknown:
-        return
-    first = unknown[0]
-    close = difflib.get_close_matches(first, names, n=3, cutoff=0.6)
-    hint = f"bedoelt u {' of '.join(close)}? " if close else ""
-    others = f" (en nog {len(unknown) - 1} onbekende)" if len(unknown) > 1 else ""
-    raise WijkkompasError(
-        f"{kompas.path}: indicator.{first} bestaat niet{others}: geen indicator van de "
-        f"catalogus of van de lokale cijfers. {hint}Verbeter de naam, of zet lokaal = true "
-        "bij een lokale indicator (cijfers met --lokaal).")
+    if unknown:
+        raise WijkkompasError(_unknown_line(kompas.path, unknown, names))
 
 
 def for_gemeente(kompas: Kompas, gemeente: str, naam: str | None = None) -> Kompas:

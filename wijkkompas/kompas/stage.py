@@ -23,7 +23,7 @@ from pathlib import Path
 import pandas as pd
 
 from wijkkompas.catalogue import indicators
-from wijkkompas.errors import WijkkompasError
+from wijkkompas.errors import WijkkompasError, capped
 from wijkkompas.indicatoren.stage import BuildResult, run_build
 from wijkkompas.kompas.definition import (
     ALMELO,
@@ -79,6 +79,16 @@ def _tagged(frames: list[tuple[str, pd.DataFrame]]) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 
 
+def _no_figures(table: pd.DataFrame, code: str, data_dir: Path) -> str:
+    """Why a gemeente cannot be scored: raw/ holds none of its figures."""
+    codes = table["gebiedscode"].astype(str)
+    present = sorted(set(codes[codes.str.fullmatch(r"GM\d{4}", flags=re.ASCII)]) - {code})
+    others = f" (wel van {capped(present, 3, ', ')})" if present else ""
+    return (f"Geen cijfers van gemeente {code} in {data_dir / 'raw'}{others}; er is niets "
+            f"gebouwd. Haal ze eerst op ('wijkkompas fetch --gemeente {code}') of importeer ze "
+            "('wijkkompas import BESTAND --jaar JJJJ').")
+
+
 def run_kompas(data_dir: Path, kompas_path: Path | None = None,
                say: Callable[[str], None] = print,
                out_dir: Path | None = None,
@@ -93,8 +103,9 @@ def run_kompas(data_dir: Path, kompas_path: Path | None = None,
     basis-set). ``keep``: gemeenten scored before in this data folder, with the kompas that
     scored them; they are scored again with it (a build of one gemeente keeps the others'
     results), or said to be dropped when the table has no figures of them any more.
-    Returns the result of the first gemeente with scores; None (and says why) when no
-    gemeente has figures.
+    Returns the result of the first gemeente with scores (None when none has scores). A
+    gemeente of ``gemeenten`` without any figures in the table is refused: one line saying
+    to fetch or import them first.
     """
     out_dir = Path(out_dir) if out_dir is not None else ProcessedPaths.of(data_dir).folder
     paths = ProcessedPaths(out_dir)
@@ -127,10 +138,8 @@ def run_kompas(data_dir: Path, kompas_path: Path | None = None,
     for code, definition in kompassen:
         kompas = for_gemeente(definition, code, gemeente_name(table, code))
         if not (table["gebiedscode"] == code).any():
-            say(f"Geen cijfers voor gemeente {code} in {table_path}: geen kompasscores voor "
-                f"{code} (kompasdefinitie {kompas.path}). Haal de gegevens van {code} op of "
-                "importeer ze.")
-            continue
+            # Asked for by name (--gemeente): a build without its figures is no success.
+            raise WijkkompasError(_no_figures(table, code, data_dir))
         result = score(table, kompas, verdicts, info.get("doelindeling"))
         if code in kept:
             say(f"De kompasscores van {kompas.naam} ({code}) blijven: opnieuw berekend met "

@@ -247,6 +247,12 @@ def _static_area_table(processed: Processed) -> dict[str, list]:
     return _table(pd.DataFrame(rows))
 
 
+#: Said on the page of a wijk whose name no source gave: where the names come from.
+UNNAMED = ("Deze wijk heeft in de gegevens geen naam en staat onder haar code. De namen van "
+           "wijken komen uit de CBS-kerncijfers (wijkkompas fetch) of uit het wijkenbestand van "
+           "de wijk- en buurtkaart (wijkkompas import); een buurtbestand alleen geeft ze niet.")
+
+
 def wijk_page(processed: Processed, wijk: str, jaar: int | None = None,
               tiles_url: str = PDOK_TILES, shared: Shared | None = None) -> str:
     wijk = processed.check_wijk(wijk)
@@ -274,9 +280,14 @@ def wijk_page(processed: Processed, wijk: str, jaar: int | None = None,
     threshold = nl_number(kompas.betekenisvolle_verandering, 0)
     compass = {"title": "Het kompas", "id": "kompas", "chart": chart,
                "table": _table(theme_table(processed, wijk, jaar))}
+    notes = []
     if chart_year != jaar:
-        compass["note"] = (f"In {jaar} heeft geen thema een score; het kompas toont "
-                           f"{chart_year}, het laatste jaar met themascores.")
+        notes.append(f"In {jaar} heeft geen thema een score; het kompas toont {chart_year}, "
+                     "het laatste jaar met themascores.")
+    if not len(names):
+        notes.append(UNNAMED)
+    if notes:
+        compass["note"] = " ".join(notes)
     sections = [compass,
                 {"title": f"Indicatoren: nieuwste cijfer (tot en met {jaar}) vergeleken met "
                           "eerder", "id": "indicatoren",

@@ -48,7 +48,10 @@ def indicator_label(processed: Processed, code: str) -> tuple[str, str]:
 
 
 def value_text(value: float, eenheid: str) -> str:
-    """A value in Dutch notation with its unit, rounded as the unit deserves."""
+    """A value in Dutch notation with its unit, rounded as the unit deserves: counts and
+    values of 100 or more whole (as CBS publishes them: the WOZ value in x 1.000 euro has no
+    decimals), smaller values with one decimal. The one formatter of the values of a row
+    (wijk, earlier, newest, gemeente, Nederland), so that they read alike."""
     decimals = 0 if eenheid in ("aantal", "") or abs(value if not pd.isna(value) else 0) >= 100 \
         else 1
     shown = nl_number(value, decimals)
@@ -296,12 +299,6 @@ def reference_values(processed: Processed, code: str, jaar: int) -> pd.DataFrame
     return processed.derived(("reference_values", code, int(jaar)), compute).copy()
 
 
-def _shown(value: float, eenheid: str) -> str:
-    decimals = 0 if eenheid == "aantal" else 1
-    shown = nl_number(value, decimals)
-    return shown if shown == "geen data" or eenheid == "aantal" else f"{shown} {eenheid}".strip()
-
-
 def _year(references: pd.DataFrame, name: str) -> str:
     return str(int(references.loc[name, "jaar"])) if name in references.index else ""
 
@@ -376,12 +373,12 @@ def profile_table(processed: Processed, code: str, jaar: int) -> pd.DataFrame:
         out.append({
             "thema": processed.kompas.theme_name(ind.thema),
             "indicator": naam,
-            "waarde": _shown(waarde, eenheid),
+            "waarde": value_text(waarde, eenheid),
             "nieuwste": "" if c is None else
             f"{value_text(c['waarde_nieuwste'], eenheid)} ({int(c['jaar_nieuwste'])})",
-            "gemeente": _shown(gemeente["waarde"].get(name, np.nan), eenheid),
+            "gemeente": value_text(gemeente["waarde"].get(name, np.nan), eenheid),
             "jaar gemeente": _year(gemeente, name),
-            "Nederland": _shown(nederland["waarde"].get(name, np.nan), eenheid),
+            "Nederland": value_text(nederland["waarde"].get(name, np.nan), eenheid),
             "jaar Nederland": _year(nederland, name),
             "score": nl_number(score, 0) if ind.scored else "context",
             "score nieuwste": newest_score,
