@@ -317,10 +317,51 @@ def value_cube(table: pd.DataFrame, indicators: Sequence[str], jaar: int | None 
     return Cube(values, pd.Index(codes.astype(str), dtype=object), years, indicators)
 
 
-def peer_year(table: pd.DataFrame, gemeente: str) -> int | None:
+class PeerSource:
+    """The indicator table with what the peers of every gemeente read from it (value
+    cubes, names, wijk codes), each computed once: scoring all gemeenten of a national
+    table then scans it a few times, not a few times per gemeente."""
+
+    def __init__(self, table: pd.DataFrame) -> None:
+        self.table = table
+        self._cubes: dict[tuple[tuple[str, ...], int | None], Cube] = {}
+        self._features: dict[int, pd.DataFrame] = {}
+        self._names: dict[str, dict[str, str]] = {}
+        self._wijken: pd.Series | None = None
+
+    @classmethod
+    def of(cls, table: pd.DataFrame | PeerSource) -> PeerSource:
+        return table if isinstance(table, PeerSource) else cls(table)
+
+    def cube(self, indicators: Sequence[str], jaar: int | None = None) -> Cube:
+        key = (tuple(indicators), jaar)
+        if key not in self._cubes:
+            self._cubes[key] = value_cube(self.table, indicators, jaar)
+        return self._cubes[key]
+
+    def features(self, jaar: int) -> pd.DataFrame:
+        if jaar not in self._features:
+            self._features[jaar] = wijk_features(self.table, jaar)
+        return self._features[jaar]
+
+    def names(self, niveau: str) -> dict[str, str]:
+        if niveau not in self._names:
+            self._names[niveau] = _names(self.table, niveau)
+        return self._names[niveau]
+
+    def wijken(self) -> pd.Series:
+        """Every wijk code in the table, as text."""
+        if self._wijken is None:
+            table = self.table
+            self._wijken = pd.Series(table.loc[table["niveau"] == "wijk", "gebiedscode"].unique(),
+                                     dtype=object).astype(str)
+        return self._wijken
+
+
+def peer_year(table: pd.DataFrame | PeerSource, gemeente: str) -> int | None:
     """The latest year in which wijken of ``gemeente`` and of another gemeente have an
     address density; None when there is none."""
-    cube = value_cube(table, [DENSITY])
+    cube = PeerSource.of(table).cube([DENSITY])
     has = ~np.isnan(cube.values[:, :, 0])
     own = (pd.Series(cube.codes, dtype=object).str[2:6] == gemeente[2:6]).to_numpy()
     both = has[own].any(axis=0) & has[~own].any(axis=0)
@@ -348,23 +389,24 @@ def _names(table: pd.DataFrame, niveau: str) -> dict[str, str]:
     return {str(c): str(n) for c, n in zip(codes[code[last]], names, strict=True)}
 
 
-def gemeente_peers(table: pd.DataFrame, kompas: Kompas, gemeente: str, k: int = K
-                   ) -> tuple[pd.DataFrame, int | None]:
+def gemeente_peers(table: pd.DataFrame | PeerSource, kompas: Kompas, gemeente: str,
+                   k: int = K) -> tuple[pd.DataFrame, int | None]:
     """The peers table (:data:`PEER_COLUMNS`) of every wijk of ``gemeente`` in the table:
     a row per peer, or one row without a peer and with the reason. Features the kompas
-    scores are left out. Returns the table and the year of the features."""
-    codes = pd.Series(table.loc[table["niveau"] == "wijk", "gebiedscode"].unique(),
-                      dtype=object).astype(str)
+    scores are left out. Returns the table and the year of the features. Given a
+    :class:`PeerSource`, what it read from the table serves every gemeente."""
+    source = PeerSource.of(table)
+    codes = source.wijken()
     wijken = sorted(codes[codes.str[2:6] == gemeente[2:6]])
-    wijknamen, gemeentenamen = _names(table, "wijk"), _names(table, "gemeente")
-    jaar = peer_year(table, gemeente)
+    wijknamen, gemeentenamen = source.names("wijk"), source.names("gemeente")
+    jaar = peer_year(source, gemeente)
     if jaar is None:
         result = PeerResult(_empty_peers(), _no_peers(
             wijken, "geen wijken van andere gemeenten met omgevingsadressendichtheid in "
                     "hetzelfde jaar (importeer of haal andere gemeenten op)"), [])
     else:
         scored = {name for name, ind in kompas.indicators.items() if ind.scored}
-        result = find_peers(wijk_features(table, jaar), wijken, k, leave_out=scored)
+        result = find_peers(source.features(jaar), wijken, k, leave_out=scored)
     peers = result.wijken.merge(result.peers, on="wijk", how="left")
     peers["jaar"] = jaar
     peers["wijknaam"] = peers["wijk"].map(wijknamen)
@@ -378,13 +420,13 @@ def gemeente_peers(table: pd.DataFrame, kompas: Kompas, gemeente: str, k: int = 
     return peers[PEER_COLUMNS].reset_index(drop=True), jaar
 
 
-def positions(table: pd.DataFrame, peers: pd.DataFrame, indicators: Sequence[str]
-              ) -> pd.DataFrame:
+def positions(table: pd.DataFrame | PeerSource, peers: pd.DataFrame,
+              indicators: Sequence[str]) -> pd.DataFrame:
     """Per wijk, indicator and year in which the wijk has a value: how many of its peers
     have a value then (met_cijfer), how many of those the wijk is higher than (hoger_dan),
     lower than (lager_dan) or equal to (gelijk_aan, to six decimals), and their median.
     Values on each area's own indeling."""
-    cube = value_cube(table, indicators)
+    cube = PeerSource.of(table).cube(indicators)
     values = cube.padded()
     wijken = pd.unique(peers["wijk"].astype(object))
     pairs = peers.dropna(subset=["vergelijkbare_wijk"])

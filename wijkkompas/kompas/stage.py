@@ -33,7 +33,7 @@ from wijkkompas.kompas.definition import (
     load_kompas,
     record,
 )
-from wijkkompas.kompas.peers import gemeente_peers, positions, write_peers
+from wijkkompas.kompas.peers import PeerSource, gemeente_peers, positions, write_peers
 from wijkkompas.kompas.scores import GemeentenResult, KompasResult, score_gemeenten
 from wijkkompas.processed import KOMPAS_TABLES, ProcessedPaths
 from wijkkompas.storage import (
@@ -183,11 +183,12 @@ def _write_peers(table: pd.DataFrame, result: GemeentenResult, out_dir: Path,
     """The vergelijkbare wijken of every scored gemeente and their positions per scored
     indicator (kompas/peers.py), one table of each for all gemeenten."""
     found, placed = [], []
+    source = PeerSource(table)
     for code, kompas in result.kompassen.items():
-        peers_of, jaar = gemeente_peers(table, kompas, code)
+        peers_of, jaar = gemeente_peers(source, kompas, code)
         scored = [name for name, ind in kompas.indicators.items() if ind.scored]
         found.append(peers_of)
-        placed.append(positions(table, peers_of, scored))
+        placed.append(positions(source, peers_of, scored))
         named = peers_of.dropna(subset=["vergelijkbare_wijk"])
         if len(named):
             say(f"Vergelijkbare wijken ({code}, kenmerken van {jaar}): "
