@@ -264,8 +264,8 @@ def _empty_peers() -> pd.DataFrame:
 
 
 def _no_peers(targets: list[str], reason: str) -> pd.DataFrame:
-    frame = pd.DataFrame({"wijk": targets, "klasse": pd.Series([pd.NA] * len(targets),
-                                                               dtype="Int64"),
+    frame = pd.DataFrame({"wijk": pd.Series(targets, dtype=object),
+                          "klasse": pd.Series([pd.NA] * len(targets), dtype="Int64"),
                           "klassen": "", "kenmerken": "", "reden": reason})
     return frame
 

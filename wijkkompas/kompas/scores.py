@@ -112,6 +112,12 @@ def _select(table: pd.DataFrame, kompassen: Kompassen, verdicts: pd.DataFrame | 
         names=["gemeente", "indicator"])
     ours = pd.MultiIndex.from_arrays([gemeente, table["indicator"]]).isin(wanted)
     rows = table[ours].assign(gemeente=gemeente[ours].cat.set_categories(list(kompassen)))
+    for column in rows.columns.drop("gemeente"):
+        if isinstance(rows[column].dtype, pd.CategoricalDtype):
+            # Text kept as categories (as the build holds its table) is sorted, grouped and
+            # pivoted by its categories: in text order, as plain text would be.
+            used = rows[column].cat.remove_unused_categories()
+            rows[column] = used.cat.reorder_categories(sorted(used.cat.categories))
     if target is None:
         rows = rows[rows["indeling"] == rows["jaar"]].copy()
         rows["vergelijkbaar"] = np.where(rows["niveau"] == "gemeente", True, np.nan)
