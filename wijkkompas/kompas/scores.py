@@ -82,6 +82,16 @@ def _in_order(frame: pd.DataFrame, kompassen: Kompassen, by: list[str]) -> pd.Da
     return ordered.drop(columns="_nummer").reset_index(drop=True)
 
 
+def _text_categories(values: pd.Series | Sequence[str]) -> pd.CategoricalDtype:
+    """Categories of text in text order: sorting by them sorts as the text would."""
+    return pd.CategoricalDtype(sorted({str(v) for v in pd.unique(pd.Series(values))}))
+
+
+def _themes(kompassen: Kompassen) -> pd.CategoricalDtype:
+    """The theme codes of every kompas, as categories in text order."""
+    return _text_categories([t.code for k in kompassen.values() for t in k.themes])
+
+
 def _per_row(frame: pd.DataFrame, kompassen: Kompassen, field: str) -> np.ndarray:
     """A setting of each row's kompas (``punten_per_sd``, ...) as an array along the rows."""
     values = np.array([getattr(k, field) for k in kompassen.values()], dtype="float64")
@@ -278,9 +288,12 @@ def _applicable(kompassen: Kompassen, frame: pd.DataFrame, areas: pd.DataFrame) 
                               on=["gemeente", "indicator"])
     codes = areas[["gebiedscode", "gemeente"]].drop_duplicates("gebiedscode")
     pairs = codes.merge(scorable, on="gemeente")
-    pairs = pairs[_applies(pairs, kompassen)]
-    return areas[["gebiedscode", "jaar"]].merge(
-        pairs[["gebiedscode", "indicator", "thema", "soort", "gewicht"]], on="gebiedscode")
+    pairs = pairs[_applies(pairs, kompassen)][["gebiedscode", "indicator", "thema", "soort",
+                                               "gewicht"]]
+    # A row per area, year and indicator: nationally millions, so text as categories.
+    pairs = pairs.astype({"indicator": _text_categories(pairs["indicator"]),
+                          "thema": _themes(kompassen), "soort": _text_categories(pairs["soort"])})
+    return areas[["gebiedscode", "jaar"]].merge(pairs, on="gebiedscode")
 
 
 def theme_scores(scored: pd.DataFrame, frame: pd.DataFrame, kompas: Kompas) -> pd.DataFrame:
@@ -316,6 +329,8 @@ def _theme_scores(scored: pd.DataFrame, frame: pd.DataFrame,
     names["gemeente"] = _gemeente_column(names["gemeente"], kompassen)
     grid = areas.merge(names[["gemeente", "thema"]], on="gemeente")
     grid = grid.merge(pd.DataFrame({"deel": DELEN}), how="cross")
+    # Nationally millions of rows: the text of the theme table as categories.
+    grid = grid.astype({"thema": _themes(kompassen), "deel": _text_categories(DELEN)})
     themes = grid.merge(pd.concat(parts, ignore_index=True), on=keys, how="left")
     themes[["indicatoren", "met_score"]] = themes[["indicatoren", "met_score"]].fillna(0)
     themes["dekking"] = themes["met_score"] / themes["indicatoren"].where(
@@ -329,9 +344,13 @@ def _theme_scores(scored: pd.DataFrame, frame: pd.DataFrame,
     themes["score"] = (gewogen / gewicht.where(gewicht > 0)).where(enough)
     themes = themes.drop(columns=["gewogen", "gewicht"])
     themes["klasse"] = classify(themes["score"]).to_numpy()
-    themes["klasse_label"] = themes["klasse"].map(label)
-    themes["thema_naam"] = themes[["gemeente", "thema"]].merge(
-        names, on=["gemeente", "thema"], how="left")["thema_naam"].to_numpy()
+    labels = {klasse: label(klasse) for klasse in themes["klasse"].unique()}
+    themes["klasse_label"] = themes["klasse"].map(labels).astype(
+        _text_categories(labels.values()))
+    named = themes[["gemeente", "thema"]].merge(names.astype({"thema": _themes(kompassen)}),
+                                                on=["gemeente", "thema"], how="left")
+    themes["thema_naam"] = named["thema_naam"].astype(
+        _text_categories(names["thema_naam"])).to_numpy()
     return _add_changes(themes, kompassen)
 
 
@@ -366,8 +385,8 @@ def _add_changes(themes: pd.DataFrame, kompassen: Kompassen) -> pd.DataFrame:
         mine = thresholds == threshold
         direction[mine] = change_direction(themes.loc[mine, "verandering_vorig_jaar"],
                                            float(threshold)).to_numpy()
-    themes["ontwikkeling"] = direction.map(
-        {-1.0: "verslechterd", 0.0: "gelijk gebleven", 1.0: "verbeterd"})
+    words = {-1.0: "verslechterd", 0.0: "gelijk gebleven", 1.0: "verbeterd"}
+    themes["ontwikkeling"] = direction.map(words).astype(_text_categories(words.values()))
     themes["afglijden"] = _afglijden(themes.loc[with_score.index], kompassen).reindex(
         themes.index, fill_value=False)
     return _last(themes)
@@ -534,10 +553,7 @@ def score_gemeenten(table: pd.DataFrame, kompassen: Sequence[Kompas],
                for g, k in by_gemeente.items()}
     scored = _indicator_scores(rows, frame, scoring)
     themes = _theme_scores(scored, frame, scoring)
-    tables = [frame, scored, themes, _sensitivity(scored, scoring, SEED)]
-    for table_ in tables:  # the gemeente as text, as in the written tables
-        table_["gemeente"] = table_["gemeente"].astype(str)
-    return GemeentenResult(scoring, *tables)
+    return GemeentenResult(scoring, frame, scored, themes, _sensitivity(scored, scoring, SEED))
 
 
 def explain(result: KompasResult, code: str, jaar: int, thema: str,

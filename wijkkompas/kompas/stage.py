@@ -94,7 +94,7 @@ def run_kompas(data_dir: Path, kompas_path: Path | None = None,
                out_dir: Path | None = None,
                gemeenten: Sequence[str] = (ALMELO,),
                keep: Mapping[str, str | None] | None = None,
-               csv: bool = False) -> KompasResult | None:
+               csv: bool = False, table: pd.DataFrame | None = None) -> KompasResult | None:
     """Score what the build wrote in ``out_dir`` (default ``data_dir/processed``), each of
     ``gemeenten`` on its own frame, and write the scores there: one table per kind with the
     rows of every gemeente and a column ``gemeente``. ``bouwinfo.json`` gets, under
@@ -105,7 +105,9 @@ def run_kompas(data_dir: Path, kompas_path: Path | None = None,
     scored them; they are scored again with it (a build of one gemeente keeps the others'
     results), or said to be dropped when the table has no figures of them any more.
     All gemeenten are scored in one pass (``scores.score_gemeenten``). ``csv``: the two
-    large score tables also as CSV. Returns the result of the first gemeente with scores;
+    large score tables also as CSV. ``table``: the indicator table the build just wrote
+    to ``out_dir``, as it holds it in memory (text as categoricals), so that it is not
+    read back. Returns the result of the first gemeente with scores;
     None (and says why) when no gemeente has figures.
     """
     out_dir = Path(out_dir) if out_dir is not None else ProcessedPaths.of(data_dir).folder
@@ -114,7 +116,8 @@ def run_kompas(data_dir: Path, kompas_path: Path | None = None,
     if not table_path.is_file():
         raise WijkkompasError(f"{table_path} bestaat niet: draai eerst 'wijkkompas build'.")
     kompassen = [(code, load_kompas(kompas_path, code)) for code in gemeenten]
-    table = pd.read_parquet(table_path)
+    if table is None:
+        table = pd.read_parquet(table_path)
     # The areas with figures, once: every gemeente is looked up here, not in the table.
     present = set(table["gebiedscode"].unique())
     kept = set()
@@ -133,7 +136,7 @@ def run_kompas(data_dir: Path, kompas_path: Path | None = None,
     verdicts = pd.read_csv(paths.indelingen)
     info_path = paths.build_info
     info = json.loads(info_path.read_text(encoding="utf-8"))
-    known = set(indicators()) | set(table["indicator"].astype(str).unique())
+    known = set(indicators()) | {str(i) for i in table["indicator"].unique()}
     for _code, definition in kompassen:
         check_indicators(definition, known)
     names = gemeente_names(table, [code for code, _ in kompassen])
@@ -236,7 +239,7 @@ def build_and_score(data_dir: Path, local_path: Path | None = None,
             built = run_build(data_dir, local_path, target_indeling, say=lines.append,
                               out_dir=staging, weights_path=weights_path, csv=csv)
             scored = run_kompas(data_dir, kompas_path, say=lines.append, out_dir=staging,
-                                gemeenten=gemeenten, keep=keep, csv=csv)
+                                gemeenten=gemeenten, keep=keep, csv=csv, table=built.table)
         except OSError as exc:  # a full disk: named by the file's final path
             if not (isinstance(exc.filename, str) and exc.filename.startswith(str(staging))):
                 raise
