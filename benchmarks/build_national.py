@@ -8,9 +8,15 @@ each step in its own fresh Python (wall time, and peak memory as VmHWM of that p
 
 1. reading the same JSON only, with the standard library's ``json``;
 2. reading it with the fastest parser installed (orjson and, if installed, msgspec);
+   The floor like for like is ``msgspec+velden``: msgspec decoding each file from a memory
+   map and, of each row, only the fields the build decodes (the catalogue's keys of that
+   table, some 38 of its 130), as ``indicatoren/sources.py`` does;
 3. ``wijkkompas.indicatoren.stage.run_build`` (CBS part: no boundaries, no local files; the
    indicator table as Parquet, no CSV). The manifest holds the checksums a fetch records,
-   so the build checks the sha256 of every raw file, as after a real fetch.
+   so the build checks the sha256 of every raw file, as after a real fetch;
+4. for the largest number of years only: ``wijkkompas build``, the command users run (the
+   indicator table and the kompas scores, in a fresh process, from the command line), for
+   the first gemeente alone and for every gemeente (``--kompas-gemeenten 1,345``).
 
 Steps take turns within each repetition; the figures are medians of ``--repeat`` runs and
 the ratio build / fastest read is taken within the same run. Beside the wall time each
@@ -98,6 +104,57 @@ print(rows)
 """
 
 
+#: The floor like for like: msgspec from a memory map, of each row only the fields the build
+#: decodes (``velden.json`` beside the raw folder: per table its keys, from the catalogue).
+READ_FIELDS = """
+import json, mmap, msgspec, sys
+from pathlib import Path
+from typing import Any
+raw = Path(sys.argv[1])
+keys = json.loads((raw.parent / "velden.json").read_text())
+class Region(msgspec.Struct, gc=False):
+    Key: Any
+    Title: Any = ""
+def decode(path, decoder):
+    with open(path, "rb") as handle, mmap.mmap(handle.fileno(), 0,
+                                               access=mmap.ACCESS_READ) as view:
+        return decoder.decode(view)
+rows = 0
+for folder in sorted((raw / "cbs").iterdir()):
+    fields = {f"k{i}": key for i, key in enumerate(keys[folder.name])}
+    row = msgspec.defstruct("Row", [(name, Any, None) for name in fields], rename=fields,
+                            gc=False)
+    rows += len(decode(folder / "TypedDataSet.json", msgspec.json.Decoder(list[row])))
+    decode(folder / "DataProperties.json", msgspec.json.Decoder())
+    decode(folder / "WijkenEnBuurten.json", msgspec.json.Decoder(list[Region]))
+print(rows)
+"""
+
+#: ``wijkkompas build`` as a user runs it: the indicator table and the kompas scores.
+CLI_BUILD = """
+import sys
+from wijkkompas.cli import main
+code = main(["build", "--data-dir", sys.argv[1], "--gemeente", sys.argv[2]])
+if code:
+    raise SystemExit(code)
+"""
+
+
+def write_fields(raw: Path) -> int:
+    """``velden.json`` beside ``raw``: per CBS table the keys the build decodes of each row
+    (the area code and the catalogue's keys of that table). Returns the most of any table."""
+    from wijkkompas.catalogue import resolve_odata
+
+    keys = {}
+    for folder in sorted((raw / "cbs").iterdir()):
+        props = json.loads((folder / "DataProperties.json").read_bytes())
+        resolution = resolve_odata(folder.name, props)
+        keys[folder.name] = list(dict.fromkeys(["WijkenEnBuurten",
+                                                *resolution.keys.values()]))
+    (raw.parent / "velden.json").write_text(json.dumps(keys))
+    return max(len(v) for v in keys.values())
+
+
 def parsers() -> dict[str, str]:
     """The installed fast JSON parsers, each as a read-only script like READ_JSON."""
     found = {}
@@ -110,6 +167,7 @@ def parsers() -> dict[str, str]:
             "json.loads", call)
     if "msgspec" in found:
         found["msgspec+mmap"] = READ_MSGSPEC_MMAP
+        found["msgspec+velden"] = READ_FIELDS
     return found
 
 
@@ -121,16 +179,19 @@ def timed(code: str, *args: str) -> tuple[Run, float]:
     return run, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
-def measure_years(data: Path, repeat: int, csv: bool, other: Path | None = None
+def measure_years(data: Path, repeat: int, csv: bool, other: Path | None = None,
+                  commands: dict[str, str] | None = None
                   ) -> tuple[dict[str, Run], dict[str, float]]:
     """Median of ``repeat`` turns of every step on the raw cache in ``data``: wall time
     and peak, and processor time. ``other``: the source tree of a second version whose
-    build takes its turn too ("build (vergelijk)")."""
+    build takes its turn too ("build (vergelijk)"). ``commands``: ``wijkkompas build`` for
+    these gemeenten (name: comma-separated codes), each turn too."""
     steps = {"json": READ_JSON, **parsers()}
     builds = {"build": ""}
     if other is not None:
         builds["build (vergelijk)"] = str(other.resolve())
-    runs: dict[str, list[Run]] = {name: [] for name in [*steps, *builds]}
+    commands = commands or {}
+    runs: dict[str, list[Run]] = {name: [] for name in [*steps, *builds, *commands]}
     cpu: dict[str, list[float]] = {name: [] for name in runs}
     for _ in range(repeat):
         for name, code in steps.items():
@@ -139,6 +200,10 @@ def measure_years(data: Path, repeat: int, csv: bool, other: Path | None = None
             cpu[name].append(seconds)
         for name, source in builds.items():
             run, seconds = timed(BUILD, str(data), "csv" if csv else "-", source)
+            runs[name].append(run)
+            cpu[name].append(seconds)
+        for name, codes in commands.items():
+            run, seconds = timed(CLI_BUILD, str(data), codes)
             runs[name].append(run)
             cpu[name].append(seconds)
     for name, items in runs.items():
@@ -163,6 +228,9 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=None)
     parser.add_argument("--vergelijk", type=Path, default=None,
                         help="source tree of another version whose build is timed too")
+    parser.add_argument("--kompas-gemeenten", default="1,all",
+                        help="'wijkkompas build' of the first N gemeenten, for each N (all: "
+                             "every gemeente); '' for none")
     args = parser.parse_args()
     work = args.work or Path(tempfile.mkdtemp(prefix="wijkkompas-bench-"))
     source = work / "bron" / "raw"
@@ -179,9 +247,11 @@ def main() -> None:
         subset(source, data / "raw", years)
         size = sum(p.stat().st_size for folder in (data / "raw" / "cbs").iterdir()
                    for p in folder.glob("*.json")) / 2**20  # the folders are links
-        result, cpu = measure_years(data, args.repeat, args.csv, args.vergelijk)
-        fast_name = min((n for n in result if n != "json" and not n.startswith("build")),
-                        key=lambda n: result[n].seconds)
+        fields = write_fields(data / "raw")
+        commands = _commands(args) if years == args.years else {}
+        result, cpu = measure_years(data, args.repeat, args.csv, args.vergelijk, commands)
+        fast_name = min((n for n in result if n != "json" and not n.startswith("build")
+                         and n not in commands), key=lambda n: result[n].seconds)
         fast, build, plain = result[fast_name], result["build"], result["json"]
         line = (f"| {years} | {int(plain.output):,} | {size:.1f} | {plain.seconds:.2f} s | "
                 f"{fast.seconds:.2f} s ({fast_name}) | {build.seconds:.2f} s | "
@@ -210,6 +280,33 @@ def main() -> None:
     for path in sorted(processed.glob("indicatoren.*")):
         print(f"  {path.name}: {path.stat().st_size / 2**20:.0f} MiB")
     summary(args, fast_name, fast, build)
+    floor = result.get("msgspec+velden")
+    if floor is not None:
+        print()
+        print(f"Floor like for like (msgspec, {fields} fields of each row as the build, mmap): "
+              f"{floor.seconds:.2f} s, {floor.peak_mib:.0f} MiB; run_build / floor "
+              f"{build.seconds / floor.seconds:.2f}x (processor "
+              f"{cpu['build'] / cpu['msgspec+velden']:.2f}x)")
+    if commands:
+        print()
+        print("| 'wijkkompas build' (table + scores) | wall | processor | peak | "
+              "/ one gemeente | / run_build | / floor like for like |")
+        print("|---|---|---|---|---|---|---|")
+        one = result[next(iter(commands))]
+        for name in commands:
+            run = result[name]
+            print(f"| {name} | {run.seconds:.2f} s | {cpu[name]:.2f} s | {run.peak_mib:,.0f} MiB | "
+                  f"{run.seconds / one.seconds:.2f}x | {run.seconds / build.seconds:.2f}x | "
+                  + (f"{run.seconds / floor.seconds:.2f}x |" if floor else "- |"))
+
+
+def _commands(args: argparse.Namespace) -> dict[str, str]:
+    """``wijkkompas build`` of the first N gemeenten, named by N."""
+    counts = [args.gemeenten if n == "all" else int(n)
+              for n in args.kompas_gemeenten.split(",") if n]
+    return {f"{n} gemeente{'n' if n > 1 else ''}":
+            ",".join(f"GM{g + 1:04d}" for g in range(min(n, args.gemeenten)))
+            for n in counts}
 
 
 def _load() -> str:
