@@ -1,15 +1,22 @@
 """Benchmark: build the indicator table for the whole country, 1 to 8 years.
 
-Generates a raw cache of national size in CBS's format (345 gemeenten, about 3,500 wijken
-and 14,500 buurten per year, every topic of table 85984NED's real DataProperties, some
-values null as CBS's secrecy does; ``--gemeenten N`` for a smaller country), then measures,
+Generates a raw cache of national size in CBS's format with ``national_cache.generate`` (345
+gemeenten, about 3,500 wijken and 14,500 buurten per year spread evenly over them, an NL00
+row, every topic of table 85984NED's real DataProperties, some values null as CBS's secrecy
+does; ``--gemeenten N`` for a smaller country), then measures,
 each step in its own fresh Python (wall time, and peak memory as VmHWM of that process):
 
 1. reading the same JSON only, with the standard library's ``json``;
 2. reading it with the fastest parser installed (orjson and, if installed, msgspec);
+   The floor like for like is ``msgspec+velden``: msgspec decoding each file from a memory
+   map and, of each row, only the fields the build decodes (the catalogue's keys of that
+   table, some 38 of its 130), as ``indicatoren/sources.py`` does;
 3. ``wijkkompas.indicatoren.stage.run_build`` (CBS part: no boundaries, no local files; the
    indicator table as Parquet, no CSV). The manifest holds the checksums a fetch records,
-   so the build checks the sha256 of every raw file, as after a real fetch.
+   so the build checks the sha256 of every raw file, as after a real fetch;
+4. for the largest number of years only: ``wijkkompas build``, the command users run (the
+   indicator table and the kompas scores, in a fresh process, from the command line), for
+   the first gemeente alone and for every gemeente (``--kompas-gemeenten 1,345``).
 
 Steps take turns within each repetition; the figures are medians of ``--repeat`` runs and
 the ratio build / fastest read is taken within the same run. Beside the wall time each
@@ -27,11 +34,9 @@ measured under the same load.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import platform
-import random
 import resource
 import shutil
 import statistics
@@ -42,80 +47,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from measure import Run, fresh, median_of  # noqa: E402
+from national_cache import GEMEENTEN, generate  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED_PROPS = ROOT.parent / "shared" / "data" / "odata" / "85984NED" / "DataProperties.json"
-GEMEENTEN, WIJKEN, BUURTEN = 345, 3500, 14500
-
-
-def generate(raw: Path, years: int, gemeenten: int = GEMEENTEN) -> None:
-    """``years`` KWB tables (2024 backwards) for ``gemeenten`` gemeenten with wijken and
-    buurten in the national proportion."""
-    props = json.loads(SHARED_PROPS.read_text(encoding="utf-8"))
-    topics = [p for p in props if p.get("Type") == "Topic"]
-    rng = random.Random(141)
-    manifest = {"cbs": {}, "geo": {}, "kaart": {}}
-    areas = []
-    n_wijken = WIJKEN * gemeenten // GEMEENTEN
-    n_buurten = BUURTEN * gemeenten // GEMEENTEN
-    wijk_per_gem = WIJKEN // GEMEENTEN + 1
-    buurt_per_wijk = BUURTEN // WIJKEN + 1
-    wijken = buurten = 0
-    for g in range(gemeenten):
-        gm = f"{g + 1:04d}"
-        areas.append(("GM" + gm, "Gemeente"))
-        for w in range(min(wijk_per_gem, 99)):
-            if wijken >= n_wijken:
-                break
-            wijken += 1
-            areas.append((f"WK{gm}{w:02d}", "Wijk"))
-            for b in range(buurt_per_wijk):
-                if buurten >= n_buurten:
-                    break
-                buurten += 1
-                areas.append((f"BU{gm}{w:02d}{b:02d}", "Buurt"))
-    for year in range(2024 - years + 1, 2025):
-        table = f"9{year}NED"
-        folder = raw / "cbs" / table
-        folder.mkdir(parents=True, exist_ok=True)
-        rows = []
-        for number, (code, kind) in enumerate(areas):
-            row = {"ID": number, "WijkenEnBuurten": f"{code:<10}"}
-            for topic in topics:
-                key, unit = topic["Key"], topic.get("Unit", "")
-                if key.startswith("Indelingswijziging"):
-                    row[key] = f"{'1':<10}"  # CBS's code as text: 1 = unchanged
-                elif topic.get("Datatype") == "String":
-                    row[key] = f"{kind:<10}" if key.startswith("SoortRegio") else f"{code:<10}"
-                elif rng.random() < 0.05:
-                    row[key] = None  # secret
-                elif unit == "%":
-                    row[key] = round(rng.uniform(0, 100))
-                elif unit == "aantal":
-                    row[key] = rng.randrange(0, 5000, 5)
-                else:
-                    row[key] = round(rng.uniform(0, 400), 1)
-            rows.append(row)
-        (folder / "TypedDataSet.json").write_text(json.dumps(rows, indent=2))
-        (folder / "DataProperties.json").write_text(json.dumps(props, indent=2))
-        regions = [{"Key": f"{c:<10}", "Title": c, "Description": "", "CategoryGroupID": None}
-                   for c, _ in areas]
-        (folder / "WijkenEnBuurten.json").write_text(json.dumps(regions, indent=2))
-        (folder / "TableInfos.json").write_text(json.dumps([{"Identifier": table}]))
-        # The checksums and row counts a fetch records: the build checks every file.
-        counts = {"TypedDataSet.json": len(rows), "DataProperties.json": len(props),
-                  "WijkenEnBuurten.json": len(regions), "TableInfos.json": 1}
-        files = {name: {"sha256": _sha256(folder / name), "rows": n}
-                 for name, n in sorted(counts.items())}
-        manifest["cbs"][table] = {"table_id": table, "jaar": year, "gemeente": "NL",
-                                  "gevonden_via": "benchmark",
-                                  "fetched_at": "2024-01-01T00:00:00+00:00", "files": files}
-    (raw / "manifest.json").write_text(json.dumps(manifest))
-
-
-def _sha256(path: Path) -> str:
-    with path.open("rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def subset(raw: Path, target: Path, years: int) -> None:
@@ -170,6 +104,57 @@ print(rows)
 """
 
 
+#: The floor like for like: msgspec from a memory map, of each row only the fields the build
+#: decodes (``velden.json`` beside the raw folder: per table its keys, from the catalogue).
+READ_FIELDS = """
+import json, mmap, msgspec, sys
+from pathlib import Path
+from typing import Any
+raw = Path(sys.argv[1])
+keys = json.loads((raw.parent / "velden.json").read_text())
+class Region(msgspec.Struct, gc=False):
+    Key: Any
+    Title: Any = ""
+def decode(path, decoder):
+    with open(path, "rb") as handle, mmap.mmap(handle.fileno(), 0,
+                                               access=mmap.ACCESS_READ) as view:
+        return decoder.decode(view)
+rows = 0
+for folder in sorted((raw / "cbs").iterdir()):
+    fields = {f"k{i}": key for i, key in enumerate(keys[folder.name])}
+    row = msgspec.defstruct("Row", [(name, Any, None) for name in fields], rename=fields,
+                            gc=False)
+    rows += len(decode(folder / "TypedDataSet.json", msgspec.json.Decoder(list[row])))
+    decode(folder / "DataProperties.json", msgspec.json.Decoder())
+    decode(folder / "WijkenEnBuurten.json", msgspec.json.Decoder(list[Region]))
+print(rows)
+"""
+
+#: ``wijkkompas build`` as a user runs it: the indicator table and the kompas scores.
+CLI_BUILD = """
+import sys
+from wijkkompas.cli import main
+code = main(["build", "--data-dir", sys.argv[1], "--gemeente", sys.argv[2]])
+if code:
+    raise SystemExit(code)
+"""
+
+
+def write_fields(raw: Path) -> int:
+    """``velden.json`` beside ``raw``: per CBS table the keys the build decodes of each row
+    (the area code and the catalogue's keys of that table). Returns the most of any table."""
+    from wijkkompas.catalogue import resolve_odata
+
+    keys = {}
+    for folder in sorted((raw / "cbs").iterdir()):
+        props = json.loads((folder / "DataProperties.json").read_bytes())
+        resolution = resolve_odata(folder.name, props)
+        keys[folder.name] = list(dict.fromkeys(["WijkenEnBuurten",
+                                                *resolution.keys.values()]))
+    (raw.parent / "velden.json").write_text(json.dumps(keys))
+    return max(len(v) for v in keys.values())
+
+
 def parsers() -> dict[str, str]:
     """The installed fast JSON parsers, each as a read-only script like READ_JSON."""
     found = {}
@@ -182,6 +167,7 @@ def parsers() -> dict[str, str]:
             "json.loads", call)
     if "msgspec" in found:
         found["msgspec+mmap"] = READ_MSGSPEC_MMAP
+        found["msgspec+velden"] = READ_FIELDS
     return found
 
 
@@ -193,16 +179,19 @@ def timed(code: str, *args: str) -> tuple[Run, float]:
     return run, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
-def measure_years(data: Path, repeat: int, csv: bool, other: Path | None = None
+def measure_years(data: Path, repeat: int, csv: bool, other: Path | None = None,
+                  commands: dict[str, str] | None = None
                   ) -> tuple[dict[str, Run], dict[str, float]]:
     """Median of ``repeat`` turns of every step on the raw cache in ``data``: wall time
     and peak, and processor time. ``other``: the source tree of a second version whose
-    build takes its turn too ("build (vergelijk)")."""
+    build takes its turn too ("build (vergelijk)"). ``commands``: ``wijkkompas build`` for
+    these gemeenten (name: comma-separated codes), each turn too."""
     steps = {"json": READ_JSON, **parsers()}
     builds = {"build": ""}
     if other is not None:
         builds["build (vergelijk)"] = str(other.resolve())
-    runs: dict[str, list[Run]] = {name: [] for name in [*steps, *builds]}
+    commands = commands or {}
+    runs: dict[str, list[Run]] = {name: [] for name in [*steps, *builds, *commands]}
     cpu: dict[str, list[float]] = {name: [] for name in runs}
     for _ in range(repeat):
         for name, code in steps.items():
@@ -211,6 +200,10 @@ def measure_years(data: Path, repeat: int, csv: bool, other: Path | None = None
             cpu[name].append(seconds)
         for name, source in builds.items():
             run, seconds = timed(BUILD, str(data), "csv" if csv else "-", source)
+            runs[name].append(run)
+            cpu[name].append(seconds)
+        for name, codes in commands.items():
+            run, seconds = timed(CLI_BUILD, str(data), codes)
             runs[name].append(run)
             cpu[name].append(seconds)
     for name, items in runs.items():
@@ -235,6 +228,9 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=None)
     parser.add_argument("--vergelijk", type=Path, default=None,
                         help="source tree of another version whose build is timed too")
+    parser.add_argument("--kompas-gemeenten", default="1,all",
+                        help="'wijkkompas build' of the first N gemeenten, for each N (all: "
+                             "every gemeente); '' for none")
     args = parser.parse_args()
     work = args.work or Path(tempfile.mkdtemp(prefix="wijkkompas-bench-"))
     source = work / "bron" / "raw"
@@ -251,9 +247,11 @@ def main() -> None:
         subset(source, data / "raw", years)
         size = sum(p.stat().st_size for folder in (data / "raw" / "cbs").iterdir()
                    for p in folder.glob("*.json")) / 2**20  # the folders are links
-        result, cpu = measure_years(data, args.repeat, args.csv, args.vergelijk)
-        fast_name = min((n for n in result if n != "json" and not n.startswith("build")),
-                        key=lambda n: result[n].seconds)
+        fields = write_fields(data / "raw")
+        commands = _commands(args) if years == args.years else {}
+        result, cpu = measure_years(data, args.repeat, args.csv, args.vergelijk, commands)
+        fast_name = min((n for n in result if n != "json" and not n.startswith("build")
+                         and n not in commands), key=lambda n: result[n].seconds)
         fast, build, plain = result[fast_name], result["build"], result["json"]
         line = (f"| {years} | {int(plain.output):,} | {size:.1f} | {plain.seconds:.2f} s | "
                 f"{fast.seconds:.2f} s ({fast_name}) | {build.seconds:.2f} s | "
@@ -282,6 +280,33 @@ def main() -> None:
     for path in sorted(processed.glob("indicatoren.*")):
         print(f"  {path.name}: {path.stat().st_size / 2**20:.0f} MiB")
     summary(args, fast_name, fast, build)
+    floor = result.get("msgspec+velden")
+    if floor is not None:
+        print()
+        print(f"Floor like for like (msgspec, {fields} fields of each row as the build, mmap): "
+              f"{floor.seconds:.2f} s, {floor.peak_mib:.0f} MiB; run_build / floor "
+              f"{build.seconds / floor.seconds:.2f}x (processor "
+              f"{cpu['build'] / cpu['msgspec+velden']:.2f}x)")
+    if commands:
+        print()
+        print("| 'wijkkompas build' (table + scores) | wall | processor | peak | "
+              "/ one gemeente | / run_build | / floor like for like |")
+        print("|---|---|---|---|---|---|---|")
+        one = result[next(iter(commands))]
+        for name in commands:
+            run = result[name]
+            print(f"| {name} | {run.seconds:.2f} s | {cpu[name]:.2f} s | {run.peak_mib:,.0f} MiB | "
+                  f"{run.seconds / one.seconds:.2f}x | {run.seconds / build.seconds:.2f}x | "
+                  + (f"{run.seconds / floor.seconds:.2f}x |" if floor else "- |"))
+
+
+def _commands(args: argparse.Namespace) -> dict[str, str]:
+    """``wijkkompas build`` of the first N gemeenten, named by N."""
+    counts = [args.gemeenten if n == "all" else int(n)
+              for n in args.kompas_gemeenten.split(",") if n]
+    return {f"{n} gemeente{'n' if n > 1 else ''}":
+            ",".join(f"GM{g + 1:04d}" for g in range(min(n, args.gemeenten)))
+            for n in counts}
 
 
 def _load() -> str:

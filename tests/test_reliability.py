@@ -546,7 +546,7 @@ def test_written_files_follow_the_umask(data, tmp_path, shared, umask):
     done = run(["build", "--data-dir", data])
     assert done.returncode == 0, done.stderr
     assert oct((data / "processed").stat().st_mode & 0o777) == oct(0o777 & ~umask)
-    assert oct((data / "processed" / "kompas_scores.csv").stat().st_mode & 0o777) == \
+    assert oct((data / "processed" / "kompas_referentie.csv").stat().st_mode & 0o777) == \
         oct(expected)
 # --------------------------------------------------------------------------- #26, round 2:
 # every value from outside checked where it enters, one Dutch line for each

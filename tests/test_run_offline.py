@@ -75,7 +75,7 @@ def test_a_run_finishes_with_what_cbs_has_and_names_the_rest(env, politie_server
     table = pd.read_parquet(processed / "indicatoren.parquet")
     kwb = table[table["bron"].str.match(r"CBS \d")]
     assert sorted(kwb["jaar"].unique()) == [2023, 2024]
-    scores = pd.read_csv(processed / "kompas_scores.csv")
+    scores = pd.read_parquet(processed / "kompas_scores.parquet")
     assert sorted(scores.dropna(subset=["score"])["jaar"].unique()) == [2023, 2024]
     export = processed / "export"
     assert sorted(p.name for p in export.glob("*.html")) == [
@@ -146,5 +146,5 @@ def test_a_default_run_starts_at_the_basisjaar_and_states_the_real_frame_year(
         assert len(stated) == (2 if path.name == "wijkkompas_GM0141.html" else 5), path.name
     reference = pd.read_csv(tmp_path / "d" / "processed" / "kompas_referentie.csv")
     assert set(reference["referentiejaar"].dropna()) == {frame}
-    scores = pd.read_csv(tmp_path / "d" / "processed" / "kompas_scores.csv")
+    scores = pd.read_parquet(tmp_path / "d" / "processed" / "kompas_scores.parquet")
     assert set(scores["basisjaar"]) == {frame}

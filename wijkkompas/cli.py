@@ -272,8 +272,9 @@ def _build_options(parser: _Parser) -> None:
         help="adressen met woonfunctie (BAG) of 100m-raster met inwoners (CBS) "
              "om buurtcijfers naar de nieuwe indeling om te rekenen")
     add("--csv", action="store_true",
-        help="schrijf de indicatortabel ook als indicatoren.csv (voor Excel; landelijk "
-             "ruim 500 MB); standaard alleen indicatoren.parquet")
+        help="schrijf de indicatortabel en de kompasscores ook als CSV (indicatoren.csv, "
+             "kompas_scores.csv, kompas_indicatorscores.csv; voor Excel, landelijk samen "
+             "ruim 1,6 GB); standaard alleen Parquet")
 
 
 def _build(args: argparse.Namespace, settings: Settings) -> None:

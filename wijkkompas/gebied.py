@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import shapely
 
@@ -93,6 +94,18 @@ def wijk_of(code: str) -> str:
 def in_gemeente(codes: pd.Series, gemeente: str) -> pd.Series:
     """True for every wijk or buurt code (and the gemeente's own) within ``gemeente``."""
     return codes.str[2:6] == gemeente[2:6]
+
+
+def gemeente_codes(codes: pd.Series) -> pd.Series:
+    """The gemeente (``GM`` and the four digits) of every area code, as a categorical: the
+    digits are taken once per distinct code, never per row (a national table has millions
+    of rows and some twenty thousand codes)."""
+    distinct = codes.astype("category")
+    found, inverse = np.unique(np.asarray("GM" + distinct.cat.categories.str[2:6], dtype=object),
+                               return_inverse=True)
+    numbers = distinct.cat.codes.to_numpy()
+    mapped = np.where(numbers >= 0, inverse[np.maximum(numbers, 0)], -1)
+    return pd.Series(pd.Categorical.from_codes(mapped, categories=found), index=codes.index)
 
 
 def within_rd_bounds(minx: float, miny: float, maxx: float, maxy: float) -> bool:

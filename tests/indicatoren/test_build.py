@@ -203,11 +203,21 @@ def test_indicator_csv_only_when_asked(tmp_path, shared):
     assert out / "indicatoren.csv" not in result.outputs
     # The small side tables stay CSV for Excel.
     assert (out / "indicatoren_definities.csv").is_file()
+    # The large score tables too (#30): Parquet always, CSV only with --csv.
+    large = ["kompas_scores", "kompas_indicatorscores"]
+    assert main(["build", "--data-dir", str(data)]) == 0
+    assert all((out / f"{name}.parquet").is_file() for name in large)
+    assert not any((out / f"{name}.csv").exists() for name in large)
+    assert (out / "kompas_referentie.csv").is_file() and (out / "kompas_gevoeligheid.csv").is_file()
     assert main(["build", "--csv", "--data-dir", str(data)]) == 0
     csv = pd.read_csv(out / "indicatoren.csv")
     assert len(csv) == len(pd.read_parquet(out / "indicatoren.parquet")) == len(result.table)
+    for name in large:
+        assert len(pd.read_csv(out / f"{name}.csv")) == len(pd.read_parquet(
+            out / f"{name}.parquet")) > 0
     assert main(["build", "--data-dir", str(data)]) == 0
     assert not (out / "indicatoren.csv").exists()  # a build without --csv leaves none behind
+    assert not any((out / f"{name}.csv").exists() for name in large)
 
 
 def test_build_without_input_says_what_to_do(tmp_path):

@@ -261,12 +261,12 @@ def test_building_one_gemeente_keeps_the_others_results(files, tmp_path, capsys)
     data = tmp_path / "data"
     _imported(files, data, "GM0998", "GM0997")
     assert main(["build", "--data-dir", str(data), "--gemeente", "GM0998"]) == 0
-    before = pd.read_csv(data / "processed" / "kompas_scores.csv")
+    before = pd.read_parquet(data / "processed" / "kompas_scores.parquet")
     capsys.readouterr()
     assert main(["build", "--data-dir", str(data), "--gemeente", "GM0997"]) == 0
     out = capsys.readouterr().out
     assert "De kompasscores van Veldhoven aan de Dinkel (GM0998) blijven" in out
-    scores_after = pd.read_csv(data / "processed" / "kompas_scores.csv")
+    scores_after = pd.read_parquet(data / "processed" / "kompas_scores.parquet")
     assert set(scores_after["gemeente"]) == {"GM0998", "GM0997"}
     kept = scores_after[scores_after["gemeente"] == "GM0998"].reset_index(drop=True)
     pd.testing.assert_frame_equal(kept, before.reset_index(drop=True), check_dtype=False)

@@ -22,9 +22,12 @@ from wijkkompas.kompas.scores import (
     add_changes,
     base_year,
     explain,
+    indicator_scores,
+    reference_frame,
     score,
     select_rows,
     sensitivity,
+    theme_scores,
 )
 
 # gemeente and four wijken; x and y per year
@@ -899,3 +902,52 @@ def test_sensitivity_ranks_are_equal_to_nine_decimals(tmp_path):
     assert out["rang"].to_dict() == {"WK099901": 2, "WK099902": 2, "WK099903": 1}
     assert out["rang_min"].to_dict() == out["rang_max"].to_dict() == out["rang"].to_dict()
     assert set(out["wijken"]) == {3}
+
+
+def test_the_steps_one_by_one_give_the_scores(tmp_path):
+    """select_rows, reference_frame, indicator_scores and theme_scores called in turn (as
+    docs/methode.md tells the method) give what score gives; with context the frame also
+    has a row for the context indicator z, which is never scored."""
+    kompas = _kompas(tmp_path)
+    table = _rows(_table(years=(2020, 2021), shift={("WK099901", 2021): -6}))
+    rows = select_rows(table, kompas)
+    frame = reference_frame(rows, kompas)
+    scored = indicator_scores(rows, frame, kompas)
+    themes = theme_scores(scored, frame, kompas)
+    result = score(table, kompas)
+    pd.testing.assert_frame_equal(frame, result.frame)
+    pd.testing.assert_frame_equal(scored, result.indicators)
+    pd.testing.assert_frame_equal(themes, result.themes)
+    with_context = reference_frame(rows, kompas, context=True).set_index("indicator")
+    assert set(frame["indicator"]) == {"x", "y", "n"}
+    assert set(with_context.index) == {"x", "y", "n", "z"}
+    # z is 1000 everywhere: no spread between the wijken, so no frame, with the reason.
+    assert np.isnan(with_context.loc["z", "spreiding"])
+    assert with_context.loc["z", "reden"].startswith("geen gemeentewaarde met ten minste 3")
+
+
+def test_text_as_categories_scores_the_same(tmp_path):
+    """A table whose text columns are categoricals, their categories not in text order (as
+    the build holds its table), gives the same scores as plain text."""
+    kompas = _kompas(tmp_path)
+    table = _rows({**_table(years=(2020, 2021)), ("BU09990101", 2020, "x"): 41})
+    given = table.copy()
+    for column in ("gebiedscode", "gebiedsnaam", "niveau", "indicator", "bron", "status"):
+        given[column] = pd.Categorical(table[column],
+                                       categories=sorted(set(table[column]), reverse=True))
+    plain, categorical = score(table, kompas), score(given, kompas)
+    for name in ("frame", "indicators", "themes", "sensitivity"):
+        pd.testing.assert_frame_equal(getattr(categorical, name), getattr(plain, name),
+                                      check_dtype=False, check_categorical=False, obj=name)
+
+
+def test_sensitivity_without_two_wijken_is_empty(tmp_path):
+    kompas = _kompas(tmp_path)
+    columns = ["gebiedscode", "jaar", "thema", "rang", "rang_min", "rang_max", "wijken"]
+    none = pd.DataFrame({"gebiedscode": ["GM0999"], "niveau": "gemeente", "jaar": 2020,
+                         "thema": "a", "indicator": "x", "score": [100.0]})
+    assert list(sensitivity(none, kompas).columns) == columns
+    assert sensitivity(none, kompas).empty
+    one = none.assign(gebiedscode="WK099901", niveau="wijk")
+    assert list(sensitivity(one, kompas).columns) == columns
+    assert sensitivity(one, kompas).empty

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -124,7 +124,35 @@ def find_peers(features: pd.DataFrame, targets: Iterable[str], k: int = K,
     asked for is compared on the features it has (at least two thirds, always the address
     density), its distance scaled up to the full weight. Ties go to the lower code.
     """
-    targets = list(dict.fromkeys(targets))
+    return _find(prepare(features, leave_out), targets, k)
+
+
+@dataclass
+class Prepared:
+    """What :func:`find_peers` derives from the features of all wijken before it looks at
+    any target: the features used, their standardised values, each wijk's class and
+    gemeente, the candidates, and (filled as asked) one search tree per searched classes
+    and features. The same for every gemeente of a table, so computed once
+    (``PeerSource.prepared``)."""
+
+    reason: str  # why there are no peers at all ("" when there can be)
+    columns: list[str] = field(default_factory=list)
+    index: pd.Index = field(default_factory=pd.Index)
+    scaled_columns: pd.Index = field(default_factory=pd.Index)
+    matrix: np.ndarray = field(default_factory=lambda: np.empty((0, 0)))
+    klasse: np.ndarray = field(default_factory=lambda: np.empty(0))
+    gemeente: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=object))
+    pool: Pool | None = None
+    counts: dict[tuple[str, int], int] = field(default_factory=dict)
+    class_total: dict[int, int] = field(default_factory=dict)
+    position: dict[str, int] = field(default_factory=dict)
+    scales: dict[tuple[bool, ...], float] = field(default_factory=dict)
+    trees: dict[tuple[tuple[int, ...], tuple[bool, ...]], Candidates] = field(
+        default_factory=dict)
+
+
+def prepare(features: pd.DataFrame, leave_out: Iterable[str] = ()) -> Prepared:
+    """The part of :func:`find_peers` that does not depend on the targets."""
     leave = set(leave_out)
     present = [f for f in FEATURES if f.indicator in features.columns
                and f.indicator not in leave]
@@ -133,8 +161,8 @@ def find_peers(features: pd.DataFrame, targets: Iterable[str], k: int = K,
     used = [f for f in present
             if len(values) and values[f.indicator].notna().mean() >= MIN_POOL_SHARE]
     if DENSITY not in {f.indicator for f in used}:
-        reason = "geen omgevingsadressendichtheid van genoeg wijken: geen stedelijkheidsklasse"
-        return PeerResult(_empty_peers(), _no_peers(targets, reason), [])
+        return Prepared("geen omgevingsadressendichtheid van genoeg wijken: geen "
+                        "stedelijkheidsklasse")
     columns = [f.indicator for f in used]
     x = values[columns].copy()
     for f in used:
@@ -160,9 +188,21 @@ def find_peers(features: pd.DataFrame, targets: Iterable[str], k: int = K,
     for own, number in zip(pool.gemeente, pool.klasse, strict=True):
         counts[own, int(number)] = counts.get((own, int(number)), 0) + 1
         class_total[int(number)] = class_total.get(int(number), 0) + 1
-
-    need = max(1, math.ceil(MIN_OWN_SHARE * len(columns)))
     position = {code: i for i, code in enumerate(values.index)}
+    return Prepared("", columns, values.index, scaled.columns, matrix, klasse, gemeente, pool,
+                    counts, class_total, position)
+
+
+def _find(prepared: Prepared, targets: Iterable[str], k: int) -> PeerResult:
+    """:func:`find_peers` from what :func:`prepare` derived."""
+    targets = list(dict.fromkeys(targets))
+    if prepared.reason:
+        return PeerResult(_empty_peers(), _no_peers(targets, prepared.reason), [])
+    columns, matrix, klasse = prepared.columns, prepared.matrix, prepared.klasse
+    gemeente, counts, class_total = prepared.gemeente, prepared.counts, prepared.class_total
+    position = prepared.position
+    present_matrix = ~np.isnan(matrix)
+    need = max(1, math.ceil(MIN_OWN_SHARE * len(columns)))
     plans: dict[tuple[tuple[int, ...], tuple[bool, ...]], list[int]] = {}
     rows = []
     for code in targets:
@@ -191,9 +231,12 @@ def find_peers(features: pd.DataFrame, targets: Iterable[str], k: int = K,
                             "in alle klassen")
         plans.setdefault((tuple(chosen), tuple(bool(b) for b in has)), []).append(at)
 
-    scales = {mask: _scale(np.asarray(mask), scaled.columns) for _, mask in plans}
-    found_peers = [_search(pool, classes, np.asarray(mask), matrix[ats], gemeente[ats],
-                           values.index.to_numpy(dtype=object)[ats], k, scales[mask])
+    for _, mask in plans:
+        if mask not in prepared.scales:
+            prepared.scales[mask] = _scale(np.asarray(mask), prepared.scaled_columns)
+    codes = prepared.index.to_numpy(dtype=object)
+    found_peers = [_search(_candidates(prepared, classes, mask), np.asarray(mask),
+                           matrix[ats], gemeente[ats], codes[ats], k, prepared.scales[mask])
                    for (classes, mask), ats in plans.items()]
     peers = pd.concat(found_peers, ignore_index=True) if found_peers else _empty_peers()
     order = {code: i for i, code in enumerate(targets)}
@@ -214,27 +257,53 @@ class Pool:
     codes: np.ndarray
 
 
-def _search(pool: Pool, classes: Sequence[int], mask: np.ndarray, query: np.ndarray,
+@dataclass
+class Candidates:
+    """The candidates of some classes on some features, with their search tree and the
+    order of their codes (for ties)."""
+
+    tree: cKDTree | None
+    codes: np.ndarray
+    gemeente: np.ndarray
+    rank: np.ndarray
+    size: int
+
+
+def _candidates(prepared: Prepared, classes: tuple[int, ...], mask: tuple[bool, ...]
+                ) -> Candidates:
+    """The candidates of ``classes`` on the features of ``mask``, built once per
+    :class:`Prepared`."""
+    key = (classes, mask)
+    if key not in prepared.trees:
+        pool = prepared.pool
+        assert pool is not None
+        inside = np.isin(pool.klasse, classes)
+        points = pool.x[inside][:, np.asarray(mask)]
+        codes = pool.codes[inside]
+        rank = np.argsort(np.argsort(codes.astype(str), kind="stable"), kind="stable")
+        prepared.trees[key] = Candidates(cKDTree(points) if len(points) else None, codes,
+                                         pool.gemeente[inside], rank, len(points))
+    return prepared.trees[key]
+
+
+def _search(found: Candidates, mask: np.ndarray, query: np.ndarray,
             gemeente: np.ndarray, codes: np.ndarray, k: int, scale: float) -> pd.DataFrame:
     """The peers of the wijken ``codes`` (rows ``query``, all of the same searched classes
     and features present) in one tree over the candidates of those classes, on those
     features. ``scale`` makes a distance on fewer features comparable (``_scale``)."""
-    inside = np.isin(pool.klasse, classes)
-    candidates = pool.x[inside][:, mask]
-    cand_codes, cand_gemeente = pool.codes[inside], pool.gemeente[inside]
-    if not len(candidates):
+    if found.tree is None:
         return _empty_peers()
-    tree = cKDTree(candidates)
+    tree, cand_codes, cand_gemeente, rank = found.tree, found.codes, found.gemeente, found.rank
+    candidates = found
     own_max = max(int((cand_gemeente == g).sum()) for g in set(gemeente))
     # Enough to keep k after leaving out the wijk's own gemeente, and a few more so that
     # ties at the k-th place are settled by code, not by the tree.
-    ask = min(len(candidates), k + own_max + 5)
+    ask = min(candidates.size, k + own_max + 5)
     dist, index = tree.query(query[:, mask], k=ask)
     dist = np.asarray(dist, dtype="float64").reshape(len(codes), -1) * scale
     index = np.asarray(index).reshape(len(codes), -1)
     # Leave out the wijk's own gemeente; order by distance (to 9 decimals), then by code.
     dist[cand_gemeente[index] == gemeente[:, None]] = np.inf
-    rank = np.argsort(np.argsort(cand_codes.astype(str), kind="stable"), kind="stable")
     order = np.lexsort((rank[index], np.round(dist, 9)), axis=-1)[:, :k]
     dist = np.take_along_axis(dist, order, axis=-1)
     index = np.take_along_axis(index, order, axis=-1)
@@ -264,8 +333,8 @@ def _empty_peers() -> pd.DataFrame:
 
 
 def _no_peers(targets: list[str], reason: str) -> pd.DataFrame:
-    frame = pd.DataFrame({"wijk": targets, "klasse": pd.Series([pd.NA] * len(targets),
-                                                               dtype="Int64"),
+    frame = pd.DataFrame({"wijk": pd.Series(targets, dtype=object),
+                          "klasse": pd.Series([pd.NA] * len(targets), dtype="Int64"),
                           "klassen": "", "kenmerken": "", "reden": reason})
     return frame
 
@@ -317,10 +386,59 @@ def value_cube(table: pd.DataFrame, indicators: Sequence[str], jaar: int | None 
     return Cube(values, pd.Index(codes.astype(str), dtype=object), years, indicators)
 
 
-def peer_year(table: pd.DataFrame, gemeente: str) -> int | None:
+class PeerSource:
+    """The indicator table with what the peers of every gemeente read from it (value
+    cubes, names, wijk codes), each computed once: scoring all gemeenten of a national
+    table then scans it a few times, not a few times per gemeente."""
+
+    def __init__(self, table: pd.DataFrame) -> None:
+        self.table = table
+        self._cubes: dict[tuple[tuple[str, ...], int | None], Cube] = {}
+        self._features: dict[int, pd.DataFrame] = {}
+        self._names: dict[str, dict[str, str]] = {}
+        self._prepared: dict[tuple[int, frozenset[str]], Prepared] = {}
+        self._wijken: pd.Series | None = None
+
+    @classmethod
+    def of(cls, table: pd.DataFrame | PeerSource) -> PeerSource:
+        return table if isinstance(table, PeerSource) else cls(table)
+
+    def cube(self, indicators: Sequence[str], jaar: int | None = None) -> Cube:
+        key = (tuple(indicators), jaar)
+        if key not in self._cubes:
+            self._cubes[key] = value_cube(self.table, indicators, jaar)
+        return self._cubes[key]
+
+    def features(self, jaar: int) -> pd.DataFrame:
+        if jaar not in self._features:
+            self._features[jaar] = wijk_features(self.table, jaar)
+        return self._features[jaar]
+
+    def prepared(self, jaar: int, leave_out: Iterable[str]) -> Prepared:
+        """:func:`prepare` of the features of ``jaar`` without ``leave_out``."""
+        key = (jaar, frozenset(leave_out))
+        if key not in self._prepared:
+            self._prepared[key] = prepare(self.features(jaar), key[1])
+        return self._prepared[key]
+
+    def names(self, niveau: str) -> dict[str, str]:
+        if niveau not in self._names:
+            self._names[niveau] = _names(self.table, niveau)
+        return self._names[niveau]
+
+    def wijken(self) -> pd.Series:
+        """Every wijk code in the table, as text."""
+        if self._wijken is None:
+            table = self.table
+            self._wijken = pd.Series(table.loc[table["niveau"] == "wijk", "gebiedscode"].unique(),
+                                     dtype=object).astype(str)
+        return self._wijken
+
+
+def peer_year(table: pd.DataFrame | PeerSource, gemeente: str) -> int | None:
     """The latest year in which wijken of ``gemeente`` and of another gemeente have an
     address density; None when there is none."""
-    cube = value_cube(table, [DENSITY])
+    cube = PeerSource.of(table).cube([DENSITY])
     has = ~np.isnan(cube.values[:, :, 0])
     own = (pd.Series(cube.codes, dtype=object).str[2:6] == gemeente[2:6]).to_numpy()
     both = has[own].any(axis=0) & has[~own].any(axis=0)
@@ -348,23 +466,24 @@ def _names(table: pd.DataFrame, niveau: str) -> dict[str, str]:
     return {str(c): str(n) for c, n in zip(codes[code[last]], names, strict=True)}
 
 
-def gemeente_peers(table: pd.DataFrame, kompas: Kompas, gemeente: str, k: int = K
-                   ) -> tuple[pd.DataFrame, int | None]:
+def gemeente_peers(table: pd.DataFrame | PeerSource, kompas: Kompas, gemeente: str,
+                   k: int = K) -> tuple[pd.DataFrame, int | None]:
     """The peers table (:data:`PEER_COLUMNS`) of every wijk of ``gemeente`` in the table:
     a row per peer, or one row without a peer and with the reason. Features the kompas
-    scores are left out. Returns the table and the year of the features."""
-    codes = pd.Series(table.loc[table["niveau"] == "wijk", "gebiedscode"].unique(),
-                      dtype=object).astype(str)
+    scores are left out. Returns the table and the year of the features. Given a
+    :class:`PeerSource`, what it read from the table serves every gemeente."""
+    source = PeerSource.of(table)
+    codes = source.wijken()
     wijken = sorted(codes[codes.str[2:6] == gemeente[2:6]])
-    wijknamen, gemeentenamen = _names(table, "wijk"), _names(table, "gemeente")
-    jaar = peer_year(table, gemeente)
+    wijknamen, gemeentenamen = source.names("wijk"), source.names("gemeente")
+    jaar = peer_year(source, gemeente)
     if jaar is None:
         result = PeerResult(_empty_peers(), _no_peers(
             wijken, "geen wijken van andere gemeenten met omgevingsadressendichtheid in "
                     "hetzelfde jaar (importeer of haal andere gemeenten op)"), [])
     else:
         scored = {name for name, ind in kompas.indicators.items() if ind.scored}
-        result = find_peers(wijk_features(table, jaar), wijken, k, leave_out=scored)
+        result = _find(source.prepared(jaar, scored), wijken, k)
     peers = result.wijken.merge(result.peers, on="wijk", how="left")
     peers["jaar"] = jaar
     peers["wijknaam"] = peers["wijk"].map(wijknamen)
@@ -378,13 +497,13 @@ def gemeente_peers(table: pd.DataFrame, kompas: Kompas, gemeente: str, k: int = 
     return peers[PEER_COLUMNS].reset_index(drop=True), jaar
 
 
-def positions(table: pd.DataFrame, peers: pd.DataFrame, indicators: Sequence[str]
-              ) -> pd.DataFrame:
+def positions(table: pd.DataFrame | PeerSource, peers: pd.DataFrame,
+              indicators: Sequence[str]) -> pd.DataFrame:
     """Per wijk, indicator and year in which the wijk has a value: how many of its peers
     have a value then (met_cijfer), how many of those the wijk is higher than (hoger_dan),
     lower than (lager_dan) or equal to (gelijk_aan, to six decimals), and their median.
     Values on each area's own indeling."""
-    cube = value_cube(table, indicators)
+    cube = PeerSource.of(table).cube(indicators)
     values = cube.padded()
     wijken = pd.unique(peers["wijk"].astype(object))
     pairs = peers.dropna(subset=["vergelijkbare_wijk"])

@@ -14,16 +14,26 @@ A theme score is the (by default unweighted) mean of the scores of the theme's s
 indicators that apply to the area, provided at least ``minimale_dekking`` of them have a
 score; otherwise it is "geen score". A missing indicator lowers the coverage, never the
 score. Objective and subjective indicators are also scored apart ("deel").
+
+Many gemeenten are scored in one pass (:func:`score_gemeenten`): every row carries the
+``gemeente`` it lies in, and every step is a group operation over the rows of all
+gemeenten, each gemeente with its own kompas (indicators, frame, base year, bounds,
+thresholds). :func:`score` is the same pass for one gemeente. The steps, in the order of
+docs/methode.md: :func:`select_rows` (which figure of an area and year counts),
+:func:`reference_frame` (the fixed frame), :func:`base_year`, :func:`indicator_scores`,
+:func:`theme_scores` with :func:`add_changes` (change and afglijden), and
+:func:`sensitivity` (ranks under other weights).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 
-from wijkkompas.gebied import in_gemeente
+from wijkkompas.gebied import gemeente_codes
 from wijkkompas.kompas.classes import change_direction, classify, label
 from wijkkompas.kompas.definition import Kompas
 
@@ -31,7 +41,64 @@ DELEN = ("totaal", "objectief", "subjectief")
 MIN_WIJKEN = 3
 SENSITIVITY_DRAWS = 200
 WEIGHT_RANGE = (0.5, 2.0)
+#: Where the generator of the draws starts (docs/methode.md: "startgetal").
+SEED = 141
+KEYS = ["gebiedscode", "jaar", "indicator"]
 
+#: Kompassen by the gemeente they score (``Kompas.gemeente``), in the order of scoring.
+Kompassen = dict[str, Kompas]
+
+
+def _by_gemeente(kompassen: Iterable[Kompas]) -> Kompassen:
+    return {str(k.gemeente): k for k in kompassen}
+
+
+def _gemeente_column(values: object, kompassen: Kompassen) -> pd.Categorical:
+    """The ``gemeente`` column while scoring: a categorical in the order of ``kompassen``,
+    so that a setting per row is a lookup by its code and sorting by it is scoring order."""
+    return pd.Categorical(values, categories=list(kompassen))
+
+
+def _tagged(frame: pd.DataFrame, kompas: Kompas) -> pd.DataFrame:
+    """A frame of one gemeente with its ``gemeente`` column (the one-gemeente calls)."""
+    kompassen = _by_gemeente([kompas])
+    return frame.assign(gemeente=_gemeente_column([kompas.gemeente] * len(frame), kompassen))
+
+
+def _untagged(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.drop(columns="gemeente")
+
+
+def _last(frame: pd.DataFrame, column: str = "gemeente") -> pd.DataFrame:
+    """``frame`` with ``column`` moved to the end (where the written tables have it)."""
+    return frame[[c for c in frame.columns if c != column] + [column]]
+
+
+def _in_order(frame: pd.DataFrame, kompassen: Kompassen, by: list[str]) -> pd.DataFrame:
+    """Rows ordered by gemeente in the order of ``kompassen``, then by ``by`` (stable), with
+    a new RangeIndex: the order a gemeente-by-gemeente scoring would give."""
+    number = frame["gemeente"].cat.codes.to_numpy()
+    ordered = frame.assign(_nummer=number).sort_values(["_nummer", *by], kind="stable")
+    return ordered.drop(columns="_nummer").reset_index(drop=True)
+
+
+def _text_categories(values: pd.Series | Sequence[str]) -> pd.CategoricalDtype:
+    """Categories of text in text order: sorting by them sorts as the text would."""
+    return pd.CategoricalDtype(sorted({str(v) for v in pd.unique(pd.Series(values))}))
+
+
+def _themes(kompassen: Kompassen) -> pd.CategoricalDtype:
+    """The theme codes of every kompas, as categories in text order."""
+    return _text_categories([t.code for k in kompassen.values() for t in k.themes])
+
+
+def _per_row(frame: pd.DataFrame, kompassen: Kompassen, field: str) -> np.ndarray:
+    """A setting of each row's kompas (``punten_per_sd``, ...) as an array along the rows."""
+    values = np.array([getattr(k, field) for k in kompassen.values()], dtype="float64")
+    return values[frame["gemeente"].cat.codes.to_numpy()]
+
+
+# --------------------------------------------------------------------------- rows
 
 def select_rows(table: pd.DataFrame, kompas: Kompas, verdicts: pd.DataFrame | None = None,
                 target: int | None = None) -> pd.DataFrame:
@@ -42,66 +109,112 @@ def select_rows(table: pd.DataFrame, kompas: Kompas, verdicts: pd.DataFrame | No
     otherwise the value on its own indeling. ``vergelijkbaar`` says whether the row is on
     the target's geography (True), or that nothing is known about it (NaN).
     """
-    rows = table[table["indicator"].isin(kompas.indicators)
-                 & in_gemeente(table["gebiedscode"], kompas.gemeente)].copy()
+    return _untagged(_select(table, _by_gemeente([kompas]), verdicts, target))
+
+
+def _select(table: pd.DataFrame, kompassen: Kompassen, verdicts: pd.DataFrame | None,
+            target: int | None) -> pd.DataFrame:
+    """:func:`select_rows` for every gemeente of ``kompassen`` at once, each row with its
+    ``gemeente``. The gemeente of a row is found once per distinct area code."""
+    gemeente = gemeente_codes(table["gebiedscode"])
+    wanted = pd.MultiIndex.from_tuples(
+        [(g, name) for g, k in kompassen.items() for name in k.indicators],
+        names=["gemeente", "indicator"])
+    ours = pd.MultiIndex.from_arrays([gemeente, table["indicator"]]).isin(wanted)
+    rows = table[ours].assign(gemeente=gemeente[ours].cat.set_categories(list(kompassen)))
+    for column in rows.columns.drop("gemeente"):
+        if isinstance(rows[column].dtype, pd.CategoricalDtype):
+            # Text kept as categories (as the build holds its table) is sorted, grouped and
+            # pivoted by its categories: in text order, as plain text would be.
+            used = rows[column].cat.remove_unused_categories()
+            rows[column] = used.cat.reorder_categories(sorted(used.cat.categories))
     if target is None:
         rows = rows[rows["indeling"] == rows["jaar"]].copy()
         rows["vergelijkbaar"] = np.where(rows["niveau"] == "gemeente", True, np.nan)
-        return rows.reset_index(drop=True)
-    same = set()
-    if verdicts is not None and len(verdicts):
-        ok = verdicts[verdicts["oordeel"] == "gelijk"]
-        same = set(zip(ok["gebiedscode"], ok["vergeleken_met"].astype(int), strict=True))
+        return _in_order(_last(rows), kompassen, [])
     own = rows[rows["indeling"] == rows["jaar"]]
     carried = rows[(rows["indeling"] == target) & (rows["jaar"] != target)]
-    keys = ["gebiedscode", "jaar", "indicator"]
-    carried_keys = set(zip(carried["gebiedscode"], carried["jaar"], carried["indicator"],
-                           strict=True))
-    own_is_same = np.array([(c, j) in same or n == "gemeente" or j == target
-                            for c, j, n in zip(own["gebiedscode"], own["jaar"], own["niveau"],
-                                               strict=True)], dtype=bool)
-    has_carried = np.array([k in carried_keys for k in
-                            zip(own["gebiedscode"], own["jaar"], own["indicator"], strict=True)],
-                           dtype=bool)
-    keep_own = own[own_is_same | ~has_carried].copy()
-    keep_own["vergelijkbaar"] = np.where(own_is_same[own_is_same | ~has_carried], True, np.nan)
-    own_keys = set(zip(keep_own["gebiedscode"], keep_own["jaar"], keep_own["indicator"],
-                       strict=True))
-    use_carried = carried[[k not in own_keys for k in
-                           zip(carried["gebiedscode"], carried["jaar"], carried["indicator"],
-                               strict=True)]].copy()
+    # Areas whose boundary is the same as in the target indeling ("gelijk" in indelingen.csv)
+    same = pd.MultiIndex.from_arrays([[], []])
+    if verdicts is not None and len(verdicts):
+        ok = verdicts[verdicts["oordeel"] == "gelijk"]
+        same = pd.MultiIndex.from_arrays([ok["gebiedscode"].astype(str),
+                                          ok["vergeleken_met"].astype(int)])
+
+    def keyed(frame: pd.DataFrame, columns: list[str]) -> pd.MultiIndex:
+        return pd.MultiIndex.from_arrays([frame[c] for c in columns])
+
+    own_is_same = (keyed(own, ["gebiedscode", "jaar"]).isin(same)
+                   | (own["niveau"] == "gemeente").to_numpy()
+                   | (own["jaar"] == target).to_numpy())
+    has_carried = keyed(own, KEYS).isin(keyed(carried, KEYS))
+    keep = own_is_same | ~has_carried
+    keep_own = own[keep].copy()
+    keep_own["vergelijkbaar"] = np.where(own_is_same[keep], True, np.nan)
+    use_carried = carried[~keyed(carried, KEYS).isin(keyed(keep_own, KEYS))].copy()
     use_carried["vergelijkbaar"] = True
     out = pd.concat([keep_own, use_carried], ignore_index=True)
-    return out.drop_duplicates(keys, keep="first").reset_index(drop=True)
+    out = out.drop_duplicates(KEYS, keep="first")
+    return _in_order(_last(out), kompassen, [])
 
+
+# --------------------------------------------------------------------------- frame
 
 def reference_frame(rows: pd.DataFrame, kompas: Kompas, context: bool = False) -> pd.DataFrame:
     """Per scored indicator: its reference year, value (the gemeente) and spread (wijken).
     With ``context`` also per context indicator, by the same rule (the pages use its spread
     to say whether a context indicator changed noticeably; it is never scored)."""
+    frame = _frame(_tagged(rows, kompas), _by_gemeente([kompas]), context)
+    return _untagged(frame)
+
+
+def _frame(rows: pd.DataFrame, kompassen: Kompassen, context: bool = False) -> pd.DataFrame:
+    """:func:`reference_frame` of every gemeente: per gemeente and indicator, the first
+    year from its kompas's basisjaar on with a gemeente value and a spread between at least
+    ``MIN_WIJKEN`` wijken."""
+    data = rows[rows["waarde"].notna()]
+    data = data[data["jaar"].to_numpy() >= _per_row(data, kompassen, "basisjaar")]
+    # Stable order: within a gemeente, indicator and year the rows keep their table order,
+    # so the gemeente value is its first row and the spread is over the wijken in table
+    # order (the same sums, to the last digit, as one gemeente at a time).
+    groups = ["gemeente", "indicator", "jaar"]
+    data = data.sort_values(groups, kind="stable")
+    is_own = (data["gebiedscode"].to_numpy(dtype=object)
+              == data["gemeente"].astype(object).to_numpy())
+    own = data[is_own].drop_duplicates(groups)
+    candidates: dict[tuple[str, str], list[tuple[int, float]]] = {}
+    for gemeente, code, year, value in zip(own["gemeente"], own["indicator"], own["jaar"],
+                                           own["waarde"], strict=True):
+        candidates.setdefault((gemeente, code), []).append((year, value))
+    wijken = data[data["niveau"] == "wijk"]
+    positions = wijken.groupby(groups, sort=False).indices
+    values = wijken["waarde"].to_numpy()
     out = []
-    for code, ind in kompas.indicators.items():
-        if not ind.scored and not context:
-            continue
-        data = rows[(rows["indicator"] == code) & rows["waarde"].notna()]
-        years = sorted(y for y in data["jaar"].unique() if y >= kompas.basisjaar)
-        found = None
-        for year in years:
-            here = data[data["jaar"] == year]
-            gemeente = here.loc[here["gebiedscode"] == kompas.gemeente, "waarde"]
-            wijken = here.loc[here["niveau"] == "wijk", "waarde"]
-            spread = float(wijken.std(ddof=0)) if len(wijken) >= MIN_WIJKEN else 0.0
-            if len(gemeente) and spread > 0:
-                found = (year, float(gemeente.iloc[0]), spread, len(wijken))
-                break
-        reason = "" if found else (
-            f"geen gemeentewaarde met ten minste {MIN_WIJKEN} wijken in of na "
-            f"{kompas.basisjaar}")
-        year, value, spread, n = found or (np.nan, np.nan, np.nan, 0)
-        out.append({"indicator": code, "thema": ind.thema, "richting": ind.richting,
-                    "soort": ind.soort, "referentiejaar": year, "referentiewaarde": value,
-                    "spreiding": spread, "wijken_in_referentie": n, "reden": reason})
-    return pd.DataFrame(out)
+    for gemeente, kompas in kompassen.items():
+        for code, ind in kompas.indicators.items():
+            if not ind.scored and not context:
+                continue
+            found = None
+            for year, value in candidates.get((gemeente, code), []):
+                spread_of = values[positions.get((gemeente, code, year), [])]
+                spread = (float(pd.Series(spread_of).std(ddof=0))
+                          if len(spread_of) >= MIN_WIJKEN else 0.0)
+                if spread > 0:
+                    found = (year, float(value), spread, len(spread_of))
+                    break
+            reason = "" if found else (
+                f"geen gemeentewaarde met ten minste {MIN_WIJKEN} wijken in of na "
+                f"{kompas.basisjaar}")
+            year, value, spread, n = found or (np.nan, np.nan, np.nan, 0)
+            out.append({"indicator": code, "thema": ind.thema, "richting": ind.richting,
+                        "soort": ind.soort, "referentiejaar": year, "referentiewaarde": value,
+                        "spreiding": spread, "wijken_in_referentie": n, "reden": reason,
+                        "gemeente": gemeente})
+    frame = pd.DataFrame(out, columns=["indicator", "thema", "richting", "soort",
+                                       "referentiejaar", "referentiewaarde", "spreiding",
+                                       "wijken_in_referentie", "reden", "gemeente"])
+    frame["gemeente"] = _gemeente_column(frame["gemeente"], kompassen)
+    return frame
 
 
 def base_year(frame: pd.DataFrame, kompas: Kompas) -> int:
@@ -115,46 +228,89 @@ def base_year(frame: pd.DataFrame, kompas: Kompas) -> int:
     return int(years.min())
 
 
+# --------------------------------------------------------------------------- scores
+
 def indicator_scores(rows: pd.DataFrame, frame: pd.DataFrame, kompas: Kompas) -> pd.DataFrame:
     """Every kompas row with its score (NaN for context, unscorable or missing values)."""
-    data = rows.copy()
-    meta = pd.DataFrame([{"indicator": i.indicator, "thema": i.thema, "richting": i.richting,
-                          "soort": i.soort, "gewicht": i.gewicht,
+    kompassen = _by_gemeente([kompas])
+    return _untagged(_indicator_scores(_tagged(rows, kompas), _tagged(frame, kompas),
+                                       kompassen))
+
+
+def _meta(kompassen: Kompassen) -> pd.DataFrame:
+    """The kompas indicators of every gemeente: thema, richting, soort, gewicht."""
+    meta = pd.DataFrame([{"gemeente": g, "indicator": i.indicator, "thema": i.thema,
+                          "richting": i.richting, "soort": i.soort, "gewicht": i.gewicht,
                           "gebied_specifiek": bool(i.gebieden)}
-                         for i in kompas.indicators.values()])
-    data = data.merge(meta, on="indicator", how="left")
-    data = data.merge(frame[["indicator", "referentiejaar", "referentiewaarde", "spreiding"]],
-                      on="indicator", how="left")
-    applies = [kompas.indicators[i].applies_to(c)
-               for i, c in zip(data["indicator"], data["gebiedscode"], strict=True)]
-    data["van_toepassing"] = applies
-    raw = 100 + data["richting"] * kompas.punten_per_sd * (
+                         for g, k in kompassen.items() for i in k.indicators.values()])
+    meta["gemeente"] = _gemeente_column(meta["gemeente"], kompassen)
+    return meta
+
+
+def _applies(frame: pd.DataFrame, kompassen: Kompassen) -> np.ndarray:
+    """Whether each row's indicator applies to its area (``gebiedscode``, ``indicator``,
+    ``gemeente``, ``gebied_specifiek``): basis-set indicators everywhere, gebied-specifieke
+    ones to their wijken and the buurten in them (asked once per distinct area, indicator
+    and gemeente)."""
+    answer = np.ones(len(frame), dtype=bool)
+    specific = frame["gebied_specifiek"].to_numpy(dtype=bool)
+    if specific.any():
+        rows = frame[specific]
+        keys = pd.MultiIndex.from_arrays([rows["gebiedscode"], rows["indicator"],
+                                          rows["gemeente"].astype(object)])
+        distinct = keys.unique()
+        answers = np.fromiter((kompassen[g].indicators[i].applies_to(c)
+                               for c, i, g in distinct), dtype=bool, count=len(distinct))
+        answer[specific] = answers[distinct.get_indexer(keys)]
+    return answer
+
+
+def _indicator_scores(rows: pd.DataFrame, frame: pd.DataFrame,
+                      kompassen: Kompassen) -> pd.DataFrame:
+    """:func:`indicator_scores` of every gemeente, each on its own frame and bounds."""
+    data = rows.merge(_meta(kompassen), on=["gemeente", "indicator"], how="left")
+    data = data.merge(frame[["gemeente", "indicator", "referentiejaar", "referentiewaarde",
+                             "spreiding"]], on=["gemeente", "indicator"], how="left")
+    data["van_toepassing"] = _applies(data, kompassen)
+    raw = 100 + data["richting"] * _per_row(data, kompassen, "punten_per_sd") * (
         (data["waarde"] - data["referentiewaarde"]) / data["spreiding"])
-    data["score"] = raw.clip(kompas.ondergrens, kompas.bovengrens)
+    data["score"] = raw.clip(_per_row(data, kompassen, "ondergrens"),
+                             _per_row(data, kompassen, "bovengrens"))
     data.loc[(data["richting"] == 0) | ~data["van_toepassing"], "score"] = np.nan
-    return data
+    return _last(data)
 
 
-def _applicable(kompas: Kompas, frame: pd.DataFrame, areas: pd.DataFrame) -> pd.DataFrame:
-    """Per area and year, each scorable indicator that applies to it (the coverage base)."""
-    scorable = frame.loc[frame["referentiewaarde"].notna(), "indicator"]
-    rows = []
-    for code in areas["gebiedscode"].unique():
-        for name in scorable:
-            ind = kompas.indicators[name]
-            if ind.applies_to(code):
-                rows.append((code, name, ind.thema, ind.soort, ind.gewicht))
-    pairs = pd.DataFrame(rows, columns=["gebiedscode", "indicator", "thema", "soort", "gewicht"])
+def _applicable(kompassen: Kompassen, frame: pd.DataFrame, areas: pd.DataFrame) -> pd.DataFrame:
+    """Per area and year, each scorable indicator that applies to it (the coverage base),
+    in the order of its kompas."""
+    scorable = frame.loc[frame["referentiewaarde"].notna(), ["gemeente", "indicator"]]
+    scorable = scorable.merge(_meta(kompassen).drop(columns="richting"),
+                              on=["gemeente", "indicator"])
+    codes = areas[["gebiedscode", "gemeente"]].drop_duplicates("gebiedscode")
+    pairs = codes.merge(scorable, on="gemeente")
+    pairs = pairs[_applies(pairs, kompassen)][["gebiedscode", "indicator", "thema", "soort",
+                                               "gewicht"]]
+    # A row per area, year and indicator: nationally millions, so text as categories.
+    pairs = pairs.astype({"indicator": _text_categories(pairs["indicator"]),
+                          "thema": _themes(kompassen), "soort": _text_categories(pairs["soort"])})
     return areas[["gebiedscode", "jaar"]].merge(pairs, on="gebiedscode")
 
 
 def theme_scores(scored: pd.DataFrame, frame: pd.DataFrame, kompas: Kompas) -> pd.DataFrame:
     """Theme scores per area, year and deel, with coverage, class and changes."""
-    areas = scored[["gebiedscode", "gebiedsnaam", "niveau", "jaar"]].drop_duplicates(
+    kompassen = _by_gemeente([kompas])
+    return _untagged(_theme_scores(_tagged(scored, kompas), _tagged(frame, kompas),
+                                   kompassen))
+
+
+def _theme_scores(scored: pd.DataFrame, frame: pd.DataFrame,
+                  kompassen: Kompassen) -> pd.DataFrame:
+    """:func:`theme_scores` of every gemeente, each with its own themes and coverage."""
+    areas = scored[["gebiedscode", "gebiedsnaam", "niveau", "jaar", "gemeente"]].drop_duplicates(
         ["gebiedscode", "jaar"])
-    base = _applicable(kompas, frame, areas)
+    base = _applicable(kompassen, frame, areas)
     values = scored[["gebiedscode", "jaar", "indicator", "score"]]
-    base = base.merge(values, on=["gebiedscode", "jaar", "indicator"], how="left")
+    base = base.merge(values, on=KEYS, how="left")
     keys = ["gebiedscode", "jaar", "thema", "deel"]
     parts = []
     for deel in DELEN:
@@ -166,14 +322,21 @@ def theme_scores(scored: pd.DataFrame, frame: pd.DataFrame, kompas: Kompas) -> p
             indicatoren=("indicator", "size"), met_score=("has", "sum"),
             gewogen=("ws", "sum"), gewicht=("w", "sum"))
         parts.append(agg.reset_index())
-    # Every area gets a row for every theme and deel, "geen score" where nothing applies.
-    grid = areas.merge(pd.DataFrame({"thema": [t.code for t in kompas.themes]}), how="cross")
+    # Every area gets a row for every theme of its kompas and every deel, "geen score"
+    # where nothing applies.
+    names = pd.DataFrame([{"gemeente": g, "thema": t.code, "thema_naam": t.naam}
+                          for g, k in kompassen.items() for t in k.themes])
+    names["gemeente"] = _gemeente_column(names["gemeente"], kompassen)
+    grid = areas.merge(names[["gemeente", "thema"]], on="gemeente")
     grid = grid.merge(pd.DataFrame({"deel": DELEN}), how="cross")
+    # Nationally millions of rows: the text of the theme table as categories.
+    grid = grid.astype({"thema": _themes(kompassen), "deel": _text_categories(DELEN)})
     themes = grid.merge(pd.concat(parts, ignore_index=True), on=keys, how="left")
     themes[["indicatoren", "met_score"]] = themes[["indicatoren", "met_score"]].fillna(0)
     themes["dekking"] = themes["met_score"] / themes["indicatoren"].where(
         themes["indicatoren"] > 0)
-    enough = (themes["dekking"] >= kompas.minimale_dekking) & (themes["met_score"] > 0)
+    enough = ((themes["dekking"] >= _per_row(themes, kompassen, "minimale_dekking"))
+              & (themes["met_score"] > 0))
     # Sums of a theme without any weighted score are 0 (or, from an empty group, not even
     # numbers): such a theme has no score, never a division by zero.
     gewogen = pd.to_numeric(themes["gewogen"], errors="coerce").astype("float64")
@@ -181,39 +344,79 @@ def theme_scores(scored: pd.DataFrame, frame: pd.DataFrame, kompas: Kompas) -> p
     themes["score"] = (gewogen / gewicht.where(gewicht > 0)).where(enough)
     themes = themes.drop(columns=["gewogen", "gewicht"])
     themes["klasse"] = classify(themes["score"]).to_numpy()
-    themes["klasse_label"] = themes["klasse"].map(label)
-    themes["thema_naam"] = themes["thema"].map(kompas.theme_name)
-    return add_changes(themes, kompas)
+    labels = {klasse: label(klasse) for klasse in themes["klasse"].unique()}
+    themes["klasse_label"] = themes["klasse"].map(labels).astype(
+        _text_categories(labels.values()))
+    named = themes[["gemeente", "thema"]].merge(names.astype({"thema": _themes(kompassen)}),
+                                                on=["gemeente", "thema"], how="left")
+    themes["thema_naam"] = named["thema_naam"].astype(
+        _text_categories(names["thema_naam"])).to_numpy()
+    return _add_changes(themes, kompassen)
 
 
 def add_changes(themes: pd.DataFrame, kompas: Kompas) -> pd.DataFrame:
     """Change against the previous year with a score and against the base year; afglijden."""
-    themes = themes.sort_values(["gebiedscode", "thema", "deel", "jaar"]).reset_index(drop=True)
+    return _untagged(_add_changes(_tagged(themes, kompas), _by_gemeente([kompas])))
+
+
+def _add_changes(themes: pd.DataFrame, kompassen: Kompassen) -> pd.DataFrame:
+    """:func:`add_changes` of every gemeente, each with its own base year and thresholds.
+
+    Per area, theme and deel, over the years with a score: the change against the previous
+    year with a score (``verandering_vorig_jaar``; a year without a score in between is
+    skipped, whatever happened to the area), the change against the score of the base
+    year (``verandering_basisjaar``; unknown without a score in the base year), whether the
+    change is meaningful (``ontwikkeling``, at least ``betekenisvolle_verandering``) and
+    ``afglijden``: the last ``afglijden_jaren`` changes are all declines and together at
+    least ``betekenisvolle_verandering``."""
+    themes = _in_order(themes, kompassen, ["gebiedscode", "thema", "deel", "jaar"])
     keys = ["gebiedscode", "thema", "deel"]
     with_score = themes[themes["score"].notna()]
     previous = with_score.groupby(keys)["score"].shift(1)
     themes["verandering_vorig_jaar"] = np.nan
     themes.loc[with_score.index, "verandering_vorig_jaar"] = with_score["score"] - previous
-    base = with_score[with_score["jaar"] == kompas.basisjaar].set_index(keys)["score"]
-    base_values = themes.set_index(keys).index.map(base.to_dict().get)
-    themes["verandering_basisjaar"] = (themes["score"]
-                                       - pd.Series(base_values, dtype="float64").to_numpy())
-    threshold = kompas.betekenisvolle_verandering
-    themes["ontwikkeling"] = change_direction(themes["verandering_vorig_jaar"], threshold).map(
-        {-1.0: "verslechterd", 0.0: "gelijk gebleven", 1.0: "verbeterd"})
-    themes["afglijden"] = False
-    steps = kompas.afglijden_jaren
-    for _, group in themes.loc[with_score.index].groupby(keys):
-        deltas = group["verandering_vorig_jaar"].to_numpy()
-        for position in range(steps, len(group)):
-            window = deltas[position - steps + 1: position + 1]
-            if (np.all(window < 0) and not np.isnan(window).any()
-                    and window.sum() <= -threshold):
-                themes.loc[group.index[position], "afglijden"] = True
-    return themes
+    at_base = with_score[with_score["jaar"].to_numpy()
+                         == _per_row(with_score, kompassen, "basisjaar")]
+    base = themes[keys].merge(at_base[[*keys, "score"]], on=keys, how="left")["score"]
+    themes["verandering_basisjaar"] = themes["score"] - base.to_numpy()
+    thresholds = _per_row(themes, kompassen, "betekenisvolle_verandering")
+    direction = pd.Series(np.nan, index=themes.index)
+    for threshold in np.unique(thresholds):
+        mine = thresholds == threshold
+        direction[mine] = change_direction(themes.loc[mine, "verandering_vorig_jaar"],
+                                           float(threshold)).to_numpy()
+    words = {-1.0: "verslechterd", 0.0: "gelijk gebleven", 1.0: "verbeterd"}
+    themes["ontwikkeling"] = direction.map(words).astype(_text_categories(words.values()))
+    themes["afglijden"] = _afglijden(themes.loc[with_score.index], kompassen).reindex(
+        themes.index, fill_value=False)
+    return _last(themes)
 
 
-def sensitivity(scored: pd.DataFrame, kompas: Kompas, seed: int = 141) -> pd.DataFrame:
+def _afglijden(with_score: pd.DataFrame, kompassen: Kompassen) -> pd.Series:
+    """Per row with a score: the ``afglijden_jaren`` changes up to and including this one
+    (within its area, theme and deel) are all declines that add up to at least
+    ``betekenisvolle_verandering``. A row needs that many changes before it, so the first
+    scored year of a group (no change) never counts."""
+    position = with_score.groupby(["gebiedscode", "thema", "deel"]).cumcount().to_numpy()
+    deltas = with_score["verandering_vorig_jaar"].to_numpy()
+    steps_of = _per_row(with_score, kompassen, "afglijden_jaren").astype(int)
+    thresholds = _per_row(with_score, kompassen, "betekenisvolle_verandering")
+    out = np.zeros(len(with_score), dtype=bool)
+    for steps, threshold in {(int(s), float(t)) for s, t in zip(steps_of, thresholds,
+                                                                strict=True)}:
+        rows = np.flatnonzero((steps_of == steps) & (thresholds == threshold)
+                              & (position >= steps))
+        # One window of the last `steps` changes per row, summed as one row of numbers.
+        window = deltas[rows[:, None] + np.arange(1 - steps, 1)[None, :]]
+        slides = ((window < 0).all(axis=1) & ~np.isnan(window).any(axis=1)
+                  & (window.sum(axis=1) <= -threshold))
+        out[rows[slides]] = True
+    return pd.Series(out, index=with_score.index)
+
+
+# --------------------------------------------------------------------------- sensitivity
+
+def sensitivity(scored: pd.DataFrame, kompas: Kompas, seed: int = SEED) -> pd.DataFrame:
     """How far each wijk's theme rank moves when the indicator weights vary.
 
     For every year and theme, the weights of the theme's indicators are drawn
@@ -221,33 +424,83 @@ def sensitivity(scored: pd.DataFrame, kompas: Kompas, seed: int = 141) -> pd.Dat
     result is each wijk's rank with the kompas's own weights (1 = most favourable) and the
     lowest and highest rank it takes over the draws.
     """
-    rng = np.random.default_rng(seed)
+    return _untagged(_sensitivity(_tagged(scored, kompas), _by_gemeente([kompas]), seed))
+
+
+def _min_ranks(totals: np.ndarray) -> np.ndarray:
+    """Per column of ``totals`` (wijken x weightings), each wijk's rank with the highest
+    total first, equal totals (to 9 decimals) sharing the lowest rank: pandas'
+    ``rank(method="min")`` of ``-totals.round(9)``, for every column at once."""
+    values = -totals.round(9)
+    order = np.argsort(values, axis=0, kind="stable")
+    ordered = np.take_along_axis(values, order, axis=0)
+    n = len(values)
+    # In sorted order a value's rank is 1 + the position of the first value equal to it.
+    new = np.ones(ordered.shape, dtype=bool)
+    new[1:] = ordered[1:] != ordered[:-1]
+    first = np.maximum.accumulate(np.where(new, np.arange(n)[:, None], 0), axis=0)
+    ranks = np.empty(values.shape, dtype=np.int64)
+    np.put_along_axis(ranks, order, first + 1, axis=0)
+    return ranks
+
+
+def _sensitivity(scored: pd.DataFrame, kompassen: Kompassen, seed: int) -> pd.DataFrame:
+    """:func:`sensitivity` of every gemeente. Per gemeente the draws come from one
+    generator started at ``seed``, year by year and theme by theme, as the method says;
+    each year and theme is one matrix product of its wijken's scores (wijken x indicators)
+    with the weights (indicators x draws) and a ranking of every column."""
     wijken = scored[(scored["niveau"] == "wijk") & scored["score"].notna()]
-    out = []
-    for (jaar, thema), group in wijken.groupby(["jaar", "thema"]):
-        matrix = group.pivot_table(index="gebiedscode", columns="indicator", values="score")
-        if len(matrix) < 2:
-            continue
-        base_w = np.array([kompas.indicators[c].gewicht for c in matrix.columns])
-        values = matrix.to_numpy()
-        mask = ~np.isnan(values)
-        filled = np.nan_to_num(values)
+    columns = ["gebiedscode", "jaar", "thema", "rang", "rang_min", "rang_max", "wijken",
+               "gemeente"]
+    if wijken.empty:
+        return pd.DataFrame(columns=columns)
+    # The scores of a wijk, year and theme side by side, one column per indicator (the
+    # mean of duplicate rows, as a pivot table takes it), rows and columns sorted.
+    matrix = wijken.pivot_table(index=["gemeente", "jaar", "thema", "gebiedscode"],
+                                columns="indicator", values="score", observed=True)
+    names = matrix.columns.to_numpy()
+    index = matrix.index
+    codes = index.get_level_values(3).to_numpy(dtype=object)
+    values_all = matrix.to_numpy()
+    groups = pd.Series(np.arange(len(index))).groupby(
+        [index.get_level_values(0), index.get_level_values(1), index.get_level_values(2)],
+        sort=False).indices
+    by_gemeente: dict[str, list[tuple[tuple[str, int, str], np.ndarray]]] = {}
+    for key, where in groups.items():
+        by_gemeente.setdefault(key[0], []).append((key, where))
+    found: dict[str, list[np.ndarray]] = {name: [] for name in columns}
+    for gemeente, kompas in kompassen.items():
+        rng = np.random.default_rng(seed)
+        for (_, jaar, thema), where in sorted(by_gemeente.get(gemeente, []),
+                                              key=lambda item: item[0][1:]):
+            block = values_all[where]
+            present = ~np.isnan(block).all(axis=0)
+            block = block[:, present]
+            if len(block) < 2:
+                continue
+            own_w = np.array([kompas.indicators[c].gewicht for c in names[present]])
+            draws = rng.uniform(*WEIGHT_RANGE, size=(SENSITIVITY_DRAWS, len(own_w))) * own_w
+            weights = np.vstack([own_w, draws]).T  # indicators x (own weights, draws)
+            mask = ~np.isnan(block)
+            totals = (np.nan_to_num(block) @ weights) / (mask @ weights)
+            ranks = _min_ranks(totals)
+            n = len(block)
+            found["gebiedscode"].append(codes[where])
+            found["jaar"].append(np.full(n, jaar, dtype=np.int64))
+            found["thema"].append(np.full(n, thema, dtype=object))
+            found["rang"].append(ranks[:, 0])
+            found["rang_min"].append(ranks[:, 1:].min(axis=1))
+            found["rang_max"].append(ranks[:, 1:].max(axis=1))
+            found["wijken"].append(np.full(n, n, dtype=np.int64))
+            found["gemeente"].append(np.full(n, gemeente, dtype=object))
+    if not found["rang"]:
+        return pd.DataFrame(columns=list(found))
+    out = pd.DataFrame({name: np.concatenate(parts) for name, parts in found.items()})
+    out["gemeente"] = _gemeente_column(out["gemeente"], kompassen)
+    return out
 
-        def ranks(weights: np.ndarray, filled: np.ndarray = filled,
-                  mask: np.ndarray = mask) -> np.ndarray:
-            total = (filled * weights).sum(axis=1) / (mask * weights).sum(axis=1)
-            return pd.Series(-total.round(9)).rank(method="min").to_numpy()
 
-        own = ranks(base_w)
-        draws = rng.uniform(*WEIGHT_RANGE, size=(SENSITIVITY_DRAWS, len(base_w))) * base_w
-        all_ranks = np.array([ranks(w) for w in draws])
-        for index, code in enumerate(matrix.index):
-            out.append({"gebiedscode": code, "jaar": jaar, "thema": thema,
-                        "rang": int(own[index]), "rang_min": int(all_ranks[:, index].min()),
-                        "rang_max": int(all_ranks[:, index].max()), "wijken": len(matrix)})
-    return pd.DataFrame(out, columns=["gebiedscode", "jaar", "thema", "rang", "rang_min",
-                                      "rang_max", "wijken"])
-
+# --------------------------------------------------------------------------- results
 
 @dataclass
 class KompasResult:
@@ -258,17 +511,49 @@ class KompasResult:
     sensitivity: pd.DataFrame
 
 
+@dataclass
+class GemeentenResult:
+    """The scores of several gemeenten, each table with the rows of all of them and a last
+    column ``gemeente``; ``kompassen`` as they scored (with the base year the scores count
+    from), in the order of scoring."""
+
+    kompassen: Kompassen
+    frame: pd.DataFrame
+    indicators: pd.DataFrame
+    themes: pd.DataFrame
+    sensitivity: pd.DataFrame
+
+    def of(self, gemeente: str) -> KompasResult:
+        """The result of one gemeente, as :func:`score` gives it."""
+        def rows(frame: pd.DataFrame) -> pd.DataFrame:
+            mine = frame[frame["gemeente"] == gemeente] if len(frame) else frame
+            return _untagged(mine).reset_index(drop=True)
+
+        return KompasResult(self.kompassen[gemeente], rows(self.frame), rows(self.indicators),
+                            rows(self.themes), rows(self.sensitivity))
+
+
 def score(table: pd.DataFrame, kompas: Kompas, verdicts: pd.DataFrame | None = None,
           target: int | None = None) -> KompasResult:
     """Score the indicator table with a kompas definition."""
-    rows = select_rows(table, kompas, verdicts, target)
+    return score_gemeenten(table, [kompas], verdicts, target).of(str(kompas.gemeente))
+
+
+def score_gemeenten(table: pd.DataFrame, kompassen: Sequence[Kompas],
+                    verdicts: pd.DataFrame | None = None,
+                    target: int | None = None) -> GemeentenResult:
+    """Score the indicator table for every gemeente of ``kompassen`` (each a kompas after
+    ``for_gemeente``), each on its own frame, in one pass over the table."""
+    by_gemeente = _by_gemeente(kompassen)
+    rows = _select(table, by_gemeente, verdicts, target)
     # Numbers that come in a column of objects are scored as numbers (text would be refused).
     rows["waarde"] = rows["waarde"].astype("float64")
-    frame = reference_frame(rows, kompas)
-    kompas = replace(kompas, basisjaar=base_year(frame, kompas))
-    scored = indicator_scores(rows, frame, kompas)
-    themes = theme_scores(scored, frame, kompas)
-    return KompasResult(kompas, frame, scored, themes, sensitivity(scored, kompas))
+    frame = _frame(rows, by_gemeente)
+    scoring = {g: replace(k, basisjaar=base_year(frame[frame["gemeente"] == g], k))
+               for g, k in by_gemeente.items()}
+    scored = _indicator_scores(rows, frame, scoring)
+    themes = _theme_scores(scored, frame, scoring)
+    return GemeentenResult(scoring, frame, scored, themes, _sensitivity(scored, scoring, SEED))
 
 
 def explain(result: KompasResult, code: str, jaar: int, thema: str,

@@ -1,7 +1,8 @@
 """The scoring stage: the indicator table in ``data/processed`` scored with a kompas
 definition, and the scores written beside it.
 
-Writes (each atomically) ``kompas_scores`` and ``kompas_indicatorscores`` (Parquet and CSV),
+Writes (each atomically) ``kompas_scores`` and ``kompas_indicatorscores`` (Parquet, and CSV
+when asked: ``csv=True``, ``--csv``),
 ``kompas_referentie.csv`` (the fixed frame) and ``kompas_gevoeligheid.csv`` (rank ranges
 under other weights), each with the rows of every scored gemeente and a column ``gemeente``,
 and records in ``bouwinfo.json`` (key ``kompas``) which kompas scored which gemeente. Later
@@ -32,8 +33,8 @@ from wijkkompas.kompas.definition import (
     load_kompas,
     record,
 )
-from wijkkompas.kompas.peers import gemeente_peers, positions, write_peers
-from wijkkompas.kompas.scores import KompasResult, score
+from wijkkompas.kompas.peers import PeerSource, gemeente_peers, positions, write_peers
+from wijkkompas.kompas.scores import GemeentenResult, KompasResult, score_gemeenten
 from wijkkompas.processed import KOMPAS_TABLES, ProcessedPaths
 from wijkkompas.settings import LOCK_TIMEOUT
 from wijkkompas.storage import (
@@ -46,37 +47,46 @@ from wijkkompas.storage import (
 )
 
 
-def write_scores(result: KompasResult, out_dir: Path) -> list[Path]:
-    """The kompas scores: themes, indicator scores (the chain), frame and sensitivity."""
+def write_scores(result: GemeentenResult, out_dir: Path, csv: bool = False) -> list[Path]:
+    """The kompas scores: themes, indicator scores (the chain), frame and sensitivity, with
+    the rows of every scored gemeente. The two large tables are Parquet, and with ``csv``
+    also CSV (nationally some 700 and 450 MB); frame and sensitivity are always CSV."""
     paths = ProcessedPaths(out_dir)
-    frames = {"kompas_scores": result.themes, "kompas_indicatorscores": result.indicators,
+    # The frame year the scores count from stands beside every score ("100 = the gemeente
+    # in <basisjaar>"); it is dropped again when read back.
+    themes = result.themes.copy()
+    themes.insert(len(themes.columns) - 1, "basisjaar", themes["gemeente"].map(
+        {g: k.basisjaar for g, k in result.kompassen.items()}).astype("int64"))
+    frames = {"kompas_scores": themes, "kompas_indicatorscores": result.indicators,
               "kompas_referentie": result.frame, "kompas_gevoeligheid": result.sensitivity}
     written = []
     for name, kind in KOMPAS_TABLES:
-        csv = paths.kompas_table(name, "csv")
         if kind == "parquet":
             parquet = paths.kompas_table(name, "parquet")
-            write_table(frames[name], parquet, csv)
-            written += [parquet, csv]
+            as_csv = paths.kompas_table(name, "csv") if csv else None
+            write_table(frames[name], parquet, as_csv)
+            written += [parquet, *([as_csv] if as_csv else [])]
         else:
-            write_bytes_atomic(csv, csv_bytes(frames[name]))
-            written.append(csv)
+            path = paths.kompas_table(name, "csv")
+            write_bytes_atomic(path, csv_bytes(frames[name]))
+            written.append(path)
     return written
 
 
 def gemeente_name(table: pd.DataFrame, gemeente: str) -> str | None:
     """The gemeente's own name in the indicator table (its latest), or None."""
-    rows = table.loc[table["gebiedscode"] == gemeente, ["jaar", "gebiedsnaam"]].dropna()
+    return gemeente_names(table, [gemeente]).get(gemeente)
+
+
+def gemeente_names(table: pd.DataFrame, gemeenten: Sequence[str]) -> dict[str, str]:
+    """Each gemeente's own name in the indicator table (its latest); a gemeente without a
+    name is left out. One pass over the table for all of them."""
+    rows = table.loc[table["gebiedscode"].isin(gemeenten), ["gebiedscode", "jaar",
+                                                            "gebiedsnaam"]].dropna()
     rows = rows[rows["gebiedsnaam"].astype(str).str.strip() != ""]
-    if rows.empty:
-        return None
-    return str(rows.sort_values("jaar", kind="stable")["gebiedsnaam"].iloc[-1])
-
-
-def _tagged(frames: list[tuple[str, pd.DataFrame]]) -> pd.DataFrame:
-    """The frames of several gemeenten as one, each row with its ``gemeente``."""
-    parts = [frame.assign(gemeente=code) for code, frame in frames]
-    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+    latest = rows.sort_values("jaar", kind="stable").drop_duplicates("gebiedscode", keep="last")
+    return {str(c): str(n) for c, n in zip(latest["gebiedscode"], latest["gebiedsnaam"],
+                                           strict=True)}
 
 
 def _no_figures(table: pd.DataFrame, code: str, data_dir: Path) -> str:
@@ -93,7 +103,8 @@ def run_kompas(data_dir: Path, kompas_path: Path | None = None,
                say: Callable[[str], None] = print,
                out_dir: Path | None = None,
                gemeenten: Sequence[str] = (ALMELO,),
-               keep: Mapping[str, str | None] | None = None) -> KompasResult | None:
+               keep: Mapping[str, str | None] | None = None,
+               csv: bool = False, table: pd.DataFrame | None = None) -> KompasResult | None:
     """Score what the build wrote in ``out_dir`` (default ``data_dir/processed``), each of
     ``gemeenten`` on its own frame, and write the scores there: one table per kind with the
     rows of every gemeente and a column ``gemeente``. ``bouwinfo.json`` gets, under
@@ -103,9 +114,12 @@ def run_kompas(data_dir: Path, kompas_path: Path | None = None,
     basis-set). ``keep``: gemeenten scored before in this data folder, with the kompas that
     scored them; they are scored again with it (a build of one gemeente keeps the others'
     results), or said to be dropped when the table has no figures of them any more.
-    Returns the result of the first gemeente with scores (None when none has scores). A
-    gemeente of ``gemeenten`` without any figures in the table is refused: one line saying
-    to fetch or import them first.
+    All gemeenten are scored in one pass (``scores.score_gemeenten``). ``csv``: the two
+    large score tables also as CSV. ``table``: the indicator table the build just wrote
+    to ``out_dir``, as it holds it in memory (text as categoricals), so that it is not
+    read back. Returns the result of the first gemeente with scores (None when none has
+    scores). A gemeente of ``gemeenten`` without any figures in the table is refused: one
+    line saying to fetch or import them first.
     """
     out_dir = Path(out_dir) if out_dir is not None else ProcessedPaths.of(data_dir).folder
     paths = ProcessedPaths(out_dir)
@@ -113,12 +127,15 @@ def run_kompas(data_dir: Path, kompas_path: Path | None = None,
     if not table_path.is_file():
         raise WijkkompasError(f"{table_path} bestaat niet: draai eerst 'wijkkompas build'.")
     kompassen = [(code, load_kompas(kompas_path, code)) for code in gemeenten]
-    table = pd.read_parquet(table_path)
+    if table is None:
+        table = pd.read_parquet(table_path)
+    # The areas with figures, once: every gemeente is looked up here, not in the table.
+    present = set(table["gebiedscode"].unique())
     kept = set()
     for code, path in (keep or {}).items():
         if code in gemeenten:
             continue
-        if not (table["gebiedscode"] == code).any():
+        if code not in present:
             say(f"De kompasscores van {code} vervallen: er staan geen cijfers van {code} meer "
                 f"in {data_dir / 'raw'}.")
             continue
@@ -130,61 +147,59 @@ def run_kompas(data_dir: Path, kompas_path: Path | None = None,
     verdicts = pd.read_csv(paths.indelingen)
     info_path = paths.build_info
     info = json.loads(info_path.read_text(encoding="utf-8"))
-    results: list[tuple[str, KompasResult]] = []
-    records = []
-    known = set(indicators()) | set(table["indicator"].astype(str).unique())
+    known = set(indicators()) | {str(i) for i in table["indicator"].unique()}
     for _code, definition in kompassen:
         check_indicators(definition, known)
+    names = gemeente_names(table, [code for code, _ in kompassen])
+    scoring = []
     for code, definition in kompassen:
-        kompas = for_gemeente(definition, code, gemeente_name(table, code))
-        if not (table["gebiedscode"] == code).any():
+        if code not in present:
             # Asked for by name (--gemeente): a build without its figures is no success.
             raise WijkkompasError(_no_figures(table, code, data_dir))
-        result = score(table, kompas, verdicts, info.get("doelindeling"))
+        kompas = for_gemeente(definition, code, names.get(code))
+        scoring.append(kompas)
+    result = score_gemeenten(table, scoring, verdicts, info.get("doelindeling"))
+    themes = result.themes
+    wijk_scores = themes.loc[(themes["niveau"] == "wijk") & themes["score"].notna(),
+                             "gemeente"].value_counts()
+    records = []
+    for kompas in scoring:
+        code = str(kompas.gemeente)
+        scored = result.kompassen[code]
         if code in kept:
             say(f"De kompasscores van {kompas.naam} ({code}) blijven: opnieuw berekend met "
                 f"kompasdefinitie {kompas.path}.")
-        results.append((code, result))
-        records.append(record(result.kompas))
-        themes = result.themes
-        wijken = themes[(themes["niveau"] == "wijk") & themes["score"].notna()]
-        say(f"Wijkkompas {kompas.naam} ({code}): {len(wijken)} themascores van wijken "
-            f"(basisjaar {result.kompas.basisjaar}; kompasdefinitie {kompas.path}).")
-        if result.kompas.basisjaar != kompas.basisjaar:
+        records.append(record(scored))
+        say(f"Wijkkompas {kompas.naam} ({code}): {int(wijk_scores.get(code, 0))} themascores "
+            f"van wijken (basisjaar {scored.basisjaar}; kompasdefinitie {kompas.path}).")
+        if scored.basisjaar != kompas.basisjaar:
             say(f"Let op: {kompas.naam} ({code}) heeft geen cijfers in het basisjaar "
                 f"{kompas.basisjaar} van het kompas; de scores tellen vanaf "
-                f"{result.kompas.basisjaar}, het eerste jaar met cijfers (100 = {kompas.naam} "
-                f"in {result.kompas.basisjaar}). Haal de cijfers van {kompas.basisjaar} op of "
+                f"{scored.basisjaar}, het eerste jaar met cijfers (100 = {kompas.naam} "
+                f"in {scored.basisjaar}). Haal de cijfers van {kompas.basisjaar} op of "
                 "importeer ze, of kies een basisjaar in een eigen kompasbestand.")
     info["kompas"] = records
     write_json_atomic(info_path, info)
-    if not results:
+    if not result.kompassen:
         return None
-    combined = KompasResult(
-        results[0][1].kompas,
-        _tagged([(c, r.frame) for c, r in results]),
-        _tagged([(c, r.indicators) for c, r in results]),
-        # The frame year the scores count from stands beside every score in the CSV
-        # ("100 = the gemeente in <basisjaar>"); it is dropped again when read back.
-        _tagged([(c, r.themes.assign(basisjaar=r.kompas.basisjaar)) for c, r in results]),
-        _tagged([(c, r.sensitivity) for c, r in results]))
-    for path in write_scores(combined, out_dir):
+    for path in write_scores(result, out_dir, csv):
         say(f"geschreven: {path}")
-    for path in _write_peers(table, results, out_dir, say):
+    for path in _write_peers(table, result, out_dir, say):
         say(f"geschreven: {path}")
-    return results[0][1]
+    return result.of(next(iter(result.kompassen)))
 
 
-def _write_peers(table: pd.DataFrame, results: list[tuple[str, KompasResult]],
-                 out_dir: Path, say: Callable[[str], None]) -> list[Path]:
+def _write_peers(table: pd.DataFrame, result: GemeentenResult, out_dir: Path,
+                 say: Callable[[str], None]) -> list[Path]:
     """The vergelijkbare wijken of every scored gemeente and their positions per scored
     indicator (kompas/peers.py), one table of each for all gemeenten."""
     found, placed = [], []
-    for code, result in results:
-        peers_of, jaar = gemeente_peers(table, result.kompas, code)
-        scored = [name for name, ind in result.kompas.indicators.items() if ind.scored]
+    source = PeerSource(table)
+    for code, kompas in result.kompassen.items():
+        peers_of, jaar = gemeente_peers(source, kompas, code)
+        scored = [name for name, ind in kompas.indicators.items() if ind.scored]
         found.append(peers_of)
-        placed.append(positions(table, peers_of, scored))
+        placed.append(positions(source, peers_of, scored))
         named = peers_of.dropna(subset=["vergelijkbare_wijk"])
         if len(named):
             say(f"Vergelijkbare wijken ({code}, kenmerken van {jaar}): "
@@ -232,7 +247,7 @@ def build_and_score(data_dir: Path, local_path: Path | None = None,
             built = run_build(data_dir, local_path, target_indeling, say=lines.append,
                               out_dir=staging, weights_path=weights_path, csv=csv)
             scored = run_kompas(data_dir, kompas_path, say=lines.append, out_dir=staging,
-                                gemeenten=gemeenten, keep=keep)
+                                gemeenten=gemeenten, keep=keep, csv=csv, table=built.table)
         except OSError as exc:  # a full disk: named by the file's final path
             if not (isinstance(exc.filename, str) and exc.filename.startswith(str(staging))):
                 raise
