@@ -73,11 +73,6 @@ def write_scores(result: GemeentenResult, out_dir: Path, csv: bool = False) -> l
     return written
 
 
-def gemeente_name(table: pd.DataFrame, gemeente: str) -> str | None:
-    """The gemeente's own name in the indicator table (its latest), or None."""
-    return gemeente_names(table, [gemeente]).get(gemeente)
-
-
 def gemeente_names(table: pd.DataFrame, gemeenten: Sequence[str]) -> dict[str, str]:
     """Each gemeente's own name in the indicator table (its latest); a gemeente without a
     name is left out. One pass over the table for all of them."""
