@@ -949,3 +949,15 @@ def test_sensitivity_ranks_are_equal_to_nine_decimals(tmp_path):
     assert out["rang"].to_dict() == {"WK099901": 2, "WK099902": 2, "WK099903": 1}
     assert out["rang_min"].to_dict() == out["rang_max"].to_dict() == out["rang"].to_dict()
     assert set(out["wijken"]) == {3}
+
+
+def test_a_second_gemeente_row_does_not_move_the_reference(tmp_path):
+    """Two sources with a gemeente figure for the same year (50 first, 70 after it): the
+    first row is the reference, with or without a target indeling (select_rows keeps the
+    first of two rows when it has a target; without one both rows reach the frame)."""
+    second = _rows({("GM0999", 2020, "x"): 70}).assign(bron="tweede bron")
+    table = pd.concat([_rows(_table()), second], ignore_index=True)
+    kompas = _kompas(tmp_path)
+    for target in (None, 2020):
+        frame = score(table, kompas, target=target).frame.set_index("indicator")
+        assert frame.loc["x", "referentiewaarde"] == 50, target
