@@ -283,6 +283,8 @@ def test_a_sliver_under_one_square_metre_still_weighs_by_its_density():
     counts = pd.DataFrame({"gebiedscode": ["BU09990110", "BU09990111"],
                            "inwoners": [1.0, 0.0]})
     weights = reallocation_weights(old, new, counts, "2021")
+    # One row per kind (oppervlak and the three residential ones) and piece, numbered 0..7.
+    assert list(weights.index) == list(range(8))
     mine = weights[weights["gewicht"] == "inwoners"].set_index("doel_code")
     assert mine.loc["BU09990110", "piece_area"] == 0.5
     assert mine["w"].to_dict() == {"BU09990110": 1.0, "BU09990111": 0.0}
