@@ -537,6 +537,8 @@ def test_grid_cells_with_secret_values(tmp_path):
     # Below CBS's secret code: negative as well, not secret, so refused too.
     ([10, -100000], r"vierkant.gpkg, object 2: aantal_inwoners '-100000' is geen aantal"),
     ([10.5, 3], r"vierkant.gpkg, object 1: aantal_inwoners '10.5' is geen aantal"),
+    # Read as a number, but no count: infinity (inf % 1 is NaN, never 0).
+    (["10", "inf"], r"vierkant.gpkg, object 2: aantal_inwoners 'inf' is geen aantal"),
 ])
 def test_bad_grid_values_are_refused(tmp_path, values, match):
     with pytest.raises(WijkkompasError, match=match):
