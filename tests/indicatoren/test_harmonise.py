@@ -8,6 +8,9 @@ formats of BAG verblijfsobjecten and the CBS 100 m grid (vierkantstatistieken).
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -899,3 +902,14 @@ def test_weight_layer_setting_is_relative_to_the_config(tmp_path):
                                               encoding="utf-8")
     settings = load_settings(tmp_path / "wijkkompas.toml", env={})
     assert settings.herindeling_gewichten == tmp_path / "bag" / "adressen.gpkg"
+
+
+def test_importing_harmonise_leaves_geopandas_unloaded():
+    # geopandas is imported by the functions that handle boundaries, not with the module
+    # (a fresh interpreter, this checkout first on the path).
+    root = Path(__file__).resolve().parents[2]
+    probe = (f"import sys; sys.path.insert(0, {str(root)!r}); "
+             "import wijkkompas.indicatoren.harmonise; print('geopandas' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          check=True, cwd=root)
+    assert done.stdout.strip() == "False"
