@@ -377,6 +377,26 @@ def test_a_tolerance_under_one_metre_still_makes_cores():
     assert w[("BU09990201", "BU09990120")] == pytest.approx(0.0, abs=1e-12)
 
 
+def test_a_core_under_one_square_metre_still_counts():
+    # As above (1/20 of the size, tolerance 0.5 m), with a thin Old 1 of x 4.6-5.61 across
+    # the line between Dicht and Landelijk at x = 5. Its core, x 5.1-5.11 by y 0.5-49.5, is
+    # 0.01 x 49 = 0.49 m², wholly in Landelijk: all of Old 1 goes there. By whole pieces
+    # it would be 0.61 x 50 x 0.001 against 0.4 x 50 x 0.1: 0.0305 / 2.0305 to Landelijk.
+    def small(frame):
+        return frame.set_geometry(frame.geometry.scale(0.05, 0.05, origin=(0, 0)))
+
+    old, new = small(_old_split(92, 112.2)), small(NEW_SOUTH)
+    assert boundary_tolerance(old, new) == pytest.approx(0.5, abs=1e-9)
+    core = old.geometry.iloc[1].buffer(-0.5)
+    assert core.area == pytest.approx(0.49, abs=1e-9)
+    counts = pd.DataFrame({"gebiedscode": ["BU09990120", "BU09990121"],
+                           "inwoners": [25.25, 0.505]})
+    weights = reallocation_weights(old, new, counts, "2021")
+    w = weights[weights["gewicht"] == "inwoners"].set_index(["bron_code", "doel_code"])["w"]
+    assert w[("BU09990201", "BU09990121")] == pytest.approx(1.0, abs=1e-12)
+    assert w[("BU09990201", "BU09990120")] == pytest.approx(0.0, abs=1e-12)
+
+
 def test_a_sliver_of_a_sparse_old_buurt_in_a_dense_new_one_gets_nobody():
     # Old 1 (x 95-300) reaches 5 m into dense Dicht: 5 x 1000 m² x 0.1 = 500 against
     # 200 x 1000 x 0.001 = 200 in Landelijk would send 5/7 of its people to Dicht. Its core
