@@ -60,8 +60,8 @@ def recompute(out: pd.DataFrame, factors: dict[str, float | None], count_complet
     teller = out["teller"].astype("float64")
     noemer = out["noemer"].astype("float64")
     ratio_ok = ratio_covered.astype(bool) & (noemer > 0)
-    # A count is its sum; anything else factor x teller / noemer (a noemer of 0 gives inf
-    # or NaN there, but only where ratio_ok, which excludes it, is the rate kept).
+    # A count is its sum; anything else factor x teller / noemer, kept where ratio_ok only
+    # (a noemer of 0 gives inf or NaN, and ratio_ok excludes it).
     summed = teller.where(count_complete.astype(bool))
     rate = (factor * teller / noemer).where(ratio_ok)
     out["waarde"] = summed.where(is_count, rate)
@@ -239,7 +239,7 @@ def complete_levels(long: pd.DataFrame,
         if parts is None:
             continue
         computed = aggregate(parts, niveau, factors, expected)
-        computed_wijken = computed  # read in the gemeente round only, so: wijken
+        computed_wijken = computed  # read only by the gemeente round, after the wijken
         added.append(computed)
     if not added:
         return long if list(long.columns) == INTERNAL else long[INTERNAL]
