@@ -172,6 +172,16 @@ def test_a_zero_noemer_gives_no_value():
     assert row["noemer"] == 0.0
 
 
+def test_a_teller_over_a_zero_noemer_gives_no_value():
+    # Rounded figures that do not agree: 3 of a noemer of 0. No value (not infinity), and
+    # the teller goes with it; the noemer of 0 is kept, as for 0 of 0.
+    rows = _rows(("BU09990101", "aandeel", 3.0, 0.0), ("BU09990102", "aandeel", 0.0, 0.0))
+    row = _one(aggregate(rows, "wijk", FACTORS), "WK099901", "aandeel")
+    assert math.isnan(row["waarde"]) and row["status"] == "ontbreekt"
+    assert math.isnan(row["teller"])
+    assert row["noemer"] == 0.0
+
+
 def test_expected_parts_that_sent_no_row_count_as_missing():
     rows = _rows(("BU09990101", "inwoners", 100.0, NAN), ("BU09990102", "inwoners", 300.0, NAN),
                  ("BU09990101", "aandeel", 10.0, 100.0), ("BU09990102", "aandeel", 90.0, 300.0),

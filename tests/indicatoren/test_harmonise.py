@@ -8,6 +8,9 @@ formats of BAG verblijfsobjecten and the CBS 100 m grid (vierkantstatistieken).
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -283,6 +286,8 @@ def test_a_sliver_under_one_square_metre_still_weighs_by_its_density():
     counts = pd.DataFrame({"gebiedscode": ["BU09990110", "BU09990111"],
                            "inwoners": [1.0, 0.0]})
     weights = reallocation_weights(old, new, counts, "2021")
+    # One row per kind (oppervlak and the three residential ones) and piece, numbered 0..7.
+    assert list(weights.index) == list(range(8))
     mine = weights[weights["gewicht"] == "inwoners"].set_index("doel_code")
     assert mine.loc["BU09990110", "piece_area"] == 0.5
     assert mine["w"].to_dict() == {"BU09990110": 1.0, "BU09990111": 0.0}
@@ -364,6 +369,26 @@ def test_a_tolerance_under_one_metre_still_makes_cores():
 
     old, new = small(_old_split(95)), small(NEW_SOUTH)
     assert boundary_tolerance(old, new) == pytest.approx(0.5, abs=1e-9)
+    counts = pd.DataFrame({"gebiedscode": ["BU09990120", "BU09990121"],
+                           "inwoners": [25.25, 0.505]})
+    weights = reallocation_weights(old, new, counts, "2021")
+    w = weights[weights["gewicht"] == "inwoners"].set_index(["bron_code", "doel_code"])["w"]
+    assert w[("BU09990201", "BU09990121")] == pytest.approx(1.0, abs=1e-12)
+    assert w[("BU09990201", "BU09990120")] == pytest.approx(0.0, abs=1e-12)
+
+
+def test_a_core_under_one_square_metre_still_counts():
+    # As above (1/20 of the size, tolerance 0.5 m), with a thin Old 1 of x 4.6-5.61 across
+    # the line between Dicht and Landelijk at x = 5. Its core, x 5.1-5.11 by y 0.5-49.5, is
+    # 0.01 x 49 = 0.49 m², wholly in Landelijk: all of Old 1 goes there. By whole pieces
+    # it would be 0.61 x 50 x 0.001 against 0.4 x 50 x 0.1: 0.0305 / 2.0305 to Landelijk.
+    def small(frame):
+        return frame.set_geometry(frame.geometry.scale(0.05, 0.05, origin=(0, 0)))
+
+    old, new = small(_old_split(92, 112.2)), small(NEW_SOUTH)
+    assert boundary_tolerance(old, new) == pytest.approx(0.5, abs=1e-9)
+    core = old.geometry.iloc[1].buffer(-0.5)
+    assert core.area == pytest.approx(0.49, abs=1e-9)
     counts = pd.DataFrame({"gebiedscode": ["BU09990120", "BU09990121"],
                            "inwoners": [25.25, 0.505]})
     weights = reallocation_weights(old, new, counts, "2021")
@@ -535,6 +560,8 @@ def test_grid_cells_with_secret_values(tmp_path):
     # Below CBS's secret code: negative as well, not secret, so refused too.
     ([10, -100000], r"vierkant.gpkg, object 2: aantal_inwoners '-100000' is geen aantal"),
     ([10.5, 3], r"vierkant.gpkg, object 1: aantal_inwoners '10.5' is geen aantal"),
+    # Read as a number, but no count: infinity (inf % 1 is NaN, never 0).
+    (["10", "inf"], r"vierkant.gpkg, object 2: aantal_inwoners 'inf' is geen aantal"),
 ])
 def test_bad_grid_values_are_refused(tmp_path, values, match):
     with pytest.raises(WijkkompasError, match=match):
@@ -895,3 +922,14 @@ def test_weight_layer_setting_is_relative_to_the_config(tmp_path):
                                               encoding="utf-8")
     settings = load_settings(tmp_path / "wijkkompas.toml", env={})
     assert settings.herindeling_gewichten == tmp_path / "bag" / "adressen.gpkg"
+
+
+def test_importing_harmonise_leaves_geopandas_unloaded():
+    # geopandas is imported by the functions that handle boundaries, not with the module
+    # (a fresh interpreter, this checkout first on the path).
+    root = Path(__file__).resolve().parents[2]
+    probe = (f"import sys; sys.path.insert(0, {str(root)!r}); "
+             "import wijkkompas.indicatoren.harmonise; print('geopandas' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          check=True, cwd=root)
+    assert done.stdout.strip() == "False"

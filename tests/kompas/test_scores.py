@@ -951,3 +951,13 @@ def test_sensitivity_without_two_wijken_is_empty(tmp_path):
     one = none.assign(gebiedscode="WK099901", niveau="wijk")
     assert list(sensitivity(one, kompas).columns) == columns
     assert sensitivity(one, kompas).empty
+def test_a_second_gemeente_row_does_not_move_the_reference(tmp_path):
+    """Two sources with a gemeente figure for the same year (50 first, 70 after it): the
+    first row is the reference, with or without a target indeling (select_rows keeps the
+    first of two rows when it has a target; without one both rows reach the frame)."""
+    second = _rows({("GM0999", 2020, "x"): 70}).assign(bron="tweede bron")
+    table = pd.concat([_rows(_table()), second], ignore_index=True)
+    kompas = _kompas(tmp_path)
+    for target in (None, 2020):
+        frame = score(table, kompas, target=target).frame.set_index("indicator")
+        assert frame.loc["x", "referentiewaarde"] == 50, target

@@ -260,6 +260,20 @@ def test_a_gemeente_of_one_wijk_hides_up_to_the_root_by_hand():
     assert tree.determined({"GM", "WK1", "BU1"}) == []
 
 
+def test_when_no_single_neighbour_helps_the_smallest_is_hidden_by_hand():
+    # A tree one level deeper than gemeente-wijk-buurt (CountTree takes any depth): A = 8
+    # holds B = 8, B holds C = 7 and D = 1, C holds E = 7. D's 1 is hidden and B - C gives
+    # it away. Hiding C alone does not help (C = E), nor does hiding B alone (B = A): the
+    # rule then hides the smallest of them, C (7, not B's 8). C is then given by E: E is
+    # hidden too, and C + D = 8 leaves both open.
+    cells = {"A": 8, "B": 8, "C": 7, "D": 1, "E": 7}
+    tree = CountTree(cells, {"A": None, "B": "A", "C": "B", "D": "B", "E": "C"})
+    assert tree.determined({"D", "C"}) == ["C", "D"]
+    assert tree.determined({"D", "B"}) == ["B", "D"]
+    assert tree.suppress(MINIMUM) == {"C", "D", "E"}
+    assert tree.determined({"C", "D", "E"}) == []
+
+
 @pytest.mark.parametrize("cells, parents, problem", [
     ({"GM": 1, "GX": 1}, {"GM": None, "GX": None}, "one root expected"),
     ({"A": 1, "B": 1}, {"A": "B", "B": "A"}, "one root expected"),

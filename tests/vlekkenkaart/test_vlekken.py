@@ -328,3 +328,16 @@ def test_a_capacity_is_unknown_where_no_location_has_one(grenzen):
     assert math.isnan(got.loc[("BU09990101", "apotheek"), "capaciteit"])  # unknown, not 0
     assert got.loc[("BU09990201", "apotheek"), "capaciteit"] == 3.0
     assert got.loc[("GM0999", "apotheek"), "capaciteit"] == 3.0
+
+
+def test_a_triangular_vlek_is_kept():
+    # Four cell centres 1 m apart with 1 location/km² in the north-east one only: the area
+    # at or above half the peak is the corner triangle cut off between (0.5, 1) and
+    # (1, 0.5), three corners and the closing point. Its area is 0.5 x 0.5 / 2 = 0.125 m².
+    surface = Density(np.array([0.0, 1.0]), np.array([0.0, 1.0]),
+                      np.array([[0.0, 0.0], [0.0, 1.0]]), bandwidth=1.0, cell=1.0)
+    out = vlekken(surface, [0.5])
+    assert out["niveau"].tolist() == [1]
+    shape = out.geometry.iloc[0]
+    assert shape.area == pytest.approx(0.125)
+    assert len(shape.exterior.coords) == 4

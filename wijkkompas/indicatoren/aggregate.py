@@ -32,8 +32,7 @@ def expected_parts(areas: dict[int, set[str]]) -> pd.DataFrame:
     for indeling, codes in areas.items():
         series = pd.Series(np.fromiter(codes, dtype=object, count=len(codes)), dtype="str")
         for level, niveau in (("BU", "wijk"), ("WK", "gemeente")):
-            counts = parent_code(series[series.str.startswith(level)], niveau).value_counts(
-                sort=False)
+            counts = parent_code(series[series.str.startswith(level)], niveau).value_counts()
             parts.append(pd.DataFrame({"parent": counts.index.astype("str"),
                                        "indeling": indeling, "kind": level,
                                        "verwacht": counts.to_numpy(dtype=np.int64)}))
@@ -57,15 +56,18 @@ def recompute(out: pd.DataFrame, factors: dict[str, float | None], count_complet
     """
     out = out.copy()
     is_count = out["indicator"].map(lambda i: factors[i] is None).astype(bool)
-    factor = out["indicator"].map(lambda i: factors[i] or 1.0).astype("float64")
+    factor = out["indicator"].map(factors).astype("float64")  # NaN for a count
+    teller = out["teller"].astype("float64")
     noemer = out["noemer"].astype("float64")
-    count_ok = is_count & count_complete.astype(bool)
-    ratio_ok = ~is_count & ratio_covered.astype(bool) & (noemer > 0)
-    rate = factor * out["teller"] / noemer.where(noemer > 0)
-    out["waarde"] = np.where(count_ok, out["teller"], np.where(ratio_ok, rate, np.nan))
-    out["teller"] = out["teller"].where(count_ok | ratio_ok)
-    keep_all = ~is_count & noemer_all_known.astype(bool)
-    out["noemer"] = noemer.where(ratio_ok, out["noemer_all"].where(keep_all))
+    ratio_ok = ratio_covered.astype(bool) & (noemer > 0)
+    # A count is its sum; anything else factor x teller / noemer, kept where ratio_ok only
+    # (a noemer of 0 gives inf or NaN, and ratio_ok excludes it).
+    summed = teller.where(count_complete.astype(bool))
+    rate = (factor * teller / noemer).where(ratio_ok)
+    out["waarde"] = summed.where(is_count, rate)
+    out["teller"] = out["teller"].where(out["waarde"].notna())
+    kept_all = out["noemer_all"].where(noemer_all_known.astype(bool))
+    out["noemer"] = noemer.where(ratio_ok, kept_all).mask(is_count)
     out["status"] = np.where(out["waarde"].notna(), "berekend", "ontbreekt")
     return out
 
@@ -103,13 +105,15 @@ def aggregate(long: pd.DataFrame, niveau: str,
         noemer_all=("noemer", "sum"),
     ).reset_index()
     if expected is not None and len(expected):
-        kind = long["gebiedscode"].iloc[0][:2]
-        known = expected[expected["kind"] == kind][["parent", "indeling", "verwacht"]]
+        # Parents of buurten are wijk codes and parents of wijken gemeente codes: joined on
+        # the parent, only the expected counts of this level's parents match.
+        known = expected[["parent", "indeling", "verwacht"]]
         out = out.merge(known, on=["parent", "indeling"], how="left")
-        out["parts"] = np.fmax(out["parts"], out["verwacht"].fillna(0)).astype(int)
+        out["parts"] = np.fmax(out["parts"], out["verwacht"]).astype(int)  # fmax skips NaN
     is_count = out["indicator"].map(lambda i: factors[i] is None).astype(bool)
     by_parts = out["used"] / out["parts"]
-    by_noemer = (out["noemer"] / out["noemer_all"].where(out["noemer_all"] > 0)).fillna(by_parts)
+    # Noemers are never negative: noemer_all is 0 only when noemer is 0 too, and 0/0 is NaN.
+    by_noemer = (out["noemer"] / out["noemer_all"]).fillna(by_parts)
     out["dekking"] = np.where(is_count | (out["n_known"] < out["parts"]), by_parts, by_noemer)
     out = recompute(out, factors, count_complete=out["used"] == out["parts"],
                     ratio_covered=out["dekking"] >= MIN_DEKKING,
@@ -141,7 +145,7 @@ def _unpublished(parts: pd.DataFrame, published: pd.DataFrame, niveau: str) -> n
     if published.empty:
         return np.arange(len(parts))
     coarse = ["bron_id", "jaar", "indeling"]
-    published_groups = published.groupby(coarse, sort=False, observed=True).indices
+    published_groups = published.groupby(coarse, observed=True).indices  # a lookup table
     keep = []
     for key, index in parts.groupby(coarse, sort=False, observed=True).indices.items():
         if key not in published_groups:
@@ -179,7 +183,7 @@ def _positions(column: pd.Series) -> dict[str, np.ndarray]:
     """Per value of ``column`` the positions of its rows, in order (from the codes of a
     categorical: one stable sort of small integers)."""
     if not isinstance(column.dtype, pd.CategoricalDtype):
-        return column.groupby(column, sort=False).indices
+        return column.groupby(column).indices
     codes = column.cat.codes.to_numpy()
     order = np.argsort(codes, kind="stable")
     counts = np.bincount(codes + 1, minlength=len(column.cat.categories) + 1)
@@ -235,8 +239,7 @@ def complete_levels(long: pd.DataFrame,
         if parts is None:
             continue
         computed = aggregate(parts, niveau, factors, expected)
-        if niveau == "wijk":
-            computed_wijken = computed
+        computed_wijken = computed  # read only by the gemeente round, after the wijken
         added.append(computed)
     if not added:
         return long if list(long.columns) == INTERNAL else long[INTERNAL]

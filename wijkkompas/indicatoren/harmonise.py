@@ -83,7 +83,7 @@ def compare_indelingen(old: gpd.GeoDataFrame, new: gpd.GeoDataFrame) -> pd.DataF
             continue
         other = old_geoms.loc[code]
         union = geom.union(other).area
-        iou = geom.intersection(other).area / union if union > 0 else 0.0
+        iou = geom.intersection(other).area / union if union else 0.0  # no land: 0
         rows.append((code, iou, "gelijk" if iou >= SAME_AREA_IOU else "grens gewijzigd"))
     return pd.DataFrame(rows, columns=["gebiedscode", "overlap", "oordeel"])
 
@@ -95,7 +95,7 @@ def _pieces(source: gpd.GeoDataFrame, target: gpd.GeoDataFrame) -> gpd.GeoDataFr
     dst = target[["gebiedscode", "geometry"]].rename(columns={"gebiedscode": "doel_code"})
     pieces = gpd.overlay(src, dst, how="intersection", keep_geom_type=True)
     pieces["piece_area"] = pieces.geometry.area
-    return pieces.reset_index(drop=True)
+    return pieces  # overlay numbers its rows 0..n-1
 
 
 def boundary_tolerance(source: gpd.GeoDataFrame, target: gpd.GeoDataFrame) -> float:
@@ -110,7 +110,7 @@ def boundary_tolerance(source: gpd.GeoDataFrame, target: gpd.GeoDataFrame) -> fl
     old = shapely.union_all(source.geometry.to_numpy())
     new = shapely.union_all(target.geometry.to_numpy())
     union = shapely.union(old, new).area
-    if union <= 0 or shapely.intersection(old, new).area / union < OUTLINE_MIN_IOU:
+    if not union or shapely.intersection(old, new).area / union < OUTLINE_MIN_IOU:
         return 0.0
     lines = shapely.get_parts(shapely.boundary(new))
     points = np.concatenate([
@@ -124,7 +124,7 @@ def _core_area(pieces: gpd.GeoDataFrame, source: gpd.GeoDataFrame, tolerance: fl
                ) -> pd.Series:
     """Per piece, its area farther than ``tolerance`` from its source's boundary; the whole
     piece area for every piece of a source that has no such core."""
-    if tolerance <= 0:
+    if not tolerance:  # a percentile of distances: 0 or more
         return pieces["piece_area"].copy()
     cores = source.set_index("gebiedscode").geometry.buffer(-tolerance)
     inner = shapely.intersection(pieces.geometry.to_numpy(),
@@ -180,13 +180,13 @@ def reallocation_weights(source: gpd.GeoDataFrame, target: gpd.GeoDataFrame,
                 mass_d = (areas * density).where(areas > 0, 0.0)
                 total = mass_d.groupby(by_source).transform("sum")
                 ok = mass_d.notna().groupby(by_source).transform("all") & (total > 0)
-                w = w.where(~ok, mass_d / total)
-                methode = methode.where(~ok, f"{kind} {counts_label}".strip())
+                w = w.mask(ok, mass_d / total)
+                methode = methode.mask(ok, f"{kind} {counts_label}".strip())
         if mass is not None:
             total = mass.groupby(by_source).transform("sum")
             ok = total > 0
-            w = w.where(~ok, mass / total)
-            methode = methode.where(~ok, ADDRESS_METHOD)
+            w = w.mask(ok, mass / total)
+            methode = methode.mask(ok, ADDRESS_METHOD)
         frames.append(base.assign(gewicht=kind, w=w, methode=methode))
     return pd.concat(frames, ignore_index=True)
 
@@ -237,7 +237,7 @@ def read_weight_layer(path: Path) -> gpd.GeoDataFrame:
         weight = number.where(number != CBS_SECRET, SECRET_CELL_WEIGHT).astype("float64")
     elif BAG_COLUMN in frame.columns:
         text = frame[BAG_COLUMN].astype("string").str.lower()
-        weight = text.str.contains("woonfunctie", regex=False).fillna(False).astype("float64")
+        weight = text.str.contains("woonfunctie").fillna(False).astype("float64")
     else:
         raise WijkkompasError(
             f"Gewichtenbestand {path} heeft geen kolom '{GRID_COLUMN}' (100m-raster van CBS) "
@@ -278,10 +278,8 @@ def allocate(rows: pd.DataFrame, weights: pd.DataFrame,
 
 
 def _method_text(methods: pd.Series) -> str:
-    found = list(dict.fromkeys(methods))
-    if len(found) == 1:
-        return found[0]
-    return f"{found[0]}, deels {', '.join(found[1:])}"
+    first, *others = dict.fromkeys(methods)
+    return f"{first}, deels {', '.join(others)}" if others else first
 
 
 def carry_over(long: pd.DataFrame, source: gpd.GeoDataFrame, target: gpd.GeoDataFrame,
@@ -374,14 +372,16 @@ def quality_report(table: pd.DataFrame, target: int | None) -> pd.DataFrame:
     report = report.reset_index()
     for column in ("omgerekend", "waargenomen"):
         report[column] = pd.to_numeric(report[column]).astype("float64")
-    both = report["omgerekend"].notna() & report["waargenomen"].notna()
-    positive = both & (report["omgerekend"] > 0) & (report["waargenomen"] > 0)
-    report["verhouding"] = (report["omgerekend"]
-                            / report["waargenomen"].where(report["waargenomen"] > 0)
+    carried_value, observed_value = report["omgerekend"], report["waargenomen"]
+    report["verhouding"] = (carried_value / observed_value.where(observed_value > 0)
                             ).astype("float64")
-    report["log2_verhouding"] = np.log2(report["verhouding"].where(positive))
-    one_zero = both & ~positive & ((report["omgerekend"] > 0) | (report["waargenomen"] > 0))
-    flag = (report["log2_verhouding"].abs() > REPORT_LOG2_THRESHOLD) | one_zero
+    # Counts are never negative: log2 of the ratio is inf or -inf where exactly one of the
+    # two is 0 (flagged), NaN where both are (not flagged) or one is missing.
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log2 = np.log2(carried_value / observed_value)
+    report["log2_verhouding"] = log2.where(np.isfinite(log2))
+    flag = log2.abs() > REPORT_LOG2_THRESHOLD
+    both = carried_value.notna() & observed_value.notna()
     report["afwijkend"] = pd.Series(flag, dtype="boolean").where(both)
     method = report["bron"].str.extract(r"gewogen naar (.*)\)$", expand=False)
     report["gewogen_naar"] = method
@@ -389,8 +389,9 @@ def quality_report(table: pd.DataFrame, target: int | None) -> pd.DataFrame:
     report["jaar_omgerekend"] = jaar_before
     report["jaar_waargenomen"] = after
     order = {name: i for i, name in enumerate(RESIDENTIAL)}
-    report = report.sort_values(["indicator", "gebiedscode"],
-                                key=lambda s: s.map(order) if s.name == "indicator" else s)
+    # By gebiedscode, then (stable) by indicator in the order of RESIDENTIAL.
+    report = report.sort_values("gebiedscode").sort_values(
+        "indicator", key=lambda s: s.map(order), kind="stable")
     return report[REPORT_COLUMNS].reset_index(drop=True)
 
 
@@ -416,7 +417,7 @@ def leave_target_out(old_counts: pd.Series, source: gpd.GeoDataFrame,
         sources = pieces.loc[pieces["doel_code"] == code, "bron_code"].unique()
         near = pieces[pieces["bron_code"].isin(sources)]
         mine = near["doel_code"] == code
-        guess = near["doel_code"].map(density).where(~mine, near["bron_code"].map(own_density))
+        guess = near["doel_code"].map(density).mask(mine, near["bron_code"].map(own_density))
         mass = near["piece_area"] * guess
         in_core = (core[near.index] * guess).where(core[near.index] > 0, 0.0)
         # The cores where they carry a positive mass, as in reallocation_weights.
