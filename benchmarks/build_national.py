@@ -1,8 +1,9 @@
 """Benchmark: build the indicator table for the whole country, 1 to 8 years.
 
-Generates a raw cache of national size in CBS's format (345 gemeenten, about 3,500 wijken
-and 14,500 buurten per year, every topic of table 85984NED's real DataProperties, some
-values null as CBS's secrecy does; ``--gemeenten N`` for a smaller country), then measures,
+Generates a raw cache of national size in CBS's format with ``national_cache.generate`` (345
+gemeenten, about 3,500 wijken and 14,500 buurten per year spread evenly over them, an NL00
+row, every topic of table 85984NED's real DataProperties, some values null as CBS's secrecy
+does; ``--gemeenten N`` for a smaller country), then measures,
 each step in its own fresh Python (wall time, and peak memory as VmHWM of that process):
 
 1. reading the same JSON only, with the standard library's ``json``;
@@ -27,11 +28,9 @@ measured under the same load.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import platform
-import random
 import resource
 import shutil
 import statistics
@@ -42,80 +41,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from measure import Run, fresh, median_of  # noqa: E402
+from national_cache import GEMEENTEN, generate  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED_PROPS = ROOT.parent / "shared" / "data" / "odata" / "85984NED" / "DataProperties.json"
-GEMEENTEN, WIJKEN, BUURTEN = 345, 3500, 14500
-
-
-def generate(raw: Path, years: int, gemeenten: int = GEMEENTEN) -> None:
-    """``years`` KWB tables (2024 backwards) for ``gemeenten`` gemeenten with wijken and
-    buurten in the national proportion."""
-    props = json.loads(SHARED_PROPS.read_text(encoding="utf-8"))
-    topics = [p for p in props if p.get("Type") == "Topic"]
-    rng = random.Random(141)
-    manifest = {"cbs": {}, "geo": {}, "kaart": {}}
-    areas = []
-    n_wijken = WIJKEN * gemeenten // GEMEENTEN
-    n_buurten = BUURTEN * gemeenten // GEMEENTEN
-    wijk_per_gem = WIJKEN // GEMEENTEN + 1
-    buurt_per_wijk = BUURTEN // WIJKEN + 1
-    wijken = buurten = 0
-    for g in range(gemeenten):
-        gm = f"{g + 1:04d}"
-        areas.append(("GM" + gm, "Gemeente"))
-        for w in range(min(wijk_per_gem, 99)):
-            if wijken >= n_wijken:
-                break
-            wijken += 1
-            areas.append((f"WK{gm}{w:02d}", "Wijk"))
-            for b in range(buurt_per_wijk):
-                if buurten >= n_buurten:
-                    break
-                buurten += 1
-                areas.append((f"BU{gm}{w:02d}{b:02d}", "Buurt"))
-    for year in range(2024 - years + 1, 2025):
-        table = f"9{year}NED"
-        folder = raw / "cbs" / table
-        folder.mkdir(parents=True, exist_ok=True)
-        rows = []
-        for number, (code, kind) in enumerate(areas):
-            row = {"ID": number, "WijkenEnBuurten": f"{code:<10}"}
-            for topic in topics:
-                key, unit = topic["Key"], topic.get("Unit", "")
-                if key.startswith("Indelingswijziging"):
-                    row[key] = f"{'1':<10}"  # CBS's code as text: 1 = unchanged
-                elif topic.get("Datatype") == "String":
-                    row[key] = f"{kind:<10}" if key.startswith("SoortRegio") else f"{code:<10}"
-                elif rng.random() < 0.05:
-                    row[key] = None  # secret
-                elif unit == "%":
-                    row[key] = round(rng.uniform(0, 100))
-                elif unit == "aantal":
-                    row[key] = rng.randrange(0, 5000, 5)
-                else:
-                    row[key] = round(rng.uniform(0, 400), 1)
-            rows.append(row)
-        (folder / "TypedDataSet.json").write_text(json.dumps(rows, indent=2))
-        (folder / "DataProperties.json").write_text(json.dumps(props, indent=2))
-        regions = [{"Key": f"{c:<10}", "Title": c, "Description": "", "CategoryGroupID": None}
-                   for c, _ in areas]
-        (folder / "WijkenEnBuurten.json").write_text(json.dumps(regions, indent=2))
-        (folder / "TableInfos.json").write_text(json.dumps([{"Identifier": table}]))
-        # The checksums and row counts a fetch records: the build checks every file.
-        counts = {"TypedDataSet.json": len(rows), "DataProperties.json": len(props),
-                  "WijkenEnBuurten.json": len(regions), "TableInfos.json": 1}
-        files = {name: {"sha256": _sha256(folder / name), "rows": n}
-                 for name, n in sorted(counts.items())}
-        manifest["cbs"][table] = {"table_id": table, "jaar": year, "gemeente": "NL",
-                                  "gevonden_via": "benchmark",
-                                  "fetched_at": "2024-01-01T00:00:00+00:00", "files": files}
-    (raw / "manifest.json").write_text(json.dumps(manifest))
-
-
-def _sha256(path: Path) -> str:
-    with path.open("rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def subset(raw: Path, target: Path, years: int) -> None:
