@@ -189,7 +189,9 @@ class Shared:
 
     @classmethod
     def of(cls, processed: Processed) -> Shared:
-        sources = sorted({reader_source(str(b)) for b in processed.table["bron"].dropna()})
+        named = processed.facts.sources if processed.facts is not None \
+            else processed.table["bron"].dropna()  # of the whole table
+        sources = sorted({reader_source(str(b)) for b in named})
         return cls(area_data(processed), sources)
 
 
