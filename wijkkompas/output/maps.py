@@ -33,10 +33,16 @@ MAX_TOOLTIP_INDICATORS = 6
 LEVEL_NAMES = {"wijk": "Wijk", "buurt": "Buurt"}
 
 
-def _num(value: Any, decimals: int = 1) -> float | None:
+def _num(value: Any, decimals: int = 1) -> float | int | None:
+    """A value for the page, rounded to ``decimals``; a whole number without its ".0" (the
+    same number to the script, two bytes less on the page: counts are most of the
+    indicator values, and each page holds every year's)."""
     if value is None or (isinstance(value, float) and math.isnan(value)) or pd.isna(value):
         return None
-    return round(float(value), decimals)
+    rounded = round(float(value), decimals)
+    negative_zero = rounded == 0 and math.copysign(1, rounded) < 0  # the script shows "-0"
+    whole = rounded.is_integer() and abs(rounded) < 2**53 and not negative_zero
+    return int(rounded) if whole else rounded
 
 
 def _start(themes: pd.DataFrame, scored: list, years: list[int],
