@@ -177,16 +177,37 @@ class TableFacts:
     @classmethod
     def of(cls, table: pd.DataFrame | pa.Table) -> TableFacts:
         """The facts of ``table`` (a DataFrame or an Arrow table with at least the columns
-        indicator, jaar, waarde and bron), in one columnar pass."""
+        indicator, jaar, waarde and bron), counted on the codes of the distinct texts
+        instead of on the texts of every row."""
         if isinstance(table, pd.DataFrame):
             table = pa.Table.from_pandas(table[["indicator", "jaar", "waarde", "bron"]],
                                          preserve_index=False)
-        valued = table.filter(pc.is_valid(table["waarde"]))
-        pairs = valued.group_by(["indicator", "jaar"]).aggregate([])
-        measured = frozenset((str(i), int(j)) for i, j in zip(
-            pairs["indicator"].to_pylist(), pairs["jaar"].to_pylist(), strict=True))
-        sources = pc.unique(table["bron"].combine_chunks()).drop_null().to_pylist()
-        return cls(measured, tuple(sorted(str(b) for b in sources)))
+        if table.num_rows == 0:
+            return cls(frozenset(), ())
+        names, indicator = _codes(table["indicator"])
+        jaar = table["jaar"].to_numpy()
+        valued = pc.is_valid(table["waarde"]).to_numpy(zero_copy_only=False) \
+            & (indicator >= 0)
+        found: set[tuple[str, int]] = set()
+        if valued.any():
+            first = int(jaar[valued].min())
+            span = int(jaar[valued].max()) - first + 1
+            counts = np.bincount(indicator[valued] * span + (jaar[valued] - first),
+                                 minlength=len(names) * span)
+            found = {(str(names[at // span]), first + at % span)
+                     for at in np.flatnonzero(counts)}
+        sources, bron = _codes(table["bron"])
+        used = np.flatnonzero(np.bincount(bron[bron >= 0], minlength=len(sources)))
+        return cls(frozenset(found), tuple(sorted(str(sources[at]) for at in used)))
+
+
+def _codes(column: pa.ChunkedArray) -> tuple[list[Any], np.ndarray]:
+    """The distinct values of a text column and per row the position of its value in them
+    (-1 where there is none)."""
+    encoded = column.combine_chunks() if pa.types.is_dictionary(column.type) \
+        else pc.dictionary_encode(column.combine_chunks())
+    positions = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False)
+    return encoded.dictionary.to_pylist(), positions.astype(np.int64)
 
 
 @dataclass
@@ -303,23 +324,45 @@ def require_table(paths: ProcessedPaths) -> None:
         raise WijkkompasError(f"{paths.table} bestaat niet: draai eerst 'wijkkompas build'.")
 
 
-def read_indicator_table(paths: ProcessedPaths, gemeente: str | None = None) -> pd.DataFrame:
-    """The indicator table the build wrote; with ``gemeente`` only the rows of that
-    gemeente and of Nederland (filtered while reading)."""
+def read_indicator_table(paths: ProcessedPaths) -> pd.DataFrame:
+    """The indicator table the build wrote."""
     require_table(paths)
     with rebuild_on_error(paths.table):
-        if gemeente is None:
-            return pd.read_parquet(paths.table)
-        return pd.read_parquet(paths.table, filters=gemeente_filter(gemeente))
+        return pd.read_parquet(paths.table)
 
 
-def read_table_facts(paths: ProcessedPaths) -> TableFacts:
-    """The facts of the whole indicator table, reading only the columns they need."""
+def read_gemeente_table(paths: ProcessedPaths, gemeente: str) -> tuple[pd.DataFrame,
+                                                                     TableFacts]:
+    """The rows of ``gemeente`` and of Nederland of the indicator table the build wrote
+    (as :func:`read_indicator_table` gives them), with the facts of the whole table: one
+    read, its texts as codes of their distinct values, so that finding the rows and the
+    facts counts codes instead of comparing the texts of every row."""
     import pyarrow.parquet as pq
 
+    require_table(paths)
     with rebuild_on_error(paths.table):
-        return TableFacts.of(pq.read_table(paths.table,
-                                           columns=["indicator", "jaar", "waarde", "bron"]))
+        schema = pq.read_schema(paths.table)
+        texts = [f.name for f in schema if pa.types.is_string(f.type)
+                 or pa.types.is_large_string(f.type)]
+        table = pq.read_table(paths.table, read_dictionary=texts).unify_dictionaries()
+        facts = TableFacts.of(table)
+        names, positions = _codes(table["gebiedscode"])
+        own = np.array([_of_gemeente(c, gemeente) for c in names] + [False], dtype=bool)
+        part = table.take(np.flatnonzero(own[positions])).cast(schema)
+        strings = pd.Series([""]).dtype  # the dtype pandas reads a text column as
+        mapper = {pa.string(): strings, pa.large_string(): strings}.get \
+            if isinstance(strings, pd.StringDtype) else None
+        return part.to_pandas(types_mapper=mapper), facts
+
+
+def _of_gemeente(code: object, gemeente: str) -> bool:
+    """True for NL00 and the codes of ``gemeente`` (its own, its wijken and buurten): the
+    rows :func:`gemeente_filter` keeps."""
+    if not isinstance(code, str):
+        return False
+    digits = gemeente[2:6]
+    return code in (NEDERLAND, f"GM{digits}") or code.startswith((f"WK{digits}",
+                                                                   f"BU{digits}"))
 
 
 def read_tables(data_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:

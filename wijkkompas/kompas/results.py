@@ -25,9 +25,8 @@ from wijkkompas.processed import (
     Tables,
     gemeente_filter,
     read_build_info,
-    read_indicator_table,
+    read_gemeente_table,
     read_side_tables,
-    read_table_facts,
     read_tables,
     rebuild_on_error,
     recorded,
@@ -246,8 +245,7 @@ def load_processed(data_dir: Path, kompas_path: Path | None = None,
             raise ValueError(f"basisjaar {basisjaar!r} is geen jaar")
     kompas = replace(kompas, basisjaar=basisjaar)
     if folder is None:
-        table, facts, frames = (read_indicator_table(paths, code), read_table_facts(paths),
-                                _read_scores(paths, code))
+        (table, facts), frames = read_gemeente_table(paths, code), _read_scores(paths, code)
     else:
         table, facts, frames = folder.table_of(code), folder.facts, folder.scores_of(code)
     result = KompasResult(kompas, frames["kompas_referentie"],
