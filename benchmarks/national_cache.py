@@ -147,3 +147,43 @@ def write_boundaries(folder: Path, year: int, layers: dict[str, object]) -> dict
 def _sha256(path: Path) -> str:
     with path.open("rb") as handle:
         return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+def own_cache(raw: Path, target: Path, gemeente: str) -> None:
+    """The raw cache of one gemeente alone, cut from the national ``raw``: its own rows and
+    Nederland's of every table, its own wijken and buurten of every year's boundaries, as
+    a fetch for that gemeente leaves them (with their checksums)."""
+    import geopandas as gpd
+    import pyogrio
+
+    digits = gemeente[2:6]
+
+    def own(code: str) -> bool:
+        code = code.strip()
+        return code == "NL00" or (code[:2] in ("GM", "WK", "BU") and code[2:6] == digits)
+
+    manifest = json.loads((raw / "manifest.json").read_text())
+    for table, entry in manifest["cbs"].items():
+        source, folder = raw / "cbs" / table, target / "cbs" / table
+        folder.mkdir(parents=True, exist_ok=True)
+        rows = [r for r in json.loads((source / "TypedDataSet.json").read_bytes())
+                if own(r["WijkenEnBuurten"])]
+        regions = [r for r in json.loads((source / "WijkenEnBuurten.json").read_bytes())
+                   if own(r["Key"])]
+        (folder / "TypedDataSet.json").write_text(json.dumps(rows, indent=2))
+        (folder / "WijkenEnBuurten.json").write_text(json.dumps(regions, indent=2))
+        for name in ("DataProperties.json", "TableInfos.json"):
+            (folder / name).write_bytes((source / name).read_bytes())
+        counts = {"TypedDataSet.json": len(rows), "WijkenEnBuurten.json": len(regions)}
+        for name, info in entry["files"].items():
+            info["sha256"] = _sha256(folder / name)
+            info["rows"] = counts.get(name, info["rows"])
+        entry["gemeente"] = gemeente
+    for year in list(manifest["geo"]):
+        path = raw / "geo" / f"wijkenbuurten_{year}.gpkg"
+        layers = {}
+        for name, _ in pyogrio.list_layers(path):
+            frame = gpd.read_file(path, layer=name)
+            layers[name] = frame[frame["gemeentecode"] == gemeente].reset_index(drop=True)
+        manifest["geo"][year] = write_boundaries(target / "geo", int(year), layers)
+    (target / "manifest.json").write_text(json.dumps(manifest))

@@ -115,6 +115,15 @@ def _year(option: str) -> Callable[[str], int]:
     return convert
 
 
+def _workers(text: str) -> int:
+    """The value of ``--werkers``: a whole number of 1 or more."""
+    if not re.fullmatch(r"\s*\d+\s*", text, flags=re.ASCII) or int(text) < 1:
+        raise argparse.ArgumentTypeError(
+            f"ongeldige waarde voor --werkers: {text!r} (geef een geheel getal van 1 of meer, "
+            "bijvoorbeeld 2)")
+    return int(text)
+
+
 def _wijk_code(text: str) -> str:
     """The value of ``--wijk``: a wijk code, WK and six digits."""
     code = text.strip().upper()
@@ -253,12 +262,16 @@ def _export_options(parser: _Parser) -> None:
                                     "(van de gemeente waarin de wijk ligt)")
     parser.opties.add_argument("--out", type=Path, metavar="MAP", default=None,
                                help="uitvoermap (standaard: DATA-DIR/processed/export)")
+    parser.opties.add_argument("--werkers", type=_workers, metavar="N", default=None,
+                               help="aantal processen dat tegelijk pagina's maakt (standaard: "
+                                    "één per processorkern)")
 
 
 def _export(args: argparse.Namespace, settings: Settings) -> None:
     from wijkkompas import pipeline
 
-    pipeline.export(args.data_dir, settings, kompas=args.kompas, out=args.out, wijk=args.wijk)
+    pipeline.export(args.data_dir, settings, kompas=args.kompas, out=args.out, wijk=args.wijk,
+                    werkers=args.werkers)
 
 
 def _build_options(parser: _Parser) -> None:

@@ -17,12 +17,13 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from wijkkompas.errors import WijkkompasError
 
 if TYPE_CHECKING:
     from wijkkompas.fetch.stage import FetchReport, Missing
+    from wijkkompas.kompas.results import Processed, ReadOnce
     from wijkkompas.settings import Settings
 
 #: The exit code of a run that built and exported, but could not fetch everything.
@@ -150,34 +151,97 @@ def build(data_dir: Path, settings: Settings, *, kompas: Path | None = None,
 
 def export(data_dir: Path, settings: Settings, *, kompas: Path | None = None,
            out: Path | None = None, wijk: str | None = None, in_run: bool = False,
-           say: Say = print) -> None:
+           say: Say = print, werkers: int | None = None) -> None:
     """Stage 4: the dialogue pages of every configured gemeente (or one wijk's page). Asked
     for by itself, a gemeente that was never built is refused in one line before any page
-    is written; in a run, the gemeenten without scores are skipped with a line each."""
-    from wijkkompas.kompas.results import load_processed
-    from wijkkompas.output.export import run_export
+    is written; in a run, the gemeenten without scores are skipped with a line each.
+
+    Pages are rendered in ``werkers`` processes at once (default: one per core): one
+    gemeente's pages side by side, or of several gemeenten each gemeente in a process of
+    its own, from the processed folder read once. Each gemeente's pages are written
+    together, in the order of the gemeenten, with the same bytes as in one process."""
+    from wijkkompas.kompas.results import ReadOnce, load_processed
+    from wijkkompas.output.export import (
+        default_workers,
+        run_export,
+        worker_pool,
+        write_pages,
+    )
     from wijkkompas.processed import ProcessedPaths, scored_gemeenten
 
+    werkers = werkers or default_workers()
     out = out or ProcessedPaths.of(data_dir).export
     scored = scored_gemeenten(data_dir)
     unbuilt = [g for g in settings.gemeenten if g not in scored]
     if unbuilt and not in_run:
         # load_processed says which gemeenten are scored and how to build this one.
         load_processed(data_dir, kompas or settings.kompas, unbuilt[0])
-    for gemeente in settings.gemeenten:
-        # One asked-for wijk page is made or refused in one line (load_processed and
-        # the export name what is missing); of a list of gemeenten, the unbuilt are skipped.
-        if gemeente not in scored and wijk is None:
-            say(f"Geen kompasscores voor gemeente {gemeente}: geen export voor {gemeente}.")
-            continue
-        processed = load_processed(data_dir, kompas or settings.kompas, gemeente)
-        if processed.result.themes.empty and wijk is None:
-            say(f"Geen kompasscores voor {processed.kompas.naam} ({gemeente}): geen export.")
-            continue
-        if wijk is not None:
-            processed.check_wijk(wijk)  # before saying that it exports
-        say(f"Exporteren: {processed.kompas.naam} ({gemeente}) naar {out}")
-        run_export(processed, out, wijk)
+    gemeenten = [g for g in settings.gemeenten if g in scored or wijk is not None]
+    # Several gemeenten take their share of the folder read once.
+    folder = ReadOnce(data_dir) if len(gemeenten) > 1 else None
+    if len(gemeenten) < 2 or werkers < 2:
+        for gemeente in settings.gemeenten:
+            if gemeente not in gemeenten:
+                say(f"Geen kompasscores voor gemeente {gemeente}: geen export voor {gemeente}.")
+                continue
+            processed = _export_ready(data_dir, kompas or settings.kompas, gemeente, wijk,
+                                      out, say, folder)
+            if processed is not None:
+                run_export(processed, out, wijk, say=say, werkers=werkers)
+        return
+    # Several gemeenten: each in a process of its own.
+    _EXPORT_BY_FORK.update(folder=folder, data_dir=data_dir, kompas=kompas or settings.kompas,
+                           wijk=wijk, out=out)
+    try:
+        pool = worker_pool(werkers, len(gemeenten))
+        assert pool is not None  # two or more workers and gemeenten
+        with pool:
+            done = pool.map(_export_gemeente, gemeenten)
+            for gemeente in settings.gemeenten:
+                if gemeente not in gemeenten:
+                    say(f"Geen kompasscores voor gemeente {gemeente}: geen export voor "
+                        f"{gemeente}.")
+                    continue
+                lines, pages = next(done)
+                for line in lines:
+                    say(line)
+                write_pages(pages, say)
+    finally:
+        _EXPORT_BY_FORK.clear()
+
+
+#: What the processes exporting several gemeenten share, set before they are forked.
+_EXPORT_BY_FORK: dict[str, Any] = {}
+
+
+def _export_ready(data_dir: Path, kompas: Path | None, gemeente: str, wijk: str | None,
+                  out: Path, say: Say, folder: ReadOnce | None = None) -> Processed | None:
+    """The loaded data of ``gemeente`` when it has pages to export (saying so), else None
+    (saying why); one asked-for wijk page is made or refused in one line (load_processed
+    and the export name what is missing)."""
+    from wijkkompas.kompas.results import load_processed
+
+    processed = load_processed(data_dir, kompas, gemeente, folder)
+    if processed.result.themes.empty and wijk is None:
+        say(f"Geen kompasscores voor {processed.kompas.naam} ({gemeente}): geen export.")
+        return None
+    if wijk is not None:
+        processed.check_wijk(wijk)  # before saying that it exports
+    say(f"Exporteren: {processed.kompas.naam} ({gemeente}) naar {out}")
+    return processed
+
+
+def _export_gemeente(gemeente: str) -> tuple[list[str], dict[Path, bytes]]:
+    """In a worker process: the lines to say and the pages of one gemeente, rendered."""
+    from wijkkompas.output.export import render_pages
+
+    shared = _EXPORT_BY_FORK
+    lines: list[str] = []
+    processed = _export_ready(shared["data_dir"], shared["kompas"], gemeente, shared["wijk"],
+                              shared["out"], lines.append, shared["folder"])
+    if processed is None:
+        return lines, {}
+    return lines, render_pages(processed, shared["out"], shared["wijk"])
 
 
 def vlekkenkaart(data_dir: Path, settings: Settings, *, config: Path | None = None,

@@ -15,8 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from wijkkompas.errors import WijkkompasError, library_detail, library_reason
 from wijkkompas.gebied import check_code, in_gemeente
@@ -164,10 +166,56 @@ def scored_gemeenten(data_dir: Path) -> list[str]:
     return [str(r.get("gemeente")) for r in records or [] if isinstance(r, dict)]
 
 
+@dataclass(frozen=True)
+class TableFacts:
+    """What the pages say about the whole indicator table, not only one gemeente's rows:
+    every (indicator, year) with a value for any area, and every source named."""
+
+    measured: frozenset[tuple[str, int]]
+    sources: tuple[str, ...]
+
+    @classmethod
+    def of(cls, table: pd.DataFrame | pa.Table) -> TableFacts:
+        """The facts of ``table`` (a DataFrame or an Arrow table with at least the columns
+        indicator, jaar, waarde and bron), counted on the codes of the distinct texts
+        instead of on the texts of every row."""
+        if isinstance(table, pd.DataFrame):
+            table = pa.Table.from_pandas(table[["indicator", "jaar", "waarde", "bron"]],
+                                         preserve_index=False)
+        if table.num_rows == 0:
+            return cls(frozenset(), ())
+        names, indicator = _codes(table["indicator"])
+        jaar = table["jaar"].to_numpy()
+        valued = pc.is_valid(table["waarde"]).to_numpy(zero_copy_only=False) \
+            & (indicator >= 0)
+        found: set[tuple[str, int]] = set()
+        if valued.any():
+            first = int(jaar[valued].min())
+            span = int(jaar[valued].max()) - first + 1
+            counts = np.bincount(indicator[valued] * span + (jaar[valued] - first),
+                                 minlength=len(names) * span)
+            found = {(str(names[at // span]), first + at % span)
+                     for at in np.flatnonzero(counts)}
+        sources, bron = _codes(table["bron"])
+        used = np.flatnonzero(np.bincount(bron[bron >= 0], minlength=len(sources)))
+        return cls(frozenset(found), tuple(sorted(str(sources[at]) for at in used)))
+
+
+def _codes(column: pa.ChunkedArray) -> tuple[list[Any], np.ndarray]:
+    """The distinct values of a text column and per row the position of its value in them
+    (-1 where there is none)."""
+    encoded = column.combine_chunks() if pa.types.is_dictionary(column.type) \
+        else pc.dictionary_encode(column.combine_chunks())
+    positions = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False)
+    return encoded.dictionary.to_pylist(), positions.astype(np.int64)
+
+
 @dataclass
 class Tables:
-    """What the build wrote for one gemeente, without its kompas: the indicator table,
-    the definitions and indelingen, and its boundaries (read when asked)."""
+    """What the build wrote for one gemeente, without its kompas: the indicator table
+    (the gemeente's own rows and Nederland's when read for one gemeente; see
+    :func:`gemeente_rows`), the definitions and indelingen, and its boundaries (read when
+    asked)."""
 
     data_dir: Path
     table: pd.DataFrame
@@ -176,6 +224,9 @@ class Tables:
     target: int | None
     gemeente: str
     naam: str
+    #: The facts of the whole indicator table, where ``table`` holds only a part of it
+    #: (None: ``table`` is all of it).
+    facts: TableFacts | None = field(default=None, kw_only=True)
     #: Layers of grenzen.gpkg read so far, for the file as it was then (size, mtime).
     _layers: dict[tuple[str, int, int], gpd.GeoDataFrame] = field(
         default_factory=dict, init=False, repr=False, compare=False)
@@ -231,18 +282,104 @@ def target_of(info: dict[str, Any], paths: ProcessedPaths) -> int | None:
     return target
 
 
+#: Nederland's code in the indicator table: its rows are the reference on every page.
+NEDERLAND = "NL00"
+
+
+def gemeente_filter(gemeente: str, column: str = "gebiedscode") -> pc.Expression:
+    """The rows of ``gemeente`` (its own code, its wijken and buurten) and of Nederland,
+    as a filter on reading Parquet: what one gemeente's pages read of the indicator table
+    (the same rows as :func:`~wijkkompas.gebied.in_gemeente` or NL00)."""
+    digits = gemeente[2:6]
+    code = pc.field(column)
+    return ((code == NEDERLAND) | (code == f"GM{digits}")
+            | pc.starts_with(code, f"WK{digits}") | pc.starts_with(code, f"BU{digits}"))
+
+
+def rows_by_gemeente(codes: pd.Series) -> dict[str, np.ndarray]:
+    """Per gemeente code ("GM0141") the positions of its rows in ``codes`` (its own code,
+    its wijken and buurten) and of Nederland's, in their order (under NL00 Nederland's
+    alone): each gemeente's share of a
+    table read once, found with one pass over the distinct codes instead of one over every
+    row per gemeente."""
+    positions, distinct = pd.factorize(codes, use_na_sentinel=True)
+    digits = pd.Series(distinct, dtype=object).map(
+        lambda c: c[2:6] if isinstance(c, str) and c[:2] in ("GM", "WK", "BU") else None)
+    kinds, names = pd.factorize(digits, use_na_sentinel=True)
+    # Per row the number of its gemeente (-1: none, such as NL00).
+    owner = np.where(positions >= 0, kinds[np.maximum(positions, 0)], -1)
+    nederland = [at for at, c in enumerate(distinct) if c == NEDERLAND]
+    extra = np.flatnonzero(np.isin(positions, nederland))
+    order = np.argsort(owner, kind="stable")
+    bounds = np.searchsorted(owner[order], np.arange(len(names) + 1))
+    found = {f"GM{name}": np.sort(np.concatenate([order[bounds[at]:bounds[at + 1]], extra]))
+             for at, name in enumerate(names)}
+    found[NEDERLAND] = extra  # what a gemeente without rows of its own gets
+    return found
+
+
+def require_table(paths: ProcessedPaths) -> None:
+    """One line to build first when there is no indicator table."""
+    if not paths.table.is_file():
+        raise WijkkompasError(f"{paths.table} bestaat niet: draai eerst 'wijkkompas build'.")
+
+
+def read_indicator_table(paths: ProcessedPaths) -> pd.DataFrame:
+    """The indicator table the build wrote."""
+    require_table(paths)
+    with rebuild_on_error(paths.table):
+        return pd.read_parquet(paths.table)
+
+
+def read_gemeente_table(paths: ProcessedPaths, gemeente: str) -> tuple[pd.DataFrame,
+                                                                     TableFacts]:
+    """The rows of ``gemeente`` and of Nederland of the indicator table the build wrote
+    (as :func:`read_indicator_table` gives them), with the facts of the whole table: one
+    read, its texts as codes of their distinct values, so that finding the rows and the
+    facts counts codes instead of comparing the texts of every row."""
+    import pyarrow.parquet as pq
+
+    require_table(paths)
+    with rebuild_on_error(paths.table):
+        schema = pq.read_schema(paths.table)
+        texts = [f.name for f in schema if pa.types.is_string(f.type)
+                 or pa.types.is_large_string(f.type)]
+        table = pq.read_table(paths.table, read_dictionary=texts).unify_dictionaries()
+        facts = TableFacts.of(table)
+        names, positions = _codes(table["gebiedscode"])
+        own = np.array([_of_gemeente(c, gemeente) for c in names] + [False], dtype=bool)
+        part = table.take(np.flatnonzero(own[positions])).cast(schema)
+        strings = pd.Series([""]).dtype  # the dtype pandas reads a text column as
+        mapper = {pa.string(): strings, pa.large_string(): strings}.get \
+            if isinstance(strings, pd.StringDtype) else None
+        return part.to_pandas(types_mapper=mapper), facts
+
+
+def _of_gemeente(code: object, gemeente: str) -> bool:
+    """True for NL00 and the codes of ``gemeente`` (its own, its wijken and buurten): the
+    rows :func:`gemeente_filter` keeps."""
+    if not isinstance(code, str):
+        return False
+    digits = gemeente[2:6]
+    return code in (NEDERLAND, f"GM{digits}") or code.startswith((f"WK{digits}",
+                                                                   f"BU{digits}"))
+
+
 def read_tables(data_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """The indicator table, the definitions and the indelingen the build wrote."""
     paths = ProcessedPaths.of(data_dir)
-    if not paths.table.is_file():
-        raise WijkkompasError(f"{paths.table} bestaat niet: draai eerst 'wijkkompas build'.")
-    with rebuild_on_error(paths.table):
-        table = pd.read_parquet(paths.table)
+    table = read_indicator_table(paths)
+    definitions, verdicts = read_side_tables(paths)
+    return table, definitions, verdicts
+
+
+def read_side_tables(paths: ProcessedPaths) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The definitions and the indelingen the build wrote."""
     with rebuild_on_error(paths.definitions):
         definitions = pd.read_csv(paths.definitions)
     with rebuild_on_error(paths.indelingen):
         verdicts = pd.read_csv(paths.indelingen)
-    return table, definitions, verdicts
+    return definitions, verdicts
 
 
 def load_tables(data_dir: Path, gemeente: str | None = None) -> Tables:

@@ -546,10 +546,20 @@ def read_peers(paths: ProcessedPaths, gemeente: str) -> tuple[pd.DataFrame, pd.D
     the build wrote none (an older build)."""
     if not paths.peers.is_file() or not paths.peer_positions.is_file():
         return None
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
     frames = []
     for path in (paths.peers, paths.peer_positions):
         with rebuild_on_error(path):
-            frame = pd.read_parquet(path)
+            schema = pq.read_schema(path)
+            wijk = schema.field("wijk").type if "wijk" in schema.names else None
+            # Only the gemeente's rows are read (filtered again below, whatever the type).
+            own = (pc.utf8_slice_codeunits(pc.field("wijk"), 2, 6) == gemeente[2:6]) \
+                if wijk is not None and (pa.types.is_string(wijk)
+                                         or pa.types.is_large_string(wijk)) else None
+            frame = pd.read_parquet(path, filters=own)
             if "wijk" not in frame.columns:
                 raise KeyError("kolom wijk ontbreekt")
         frames.append(frame[frame["wijk"].astype(str).str[2:6] == gemeente[2:6]]

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
+import numpy as np
 import pandas as pd
 
 from wijkkompas.errors import WijkkompasError
@@ -18,12 +19,19 @@ from wijkkompas.kompas.definition import Kompas, for_gemeente, load_kompas
 from wijkkompas.kompas.scores import KompasResult
 from wijkkompas.processed import (
     KOMPAS_TABLES,
+    NEDERLAND,
     ProcessedPaths,
+    TableFacts,
     Tables,
+    gemeente_filter,
     read_build_info,
+    read_gemeente_table,
+    read_side_tables,
     read_tables,
     rebuild_on_error,
     recorded,
+    require_table,
+    rows_by_gemeente,
     target_of,
 )
 
@@ -117,36 +125,97 @@ def _name_index(definitions: pd.DataFrame) -> dict[str, tuple[str, str]]:
             zip(first["indicator"], first["naam"], first["eenheid"], strict=True)}
 
 
-def _read_scores(paths: ProcessedPaths, gemeente: str) -> dict[str, pd.DataFrame]:
-    """The kompas tables the build wrote, only the rows of ``gemeente``."""
-    frames = {}
-    for name, kind in KOMPAS_TABLES:
-        path = paths.kompas_table(name, kind)
-        with rebuild_on_error(path):
-            frame = (pd.read_parquet(path) if kind == "parquet"
-                     else pd.read_csv(path, dtype={"gebiedscode": str, "reden": str}))
-            if "gemeente" not in frame.columns and len(frame):
-                raise KeyError("kolom gemeente ontbreekt")
+def _read_score_table(path: Path, kind: str, gemeente: str | None) -> pd.DataFrame:
+    """One kompas table as written (``gemeente``: only its rows, filtered while reading
+    Parquet); a table of rows without a gemeente column is refused."""
+    with rebuild_on_error(path):
+        if kind == "parquet":
+            import pyarrow.parquet as pq
+
+            names = pq.read_schema(path).names
+            filters = gemeente_filter(gemeente, "gemeente") if gemeente is not None \
+                and "gemeente" in names else None
+            frame = pd.read_parquet(path, filters=filters)
+        else:
+            frame = pd.read_csv(path, dtype={"gebiedscode": str, "reden": str})
+        if "gemeente" not in frame.columns and len(frame):
+            raise KeyError("kolom gemeente ontbreekt")
+    return frame
+
+
+def _own_scores(frames: dict[str, pd.DataFrame], gemeente: str) -> dict[str, pd.DataFrame]:
+    """The rows of ``gemeente`` of every kompas table, as the pages use them."""
+    own = {}
+    for name, _ in KOMPAS_TABLES:
+        frame = frames[name]
         if "gemeente" in frame.columns:
             frame = frame[frame["gemeente"] == gemeente].drop(columns="gemeente")
         if name == "kompas_scores":
             frame = frame.drop(columns="basisjaar", errors="ignore")  # in bouwinfo.json too
-        frames[name] = frame.reset_index(drop=True)
-    frames["kompas_referentie"]["reden"] = frames["kompas_referentie"]["reden"].fillna("")
-    return frames
+        own[name] = frame.reset_index(drop=True)
+    own["kompas_referentie"]["reden"] = own["kompas_referentie"]["reden"].fillna("")
+    return own
+
+
+def _read_scores(paths: ProcessedPaths, gemeente: str) -> dict[str, pd.DataFrame]:
+    """The kompas tables the build wrote, only the rows of ``gemeente``."""
+    return _own_scores({name: _read_score_table(paths.kompas_table(name, kind), kind, gemeente)
+                        for name, kind in KOMPAS_TABLES}, gemeente)
+
+
+class ReadOnce:
+    """A processed folder read once for the pages of many gemeenten: the indicator table
+    and every kompas table whole, with per gemeente the positions of its rows, so that each
+    gemeente takes its share without reading or scanning the others' again
+    (:func:`load_processed` with ``folder``)."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.paths = ProcessedPaths.of(data_dir)
+        self.table, self.definitions, self.verdicts = read_tables(data_dir)
+        self.facts = TableFacts.of(self.table)
+        self._rows = rows_by_gemeente(self.table["gebiedscode"])
+        self._scores = {name: _read_score_table(self.paths.kompas_table(name, kind), kind, None)
+                        for name, kind in KOMPAS_TABLES}
+        self._score_rows = {name: frame.groupby("gemeente", sort=False).indices
+                            if "gemeente" in frame.columns else None
+                            for name, frame in self._scores.items()}
+
+    def table_of(self, gemeente: str) -> pd.DataFrame:
+        """The rows of ``gemeente`` and of Nederland, as read with a filter."""
+        rows = self._rows.get(gemeente)
+        if rows is None:  # no rows of its own: Nederland's
+            rows = self._rows[NEDERLAND]
+        return self.table.take(rows).reset_index(drop=True)
+
+    def scores_of(self, gemeente: str) -> dict[str, pd.DataFrame]:
+        """The kompas tables of ``gemeente``."""
+        frames = {}
+        for name, frame in self._scores.items():
+            index = self._score_rows[name]
+            if index is not None:
+                frame = frame.take(index.get(gemeente, np.array([], dtype=np.intp)))
+            frames[name] = frame
+        return _own_scores(frames, gemeente)
 
 
 def load_processed(data_dir: Path, kompas_path: Path | None = None,
-                   gemeente: str | None = None) -> Processed:
+                   gemeente: str | None = None, folder: ReadOnce | None = None) -> Processed:
     """Load the processed outputs with the kompas scores the build wrote for ``gemeente``
-    (default: the first gemeente scored). Nothing is scored here.
+    (default: the first gemeente scored): of the indicator table the rows of the gemeente
+    and of Nederland, with the facts of the whole table (:class:`TableFacts`), and its
+    rows of the kompas tables. Nothing is scored here. ``folder``: the folder read once
+    for many gemeenten, which each takes its share of.
 
     ``kompas_path``, when given, must be the kompas the build used (same file and content),
     else the step is refused with the advice to build again.
     """
     paths = ProcessedPaths.of(data_dir)
     out = paths.folder
-    table, definitions, verdicts = read_tables(data_dir)
+    if folder is None:
+        require_table(paths)
+        definitions, verdicts = read_side_tables(paths)
+    else:
+        definitions, verdicts = folder.definitions, folder.verdicts
     info_path = paths.build_info
     info = read_build_info(paths)
     target = target_of(info, paths)
@@ -175,10 +244,13 @@ def load_processed(data_dir: Path, kompas_path: Path | None = None,
         if not isinstance(basisjaar, int) or isinstance(basisjaar, bool):
             raise ValueError(f"basisjaar {basisjaar!r} is geen jaar")
     kompas = replace(kompas, basisjaar=basisjaar)
-    frames = _read_scores(paths, code)
+    if folder is None:
+        (table, facts), frames = read_gemeente_table(paths, code), _read_scores(paths, code)
+    else:
+        table, facts, frames = folder.table_of(code), folder.facts, folder.scores_of(code)
     result = KompasResult(kompas, frames["kompas_referentie"],
                           frames["kompas_indicatorscores"], frames["kompas_scores"],
                           frames["kompas_gevoeligheid"])
     return Processed(Path(data_dir), table, definitions, verdicts, target, code, kompas.naam,
-                     result=result)
+                     result=result, facts=facts)
 

@@ -17,8 +17,11 @@ sources are computed once, and every page takes its share.
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import re
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -181,7 +184,9 @@ class Shared:
 
     @classmethod
     def of(cls, processed: Processed) -> Shared:
-        sources = sorted({reader_source(str(b)) for b in processed.table["bron"].dropna()})
+        named = processed.facts.sources if processed.facts is not None \
+            else processed.table["bron"].dropna()  # of the whole table
+        sources = sorted({reader_source(str(b)) for b in named})
         return cls(area_data(processed), sources)
 
 
@@ -316,13 +321,44 @@ def page_name(code: str, niveau: str) -> str:
     return f"wijkkompas_{check_code(code, niveau)}.html"
 
 
-def run_export(processed: Processed, out_dir: Path, wijk: str | None = None,
-               tiles_url: str = PDOK_TILES, say: Callable[[str], None] = print) -> list[Path]:
-    """Write the gemeente page and one page per wijk (or only ``wijk``).
+def default_workers() -> int:
+    """The processes an export renders in by default: one per core it may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # no affinity on this platform
+        return max(1, os.cpu_count() or 1)
 
-    Every page is rendered first and then all are written together, so a failure leaves
-    ``out_dir`` as it was.
-    """
+
+def worker_pool(werkers: int, tasks: int) -> ProcessPoolExecutor | None:
+    """A pool of ``werkers`` processes (at most one per task) forked from this one, so that
+    each has, without copying it over a pipe, what this process loaded before; None where
+    one process will do (one worker or task, or no fork on this platform)."""
+    count = min(werkers, tasks)
+    if count < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        return None
+    return ProcessPoolExecutor(count, mp_context=multiprocessing.get_context("fork"))
+
+
+#: What every page of the export under way needs (the data, its shared part, the base map),
+#: set before the worker processes are forked: each inherits it instead of receiving it.
+_SHARED_BY_FORK: dict[str, Any] = {}
+
+
+def _render(job: tuple[Path, str | None]) -> bytes:
+    """One page, in a worker: the gemeente page (no wijk) or a wijk's."""
+    processed, shared, tiles_url = (_SHARED_BY_FORK[k] for k in ("processed", "shared",
+                                                                  "tiles_url"))
+    path, code = job
+    if code is None:
+        return gemeente_page(processed, tiles_url, shared).encode("utf-8")
+    return wijk_page(processed, code, tiles_url=tiles_url, shared=shared).encode("utf-8")
+
+
+def render_pages(processed: Processed, out_dir: Path, wijk: str | None = None,
+                 tiles_url: str = PDOK_TILES, werkers: int = 1) -> dict[Path, bytes]:
+    """Every page of the export (the gemeente page and one per wijk, or only ``wijk``'s),
+    rendered in ``werkers`` processes at once, not written: file name to bytes, in the
+    order of a serial export and with the same bytes."""
     out_dir = Path(out_dir)
     themes = processed.result.themes
     if wijk is None:
@@ -332,16 +368,41 @@ def run_export(processed: Processed, out_dir: Path, wijk: str | None = None,
     # Every name is checked before anything is rendered or written.
     names = {code: page_name(code, "wijk") for code in wijken}
     out_dir.mkdir(parents=True, exist_ok=True)  # a bad --out fails before the rendering
-    pages: dict[Path, bytes] = {}
-    shared = Shared.of(processed)  # one pass over the data for every page
+    jobs: list[tuple[Path, str | None]] = []
     if wijk is None:
-        path = out_dir / page_name(processed.kompas.gemeente, "gemeente")
-        pages[path] = gemeente_page(processed, tiles_url, shared).encode("utf-8")
-    for code in wijken:
-        pages[out_dir / names[code]] = wijk_page(processed, code, tiles_url=tiles_url,
-                                                 shared=shared).encode("utf-8")
+        jobs.append((out_dir / page_name(processed.kompas.gemeente, "gemeente"), None))
+    jobs += [(out_dir / names[code], code) for code in wijken]
+    shared = Shared.of(processed)  # one pass over the data for every page
+    _SHARED_BY_FORK.update(processed=processed, shared=shared, tiles_url=tiles_url)
+    try:
+        pool = worker_pool(werkers, len(jobs))
+        if pool is None:
+            rendered = [_render(job) for job in jobs]
+        else:
+            with pool:
+                rendered = list(pool.map(_render, jobs))
+    finally:
+        _SHARED_BY_FORK.clear()
+    return {path: page for (path, _), page in zip(jobs, rendered, strict=True)}
+
+
+def write_pages(pages: dict[Path, bytes], say: Callable[[str], None] = print) -> list[Path]:
+    """Write rendered pages all together (a failure leaves the folder as it was), and say
+    each one's size."""
     write_files_atomic(pages)
     written = list(pages)
     for path in written:
         say(f"geschreven: {path} ({path.stat().st_size / 1024:,.0f} kB)".replace(",", "."))
     return written
+
+
+def run_export(processed: Processed, out_dir: Path, wijk: str | None = None,
+               tiles_url: str = PDOK_TILES, say: Callable[[str], None] = print,
+               werkers: int = 1) -> list[Path]:
+    """Write the gemeente page and one page per wijk (or only ``wijk``), rendered in
+    ``werkers`` processes at once (the same bytes as in one).
+
+    Every page is rendered first and then all are written together, so a failure leaves
+    ``out_dir`` as it was.
+    """
+    return write_pages(render_pages(processed, out_dir, wijk, tiles_url, werkers), say)

@@ -21,7 +21,7 @@ import pandas as pd
 from wijkkompas.gebied import wijk_of
 from wijkkompas.kompas.classes import ALL_CHANGE_CLASSES, ALL_CLASSES, page_classes
 from wijkkompas.kompas.results import Processed
-from wijkkompas.output.profile import carried_areas, indicator_label
+from wijkkompas.output.profile import carried_areas, indicator_label, measured
 from wijkkompas.web.geometry import delta_rings, web_geometry
 from wijkkompas.web.leaflet import PDOK_TILES, InlineLeafletLayer, Rendered, base_map
 from wijkkompas.web.numbers import nl_number
@@ -33,10 +33,16 @@ MAX_TOOLTIP_INDICATORS = 6
 LEVEL_NAMES = {"wijk": "Wijk", "buurt": "Buurt"}
 
 
-def _num(value: Any, decimals: int = 1) -> float | None:
+def _num(value: Any, decimals: int = 1) -> float | int | None:
+    """A value for the page, rounded to ``decimals``; a whole number without its ".0" (the
+    same number to the script, two bytes less on the page: counts are most of the
+    indicator values, and each page holds every year's)."""
     if value is None or (isinstance(value, float) and math.isnan(value)) or pd.isna(value):
         return None
-    return round(float(value), decimals)
+    rounded = round(float(value), decimals)
+    negative_zero = rounded == 0 and math.copysign(1, rounded) < 0  # the script shows "-0"
+    whole = rounded.is_integer() and abs(rounded) < 2**53 and not negative_zero
+    return int(rounded) if whole else rounded
 
 
 def _start(themes: pd.DataFrame, scored: list, years: list[int],
@@ -61,9 +67,7 @@ def _theme_reasons(processed: Processed) -> dict[tuple[str, str, int], str]:
     kompas = processed.kompas
     themes = processed.result.themes
     missing = themes[(themes["deel"] == "totaal") & themes["score"].isna()]
-    table = processed.table
-    present = table[table["waarde"].notna()]
-    measured = {(i, int(j)) for i, j in zip(present["indicator"], present["jaar"], strict=True)}
+    found = measured(processed)  # of the whole table, once per loaded data
     members = {t.code: [c for c, i in kompas.indicators.items() if i.scored and i.thema == t.code]
                for t in kompas.themes}
     needed = nl_number(100 * kompas.minimale_dekking, 0)
@@ -72,7 +76,7 @@ def _theme_reasons(processed: Processed) -> dict[tuple[str, str, int], str]:
                                         missing["jaar"], missing["indicatoren"],
                                         missing["met_score"], strict=True):
         jaar = int(jaar)
-        if not any((i, jaar) in measured for i in members.get(thema, [])):
+        if not any((i, jaar) in found for i in members.get(thema, [])):
             reason = f"geen bron met cijfers voor dit thema in {jaar}"
         elif n == 0:
             reason = "geen vergelijkingsbasis: te weinig wijken met een cijfer in het basisjaar"

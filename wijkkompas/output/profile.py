@@ -60,9 +60,13 @@ def value_text(value: float, eenheid: str) -> str:
     return f"{shown} {eenheid}"
 
 
-def measured(processed: Processed) -> set[tuple[str, int]]:
-    """Every (indicator, year) with a value for any area of the indicator table (computed
-    once per loaded data)."""
+def measured(processed: Processed) -> set[tuple[str, int]] | frozenset[tuple[str, int]]:
+    """Every (indicator, year) with a value for any area of the whole indicator table
+    (computed once per loaded data; read with the gemeente's share of the table when that
+    is all that was loaded)."""
+    if processed.facts is not None:
+        return processed.facts.measured
+
     def compute() -> set[tuple[str, int]]:
         table = processed.table
         present = table.loc[table["waarde"].notna(), ["indicator", "jaar"]].drop_duplicates()

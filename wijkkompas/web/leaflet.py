@@ -179,11 +179,23 @@ def base_map(tiles_url: str = PDOK_TILES, height: str = "100%") -> folium.Map:
     return fmap
 
 
+def _number_elements(root: Element) -> None:
+    """Give every element of the page its number in the tree as its id instead of a random
+    one (branca's default): the same data makes the same bytes, in any process."""
+    todo, number = [root], 0
+    while todo:
+        element = todo.pop(0)
+        number += 1
+        element._id = f"{number:032x}"
+        todo.extend(element._children.values())
+
+
 def map_parts(fmap: folium.Map) -> dict[str, Markup]:
     """The rendered header, body and script of a map, for a page template of its own (which
     declares the character set itself, first in its head)."""
     figure = fmap.get_root()
     figure.header._children.pop("meta_http", None)
+    _number_elements(figure)
     for child in list(figure._children.values()):
         child.render()
     return {part: Markup(getattr(figure, part).render())
