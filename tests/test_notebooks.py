@@ -23,7 +23,7 @@ from tests.helpers import almelo_files, page_data
 from wijkkompas.kompas.classes import colour
 from wijkkompas.kompas.results import load_processed
 from wijkkompas.output.profile import profile_table, without_figures
-from wijkkompas.output.summary import summary_lines
+from wijkkompas.output.summary import page_years, summary_lines
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
@@ -319,15 +319,16 @@ def test_readme_papermill_command_from_the_repository_root(updated, tmp_path):
     assert done.returncode == 0, done.stderr[-2000:]
     book = json.loads((repo / "uit.ipynb").read_text(encoding="utf-8"))
     assert _images(book) >= 1
-    # Output folders follow data_dir; the year is the latest with scores for the wijk.
-    themes = pd.read_parquet(data / "processed" / "kompas_scores.parquet")
-    scored = themes[(themes["gebiedscode"] == "WK014110") & themes["score"].notna()]
-    jaar = int(scored["jaar"].max())
-    profile = profile_table(load_processed(data), "WK014110", jaar)
+    # Output folders follow data_dir; the years are the wijk page's: the newest with figures
+    # for the tables, the latest with theme scores for the compass.
+    processed = load_processed(data)
+    jaar, kompasjaar = page_years(processed, "WK014110")
+    profile = profile_table(processed, "WK014110", jaar)
     _assert_specific(book, profile, without_figures(profile))
     profiles = data / "processed" / "wijkprofielen"
     assert sorted(p.name for p in profiles.glob("*WK014110*")) == [
-        f"kompas_WK014110_{jaar}.png", f"kompas_WK014110_{jaar}.svg", "wijkkompas_WK014110.html"]
+        f"kompas_WK014110_{kompasjaar}.png", f"kompas_WK014110_{kompasjaar}.svg",
+        "wijkkompas_WK014110.html"]
 
 
 def test_01_fetches_from_cbs_and_pdok(env, tmp_path):
