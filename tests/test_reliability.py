@@ -1044,3 +1044,20 @@ def test_a_build_of_a_gemeente_without_figures_is_one_line_and_changes_nothing(d
                      "of importeer ze ('wijkkompas import BESTAND --jaar JJJJ').")
     assert _state(data) == before
     assert _leftovers(data) == []
+
+
+def test_library_text_never_becomes_the_reason():
+    """A plain ValueError carries its text into the Dutch line only when the package's own
+    (Dutch) check raised it; numpy's or pandas's English stays out (for --uitgebreid)."""
+    import numpy as np
+
+    from wijkkompas.errors import library_detail, library_reason
+    from wijkkompas.manifest import _plain_name
+
+    with pytest.raises(ValueError) as numpy_error:
+        np.array([]).max()
+    assert library_reason(numpy_error.value) == "onleesbare inhoud"
+    assert "zero-size array" in library_detail(numpy_error.value)
+    with pytest.raises(ValueError) as own:
+        _plain_name("../x")
+    assert library_reason(own.value) == "'../x' is geen gewone bestandsnaam"

@@ -79,10 +79,25 @@ def library_reason(exc: BaseException) -> str:
         return "geen zip-archief, zoals een echt .xlsx-bestand"
     if name == "EmptyDataError":
         return "het bestand is leeg"
-    if type(exc).__module__ == "builtins" and text.strip():
-        # A plain ValueError or KeyError, as the project's own checks raise them in Dutch.
+    if type(exc).__module__ == "builtins" and text.strip() and _raised_here(exc):
+        # A plain ValueError or KeyError of the project's own checks, which are Dutch; the
+        # same from a library (numpy, pandas) is English and stays for --uitgebreid.
         return text.strip().splitlines()[0][:200]
     return "onleesbare inhoud"
+
+
+#: The package's own folder: exceptions raised by code in it have Dutch text.
+_PACKAGE = Path(__file__).resolve().parent
+
+
+def _raised_here(exc: BaseException) -> bool:
+    """``exc`` was raised by the package's own code (its innermost frame is in it)."""
+    tb = exc.__traceback__
+    if tb is None:
+        return False
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    return Path(tb.tb_frame.f_code.co_filename).resolve().is_relative_to(_PACKAGE)
 
 
 #: For lists of many alike problems (objects of a geo file): the characters they may take.
