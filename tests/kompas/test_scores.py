@@ -5,6 +5,7 @@ from __future__ import annotations
 import inspect
 import math
 import re
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +26,7 @@ from wijkkompas.kompas.scores import (
     indicator_scores,
     reference_frame,
     score,
+    score_gemeenten,
     select_rows,
     sensitivity,
     theme_scores,
@@ -961,3 +963,134 @@ def test_a_second_gemeente_row_does_not_move_the_reference(tmp_path):
     for target in (None, 2020):
         frame = score(table, kompas, target=target).frame.set_index("indicator")
         assert frame.loc["x", "referentiewaarde"] == 50, target
+
+
+def test_each_gemeente_slides_by_its_own_number_of_years(tmp_path):
+    """Two gemeenten scored in one pass, the same threshold (5 points), afglijden over 3
+    years in GM0999 and over 2 in GM0998. WK099801 declines 2 points a year: two declines
+    add up to 4 (not afglijden), three to 6, which would count only over 3 years.
+    WK099802 declines 6 twice: afglijden over 2 years in 2022. GM0999 has the paths of
+    the bounds test above, which slide over 3 years only."""
+    own = _kompas(tmp_path, KOMPAS_EEN)
+    other_path = tmp_path / "ander"
+    other_path.mkdir()
+    other = _kompas(other_path, KOMPAS_EEN.replace('gemeente = "GM0999"', 'gemeente = "GM0998"')
+                    .replace("afglijden_jaren = 3", "afglijden_jaren = 2"))
+    paths = {**PATHS, "GM0998": (50, 50, 50, 50), "WK099801": (40, 39, 38, 37),
+             "WK099802": (60, 57, 54, 54), "WK099803": (40, 40, 40, 40),
+             "WK099804": (60, 60, 60, 60)}
+    values = {(code, jaar, "x"): v for code, path in paths.items()
+              for jaar, v in zip((2020, 2021, 2022, 2023), path, strict=True)}
+    themes = score_gemeenten(_rows(values), [own, other]).themes
+    sliding = themes[themes.afglijden & (themes.deel == "totaal")]
+    assert sorted(zip(sliding.gemeente, sliding.gebiedscode, sliding.jaar, strict=True)) == [
+        ("GM0998", "WK099802", 2022), ("GM0999", "WK099901", 2023),
+        ("GM0999", "WK099906", 2023)]
+
+
+def test_explain_a_year_without_figures_has_no_theme_score(tmp_path):
+    """Never the score of a later year: WK099901 has figures in 2020 and 2021 only."""
+    result = score(_rows(_table(years=(2020, 2021))), _kompas(tmp_path))
+    chain = explain(result, "WK099901", 2019, "a")
+    assert chain.indicator.tolist() == ["themascore a"]
+    assert np.isnan(chain.iloc[-1].score)
+
+
+def test_explain_takes_the_deel_as_text_read_at_run_time(tmp_path):
+    """``deel`` compared as text, not as the same object: "totaal" made at run time (as
+    from a notebook widget or a command line) lists every indicator of the theme."""
+    result = score(_rows(_table()), _kompas(tmp_path))
+    deel = "".join(["tot", "aal"])
+    assert deel == "totaal" and deel is not sys.intern("totaal")
+    chain = explain(result, "WK099901", 2020, "a", deel=deel)
+    assert chain.indicator.tolist() == ["x", "y", "themascore a"]
+
+
+@pytest.mark.filterwarnings("ignore:invalid value encountered in subtract:RuntimeWarning")
+def test_a_spread_that_is_not_a_number_makes_no_frame(tmp_path):
+    """An infinite wijk value in 2020 makes the spread of x there not a number (inf - inf):
+    that year gives no frame, the next year with a spread does."""
+    values = _table(years=(2020, 2021))
+    values[("WK099901", 2020, "x")] = math.inf
+    frame = score(_rows(values), _kompas(tmp_path)).frame.set_index("indicator")
+    assert frame.loc["x", "referentiejaar"] == 2021
+    assert frame.loc["x", "spreiding"] == pytest.approx(SD_X)
+
+
+def test_the_first_draw_counts_for_the_rank_range(tmp_path):
+    """With seed 106 the first of the 200 draws is the only one where x weighs more than
+    3.3 times y. WK099901 is 1 higher on x and 3.3 lower on y than WK099902: ahead only in
+    that draw, so its best rank (rang_min) is 1 through the first draw alone."""
+    draws = np.random.default_rng(106).uniform(*WEIGHT_RANGE, size=(SENSITIVITY_DRAWS, 2))
+    ratio = draws[:, 0] / draws[:, 1]
+    assert ratio[0] > 3.3 and (ratio[1:] < 3.3).all()
+    scored = pd.DataFrame({"gebiedscode": ["WK099901", "WK099901", "WK099902", "WK099902"],
+                           "niveau": "wijk", "jaar": 2020, "thema": "a",
+                           "indicator": ["x", "y", "x", "y"],
+                           "score": [101.0, 100.0 - 3.3, 100.0, 100.0]})
+    out = sensitivity(scored, _kompas(tmp_path), seed=106).set_index("gebiedscode")
+    assert out[["rang", "rang_min", "rang_max"]].values.tolist() == [[2, 1, 2], [1, 1, 2]]
+
+
+def test_the_own_weights_give_the_rank_not_a_draw(tmp_path):
+    """Seed 106: the last draw weighs x only 0.61 times y. WK099901 is 1 higher on x and
+    0.8 lower on y: ahead with its own weights (x as heavy as y), behind in that last draw."""
+    draws = np.random.default_rng(106).uniform(*WEIGHT_RANGE, size=(SENSITIVITY_DRAWS, 2))
+    assert draws[-1, 0] / draws[-1, 1] < 0.8
+    scored = pd.DataFrame({"gebiedscode": ["WK099901", "WK099901", "WK099902", "WK099902"],
+                           "niveau": "wijk", "jaar": 2020, "thema": "a",
+                           "indicator": ["x", "y", "x", "y"],
+                           "score": [101.0, 100.0 - 0.8, 100.0, 100.0]})
+    out = sensitivity(scored, _kompas(tmp_path), seed=106).set_index("gebiedscode")
+    assert out[["rang", "rang_min", "rang_max"]].values.tolist() == [[1, 1, 2], [2, 1, 2]]
+
+
+def test_each_gemeente_judges_change_by_its_own_threshold(tmp_path):
+    """Two gemeenten scored in one pass, afglijden over 3 years in both, a meaningful change
+    of 2 points in GM0998 and of 5 in GM0999 (score = 100 + 2 x (waarde - 50)). A decline of
+    3 is "verslechterd" in GM0998 only; three declines of 1, 1 and 1.5 (together 3.5) are
+    afglijden in GM0998 only; result.of gives each gemeente its own rows."""
+    own = _kompas(tmp_path, KOMPAS_EEN)
+    other_path = tmp_path / "ander"
+    other_path.mkdir()
+    other = _kompas(other_path, KOMPAS_EEN.replace('gemeente = "GM0999"', 'gemeente = "GM0998"')
+                    .replace("betekenisvolle_verandering = 5", "betekenisvolle_verandering = 2"))
+    paths = {"GM0999": (50, 50, 50, 50), "WK099901": (40, 39.5, 39, 38.25),
+             "WK099902": (60, 58.5, 58.5, 58.5), "WK099903": (40, 40, 40, 40),
+             "WK099904": (60, 60, 60, 60),
+             "GM0998": (50, 50, 50, 50), "WK099801": (40, 39.5, 39, 38.25),
+             "WK099802": (60, 58.5, 58.5, 58.5), "WK099803": (40, 40, 40, 40),
+             "WK099804": (60, 60, 60, 60)}
+    values = {(code, jaar, "x"): v for code, path in paths.items()
+              for jaar, v in zip((2020, 2021, 2022, 2023), path, strict=True)}
+    result = score_gemeenten(_rows(values), [own, other])
+    themes = result.themes[result.themes.deel == "totaal"].set_index(["gebiedscode", "jaar"])
+    assert themes.loc[("WK099802", 2021), "verandering_vorig_jaar"] == -3.0
+    assert themes.loc[("WK099802", 2021), "ontwikkeling"] == "verslechterd"
+    assert themes.loc[("WK099902", 2021), "ontwikkeling"] == "gelijk gebleven"
+    sliding = themes[themes.afglijden]
+    assert sorted(sliding.index) == [("WK099801", 2023)]
+    assert set(result.of("GM0998").themes.gebiedscode) == {
+        "GM0998", "WK099801", "WK099802", "WK099803", "WK099804"}
+
+
+def test_afglijden_in_any_later_year(tmp_path):
+    """WK099901 stays level in 2021 and declines 4 points a year after: afglijden in 2024,
+    the fifth scored year (four changes before it), not in 2023."""
+    paths = {"GM0999": (50,) * 5, "WK099901": (40, 40, 38, 36, 34), "WK099902": (60,) * 5,
+             "WK099903": (40,) * 5, "WK099904": (60,) * 5}
+    values = {(code, jaar, "x"): v for code, path in paths.items()
+              for jaar, v in zip(range(2020, 2025), path, strict=True)}
+    themes = score(_rows(values), _kompas(tmp_path, KOMPAS_EEN)).themes
+    sliding = themes[themes.afglijden & (themes.deel == "totaal")]
+    assert sorted(zip(sliding.gebiedscode, sliding.jaar, strict=True)) == [("WK099901", 2024)]
+
+
+def test_afglijden_over_more_years_than_there_are_scores(tmp_path):
+    """afglijden_jaren 20 and one scored year (ten theme scores): no area can slide yet, and
+    scoring does not look for changes that are not there."""
+    text = KOMPAS_EEN.replace("afglijden_jaren = 3", "afglijden_jaren = 20")
+    values = {(code, 2020, "x"): path[0] for code, path in PATHS.items() if code <= "WK099904"}
+    themes = score(_rows(values), _kompas(tmp_path, text)).themes
+    assert themes["score"].notna().sum() == 10
+    assert not themes["afglijden"].any()
