@@ -15,7 +15,11 @@ import pytest
 
 from wijkkompas.indicatoren.inwoners import COLUMNS, MIN_INWONERS, inhabitants
 from wijkkompas.indicatoren.rows import INTERNAL
-from wijkkompas.indicatoren.veiligheid import crime_rate_indicators, crime_rates
+from wijkkompas.indicatoren.veiligheid import (
+    crime_rate_indicators,
+    crime_rates,
+    missing_rates_line,
+)
 
 NAN = math.nan
 VERDICT_COLUMNS = ["gebiedscode", "indeling", "oordeel", "vergeleken_met"]
@@ -275,3 +279,41 @@ def test_an_unknown_coverage_ranks_as_zero():
             _row(code, 2024, 2024, "inwoners", 2, status="berekend", bron="a")]
     out = inhabitants(_long(*rows), _verdicts(), _need((code, 2024, 2024)))
     assert _found(out)[(code, 2024, 2024)][:2] == (2.0, "a")
+
+
+def test_missing_rates_line_by_hand():
+    """The one line after a build naming the years with inhabitants whose crime counts got
+    no rate at all, with the reason of the first such year; None when there is nothing to
+    say."""
+    def rows(*values: tuple) -> pd.DataFrame:
+        return pd.DataFrame(values, columns=["indicator", "jaar", "teller", "waarde",
+                                             "indeling", "bron"])
+
+    rate = "misdrijven_totaal_per_1000"
+    table = rows(
+        (rate, 2018, 1.0, np.nan, 2024, "politie; geen cijfer: reden 2018"),  # no inhabitants
+        (rate, 2019, 2.0, np.nan, 2024, "politie; geen cijfer: reden 2019"),
+        (rate, 2020, 3.0, np.nan, 2024, "politie; geen cijfer: reden 2020"),
+        (rate, 2022, 4.0, 5.0, 2024, "politie; inwoners: kwb"),
+        (rate, 2023, np.nan, np.nan, 2024, "politie; geen cijfer: het aantal ontbreekt"),
+        ("inwoners", 2018, np.nan, np.nan, 2018, "kwb"),
+        ("inwoners", 2019, np.nan, 800.0, 2019, "kwb"),
+        ("inwoners", 2020, np.nan, 900.0, 2020, "kwb"),
+        ("inwoners", 2022, np.nan, 1000.0, 2022, "kwb"),
+        ("inwoners", 2023, np.nan, 1000.0, 2023, "kwb"))
+    assert missing_rates_line(table) == (
+        "Geen misdrijven per 1.000 inwoners voor 2019, 2020: de Politie-tabel staat in de "
+        "buurtindeling van 2024 en van die jaren zijn geen inwoners van dezelfde buurten "
+        "bekend (bijvoorbeeld: reden 2019). Haal ook de grenzen of kerncijfers van 2024 op "
+        "('wijkkompas fetch --jaren 2024') en bouw opnieuw.")
+    # The first missing year without a stated reason: no example.
+    plain = table.copy()
+    plain.loc[1, "bron"] = "politie"
+    assert missing_rates_line(plain).endswith(
+        "geen inwoners van dezelfde buurten bekend. Haal ook de grenzen of kerncijfers van "
+        "2024 op ('wijkkompas fetch --jaren 2024') en bouw opnieuw.")
+    # Nothing to say: every counted year with inhabitants has a rate, no counts, no table.
+    assert missing_rates_line(table[table["jaar"].isin([2018, 2022, 2023])]) is None
+    assert missing_rates_line(table.assign(teller=np.nan)) is None
+    assert missing_rates_line(table[table["indicator"] == "inwoners"]) is None
+    assert missing_rates_line(table.iloc[0:0]) is None
