@@ -292,7 +292,9 @@ def test_missing_rates_line_by_hand():
     rate = "misdrijven_totaal_per_1000"
     table = rows(
         (rate, 2018, 1.0, np.nan, 2024, "politie; geen cijfer: reden 2018"),  # no inhabitants
-        (rate, 2019, 2.0, np.nan, 2024, "politie; geen cijfer: reden 2019"),
+        # The reason is all after the first marker; the first row's reason is the example.
+        (rate, 2019, 2.0, np.nan, 2024, "politie; geen cijfer: reden 2019; geen cijfer: a"),
+        (rate, 2019, 1.0, np.nan, 2024, "politie; geen cijfer: andere reden 2019"),
         (rate, 2020, 3.0, np.nan, 2024, "politie; geen cijfer: reden 2020"),
         (rate, 2022, 4.0, 5.0, 2024, "politie; inwoners: kwb"),
         (rate, 2023, np.nan, np.nan, 2024, "politie; geen cijfer: het aantal ontbreekt"),
@@ -300,20 +302,24 @@ def test_missing_rates_line_by_hand():
         ("inwoners", 2019, np.nan, 800.0, 2019, "kwb"),
         ("inwoners", 2020, np.nan, 900.0, 2020, "kwb"),
         ("inwoners", 2022, np.nan, 1000.0, 2022, "kwb"),
-        ("inwoners", 2023, np.nan, 1000.0, 2023, "kwb"))
+        ("inwoners", 2023, np.nan, 1000.0, 2023, "kwb"),
+        # Other figures of 2018 say nothing about its inhabitants.
+        ("aantal_woningen", 2018, np.nan, 400.0, 2018, "kwb"),
+        ("woz", 2018, np.nan, 200.0, 2018, "kwb"))
     assert missing_rates_line(table) == (
         "Geen misdrijven per 1.000 inwoners voor 2019, 2020: de Politie-tabel staat in de "
         "buurtindeling van 2024 en van die jaren zijn geen inwoners van dezelfde buurten "
-        "bekend (bijvoorbeeld: reden 2019). Haal ook de grenzen of kerncijfers van 2024 op "
-        "('wijkkompas fetch --jaren 2024') en bouw opnieuw.")
+        "bekend (bijvoorbeeld: reden 2019; geen cijfer: a). Haal ook de grenzen of "
+        "kerncijfers van 2024 op ('wijkkompas fetch --jaren 2024') en bouw opnieuw.")
     # The first missing year without a stated reason: no example.
     plain = table.copy()
-    plain.loc[1, "bron"] = "politie"
+    plain.loc[[1, 2], "bron"] = "politie"
     assert missing_rates_line(plain).endswith(
         "geen inwoners van dezelfde buurten bekend. Haal ook de grenzen of kerncijfers van "
         "2024 op ('wijkkompas fetch --jaren 2024') en bouw opnieuw.")
     # Nothing to say: every counted year with inhabitants has a rate, no counts, no table.
     assert missing_rates_line(table[table["jaar"].isin([2018, 2022, 2023])]) is None
+    assert missing_rates_line(table[table["indicator"] == rate]) is None  # no inhabitants
     assert missing_rates_line(table.assign(teller=np.nan)) is None
     assert missing_rates_line(table[table["indicator"] == "inwoners"]) is None
     assert missing_rates_line(table.iloc[0:0]) is None
