@@ -359,6 +359,17 @@ def test_boundary_tolerance_is_the_95th_percentile_every_2_metres():
     assert boundary_tolerance(old, new) == pytest.approx(expected, abs=1e-9)
 
 
+def _all_of_old_1_to_landelijk(old, new) -> None:
+    """By the inhabitants of the small new buurten, all of Old 1 (BU09990201) goes to
+    Landelijk (BU09990121), none to Dicht (BU09990120)."""
+    counts = pd.DataFrame({"gebiedscode": ["BU09990120", "BU09990121"],
+                           "inwoners": [25.25, 0.505]})
+    weights = reallocation_weights(old, new, counts, "2021")
+    w = weights[weights["gewicht"] == "inwoners"].set_index(["bron_code", "doel_code"])["w"]
+    assert w[("BU09990201", "BU09990121")] == pytest.approx(1.0, abs=1e-12)
+    assert w[("BU09990201", "BU09990120")] == pytest.approx(0.0, abs=1e-12)
+
+
 def test_a_tolerance_under_one_metre_still_makes_cores():
     # The sliver case below at 1/20 of the size: the new buurten reach 0.5 m further south,
     # so the tolerance is 0.5 m. Old 1 (x 4.75-15) reaches 0.25 m into Dicht (0.1 per m²):
@@ -369,12 +380,7 @@ def test_a_tolerance_under_one_metre_still_makes_cores():
 
     old, new = small(_old_split(95)), small(NEW_SOUTH)
     assert boundary_tolerance(old, new) == pytest.approx(0.5, abs=1e-9)
-    counts = pd.DataFrame({"gebiedscode": ["BU09990120", "BU09990121"],
-                           "inwoners": [25.25, 0.505]})
-    weights = reallocation_weights(old, new, counts, "2021")
-    w = weights[weights["gewicht"] == "inwoners"].set_index(["bron_code", "doel_code"])["w"]
-    assert w[("BU09990201", "BU09990121")] == pytest.approx(1.0, abs=1e-12)
-    assert w[("BU09990201", "BU09990120")] == pytest.approx(0.0, abs=1e-12)
+    _all_of_old_1_to_landelijk(old, new)
 
 
 def test_a_core_under_one_square_metre_still_counts():
@@ -389,12 +395,7 @@ def test_a_core_under_one_square_metre_still_counts():
     assert boundary_tolerance(old, new) == pytest.approx(0.5, abs=1e-9)
     core = old.geometry.iloc[1].buffer(-0.5)
     assert core.area == pytest.approx(0.49, abs=1e-9)
-    counts = pd.DataFrame({"gebiedscode": ["BU09990120", "BU09990121"],
-                           "inwoners": [25.25, 0.505]})
-    weights = reallocation_weights(old, new, counts, "2021")
-    w = weights[weights["gewicht"] == "inwoners"].set_index(["bron_code", "doel_code"])["w"]
-    assert w[("BU09990201", "BU09990121")] == pytest.approx(1.0, abs=1e-12)
-    assert w[("BU09990201", "BU09990120")] == pytest.approx(0.0, abs=1e-12)
+    _all_of_old_1_to_landelijk(old, new)
 
 
 def test_a_sliver_of_a_sparse_old_buurt_in_a_dense_new_one_gets_nobody():

@@ -1017,6 +1017,15 @@ def test_a_spread_that_is_not_a_number_makes_no_frame(tmp_path):
     assert frame.loc["x", "spreiding"] == pytest.approx(SD_X)
 
 
+def _one_up_on_x(drop_on_y: float) -> pd.DataFrame:
+    """Two wijken scored on x and y of theme a in 2020: WK099901 1 point higher on x and
+    ``drop_on_y`` lower on y than WK099902, which scores 100 on both."""
+    return pd.DataFrame({"gebiedscode": ["WK099901", "WK099901", "WK099902", "WK099902"],
+                         "niveau": "wijk", "jaar": 2020, "thema": "a",
+                         "indicator": ["x", "y", "x", "y"],
+                         "score": [101.0, 100.0 - drop_on_y, 100.0, 100.0]})
+
+
 def test_the_first_draw_counts_for_the_rank_range(tmp_path):
     """With seed 106 the first of the 200 draws is the only one where x weighs more than
     3.3 times y. WK099901 is 1 higher on x and 3.3 lower on y than WK099902: ahead only in
@@ -1024,10 +1033,7 @@ def test_the_first_draw_counts_for_the_rank_range(tmp_path):
     draws = np.random.default_rng(106).uniform(*WEIGHT_RANGE, size=(SENSITIVITY_DRAWS, 2))
     ratio = draws[:, 0] / draws[:, 1]
     assert ratio[0] > 3.3 and (ratio[1:] < 3.3).all()
-    scored = pd.DataFrame({"gebiedscode": ["WK099901", "WK099901", "WK099902", "WK099902"],
-                           "niveau": "wijk", "jaar": 2020, "thema": "a",
-                           "indicator": ["x", "y", "x", "y"],
-                           "score": [101.0, 100.0 - 3.3, 100.0, 100.0]})
+    scored = _one_up_on_x(drop_on_y=3.3)
     out = sensitivity(scored, _kompas(tmp_path), seed=106).set_index("gebiedscode")
     assert out[["rang", "rang_min", "rang_max"]].values.tolist() == [[2, 1, 2], [1, 1, 2]]
 
@@ -1037,10 +1043,7 @@ def test_the_own_weights_give_the_rank_not_a_draw(tmp_path):
     0.8 lower on y: ahead with its own weights (x as heavy as y), behind in that last draw."""
     draws = np.random.default_rng(106).uniform(*WEIGHT_RANGE, size=(SENSITIVITY_DRAWS, 2))
     assert draws[-1, 0] / draws[-1, 1] < 0.8
-    scored = pd.DataFrame({"gebiedscode": ["WK099901", "WK099901", "WK099902", "WK099902"],
-                           "niveau": "wijk", "jaar": 2020, "thema": "a",
-                           "indicator": ["x", "y", "x", "y"],
-                           "score": [101.0, 100.0 - 0.8, 100.0, 100.0]})
+    scored = _one_up_on_x(drop_on_y=0.8)
     out = sensitivity(scored, _kompas(tmp_path), seed=106).set_index("gebiedscode")
     assert out[["rang", "rang_min", "rang_max"]].values.tolist() == [[1, 1, 2], [2, 1, 2]]
 
