@@ -147,3 +147,30 @@ def test_werkers_is_a_whole_number_of_one_or_more(data, value, capsys):
     assert err.startswith(f"fout: ongeldige waarde voor --werkers: {value!r} (geef een "
                           "geheel getal van 1 of meer")
     assert len(err.splitlines()) == 1
+
+
+def _ctrl_c_in_worker() -> tuple[bool, bool]:
+    """(Ctrl-C ignored, Ctrl-C blocked) in the process that runs this."""
+    import signal
+
+    blocked = signal.SIGINT in signal.pthread_sigmask(signal.SIG_BLOCK, set())
+    return signal.getsignal(signal.SIGINT) == signal.SIG_IGN, blocked
+
+
+def test_ctrl_c_belongs_to_the_parent_of_the_pool():
+    """The export's workers ignore Ctrl-C (no traceback of their own), and the parent, which
+    forks them with Ctrl-C held back, has it back afterwards: a Ctrl-C during the export
+    stops it with the one Dutch line (tests/test_reliability.py shows that line)."""
+    import signal
+
+    from wijkkompas.output.export import worker_pool
+
+    pool = worker_pool(2, 3)
+    assert pool is not None
+    try:
+        assert pool.submit(_ctrl_c_in_worker).result() == (True, False)
+    finally:
+        pool.shutdown()
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    assert signal.SIGINT not in signal.pthread_sigmask(signal.SIG_BLOCK, set())
+    assert worker_pool(1, 3) is None and worker_pool(4, 1) is None

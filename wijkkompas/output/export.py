@@ -20,6 +20,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import re
+import signal
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -336,7 +337,23 @@ def worker_pool(werkers: int, tasks: int) -> ProcessPoolExecutor | None:
     count = min(werkers, tasks)
     if count < 2 or "fork" not in multiprocessing.get_all_start_methods():
         return None
-    return ProcessPoolExecutor(count, mp_context=multiprocessing.get_context("fork"))
+    pool = ProcessPoolExecutor(count, mp_context=multiprocessing.get_context("fork"),
+                               initializer=_leave_ctrl_c_to_the_parent)
+    # The workers are forked now, with Ctrl-C held back: Python drops a Ctrl-C that arrives
+    # while it runs its own handlers around a fork (the export would go on, exit 0).
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        pool.submit(int).result()  # a pool that forks starts all its workers at once
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+    return pool
+
+
+def _leave_ctrl_c_to_the_parent() -> None:
+    """In a worker: Ctrl-C is for the parent, which stops the export in one line; a worker
+    that took it too would print its own traceback."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
 #: What every page of the export under way needs (the data, its shared part, the base map),
@@ -379,8 +396,11 @@ def render_pages(processed: Processed, out_dir: Path, wijk: str | None = None,
         if pool is None:
             rendered = [_render(job) for job in jobs]
         else:
-            with pool:
+            try:
                 rendered = list(pool.map(_render, jobs))
+            finally:
+                # On Ctrl-C or an error no page still waiting is rendered.
+                pool.shutdown(cancel_futures=True)
     finally:
         _SHARED_BY_FORK.clear()
     return {path: page for (path, _), page in zip(jobs, rendered, strict=True)}
