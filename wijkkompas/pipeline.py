@@ -179,7 +179,13 @@ def export(data_dir: Path, settings: Settings, *, kompas: Path | None = None,
     gemeenten = [g for g in settings.gemeenten if g in scored or wijk is not None]
     # Several gemeenten take their share of the folder read once.
     folder = ReadOnce(data_dir) if len(gemeenten) > 1 else None
-    if len(gemeenten) < 2 or werkers < 2:
+    # Several gemeenten: each in a process of its own, where processes can be forked (the
+    # workers inherit what is set here when they are forked).
+    _EXPORT_BY_FORK.update(folder=folder, data_dir=data_dir, kompas=kompas or settings.kompas,
+                           wijk=wijk, out=out)
+    pool = worker_pool(werkers, len(gemeenten)) if len(gemeenten) > 1 else None
+    if pool is None:
+        _EXPORT_BY_FORK.clear()
         for gemeente in settings.gemeenten:
             if gemeente not in gemeenten:
                 say(f"Geen kompasscores voor gemeente {gemeente}: geen export voor {gemeente}.")
@@ -189,24 +195,20 @@ def export(data_dir: Path, settings: Settings, *, kompas: Path | None = None,
             if processed is not None:
                 run_export(processed, out, wijk, say=say, werkers=werkers)
         return
-    # Several gemeenten: each in a process of its own.
-    _EXPORT_BY_FORK.update(folder=folder, data_dir=data_dir, kompas=kompas or settings.kompas,
-                           wijk=wijk, out=out)
     try:
-        pool = worker_pool(werkers, len(gemeenten))
-        assert pool is not None  # two or more workers and gemeenten
-        with pool:
-            done = pool.map(_export_gemeente, gemeenten)
-            for gemeente in settings.gemeenten:
-                if gemeente not in gemeenten:
-                    say(f"Geen kompasscores voor gemeente {gemeente}: geen export voor "
-                        f"{gemeente}.")
-                    continue
-                lines, pages = next(done)
-                for line in lines:
-                    say(line)
-                write_pages(pages, say)
+        done = pool.map(_export_gemeente, gemeenten)
+        for gemeente in settings.gemeenten:
+            if gemeente not in gemeenten:
+                say(f"Geen kompasscores voor gemeente {gemeente}: geen export voor "
+                    f"{gemeente}.")
+                continue
+            lines, pages = next(done)
+            for line in lines:
+                say(line)
+            write_pages(pages, say)
     finally:
+        # On Ctrl-C or an error no gemeente still waiting is exported.
+        pool.shutdown(cancel_futures=True)
         _EXPORT_BY_FORK.clear()
 
 
