@@ -52,9 +52,16 @@ def _cli(args, extra_env=None):
                           timeout=600)
 
 
+def _default_ctrl_c() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _start(args, extra_env=None):
+    """The command line in a process of its own, with Ctrl-C as a terminal gives it: a
+    suite started in the background by a shell inherits "ignore Ctrl-C", and Python then
+    never raises KeyboardInterrupt (a build sent SIGINT would wait for ever)."""
     return subprocess.Popen(_command(args), env=_env(extra_env), stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+                            stderr=subprocess.PIPE, text=True, preexec_fn=_default_ctrl_c)
 
 
 #: The longest error line a person should get (#26: "lines stay under about 300
