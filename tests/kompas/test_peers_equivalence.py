@@ -74,7 +74,8 @@ def _table(rng: np.random.Generator) -> pd.DataFrame:
                     draw = rng.random()
                     value = np.nan if draw < 0.1 else 30.0 if draw < 0.3 else rng.uniform(10, 50)
                     add(code, "wijk", jaar, name, value, named=named)
-                    add(code, "wijk", jaar, name, value + 1, named=named, indeling=2023)  # not its indeling
+                    # On another indeling: not placed.
+                    add(code, "wijk", jaar, name, value + 1, named=named, indeling=2023)
     # GM0916 and GM0917 share only 2020: GM0917's wijken lack most features (no candidates),
     # so GM0916's only candidates are its own and GM0917's wijken have too few features.
     for gemeente, count, full in (("GM0916", 3, True), ("GM0917", 2, False)):
@@ -109,6 +110,27 @@ def _files(folder) -> dict[str, bytes]:
     return {path.name: path.read_bytes() for path in sorted(folder.iterdir())}
 
 
+def _compare(tmp_path, table: pd.DataFrame, given: pd.DataFrame, codes: list[str]
+             ) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+    """Both ways, each into a folder of its own; the same files and lines. Returns the
+    reference's tables and lines."""
+    kompassen = _kompassen(codes)
+    said_old: list[str] = []
+    peers, placed = reference_peers.write_peers(table, kompassen, said_old.append)
+    (tmp_path / "old").mkdir()
+    write_peers(peers, placed, tmp_path / "old")
+    said_new: list[str] = []
+    (tmp_path / "new").mkdir()
+    _write_peers(given, type("Result", (), {"kompassen": kompassen})(), tmp_path / "new",
+                 said_new.append)
+    assert said_new == said_old
+    old, new = _files(tmp_path / "old"), _files(tmp_path / "new")
+    assert new.keys() == old.keys()
+    for name, content in old.items():
+        assert new[name] == content, name
+    return peers, placed, said_old
+
+
 ALL = ["GM0903", "GM0141", *[f"GM09{n:02d}" for n in range(1, 20) if n != 3]]
 
 
@@ -130,20 +152,7 @@ def _as_categories(table: pd.DataFrame) -> pd.DataFrame:
 def test_all_gemeenten_at_once_equal_one_at_a_time(tmp_path, codes, text):
     table = _table(np.random.default_rng(30))
     given = _as_categories(table) if text == "categorical" else table
-    kompassen = _kompassen(codes)
-    said_old: list[str] = []
-    peers, placed = reference_peers.write_peers(table, kompassen, said_old.append)
-    (tmp_path / "old").mkdir()
-    write_peers(peers, placed, tmp_path / "old")
-    said_new: list[str] = []
-    (tmp_path / "new").mkdir()
-    _write_peers(given, type("Result", (), {"kompassen": kompassen})(), tmp_path / "new",
-                 said_new.append)
-    assert said_new == said_old
-    old, new = _files(tmp_path / "old"), _files(tmp_path / "new")
-    assert new.keys() == old.keys()
-    for name, content in old.items():
-        assert new[name] == content, name
+    peers, placed, said_old = _compare(tmp_path, table, given, codes)
     if codes is ALL:
         # The fixture exercises what it says it does.
         reasons = set(peers["reden"])
@@ -165,3 +174,16 @@ def test_all_gemeenten_at_once_equal_one_at_a_time(tmp_path, codes, text):
         assert peers["wijknaam"].isna().any() and peers["naam"].isna().any()
         assert (peers["gemeentenaam"] == peers["gemeente"]).any()
         assert placed["gelijk_aan"].gt(0).any() and placed["mediaan"].isna().any()
+
+
+@pytest.mark.parametrize("without", ["every name", "gemeente names"])
+def test_without_names_the_same(tmp_path, without):
+    """Without any name (or without names of gemeenten) the name columns have other types;
+    still the same as one gemeente at a time."""
+    table = _table(np.random.default_rng(30))
+    if without == "every name":
+        table["gebiedsnaam"] = None
+    else:
+        table.loc[table["niveau"] == "gemeente", "gebiedsnaam"] = None
+    peers, _, _ = _compare(tmp_path, table, table, ALL)
+    assert peers["naam"].isna().all() == (without == "every name")

@@ -471,30 +471,10 @@ def gemeente_peers(table: pd.DataFrame | PeerSource, kompas: Kompas, gemeente: s
     """The peers table (:data:`PEER_COLUMNS`) of every wijk of ``gemeente`` in the table:
     a row per peer, or one row without a peer and with the reason. Features the kompas
     scores are left out. Returns the table and the year of the features. Given a
-    :class:`PeerSource`, what it read from the table serves every gemeente."""
-    source = PeerSource.of(table)
-    codes = source.wijken()
-    wijken = sorted(codes[codes.str[2:6] == gemeente[2:6]])
-    wijknamen, gemeentenamen = source.names("wijk"), source.names("gemeente")
-    jaar = peer_year(source, gemeente)
-    if jaar is None:
-        result = PeerResult(_empty_peers(), _no_peers(
-            wijken, "geen wijken van andere gemeenten met omgevingsadressendichtheid in "
-                    "hetzelfde jaar (importeer of haal andere gemeenten op)"), [])
-    else:
-        scored = {name for name, ind in kompas.indicators.items() if ind.scored}
-        result = _find(source.prepared(jaar, scored), wijken, k)
-    peers = result.wijken.merge(result.peers, on="wijk", how="left")
-    peers["jaar"] = jaar
-    peers["wijknaam"] = peers["wijk"].map(wijknamen)
-    peers["naam"] = peers["vergelijkbare_wijk"].map(wijknamen)
-    gemeente = peers["gemeente"].astype(object)
-    named = gemeente.map(gemeentenamen)
-    peers["gemeentenaam"] = named.where(named.notna(), gemeente)
-    peers["rang"] = peers["rang"].astype("Int64")
-    peers["jaar"] = peers["jaar"].astype("Int64")
-    peers["afstand"] = peers["afstand"].astype("float64").round(4)
-    return peers[PEER_COLUMNS].reset_index(drop=True), jaar
+    :class:`PeerSource`, what it read from the table serves every gemeente; for several
+    gemeenten :func:`gemeenten_peers` searches once for all."""
+    found = gemeenten_peers(table, {gemeente: kompas}, k)
+    return found.peers, found.summaries[0].jaar
 
 
 def positions(table: pd.DataFrame | PeerSource, peers: pd.DataFrame,
@@ -514,22 +494,7 @@ def positions(table: pd.DataFrame | PeerSource, peers: pd.DataFrame,
     index[where, column] = cube.rows(pairs["vergelijkbare_wijk"])
     own = values[cube.rows(wijken)]  # wijken x years x indicators
     theirs = values[index]  # wijken x peers x years x indicators
-    present = ~np.isnan(theirs)
-    mine, peer = np.round(own, 6)[:, None], np.round(theirs, 6)
-    with np.errstate(invalid="ignore"):
-        counts = {"met_cijfer": present.sum(axis=1),
-                  "hoger_dan": (present & (mine > peer)).sum(axis=1),
-                  "lager_dan": (present & (mine < peer)).sum(axis=1),
-                  "gelijk_aan": (present & (mine == peer)).sum(axis=1)}
-    # The median of the peers with a value: sorted, missing values last, the middle one
-    # (or the mean of the middle two) of the n present.
-    median = np.full(own.shape, np.nan)
-    if k:
-        ordered = np.sort(theirs, axis=1)
-        n = counts["met_cijfer"]
-        low = np.take_along_axis(ordered, np.maximum((n - 1) // 2, 0)[:, None], axis=1)
-        high = np.take_along_axis(ordered, np.minimum(n // 2, k - 1)[:, None], axis=1)
-        median = np.where(n > 0, (low[:, 0] + high[:, 0]) / 2, np.nan)
+    counts, median = _place(own, theirs, k)
     w, y, i = np.nonzero(~np.isnan(own))
     out = pd.DataFrame({"wijk": wijken[w], "indicator": np.asarray(cube.indicators,
                                                                    dtype=object)[i],
