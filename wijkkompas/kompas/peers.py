@@ -318,10 +318,15 @@ def _search(found: Candidates, mask: np.ndarray, query: np.ndarray,
 def _scale(mask: np.ndarray, columns: pd.Index) -> float:
     """sqrt(total weight / weight present): a distance on some features made comparable
     with one on all. Every group weighs 1, shared by its features."""
+    weight = _weights(columns)
+    return float(np.sqrt(weight.sum() / weight[mask].sum()))
+
+
+def _weights(columns: pd.Index) -> np.ndarray:
+    """The weight of each feature of ``columns``: 1 / the number of its group's."""
     groups = {f.indicator: f.group for f in FEATURES}
     sizes = pd.Series([groups[c] for c in columns]).value_counts()
-    weight = np.array([1.0 / sizes[groups[c]] for c in columns])
-    return float(np.sqrt(weight.sum() / weight[mask].sum()))
+    return np.array([1.0 / sizes[groups[c]] for c in columns])
 
 
 def _empty_peers() -> pd.DataFrame:
@@ -600,6 +605,7 @@ def _find_all(prepared: Prepared, codes: np.ndarray, owner: np.ndarray, k: int,
     reden_out[few] = [f"te weinig kenmerken ({n} van {width}, nodig {need})"
                       for n in found[few]]
     eligible = np.flatnonzero(known & ~no_class & ~few)
+    weight = _weights(prepared.scaled_columns)
     counts, class_total = prepared.counts, prepared.class_total
     gemeente = prepared.gemeente[at]
     plans: dict[tuple[str, int], tuple[tuple[int, ...], str, bool, int]] = {}
@@ -635,8 +641,8 @@ def _find_all(prepared: Prepared, codes: np.ndarray, owner: np.ndarray, k: int,
         ats = eligible[plan == p]
         mask = tuple(bool(int(mask_bits) >> j & 1) for j in range(width))
         chosen = chosen_by_id[int(classes[cid])]
-        if mask not in prepared.scales:
-            prepared.scales[mask] = _scale(np.asarray(mask), prepared.scaled_columns)
+        if mask not in prepared.scales:  # as _scale, from the weights computed once
+            prepared.scales[mask] = float(np.sqrt(weight.sum() / weight[np.asarray(mask)].sum()))
         candidates = _candidates(prepared, chosen, mask)
         if candidates.tree is None:
             continue
@@ -798,7 +804,9 @@ def _positions_all(source: PeerSource, kompassen: Mapping[str, Kompas],
         scored = tuple(name for name, ind in kompassen[code].indicators.items() if ind.scored)
         by_scored.setdefault(scored, []).append(g)
     k = int(rang.max()) if len(rang) else 0
-    parts: dict[str, list[np.ndarray]] = {name: [] for name in ["order", *POSITION_COLUMNS]}
+    names = sorted({name for scored in by_scored for name in scored})
+    parts: dict[str, list[np.ndarray]] = {name: [] for name in ["wijk", "indicator",
+                                                                 *POSITION_COLUMNS[2:]]}
     for scored, members in by_scored.items():
         cube = source.cube(scored)
         values = cube.padded()
@@ -806,7 +814,8 @@ def _positions_all(source: PeerSource, kompassen: Mapping[str, Kompas],
         if len(peer):
             index[target, rang - 1] = cube.rows(peer)
         by_name = np.argsort(np.asarray(cube.indicators, dtype=object), kind="stable")
-        names = np.asarray(cube.indicators, dtype=object)[by_name]
+        name_at = np.searchsorted(np.asarray(names, dtype=object),
+                                  np.asarray(cube.indicators, dtype=object)[by_name])
         rows = np.concatenate([np.arange(starts[g], starts[g + 1]) for g in members])
         own_rows = cube.rows(targets.codes[rows])
         for start in range(0, len(rows), CHUNK_WIJKEN):
@@ -815,49 +824,51 @@ def _positions_all(source: PeerSource, kompassen: Mapping[str, Kompas],
             counts, median = _place(own, values[index[chunk]][:, :, :, by_name], k)
             # Ordered as the table: by wijk, indicator (by name), year.
             w, i, y = np.nonzero(~np.isnan(own.transpose(0, 2, 1)))
-            parts["order"].append(chunk[w])
-            parts["wijk"].append(targets.codes[chunk][w])
-            parts["indicator"].append(names[i])
+            parts["wijk"].append(chunk[w])
+            parts["indicator"].append(name_at[i])
             parts["jaar"].append(cube.years[y].astype("int64"))
             parts["waarde"].append(own[w, y, i])
             for name, count in counts.items():
                 parts[name].append(count[w, y, i].astype("int64"))
             parts["mediaan"].append(median[w, y, i])
-    kinds = {"order": "int64", "wijk": object, "indicator": object, "jaar": "int64",
-             "waarde": "float64", "mediaan": "float64"}
-    columns = {name: np.concatenate(part) if part else np.empty(0, dtype=kinds.get(name,
-                                                                                   "int64"))
-               for name, part in parts.items()}
+    columns = {name: np.concatenate(part) if part else np.empty(
+        0, dtype="float64" if name in ("waarde", "mediaan") else "int64")
+        for name, part in parts.items()}
+    if len(by_scored) > 1:  # back in the order of the gemeenten
+        order = np.argsort(columns["wijk"], kind="stable")
+        columns = {name: column[order] for name, column in columns.items()}
     # A gemeente without a position had columns of codes without the text type.
     placed = np.zeros(len(gemeenten), dtype="int64")
-    np.add.at(placed, targets.owner[columns["order"]], 1)
-    text = "str" if (placed > 0).all() else object
-    out = pd.DataFrame({name: pd.Series(columns[name], dtype=text)
-                        if name in ("wijk", "indicator") else columns[name]
-                        for name in POSITION_COLUMNS})
-    if len(by_scored) > 1:
-        out = out.iloc[np.argsort(columns["order"], kind="stable")].reset_index(drop=True)
-    return out
+    np.add.at(placed, targets.owner[columns["wijk"]], 1)
+    text = (placed > 0).all()
+    for name, labels in (("wijk", targets.codes), ("indicator", np.asarray(names, dtype=object))):
+        columns[name] = pd.Series(pd.array(labels, dtype="str").take(columns[name])) if text \
+            else pd.Series(labels[columns[name]], dtype=object)
+    return pd.DataFrame({name: columns[name] for name in POSITION_COLUMNS})
 
 
 def _place(own: np.ndarray, theirs: np.ndarray, k: int
            ) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """Counts (met_cijfer, hoger_dan, lager_dan, gelijk_aan) and median of ``theirs``
-    (wijken x peers x years x indicators) against ``own`` (wijken x years x indicators)."""
+    (wijken x peers x years x indicators) against ``own`` (wijken x years x indicators).
+    The peers are made the last, contiguous axis: summed and sorted along it."""
+    theirs = np.ascontiguousarray(np.moveaxis(theirs, 1, -1))
     present = ~np.isnan(theirs)
-    mine, peer = np.round(own, 6)[:, None], np.round(theirs, 6)
+    mine, peer = np.round(own, 6)[..., None], np.round(theirs, 6)
     with np.errstate(invalid="ignore"):
-        counts = {"met_cijfer": present.sum(axis=1),
-                  "hoger_dan": (present & (mine > peer)).sum(axis=1),
-                  "lager_dan": (present & (mine < peer)).sum(axis=1),
-                  "gelijk_aan": (present & (mine == peer)).sum(axis=1)}
+        counts = {"met_cijfer": present.sum(axis=-1),
+                  "hoger_dan": (present & (mine > peer)).sum(axis=-1),
+                  "lager_dan": (present & (mine < peer)).sum(axis=-1),
+                  "gelijk_aan": (present & (mine == peer)).sum(axis=-1)}
+    # The median of the peers with a value: sorted, missing values last, the middle one
+    # (or the mean of the middle two) of the n present.
     median = np.full(own.shape, np.nan)
     if k:
-        ordered = np.sort(theirs, axis=1)
+        ordered = np.sort(theirs, axis=-1)
         n = counts["met_cijfer"]
-        low = np.take_along_axis(ordered, np.maximum((n - 1) // 2, 0)[:, None], axis=1)
-        high = np.take_along_axis(ordered, np.minimum(n // 2, k - 1)[:, None], axis=1)
-        median = np.where(n > 0, (low[:, 0] + high[:, 0]) / 2, np.nan)
+        low = np.take_along_axis(ordered, np.maximum((n - 1) // 2, 0)[..., None], axis=-1)
+        high = np.take_along_axis(ordered, np.minimum(n // 2, k - 1)[..., None], axis=-1)
+        median = np.where(n > 0, (low[..., 0] + high[..., 0]) / 2, np.nan)
     return counts, median
 
 
