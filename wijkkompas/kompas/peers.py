@@ -380,8 +380,8 @@ def value_cube(table: pd.DataFrame, indicators: Sequence[str], jaar: int | None 
     if jaar is not None:
         mask &= jaren == jaar
     # Text is taken after the mask: turning a national column into Python strings is slow.
-    code, codes = pd.factorize(table["gebiedscode"][mask].to_numpy(dtype=object))
-    ind = pd.Index(indicators).get_indexer(table["indicator"][mask].to_numpy(dtype=object))
+    code, codes = _factorized(table["gebiedscode"], mask)
+    ind = _lookup(table["indicator"], mask, pd.Index(indicators))
     years = np.unique(jaren[mask])
     year = np.searchsorted(years, jaren[mask])
     values = np.full((len(codes), len(years), len(indicators)), np.nan)
@@ -389,6 +389,28 @@ def value_cube(table: pd.DataFrame, indicators: Sequence[str], jaar: int | None 
     first = ~keys.duplicated().to_numpy()
     values[code[first], year[first], ind[first]] = table["waarde"].to_numpy()[mask][first]
     return Cube(values, pd.Index(codes.astype(str), dtype=object), years, indicators)
+
+
+def _factorized(column: pd.Series, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``pd.factorize`` of the text of ``column`` where ``mask``: per row the position of
+    its value among the values in order of appearance (as Python strings). A categorical
+    column is factorized on its integer codes and only the values found become text."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        codes = column.cat.codes.to_numpy()[mask]
+        if not (codes < 0).any():
+            code, found = pd.factorize(codes)
+            return code, column.cat.categories.to_numpy(dtype=object)[found]
+    return pd.factorize(column[mask].to_numpy(dtype=object))
+
+
+def _lookup(column: pd.Series, mask: np.ndarray, values: pd.Index) -> np.ndarray:
+    """The position in ``values`` of the text of ``column`` where ``mask`` (-1 where it is
+    not there); on the categories of a categorical column, not on every row."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        codes = column.cat.codes.to_numpy()[mask]
+        found = values.get_indexer(column.cat.categories.to_numpy(dtype=object))
+        return np.where(codes < 0, -1, np.append(found, -1)[codes])
+    return values.get_indexer(column[mask].to_numpy(dtype=object))
 
 
 class PeerSource:
@@ -463,11 +485,11 @@ def _names(table: pd.DataFrame, niveau: str) -> dict[str, str]:
     """The latest name of every area of ``niveau`` (on integer codes: a national table's
     text is not sorted)."""
     mask = ((table["niveau"] == niveau) & table["gebiedsnaam"].notna()).to_numpy()
-    code, codes = pd.factorize(table["gebiedscode"][mask].to_numpy(dtype=object))
+    code, codes = _factorized(table["gebiedscode"], mask)
     jaar = table["jaar"].to_numpy()[mask]
     order = np.lexsort((jaar, code))
     last = order[np.r_[code[order][1:] != code[order][:-1], True]] if len(order) else order
-    names = table["gebiedsnaam"][mask].to_numpy(dtype=object)[last]
+    names = table["gebiedsnaam"].take(np.flatnonzero(mask)[last]).to_numpy(dtype=object)
     return {str(c): str(n) for c, n in zip(codes[code[last]], names, strict=True)}
 
 
