@@ -721,7 +721,12 @@ def gemeenten_peers(table: pd.DataFrame | PeerSource, kompassen: Mapping[str, Ko
                        np.full(n, "", dtype=object), np.full(n, "", dtype=object),
                        np.full(n, "", dtype=object), np.full(n, np.nan))
     years = _peer_years(source, gemeenten)
-    plain = np.zeros(len(gemeenten), dtype=bool)  # text columns of the peers left as text
+    # The types of the columns of codes, as the tables of the gemeenten one at a time put
+    # together had them (the wider type wins): a gemeente's codes of peers were text only
+    # when each of its searches (per classes and features) found someone (one that found
+    # nobody gave plain objects), its wijk codes also when none found anyone (nothing was
+    # joined) or it searched nothing; a gemeente without a search gave plain objects.
+    plain = np.zeros(len(gemeenten), dtype=bool)
     wijk_text = np.zeros(len(gemeenten), dtype=bool)
     by_search: dict[tuple[int, frozenset[str]], list[int]] = {}
     for g, (code, jaar) in enumerate(zip(gemeenten, years, strict=True)):
