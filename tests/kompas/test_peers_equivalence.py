@@ -23,7 +23,7 @@ import pytest
 from tests.kompas import reference_peers
 from wijkkompas.indicatoren.rows import COLUMNS
 from wijkkompas.kompas.definition import builtin_path, for_gemeente, load_kompas
-from wijkkompas.kompas.peers import FEATURES, write_peers
+from wijkkompas.kompas.peers import FEATURES, PeerSource, gemeente_peers, positions, write_peers
 from wijkkompas.kompas.stage import _write_peers
 
 YEARS = (2020, 2021, 2022)
@@ -187,3 +187,20 @@ def test_without_names_the_same(tmp_path, without):
         table.loc[table["niveau"] == "gemeente", "gebiedsnaam"] = None
     peers, _, _ = _compare(tmp_path, table, table, ALL)
     assert peers["naam"].isna().all() == (without == "every name")
+
+
+def test_one_gemeente_and_positions_of_any_peers_the_same():
+    """``gemeente_peers`` (now the one pass for one gemeente) and ``positions`` (of any peers
+    table) give what they gave."""
+    table = _table(np.random.default_rng(30))
+    kompassen = _kompassen(["GM0141", "GM0905", "GM0916", "GM0918"])
+    source = PeerSource(table)
+    for code, kompas in kompassen.items():
+        new, jaar = gemeente_peers(source, kompas, code)
+        old, old_jaar = reference_peers.gemeente_peers(table, kompas, code)
+        assert jaar == old_jaar
+        pd.testing.assert_frame_equal(new, old, check_exact=True)
+        scored = [name for name, ind in kompas.indicators.items() if ind.scored]
+        pd.testing.assert_frame_equal(positions(source, new, scored),
+                                      reference_peers.positions(table, old, scored),
+                                      check_exact=True)
