@@ -12,7 +12,9 @@ scipy's ``cKDTree``. The method in Dutch, with a worked example: docs/methode.md
 
 Everything here works on the indicator table the build wrote (rows of the wijken of every
 gemeente in the data folder) and on plain frames, so that a national run (about 3,500
-wijken) takes one call of :func:`find_peers` (benchmarks/peers.py).
+wijken) takes one call of :func:`find_peers` (benchmarks/peers.py). The build finds the
+peers of all its gemeenten in one pass (:func:`gemeenten_peers`), each wijk exactly as its
+gemeente alone would get them.
 """
 
 from __future__ import annotations
