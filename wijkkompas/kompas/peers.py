@@ -12,13 +12,15 @@ scipy's ``cKDTree``. The method in Dutch, with a worked example: docs/methode.md
 
 Everything here works on the indicator table the build wrote (rows of the wijken of every
 gemeente in the data folder) and on plain frames, so that a national run (about 3,500
-wijken) takes one call of :func:`find_peers` (benchmarks/peers.py).
+wijken) takes one call of :func:`find_peers` (benchmarks/peers.py). The build finds the
+peers of all its gemeenten in one pass (:func:`gemeenten_peers`), each wijk exactly as its
+gemeente alone would get them.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -318,10 +320,15 @@ def _search(found: Candidates, mask: np.ndarray, query: np.ndarray,
 def _scale(mask: np.ndarray, columns: pd.Index) -> float:
     """sqrt(total weight / weight present): a distance on some features made comparable
     with one on all. Every group weighs 1, shared by its features."""
+    weight = _weights(columns)
+    return float(np.sqrt(weight.sum() / weight[mask].sum()))
+
+
+def _weights(columns: pd.Index) -> np.ndarray:
+    """The weight of each feature of ``columns``: 1 / the number of its group's."""
     groups = {f.indicator: f.group for f in FEATURES}
     sizes = pd.Series([groups[c] for c in columns]).value_counts()
-    weight = np.array([1.0 / sizes[groups[c]] for c in columns])
-    return float(np.sqrt(weight.sum() / weight[mask].sum()))
+    return np.array([1.0 / sizes[groups[c]] for c in columns])
 
 
 def _empty_peers() -> pd.DataFrame:
@@ -375,8 +382,8 @@ def value_cube(table: pd.DataFrame, indicators: Sequence[str], jaar: int | None 
     if jaar is not None:
         mask &= jaren == jaar
     # Text is taken after the mask: turning a national column into Python strings is slow.
-    code, codes = pd.factorize(table["gebiedscode"][mask].to_numpy(dtype=object))
-    ind = pd.Index(indicators).get_indexer(table["indicator"][mask].to_numpy(dtype=object))
+    code, codes = _factorized(table["gebiedscode"], mask)
+    ind = _lookup(table["indicator"], mask, pd.Index(indicators))
     years = np.unique(jaren[mask])
     year = np.searchsorted(years, jaren[mask])
     values = np.full((len(codes), len(years), len(indicators)), np.nan)
@@ -384,6 +391,28 @@ def value_cube(table: pd.DataFrame, indicators: Sequence[str], jaar: int | None 
     first = ~keys.duplicated().to_numpy()
     values[code[first], year[first], ind[first]] = table["waarde"].to_numpy()[mask][first]
     return Cube(values, pd.Index(codes.astype(str), dtype=object), years, indicators)
+
+
+def _factorized(column: pd.Series, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``pd.factorize`` of the text of ``column`` where ``mask``: per row the position of
+    its value among the values in order of appearance (as Python strings). A categorical
+    column is factorized on its integer codes and only the values found become text."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        codes = column.cat.codes.to_numpy()[mask]
+        if not (codes < 0).any():
+            code, found = pd.factorize(codes)
+            return code, column.cat.categories.to_numpy(dtype=object)[found]
+    return pd.factorize(column[mask].to_numpy(dtype=object))
+
+
+def _lookup(column: pd.Series, mask: np.ndarray, values: pd.Index) -> np.ndarray:
+    """The position in ``values`` of the text of ``column`` where ``mask`` (-1 where it is
+    not there); on the categories of a categorical column, not on every row."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        codes = column.cat.codes.to_numpy()[mask]
+        found = values.get_indexer(column.cat.categories.to_numpy(dtype=object))
+        return np.where(codes < 0, -1, np.append(found, -1)[codes])
+    return values.get_indexer(column[mask].to_numpy(dtype=object))
 
 
 class PeerSource:
@@ -458,11 +487,11 @@ def _names(table: pd.DataFrame, niveau: str) -> dict[str, str]:
     """The latest name of every area of ``niveau`` (on integer codes: a national table's
     text is not sorted)."""
     mask = ((table["niveau"] == niveau) & table["gebiedsnaam"].notna()).to_numpy()
-    code, codes = pd.factorize(table["gebiedscode"][mask].to_numpy(dtype=object))
+    code, codes = _factorized(table["gebiedscode"], mask)
     jaar = table["jaar"].to_numpy()[mask]
     order = np.lexsort((jaar, code))
     last = order[np.r_[code[order][1:] != code[order][:-1], True]] if len(order) else order
-    names = table["gebiedsnaam"][mask].to_numpy(dtype=object)[last]
+    names = table["gebiedsnaam"].take(np.flatnonzero(mask)[last]).to_numpy(dtype=object)
     return {str(c): str(n) for c, n in zip(codes[code[last]], names, strict=True)}
 
 
@@ -471,30 +500,10 @@ def gemeente_peers(table: pd.DataFrame | PeerSource, kompas: Kompas, gemeente: s
     """The peers table (:data:`PEER_COLUMNS`) of every wijk of ``gemeente`` in the table:
     a row per peer, or one row without a peer and with the reason. Features the kompas
     scores are left out. Returns the table and the year of the features. Given a
-    :class:`PeerSource`, what it read from the table serves every gemeente."""
-    source = PeerSource.of(table)
-    codes = source.wijken()
-    wijken = sorted(codes[codes.str[2:6] == gemeente[2:6]])
-    wijknamen, gemeentenamen = source.names("wijk"), source.names("gemeente")
-    jaar = peer_year(source, gemeente)
-    if jaar is None:
-        result = PeerResult(_empty_peers(), _no_peers(
-            wijken, "geen wijken van andere gemeenten met omgevingsadressendichtheid in "
-                    "hetzelfde jaar (importeer of haal andere gemeenten op)"), [])
-    else:
-        scored = {name for name, ind in kompas.indicators.items() if ind.scored}
-        result = _find(source.prepared(jaar, scored), wijken, k)
-    peers = result.wijken.merge(result.peers, on="wijk", how="left")
-    peers["jaar"] = jaar
-    peers["wijknaam"] = peers["wijk"].map(wijknamen)
-    peers["naam"] = peers["vergelijkbare_wijk"].map(wijknamen)
-    gemeente = peers["gemeente"].astype(object)
-    named = gemeente.map(gemeentenamen)
-    peers["gemeentenaam"] = named.where(named.notna(), gemeente)
-    peers["rang"] = peers["rang"].astype("Int64")
-    peers["jaar"] = peers["jaar"].astype("Int64")
-    peers["afstand"] = peers["afstand"].astype("float64").round(4)
-    return peers[PEER_COLUMNS].reset_index(drop=True), jaar
+    :class:`PeerSource`, what it read from the table serves every gemeente; for several
+    gemeenten :func:`gemeenten_peers` searches once for all."""
+    found = gemeenten_peers(table, {gemeente: kompas}, k)
+    return found.peers, found.summaries[0].jaar
 
 
 def positions(table: pd.DataFrame | PeerSource, peers: pd.DataFrame,
@@ -514,22 +523,7 @@ def positions(table: pd.DataFrame | PeerSource, peers: pd.DataFrame,
     index[where, column] = cube.rows(pairs["vergelijkbare_wijk"])
     own = values[cube.rows(wijken)]  # wijken x years x indicators
     theirs = values[index]  # wijken x peers x years x indicators
-    present = ~np.isnan(theirs)
-    mine, peer = np.round(own, 6)[:, None], np.round(theirs, 6)
-    with np.errstate(invalid="ignore"):
-        counts = {"met_cijfer": present.sum(axis=1),
-                  "hoger_dan": (present & (mine > peer)).sum(axis=1),
-                  "lager_dan": (present & (mine < peer)).sum(axis=1),
-                  "gelijk_aan": (present & (mine == peer)).sum(axis=1)}
-    # The median of the peers with a value: sorted, missing values last, the middle one
-    # (or the mean of the middle two) of the n present.
-    median = np.full(own.shape, np.nan)
-    if k:
-        ordered = np.sort(theirs, axis=1)
-        n = counts["met_cijfer"]
-        low = np.take_along_axis(ordered, np.maximum((n - 1) // 2, 0)[:, None], axis=1)
-        high = np.take_along_axis(ordered, np.minimum(n // 2, k - 1)[:, None], axis=1)
-        median = np.where(n > 0, (low[:, 0] + high[:, 0]) / 2, np.nan)
+    counts, median = _place(own, theirs, k)
     w, y, i = np.nonzero(~np.isnan(own))
     out = pd.DataFrame({"wijk": wijken[w], "indicator": np.asarray(cube.indicators,
                                                                    dtype=object)[i],
@@ -539,6 +533,372 @@ def positions(table: pd.DataFrame | PeerSource, peers: pd.DataFrame,
                         "mediaan": median[w, y, i]})
     keys = ["wijk", "indicator", "jaar"]
     return out[POSITION_COLUMNS].sort_values(keys, kind="stable").reset_index(drop=True)
+
+
+# --- every gemeente in one pass ----------------------------------------------------------
+
+@dataclass
+class PeerSummary:
+    """What the build says of one gemeente's peers: the year of the features (None when
+    there is none), its wijken, those with at least one peer, the gemeenten those peers lie
+    in, and the reason on its first row (None when it has no wijken)."""
+
+    gemeente: str
+    jaar: int | None
+    wijken: int
+    with_peers: int
+    peer_gemeenten: int
+    reason: str | None
+
+
+@dataclass
+class GemeentenPeers:
+    """The peers table (:data:`PEER_COLUMNS`) and the positions (:data:`POSITION_COLUMNS`)
+    of the wijken of several gemeenten, in the order the gemeenten were given and within a
+    gemeente by wijk code, and per gemeente a :class:`PeerSummary`."""
+
+    peers: pd.DataFrame
+    positions: pd.DataFrame
+    summaries: list[PeerSummary]
+
+
+#: Wijken whose positions are computed at once (a national run: about 500 x 10 peers x 8
+#: years x 23 indicators of values).
+CHUNK_WIJKEN = 512
+NO_YEAR = ("geen wijken van andere gemeenten met omgevingsadressendichtheid in hetzelfde "
+           "jaar (importeer of haal andere gemeenten op)")
+
+
+def _peer_years(source: PeerSource, gemeenten: Sequence[str]) -> list[int | None]:
+    """:func:`peer_year` of each of ``gemeenten``, from one grouping of the density cube."""
+    cube = source.cube([DENSITY])
+    has = ~np.isnan(cube.values[:, :, 0])
+    digits, group = np.unique(pd.Series(cube.codes, dtype=object).str[2:6].to_numpy(
+        dtype=object).astype(str), return_inverse=True)
+    own = np.zeros((len(digits), len(cube.years)), dtype="int64")
+    np.add.at(own, group, has.astype("int64"))
+    both = (own > 0) & (own < has.sum(axis=0))
+    found = dict(zip(digits, both, strict=True))
+    years = []
+    for code in gemeenten:
+        row = found.get(code[2:6])
+        years.append(int(cube.years[row].max()) if row is not None and row.any() else None)
+    return years
+
+
+@dataclass
+class _Targets:
+    """The wijken of all gemeenten asked for, in the order of the tables, and per wijk
+    what its row says before any peer is added."""
+
+    codes: np.ndarray  # wijk codes (object)
+    owner: np.ndarray  # position of its gemeente among the gemeenten asked for
+    klasse: np.ndarray  # float, NaN where none
+    klassen: np.ndarray
+    kenmerken: np.ndarray
+    reden: np.ndarray
+    jaar: np.ndarray  # float, NaN where none
+
+
+def _find_all(prepared: Prepared, codes: np.ndarray, owner: np.ndarray, k: int,
+              klasse_out: np.ndarray, klassen_out: np.ndarray, kenmerken_out: np.ndarray,
+              reden_out: np.ndarray) -> tuple[list[np.ndarray], dict[int, tuple[int, int]]]:
+    """:func:`_find` for the wijken of several gemeenten at once (``owner``: the gemeente of
+    each, by position), each wijk's own gemeente left out, each searched exactly as the
+    search of its own gemeente alone would (the same tree and as many candidates asked of
+    it: k + 5 more than its own gemeente has there). Fills the row columns in place;
+    returns the peers as arrays (target, peer code, peer gemeente, distance, rank) and per
+    gemeente (by position) how many searches its own search would have made (one per
+    classes and features) and how many of those found nobody."""
+    columns, matrix, klasse = prepared.columns, prepared.matrix, prepared.klasse
+    present = ~np.isnan(matrix)
+    width = len(columns)
+    need = max(1, math.ceil(MIN_OWN_SHARE * len(columns)))
+    at = prepared.index.get_indexer(pd.Index(codes, dtype=object))
+    known = at >= 0
+    at = np.where(known, at, 0)
+    has = present[at] & known[:, None]
+    found = has.sum(axis=1)
+    labels = np.array([f"{n} van {width}" for n in range(width + 1)] + [""], dtype=object)
+    kenmerken_out[:] = labels[np.where(known, found, width + 1)]
+    own_klasse = np.where(known, klasse[at], np.nan)
+    reden_out[~known] = "geen kenmerken van deze wijk in dit jaar"
+    no_class = known & np.isnan(own_klasse)
+    reden_out[no_class] = "omgevingsadressendichtheid ontbreekt: geen stedelijkheidsklasse"
+    few = known & ~no_class & (found < need)
+    reden_out[few] = [f"te weinig kenmerken ({n} van {width}, nodig {need})"
+                      for n in found[few]]
+    eligible = np.flatnonzero(known & ~no_class & ~few)
+    weight = _weights(prepared.scaled_columns)
+    counts, class_total = prepared.counts, prepared.class_total
+    gemeente = prepared.gemeente[at]
+    plans: dict[tuple[str, int], tuple[tuple[int, ...], str, bool, int]] = {}
+    chosen_of, ask_of = [], []
+    short = f"minder dan {k} wijken van andere gemeenten met alle kenmerken in alle klassen"
+    for i in eligible:
+        key = (gemeente[i], int(own_klasse[i]))
+        if key not in plans:
+            own, number = key
+            available = {c: n - counts.get((own, c), 0) for c, n in class_total.items()}
+            chosen, label = _widened(number, available, k)
+            size = sum(class_total.get(c, 0) for c in chosen)
+            ask = min(size, k + size - sum(available.get(c, 0) for c in chosen) + 5)
+            plans[key] = (tuple(chosen), label,
+                          sum(available.get(c, 0) for c in chosen) < k, ask)
+        chosen, label, lacking, ask = plans[key]
+        klasse_out[i], klassen_out[i] = key[1], label
+        if lacking:
+            reden_out[i] = short
+        chosen_of.append(chosen)
+        ask_of.append(ask)
+    # One search per classes, features and number asked, over the wijken of every gemeente.
+    bits = (has[eligible].astype("int64") << np.arange(width)).sum(axis=1)
+    classes, chosen_id = np.unique(np.array([sum(1 << c for c in ch) for ch in chosen_of],
+                                            dtype="int64"), return_inverse=True)
+    chosen_by_id = {sum(1 << c for c in ch): ch for ch in chosen_of}
+    keys = np.stack([chosen_id.ravel(), bits, np.asarray(ask_of, dtype="int64")], axis=1) \
+        if len(eligible) else np.empty((0, 3), dtype="int64")
+    unique_keys, plan = np.unique(keys, axis=0, return_inverse=True)
+    plan = plan.ravel()
+    out: list[list[np.ndarray]] = [[], [], [], [], []]
+    for p, (cid, mask_bits, ask) in enumerate(unique_keys):
+        ats = eligible[plan == p]
+        mask = tuple(bool(int(mask_bits) >> j & 1) for j in range(width))
+        chosen = chosen_by_id[int(classes[cid])]
+        if mask not in prepared.scales:  # as _scale, from the weights computed once
+            prepared.scales[mask] = float(np.sqrt(weight.sum() / weight[np.asarray(mask)].sum()))
+        candidates = _candidates(prepared, chosen, mask)
+        if candidates.tree is None:
+            continue
+        rows = at[ats]
+        dist, index = candidates.tree.query(matrix[rows][:, np.asarray(mask)], k=int(ask))
+        dist = np.asarray(dist, dtype="float64").reshape(len(ats), -1) * prepared.scales[mask]
+        index = np.asarray(index).reshape(len(ats), -1)
+        dist[candidates.gemeente[index] == gemeente[ats][:, None]] = np.inf
+        order = np.lexsort((candidates.rank[index], np.round(dist, 9)), axis=-1)[:, :k]
+        dist = np.take_along_axis(dist, order, axis=-1)
+        index = np.take_along_axis(index, order, axis=-1)
+        kept = np.isfinite(dist)
+        out[0].append(np.repeat(ats, kept.sum(axis=1)))
+        out[1].append(candidates.codes[index][kept])
+        out[2].append(candidates.gemeente[index][kept])
+        out[3].append(dist[kept])
+        out[4].append(np.cumsum(kept, axis=1)[kept])
+    target = np.concatenate(out[0]) if out[0] else np.empty(0, dtype="int64")
+    hit = np.zeros(len(codes), dtype="int64")
+    np.add.at(hit, target, 1)
+    per_plan = pd.Series(hit[eligible]).groupby([owner[eligible], plan]).sum()
+    searches: dict[int, tuple[int, int]] = {}
+    for (g, _), n in per_plan.items():
+        total, empty = searches.get(int(g), (0, 0))
+        searches[int(g)] = (total + 1, empty + int(n == 0))
+    arrays = [target, *(np.concatenate(part) if part else np.empty(0, dtype=kind)
+                        for part, kind in zip(out[1:], (object, object, "float64", "int64"),
+                                              strict=True))]
+    return arrays, searches
+
+
+def gemeenten_peers(table: pd.DataFrame | PeerSource, kompassen: Mapping[str, Kompas],
+                    k: int = K) -> GemeentenPeers:
+    """:func:`gemeente_peers` and :func:`positions` of every gemeente of ``kompassen`` (code
+    to kompas) in one pass: one search per feature year, left-out indicators, classes,
+    features and number asked for the wijken of all gemeenten together, and the positions
+    per set of scored indicators. The tables are exactly those of the gemeenten one at a
+    time, put together in the order of ``kompassen`` (the types of their columns
+    included)."""
+    source = PeerSource.of(table)
+    gemeenten = list(kompassen)
+    codes = source.wijken()
+    ordered = np.array(sorted(codes), dtype=object)
+    digits = pd.Series(ordered, dtype=object).str[2:6].to_numpy(dtype=object)
+    groups = pd.Series(np.arange(len(ordered))).groupby(digits, sort=False).indices \
+        if len(ordered) else {}
+    per = [ordered[groups[code[2:6]]] if code[2:6] in groups else ordered[:0]
+           for code in gemeenten]
+    sizes = np.array([len(w) for w in per], dtype="int64")
+    starts = np.concatenate([[0], np.cumsum(sizes)])
+    n = int(starts[-1])
+    targets = _Targets(np.concatenate(per) if n else np.empty(0, dtype=object),
+                       np.repeat(np.arange(len(gemeenten)), sizes), np.full(n, np.nan),
+                       np.full(n, "", dtype=object), np.full(n, "", dtype=object),
+                       np.full(n, "", dtype=object), np.full(n, np.nan))
+    years = _peer_years(source, gemeenten)
+    # The types of the columns of codes, as the tables of the gemeenten one at a time put
+    # together had them (the wider type wins): a gemeente's codes of peers were text only
+    # when each of its searches (per classes and features) found someone (one that found
+    # nobody gave plain objects), its wijk codes also when none found anyone (nothing was
+    # joined) or it searched nothing; a gemeente without a search gave plain objects.
+    plain = np.zeros(len(gemeenten), dtype=bool)
+    wijk_text = np.zeros(len(gemeenten), dtype=bool)
+    by_search: dict[tuple[int, frozenset[str]], list[int]] = {}
+    for g, (code, jaar) in enumerate(zip(gemeenten, years, strict=True)):
+        ours = slice(starts[g], starts[g + 1])
+        if jaar is None:
+            targets.reden[ours] = NO_YEAR
+            continue
+        targets.jaar[ours] = jaar
+        scored = frozenset(name for name, ind in kompassen[code].indicators.items()
+                           if ind.scored)
+        by_search.setdefault((jaar, scored), []).append(g)
+    found: list[list[np.ndarray]] = []
+    for (jaar, scored), members in by_search.items():
+        prepared = source.prepared(jaar, scored)
+        rows = np.concatenate([np.arange(starts[g], starts[g + 1]) for g in members])
+        if prepared.reason:
+            targets.reden[rows] = prepared.reason
+            continue
+        klasse, klassen = targets.klasse[rows], targets.klassen[rows]
+        kenmerken, reden = targets.kenmerken[rows], targets.reden[rows]
+        arrays, searches = _find_all(prepared, targets.codes[rows], targets.owner[rows], k,
+                                     klasse, klassen, kenmerken, reden)
+        targets.klasse[rows], targets.klassen[rows] = klasse, klassen
+        targets.kenmerken[rows], targets.reden[rows] = kenmerken, reden
+        arrays[0] = rows[arrays[0]]
+        found.append(arrays)
+        for g in members:
+            total, empty = searches.get(g, (0, 0))
+            plain[g] = total > 0 and empty == 0
+            wijk_text[g] = empty == 0 or empty == total
+    parts = list(zip(*found, strict=True)) if found else [[] for _ in range(5)]
+    target, peer, peer_gemeente, afstand, rang = (
+        np.concatenate(part) if len(part) else np.empty(0, dtype=kind)
+        for part, kind in zip(parts, ("int64", object, object, "float64", "int64"),
+                              strict=True))
+    order = np.lexsort((rang, target))
+    target, peer, peer_gemeente = target[order], peer[order], peer_gemeente[order]
+    afstand, rang = afstand[order], rang[order]
+    table_out = _peer_table(source, targets, target, peer, peer_gemeente, afstand, rang,
+                            text=bool(plain.all()), wijk_text=bool(wijk_text.all()))
+    placed = _positions_all(source, kompassen, gemeenten, targets, starts, target, peer, rang)
+    with_peers = np.zeros(len(gemeenten), dtype="int64")
+    np.add.at(with_peers, targets.owner[np.unique(target)], 1)
+    pairs = np.unique(pd.DataFrame({"g": targets.owner[target], "p": peer_gemeente})
+                      .drop_duplicates()["g"].to_numpy(), return_counts=True)
+    peer_gemeenten = dict(zip(pairs[0].tolist(), pairs[1].tolist(), strict=True))
+    summaries = [PeerSummary(code, years[g],
+                             int(sizes[g]), int(with_peers[g]),
+                             int(peer_gemeenten.get(g, 0)),
+                             str(targets.reden[starts[g]]) if sizes[g] else None)
+                 for g, code in enumerate(gemeenten)]
+    return GemeentenPeers(table_out, placed, summaries)
+
+
+def _peer_table(source: PeerSource, targets: _Targets, target: np.ndarray, peer: np.ndarray,
+                peer_gemeente: np.ndarray, afstand: np.ndarray, rang: np.ndarray,
+                text: bool, wijk_text: bool) -> pd.DataFrame:
+    """The rows of :data:`PEER_COLUMNS`: one per wijk and peer, or one without a peer.
+    ``text``/``wijk_text``: whether the columns of codes are of the text type, as they
+    were when every gemeente's table of its own had them so."""
+    count = np.bincount(target, minlength=len(targets.codes))
+    repeat = np.maximum(count, 1)
+    row = np.repeat(np.arange(len(targets.codes)), repeat)
+    first = np.cumsum(repeat) - repeat
+    # Peer rows come in the order of their wijk, then rank: the k-th peer of a wijk is the
+    # row at its first row plus k - 1.
+    at = first[target] + rang - 1
+    vergelijkbaar = np.full(len(row), np.nan, dtype=object)
+    gemeente = np.full(len(row), np.nan, dtype=object)
+    distance = np.full(len(row), np.nan)
+    rank = np.full(len(row), np.nan)
+    vergelijkbaar[at], gemeente[at], distance[at], rank[at] = peer, peer_gemeente, afstand, rang
+    kind = "str" if text else object
+    frame = pd.DataFrame({
+        "wijk": pd.Series(targets.codes[row], dtype="str" if wijk_text else object),
+        "vergelijkbare_wijk": pd.Series(vergelijkbaar, dtype=kind),
+        "gemeente": pd.Series(gemeente, dtype=kind),
+    })
+    wijknamen, gemeentenamen = source.names("wijk"), source.names("gemeente")
+    frame["wijknaam"] = frame["wijk"].map(wijknamen)
+    frame["naam"] = frame["vergelijkbare_wijk"].map(wijknamen)
+    codes = frame["gemeente"].astype(object)
+    named = codes.map(gemeentenamen)
+    frame["gemeentenaam"] = named.where(named.notna(), codes)
+    frame["afstand"] = pd.Series(distance).round(4)
+    frame["rang"] = pd.Series(rank).astype("Int64")
+    frame["jaar"] = pd.Series(targets.jaar[row]).astype("Int64")
+    frame["klasse"] = pd.Series(targets.klasse[row]).astype("Int64")
+    for name in ("klassen", "kenmerken", "reden"):
+        frame[name] = pd.Series(getattr(targets, name)[row], dtype="str")
+    return frame[PEER_COLUMNS]
+
+
+def _positions_all(source: PeerSource, kompassen: Mapping[str, Kompas],
+                   gemeenten: list[str], targets: _Targets, starts: np.ndarray,
+                   target: np.ndarray, peer: np.ndarray, rang: np.ndarray) -> pd.DataFrame:
+    """:func:`positions` of the wijken of every gemeente (each among its peers, on the
+    indicators its kompas scores), in the order of the targets; a few hundred wijken at a
+    time, so that the peers' values of a national run are never held at once."""
+    by_scored: dict[tuple[str, ...], list[int]] = {}
+    for g, code in enumerate(gemeenten):
+        scored = tuple(name for name, ind in kompassen[code].indicators.items() if ind.scored)
+        by_scored.setdefault(scored, []).append(g)
+    k = int(rang.max()) if len(rang) else 0
+    names = sorted({name for scored in by_scored for name in scored})
+    parts: dict[str, list[np.ndarray]] = {name: [] for name in ["wijk", "indicator",
+                                                                 *POSITION_COLUMNS[2:]]}
+    for scored, members in by_scored.items():
+        cube = source.cube(scored)
+        values = cube.padded()
+        index = np.full((len(targets.codes), k), len(cube.codes))
+        if len(peer):
+            index[target, rang - 1] = cube.rows(peer)
+        by_name = np.argsort(np.asarray(cube.indicators, dtype=object), kind="stable")
+        name_at = np.searchsorted(np.asarray(names, dtype=object),
+                                  np.asarray(cube.indicators, dtype=object)[by_name])
+        rows = np.concatenate([np.arange(starts[g], starts[g + 1]) for g in members])
+        own_rows = cube.rows(targets.codes[rows])
+        for start in range(0, len(rows), CHUNK_WIJKEN):
+            chunk = rows[start:start + CHUNK_WIJKEN]
+            own = values[own_rows[start:start + CHUNK_WIJKEN]][:, :, by_name]
+            counts, median = _place(own, values[index[chunk]][:, :, :, by_name], k)
+            # Ordered as the table: by wijk, indicator (by name), year.
+            w, i, y = np.nonzero(~np.isnan(own.transpose(0, 2, 1)))
+            parts["wijk"].append(chunk[w])
+            parts["indicator"].append(name_at[i])
+            parts["jaar"].append(cube.years[y].astype("int64"))
+            parts["waarde"].append(own[w, y, i])
+            for name, count in counts.items():
+                parts[name].append(count[w, y, i].astype("int64"))
+            parts["mediaan"].append(median[w, y, i])
+    columns = {name: np.concatenate(part) if part else np.empty(
+        0, dtype="float64" if name in ("waarde", "mediaan") else "int64")
+        for name, part in parts.items()}
+    if len(by_scored) > 1:  # back in the order of the gemeenten
+        order = np.argsort(columns["wijk"], kind="stable")
+        columns = {name: column[order] for name, column in columns.items()}
+    # A gemeente without a position had columns of codes without the text type.
+    placed = np.zeros(len(gemeenten), dtype="int64")
+    np.add.at(placed, targets.owner[columns["wijk"]], 1)
+    text = (placed > 0).all()
+    for name, labels in (("wijk", targets.codes), ("indicator", np.asarray(names, dtype=object))):
+        columns[name] = pd.Series(pd.array(labels, dtype="str").take(columns[name])) if text \
+            else pd.Series(labels[columns[name]], dtype=object)
+    return pd.DataFrame({name: columns[name] for name in POSITION_COLUMNS})
+
+
+def _place(own: np.ndarray, theirs: np.ndarray, k: int
+           ) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Counts (met_cijfer, hoger_dan, lager_dan, gelijk_aan) and median of ``theirs``
+    (wijken x peers x years x indicators) against ``own`` (wijken x years x indicators).
+    The peers are made the last, contiguous axis: summed and sorted along it."""
+    theirs = np.ascontiguousarray(np.moveaxis(theirs, 1, -1))
+    present = ~np.isnan(theirs)
+    mine, peer = np.round(own, 6)[..., None], np.round(theirs, 6)
+    with np.errstate(invalid="ignore"):
+        counts = {"met_cijfer": present.sum(axis=-1),
+                  "hoger_dan": (present & (mine > peer)).sum(axis=-1),
+                  "lager_dan": (present & (mine < peer)).sum(axis=-1),
+                  "gelijk_aan": (present & (mine == peer)).sum(axis=-1)}
+    # The median of the peers with a value: sorted, missing values last, the middle one
+    # (or the mean of the middle two) of the n present.
+    median = np.full(own.shape, np.nan)
+    if k:
+        ordered = np.sort(theirs, axis=-1)
+        n = counts["met_cijfer"]
+        low = np.take_along_axis(ordered, np.maximum((n - 1) // 2, 0)[..., None], axis=-1)
+        high = np.take_along_axis(ordered, np.minimum(n // 2, k - 1)[..., None], axis=-1)
+        median = np.where(n > 0, (low[..., 0] + high[..., 0]) / 2, np.nan)
+    return counts, median
 
 
 def read_peers(paths: ProcessedPaths, gemeente: str) -> tuple[pd.DataFrame, pd.DataFrame] | None:

@@ -33,7 +33,7 @@ from wijkkompas.kompas.definition import (
     load_kompas,
     record,
 )
-from wijkkompas.kompas.peers import PeerSource, gemeente_peers, positions, write_peers
+from wijkkompas.kompas.peers import gemeenten_peers, write_peers
 from wijkkompas.kompas.scores import GemeentenResult, KompasResult, score_gemeenten
 from wijkkompas.processed import KOMPAS_TABLES, ProcessedPaths
 from wijkkompas.settings import LOCK_TIMEOUT
@@ -187,24 +187,20 @@ def run_kompas(data_dir: Path, kompas_path: Path | None = None,
 def _write_peers(table: pd.DataFrame, result: GemeentenResult, out_dir: Path,
                  say: Callable[[str], None]) -> list[Path]:
     """The vergelijkbare wijken of every scored gemeente and their positions per scored
-    indicator (kompas/peers.py), one table of each for all gemeenten."""
-    found, placed = [], []
-    source = PeerSource(table)
-    for code, kompas in result.kompassen.items():
-        peers_of, jaar = gemeente_peers(source, kompas, code)
-        scored = [name for name, ind in kompas.indicators.items() if ind.scored]
-        found.append(peers_of)
-        placed.append(positions(source, peers_of, scored))
-        named = peers_of.dropna(subset=["vergelijkbare_wijk"])
-        if len(named):
-            say(f"Vergelijkbare wijken ({code}, kenmerken van {jaar}): "
-                f"{named['wijk'].nunique()} van {peers_of['wijk'].nunique()} wijken, uit "
-                f"{named['gemeente'].nunique()} andere gemeenten.")
+    indicator (kompas/peers.py), one table of each for all gemeenten, found in one pass."""
+    found = gemeenten_peers(table, result.kompassen)
+    for summary in found.summaries:
+        code = summary.gemeente
+        if summary.with_peers:
+            say(f"Vergelijkbare wijken ({code}, kenmerken van {summary.jaar}): "
+                f"{summary.with_peers} van {summary.wijken} wijken, uit "
+                f"{summary.peer_gemeenten} andere gemeenten.")
         else:
-            reason = peers_of["reden"].iloc[0] if len(peers_of) else "geen wijken"
+            reason = summary.reason if summary.reason is not None else "geen wijken"
             say(f"Geen vergelijkbare wijken voor {code}: {reason}.")
-    return write_peers(pd.concat(found, ignore_index=True), pd.concat(placed, ignore_index=True),
-                       out_dir)
+    return write_peers(found.peers, found.positions, out_dir)
+
+
 def _scored_before(folder: Path) -> dict[str, str | None]:
     """The gemeenten a build scored in ``folder`` before, with the kompas it used."""
     try:
