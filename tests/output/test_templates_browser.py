@@ -22,6 +22,7 @@ from wijkkompas.kompas.classes import (
     classify_change,
     page_classes,
 )
+from wijkkompas.output.packing import pack_level
 from wijkkompas.web.geometry import delta_rings
 from wijkkompas.web.leaflet import script_safe_json
 
@@ -56,6 +57,16 @@ def _page(tmp_path, scripts: list[str], css: str, call: str):
     return path
 
 
+def _kompas_page(tmp_path, payload: dict):
+    """A page with the kompas map of ``payload``, its levels written as the export packs
+    them (``payload["geo"]`` in the layout of ``area_data``)."""
+    themas, jaren = [t[0] for t in payload["themas"]], payload["jaren"]
+    packed = {**payload, "geo": {n: pack_level(level, themas, jaren)
+                                 for n, level in payload["geo"].items()}}
+    return _page(tmp_path, ["escape.js", "packing.js", "kompas_map.js"], "kompas_map.css",
+                 f"wijkkompasKaart(map, {script_safe_json(packed)});")
+
+
 def _kompas_payload(veranderklassen: list[dict]) -> dict:
     wijk = {"c": ["WK014115"], "n": ["Wijk 15"], "g": [delta_rings(shape(SQUARE))],
             "s": {"t|2015": [99.5]}, "d": {}, "b": {"t|2015": [7.0]}, "r": {},
@@ -86,8 +97,7 @@ def test_escape_js_escapes_what_html_needs(tmp_path, browser):
 
 def test_kompas_map_js_classifies_as_python_does(tmp_path, browser):
     payload = _kompas_payload(page_classes(ALL_CHANGE_CLASSES))
-    path = _page(tmp_path, ["escape.js", "kompas_map.js"], "kompas_map.css",
-                 f"wijkkompasKaart(map, {script_safe_json(payload)});")
+    path = _kompas_page(tmp_path, payload)
     with opened(browser, path) as page:
         scores = page.page.evaluate("xs => xs.map(x => window.wijkkompas.scoreClass(x).code)",
                                     SCORES)
@@ -108,8 +118,7 @@ def test_kompas_map_js_uses_the_bounds_it_is_sent(tmp_path, browser):
     wider = tuple(ScoreClass(c.code, c.label, c.lower * 1.5, c.upper * 1.5, c.colour,
                              c.lower_counts, c.upper_counts) for c in CHANGE_CLASSES)
     payload = _kompas_payload(page_classes((*wider, ALL_CHANGE_CLASSES[-1])))
-    path = _page(tmp_path, ["escape.js", "kompas_map.js"], "kompas_map.css",
-                 f"wijkkompasKaart(map, {script_safe_json(payload)});")
+    path = _kompas_page(tmp_path, payload)
     with opened(browser, path) as page:
         changes = page.page.evaluate(
             "xs => xs.map(x => window.wijkkompas.changeClass(x).code)", CHANGES)
@@ -173,8 +182,7 @@ def test_kompas_map_js_reads_the_columns(tmp_path, browser):
         "g": [delta_rings(shape(SQUARE)), delta_rings(shape(east))],
         "s": {"t|2015": [None, 130.0]}, "d": {}, "b": {}, "r": {"t|2015": [1, None]},
         "v": {"t|2015": [[n, [x, 2.0 if n == 7 else None]] for n, x in enumerate(first)]}}
-    path = _page(tmp_path, ["escape.js", "kompas_map.js"], "kompas_map.css",
-                 f"wijkkompasKaart(map, {script_safe_json(payload)});")
+    path = _kompas_page(tmp_path, payload)
     with opened(browser, path) as page:
         tips = page.page.evaluate("""() => {
             const out = [];
