@@ -20,12 +20,13 @@ Decoding gives back exactly the same numbers: ``(offset + n - 2) / 10^k`` is the
 nearest to the decimal, as JSON reading it would be. No number loses a digit. The strings are
 data, never code: only characters that need no escape, inside a JSON string.
 
-The layout of a level (:func:`pack_level`): ``c``, ``n``, ``g`` and ``o`` as
-:func:`wijkkompas.output.maps.area_data` makes them; ``s``, ``d``, ``b`` and ``r`` one list
-per theme (in the order of the page's ``themas``) of one packed column per year (in the
-order of ``jaren``; null where there is none); ``v`` per theme with indicator values (scored
-or context) ``[thema, [per year a list of [position in indicatoren, packed column], or
-null]]``.
+The layout of a level (:func:`pack_level`): ``c``, ``n`` and ``o`` as
+:func:`wijkkompas.output.maps.area_data` makes them; ``g`` the same lists of polygons and
+rings, each ring (:func:`~wijkkompas.web.geometry.delta_rings`) a packed column; ``s``,
+``d``, ``b`` and ``r`` one list per theme (in the order of the page's ``themas``) of one
+packed column per year (in the order of ``jaren``; null where there is none); ``v`` per
+theme with indicator values (scored or context) ``[thema, [per year a list of [position in
+indicatoren, packed column], or null]]``.
 """
 
 from __future__ import annotations
@@ -129,7 +130,9 @@ def pack_level(level: dict[str, Any], themas: Sequence[str],
                jaren: Sequence[int]) -> dict[str, Any]:
     """One level of :func:`wijkkompas.output.maps.area_data` (keys ``"thema|jaar"``) in the
     page's compact layout (see the module)."""
-    out = {name: level[name] for name in ("c", "n", "g")}
+    out = {name: level[name] for name in ("c", "n")}
+    out["g"] = [[[pack_numbers(ring) for ring in rings] for rings in polygons]
+                for polygons in level["g"]]
     for name in _FIELDS:
         columns = level[name]
         out[name] = [[None if _key(t, j) not in columns else pack_numbers(columns[_key(t, j)])
@@ -147,7 +150,9 @@ def unpack_level(level: dict[str, Any], themas: Sequence[str],
                  jaren: Sequence[int]) -> dict[str, Any]:
     """The layout of :func:`wijkkompas.output.maps.area_data` back from :func:`pack_level`
     (what ``templates/packing.js`` does on the page)."""
-    out = {name: level[name] for name in ("c", "n", "g")}
+    out = {name: level[name] for name in ("c", "n")}
+    out["g"] = [[[unpack_numbers(ring) for ring in rings] for rings in polygons]
+                for polygons in level["g"]]
     for name in _FIELDS:
         out[name] = {_key(thema, jaar): unpack_numbers(packed)
                      for thema, per_year in zip(themas, level[name], strict=True)

@@ -51,8 +51,10 @@ function wkUnpackGeo(data) {
   }
   Object.keys(data.geo).forEach(function (niveau) {
     var level = data.geo[niveau];
-    var out = {c: level.c, n: level.n, g: level.g, s: {}, d: {}, b: {}, r: {}, v: {},
-               o: level.o};
+    var out = {c: level.c, n: level.n, s: {}, d: {}, b: {}, r: {}, v: {}, o: level.o};
+    out.g = level.g.map(function (polygons) {
+      return polygons.map(function (rings) { return rings.map(wkUnpackNumbers); });
+    });
     ["s", "d", "b", "r"].forEach(function (name) {
       level[name].forEach(function (perYear, at) {
         perKey(out[name], data.themas[at][0], perYear, wkUnpackNumbers);
