@@ -71,10 +71,6 @@ def _wholes(text: str) -> list[int]:
     return out
 
 
-def _missing(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
-
-
 def _decimals(values: list[float]) -> int:
     """The fewest decimals that write every value exactly (at most MAX_DECIMALS)."""
     for k in range(MAX_DECIMALS + 1):
@@ -84,24 +80,32 @@ def _decimals(values: list[float]) -> int:
     raise ValueError(f"a value of a packed column has more than {MAX_DECIMALS} decimals")
 
 
+#: The characters of every number of one or two characters, made once.
+_SHORT = [_whole(n) for n in range(FINAL * MORE)]
+
+
 def pack_numbers(values: Sequence[float | int | None]) -> str:
     """A column of numbers (None or NaN for missing) as one string (see the module). Every
     number must be written exactly with at most three decimals (as
     :func:`wijkkompas.output.maps._num` rounds them)."""
-    present = [float(v) for v in values if not _missing(v)]
-    k = _decimals(present)
+    floats = [None if v is None or v != v else float(v) for v in values]  # NaN != NaN
+    k = _decimals([v for v in floats if v is not None])
     scale = 10 ** k
-    wholes = [round(v * scale) for v in present]
-    offset = min(wholes, default=0)
+    scaled = [None if v is None else (v, round(v * scale)) for v in floats]
+    offset = min((entry[1] for entry in scaled if entry is not None), default=0)
     head = (2 * offset if offset >= 0 else -2 * offset - 1) * 4 + k
     parts = [_whole(head)]
-    for v in values:
-        if _missing(v):
-            parts.append(_whole(0))
-        elif v == 0 and math.copysign(1, v) < 0:
-            parts.append(_whole(1))
+    short = len(_SHORT)
+    for entry in scaled:
+        if entry is None:
+            parts.append(_SHORT[0])
+            continue
+        v, w = entry
+        if w == 0 and math.copysign(1, v) < 0:
+            parts.append(_SHORT[1])
         else:
-            parts.append(_whole(2 + round(float(v) * scale) - offset))
+            n = 2 + w - offset
+            parts.append(_SHORT[n] if n < short else _whole(n))
     return "".join(parts)
 
 
