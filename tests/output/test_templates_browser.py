@@ -4,6 +4,7 @@ with the class bounds it is sent."""
 
 from __future__ import annotations
 
+import math
 from html import escape
 from importlib import resources
 
@@ -22,7 +23,7 @@ from wijkkompas.kompas.classes import (
     classify_change,
     page_classes,
 )
-from wijkkompas.output.packing import pack_level
+from wijkkompas.output.packing import pack_level, pack_numbers, unpack_numbers
 from wijkkompas.web.geometry import delta_rings
 from wijkkompas.web.leaflet import script_safe_json
 
@@ -205,3 +206,21 @@ def test_kompas_map_js_reads_the_columns(tmp_path, browser):
                               "veel gunstiger dan gemiddeld"]
     assert tips[1][1] == ["Indicator 7 | 2,0 %"]
     assert fills == [ALL_CLASSES[-1].colour, ALL_CLASSES[4].colour]
+
+
+def test_packing_js_unpacks_what_python_packs(tmp_path, browser):
+    """packing.js reads every packed column as Python's unpack_numbers does: large and
+    negative numbers, decimals, -0 and missing."""
+    columns = [[None, 0, 1, 44, 45, 2024, 2025, 91124, 91125, 10**12, -(10**12)],
+               [102.145, -18.525, None, 0.001, -0.0, 0.0, 99.999, 100.0, 150.5],
+               [34.2, 216.2, 0.3, 284, None, -0.0, -0.1, 3500], [None, None], [], [-0.0]]
+    packed = [pack_numbers(c) for c in columns]
+    path = _page(tmp_path, ["packing.js"], "kompas_map.css", "window.klaar = true;")
+    with opened(browser, path, ready="window.klaar") as page:
+        got = page.page.evaluate("""cols => cols.map(c => wkUnpackNumbers(c).map(
+            x => [x, Object.is(x, -0)]))""", packed)
+        assert page.errors == []
+    expected = [[[x, x == 0 and math.copysign(1, x) < 0] for x in unpack_numbers(p)]
+                for p in packed]
+    assert got == expected
+    assert [[x for x, _ in c] for c in got] == columns
