@@ -16,8 +16,10 @@ from wijkkompas.output.export import run_export
 from wijkkompas.output.maps import _share, area_data, map_data
 from wijkkompas.output.packing import (
     ALPHABET,
+    pack_column,
     pack_level,
     pack_numbers,
+    unpack_column,
     unpack_level,
     unpack_numbers,
 )
@@ -149,3 +151,38 @@ def test_a_gemeente_page_with_eight_years_stays_within_300_kb(eight_years):
     assert size <= 300_000, size
     for wijk_page in export.glob("wijkkompas_WK*.html"):
         assert wijk_page.stat().st_size <= 300_000, wijk_page.name
+
+
+@pytest.mark.parametrize("values", [[1.0, 2.0001], [1e300, 2.5], [2.0**53, 1], [-(2.0**60), 0]])
+def test_a_column_that_cannot_be_packed_exactly_stays_a_list(values):
+    """More than three decimals, or numbers the script's doubles cannot sum exactly (never
+    from the tables; possible from a user's file): the column is written as it is."""
+    with pytest.raises(ValueError):
+        pack_numbers(values)
+    assert pack_column(values) == values
+    assert unpack_column(pack_column(values)) == values
+
+
+def test_the_page_reads_a_column_left_as_a_list(processed, browser, tmp_path):
+    """A column with a value too large to pack reaches the page's script unchanged."""
+    areas = area_data(processed)
+    level = areas["geo"]["wijk"]
+    key = next(iter(level["v"]))
+    label, values = level["v"][key][0]
+    level["v"][key][0] = [label, [1e20, *values[1:]]]
+    themas = [t[0] for t in map_data(processed, areas=areas)["themas"]]
+    packed = pack_level(level, themas, processed.years)
+    thema = key.split("|")[0]
+    at = processed.years.index(int(key.split("|")[1]))
+    column = next(entry for entry in packed["v"] if entry[0] == thema)[1][at][0][1]
+    assert column == [1e20, *values[1:]]
+    from tests.output.test_templates_browser import _page
+
+    data = {**map_data(processed, areas=areas), "geo": {"wijk": packed}}
+    data["niveaus"] = [["wijk", "Wijken"]]
+    path = _page(tmp_path, ["escape.js", "packing.js", "kompas_map.js"], "kompas_map.css",
+                 f"wijkkompasKaart(map, {script_safe_json(data)});")
+    with opened(browser, path) as page:
+        got = page.page.evaluate("k => window.wijkkompas.geo.wijk.v[k][0][1]", key)
+        assert page.errors == []
+    assert got == [1e20, *values[1:]]

@@ -18,15 +18,18 @@ becomes one short string:
 
 Decoding gives back exactly the same numbers: ``(offset + n - 2) / 10^k`` is the double
 nearest to the decimal, as JSON reading it would be. No number loses a digit. The strings are
-data, never code: only characters that need no escape, inside a JSON string.
+data, never code: only characters that need no escape, inside a JSON string. A column that
+cannot be packed exactly (a number of more than three decimals, or too large for the
+script's doubles; never from the tables, possible from a user's file) stays a JSON list
+(:func:`pack_column`).
 
 The layout of a level (:func:`pack_level`): ``c``, ``n`` and ``o`` as
 :func:`wijkkompas.output.maps.area_data` makes them; ``g`` the same lists of polygons and
-rings, each ring (:func:`~wijkkompas.web.geometry.delta_rings`) a packed column; ``s``,
+rings, each ring (:func:`~wijkkompas.web.geometry.delta_rings`) a column; ``s``,
 ``d``, ``b`` and ``r`` one list per theme (in the order of the page's ``themas``) of one
-packed column per year (in the order of ``jaren``; null where there is none); ``v`` per
-theme with indicator values (scored or context) ``[thema, [per year a list of [position in
-indicatoren, packed column], or null]]``.
+column per year (in the order of ``jaren``; null where there is none); ``v`` per theme with
+indicator values (scored or context) ``[thema, [per year a list of [position in
+indicatoren, column], or null]]``. Every column as :func:`pack_column` writes it.
 """
 
 from __future__ import annotations
@@ -80,6 +83,8 @@ def _decimals(values: list[float]) -> int:
     raise ValueError(f"a value of a packed column has more than {MAX_DECIMALS} decimals")
 
 
+#: Whole numbers from here on are not all exact as JavaScript numbers (doubles).
+_EXACT = 2**53
 #: The characters of every number of one or two characters, made once.
 _SHORT = [_whole(n) for n in range(FINAL * MORE)]
 
@@ -105,8 +110,28 @@ def pack_numbers(values: Sequence[float | int | None]) -> str:
             parts.append(_SHORT[1])
         else:
             n = 2 + w - offset
+            if n >= _EXACT or abs(w) >= _EXACT:
+                raise ValueError("a number of a packed column is too large for the page's "
+                                 "script to read exactly")
             parts.append(_SHORT[n] if n < short else _whole(n))
+    if head >= _EXACT:
+        raise ValueError("the offset of a packed column is too large for the page's script")
     return "".join(parts)
+
+
+def pack_column(values: Sequence[float | int | None]) -> str | list[float | int | None]:
+    """A column for the page: packed (:func:`pack_numbers`) where that writes every number
+    exactly, else as it is, a JSON list (numbers of more than three decimals, or too large
+    for the script to sum exactly: never from the tables, possible from a user's file)."""
+    try:
+        return pack_numbers(values)
+    except (ValueError, OverflowError):
+        return list(values)
+
+
+def unpack_column(column: str | list[float | int | None]) -> list[float | int | None]:
+    """A column of :func:`pack_column` back as numbers."""
+    return unpack_numbers(column) if isinstance(column, str) else list(column)
 
 
 def unpack_numbers(text: str) -> list[float | int | None]:
@@ -135,16 +160,16 @@ def pack_level(level: dict[str, Any], themas: Sequence[str],
     """One level of :func:`wijkkompas.output.maps.area_data` (keys ``"thema|jaar"``) in the
     page's compact layout (see the module)."""
     out = {name: level[name] for name in ("c", "n")}
-    out["g"] = [[[pack_numbers(ring) for ring in rings] for rings in polygons]
+    out["g"] = [[[pack_column(ring) for ring in rings] for rings in polygons]
                 for polygons in level["g"]]
     for name in _FIELDS:
         columns = level[name]
-        out[name] = [[None if _key(t, j) not in columns else pack_numbers(columns[_key(t, j)])
+        out[name] = [[None if _key(t, j) not in columns else pack_column(columns[_key(t, j)])
                       for j in jaren] for t in themas]
     # The values are of every theme with indicators, scored or not (context figures).
     value_themes = list(dict.fromkeys(key.rsplit("|", 1)[0] for key in level["v"]))
     out["v"] = [[t, [None if _key(t, j) not in level["v"] else
-                     [[label, pack_numbers(values)] for label, values in level["v"][_key(t, j)]]
+                     [[label, pack_column(values)] for label, values in level["v"][_key(t, j)]]
                      for j in jaren]] for t in value_themes]
     out["o"] = level.get("o", {})
     return out
@@ -155,13 +180,13 @@ def unpack_level(level: dict[str, Any], themas: Sequence[str],
     """The layout of :func:`wijkkompas.output.maps.area_data` back from :func:`pack_level`
     (what ``templates/packing.js`` does on the page)."""
     out = {name: level[name] for name in ("c", "n")}
-    out["g"] = [[[unpack_numbers(ring) for ring in rings] for rings in polygons]
+    out["g"] = [[[unpack_column(ring) for ring in rings] for rings in polygons]
                 for polygons in level["g"]]
     for name in _FIELDS:
-        out[name] = {_key(thema, jaar): unpack_numbers(packed)
+        out[name] = {_key(thema, jaar): unpack_column(packed)
                      for thema, per_year in zip(themas, level[name], strict=True)
                      for jaar, packed in zip(jaren, per_year, strict=True) if packed is not None}
-    out["v"] = {_key(thema, jaar): [[label, unpack_numbers(values)] for label, values in packed]
+    out["v"] = {_key(thema, jaar): [[label, unpack_column(values)] for label, values in packed]
                 for thema, per_year in level["v"]
                 for jaar, packed in zip(jaren, per_year, strict=True) if packed is not None}
     out["o"] = level["o"]

@@ -1,7 +1,8 @@
 /* wijkkompas: the compact map data of a page, unpacked (the encoder and its description:
    wijkkompas/output/packing.py). wkUnpackNumbers(text) gives a packed column back as
-   numbers (null for missing); wkUnpackGeo(data) gives every level of data.geo back with its
-   columns per "thema|jaar", as wijkkompas.output.maps.area_data made them. */
+   numbers (null for missing), wkUnpackColumn a column packed or not; wkUnpackGeo(data)
+   gives every level of data.geo back with its columns per "thema|jaar", as
+   wijkkompas.output.maps.area_data made them. */
 // The digit value of each character code (-1: not a digit); 90 digits, the first WK_FINAL
 // end a number.
 var WK_DIGITS = (function () {
@@ -41,6 +42,13 @@ function wkUnpackNumbers(text) {
   return out;
 }
 
+// A column as the page holds it: packed (a string) or, where packing could not write every
+// number exactly, a list of numbers.
+function wkUnpackColumn(column) {
+  "use strict";
+  return typeof column === "string" ? wkUnpackNumbers(column) : column;
+}
+
 function wkUnpackGeo(data) {
   "use strict";
   var geo = {};
@@ -53,16 +61,16 @@ function wkUnpackGeo(data) {
     var level = data.geo[niveau];
     var out = {c: level.c, n: level.n, s: {}, d: {}, b: {}, r: {}, v: {}, o: level.o};
     out.g = level.g.map(function (polygons) {
-      return polygons.map(function (rings) { return rings.map(wkUnpackNumbers); });
+      return polygons.map(function (rings) { return rings.map(wkUnpackColumn); });
     });
     ["s", "d", "b", "r"].forEach(function (name) {
       level[name].forEach(function (perYear, at) {
-        perKey(out[name], data.themas[at][0], perYear, wkUnpackNumbers);
+        perKey(out[name], data.themas[at][0], perYear, wkUnpackColumn);
       });
     });
     level.v.forEach(function (theme) {
       perKey(out.v, theme[0], theme[1], function (entries) {
-        return entries.map(function (e) { return [e[0], wkUnpackNumbers(e[1])]; });
+        return entries.map(function (e) { return [e[0], wkUnpackColumn(e[1])]; });
       });
     });
     geo[niveau] = out;
