@@ -10,6 +10,7 @@ from matplotlib.collections import PatchCollection
 from matplotlib.patches import Rectangle
 
 from wijkkompas.kompas.classes import ALL_CHANGE_CLASSES, ALL_CLASSES
+from wijkkompas.output.packing import unpack_level
 
 
 def _embedded_data(html: str) -> dict:
@@ -38,8 +39,8 @@ def test_interactive_map_holds_each_area_once_with_all_choices(processed):
     themes = processed.result.themes
     expected = themes[(themes.gebiedscode == "WK014115") & (themes.jaar == 2015)
                       & (themes.thema == "werk_inkomen") & (themes.deel == "totaal")].score
-    assert data["geo"]["wijk"]["s"]["werk_inkomen|2015"][nsk] == pytest.approx(
-        expected.iloc[0], abs=0.0005)
+    wijken = unpack_level(data["geo"]["wijk"], [t[0] for t in data["themas"]], data["jaren"])
+    assert wijken["s"]["werk_inkomen|2015"][nsk] == pytest.approx(expected.iloc[0], abs=0.0005)
     # The PDOK base map with its attribution; nothing loaded from a CDN.
     assert "service.pdok.nl/brt/achtergrondkaart" in html and "Kadaster" in html
     assert not re.search(r"<script[^>]+src=", html)

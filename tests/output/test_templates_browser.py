@@ -4,6 +4,7 @@ with the class bounds it is sent."""
 
 from __future__ import annotations
 
+import math
 from html import escape
 from importlib import resources
 
@@ -22,6 +23,7 @@ from wijkkompas.kompas.classes import (
     classify_change,
     page_classes,
 )
+from wijkkompas.output.packing import pack_level, pack_numbers, unpack_numbers
 from wijkkompas.web.geometry import delta_rings
 from wijkkompas.web.leaflet import script_safe_json
 
@@ -56,6 +58,16 @@ def _page(tmp_path, scripts: list[str], css: str, call: str):
     return path
 
 
+def _kompas_page(tmp_path, payload: dict):
+    """A page with the kompas map of ``payload``, its levels written as the export packs
+    them (``payload["geo"]`` in the layout of ``area_data``)."""
+    themas, jaren = [t[0] for t in payload["themas"]], payload["jaren"]
+    packed = {**payload, "geo": {n: pack_level(level, themas, jaren)
+                                 for n, level in payload["geo"].items()}}
+    return _page(tmp_path, ["escape.js", "packing.js", "kompas_map.js"], "kompas_map.css",
+                 f"wijkkompasKaart(map, {script_safe_json(packed)});")
+
+
 def _kompas_payload(veranderklassen: list[dict]) -> dict:
     wijk = {"c": ["WK014115"], "n": ["Wijk 15"], "g": [delta_rings(shape(SQUARE))],
             "s": {"t|2015": [99.5]}, "d": {}, "b": {"t|2015": [7.0]}, "r": {},
@@ -86,8 +98,7 @@ def test_escape_js_escapes_what_html_needs(tmp_path, browser):
 
 def test_kompas_map_js_classifies_as_python_does(tmp_path, browser):
     payload = _kompas_payload(page_classes(ALL_CHANGE_CLASSES))
-    path = _page(tmp_path, ["escape.js", "kompas_map.js"], "kompas_map.css",
-                 f"wijkkompasKaart(map, {script_safe_json(payload)});")
+    path = _kompas_page(tmp_path, payload)
     with opened(browser, path) as page:
         scores = page.page.evaluate("xs => xs.map(x => window.wijkkompas.scoreClass(x).code)",
                                     SCORES)
@@ -108,8 +119,7 @@ def test_kompas_map_js_uses_the_bounds_it_is_sent(tmp_path, browser):
     wider = tuple(ScoreClass(c.code, c.label, c.lower * 1.5, c.upper * 1.5, c.colour,
                              c.lower_counts, c.upper_counts) for c in CHANGE_CLASSES)
     payload = _kompas_payload(page_classes((*wider, ALL_CHANGE_CLASSES[-1])))
-    path = _page(tmp_path, ["escape.js", "kompas_map.js"], "kompas_map.css",
-                 f"wijkkompasKaart(map, {script_safe_json(payload)});")
+    path = _kompas_page(tmp_path, payload)
     with opened(browser, path) as page:
         changes = page.page.evaluate(
             "xs => xs.map(x => window.wijkkompas.changeClass(x).code)", CHANGES)
@@ -173,8 +183,7 @@ def test_kompas_map_js_reads_the_columns(tmp_path, browser):
         "g": [delta_rings(shape(SQUARE)), delta_rings(shape(east))],
         "s": {"t|2015": [None, 130.0]}, "d": {}, "b": {}, "r": {"t|2015": [1, None]},
         "v": {"t|2015": [[n, [x, 2.0 if n == 7 else None]] for n, x in enumerate(first)]}}
-    path = _page(tmp_path, ["escape.js", "kompas_map.js"], "kompas_map.css",
-                 f"wijkkompasKaart(map, {script_safe_json(payload)});")
+    path = _kompas_page(tmp_path, payload)
     with opened(browser, path) as page:
         tips = page.page.evaluate("""() => {
             const out = [];
@@ -197,3 +206,21 @@ def test_kompas_map_js_reads_the_columns(tmp_path, browser):
                               "veel gunstiger dan gemiddeld"]
     assert tips[1][1] == ["Indicator 7 | 2,0 %"]
     assert fills == [ALL_CLASSES[-1].colour, ALL_CLASSES[4].colour]
+
+
+def test_packing_js_unpacks_what_python_packs(tmp_path, browser):
+    """packing.js reads every packed column as Python's unpack_numbers does: large and
+    negative numbers, decimals, -0 and missing."""
+    columns = [[None, 0, 1, 44, 45, 2024, 2025, 91124, 91125, 10**12, -(10**12)],
+               [102.145, -18.525, None, 0.001, -0.0, 0.0, 99.999, 100.0, 150.5],
+               [34.2, 216.2, 0.3, 284, None, -0.0, -0.1, 3500], [None, None], [], [-0.0]]
+    packed = [pack_numbers(c) for c in columns]
+    path = _page(tmp_path, ["packing.js"], "kompas_map.css", "window.klaar = true;")
+    with opened(browser, path, ready="window.klaar") as page:
+        got = page.page.evaluate("""cols => cols.map(c => wkUnpackNumbers(c).map(
+            x => [x, Object.is(x, -0)]))""", packed)
+        assert page.errors == []
+    expected = [[[x, x == 0 and math.copysign(1, x) < 0] for x in unpack_numbers(p)]
+                for p in packed]
+    assert got == expected
+    assert [[x for x, _ in c] for c in got] == columns

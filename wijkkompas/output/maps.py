@@ -3,7 +3,8 @@ measure (score, or change against the previous year or the base year).
 
 Every area's geometry is stored once, with all its scores and main indicator values, as
 columns (one entry per area; texts that repeat, such as reasons and indicator names, once
-in a shared list); a small script restyles the areas when a choice changes. Leaflet
+in a shared list; the numbers of a column packed into one short string,
+:mod:`wijkkompas.output.packing`); a small script restyles the areas when a choice changes. Leaflet
 itself is inlined from an installed package (``django-js-lib-leaflet``), so the map works
 without a network; only the PDOK base map (BRT-Achtergrondkaart, grijs) needs one, and
 without it the areas, labels, legend and choices still work. Data reaches the page only as
@@ -21,6 +22,7 @@ import pandas as pd
 from wijkkompas.gebied import wijk_of
 from wijkkompas.kompas.classes import ALL_CHANGE_CLASSES, ALL_CLASSES, page_classes
 from wijkkompas.kompas.results import Processed
+from wijkkompas.output.packing import pack_level
 from wijkkompas.output.profile import carried_areas, indicator_label, measured
 from wijkkompas.web.geometry import delta_rings, web_geometry
 from wijkkompas.web.leaflet import PDOK_TILES, InlineLeafletLayer, Rendered, base_map
@@ -216,7 +218,8 @@ def map_data(processed: Processed, levels: tuple[str, ...] = ("wijk", "buurt"),
              wijk: str | None = None, jaar: int | None = None,
              areas: dict[str, Any] | None = None) -> dict[str, Any]:
     """Everything the map script needs: the areas of each level with all their values (see
-    :func:`area_data`, computed here unless ``areas`` gives it), and the choices.
+    :func:`area_data`, computed here unless ``areas`` gives it; on the page in the compact
+    layout of :mod:`wijkkompas.output.packing`), and the choices.
 
     With ``wijk`` only that wijk and its buurten are included; ``jaar`` is the year the
     map opens on (default: the latest year with a score).
@@ -249,7 +252,9 @@ def map_data(processed: Processed, levels: tuple[str, ...] = ("wijk", "buurt"),
         "klassen": page_classes(ALL_CLASSES),
         "veranderklassen": page_classes(ALL_CHANGE_CLASSES),
         "tipmax": MAX_TOOLTIP_INDICATORS,
-        **shown,
+        "redenen": shown["redenen"], "indicatoren": shown["indicatoren"],
+        "geo": {n: pack_level(level, [t.code for t in scored_themes], years)
+                for n, level in shown["geo"].items()},
     }
 
 
@@ -259,7 +264,7 @@ class KompasLayer(InlineLeafletLayer):
 
     package = "wijkkompas.output"
     css_file = "kompas_map.css"
-    js_files = ("kompas_map.js",)
+    js_files = ("packing.js", "kompas_map.js")
     entry = "wijkkompasKaart"
 
 

@@ -3,17 +3,18 @@
    the fixed legend. The score and change classes come with the data (data.klassen,
    data.veranderklassen: code, label, kleur, van, tot and whether each bound counts); they
    are defined once, in Python. The areas of a level come as columns, one entry per area
-   (wijkkompas.output.maps.area_data): c codes, n names, g geometry (per polygon its rings,
+   (wijkkompas.output.maps.area_data; packed on the page, unpacked by packing.js): c codes, n names, g geometry (per polygon its rings,
    each [x0, y0, dx1, dy1, ...] in whole 1e-5 degrees), and per "thema|jaar" s scores,
    d and b changes, r reasons (positions in data.redenen) and v tooltip values
    ([position in data.indicatoren, values]), and per year o: the indeling an area's values
    were carried onto (an estimate), or null. The measure "waarde" colours the areas by the
    value of one indicator (five classes of equal counts, no judgement); a year without any
    theme score opens on it, so a year with only context figures is never an all-grey map.
-   Needs Leaflet and escape.js. */
+   Needs Leaflet, escape.js and packing.js. */
 function wijkkompasKaart(map, data) {
   "use strict";
   var esc = wkEsc;
+  var geo = wkUnpackGeo(data);  // the columns, unpacked once (packing.js)
   var state = {niveau: data.niveaus[0][0], thema: data.start.thema,
                jaar: String(data.start.jaar), maat: "score", indicator: null, auto: false};
   // Sequential colours for the value of an indicator (ColorBrewer Purples): no judgement.
@@ -63,14 +64,14 @@ function wijkkompasKaart(map, data) {
   }
   var areas = {};
   data.niveaus.forEach(function (n) {
-    areas[n[0]] = data.geo[n[0]].c.map(function (code, i) { return {niveau: n[0], i: i}; });
+    areas[n[0]] = geo[n[0]].c.map(function (code, i) { return {niveau: n[0], i: i}; });
   });
   function column(p, name) {
-    var values = data.geo[p.niveau][name][key()];
+    var values = geo[p.niveau][name][key()];
     return values === undefined ? null : values[p.i];
   }
-  function code(p) { return data.geo[p.niveau].c[p.i]; }
-  function name(p) { return data.geo[p.niveau].n[p.i] || code(p); }
+  function code(p) { return geo[p.niveau].c[p.i]; }
+  function name(p) { return geo[p.niveau].n[p.i] || code(p); }
   function score(p) { return column(p, "s"); }
   function reason(p) {
     var at = column(p, "r");
@@ -78,7 +79,7 @@ function wijkkompasKaart(map, data) {
   }
   function indicatorRows(p) {
     var rows = [];
-    (data.geo[p.niveau].v[key()] || []).forEach(function (entry) {
+    (geo[p.niveau].v[key()] || []).forEach(function (entry) {
       var x = entry[1][p.i];
       if (x !== null && x !== undefined && rows.length < data.tipmax) {
         rows.push([data.indicatoren[entry[0]][0], data.indicatoren[entry[0]][1], x]);
@@ -88,7 +89,7 @@ function wijkkompasKaart(map, data) {
   }
   // The indicators with a value in the chosen year and level: {position: values}.
   function yearValues() {
-    var out = {}, suffix = "|" + state.jaar, v = data.geo[state.niveau].v;
+    var out = {}, suffix = "|" + state.jaar, v = geo[state.niveau].v;
     Object.keys(v).forEach(function (k) {
       if (k.slice(-suffix.length) !== suffix) { return; }
       v[k].forEach(function (entry) {
@@ -155,13 +156,13 @@ function wijkkompasKaart(map, data) {
     return state.maat === "score" ? scoreClass(score(p)) : changeClass(measure(p));
   }
   function carried(p) {
-    var onto = (data.geo[p.niveau].o || {})[state.jaar];
+    var onto = (geo[p.niveau].o || {})[state.jaar];
     var to = onto ? onto[p.i] : null;
     return to === null || to === undefined ? "" :
       "cijfers van " + state.jaar + " omgerekend naar de indeling van " + to + " (schatting)";
   }
   function hasScores() {
-    var s = data.geo[state.niveau].s, suffix = "|" + state.jaar;
+    var s = geo[state.niveau].s, suffix = "|" + state.jaar;
     return Object.keys(s).some(function (k) { return k.slice(-suffix.length) === suffix; });
   }
   // A year (or level) without any theme score shows the value of an indicator instead of an
@@ -228,7 +229,7 @@ function wijkkompasKaart(map, data) {
   function layerOf(niveau) {
     if (!layers[niveau]) {
       layers[niveau] = L.geoJSON(areas[niveau].map(function (p) {
-        return {type: "Feature", properties: p, geometry: geometry(data.geo[p.niveau].g[p.i])};
+        return {type: "Feature", properties: p, geometry: geometry(geo[p.niveau].g[p.i])};
       }), {
         style: style,
         onEachFeature: function (feature, layer) {
@@ -410,7 +411,7 @@ function wijkkompasKaart(map, data) {
   var bounds = layerOf(state.niveau).getBounds();
   if (bounds.isValid()) { map.fitBounds(bounds, {padding: [10, 10]}); }
   if (window.performance && performance.mark) { performance.mark("wijkkompas-klaar"); }
-  window.wijkkompas = {state: state, layers: layers, redraw: redraw, map: map,
+  window.wijkkompas = {state: state, layers: layers, redraw: redraw, map: map, geo: geo,
                        scoreClass: scoreClass, changeClass: changeClass};
   return window.wijkkompas;
 }
