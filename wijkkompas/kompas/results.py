@@ -21,6 +21,7 @@ from wijkkompas.processed import (
     KOMPAS_TABLES,
     NEDERLAND,
     ProcessedPaths,
+    SharedLayer,
     TableFacts,
     Tables,
     gemeente_filter,
@@ -179,6 +180,9 @@ class ReadOnce:
         self._score_rows = {name: frame.groupby("gemeente", sort=False).indices
                             if "gemeente" in frame.columns else None
                             for name, frame in self._scores.items()}
+        #: The layers of grenzen.gpkg, each read whole once (when a gemeente first asks
+        #: for it) and shared by the gemeenten.
+        self.layers: dict[tuple[str, int, int], SharedLayer] = {}
 
     def table_of(self, gemeente: str) -> pd.DataFrame:
         """The rows of ``gemeente`` and of Nederland, as read with a filter."""
@@ -252,5 +256,6 @@ def load_processed(data_dir: Path, kompas_path: Path | None = None,
                           frames["kompas_indicatorscores"], frames["kompas_scores"],
                           frames["kompas_gevoeligheid"])
     return Processed(Path(data_dir), table, definitions, verdicts, target, code, kompas.naam,
-                     result=result, facts=facts)
+                     result=result, facts=facts,
+                     shared_layers=None if folder is None else folder.layers)
 
