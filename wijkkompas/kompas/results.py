@@ -76,8 +76,11 @@ class Processed(Tables):
     def check_wijk(self, wijk: object) -> str:
         """``wijk`` (spaces around it and lower case allowed) when it is a wijk code with
         kompas scores; else one Dutch line that names wijken which do have scores."""
-        themes = self.result.themes
-        wijken = sorted({str(c) for c in themes.loc[themes["niveau"] == "wijk", "gebiedscode"]})
+        def compute() -> list[str]:
+            themes = self.result.themes
+            return sorted({str(c) for c in themes.loc[themes["niveau"] == "wijk", "gebiedscode"]})
+
+        wijken = self.derived("wijken", compute)
         examples = " of ".join(wijken[:2]) if wijken else "(geen: bouw opnieuw)"
         code = wijk.strip().upper() if isinstance(wijk, str) else wijk
         if code_problem(code, "wijk") is not None:

@@ -255,7 +255,9 @@ def map_data(processed: Processed, levels: tuple[str, ...] = ("wijk", "buurt"),
         areas = area_data(processed, levels)
     areas = {**areas, "geo": {n: areas["geo"][n] for n in levels}}
     shown = _share(areas, wijk)
-    start_thema, start_jaar = _start(themes, scored_themes, years, levels[0])
+    # The same for every page of the loaded data: found once.
+    start_thema, start_jaar = processed.derived(
+        ("map_start", levels[0]), lambda: _start(themes, scored_themes, years, levels[0]))
     if jaar is not None and jaar in years:
         start_jaar = jaar
         first = shown["geo"][levels[0]]["s"]

@@ -16,7 +16,12 @@ import pandas as pd
 
 from wijkkompas.kompas.peers import read_peers
 from wijkkompas.kompas.results import Processed
-from wijkkompas.output.profile import NEDERLAND, RICHTING, indicator_label, reference_values
+from wijkkompas.output.profile import (
+    NEDERLAND,
+    RICHTING,
+    indicator_label,
+    shared_reference_values,
+)
 from wijkkompas.web.numbers import nl_number
 
 TITLE = "Vergelijkbare wijken"
@@ -41,6 +46,16 @@ class PeersView:
 
 def _read(processed: Processed) -> tuple[pd.DataFrame, pd.DataFrame] | None:
     return processed.derived("peers", lambda: read_peers(processed.paths, processed.gemeente))
+
+
+def _of_wijk(processed: Processed, name: str, frame: pd.DataFrame, wijk: str) -> pd.DataFrame:
+    """The rows of ``frame`` (the peers or the positions) of one wijk, in the order of the
+    frame; split by wijk once per loaded data."""
+    def split() -> dict[str, pd.DataFrame]:
+        return {str(w): part for w, part in frame.groupby("wijk", sort=False, observed=True)}
+
+    found = processed.derived(("peers_by_wijk", name), split).get(str(wijk))
+    return found if found is not None else frame.iloc[0:0]
 
 
 def _value(value: float, eenheid: str) -> str:
@@ -95,7 +110,7 @@ def peers_view(processed: Processed, wijk: str, jaar: int) -> PeersView:
                          "oudere versie. Bouw opnieuw met 'wijkkompas build'.",
                          pd.DataFrame(), pd.DataFrame())
     peers, placed = read
-    mine = peers[peers["wijk"] == wijk]
+    mine = _of_wijk(processed, "peers", peers, wijk)
     if mine.empty:
         return PeersView("Geen vergelijkbare wijken: deze wijk staat niet in de tabel van "
                          "vergelijkbare wijken.", pd.DataFrame(), pd.DataFrame())
@@ -120,7 +135,8 @@ def _positions(processed: Processed, wijk: str, jaar: int, placed: pd.DataFrame,
                peers: int) -> tuple[pd.DataFrame, list[str]]:
     """Per scored indicator with a figure for the wijk its position; and the names of those
     without a figure for the wijk."""
-    rows = placed[(placed["wijk"] == wijk) & (placed["jaar"] <= jaar)]
+    rows = _of_wijk(processed, "placed", placed, wijk)
+    rows = rows[rows["jaar"] <= jaar]
     latest = rows.sort_values("jaar", kind="stable").groupby("indicator").last()
     kompas = processed.kompas
     gemeente = str(kompas.gemeente)
@@ -135,8 +151,8 @@ def _positions(processed: Processed, wijk: str, jaar: int, placed: pd.DataFrame,
             continue
         row = latest.loc[name]
         year = int(row["jaar"])
-        own = reference_values(processed, gemeente, year)
-        land = reference_values(processed, NEDERLAND, year)
+        own = shared_reference_values(processed, gemeente, year)  # only read
+        land = shared_reference_values(processed, NEDERLAND, year)
         out.append({
             "Thema": kompas.theme_name(ind.thema), "Indicator": naam, "Jaar": str(year),
             "Deze wijk": _value(row["waarde"], eenheid),

@@ -228,6 +228,18 @@ def area_rows(processed: Processed, code: str) -> pd.DataFrame:
     return found if found is not None else processed.result.indicators.iloc[0:0]
 
 
+def area_themes(processed: Processed, code: str) -> pd.DataFrame:
+    """The theme scores (``result.themes``) of one area, in the order of the table; the
+    table is split by area once per loaded data (a page asks for its area several times)."""
+    def split() -> dict[str, pd.DataFrame]:
+        themes = processed.result.themes
+        return {str(c): part for c, part in themes.groupby("gebiedscode", sort=False,
+                                                            observed=True)}
+
+    found = processed.derived("area_themes", split).get(str(code))
+    return found if found is not None else processed.result.themes.iloc[0:0]
+
+
 def area_comparison(processed: Processed, code: str, jaar: int) -> pd.DataFrame:
     """:func:`compare` for one area of the loaded data, over the indicators that apply to
     it, in ``jaar`` or before (computed once per area and year; callers get a copy)."""
@@ -293,6 +305,12 @@ def reference_values(processed: Processed, code: str, jaar: int) -> pd.DataFrame
     ``jaar`` or, when that year has none, in the latest earlier year with one: columns
     waarde and jaar, indexed by indicator. Only values on the area's own indeling. Computed
     once per loaded data, area and year; callers get a copy."""
+    return shared_reference_values(processed, code, jaar).copy()
+
+
+def shared_reference_values(processed: Processed, code: str, jaar: int) -> pd.DataFrame:
+    """:func:`reference_values` without a copy: the one frame every page of the loaded data
+    shares, for callers that only read it."""
     def compute() -> pd.DataFrame:
         table = processed.table
         rows = table[(table["gebiedscode"] == code) & (table["jaar"] <= jaar)
@@ -300,7 +318,7 @@ def reference_values(processed: Processed, code: str, jaar: int) -> pd.DataFrame
         rows = rows.sort_values("jaar", kind="stable")
         return rows.groupby("indicator")[["waarde", "jaar"]].last()
 
-    return processed.derived(("reference_values", code, int(jaar)), compute).copy()
+    return processed.derived(("reference_values", code, int(jaar)), compute)
 
 
 def _year(references: pd.DataFrame, name: str) -> str:
@@ -344,8 +362,8 @@ def profile_table(processed: Processed, code: str, jaar: int) -> pd.DataFrame:
     threshold = processed.kompas.betekenisvolle_verandering
     kinds = weight_table()
     peildata = {name: item.peildatum for name, item in catalogue_indicators().items()}
-    gemeente = reference_values(processed, str(processed.kompas.gemeente), jaar)
-    nederland = reference_values(processed, NEDERLAND, jaar)
+    gemeente = shared_reference_values(processed, str(processed.kompas.gemeente), jaar)
+    nederland = shared_reference_values(processed, NEDERLAND, jaar)
     out = []
     for name, ind in processed.kompas.indicators.items():
         if not ind.applies_to(code):

@@ -16,6 +16,8 @@ from wijkkompas.kompas.classes import change_direction
 from wijkkompas.kompas.results import Processed
 from wijkkompas.output.profile import (
     area_comparison,
+    area_rows,
+    area_themes,
     carried_areas,
     change_text,
     indicator_label,
@@ -29,16 +31,15 @@ MOST_MOVED = 3
 def newest_year(processed: Processed, code: str) -> int | None:
     """The latest year in which the area has a value of any kompas indicator that applies
     to it; None if it has none."""
-    rows = processed.result.indicators
-    have = rows[(rows["gebiedscode"] == code) & rows["van_toepassing"] & rows["waarde"].notna()]
+    rows = area_rows(processed, code)  # the rows that apply to it
+    have = rows[rows["waarde"].notna()]
     return int(have["jaar"].max()) if len(have) else None
 
 
 def latest_scored_year(processed: Processed, code: str) -> int | None:
     """The latest year in which the area has a theme score; None if it has none."""
-    themes = processed.result.themes
-    scored = themes[(themes["gebiedscode"] == code) & (themes["deel"] == "totaal")
-                    & themes["score"].notna()]
+    themes = area_themes(processed, code)
+    scored = themes[(themes["deel"] == "totaal") & themes["score"].notna()]
     return int(scored["jaar"].max()) if len(scored) else None
 
 
