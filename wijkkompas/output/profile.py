@@ -19,7 +19,7 @@ The rules of the comparison (docs/methode.md, "Vergelijken met eerder"):
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -215,28 +215,37 @@ def context_spreads(processed: Processed) -> dict[str, float]:
     return processed.derived("context_spreads", compute)
 
 
-def area_rows(processed: Processed, code: str) -> pd.DataFrame:
-    """The kompas rows (``result.indicators``) of one area that apply to it; the table is
-    split by area once per loaded data."""
-    def split() -> dict[str, pd.DataFrame]:
-        rows = processed.result.indicators
-        rows = rows[rows["van_toepassing"]]
-        return {str(c): part for c, part in rows.groupby("gebiedscode", sort=False,
-                                                          observed=True)}
+def _area_part(processed: Processed, name: str, rows: Callable[[], pd.DataFrame],
+               code: str) -> pd.DataFrame | None:
+    """The rows of area ``code`` of the frame ``rows()``, in the order of the frame (None
+    where it has none): the positions of every area are found once per loaded data, and
+    an area's rows taken when a page first asks for them (a gemeente's pages ask for its
+    wijken, not for its buurten)."""
+    def index() -> tuple[pd.DataFrame, dict[Any, np.ndarray]]:
+        frame = rows()
+        return frame, frame.groupby("gebiedscode", sort=False, observed=True).indices
 
-    found = processed.derived("area_rows", split).get(str(code))
+    frame, positions = processed.derived(name, index)
+    at = positions.get(str(code))
+    if at is None:
+        return None
+    return processed.derived((name, str(code)), lambda: frame.take(at))
+
+
+def area_rows(processed: Processed, code: str) -> pd.DataFrame:
+    """The kompas rows (``result.indicators``) of one area that apply to it."""
+    def applying() -> pd.DataFrame:
+        rows = processed.result.indicators
+        return rows[rows["van_toepassing"]]
+
+    found = _area_part(processed, "area_rows", applying, code)
     return found if found is not None else processed.result.indicators.iloc[0:0]
 
 
 def area_themes(processed: Processed, code: str) -> pd.DataFrame:
-    """The theme scores (``result.themes``) of one area, in the order of the table; the
-    table is split by area once per loaded data (a page asks for its area several times)."""
-    def split() -> dict[str, pd.DataFrame]:
-        themes = processed.result.themes
-        return {str(c): part for c, part in themes.groupby("gebiedscode", sort=False,
-                                                            observed=True)}
-
-    found = processed.derived("area_themes", split).get(str(code))
+    """The theme scores (``result.themes``) of one area, in the order of the table (a page
+    asks for its area several times)."""
+    found = _area_part(processed, "area_themes", lambda: processed.result.themes, code)
     return found if found is not None else processed.result.themes.iloc[0:0]
 
 

@@ -72,15 +72,10 @@ def theme_overview(processed: Processed, code: str) -> pd.DataFrame:
 
 
 def _theme_overview(processed: Processed, code: str) -> pd.DataFrame:
-    def split() -> dict[str, pd.DataFrame]:
-        themes = processed.result.themes
-        scored = themes[(themes["deel"] == "totaal") & themes["score"].notna()]
-        return {str(c): part.sort_values("jaar") for c, part in scored.groupby(
-            "gebiedscode", sort=False, observed=True)}
-
-    mine = processed.derived("scored_themes_by_area", split).get(str(code))
-    if mine is None:
-        mine = processed.result.themes.iloc[0:0]
+    # Only this area's rows (not every area's of the gemeente sorted in advance: the pages
+    # ask for their wijken only).
+    mine = area_themes(processed, code)
+    mine = mine[(mine["deel"] == "totaal") & mine["score"].notna()].sort_values("jaar")
     threshold = processed.kompas.betekenisvolle_verandering
     by_theme = {str(t): part for t, part in mine.groupby("thema", sort=False, observed=True)}
     out = []
