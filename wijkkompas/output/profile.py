@@ -366,7 +366,11 @@ def profile_table(processed: Processed, code: str, jaar: int) -> pd.DataFrame:
     """
     rows = area_rows(processed, code)
     # One dict per indicator (its row), looked up by name: much cheaper than .loc per name.
-    current = rows[rows["jaar"] == jaar].set_index("indicator").to_dict("index")
+    # Only the columns read here and by missing_reason: every column of every row was most
+    # of the cost.
+    used = [c for c in ("indicator", "waarde", "score", "bron", "indeling", "dekking")
+            if c in rows.columns]
+    current = rows.loc[rows["jaar"] == jaar, used].set_index("indicator").to_dict("index")
     compared = area_comparison(processed, code, jaar).set_index("indicator").to_dict("index")
     threshold = processed.kompas.betekenisvolle_verandering
     kinds = weight_table()
