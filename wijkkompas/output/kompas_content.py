@@ -182,11 +182,15 @@ def kompas_content(processed: Processed, code: str, jaar: int) -> KompasContent:
 
     themes = area_themes(processed, code)
     totaal = themes[themes["deel"] == "totaal"]
-    current = totaal[totaal["jaar"] == jaar].set_index("thema")
+    # Per year the score of each theme (an area has one row per theme and year).
+    by_year: dict[int, dict[str, float]] = {}
+    for year, thema, score in zip(totaal["jaar"].tolist(), totaal["thema"].tolist(),
+                                  totaal["score"].tolist(), strict=True):
+        by_year.setdefault(year, {})[thema] = score
+    current = by_year.get(jaar, {})
     kompas = processed.kompas
     themes_shown = scored_themes(processed)
-    scores = [float(current["score"].get(c, np.nan)) if len(current) else np.nan
-              for c, _ in themes_shown]
+    scores = [float(current.get(c, np.nan)) for c, _ in themes_shown]
     codes = [int(k) for k in classify(pd.Series(scores, dtype="float64"))]
     colours = {c.code: c.colour for c in ALL_CLASSES}
 
@@ -194,7 +198,7 @@ def kompas_content(processed: Processed, code: str, jaar: int) -> KompasContent:
     earlier_text: dict[str, list[str]] = {c: [] for c, _ in themes_shown}
     for (year, label), (colour, dotted, marker) in zip(
             earlier_series(totaal, jaar, kompas.basisjaar), LINE_LOOKS, strict=False):
-        values = totaal[totaal["jaar"] == year].set_index("thema")["score"]
+        values = by_year.get(year, {})
         before = tuple(float(values.get(c, np.nan)) for c, _ in themes_shown)
         for (c, _), value in zip(themes_shown, before, strict=True):
             if not math.isnan(value):

@@ -77,21 +77,26 @@ def _theme_overview(processed: Processed, code: str) -> pd.DataFrame:
     mine = area_themes(processed, code)
     mine = mine[(mine["deel"] == "totaal") & mine["score"].notna()].sort_values("jaar")
     threshold = processed.kompas.betekenisvolle_verandering
-    by_theme = {str(t): part for t, part in mine.groupby("thema", sort=False, observed=True)}
+    # Per theme its rows in order of year, as plain values (pandas per row and theme was
+    # most of the cost of this small table).
+    by_theme: dict[str, list[tuple]] = {}
+    for thema, *values in zip(mine["thema"].tolist(), mine["jaar"].tolist(),
+                              mine["score"].tolist(), mine["verandering_vorig_jaar"].tolist(),
+                              mine["verandering_basisjaar"].tolist(),
+                              mine["afglijden"].tolist(), strict=True):
+        by_theme.setdefault(str(thema), []).append(tuple(values))
     out = []
     for theme in _scored_themes(processed):
-        rows = by_theme.get(theme.code, mine.iloc[0:0])
+        rows = by_theme.get(theme.code, [])
         row = {"thema": theme.code, "thema_naam": theme.naam, "jaar": np.nan,
                "score": np.nan, "vorige": np.nan, "verandering_vorige": np.nan,
                "verandering_basisjaar": np.nan, "afglijden": False}
-        if len(rows):
-            last = rows.iloc[-1]
-            row |= {"jaar": int(last["jaar"]), "score": last["score"],
-                    "verandering_vorige": last["verandering_vorig_jaar"],
-                    "verandering_basisjaar": last["verandering_basisjaar"],
-                    "afglijden": bool(last["afglijden"])}
+        if rows:
+            jaar, score, vorig, basis, afglijden = rows[-1]
+            row |= {"jaar": int(jaar), "score": score, "verandering_vorige": vorig,
+                    "verandering_basisjaar": basis, "afglijden": bool(afglijden)}
             if len(rows) > 1:
-                row["vorige"] = int(rows.iloc[-2]["jaar"])
+                row["vorige"] = int(rows[-2][0])
         out.append(row)
     frame = pd.DataFrame(out)
     if len(frame):
