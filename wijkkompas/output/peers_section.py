@@ -138,6 +138,7 @@ def _positions(processed: Processed, wijk: str, jaar: int, placed: pd.DataFrame,
     rows = _of_wijk(processed, "placed", placed, wijk)
     rows = rows[rows["jaar"] <= jaar]
     latest = rows.sort_values("jaar", kind="stable").groupby("indicator").last()
+    found = latest.to_dict("index")  # a row per indicator, looked up by name
     kompas = processed.kompas
     gemeente = str(kompas.gemeente)
     out: list[dict[str, Any]] = []
@@ -146,13 +147,13 @@ def _positions(processed: Processed, wijk: str, jaar: int, placed: pd.DataFrame,
         if not ind.scored or not ind.applies_to(wijk):
             continue
         naam, eenheid = indicator_label(processed, name)
-        if name not in latest.index:
+        if name not in found:
             missing.append(naam)
             continue
-        row = latest.loc[name]
+        row = found[name]
         year = int(row["jaar"])
-        own = shared_reference_values(processed, gemeente, year)  # only read
-        land = shared_reference_values(processed, NEDERLAND, year)
+        own = _references(processed, gemeente, year)
+        land = _references(processed, NEDERLAND, year)
         out.append({
             "Thema": kompas.theme_name(ind.thema), "Indicator": naam, "Jaar": str(year),
             "Deze wijk": _value(row["waarde"], eenheid),
@@ -165,13 +166,25 @@ def _positions(processed: Processed, wijk: str, jaar: int, placed: pd.DataFrame,
     return pd.DataFrame(out), missing
 
 
-def _reference(values: pd.DataFrame, name: str, year: int, eenheid: str) -> str:
+def _references(processed: Processed, code: str, year: int) -> dict[str, tuple[float, int]]:
+    """:func:`~wijkkompas.output.profile.reference_values` of ``code`` and ``year`` as
+    (value, year) per indicator; made once per loaded data."""
+    def compute() -> dict[str, tuple[float, int]]:
+        values = shared_reference_values(processed, code, year)
+        return {name: (value, int(jaar)) for name, value, jaar in zip(
+            values.index, values["waarde"], values["jaar"], strict=True)}
+
+    return processed.derived(("peer_references", code, int(year)), compute)
+
+
+def _reference(values: dict[str, tuple[float, int]], name: str, year: int,
+               eenheid: str) -> str:
     """The gemeente's or Nederland's value of ``year`` (or the latest earlier, with its
     year)."""
-    if name not in values.index:
+    if name not in values:
         return NO_FIGURE
-    text = _value(values.loc[name, "waarde"], eenheid)
-    found = int(values.loc[name, "jaar"])
+    value, found = values[name]
+    text = _value(value, eenheid)
     return text if found == year else f"{text} ({found})"
 
 
