@@ -230,6 +230,10 @@ class Tables:
     #: Layers of grenzen.gpkg read so far, for the file as it was then (size, mtime).
     _layers: dict[tuple[str, int, int], gpd.GeoDataFrame] = field(
         default_factory=dict, init=False, repr=False, compare=False)
+    #: Whole layers of grenzen.gpkg shared by the gemeenten of a folder read once (None:
+    #: this gemeente reads its own).
+    shared_layers: dict[tuple[str, int, int], SharedLayer] | None = field(
+        default=None, kw_only=True, repr=False, compare=False)
 
     @property
     def paths(self) -> ProcessedPaths:
@@ -253,24 +257,68 @@ class Tables:
         return frame.copy()
 
     def _read_layer(self, path: Path, name: str) -> gpd.GeoDataFrame | None:
-        """The gemeente's part of one layer, read once per version of the file."""
+        """The gemeente's part of one layer, read once per version of the file (from
+        ``shared_layers`` where several gemeenten share one reading of the file)."""
         if not path.is_file():
             return None
         stat = path.stat()
         key = (name, stat.st_size, stat.st_mtime_ns)
         if key not in self._layers:
-            import geopandas as gpd
-            import pyogrio
-
             for stale in [k for k in self._layers if k[0] == name]:
                 del self._layers[stale]  # an earlier version of the file
-            with rebuild_on_error(path):
-                if name not in {n for n, _ in pyogrio.list_layers(path)}:
+            if self.shared_layers is not None:
+                whole = self.shared_layers.get(key)
+                if whole is None:
+                    for stale in [k for k in self.shared_layers if k[0] == name]:
+                        del self.shared_layers[stale]
+                    whole = self.shared_layers[key] = SharedLayer.read(path, name)
+                if whole.frame is None:
                     return None
-                frame = gpd.read_file(path, layer=name)
-            own = in_gemeente(frame["gebiedscode"], self.gemeente)
-            self._layers[key] = frame[own].reset_index(drop=True)
+                self._layers[key] = whole.part(self.gemeente)
+            else:
+                frame = read_layer(path, name)
+                if frame is None:
+                    return None
+                own = in_gemeente(frame["gebiedscode"], self.gemeente)
+                self._layers[key] = frame[own].reset_index(drop=True)
         return self._layers[key]
+
+
+def read_layer(path: Path, name: str) -> gpd.GeoDataFrame | None:
+    """One whole layer of a boundaries file; None where the file has no such layer."""
+    import geopandas as gpd
+    import pyogrio
+
+    with rebuild_on_error(path):
+        if name not in {n for n, _ in pyogrio.list_layers(path)}:
+            return None
+        return gpd.read_file(path, layer=name)
+
+
+@dataclass(frozen=True)
+class SharedLayer:
+    """One whole layer of a boundaries file, read once for the pages of many gemeenten,
+    with per gemeente (its four digits) the positions of its areas: each gemeente takes
+    its part without scanning the others'."""
+
+    frame: gpd.GeoDataFrame | None
+    positions: dict[str, np.ndarray]
+
+    @classmethod
+    def read(cls, path: Path, name: str) -> SharedLayer:
+        frame = read_layer(path, name)
+        if frame is None:
+            return cls(None, {})
+        digits = frame["gebiedscode"].str[2:6]
+        return cls(frame, {str(d): rows for d, rows in digits.groupby(
+            digits, sort=False).indices.items()})
+
+    def part(self, gemeente: str) -> gpd.GeoDataFrame:
+        """The areas of ``gemeente`` (as :func:`~wijkkompas.gebied.in_gemeente` finds them),
+        in the order of the layer."""
+        assert self.frame is not None
+        rows = self.positions.get(gemeente[2:6], np.array([], dtype=np.intp))
+        return self.frame.take(rows).reset_index(drop=True)
 
 
 def target_of(info: dict[str, Any], paths: ProcessedPaths) -> int | None:

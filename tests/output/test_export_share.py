@@ -107,6 +107,24 @@ def test_each_gemeentes_share_makes_the_pages_of_the_whole_tables(data):
         assert pages(shared) == expected
 
 
+def test_the_boundaries_are_read_once_for_the_gemeenten_of_a_folder(data):
+    """The gemeenten of a folder read once share one reading of each layer of grenzen.gpkg
+    (reading the national file again for every gemeente was a large part of a national
+    export); each takes the same areas as when it reads the file alone."""
+    folder = ReadOnce(data)
+    read = {}
+    for gemeente in NAMES:
+        shared = load_processed(data, gemeente=gemeente, folder=folder)
+        alone = load_processed(data, gemeente=gemeente)
+        for niveau in ("wijk", "buurt"):
+            mine = shared.boundaries(niveau)
+            assert len(mine) and all(c[2:6] == gemeente[2:6] for c in mine["gebiedscode"])
+            pd.testing.assert_frame_equal(mine, alone.boundaries(niveau))
+        assert len(folder.layers) == 2  # wijken and buurten of the target indeling
+        for key, layer in folder.layers.items():
+            assert read.setdefault(key, layer) is layer  # not read again
+
+
 def test_the_missing_reasons_speak_of_the_whole_table(data):
     """GM0997 has no figures of 2023, GM0998 has: its page says that the area has none,
     not that no source has (as its own rows and Nederland's alone would say)."""

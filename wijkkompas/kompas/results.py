@@ -21,6 +21,7 @@ from wijkkompas.processed import (
     KOMPAS_TABLES,
     NEDERLAND,
     ProcessedPaths,
+    SharedLayer,
     TableFacts,
     Tables,
     gemeente_filter,
@@ -75,8 +76,11 @@ class Processed(Tables):
     def check_wijk(self, wijk: object) -> str:
         """``wijk`` (spaces around it and lower case allowed) when it is a wijk code with
         kompas scores; else one Dutch line that names wijken which do have scores."""
-        themes = self.result.themes
-        wijken = sorted({str(c) for c in themes.loc[themes["niveau"] == "wijk", "gebiedscode"]})
+        def compute() -> list[str]:
+            themes = self.result.themes
+            return sorted({str(c) for c in themes.loc[themes["niveau"] == "wijk", "gebiedscode"]})
+
+        wijken = self.derived("wijken", compute)
         examples = " of ".join(wijken[:2]) if wijken else "(geen: bouw opnieuw)"
         code = wijk.strip().upper() if isinstance(wijk, str) else wijk
         if code_problem(code, "wijk") is not None:
@@ -179,6 +183,9 @@ class ReadOnce:
         self._score_rows = {name: frame.groupby("gemeente", sort=False).indices
                             if "gemeente" in frame.columns else None
                             for name, frame in self._scores.items()}
+        #: The layers of grenzen.gpkg, each read whole once (when a gemeente first asks
+        #: for it) and shared by the gemeenten.
+        self.layers: dict[tuple[str, int, int], SharedLayer] = {}
 
     def table_of(self, gemeente: str) -> pd.DataFrame:
         """The rows of ``gemeente`` and of Nederland, as read with a filter."""
@@ -252,5 +259,6 @@ def load_processed(data_dir: Path, kompas_path: Path | None = None,
                           frames["kompas_indicatorscores"], frames["kompas_scores"],
                           frames["kompas_gevoeligheid"])
     return Processed(Path(data_dir), table, definitions, verdicts, target, code, kompas.naam,
-                     result=result, facts=facts)
+                     result=result, facts=facts,
+                     shared_layers=None if folder is None else folder.layers)
 

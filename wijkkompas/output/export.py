@@ -38,7 +38,7 @@ from wijkkompas.output.kompas_content import kompas_content
 from wijkkompas.output.kompas_svg import NARROW, PRINT, WIDE, kompas_svg
 from wijkkompas.output.maps import area_data, interactive_map, theme_reasons
 from wijkkompas.output.peers_section import peers_section
-from wijkkompas.output.profile import profile_table, without_figures
+from wijkkompas.output.profile import area_themes, profile_table, without_figures
 from wijkkompas.output.summary import (
     page_years,
     signals,
@@ -262,8 +262,7 @@ UNNAMED = ("Deze wijk heeft in de gegevens geen naam en staat onder haar code. D
 def wijk_page(processed: Processed, wijk: str, jaar: int | None = None,
               tiles_url: str = PDOK_TILES, shared: Shared | None = None) -> str:
     wijk = processed.check_wijk(wijk)
-    themes = processed.result.themes
-    mine = themes[themes["gebiedscode"] == wijk]
+    mine = area_themes(processed, wijk)
     shared = shared or Shared.of(processed)
     # The newest year with any figure; the compass shows the latest year with a score.
     jaar, chart_year = page_years(processed, wijk, jaar)

@@ -23,7 +23,7 @@ import pandas as pd
 
 from wijkkompas.kompas.classes import ALL_CLASSES, classify
 from wijkkompas.kompas.results import Processed
-from wijkkompas.output.profile import indicator_label, value_text
+from wijkkompas.output.profile import area_rows, area_themes, indicator_label, value_text
 from wijkkompas.web.numbers import nl_number
 
 #: Line hatches per class code (matplotlib's hatch notation): slanted one way for the
@@ -165,9 +165,8 @@ def earlier_series(totaal: pd.DataFrame, jaar: int, basisjaar: int) -> list[tupl
 def context_lines(processed: Processed, code: str, jaar: int) -> list[str]:
     """The context indicators (not scored) of an area in a year: "name: value unit", in
     the order of the kompas."""
-    rows = processed.result.indicators
-    rows = rows[(rows["gebiedscode"] == code) & (rows["jaar"] == jaar)
-                & (rows["richting"] == 0) & rows["van_toepassing"] & rows["waarde"].notna()]
+    rows = area_rows(processed, code)  # the rows that apply to it
+    rows = rows[(rows["jaar"] == jaar) & (rows["richting"] == 0) & rows["waarde"].notna()]
     order = list(processed.kompas.indicators)
     rows = rows.assign(_order=rows["indicator"].map(order.index)).sort_values("_order")
     lines = []
@@ -181,13 +180,17 @@ def kompas_content(processed: Processed, code: str, jaar: int) -> KompasContent:
     """The content of the kompas chart of area ``code`` in ``jaar``."""
     from wijkkompas.output.maps import theme_reasons
 
-    themes = processed.result.themes
-    totaal = themes[(themes["gebiedscode"] == code) & (themes["deel"] == "totaal")]
-    current = totaal[totaal["jaar"] == jaar].set_index("thema")
+    themes = area_themes(processed, code)
+    totaal = themes[themes["deel"] == "totaal"]
+    # Per year the score of each theme (an area has one row per theme and year).
+    by_year: dict[int, dict[str, float]] = {}
+    for year, thema, score in zip(totaal["jaar"].tolist(), totaal["thema"].tolist(),
+                                  totaal["score"].tolist(), strict=True):
+        by_year.setdefault(year, {})[thema] = score
+    current = by_year.get(jaar, {})
     kompas = processed.kompas
     themes_shown = scored_themes(processed)
-    scores = [float(current["score"].get(c, np.nan)) if len(current) else np.nan
-              for c, _ in themes_shown]
+    scores = [float(current.get(c, np.nan)) for c, _ in themes_shown]
     codes = [int(k) for k in classify(pd.Series(scores, dtype="float64"))]
     colours = {c.code: c.colour for c in ALL_CLASSES}
 
@@ -195,7 +198,7 @@ def kompas_content(processed: Processed, code: str, jaar: int) -> KompasContent:
     earlier_text: dict[str, list[str]] = {c: [] for c, _ in themes_shown}
     for (year, label), (colour, dotted, marker) in zip(
             earlier_series(totaal, jaar, kompas.basisjaar), LINE_LOOKS, strict=False):
-        values = totaal[totaal["jaar"] == year].set_index("thema")["score"]
+        values = by_year.get(year, {})
         before = tuple(float(values.get(c, np.nan)) for c, _ in themes_shown)
         for (c, _), value in zip(themes_shown, before, strict=True):
             if not math.isnan(value):

@@ -145,25 +145,22 @@ def area_data(processed: Processed, levels: tuple[str, ...] = ("wijk", "buurt"))
         level: dict[str, Any] = {"c": codes, "n": names,
                                  "g": [delta_rings(g) for g in frame.geometry],
                                  "s": {}, "d": {}, "b": {}, "r": {}, "v": {}, "o": {}}
-        mine = themes[themes["niveau"] == niveau]
+        found = _theme_rows(themes[themes["niveau"] == niveau])
         for theme in scored:
             for jaar in years:
                 key = _key(theme.code, jaar)
-                part = mine[(mine["thema"] == theme.code) & (mine["jaar"] == jaar)]
-                part = part.drop_duplicates("gebiedscode").set_index("gebiedscode").reindex(
-                    codes)
-                for short, column in (("s", "score"), ("d", "verandering_vorig_jaar"),
-                                      ("b", "verandering_basisjaar")):
-                    values = [_num(v, 3) for v in part[column]]
+                part = [found.get((theme.code, jaar), {}).get(code) for code in codes]
+                for short, column in (("s", 0), ("d", 1), ("b", 2)):
+                    values = [None if r is None else _num(r[column], 3) for r in part]
                     if any(v is not None for v in values):
                         level[short][key] = values
                 scores = level["s"].get(key, [None] * len(codes))
                 level["r"][key] = [None if score is not None else texts(reasons.get(
                     (code, theme.code, jaar), f"geen cijfers voor dit gebied in {jaar}"))
                     for code, score in zip(codes, scores, strict=True)]
-                for at, name in enumerate(part["gebiedsnaam"]):
-                    if names[at] is None and not pd.isna(name):
-                        names[at] = str(name)
+                for at, row in enumerate(part):
+                    if names[at] is None and row is not None and not pd.isna(row[3]):
+                        names[at] = str(row[3])
         carried = carried_areas(processed)
         for jaar in years:
             onto = [carried.get((code, int(jaar))) for code in codes]
@@ -172,14 +169,41 @@ def area_data(processed: Processed, levels: tuple[str, ...] = ("wijk", "buurt"))
         position = {code: at for at, code in enumerate(codes)}
         rows = indicators[(indicators["niveau"] == niveau)
                           & indicators["gebiedscode"].isin(position)]
-        for (thema, jaar, indicator), group in rows.groupby(["thema", "jaar", "indicator"]):
+        for (thema, jaar, indicator), group in _indicator_rows(rows):
             values: list[float | None] = [None] * len(codes)
-            for code, value in zip(group["gebiedscode"], group["waarde"], strict=True):
+            for code, value in group:
                 values[position[code]] = _num(value, 1)
             label = labels([*indicator_label(processed, str(indicator))])
             level["v"].setdefault(_key(str(thema), int(jaar)), []).append([label, values])
         geo[niveau] = level
     return {"redenen": texts.items, "indicatoren": labels.items, "geo": geo}
+
+
+def _theme_rows(themes: pd.DataFrame) -> dict[tuple[str, int], dict[str, tuple]]:
+    """Per (theme, year) of theme scores the first row of each area: its score, change
+    against the previous year and against the base year, and name. One pass in plain
+    Python instead of a pandas selection per theme and year."""
+    found: dict[tuple[str, int], dict[str, tuple]] = {}
+    for code, thema, jaar, *row in zip(
+            themes["gebiedscode"].tolist(), themes["thema"].tolist(), themes["jaar"].tolist(),
+            themes["score"].tolist(), themes["verandering_vorig_jaar"].tolist(),
+            themes["verandering_basisjaar"].tolist(), themes["gebiedsnaam"].tolist(),
+            strict=True):
+        found.setdefault((thema, jaar), {}).setdefault(code, tuple(row))
+    return found
+
+
+def _indicator_rows(rows: pd.DataFrame) -> list[tuple[tuple[Any, Any, Any], list[tuple]]]:
+    """The (code, value) pairs of indicator rows per (theme, year, indicator), in the order
+    of those keys and of the rows, like a pandas ``groupby`` of the three (rows with a key
+    missing are left out), without pandas' cost per group."""
+    groups: dict[tuple[Any, Any, Any], list[tuple]] = {}
+    for thema, jaar, indicator, code, value in zip(
+            rows["thema"].tolist(), rows["jaar"].tolist(), rows["indicator"].tolist(),
+            rows["gebiedscode"].tolist(), rows["waarde"].tolist(), strict=True):
+        if not (pd.isna(thema) or pd.isna(jaar) or pd.isna(indicator)):
+            groups.setdefault((thema, jaar, indicator), []).append((code, value))
+    return sorted(groups.items(), key=lambda item: item[0])
 
 
 def _share(full: dict[str, Any], wijk: str | None) -> dict[str, Any]:
@@ -234,7 +258,9 @@ def map_data(processed: Processed, levels: tuple[str, ...] = ("wijk", "buurt"),
         areas = area_data(processed, levels)
     areas = {**areas, "geo": {n: areas["geo"][n] for n in levels}}
     shown = _share(areas, wijk)
-    start_thema, start_jaar = _start(themes, scored_themes, years, levels[0])
+    # The same for every page of the loaded data: found once.
+    start_thema, start_jaar = processed.derived(
+        ("map_start", levels[0]), lambda: _start(themes, scored_themes, years, levels[0]))
     if jaar is not None and jaar in years:
         start_jaar = jaar
         first = shown["geo"][levels[0]]["s"]

@@ -16,7 +16,12 @@ import pandas as pd
 
 from wijkkompas.kompas.peers import read_peers
 from wijkkompas.kompas.results import Processed
-from wijkkompas.output.profile import NEDERLAND, RICHTING, indicator_label, reference_values
+from wijkkompas.output.profile import (
+    NEDERLAND,
+    RICHTING,
+    indicator_label,
+    shared_reference_values,
+)
 from wijkkompas.web.numbers import nl_number
 
 TITLE = "Vergelijkbare wijken"
@@ -41,6 +46,16 @@ class PeersView:
 
 def _read(processed: Processed) -> tuple[pd.DataFrame, pd.DataFrame] | None:
     return processed.derived("peers", lambda: read_peers(processed.paths, processed.gemeente))
+
+
+def _of_wijk(processed: Processed, name: str, frame: pd.DataFrame, wijk: str) -> pd.DataFrame:
+    """The rows of ``frame`` (the peers or the positions) of one wijk, in the order of the
+    frame; split by wijk once per loaded data."""
+    def split() -> dict[str, pd.DataFrame]:
+        return {str(w): part for w, part in frame.groupby("wijk", sort=False, observed=True)}
+
+    found = processed.derived(("peers_by_wijk", name), split).get(str(wijk))
+    return found if found is not None else frame.iloc[0:0]
 
 
 def _value(value: float, eenheid: str) -> str:
@@ -95,7 +110,7 @@ def peers_view(processed: Processed, wijk: str, jaar: int) -> PeersView:
                          "oudere versie. Bouw opnieuw met 'wijkkompas build'.",
                          pd.DataFrame(), pd.DataFrame())
     peers, placed = read
-    mine = peers[peers["wijk"] == wijk]
+    mine = _of_wijk(processed, "peers", peers, wijk)
     if mine.empty:
         return PeersView("Geen vergelijkbare wijken: deze wijk staat niet in de tabel van "
                          "vergelijkbare wijken.", pd.DataFrame(), pd.DataFrame())
@@ -120,8 +135,10 @@ def _positions(processed: Processed, wijk: str, jaar: int, placed: pd.DataFrame,
                peers: int) -> tuple[pd.DataFrame, list[str]]:
     """Per scored indicator with a figure for the wijk its position; and the names of those
     without a figure for the wijk."""
-    rows = placed[(placed["wijk"] == wijk) & (placed["jaar"] <= jaar)]
+    rows = _of_wijk(processed, "placed", placed, wijk)
+    rows = rows[rows["jaar"] <= jaar]
     latest = rows.sort_values("jaar", kind="stable").groupby("indicator").last()
+    found = latest.to_dict("index")  # a row per indicator, looked up by name
     kompas = processed.kompas
     gemeente = str(kompas.gemeente)
     out: list[dict[str, Any]] = []
@@ -130,13 +147,13 @@ def _positions(processed: Processed, wijk: str, jaar: int, placed: pd.DataFrame,
         if not ind.scored or not ind.applies_to(wijk):
             continue
         naam, eenheid = indicator_label(processed, name)
-        if name not in latest.index:
+        if name not in found:
             missing.append(naam)
             continue
-        row = latest.loc[name]
+        row = found[name]
         year = int(row["jaar"])
-        own = reference_values(processed, gemeente, year)
-        land = reference_values(processed, NEDERLAND, year)
+        own = _references(processed, gemeente, year)
+        land = _references(processed, NEDERLAND, year)
         out.append({
             "Thema": kompas.theme_name(ind.thema), "Indicator": naam, "Jaar": str(year),
             "Deze wijk": _value(row["waarde"], eenheid),
@@ -149,13 +166,25 @@ def _positions(processed: Processed, wijk: str, jaar: int, placed: pd.DataFrame,
     return pd.DataFrame(out), missing
 
 
-def _reference(values: pd.DataFrame, name: str, year: int, eenheid: str) -> str:
+def _references(processed: Processed, code: str, year: int) -> dict[str, tuple[float, int]]:
+    """:func:`~wijkkompas.output.profile.reference_values` of ``code`` and ``year`` as
+    (value, year) per indicator; made once per loaded data."""
+    def compute() -> dict[str, tuple[float, int]]:
+        values = shared_reference_values(processed, code, year)
+        return {name: (value, int(jaar)) for name, value, jaar in zip(
+            values.index, values["waarde"], values["jaar"], strict=True)}
+
+    return processed.derived(("peer_references", code, int(year)), compute)
+
+
+def _reference(values: dict[str, tuple[float, int]], name: str, year: int,
+               eenheid: str) -> str:
     """The gemeente's or Nederland's value of ``year`` (or the latest earlier, with its
     year)."""
-    if name not in values.index:
+    if name not in values:
         return NO_FIGURE
-    text = _value(values.loc[name, "waarde"], eenheid)
-    found = int(values.loc[name, "jaar"])
+    value, found = values[name]
+    text = _value(value, eenheid)
     return text if found == year else f"{text} ({found})"
 
 

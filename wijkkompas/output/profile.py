@@ -19,7 +19,7 @@ The rules of the comparison (docs/methode.md, "Vergelijken met eerder"):
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -215,17 +215,38 @@ def context_spreads(processed: Processed) -> dict[str, float]:
     return processed.derived("context_spreads", compute)
 
 
-def area_rows(processed: Processed, code: str) -> pd.DataFrame:
-    """The kompas rows (``result.indicators``) of one area that apply to it; the table is
-    split by area once per loaded data."""
-    def split() -> dict[str, pd.DataFrame]:
-        rows = processed.result.indicators
-        rows = rows[rows["van_toepassing"]]
-        return {str(c): part for c, part in rows.groupby("gebiedscode", sort=False,
-                                                          observed=True)}
+def _area_part(processed: Processed, name: str, rows: Callable[[], pd.DataFrame],
+               code: str) -> pd.DataFrame | None:
+    """The rows of area ``code`` of the frame ``rows()``, in the order of the frame (None
+    where it has none): the positions of every area are found once per loaded data, and
+    an area's rows taken when a page first asks for them (a gemeente's pages ask for its
+    wijken, not for its buurten)."""
+    def index() -> tuple[pd.DataFrame, dict[Any, np.ndarray]]:
+        frame = rows()
+        return frame, frame.groupby("gebiedscode", sort=False, observed=True).indices
 
-    found = processed.derived("area_rows", split).get(str(code))
+    frame, positions = processed.derived(name, index)
+    at = positions.get(str(code))
+    if at is None:
+        return None
+    return processed.derived((name, str(code)), lambda: frame.take(at))
+
+
+def area_rows(processed: Processed, code: str) -> pd.DataFrame:
+    """The kompas rows (``result.indicators``) of one area that apply to it."""
+    def applying() -> pd.DataFrame:
+        rows = processed.result.indicators
+        return rows[rows["van_toepassing"]]
+
+    found = _area_part(processed, "area_rows", applying, code)
     return found if found is not None else processed.result.indicators.iloc[0:0]
+
+
+def area_themes(processed: Processed, code: str) -> pd.DataFrame:
+    """The theme scores (``result.themes``) of one area, in the order of the table (a page
+    asks for its area several times)."""
+    found = _area_part(processed, "area_themes", lambda: processed.result.themes, code)
+    return found if found is not None else processed.result.themes.iloc[0:0]
 
 
 def area_comparison(processed: Processed, code: str, jaar: int) -> pd.DataFrame:
@@ -293,6 +314,12 @@ def reference_values(processed: Processed, code: str, jaar: int) -> pd.DataFrame
     ``jaar`` or, when that year has none, in the latest earlier year with one: columns
     waarde and jaar, indexed by indicator. Only values on the area's own indeling. Computed
     once per loaded data, area and year; callers get a copy."""
+    return shared_reference_values(processed, code, jaar).copy()
+
+
+def shared_reference_values(processed: Processed, code: str, jaar: int) -> pd.DataFrame:
+    """:func:`reference_values` without a copy: the one frame every page of the loaded data
+    shares, for callers that only read it."""
     def compute() -> pd.DataFrame:
         table = processed.table
         rows = table[(table["gebiedscode"] == code) & (table["jaar"] <= jaar)
@@ -300,7 +327,7 @@ def reference_values(processed: Processed, code: str, jaar: int) -> pd.DataFrame
         rows = rows.sort_values("jaar", kind="stable")
         return rows.groupby("indicator")[["waarde", "jaar"]].last()
 
-    return processed.derived(("reference_values", code, int(jaar)), compute).copy()
+    return processed.derived(("reference_values", code, int(jaar)), compute)
 
 
 def _year(references: pd.DataFrame, name: str) -> str:
@@ -339,13 +366,17 @@ def profile_table(processed: Processed, code: str, jaar: int) -> pd.DataFrame:
     """
     rows = area_rows(processed, code)
     # One dict per indicator (its row), looked up by name: much cheaper than .loc per name.
-    current = rows[rows["jaar"] == jaar].set_index("indicator").to_dict("index")
+    # Only the columns read here and by missing_reason: every column of every row was most
+    # of the cost.
+    used = [c for c in ("indicator", "waarde", "score", "bron", "indeling", "dekking")
+            if c in rows.columns]
+    current = rows.loc[rows["jaar"] == jaar, used].set_index("indicator").to_dict("index")
     compared = area_comparison(processed, code, jaar).set_index("indicator").to_dict("index")
     threshold = processed.kompas.betekenisvolle_verandering
     kinds = weight_table()
     peildata = {name: item.peildatum for name, item in catalogue_indicators().items()}
-    gemeente = reference_values(processed, str(processed.kompas.gemeente), jaar)
-    nederland = reference_values(processed, NEDERLAND, jaar)
+    gemeente = shared_reference_values(processed, str(processed.kompas.gemeente), jaar)
+    nederland = shared_reference_values(processed, NEDERLAND, jaar)
     out = []
     for name, ind in processed.kompas.indicators.items():
         if not ind.applies_to(code):

@@ -16,6 +16,8 @@ from wijkkompas.kompas.classes import change_direction
 from wijkkompas.kompas.results import Processed
 from wijkkompas.output.profile import (
     area_comparison,
+    area_rows,
+    area_themes,
     carried_areas,
     change_text,
     indicator_label,
@@ -29,16 +31,15 @@ MOST_MOVED = 3
 def newest_year(processed: Processed, code: str) -> int | None:
     """The latest year in which the area has a value of any kompas indicator that applies
     to it; None if it has none."""
-    rows = processed.result.indicators
-    have = rows[(rows["gebiedscode"] == code) & rows["van_toepassing"] & rows["waarde"].notna()]
+    rows = area_rows(processed, code)  # the rows that apply to it
+    have = rows[rows["waarde"].notna()]
     return int(have["jaar"].max()) if len(have) else None
 
 
 def latest_scored_year(processed: Processed, code: str) -> int | None:
     """The latest year in which the area has a theme score; None if it has none."""
-    themes = processed.result.themes
-    scored = themes[(themes["gebiedscode"] == code) & (themes["deel"] == "totaal")
-                    & themes["score"].notna()]
+    themes = area_themes(processed, code)
+    scored = themes[(themes["deel"] == "totaal") & themes["score"].notna()]
     return int(scored["jaar"].max()) if len(scored) else None
 
 
@@ -71,31 +72,31 @@ def theme_overview(processed: Processed, code: str) -> pd.DataFrame:
 
 
 def _theme_overview(processed: Processed, code: str) -> pd.DataFrame:
-    def split() -> dict[str, pd.DataFrame]:
-        themes = processed.result.themes
-        scored = themes[(themes["deel"] == "totaal") & themes["score"].notna()]
-        return {str(c): part.sort_values("jaar") for c, part in scored.groupby(
-            "gebiedscode", sort=False, observed=True)}
-
-    mine = processed.derived("scored_themes_by_area", split).get(str(code))
-    if mine is None:
-        mine = processed.result.themes.iloc[0:0]
+    # Only this area's rows (not every area's of the gemeente sorted in advance: the pages
+    # ask for their wijken only).
+    mine = area_themes(processed, code)
+    mine = mine[(mine["deel"] == "totaal") & mine["score"].notna()].sort_values("jaar")
     threshold = processed.kompas.betekenisvolle_verandering
-    by_theme = {str(t): part for t, part in mine.groupby("thema", sort=False, observed=True)}
+    # Per theme its rows in order of year, as plain values (pandas per row and theme was
+    # most of the cost of this small table).
+    by_theme: dict[str, list[tuple]] = {}
+    for thema, *values in zip(mine["thema"].tolist(), mine["jaar"].tolist(),
+                              mine["score"].tolist(), mine["verandering_vorig_jaar"].tolist(),
+                              mine["verandering_basisjaar"].tolist(),
+                              mine["afglijden"].tolist(), strict=True):
+        by_theme.setdefault(str(thema), []).append(tuple(values))
     out = []
     for theme in _scored_themes(processed):
-        rows = by_theme.get(theme.code, mine.iloc[0:0])
+        rows = by_theme.get(theme.code, [])
         row = {"thema": theme.code, "thema_naam": theme.naam, "jaar": np.nan,
                "score": np.nan, "vorige": np.nan, "verandering_vorige": np.nan,
                "verandering_basisjaar": np.nan, "afglijden": False}
-        if len(rows):
-            last = rows.iloc[-1]
-            row |= {"jaar": int(last["jaar"]), "score": last["score"],
-                    "verandering_vorige": last["verandering_vorig_jaar"],
-                    "verandering_basisjaar": last["verandering_basisjaar"],
-                    "afglijden": bool(last["afglijden"])}
+        if rows:
+            jaar, score, vorig, basis, afglijden = rows[-1]
+            row |= {"jaar": int(jaar), "score": score, "verandering_vorige": vorig,
+                    "verandering_basisjaar": basis, "afglijden": bool(afglijden)}
             if len(rows) > 1:
-                row["vorige"] = int(rows.iloc[-2]["jaar"])
+                row["vorige"] = int(rows[-2][0])
         out.append(row)
     frame = pd.DataFrame(out)
     if len(frame):
@@ -242,23 +243,33 @@ def decline_signals(themes: pd.DataFrame, threshold: float, names: Mapping[str, 
     a row has one) and gebiedscode."""
     scored = themes[(themes["deel"] == "totaal") & themes["score"].notna()
                     & themes["niveau"].isin(["wijk", "buurt"])].sort_values("jaar")
+    # Per area and theme its rows in order of year, as plain values, the groups in order of
+    # first appearance (as a pandas groupby without sorting, which cost a row Series per
+    # group: 0.2 s per gemeente).
+    groups: dict[tuple[str, str], list[tuple]] = {}
+    for code, thema, *values in zip(
+            scored["gebiedscode"].tolist(), scored["thema"].tolist(),
+            scored["jaar"].tolist(), scored["gebiedsnaam"].tolist(), scored["niveau"].tolist(),
+            scored["score"].tolist(), scored["verandering_vorig_jaar"].tolist(),
+            scored["afglijden"].tolist(), strict=True):
+        if not (pd.isna(code) or pd.isna(thema)):
+            groups.setdefault((code, thema), []).append(tuple(values))
     out = []
-    for (code, thema), rows in scored.groupby(["gebiedscode", "thema"], sort=False):
-        last = rows.iloc[-1]
-        delta = last["verandering_vorig_jaar"]
+    for (code, thema), rows in groups.items():
+        jaar, gebiedsnaam, niveau, score, delta, afglijden = rows[-1]
         declined = not pd.isna(delta) and delta <= -threshold
-        if not (declined or bool(last["afglijden"])):
+        if not (declined or bool(afglijden)):
             continue
-        vorige = int(rows.iloc[-2]["jaar"]) if len(rows) > 1 else None
+        vorige = int(rows[-2][0]) if len(rows) > 1 else None
         signaal = " en ".join(w for w, on in (("verslechterd", declined),
-                                               ("afglijden", bool(last["afglijden"]))) if on)
-        years = [j for j in (vorige, int(last["jaar"])) if j is not None]
+                                               ("afglijden", bool(afglijden))) if on)
+        years = [j for j in (vorige, int(jaar)) if j is not None]
         moved = [j for j in years if (str(code), j) in carried]
         out.append({
-            "Gebied": last["gebiedsnaam"] if isinstance(last["gebiedsnaam"], str) else code,
-            "Niveau": str(last["niveau"]), "Thema": names.get(str(thema), str(thema)),
-            "Jaar": int(last["jaar"]), "Vorige meting": "" if vorige is None else str(vorige),
-            "Score": nl_number(last["score"], 0),
+            "Gebied": gebiedsnaam if isinstance(gebiedsnaam, str) else code,
+            "Niveau": str(niveau), "Thema": names.get(str(thema), str(thema)),
+            "Jaar": int(jaar), "Vorige meting": "" if vorige is None else str(vorige),
+            "Score": nl_number(score, 0),
             "Verandering (punten)": "" if pd.isna(delta) else
             _points(delta).removesuffix(" punten"),
             "Signaal": signaal,
@@ -266,7 +277,7 @@ def decline_signals(themes: pd.DataFrame, threshold: float, names: Mapping[str, 
             f"{_names([str(j) for j in moved])} omgerekend naar de indeling van "
             f"{carried[(str(code), moved[0])]} (schatting)",
             "gebiedscode": str(code), "_delta": np.inf if pd.isna(delta) else delta,
-            "_niveau": 0 if last["niveau"] == "wijk" else 1})
+            "_niveau": 0 if niveau == "wijk" else 1})
     frame = pd.DataFrame(out, columns=["Gebied", "Niveau", "Thema", "Jaar", "Vorige meting",
                                        "Score", "Verandering (punten)", "Signaal",
                                        "Omrekening", "gebiedscode", "_delta", "_niveau"])
