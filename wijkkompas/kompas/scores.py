@@ -27,7 +27,7 @@ docs/methode.md: :func:`select_rows` (which figure of an area and year counts),
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -554,6 +554,37 @@ def score_gemeenten(table: pd.DataFrame, kompassen: Sequence[Kompas],
     scored = _indicator_scores(rows, frame, scoring)
     themes = _theme_scores(scored, frame, scoring)
     return GemeentenResult(scoring, frame, scored, themes, _sensitivity(scored, scoring, SEED))
+
+
+#: Gemeenten scored together by :func:`score_in_groups`: the working memory of the scoring
+#: grows with the group, not with the country.
+GROUP_SIZE = 40
+
+
+def score_in_groups(table: pd.DataFrame, kompassen: Sequence[Kompas],
+                    verdicts: pd.DataFrame | None = None, target: int | None = None,
+                    size: int = GROUP_SIZE) -> Iterator[GemeentenResult]:
+    """:func:`score_gemeenten` of ``size`` gemeenten at a time, in the order of
+    ``kompassen``: each result has the rows the one pass over all of them would have for
+    its gemeenten (a gemeente's scores never depend on the others). The table is split by
+    gemeente once; each group is scored from its own rows only."""
+    ordered = list(_by_gemeente(kompassen).values())
+    if len(ordered) <= size:
+        yield score_gemeenten(table, ordered, verdicts, target)
+        return
+    groups = [ordered[start:start + size] for start in range(0, len(ordered), size)]
+    number = {str(k.gemeente): i for i, group in enumerate(groups) for k in group}
+    gemeente = gemeente_codes(table["gebiedscode"]).array
+    of_category = np.array([number.get(str(c), -1) for c in gemeente.categories] + [-1],
+                           dtype=np.int64)
+    # A row of no gemeente (code -1) takes the last entry: no group.
+    per_row = of_category[gemeente.codes]
+    order = np.argsort(per_row, kind="stable")
+    bounds = np.searchsorted(per_row[order], np.arange(len(groups) + 1))
+    del per_row
+    for i, group in enumerate(groups):
+        yield score_gemeenten(table.take(order[bounds[i]:bounds[i + 1]]), group, verdicts,
+                              target)
 
 
 def explain(result: KompasResult, code: str, jaar: int, thema: str,
