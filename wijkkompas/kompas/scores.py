@@ -309,15 +309,24 @@ def _theme_scores(scored: pd.DataFrame, frame: pd.DataFrame,
     areas = scored[["gebiedscode", "gebiedsnaam", "niveau", "jaar", "gemeente"]].drop_duplicates(
         ["gebiedscode", "jaar"])
     base = _applicable(kompassen, frame, areas)
+    # Keys of one type on both sides (the indicator as the categories of ``base``), so
+    # that rows are matched by their codes: an indicator outside them matches nothing.
     values = scored[["gebiedscode", "jaar", "indicator", "score"]]
+    values = values[values["indicator"].isin(base["indicator"].cat.categories)].astype(
+        {"indicator": base["indicator"].dtype})
     base = base.merge(values, on=KEYS, how="left")
+    del values
     keys = ["gebiedscode", "jaar", "thema", "deel"]
+    delen = _text_categories(DELEN)
     parts = []
     for deel in DELEN:
         subset = base if deel == "totaal" else base[base["soort"] == deel]
         subset = subset.assign(w=subset["gewicht"].where(subset["score"].notna()),
                                ws=subset["gewicht"] * subset["score"],
-                               has=subset["score"].notna(), deel=deel)
+                               has=subset["score"].notna(),
+                               deel=pd.Categorical.from_codes(
+                                   np.full(len(subset), delen.categories.get_loc(deel)),
+                                   dtype=delen))
         agg = subset.groupby(keys, sort=False).agg(
             indicatoren=("indicator", "size"), met_score=("has", "sum"),
             gewogen=("ws", "sum"), gewicht=("w", "sum"))
@@ -326,12 +335,16 @@ def _theme_scores(scored: pd.DataFrame, frame: pd.DataFrame,
     # where nothing applies.
     names = pd.DataFrame([{"gemeente": g, "thema": t.code, "thema_naam": t.naam}
                           for g, k in kompassen.items() for t in k.themes])
-    names["gemeente"] = _gemeente_column(names["gemeente"], kompassen)
+    # Nationally millions of rows: the text of the theme table as categories (made
+    # before the rows are, so that every merge matches codes).
+    names = names.astype({"gemeente": _gemeente_column([], kompassen).dtype,
+                          "thema": _themes(kompassen),
+                          "thema_naam": _text_categories(names["thema_naam"])})
     grid = areas.merge(names[["gemeente", "thema"]], on="gemeente")
-    grid = grid.merge(pd.DataFrame({"deel": DELEN}), how="cross")
-    # Nationally millions of rows: the text of the theme table as categories.
-    grid = grid.astype({"thema": _themes(kompassen), "deel": _text_categories(DELEN)})
+    grid = grid.merge(pd.DataFrame({"deel": pd.Categorical(DELEN, dtype=delen)}),
+                      how="cross")
     themes = grid.merge(pd.concat(parts, ignore_index=True), on=keys, how="left")
+    del grid, parts, base
     themes[["indicatoren", "met_score"]] = themes[["indicatoren", "met_score"]].fillna(0)
     themes["dekking"] = themes["met_score"] / themes["indicatoren"].where(
         themes["indicatoren"] > 0)
@@ -347,10 +360,8 @@ def _theme_scores(scored: pd.DataFrame, frame: pd.DataFrame,
     labels = {klasse: label(klasse) for klasse in themes["klasse"].unique()}
     themes["klasse_label"] = themes["klasse"].map(labels).astype(
         _text_categories(labels.values()))
-    named = themes[["gemeente", "thema"]].merge(names.astype({"thema": _themes(kompassen)}),
-                                                on=["gemeente", "thema"], how="left")
-    themes["thema_naam"] = named["thema_naam"].astype(
-        _text_categories(names["thema_naam"])).to_numpy()
+    named = themes[["gemeente", "thema"]].merge(names, on=["gemeente", "thema"], how="left")
+    themes["thema_naam"] = named["thema_naam"].array
     return _add_changes(themes, kompassen)
 
 
