@@ -112,6 +112,22 @@ def select_rows(table: pd.DataFrame, kompas: Kompas, verdicts: pd.DataFrame | No
     return _untagged(_select(table, _by_gemeente([kompas]), verdicts, target))
 
 
+def _used_in_text_order(values: pd.Categorical) -> pd.Categorical:
+    """``values`` with only the categories it uses, in text order (what
+    ``remove_unused_categories`` and ``reorder_categories(sorted(...))`` give), the used
+    ones found by counting codes rather than sorting them."""
+    codes = values.codes
+    present = np.flatnonzero(np.bincount(codes[codes >= 0], minlength=len(values.categories)))
+    used = values.categories[present]
+    ordered = sorted(used)
+    position = {category: i for i, category in enumerate(ordered)}
+    mapping = np.full(len(values.categories) + 1, -1, dtype=np.int64)  # -1: missing
+    mapping[present] = [position[category] for category in used]
+    return pd.Categorical.from_codes(mapping[codes],
+                                     categories=pd.Index(ordered, dtype=used.dtype),
+                                     ordered=values.ordered)
+
+
 def _select(table: pd.DataFrame, kompassen: Kompassen, verdicts: pd.DataFrame | None,
             target: int | None) -> pd.DataFrame:
     """:func:`select_rows` for every gemeente of ``kompassen`` at once, each row with its
@@ -126,8 +142,7 @@ def _select(table: pd.DataFrame, kompassen: Kompassen, verdicts: pd.DataFrame | 
         if isinstance(rows[column].dtype, pd.CategoricalDtype):
             # Text kept as categories (as the build holds its table) is sorted, grouped and
             # pivoted by its categories: in text order, as plain text would be.
-            used = rows[column].cat.remove_unused_categories()
-            rows[column] = used.cat.reorder_categories(sorted(used.cat.categories))
+            rows[column] = _used_in_text_order(rows[column].array)
     if target is None:
         rows = rows[rows["indeling"] == rows["jaar"]].copy()
         rows["vergelijkbaar"] = np.where(rows["niveau"] == "gemeente", True, np.nan)
@@ -413,8 +428,9 @@ def _afglijden(with_score: pd.DataFrame, kompassen: Kompassen) -> pd.Series:
     steps_of = _per_row(with_score, kompassen, "afglijden_jaren").astype(int)
     thresholds = _per_row(with_score, kompassen, "betekenisvolle_verandering")
     out = np.zeros(len(with_score), dtype=bool)
-    for steps, threshold in {(int(s), float(t)) for s, t in zip(steps_of, thresholds,
-                                                                strict=True)}:
+    # The distinct settings, found by numpy rather than a loop over every row.
+    settings = np.unique(np.column_stack([steps_of.astype("float64"), thresholds]), axis=0)
+    for steps, threshold in ((int(s), float(t)) for s, t in settings):
         rows = np.flatnonzero((steps_of == steps) & (thresholds == threshold)
                               & (position >= steps))
         # One window of the last `steps` changes per row, summed as one row of numbers.
