@@ -204,13 +204,13 @@ def _streamed(table, kompassen, verdicts, target, folder, size) -> dict[str, obj
     return out
 
 
-@pytest.mark.parametrize("size", [1, 2, 3])
+@pytest.mark.parametrize("size", [1, 2, 5])
 @pytest.mark.parametrize("target", [None, TARGET])
 def test_scored_and_written_in_groups_equal_one_at_a_time(tmp_path, target, size):
     """The build scores a few gemeenten at a time and writes each group's rows to the
     files at once (issue #30: memory grows with the group, not the country); the files are
-    those of the one pass, also when the groups hold one gemeente or when the last group is
-    smaller."""
+    those of the one pass, also when the groups hold one gemeente, when the last group is
+    smaller and when one group holds them all."""
     rng = np.random.default_rng(30)
     kompassen = _kompassen(tmp_path)
     table = _as_categories(_table(kompassen, rng))
@@ -250,3 +250,30 @@ def test_parts_whose_types_differ_are_refused(tmp_path):
     pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "t.parquet"), whole)
     assert (tmp_path / "t.csv").read_text() == (
         '"gebiedscode","jaar"\n"WK01",2020\n"WK02",2021\n"WK03",2022\n')
+
+
+@pytest.mark.parametrize("size", [1, 2])
+def test_gemeenten_without_kompas_figures_written_as_one_pass(tmp_path, size):
+    """Gemeenten in the table without a figure of any of their kompas indicators: no
+    scores, and the tables (without rows) are written as the one pass writes them, by one
+    group or, after groups without any row, again as one pass."""
+    rng = np.random.default_rng(32)
+    kompassen = _kompassen(tmp_path)
+    table = _table(kompassen, rng)
+    table = table[(table["indicator"] == "niet_in_het_kompas")
+                  & table["gebiedscode"].str[2:6].isin(["0995", "0997"])]
+    chosen = [kompassen[1], kompassen[4]]
+    (tmp_path / "new").mkdir()
+    streamed = score_and_write(table, chosen, None, None, tmp_path / "new", csv=True,
+                               group_size=size)
+    assert streamed.groups == 1 and streamed.wijk_scores == {}
+    old = tmp_path / "old"
+    old.mkdir()
+    write_scores(score_gemeenten(table, chosen), old, csv=True)
+    for name, kind in KOMPAS_TABLES:
+        assert ((tmp_path / "new" / f"{name}.csv").read_bytes()
+                == (old / f"{name}.csv").read_bytes()), name
+        if kind == "parquet":
+            pd.testing.assert_frame_equal(
+                pd.read_parquet(tmp_path / "new" / f"{name}.parquet"),
+                pd.read_parquet(old / f"{name}.parquet"), check_exact=True, obj=name)

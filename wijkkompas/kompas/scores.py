@@ -428,9 +428,12 @@ def _afglijden(with_score: pd.DataFrame, kompassen: Kompassen) -> pd.Series:
     steps_of = _per_row(with_score, kompassen, "afglijden_jaren").astype(int)
     thresholds = _per_row(with_score, kompassen, "betekenisvolle_verandering")
     out = np.zeros(len(with_score), dtype=bool)
-    # The distinct settings, found by numpy rather than a loop over every row.
-    settings = np.unique(np.column_stack([steps_of.astype("float64"), thresholds]), axis=0)
-    for steps, threshold in ((int(s), float(t)) for s, t in settings):
+    # The settings are those of the kompassen: taken from them, not from every row.
+    settings = {(int(s), float(t)) for s, t in zip(
+        np.array([k.afglijden_jaren for k in kompassen.values()], dtype="float64").astype(int),
+        np.array([k.betekenisvolle_verandering for k in kompassen.values()], dtype="float64"),
+        strict=True)}
+    for steps, threshold in sorted(settings):
         rows = np.flatnonzero((steps_of == steps) & (thresholds == threshold)
                               & (position >= steps))
         # One window of the last `steps` changes per row, summed as one row of numbers.
@@ -576,7 +579,10 @@ def score_gemeenten(table: pd.DataFrame, kompassen: Sequence[Kompas],
     # Numbers that come in a column of objects are scored as numbers (text would be refused).
     rows["waarde"] = rows["waarde"].astype("float64")
     frame = _frame(rows, by_gemeente)
-    scoring = {g: replace(k, basisjaar=base_year(frame[frame["gemeente"] == g], k))
+    # The frame rows of each gemeente, found in one pass (not a comparison per gemeente).
+    positions = frame.groupby("gemeente", observed=True, sort=False).indices
+    none = np.array([], dtype=np.int64)
+    scoring = {g: replace(k, basisjaar=base_year(frame.iloc[positions.get(g, none)], k))
                for g, k in by_gemeente.items()}
     scored = _indicator_scores(rows, frame, scoring)
     themes = _theme_scores(scored, frame, scoring)

@@ -93,11 +93,13 @@ def _with_basisjaar(result: GemeentenResult) -> pd.DataFrame:
 class WrittenScores:
     """What :func:`score_and_write` keeps of the scores it wrote: the kompassen as they
     scored (with the base year the scores count from), in the order of scoring, the
-    number of theme scores of wijken per gemeente, the result of the first gemeente, the
-    files written and the number of groups the tables were written in."""
+    number of theme scores of wijken per gemeente, the reference frame of every gemeente
+    (small: a row per gemeente and indicator), the result of the first gemeente, the files
+    written and the number of groups the tables were written in."""
 
     kompassen: Kompassen
     wijk_scores: dict[str, int]
+    frame: pd.DataFrame
     first: KompasResult | None
     paths: list[Path]
     groups: int
@@ -133,6 +135,7 @@ def _score_and_write(table: pd.DataFrame, kompassen: Sequence[Kompas],
     first: KompasResult | None = None
     frames: list[pd.DataFrame] = []
     sensitivities: list[pd.DataFrame] = []
+    empty: dict[str, pd.DataFrame] = {}
     groups = 0
     with atomic_paths(flat) as staged, ExitStack() as stack:
         temporary = dict(zip(flat, staged, strict=True))
@@ -148,18 +151,27 @@ def _score_and_write(table: pd.DataFrame, kompassen: Sequence[Kompas],
             themes = group.themes
             counts = themes.loc[(themes["niveau"] == "wijk") & themes["score"].notna(),
                                 "gemeente"].value_counts()
-            wijk_scores.update({str(g): int(n) for g, n in counts.items()})
+            wijk_scores.update({str(g): int(n) for g, n in counts.items() if n})
             if first is None and group.kompassen:
                 first = group.of(next(iter(group.kompassen)))
-            streams["kompas_scores"].write(_with_basisjaar(group))
-            streams["kompas_indicatorscores"].write(group.indicators)
+            tables = {"kompas_scores": _with_basisjaar(group),
+                      "kompas_indicatorscores": group.indicators}
+            for name, rows in tables.items():
+                streams[name].write(rows)
+                if not len(rows):
+                    empty.setdefault(name, rows)
             frames.append(group.frame)
             sensitivities.append(group.sensitivity)
-            del group, themes
-        if any(stream.empty for stream in streams.values()):
-            # Nothing to put in a table: written as the one pass writes it, with its types.
-            raise TableMismatch(out_dir)
+            del group, themes, tables
         stack.close()
+        for name, stream in streams.items():
+            if stream.empty:
+                if groups > 1:
+                    # No rows in any group: the table's types are those of the one pass.
+                    raise TableMismatch(out_dir)
+                parquet, as_csv = targets[name]
+                write_table(empty[name], temporary[parquet],
+                            temporary[as_csv] if as_csv is not None else None)
     written = [path for pair in targets.values() for path in pair if path is not None]
     small = {"kompas_referentie": _together(frames),
              "kompas_gevoeligheid": _together(sensitivities)}
@@ -167,7 +179,8 @@ def _score_and_write(table: pd.DataFrame, kompassen: Sequence[Kompas],
         path = paths.kompas_table(name, "csv")
         write_bytes_atomic(path, csv_bytes(frame))
         written.append(path)
-    return WrittenScores(scored, wijk_scores, first, written, groups)
+    return WrittenScores(scored, wijk_scores, small["kompas_referentie"], first, written,
+                         groups)
 
 
 def _together(parts: list[pd.DataFrame]) -> pd.DataFrame:
