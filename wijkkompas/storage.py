@@ -225,6 +225,98 @@ def write_table(table: pd.DataFrame, parquet: Path, csv: Path | None) -> None:
                     [part.column(f.name).cast(f.type) for f in text], schema=text))
 
 
+class TableMismatch(Exception):
+    """A part given to :class:`TableStream` whose columns differ in type from the first
+    part's: the parts do not make one table as a single frame would (the caller writes the
+    whole table at once instead)."""
+
+
+def _signature(frame: pd.DataFrame) -> list[tuple[str, str]]:
+    """The columns of ``frame`` with their types, text (categorical or ``str``) as one."""
+    def kind(dtype: object) -> str:
+        if isinstance(dtype, pd.CategoricalDtype) or isinstance(dtype, pd.StringDtype):
+            return "text"
+        return str(dtype)
+    return [(str(c), kind(frame[c].dtype)) for c in frame.columns]
+
+
+class TableStream:
+    """One table written part by part as Parquet and, when ``csv`` is given, as CSV: the
+    files :func:`write_table` would write for all parts put together (values, types as
+    read back, row order), with only one part in memory at a time.
+
+    Text columns (categorical or ``str``) are written as text, dictionary-encoded; the
+    file carries the pandas description of the first part with text as ``str``. A part
+    whose other columns differ in type from the first part's (an integer column that is
+    a float column elsewhere) raises :class:`TableMismatch`; an empty part is skipped.
+    The caller opens ``parquet`` and ``csv`` as temporary paths (:func:`atomic_paths`)
+    and calls :meth:`close` when every part is written.
+    """
+
+    def __init__(self, parquet: Path, csv: Path | None = None) -> None:
+        self.parquet, self.csv = parquet, csv
+        self.signature: list[tuple[str, str]] | None = None
+        self.schema: pa.Schema | None = None
+        self.plain: pa.Schema | None = None
+        self._stack = ExitStack()
+        self._writer: pq.ParquetWriter | None = None
+        self._csv_writer: pacsv.CSVWriter | None = None
+
+    @property
+    def empty(self) -> bool:
+        """True while no row has been written."""
+        return self._writer is None
+
+    def write(self, frame: pd.DataFrame) -> None:
+        if not len(frame):
+            return
+        signature = _signature(frame)
+        if self.signature is None:
+            self.signature = signature
+        elif signature != self.signature:
+            raise TableMismatch(self.parquet)
+        for start in range(0, len(frame), CHUNK_ROWS):
+            self._write(frame.iloc[start:start + CHUNK_ROWS])
+
+    def _write(self, chunk: pd.DataFrame) -> None:
+        text = [c for c, kind in _signature(chunk) if kind == "text"]
+        arrow = pa.Table.from_pandas(chunk, preserve_index=False)
+        if self.schema is None:
+            described = pa.Schema.from_pandas(chunk.iloc[:0].astype(dict.fromkeys(text, "str")),
+                                              preserve_index=False)
+            encoded = pa.dictionary(pa.int32(), pa.string())
+            self.schema = pa.schema([pa.field(f.name, encoded) if f.name in text else f
+                                     for f in arrow.schema], metadata=described.metadata)
+            self.plain = pa.schema([pa.field(f.name, pa.string()) if f.name in text else f
+                                    for f in arrow.schema])
+        columns = []
+        for field in self.schema:
+            column = arrow.column(field.name)
+            if field.name in text:
+                if not pa.types.is_dictionary(column.type):
+                    column = column.dictionary_encode()
+                column = column.cast(field.type)
+            elif column.type != field.type:
+                raise TableMismatch(self.parquet)
+            columns.append(column)
+        part = pa.Table.from_arrays(columns, schema=self.schema)
+        if self._writer is None:
+            self._writer = self._stack.enter_context(pq.ParquetWriter(
+                self.parquet, self.schema, store_schema=False,
+                write_statistics=_statistics(self.schema)))
+        self._writer.write_table(part)
+        if self.csv is not None:
+            assert self.plain is not None
+            if self._csv_writer is None:
+                self._csv_writer = self._stack.enter_context(pacsv.CSVWriter(self.csv,
+                                                                             self.plain))
+            self._csv_writer.write_table(pa.Table.from_arrays(
+                [part.column(f.name).cast(f.type) for f in self.plain], schema=self.plain))
+
+    def close(self) -> None:
+        self._stack.close()
+
+
 def sha256_file(path: Path) -> str:
     """The SHA-256 of a file, hashed from a memory map in one call. hashlib lets other
     threads run while it hashes; block by block it would take Python's lock back after

@@ -26,8 +26,9 @@ from tests.kompas.test_scores import KOMPAS
 from wijkkompas.indicatoren.rows import COLUMNS
 from wijkkompas.kompas.definition import builtin_path, for_gemeente, load_kompas
 from wijkkompas.kompas.scores import GemeentenResult, score_gemeenten
-from wijkkompas.kompas.stage import write_scores
+from wijkkompas.kompas.stage import score_and_write, write_scores
 from wijkkompas.processed import KOMPAS_TABLES
+from wijkkompas.storage import TableMismatch, TableStream
 
 YEARS = range(2014, 2022)
 TARGET = 2021
@@ -182,3 +183,97 @@ def test_one_gemeente_alone_is_the_same_as_among_others(tmp_path):
         pd.testing.assert_frame_equal(getattr(together, name), getattr(alone, name),
                                       check_exact=True, check_dtype=False,
                                       check_categorical=False, obj=name)
+
+
+def _streamed(table, kompassen, verdicts, target, folder, size) -> dict[str, object]:
+    folder.mkdir()
+    written = score_and_write(table, kompassen, verdicts, target, folder, csv=True,
+                              group_size=size)
+    # Written group by group, not (after a difference of types) in one pass.
+    assert written.groups == -(-len(kompassen) // size)
+    assert sorted(p.name for p in written.paths) == sorted(
+        f"{name}.{ext}" for name, kind in KOMPAS_TABLES
+        for ext in (("parquet", "csv") if kind == "parquet" else ("csv",)))
+    out: dict[str, object] = {"samenvatting": (
+        {g: k.basisjaar for g, k in written.kompassen.items()},
+        {g: n for g, n in written.wijk_scores.items() if n})}
+    for name, kind in KOMPAS_TABLES:
+        out[f"{name}.csv"] = (folder / f"{name}.csv").read_bytes()
+        if kind == "parquet":
+            out[name] = pd.read_parquet(folder / f"{name}.parquet")
+    return out
+
+
+@pytest.mark.parametrize("size", [1, 2, 5])
+@pytest.mark.parametrize("target", [None, TARGET])
+def test_scored_and_written_in_groups_equal_one_at_a_time(tmp_path, target, size):
+    """The build scores a few gemeenten at a time and writes each group's rows to the
+    files at once (issue #30: memory grows with the group, not the country); the files are
+    those of the one pass, also when the groups hold one gemeente, when the last group is
+    smaller and when one group holds them all."""
+    rng = np.random.default_rng(30)
+    kompassen = _kompassen(tmp_path)
+    table = _as_categories(_table(kompassen, rng))
+    verdicts = _verdicts(table, rng)
+    old = _one_at_a_time(_table(kompassen, np.random.default_rng(30)), kompassen, verdicts,
+                         target)
+    streamed = _streamed(table, kompassen, verdicts, target, tmp_path / "new", size)
+    written_old = _written(old, tmp_path / "old")
+    themes = old.themes
+    counts = themes.loc[(themes["niveau"] == "wijk") & themes["score"].notna(),
+                        "gemeente"].value_counts()
+    assert streamed.pop("samenvatting") == (
+        {g: k.basisjaar for g, k in old.kompassen.items()},
+        {str(g): int(n) for g, n in counts.items() if n})
+    assert streamed.keys() == written_old.keys()
+    for name, value in written_old.items():
+        if isinstance(value, pd.DataFrame):
+            pd.testing.assert_frame_equal(streamed[name], value, check_exact=True, obj=name)
+        else:
+            assert streamed[name] == value, name
+
+
+def test_parts_whose_types_differ_are_refused(tmp_path):
+    """A table written part by part is the table of all parts at once, or nothing: a part
+    whose column is of another type than in the first part (whole numbers, then a missing
+    value) is refused, so that the caller writes the whole table in one go."""
+    first = pd.DataFrame({"gebiedscode": pd.Categorical(["WK01", "WK02"]), "jaar": [2020, 2021]})
+    second = pd.DataFrame({"gebiedscode": ["WK03"], "jaar": [np.nan]})
+    stream = TableStream(tmp_path / "t.parquet", tmp_path / "t.csv")
+    stream.write(first)
+    stream.write(second.iloc[:0])  # no rows: nothing to refuse
+    with pytest.raises(TableMismatch):
+        stream.write(second)
+    stream.write(pd.DataFrame({"gebiedscode": ["WK03"], "jaar": [2022]}))
+    stream.close()
+    whole = pd.DataFrame({"gebiedscode": ["WK01", "WK02", "WK03"], "jaar": [2020, 2021, 2022]})
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "t.parquet"), whole)
+    assert (tmp_path / "t.csv").read_text() == (
+        '"gebiedscode","jaar"\n"WK01",2020\n"WK02",2021\n"WK03",2022\n')
+
+
+@pytest.mark.parametrize("size", [1, 2])
+def test_gemeenten_without_kompas_figures_written_as_one_pass(tmp_path, size):
+    """Gemeenten in the table without a figure of any of their kompas indicators: no
+    scores, and the tables (without rows) are written as the one pass writes them, by one
+    group or, after groups without any row, again as one pass."""
+    rng = np.random.default_rng(32)
+    kompassen = _kompassen(tmp_path)
+    table = _table(kompassen, rng)
+    table = table[(table["indicator"] == "niet_in_het_kompas")
+                  & table["gebiedscode"].str[2:6].isin(["0995", "0997"])]
+    chosen = [kompassen[1], kompassen[4]]
+    (tmp_path / "new").mkdir()
+    streamed = score_and_write(table, chosen, None, None, tmp_path / "new", csv=True,
+                               group_size=size)
+    assert streamed.groups == 1 and streamed.wijk_scores == {}
+    old = tmp_path / "old"
+    old.mkdir()
+    write_scores(score_gemeenten(table, chosen), old, csv=True)
+    for name, kind in KOMPAS_TABLES:
+        assert ((tmp_path / "new" / f"{name}.csv").read_bytes()
+                == (old / f"{name}.csv").read_bytes()), name
+        if kind == "parquet":
+            pd.testing.assert_frame_equal(
+                pd.read_parquet(tmp_path / "new" / f"{name}.parquet"),
+                pd.read_parquet(old / f"{name}.parquet"), check_exact=True, obj=name)

@@ -27,7 +27,7 @@ docs/methode.md: :func:`select_rows` (which figure of an area and year counts),
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -112,6 +112,22 @@ def select_rows(table: pd.DataFrame, kompas: Kompas, verdicts: pd.DataFrame | No
     return _untagged(_select(table, _by_gemeente([kompas]), verdicts, target))
 
 
+def _used_in_text_order(values: pd.Categorical) -> pd.Categorical:
+    """``values`` with only the categories it uses, in text order (what
+    ``remove_unused_categories`` and ``reorder_categories(sorted(...))`` give), the used
+    ones found by counting codes rather than sorting them."""
+    codes = values.codes
+    present = np.flatnonzero(np.bincount(codes[codes >= 0], minlength=len(values.categories)))
+    used = values.categories[present]
+    ordered = sorted(used)
+    position = {category: i for i, category in enumerate(ordered)}
+    mapping = np.full(len(values.categories) + 1, -1, dtype=np.int64)  # -1: missing
+    mapping[present] = [position[category] for category in used]
+    return pd.Categorical.from_codes(mapping[codes],
+                                     categories=pd.Index(ordered, dtype=used.dtype),
+                                     ordered=values.ordered)
+
+
 def _select(table: pd.DataFrame, kompassen: Kompassen, verdicts: pd.DataFrame | None,
             target: int | None) -> pd.DataFrame:
     """:func:`select_rows` for every gemeente of ``kompassen`` at once, each row with its
@@ -126,8 +142,7 @@ def _select(table: pd.DataFrame, kompassen: Kompassen, verdicts: pd.DataFrame | 
         if isinstance(rows[column].dtype, pd.CategoricalDtype):
             # Text kept as categories (as the build holds its table) is sorted, grouped and
             # pivoted by its categories: in text order, as plain text would be.
-            used = rows[column].cat.remove_unused_categories()
-            rows[column] = used.cat.reorder_categories(sorted(used.cat.categories))
+            rows[column] = _used_in_text_order(rows[column].array)
     if target is None:
         rows = rows[rows["indeling"] == rows["jaar"]].copy()
         rows["vergelijkbaar"] = np.where(rows["niveau"] == "gemeente", True, np.nan)
@@ -309,15 +324,24 @@ def _theme_scores(scored: pd.DataFrame, frame: pd.DataFrame,
     areas = scored[["gebiedscode", "gebiedsnaam", "niveau", "jaar", "gemeente"]].drop_duplicates(
         ["gebiedscode", "jaar"])
     base = _applicable(kompassen, frame, areas)
+    # Keys of one type on both sides (the indicator as the categories of ``base``), so
+    # that rows are matched by their codes: an indicator outside them matches nothing.
     values = scored[["gebiedscode", "jaar", "indicator", "score"]]
+    values = values[values["indicator"].isin(base["indicator"].cat.categories)].astype(
+        {"indicator": base["indicator"].dtype})
     base = base.merge(values, on=KEYS, how="left")
+    del values
     keys = ["gebiedscode", "jaar", "thema", "deel"]
+    delen = _text_categories(DELEN)
     parts = []
     for deel in DELEN:
         subset = base if deel == "totaal" else base[base["soort"] == deel]
         subset = subset.assign(w=subset["gewicht"].where(subset["score"].notna()),
                                ws=subset["gewicht"] * subset["score"],
-                               has=subset["score"].notna(), deel=deel)
+                               has=subset["score"].notna(),
+                               deel=pd.Categorical.from_codes(
+                                   np.full(len(subset), delen.categories.get_loc(deel)),
+                                   dtype=delen))
         agg = subset.groupby(keys, sort=False).agg(
             indicatoren=("indicator", "size"), met_score=("has", "sum"),
             gewogen=("ws", "sum"), gewicht=("w", "sum"))
@@ -326,12 +350,16 @@ def _theme_scores(scored: pd.DataFrame, frame: pd.DataFrame,
     # where nothing applies.
     names = pd.DataFrame([{"gemeente": g, "thema": t.code, "thema_naam": t.naam}
                           for g, k in kompassen.items() for t in k.themes])
-    names["gemeente"] = _gemeente_column(names["gemeente"], kompassen)
+    # Nationally millions of rows: the text of the theme table as categories (made
+    # before the rows are, so that every merge matches codes).
+    names = names.astype({"gemeente": _gemeente_column([], kompassen).dtype,
+                          "thema": _themes(kompassen),
+                          "thema_naam": _text_categories(names["thema_naam"])})
     grid = areas.merge(names[["gemeente", "thema"]], on="gemeente")
-    grid = grid.merge(pd.DataFrame({"deel": DELEN}), how="cross")
-    # Nationally millions of rows: the text of the theme table as categories.
-    grid = grid.astype({"thema": _themes(kompassen), "deel": _text_categories(DELEN)})
+    grid = grid.merge(pd.DataFrame({"deel": pd.Categorical(DELEN, dtype=delen)}),
+                      how="cross")
     themes = grid.merge(pd.concat(parts, ignore_index=True), on=keys, how="left")
+    del grid, parts, base
     themes[["indicatoren", "met_score"]] = themes[["indicatoren", "met_score"]].fillna(0)
     themes["dekking"] = themes["met_score"] / themes["indicatoren"].where(
         themes["indicatoren"] > 0)
@@ -347,10 +375,8 @@ def _theme_scores(scored: pd.DataFrame, frame: pd.DataFrame,
     labels = {klasse: label(klasse) for klasse in themes["klasse"].unique()}
     themes["klasse_label"] = themes["klasse"].map(labels).astype(
         _text_categories(labels.values()))
-    named = themes[["gemeente", "thema"]].merge(names.astype({"thema": _themes(kompassen)}),
-                                                on=["gemeente", "thema"], how="left")
-    themes["thema_naam"] = named["thema_naam"].astype(
-        _text_categories(names["thema_naam"])).to_numpy()
+    named = themes[["gemeente", "thema"]].merge(names, on=["gemeente", "thema"], how="left")
+    themes["thema_naam"] = named["thema_naam"].array
     return _add_changes(themes, kompassen)
 
 
@@ -402,8 +428,12 @@ def _afglijden(with_score: pd.DataFrame, kompassen: Kompassen) -> pd.Series:
     steps_of = _per_row(with_score, kompassen, "afglijden_jaren").astype(int)
     thresholds = _per_row(with_score, kompassen, "betekenisvolle_verandering")
     out = np.zeros(len(with_score), dtype=bool)
-    for steps, threshold in {(int(s), float(t)) for s, t in zip(steps_of, thresholds,
-                                                                strict=True)}:
+    # The settings are those of the kompassen: taken from them, not from every row.
+    settings = {(int(s), float(t)) for s, t in zip(
+        np.array([k.afglijden_jaren for k in kompassen.values()], dtype="float64").astype(int),
+        np.array([k.betekenisvolle_verandering for k in kompassen.values()], dtype="float64"),
+        strict=True)}
+    for steps, threshold in sorted(settings):
         rows = np.flatnonzero((steps_of == steps) & (thresholds == threshold)
                               & (position >= steps))
         # One window of the last `steps` changes per row, summed as one row of numbers.
@@ -549,11 +579,45 @@ def score_gemeenten(table: pd.DataFrame, kompassen: Sequence[Kompas],
     # Numbers that come in a column of objects are scored as numbers (text would be refused).
     rows["waarde"] = rows["waarde"].astype("float64")
     frame = _frame(rows, by_gemeente)
-    scoring = {g: replace(k, basisjaar=base_year(frame[frame["gemeente"] == g], k))
+    # The frame rows of each gemeente, found in one pass (not a comparison per gemeente).
+    positions = frame.groupby("gemeente", observed=True, sort=False).indices
+    none = np.array([], dtype=np.int64)
+    scoring = {g: replace(k, basisjaar=base_year(frame.iloc[positions.get(g, none)], k))
                for g, k in by_gemeente.items()}
     scored = _indicator_scores(rows, frame, scoring)
     themes = _theme_scores(scored, frame, scoring)
     return GemeentenResult(scoring, frame, scored, themes, _sensitivity(scored, scoring, SEED))
+
+
+#: Gemeenten scored together by :func:`score_in_groups`: the working memory of the scoring
+#: grows with the group, not with the country.
+GROUP_SIZE = 40
+
+
+def score_in_groups(table: pd.DataFrame, kompassen: Sequence[Kompas],
+                    verdicts: pd.DataFrame | None = None, target: int | None = None,
+                    size: int = GROUP_SIZE) -> Iterator[GemeentenResult]:
+    """:func:`score_gemeenten` of ``size`` gemeenten at a time, in the order of
+    ``kompassen``: each result has the rows the one pass over all of them would have for
+    its gemeenten (a gemeente's scores never depend on the others). The table is split by
+    gemeente once; each group is scored from its own rows only."""
+    ordered = list(_by_gemeente(kompassen).values())
+    if len(ordered) <= size:
+        yield score_gemeenten(table, ordered, verdicts, target)
+        return
+    groups = [ordered[start:start + size] for start in range(0, len(ordered), size)]
+    number = {str(k.gemeente): i for i, group in enumerate(groups) for k in group}
+    gemeente = gemeente_codes(table["gebiedscode"]).array
+    of_category = np.array([number.get(str(c), -1) for c in gemeente.categories] + [-1],
+                           dtype=np.int64)
+    # A row of no gemeente (code -1) takes the last entry: no group.
+    per_row = of_category[gemeente.codes]
+    order = np.argsort(per_row, kind="stable")
+    bounds = np.searchsorted(per_row[order], np.arange(len(groups) + 1))
+    del per_row
+    for i, group in enumerate(groups):
+        yield score_gemeenten(table.take(order[bounds[i]:bounds[i + 1]]), group, verdicts,
+                              target)
 
 
 def explain(result: KompasResult, code: str, jaar: int, thema: str,

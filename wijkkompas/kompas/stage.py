@@ -19,6 +19,8 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import ExitStack
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -28,16 +30,26 @@ from wijkkompas.errors import WijkkompasError, capped
 from wijkkompas.indicatoren.stage import BuildResult, run_build
 from wijkkompas.kompas.definition import (
     ALMELO,
+    Kompas,
     check_indicators,
     for_gemeente,
     load_kompas,
     record,
 )
 from wijkkompas.kompas.peers import gemeenten_peers, write_peers
-from wijkkompas.kompas.scores import GemeentenResult, KompasResult, score_gemeenten
+from wijkkompas.kompas.scores import (
+    GROUP_SIZE,
+    GemeentenResult,
+    KompasResult,
+    Kompassen,
+    score_in_groups,
+)
 from wijkkompas.processed import KOMPAS_TABLES, ProcessedPaths
 from wijkkompas.settings import LOCK_TIMEOUT
 from wijkkompas.storage import (
+    TableMismatch,
+    TableStream,
+    atomic_paths,
     csv_bytes,
     data_lock,
     replace_folder,
@@ -52,12 +64,7 @@ def write_scores(result: GemeentenResult, out_dir: Path, csv: bool = False) -> l
     the rows of every scored gemeente. The two large tables are Parquet, and with ``csv``
     also CSV (nationally some 700 and 450 MB); frame and sensitivity are always CSV."""
     paths = ProcessedPaths(out_dir)
-    # The frame year the scores count from stands beside every score ("100 = the gemeente
-    # in <basisjaar>"); it is dropped again when read back.
-    themes = result.themes.copy()
-    themes.insert(len(themes.columns) - 1, "basisjaar", themes["gemeente"].map(
-        {g: k.basisjaar for g, k in result.kompassen.items()}).astype("int64"))
-    frames = {"kompas_scores": themes, "kompas_indicatorscores": result.indicators,
+    frames = {"kompas_scores": _with_basisjaar(result), "kompas_indicatorscores": result.indicators,
               "kompas_referentie": result.frame, "kompas_gevoeligheid": result.sensitivity}
     written = []
     for name, kind in KOMPAS_TABLES:
@@ -71,6 +78,117 @@ def write_scores(result: GemeentenResult, out_dir: Path, csv: bool = False) -> l
             write_bytes_atomic(path, csv_bytes(frames[name]))
             written.append(path)
     return written
+
+
+def _with_basisjaar(result: GemeentenResult) -> pd.DataFrame:
+    """The theme scores with, before the column ``gemeente``, the frame year the scores
+    count from ("100 = the gemeente in <basisjaar>"); it is dropped again when read back."""
+    themes = result.themes.copy()
+    themes.insert(len(themes.columns) - 1, "basisjaar", themes["gemeente"].map(
+        {g: k.basisjaar for g, k in result.kompassen.items()}).astype("int64"))
+    return themes
+
+
+@dataclass
+class WrittenScores:
+    """What :func:`score_and_write` keeps of the scores it wrote: the kompassen as they
+    scored (with the base year the scores count from), in the order of scoring, the
+    number of theme scores of wijken per gemeente, the reference frame of every gemeente
+    (small: a row per gemeente and indicator), the result of the first gemeente, the files
+    written and the number of groups the tables were written in."""
+
+    kompassen: Kompassen
+    wijk_scores: dict[str, int]
+    frame: pd.DataFrame
+    first: KompasResult | None
+    paths: list[Path]
+    groups: int
+
+
+def score_and_write(table: pd.DataFrame, kompassen: Sequence[Kompas],
+                    verdicts: pd.DataFrame | None, target: int | None, out_dir: Path,
+                    csv: bool = False, group_size: int = GROUP_SIZE) -> WrittenScores:
+    """Score ``kompassen`` (``scores.score_in_groups``) and write the tables of
+    :func:`write_scores`, group by group: the two large tables go to their files as each
+    group is scored, so that memory holds one group's scores, not the country's. The
+    files are the same as :func:`write_scores` of the one pass over all gemeenten; in the
+    rare case that a group's columns differ in type from the first group's (a column
+    that is whole numbers in one group and has a missing value in another), everything is
+    scored again in one pass so that the types are those of the one pass."""
+    try:
+        return _score_and_write(table, kompassen, verdicts, target, out_dir, csv, group_size)
+    except TableMismatch:
+        return _score_and_write(table, kompassen, verdicts, target, out_dir, csv,
+                                max(len(kompassen), 1))
+
+
+def _score_and_write(table: pd.DataFrame, kompassen: Sequence[Kompas],
+                     verdicts: pd.DataFrame | None, target: int | None, out_dir: Path,
+                     csv: bool, group_size: int) -> WrittenScores:
+    paths = ProcessedPaths(out_dir)
+    large = [name for name, kind in KOMPAS_TABLES if kind == "parquet"]
+    targets = {name: (paths.kompas_table(name, "parquet"),
+                      paths.kompas_table(name, "csv") if csv else None) for name in large}
+    flat = [path for pair in targets.values() for path in pair if path is not None]
+    scored: Kompassen = {}
+    wijk_scores: dict[str, int] = {}
+    first: KompasResult | None = None
+    frames: list[pd.DataFrame] = []
+    sensitivities: list[pd.DataFrame] = []
+    empty: dict[str, pd.DataFrame] = {}
+    groups = 0
+    with atomic_paths(flat) as staged, ExitStack() as stack:
+        temporary = dict(zip(flat, staged, strict=True))
+        streams = {}
+        for name, (parquet, as_csv) in targets.items():
+            stream = TableStream(temporary[parquet],
+                                 temporary[as_csv] if as_csv is not None else None)
+            stack.callback(stream.close)
+            streams[name] = stream
+        for group in score_in_groups(table, kompassen, verdicts, target, group_size):
+            groups += 1
+            scored.update(group.kompassen)
+            themes = group.themes
+            counts = themes.loc[(themes["niveau"] == "wijk") & themes["score"].notna(),
+                                "gemeente"].value_counts()
+            wijk_scores.update({str(g): int(n) for g, n in counts.items() if n})
+            if first is None and group.kompassen:
+                first = group.of(next(iter(group.kompassen)))
+            tables = {"kompas_scores": _with_basisjaar(group),
+                      "kompas_indicatorscores": group.indicators}
+            for name, rows in tables.items():
+                streams[name].write(rows)
+                if not len(rows):
+                    empty.setdefault(name, rows)
+            frames.append(group.frame)
+            sensitivities.append(group.sensitivity)
+            del group, themes, tables
+        stack.close()
+        for name, stream in streams.items():
+            if stream.empty:
+                if groups > 1:
+                    # No rows in any group: the table's types are those of the one pass.
+                    raise TableMismatch(out_dir)
+                parquet, as_csv = targets[name]
+                write_table(empty[name], temporary[parquet],
+                            temporary[as_csv] if as_csv is not None else None)
+    written = [path for pair in targets.values() for path in pair if path is not None]
+    small = {"kompas_referentie": _together(frames),
+             "kompas_gevoeligheid": _together(sensitivities)}
+    for name, frame in small.items():
+        path = paths.kompas_table(name, "csv")
+        write_bytes_atomic(path, csv_bytes(frame))
+        written.append(path)
+    return WrittenScores(scored, wijk_scores, small["kompas_referentie"], first, written,
+                         groups)
+
+
+def _together(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """The tables of the groups as one: a group without rows adds none (nor its types)."""
+    full = [part for part in parts if len(part)]
+    if not full:
+        return parts[0]
+    return pd.concat(full, ignore_index=True) if len(full) > 1 else full[0]
 
 
 def gemeente_names(table: pd.DataFrame, gemeenten: Sequence[str]) -> dict[str, str]:
@@ -153,10 +271,15 @@ def run_kompas(data_dir: Path, kompas_path: Path | None = None,
             raise WijkkompasError(_no_figures(table, code, data_dir))
         kompas = for_gemeente(definition, code, names.get(code))
         scoring.append(kompas)
-    result = score_gemeenten(table, scoring, verdicts, info.get("doelindeling"))
-    themes = result.themes
-    wijk_scores = themes.loc[(themes["niveau"] == "wijk") & themes["score"].notna(),
-                             "gemeente"].value_counts()
+    if not scoring:
+        info["kompas"] = []
+        write_json_atomic(info_path, info)
+        return None
+    # Scored group by group and written as each group is scored; what follows needs only
+    # the kompassen as they scored and a count per gemeente.
+    result = score_and_write(table, scoring, verdicts, info.get("doelindeling"), out_dir,
+                             csv)
+    wijk_scores = result.wijk_scores
     records = []
     for kompas in scoring:
         code = str(kompas.gemeente)
@@ -175,16 +298,14 @@ def run_kompas(data_dir: Path, kompas_path: Path | None = None,
                 "importeer ze, of kies een basisjaar in een eigen kompasbestand.")
     info["kompas"] = records
     write_json_atomic(info_path, info)
-    if not result.kompassen:
-        return None
-    for path in write_scores(result, out_dir, csv):
+    for path in result.paths:
         say(f"geschreven: {path}")
     for path in _write_peers(table, result, out_dir, say):
         say(f"geschreven: {path}")
-    return result.of(next(iter(result.kompassen)))
+    return result.first
 
 
-def _write_peers(table: pd.DataFrame, result: GemeentenResult, out_dir: Path,
+def _write_peers(table: pd.DataFrame, result: WrittenScores, out_dir: Path,
                  say: Callable[[str], None]) -> list[Path]:
     """The vergelijkbare wijken of every scored gemeente and their positions per scored
     indicator (kompas/peers.py), one table of each for all gemeenten, found in one pass."""
