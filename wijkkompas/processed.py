@@ -182,30 +182,46 @@ class TableFacts:
         if isinstance(table, pd.DataFrame):
             table = pa.Table.from_pandas(table[["indicator", "jaar", "waarde", "bron"]],
                                          preserve_index=False)
-        if table.num_rows == 0:
-            return cls(frozenset(), ())
-        names, indicator = _codes(table["indicator"])
-        jaar = table["jaar"].to_numpy()
-        valued = pc.is_valid(table["waarde"]).to_numpy(zero_copy_only=False) \
+        counted = FactsCounter()
+        counted.add(table)
+        return counted.facts()
+
+
+class FactsCounter:
+    """:class:`TableFacts` counted part by part (the batches of a table read in pieces)."""
+
+    def __init__(self) -> None:
+        self.measured: set[tuple[str, int]] = set()
+        self.sources: set[str] = set()
+
+    def add(self, part: pa.Table | pa.RecordBatch) -> None:
+        if part.num_rows == 0:
+            return
+        names, indicator = _codes(part.column("indicator"))
+        jaar = part.column("jaar").to_numpy()
+        valued = pc.is_valid(part.column("waarde")).to_numpy(zero_copy_only=False) \
             & (indicator >= 0)
-        found: set[tuple[str, int]] = set()
         if valued.any():
             first = int(jaar[valued].min())
             span = int(jaar[valued].max()) - first + 1
             counts = np.bincount(indicator[valued] * span + (jaar[valued] - first),
                                  minlength=len(names) * span)
-            found = {(str(names[at // span]), first + at % span)
-                     for at in np.flatnonzero(counts)}
-        sources, bron = _codes(table["bron"])
+            self.measured.update((str(names[at // span]), first + at % span)
+                                 for at in np.flatnonzero(counts))
+        sources, bron = _codes(part.column("bron"))
         used = np.flatnonzero(np.bincount(bron[bron >= 0], minlength=len(sources)))
-        return cls(frozenset(found), tuple(sorted(str(sources[at]) for at in used)))
+        self.sources.update(str(sources[at]) for at in used)
+
+    def facts(self) -> TableFacts:
+        return TableFacts(frozenset(self.measured), tuple(sorted(self.sources)))
 
 
-def _codes(column: pa.ChunkedArray) -> tuple[list[Any], np.ndarray]:
+def _codes(column: pa.ChunkedArray | pa.Array) -> tuple[list[Any], np.ndarray]:
     """The distinct values of a text column and per row the position of its value in them
     (-1 where there is none)."""
-    encoded = column.combine_chunks() if pa.types.is_dictionary(column.type) \
-        else pc.dictionary_encode(column.combine_chunks())
+    if isinstance(column, pa.ChunkedArray):
+        column = column.combine_chunks()
+    encoded = column if pa.types.is_dictionary(column.type) else pc.dictionary_encode(column)
     positions = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False)
     return encoded.dictionary.to_pylist(), positions.astype(np.int64)
 
@@ -379,12 +395,19 @@ def read_indicator_table(paths: ProcessedPaths) -> pd.DataFrame:
         return pd.read_parquet(paths.table)
 
 
+#: Rows of the indicator table read at a time by :func:`read_gemeente_table`: the whole
+#: national table at once would be some 800 MiB in memory, for a gemeente's 18,000 rows.
+READ_BATCH_ROWS = 262_144
+
+
 def read_gemeente_table(paths: ProcessedPaths, gemeente: str) -> tuple[pd.DataFrame,
                                                                      TableFacts]:
     """The rows of ``gemeente`` and of Nederland of the indicator table the build wrote
-    (as :func:`read_indicator_table` gives them), with the facts of the whole table: one
-    read, its texts as codes of their distinct values, so that finding the rows and the
-    facts counts codes instead of comparing the texts of every row."""
+    (as :func:`read_indicator_table` gives them), with the facts of the whole table. The
+    table is read in batches of :data:`READ_BATCH_ROWS` rows, its texts as codes of their
+    distinct values: each batch's facts are counted and its rows of the gemeente kept, so
+    that memory holds one batch, and finding the rows compares the distinct codes of a
+    batch instead of the code of every row."""
     import pyarrow.parquet as pq
 
     require_table(paths)
@@ -392,25 +415,34 @@ def read_gemeente_table(paths: ProcessedPaths, gemeente: str) -> tuple[pd.DataFr
         schema = pq.read_schema(paths.table)
         texts = [f.name for f in schema if pa.types.is_string(f.type)
                  or pa.types.is_large_string(f.type)]
-        table = pq.read_table(paths.table, read_dictionary=texts).unify_dictionaries()
-        facts = TableFacts.of(table)
-        names, positions = _codes(table["gebiedscode"])
-        own = np.array([_of_gemeente(c, gemeente) for c in names] + [False], dtype=bool)
-        part = table.take(np.flatnonzero(own[positions])).cast(schema)
+        counted, kept = FactsCounter(), []
+        with pq.ParquetFile(paths.table, read_dictionary=texts) as source:
+            for batch in source.iter_batches(batch_size=READ_BATCH_ROWS):
+                counted.add(batch)
+                rows = _rows_of_gemeente(batch.column("gebiedscode"), gemeente)
+                if len(rows):
+                    kept.append(pa.Table.from_batches([batch.take(rows)]))
+        part = (pa.concat_tables(kept, promote_options="permissive").cast(schema) if kept
+                else schema.empty_table())
         strings = pd.Series([""]).dtype  # the dtype pandas reads a text column as
         mapper = {pa.string(): strings, pa.large_string(): strings}.get \
             if isinstance(strings, pd.StringDtype) else None
-        return part.to_pandas(types_mapper=mapper), facts
+        return part.to_pandas(types_mapper=mapper), counted.facts()
 
 
-def _of_gemeente(code: object, gemeente: str) -> bool:
-    """True for NL00 and the codes of ``gemeente`` (its own, its wijken and buurten): the
-    rows :func:`gemeente_filter` keeps."""
-    if not isinstance(code, str):
-        return False
-    digits = gemeente[2:6]
-    return code in (NEDERLAND, f"GM{digits}") or code.startswith((f"WK{digits}",
-                                                                   f"BU{digits}"))
+def _rows_of_gemeente(codes: pa.Array, gemeente: str) -> np.ndarray:
+    """The positions in ``codes`` (area codes, dictionary encoded) of the rows of NL00 and of
+    ``gemeente`` (its own code, its wijken and buurten: the rows :func:`gemeente_filter`
+    keeps), decided once per distinct code."""
+    if not pa.types.is_dictionary(codes.type):
+        codes = pc.dictionary_encode(codes)
+    names, digits = codes.dictionary, gemeente[2:6]
+    own = pc.or_kleene(pc.is_in(names, value_set=pa.array([NEDERLAND, f"GM{digits}"])),
+                       pc.or_kleene(pc.starts_with(names, f"WK{digits}"),
+                                    pc.starts_with(names, f"BU{digits}")))
+    keep = np.append(pc.fill_null(own, False).to_numpy(zero_copy_only=False), False)
+    positions = pc.fill_null(codes.indices, -1).to_numpy(zero_copy_only=False)
+    return np.flatnonzero(keep[positions])
 
 
 def read_tables(data_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:

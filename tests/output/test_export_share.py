@@ -107,6 +107,29 @@ def test_each_gemeentes_share_makes_the_pages_of_the_whole_tables(data):
         assert pages(shared) == expected
 
 
+@pytest.mark.parametrize("batch", [1, 7, 1_000_000])
+def test_a_gemeentes_rows_read_in_batches_are_those_of_the_whole_table(data, batch,
+                                                                          monkeypatch):
+    """The indicator table is read a batch at a time (memory holds one batch, not the
+    national table): in batches of one row, of a few rows (batches without any row of the
+    gemeente, each batch its own codes) and all at once, a gemeente gets the rows of the
+    whole table, in its order, and the facts of the whole table."""
+    import wijkkompas.processed as processed
+
+    monkeypatch.setattr(processed, "READ_BATCH_ROWS", batch)
+    table, _, _ = read_tables(data)
+    paths = ProcessedPaths.of(data)
+    for gemeente in NAMES:
+        own, facts = processed.read_gemeente_table(paths, gemeente)
+        codes = table["gebiedscode"]
+        keep = codes.isin(["NL00", gemeente]) | codes.str[:6].isin(
+            [f"WK{gemeente[2:6]}", f"BU{gemeente[2:6]}"])
+        pd.testing.assert_frame_equal(own, table[keep].reset_index(drop=True),
+                                      check_exact=True)
+        assert facts == processed.TableFacts.of(table)
+        assert any(jaar == 2023 for _, jaar in facts.measured)  # GM0998's, for GM0997 too
+
+
 def test_the_boundaries_are_read_once_for_the_gemeenten_of_a_folder(data):
     """The gemeenten of a folder read once share one reading of each layer of grenzen.gpkg
     (reading the national file again for every gemeente was a large part of a national
