@@ -227,7 +227,8 @@ def run_kompas(data_dir: Path, kompas_path: Path | None = None,
     basis-set). ``keep``: gemeenten scored before in this data folder, with the kompas that
     scored them; they are scored again with it (a build of one gemeente keeps the others'
     results), or said to be dropped when the table has no figures of them any more.
-    All gemeenten are scored in one pass (``scores.score_gemeenten``). ``csv``: the two
+    The gemeenten are scored in groups of ``scores.GROUP_SIZE``, each group's rows written
+    as it is scored (:func:`score_and_write`). ``csv``: the two
     large score tables also as CSV. ``table``: the indicator table the build just wrote
     to ``out_dir``, as it holds it in memory (text as categoricals), so that it is not
     read back. Returns the result of the first gemeente with scores (None when none has
