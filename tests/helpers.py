@@ -8,6 +8,11 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
+
+from wijkkompas.indicatoren.rows import COLUMNS
+
 
 def snapshot(folder: Path) -> dict[str, str]:
     """Every file below ``folder`` with its checksum, to show a failed run changed nothing."""
@@ -97,3 +102,17 @@ def zorg_toml(categories: dict[str, tuple[str, bool]] | None = None,
     for dataset in [ZORG_DATASET] if datasets is None else datasets:
         lines += ["[[dataset]]"] + [f"{key} = {toml_value(v)}" for key, v in dataset.items()]
     return "\n".join(lines) + "\n"
+
+
+def indicator_rows(rows: list[tuple]) -> pd.DataFrame:
+    """An indicator table as the build writes it from rows of (gebiedscode, gebiedsnaam,
+    niveau, jaar, indeling, indicator, waarde): no teller or noemer, one source, status
+    from the value, full coverage; shuffled (a fixed seed) so that nothing depends on the
+    order of the rows."""
+    frame = pd.DataFrame(rows, columns=["gebiedscode", "gebiedsnaam", "niveau", "jaar",
+                                        "indeling", "indicator", "waarde"])
+    frame["teller"] = frame["noemer"] = np.nan
+    frame["bron"] = "test"
+    frame["status"] = np.where(frame["waarde"].isna(), "ontbreekt", "waargenomen")
+    frame["indelingswijziging"] = frame["dekking"] = 1.0
+    return frame[COLUMNS].sample(frac=1, random_state=30).reset_index(drop=True)

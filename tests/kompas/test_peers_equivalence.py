@@ -20,8 +20,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tests.helpers import indicator_rows
 from tests.kompas import reference_peers
-from wijkkompas.indicatoren.rows import COLUMNS
 from wijkkompas.kompas.definition import builtin_path, for_gemeente, load_kompas
 from wijkkompas.kompas.peers import FEATURES, PeerSource, gemeente_peers, positions, write_peers
 from wijkkompas.kompas.stage import _write_peers
@@ -91,13 +91,7 @@ def _table(rng: np.random.Generator) -> pd.DataFrame:
             if name != "adressendichtheid":
                 add(f"WK0918{w:02d}", "wijk", 2022, name, value)
     add("GM0919", "gemeente", 2022, "woz", 200.0)
-    frame = pd.DataFrame(rows, columns=["gebiedscode", "gebiedsnaam", "niveau", "jaar",
-                                        "indeling", "indicator", "waarde"])
-    frame["teller"] = frame["noemer"] = np.nan
-    frame["bron"] = "test"
-    frame["status"] = np.where(frame["waarde"].isna(), "ontbreekt", "waargenomen")
-    frame["indelingswijziging"] = frame["dekking"] = 1.0
-    return frame[COLUMNS].sample(frac=1, random_state=30).reset_index(drop=True)
+    return indicator_rows(rows)
 
 
 def _kompassen(codes):

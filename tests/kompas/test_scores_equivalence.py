@@ -21,9 +21,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tests.helpers import indicator_rows
 from tests.kompas import reference_scores
 from tests.kompas.test_scores import KOMPAS
-from wijkkompas.indicatoren.rows import COLUMNS
 from wijkkompas.kompas.definition import builtin_path, for_gemeente, load_kompas
 from wijkkompas.kompas.scores import GemeentenResult, score_gemeenten
 from wijkkompas.kompas.stage import score_and_write, write_scores
@@ -79,13 +79,7 @@ def _table(kompassen, rng: np.random.Generator) -> pd.DataFrame:
                     if jaar != TARGET and niveau != "gemeente" and rng.random() < 0.3:
                         rows.append((code, f"naam {code}", niveau, jaar, TARGET, name,
                                      waarde + rng.normal(0, 2)))
-    frame = pd.DataFrame(rows, columns=["gebiedscode", "gebiedsnaam", "niveau", "jaar",
-                                        "indeling", "indicator", "waarde"])
-    frame["teller"] = frame["noemer"] = np.nan
-    frame["bron"] = "test"
-    frame["status"] = np.where(frame["waarde"].isna(), "ontbreekt", "waargenomen")
-    frame["indelingswijziging"] = frame["dekking"] = 1.0
-    return frame[COLUMNS].sample(frac=1, random_state=30).reset_index(drop=True)
+    return indicator_rows(rows)
 
 
 def _verdicts(table: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
