@@ -196,57 +196,25 @@ def prepare(features: pd.DataFrame, leave_out: Iterable[str] = ()) -> Prepared:
 
 
 def _find(prepared: Prepared, targets: Iterable[str], k: int) -> PeerResult:
-    """:func:`find_peers` from what :func:`prepare` derived."""
+    """:func:`find_peers` from what :func:`prepare` derived: the search of the build
+    (:func:`_find_all`), each target's own gemeente left out."""
     targets = list(dict.fromkeys(targets))
     if prepared.reason:
         return PeerResult(_empty_peers(), _no_peers(targets, prepared.reason), [])
-    columns, matrix, klasse = prepared.columns, prepared.matrix, prepared.klasse
-    gemeente, counts, class_total = prepared.gemeente, prepared.counts, prepared.class_total
-    position = prepared.position
-    present_matrix = ~np.isnan(matrix)
-    need = max(1, math.ceil(MIN_OWN_SHARE * len(columns)))
-    plans: dict[tuple[tuple[int, ...], tuple[bool, ...]], list[int]] = {}
-    rows = []
-    for code in targets:
-        row: dict[str, object] = {"wijk": code, "klasse": pd.NA, "klassen": "",
-                                  "kenmerken": "", "reden": ""}
-        rows.append(row)
-        at = position.get(code)
-        if at is None:
-            row["reden"] = "geen kenmerken van deze wijk in dit jaar"
-            continue
-        has = present_matrix[at]
-        found = int(has.sum())
-        row["kenmerken"] = f"{found} van {len(columns)}"
-        if np.isnan(klasse[at]):
-            row["reden"] = "omgevingsadressendichtheid ontbreekt: geen stedelijkheidsklasse"
-            continue
-        if found < need:
-            row["reden"] = f"te weinig kenmerken ({found} van {len(columns)}, nodig {need})"
-            continue
-        own = gemeente[at]
-        available = {c: n - counts.get((own, c), 0) for c, n in class_total.items()}
-        chosen, label = _widened(int(klasse[at]), available, k)
-        row["klasse"], row["klassen"] = int(klasse[at]), label
-        if sum(available.get(c, 0) for c in chosen) < k:
-            row["reden"] = (f"minder dan {k} wijken van andere gemeenten met alle kenmerken "
-                            "in alle klassen")
-        plans.setdefault((tuple(chosen), tuple(bool(b) for b in has)), []).append(at)
-
-    for _, mask in plans:
-        if mask not in prepared.scales:
-            prepared.scales[mask] = _scale(np.asarray(mask), prepared.scaled_columns)
-    codes = prepared.index.to_numpy(dtype=object)
-    found_peers = [_search(_candidates(prepared, classes, mask), np.asarray(mask),
-                           matrix[ats], gemeente[ats], codes[ats], k, prepared.scales[mask])
-                   for (classes, mask), ats in plans.items()]
-    peers = pd.concat(found_peers, ignore_index=True) if found_peers else _empty_peers()
-    order = {code: i for i, code in enumerate(targets)}
-    peers = peers.sort_values(["wijk", "rang"], key=lambda s: s.map(order)
-                              if s.name == "wijk" else s, kind="stable").reset_index(drop=True)
-    wijken = pd.DataFrame(rows, columns=["wijk", "klasse", "klassen", "kenmerken", "reden"])
-    wijken["klasse"] = wijken["klasse"].astype("Int64")
-    return PeerResult(peers, wijken, columns)
+    codes = np.array(targets, dtype=object)
+    n = len(codes)
+    klasse, reden = np.full(n, np.nan), np.full(n, "", dtype=object)
+    klassen, kenmerken = np.full(n, "", dtype=object), np.full(n, "", dtype=object)
+    (target, peer, _, afstand, rang), _ = _find_all(
+        prepared, codes, np.zeros(n, dtype="int64"), k, klasse, klassen, kenmerken, reden)
+    order = np.lexsort((rang, target))
+    peer = peer[order]
+    peers = pd.DataFrame({"wijk": codes[target[order]], "vergelijkbare_wijk": peer,
+                          "afstand": afstand[order], "gemeente": _gemeente(peer),
+                          "rang": rang[order]}) if len(peer) else _empty_peers()
+    wijken = pd.DataFrame({"wijk": codes, "klasse": pd.array(klasse, dtype="Int64"),
+                           "klassen": klassen, "kenmerken": kenmerken, "reden": reden})
+    return PeerResult(peers, wijken, prepared.columns)
 
 
 @dataclass
@@ -286,35 +254,6 @@ def _candidates(prepared: Prepared, classes: tuple[int, ...], mask: tuple[bool, 
         prepared.trees[key] = Candidates(cKDTree(points) if len(points) else None, codes,
                                          pool.gemeente[inside], rank, len(points))
     return prepared.trees[key]
-
-
-def _search(found: Candidates, mask: np.ndarray, query: np.ndarray,
-            gemeente: np.ndarray, codes: np.ndarray, k: int, scale: float) -> pd.DataFrame:
-    """The peers of the wijken ``codes`` (rows ``query``, all of the same searched classes
-    and features present) in one tree over the candidates of those classes, on those
-    features. ``scale`` makes a distance on fewer features comparable (``_scale``)."""
-    if found.tree is None:
-        return _empty_peers()
-    tree, cand_codes, cand_gemeente, rank = found.tree, found.codes, found.gemeente, found.rank
-    candidates = found
-    own_max = max(int((cand_gemeente == g).sum()) for g in set(gemeente))
-    # Enough to keep k after leaving out the wijk's own gemeente, and a few more so that
-    # ties at the k-th place are settled by code, not by the tree.
-    ask = min(candidates.size, k + own_max + 5)
-    dist, index = tree.query(query[:, mask], k=ask)
-    dist = np.asarray(dist, dtype="float64").reshape(len(codes), -1) * scale
-    index = np.asarray(index).reshape(len(codes), -1)
-    # Leave out the wijk's own gemeente; order by distance (to 9 decimals), then by code.
-    dist[cand_gemeente[index] == gemeente[:, None]] = np.inf
-    order = np.lexsort((rank[index], np.round(dist, 9)), axis=-1)[:, :k]
-    dist = np.take_along_axis(dist, order, axis=-1)
-    index = np.take_along_axis(index, order, axis=-1)
-    kept = np.isfinite(dist)
-    peer = cand_codes[index][kept]
-    return pd.DataFrame({"wijk": np.repeat(codes, kept.sum(axis=1)),
-                         "vergelijkbare_wijk": peer, "afstand": dist[kept],
-                         "gemeente": _gemeente(peer),
-                         "rang": np.cumsum(kept, axis=1)[kept]})
 
 
 def _scale(mask: np.ndarray, columns: pd.Index) -> float:
@@ -629,7 +568,6 @@ def _find_all(prepared: Prepared, codes: np.ndarray, owner: np.ndarray, k: int,
     reden_out[few] = [f"te weinig kenmerken ({n} van {width}, nodig {need})"
                       for n in found[few]]
     eligible = np.flatnonzero(known & ~no_class & ~few)
-    weight = _weights(prepared.scaled_columns)
     counts, class_total = prepared.counts, prepared.class_total
     gemeente = prepared.gemeente[at]
     plans: dict[tuple[str, int], tuple[tuple[int, ...], str, bool, int]] = {}
@@ -665,8 +603,8 @@ def _find_all(prepared: Prepared, codes: np.ndarray, owner: np.ndarray, k: int,
         ats = eligible[plan == p]
         mask = tuple(bool(int(mask_bits) >> j & 1) for j in range(width))
         chosen = chosen_by_id[int(classes[cid])]
-        if mask not in prepared.scales:  # as _scale, from the weights computed once
-            prepared.scales[mask] = float(np.sqrt(weight.sum() / weight[np.asarray(mask)].sum()))
+        if mask not in prepared.scales:
+            prepared.scales[mask] = _scale(np.asarray(mask), prepared.scaled_columns)
         candidates = _candidates(prepared, chosen, mask)
         if candidates.tree is None:
             continue
